@@ -1,0 +1,71 @@
+"""`python -m knowledge`: every answer the bot gives, without Discord.
+
+Each command family lives in its own module with a `register(subparsers)` function; errors a
+user can fix exit with status 2 and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+
+from knowledge.errors import ConfigurationError, KnowledgeError
+from knowledge.logs import setup_logging
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every registered command family."""
+    parser = argparse.ArgumentParser(
+        prog="python -m knowledge",
+        description="Question, browse and grow the Summit Desk library from the command line.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    from knowledge.cli import core
+
+    core.register(sub)
+    for module_name in ("knowledge.cli.people", "knowledge.cli.sources"):
+        try:
+            module = __import__(module_name, fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: parse, run the command, map errors to exit codes."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = "DEBUG" if args.debug else ("INFO" if args.verbose else "WARNING")
+    setup_logging(level)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except KnowledgeError as exc:
+        if args.debug:
+            log.exception("command failed")
+        print(f"error: {exc}", file=sys.stderr)
+        return 3 if isinstance(exc, ConfigurationError) else 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        log.debug("unexpected failure", exc_info=True)
+        if args.debug:
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+              file=sys.stderr)
+        return 1

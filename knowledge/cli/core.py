@@ -1,0 +1,167 @@
+"""Core commands: search, add, list, show, rebuild."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from knowledge.cli.common import (
+    describe_article,
+    open_service,
+    partial_date,
+    positive_int,
+    print_hits,
+    print_json,
+    require,
+)
+from knowledge.errors import BadInput, KnowledgeError
+from knowledge.service import SearchRequest
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the core commands to the CLI."""
+    p = sub.add_parser("search", help="ask the library a question")
+    p.add_argument("query", nargs="?", help="the question")
+    p.add_argument("--queries-file", type=Path,
+                   help="one query per line; prints one JSON array per line (JSON Lines)")
+    p.add_argument("--top", type=positive_int, default=None, help="how many passages (default 5)")
+    p.add_argument("--person", help="only articles by or with this expert")
+    p.add_argument("--publisher", help="only articles from this publisher")
+    p.add_argument("--since", type=partial_date, help="published on or after (YYYY[-MM[-DD]])")
+    p.add_argument("--until", type=partial_date, help="published on or before (YYYY[-MM[-DD]])")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_search)
+
+    p = sub.add_parser("list", help="list the articles in the library")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser("show", help="show one article")
+    p.add_argument("article_id", type=positive_int)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--original", action="store_true", help="print the original text too")
+    p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("rebuild", help="re-embed every passage with the configured model")
+    p.set_defaults(handler=cmd_rebuild)
+
+    p = sub.add_parser("build-prebuilt", help="(maintainers) regenerate the shipped index")
+    p.set_defaults(handler=cmd_build_prebuilt)
+
+    if "add" not in sub.choices:
+        p = sub.add_parser("add", help="add local text, Markdown or HTML files")
+        p.add_argument("inputs", nargs="+", metavar="PATH")
+        p.add_argument("--json", action="store_true", help="one JSON object per input")
+        p.set_defaults(handler=cmd_add)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Run one query, or a file of queries as JSON Lines."""
+    require((args.query is None) != (args.queries_file is None),
+            "give either a QUERY or --queries-file, not both or neither")
+    if args.queries_file is not None:
+        require(args.json, "--queries-file needs --json (one JSON array per line)")
+        try:
+            lines = args.queries_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise BadInput(f"cannot read {args.queries_file}: {exc.strerror}") from exc
+    service = open_service()
+    top = args.top or service.settings.search_default_top
+
+    def request(query: str) -> SearchRequest:
+        return SearchRequest(query, top, args.person, args.publisher, args.since, args.until)
+
+    if args.queries_file is None:
+        hits = service.search_sync(request(args.query))
+        if args.json:
+            print_json([h.to_json() for h in hits])
+        else:
+            print_hits(hits)
+        return 0
+    for line in lines:
+        if not line.strip():
+            print_json([])
+            continue
+        try:
+            hits = service.search_sync(request(line))
+            print_json([h.to_json() for h in hits])
+        except KnowledgeError as exc:
+            print_json({"error": str(exc), "query": line})
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print every article."""
+    articles = open_service().list_articles_sync()
+    if args.json:
+        print_json([a.to_json() for a in articles])
+    else:
+        for a in articles:
+            print(describe_article(a))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print one article."""
+    article = open_service().get_article_sync(args.article_id)
+    if args.json:
+        print_json(article.to_json())
+        return 0
+    s = article.summary
+    print(describe_article(s))
+    for c in s.contributors:
+        print(f"  {c.relation}: {c.name}" + (f" — {c.role}" if c.role else ""))
+    print(f"  url: {s.url or 'unknown'}  language: {s.language}  passages: {len(article.passages)}")
+    print()
+    print(article.text)
+    if args.original:
+        print("\n----- original text -----\n")
+        print(article.original_text)
+    return 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    """Re-embed everything with a progress bar."""
+    from tqdm import tqdm
+
+    service = open_service()
+    bar = tqdm(total=0, unit="passage", desc="re-embedding", file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    count = service.rebuild_sync(progress)
+    bar.close()
+    print(f"rebuilt the index: {count} passages embedded with {service.embedder.fingerprint}")
+    return 0
+
+
+def cmd_build_prebuilt(args: argparse.Namespace) -> int:
+    """Write knowledge/corpus/founding_index.npz with the configured model."""
+    from knowledge.embedding import make_embedder
+    from knowledge.service import write_prebuilt
+    from knowledge.settings import load_settings
+
+    settings = load_settings()
+    path = write_prebuilt(make_embedder(settings.embedding_model, settings.embedding_batch_size))
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """Add local files; one result per input."""
+    service = open_service()
+    failed = False
+    for item in args.inputs:
+        result = service.add_path_sync(Path(item))
+        failed |= result.status == "error"
+        if args.json:
+            print(json.dumps(result.to_json(), ensure_ascii=False))
+        else:
+            print(f"{item}: {result.message}")
+    return 2 if failed else 0

@@ -1,0 +1,27 @@
+"""Domain errors: each carries a short message fit to show a user as is."""
+
+from __future__ import annotations
+
+
+class KnowledgeError(Exception):
+    """Base class for errors a user can act on; the message is shown verbatim."""
+
+
+class BadInput(KnowledgeError):
+    """The request itself is malformed (overlong query, bad date, unsupported file)."""
+
+
+class NotFound(KnowledgeError):
+    """A named thing (article, person, meeting, source) does not exist."""
+
+
+class AlreadyStored(KnowledgeError):
+    """The article is already in the library."""
+
+    def __init__(self, message: str, article_id: int) -> None:
+        super().__init__(message)
+        self.article_id = article_id
+
+
+class ConfigurationError(KnowledgeError):
+    """A setting is missing or wrong (model path, database URL)."""

@@ -1,0 +1,227 @@
+"""Hybrid retrieval: BM25 and dense cosine fused by reciprocal rank, diversified across articles."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+from collections.abc import Iterable
+
+import numpy as np
+
+from knowledge.index.bm25 import BM25Index
+from knowledge.index.dense import DenseIndex
+from knowledge.models import ArticleSummary
+from knowledge.text.split import split_sentences
+from knowledge.text.tokens import tokenize
+
+RRF_K = 60  # the usual constant from Cormack et al.; flattens the gap between ranks 1 and 5
+CANDIDATES = 100  # per ranker, before fusion
+SAME_ARTICLE_DECAY = 0.6  # each further passage of an already-chosen article counts for less
+_NO_DATE_START = dt.date.min.toordinal()
+_NO_DATE_END = dt.date.max.toordinal()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class IndexedPassage:
+    """What the index needs to know about one stored passage."""
+
+    passage_id: int
+    article_id: int
+    text: str
+    embedding: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Filters:
+    """Restrictions on which passages may be returned."""
+
+    article_ids: frozenset[int] | None = None
+    passage_ids: frozenset[int] | None = None
+    publisher: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RankedPassage:
+    """A passage chosen by the ranker, before it is turned into a `Hit`."""
+
+    passage_id: int
+    article_id: int
+    text: str
+    highlight: str
+    score: float
+    dense: float
+    bm25: float
+
+
+def bm25_document(article: ArticleSummary, text: str) -> list[str]:
+    """Tokens BM25 sees for a passage: its text plus the article's title and publisher."""
+    return tokenize(f"{article.title}\n{article.publisher or ''}\n{text}")
+
+
+def embedding_document(article: ArticleSummary, text: str) -> str:
+    """Text the dense model sees for a passage: the title gives context to a lone paragraph."""
+    return f"{article.title}\n{text}"
+
+
+def best_sentence(passage: str, query_tokens: list[str], idf: dict[str, float]) -> str:
+    """The sentence sharing the most (idf-weighted) query terms; the first one on a tie."""
+    sentences = split_sentences(passage) or []
+    if not sentences:
+        return passage
+    wanted = set(query_tokens)
+    best, best_score = sentences[0].text, 0.0
+    for sent in sentences:
+        terms = set(tokenize(sent.text)) & wanted
+        score = sum(idf.get(t, 1.0) for t in terms)
+        if score > best_score:
+            best, best_score = sent.text, score
+    return best
+
+
+class HybridIndex:
+    """All indexed passages in memory, with their article metadata; thread-safe."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+        self._lock = threading.RLock()
+        self._bm25 = BM25Index()
+        self._dense = DenseIndex(dim)
+        self._passage_ids: list[int] = []
+        self._article_of: list[int] = []
+        self._texts: list[str] = []
+        self._alive = np.ones(0, dtype=bool)
+        self._arrays_dirty = True
+        self._article_pos: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._start_pos: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._end_pos: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._pid_pos: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.articles: dict[int, ArticleSummary] = {}
+        self.max_passage_id = 0
+
+    def __len__(self) -> int:
+        return int(self._alive.sum()) if len(self._alive) else 0
+
+    def add(self, article: ArticleSummary, passages: Iterable[IndexedPassage]) -> None:
+        """Add (or refresh the metadata of) an article and append its passages."""
+        items = list(passages)
+        with self._lock:
+            self.articles[article.id] = article
+            if not items:
+                return
+            self._dense.add(np.stack([p.embedding for p in items]))
+            for p in items:
+                self._bm25.add(bm25_document(article, p.text))
+                self._passage_ids.append(p.passage_id)
+                self._article_of.append(p.article_id)
+                self._texts.append(p.text)
+                self.max_passage_id = max(self.max_passage_id, p.passage_id)
+            self._alive = np.concatenate([self._alive, np.ones(len(items), dtype=bool)])
+            self._arrays_dirty = True
+
+    def remove_article(self, article_id: int) -> None:
+        """Stop returning an article's passages (positions stay, masked out)."""
+        with self._lock:
+            self.articles.pop(article_id, None)
+            self._refresh_arrays()
+            self._alive &= self._article_pos != article_id
+
+    def update_article(self, article: ArticleSummary) -> None:
+        """Replace an article's metadata (contributors, title) without touching its passages."""
+        with self._lock:
+            self.articles[article.id] = article
+            self._arrays_dirty = True
+
+    def _refresh_arrays(self) -> None:
+        if not self._arrays_dirty:
+            return
+        self._article_pos = np.asarray(self._article_of, dtype=np.int64)
+        self._pid_pos = np.asarray(self._passage_ids, dtype=np.int64)
+        starts, ends = [], []
+        for aid in self._article_of:
+            pub = self.articles.get(aid)
+            date = pub.published if pub else None
+            starts.append(date.start.toordinal() if date else _NO_DATE_START)
+            ends.append(date.end.toordinal() if date else _NO_DATE_END)
+        self._start_pos = np.asarray(starts, dtype=np.int64)
+        self._end_pos = np.asarray(ends, dtype=np.int64)
+        self._arrays_dirty = False
+
+    def _mask(self, filters: Filters) -> np.ndarray:
+        mask = self._alive.copy()
+        if filters.article_ids is not None:
+            mask &= np.isin(self._article_pos, np.fromiter(filters.article_ids, dtype=np.int64))
+        if filters.passage_ids is not None:
+            mask &= np.isin(self._pid_pos, np.fromiter(filters.passage_ids, dtype=np.int64))
+        if filters.publisher:
+            wanted = filters.publisher.casefold()
+            ids = [a.id for a in self.articles.values()
+                   if a.publisher and wanted in a.publisher.casefold()]
+            mask &= np.isin(self._article_pos, np.asarray(ids, dtype=np.int64))
+        # Partial dates: an article counts when its period overlaps the requested range.
+        if filters.since:
+            mask &= self._end_pos >= filters.since.toordinal()
+            mask &= self._end_pos != _NO_DATE_END
+        if filters.until:
+            mask &= self._start_pos <= filters.until.toordinal()
+            mask &= self._start_pos != _NO_DATE_START
+        return mask
+
+    def search(self, query_tokens: list[str], query_vector: np.ndarray, *, top: int,
+               filters: Filters | None = None, min_similarity: float = -1.0,
+               ) -> list[RankedPassage]:
+        """Fuse BM25 and dense rankings and return up to `top` diversified passages."""
+        with self._lock:
+            self._refresh_arrays()
+            n = len(self._passage_ids)
+            if n == 0 or top <= 0:
+                return []
+            mask = self._mask(filters or Filters())
+            if not mask.any():
+                return []
+            dense = self._dense.scores(query_vector)
+            bm25 = self._bm25.scores(query_tokens)
+            dense_masked = np.where(mask, dense, -np.inf)
+            bm25_masked = np.where(mask & (bm25 > 0), bm25, -np.inf)
+            fused: dict[int, float] = {}
+            for scores in (dense_masked, bm25_masked):
+                k = min(CANDIDATES, n)
+                cand = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
+                cand = cand[np.isfinite(scores[cand])]
+                for rank, pos in enumerate(cand[np.argsort(-scores[cand], kind="stable")]):
+                    fused[int(pos)] = fused.get(int(pos), 0.0) + 1.0 / (RRF_K + rank + 1)
+            # Greedy diversified selection: repeat articles are discounted, not banned.
+            chosen: list[int] = []
+            per_article: dict[int, int] = {}
+            remaining = {p: s for p, s in fused.items() if dense[p] >= min_similarity}
+            while remaining and len(chosen) < top:
+                def adjusted(pos: int) -> float:
+                    seen = per_article.get(self._article_of[pos], 0)
+                    return remaining[pos] * SAME_ARTICLE_DECAY ** seen
+                pos = max(remaining, key=lambda p: (adjusted(p), -p))
+                chosen.append(pos)
+                per_article[self._article_of[pos]] = per_article.get(self._article_of[pos], 0) + 1
+                del remaining[pos]
+            idf = {t: self._bm25.idf(t) for t in set(query_tokens)}
+            best = 2.0 / (RRF_K + 1)  # a passage ranked first by both rankers
+            return [
+                RankedPassage(
+                    passage_id=self._passage_ids[pos], article_id=self._article_of[pos],
+                    text=self._texts[pos], highlight=best_sentence(self._texts[pos], query_tokens, idf),
+                    score=fused[pos] / best, dense=float(dense[pos]), bm25=float(bm25[pos]),
+                )
+                for pos in chosen
+            ]
+
+    def best_similarity(self, query_vector: np.ndarray, filters: Filters | None = None) -> float:
+        """Highest dense cosine among the allowed passages (for the no-match decision)."""
+        with self._lock:
+            self._refresh_arrays()
+            if not self._passage_ids:
+                return -1.0
+            mask = self._mask(filters or Filters())
+            if not mask.any():
+                return -1.0
+            return float(np.max(np.where(mask, self._dense.scores(query_vector), -np.inf)))

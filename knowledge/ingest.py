@@ -1,0 +1,206 @@
+"""Ingestion: clean, split, embed in batches and store an article in one transaction."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from knowledge.embedding import Embedder
+from knowledge.errors import AlreadyStored, BadInput
+from knowledge.index.hybrid import embedding_document
+from knowledge.models import ArticleSummary, Contributor, PartialDate
+from knowledge.store.queries import get_or_create_person, summarise
+from knowledge.store.tables import ArticlePerson, ArticleRow, PassageRow, utcnow
+from knowledge.text.clean import clean_text, content_fingerprint, html_to_text, markdown_to_text
+from knowledge.text.split import split_passages
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_CHARS = 2_000_000  # about 300k words: far beyond any article; keeps memory bounded
+MIN_TEXT_CHARS = 80
+
+
+@dataclasses.dataclass(frozen=True)
+class Document:
+    """Input to ingestion: raw text plus whatever metadata is known about it."""
+
+    text: str
+    title: str | None = None
+    publisher: str | None = None
+    published: PartialDate | None = None
+    url: str | None = None
+    canonical_url: str | None = None
+    language: str = "en"
+    contributors: tuple[Contributor, ...] = ()
+    format: str = "text"  # text | markdown | html
+    source_id: int | None = None
+    slug: str | None = None
+    announce: bool = True
+    already_clean: bool = False
+    extra: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedArticle:
+    """A document after cleaning and splitting, ready to embed and store."""
+
+    document: Document
+    title: str
+    text: str
+    original_text: str
+    passages: tuple[tuple[str, int, int], ...]
+    content_hash: str
+
+    def embedding_texts(self) -> list[str]:
+        """What the dense model sees for each passage."""
+        stub = ArticleSummary(0, self.title, self.document.publisher, None, None, "en", (),
+                              utcnow())
+        return [embedding_document(stub, text) for text, _, _ in self.passages]
+
+
+# Called inside the ingestion transaction after the article and passages exist, so derived
+# data (people, meeting links) is stored atomically with the article.
+Enricher = Callable[[Session, ArticleRow, Sequence[PassageRow]], None]
+
+
+def _guess_title(text: str) -> str:
+    for line in text.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if 3 <= len(line) <= 200:
+            return line
+    return "Untitled"
+
+
+def prepare(doc: Document) -> PreparedArticle:
+    """Clean and split a document; raise BadInput when nothing indexable is left."""
+    if len(doc.text) > MAX_TEXT_CHARS:
+        raise BadInput(f"the text is too long ({len(doc.text):,} characters; the limit is "
+                       f"{MAX_TEXT_CHARS:,})")
+    if "\x00" in doc.text:
+        raise BadInput("this looks like a binary file, not text")
+    raw = doc.text
+    if doc.format == "html":
+        raw = html_to_text(raw)
+    elif doc.format == "markdown":
+        raw = markdown_to_text(raw)
+    title = (doc.title or _guess_title(raw)).strip()
+    text = raw.strip() if doc.already_clean else clean_text(raw, title=title,
+                                                             publisher=doc.publisher)
+    if len(text) < MIN_TEXT_CHARS:
+        raise BadInput("there is almost no text to index here (under 80 characters after "
+                       "removing page furniture)")
+    spans = split_passages(text)
+    return PreparedArticle(
+        document=doc, title=title, text=text, original_text=doc.text,
+        passages=tuple((s.text, s.start, s.end) for s in spans),
+        content_hash=content_fingerprint(text),
+    )
+
+
+def find_duplicate(session: Session, prepared: PreparedArticle) -> ArticleRow | None:
+    """An already stored article with the same canonical URL or the same normalised content."""
+    conditions = [ArticleRow.content_hash == prepared.content_hash]
+    if prepared.document.canonical_url:
+        conditions.append(ArticleRow.canonical_url == prepared.document.canonical_url)
+    return session.scalar(select(ArticleRow).where(or_(*conditions)).limit(1))
+
+
+def embed_prepared(prepared: PreparedArticle, embedder: Embedder) -> np.ndarray:
+    """Embed all passages of an article (the embedder batches internally)."""
+    return embedder.embed(prepared.embedding_texts())
+
+
+def store(session: Session, prepared: PreparedArticle, vectors: np.ndarray,
+          enrichers: Sequence[Enricher] = ()) -> ArticleRow:
+    """Insert the article, its passages and contributors; the caller commits once.
+
+    Raises AlreadyStored when a duplicate exists (checked again inside the transaction).
+    """
+    if len(vectors) != len(prepared.passages):
+        raise ValueError("one vector per passage expected")
+    dup = find_duplicate(session, prepared)
+    if dup is not None:
+        raise AlreadyStored(f"already in the library as #{dup.id} “{dup.title}”", dup.id)
+    doc = prepared.document
+    published = doc.published
+    row = ArticleRow(
+        source_id=doc.source_id, slug=doc.slug, title=prepared.title, publisher=doc.publisher,
+        published_iso=published.iso if published else None,
+        published_precision=published.precision if published else None,
+        published_start=published.start if published else None,
+        published_end=published.end if published else None,
+        language=doc.language, url=doc.url, canonical_url=doc.canonical_url,
+        content_hash=prepared.content_hash, text=prepared.text,
+        original_text=prepared.original_text, added_at=utcnow(), announce=doc.announce,
+        extra=doc.extra,
+    )
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent writer stored the same article first
+        raise AlreadyStored("already in the library (added concurrently)", -1) from exc
+    passages = []
+    for ordinal, ((text, start, end), vec) in enumerate(zip(prepared.passages, vectors,
+                                                          strict=True)):
+        passage = PassageRow(article_id=row.id, ordinal=ordinal, text=text, char_start=start,
+                             char_end=end, embedding=np.asarray(vec, np.float32).tobytes())
+        passages.append(passage)
+    session.add_all(passages)
+    for contributor in doc.contributors:
+        person = get_or_create_person(session, contributor.name)
+        session.add(ArticlePerson(article_id=row.id, person_id=person.id,
+                                  relation=contributor.relation, role=contributor.role,
+                                  evidence="metadata"))
+    session.flush()
+    for enrich in enrichers:
+        enrich(session, row, passages)
+    return row
+
+
+def read_document_file(path: Path, *, max_bytes: int) -> Document:
+    """A Document from a local text, Markdown or HTML file; refuse anything else clearly."""
+    if not path.exists():
+        raise BadInput(f"no such file: {path}")
+    if not path.is_file():
+        raise BadInput(f"not a file: {path}")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise BadInput(f"{path.name} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB")
+    data = path.read_bytes()
+    return document_from_bytes(path.name, data)
+
+
+_FORMATS = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
+            ".html": "html", ".htm": "html", "": "text"}
+
+
+def document_from_bytes(filename: str, data: bytes) -> Document:
+    """A Document from an uploaded file's bytes (text, Markdown, HTML); refuse binaries."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in _FORMATS:
+        raise BadInput(f"unsupported file type {suffix} (send .txt, .md or .html)")
+    if b"\x00" in data[:8192]:
+        raise BadInput(f"{filename} looks like a binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        log.warning("%s is not UTF-8; decoding as Latin-1", filename)
+        text = data.decode("latin-1")
+    fmt = _FORMATS[suffix]
+    if fmt == "text" and text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
+        fmt = "html"
+    return Document(text=text, format=fmt, extra={"filename": filename})
+
+
+def summary_of(session: Session, row: ArticleRow) -> ArticleSummary:
+    """Plain summary of a row just stored (contributors read back from the session)."""
+    from knowledge.store.queries import article_summaries
+
+    return article_summaries(session, [row.id]).get(row.id) or summarise(row, [])

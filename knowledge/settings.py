@@ -1,0 +1,71 @@
+"""Typed settings from the environment and `.env`, built at start-up (never at import time)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Everything the knowledge library needs; the bot extends it with Discord settings."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    data_dir: Path = Field(Path("./data"), description="Where the SQLite database and caches live.")
+    database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite file in DATA_DIR.")
+    embedding_model: str = Field(
+        BUNDLED_MODEL,
+        description="A sentence-transformers model folder or name; default: the bundled model.",
+    )
+    embedding_batch_size: int = Field(64, ge=1, le=1024)
+    log_level: str = Field("INFO")
+    log_format: str = Field("text", description="text or json")
+
+    # Retrieval
+    search_default_top: int = Field(5, ge=1, le=50)
+    search_max_query_chars: int = Field(500, ge=10)
+    no_match_threshold: float = Field(
+        0.30, description="Minimum dense cosine of the best hit; below it: 'no good match'."
+    )
+    hit_min_similarity: float = Field(
+        0.20, description="Hits below this dense cosine are never shown, even after a good one."
+    )
+
+    # Sources
+    fetch_allow_private_addresses: bool = False
+    fetch_max_bytes: int = Field(5_000_000, ge=10_000)
+    fetch_connect_timeout: float = 5.0
+    fetch_read_timeout: float = 15.0
+    feed_poll_minutes: int = Field(60, ge=1)
+    feed_initial_announce: int = Field(
+        3, ge=0, description="On a feed's first add, how many recent entries the next digest shows."
+    )
+    upload_max_bytes: int = Field(5_000_000, ge=1000)
+
+    # Digests
+    digest_post_when_empty: bool = False
+    digest_default_schedule: str = "0 9 * * *"
+    digest_default_timezone: str = "UTC"
+
+    @field_validator("log_format")
+    @classmethod
+    def _check_format(cls, value: str) -> str:
+        if value not in ("text", "json"):
+            raise ValueError("LOG_FORMAT must be 'text' or 'json'")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file inside DATA_DIR."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'summit-desk.sqlite3').resolve()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, `.env` and explicit overrides."""
+    return Settings(**overrides)  # type: ignore[arg-type]

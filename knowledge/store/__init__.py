@@ -1,0 +1,1 @@
+"""Persistence: ORM tables, the engine, migrations and the queries beside them."""

@@ -1,0 +1,106 @@
+"""Queries beside the tables: everything the service asks of the database, as plain data."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from knowledge.models import ArticleSummary, Contributor, PartialDate
+from knowledge.store.tables import ArticlePerson, ArticleRow, IndexState, PassageRow, Person
+
+
+def person_key(name: str) -> str:
+    """Merge key for a person's name: casefolded words, punctuation dropped."""
+    return " ".join(re.findall(r"\w+", name.casefold()))
+
+
+def get_or_create_person(session: Session, name: str, kind: str = "expert") -> Person:
+    """The person row for a name, created on first sight."""
+    key = person_key(name)
+    person = session.scalar(select(Person).where(Person.key == key))
+    if person is None:
+        person = Person(name=name, key=key, kind=kind)
+        session.add(person)
+        session.flush()
+    return person
+
+
+def _contributors(session: Session, article_ids: Iterable[int]) -> dict[int, list[Contributor]]:
+    ids = list(article_ids)
+    out: dict[int, list[Contributor]] = defaultdict(list)
+    if not ids:
+        return out
+    rows = session.execute(
+        select(ArticlePerson.article_id, Person.name, ArticlePerson.relation, ArticlePerson.role)
+        .join(Person, Person.id == ArticlePerson.person_id)
+        .where(ArticlePerson.article_id.in_(ids), Person.kind == "expert")
+        .order_by(ArticlePerson.id)
+    )
+    for article_id, name, relation, role in rows:
+        out[article_id].append(Contributor(name=name, relation=relation, role=role))  # type: ignore[arg-type]
+    return out
+
+
+def summarise(row: ArticleRow, contributors: list[Contributor], passages: int = 0
+              ) -> ArticleSummary:
+    """An ORM article row as plain data."""
+    published = (PartialDate(row.published_iso, row.published_precision)  # type: ignore[arg-type]
+                 if row.published_iso and row.published_precision else None)
+    return ArticleSummary(
+        id=row.id, title=row.title, publisher=row.publisher, published=published, url=row.url,
+        language=row.language, contributors=tuple(contributors), added_at=row.added_at,
+        passages=passages, source_id=row.source_id,
+    )
+
+
+def article_summaries(session: Session, ids: Iterable[int] | None = None
+                      ) -> dict[int, ArticleSummary]:
+    """Summaries of the given articles (all when ids is None), keyed by id."""
+    stmt = select(ArticleRow)
+    if ids is not None:
+        id_list = list(ids)
+        if not id_list:
+            return {}
+        stmt = stmt.where(ArticleRow.id.in_(id_list))
+    rows = list(session.scalars(stmt))
+    counts = dict(session.execute(
+        select(PassageRow.article_id, func.count()).where(
+            PassageRow.article_id.in_([r.id for r in rows])).group_by(PassageRow.article_id)
+    ).all()) if rows else {}
+    people = _contributors(session, [r.id for r in rows])
+    return {r.id: summarise(r, people.get(r.id, []), counts.get(r.id, 0)) for r in rows}
+
+
+def iter_passages(session: Session, after_id: int = 0, batch: int = 5000
+                  ) -> Iterator[list[tuple[int, int, str, np.ndarray]]]:
+    """(passage_id, article_id, text, vector) in id order, in batches, after a given id."""
+    last = after_id
+    while True:
+        rows = session.execute(
+            select(PassageRow.id, PassageRow.article_id, PassageRow.text, PassageRow.embedding)
+            .where(PassageRow.id > last).order_by(PassageRow.id).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield [(pid, aid, text, np.frombuffer(vec, dtype=np.float32)) for pid, aid, text, vec in rows]
+        last = rows[-1][0]
+
+
+def get_state(session: Session, key: str) -> str | None:
+    """A value from the index_state table."""
+    row = session.get(IndexState, key)
+    return row.value if row else None
+
+
+def set_state(session: Session, key: str, value: str) -> None:
+    """Store a value in the index_state table."""
+    row = session.get(IndexState, key)
+    if row is None:
+        session.add(IndexState(key=key, value=value))
+    else:
+        row.value = value

@@ -1,0 +1,289 @@
+"""The ORM tables, in one place. Migrations in knowledge/migrations mirror them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every table."""
+
+
+class Source(Base):
+    """Where articles come from: the founding corpus, a file, an article URL or a polled feed."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # seed | file | article | feed
+    url: Mapped[str | None] = mapped_column(Text)
+    canonical_url: Mapped[str | None] = mapped_column(String(2048), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    added_by: Mapped[str | None] = mapped_column(String(200))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    poll_minutes: Mapped[int | None] = mapped_column(Integer)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    last_fetch_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_new_article_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    failing: Mapped[bool] = mapped_column(Boolean, default=False)
+    failing_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_poll_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ArticleRow(Base):
+    """One stored article: metadata, cleaned text (indexed) and original text (kept)."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    slug: Mapped[str | None] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    publisher: Mapped[str | None] = mapped_column(Text)
+    published_iso: Mapped[str | None] = mapped_column(String(10))
+    published_precision: Mapped[str | None] = mapped_column(String(5))
+    published_start: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    published_end: Mapped[dt.date | None] = mapped_column(Date)
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    url: Mapped[str | None] = mapped_column(Text)
+    canonical_url: Mapped[str | None] = mapped_column(String(2048), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    simhash: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    text: Mapped[str] = mapped_column(Text)
+    original_text: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    announce: Mapped[bool] = mapped_column(Boolean, default=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    passages: Mapped[list[PassageRow]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", order_by="PassageRow.ordinal"
+    )
+    contributors: Mapped[list[ArticlePerson]] = relationship(
+        back_populates="article", cascade="all, delete-orphan"
+    )
+
+
+class ArticleAppearance(Base):
+    """Another sighting of a stored article (same URL, same content, an edit, a republication)."""
+
+    __tablename__ = "article_appearances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(32))  # url | content | near_duplicate | entry_id
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PassageRow(Base):
+    """A retrievable chunk of an article with its embedding (float32 bytes)."""
+
+    __tablename__ = "passages"
+    __table_args__ = (UniqueConstraint("article_id", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    char_start: Mapped[int] = mapped_column(Integer)
+    char_end: Mapped[int] = mapped_column(Integer)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+
+    article: Mapped[ArticleRow] = relationship(back_populates="passages")
+
+
+class Person(Base):
+    """An expert (or a subject the texts discuss), merged across name variants by `key`."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="expert")  # expert | subject
+
+
+class ArticlePerson(Base):
+    """How a person relates to an article (author, interviewed, quoted) and their stated role."""
+
+    __tablename__ = "article_people"
+    __table_args__ = (UniqueConstraint("article_id", "person_id", "relation"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    relation: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+
+    article: Mapped[ArticleRow] = relationship(back_populates="contributors")
+    person: Mapped[Person] = relationship()
+
+
+class PassagePerson(Base):
+    """A passage that carries a person's own words (their article, their interview answers)."""
+
+    __tablename__ = "passage_people"
+
+    passage_id: Mapped[int] = mapped_column(
+        ForeignKey("passages.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class MeetingRow(Base):
+    """A summit, visit or ministerial meeting: curated, or proposed by an article for review."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    date_iso: Mapped[str | None] = mapped_column(String(10))
+    date_precision: Mapped[str | None] = mapped_column(String(5))
+    date_start: Mapped[dt.date | None] = mapped_column(Date)
+    date_end: Mapped[dt.date | None] = mapped_column(Date)
+    place: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32), default="summit")
+    ordinal: Mapped[int | None] = mapped_column(Integer)
+    participants: Mapped[list[str]] = mapped_column(JSON, default=list)
+    description: Mapped[str | None] = mapped_column(Text)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="confirmed")  # confirmed | proposed
+
+
+class PassageMeeting(Base):
+    """A passage that discusses a meeting, with the phrase that links them."""
+
+    __tablename__ = "passage_meetings"
+
+    passage_id: Mapped[int] = mapped_column(
+        ForeignKey("passages.id", ondelete="CASCADE"), primary_key=True
+    )
+    meeting_id: Mapped[str] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    evidence: Mapped[str | None] = mapped_column(Text)
+    confidence: Mapped[float] = mapped_column(Float, default=1.0)
+
+
+class MeetingProposal(Base):
+    """A meeting an article discusses that the registry lacks, waiting for an admin."""
+
+    __tablename__ = "meeting_proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    date_guess: Mapped[str | None] = mapped_column(String(10))
+    place: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    passage_id: Mapped[int | None] = mapped_column(ForeignKey("passages.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | confirmed | rejected
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DigestSubscription(Base):
+    """A channel that asked for digests, with its cron schedule and timezone."""
+
+    __tablename__ = "digest_subscriptions"
+    __table_args__ = (UniqueConstraint("guild_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    schedule: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    post_when_empty: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Articles added after this instant are news for the next digest.
+    covered_until: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DigestRun(Base):
+    """One digest period, claimed before posting and marked posted after (exactly once)."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("subscription_id", "period_end"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("digest_subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    period_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # claimed | posted | empty | failed
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    article_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    message_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class IndexState(Base):
+    """Key/value facts about the index, such as the embedding model's fingerprint."""
+
+    __tablename__ = "index_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+Index("ix_articles_published_end", ArticleRow.published_end)

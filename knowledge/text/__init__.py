@@ -1,0 +1,1 @@
+"""Text handling: cleaning page furniture, sentence splitting, passages, tokens for BM25."""

@@ -1,0 +1,47 @@
+"""Tokens for BM25 and highlighting: casefolded words, stop words out, Snowball stems."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import snowballstemmer
+
+_WORD_RE = re.compile(r"[\w][\w'’\-]*", re.UNICODE)
+_STEMMER = snowballstemmer.stemmer("english")
+STOP_WORDS = frozenset("""
+a about above after again against all am an and any are aren't as at be because been before
+being below between both but by can can't cannot could couldn't did didn't do does doesn't doing
+don't down during each few for from further had hadn't has hasn't have haven't having he he'd
+he'll he's her here here's hers herself him himself his how how's i i'd i'll i'm i've if in into
+is isn't it it's its itself let's me more most mustn't my myself no nor not of off on once only
+or other ought our ours ourselves out over own same shan't she she'd she'll she's should
+shouldn't so some such than that that's the their theirs them themselves then there there's
+these they they'd they'll they're they've this those through to too under until up very was
+wasn't we we'd we'll we're we've were weren't what what's when when's where where's which while
+who who's whom why why's with won't would wouldn't you you'd you'll you're you've your yours
+yourself yourselves also s t just will said says say tell told think thought did does
+""".split())
+
+
+@functools.lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Snowball stem of a casefolded word (cached: corpora repeat words)."""
+    return str(_STEMMER.stemWord(word))
+
+
+def words(text: str) -> list[str]:
+    """Casefolded words, apostrophes and hyphens inside words kept."""
+    return [w.strip("'’-") for w in _WORD_RE.findall(text.casefold())]
+
+
+def tokenize(text: str) -> list[str]:
+    """BM25 tokens: words without stop words, stemmed; hyphenated words also split."""
+    out: list[str] = []
+    for word in words(text):
+        if not word or word in STOP_WORDS:
+            continue
+        out.append(stem(word))
+        if "-" in word:
+            out.extend(stem(p) for p in word.split("-") if p and p not in STOP_WORDS)
+    return out

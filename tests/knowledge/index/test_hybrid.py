@@ -1,0 +1,120 @@
+"""BM25, dense scoring, fusion, diversity and filters of the in-memory index."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from knowledge.embedding import HashingEmbedder
+from knowledge.index.bm25 import BM25Index
+from knowledge.index.hybrid import Filters, HybridIndex, IndexedPassage
+from knowledge.models import ArticleSummary, Contributor, PartialDate
+from knowledge.text.tokens import tokenize
+
+EMB = HashingEmbedder(128)
+
+
+def _article(aid: int, published: str | None = None, publisher: str = "Pub A") -> ArticleSummary:
+    date = PartialDate.parse(published) if published else None
+    return ArticleSummary(aid, f"Article {aid}", publisher, date, None, "en",
+                          (Contributor("Jane Roe", "author"),), dt.datetime.now(dt.UTC))
+
+
+def _index(docs: dict[int, list[str]], meta: dict[int, dict] | None = None) -> HybridIndex:
+    meta = meta or {}
+    index = HybridIndex(EMB.dim)
+    pid = 0
+    for aid, texts in docs.items():
+        vectors = EMB.embed(texts)
+        passages = []
+        for text, vec in zip(texts, vectors, strict=True):
+            pid += 1
+            passages.append(IndexedPassage(pid, aid, text, vec))
+        index.add(_article(aid, **meta.get(aid, {})), passages)
+    return index
+
+
+def _search(index: HybridIndex, query: str, top: int = 5, **filters: object) -> list[int]:
+    hits = index.search(tokenize(query), EMB.embed([query])[0], top=top,
+                        filters=Filters(**filters))  # type: ignore[arg-type]
+    return [h.passage_id for h in hits]
+
+
+def test_bm25_prefers_rarer_terms_and_shorter_documents() -> None:
+    """A rare matching term outweighs a common one; length normalisation applies."""
+    bm25 = BM25Index()
+    bm25.add(tokenize("islands islands treaty"))
+    bm25.add(tokenize("treaty"))
+    bm25.add(tokenize("treaty economy"))
+    scores = bm25.scores(tokenize("islands treaty"))
+    assert scores[0] > scores[1] > 0
+    assert scores[1] > scores[2]
+    assert bm25.scores(tokenize("nothing matches")).sum() == 0
+
+
+def test_bm25_grows_incrementally() -> None:
+    """Adding a document later is the same as indexing it first."""
+    a, b = BM25Index(), BM25Index()
+    docs = [tokenize(t) for t in ("sanctions on energy", "islands and treaty", "energy islands")]
+    for d in docs:
+        a.add(d)
+    b.add(docs[0])
+    b.scores(tokenize("energy"))  # freeze postings, then grow
+    b.add(docs[1])
+    b.add(docs[2])
+    np.testing.assert_allclose(a.scores(tokenize("energy islands")),
+                               b.scores(tokenize("energy islands")), rtol=1e-6)
+
+
+def test_fusion_ranks_a_passage_found_by_both_rankers_first() -> None:
+    """Reciprocal rank fusion puts the passage both rankers like on top."""
+    index = _index({1: ["the kuril islands dispute and the peace treaty",
+                        "economic cooperation in energy"],
+                    2: ["football results from the weekend"]})
+    assert _search(index, "islands dispute treaty")[0] == 1
+
+
+def test_results_are_diversified_across_articles() -> None:
+    """A second article's passage comes before the third passage of the first article."""
+    index = _index({1: ["islands treaty talks one", "islands treaty talks two",
+                        "islands treaty talks three"],
+                    2: ["islands treaty talks elsewhere"]})
+    ranked = _search(index, "islands treaty talks", top=3)
+    assert 4 in ranked[:2]
+
+
+def test_filters_by_article_publisher_and_dates() -> None:
+    """Filters restrict results; partial dates count when their period overlaps the range."""
+    index = _index({1: ["islands treaty in spring"], 2: ["islands treaty in winter"],
+                    3: ["islands treaty undated"]},
+                   {1: {"published": "2017-04"}, 2: {"published": "2019-01-22",
+                                                       "publisher": "Other Pub"}})
+    assert _search(index, "islands treaty", article_ids=frozenset({2})) == [2]
+    assert _search(index, "islands treaty", publisher="other") == [2]
+    assert sorted(_search(index, "islands treaty", since=dt.date(2017, 4, 30))) == [1, 2]
+    assert _search(index, "islands treaty", since=dt.date(2017, 5, 1)) == [2]
+    assert _search(index, "islands treaty", until=dt.date(2017, 4, 1)) == [1]
+    assert _search(index, "islands treaty", until=dt.date(2016, 1, 1)) == []
+
+
+def test_removed_articles_are_not_returned() -> None:
+    """An article removed from the index disappears from results."""
+    index = _index({1: ["islands treaty"], 2: ["islands treaty again"]})
+    index.remove_article(1)
+    assert _search(index, "islands treaty") == [2]
+
+
+def test_highlight_is_the_sentence_sharing_the_query_terms() -> None:
+    """The highlight is the passage's best-matching sentence, not its first."""
+    index = _index({1: ["Weather was fine. The peace treaty was discussed at length. Lunch."]})
+    hits = index.search(tokenize("peace treaty"), EMB.embed(["peace treaty"])[0], top=1)
+    assert hits[0].highlight == "The peace treaty was discussed at length."
+
+
+@pytest.mark.parametrize("top", [1, 3])
+def test_top_limits_results(top: int) -> None:
+    """Never more than `top` hits."""
+    index = _index({i: [f"islands treaty text {i}"] for i in range(1, 6)})
+    assert len(_search(index, "islands treaty", top=top)) == top

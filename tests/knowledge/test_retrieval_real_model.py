@@ -1,0 +1,56 @@
+"""Integration: a fresh install on the real bundled model answers questions about the corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.models import PartialDate
+from knowledge.service import KnowledgeService, SearchRequest
+
+pytestmark = pytest.mark.model
+
+VALDAI_2019 = "Abe-Putin Summit in Moscow: No Sensations, Moderation Prevails"
+RETHINKING = "Russia and Japan on the Way towards Fully Normalized Relations"
+
+
+def _titles(service: KnowledgeService, query: str, top: int = 5, **kw: object) -> list[str]:
+    hits = service.search_sync(SearchRequest(query, top, **kw))  # type: ignore[arg-type]
+    return [h.article.title for h in hits]
+
+
+def test_fresh_install_answers_about_the_17th_meeting(real_service: KnowledgeService) -> None:
+    """A question about the leaders' 17th meeting has the Rethinking Russia commentary in the top 3."""
+    assert RETHINKING in _titles(real_service, "What happened at the leaders' 17th meeting?")[:3]
+
+
+def test_january_2019_expectations_put_valdai_2019_first(real_service: KnowledgeService) -> None:
+    """The issue's sample question ranks the Valdai 2019 commentary first."""
+    titles = _titles(real_service,
+                     "what did the experts expect from the Moscow summit in January 2019")
+    assert titles[0] == VALDAI_2019
+
+
+def test_off_topic_questions_get_no_match(real_service: KnowledgeService) -> None:
+    """Questions the library cannot answer return nothing rather than random passages."""
+    for query in ("How long should I bake sourdough bread?", "Who won the 1998 World Cup final?",
+                  "How do I reverse a linked list in Python?"):
+        assert _titles(real_service, query) == [], query
+
+
+def test_hits_carry_attribution_and_highlight(real_service: KnowledgeService) -> None:
+    """Each hit is attributed, dated and highlighted with a sentence of its passage."""
+    hits = real_service.search_sync(SearchRequest("Kazuhiko Togo on the Lima meeting", 3))
+    assert hits
+    for hit in hits:
+        assert hit.highlight in hit.passage
+        assert hit.article.publisher
+        assert 0 < hit.score <= 1.0
+    assert any(h.article.authors == ["Kazuhiko Togo"] for h in hits)
+
+
+def test_date_and_publisher_filters(real_service: KnowledgeService) -> None:
+    """Date and publisher filters narrow the results to matching articles."""
+    titles = _titles(real_service, "territorial dispute", 10, since=PartialDate.parse("2019"))
+    assert set(titles) == {VALDAI_2019}
+    titles = _titles(real_service, "territorial dispute", 10, publisher="east asia forum")
+    assert set(titles) == {"Can Japan and Russia achieve a genuine rapprochement?"}
