@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import threading
 import time
@@ -76,6 +77,35 @@ class KnowledgeService:
         self.index = HybridIndex(embedder.dim)
         self._write_lock = threading.Lock()
         self.started_at = time.time()
+
+    # ----- feature areas, each in its own module (imported on first use) ---------------------
+    @functools.cached_property
+    def experts(self):  # type: ignore[no-untyped-def]  # -> knowledge.people.service.ExpertsService
+        """People: who said what (see knowledge/people/service.py)."""
+        from knowledge.people.service import ExpertsService
+
+        return ExpertsService(self)
+
+    @functools.cached_property
+    def meetings(self):  # type: ignore[no-untyped-def]  # -> knowledge.meetings.service.MeetingsService
+        """Summits and visits, and what was said about them (knowledge/meetings/service.py)."""
+        from knowledge.meetings.service import MeetingsService
+
+        return MeetingsService(self)
+
+    @functools.cached_property
+    def sources(self):  # type: ignore[no-untyped-def]  # -> knowledge.sources.service.SourcesService
+        """Article URLs, feeds and uploads, and feed polling (knowledge/sources/service.py)."""
+        from knowledge.sources.service import SourcesService
+
+        return SourcesService(self)
+
+    @functools.cached_property
+    def digests(self):  # type: ignore[no-untyped-def]  # -> knowledge.digests.service.DigestService
+        """Scheduled digests, exactly once (knowledge/digests/service.py)."""
+        from knowledge.digests.service import DigestService
+
+        return DigestService(self)
 
     # ----- start-up -------------------------------------------------------------------------
     @classmethod
