@@ -168,3 +168,166 @@ class AddResult:
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (CLI contract for ``add --json``)."""
         return dataclasses.asdict(self)
+
+
+# ----- experts and meetings (knowledge/people, knowledge/meetings) -----------------------------
+@dataclasses.dataclass(frozen=True, slots=True)
+class ExpertArticle:
+    """One article an expert is linked to, and how."""
+
+    article_id: int
+    title: str
+    relation: Relation
+    role: str | None
+    published: PartialDate | None
+    publisher: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Expert:
+    """A person whose views the library carries, with every role the texts give them."""
+
+    id: int
+    name: str
+    roles: tuple[str, ...]
+    articles: tuple[ExpertArticle, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict; `name`, `roles`, `articles` are the CLI's contract."""
+        return {
+            "id": self.id, "name": self.name, "roles": list(self.roles),
+            "articles": [{"article_id": a.article_id, "title": a.title, "relation": a.relation,
+                          "role": a.role,
+                          "published": a.published.iso if a.published else None,
+                          "publisher": a.publisher} for a in self.articles],
+        }
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Meeting:
+    """A summit, visit or ministerial meeting from the registry (or a confirmed proposal)."""
+
+    id: str
+    name: str
+    date: PartialDate | None
+    date_end: dt.date | None
+    place: str | None
+    kind: str
+    ordinal: int | None
+    participants: tuple[str, ...]
+    description: str | None
+    article_ids: tuple[int, ...] = ()
+    passages: int = 0
+    experts: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict; keys are the CLI's contract."""
+        return {
+            "id": self.id, "name": self.name,
+            "date": self.date.iso if self.date else None,
+            "date_precision": self.date.precision if self.date else None,
+            "date_end": self.date_end.isoformat() if self.date_end else None,
+            "place": self.place, "kind": self.kind, "ordinal": self.ordinal,
+            "participants": list(self.participants), "description": self.description,
+            "articles": list(self.article_ids), "passages": self.passages,
+            "experts": list(self.experts),
+        }
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MeetingCommentary:
+    """What was said about a meeting: expectations before it, assessments after it."""
+
+    meeting: Meeting
+    before: tuple[Hit, ...]
+    after: tuple[Hit, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict; `before` and `after` are lists of hit objects."""
+        return {**self.meeting.to_json(), "before": [h.to_json() for h in self.before],
+                "after": [h.to_json() for h in self.after]}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ExpertView:
+    """One expert's best passage on a topic (a row of /compare)."""
+
+    expert: str
+    hit: Hit
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (CLI contract: `expert`, `hit`)."""
+        return {"expert": self.expert, "hit": self.hit.to_json()}
+
+
+# ----- sources and digests (knowledge/sources, knowledge/digests) -------------------------------
+@dataclasses.dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """A source as `/source status` shows it."""
+
+    id: int
+    kind: str  # seed | file | article | feed
+    url: str | None
+    title: str | None
+    active: bool
+    articles: int
+    last_fetch_at: dt.datetime | None
+    last_new_article_at: dt.datetime | None
+    last_error: str | None
+    failing: bool
+    next_poll_at: dt.datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        out = dataclasses.asdict(self)
+        for key in ("last_fetch_at", "last_new_article_at", "next_poll_at"):
+            out[key] = out[key].isoformat() if out[key] else None
+        return out
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DigestItem:
+    """One new article in a digest."""
+
+    article_id: int
+    title: str
+    publisher: str | None
+    experts: tuple[str, ...]
+    published: PartialDate | None
+    extract: str  # one or two sentences
+    url: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DigestSection:
+    """Articles grouped under one meeting or theme."""
+
+    heading: str
+    items: tuple[DigestItem, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Digest:
+    """The articles added in one period, grouped; empty when nothing is new."""
+
+    period_start: dt.datetime
+    period_end: dt.datetime
+    sections: tuple[DigestSection, ...]
+    run_id: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing is new."""
+        return not any(s.items for s in self.sections)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "run_id": self.run_id,
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "sections": [{"heading": s.heading, "items": [
+                {"article_id": i.article_id, "title": i.title, "publisher": i.publisher,
+                 "experts": list(i.experts), "published": i.published.iso if i.published else None,
+                 "extract": i.extract, "url": i.url} for i in s.items]} for s in self.sections],
+        }
