@@ -1,0 +1,300 @@
+"""Who speaks in an article: the author who wrote it, the expert whose answers or comments it
+carries, and the people it merely quotes. Politicians it discusses are subjects, not experts."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from typing import Literal
+
+from knowledge.models import Contributor, Relation
+from knowledge.people._patterns import (
+    GOV_BEFORE_NAME,
+    GOV_ROLE,
+    NAME,
+    SPEECH_VERB,
+    clean_name,
+    clean_role,
+    has_title_word,
+    normalize_spaces,
+)
+from knowledge.people.names import canonical_person_key, merge_names, surname_key
+from knowledge.people.subjects import find_subject
+from knowledge.people.voice import passage_voice
+
+__all__ = ["PersonMention", "canonical_person_key", "extract_people", "merge_names",
+           "passage_voice"]
+
+log = logging.getLogger(__name__)
+
+Voice = Literal["whole", "attributed"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PersonMention:
+    """An expert an article names, how they relate to it, and the role the text gives them.
+
+    ``voice`` says which passages carry their words: "whole" (every passage of their own
+    article or comment piece) or "attributed" (only passages that attribute words to them).
+    """
+
+    name: str
+    relation: Relation
+    role: str | None
+    evidence: str
+    other_roles: tuple[str, ...] = ()
+    voice: Voice = "attributed"
+
+    def to_contributor(self) -> Contributor:
+        """The plain contributor record stored with an article."""
+        return Contributor(self.name, self.relation, self.role)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Candidate:
+    name: str
+    kind: Literal["author", "interview", "told", "quote"]
+    role: str | None
+    evidence: str
+    start: int
+
+
+_BYLINE = re.compile(rf"^[ \t]*By[ \t]+(?P<names>{NAME}(?:[ \t]*(?:,|and|&)[ \t]*{NAME})*)"
+                     r"[ \t]*(?:[,|–—-][ \t]*(?P<role>[^\n]+))?[ \t]*$", re.MULTILINE)
+# "notes Tokyo Foundation President Masahiro Akiyama in an article originally published by ..."
+_NOTES_IN_ARTICLE = re.compile(
+    r"\b(?:notes|writes|argues|says|observes|suggests|explains|contends|warns)[ \t]+"
+    r"(?P<rn>(?:[A-ZÀ-Þ][\w&.'’()-]*[ \t]+){2,9}?)in[ \t]+(?:an?|this|the|his|her)[ \t]+"
+    r"(?:\w+[ \t]+)?(?:article|essay|commentary|op-ed|piece|column|analysis|paper)\b")
+_BIO = re.compile(rf"^(?:About the authors?:?[ \t]*)?(?P<name>{NAME})[ \t]+is[ \t]+"
+                  r"(?:(?:a|an|the)[ \t]+)?(?P<rest>[^\n]+)$")
+# "The ... think tank presents the comments of Dmitry Streltsov, PhD ..., on Abe's visit"
+_PRESENTS = re.compile(
+    r"\b(?:presents?|offers?|publishes|shares?|brings)[ \t]+(?:the[ \t]+|his[ \t]+|her[ \t]+)?"
+    r"(?:comments?|commentary|views|opinions?|thoughts|answers|assessment|analysis)[ \t]+"
+    rf"(?:of|by|from)[ \t]+(?P<name>{NAME})(?:,[ \t]*(?P<role>[^\n]+?))?,?[ \t]+"
+    r"(?:on|about|regarding|concerning)\b")
+_COMMENTING = re.compile(rf"(?P<name>{NAME})(?:,[ \t]*(?P<role>[^.;\n]+?),)?[ \t]+"
+                         r"(?:commented|comments|commenting)[ \t]+on\b")
+_INTERVIEW_WITH = re.compile(
+    r"\b(?:in an interview with|interviewed|spoke (?:with|to)|talked (?:with|to)|asked)[ \t]+"
+    rf"(?P<name>{NAME})(?:,[ \t]*(?P<role>[^.;\n]+?)(?:,|\.|[ \t]+(?:about|on|what|whether|how)\b))?")
+# "Masahiro Akiyama, Chairman of the ... (SSDP)  told about the prospects ..."
+_TOLD = re.compile(rf"(?P<name>{NAME}),[ \t]+(?P<role>[^.;:\"“”\n]{{3,200}}?)[ \t]*,?[ \t]+"
+                   r"(?:told|tells)\b")
+_TOLD_US = re.compile(rf"(?P<name>{NAME})[ \t]+(?:told|tells)[ \t]+(?:us|our|Valdai|the Valdai|"
+                      r"the Club|this (?:website|publication|outlet))\b")
+_QUOTE_APPOSITIVE = re.compile(rf"(?P<name>{NAME}),[ \t]+(?P<role>[^.;:\"“”\n]{{3,150}}?),[ \t]+"
+                               rf"{SPEECH_VERB}\b")
+_QUOTE_PLAIN = re.compile(rf"(?P<name>{NAME})[ \t]+{SPEECH_VERB}\b")
+_ACCORDING_TO = re.compile(rf"\baccording to[ \t]+(?:[a-z]+[ \t]+){{0,3}}(?P<name>{NAME})")
+_BULLET = re.compile(r"^[ \t]*[•*·▪-][ \t]+(?P<item>[^\n]+?)[ \t]*$")
+_TEASER_END = re.compile(r"^(?:Expert Opinions|Related(?: articles?| content)?|Read more|"
+                         r"See also|More on this topic|Featured Content)\b", re.IGNORECASE)
+
+
+def _teaser_spans(text: str, title: str) -> list[tuple[int, int]]:
+    """Blocks advertising other articles: a headline line, then a line that is only a name.
+
+    Page furniture keeps such blocks ("Russia-Japan Dialogue: The Sanctions Factor / Ivan
+    Timofeev / ... / Expert Opinions"); the name there is another piece's author.
+    """
+    lines = list(re.finditer(r"[^\n]*", text))
+    lines = [m for m in lines if m.start() != m.end() or m.start() == 0]
+    spans: list[tuple[int, int]] = []
+    title_key = re.sub(r"\W+", " ", title).strip().lower()
+    for i in range(1, len(lines)):
+        line = lines[i].group(0).strip()
+        head = lines[i - 1].group(0).strip()
+        if not line or not head or clean_name(line) != line:
+            continue
+        if re.sub(r"\W+", " ", head).strip().lower() == title_key or head[-1] in ".!?\"”":
+            continue
+        end = lines[i].end()
+        for j in range(i + 1, min(i + 4, len(lines))):
+            nxt = lines[j].group(0).strip()
+            if not nxt:
+                break
+            end = lines[j].end()
+            if _TEASER_END.match(nxt):
+                break
+        spans.append((lines[i - 1].start(), end))
+    return spans
+
+
+def _in_spans(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(a <= pos < b for a, b in spans)
+
+
+def _is_subject(name: str, text: str, start: int, role: str | None) -> bool:
+    """Whether a name denotes a politician or official rather than an expert."""
+    if find_subject(name) is not None:
+        return True
+    if role and GOV_ROLE.search(role):
+        return True
+    return bool(GOV_BEFORE_NAME.search(text[max(0, start - 60):start]))
+
+
+def _split_role_name(run: str) -> tuple[str | None, str | None]:
+    """Split "Tokyo Foundation President Masahiro Akiyama" into role and name."""
+    tokens = run.split()
+    last_title = max((i for i, t in enumerate(tokens) if has_title_word(t)), default=-1)
+    role = " ".join(tokens[:last_title + 1]) or None
+    return clean_role(role), clean_name(" ".join(tokens[last_title + 1:]))
+
+
+def _author_candidates(text: str) -> list[_Candidate]:
+    """Bylines, "notes X in an article" intros and trailing author bios."""
+    out: list[_Candidate] = []
+    first_part = max(len(text) // 4, 400)
+    for m in _BYLINE.finditer(text):
+        if m.start() > first_part:
+            continue
+        for raw in re.split(r"[ \t]*(?:,|\band\b|&)[ \t]*", m.group("names")):
+            name = clean_name(raw)
+            if name:
+                out.append(_Candidate(name, "author", clean_role(m.group("role")),
+                                      m.group(0).strip(), m.start()))
+    for m in _NOTES_IN_ARTICLE.finditer(text):
+        role, name = _split_role_name(m.group("rn"))
+        if name:
+            out.append(_Candidate(name, "author", role, m.group(0).strip(), m.start()))
+    half = len(text) // 2
+    for line in re.finditer(r"[^\n]+", text):
+        if line.start() < half or len(line.group(0)) > 500:
+            continue
+        m = _BIO.match(line.group(0).strip())
+        if not m:
+            continue
+        name = clean_name(m.group("name"))
+        role = clean_role(_first_sentence(m.group("rest")))
+        if name and role and has_title_word(role):
+            out.append(_Candidate(name, "author", role, line.group(0).strip(), line.start()))
+    return out
+
+
+def _first_sentence(text: str) -> str:
+    """The text up to the first full stop that ends a sentence (not "Ph.D." or "U.S.")."""
+    for m in re.finditer(r"\.(?=\s+[A-Z]|\s*$)", text):
+        before = text[:m.start()].split()[-1] if text[:m.start()].split() else ""
+        if re.fullmatch(r"(?:[A-Z]|Ph\.D|U\.S|Dr|Prof|St|Jr)", before):
+            continue
+        return text[:m.start()]
+    return text
+
+
+def _other_candidates(text: str) -> list[_Candidate]:
+    """Interview and comment intros, and plain quotations."""
+    out: list[_Candidate] = []
+    for pattern, kind in ((_PRESENTS, "interview"), (_COMMENTING, "interview"),
+                          (_INTERVIEW_WITH, "interview"), (_TOLD, "told"), (_TOLD_US, "told"),
+                          (_QUOTE_APPOSITIVE, "quote"), (_QUOTE_PLAIN, "quote"),
+                          (_ACCORDING_TO, "quote")):
+        for m in pattern.finditer(text):
+            name = clean_name(m.group("name"))
+            if not name:
+                continue
+            role = clean_role(m.groupdict().get("role"))
+            out.append(_Candidate(name, kind, role, _sentence_around(text, m.start(), m.end()),
+                                  m.start("name")))
+    return out
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence (or line) holding a match, for evidence."""
+    left = max(text.rfind("\n", 0, start), text.rfind(". ", 0, start) + 1, 0)
+    right_candidates = [p for p in (text.find("\n", end), text.find(". ", end)) if p != -1]
+    right = min(right_candidates) + 1 if right_candidates else len(text)
+    return text[left:right].strip()
+
+
+def _attributions(text: str, name: str) -> int:
+    """How many times the text attributes words to this person (by full name or surname)."""
+    surname = name.split()[-1]
+    pattern = re.compile(rf"\b(?:{re.escape(name)}|{re.escape(surname)})\b(?:,[^.;\n]{{0,200}}?,?)?"
+                         rf"[ \t]+{SPEECH_VERB}\b|\b{SPEECH_VERB}[ \t]+(?:{re.escape(surname)})\b")
+    return len(pattern.findall(text))
+
+
+def _bullet_roles(text: str, name: str) -> list[str]:
+    """Roles listed in a bullet block just before a bullet holding the person's name."""
+    key = canonical_person_key(name)
+    items = [(m.group("item"), i) for i, line in enumerate(text.splitlines())
+             if (m := _BULLET.match(line))]
+    roles = []
+    for (item, line_no), (prev, prev_no) in zip(items[1:], items, strict=False):
+        if canonical_person_key(item) == key and prev_no == line_no - 1 \
+                and clean_name(prev) is None and has_title_word(prev):
+            roles.append(clean_role(prev) or prev)
+    return roles
+
+
+def extract_people(text: str, *, title: str,
+                   metadata_authors: Iterable[str] = ()) -> list[PersonMention]:
+    """The experts an article names, with their relation to it and role, authors first.
+
+    Politicians and officials (the curated subjects list, or anyone named with a government
+    office) are left out, and so is any name that only appears in a teaser for another article.
+    When unsure, a person is left out rather than attributed wrongly.
+    """
+    text = normalize_spaces(text)
+    teasers = _teaser_spans(text, title)
+    candidates = [c for c in _author_candidates(text) + _other_candidates(text)
+                  if not _in_spans(c.start, teasers)
+                  and not _is_subject(c.name, text, c.start, c.role)]
+    for raw in metadata_authors:
+        name = raw.strip()
+        positions = [m.start() for m in re.finditer(re.escape(name), text)]
+        if positions and all(_in_spans(p, teasers) for p in positions):
+            log.warning("metadata author %r appears only in a teaser for another article; "
+                        "not attributing", name)
+            continue
+        if name:
+            candidates.append(_Candidate(name, "author", None, "metadata", -1))
+
+    display = merge_names(c.name for c in candidates)
+    by_person: dict[str, list[_Candidate]] = {}
+    for c in sorted(candidates, key=lambda c: c.start):
+        by_person.setdefault(canonical_person_key(display[c.name]), []).append(c)
+
+    has_author = any(c.kind == "author" for cs in by_person.values() for c in cs)
+    people: list[PersonMention] = []
+    for cands in by_person.values():
+        name = display[cands[0].name]
+        kinds = {c.kind for c in cands}
+        attributions = _attributions(text, name)
+        relation: Relation
+        if "author" in kinds:
+            relation, chosen = "author", [c for c in cands if c.kind == "author"]
+        elif "interview" in kinds:
+            relation, chosen = "interviewed", [c for c in cands if c.kind == "interview"]
+        elif "told" in kinds and not has_author and attributions >= 2:
+            relation, chosen = "interviewed", [c for c in cands if c.kind == "told"]
+        else:
+            relation, chosen = "quoted", cands
+        roles = [c.role for c in chosen if c.role] + [c.role for c in cands if c.role]
+        roles += _bullet_roles(text, name)
+        roles = list(dict.fromkeys(roles))
+        evidence = next((c.evidence for c in chosen if c.evidence != "metadata"),
+                        chosen[0].evidence)
+        if relation == "author":
+            voice: Voice = "whole"
+        elif relation == "interviewed":
+            # An interview reports the expert's words ("Akiyama noted ..."); a comment piece
+            # is the expert's text throughout and names them only in its introduction.
+            voice = "attributed" if attributions >= 2 else "whole"
+        else:
+            voice = "attributed"
+        people.append(PersonMention(name, relation, roles[0] if roles else None, evidence,
+                                    tuple(roles[1:]), voice))
+    order = {"author": 0, "interviewed": 1, "quoted": 2}
+    people.sort(key=lambda p: order[p.relation])
+    log.debug("extracted %d people from %r", len(people), title)
+    return people
+
+
+def surname_of(person: PersonMention) -> str:
+    """The normalised surname key of a person (for matching bare-surname mentions)."""
+    return surname_key(person.name)

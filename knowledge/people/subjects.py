@@ -1,0 +1,46 @@
+"""The curated list of politicians the texts discuss: subjects of the commentary, not experts."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from pathlib import Path
+
+from knowledge.people.names import canonical_person_key
+
+SUBJECTS_PATH = Path(__file__).with_name("subjects.json")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Subject:
+    """A politician or official: who they are, which side they act for, their office."""
+
+    name: str
+    country: str
+    office: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every form the texts may use: the full name first, then the aliases."""
+        return (self.name, *self.aliases)
+
+
+@functools.cache
+def load_subjects(path: Path = SUBJECTS_PATH) -> tuple[Subject, ...]:
+    """Read subjects.json (cached: the list is curated data shipped with the package)."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return tuple(Subject(s["name"], s["country"], s["office"], tuple(s.get("aliases", ())))
+                 for s in raw["subjects"])
+
+
+def find_subject(name: str, subjects: tuple[Subject, ...] | None = None) -> Subject | None:
+    """The subject a name denotes (full name or listed alias, spelling-insensitive), if any."""
+    key = canonical_person_key(name)
+    if not key:
+        return None
+    for subject in subjects if subjects is not None else load_subjects():
+        if any(canonical_person_key(n) == key for n in subject.names):
+            return subject
+    return None

@@ -1,0 +1,44 @@
+"""Whether a passage carries an expert's own words, so that their views can be searched."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from knowledge.people._patterns import SPEECH_VERB, normalize_spaces
+from knowledge.text.split import split_sentences
+
+if TYPE_CHECKING:
+    from knowledge.people.extract import PersonMention
+
+_BOILERPLATE = re.compile(
+    r"^(?:Views expressed|Photo\b|Reprinted|Copyright|Comments are closed|List of Comments|"
+    r"No comments|Featured (?:Image|Content)|Support Quality|Article printed|Click on the link|"
+    r"Reading Time|Peer reviewed|In Brief|Share|Print|\[\d+\])", re.IGNORECASE)
+_PRONOUN_SPEECH = re.compile(rf"\b(?:he|she)[ \t]+{SPEECH_VERB}\b", re.IGNORECASE)
+
+
+def _names(person: PersonMention) -> str:
+    full = re.escape(person.name)
+    surname = re.escape(person.name.split()[-1])
+    return rf"(?:{full}|{surname})"
+
+
+def passage_voice(passage_text: str, person: PersonMention) -> bool:
+    """Whether the passage carries this person's words (their article, comments or answers)."""
+    passage_text = normalize_spaces(passage_text)
+    names = _names(person)
+    sentences = [s.text for s in split_sentences(passage_text)]
+    if person.voice == "whole":
+        # Every sentence is theirs except furniture and the lines that introduce them in the
+        # third person (an intro, a bio, a footnote pointing to their other comments).
+        mentions = re.compile(rf"\b{names}\b")
+        return any(len(s.split()) >= 4 and not _BOILERPLATE.match(s) and not mentions.search(s)
+                   for s in sentences)
+    attributed = re.compile(rf"\b{names}\b[^.!?]*?\b{SPEECH_VERB}\b|\b{SPEECH_VERB}[ \t]+{names}\b"
+                            rf"|\baccording to[ \t]+(?:[a-z]+[ \t]+){{0,3}}{names}\b")
+    if any(attributed.search(s) for s in sentences):
+        return True
+    # In an interview the expert is the one voice: "“...,” he told" is theirs too.
+    return person.relation == "interviewed" and bool(_PRONOUN_SPEECH.search(passage_text)) \
+        and bool(re.search(r"[\"“”]", passage_text))
