@@ -1,0 +1,395 @@
+"""Self-tests: the fake Discord speaks well enough for a real discord.py bot, and checks like Discord."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from .discord_server import FakeDiscord
+from .interactions import CommandNotAvailable, FakeFile, InteractionHandle
+from .process import BotProcess
+from .world import World
+
+SAMPLE_BOT = str(Path(__file__).with_name("sample_bot.py"))
+module_loop = pytest.mark.asyncio(loop_scope="module")
+
+
+def bot_env(fake: FakeDiscord, **extra: str) -> dict[str, str]:
+    """Environment pointing the sample bot at the fake."""
+    return {"FAKE_API_BASE": fake.api_base, "FAKE_GATEWAY_URL": fake.gateway_url,
+            "FAKE_TOKEN": fake.token, **extra}
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def running() -> AsyncIterator[tuple[FakeDiscord, BotProcess]]:
+    """One fake and one sample bot shared by the module's end-to-end tests."""
+    async with FakeDiscord(World.default(), heartbeat_interval=0.2) as fake:
+        guild = fake.world.guild()
+        bot = BotProcess([sys.executable, SAMPLE_BOT], env=bot_env(fake, FAKE_GUILD_ID=str(guild.id)))
+        async with bot:
+            await bot.wait_for_output("READY")
+            await fake.wait_for_commands(guild)
+            yield fake, bot
+            fake.assert_no_errors()
+            bot.assert_no_errors()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def fake(running: tuple[FakeDiscord, BotProcess]) -> FakeDiscord:
+    """The shared fake."""
+    return running[0]
+
+
+@pytest_asyncio.fixture
+async def bare_fake() -> AsyncIterator[FakeDiscord]:
+    """A fake with no bot attached, for raw HTTP checks."""
+    async with FakeDiscord(World.default()) as fake_server:
+        yield fake_server
+
+
+async def http(fake: FakeDiscord, method: str, path: str, *, auth: bool = True, **kwargs: Any
+               ) -> tuple[int, Any, Any]:
+    """One raw request to the fake: (status, headers, json body or None)."""
+    headers = {"Authorization": f"Bot {fake.token}"} if auth else {}
+    async with aiohttp.ClientSession() as session, session.request(
+        method, fake.api_base + path, headers=headers, **kwargs
+    ) as resp:
+        body = await resp.json(content_type=None) if resp.status != 204 else None
+        return resp.status, resp.headers, body
+
+
+# -- end to end with the sample bot ----------------------------------------------------------
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_sync_records_global_and_guild_commands(fake: FakeDiscord) -> None:
+    """Tree sync PUTs are recorded and answered with ids; the guild-only command is guild-scoped."""
+    names = {c["name"] for c in fake.global_commands}
+    assert {"ping", "slow", "fruit", "upload", "summit", "adminonly"} <= names
+    assert all(c["id"] and c["application_id"] == str(fake.application_id) for c in fake.global_commands)
+    guild_commands = fake.guild_commands[fake.world.guild().id]
+    assert [c["name"] for c in guild_commands] == ["guildping"]
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_ready_handshake_recorded(fake: FakeDiscord) -> None:
+    """The bot IDENTIFYed unsharded with the members intent and chunked the guild over op 8."""
+    assert fake.identified_shards == [None]
+    assert fake.identifies[0]["intents"] & (1 << 1)
+    assert fake.member_requests[0]["guild_id"] == fake.world.guild().id
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_slash_round_trip(fake: FakeDiscord) -> None:
+    """A type 4 reply is the final answer, with its content and allowed_mentions visible."""
+    reply = await (await fake.slash("ping")).wait_done()
+    assert reply.callback_type == 4
+    assert reply.content == "pong"
+    assert not reply.ephemeral
+    assert reply.allowed_mentions == {"parse": []}
+    assert reply.message in fake.channel_messages("general")
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_guild_command_carries_data_guild_id(fake: FakeDiscord) -> None:
+    """A guild-scoped command gets data.guild_id, without which discord.py reports CommandNotFound."""
+    reply = await (await fake.slash("guildping")).wait_done()
+    assert reply.payload["data"]["guild_id"] == str(fake.world.guild().id)
+    assert reply.content == f"guild pong {fake.world.guild().id}"
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_subcommand_path(fake: FakeDiscord) -> None:
+    """"summit list" is sent as a type 1 option under the group and reaches the subcommand."""
+    reply = await (await fake.slash("summit list")).wait_done()
+    assert reply.payload["data"]["options"][0] == {"name": "list", "type": 1, "options": []}
+    assert reply.content == "summits: 1956, 1993"
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_deferred_followup_edits_original(fake: FakeDiscord) -> None:
+    """After a type 5 deferral the first followup replaces the thinking message, as on Discord."""
+    reply = await (await fake.slash("slow")).wait_done()
+    assert reply.callback_type == 5
+    assert reply.followups == []
+    assert reply.original is not None and not reply.original.loading
+    assert reply.content == "done slowly"
+    assert reply.embeds[0]["title"] == "Slow"
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_autocomplete_choices(fake: FakeDiscord) -> None:
+    """An autocomplete interaction (type 4) is answered with callback type 8 and choices."""
+    reply = await (await fake.autocomplete("fruit", "name", "ap")).wait_done()
+    assert reply.callback_type == 8
+    assert [c["value"] for c in reply.choices] == ["apple", "apricot"]
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_button_click_updates_message(fake: FakeDiscord) -> None:
+    """Clicking the button of an earlier reply reaches the persistent view, which edits in place."""
+    shown = await (await fake.slash("buttons")).wait_done()
+    assert shown.message.custom_ids == ["sample:click"]
+    click = await (await fake.component("sample:click", message=shown)).wait_done()
+    assert click.callback_type == 7
+    assert shown.message.content == "clicked by bob"
+    assert shown.message.components == []
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_attachment_download_and_upload(fake: FakeDiscord) -> None:
+    """The bot downloads a type 11 attachment from the fake and answers with a multipart file."""
+    reply = await (await fake.slash("upload", attachments={"file": FakeFile("notes.txt", b"hello")})
+                   ).wait_done()
+    assert any(path.endswith("/notes.txt") for path in fake.downloads)
+    assert reply.content == "got notes.txt 5 bytes"
+    assert reply.ephemeral
+    [attachment] = reply.attachments
+    assert (attachment["filename"], attachment["size"]) == ("reversed.bin", 5)
+    assert fake.attachment_bytes(attachment) == b"olleh"
+    callback = reply.requests[0]
+    assert [(f.filename, f.size) for f in callback.files] == [("reversed.bin", 5)]
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_modal_round_trip(fake: FakeDiscord) -> None:
+    """A modal (callback type 9) can be submitted back and the bot reads the typed value."""
+    opened = await (await fake.slash("feedback")).wait_done()
+    assert opened.modal["title"] == "Feedback"
+    submitted = await (await fake.modal_submit(opened, {"feedback:text": "great"})).wait_done()
+    assert submitted.content == "thanks: great"
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_member_chunk_fills_cache(fake: FakeDiscord) -> None:
+    """The GUILD_MEMBERS_CHUNK answer to op 8 populates the bot's member cache."""
+    reply = await (await fake.slash("members")).wait_done()
+    assert reply.content == f"members: {len(fake.world.guild().members)}"
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_default_permissions_enforced(fake: FakeDiscord) -> None:
+    """Like the Discord client, slash() refuses users lacking default_member_permissions."""
+    with pytest.raises(CommandNotAvailable):
+        await fake.slash("adminonly", user="bob")
+    reply = await (await fake.slash("adminonly", user="alice")).wait_done()
+    assert reply.content == "admin ok"
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_channel_post_429_is_retried(fake: FakeDiscord) -> None:
+    """A 429 with retry_after and Via makes discord.py wait and retry the channel post."""
+    fake.inject_429("POST /channels/", retry_after=0.1)
+    reply = await (await fake.slash("post", {"text": "rate limited hello"})).wait_done()
+    posts = [r for r in fake.requests if r.route.startswith("POST /channels/")
+             and r.json["content"] == "rate limited hello"]
+    assert [r.status for r in posts] == [429, 200]
+    assert reply.content.startswith("posted ")
+    assert [m.content for m in fake.channel_messages("general")].count("rate limited hello") == 1
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_channel_post_500_is_retried(fake: FakeDiscord) -> None:
+    """A 500 is retried by discord.py (after its 1 s back-off)."""
+    fake.inject_500("POST /channels/")
+    reply = await (await fake.slash("post", {"text": "server error hello"})).wait_done(timeout=8)
+    posts = [r for r in fake.requests if r.route.startswith("POST /channels/")
+             and r.json["content"] == "server error hello"]
+    assert [r.status for r in posts] == [500, 200]
+    assert reply.content.startswith("posted ")
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_heartbeats_are_recorded_and_acked(fake: FakeDiscord) -> None:
+    """Every op 1 is recorded per connection with its arrival time and the bot's last sequence."""
+    conn = fake.current_connection()
+    await fake.wait_until(lambda: len(conn.heartbeats) >= 3)
+    assert all(hb.connection_id == conn.id for hb in conn.heartbeats)
+    assert len(fake.heartbeat_gaps(conn)) == len(conn.heartbeats) - 1
+    acks = [p for p in conn.received if p.get("op") == 1]
+    assert len(acks) == len(conn.heartbeats)
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_reconnect_resumes_session(fake: FakeDiscord) -> None:
+    """Op 7 makes the bot open a new socket and RESUME (not IDENTIFY); commands keep working."""
+    identifies = len(fake.identifies)
+    connections = len(fake.connections)
+    resumes = len(fake.resumes)
+    await fake.send_reconnect()
+    await fake.wait_resumed(resumes + 1)
+    assert len(fake.connections) == connections + 1
+    assert len(fake.identifies) == identifies
+    reply = await (await fake.slash("ping")).wait_done()
+    assert reply.content == "pong"
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_dropped_connection_replays_missed_interaction(fake: FakeDiscord) -> None:
+    """An interaction sent while the socket is down is replayed on RESUME and still answered."""
+    resumes = len(fake.resumes)
+    await fake.drop_connection()
+    await fake.wait_until(lambda: not any(c.open for c in fake.connections))
+    pending = await fake.slash("ping")
+    await fake.wait_resumed(resumes + 1)
+    assert (await pending.wait_done()).content == "pong"
+
+
+@pytest.mark.asyncio
+@pytest.mark.e2e
+async def test_two_shard_processes_each_get_their_guilds() -> None:
+    """Two processes (shard 0/2 and 1/2) identify with their shard; each guild routes to its shard."""
+    world = World()
+    first = world.add_guild("Shard Zero", shard=(0, 2))
+    second = world.add_guild("Shard One", shard=(1, 2))
+    world.add_user("bob", guild=first)
+    world.add_user("carol", guild=second)
+    async with FakeDiscord(world, shard_count=2) as fake:
+        zero = BotProcess([sys.executable, SAMPLE_BOT], env=bot_env(fake, SAMPLE_SHARD="0/2"))
+        one = BotProcess([sys.executable, SAMPLE_BOT],
+                         env=bot_env(fake, SAMPLE_SHARD="1/2", SAMPLE_SYNC="0"))
+        async with zero, one:
+            await zero.wait_for_output("READY")
+            await one.wait_for_output("READY")
+            await fake.wait_for_commands()
+            assert sorted(fake.identified_shards) == [(0, 2), (1, 2)]
+            for session in fake.sessions.values():
+                ready = session.events[0]["d"]
+                guild_ids = [int(g["id"]) for g in ready["guilds"]]
+                assert ready["shard"] == list(session.shard)
+                assert guild_ids == [first.id] if session.shard == (0, 2) else [second.id]
+            replies = [await fake.slash("ping", guild=first), await fake.slash("ping", guild=second)]
+            for reply in replies:
+                assert (await reply.wait_done()).content == "pong"
+            zero.assert_no_errors()
+            one.assert_no_errors()
+        fake.assert_no_errors()
+
+
+# -- raw HTTP: what the fake answers and rejects ---------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_json_and_rate_limit_headers(bare_fake: FakeDiscord) -> None:
+    """Responses say exactly application/json and carry the rate-limit headers discord.py reads."""
+    status, headers, body = await http(bare_fake, "GET", "/users/@me")
+    assert status == 200
+    assert headers["Content-Type"] == "application/json"
+    for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset-After",
+                 "X-RateLimit-Bucket"):
+        assert name in headers
+    assert body["id"] == str(bare_fake.world.bot.id)
+
+
+@pytest.mark.asyncio
+async def test_unknown_route_is_404_and_recorded(bare_fake: FakeDiscord) -> None:
+    """An unimplemented route answers 404 JSON and lands in `errors`."""
+    status, _, body = await http(bare_fake, "GET", "/guilds/1/audit-logs")
+    assert (status, body["code"]) == (404, 0)
+    assert [e.kind for e in bare_fake.errors] == ["unknown route"]
+    with pytest.raises(AssertionError, match="audit-logs"):
+        bare_fake.assert_no_errors()
+
+
+@pytest.mark.asyncio
+async def test_bad_token_is_401(bare_fake: FakeDiscord) -> None:
+    """REST calls without the bot token are rejected like Discord does."""
+    status, _, _ = await http(bare_fake, "GET", "/users/@me", auth=False)
+    assert status == 401
+
+
+@pytest.mark.asyncio
+async def test_oversized_message_is_invalid_form_body(bare_fake: FakeDiscord) -> None:
+    """Content over 2000 characters gets 400 / 50035 with the field named, and is recorded."""
+    channel = bare_fake.world.guild().channel("general")
+    status, _, body = await http(bare_fake, "POST", f"/channels/{channel.id}/messages",
+                                 json={"content": "x" * 2001})
+    assert (status, body["code"]) == (400, 50035)
+    assert "content" in body["errors"]
+    assert bare_fake.channel_messages(channel) == []
+
+
+@pytest.mark.asyncio
+async def test_multipart_channel_post_records_files(bare_fake: FakeDiscord) -> None:
+    """payload_json plus files[n] parts become a message with attachments served by the fake."""
+    channel = bare_fake.world.guild().channel("general")
+    form = aiohttp.FormData(quote_fields=False)
+    form.add_field("payload_json", '{"content": "report", "attachments": [{"id": 0, "filename": "r.png"}]}')
+    form.add_field("files[0]", b"\x89PNG....", filename="r.png", content_type="application/octet-stream")
+    status, _, body = await http(bare_fake, "POST", f"/channels/{channel.id}/messages", data=form)
+    assert status == 200
+    [attachment] = body["attachments"]
+    assert (attachment["filename"], attachment["size"], attachment["content_type"]) == (
+        "r.png", 8, "image/png")
+    [request] = bare_fake.requests
+    assert request.json["content"] == "report"
+    assert [(f.field, f.filename, f.content_type) for f in request.files] == [
+        ("files[0]", "r.png", "application/octet-stream")]
+    async with aiohttp.ClientSession() as session, session.get(attachment["url"]) as resp:
+        assert await resp.read() == b"\x89PNG...."
+
+
+@pytest.mark.asyncio
+async def test_interaction_rules(bare_fake: FakeDiscord) -> None:
+    """Double acks (40060), followups before any ack and late acks (10062) are rejected."""
+    fake = bare_fake
+    handle = await _raw_interaction(fake)
+    callback = f"/interactions/{handle.id}/{handle.token}/callback"
+    status, _, _ = await http(fake, "POST", f"/webhooks/{fake.application_id}/{handle.token}?wait=1",
+                              auth=False, json={"content": "too early"})
+    assert status == 404
+    status, _, body = await http(fake, "POST", callback, auth=False, json={"type": 4, "data": {"content": "hi"}})
+    assert status == 200
+    assert body["interaction"]["response_message_id"] == str(handle.original.id)
+    status, _, body = await http(fake, "POST", callback, auth=False, json={"type": 4, "data": {"content": "again"}})
+    assert (status, body["code"]) == (400, 40060)
+    fake.ack_deadline = 0.0
+    late = await _raw_interaction(fake)
+    status, _, body = await http(fake, "POST", f"/interactions/{late.id}/{late.token}/callback",
+                                 auth=False, json={"type": 5})
+    assert (status, body["code"]) == (404, 10062)
+    assert [e.kind for e in fake.errors] == ["rejected", "rejected", "acknowledged too late"]
+
+
+async def _raw_interaction(fake: FakeDiscord) -> InteractionHandle:
+    """Register a slash interaction without a gateway (no bot) to answer over raw HTTP."""
+    guild = fake.world.guild()
+    user = fake.default_user(guild)
+    payload = fake.interaction_payload(2, {"id": "1", "name": "x", "type": 1}, user=user,
+                                       guild=guild, channel=guild.text_channels[0],
+                                       locale="en-US", permissions=None)
+    return fake.register_interaction(payload, user=user, guild=guild)
+
+
+@pytest.mark.asyncio
+async def test_invalid_command_sync_is_rejected(bare_fake: FakeDiscord) -> None:
+    """Upper-case names and over-long descriptions fail the bulk overwrite like on Discord."""
+    status, _, body = await http(
+        bare_fake, "PUT", f"/applications/{bare_fake.application_id}/commands",
+        json=[{"name": "Ping", "description": "d" * 101, "type": 1}])
+    assert (status, body["code"]) == (400, 50035)
+    assert set(body["errors"]["0"]) == {"name", "description"}
+    assert bare_fake.global_commands == []
