@@ -116,7 +116,6 @@ def _entry(entry: Any) -> FeedEntry:
     summary = html_to_text(entry.get("summary"))
     contents = [html_to_text(c.get("value")) for c in entry.get("content", [])]
     content = max(contents, key=len, default="") or None
-    # Atom without <summary>: feedparser copies the content into summary; do not count it twice.
     link = entry.get("link") or None
     published = _iso(entry.get("published_parsed") or entry.get("updated_parsed"))
     return FeedEntry(
@@ -172,9 +171,12 @@ def _why_not(parsed: Any, raw: bytes) -> str:
         return "this is a web page, not a feed"
     if not raw.strip():
         return "the document is empty"
+    if not raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return "this is not XML"
     exc = parsed.get("bozo_exception")
     if isinstance(exc, xml.sax.SAXParseException):
-        return f"broken XML at line {exc.getLineNumber()} ({exc.getMessage()})"
+        # No line number: feedparser may rewrite the prolog, which shifts them.
+        return f"broken XML ({exc.getMessage()})"
     if parsed.version:
         return "no items could be read"
     return "no <rss> or <feed> element found"
@@ -185,5 +187,5 @@ def _describe(exc: BaseException | None) -> str:
     if exc is None:
         return "unknown problem"
     if isinstance(exc, xml.sax.SAXParseException):
-        return f"line {exc.getLineNumber()}: {exc.getMessage()}"
+        return exc.getMessage()
     return f"{type(exc).__name__}: {exc}"
