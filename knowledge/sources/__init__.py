@@ -2,6 +2,9 @@
 
 Pure building blocks: no database, no Discord. Every failure is a ``SourceError`` (a
 ``KnowledgeError``) whose message can be shown to a user as is.
+
+The fetch coroutine is imported from its module (``from knowledge.sources.fetch import fetch``):
+re-exporting it here would shadow the ``knowledge.sources.fetch`` module with the function.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ from knowledge.sources.fetch import (
     FEED_TYPES,
     FetchResult,
     FetchSettings,
-    fetch,
 )
 from knowledge.sources.files import UploadedDocument, read_upload
 
@@ -48,7 +50,6 @@ __all__ = [
     "canonicalize_url",
     "discover_feeds",
     "extract_article",
-    "fetch",
     "is_summary_only",
     "looks_like_feed",
     "parse_feed",

@@ -11,6 +11,7 @@ import dataclasses
 import gzip
 import hashlib
 import http.server
+import ssl
 import sys
 import threading
 import time
@@ -58,12 +59,18 @@ class SeenRequest:
 class FakeWeb:
     """Serves ``tests/fixtures/web`` plus special paths; see ``_special`` for the list."""
 
-    def __init__(self, fixtures: Path = FIXTURES) -> None:
+    def __init__(self, fixtures: Path = FIXTURES, *, tls: bool = False) -> None:
         self.fixtures = fixtures
+        self.tls = tls
         self.routes: dict[str, Route] = {}
         self.requests: list[SeenRequest] = []
         self.stopping = threading.Event()
         self._server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
+        if tls:
+            # Self-signed (see fixtures/web/tls): clients that verify certificates must refuse it.
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(fixtures / "tls" / "cert.pem", fixtures / "tls" / "key.pem")
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         # A short poll interval keeps shutdown() (once per test) fast.
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
                                         name="fake-web", daemon=True)
@@ -75,8 +82,8 @@ class FakeWeb:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
-        return f"http://127.0.0.1:{self.port}"
+        """``http://127.0.0.1:PORT`` (``https://`` in TLS mode)."""
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def url(self, path: str) -> str:
         """Absolute URL of ``path`` on this server."""

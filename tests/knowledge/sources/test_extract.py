@@ -9,8 +9,8 @@ from knowledge.sources import (
     canonicalize_url,
     discover_feeds,
     extract_article,
-    fetch,
 )
+from knowledge.sources.fetch import fetch
 from tests.fakes.web_server import FIXTURES, FakeWeb
 
 ARTICLE_URL = "https://analysis.example.org/commentary/after-nagato?utm_source=rss"

@@ -10,11 +10,11 @@ from knowledge.sources import (
     FeedError,
     FetchSettings,
     extract_article,
-    fetch,
     is_summary_only,
     looks_like_feed,
     parse_feed,
 )
+from knowledge.sources.fetch import fetch
 from tests.fakes.web_server import FIXTURES, FakeWeb
 
 BASE = "https://analysis.example.org/feeds/"

@@ -11,7 +11,8 @@ import tracemalloc
 import pytest
 
 from knowledge.errors import KnowledgeError
-from knowledge.sources import FEED_TYPES, FetchError, FetchSettings, fetch
+from knowledge.sources import FEED_TYPES, FetchError, FetchSettings
+from knowledge.sources.fetch import fetch
 from tests.fakes.web_server import FIXTURES, FakeWeb
 
 PNG = (FIXTURES / "image.png").read_bytes()
@@ -422,3 +423,11 @@ async def test_connection_refused(fetch_settings: FetchSettings, closed_port: in
         await fetch(f"http://127.0.0.1:{closed_port}/", settings=fetch_settings)
     assert caught.value.kind == "connect"
     assert caught.value.message == "could not connect to 127.0.0.1: connection refused"
+
+
+async def test_untrusted_certificate_is_refused(fetch_settings: FetchSettings) -> None:
+    """HTTPS certificates are verified; a self-signed one is reported in plain words."""
+    with FakeWeb(tls=True) as secure, pytest.raises(FetchError) as caught:
+        await fetch(secure.url("article.html"), settings=fetch_settings)
+    assert caught.value.kind == "connect"
+    assert caught.value.message == "could not connect to 127.0.0.1: its certificate is not valid"
