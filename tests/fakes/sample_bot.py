@@ -1,7 +1,8 @@
 """A tiny real discord.py bot the fake Discord's self-tests drive (run as a subprocess).
 
 Environment: FAKE_API_BASE, FAKE_GATEWAY_URL, FAKE_TOKEN, FAKE_GUILD_ID (for a guild-only
-command), SAMPLE_SHARD ("id/count", runs an AutoShardedBot for that one shard), SAMPLE_SYNC ("0"
+command), SAMPLE_SHARD ("id/count": an AutoShardedBot for that one shard; "auto": an AutoShardedBot
+that asks GET /gateway/bot for the shard count), SAMPLE_SYNC ("0"
 to skip the command sync).
 """
 
@@ -14,6 +15,7 @@ import logging
 import os
 import sys
 import traceback
+from typing import Any
 
 import discord
 import yarl
@@ -37,7 +39,9 @@ class ClickView(discord.ui.View):
 class FeedbackModal(discord.ui.Modal, title="Feedback"):
     """A one-field modal."""
 
-    text = discord.ui.TextInput(label="Your feedback", custom_id="feedback:text")
+    text: discord.ui.TextInput[FeedbackModal] = discord.ui.TextInput(
+        label="Your feedback", custom_id="feedback:text"
+    )
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         """Thank the user, quoting what they typed."""
@@ -53,7 +57,10 @@ async def summit_list(interaction: discord.Interaction) -> None:
     await interaction.response.send_message("summits: 1956, 1993")
 
 
-def add_commands(bot: commands.Bot, guild_id: int | None) -> None:
+SampleBot = commands.Bot | commands.AutoShardedBot
+
+
+def add_commands(bot: SampleBot, guild_id: int | None) -> None:
     """Register the sample slash commands."""
     tree = bot.tree
 
@@ -92,6 +99,7 @@ def add_commands(bot: commands.Bot, guild_id: int | None) -> None:
     @tree.command(description="Post in the channel")
     async def post(interaction: discord.Interaction, text: str) -> None:
         await interaction.response.defer(ephemeral=True)
+        assert isinstance(interaction.channel, discord.abc.Messageable)
         message = await interaction.channel.send(text)
         await interaction.followup.send(f"posted {message.id}")
 
@@ -101,12 +109,30 @@ def add_commands(bot: commands.Bot, guild_id: int | None) -> None:
 
     @tree.command(description="Count cached members")
     async def members(interaction: discord.Interaction) -> None:
+        assert interaction.guild is not None
         await interaction.response.send_message(f"members: {len(interaction.guild.members)}")
 
     @tree.command(description="Admins only")
     @app_commands.default_permissions(manage_guild=True)
     async def adminonly(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("admin ok")
+
+    @tree.command(description="Exercise original-response and followup edits")
+    async def edits(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("first")
+        original = await interaction.original_response()
+        await interaction.edit_original_response(content=f"edited {original.id}")
+        extra = await interaction.followup.send("extra", ephemeral=True, wait=True)
+        await extra.edit(content="extra edited")
+        await extra.delete()
+        assert isinstance(interaction.channel, discord.abc.Messageable)
+        note = await interaction.channel.send("channel note")
+        await note.edit(content="channel note edited")
+
+    @tree.command(description="DM the invoker")
+    async def dmme(interaction: discord.Interaction) -> None:
+        await interaction.user.send("psst")
+        await interaction.response.send_message("sent", ephemeral=True)
 
     tree.add_command(summit)
 
@@ -121,18 +147,20 @@ def add_commands(bot: commands.Bot, guild_id: int | None) -> None:
         traceback.print_exception(error)
 
 
-def build_bot() -> commands.Bot:
+def build_bot() -> SampleBot:
     """A Bot (or AutoShardedBot for one shard) configured from the environment."""
     intents = discord.Intents.default()
     intents.members = True
-    options = {"command_prefix": "!", "intents": intents, "guild_ready_timeout": 0.05}
+    options: dict[str, Any] = {"command_prefix": "!", "intents": intents, "guild_ready_timeout": 0.05}
     shard = os.environ.get("SAMPLE_SHARD")
     guild_id = int(os.environ.get("FAKE_GUILD_ID", "0")) or None
     sync = os.environ.get("SAMPLE_SYNC", "1") == "1"
-    if shard:
+    bot: SampleBot
+    if shard == "auto":
+        bot = commands.AutoShardedBot(**options)
+    elif shard:
         shard_id, shard_count = (int(x) for x in shard.split("/"))
-        cls = type("ShardedSample", (commands.AutoShardedBot,), {})
-        bot = cls(shard_ids=[shard_id], shard_count=shard_count, **options)
+        bot = commands.AutoShardedBot(shard_ids=[shard_id], shard_count=shard_count, **options)
     else:
         bot = commands.Bot(**options)
     add_commands(bot, guild_id)

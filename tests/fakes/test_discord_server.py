@@ -131,6 +131,41 @@ async def test_deferred_followup_edits_original(fake: FakeDiscord) -> None:
 
 @module_loop
 @pytest.mark.e2e
+async def test_original_and_followup_edits(fake: FakeDiscord) -> None:
+    """GET/PATCH @original, PATCH/DELETE of a followup and a channel message edit all land."""
+    reply = await fake.slash("edits")
+    await reply.wait_for(lambda h: bool(h.followups) and h.followups[0].deleted)
+    assert reply.original is not None
+    assert reply.content == f"edited {reply.original.id}"
+    [extra] = reply.followups
+    assert (extra.content, extra.ephemeral, extra.deleted) == ("extra edited", True, True)
+    routes = [r.route.replace(reply.token, "T") for r in reply.requests]
+    app = fake.application_id
+    assert routes == [
+        f"POST /interactions/{reply.id}/T/callback",
+        f"GET /webhooks/{app}/T/messages/@original",
+        f"PATCH /webhooks/{app}/T/messages/@original",
+        f"POST /webhooks/{app}/T",
+        f"PATCH /webhooks/{app}/T/messages/{extra.id}",
+        f"DELETE /webhooks/{app}/T/messages/{extra.id}",
+    ]
+    await fake.wait_until(lambda: "channel note edited" in
+                          [m.content for m in fake.channel_messages("general")])
+
+
+@module_loop
+@pytest.mark.e2e
+async def test_direct_message(fake: FakeDiscord) -> None:
+    """user.send() opens a DM channel (POST /users/@me/channels) and posts into it."""
+    reply = await (await fake.slash("dmme")).wait_done()
+    assert reply.content == "sent"
+    bob = fake.world.user("bob")
+    [dm] = fake.channel_messages(fake.world.dm_channel(bob))
+    assert dm.content == "psst"
+
+
+@module_loop
+@pytest.mark.e2e
 async def test_autocomplete_choices(fake: FakeDiscord) -> None:
     """An autocomplete interaction (type 4) is answered with callback type 8 and choices."""
     reply = await (await fake.autocomplete("fruit", "name", "ap")).wait_done()
@@ -275,17 +310,31 @@ async def test_two_shard_processes_each_get_their_guilds() -> None:
             await zero.wait_for_output("READY")
             await one.wait_for_output("READY")
             await fake.wait_for_commands()
-            assert sorted(fake.identified_shards) == [(0, 2), (1, 2)]
+            assert sorted(s for s in fake.identified_shards if s) == [(0, 2), (1, 2)]
             for session in fake.sessions.values():
                 ready = session.events[0]["d"]
                 guild_ids = [int(g["id"]) for g in ready["guilds"]]
-                assert ready["shard"] == list(session.shard)
+                assert ready["shard"] == list(session.shard or ())
                 assert guild_ids == [first.id] if session.shard == (0, 2) else [second.id]
             replies = [await fake.slash("ping", guild=first), await fake.slash("ping", guild=second)]
             for reply in replies:
                 assert (await reply.wait_done()).content == "pong"
             zero.assert_no_errors()
             one.assert_no_errors()
+        fake.assert_no_errors()
+
+
+@pytest.mark.asyncio
+@pytest.mark.e2e
+async def test_autosharded_bot_asks_gateway_bot() -> None:
+    """An AutoShardedBot without a shard count reads GET /gateway/bot and identifies as [0, 1]."""
+    async with FakeDiscord(World.default()) as fake:
+        async with BotProcess([sys.executable, SAMPLE_BOT], env=bot_env(fake, SAMPLE_SHARD="auto")) as bot:
+            await bot.wait_for_output("READY")
+            assert any(r.route == "GET /gateway/bot" for r in fake.requests)
+            assert fake.identified_shards == [(0, 1)]
+            assert (await (await fake.slash("ping")).wait_done()).content == "pong"
+            bot.assert_no_errors()
         fake.assert_no_errors()
 
 
@@ -363,6 +412,7 @@ async def test_interaction_rules(bare_fake: FakeDiscord) -> None:
     assert status == 404
     status, _, body = await http(fake, "POST", callback, auth=False, json={"type": 4, "data": {"content": "hi"}})
     assert status == 200
+    assert handle.original is not None
     assert body["interaction"]["response_message_id"] == str(handle.original.id)
     status, _, body = await http(fake, "POST", callback, auth=False, json={"type": 4, "data": {"content": "again"}})
     assert (status, body["code"]) == (400, 40060)
