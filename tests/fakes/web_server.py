@@ -3,6 +3,12 @@
 Used by tests of ``knowledge.sources`` (and later by service tests that add web sources).
 Every route answers on this machine only; stalling routes wait on an event that ``stop()`` sets,
 so no thread outlives the test by more than a moment.
+
+Paths: any file under tests/fixtures/web (with ETag/Last-Modified and 304s), ``route()``
+overrides, and the scripted ones in ``_SPECIAL``: /status/404|500|403, /stall, /stall-body,
+/trickle, /huge?size=N, /huge-declared, /gzip-bomb, /redirect/{loop-a,self,article,nowhere},
+/redirect/to?url=U, /redirect/chain?n=N. ``FakeWeb(tls=True)`` serves HTTPS with a
+self-signed certificate.
 """
 
 from __future__ import annotations
@@ -57,7 +63,7 @@ class SeenRequest:
 
 
 class FakeWeb:
-    """Serves ``tests/fixtures/web`` plus special paths; see ``_special`` for the list."""
+    """Serves ``tests/fixtures/web`` plus scripted paths (see the module docstring)."""
 
     def __init__(self, fixtures: Path = FIXTURES, *, tls: bool = False) -> None:
         self.fixtures = fixtures
@@ -136,6 +142,8 @@ def _make_handler(web: FakeWeb) -> type[http.server.BaseHTTPRequestHandler]:
     """A request handler class bound to one FakeWeb."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
+        """Answers one connection's requests from the FakeWeb's routes and fixtures."""
+
         protocol_version = "HTTP/1.1"
 
         def log_message(self, format: str, *args: object) -> None:
@@ -216,7 +224,9 @@ Special = Callable[[http.server.BaseHTTPRequestHandler, FakeWeb, dict[str, str]]
 
 
 def _status(code: int, phrase: str) -> Special:
+    """A route answering ``code`` with a small HTML error page."""
     def answer(h: http.server.BaseHTTPRequestHandler, web: FakeWeb, q: dict[str, str]) -> None:
+        """Send the error page."""
         body = f"<html><body><h1>{code} {phrase}</h1></body></html>".encode()
         h._answer(Route(body, status=code))  # type: ignore[attr-defined]
     return answer
@@ -288,7 +298,9 @@ def _gzip_bomb(h: http.server.BaseHTTPRequestHandler, web: FakeWeb, q: dict[str,
 
 
 def _redirect(status: int, location: str) -> Special:
+    """A route redirecting to a fixed ``location``."""
     def answer(h: http.server.BaseHTTPRequestHandler, web: FakeWeb, q: dict[str, str]) -> None:
+        """Send the redirect."""
         h._answer(Route(b"", None, status, {"Location": location}))  # type: ignore[attr-defined]
     return answer
 
