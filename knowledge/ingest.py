@@ -19,7 +19,7 @@ from knowledge.models import ArticleSummary, Contributor, PartialDate
 from knowledge.store.queries import get_or_create_person, summarise
 from knowledge.store.tables import ArticlePerson, ArticleRow, PassageRow, utcnow
 from knowledge.text.clean import clean_text, content_fingerprint, html_to_text, markdown_to_text
-from knowledge.text.split import split_passages
+from knowledge.text.split import split_passages, split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,16 @@ class Document:
 
 
 @dataclasses.dataclass(frozen=True)
+class PreparedPassage:
+    """One passage: its text, offsets in the article, and its sentences' offsets in it."""
+
+    text: str
+    start: int
+    end: int
+    sentences: tuple[tuple[int, int], ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class PreparedArticle:
     """A document after cleaning and splitting, ready to embed and store."""
 
@@ -55,14 +65,33 @@ class PreparedArticle:
     title: str
     text: str
     original_text: str
-    passages: tuple[tuple[str, int, int], ...]
+    passages: tuple[PreparedPassage, ...]
     content_hash: str
 
     def embedding_texts(self) -> list[str]:
         """What the dense model sees for each passage."""
         stub = ArticleSummary(0, self.title, self.document.publisher, None, None, "en", (),
                               utcnow())
-        return [embedding_document(stub, text) for text, _, _ in self.passages]
+        return [embedding_document(stub, p.text) for p in self.passages]
+
+    def unique_sentences(self) -> list[tuple[int, int]]:
+        """Article-level (start, end) of every sentence once, though overlap repeats some."""
+        seen: dict[tuple[int, int], None] = {}
+        for p in self.passages:
+            for a, b in p.sentences:
+                seen.setdefault((p.start + a, p.start + b), None)
+        return list(seen)
+
+
+@dataclasses.dataclass(frozen=True)
+class Embeddings:
+    """Vectors for an article: one per passage, and one per sentence of each passage."""
+
+    passages: np.ndarray  # (n_passages, dim) float32
+    sentences: tuple[np.ndarray, ...]  # per passage: (n_sentences, dim)
+
+    def __len__(self) -> int:
+        return len(self.passages)
 
 
 # Called inside the ingestion transaction after the article and passages exist, so derived
@@ -96,11 +125,14 @@ def prepare(doc: Document) -> PreparedArticle:
     if len(text) < MIN_TEXT_CHARS:
         raise BadInput("there is almost no text to index here (under 80 characters after "
                        "removing page furniture)")
-    spans = split_passages(text)
+    passages = []
+    for span in split_passages(text):
+        sentences = tuple((s.start, s.end) for s in split_sentences(span.text))
+        passages.append(PreparedPassage(span.text, span.start, span.end,
+                                        sentences or ((0, len(span.text)),)))
     return PreparedArticle(
         document=doc, title=title, text=text, original_text=doc.text,
-        passages=tuple((s.text, s.start, s.end) for s in spans),
-        content_hash=content_fingerprint(text),
+        passages=tuple(passages), content_hash=content_fingerprint(text),
     )
 
 
@@ -112,12 +144,21 @@ def find_duplicate(session: Session, prepared: PreparedArticle) -> ArticleRow | 
     return session.scalar(select(ArticleRow).where(or_(*conditions)).limit(1))
 
 
-def embed_prepared(prepared: PreparedArticle, embedder: Embedder) -> np.ndarray:
-    """Embed all passages of an article (the embedder batches internally)."""
-    return embedder.embed(prepared.embedding_texts())
+def embed_prepared(prepared: PreparedArticle, embedder: Embedder) -> Embeddings:
+    """Embed every passage and every distinct sentence of an article in one batched call."""
+    sentences = prepared.unique_sentences()
+    texts = prepared.embedding_texts() + [prepared.text[a:b] for a, b in sentences]
+    vectors = embedder.embed(texts)
+    n = len(prepared.passages)
+    row_of = {span: n + i for i, span in enumerate(sentences)}
+    per_passage = tuple(
+        vectors[[row_of[(p.start + a, p.start + b)] for a, b in p.sentences]]
+        for p in prepared.passages
+    )
+    return Embeddings(vectors[:n], per_passage)
 
 
-def store(session: Session, prepared: PreparedArticle, vectors: np.ndarray,
+def store(session: Session, prepared: PreparedArticle, vectors: Embeddings,
           enrichers: Sequence[Enricher] = ()) -> ArticleRow:
     """Insert the article, its passages and contributors; the caller commits once.
 
@@ -147,10 +188,14 @@ def store(session: Session, prepared: PreparedArticle, vectors: np.ndarray,
     except IntegrityError as exc:  # a concurrent writer stored the same article first
         raise AlreadyStored("already in the library (added concurrently)", -1) from exc
     passages = []
-    for ordinal, ((text, start, end), vec) in enumerate(zip(prepared.passages, vectors,
-                                                          strict=True)):
-        passage = PassageRow(article_id=row.id, ordinal=ordinal, text=text, char_start=start,
-                             char_end=end, embedding=np.asarray(vec, np.float32).tobytes())
+    for ordinal, (p, vec, sent_vecs) in enumerate(zip(prepared.passages, vectors.passages,
+                                                      vectors.sentences, strict=True)):
+        passage = PassageRow(
+            article_id=row.id, ordinal=ordinal, text=p.text, char_start=p.start, char_end=p.end,
+            embedding=np.asarray(vec, np.float32).tobytes(),
+            sentence_spans=[list(s) for s in p.sentences],
+            sentence_embeddings=np.asarray(sent_vecs, np.float16).tobytes(),
+        )
         passages.append(passage)
     session.add_all(passages)
     for contributor in doc.contributors:

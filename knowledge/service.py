@@ -22,6 +22,7 @@ from knowledge.errors import AlreadyStored, BadInput, KnowledgeError, NotFound
 from knowledge.index.hybrid import Filters, HybridIndex, IndexedPassage, embedding_document
 from knowledge.ingest import (
     Document,
+    Embeddings,
     Enricher,
     PreparedArticle,
     document_from_bytes,
@@ -150,13 +151,10 @@ class KnowledgeService:
                      "founding corpus now", prebuilt["fingerprint"], fingerprint)
         for meta in todo:
             prepared = prepare(founding_document(meta))
-            vectors = None
-            if usable and prebuilt is not None:
-                vectors = prebuilt["vectors"].get(meta["slug"])
-                if vectors is not None and len(vectors) != len(prepared.passages):
-                    log.warning("prebuilt index is stale for %s: re-embedding", meta["slug"])
-                    vectors = None
+            vectors = _prebuilt_vectors(prebuilt, meta["slug"], prepared) if usable else None
             if vectors is None:
+                if usable:
+                    log.warning("prebuilt index is stale for %s: re-embedding", meta["slug"])
                 vectors = embed_prepared(prepared, self.embedder)
             with self._write_lock, self.sessions.begin() as session:
                 try:
@@ -187,8 +185,8 @@ class KnowledgeService:
             summaries = queries.article_summaries(session)
             by_article: dict[int, list[IndexedPassage]] = {}
             for batch in queries.iter_passages(session):
-                for pid, aid, text, vec in batch:
-                    by_article.setdefault(aid, []).append(IndexedPassage(pid, aid, text, vec))
+                for passage in batch:
+                    by_article.setdefault(passage.article_id, []).append(passage)
         for aid, summary in summaries.items():
             index.add(summary, by_article.get(aid, []))
         self.index = index
@@ -200,8 +198,8 @@ class KnowledgeService:
         with self.sessions() as session:
             new: dict[int, list[IndexedPassage]] = {}
             for batch in queries.iter_passages(session, after_id=self.index.max_passage_id):
-                for pid, aid, text, vec in batch:
-                    new.setdefault(aid, []).append(IndexedPassage(pid, aid, text, vec))
+                for passage in batch:
+                    new.setdefault(passage.article_id, []).append(passage)
             summaries = queries.article_summaries(session, new.keys()) if new else {}
             live = set(session.scalars(select(ArticleRow.id)))
         for aid, passages in new.items():
@@ -219,27 +217,37 @@ class KnowledgeService:
         return await asyncio.to_thread(self.refresh_sync)
 
     def _reembed_all(self, progress: ProgressCallback | None) -> int:
+        """Re-embed passages and their sentences, a batch of passages at a time."""
         with self.sessions() as session:
             total = session.scalar(select(func.count()).select_from(PassageRow)) or 0
             titles = dict(session.execute(select(ArticleRow.id, ArticleRow.title)).all())
         done = 0
         batch_size = max(self.settings.embedding_batch_size * 4, 64)
         last_id = 0
+        now = dt.datetime.now(dt.UTC)
         while True:
             with self.sessions() as session:
                 rows = session.execute(
-                    select(PassageRow.id, PassageRow.article_id, PassageRow.text)
+                    select(PassageRow.id, PassageRow.article_id, PassageRow.text,
+                           PassageRow.sentence_spans)
                     .where(PassageRow.id > last_id).order_by(PassageRow.id).limit(batch_size)
                 ).all()
             if not rows:
                 break
-            stub = {aid: ArticleSummary(aid, titles.get(aid, ""), None, None, None, "en", (),
-                                        dt.datetime.now(dt.UTC)) for _, aid, _ in rows}
-            vectors = self.embedder.embed([embedding_document(stub[aid], text)
-                                           for _, aid, text in rows])
+            texts = [embedding_document(ArticleSummary(aid, titles.get(aid, ""), None, None,
+                                                       None, "en", (), now), text)
+                     for _, aid, text, _ in rows]
+            sentence_texts = [text[a:b] for _, _, text, spans in rows for a, b in spans]
+            vectors = self.embedder.embed(texts + sentence_texts)
+            offset = len(rows)
             with self._write_lock, self.sessions.begin() as session:
-                for (pid, _, _), vec in zip(rows, vectors, strict=True):
-                    session.get(PassageRow, pid).embedding = vec.astype(np.float32).tobytes()  # type: ignore[union-attr]
+                for i, (pid, _, _, spans) in enumerate(rows):
+                    row = session.get(PassageRow, pid)
+                    assert row is not None
+                    row.embedding = vectors[i].astype(np.float32).tobytes()
+                    sent = vectors[offset:offset + len(spans)]
+                    row.sentence_embeddings = sent.astype(np.float16).tobytes()
+                    offset += len(spans)
             done += len(rows)
             last_id = rows[-1][0]
             if progress:
@@ -304,14 +312,27 @@ class KnowledgeService:
             until=request.until.end if request.until else base.until,
         )
         vector = self.embedder.embed([query])[0]
-        if self.index.best_similarity(vector, filters) < self.settings.no_match_threshold:
+        tokens = tokenize(query)
+        if not self.is_answerable(tokens, vector, filters):
             return []
-        ranked = self.index.search(tokenize(query), vector, top=request.top, filters=filters,
+        ranked = self.index.search(tokens, vector, top=request.top, filters=filters,
                                    min_similarity=self.settings.hit_min_similarity)
         return [Hit(passage_id=r.passage_id, article=self.index.articles[r.article_id],
                     passage=r.text, highlight=r.highlight, score=r.score, dense_score=r.dense,
                     bm25_score=r.bm25)
                 for r in ranked if r.article_id in self.index.articles]
+
+    def is_answerable(self, tokens: list[str], vector: np.ndarray, filters: Filters) -> bool:
+        """The no-match decision: close enough in meaning, or a near miss naming rare terms.
+
+        Calibrated with bench/retrieval_eval.py; see docs/benchmarks.md.
+        """
+        best = self.index.best_similarity(vector, filters)
+        s = self.settings
+        if best >= s.no_match_threshold:
+            return True
+        return best >= s.no_match_lexical_floor and \
+            self.index.lexical_coverage(tokens, filters) >= s.no_match_lexical_coverage
 
     async def search(self, query: str, *, top: int | None = None, person: str | None = None,
                      publisher: str | None = None, since: PartialDate | None = None,
@@ -341,7 +362,7 @@ class KnowledgeService:
         vectors = embed_prepared(prepared, self.embedder)
         return self.store_prepared(prepared, vectors, label)
 
-    def store_prepared(self, prepared: PreparedArticle, vectors: np.ndarray, label: str
+    def store_prepared(self, prepared: PreparedArticle, vectors: Embeddings, label: str
                        ) -> AddResult:
         """Store an embedded article in one transaction and add it to the in-memory index."""
         try:
@@ -475,7 +496,27 @@ def _load_prebuilt() -> dict | None:
         fingerprint = str(data["fingerprint"])
         vectors = {key[len("vectors/"):]: data[key] for key in data.files
                    if key.startswith("vectors/")}
-    return {"fingerprint": fingerprint, "vectors": vectors}
+        sentences = {key[len("sentences/"):]: data[key] for key in data.files
+                     if key.startswith("sentences/")}
+    return {"fingerprint": fingerprint, "vectors": vectors, "sentences": sentences}
+
+
+def _prebuilt_vectors(prebuilt: dict | None, slug: str, prepared: PreparedArticle
+                      ) -> Embeddings | None:
+    """The shipped vectors for one founding article, or None when missing or stale."""
+    if prebuilt is None:
+        return None
+    passages = prebuilt["vectors"].get(slug)
+    sentences = prebuilt["sentences"].get(slug)
+    counts = [len(p.sentences) for p in prepared.passages]
+    if passages is None or sentences is None or len(passages) != len(prepared.passages) \
+            or len(sentences) != sum(counts):
+        return None
+    per_passage, offset = [], 0
+    for count in counts:
+        per_passage.append(sentences[offset:offset + count])
+        offset += count
+    return Embeddings(passages, tuple(per_passage))
 
 
 def write_prebuilt(embedder: Embedder, path: Path | None = None) -> Path:
@@ -484,7 +525,9 @@ def write_prebuilt(embedder: Embedder, path: Path | None = None) -> Path:
     arrays: dict[str, np.ndarray] = {"fingerprint": np.array(embedder.fingerprint)}
     for meta in corpus.founding_metadata():
         prepared = prepare(founding_document(meta))
-        arrays[f"vectors/{meta['slug']}"] = embed_prepared(prepared, embedder)
+        vectors = embed_prepared(prepared, embedder)
+        arrays[f"vectors/{meta['slug']}"] = vectors.passages
+        arrays[f"sentences/{meta['slug']}"] = np.concatenate(vectors.sentences)
     np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
     return path
 

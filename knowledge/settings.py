@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     no_match_threshold: float = Field(
         0.30, description="Minimum dense cosine of the best hit; below it: 'no good match'."
     )
+    no_match_lexical_floor: float = Field(
+        0.20, description="Between this and NO_MATCH_THRESHOLD a question is answered only when "
+        "its best BM25 passage holds most of its rare words (names, acronyms)."
+    )
+    no_match_lexical_coverage: float = Field(0.5, ge=0.0, le=1.0)
     hit_min_similarity: float = Field(
         0.20, description="Hits below this dense cosine are never shown, even after a good one."
     )

@@ -15,7 +15,10 @@ from knowledge.models import ArticleSummary
 from knowledge.text.split import split_sentences
 from knowledge.text.tokens import tokenize
 
-RRF_K = 60  # the usual constant from Cormack et al.; flattens the gap between ranks 1 and 5
+# Fusion constants, tuned with bench/retrieval_eval.py (docs/benchmarks.md): a small k keeps
+# the gap between ranks 1 and 5 meaningful; BM25 counts a little less than the dense ranking.
+RRF_K = 10
+BM25_WEIGHT = 0.7
 CANDIDATES = 100  # per ranker, before fusion
 SAME_ARTICLE_DECAY = 0.6  # each further passage of an already-chosen article counts for less
 _NO_DATE_START = dt.date.min.toordinal()
@@ -30,6 +33,8 @@ class IndexedPassage:
     article_id: int
     text: str
     embedding: np.ndarray
+    sentence_spans: tuple[tuple[int, int], ...]
+    sentence_embeddings: np.ndarray  # (n_sentences, dim), stored as float16
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -66,19 +71,31 @@ def embedding_document(article: ArticleSummary, text: str) -> str:
     return f"{article.title}\n{text}"
 
 
-def best_sentence(passage: str, query_tokens: list[str], idf: dict[str, float]) -> str:
-    """The sentence sharing the most (idf-weighted) query terms; the first one on a tie."""
-    sentences = split_sentences(passage) or []
-    if not sentences:
-        return passage
+def best_sentence(passage: str, spans: tuple[tuple[int, int], ...], similarities: np.ndarray,
+                  query_tokens: list[str], idf: dict[str, float]) -> str:
+    """The sentence closest in meaning to the query, nudged by shared rare query terms."""
+    if not spans:
+        spans = tuple((s.start, s.end) for s in split_sentences(passage)) or ((0, len(passage)),)
+        similarities = np.zeros(len(spans), dtype=np.float32)
     wanted = set(query_tokens)
-    best, best_score = sentences[0].text, 0.0
-    for sent in sentences:
-        terms = set(tokenize(sent.text)) & wanted
-        score = sum(idf.get(t, 1.0) for t in terms)
+    total_idf = sum(idf.get(t, 1.0) for t in wanted) or 1.0
+    best, best_score = passage[spans[0][0]:spans[0][1]], -np.inf
+    for (a, b), sim in zip(spans, similarities, strict=True):
+        shared = set(tokenize(passage[a:b])) & wanted
+        score = float(sim) + 0.15 * sum(idf.get(t, 1.0) for t in shared) / total_idf
         if score > best_score:
-            best, best_score = sent.text, score
+            best, best_score = passage[a:b], score
     return best
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k highest finite scores, best first."""
+    if k < len(scores):
+        cand = np.argpartition(-scores, k - 1)[:k]
+    else:
+        cand = np.arange(len(scores))
+    cand = cand[np.isfinite(scores[cand])]
+    return cand[np.argsort(-scores[cand], kind="stable")]
 
 
 class HybridIndex:
@@ -92,6 +109,8 @@ class HybridIndex:
         self._passage_ids: list[int] = []
         self._article_of: list[int] = []
         self._texts: list[str] = []
+        self._sentence_spans: list[tuple[tuple[int, int], ...]] = []
+        self._sentence_vectors: list[np.ndarray] = []
         self._alive = np.ones(0, dtype=bool)
         self._arrays_dirty = True
         self._article_pos: np.ndarray = np.zeros(0, dtype=np.int64)
@@ -117,6 +136,8 @@ class HybridIndex:
                 self._passage_ids.append(p.passage_id)
                 self._article_of.append(p.article_id)
                 self._texts.append(p.text)
+                self._sentence_spans.append(p.sentence_spans)
+                self._sentence_vectors.append(np.asarray(p.sentence_embeddings, np.float16))
                 self.max_passage_id = max(self.max_passage_id, p.passage_id)
             self._alive = np.concatenate([self._alive, np.ones(len(items), dtype=bool)])
             self._arrays_dirty = True
@@ -171,8 +192,11 @@ class HybridIndex:
 
     def search(self, query_tokens: list[str], query_vector: np.ndarray, *, top: int,
                filters: Filters | None = None, min_similarity: float = -1.0,
-               ) -> list[RankedPassage]:
-        """Fuse BM25 and dense rankings and return up to `top` diversified passages."""
+               mode: str = "hybrid") -> list[RankedPassage]:
+        """Fuse BM25 and dense rankings and return up to `top` diversified passages.
+
+        `mode` "bm25" or "dense" ranks by one signal alone, undiversified (for evaluation).
+        """
         with self._lock:
             self._refresh_arrays()
             n = len(self._passage_ids)
@@ -185,35 +209,69 @@ class HybridIndex:
             bm25 = self._bm25.scores(query_tokens)
             dense_masked = np.where(mask, dense, -np.inf)
             bm25_masked = np.where(mask & (bm25 > 0), bm25, -np.inf)
+            k = min(CANDIDATES, n)
+            cand_dense = _top(dense_masked, k)
+            cand_bm25 = _top(bm25_masked, k)
+            candidates = np.union1d(cand_dense, cand_bm25) if mode == "hybrid" else \
+                (cand_dense if mode == "dense" else cand_bm25)
+            # The dense signal: the passage's cosine plus its best sentence's cosine, so a
+            # passage with one sentence squarely on the question beats a vaguely related one.
+            q = np.asarray(query_vector, dtype=np.float32)
+            sentence_sims = {int(p): self._sentence_vectors[p].astype(np.float32) @ q
+                             for p in candidates}
+            semantic = {p: float(dense[p]) + float(sims.max(initial=-1.0))
+                        for p, sims in sentence_sims.items()}
             fused: dict[int, float] = {}
-            for scores in (dense_masked, bm25_masked):
-                k = min(CANDIDATES, n)
-                cand = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
-                cand = cand[np.isfinite(scores[cand])]
-                for rank, pos in enumerate(cand[np.argsort(-scores[cand], kind="stable")]):
-                    fused[int(pos)] = fused.get(int(pos), 0.0) + 1.0 / (RRF_K + rank + 1)
+            if mode in ("hybrid", "dense"):
+                order = sorted(semantic, key=lambda p: (-semantic[p], p))
+                for rank, pos in enumerate(order):
+                    fused[pos] = 1.0 / (RRF_K + rank + 1)
+            if mode in ("hybrid", "bm25"):
+                weight = BM25_WEIGHT if mode == "hybrid" else 1.0
+                order = [int(p) for p in cand_bm25]
+                for rank, pos in enumerate(order):
+                    fused[pos] = fused.get(pos, 0.0) + weight / (RRF_K + rank + 1)
             # Greedy diversified selection: repeat articles are discounted, not banned.
             chosen: list[int] = []
             per_article: dict[int, int] = {}
             remaining = {p: s for p, s in fused.items() if dense[p] >= min_similarity}
+            decay = SAME_ARTICLE_DECAY if mode == "hybrid" else 1.0
             while remaining and len(chosen) < top:
                 def adjusted(pos: int) -> float:
-                    seen = per_article.get(self._article_of[pos], 0)
-                    return remaining[pos] * SAME_ARTICLE_DECAY ** seen
+                    return remaining[pos] * decay ** per_article.get(self._article_of[pos], 0)
                 pos = max(remaining, key=lambda p: (adjusted(p), -p))
                 chosen.append(pos)
                 per_article[self._article_of[pos]] = per_article.get(self._article_of[pos], 0) + 1
                 del remaining[pos]
             idf = {t: self._bm25.idf(t) for t in set(query_tokens)}
-            best = 2.0 / (RRF_K + 1)  # a passage ranked first by both rankers
+            best = (1.0 + BM25_WEIGHT) / (RRF_K + 1)  # ranked first by both rankers
             return [
                 RankedPassage(
                     passage_id=self._passage_ids[pos], article_id=self._article_of[pos],
-                    text=self._texts[pos], highlight=best_sentence(self._texts[pos], query_tokens, idf),
-                    score=fused[pos] / best, dense=float(dense[pos]), bm25=float(bm25[pos]),
+                    text=self._texts[pos],
+                    highlight=best_sentence(self._texts[pos], self._sentence_spans[pos],
+                                            sentence_sims[pos], query_tokens, idf),
+                    score=min(1.0, fused[pos] / best), dense=float(dense[pos]),
+                    bm25=float(bm25[pos]),
                 )
                 for pos in chosen
             ]
+
+    def lexical_coverage(self, query_tokens: list[str], filters: Filters | None = None) -> float:
+        """Share of the query's idf mass found in its best BM25 passage (0 when none matches)."""
+        with self._lock:
+            self._refresh_arrays()
+            terms = set(query_tokens)
+            if not self._passage_ids or not terms:
+                return 0.0
+            mask = self._mask(filters or Filters())
+            scores = np.where(mask, self._bm25.scores(list(terms)), 0.0)
+            if scores.max(initial=0.0) <= 0:
+                return 0.0
+            found = set(tokenize(self._texts[int(np.argmax(scores))]))
+            found |= set(bm25_document(self.articles[self._article_of[int(np.argmax(scores))]], ""))
+            total = sum(self._bm25.idf(t) for t in terms)
+            return sum(self._bm25.idf(t) for t in terms if t in found) / total if total else 0.0
 
     def best_similarity(self, query_vector: np.ndarray, filters: Filters | None = None) -> float:
         """Highest dense cosine among the allowed passages (for the no-match decision)."""

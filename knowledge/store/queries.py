@@ -10,6 +10,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from knowledge.index.hybrid import IndexedPassage
 from knowledge.models import ArticleSummary, Contributor, PartialDate
 from knowledge.store.tables import ArticlePerson, ArticleRow, IndexState, PassageRow, Person
 
@@ -77,17 +78,24 @@ def article_summaries(session: Session, ids: Iterable[int] | None = None
 
 
 def iter_passages(session: Session, after_id: int = 0, batch: int = 5000
-                  ) -> Iterator[list[tuple[int, int, str, np.ndarray]]]:
-    """(passage_id, article_id, text, vector) in id order, in batches, after a given id."""
+                  ) -> Iterator[list[IndexedPassage]]:
+    """Stored passages with their vectors, in id order, in batches, after a given id."""
     last = after_id
     while True:
         rows = session.execute(
-            select(PassageRow.id, PassageRow.article_id, PassageRow.text, PassageRow.embedding)
+            select(PassageRow.id, PassageRow.article_id, PassageRow.text, PassageRow.embedding,
+                   PassageRow.sentence_spans, PassageRow.sentence_embeddings)
             .where(PassageRow.id > last).order_by(PassageRow.id).limit(batch)
         ).all()
         if not rows:
             return
-        yield [(pid, aid, text, np.frombuffer(vec, dtype=np.float32)) for pid, aid, text, vec in rows]
+        out = []
+        for pid, aid, text, vec, spans, sent in rows:
+            vector = np.frombuffer(vec, dtype=np.float32)
+            sentences = np.frombuffer(sent, dtype=np.float16).reshape(-1, len(vector))
+            out.append(IndexedPassage(pid, aid, text, vector,
+                                      tuple((a, b) for a, b in spans), sentences))
+        yield out
         last = rows[-1][0]
 
 

@@ -130,7 +130,7 @@ class ArticleAppearance(Base):
 
 
 class PassageRow(Base):
-    """A retrievable chunk of an article with its embedding (float32 bytes)."""
+    """A retrievable chunk of an article with its embedding (float32 bytes) and its sentences'."""
 
     __tablename__ = "passages"
     __table_args__ = (UniqueConstraint("article_id", "ordinal"),)
@@ -142,6 +142,9 @@ class PassageRow(Base):
     char_start: Mapped[int] = mapped_column(Integer)
     char_end: Mapped[int] = mapped_column(Integer)
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    # [[start, end], ...] of each sentence, relative to `text`, and their vectors (float16).
+    sentence_spans: Mapped[list[list[int]]] = mapped_column(JSON, default=list)
+    sentence_embeddings: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
     article: Mapped[ArticleRow] = relationship(back_populates="passages")
 

@@ -189,6 +189,8 @@ def upgrade() -> None:
     sa.Column('char_start', sa.Integer(), nullable=False),
     sa.Column('char_end', sa.Integer(), nullable=False),
     sa.Column('embedding', sa.LargeBinary(), nullable=False),
+    sa.Column('sentence_spans', sa.JSON(), nullable=False),
+    sa.Column('sentence_embeddings', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('article_id', 'ordinal')

@@ -11,6 +11,7 @@ from knowledge.embedding import HashingEmbedder
 from knowledge.index.bm25 import BM25Index
 from knowledge.index.hybrid import Filters, HybridIndex, IndexedPassage
 from knowledge.models import ArticleSummary, Contributor, PartialDate
+from knowledge.text.split import split_sentences
 from knowledge.text.tokens import tokenize
 
 EMB = HashingEmbedder(128)
@@ -31,7 +32,9 @@ def _index(docs: dict[int, list[str]], meta: dict[int, dict] | None = None) -> H
         passages = []
         for text, vec in zip(texts, vectors, strict=True):
             pid += 1
-            passages.append(IndexedPassage(pid, aid, text, vec))
+            spans = tuple((sp.start, sp.end) for sp in split_sentences(text))
+            sentence_vectors = EMB.embed([text[a:b] for a, b in spans])
+            passages.append(IndexedPassage(pid, aid, text, vec, spans, sentence_vectors))
         index.add(_article(aid, **meta.get(aid, {})), passages)
     return index
 
