@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from knowledge.models import Contributor, Relation
+from knowledge.people._furniture import teaser_spans
 from knowledge.people._patterns import (
     GOV_BEFORE_NAME,
     GOV_ROLE,
@@ -20,7 +21,7 @@ from knowledge.people._patterns import (
     has_title_word,
     normalize_spaces,
 )
-from knowledge.people.names import canonical_person_key, merge_names, surname_key
+from knowledge.people.names import canonical_person_key, merge_names
 from knowledge.people.subjects import find_subject
 from knowledge.people.voice import passage_voice
 
@@ -52,10 +53,13 @@ class PersonMention:
         return Contributor(self.name, self.relation, self.role)
 
 
+_Kind = Literal["author", "interview", "told", "quote"]
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Candidate:
     name: str
-    kind: Literal["author", "interview", "told", "quote"]
+    kind: _Kind
     role: str | None
     evidence: str
     start: int
@@ -91,39 +95,6 @@ _QUOTE_APPOSITIVE = re.compile(rf"(?P<name>{NAME}),[ \t]+(?P<role>[^.;:\"“”\
 _QUOTE_PLAIN = re.compile(rf"(?P<name>{NAME})[ \t]+{SPEECH_VERB}\b")
 _ACCORDING_TO = re.compile(rf"\baccording to[ \t]+(?:[a-z]+[ \t]+){{0,3}}(?P<name>{NAME})")
 _BULLET = re.compile(r"^[ \t]*[•*·▪-][ \t]+(?P<item>[^\n]+?)[ \t]*$")
-_TEASER_END = re.compile(r"^(?:Expert Opinions|Related(?: articles?| content)?|Read more|"
-                         r"See also|More on this topic|Featured Content)\b", re.IGNORECASE)
-
-
-def _teaser_spans(text: str, title: str) -> list[tuple[int, int]]:
-    """Blocks advertising other articles: a headline line, then a line that is only a name.
-
-    Page furniture keeps such blocks ("Russia-Japan Dialogue: The Sanctions Factor / Ivan
-    Timofeev / ... / Expert Opinions"); the name there is another piece's author.
-    """
-    lines = list(re.finditer(r"[^\n]*", text))
-    lines = [m for m in lines if m.start() != m.end() or m.start() == 0]
-    spans: list[tuple[int, int]] = []
-    title_key = re.sub(r"\W+", " ", title).strip().lower()
-    for i in range(1, len(lines)):
-        line = lines[i].group(0).strip()
-        head = lines[i - 1].group(0).strip()
-        if not line or not head or clean_name(line) != line:
-            continue
-        if re.sub(r"\W+", " ", head).strip().lower() == title_key or head[-1] in ".!?\"”":
-            continue
-        end = lines[i].end()
-        for j in range(i + 1, min(i + 4, len(lines))):
-            nxt = lines[j].group(0).strip()
-            if not nxt:
-                break
-            end = lines[j].end()
-            if _TEASER_END.match(nxt):
-                break
-        spans.append((lines[i - 1].start(), end))
-    return spans
-
-
 def _in_spans(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(a <= pos < b for a, b in spans)
 
@@ -165,14 +136,20 @@ def _author_candidates(text: str) -> list[_Candidate]:
     for line in re.finditer(r"[^\n]+", text):
         if line.start() < half or len(line.group(0)) > 500:
             continue
-        m = _BIO.match(line.group(0).strip())
-        if not m:
+        bio = _BIO.match(line.group(0).strip())
+        if not bio:
             continue
-        name = clean_name(m.group("name"))
-        role = clean_role(_first_sentence(m.group("rest")))
+        name = clean_name(bio.group("name"))
+        role = _bio_role(bio.group("rest"))
         if name and role and has_title_word(role):
             out.append(_Candidate(name, "author", role, line.group(0).strip(), line.start()))
     return out
+
+
+def _bio_role(rest: str) -> str | None:
+    """The role in a bio line: its first sentence, without a trailing ", where she leads ..."."""
+    role = re.split(r",\s+(?:where|who|which|and is|and has|since)\b", _first_sentence(rest))[0]
+    return clean_role(role)
 
 
 def _first_sentence(text: str) -> str:
@@ -188,10 +165,11 @@ def _first_sentence(text: str) -> str:
 def _other_candidates(text: str) -> list[_Candidate]:
     """Interview and comment intros, and plain quotations."""
     out: list[_Candidate] = []
-    for pattern, kind in ((_PRESENTS, "interview"), (_COMMENTING, "interview"),
-                          (_INTERVIEW_WITH, "interview"), (_TOLD, "told"), (_TOLD_US, "told"),
-                          (_QUOTE_APPOSITIVE, "quote"), (_QUOTE_PLAIN, "quote"),
-                          (_ACCORDING_TO, "quote")):
+    patterns: tuple[tuple[re.Pattern[str], _Kind], ...] = (
+        (_PRESENTS, "interview"), (_COMMENTING, "interview"), (_INTERVIEW_WITH, "interview"),
+        (_TOLD, "told"), (_TOLD_US, "told"), (_QUOTE_APPOSITIVE, "quote"),
+        (_QUOTE_PLAIN, "quote"), (_ACCORDING_TO, "quote"))
+    for pattern, kind in patterns:
         for m in pattern.finditer(text):
             name = clean_name(m.group("name"))
             if not name:
@@ -240,7 +218,7 @@ def extract_people(text: str, *, title: str,
     When unsure, a person is left out rather than attributed wrongly.
     """
     text = normalize_spaces(text)
-    teasers = _teaser_spans(text, title)
+    teasers = teaser_spans(text, title)
     candidates = [c for c in _author_candidates(text) + _other_candidates(text)
                   if not _in_spans(c.start, teasers)
                   and not _is_subject(c.name, text, c.start, c.role)]
@@ -293,8 +271,3 @@ def extract_people(text: str, *, title: str,
     people.sort(key=lambda p: order[p.relation])
     log.debug("extracted %d people from %r", len(people), title)
     return people
-
-
-def surname_of(person: PersonMention) -> str:
-    """The normalised surname key of a person (for matching bare-surname mentions)."""
-    return surname_key(person.name)

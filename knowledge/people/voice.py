@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from knowledge.people._furniture import teaser_spans
 from knowledge.people._patterns import SPEECH_VERB, normalize_spaces
 from knowledge.text.split import split_sentences
 
@@ -14,7 +15,8 @@ if TYPE_CHECKING:
 _BOILERPLATE = re.compile(
     r"^(?:Views expressed|Photo\b|Reprinted|Copyright|Comments are closed|List of Comments|"
     r"No comments|Featured (?:Image|Content)|Support Quality|Article printed|Click on the link|"
-    r"Reading Time|Peer reviewed|In Brief|Share|Print|\[\d+\])", re.IGNORECASE)
+    r"Reading Time|Peer reviewed|In Brief|Share|Print|Related|Expert Opinions|\[\d+\])",
+    re.IGNORECASE)
 _PRONOUN_SPEECH = re.compile(rf"\b(?:he|she)[ \t]+{SPEECH_VERB}\b", re.IGNORECASE)
 
 
@@ -28,16 +30,19 @@ def passage_voice(passage_text: str, person: PersonMention) -> bool:
     """Whether the passage carries this person's words (their article, comments or answers)."""
     passage_text = normalize_spaces(passage_text)
     names = _names(person)
-    sentences = [s.text for s in split_sentences(passage_text)]
+    sentences = [s for line in re.finditer(r"[^\n]+", passage_text)
+                 for s in split_sentences(line.group(0), line.start())]
     if person.voice == "whole":
-        # Every sentence is theirs except furniture and the lines that introduce them in the
-        # third person (an intro, a bio, a footnote pointing to their other comments).
+        # Every sentence is theirs except furniture (teasers for other articles included) and
+        # the lines that introduce them in the third person (an intro, a bio, a footnote).
+        teasers = teaser_spans(passage_text)
         mentions = re.compile(rf"\b{names}\b")
-        return any(len(s.split()) >= 4 and not _BOILERPLATE.match(s) and not mentions.search(s)
-                   for s in sentences)
+        return any(len(s.text.split()) >= 4 and not _BOILERPLATE.match(s.text)
+                   and not mentions.search(s.text)
+                   and not any(a <= s.start < b for a, b in teasers) for s in sentences)
     attributed = re.compile(rf"\b{names}\b[^.!?]*?\b{SPEECH_VERB}\b|\b{SPEECH_VERB}[ \t]+{names}\b"
                             rf"|\baccording to[ \t]+(?:[a-z]+[ \t]+){{0,3}}{names}\b")
-    if any(attributed.search(s) for s in sentences):
+    if any(attributed.search(s.text) for s in sentences):
         return True
     # In an interview the expert is the one voice: "“...,” he told" is theirs too.
     return person.relation == "interviewed" and bool(_PRONOUN_SPEECH.search(passage_text)) \

@@ -1,0 +1,498 @@
+"""Meeting mentions in one sentence: places, dates, people, events and ordinals, grouped into the
+phrases that name a meeting ("Lima in November", "the two-plus-two meeting held in March in
+Tokyo", "Putin's visit to Japan in December", "the 25th Putin-Abe summit")."""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import datetime as dt
+import functools
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+from knowledge.people.names import canonical_person_key
+from knowledge.people.subjects import Subject, load_subjects
+
+PLACES_PATH = Path(__file__).with_name("places.json")
+
+ArticleRange = tuple[dt.date, dt.date]
+Direction = Literal["past", "future"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Place:
+    """A recognised place name; a country-level one locates a meeting only loosely."""
+
+    name: str
+    country: str
+    is_country: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TimeExpr:
+    """A time expression: an absolute range when the year is known, else months of some year."""
+
+    text: str
+    lo: dt.date | None = None
+    hi: dt.date | None = None
+    months: frozenset[int] = frozenset()
+    precision: Literal["day", "month", "year", "decade", "months"] = "months"
+    bound: bool = False  # "after May", "since 2014": a limit, not the meeting's date
+
+    @property
+    def absolute(self) -> bool:
+        """Whether the expression fixes a date range (the year is known)."""
+        return self.lo is not None and self.hi is not None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Anchor:
+    """One recognised expression and where it sits in the sentence."""
+
+    kind: str  # ordinal, visit, event, place, meeting, time, person, tense, bilateral
+    start: int
+    end: int
+    value: object = None
+    extra: object = None
+
+
+@dataclasses.dataclass
+class Mention:
+    """A phrase that names (or may name) one meeting, with everything it says about it."""
+
+    sentence: str
+    start: int
+    end: int
+    place: Place | None = None
+    visit: bool = False
+    plural: bool = False
+    visitor: Subject | None = None
+    event: str | None = None
+    ordinal: int | None = None
+    meeting_word: bool = False
+    time: TimeExpr | None = None
+    persons: list[Subject] = dataclasses.field(default_factory=list)
+    direction: Direction | None = None
+    recent: bool = False
+    bilateral: bool = False
+    core: list[Anchor] = dataclasses.field(default_factory=list)
+    person_anchors: list[Anchor] = dataclasses.field(default_factory=list)
+
+    @property
+    def evidence(self) -> str:
+        """The matching phrase as the text has it."""
+        return self.sentence[self.start:self.end].strip(" ,;:")
+
+    @property
+    def countries(self) -> set[str]:
+        """Countries the mention involves through its people and place."""
+        out = {p.country for p in self.persons}
+        if self.visitor:
+            out.add(self.visitor.country)
+        if self.place:
+            out.add(self.place.country)
+        return out
+
+
+# --- text normalisation (length-preserving, so spans index the original text) -----------------
+
+_CHAR_MAP = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-",
+                           "\u00a0": " ", "\u2009": " ", "\u202f": " "})
+
+
+def normalise(text: str) -> str:
+    """Straighten quotes and dashes and blank out footnote markers, keeping every offset."""
+    text = text.translate(_CHAR_MAP)
+    return re.sub(r"\[\d{1,3}\]", lambda m: " " * len(m.group(0)), text)
+
+
+# --- vocabularies ---------------------------------------------------------------------------------
+
+@functools.cache
+def _places() -> dict[str, Place]:
+    raw = json.loads(PLACES_PATH.read_text(encoding="utf-8"))
+    out = {name: Place(name, country, True) for name, country in raw["countries"].items()}
+    out.update({name: Place(name, country, False) for name, country in raw["cities"].items()})
+    return out
+
+
+def _alternation(names: Iterable[str]) -> str:
+    return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+
+
+@functools.cache
+def _place_re() -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-])(?:{_alternation(_places())})(?![\w-])")
+
+
+@functools.cache
+def _person_index() -> tuple[re.Pattern[str], dict[str, Subject]]:
+    index: dict[str, Subject] = {}
+    for subject in load_subjects():
+        for name in subject.names:
+            index[name] = subject
+            index[name.translate(_CHAR_MAP)] = subject
+    return re.compile(rf"(?<![\w])(?:{_alternation(index)})(?![\w])"), index
+
+
+MONTH_NAMES = {m: i for i, m in enumerate(calendar.month_name) if m} | {"Sept": 9}
+_MONTH = _alternation(MONTH_NAMES)
+_SEASONS = {"spring": (3, 4, 5), "summer": (6, 7, 8), "autumn": (9, 10, 11), "fall": (9, 10, 11),
+            "winter": (12, 1, 2)}
+_EVENTS = {
+    "2+2": re.compile(r"\btwo[- ]plus[- ]two\b|(?<![\w+])2\s*\+\s*2(?![\w+])", re.IGNORECASE),
+    "g20": re.compile(r"\bG-?20\b"),
+    "apec": re.compile(r"\bAPEC\b"),
+    "eef": re.compile(r"\bEastern Economic Forum\b|\bEEF\b"),
+    "olympics": re.compile(r"\b(?:Winter |Summer )?Olympi(?:cs|c Games)\b"),
+}
+_ORDINAL = re.compile(r"\b(?P<n>\d{1,3})(?:st|nd|rd|th)\s+(?:[\w'-]+\s+){0,3}?"
+                      r"(?:meeting|summit|talks|round)s?\b")
+_MEETING = re.compile(r"\b(?P<w>summits?|meetings?|talks|visits?|met|meets?)\b", re.IGNORECASE)
+_TENSE = re.compile(r"\b(?P<w>recent(?:ly)?|latest|last|previous|past|upcoming|forthcoming|"
+                    r"expected|next|planned|scheduled|coming|future|prospective)\b")
+_PAST_WORDS = {"recent", "recently", "latest", "last", "previous", "past"}
+_RECENT_WORDS = {"recent", "recently", "latest", "last"}
+_BILATERAL = re.compile(r"\b(?:Russia-Japan|Japan-Russia|Russian-Japanese|Japanese-Russian|"
+                        r"bilateral|the two leaders|both leaders|Abe-Putin|Putin-Abe)\b")
+FOREIGN = re.compile(r"\b(?:the US|the U\.S\.|United States|America|American|US|U\.S\.|China|"
+                     r"Chinese|Korea|Korean|Pyongyang|Seoul|Beijing|Washington|Ukraine|"
+                     r"Ukrainian|EU|NATO)\b")
+# Speculation, not a meeting: "could visit", "a possible visit", "I think we are going to see".
+# Case-sensitive, so that the month "May" is not the modal "may".
+HEDGE = re.compile(r"\b(?:[Cc]ould|[Mm]ight|may|[Pp]ossible|[Pp]ossibly|[Pp]otential|[Pp]erhaps|"
+                   r"[Ii]f|[Ww]hether|hopes?|[Hh]opefully|hoped|hoping|[Ww]ould|rumou?red|"
+                   r"speculat\w*|[Ll]ikely|I (?:think|believe|expect)|going to|plans? to|"
+                   r"intends? to|chance)\b")
+MEETING_WORDS = re.compile(r"\b(?:summits?|meetings?|talks|visit(?:s|ed|ing)?|met|meet|"
+                           r"negotiations)\b", re.IGNORECASE)
+_VISIT = re.compile(
+    r"(?P<verb>paid (?:a|an official|a state|an unofficial) visit|visit(?:ed|ing|s)?|trips?|"
+    r"travell?ed|went|arrived)(?:\s+of\s+(?P<of>[^,.;]{1,70}?))?\s+(?:to\s+|in\s+)?(?:the\s+)?"
+    r"(?P<place>PLACE)")
+_POSSESSIVE_BEFORE_VISIT = re.compile(r"(?P<name>[A-Z][\w-]+(?: [A-Z][\w-]+){0,2})'s\s+"
+                                      r"(?:[a-z-]+\s+){0,2}$")
+_TITLES = re.compile(r"\b(?:Japanese|Russian|Prime Minister|President|Foreign Minister|"
+                     r"Defen[cs]e Minister|Minister|former|then|the)\b")
+_TIME_CONNECTOR = re.compile(r"^,?[^,;:()\"]{0,60}$")
+_HEAD_CONNECTOR = re.compile(
+    r"^[\s,]*(?:(?:summit|meeting|talks|ministerial|held|forum|opening|ceremony|games|sidelines|"
+    r"in|at|of|on|the|during|a|an|for|with|-|,)\s*)*$", re.IGNORECASE)
+_BOUND_BEFORE = re.compile(r"\b(?:after|since|before|until|till|by|from|through|prior to)\s+"
+                           r"(?:the\s+)?(?:last\s+|this\s+|next\s+)?"
+                           r"(?:end of\s+|beginning of\s+|early\s+|late\s+)?$")
+
+
+# --- anchors --------------------------------------------------------------------------------------
+
+def _place_ok(sentence: str, start: int, end: int) -> bool:
+    """A place name, not an organisation ("Tokyo Foundation") or a government ("Tokyo's view")."""
+    after = sentence[end:end + 30]
+    if re.match(r"'s\b", after):
+        return False
+    nxt = re.match(r"\s+([A-Z][\w-]*)", after)
+    return not nxt or nxt.group(1) in MONTH_NAMES or bool(
+        re.match(r"(?:Winter|Summer|Olympi|G-?20|APEC|Eastern Economic|in|on|and)", nxt.group(1)))
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + delta
+    return index // 12, index % 12 + 1
+
+
+def _single_month(article: ArticleRange | None) -> tuple[int, int] | None:
+    """The (year, month) of an article dated to a day or a month; None for a vaguer date."""
+    if article is None:
+        return None
+    start, end = article
+    return (start.year, start.month) if (start.year, start.month) == (end.year, end.month) \
+        else None
+
+
+def _time_anchors(sentence: str, article: ArticleRange | None) -> list[Anchor]:
+    """Every time expression in the sentence, longest first, without overlaps."""
+    found: list[Anchor] = []
+
+    def add(match: re.Match[str], expr: TimeExpr | None) -> None:
+        if expr is None or any(a.start < match.end() and match.start() < a.end for a in found):
+            return
+        bound = bool(_BOUND_BEFORE.search(sentence[max(0, match.start() - 30):match.start()]))
+        found.append(Anchor("time", match.start(), match.end(),
+                            dataclasses.replace(expr, bound=bound)))
+
+    def day_range(text: str, y: int, mo: int, d1: int, d2: int | None) -> TimeExpr | None:
+        try:
+            return TimeExpr(text, dt.date(y, mo, d1), dt.date(y, mo, d2 or d1), precision="day")
+        except ValueError:
+            return None
+
+    for m in re.finditer(r"\b(\d{4})-(\d{2})-(\d{2})\b", sentence):
+        add(m, day_range(m.group(0), int(m[1]), int(m[2]), int(m[3]), None))
+    for m in re.finditer(rf"\b(\d{{1,2}})(?:\s*-\s*(\d{{1,2}}))?\s+({_MONTH}),?\s+(\d{{4}})\b",
+                         sentence):
+        add(m, day_range(m.group(0), int(m[4]), MONTH_NAMES[m[3]], int(m[1]),
+                         int(m[2]) if m[2] else None))
+    for m in re.finditer(rf"\b({_MONTH})\s+(\d{{1,2}})(?:\s*-\s*(\d{{1,2}}))?(?:st|nd|rd|th)?,?"
+                         rf"\s+(\d{{4}})\b", sentence):
+        add(m, day_range(m.group(0), int(m[4]), MONTH_NAMES[m[1]], int(m[2]),
+                         int(m[3]) if m[3] else None))
+    for m in re.finditer(rf"\b({_MONTH}),?\s+(?:of\s+)?(\d{{4}})\b", sentence):
+        year, month = int(m[2]), MONTH_NAMES[m[1]]
+        add(m, TimeExpr(m.group(0), dt.date(year, month, 1), _month_end(year, month),
+                        precision="month"))
+    for m in re.finditer(r"\b(\d{4})-(\d{2})\b(?!-)", sentence):
+        if 1 <= int(m[2]) <= 12:
+            year, month = int(m[1]), int(m[2])
+            add(m, TimeExpr(m.group(0), dt.date(year, month, 1), _month_end(year, month),
+                            precision="month"))
+    for m in re.finditer(rf"\b(?:\d{{1,2}}\s+)?(?:(?:early|mid|late)[- ])?({_MONTH})"
+                         rf"(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?\b", sentence):
+        add(m, TimeExpr(m.group(0), months=frozenset({MONTH_NAMES[m[1]]})))
+    single = _single_month(article)
+    for m in re.finditer(r"\b(?:(?:earlier|later) )?(this|last|next) (month|year|week)\b",
+                         sentence):
+        which, unit = m[1], m[2]
+        if article is None:
+            continue
+        if unit == "year":
+            if article[0].year != article[1].year:
+                continue
+            year = article[0].year + {"this": 0, "last": -1, "next": 1}[which]
+            add(m, TimeExpr(m.group(0), dt.date(year, 1, 1), dt.date(year, 12, 31),
+                            precision="year"))
+        elif unit == "month" and single:
+            year, month = _shift_month(*single, {"this": 0, "last": -1, "next": 1}[which])
+            add(m, TimeExpr(m.group(0), dt.date(year, month, 1), _month_end(year, month),
+                            precision="month"))
+        elif unit == "week" and article[1] - article[0] <= dt.timedelta(days=31):
+            shift = dt.timedelta(days={"this": 0, "last": -7, "next": 7}[which])
+            add(m, TimeExpr(m.group(0), article[0] + shift - dt.timedelta(days=7),
+                            article[1] + shift + dt.timedelta(days=7), precision="day"))
+    for m in re.finditer(r"\b(?:(this|last|next) |in (?:the )?)(spring|summer|autumn|fall|winter)\b",
+                         sentence):
+        add(m, TimeExpr(m.group(0), months=frozenset(_SEASONS[m[2]])))
+    for m in re.finditer(r"\b(?:the )?(1[89]\d|20\d)0'?s\b", sentence):
+        decade = int(m[1]) * 10
+        add(m, TimeExpr(m.group(0), dt.date(decade, 1, 1), dt.date(decade + 9, 12, 31),
+                        precision="decade"))
+    for m in re.finditer(r"(?<![\w-])(19[4-9]\d|20[0-4]\d)(?![\w-]|'s)", sentence):
+        year = int(m[1])
+        add(m, TimeExpr(m.group(0), dt.date(year, 1, 1), dt.date(year, 12, 31), precision="year"))
+    return found
+
+
+def _subject_at(name: str) -> Subject | None:
+    return _person_index()[1].get(name)
+
+
+def _anchors(sentence: str, article: ArticleRange | None) -> list[Anchor]:
+    """All anchors of the sentence; heads never overlap each other."""
+    places = _places()
+    heads: list[Anchor] = []
+
+    def add_head(anchor: Anchor) -> None:
+        if not any(h.start < anchor.end and anchor.start < h.end for h in heads):
+            heads.append(anchor)
+
+    for m in _ORDINAL.finditer(sentence):
+        add_head(Anchor("ordinal", m.start(), m.end(), int(m["n"])))
+    visit_re = re.compile(_VISIT.pattern.replace("PLACE", _alternation(places)))
+    for m in visit_re.finditer(sentence):
+        if not _place_ok(sentence, m.start("place"), m.end("place")) or \
+                re.match(r"[\w-]", sentence[m.end():m.end() + 1]):
+            continue
+        start = m.start()
+        visitor = None
+        poss = _POSSESSIVE_BEFORE_VISIT.search(sentence[:m.start()])
+        if poss and _subject_at(poss["name"].split()[-1]) and m["verb"].startswith("visit"):
+            visitor = _subject_at(poss["name"].split()[-1])
+            start = poss.start()
+        if m["of"] and visitor is None:
+            inner = [_subject_at(p.group(0)) for p in _person_index()[0].finditer(m["of"])]
+            visitor = inner[-1] if inner else None
+        plural = m["verb"] in ("visits", "trips") and not re.search(r"\b(?:he|she|it)\s+$",
+                                                                   sentence[:m.start()])
+        add_head(Anchor("visit", start, m.end(), places[m["place"]],
+                        {"visitor": visitor, "plural": plural, "verb": m["verb"]}))
+    for key, pattern in _EVENTS.items():
+        for m in pattern.finditer(sentence):
+            add_head(Anchor("event", m.start(), m.end(), key))
+    for m in _place_re().finditer(sentence):
+        if _place_ok(sentence, m.start(), m.end()):
+            add_head(Anchor("place", m.start(), m.end(), places[m.group(0)]))
+    for m in _MEETING.finditer(sentence):
+        add_head(Anchor("meeting", m.start(), m.end(), m["w"].lower()))
+    mods: list[Anchor] = _time_anchors(sentence, article)
+    person_re, index = _person_index()
+    mods += [Anchor("person", m.start(), m.end(), index[m.group(0)])
+             for m in person_re.finditer(sentence)]
+    mods += [Anchor("tense", m.start(), m.end(), m["w"].lower()) for m in _TENSE.finditer(sentence)
+             if not any(t.start <= m.start() < t.end for t in mods if t.kind == "time")]
+    mods += [Anchor("bilateral", m.start(), m.end()) for m in _BILATERAL.finditer(sentence)]
+    # A time inside a head ("the 2014 Sochi ..." is not, but "25th" is) is dropped.
+    mods = [a for a in mods if a.kind == "person"
+            or not any(h.start <= a.start and a.end <= h.end for h in heads)]
+    return sorted(heads + mods, key=lambda a: (a.start, a.end))
+
+
+def _blank(text: str, offset: int, anchors: Iterable[Anchor]) -> str:
+    """The text with modifier anchors and official titles blanked, for connector checks."""
+    chars = list(text)
+    for a in anchors:
+        for i in range(max(a.start - offset, 0), min(a.end - offset, len(chars))):
+            chars[i] = " "
+    return _TITLES.sub(lambda m: " " * len(m.group(0)), "".join(chars))
+
+
+def find_mentions(sentence: str, article: ArticleRange | None) -> tuple[list[Mention],
+                                                                         list[TimeExpr]]:
+    """The meeting mentions of one (normalised) sentence, and the times no mention took."""
+    anchors = _anchors(sentence, article)
+    heads = [a for a in anchors if a.kind in ("ordinal", "visit", "event", "place", "meeting")]
+    mods = [a for a in anchors if a not in heads]
+    mentions: list[Mention] = []
+    for head in heads:
+        current = mentions[-1] if mentions else None
+        if current is not None and _compatible(current, head) and _HEAD_CONNECTOR.match(
+                _blank(sentence[current.end:head.start], current.end, mods)):
+            _add_head(current, head)
+        else:
+            mention = Mention(sentence, head.start, head.end)
+            _add_head(mention, head)
+            mentions.append(mention)
+    loose_times: list[TimeExpr] = []
+    for mod in mods:
+        target = _attach(mod, mentions, sentence, mods)
+        if target is None:
+            if mod.kind == "time":
+                loose_times.append(mod.value)  # type: ignore[arg-type]
+            continue
+        _add_mod(target, mod)
+    for mention in mentions:
+        _finish(mention)
+    return mentions, loose_times
+
+
+def _compatible(mention: Mention, head: Anchor) -> bool:
+    if head.kind in ("place", "visit"):
+        return mention.place is None
+    if head.kind == "event":
+        return mention.event is None
+    if head.kind == "ordinal":
+        return mention.ordinal is None
+    return True
+
+
+def _add_head(mention: Mention, head: Anchor) -> None:
+    mention.start, mention.end = min(mention.start, head.start), max(mention.end, head.end)
+    mention.core.append(head)
+    if head.kind == "place":
+        mention.place = head.value  # type: ignore[assignment]
+    elif head.kind == "visit":
+        mention.place = head.value  # type: ignore[assignment]
+        extra: dict[str, object] = head.extra  # type: ignore[assignment]
+        mention.visit = True
+        mention.plural = bool(extra["plural"])
+        mention.visitor = extra["visitor"]  # type: ignore[assignment]
+    elif head.kind == "event":
+        mention.event = head.value  # type: ignore[assignment]
+    elif head.kind == "ordinal":
+        mention.ordinal = head.value  # type: ignore[assignment]
+        mention.meeting_word = True
+    elif head.kind == "meeting":
+        word = str(head.value)
+        mention.meeting_word = True
+        if word in ("summits", "meetings", "visits"):
+            mention.plural = True
+
+
+def _attach(mod: Anchor, mentions: list[Mention], sentence: str,
+            mods: list[Anchor]) -> Mention | None:
+    """The mention a modifier belongs to, or None when it belongs to none."""
+    for mention in mentions:
+        if mention.start <= mod.start and mod.end <= mention.end:
+            return mention
+    prev = next((m for m in reversed(mentions) if m.end <= mod.start), None)
+    nxt = next((m for m in mentions if m.start >= mod.end), None)
+    gap_prev = _blank(sentence[prev.end:mod.start], prev.end, mods) if prev else None
+    gap_next = _blank(sentence[mod.end:nxt.start], mod.end, mods) if nxt else None
+
+    def clean(gap: str | None, limit: int, commas: bool = False) -> bool:
+        if gap is None or len(gap) > limit or re.search(r"[;:()\"]| but | while ", gap):
+            return False
+        return commas or "," not in gap
+
+    if mod.kind == "time":
+        if prev is not None and prev.time is None and gap_prev is not None \
+                and _TIME_CONNECTOR.match(gap_prev) and clean(gap_prev.lstrip(","), 60):
+            return prev
+        if nxt is not None and nxt.time is None and clean(gap_next, 40):
+            return nxt
+        return None
+    if mod.kind == "person":
+        appositive = gap_next is not None and gap_next.startswith(",") \
+            and gap_next.rstrip().endswith(",")
+        if nxt is not None and (clean(gap_next, 40) or (appositive and clean(gap_next, 60, True))):
+            return nxt
+        if prev is not None and clean(gap_prev, 60):
+            return prev
+        return None
+    limit = 25 if mod.kind == "bilateral" else 30
+    if nxt is not None and clean(gap_next, limit):
+        return nxt
+    if prev is not None and clean(gap_prev, limit + 10):
+        return prev
+    return None
+
+
+def _add_mod(mention: Mention, mod: Anchor) -> None:
+    if mod.kind == "time":
+        mention.time = mod.value  # type: ignore[assignment]
+        mention.core.append(mod)
+    elif mod.kind == "person":
+        subject: Subject = mod.value  # type: ignore[assignment]
+        mention.person_anchors.append(mod)
+        if subject not in mention.persons:
+            mention.persons.append(subject)
+        if not (0 <= mention.start - mod.end <= 15):
+            return
+    elif mod.kind == "tense":
+        word = str(mod.value)
+        mention.direction = "past" if word in _PAST_WORDS else "future"
+        mention.recent = mention.recent or word in _RECENT_WORDS
+        mention.core.append(mod)
+    elif mod.kind == "bilateral":
+        mention.bilateral = True
+        if not (0 <= mention.start - mod.end <= 15):
+            return
+    mention.start, mention.end = min(mention.start, mod.start), max(mention.end, mod.end)
+
+
+def _finish(mention: Mention) -> None:
+    """Tidy the evidence span: take in a leading article or possessive determiner."""
+    before = mention.sentence[:mention.start]
+    lead = re.search(r"\b(?:the|their|a|an|his|her)\s+$", before, re.IGNORECASE)
+    if lead:
+        mention.start = lead.start()
+    if mention.visitor and mention.visitor not in mention.persons:
+        mention.persons.insert(0, mention.visitor)
+    if mention.visit and mention.visitor is None:
+        # "Naryshkin, chairman of the State Duma, visited Japan": the one person named before
+        # the visit is the visitor.
+        visit_start = min(a.start for a in mention.core if a.kind == "visit")
+        named_before = {a.value for a in mention.person_anchors if a.end <= visit_start}
+        if len(named_before) == 1:
+            mention.visitor = named_before.pop()  # type: ignore[assignment]
+
+
+def participant_keys(names: Iterable[str]) -> set[str]:
+    """Surname keys of participants, for matching people named in a text."""
+    return {canonical_person_key(n).split()[-1] for n in names if n.strip()}
