@@ -1,16 +1,17 @@
 """A faithful fake Discord (REST v10 + JSON gateway) on 127.0.0.1 for end-to-end bot tests.
 
-Run the real, unmodified bot against it over real sockets::
+Run the real, unmodified bot against it over real sockets (tests/fakes/sample_bot.py and
+test_discord_server.py show a complete example)::
 
     async with FakeDiscord(World.default(), heartbeat_interval=0.5) as fake:
-        env = {"BOT_TOKEN": fake.token, ...: fake.api_base, ...: fake.gateway_url}
-        # start `python -m bot` with those settings, then:
-        await fake.wait_for_commands()                  # the bot synced its tree
-        reply = await fake.slash("ask", {"question": "When is the next summit?"})
-        await reply.wait_done()                         # type 4, or type 5 + followup/edit
-        assert "summit" in reply.text and not reply.ephemeral
-        click = await fake.component("more:1", message=reply)
-        await click.wait_done()
+        env = {...: fake.token, ...: fake.api_base, ...: fake.gateway_url}   # the bot's settings
+        async with BotProcess([sys.executable, "-m", "bot"], env=env) as bot:
+            await fake.wait_for_commands()              # the bot synced its tree (global)
+            reply = await fake.slash("ask", {"question": "When is the next summit?"})
+            await reply.wait_done()                     # type 4, or type 5 + followup/edit
+            assert "summit" in reply.text and not reply.ephemeral
+            click = await (await fake.component("more:1", message=reply)).wait_done()
+            bot.assert_no_errors()                      # nothing logged at ERROR, no traceback
         fake.assert_no_errors()                         # unknown routes, invalid bodies, late acks
 
 Inside the bot process, two settings point discord.py here (the bot should expose them as
@@ -19,17 +20,23 @@ config, empty meaning Discord's own)::
     discord.http.Route.BASE = fake.api_base   # REST, interaction callbacks and followups
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
 
+pytest: `pytest_plugins = ["tests.fakes.plugin"]` gives the `fake_discord` fixture (override
+`fake_world` / `fake_discord_options` to change it). Modules: world.py (users, guilds, roles,
+channels), gateway.py, rest.py, messaging.py (message store, interaction callbacks/webhooks),
+driving.py (slash/autocomplete/component/modal/user_message), interactions.py (the handle),
+records.py (what gets recorded), validation.py (Discord's limits), process.py (BotProcess).
+
 What it checks like Discord does: the bot token (REST 401, gateway close 4004), IDENTIFY shard
 and privileged intents (4010/4014), the 3 s interaction acknowledgement deadline, double acks
 (40060), callback types per interaction type, message/embed/component/autocomplete limits and
 command-sync schemas (400 Invalid Form Body, 50035), unknown channels/messages/webhooks, and
-unknown routes. Every such rejection is appended to `fake.errors`; the `fake_discord` fixture in
-tests/fakes/plugin.py fails the test at teardown if any remain.
+unknown routes. Every such rejection is appended to `fake.errors`.
 
 Faithful quirks worth knowing: after a type 5 deferral, the first followup *edits the original*
 (keeping the deferral's ephemeral flag) instead of creating a message; the GUILD_CREATE member
 list holds only the bot (members come from op 8 chunking or REST) unless
-`guild_create_members=True`; slash() refuses commands the bot never synced and users lacking a
+`guild_create_members=True`; MESSAGE_CREATE content is blank without the MESSAGE_CONTENT intent
+unless the bot is mentioned; slash() refuses commands the bot never synced and users lacking a
 command's default_member_permissions (pass `strict=False` to bypass), as the Discord client would.
 """
 
@@ -51,17 +58,24 @@ from .driving import DrivingMixin
 from .gateway import GatewayConnection, GatewayMixin, GatewaySession
 from .interactions import CommandNotAvailable, FakeFile, InteractionHandle
 from .messaging import MessagingMixin
+from .process import BotProcess
 from .records import FakeError, Heartbeat, RecordedFile, RecordedRequest, StoredMessage
 from .rest import API_PREFIX, FakeDiscordError, Fault, RestMixin
-from .world import FakeGuild, World
+from .world import FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser, World
 
 __all__ = [
     "API_PREFIX",
+    "BotProcess",
     "CommandNotAvailable",
+    "FakeChannel",
     "FakeDiscord",
     "FakeDiscordError",
     "FakeError",
     "FakeFile",
+    "FakeGuild",
+    "FakeMember",
+    "FakeRole",
+    "FakeUser",
     "GatewayConnection",
     "GatewaySession",
     "Heartbeat",

@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from .gateway import GatewaySession
+from .gateway import MESSAGE_CONTENT_INTENT, GatewaySession
 from .interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -378,14 +378,22 @@ class DrivingMixin:
         guild: int | str | FakeGuild | None = None,
         channel: int | str | FakeChannel | None = None,
     ) -> StoredMessage:
-        """A user posts a message (MESSAGE_CREATE), e.g. for prefix commands."""
+        """A user posts a message (MESSAGE_CREATE), e.g. for prefix commands.
+
+        As on Discord, a session without the MESSAGE_CONTENT intent gets empty content unless
+        the message mentions the bot.
+        """
         where, place, account = self._where(guild, channel, user, dm=False)
         stored = self._create_message(place, {"content": content}, [], author=account)
         data = dict(stored.payload)
         member = where.member(account.id) if where else None
         if member is not None:
             data["member"] = member.payload(with_user=False)
-        await self._dispatch(self._session_for(where), "MESSAGE_CREATE", data)
+        session = self._session_for(where)
+        mentioned = any(m["id"] == str(self.world.bot.id) for m in data["mentions"])
+        if not session.intents & MESSAGE_CONTENT_INTENT and not mentioned:
+            data.update(content="", embeds=[], attachments=[], components=[])
+        await self._dispatch(session, "MESSAGE_CREATE", data)
         return stored
 
     def guild_payload(self, guild: int | str | FakeGuild | None = None) -> dict[str, Any]:

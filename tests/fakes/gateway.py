@@ -16,7 +16,8 @@ from .interactions import InteractionHandle
 from .records import FakeError, Heartbeat, RecordedRequest, StoredMessage
 from .world import FakeGuild, World, shard_for
 
-PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message content
+MESSAGE_CONTENT_INTENT = 1 << 15
+PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | MESSAGE_CONTENT_INTENT  # members, presences, content
 
 @dataclass
 class GatewaySession:

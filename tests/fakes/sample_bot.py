@@ -151,6 +151,7 @@ def build_bot() -> SampleBot:
     """A Bot (or AutoShardedBot for one shard) configured from the environment."""
     intents = discord.Intents.default()
     intents.members = True
+    intents.message_content = True
     options: dict[str, Any] = {"command_prefix": "!", "intents": intents, "guild_ready_timeout": 0.05}
     shard = os.environ.get("SAMPLE_SHARD")
     guild_id = int(os.environ.get("FAKE_GUILD_ID", "0")) or None
@@ -164,6 +165,10 @@ def build_bot() -> SampleBot:
     else:
         bot = commands.Bot(**options)
     add_commands(bot, guild_id)
+
+    @bot.command()
+    async def hello(ctx: commands.Context[Any]) -> None:
+        await ctx.send(f"hi {ctx.author.name}")
 
     async def setup_hook() -> None:
         if sync:

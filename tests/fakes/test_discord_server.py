@@ -166,6 +166,14 @@ async def test_direct_message(fake: FakeDiscord) -> None:
 
 @module_loop
 @pytest.mark.e2e
+async def test_prefix_command_via_message_create(fake: FakeDiscord) -> None:
+    """A user's MESSAGE_CREATE reaches commands.Bot's prefix commands, which answer in the channel."""
+    await fake.user_message("!hello", user="alice", channel="summit-news")
+    await fake.wait_until(lambda: "hi alice" in [m.content for m in fake.channel_messages("summit-news")])
+
+
+@module_loop
+@pytest.mark.e2e
 async def test_autocomplete_choices(fake: FakeDiscord) -> None:
     """An autocomplete interaction (type 4) is answered with callback type 8 and choices."""
     reply = await (await fake.autocomplete("fruit", "name", "ap")).wait_done()
@@ -336,6 +344,34 @@ async def test_autosharded_bot_asks_gateway_bot() -> None:
             assert (await (await fake.slash("ping")).wait_done()).content == "pong"
             bot.assert_no_errors()
         fake.assert_no_errors()
+
+
+@pytest.mark.asyncio
+async def test_raw_gateway_handshake_and_content_intent(bare_fake: FakeDiscord) -> None:
+    """HELLO, IDENTIFY -> READY + GUILD_CREATE with rising `s`; no MESSAGE_CONTENT intent: no content."""
+    fake = bare_fake
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(fake.gateway_url + "?v=10&encoding=json") as ws:
+            hello = await ws.receive_json()
+            assert hello["op"] == 10 and hello["d"]["heartbeat_interval"] == 41250
+            await ws.send_json({"op": 2, "d": {"token": fake.token, "intents": 1 << 9,
+                                               "properties": {}}})
+            ready, guild_create = await ws.receive_json(), await ws.receive_json()
+            assert (ready["t"], ready["s"], guild_create["t"], guild_create["s"]) == (
+                "READY", 1, "GUILD_CREATE", 2)
+            assert ready["d"]["resume_gateway_url"] == fake.gateway_url
+            assert [m["user"]["id"] for m in guild_create["d"]["members"]] == [
+                str(fake.world.bot.id)]
+            await fake.user_message("secret words")
+            await fake.user_message(f"{fake.world.bot.mention} hello")
+            plain, mention = await ws.receive_json(), await ws.receive_json()
+            assert (plain["t"], plain["d"]["content"]) == ("MESSAGE_CREATE", "")
+            assert mention["d"]["content"].endswith("hello")
+        async with session.ws_connect(fake.gateway_url) as ws:
+            await ws.receive_json()
+            await ws.send_json({"op": 2, "d": {"token": "wrong", "intents": 0, "properties": {}}})
+            closing = await ws.receive()
+            assert ws.close_code == 4004, closing
 
 
 # -- raw HTTP: what the fake answers and rejects ---------------------------------------------
