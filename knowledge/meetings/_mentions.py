@@ -162,12 +162,22 @@ _BILATERAL = re.compile(r"\b(?:Russia-Japan|Japan-Russia|Russian-Japanese|Japane
 FOREIGN = re.compile(r"\b(?:the US|the U\.S\.|United States|America|American|US|U\.S\.|China|"
                      r"Chinese|Korea|Korean|Pyongyang|Seoul|Beijing|Washington|Ukraine|"
                      r"Ukrainian|EU|NATO)\b")
-# Speculation, not a meeting: "could visit", "a possible visit", "I think we are going to see".
-# Case-sensitive, so that the month "May" is not the modal "may".
-HEDGE = re.compile(r"\b(?:[Cc]ould|[Mm]ight|may|[Pp]ossible|[Pp]ossibly|[Pp]otential|[Pp]erhaps|"
-                   r"[Ii]f|[Ww]hether|hopes?|[Hh]opefully|hoped|hoping|[Ww]ould|rumou?red|"
-                   r"speculat\w*|[Ll]ikely|I (?:think|believe|expect)|going to|plans? to|"
-                   r"intends? to|chance)\b")
+# Speculation about a meeting, not a meeting: "could visit", "a possible visit", "I think we are
+# going to see Putin visiting", "whether Putin will visit". Only hedges that govern the meeting
+# phrase count ("the same could be said about the recent meeting" is no hedge on the meeting).
+_HEDGE = re.compile(
+    r"\b(?:could|might|may|would|should|to|will)\s+(?:\w+\s+)?(?:visit|meet|hold|travel|come)\b"
+    r"|\b(?:[Pp]ossible|possibly|[Pp]otential|prospective|likely|rumou?red|hypothetical|planned)"
+    r"\s+(?:\w+\s+)?(?:visits?|summits?|meetings?|trips?|talks)\b"
+    r"|\bgoing to see\b|\bI (?:think|believe|expect)\b|\b[Ww]hether\b|\b[Ii]f\b")
+
+
+def hedged(mention: Mention) -> bool:
+    """Whether the mention is speculation ("Putin could visit Japan later this year")."""
+    window = mention.sentence[max(0, mention.start - 60):mention.end]
+    return bool(_HEDGE.search(window))
+
+
 MEETING_WORDS = re.compile(r"\b(?:summits?|meetings?|talks|visit(?:s|ed|ing)?|met|meet|"
                            r"negotiations)\b", re.IGNORECASE)
 _VISIT = re.compile(
@@ -491,6 +501,11 @@ def _finish(mention: Mention) -> None:
         named_before = {a.value for a in mention.person_anchors if a.end <= visit_start}
         if len(named_before) == 1:
             mention.visitor = named_before.pop()  # type: ignore[assignment]
+    visitor_anchors = [a for a in mention.person_anchors
+                       if a.value == mention.visitor and a.end <= mention.start]
+    if visitor_anchors and mention.start - visitor_anchors[-1].start <= 60:
+        # Name the visitor in the evidence: "Sergey Naryshkin, ..., visited Japan last month".
+        mention.start = visitor_anchors[-1].start
 
 
 def participant_keys(names: Iterable[str]) -> set[str]:

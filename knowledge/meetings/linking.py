@@ -12,12 +12,12 @@ from typing import Literal
 
 from knowledge.meetings._mentions import (
     FOREIGN,
-    HEDGE,
     MEETING_WORDS,
     ArticleRange,
     Mention,
     TimeExpr,
     find_mentions,
+    hedged,
     normalise,
     participant_keys,
 )
@@ -206,12 +206,11 @@ def _specific(mention: Mention) -> bool:
 
 
 def _resolve(mention: Mention, meetings: Sequence[Meeting], article: ArticleRange | None,
-             sentence_has_meeting_word: bool, hedged: bool = False
-             ) -> tuple[Meeting, float] | None:
+             sentence_has_meeting_word: bool) -> tuple[Meeting, float] | None:
     """The one meeting a mention names, with a confidence; None when none or several fit."""
     if not _linkable(mention, sentence_has_meeting_word):
         return None
-    if hedged and not _specific(mention):
+    if hedged(mention) and not _specific(mention):
         return None  # "Putin could visit Japan next year": speculation, not a meeting
     candidates = _candidates(mention, meetings, article)
     confidence = _confidence(mention)
@@ -261,8 +260,7 @@ def link_passage(passage_text: str, article_published: ArticleDates,
     order: list[str] = []
     for sentence in _mentions(passage_text, article):
         for mention in sentence.mentions:
-            resolved = _resolve(mention, meetings, article, sentence.has_meeting_word,
-                                bool(HEDGE.search(sentence.text)))
+            resolved = _resolve(mention, meetings, article, sentence.has_meeting_word)
             if resolved is None:
                 continue
             meeting, confidence = resolved
@@ -319,16 +317,23 @@ def _relevant(mention: Mention) -> bool:
                                       or mention.ordinal is not None)
 
 
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _proposal_name(mention: Mention) -> str:
+    """A readable name: "Abe-Putin meeting in Vladivostok", "Abe visits Moscow", ..."""
+    noun = "summit" if "summit" in mention.evidence.lower() else "meeting"
     if mention.event == "2+2":
         base = "Russia-Japan 2+2"
     elif mention.visit and mention.visitor is not None and mention.place is not None:
         base = f"{mention.visitor.name.split()[-1]} visits {mention.place.name}"
     else:
         surnames = [p.name.split()[-1] for p in mention.persons] or ["Russia-Japan"]
-        base = f"{'-'.join(dict.fromkeys(surnames))} meeting"
+        base = f"{'-'.join(dict.fromkeys(surnames))} {noun}"
     if mention.ordinal is not None:
-        base = f"{mention.ordinal}th {base}"
+        base = f"{_ordinal(mention.ordinal)} {base}"
     if mention.place is not None and not (mention.visit and mention.visitor is not None):
         base += f" in {mention.place.name}"
     return base
@@ -344,11 +349,9 @@ def detect_unknown_meetings(passage_text: str, article_published: ArticleDates,
     article = _article_range(article_published)
     proposals: dict[tuple[str | None, str | None, int | None], MeetingProposal] = {}
     for sentence in _mentions(passage_text, article):
-        if HEDGE.search(sentence.text):
-            continue
         has_word = sentence.has_meeting_word
         for mention in sentence.mentions:
-            if mention.plural or not (mention.meeting_word or mention.visit or mention.event
+            if hedged(mention) or mention.plural or not (mention.meeting_word or mention.visit or mention.event
                                       or mention.ordinal is not None):
                 continue
             if not _relevant(mention):

@@ -65,8 +65,7 @@ class _Candidate:
     start: int
 
 
-_BYLINE = re.compile(rf"^[ \t]*By[ \t]+(?P<names>{NAME}(?:[ \t]*(?:,|and|&)[ \t]*{NAME})*)"
-                     r"[ \t]*(?:[,|–—-][ \t]*(?P<role>[^\n]+))?[ \t]*$", re.MULTILINE)
+_BYLINE = re.compile(r"^[ \t]*By[ \t]+(?P<rest>[A-ZÀ-Þ][^\n]{2,200})$", re.MULTILINE)
 # "notes Tokyo Foundation President Masahiro Akiyama in an article originally published by ..."
 _NOTES_IN_ARTICLE = re.compile(
     r"\b(?:notes|writes|argues|says|observes|suggests|explains|contends|warns)[ \t]+"
@@ -83,7 +82,7 @@ _PRESENTS = re.compile(
 _COMMENTING = re.compile(rf"(?P<name>{NAME})(?:,[ \t]*(?P<role>[^.;\n]+?),)?[ \t]+"
                          r"(?:commented|comments|commenting)[ \t]+on\b")
 _INTERVIEW_WITH = re.compile(
-    r"\b(?:in an interview with|interviewed|spoke (?:with|to)|talked (?:with|to)|asked)[ \t]+"
+    r"\b(?i:in an interview with|interviewed|spoke (?:with|to)|talked (?:with|to)|asked)[ \t]+"
     rf"(?P<name>{NAME})(?:,[ \t]*(?P<role>[^.;\n]+?)(?:,|\.|[ \t]+(?:about|on|what|whether|how)\b))?")
 # "Masahiro Akiyama, Chairman of the ... (SSDP)  told about the prospects ..."
 _TOLD = re.compile(rf"(?P<name>{NAME}),[ \t]+(?P<role>[^.;:\"“”\n]{{3,200}}?)[ \t]*,?[ \t]+"
@@ -123,11 +122,16 @@ def _author_candidates(text: str) -> list[_Candidate]:
     for m in _BYLINE.finditer(text):
         if m.start() > first_part:
             continue
-        for raw in re.split(r"[ \t]*(?:,|\band\b|&)[ \t]*", m.group("names")):
-            name = clean_name(raw)
-            if name:
-                out.append(_Candidate(name, "author", clean_role(m.group("role")),
-                                      m.group(0).strip(), m.start()))
+        # "By A, B and C, Research Fellow, Example Institute": names until the first part
+        # that is not a name, then the role.
+        parts = re.split(r"[ \t]*(?:,|\band\b|&|\||[–—])[ \t]*", m.group("rest").strip())
+        names: list[str] = []
+        while parts and (name := clean_name(parts[0])) is not None:
+            names.append(name)
+            parts.pop(0)
+        role = clean_role(", ".join(parts)) if parts else None
+        for name in names:
+            out.append(_Candidate(name, "author", role, m.group(0).strip(), m.start()))
     for m in _NOTES_IN_ARTICLE.finditer(text):
         role, name = _split_role_name(m.group("rn"))
         if name:
@@ -175,8 +179,10 @@ def _other_candidates(text: str) -> list[_Candidate]:
             if not name:
                 continue
             role = clean_role(m.groupdict().get("role"))
+            # Where the cleaned name starts: "Foreign Minister Taro Yamada" -> "Taro Yamada".
+            start = m.start("name") + max(m.group("name").find(name), 0)
             out.append(_Candidate(name, kind, role, _sentence_around(text, m.start(), m.end()),
-                                  m.start("name")))
+                                  start))
     return out
 
 
