@@ -1,0 +1,164 @@
+"""What a digest period contains: the new announced articles, grouped by meeting or theme."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from knowledge.models import ArticleSummary, Digest, DigestItem, DigestSection, PartialDate
+from knowledge.store import queries
+from knowledge.store.tables import ArticleRow, DigestRun, MeetingRow, PassageMeeting, PassageRow
+from knowledge.text.split import paragraphs, split_sentences
+
+EXTRACT_CHARS = 300
+OTHER_HEADING = "Other new commentary"
+# An article is stamped `added_at` when its row is flushed but becomes visible only at commit,
+# so one stored just before a period ended can appear after that period was composed. The next
+# period looks back this far and skips what an earlier run already announced.
+LATE_COMMIT_WINDOW = dt.timedelta(minutes=15)
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+def new_article_ids(session: Session, subscription_id: int | None, start: dt.datetime,
+                    end: dt.datetime) -> list[int]:
+    """Announced articles added in (start, end], minus any an earlier run already covered.
+
+    When `start` is where a previous run of the subscription ended, the window reaches back
+    LATE_COMMIT_WINDOW to catch articles committed late, excluding those already announced.
+    """
+    lower = start
+    announced: set[int] = set()
+    if subscription_id is not None:
+        last_end = session.scalar(
+            select(func.max(DigestRun.period_end)).where(
+                DigestRun.subscription_id == subscription_id,
+                DigestRun.status.in_(("posted", "empty"))))
+        if last_end is not None and last_end == start:
+            lower = start - LATE_COMMIT_WINDOW
+            for ids in session.scalars(select(DigestRun.article_ids).where(
+                    DigestRun.subscription_id == subscription_id,
+                    DigestRun.period_end > lower)):
+                announced.update(ids or ())
+    rows = session.scalars(
+        select(ArticleRow.id).where(ArticleRow.announce.is_(True), ArticleRow.added_at > lower,
+                                    ArticleRow.added_at <= end)
+        .order_by(ArticleRow.added_at, ArticleRow.id))
+    return [aid for aid in rows if aid not in announced]
+
+
+def compose(session: Session, article_ids: Iterable[int], start: dt.datetime, end: dt.datetime,
+            run_id: int | None = None) -> Digest:
+    """The digest of the given articles: meeting sections first (newest meeting first), then
+    one section per publisher, then everything else."""
+    ids = list(article_ids)
+    summaries = queries.article_summaries(session, ids)
+    texts = dict(session.execute(select(ArticleRow.id, ArticleRow.text).where(
+        ArticleRow.id.in_(ids))).all()) if ids else {}
+    meeting_of = _main_meetings(session, ids)
+    meetings = {m.id: m for m in session.scalars(select(MeetingRow).where(
+        MeetingRow.id.in_(set(meeting_of.values()))))} if meeting_of else {}
+    # Sort key: (group, order, name, heading): meetings newest first, then publishers A-Z,
+    # then the rest.
+    grouped: dict[tuple[int, int, str, str], list[DigestItem]] = defaultdict(list)
+    for aid in ids:
+        summary = summaries.get(aid)
+        if summary is None:  # deleted since it was selected
+            continue
+        item = _item(summary, texts.get(aid, ""))
+        meeting = meetings.get(meeting_of.get(aid, ""))
+        if meeting is not None:
+            day = meeting.date_start.toordinal() if meeting.date_start else 0
+            key = (0, -day, meeting.name.casefold(), _meeting_heading(meeting))
+        elif summary.publisher:
+            key = (1, 0, summary.publisher.casefold(), summary.publisher)
+        else:
+            key = (2, 0, "", OTHER_HEADING)
+        grouped[key].append(item)
+    sections = tuple(
+        DigestSection(key[3], tuple(sorted(
+            items, key=lambda i: i.published.start if i.published else dt.date.min,
+            reverse=True)))
+        for key, items in sorted(grouped.items(), key=lambda kv: kv[0]))
+    return Digest(period_start=start, period_end=end, sections=sections, run_id=run_id)
+
+
+def _main_meetings(session: Session, article_ids: list[int]) -> dict[int, str]:
+    """Each article's main confirmed meeting: the one most of its passages discuss."""
+    if not article_ids:
+        return {}
+    rows = session.execute(
+        select(PassageRow.article_id, PassageMeeting.meeting_id,
+               func.sum(PassageMeeting.confidence), MeetingRow.date_start)
+        .join(PassageMeeting, PassageMeeting.passage_id == PassageRow.id)
+        .join(MeetingRow, MeetingRow.id == PassageMeeting.meeting_id)
+        .where(PassageRow.article_id.in_(article_ids), MeetingRow.status == "confirmed")
+        .group_by(PassageRow.article_id, PassageMeeting.meeting_id, MeetingRow.date_start))
+    best: dict[int, tuple[float, dt.date, str]] = {}
+    for article_id, meeting_id, weight, date_start in rows:
+        candidate = (float(weight or 0), date_start or dt.date.min, meeting_id)
+        if article_id not in best or candidate > best[article_id]:
+            best[article_id] = candidate
+    return {aid: choice[2] for aid, choice in best.items()}
+
+
+def _meeting_heading(meeting: MeetingRow) -> str:
+    if not meeting.date_iso or not meeting.date_precision:
+        return meeting.name
+    date = PartialDate(meeting.date_iso, meeting.date_precision)  # type: ignore[arg-type]
+    return f"{meeting.name} ({format_date(date)})"
+
+
+def format_date(date: PartialDate) -> str:
+    """'27 April 2017', 'April 2017' or '2017'."""
+    start = date.start
+    if date.precision == "day":
+        return f"{start.day} {_MONTHS[start.month - 1]} {start.year}"
+    if date.precision == "month":
+        return f"{_MONTHS[start.month - 1]} {start.year}"
+    return str(start.year)
+
+
+def _item(summary: ArticleSummary, text: str) -> DigestItem:
+    return DigestItem(article_id=summary.id, title=summary.title, publisher=summary.publisher,
+                      experts=tuple(summary.experts), published=summary.published,
+                      extract=lead_extract(text, summary.title, summary.publisher),
+                      url=summary.url)
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\W+", " ", text).strip().casefold()
+
+
+def lead_extract(text: str, title: str | None = None, publisher: str | None = None,
+                 limit: int = EXTRACT_CHARS) -> str:
+    """The first one or two sentences of an article's body (skipping title and bylines)."""
+    skip = {_key(t) for t in (title, publisher) if t}
+    for para in paragraphs(text):
+        body = " ".join(para.text.split())
+        if len(body) < 60 or _key(body) in skip or not re.search(r"[.!?…]", body):
+            continue
+        sentences = [s.text for s in split_sentences(body)] or [body]
+        extract = sentences[0]
+        if len(extract) > limit:
+            return shorten(extract, limit)
+        if len(sentences) > 1 and len(extract) < limit // 2 \
+                and len(extract) + 1 + len(sentences[1]) <= limit:
+            extract = f"{extract} {sentences[1]}"
+        return extract
+    return shorten(" ".join(text.split()), limit)
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut text at a word boundary so that, with an ellipsis, it fits in `limit` characters."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-—") + "…"

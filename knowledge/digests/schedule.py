@@ -1,0 +1,130 @@
+"""Cron schedules for digests: validation with clear messages, and due fire times."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import functools
+import zoneinfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from knowledge.errors import BadInput
+
+CRON_HELP = "schedule must be cron: minute hour day month weekday, e.g. '0 9 * * 1'"
+# APScheduler 3 numbers weekdays from Monday = 0, while cron (and every user) counts Sunday = 0
+# or 7: weekday fields are rewritten to names so "0 9 * * 1" means Monday, as in crontab.
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+# Windows searched backwards for the latest due fire time: small first, so a frequent schedule
+# after a long outage does not walk through every missed minute.
+_SEARCH_WINDOWS = (dt.timedelta(hours=1), dt.timedelta(days=1), dt.timedelta(days=8),
+                   dt.timedelta(days=32), dt.timedelta(days=367), dt.timedelta(days=4 * 367))
+_TICK = dt.timedelta(microseconds=1)
+
+
+def _day_number(text: str, expr: str) -> int:
+    key = text.strip().lower()[:3]
+    if key in _DAY_NAMES:
+        return _DAY_NAMES.index(key)
+    if key.isdigit() and 0 <= int(key) <= 7:
+        return int(key) % 7
+    raise BadInput(f"invalid weekday {text!r} in schedule {expr!r}: use 0-7 (0 and 7 are "
+                   "Sunday) or mon..sun")
+
+
+def _weekdays(field: str, expr: str) -> str:
+    """A cron weekday field as APScheduler weekday names (or '*' for every day)."""
+    days: set[int] = set()
+    for part in field.split(","):
+        base, _, step_text = part.partition("/")
+        step = 1
+        if step_text:
+            if not step_text.isdigit() or int(step_text) < 1:
+                raise BadInput(f"invalid step {step_text!r} in schedule {expr!r}")
+            step = int(step_text)
+        if base in ("*", "?"):
+            first, last = 0, 6
+        elif "-" in base:
+            lo, _, hi = base.partition("-")
+            first, last = _day_number(lo, expr), _day_number(hi, expr)
+            if last == 0 < first:  # "5-7", "fri-sun": Sunday closes the range
+                last = 7
+            if last < first:
+                raise BadInput(f"invalid weekday range {base!r} in schedule {expr!r}")
+        else:
+            first = _day_number(base, expr)
+            last = 6 if step_text else first
+        days.update(d % 7 for d in range(first, last + 1, step))
+    if len(days) == 7:
+        return "*"
+    return ",".join(_DAY_NAMES[d] for d in sorted(days))
+
+
+def resolve_timezone(name: str) -> zoneinfo.ZoneInfo:
+    """An IANA timezone by name (case-insensitive); BadInput with a suggestion otherwise."""
+    name = (name or "").strip()
+    if not name:
+        raise BadInput("the timezone is empty: use an IANA name such as 'UTC' or 'Europe/Moscow'")
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        pass
+    known = _known_timezones()
+    if name.lower() in known:
+        return zoneinfo.ZoneInfo(known[name.lower()])
+    close = difflib.get_close_matches(name.lower(), known.keys(), n=1, cutoff=0.75)
+    hint = f"; did you mean {known[close[0]]}?" if close else \
+        " (use an IANA name such as 'UTC', 'Asia/Tokyo' or 'Europe/Moscow')"
+    raise BadInput(f"unknown timezone {name!r}{hint}")
+
+
+@functools.cache
+def _known_timezones() -> dict[str, str]:
+    return {n.lower(): n for n in zoneinfo.available_timezones()}
+
+
+def normalise_schedule(expr: str) -> str:
+    """The schedule with single spaces between its five fields (as stored)."""
+    return " ".join((expr or "").split())
+
+
+def cron_trigger(expr: str, timezone: str = "UTC") -> CronTrigger:
+    """Validate a five-field crontab expression and build its trigger in the given timezone."""
+    tz = resolve_timezone(timezone)
+    fields = normalise_schedule(expr).split(" ")
+    if len(fields) != 5 or not fields[0]:
+        got = 0 if not fields[0] else len(fields)
+        raise BadInput(f"{CRON_HELP} (got {got} field{'s' if got != 1 else ''})")
+    minute, hour, day, month, weekday = fields
+    days_of_week = _weekdays(weekday, expr)
+    if day not in ("*", "?") and weekday not in ("*", "?"):
+        # crontab fires when EITHER matches; APScheduler would require both.
+        raise BadInput(f"schedule {expr!r} restricts both the day of the month and the weekday; "
+                       "restrict only one of them")
+    try:
+        return CronTrigger(minute=minute, hour=hour, day=day, month=month,
+                           day_of_week=days_of_week, timezone=tz)
+    except ValueError as exc:
+        raise BadInput(f"invalid schedule {expr!r}: {exc} ({CRON_HELP})") from exc
+
+
+def next_fire(trigger: CronTrigger, after: dt.datetime) -> dt.datetime | None:
+    """The first fire time strictly after `after`, in UTC (None if the schedule never fires)."""
+    fire = trigger.get_next_fire_time(None, (after + _TICK).astimezone(trigger.timezone))
+    return fire.astimezone(dt.UTC) if fire is not None else None
+
+
+def latest_fire(trigger: CronTrigger, after: dt.datetime, now: dt.datetime) -> dt.datetime | None:
+    """The last fire time in (after, now], in UTC: the end of the period due now, if any."""
+    if now <= after:
+        return None
+    for window in (*_SEARCH_WINDOWS, None):
+        low = after if window is None else max(after, now - window)
+        latest = None
+        fire = next_fire(trigger, low)
+        while fire is not None and fire <= now:
+            latest = fire
+            fire = next_fire(trigger, fire)
+        if latest is not None or low == after:
+            return latest
+    return None

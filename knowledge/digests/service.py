@@ -1,0 +1,560 @@
+"""Digests per channel on a cron schedule, each period posted exactly once.
+
+A period (subscription.covered_until, fire time] is claimed in the database before posting (an
+INSERT under the unique (subscription_id, period_end) constraint, with the subscription row
+locked so two processes cannot claim overlapping periods) and marked posted after. A claim
+whose owner died is taken over; the poster's channel is checked for the run's messages before
+anything is posted again. See docs/digests.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from knowledge.digests import compose as composing
+from knowledge.digests.config import digest_timings
+from knowledge.digests.owners import known_dead, new_owner
+from knowledge.digests.schedule import (
+    cron_trigger,
+    latest_fire,
+    next_fire,
+    normalise_schedule,
+    resolve_timezone,
+)
+from knowledge.digests.types import (
+    DigestPoster,
+    PostedFinder,
+    RunClaim,
+    RunOutcome,
+    Subscription,
+)
+from knowledge.errors import BadInput, KnowledgeError, NotFound
+from knowledge.models import Digest
+from knowledge.store.tables import DigestRun, DigestSubscription, utcnow
+
+if TYPE_CHECKING:
+    from knowledge.service import KnowledgeService
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+SubscriptionListener = Callable[[list[int]], None]
+OPEN_STATUSES = ("claimed", "failed")
+# What `digest preview` shows when no channel subscribes yet and no --since is given.
+PREVIEW_DEFAULT_WINDOW = dt.timedelta(days=7)
+T = TypeVar("T")
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """A datetime in UTC; naive values are taken to be UTC."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _plain(row: DigestSubscription, now: dt.datetime) -> Subscription:
+    try:
+        upcoming = next_fire(cron_trigger(row.schedule, row.timezone), now)
+    except BadInput:
+        upcoming = None
+    return Subscription(id=row.id, guild_id=row.guild_id, channel_id=row.channel_id,
+                        schedule=row.schedule, timezone=row.timezone, active=row.active,
+                        post_when_empty=row.post_when_empty, covered_until=row.covered_until,
+                        next_digest_at=upcoming)
+
+
+class DigestService:
+    """Subscriptions, previews and the claim/post/mark cycle that makes each digest exactly once."""
+
+    def __init__(self, core: KnowledgeService, *, clock: Clock | None = None,
+                 lease: dt.timedelta | None = None, retry_after: dt.timedelta | None = None
+                 ) -> None:
+        timings = digest_timings(core.settings)
+        self.core = core
+        self.sessions = core.sessions
+        self.settings = core.settings
+        self.clock: Clock = clock or utcnow
+        self.lease = lease or timings.lease
+        self.retry_after = retry_after or timings.retry_after
+        self.owner = new_owner()  # who this object's claims belong to
+        self._listeners: list[SubscriptionListener] = []
+
+    async def _run(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.to_thread(func, *args, **kwargs)
+
+    def _now(self, now: dt.datetime | None) -> dt.datetime:
+        return _aware(now) if now is not None else _aware(self.clock())
+
+    # ----- subscriptions -------------------------------------------------------------------
+    def add_listener(self, listener: SubscriptionListener) -> None:
+        """Call `listener(subscription_ids)` after subscriptions change (the scheduler's hook)."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: SubscriptionListener) -> None:
+        """Stop calling a listener added with `add_listener`."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _changed(self, ids: list[int]) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(ids)
+            except Exception:
+                log.exception("subscription listener %r failed", listener)
+
+    def subscribe_sync(self, guild_id: int, channel_id: int, schedule: str | None = None,
+                       timezone: str | None = None, *, post_when_empty: bool | None = None,
+                       now: dt.datetime | None = None) -> Subscription:
+        """Create or update a channel's digest schedule (validated; BadInput explains)."""
+        schedule = normalise_schedule(schedule or self.settings.digest_default_schedule)
+        zone = resolve_timezone(timezone or self.settings.digest_default_timezone)
+        cron_trigger(schedule, zone.key)
+        now = self._now(now)
+        for attempt in range(2):
+            try:
+                with self.sessions.begin() as session:
+                    row = session.scalar(select(DigestSubscription).where(
+                        DigestSubscription.guild_id == guild_id,
+                        DigestSubscription.channel_id == channel_id))
+                    if row is None:
+                        row = DigestSubscription(
+                            guild_id=guild_id, channel_id=channel_id, created_at=now,
+                            covered_until=now, active=True,
+                            post_when_empty=self.settings.digest_post_when_empty
+                            if post_when_empty is None else post_when_empty)
+                        session.add(row)
+                    elif not row.active:
+                        # Back after a pause: the next digest starts now, not at the pause.
+                        row.active = True
+                        row.covered_until = max(row.covered_until, now)
+                        self._drop_stale_runs(session, row)
+                    row.schedule, row.timezone = schedule, zone.key
+                    if post_when_empty is not None:
+                        row.post_when_empty = post_when_empty
+                    session.flush()
+                    sub = _plain(row, now)
+                break
+            except IntegrityError:  # a concurrent subscribe of the same channel won
+                if attempt:
+                    raise
+        log.info("digest subscription #%d: guild %d channel %d at %r (%s)", sub.id, guild_id,
+                 channel_id, schedule, zone.key)
+        self._changed([sub.id])
+        return sub
+
+    @staticmethod
+    def _drop_stale_runs(session: Session, row: DigestSubscription) -> None:
+        """Failed runs from before a pause are not posted after it."""
+        session.execute(
+            update(DigestRun).where(DigestRun.subscription_id == row.id,
+                                    DigestRun.status == "failed")
+            .values(status="dropped").execution_options(synchronize_session=False))
+
+    async def subscribe(self, guild_id: int, channel_id: int, schedule: str | None = None,
+                        timezone: str | None = None, *, post_when_empty: bool | None = None,
+                        now: dt.datetime | None = None) -> Subscription:
+        """Async wrapper of `subscribe_sync`."""
+        return await self._run(self.subscribe_sync, guild_id, channel_id, schedule, timezone,
+                               post_when_empty=post_when_empty, now=now)
+
+    def unsubscribe_sync(self, guild_id: int, channel_id: int | None = None) -> int:
+        """Stop a guild's digests (one channel or all); returns how many subscriptions stopped."""
+        with self.sessions.begin() as session:
+            stmt = select(DigestSubscription.id).where(DigestSubscription.guild_id == guild_id,
+                                                       DigestSubscription.active.is_(True))
+            if channel_id is not None:
+                stmt = stmt.where(DigestSubscription.channel_id == channel_id)
+            ids = list(session.scalars(stmt))
+            if ids:
+                session.execute(update(DigestSubscription)
+                                .where(DigestSubscription.id.in_(ids)).values(active=False)
+                                .execution_options(synchronize_session=False))
+        if ids:
+            log.info("digest subscriptions stopped: %s", ids)
+            self._changed(ids)
+        return len(ids)
+
+    async def unsubscribe(self, guild_id: int, channel_id: int | None = None) -> int:
+        """Async wrapper of `unsubscribe_sync`."""
+        return await self._run(self.unsubscribe_sync, guild_id, channel_id)
+
+    def subscriptions_sync(self, guild_id: int | None = None, *, include_inactive: bool = False,
+                           now: dt.datetime | None = None) -> list[Subscription]:
+        """Subscriptions (of one guild, or all), oldest first."""
+        now = self._now(now)
+        stmt = select(DigestSubscription).order_by(DigestSubscription.id)
+        if guild_id is not None:
+            stmt = stmt.where(DigestSubscription.guild_id == guild_id)
+        if not include_inactive:
+            stmt = stmt.where(DigestSubscription.active.is_(True))
+        with self.sessions() as session:
+            return [_plain(row, now) for row in session.scalars(stmt)]
+
+    async def subscriptions(self, guild_id: int | None = None, *, include_inactive: bool = False
+                            ) -> list[Subscription]:
+        """Async wrapper of `subscriptions_sync`."""
+        return await self._run(self.subscriptions_sync, guild_id,
+                               include_inactive=include_inactive)
+
+    def get_subscription_sync(self, subscription_id: int, now: dt.datetime | None = None
+                              ) -> Subscription:
+        """One subscription by id; NotFound otherwise."""
+        with self.sessions() as session:
+            row = session.get(DigestSubscription, subscription_id)
+            if row is None:
+                raise NotFound(f"no digest subscription #{subscription_id}")
+            return _plain(row, self._now(now))
+
+    # ----- previews ------------------------------------------------------------------------
+    def preview_sync(self, guild_id: int | None = None, since: dt.datetime | None = None, *,
+                     now: dt.datetime | None = None) -> Digest:
+        """The next digest as it stands now, without claiming anything.
+
+        Starts at `since`, else where the guild's (or any) subscription's last digest ended,
+        else PREVIEW_DEFAULT_WINDOW ago.
+        """
+        now = self._now(now)
+        with self.sessions() as session:
+            stmt = select(DigestSubscription).where(DigestSubscription.active.is_(True)) \
+                .order_by(DigestSubscription.covered_until, DigestSubscription.id).limit(1)
+            if guild_id is not None:
+                stmt = stmt.where(DigestSubscription.guild_id == guild_id)
+            sub = session.scalar(stmt)
+            if since is not None:
+                start, sub_id = _aware(since), None
+            elif sub is not None:
+                start, sub_id = sub.covered_until, sub.id
+            else:
+                start, sub_id = now - PREVIEW_DEFAULT_WINDOW, None
+            if since is not None and start >= now:
+                raise BadInput(f"--since ({start:%Y-%m-%d %H:%M} UTC) is not in the past")
+            start = min(start, now)
+            ids = composing.new_article_ids(session, sub_id, start, now)
+            return composing.compose(session, ids, start, now)
+
+    async def preview(self, guild_id: int | None = None, since: dt.datetime | None = None, *,
+                      now: dt.datetime | None = None) -> Digest:
+        """Async wrapper of `preview_sync`."""
+        return await self._run(self.preview_sync, guild_id, since, now=now)
+
+    # ----- claim / mark --------------------------------------------------------------------
+    @staticmethod
+    def _lock_subscription(session: Session, subscription_id: int) -> bool:
+        """Write-lock an active subscription's row for this transaction (False if inactive).
+
+        Writing first matters on SQLite: the transaction takes the database write lock
+        before it reads, so the reads below cannot be stale. On PostgreSQL it locks the row.
+        """
+        result = session.execute(
+            update(DigestSubscription)
+            .where(DigestSubscription.id == subscription_id, DigestSubscription.active.is_(True))
+            .values(covered_until=DigestSubscription.covered_until)
+            .execution_options(synchronize_session=False))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def claim_sync(self, subscription_id: int, period_end: dt.datetime, owner: str | None = None,
+                   *, now: dt.datetime | None = None) -> RunClaim | None:
+        """Own the period (covered_until, period_end] of a subscription, or None if another
+        process claimed it (or an overlapping one) first, or there is nothing to claim."""
+        owner = owner or self.owner
+        now = self._now(now)
+        period_end = _aware(period_end)
+        try:
+            with self.sessions.begin() as session:
+                if not self._lock_subscription(session, subscription_id):
+                    return None
+                sub = session.get(DigestSubscription, subscription_id)
+                if sub is None or period_end <= sub.covered_until:
+                    return None
+                if session.scalar(select(DigestRun.id).where(
+                        DigestRun.subscription_id == subscription_id,
+                        DigestRun.status.in_(OPEN_STATUSES)).limit(1)) is not None:
+                    return None  # one open period at a time: resolve it first
+                run = DigestRun(subscription_id=subscription_id, period_start=sub.covered_until,
+                                period_end=period_end, status="claimed", claimed_by=owner,
+                                claimed_at=now, article_ids=[], message_ids=[])
+                session.add(run)
+                session.flush()
+                claim = RunClaim(run.id, subscription_id, run.period_start, period_end, owner)
+        except IntegrityError:
+            log.info("digest period ending %s of subscription #%d was claimed elsewhere",
+                     period_end.isoformat(), subscription_id)
+            return None
+        log.info("claimed digest run #%d (subscription #%d, %s .. %s)", claim.run_id,
+                 subscription_id, claim.period_start.isoformat(), period_end.isoformat())
+        return claim
+
+    async def claim(self, subscription_id: int, period_end: dt.datetime,
+                    owner: str | None = None, *, now: dt.datetime | None = None
+                    ) -> RunClaim | None:
+        """Async wrapper of `claim_sync`."""
+        return await self._run(self.claim_sync, subscription_id, period_end, owner, now=now)
+
+    def _finish(self, run_id: int, owner: str | None, status: str, **values: Any) -> bool:
+        owner = owner or self.owner
+        with self.sessions.begin() as session:
+            result = session.execute(
+                update(DigestRun)
+                .where(DigestRun.id == run_id, DigestRun.status == "claimed",
+                       DigestRun.claimed_by == owner)
+                .values(status=status, **values).execution_options(synchronize_session=False))
+            if not result.rowcount:  # type: ignore[attr-defined]
+                log.warning("digest run #%d is no longer claimed by %s: not marked %s", run_id,
+                            owner, status)
+                return False
+            if status in ("posted", "empty"):
+                run = session.get(DigestRun, run_id)
+                assert run is not None
+                session.execute(
+                    update(DigestSubscription)
+                    .where(DigestSubscription.id == run.subscription_id,
+                           DigestSubscription.covered_until < run.period_end)
+                    .values(covered_until=run.period_end)
+                    .execution_options(synchronize_session=False))
+        log.info("digest run #%d %s", run_id, status)
+        return True
+
+    def mark_posted_sync(self, run_id: int, message_ids: Sequence[int], *,
+                         article_ids: Sequence[int] | None = None, owner: str | None = None,
+                         now: dt.datetime | None = None) -> bool:
+        """Record the posted messages and advance the subscription past the period."""
+        values: dict[str, Any] = {"message_ids": [int(m) for m in message_ids],
+                                  "posted_at": self._now(now)}
+        if article_ids is not None:
+            values["article_ids"] = list(article_ids)
+        return self._finish(run_id, owner, "posted", **values)
+
+    async def mark_posted(self, run_id: int, message_ids: Sequence[int], *,
+                          article_ids: Sequence[int] | None = None, owner: str | None = None,
+                          now: dt.datetime | None = None) -> bool:
+        """Async wrapper of `mark_posted_sync`."""
+        return await self._run(self.mark_posted_sync, run_id, message_ids,
+                               article_ids=article_ids, owner=owner, now=now)
+
+    def mark_empty_sync(self, run_id: int, *, owner: str | None = None) -> bool:
+        """Nothing new and nothing posted: advance the subscription past the period."""
+        return self._finish(run_id, owner, "empty")
+
+    async def mark_empty(self, run_id: int, *, owner: str | None = None) -> bool:
+        """Async wrapper of `mark_empty_sync`."""
+        return await self._run(self.mark_empty_sync, run_id, owner=owner)
+
+    def mark_failed_sync(self, run_id: int, error: str, *, owner: str | None = None) -> bool:
+        """Posting failed: the period stays open and is retried after `retry_after`."""
+        return self._finish(run_id, owner, "failed", error=error[:2000])
+
+    async def mark_failed(self, run_id: int, error: str, *, owner: str | None = None) -> bool:
+        """Async wrapper of `mark_failed_sync`."""
+        return await self._run(self.mark_failed_sync, run_id, error, owner=owner)
+
+    def compose_run_sync(self, claim: RunClaim) -> Digest:
+        """The digest of a claimed period; the run remembers which articles it announces."""
+        with self.sessions.begin() as session:
+            ids = composing.new_article_ids(session, claim.subscription_id, claim.period_start,
+                                            claim.period_end)
+            digest = composing.compose(session, ids, claim.period_start, claim.period_end,
+                                       run_id=claim.run_id)
+            session.execute(update(DigestRun)
+                            .where(DigestRun.id == claim.run_id,
+                                   DigestRun.claimed_by == claim.owner)
+                            .values(article_ids=ids)
+                            .execution_options(synchronize_session=False))
+        return digest
+
+    # ----- the scheduler's pass ------------------------------------------------------------
+    def _open_run(self, subscription_id: int) -> DigestRun | None:
+        with self.sessions() as session:
+            return session.scalar(select(DigestRun).where(
+                DigestRun.subscription_id == subscription_id,
+                DigestRun.status.in_(OPEN_STATUSES)).order_by(DigestRun.id).limit(1))
+
+    def _may_take_over(self, run: DigestRun, now: dt.datetime) -> bool:
+        since = now - (run.claimed_at or run.period_end)
+        if run.status == "failed":
+            return since >= self.retry_after
+        return since >= self.lease or known_dead(run.claimed_by)
+
+    def _take_over(self, run: DigestRun, now: dt.datetime) -> RunClaim | None:
+        """Compare-and-set the run's owner to us; None if someone else got there first."""
+        with self.sessions.begin() as session:
+            result = session.execute(
+                update(DigestRun)
+                .where(DigestRun.id == run.id, DigestRun.status == run.status,
+                       DigestRun.claimed_by == run.claimed_by)
+                .values(status="claimed", claimed_by=self.owner, claimed_at=now)
+                .execution_options(synchronize_session=False))
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return None
+        log.warning("took over digest run #%d (%s by %s)", run.id, run.status, run.claimed_by)
+        return RunClaim(run.id, run.subscription_id, run.period_start, run.period_end,
+                        self.owner)
+
+    def _due_period_end(self, subscription_id: int, now: dt.datetime) -> dt.datetime | None:
+        with self.sessions() as session:
+            row = session.get(DigestSubscription, subscription_id)
+            if row is None or not row.active:
+                return None
+            try:
+                trigger = cron_trigger(row.schedule, row.timezone)
+            except BadInput as exc:
+                log.error("digest subscription #%d has an unusable schedule: %s", row.id, exc)
+                return None
+            return latest_fire(trigger, row.covered_until, now)
+
+    def _active_ids(self, subscription_id: int | None) -> list[int]:
+        stmt = select(DigestSubscription.id).where(DigestSubscription.active.is_(True)) \
+            .order_by(DigestSubscription.id)
+        if subscription_id is not None:
+            stmt = stmt.where(DigestSubscription.id == subscription_id)
+        with self.sessions() as session:
+            return list(session.scalars(stmt))
+
+    async def run_due(self, poster: DigestPoster, *, find_posted: PostedFinder | None = None,
+                      now: dt.datetime | None = None, subscription_id: int | None = None
+                      ) -> list[RunOutcome]:
+        """Resolve open periods (stale claims, failed posts) and post every due period.
+
+        A subscription that missed several fire times gets ONE digest up to the latest due one.
+        Errors are logged per subscription and never stop the others.
+        """
+        now = self._now(now)
+        outcomes: list[RunOutcome] = []
+        for sub_id in await self._run(self._active_ids, subscription_id):
+            try:
+                outcomes.extend(await self._run_subscription(sub_id, poster, find_posted, now))
+            except Exception:
+                log.exception("digest pass for subscription #%d failed", sub_id)
+        return outcomes
+
+    async def _run_subscription(self, sub_id: int, poster: DigestPoster,
+                                find_posted: PostedFinder | None, now: dt.datetime
+                                ) -> list[RunOutcome]:
+        outcomes: list[RunOutcome] = []
+        run = await self._run(self._open_run, sub_id)
+        if run is not None:
+            if not self._may_take_over(run, now):
+                return outcomes
+            claim = await self._run(self._take_over, run, now)
+            if claim is None:
+                return outcomes
+            outcome = await self.deliver(claim, poster, find_posted=find_posted, recovering=True,
+                                         now=now)
+            outcomes.append(outcome)
+            if outcome.status == "failed":
+                return outcomes
+        period_end = await self._run(self._due_period_end, sub_id, now)
+        if period_end is None:
+            return outcomes
+        claim = await self.claim(sub_id, period_end, now=now)
+        if claim is not None:
+            outcomes.append(await self.deliver(claim, poster, find_posted=find_posted, now=now))
+        return outcomes
+
+    async def deliver(self, claim: RunClaim, poster: DigestPoster, *,
+                      find_posted: PostedFinder | None = None, recovering: bool = False,
+                      now: dt.datetime | None = None) -> RunOutcome:
+        """Compose a claimed period and post it (or mark it empty), then record the outcome.
+
+        When `recovering` (the previous owner died or failed), the channel is asked first
+        whether the run's messages are already there, and nothing is re-posted if so.
+        """
+        now = self._now(now)
+        sub = await self._run(self.get_subscription_sync, claim.subscription_id, now)
+        digest = await self._run(self.compose_run_sync, claim)
+        article_ids = [i.article_id for s in digest.sections for i in s.items]
+        if digest.empty and not sub.post_when_empty:
+            await self.mark_empty(claim.run_id, owner=claim.owner)
+            return RunOutcome(sub, claim.run_id, "empty", digest, retried=recovering)
+        try:
+            if recovering:
+                found = await self._find_posted(find_posted, sub, claim)
+                if found:
+                    await self.mark_posted(claim.run_id, found, owner=claim.owner, now=now)
+                    return RunOutcome(sub, claim.run_id, "recovered", digest, tuple(found),
+                                      retried=True)
+            message_ids = await self._with_heartbeat(claim, now,
+                                                     poster(sub.channel_id, digest, claim.run_id))
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("digest run #%d to channel %d failed: %s", claim.run_id, sub.channel_id,
+                        error, exc_info=not isinstance(exc, KnowledgeError))
+            await self.mark_failed(claim.run_id, error, owner=claim.owner)
+            return RunOutcome(sub, claim.run_id, "failed", digest, error=error,
+                              retried=recovering)
+        await self.mark_posted(claim.run_id, message_ids, article_ids=article_ids,
+                               owner=claim.owner, now=now)
+        return RunOutcome(sub, claim.run_id, "posted", digest, tuple(message_ids),
+                          retried=recovering)
+
+    @staticmethod
+    async def _find_posted(find_posted: PostedFinder | None, sub: Subscription,
+                           claim: RunClaim) -> list[int] | None:
+        if find_posted is None:
+            log.warning("digest run #%d: its owner died and no finder was given, so it is "
+                        "posted again (it may appear twice)", claim.run_id)
+            return None
+        return await find_posted(sub.channel_id, claim.run_id)
+
+    async def _with_heartbeat(self, claim: RunClaim, now: dt.datetime,
+                              posting: Awaitable[list[int]]) -> list[int]:
+        """Await the poster while renewing the claim, so a slow post is not taken over."""
+        started = time.monotonic()
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(max(self.lease.total_seconds() / 3, 0.05))
+                renewed = now + dt.timedelta(seconds=time.monotonic() - started)
+                try:
+                    await self._run(self._renew, claim, renewed)
+                except Exception:
+                    log.warning("could not renew digest run #%d", claim.run_id, exc_info=True)
+
+        task = asyncio.create_task(beat())
+        try:
+            return list(await posting)
+        finally:
+            task.cancel()
+
+    def _renew(self, claim: RunClaim, at: dt.datetime) -> None:
+        with self.sessions.begin() as session:
+            session.execute(update(DigestRun)
+                            .where(DigestRun.id == claim.run_id, DigestRun.status == "claimed",
+                                   DigestRun.claimed_by == claim.owner)
+                            .values(claimed_at=at).execution_options(synchronize_session=False))
+
+    async def run_now(self, guild_id: int, poster: DigestPoster | None = None, *,
+                      find_posted: PostedFinder | None = None, now: dt.datetime | None = None
+                      ) -> list[tuple[Subscription, Digest]]:
+        """Claim a period ending now for each of the guild's channels (for /digest now).
+
+        With a poster, each digest is posted and recorded here. Without one, the caller posts
+        every returned non-empty digest and calls `mark_posted(digest.run_id, ids)` (or
+        `mark_failed`); empty ones are already recorded. A channel whose previous digest is
+        still being posted is skipped. NotFound when the guild has no digest channel.
+        """
+        now = self._now(now)
+        subs = await self.subscriptions(guild_id)
+        if not subs:
+            raise NotFound("this server has no digest channel yet (set one with /digest set)")
+        results: list[tuple[Subscription, Digest]] = []
+        for sub in subs:
+            claim = await self.claim(sub.id, now, now=now)
+            if claim is None:
+                continue
+            if poster is not None:
+                outcome = await self.deliver(claim, poster, find_posted=find_posted, now=now)
+                if outcome.digest is not None:
+                    results.append((outcome.subscription, outcome.digest))
+                continue
+            digest = await self._run(self.compose_run_sync, claim)
+            if digest.empty and not sub.post_when_empty:
+                await self.mark_empty(claim.run_id, owner=claim.owner)
+            results.append((sub, digest))
+        return results

@@ -1,0 +1,67 @@
+"""Plain data and callback types of the digest feature (what the bot and the CLI see)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+from knowledge.models import Digest
+
+# The bot posts a digest and returns the ids of the messages it sent. It should put a marker
+# such as "digest #<run_id>" in the first message, so `PostedFinder` can recognise it later.
+DigestPoster = Callable[[int, Digest, int], Awaitable[list[int]]]
+# Asked before re-posting a run whose poster may have died: the ids of that run's messages if
+# the channel already shows them, else None. Raising means "cannot tell now" (retried later).
+PostedFinder = Callable[[int, int], Awaitable[list[int] | None]]
+# Tells a guild's admins about a problem (the bot picks the channel).
+AdminNotifier = Callable[[int | None, str], Awaitable[None]]
+
+RunStatus = Literal["posted", "empty", "failed", "recovered"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Subscription:
+    """A channel that receives digests on a cron schedule in a timezone."""
+
+    id: int
+    guild_id: int
+    channel_id: int
+    schedule: str
+    timezone: str
+    active: bool
+    post_when_empty: bool
+    covered_until: dt.datetime  # articles added after this instant go in the next digest
+    next_digest_at: dt.datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (CLI contract of `digest list --json`)."""
+        out = dataclasses.asdict(self)
+        out["covered_until"] = self.covered_until.isoformat()
+        out["next_digest_at"] = self.next_digest_at.isoformat() if self.next_digest_at else None
+        return out
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunClaim:
+    """A digest period this process owns: post it, then mark it posted (or failed)."""
+
+    run_id: int
+    subscription_id: int
+    period_start: dt.datetime
+    period_end: dt.datetime
+    owner: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """What happened to one digest period in a scheduler pass."""
+
+    subscription: Subscription
+    run_id: int
+    status: RunStatus  # recovered = found already posted after a crash, not posted again
+    digest: Digest | None
+    message_ids: tuple[int, ...] = ()
+    error: str | None = None
+    retried: bool = False  # the run had failed (or its owner died) before this attempt

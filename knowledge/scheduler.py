@@ -1,0 +1,299 @@
+"""Background jobs: digests on their cron schedules, feed polling and index refresh.
+
+APScheduler 3 (AsyncIOScheduler). Digest jobs live in the project's database
+(SQLAlchemyJobStore, table `apscheduler_jobs`, created by the Alembic migration), one per
+subscription; per-process jobs (maintenance, feed polling, index refresh) live in memory, since
+every process must run its own. Job functions are module-level and referenced as text
+("knowledge.scheduler:digest_job"), so the persistent store can pickle them; they find the
+running `JobScheduler` through `_active`. Duplicate or missed job runs are harmless: the
+digest claim in the database decides who posts, and the maintenance job posts any due
+period a crashed process left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import inspect
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from knowledge.digests.schedule import cron_trigger
+from knowledge.digests.types import AdminNotifier, DigestPoster, PostedFinder, RunOutcome
+from knowledge.errors import BadInput
+from knowledge.store.tables import utcnow
+
+if TYPE_CHECKING:
+    from knowledge.service import KnowledgeService
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+DB_STORE = "db"
+MEMORY_STORE = "default"
+DIGEST_JOB_PREFIX = "digest:"
+MAINTENANCE_JOB = "maintenance"
+FEED_POLL_JOB = "feed-poll"
+INDEX_REFRESH_JOB = "index-refresh"
+
+_active: JobScheduler | None = None  # the scheduler job functions act for (one per process)
+
+
+class SharedJobStore(SQLAlchemyJobStore):
+    """The SQLAlchemy job store, tolerant of other processes changing the same table.
+
+    APScheduler 3 assumes it owns its store; with two bot processes a job can vanish between
+    read and update, and an exception there would stop this scheduler's wake-ups.
+    """
+
+    def update_job(self, job: Any) -> None:
+        """Update a job; a job removed meanwhile by another process is not an error."""
+        try:
+            super().update_job(job)
+        except JobLookupError:
+            log.debug("job %s was removed by another process", job.id)
+        except SQLAlchemyError:
+            log.warning("could not update job %s in the job store", job.id, exc_info=True)
+
+    def get_next_run_time(self) -> dt.datetime | None:
+        """Earliest next run time; None when the database cannot be read right now (the
+        in-memory maintenance job wakes the scheduler again within a minute)."""
+        try:
+            return super().get_next_run_time()  # type: ignore[no-any-return]
+        except SQLAlchemyError:
+            log.warning("could not read the job store", exc_info=True)
+            return None
+
+
+class JobScheduler:
+    """Runs the library's background jobs for one process; the bot starts and stops it."""
+
+    def __init__(self, service: KnowledgeService, poster: DigestPoster,
+                 notifier: AdminNotifier | None = None, clock: Clock = utcnow, *,
+                 find_posted: PostedFinder | None = None, feed_poll_seconds: float = 60,
+                 index_refresh_seconds: float = 30, maintenance_seconds: float = 60) -> None:
+        self.service = service
+        self.poster = poster
+        self.notifier = notifier
+        self.find_posted = find_posted
+        self.clock = clock
+        self.feed_poll_seconds = feed_poll_seconds
+        self.index_refresh_seconds = index_refresh_seconds
+        self.maintenance_seconds = maintenance_seconds
+        self._scheduler: AsyncIOScheduler | None = None
+        self._sources_missing_logged = False
+        self._digest_lock = asyncio.Lock()
+
+    @property
+    def running(self) -> bool:
+        """Whether `start` has run and `shutdown` has not."""
+        return self._scheduler is not None
+
+    @property
+    def engine(self) -> Engine:
+        """The service's database engine (the job store shares it)."""
+        engine = self.service.sessions.kw.get("bind")
+        if not isinstance(engine, Engine):
+            raise RuntimeError("the service's sessions are not bound to an engine")
+        return engine
+
+    # ----- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> list[RunOutcome]:
+        """Catch up (recover stale claims, post missed periods once), then start the jobs.
+
+        Returns what the catch-up did.
+        """
+        global _active
+        if _active is not None and _active is not self:
+            raise RuntimeError("another JobScheduler is already running in this process")
+        _active = self
+        scheduler = AsyncIOScheduler(
+            timezone=dt.UTC,
+            jobstores={MEMORY_STORE: MemoryJobStore(),
+                       DB_STORE: SharedJobStore(engine=self.engine, tablename="apscheduler_jobs")},
+            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+        )
+        scheduler.start(paused=True)
+        self._scheduler = scheduler
+        outcomes = await self.catch_up()
+        try:
+            await asyncio.to_thread(self.sync_jobs)
+        except Exception:
+            log.exception("could not sync digest jobs at start-up (retried every %.0f s)",
+                          self.maintenance_seconds)
+        for job_id, func, seconds in (
+                (MAINTENANCE_JOB, maintenance_job, self.maintenance_seconds),
+                (FEED_POLL_JOB, feed_poll_job, self.feed_poll_seconds),
+                (INDEX_REFRESH_JOB, index_refresh_job, self.index_refresh_seconds)):
+            scheduler.add_job(_ref(func), IntervalTrigger(seconds=seconds, timezone=dt.UTC),
+                              id=job_id, jobstore=MEMORY_STORE, replace_existing=True)
+        self.service.digests.add_listener(self._on_subscriptions_changed)
+        scheduler.resume()
+        log.info("scheduler started: %d digest jobs", len(self.digest_job_ids()))
+        return outcomes
+
+    async def shutdown(self) -> None:
+        """Stop the jobs (a digest interrupted mid-post is recovered at the next start)."""
+        global _active
+        scheduler, self._scheduler = self._scheduler, None
+        self.service.digests.remove_listener(self._on_subscriptions_changed)
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler applies the shutdown on the next loop turn
+        if _active is self:
+            _active = None
+        log.info("scheduler stopped")
+
+    # ----- digest jobs ---------------------------------------------------------------------
+    def digest_job_ids(self) -> list[str]:
+        """Ids of the digest jobs in the persistent store."""
+        if self._scheduler is None:
+            return []
+        return sorted(j.id for j in self._scheduler.get_jobs(jobstore=DB_STORE)
+                      if j.id.startswith(DIGEST_JOB_PREFIX))
+
+    def sync_jobs(self) -> None:
+        """Make the stored digest jobs match the active subscriptions (any process's)."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        wanted = {f"{DIGEST_JOB_PREFIX}{s.id}": s
+                  for s in self.service.digests.subscriptions_sync(now=self.clock())}
+        existing = {j.id: j for j in scheduler.get_jobs(jobstore=DB_STORE)
+                    if j.id.startswith(DIGEST_JOB_PREFIX)}
+        for job_id in existing.keys() - wanted.keys():
+            try:
+                scheduler.remove_job(job_id, jobstore=DB_STORE)
+                log.info("removed job %s", job_id)
+            except JobLookupError:
+                pass  # another process removed it first
+        for job_id, sub in wanted.items():
+            try:
+                trigger = cron_trigger(sub.schedule, sub.timezone)
+            except BadInput as exc:
+                log.error("digest subscription #%d: %s", sub.id, exc)
+                continue
+            job = existing.get(job_id)
+            if job is not None and _same_trigger(job.trigger, trigger):
+                continue  # keep its next run time (a missed run still fires, coalesced)
+            scheduler.add_job(_ref(digest_job), trigger, args=(sub.id,), id=job_id,
+                              jobstore=DB_STORE, replace_existing=True, coalesce=True,
+                              misfire_grace_time=None, max_instances=1,
+                              name=f"digest for channel {sub.channel_id}")
+            log.info("scheduled %s at %r (%s)", job_id, sub.schedule, sub.timezone)
+
+    def _on_subscriptions_changed(self, subscription_ids: list[int]) -> None:
+        try:
+            self.sync_jobs()
+        except Exception:
+            log.exception("could not update digest jobs for subscriptions %s", subscription_ids)
+
+    async def run_digests(self, subscription_id: int | None = None) -> list[RunOutcome]:
+        """One digest pass (all subscriptions, or one); admins hear of failed posts once."""
+        async with self._digest_lock:  # a pass at a time in this process
+            outcomes = await self.service.digests.run_due(
+                self.poster, find_posted=self.find_posted, now=self.clock(),
+                subscription_id=subscription_id)
+        for outcome in outcomes:
+            if outcome.status == "failed" and not outcome.retried:
+                await self.notify(outcome.subscription.guild_id,
+                                  f"The digest for <#{outcome.subscription.channel_id}> could "
+                                  f"not be posted ({outcome.error}); it will be retried.")
+        return outcomes
+
+    async def catch_up(self) -> list[RunOutcome]:
+        """Recover stale claims and post every missed period once (used at start-up)."""
+        try:
+            return await self.run_digests()
+        except Exception:
+            log.exception("digest catch-up failed (retried every %.0f s)",
+                          self.maintenance_seconds)
+            return []
+
+    async def notify(self, guild_id: int | None, message: str) -> None:
+        """Tell a guild's admins, if a notifier was given; never raises."""
+        if self.notifier is None:
+            log.warning("admin notice for guild %s: %s", guild_id, message)
+            return
+        try:
+            await self.notifier(guild_id, message)
+        except Exception:
+            log.exception("could not notify the admins of guild %s", guild_id)
+
+    # ----- other jobs ----------------------------------------------------------------------
+    async def poll_feeds(self) -> None:
+        """Poll the feeds that are due (knowledge/sources), if that module is installed."""
+        try:
+            sources = self.service.sources
+        except ImportError as exc:
+            if not self._sources_missing_logged:
+                log.warning("feed polling is off: the sources service cannot be imported (%s)",
+                            exc)
+                self._sources_missing_logged = True
+            return
+        poll_due = sources.poll_due
+        kwargs: dict[str, Any] = {"now": self.clock()}
+        if "notifier" in inspect.signature(poll_due).parameters:
+            kwargs["notifier"] = self.notify
+        await poll_due(**kwargs)
+
+    async def refresh_index(self) -> int:
+        """Make articles other processes stored searchable here."""
+        return await self.service.refresh()
+
+    async def maintenance(self) -> None:
+        """Safety net every minute: pick up subscriptions other processes made, and post any
+        due period whose job ran nowhere (a crash after APScheduler advanced it)."""
+        await asyncio.to_thread(self.sync_jobs)
+        await self.run_digests()
+
+
+def _same_trigger(a: Any, b: Any) -> bool:
+    return str(a) == str(b) and str(getattr(a, "timezone", "")) == str(
+        getattr(b, "timezone", ""))
+
+
+def _ref(func: Callable[..., Any]) -> str:
+    return f"{func.__module__}:{func.__qualname__}"
+
+
+async def _in_scheduler(name: str, action: Callable[[JobScheduler], Any]) -> None:
+    """Run a job's action on the active scheduler; log (never raise) any failure."""
+    scheduler = _active
+    if scheduler is None:
+        log.warning("job %s ran with no active JobScheduler in this process", name)
+        return
+    try:
+        await action(scheduler)
+    except Exception:
+        log.exception("job %s failed", name)
+
+
+async def digest_job(subscription_id: int) -> None:
+    """Job: post a subscription's due digest (scheduled at its cron times)."""
+    await _in_scheduler(f"{DIGEST_JOB_PREFIX}{subscription_id}",
+                        lambda s: s.run_digests(subscription_id))
+
+
+async def maintenance_job() -> None:
+    """Job: sync digest jobs and post any period left due."""
+    await _in_scheduler(MAINTENANCE_JOB, lambda s: s.maintenance())
+
+
+async def feed_poll_job() -> None:
+    """Job: poll due feeds."""
+    await _in_scheduler(FEED_POLL_JOB, lambda s: s.poll_feeds())
+
+
+async def index_refresh_job() -> None:
+    """Job: load passages other processes stored."""
+    await _in_scheduler(INDEX_REFRESH_JOB, lambda s: s.refresh_index())
