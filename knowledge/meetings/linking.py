@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from knowledge.meetings._mentions import (
+    EVENTS,
     FOREIGN,
     MEETING_WORDS,
     ArticleRange,
@@ -31,8 +32,10 @@ log = logging.getLogger(__name__)
 ArticleDates = ArticleRange | PartialDate | None
 BeforeAfter = Literal["before", "after"]
 
-# How far from the article's date an undated mention may reach ("the meeting in Lima").
+# How far from the article's date an undated mention may reach ("the meeting in Lima"); a
+# month without a year ("in May") means the nearest May, so within eleven months.
 _WINDOW = dt.timedelta(days=366)
+_MONTH_WINDOW = dt.timedelta(days=334)
 # How far back "the recent meeting", "the latest summit" may reach.
 _RECENT = dt.timedelta(days=122)
 
@@ -87,8 +90,7 @@ def _evidence(mention: Mention, original: str) -> str:
 def _has_event(meeting: Meeting, event: str) -> bool:
     if event == "2+2":
         return meeting.kind == "2+2"
-    from knowledge.meetings._mentions import _EVENTS  # the one table of event names
-    pattern = _EVENTS[event]
+    pattern = EVENTS[event]
     return any(pattern.search(text) for text in (meeting.name, *meeting.aliases))
 
 
@@ -129,7 +131,8 @@ def _in_window(meeting: Meeting, mention: Mention, article: ArticleRange | None)
         return False
     if mention.direction == "future" and meeting.end < start:
         return False
-    return start - _WINDOW <= meeting.end and meeting.start <= end + _WINDOW
+    window = _MONTH_WINDOW if mention.time is not None and mention.time.months else _WINDOW
+    return start - window <= meeting.end and meeting.start <= end + window
 
 
 def _has_participant(meeting: Meeting, name: str) -> bool:

@@ -202,6 +202,15 @@ def test_undated_mentions_reach_only_about_a_year(registry: tuple[Meeting, ...])
                         (dt.date(2018, 9, 14), dt.date(2018, 9, 14)), registry) == []
 
 
+def test_a_bare_month_means_the_nearest_one(registry: tuple[Meeting, ...]) -> None:
+    """"the January summit" in a January 2020 piece is not the January 2019 summit."""
+    passage = "On the eve of the January summit the media published reports."
+    assert [link.meeting_id for link in link_passage(
+        passage, (dt.date(2019, 1, 1), dt.date(2019, 1, 31)), registry)] == [
+        "2019-01-moscow-abe-putin-summit"]
+    assert link_passage(passage, (dt.date(2020, 1, 1), dt.date(2020, 1, 31)), registry) == []
+
+
 def test_explicit_year_reaches_any_time(registry: tuple[Meeting, ...]) -> None:
     """A dated mention ("in Lima in November 2016") links whatever the article's date."""
     links = link_passage("Abe and Putin met in Lima in November 2016.",
