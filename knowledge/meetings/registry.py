@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from knowledge import models
 from knowledge.models import DatePrecision, PartialDate
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,18 @@ class Meeting:
         """Last day the meeting may have taken place on."""
         return PartialDate.parse(self.date_end or self.date).end
 
+    def to_model(self, *, article_ids: tuple[int, ...] = (), passages: int = 0,
+                 experts: tuple[str, ...] = ()) -> models.Meeting:
+        """The boundary record (knowledge.models.Meeting), with what storage knows about it."""
+        return models.Meeting(
+            id=self.id, name=self.name, date=PartialDate.parse(self.date),
+            date_end=PartialDate.parse(self.date_end).start if self.date_end else None,
+            place=self.place, kind=self.kind, ordinal=self.ordinal,
+            participants=self.participants, description=self.description,
+            article_ids=article_ids, passages=passages, experts=experts)
+
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready dict (CLI contract)."""
+        """JSON-ready dict (registry fields, as in registry.json)."""
         out = dataclasses.asdict(self)
         out["participants"] = list(self.participants)
         out["aliases"] = list(self.aliases)

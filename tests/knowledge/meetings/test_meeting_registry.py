@@ -62,6 +62,16 @@ def test_to_json_is_plain_data(by_id: dict[str, Meeting]) -> None:
     assert data["ordinal"] == 17 and data["participants"] == ["Shinzo Abe", "Vladimir Putin"]
 
 
+def test_to_model_gives_the_boundary_record(by_id: dict[str, Meeting]) -> None:
+    """to_model carries the registry fields into knowledge.models.Meeting, plus storage counts."""
+    model = by_id["2016-12-japan-putin-visit"].to_model(article_ids=(1, 4), passages=3)
+    assert model.date is not None and model.date.iso == "2016-12-15"
+    assert model.date_end == dt.date(2016, 12, 16)
+    assert (model.place, model.kind, model.article_ids, model.passages) == (
+        "Nagato and Tokyo", "summit", (1, 4), 3)
+    assert model.to_json()["date_precision"] == "day"
+
+
 def test_invalid_kind_is_rejected(tmp_path: Path) -> None:
     """A registry entry with an unknown kind fails loudly at load time."""
     bad = {"meetings": [{"id": "x", "name": "x", "date": "2017-04-27", "date_precision": "day",
