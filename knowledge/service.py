@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from knowledge import corpus
 from knowledge.embedding import Embedder, make_embedder
 from knowledge.errors import AlreadyStored, BadInput, KnowledgeError, NotFound
-from knowledge.index.hybrid import Filters, HybridIndex, IndexedPassage, embedding_document
+from knowledge.index.hybrid import (
+    Filters,
+    HybridIndex,
+    IndexedPassage,
+    NoMatchRule,
+    embedding_document,
+)
 from knowledge.ingest import (
     Document,
     Embeddings,
@@ -114,6 +120,7 @@ class KnowledgeService:
                   progress: ProgressCallback | None = None) -> KnowledgeService:
         """Migrate the database, seed the founding corpus if absent, and load the index."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        limit_blas_threads()
         engine = make_engine(settings.resolved_database_url)
         migrate(engine)
         embedder = embedder or make_embedder(settings.embedding_model,
@@ -312,27 +319,25 @@ class KnowledgeService:
             until=request.until.end if request.until else base.until,
         )
         vector = self.embedder.embed([query])[0]
-        tokens = tokenize(query)
-        if not self.is_answerable(tokens, vector, filters):
-            return []
-        ranked = self.index.search(tokens, vector, top=request.top, filters=filters,
-                                   min_similarity=self.settings.hit_min_similarity)
+        ranked = self.index.search(tokenize(query), vector, top=request.top, filters=filters,
+                                   min_similarity=self.settings.hit_min_similarity,
+                                   no_match=self.no_match_rule)
         return [Hit(passage_id=r.passage_id, article=self.index.articles[r.article_id],
                     passage=r.text, highlight=r.highlight, score=r.score, dense_score=r.dense,
                     bm25_score=r.bm25)
                 for r in ranked if r.article_id in self.index.articles]
 
-    def is_answerable(self, tokens: list[str], vector: np.ndarray, filters: Filters) -> bool:
-        """The no-match decision: close enough in meaning, or a near miss naming rare terms.
-
-        Calibrated with bench/retrieval_eval.py; see docs/benchmarks.md.
-        """
-        best = self.index.best_similarity(vector, filters)
+    @property
+    def no_match_rule(self) -> NoMatchRule:
+        """The calibrated no-match decision (bench/retrieval_eval.py, docs/benchmarks.md)."""
         s = self.settings
-        if best >= s.no_match_threshold:
-            return True
-        return best >= s.no_match_lexical_floor and \
-            self.index.lexical_coverage(tokens, filters) >= s.no_match_lexical_coverage
+        return NoMatchRule(s.no_match_threshold, s.no_match_lexical_floor,
+                           s.no_match_lexical_coverage)
+
+    def is_answerable(self, tokens: list[str], vector: np.ndarray, filters: Filters) -> bool:
+        """Whether a question gets any hits at all (used by the calibration benchmark)."""
+        return bool(self.index.search(tokens, vector, top=1, filters=filters,
+                                      no_match=self.no_match_rule))
 
     async def search(self, query: str, *, top: int | None = None, person: str | None = None,
                      publisher: str | None = None, since: PartialDate | None = None,
@@ -470,6 +475,14 @@ class KnowledgeService:
     async def stats(self) -> LibraryStats:
         """Async wrapper of `stats_sync`."""
         return await asyncio.to_thread(self.stats_sync)
+
+
+def limit_blas_threads() -> None:
+    """Keep NumPy's BLAS to one thread: its spinning workers otherwise fight torch's threads
+    for the two cores and a 10 ms query takes 100 ms (measured in bench/speed.py)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def founding_document(meta: dict) -> Document:

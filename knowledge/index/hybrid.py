@@ -49,6 +49,16 @@ class Filters:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class NoMatchRule:
+    """When a question has no good match: best passage cosine below `threshold`, unless it is
+    above `lexical_floor` and its best BM25 passage holds `coverage` of its idf mass."""
+
+    threshold: float
+    lexical_floor: float
+    coverage: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class RankedPassage:
     """A passage chosen by the ranker, before it is turned into a `Hit`."""
 
@@ -86,6 +96,9 @@ def best_sentence(passage: str, spans: tuple[tuple[int, int], ...], similarities
         if score > best_score:
             best, best_score = passage[a:b], score
     return best
+
+
+_NO_FILTERS = Filters()
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
@@ -171,6 +184,8 @@ class HybridIndex:
         self._arrays_dirty = False
 
     def _mask(self, filters: Filters) -> np.ndarray:
+        if filters == _NO_FILTERS:
+            return self._alive
         mask = self._alive.copy()
         if filters.article_ids is not None:
             mask &= np.isin(self._article_pos, np.fromiter(filters.article_ids, dtype=np.int64))
@@ -192,7 +207,8 @@ class HybridIndex:
 
     def search(self, query_tokens: list[str], query_vector: np.ndarray, *, top: int,
                filters: Filters | None = None, min_similarity: float = -1.0,
-               mode: str = "hybrid") -> list[RankedPassage]:
+               mode: str = "hybrid", no_match: NoMatchRule | None = None,
+               ) -> list[RankedPassage]:
         """Fuse BM25 and dense rankings and return up to `top` diversified passages.
 
         `mode` "bm25" or "dense" ranks by one signal alone, undiversified (for evaluation).
@@ -209,6 +225,9 @@ class HybridIndex:
             bm25 = self._bm25.scores(query_tokens)
             dense_masked = np.where(mask, dense, -np.inf)
             bm25_masked = np.where(mask & (bm25 > 0), bm25, -np.inf)
+            if no_match is not None and not self._answerable(
+                    query_tokens, float(dense_masked.max()), bm25_masked, no_match):
+                return []
             k = min(CANDIDATES, n)
             cand_dense = _top(dense_masked, k)
             cand_bm25 = _top(bm25_masked, k)
@@ -257,6 +276,19 @@ class HybridIndex:
                 for pos in chosen
             ]
 
+    def _answerable(self, query_tokens: list[str], best_dense: float, bm25_masked: np.ndarray,
+                    rule: NoMatchRule) -> bool:
+        if best_dense >= rule.threshold:
+            return True
+        if best_dense < rule.lexical_floor or not np.isfinite(bm25_masked.max()):
+            return False
+        return self._coverage(set(query_tokens), int(np.argmax(bm25_masked))) >= rule.coverage
+
+    def _coverage(self, terms: set[str], pos: int) -> float:
+        found = set(bm25_document(self.articles[self._article_of[pos]], self._texts[pos]))
+        total = sum(self._bm25.idf(t) for t in terms)
+        return sum(self._bm25.idf(t) for t in terms if t in found) / total if total else 0.0
+
     def lexical_coverage(self, query_tokens: list[str], filters: Filters | None = None) -> float:
         """Share of the query's idf mass found in its best BM25 passage (0 when none matches)."""
         with self._lock:
@@ -268,10 +300,7 @@ class HybridIndex:
             scores = np.where(mask, self._bm25.scores(list(terms)), 0.0)
             if scores.max(initial=0.0) <= 0:
                 return 0.0
-            found = set(tokenize(self._texts[int(np.argmax(scores))]))
-            found |= set(bm25_document(self.articles[self._article_of[int(np.argmax(scores))]], ""))
-            total = sum(self._bm25.idf(t) for t in terms)
-            return sum(self._bm25.idf(t) for t in terms if t in found) / total if total else 0.0
+            return self._coverage(terms, int(np.argmax(scores)))
 
     def best_similarity(self, query_vector: np.ndarray, filters: Filters | None = None) -> float:
         """Highest dense cosine among the allowed passages (for the no-match decision)."""
