@@ -1,0 +1,1 @@
+"""The Discord adapter: slash commands over `knowledge.service.KnowledgeService`."""

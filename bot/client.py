@@ -1,0 +1,168 @@
+"""The bot: one KnowledgeService, cogs from bot/exts, commands synced at start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bot.features import FeatureUnavailable
+from bot.posting import ChannelDigestPoster, ChannelPostedFinder, GuildAdminNotifier
+from bot.respond import log_interaction
+from bot.settings import BotSettings
+from bot.tree import SummitTree
+from knowledge.service import KnowledgeService
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = (
+    "bot.exts.ask",
+    "bot.exts.library",
+    "bot.exts.experts",
+    "bot.exts.summits",
+    "bot.exts.sources",
+    "bot.exts.digest",
+    "bot.exts.admin",
+)
+DEFAULT_API_BASE = "https://discord.com/api/v10"
+DEFAULT_GATEWAY = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+
+
+def configure_endpoints(settings: BotSettings) -> None:
+    """Point discord.py at the configured REST and gateway endpoints (empty = Discord's own).
+
+    Call after anything that calls `discord.http._set_api_version`, which resets Route.BASE.
+    """
+    discord.http.Route.BASE = settings.discord_api_base_url.rstrip("/") or DEFAULT_API_BASE
+    gateway = settings.discord_gateway_url.strip()
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway) if gateway \
+        else DEFAULT_GATEWAY
+
+
+class SummitDesk(commands.AutoShardedBot):
+    """A thin adapter: slash commands in, KnowledgeService calls, embeds out."""
+
+    def __init__(self, settings: BotSettings) -> None:
+        # The bot never joins voice: skip discord.py's start-up warnings about voice libraries.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
+        intents = discord.Intents.none()
+        intents.guilds = True
+        # Only for the owner's "@bot resync" text command; message content is not needed.
+        intents.guild_messages = True
+        sharding: dict[str, Any] = {"shard_count": settings.effective_shard_count}
+        if settings.discord_shard_ids:
+            sharding["shard_ids"] = settings.discord_shard_ids
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            tree_cls=SummitTree,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            guild_ready_timeout=settings.discord_guild_ready_timeout,
+            **sharding,
+        )
+        self.settings = settings
+        self._service: KnowledgeService | None = None
+        self.scheduler: Any = None
+        self.started_at = time.time()
+        self.skipped_features: list[str] = []
+
+    @property
+    def service(self) -> KnowledgeService:
+        """The knowledge service (open once setup_hook has run)."""
+        if self._service is None:
+            raise RuntimeError("the knowledge service is not open yet")
+        return self._service
+
+    async def setup_hook(self) -> None:
+        """Open the library (off the loop), warm the model, load cogs, sync, start jobs."""
+        self._service = await KnowledgeService.open(self.settings)
+        # Load the model now, not on the first question (a few seconds on a CPU).
+        await asyncio.to_thread(self._service.embedder.embed, ["warm-up"])
+        for name in EXTENSIONS:
+            await self._load(name)
+        if self._syncs_commands():
+            await self.sync_commands()
+        await self._start_scheduler()
+
+    async def _load(self, name: str) -> None:
+        try:
+            await self.load_extension(name)
+        except commands.ExtensionFailed as exc:
+            if isinstance(exc.original, FeatureUnavailable):
+                log.warning("%s", exc.original)
+                self.skipped_features.append(name.rsplit(".", 1)[-1])
+                return
+            raise
+
+    def _syncs_commands(self) -> bool:
+        # With several processes (one per shard range) only the one running shard 0 syncs.
+        ids = self.settings.discord_shard_ids
+        return not ids or 0 in ids
+
+    async def sync_commands(self) -> list[app_commands.AppCommand]:
+        """Register the command tree with Discord: the dev guild (instant) or globally."""
+        guild_id = self.settings.discord_dev_guild_id
+        if guild_id:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to guild %s", len(synced), guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d global commands (may take up to an hour to appear)",
+                     len(synced))
+        return synced
+
+    async def _start_scheduler(self) -> None:
+        try:
+            from knowledge.scheduler import JobScheduler
+        except ModuleNotFoundError as exc:
+            if exc.name != "knowledge.scheduler":
+                raise
+            log.warning("scheduled digests and feed polling are off: knowledge.scheduler is "
+                        "not installed")
+            return
+        self.scheduler = JobScheduler(self.service, ChannelDigestPoster(self),
+                                      GuildAdminNotifier(self),
+                                      find_posted=ChannelPostedFinder(self))
+        await self.scheduler.start()
+
+    async def close(self) -> None:
+        """Stop background jobs, disconnect, release the database."""
+        if self.scheduler is not None:
+            try:
+                await self.scheduler.shutdown()
+            finally:
+                self.scheduler = None
+        await super().close()
+        if self._service is not None:
+            self._service.close()
+
+    async def on_ready(self) -> None:
+        """Log who we are and where."""
+        log.info("ready as %s (id %s) in %d guilds, shards %s of %s", self.user,
+                 self.user.id if self.user else "?", len(self.guilds),
+                 self.shard_ids or "all", self.shard_count)
+
+    async def on_app_command_completion(self, interaction: discord.Interaction[Any],
+                                        command: app_commands.Command[Any, ..., Any]
+                                        | app_commands.ContextMenu) -> None:
+        """One structured log line per successful command."""
+        log_interaction(interaction, "ok", command=command.qualified_name)
+
+    async def on_command_error(self, context: commands.Context[Any],  # type: ignore[override]
+                               exception: commands.CommandError) -> None:
+        """Text commands exist only for the owner; everything else is quietly ignored."""
+        if isinstance(exception, commands.CommandNotFound | commands.NotOwner
+                      | commands.CheckFailure):
+            return
+        log.error("text command %s failed for user %s", context.command, context.author.id,
+                  exc_info=exception)

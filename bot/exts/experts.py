@@ -1,0 +1,70 @@
+"""/expert, /experts, /compare: who said what (knowledge.people via service.experts)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.exts._choices import choices, suggest
+from bot.exts._render import Reply, compare_embed, expert_embed, experts_embeds, pack
+from bot.features import require_feature
+from bot.respond import answer, defer
+
+if TYPE_CHECKING:
+    from bot.client import SummitDesk
+
+
+class Experts(commands.Cog):
+    """The people whose views the library carries."""
+
+    def __init__(self, bot: SummitDesk) -> None:
+        self.bot = bot
+
+    @property
+    def experts(self) -> Any:
+        """service.experts (knowledge.people.service.ExpertsService)."""
+        return self.bot.service.experts
+
+    async def cog_load(self) -> None:
+        """Refuse to load when the experts service is not installed."""
+        require_feature(self.bot.service, "experts")
+
+    async def expert_names(self, interaction: discord.Interaction[SummitDesk], current: str
+                           ) -> list[app_commands.Choice[str]]:
+        """Autocomplete: expert names starting with what was typed."""
+        names = await suggest("expert", self.experts.autocomplete(current, limit=25))
+        return choices((name, name) for name in names)
+
+    @app_commands.command(name="expert", description="An expert: who they are and what they "
+                                                     "said, optionally on a topic.")
+    @app_commands.describe(name="The expert's name (suggestions appear as you type).",
+                           topic="Only their passages about this, e.g. sanctions.")
+    @app_commands.autocomplete(name=expert_names)
+    async def expert(self, interaction: discord.Interaction[SummitDesk], name: str,
+                     topic: str | None = None) -> None:
+        """Show an expert's card and their best passages."""
+        await defer(interaction)
+        expert, hits = await self.experts.views(name, topic, top=3)
+        await answer(interaction, Reply(embeds=[expert_embed(expert, hits, topic)]))
+
+    @app_commands.command(name="experts", description="Every expert in the library.")
+    async def list_experts(self, interaction: discord.Interaction[SummitDesk]) -> None:
+        """List experts with their roles and article counts."""
+        experts = await self.experts.list()
+        await answer(interaction, pack(experts_embeds(experts)))
+
+    @app_commands.command(name="compare", description="What each expert said on one topic.")
+    @app_commands.describe(topic="The topic, e.g. the territorial dispute or joint projects.")
+    async def compare(self, interaction: discord.Interaction[SummitDesk], topic: str) -> None:
+        """Each expert's best passage on the topic, side by side."""
+        await defer(interaction)
+        views = await self.experts.compare(topic)
+        await answer(interaction, Reply(embeds=[compare_embed(topic, views)]))
+
+
+async def setup(bot: SummitDesk) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Experts(bot))

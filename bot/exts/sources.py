@@ -1,0 +1,109 @@
+"""/source add|upload|list|remove|status: where articles come from (service.sources). Admins only."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import admin_check, is_admin
+from bot.exts._choices import choices, suggest
+from bot.exts._render import add_results_reply, clean_cut, notice, pack, sources_embeds
+from bot.features import require_feature
+from bot.respond import answer, defer
+
+if TYPE_CHECKING:
+    from bot.client import SummitDesk
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class Sources(commands.GroupCog, group_name="source",
+              group_description="Manage the library's sources (admins)."):
+    """Article URLs, feeds and uploads."""
+
+    def __init__(self, bot: SummitDesk) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @property
+    def sources(self) -> Any:
+        """service.sources (knowledge.sources.service.SourcesService)."""
+        return self.bot.service.sources
+
+    async def cog_load(self) -> None:
+        """Refuse to load when the sources service is not installed."""
+        require_feature(self.bot.service, "sources")
+
+    async def interaction_check(self, interaction: discord.Interaction[SummitDesk]) -> bool:  # type: ignore[override]
+        """Checked again at run time: Manage Server or the admin role."""
+        return await admin_check(interaction)
+
+    async def source_choices(self, interaction: discord.Interaction[SummitDesk], current: str
+                             ) -> list[app_commands.Choice[int]]:
+        """Autocomplete: sources matching what was typed (admins only)."""
+        if not is_admin(interaction):
+            return []
+        pairs = await suggest("source", self.sources.autocomplete(current, limit=25))
+        return choices((label, int(source_id)) for label, source_id in pairs)
+
+    @app_commands.command(name="add", description="Add an article URL or a feed to follow.")
+    @app_commands.describe(url="The article's or feed's address (https://...).",
+                           kind="article or feed; leave empty to detect it.")
+    async def add(self, interaction: discord.Interaction[SummitDesk], url: str,
+                  kind: Literal["article", "feed"] | None = None) -> None:
+        """Fetch and store an article, or start following a feed."""
+        await defer(interaction, ephemeral=True)
+        results = await self.sources.add(url, kind=kind or "auto", guild_id=interaction.guild_id,
+                                         added_by=str(interaction.user.id))
+        await answer(interaction, add_results_reply(results), ephemeral=True)
+
+    @app_commands.command(name="upload", description="Add a file (text, Markdown, HTML or PDF).")
+    @app_commands.describe(file="The document to add to the library.")
+    async def upload(self, interaction: discord.Interaction[SummitDesk],
+                     file: discord.Attachment) -> None:
+        """Store an uploaded document."""
+        limit = self.bot.settings.upload_max_bytes
+        if file.size > limit:
+            await answer(interaction, notice(
+                f"{clean_cut(file.filename, 100)} is {file.size / 1e6:.1f} MB; the limit is "
+                f"{limit / 1e6:.1f} MB."), ephemeral=True)
+            return
+        await defer(interaction, ephemeral=True)
+        data = await file.read()
+        result = await self.sources.add_upload(file.filename, data,
+                                               guild_id=interaction.guild_id,
+                                               added_by=str(interaction.user.id))
+        await answer(interaction, add_results_reply([result]), ephemeral=True)
+
+    @app_commands.command(name="list", description="The sources this server added.")
+    async def list_sources(self, interaction: discord.Interaction[SummitDesk]) -> None:
+        """List sources."""
+        sources = await self.sources.list(guild_id=interaction.guild_id)
+        await answer(interaction, pack(sources_embeds(sources)), ephemeral=True)
+
+    @app_commands.command(name="remove", description="Stop following a source (its articles "
+                                                     "stay).")
+    @app_commands.describe(source="The source to stop (suggestions appear as you type).")
+    @app_commands.autocomplete(source=source_choices)
+    async def remove(self, interaction: discord.Interaction[SummitDesk], source: int) -> None:
+        """Stop polling a source; stored articles are kept."""
+        removed = await self.sources.remove(source)
+        label = clean_cut(removed.title or removed.url or f"source {removed.id}", 200)
+        await answer(interaction, notice(
+            f"Stopped #{removed.id} {label}. Its {removed.articles} articles stay in the "
+            "library."), ephemeral=True)
+
+    @app_commands.command(name="status", description="Health of each source: last fetch, "
+                                                     "errors, next poll.")
+    async def status(self, interaction: discord.Interaction[SummitDesk]) -> None:
+        """Sources with fetch times, failures and next poll."""
+        sources = await self.sources.status(guild_id=interaction.guild_id)
+        await answer(interaction, pack(sources_embeds(sources, detail=True)), ephemeral=True)
+
+
+async def setup(bot: SummitDesk) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Sources(bot))

@@ -1,0 +1,71 @@
+"""/summit and /summits: meetings, and what experts expected and concluded (service.meetings)."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.exts._choices import choices, suggest
+from bot.exts._render import Reply, pack, summit_embed, summits_embeds
+from bot.features import require_feature
+from bot.respond import answer, defer
+
+if TYPE_CHECKING:
+    from bot.client import SummitDesk
+
+TIMELINE_FILE = "timeline.png"
+
+
+class Summits(commands.Cog):
+    """Summits, visits and ministerial meetings."""
+
+    def __init__(self, bot: SummitDesk) -> None:
+        self.bot = bot
+
+    @property
+    def meetings(self) -> Any:
+        """service.meetings (knowledge.meetings.service.MeetingsService)."""
+        return self.bot.service.meetings
+
+    async def cog_load(self) -> None:
+        """Refuse to load when the meetings service is not installed."""
+        require_feature(self.bot.service, "meetings")
+
+    async def meeting_names(self, interaction: discord.Interaction[SummitDesk], current: str
+                            ) -> list[app_commands.Choice[str]]:
+        """Autocomplete: meetings matching what was typed (label shown, id sent)."""
+        pairs = await suggest("meeting", self.meetings.autocomplete(current, limit=25))
+        return choices((label, str(meeting_id)) for label, meeting_id in pairs)
+
+    @app_commands.command(name="summit", description="A summit: expectations before it and "
+                                                     "assessments after it.")
+    @app_commands.describe(name="The meeting, e.g. Lima 2016 or 2017-04 (suggestions appear).",
+                           topic="Only passages about this, e.g. joint economic activities.")
+    @app_commands.autocomplete(name=meeting_names)
+    async def summit(self, interaction: discord.Interaction[SummitDesk], name: str,
+                     topic: str | None = None) -> None:
+        """What was said before and after one meeting."""
+        await defer(interaction)
+        commentary = await self.meetings.commentary(name, topic, top=3)
+        await answer(interaction, Reply(embeds=[summit_embed(commentary, topic)]))
+
+    @app_commands.command(name="summits", description="Every meeting in the registry, with a "
+                                                      "timeline.")
+    async def list_summits(self, interaction: discord.Interaction[SummitDesk]) -> None:
+        """The registry as a list, with the timeline picture attached."""
+        await defer(interaction)
+        meetings = await self.meetings.list()
+        png = await self.meetings.timeline_png()
+        replies = pack(summits_embeds(meetings))
+        # The picture goes with the message whose last embed shows it.
+        replies[-1].files = [discord.File(io.BytesIO(png), filename=TIMELINE_FILE)]
+        await answer(interaction, replies)
+
+
+async def setup(bot: SummitDesk) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Summits(bot))

@@ -1,0 +1,100 @@
+"""The bot's side of scheduled work: posting digests and telling admins about failing sources."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.exts._render import digest_replies, digest_run_of, notice
+from knowledge.models import Digest
+
+if TYPE_CHECKING:
+    from bot.client import SummitDesk
+
+log = logging.getLogger(__name__)
+
+
+async def resolve_channel(bot: SummitDesk, channel_id: int) -> discord.abc.Messageable:
+    """A channel from the cache, else from the API."""
+    channel = bot.get_channel(channel_id)
+    if channel is None:
+        channel = await bot.fetch_channel(channel_id)
+    if not isinstance(channel, discord.abc.Messageable):
+        raise TypeError(f"channel {channel_id} cannot hold messages")
+    return channel
+
+
+class ChannelDigestPoster:
+    """DigestPoster: posts a digest to a channel as messages within limits; returns their ids."""
+
+    def __init__(self, bot: SummitDesk) -> None:
+        self.bot = bot
+
+    async def __call__(self, channel_id: int, digest: Digest, run_id: int) -> list[int]:
+        """Post every message of the digest in order."""
+        await self.bot.wait_until_ready()
+        channel = await resolve_channel(self.bot, channel_id)
+        ids: list[int] = []
+        for reply in digest_replies(digest, run_id=run_id):
+            message = await channel.send(**reply.kwargs())
+            ids.append(message.id)
+        log.info("posted digest run %s to channel %s in %d messages", run_id, channel_id,
+                 len(ids))
+        return ids
+
+
+class ChannelPostedFinder:
+    """PostedFinder: the ids of a digest run's messages if the channel already shows them."""
+
+    def __init__(self, bot: SummitDesk, history: int = 100) -> None:
+        self.bot = bot
+        self.history = history
+
+    async def __call__(self, channel_id: int, run_id: int) -> list[int] | None:
+        """Look through the channel's recent messages for the run's marker."""
+        await self.bot.wait_until_ready()
+        channel = await resolve_channel(self.bot, channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            return None
+        me = self.bot.user
+        found = [message.id async for message in channel.history(limit=self.history)
+                 if me is not None and message.author.id == me.id
+                 and digest_run_of(e.footer.text for e in message.embeds) == run_id]
+        return sorted(found) or None
+
+
+class GuildAdminNotifier:
+    """AdminNotifier: posts a notice to the guild's system channel (or first writable one)."""
+
+    def __init__(self, bot: SummitDesk) -> None:
+        self.bot = bot
+
+    async def __call__(self, guild_id: int | None, message: str) -> None:
+        """Notify one guild's admins, or every guild's when guild_id is None."""
+        await self.bot.wait_until_ready()
+        guild = self.bot.get_guild(guild_id) if guild_id else None
+        guilds = [guild] if guild is not None else ([] if guild_id else list(self.bot.guilds))
+        for target in guilds:
+            channel = admin_channel(target)
+            if channel is None:
+                log.warning("no channel to notify admins of guild %s: %s", target.id, message)
+                continue
+            try:
+                await channel.send(**notice(message).kwargs())
+            except discord.HTTPException as exc:
+                log.warning("could not notify guild %s: %s", target.id, exc)
+
+
+def admin_channel(guild: discord.Guild) -> discord.TextChannel | None:
+    """The system channel if the bot may post there, else the first text channel it may."""
+    me = guild.me
+    candidates = [guild.system_channel] if guild.system_channel else []
+    candidates += sorted(guild.text_channels, key=lambda c: c.position)
+    for channel in candidates:
+        if channel is None:
+            continue
+        if me is None or channel.permissions_for(me).send_messages:
+            return channel
+    return None

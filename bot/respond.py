@@ -1,0 +1,64 @@
+"""Sending replies to an interaction, whether or not it was acknowledged already."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.exts._render import Reply, notice
+
+if TYPE_CHECKING:
+    from bot.client import SummitDesk
+
+log = logging.getLogger(__name__)
+
+STARTED = "summit_desk_started"
+
+
+def mark_started(interaction: discord.Interaction[Any]) -> None:
+    """Remember when handling began, for the per-interaction latency line."""
+    interaction.extras.setdefault(STARTED, time.perf_counter())
+
+
+def log_interaction(interaction: discord.Interaction[Any], outcome: str,
+                    command: str | None = None) -> None:
+    """One structured line per interaction: guild, command, user id, latency, outcome."""
+    started = interaction.extras.get(STARTED)
+    latency = round((time.perf_counter() - started) * 1000, 1) if started else None
+    if command is None:
+        command = interaction.command.qualified_name if interaction.command else "?"
+    log.info("interaction %s %s", command, outcome, extra={
+        "guild_id": interaction.guild_id, "command": command, "user_id": interaction.user.id,
+        "latency_ms": latency, "outcome": outcome, "kind": interaction.type.name})
+
+
+async def defer(interaction: discord.Interaction[SummitDesk], *, ephemeral: bool = False) -> None:
+    """Acknowledge now (type 5: "thinking…"); the answer follows as a followup."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+
+
+async def answer(interaction: discord.Interaction[SummitDesk], replies: Reply | Sequence[Reply],
+                 *, ephemeral: bool = False) -> None:
+    """Send one or more replies: the first as the response (or deferred followup), then more."""
+    batch = [replies] if isinstance(replies, Reply) else list(replies)
+    for reply in batch:
+        kwargs = reply.kwargs()
+        if not interaction.response.is_done():
+            await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
+        else:
+            await interaction.followup.send(ephemeral=ephemeral, **kwargs)
+
+
+async def answer_text(interaction: discord.Interaction[SummitDesk], text: str, *,
+                      ephemeral: bool = True) -> None:
+    """A short plain reply, ephemeral by default; delivery failures are logged, not raised."""
+    try:
+        await answer(interaction, notice(text), ephemeral=ephemeral)
+    except discord.HTTPException as exc:
+        # The token may have expired (15 min) or the interaction may be unknown by now.
+        log.warning("could not reply to interaction %s: %s", interaction.id, exc)

@@ -1,0 +1,89 @@
+"""Discord settings on top of the library's settings, built at start-up (never at import time)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
+
+from knowledge.settings import Settings
+
+
+class BotSettings(Settings):
+    """Everything `python -m bot` needs: the library's settings plus Discord's."""
+
+    discord_token: SecretStr = Field(description="The bot token from the Developer Portal.")
+    discord_dev_guild_id: int | None = Field(
+        None, description="Sync commands to this guild only (instant); empty = global sync."
+    )
+    discord_admin_role: str = Field(
+        "", description="Role name or id that may use admin commands besides Manage Server."
+    )
+    discord_api_base_url: str = Field(
+        "", description="REST base URL (e.g. a proxy's .../api/v10); empty = Discord's own."
+    )
+    discord_gateway_url: str = Field(
+        "", description="Gateway websocket URL (e.g. a proxy); empty = Discord's own."
+    )
+    discord_shard_count: int | None = Field(
+        None, ge=1, description="Total shards; empty = Discord's recommendation."
+    )
+    discord_shard_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Shards this process runs (comma list); empty = all."
+    )
+    discord_guild_ready_timeout: float = Field(
+        2.0, ge=0.0, description="Seconds to wait for guilds after READY before on_ready."
+    )
+
+    ask_cooldown_rate: int = Field(3, ge=1, description="/ask uses allowed per user per window.")
+    ask_cooldown_seconds: float = Field(30.0, ge=0.0, description="/ask cooldown window.")
+    ask_page_size: int = Field(3, ge=1, le=10, description="Passages per /ask page.")
+    ask_max_hits: int = Field(15, ge=1, le=50, description="Passages /ask pages through at most.")
+
+    @field_validator("discord_shard_ids", mode="before")
+    @classmethod
+    def _split_shard_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            try:
+                return [int(p) for p in parts]
+            except ValueError:
+                raise ValueError("DISCORD_SHARD_IDS must be a comma list of numbers") from None
+        return value
+
+    @field_validator("discord_dev_guild_id", "discord_shard_count", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("discord_token")
+    @classmethod
+    def _token_present(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("DISCORD_TOKEN is empty")
+        return value
+
+    @model_validator(mode="after")
+    def _shards_consistent(self) -> BotSettings:
+        if self.discord_shard_ids:
+            if self.discord_shard_count is None:
+                raise ValueError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT (the total)")
+            bad = [i for i in self.discord_shard_ids if not 0 <= i < self.discord_shard_count]
+            if bad:
+                raise ValueError(f"DISCORD_SHARD_IDS {bad} are outside 0..{self.discord_shard_count - 1}")
+        return self
+
+    @property
+    def effective_shard_count(self) -> int | None:
+        """Shards to run: the setting, else one when a custom gateway is set, else Discord's."""
+        if self.discord_shard_count is not None:
+            return self.discord_shard_count
+        # Without a count discord.py asks GET /gateway/bot and connects to the URL it returns;
+        # a configured gateway must win, so run one shard against it directly.
+        return 1 if self.discord_gateway_url else None
+
+
+def load_bot_settings(**overrides: object) -> BotSettings:
+    """Build the bot's settings from the environment, `.env` and explicit overrides."""
+    return BotSettings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,74 @@
+"""The one CommandTree: every app-command error becomes a short reply, unexpected ones are logged."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.checks import NotAdmin, NotOwner
+from bot.respond import answer_text, log_interaction, mark_started
+from knowledge.errors import KnowledgeError
+
+if TYPE_CHECKING:
+    from bot.client import SummitDesk
+
+log = logging.getLogger(__name__)
+
+GENERIC = "Something went wrong on my side. The error is logged; please try again later."
+
+
+def explain(error: BaseException) -> tuple[str, bool]:
+    """A user-facing message for an error, and whether it is unexpected (a bug)."""
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(original, KnowledgeError):
+        return str(original) or "That did not work.", False
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return (f"Easy there: you can ask again in {max(error.retry_after, 1):.0f} s. "
+                "The cooldown keeps answers fast for everyone."), False
+    if isinstance(error, NotAdmin | NotOwner):
+        return str(error), False
+    if isinstance(error, app_commands.MissingPermissions | app_commands.MissingRole
+                  | app_commands.MissingAnyRole):
+        return "Only server admins (Manage Server) can use this command.", False
+    if isinstance(error, app_commands.BotMissingPermissions):
+        missing = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
+        return f"I need these permissions here: {missing}.", False
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command only works in a server.", False
+    if isinstance(error, app_commands.TransformerError):
+        return f"I could not understand “{error.value}”.", False
+    if isinstance(error, app_commands.CheckFailure):
+        return "You cannot use this command here.", False
+    if isinstance(error, app_commands.CommandNotFound):
+        return "That command is not available any more.", False
+    return GENERIC, True
+
+
+async def report_error(interaction: discord.Interaction[SummitDesk], error: BaseException,
+                       command: str | None = None) -> None:
+    """Reply with the short explanation; log unexpected errors with their traceback."""
+    message, unexpected = explain(error)
+    name = command or (interaction.command.qualified_name if interaction.command else "?")
+    if unexpected:
+        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        log.error("command %s failed for user %s in guild %s", name, interaction.user.id,
+                  interaction.guild_id, exc_info=original)
+    log_interaction(interaction, "error" if unexpected else "refused", command=name)
+    await answer_text(interaction, message, ephemeral=True)
+
+
+class SummitTree(app_commands.CommandTree["SummitDesk"]):
+    """Command tree with one error handler and a per-interaction log line."""
+
+    async def interaction_check(self, interaction: discord.Interaction[SummitDesk], /) -> bool:
+        """Start the latency clock for every command and autocomplete."""
+        mark_started(interaction)
+        return True
+
+    async def on_error(self, interaction: discord.Interaction[SummitDesk],
+                       error: app_commands.AppCommandError, /) -> None:
+        """Domain errors and refusals as short ephemeral replies; bugs as a generic reply."""
+        await report_error(interaction, error)
