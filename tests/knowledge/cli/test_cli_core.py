@@ -1,0 +1,154 @@
+"""`python -m knowledge`: search, add, list, show, rebuild through the real entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def run(args: list[str], env: dict[str, str], timeout: float = 120
+        ) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a subprocess with an isolated environment."""
+    return subprocess.run([sys.executable, "-m", "knowledge", *args], capture_output=True,
+                          text=True, env=env, timeout=timeout, cwd=env["DATA_DIR"])
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A fresh data dir and the fast test embedder (real-model runs override it)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_"))}
+    base.update(DATA_DIR=str(tmp_path), EMBEDDING_MODEL="hashing:256", NO_MATCH_THRESHOLD="0.05",
+                NO_MATCH_LEXICAL_FLOOR="0.05", HIT_MIN_SIMILARITY="0", PYTHONPATH=str(REPO))
+    return base
+
+
+@pytest.mark.model
+def test_sample_question_puts_valdai_2019_first(env: dict[str, str]) -> None:
+    """The issue's sample question, on a fresh install with the real model, ranks Valdai 2019 first."""
+    real = {k: v for k, v in env.items() if k not in ("EMBEDDING_MODEL", "NO_MATCH_THRESHOLD",
+                                                      "NO_MATCH_LEXICAL_FLOOR",
+                                                      "HIT_MIN_SIMILARITY")}
+    out = run(["search", "what did the experts expect from the Moscow summit in January 2019",
+               "--json"], real)
+    assert out.returncode == 0, out.stderr
+    hits = json.loads(out.stdout)
+    assert hits[0]["title"] == "Abe-Putin Summit in Moscow: No Sensations, Moderation Prevails"
+    for key in ("article_id", "title", "publisher", "authors", "published", "url", "passage",
+                "highlight", "score"):
+        assert key in hits[0]
+    assert hits[0]["published"] == "2019-01" and hits[0]["url"] is None
+    empty = run(["search", "How long should I bake sourdough bread?", "--json"], real)
+    assert json.loads(empty.stdout) == []
+
+
+def test_queries_file_prints_json_lines(env: dict[str, str], tmp_path: Path) -> None:
+    """--queries-file answers each line with one JSON array per line."""
+    queries = tmp_path / "q.txt"
+    queries.write_text("Kuril islands joint economic activities\n\nsanctions after Crimea\n" +
+                       "x" * 600 + "\n", encoding="utf-8")
+    out = run(["search", "--queries-file", str(queries), "--json"], env)
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(lines) == 4
+    assert lines[0] and lines[1] == [] and lines[2]
+    assert "too long" in lines[3]["error"]
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["search", "x", "--since", "2019-13"], "month must be in 1..12"),
+    (["search"], "give either a QUERY or --queries-file"),
+    (["search", "x" * 600], "too long"),
+    (["search", "islands", "--person", "nobody known"], "no expert called"),
+    (["show", "999"], "no article #999"),
+    (["add", "/does/not/exist.txt"], "no such file"),
+])
+def test_user_mistakes_exit_nonzero_with_one_line(env: dict[str, str], args: list[str],
+                                                  needle: str) -> None:
+    """User errors exit non-zero with a clear line on stderr and no traceback."""
+    out = run(args, env)
+    assert out.returncode != 0
+    assert needle in out.stderr + out.stdout
+    assert "Traceback" not in out.stderr
+
+
+def test_add_twice_list_and_show(env: dict[str, str], tmp_path: Path) -> None:
+    """Adding the same file twice says so the second time; list and show see the article."""
+    article = tmp_path / "note.md"
+    article.write_text("# A note on Arctic ports\n\n" + "Icebreakers and dredging decide how "
+                       "fast the northern route grows. " * 6, encoding="utf-8")
+    first = run(["add", str(article), "--json"], env)
+    assert first.returncode == 0, first.stderr
+    result = json.loads(first.stdout.splitlines()[0])
+    assert result["status"] == "added"
+    second = run(["add", str(article), "--json"], env)
+    again = json.loads(second.stdout.splitlines()[0])
+    assert again["status"] == "duplicate" and "already in the library" in again["message"]
+    listing = json.loads(run(["list", "--json"], env).stdout)
+    assert len(listing) == 6
+    shown = run(["show", str(result["article_id"])], env)
+    assert "A note on Arctic ports" in shown.stdout
+
+
+def test_rebuild_shows_progress(env: dict[str, str]) -> None:
+    """rebuild re-embeds every passage with a progress bar on stderr."""
+    out = run(["rebuild"], env)
+    assert out.returncode == 0, out.stderr
+    assert "rebuilt the index" in out.stdout
+    assert "re-embedding" in out.stderr and "100%" in out.stderr
+
+
+def _counts(db: Path) -> tuple[int, int, set[int]]:
+    with sqlite3.connect(db) as conn:
+        articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        passages = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+        per_article = {row[0] for row in conn.execute(
+            "SELECT count(*) FROM passages GROUP BY article_id")}
+    return articles, passages, per_article
+
+
+def test_killing_add_midway_leaves_the_library_as_it_was(env: dict[str, str],
+                                                         tmp_path: Path) -> None:
+    """SIGKILL at any moment of `add` leaves either the whole article or nothing."""
+    assert run(["list"], env).returncode == 0  # seed the library first
+    db = Path(env["DATA_DIR"]) / "summit-desk.sqlite3"
+    before = _counts(db)
+    big = tmp_path / "big.txt"
+    sentences = [f"Paragraph {i} sentence {j} discusses port number {i * 31 + j} and its cranes."
+                 for i in range(1500) for j in range(6)]
+    big.write_text("A very long report\n\n" + "\n\n".join(
+        " ".join(sentences[k:k + 6]) for k in range(0, len(sentences), 6)), encoding="utf-8")
+    outcomes = set()
+    for delay in (0.5, 1.0, 1.5, 2.0, 2.5, 3.0):
+        proc = subprocess.Popen([sys.executable, "-m", "knowledge", "add", str(big)],
+                                env=env, cwd=env["DATA_DIR"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        articles, passages, _ = _counts(db)
+        if articles == before[0]:
+            assert passages == before[1]
+            outcomes.add("nothing")
+        else:
+            assert articles == before[0] + 1
+            outcomes.add("whole")
+            break
+    # Whatever happened, the library still answers and the big article, if there, is whole.
+    finish = run(["add", str(big), "--json"], env)
+    status = json.loads(finish.stdout.splitlines()[0])["status"]
+    assert status in ("added", "duplicate")
+    assert status == "added" or "whole" in outcomes
+    assert "nothing" in outcomes or "whole" in outcomes
+    articles, passages, _ = _counts(db)
+    assert articles == before[0] + 1
+    assert passages > before[1] + 500
