@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 from knowledge.embedding import HashingEmbedder, SentenceTransformerEmbedder
 from knowledge.service import KnowledgeService
@@ -20,16 +22,35 @@ for _name in list(os.environ):
         del os.environ[_name]
 
 
-def test_database_url(tmp_path: Path) -> str:
-    """SQLite in the test's tmp dir (PostgreSQL variants are parametrised elsewhere)."""
-    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, and a new PostgreSQL database on the server
+    TEST_DATABASE_URL points at (skipped when it is not set)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    if not PG_URL:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    name = f"summit_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Settings pointing at a fresh data dir; no .env is read."""
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Settings:
+    """Settings pointing at a fresh data dir and database; no .env is read."""
     monkeypatch.chdir(tmp_path)
-    return Settings(data_dir=tmp_path / "data", database_url=test_database_url(tmp_path),
+    return Settings(data_dir=tmp_path / "data", database_url=database_url,
                     _env_file=None)  # type: ignore[call-arg]
 
 
