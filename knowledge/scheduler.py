@@ -92,6 +92,7 @@ class JobScheduler:
         self._scheduler: AsyncIOScheduler | None = None
         self._sources_missing_logged = False
         self._digest_lock = asyncio.Lock()
+        self._catch_up_task: asyncio.Task[list[RunOutcome]] | None = None
 
     @property
     def running(self) -> bool:
@@ -107,10 +108,12 @@ class JobScheduler:
         return engine
 
     # ----- lifecycle -----------------------------------------------------------------------
-    async def start(self) -> list[RunOutcome]:
-        """Catch up (recover stale claims, post missed periods once), then start the jobs.
+    async def start(self) -> None:
+        """Start the jobs, and catch up in the background: recover stale claims and post each
+        missed period once (`wait_caught_up` awaits it).
 
-        Returns what the catch-up did.
+        The catch-up is not awaited here: the bot starts the scheduler in `setup_hook`, before
+        the gateway is ready, and its poster waits for ready.
         """
         global _active
         if _active is not None and _active is not self:
@@ -124,7 +127,6 @@ class JobScheduler:
         )
         scheduler.start(paused=True)
         self._scheduler = scheduler
-        outcomes = await self.catch_up()
         try:
             await asyncio.to_thread(self.sync_jobs)
         except Exception:
@@ -137,15 +139,25 @@ class JobScheduler:
             scheduler.add_job(_ref(func), IntervalTrigger(seconds=seconds, timezone=dt.UTC),
                               id=job_id, jobstore=MEMORY_STORE, replace_existing=True)
         self.service.digests.add_listener(self._on_subscriptions_changed)
+        self._catch_up_task = asyncio.create_task(self.catch_up(), name="digest catch-up")
         scheduler.resume()
         log.info("scheduler started: %d digest jobs", len(self.digest_job_ids()))
-        return outcomes
+
+    async def wait_caught_up(self) -> list[RunOutcome]:
+        """What the start-up catch-up did, once it has finished."""
+        if self._catch_up_task is None:
+            return []
+        return await asyncio.shield(self._catch_up_task)
 
     async def shutdown(self) -> None:
         """Stop the jobs (a digest interrupted mid-post is recovered at the next start)."""
         global _active
         scheduler, self._scheduler = self._scheduler, None
         self.service.digests.remove_listener(self._on_subscriptions_changed)
+        task, self._catch_up_task = self._catch_up_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler applies the shutdown on the next loop turn

@@ -1,0 +1,284 @@
+"""JobScheduler: persistent digest jobs, catch-up at start, job functions, failure handling."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from knowledge import scheduler as scheduling
+from knowledge.scheduler import JobScheduler
+from knowledge.service import KnowledgeService
+from tests.knowledge.digests.helpers import (
+    DAILY_9,
+    FakeChannels,
+    FakeClock,
+    add_article,
+    at,
+    covered_until,
+)
+
+
+class Notices:
+    """An AdminNotifier that records what admins were told."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int | None, str]] = []
+
+    async def __call__(self, guild_id: int | None, message: str) -> None:
+        self.sent.append((guild_id, message))
+
+
+@pytest.fixture
+def notices() -> Notices:
+    """Recorded admin notices."""
+    return Notices()
+
+
+@pytest.fixture
+async def make_scheduler(hashing_service: KnowledgeService, channels: FakeChannels,
+                         clock: FakeClock, notices: Notices
+                         ) -> AsyncIterator[Callable[..., JobScheduler]]:
+    """Build JobSchedulers on the test service (shut down at the end)."""
+    made: list[JobScheduler] = []
+
+    def make(service: KnowledgeService = hashing_service, **kwargs: Any) -> JobScheduler:
+        options: dict[str, Any] = {"find_posted": channels.find, **kwargs}
+        scheduler = JobScheduler(service, channels.post, notices, clock, **options)
+        made.append(scheduler)
+        return scheduler
+
+    yield make
+    for scheduler in made:
+        await scheduler.shutdown()
+
+
+def stored_job_ids(service: KnowledgeService) -> list[str]:
+    """Job ids in the apscheduler_jobs table."""
+    with service.sessions() as session:
+        return sorted(session.scalars(text("SELECT id FROM apscheduler_jobs")))
+
+
+async def test_one_persistent_job_per_subscription(hashing_service: KnowledgeService,
+                                                   make_scheduler: Callable[..., JobScheduler]
+                                                   ) -> None:
+    """Each subscription gets a cron job in apscheduler_jobs, referenced by text; the
+    per-process jobs stay in memory."""
+    one = await hashing_service.digests.subscribe(1, 10, DAILY_9, "Asia/Tokyo")
+    two = await hashing_service.digests.subscribe(2, 20, "30 7 * * 1")
+    scheduler = make_scheduler()
+    await scheduler.start()
+    assert stored_job_ids(hashing_service) == [f"digest:{one.id}", f"digest:{two.id}"]
+    assert scheduler._scheduler is not None
+    job = scheduler._scheduler.get_job(f"digest:{one.id}", jobstore=scheduling.DB_STORE)
+    assert job.func_ref == "knowledge.scheduler:digest_job"
+    assert job.args == (one.id,)
+    assert str(job.trigger.timezone) == "Asia/Tokyo"
+    assert (job.coalesce, job.misfire_grace_time, job.max_instances) == (True, None, 1)
+    memory = {j.id for j in scheduler._scheduler.get_jobs(jobstore=scheduling.MEMORY_STORE)}
+    assert memory == {scheduling.MAINTENANCE_JOB, scheduling.FEED_POLL_JOB,
+                      scheduling.INDEX_REFRESH_JOB}
+
+
+async def test_subscription_changes_update_the_jobs(hashing_service: KnowledgeService,
+                                                    make_scheduler: Callable[..., JobScheduler]
+                                                    ) -> None:
+    """/digest set adds (or reschedules) the job at once; /digest off removes it."""
+    scheduler = make_scheduler()
+    await scheduler.start()
+    sub = await hashing_service.digests.subscribe(1, 10, DAILY_9)
+    assert scheduler.digest_job_ids() == [f"digest:{sub.id}"]
+    await hashing_service.digests.subscribe(1, 10, "15 18 * * *", "Europe/Moscow")
+    assert scheduler._scheduler is not None
+    job = scheduler._scheduler.get_job(f"digest:{sub.id}", jobstore=scheduling.DB_STORE)
+    assert "hour='18'" in str(job.trigger) and str(job.trigger.timezone) == "Europe/Moscow"
+    await hashing_service.digests.unsubscribe(1)
+    assert scheduler.digest_job_ids() == []
+    assert stored_job_ids(hashing_service) == []
+
+
+async def test_start_posts_one_coalesced_digest_after_downtime(
+        hashing_service: KnowledgeService, make_scheduler: Callable[..., JobScheduler],
+        channels: FakeChannels, clock: FakeClock) -> None:
+    """The bot was down over two 09:00s: on start it posts ONE digest with both days' news;
+    restarting again posts nothing more."""
+    service = hashing_service
+    sub = await service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    first = add_article(service, "Day one", at(1, 12))
+    second = add_article(service, "Day two", at(2, 12))
+    clock.set(at(3, 12))
+    scheduler = make_scheduler()
+    await scheduler.start()
+    outcomes = await scheduler.wait_caught_up()
+    assert [o.status for o in outcomes] == ["posted"]
+    assert channels.article_ids() == [[first, second]]
+    assert covered_until(service, sub.id) == at(3, 9)
+    await scheduler.shutdown()
+    again = make_scheduler()
+    await again.start()
+    assert await again.wait_caught_up() == []
+    assert len(channels.posts) == 1
+
+
+async def test_start_recovers_a_stale_claim_without_reposting(
+        hashing_service: KnowledgeService, second_service: KnowledgeService,
+        make_scheduler: Callable[..., JobScheduler], channels: FakeChannels,
+        clock: FakeClock) -> None:
+    """A claim left by a crashed process is settled at start: its message is found, not
+    posted again."""
+    crashed = second_service.digests
+    sub = await crashed.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    add_article(hashing_service, "Posted just before the crash", at(1, 8, 30))
+    claim = await crashed.claim(sub.id, at(1, 9), now=at(1, 9))
+    assert claim is not None
+    digest = await asyncio.to_thread(crashed.compose_run_sync, claim)
+    await channels.post(10, digest, claim.run_id)
+    clock.set(at(1, 9) + crashed.lease + dt.timedelta(minutes=1))
+    scheduler = make_scheduler()
+    await scheduler.start()
+    (outcome,) = await scheduler.wait_caught_up()
+    assert outcome.status == "recovered"
+    assert len(channels.posts) == 1
+
+
+async def test_job_functions_act_through_the_running_scheduler(
+        hashing_service: KnowledgeService, make_scheduler: Callable[..., JobScheduler],
+        channels: FakeChannels, clock: FakeClock) -> None:
+    """digest_job(sub_id), as APScheduler calls it from the store, posts the due digest."""
+    sub = await hashing_service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    scheduler = make_scheduler()
+    await scheduler.start()
+    await scheduler.wait_caught_up()
+    article = add_article(hashing_service, "Posted by the job", at(1, 8, 30))
+    clock.set(at(1, 9, 0, 1))
+    await scheduling.digest_job(sub.id)
+    assert channels.article_ids() == [[article]]
+
+
+async def test_job_without_a_running_scheduler_only_logs(caplog: pytest.LogCaptureFixture
+                                                         ) -> None:
+    """A stored job firing in a process with no scheduler does nothing and says so."""
+    with caplog.at_level(logging.WARNING, logger="knowledge.scheduler"):
+        await scheduling.digest_job(1)
+    assert "no active JobScheduler" in caplog.text
+
+
+async def test_apscheduler_runs_the_maintenance_job(
+        hashing_service: KnowledgeService, make_scheduler: Callable[..., JobScheduler],
+        channels: FakeChannels, clock: FakeClock) -> None:
+    """With a short interval, APScheduler itself fires the maintenance job, which posts a
+    period that became due after start-up."""
+    sub = await hashing_service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    scheduler = make_scheduler(maintenance_seconds=0.05)
+    await scheduler.start()
+    await scheduler.wait_caught_up()
+    article = add_article(hashing_service, "Found by maintenance", at(1, 8, 30))
+    clock.set(at(1, 9, 1))
+    async with asyncio.timeout(5):
+        await channels.posted.wait()
+    assert channels.article_ids() == [[article]]
+    assert covered_until(hashing_service, sub.id) == at(1, 9)
+
+
+async def test_failed_post_tells_admins_once_and_the_scheduler_keeps_running(
+        hashing_service: KnowledgeService, make_scheduler: Callable[..., JobScheduler],
+        clock: FakeClock, notices: Notices) -> None:
+    """Discord refusing the post: admins hear once (not on every retry); jobs keep running."""
+    sub = await hashing_service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    add_article(hashing_service, "Undeliverable", at(1, 8, 30))
+    down = FakeChannels(fail=True)
+    scheduler = JobScheduler(hashing_service, down.post, notices, clock, find_posted=down.find)
+    await scheduler.start()
+    try:
+        await scheduler.wait_caught_up()
+        clock.set(at(1, 9, 0, 1))
+        await scheduler.run_digests()
+        clock.set(at(1, 9) + 3 * hashing_service.digests.retry_after)
+        await scheduler.run_digests()
+        assert len(notices.sent) == 1
+        guild, message = notices.sent[0]
+        assert guild == 1 and "<#10>" in message and "discord is down" in message
+        assert scheduler.running
+        down.fail = False
+        clock.set(at(1, 9) + 6 * hashing_service.digests.retry_after)
+        await scheduler.run_digests()
+        assert len(down.posts) == 1
+        assert covered_until(hashing_service, sub.id) == at(1, 9)
+    finally:
+        await scheduler.shutdown()
+
+
+async def test_a_failing_job_is_logged_not_raised(
+        hashing_service: KnowledgeService, make_scheduler: Callable[..., JobScheduler],
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """An exception inside a job is logged with the job's name and never propagates."""
+    scheduler = make_scheduler()
+    await scheduler.start()
+    await scheduler.wait_caught_up()
+
+    async def broken(*args: Any, **kwargs: Any) -> int:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(hashing_service, "refresh", broken)
+    with caplog.at_level(logging.ERROR, logger="knowledge.scheduler"):
+        await scheduling.index_refresh_job()
+    assert "job index-refresh failed" in caplog.text and "database on fire" in caplog.text
+    assert scheduler.running
+
+
+async def test_index_refresh_job_picks_up_articles_from_other_processes(
+        hashing_service: KnowledgeService, second_service: KnowledgeService,
+        make_scheduler: Callable[..., JobScheduler]) -> None:
+    """An article stored by another process becomes searchable here after the refresh job."""
+    scheduler = make_scheduler()
+    await scheduler.start()
+    article = add_article(second_service, "Stored elsewhere", at(1, 9))
+    assert article not in hashing_service.index.articles
+    await scheduling.index_refresh_job()
+    assert article in hashing_service.index.articles
+
+
+class FakeSources:
+    """Stands in for the sources service (another engineer's module) with poll_due only."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    async def poll_due(self, now: dt.datetime | None = None, notifier: Any = None) -> list[Any]:
+        self.calls.append({"now": now, "notifier": notifier})
+        return []
+
+
+async def test_feed_poll_job_polls_due_sources_with_the_clock_and_notifier(
+        hashing_service: KnowledgeService, make_scheduler: Callable[..., JobScheduler],
+        clock: FakeClock) -> None:
+    """The feed job calls service.sources.poll_due(now=clock(), notifier=...)."""
+    fake = FakeSources()
+    hashing_service.__dict__["sources"] = fake  # the cached property's slot
+    scheduler = make_scheduler()
+    await scheduler.start()
+    await scheduling.feed_poll_job()
+    assert [c["now"] for c in fake.calls] == [clock()]
+    assert fake.calls[0]["notifier"] == scheduler.notify
+
+
+async def test_feed_poll_job_without_the_sources_module_logs_once(
+        hashing_service: KnowledgeService, make_scheduler: Callable[..., JobScheduler],
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Before knowledge.sources.service exists, feed polling is off, with one warning."""
+    def missing(self: KnowledgeService) -> Any:
+        raise ModuleNotFoundError("No module named 'knowledge.sources.service'",
+                                  name="knowledge.sources.service")
+
+    monkeypatch.setattr(KnowledgeService, "sources", property(missing))
+    scheduler = make_scheduler()
+    await scheduler.start()
+    with caplog.at_level(logging.WARNING, logger="knowledge.scheduler"):
+        await scheduling.feed_poll_job()
+        await scheduling.feed_poll_job()
+    assert caplog.text.count("feed polling is off") == 1
