@@ -39,9 +39,9 @@ def _queries(n: int) -> list[str]:
             .splitlines() if line]
     base += [q for q in (HERE / "short_queries.txt").read_text().splitlines() if q.strip()]
     base += [q for q in (HERE / "offtopic.txt").read_text().splitlines() if q.strip()]
-    out = []
-    while len(out) < n:
-        out.extend(base)
+    # Distinct strings: a repeated string would measure nothing but warm caches.
+    framings = ["{}", "Tell me: {}", "In the commentary, {}", "Briefly, {}", "Experts on this: {}"]
+    out = [frame.format(q) for frame in framings for q in base]
     return out[:n]
 
 

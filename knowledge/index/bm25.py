@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, OrderedDict
 
 import numpy as np
 
@@ -40,6 +40,8 @@ class BM25Index:
         self._lengths: list[int] = []
         self._lengths_arr: np.ndarray | None = None
         self._total_length = 0
+        # Per-term score vectors, valid until the next add (lengths and idf change then).
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._lengths)
@@ -55,6 +57,7 @@ class BM25Index:
         self._lengths.append(len(tokens))
         self._total_length += len(tokens)
         self._lengths_arr = None
+        self._cache.clear()
         return position
 
     def idf(self, term: str) -> float:
@@ -67,19 +70,31 @@ class BM25Index:
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every document for the query (zeros where no term matches)."""
         n = len(self._lengths)
-        if n == 0:
-            return np.zeros(0, dtype=np.float32)
+        total = np.zeros(n, dtype=np.float32)
+        for term, qtf in Counter(query_tokens).items():
+            term_scores = self._term_scores(term)
+            if term_scores is not None:
+                total += term_scores if qtf == 1 else qtf * term_scores
+        return total
+
+    def _term_scores(self, term: str) -> np.ndarray | None:
+        """One term's BM25 contribution to every document, cached (LRU) between adds."""
+        cached = self._cache.get(term)
+        if cached is not None:
+            self._cache.move_to_end(term)
+            return cached
+        postings = self._postings.get(term)
+        if postings is None:
+            return None
+        n = len(self._lengths)
         if self._lengths_arr is None:
             self._lengths_arr = np.asarray(self._lengths, dtype=np.float32)
         avgdl = self._total_length / n or 1.0
-        norm = self.k1 * (1.0 - self.b + self.b * self._lengths_arr / avgdl)
-        total = np.zeros(n, dtype=np.float32)
-        for term, qtf in Counter(query_tokens).items():
-            postings = self._postings.get(term)
-            if postings is None:
-                continue
-            positions, tfs = postings.arrays()
-            weight = self.idf(term) * qtf
-            contrib = weight * tfs * (self.k1 + 1.0) / (tfs + norm[positions])
-            total += np.bincount(positions, weights=contrib, minlength=n).astype(np.float32)
-        return total
+        positions, tfs = postings.arrays()
+        norm = self.k1 * (1.0 - self.b + self.b * self._lengths_arr[positions] / avgdl)
+        contrib = self.idf(term) * tfs * (self.k1 + 1.0) / (tfs + norm)
+        scores = np.bincount(positions, weights=contrib, minlength=n).astype(np.float32)
+        self._cache[term] = scores
+        if len(self._cache) > 256:  # at most ~100 MB at 100k passages
+            self._cache.popitem(last=False)
+        return scores
