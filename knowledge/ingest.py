@@ -19,6 +19,7 @@ from knowledge.models import ArticleSummary, Contributor, PartialDate
 from knowledge.store.queries import get_or_create_person, summarise
 from knowledge.store.tables import ArticlePerson, ArticleRow, PassageRow, utcnow
 from knowledge.text.clean import clean_text, content_fingerprint, html_to_text, markdown_to_text
+from knowledge.text.simhash import NEAR_DUPLICATE_BITS, distance, simhash, to_signed
 from knowledge.text.split import split_passages, split_sentences
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class PreparedArticle:
     original_text: str
     passages: tuple[PreparedPassage, ...]
     content_hash: str
+    simhash: int | None = None  # of the cleaned text; None when too short (knowledge/text/simhash)
 
     def embedding_texts(self) -> list[str]:
         """What the dense model sees for each passage."""
@@ -132,16 +134,41 @@ def prepare(doc: Document) -> PreparedArticle:
                                         sentences or ((0, len(span.text)),)))
     return PreparedArticle(
         document=doc, title=title, text=text, original_text=doc.text,
-        passages=tuple(passages), content_hash=content_fingerprint(text),
+        passages=tuple(passages), content_hash=content_fingerprint(text), simhash=simhash(text),
     )
 
 
 def find_duplicate(session: Session, prepared: PreparedArticle) -> ArticleRow | None:
-    """An already stored article with the same canonical URL or the same normalised content."""
+    """An already stored article with the same canonical URL, content, or a near-copy of it."""
+    found = find_duplicate_with_reason(session, prepared)
+    return found[0] if found else None
+
+
+def find_duplicate_with_reason(session: Session, prepared: PreparedArticle
+                               ) -> tuple[ArticleRow, str] | None:
+    """The stored article ``prepared`` duplicates and why: "url", "content" or "near_duplicate".
+
+    Near-duplicates (a republication with other furniture) are texts whose SimHash is within
+    NEAR_DUPLICATE_BITS of a stored one; the reasons match ArticleAppearance.reason.
+    """
     conditions = [ArticleRow.content_hash == prepared.content_hash]
     if prepared.document.canonical_url:
         conditions.append(ArticleRow.canonical_url == prepared.document.canonical_url)
-    return session.scalar(select(ArticleRow).where(or_(*conditions)).limit(1))
+    row = session.scalar(select(ArticleRow).where(or_(*conditions)).limit(1))
+    if row is not None:
+        same_url = bool(prepared.document.canonical_url) and (
+            row.canonical_url == prepared.document.canonical_url)
+        return row, "url" if same_url else "content"
+    if prepared.simhash is None:
+        return None
+    # A linear scan of one indexed integer column: fine for tens of thousands of articles.
+    rows = session.execute(select(ArticleRow.id, ArticleRow.simhash).where(
+        ArticleRow.simhash.is_not(None))).all()
+    close = [(distance(stored, prepared.simhash), aid) for aid, stored in rows
+             if stored is not None]
+    best = min((c for c in close if c[0] <= NEAR_DUPLICATE_BITS), default=None)
+    near = session.get(ArticleRow, best[1]) if best else None
+    return (near, "near_duplicate") if near is not None else None
 
 
 def embed_prepared(prepared: PreparedArticle, embedder: Embedder) -> Embeddings:
@@ -179,6 +206,7 @@ def store(session: Session, prepared: PreparedArticle, vectors: Embeddings,
         published_end=published.end if published else None,
         language=doc.language, url=doc.url, canonical_url=doc.canonical_url,
         content_hash=prepared.content_hash, text=prepared.text,
+        simhash=to_signed(prepared.simhash) if prepared.simhash is not None else None,
         original_text=prepared.original_text, added_at=utcnow(), announce=doc.announce,
         extra=doc.extra,
     )

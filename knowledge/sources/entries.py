@@ -1,0 +1,131 @@
+"""Ingest a feed's entries: new ones stored, known ones skipped, edited ones recorded as appearances.
+
+Summary-only entries get the full text of their page through the same safe fetch as any link.
+A page that cannot be fetched is retried on the next polls (up to MAX_ENTRY_TRIES); only then
+is the feed's own teaser stored, if it is long enough to index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import TYPE_CHECKING
+
+from knowledge.sources.documents import entry_document, entry_signature
+from knowledge.sources.errors import SourceError
+from knowledge.sources.extract import ExtractedArticle, extract_article
+from knowledge.sources.feeds import FeedEntry, ParsedFeed
+from knowledge.sources.fetch import ARTICLE_TYPES, FetchSettings, fetch
+from knowledge.sources.files import read_upload
+from knowledge.sources.outcomes import EntryTally
+from knowledge.sources.polling import MAX_ENTRY_TRIES, FeedState
+from knowledge.sources.records import ingest_document, record_appearance
+
+if TYPE_CHECKING:
+    from knowledge.service import KnowledgeService
+
+log = logging.getLogger(__name__)
+
+PAGE_FETCH_CONCURRENCY = 4
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EntryDeferred:
+    """An entry's page could not be fetched this time; it will be tried again next poll."""
+
+    reason: str
+
+
+async def ingest_entries(core: KnowledgeService, fetch_settings: FetchSettings, state: FeedState,
+                         feed: ParsedFeed, *, first: bool) -> EntryTally:
+    """Store the feed's new entries (oldest first) and update ``state.entries`` in place.
+
+    On a feed's first add only the ``feed_initial_announce`` most recent entries are announced;
+    later, every new entry is. A known entry whose title, date or link changed is an appearance.
+    """
+    tally = EntryTally()
+    announced = _most_recent(feed.entries, core.settings.feed_initial_announce) if first else None
+    todo: list[tuple[FeedEntry, str, int]] = []
+    for entry in _unique(feed.entries):
+        signature = entry_signature(entry)
+        known = state.entries.get(entry.id)
+        if known and known.get("article"):
+            if known.get("sig") != signature:
+                await asyncio.to_thread(record_appearance, core, known["article"],
+                                        source_id=state.id, url=entry.link, title=entry.title,
+                                        reason="entry_id")
+                known["sig"] = signature
+                tally.seen_again += 1
+            continue
+        tries = int(known.get("tries", 0)) if known else 0
+        if tries >= MAX_ENTRY_TRIES:
+            continue
+        todo.append((entry, signature, tries))
+    limit = asyncio.Semaphore(PAGE_FETCH_CONCURRENCY)
+
+    async def page_of(entry: FeedEntry, tries: int) -> ExtractedArticle | EntryDeferred | None:
+        async with limit:
+            return await _entry_page(entry, fetch_settings, last_try=tries + 1 >= MAX_ENTRY_TRIES)
+
+    pages = await asyncio.gather(*(page_of(entry, tries) for entry, _, tries in todo))
+    ordered = sorted(zip(todo, pages, strict=True), key=lambda item: item[0][0].published or "")
+    for (entry, signature, tries), page in ordered:
+        label = entry.link or entry.title or entry.id
+        if isinstance(page, EntryDeferred):
+            state.entries[entry.id] = {"article": None, "sig": signature, "tries": tries + 1}
+            tally.errors.append(page.reason)
+            continue
+        announce = announced is None or entry.id in announced
+        doc = entry_document(entry, feed, page, source_id=state.id, announce=announce)
+        result = await asyncio.to_thread(ingest_document, core, doc, label)
+        state.entries[entry.id] = {"article": result.article_id, "sig": signature,
+                                   "tries": tries + 1}
+        if result.status == "added" and result.article_id is not None:
+            tally.added.append(result.article_id)
+            tally.passages += result.passages
+            tally.announced += announce
+        elif result.status == "duplicate":
+            tally.seen_again += 1
+        else:
+            log.info("feed #%d entry %s not stored: %s", state.id, label, result.message)
+            tally.errors.append(f"{entry.title or label}: {result.message}")
+    return tally
+
+
+async def _entry_page(entry: FeedEntry, settings: FetchSettings, *, last_try: bool
+                      ) -> ExtractedArticle | EntryDeferred | None:
+    """The full article behind a summary-only entry; None when the feed's text is the article."""
+    if not entry.is_summary_only or not entry.link:
+        return None
+    try:
+        page = await fetch(entry.link, settings=settings, accept=ARTICLE_TYPES)
+        if page.is_pdf:
+            upload = await asyncio.to_thread(read_upload, "entry.pdf", page.content,
+                                             settings.max_bytes)
+            return ExtractedArticle(upload.title, upload.authors, upload.published, upload.text,
+                                    None, upload.language)
+        if "html" in (page.content_type or ""):
+            return await asyncio.to_thread(extract_article, page.text, page.final_url)
+        return ExtractedArticle(None, (), None, page.text.strip(), None, None)
+    except SourceError as exc:
+        if last_try:
+            log.info("entry page %s still unreadable (%s): using the feed's text", entry.link,
+                     exc.message)
+            return None
+        return EntryDeferred(f"{entry.title or entry.link}: {exc.message} (will retry)")
+
+
+def _most_recent(entries: tuple[FeedEntry, ...], count: int) -> frozenset[str]:
+    """Ids of the ``count`` most recently published entries (undated ones count as oldest)."""
+    ranked = sorted(entries, key=lambda e: (e.published is not None, e.published or ""),
+                    reverse=True)
+    return frozenset(e.id for e in ranked[:count])
+
+
+def _unique(entries: tuple[FeedEntry, ...]) -> list[FeedEntry]:
+    """Entries with distinct ids, first occurrence kept (some feeds repeat an item)."""
+    first: dict[str, FeedEntry] = {}
+    for entry in entries:
+        first.setdefault(entry.id, entry)
+    return list(first.values())

@@ -1,0 +1,472 @@
+"""Sources: add article links, feeds and files to the library, and poll followed feeds.
+
+``SourcesService`` hangs off the core service as ``service.sources``. Adding never raises for bad
+input: each input gets an AddResult (added / duplicate / error with a short reason) and one log
+line for the operator. Polling never raises either: a failing feed backs off exponentially, is
+marked failing after FAILING_AFTER failures in a row, and the admins are told once through the
+notifier (and once more when it recovers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import dataclasses
+import datetime as dt
+import logging
+import os
+import socket
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from knowledge.errors import BadInput, KnowledgeError
+from knowledge.ingest import MIN_TEXT_CHARS, Document
+from knowledge.models import AddResult, SourceStatus
+from knowledge.sources import polling, records
+from knowledge.sources.documents import (
+    display_url,
+    page_document,
+    plain_page_document,
+    upload_document,
+)
+from knowledge.sources.entries import ingest_entries
+from knowledge.sources.errors import FeedError, SourceError
+from knowledge.sources.extract import canonicalize_url, extract_article
+from knowledge.sources.feeds import looks_like_feed, parse_feed
+from knowledge.sources.fetch import FetchResult, FetchSettings, fetch
+from knowledge.sources.files import read_upload
+from knowledge.sources.outcomes import AdminNotifier, PollOutcome
+from knowledge.sources.units import human_size
+
+if TYPE_CHECKING:
+    from knowledge.service import KnowledgeService
+
+__all__ = ["AdminNotifier", "PollOutcome", "SourcesService"]
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["auto", "article", "feed"]
+KINDS = ("auto", "article", "feed")
+POLL_CONCURRENCY = 4
+_XML_TYPES = ("application/xml", "text/xml")
+
+
+class SourcesService:
+    """Article links, feeds and uploads into the library; feed polling with leases and backoff."""
+
+    def __init__(self, core: KnowledgeService, *, fetch_settings: FetchSettings | None = None
+                 ) -> None:
+        self.core = core
+        self._fetch_settings = fetch_settings
+        self._notifier: AdminNotifier | None = None
+        # Names this process in lease rows, so a lease is only ever released by its holder.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._simhashes_checked = False
+
+    # ----- configuration --------------------------------------------------------------------
+    @property
+    def fetch_settings(self) -> FetchSettings:
+        """Fetch limits: the explicit ones given at construction, else from the core settings."""
+        if self._fetch_settings is not None:
+            return self._fetch_settings
+        s = self.core.settings
+        return FetchSettings(
+            connect_timeout=s.fetch_connect_timeout, read_timeout=s.fetch_read_timeout,
+            total_timeout=max(30.0, s.fetch_connect_timeout + 2 * s.fetch_read_timeout),
+            max_bytes=s.fetch_max_bytes, allow_private_addresses=s.fetch_allow_private_addresses,
+        )
+
+    @fetch_settings.setter
+    def fetch_settings(self, value: FetchSettings | None) -> None:
+        self._fetch_settings = value
+
+    def set_notifier(self, notifier: AdminNotifier | None) -> None:
+        """Where failing/recovered feed notices go: ``async (guild_id, message) -> None``."""
+        self._notifier = notifier
+
+    # ----- adding ---------------------------------------------------------------------------
+    async def add(self, url_or_path: str, *, kind: Kind = "auto", guild_id: int | None = None,
+                  added_by: str | None = None, allow_local: bool | None = None
+                  ) -> list[AddResult]:
+        """Add links (and, from the CLI, local files); one AddResult per whitespace-separated input.
+
+        ``kind``: "feed" insists on a feed (a page is searched for the feed it advertises),
+        "article" refuses feeds, "auto" decides from the response. Local paths are read only
+        when ``allow_local`` is true; by default only for operator calls (no guild, no user),
+        so a Discord admin can never make the bot read files on its host.
+        """
+        if kind not in KINDS:
+            return [AddResult(url_or_path, "error", "kind must be auto, article or feed")]
+        local_ok = allow_local if allow_local is not None else (
+            guild_id is None and added_by is None)
+        items = _split_inputs(url_or_path, local_ok)
+        if not items:
+            return [AddResult(url_or_path, "error", "nothing to add: give a link or a file")]
+        return [await self._add_one(item, kind, guild_id, added_by, local_ok) for item in items]
+
+    async def add_upload(self, filename: str, data: bytes, *, guild_id: int | None = None,
+                         added_by: str | None = None) -> AddResult:
+        """Add an uploaded file (.txt, .md, .html, .pdf); other types get a clear refusal."""
+        return await self._guarded(filename, self._add_file(
+            filename, data, filename, guild_id, added_by, {}))
+
+    async def _add_one(self, item: str, kind: Kind, guild_id: int | None, added_by: str | None,
+                       local_ok: bool) -> AddResult:
+        """One input: a link, or a local path when allowed."""
+        if _is_link(item):
+            return await self._guarded(item, self._add_link(item, kind, guild_id, added_by))
+        if not local_ok:
+            return _logged(AddResult(item, "error", "only links starting with http:// or "
+                                     "https:// can be added here (upload files instead)"))
+        if kind == "feed":
+            return _logged(AddResult(item, "error", "a feed must be a link (http:// or https://)"))
+        return await self._guarded(item, self._add_path(Path(item), guild_id, added_by))
+
+    async def _guarded(self, label: str, work: object) -> AddResult:
+        """Await ``work``; a user-facing error becomes an error result, a bug a logged one."""
+        assert asyncio.iscoroutine(work)
+        try:
+            result: AddResult = await work
+        except KnowledgeError as exc:
+            result = AddResult(label, "error", str(exc))
+        except Exception:
+            log.exception("adding %s failed unexpectedly", label)
+            result = AddResult(label, "error", "internal error while adding this source "
+                                               "(details are in the operator's log)")
+        return _logged(result)
+
+    async def _add_path(self, path: Path, guild_id: int | None, added_by: str | None
+                        ) -> AddResult:
+        """A local text, Markdown, HTML or PDF file."""
+        data, resolved = await asyncio.to_thread(_read_local, path,
+                                                 self.core.settings.upload_max_bytes)
+        return await self._add_file(path.name, data, str(path), guild_id, added_by,
+                                    {"path": resolved})
+
+    async def _add_file(self, filename: str, data: bytes, label: str, guild_id: int | None,
+                        added_by: str | None, extra: dict) -> AddResult:
+        """File bytes through read_upload, then ingest; a Source(kind="file") when stored."""
+        upload = await asyncio.to_thread(read_upload, filename, data,
+                                         self.core.settings.upload_max_bytes)
+        result = await self._ingest(upload_document(upload, extra=extra), label)
+        if result.status == "added" and result.article_id is not None:
+            await self._attach_new_source(result.article_id, kind="file", url=None,
+                                          canonical_url=None, title=upload.title or filename,
+                                          guild_id=guild_id, added_by=added_by,
+                                          extra={"filename": upload.filename, **extra})
+        if upload.warnings:
+            result = dataclasses.replace(result, message=f"{result.message} "
+                                         f"({'; '.join(upload.warnings)})")
+        return result
+
+    async def _add_link(self, url: str, kind: Kind, guild_id: int | None,
+                        added_by: str | None) -> AddResult:
+        """Fetch a link and decide: a feed to follow, a page advertising one, or an article."""
+        url = url.strip()
+        if kind != "article":
+            known = await asyncio.to_thread(records.find_feed, self.core, url,
+                                            canonicalize_url(url))
+            if known and known[1]:
+                return _already_following(url, known[0])
+        page = await fetch(url, settings=self.fetch_settings)
+        if looks_like_feed(page.content_type, page.content):
+            if kind == "article":
+                raise BadInput("this link is an RSS or Atom feed, not an article: add it as a feed")
+            return await self._follow(url, page, guild_id, added_by)
+        media_type = page.content_type or ""
+        if page.is_pdf:
+            if kind == "feed":
+                raise FeedError("this link is a PDF document, not an RSS or Atom feed")
+            upload = await asyncio.to_thread(read_upload, _pdf_name(page.final_url),
+                                             page.content, self.fetch_settings.max_bytes)
+            doc = upload_document(upload, url=page.final_url, extra={"via": "url"})
+            return await self._add_article(url, doc, guild_id, added_by)
+        if "html" in media_type:
+            article = await asyncio.to_thread(extract_article, page.text, page.final_url)
+            wants_feed = kind == "feed" or (
+                kind == "auto" and len(article.text) < MIN_TEXT_CHARS and article.feed_links)
+            if not wants_feed:
+                return await self._add_article(url, page_document(article, page), guild_id,
+                                               added_by)
+            if not article.feed_links:
+                raise FeedError("no RSS or Atom feed found on this page")
+            feed_url = article.feed_links[0]
+            known = await asyncio.to_thread(records.find_feed, self.core, feed_url,
+                                            canonicalize_url(feed_url))
+            if known and known[1]:
+                return _already_following(url, known[0])
+            feed_page = await fetch(feed_url, settings=self.fetch_settings)
+            if not looks_like_feed(feed_page.content_type, feed_page.content):
+                raise FeedError(f"the feed this page advertises ({display_url(feed_url)}) is not "
+                                "an RSS or Atom feed")
+            return await self._follow(url, feed_page, guild_id, added_by)
+        if kind == "feed" or media_type in _XML_TYPES or media_type.endswith("+xml"):
+            raise FeedError(f"this link is not an RSS or Atom feed ({media_type or 'unknown type'})")
+        return await self._add_article(url, plain_page_document(page), guild_id, added_by)
+
+    async def _add_article(self, label: str, doc: Document, guild_id: int | None,
+                           added_by: str | None) -> AddResult:
+        """Ingest one fetched article; a Source(kind="article") when it is new."""
+        result = await self._ingest(doc, label)
+        if result.status == "added" and result.article_id is not None:
+            await self._attach_new_source(result.article_id, kind="article", url=doc.url,
+                                          canonical_url=doc.canonical_url, title=result.title,
+                                          guild_id=guild_id, added_by=added_by, extra={})
+        return result
+
+    async def _attach_new_source(self, article_id: int, **fields: object) -> None:
+        """Create the source row of a just-stored article and link the article to it."""
+        now = _utcnow()
+        if fields.get("kind") == "article":
+            fields.update(last_fetch_at=now, last_success_at=now)
+        source_id = await asyncio.to_thread(records.create_source, self.core, active=True,
+                                            added_at=now, last_new_article_at=now, **fields)
+        await asyncio.to_thread(records.attach_article, self.core, article_id, source_id)
+
+    async def _ingest(self, doc: Document, label: str) -> AddResult:
+        """Dedup-aware ingest in a worker thread."""
+        await self._ensure_simhashes()
+        return await asyncio.to_thread(records.ingest_document, self.core, doc, label)
+
+    async def _follow(self, label: str, page: FetchResult, guild_id: int | None,
+                      added_by: str | None) -> AddResult:
+        """Follow a fetched feed: create (or revive) its source and ingest its entries."""
+        feed = await asyncio.to_thread(parse_feed, page.content, page.final_url,
+                                       content_type=page.content_type)
+        now = _utcnow()
+        canonical = canonicalize_url(page.final_url)
+        fields = {"url": page.final_url, "canonical_url": canonical, "title": feed.title,
+                  "guild_id": guild_id, "added_by": added_by, "added_at": now,
+                  "poll_minutes": self.core.settings.feed_poll_minutes}
+        source_id, what = await asyncio.to_thread(
+            polling.claim_feed_source, self.core, (canonical, page.final_url), self.owner, now,
+            fields)
+        if what == "following":
+            return _already_following(label, source_id)
+        await self._ensure_simhashes()
+        try:
+            state = await asyncio.to_thread(polling.load_feed, self.core, source_id)
+            tally = await ingest_entries(self.core, self.fetch_settings, state, feed, first=True)
+            await asyncio.to_thread(
+                polling.save_success, self.core, state, now, etag=page.etag,
+                last_modified=page.last_modified, new_articles=bool(tally.added),
+                entry_error=_entry_error(tally.errors), title=feed.title)
+        finally:
+            await asyncio.to_thread(polling.release_lease, self.core, source_id, self.owner)
+        verb = "following feed" if what == "new" else "following again feed"
+        shown = f"; {tally.announced} of them in the next digest" if tally.added else ""
+        return AddResult(label, "added",
+                         f"{verb} #{source_id} “{feed.title or display_url(page.final_url)}”: "
+                         f"{tally.summary()}{shown}",
+                         title=feed.title, passages=tally.passages)
+
+    async def _ensure_simhashes(self) -> None:
+        """Fingerprint articles stored before near-duplicate detection existed (once)."""
+        if self._simhashes_checked:
+            return
+        count = await asyncio.to_thread(records.backfill_simhashes, self.core)
+        if count:
+            log.info("computed near-duplicate fingerprints of %d older articles", count)
+        self._simhashes_checked = True
+
+    # ----- polling --------------------------------------------------------------------------
+    async def poll_due(self, now: dt.datetime | None = None) -> list[PollOutcome]:
+        """Poll every active feed that is due; never raises for a feed's failure."""
+        moment = records.when(now)
+        due = await asyncio.to_thread(polling.due_feed_ids, self.core, moment)
+        limit = asyncio.Semaphore(POLL_CONCURRENCY)
+
+        async def one(source_id: int) -> PollOutcome:
+            async with limit:
+                return await self._poll_guarded(source_id, moment, due_only=True)
+
+        outcomes = list(await asyncio.gather(*(one(s) for s in due)))
+        if outcomes:
+            log.info("polled %d due feeds: %s", len(outcomes),
+                     ", ".join(f"#{o.source_id} {o.status}" for o in outcomes))
+        return outcomes
+
+    async def poll(self, source_id: int, now: dt.datetime | None = None) -> PollOutcome:
+        """Poll one feed now, due or not (NotFound / BadInput for unknown or non-feed sources)."""
+        kind, active = await asyncio.to_thread(records.source_kind, self.core, source_id)
+        if kind != "feed":
+            raise BadInput(f"source #{source_id} is {'an' if kind == 'article' else 'a'} {kind}, "
+                           "not a feed: only feeds are polled")
+        if not active:
+            raise BadInput(f"source #{source_id} was removed; add its link again to follow it")
+        return await self._poll_guarded(source_id, records.when(now), due_only=False)
+
+    async def _poll_guarded(self, source_id: int, now: dt.datetime, *, due_only: bool
+                            ) -> PollOutcome:
+        """Lease, poll, release; any failure is recorded on this feed and goes no further."""
+        try:
+            leased = await asyncio.to_thread(polling.try_lease, self.core, source_id, self.owner,
+                                             now, due_only=due_only)
+        except Exception:
+            log.exception("could not lease feed #%d", source_id)
+            return PollOutcome(source_id, None, "failed", message="database error")
+        if not leased:
+            return PollOutcome(source_id, None, "busy",
+                               message="not due, or another process is polling it")
+        state: polling.FeedState | None = None
+        try:
+            state = await asyncio.to_thread(polling.load_feed, self.core, source_id)
+            return await self._poll_leased(state, now)
+        except Exception as exc:
+            log.exception("polling feed #%d failed unexpectedly", source_id)
+            message = f"internal error ({type(exc).__name__})"
+            if state is not None:
+                try:
+                    return await self._failed(state, message, now)
+                except Exception:
+                    log.exception("could not record the failure of feed #%d", source_id)
+            return PollOutcome(source_id, None, "failed", message=message)
+        finally:
+            try:
+                await asyncio.to_thread(polling.release_lease, self.core, source_id, self.owner)
+            except Exception:
+                log.exception("could not release the lease on feed #%d", source_id)
+
+    async def _poll_leased(self, state: polling.FeedState, now: dt.datetime) -> PollOutcome:
+        """Conditional GET, parse, ingest the new entries, record the outcome."""
+        try:
+            page = await fetch(state.url, settings=self.fetch_settings, etag=state.etag,
+                               last_modified=state.last_modified)
+            feed = None
+            if not page.not_modified:
+                if not looks_like_feed(page.content_type, page.content):
+                    raise FeedError("the link no longer serves an RSS or Atom feed")
+                feed = await asyncio.to_thread(parse_feed, page.content, page.final_url,
+                                               content_type=page.content_type)
+        except SourceError as exc:
+            return await self._failed(state, exc.message, now)
+        if feed is None:
+            tally = None
+        else:
+            await self._ensure_simhashes()
+            tally = await ingest_entries(self.core, self.fetch_settings, state, feed, first=False)
+        recovered = await asyncio.to_thread(
+            polling.save_success, self.core, state, now, etag=page.etag or state.etag,
+            last_modified=page.last_modified or state.last_modified,
+            new_articles=bool(tally and tally.added),
+            entry_error=_entry_error(tally.errors) if tally else None)
+        if recovered:
+            await self._notify(state.guild_id, f"Source #{state.id} “{_name(state)}” is working "
+                                               "again.")
+        if tally is None:
+            return PollOutcome(state.id, display_url(state.url), "not_modified",
+                               message="not modified since the last poll")
+        return PollOutcome(state.id, display_url(state.url),
+                           "new" if tally.added else "unchanged",
+                           new_article_ids=tuple(tally.added), seen_again=tally.seen_again,
+                           unreadable=len(tally.errors), message=tally.summary())
+
+    async def _failed(self, state: polling.FeedState, message: str, now: dt.datetime
+                      ) -> PollOutcome:
+        """Record a failed poll; tell the admins once when the feed becomes failing."""
+        failures, tell = await asyncio.to_thread(polling.save_failure, self.core, state, now,
+                                                 message)
+        log.warning("feed #%d %s failed (%d in a row): %s", state.id, display_url(state.url),
+                    failures, message)
+        if tell and await self._notify(
+                state.guild_id,
+                f"Source #{state.id} “{_name(state)}” is failing: {message}. It failed "
+                f"{failures} times in a row; I will keep trying, less often."):
+            await asyncio.to_thread(polling.mark_notified, self.core, state.id)
+        return PollOutcome(state.id, display_url(state.url), "failed", message=message)
+
+    async def _notify(self, guild_id: int | None, message: str) -> bool:
+        """Tell the admins; False when there is no notifier or it failed (then retried later)."""
+        if self._notifier is None:
+            log.warning("no admin notifier set; not told: %s", message)
+            return False
+        try:
+            await self._notifier(guild_id, message)
+        except Exception:
+            log.exception("could not notify the admins of guild %s", guild_id)
+            return False
+        return True
+
+    # ----- browsing and removing ------------------------------------------------------------
+    async def list(self, guild_id: int | None = None) -> builtins.list[SourceStatus]:
+        """Active sources (a guild sees its own and those added from the command line)."""
+        return await asyncio.to_thread(records.statuses, self.core, guild_id=guild_id,
+                                       active_only=True)
+
+    async def status(self, guild_id: int | None = None) -> builtins.list[SourceStatus]:
+        """Every source, removed ones included, with last fetch, errors and next poll."""
+        return await asyncio.to_thread(records.statuses, self.core, guild_id=guild_id)
+
+    async def remove(self, source_id: int) -> SourceStatus:
+        """Stop following a source; its articles stay (NotFound for an unknown id)."""
+        return await asyncio.to_thread(records.deactivate, self.core, source_id)
+
+    async def autocomplete(self, prefix: str, limit: int = 25
+                           ) -> builtins.list[tuple[str, int]]:
+        """(label, id) of active sources whose id, title or link contains ``prefix``."""
+        wanted = prefix.strip().casefold().lstrip("#")
+        choices = []
+        for status in await self.list():
+            label = f"#{status.id} {status.title or status.url or 'untitled'} ({status.kind})"
+            if not wanted or wanted in label.casefold() or wanted in (status.url or "").casefold():
+                # Discord refuses choice names over 100 characters.
+                choices.append((label if len(label) <= 100 else label[:99] + "…", status.id))
+        return choices[:limit]
+
+
+def _read_local(path: Path, limit: int) -> tuple[bytes, str]:
+    """A local file's bytes and absolute path, refusing missing, special and oversized files."""
+    if not path.is_file():
+        raise BadInput(f"no such file: {path}" if not path.exists() else f"not a file: {path}")
+    if path.stat().st_size > limit:
+        raise BadInput(f"refused: {path.name} is larger than {human_size(limit)}")
+    return path.read_bytes(), str(path.resolve())
+
+
+def _split_inputs(text: str, local_ok: bool) -> list[str]:
+    """Inputs separated by whitespace; an existing local path containing spaces stays whole."""
+    stripped = text.strip()
+    if local_ok and stripped and not _is_link(stripped) and Path(stripped).exists():
+        return [stripped]
+    return stripped.split()
+
+
+def _is_link(item: str) -> bool:
+    """True for anything meant as a web link (a scheme, or a bare www. host)."""
+    return "://" in item or item.lower().startswith("www.")
+
+
+def _pdf_name(url: str) -> str:
+    """A file name for a fetched PDF (read_upload checks the extension)."""
+    name = url.rsplit("/", 1)[-1].split("?", 1)[0] or "document"
+    return name if name.lower().endswith(".pdf") else f"{name}.pdf"
+
+
+def _already_following(label: str, source_id: int) -> AddResult:
+    """The answer to adding a feed that is already followed."""
+    return AddResult(label, "duplicate", f"already following this feed (source #{source_id})")
+
+
+def _entry_error(errors: list[str]) -> str | None:
+    """What status shows when some entries could not be read."""
+    if not errors:
+        return None
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"entry not read: {errors[0]}{more}"
+
+
+def _name(state: polling.FeedState) -> str:
+    """How a feed is named in notices."""
+    return state.title or display_url(state.url) or f"feed {state.id}"
+
+
+def _logged(result: AddResult) -> AddResult:
+    """One operator log line per input."""
+    log.info("add %s -> %s: %s", display_url(result.input), result.status, result.message)
+    return result
+
+
+def _utcnow() -> dt.datetime:
+    """The current time, timezone-aware."""
+    return dt.datetime.now(dt.UTC)
