@@ -71,7 +71,8 @@ class BotSettings(Settings):
                 raise ValueError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT (the total)")
             bad = [i for i in self.discord_shard_ids if not 0 <= i < self.discord_shard_count]
             if bad:
-                raise ValueError(f"DISCORD_SHARD_IDS {bad} are outside 0..{self.discord_shard_count - 1}")
+                top = self.discord_shard_count - 1
+                raise ValueError(f"DISCORD_SHARD_IDS {bad} are outside 0..{top}")
         return self
 
     @property

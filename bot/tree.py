@@ -1,4 +1,4 @@
-"""The one CommandTree: every app-command error becomes a short reply, unexpected ones are logged."""
+"""The one CommandTree: every app-command error becomes a short reply; bugs are also logged."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ from knowledge.models import (
     SourceStatus,
 )
 
-# Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
+# Discord's limits: https://discord.com/developers/docs/resources/message#embed-object
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096

@@ -40,7 +40,8 @@ class MoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         """Rebuild the button from a click on any message."""
         return cls(int(match["offset"]))
 
-    async def callback(self, interaction: discord.Interaction[SummitDesk]) -> None:  # type: ignore[override]
+    async def callback(  # type: ignore[override]  # our client type
+            self, interaction: discord.Interaction[SummitDesk]) -> None:
         """Page on; errors become a short reply like a command's."""
         mark_started(interaction)
         try:

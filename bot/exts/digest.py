@@ -51,7 +51,8 @@ class Digests(commands.GroupCog, group_name="digest",
         """Refuse to load when the digests service is not installed."""
         require_feature(self.bot.service, "digests")
 
-    async def interaction_check(self, interaction: discord.Interaction[SummitDesk]) -> bool:  # type: ignore[override]
+    async def interaction_check(  # type: ignore[override]  # our client type
+            self, interaction: discord.Interaction[SummitDesk]) -> bool:
         """Checked again at run time: Manage Server or the admin role."""
         return await admin_check(interaction)
 

@@ -1,4 +1,4 @@
-"""/source add|upload|list|remove|status: where articles come from (service.sources). Admins only."""
+"""/source add|upload|list|remove|status: where articles come from (admins only)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ class Sources(commands.GroupCog, group_name="source",
         """Refuse to load when the sources service is not installed."""
         require_feature(self.bot.service, "sources")
 
-    async def interaction_check(self, interaction: discord.Interaction[SummitDesk]) -> bool:  # type: ignore[override]
+    async def interaction_check(  # type: ignore[override]  # our client type
+            self, interaction: discord.Interaction[SummitDesk]) -> bool:
         """Checked again at run time: Manage Server or the admin role."""
         return await admin_check(interaction)
 

@@ -1,0 +1,410 @@
+"""End to end: the real `python -m bot` process against the fake Discord, checked through what
+Discord would have received. One bot process (and one model load) serves the whole module."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from tests.fakes.discord_server import BotProcess, FakeDiscord, FakeFile, InteractionHandle
+from tests.fakes.world import MANAGE_GUILD, World
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
+
+REPO = Path(__file__).resolve().parents[2]
+HEARTBEAT = 0.5
+ASK_RATE = 3
+START_TIMEOUT = 90.0
+ANSWER_TIMEOUT = 30.0
+MOSCOW_2019 = "What did experts expect from the Moscow summit in January 2019?"
+OFF_TOPIC = "How long should I boil an egg to get a runny yolk?"
+REFUSALS = ("Only server admins", "Only the bot's owner")
+UPLOAD_TEXT = """# Kuril fisheries accord reached
+
+By Jane Example, senior fellow at the Example Institute.
+
+Negotiators from Tokyo and Moscow agreed on a quota regime for salmon fishing near the
+Kuril Islands, a modest step the author calls a test of the joint economic activities plan.
+The accord covers the 2024 season and sets up a commission that meets twice a year.
+"""
+
+DIGEST_TEXT = """# Visa-free visits to the islands resume
+
+By John Example, research fellow at the Example Centre.
+
+Former residents of the southern Kurils may again visit ancestral graves without visas, after
+both governments restored the simplified exchange programme suspended in 2022.
+"""
+
+
+def sub_service(module: str) -> None:
+    """Skip the calling test until the feature area's service module exists."""
+    pytest.importorskip(module, reason=f"{module} is not written yet: its cog is not loaded")
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    """Default world plus carol (admin role, no Manage Server) and 20 plain askers."""
+    world = World.default()
+    guild = world.guild()
+    world.add_role(guild, "Digest Editors", 0)
+    world.add_user("carol", guild=guild, roles=("Digest Editors",))
+    for n in range(20):
+        world.add_user(f"asker{n:02d}", guild=guild)
+    for name in ("paula", "quinn", "rita", "sam", "tess", "uma"):
+        world.add_user(name, guild=guild)
+    return world
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def fake(world: World) -> AsyncIterator[FakeDiscord]:
+    """One fake Discord for the module."""
+    async with FakeDiscord(world, heartbeat_interval=HEARTBEAT) as server:
+        yield server
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bot(fake: FakeDiscord, world: World, tmp_path_factory: pytest.TempPathFactory
+              ) -> AsyncIterator[BotProcess]:
+    """`python -m bot` pointed at the fake, ready and synced; stopped cleanly at the end."""
+    home = tmp_path_factory.mktemp("bot")
+    env = {
+        "DISCORD_TOKEN": fake.token,
+        "DISCORD_API_BASE_URL": fake.api_base,
+        "DISCORD_GATEWAY_URL": fake.gateway_url,
+        "DISCORD_DEV_GUILD_ID": str(world.guild().id),
+        "DISCORD_ADMIN_ROLE": "Digest Editors",
+        "DISCORD_GUILD_READY_TIMEOUT": "0.05",
+        "DATA_DIR": str(home / "data"),
+        "ASK_COOLDOWN_RATE": str(ASK_RATE),
+        "ASK_COOLDOWN_SECONDS": "120",
+        "DIGEST_POST_WHEN_EMPTY": "true",
+        "PYTHONPATH": str(REPO),
+    }
+    process = BotProcess([sys.executable, "-m", "bot"], env=env, cwd=str(home))
+    await process.start()
+    try:
+        await fake.wait_for_commands(world.guild(), timeout=START_TIMEOUT)
+        await process.wait_for_output("ready as", timeout=START_TIMEOUT)
+        yield process
+    finally:
+        code = await process.stop(timeout=15)
+    assert code == 0, process.output
+    assert process.error_lines() == [], process.output
+
+
+async def run(fake: FakeDiscord, name: str, options: dict[str, Any] | None = None,
+              **kwargs: Any) -> InteractionHandle:
+    """Invoke a command and wait for its final answer."""
+    handle = await fake.slash(name, options, **kwargs)
+    return await handle.wait_done(timeout=ANSWER_TIMEOUT)
+
+
+def synced(fake: FakeDiscord, world: World) -> dict[str, dict[str, Any]]:
+    """The guild's synced commands by name."""
+    return {c["name"]: c for c in fake.guild_commands.get(world.guild().id, [])}
+
+
+def no_pings(handle: InteractionHandle) -> None:
+    """The message went out with mentions disabled."""
+    mentions = handle.allowed_mentions
+    assert mentions is not None and mentions.get("parse") == []
+
+
+# ----- start-up --------------------------------------------------------------------------------
+async def test_commands_synced_to_dev_guild_with_descriptions(
+        bot: BotProcess, fake: FakeDiscord, world: World) -> None:
+    """The tree is synced to DISCORD_DEV_GUILD_ID, every option described, admin ones gated."""
+    commands = synced(fake, world)
+    assert {"ask", "latest", "digest", "resync", "about"} <= set(commands)
+    assert fake.global_commands == []
+
+    def options(spec: dict[str, Any]) -> list[dict[str, Any]]:
+        found = []
+        for option in spec.get("options", []):
+            found.append(option)
+            found += options(option)
+        return found
+
+    for spec in commands.values():
+        assert spec["description"]
+        assert all(o["description"] for o in options(spec)), spec["name"]
+    for name in ("digest", "source", "resync", "about"):
+        if name in commands:
+            assert int(commands[name]["default_member_permissions"]) == MANAGE_GUILD
+    assert commands["ask"].get("default_member_permissions") is None
+
+
+# ----- /ask ------------------------------------------------------------------------------------
+async def test_ask_is_deferred_then_answered_with_citations(bot: BotProcess,
+                                                           fake: FakeDiscord) -> None:
+    """/ask defers (type 5), then edits in an embed citing the founding corpus, pings off."""
+    reply = await run(fake, "ask", {"question": MOSCOW_2019}, user="paula")
+    assert reply.callback_type == 5 and not reply.ephemeral
+    text = reply.text
+    assert "Abe-Putin Summit in Moscow" in text and "Valdai Discussion Club" in text
+    assert "Jan 2019" in text
+    embed = reply.embeds[0]
+    assert embed["fields"][0]["value"].startswith("> **")
+    assert embed["footer"]["text"].startswith(f"Q: {MOSCOW_2019}")
+    assert "ask:more:3" in reply.message.custom_ids
+    no_pings(reply)
+
+
+async def test_ask_without_a_relevant_passage_says_so(bot: BotProcess, fake: FakeDiscord) -> None:
+    """An off-topic question gets the no-match sentence, not weak citations."""
+    reply = await run(fake, "ask", {"question": OFF_TOPIC}, user="quinn")
+    assert "No good match" in reply.content and reply.embeds == []
+
+
+async def test_more_button_pages_in_place_for_the_asker(bot: BotProcess,
+                                                        fake: FakeDiscord) -> None:
+    """A click (type 3) by the asker updates the message (type 6) to passages 4-6."""
+    reply = await run(fake, "ask", {"question": MOSCOW_2019}, user="rita")
+    click = await (await fake.component("ask:more:3", message=reply, user="rita")).wait_done(
+        timeout=ANSWER_TIMEOUT)
+    assert click.callback_type == 6
+    page = reply.message
+    assert page.embeds[0]["fields"][0]["name"].startswith("4. ")
+    assert "passages 4–" in page.embeds[0]["footer"]["text"]
+    assert not page.custom_ids or page.custom_ids[0].startswith("ask:more:")
+
+
+async def test_more_button_gives_others_a_private_page(bot: BotProcess, fake: FakeDiscord) -> None:
+    """Someone else clicking More gets the next page ephemerally; the asker's message stays."""
+    reply = await run(fake, "ask", {"question": MOSCOW_2019}, user="sam")
+    before = reply.message.embeds
+    click = await (await fake.component("ask:more:3", message=reply, user="quinn")).wait_done(
+        timeout=ANSWER_TIMEOUT)
+    assert click.ephemeral
+    assert click.embeds[0]["fields"][0]["name"].startswith("4. ")
+    assert reply.message.embeds == before
+
+
+async def test_ask_cooldown_is_per_user_and_friendly(bot: BotProcess, fake: FakeDiscord) -> None:
+    """The (rate+1)th /ask of one user in the window is refused ephemerally; others unaffected."""
+    for _ in range(ASK_RATE):
+        await run(fake, "ask", {"question": "sanctions after Crimea"}, user="tess")
+    refused = await run(fake, "ask", {"question": "sanctions after Crimea"}, user="tess")
+    assert refused.ephemeral and "ask again in" in refused.content
+    other = await run(fake, "ask", {"question": "sanctions after Crimea"}, user="uma")
+    assert not other.ephemeral and other.embeds
+
+
+async def test_twenty_concurrent_asks_all_answered_without_missed_heartbeats(
+        bot: BotProcess, fake: FakeDiscord) -> None:
+    """20 users asking at once are all answered with citations while heartbeats stay on time."""
+    connection = fake.current_connection()
+    questions = ["territorial dispute", "joint economic activities on the islands",
+                 "the 2+2 meeting in Tokyo", "sanctions after Crimea", MOSCOW_2019]
+    handles = await asyncio.gather(*[
+        fake.slash("ask", {"question": questions[n % len(questions)]}, user=f"asker{n:02d}")
+        for n in range(20)])
+    await asyncio.gather(*[h.wait_done(timeout=ANSWER_TIMEOUT) for h in handles])
+    assert [h.content for h in handles if not h.embeds] == []
+    # Keep listening a few intervals so a blocked loop would show as a late heartbeat.
+    await asyncio.sleep(HEARTBEAT * 3)
+    beats = [hb.time for hb in connection.heartbeats]
+    assert len(beats) >= 4
+    assert fake.late_heartbeats(tolerance=0.5, connection=connection) == []
+
+
+# ----- browsing --------------------------------------------------------------------------------
+async def test_latest_lists_newest_articles(bot: BotProcess, fake: FakeDiscord) -> None:
+    """/latest count:3 answers directly (type 4) with three articles."""
+    reply = await run(fake, "latest", {"count": 3})
+    assert reply.callback_type == 4
+    assert len(reply.embeds[0]["fields"]) == 3
+    no_pings(reply)
+
+
+async def test_expert_commands(bot: BotProcess, fake: FakeDiscord) -> None:
+    """/experts lists the founding experts; /expert streltsov cites him; /compare compares."""
+    sub_service("knowledge.people.service")
+    listing = await run(fake, "experts")
+    assert "Streltsov" in listing.text and "Akiyama" in listing.text
+    card = await run(fake, "expert", {"name": "streltsov", "topic": "joint economic activities"})
+    assert card.callback_type == 5 and "Dmitry Streltsov" in card.text
+    assert "Rethinking Russia" in card.text
+    compared = await run(fake, "compare", {"topic": "the territorial dispute"})
+    assert len(compared.embeds[0]["fields"]) >= 2
+
+
+async def test_summit_commands(bot: BotProcess, fake: FakeDiscord) -> None:
+    """/summits attaches the timeline PNG; /summit Moscow 2019 shows commentary after it."""
+    sub_service("knowledge.meetings.service")
+    listing = await run(fake, "summits")
+    assert listing.callback_type == 5
+    assert any(a["filename"] == "timeline.png" for a in listing.attachments)
+    assert "Moscow" in listing.text
+    one = await run(fake, "summit", {"name": "Moscow 2019"})
+    assert "Abe-Putin Summit in Moscow" in one.text
+
+
+# ----- autocomplete ----------------------------------------------------------------------------
+async def test_timezone_autocomplete(bot: BotProcess, fake: FakeDiscord) -> None:
+    """Typing in /digest set timezone: returns matching IANA names (type 8)."""
+    handle = await fake.autocomplete("digest set", "timezone", "europe/ber", user="alice")
+    await handle.wait_done(timeout=ANSWER_TIMEOUT)
+    assert handle.callback_type == 8
+    assert {"name": "Europe/Berlin", "value": "Europe/Berlin"} in handle.choices
+
+
+async def test_expert_and_summit_autocomplete(bot: BotProcess, fake: FakeDiscord) -> None:
+    """Expert and meeting names are suggested as the user types."""
+    sub_service("knowledge.people.service")
+    sub_service("knowledge.meetings.service")
+    experts = await (await fake.autocomplete("expert", "name", "stre")).wait_done()
+    assert any("Streltsov" in c["name"] for c in experts.choices)
+    meetings = await (await fake.autocomplete("summit", "name", "Lima")).wait_done()
+    assert meetings.choices and "Lima" in meetings.choices[0]["name"]
+
+
+# ----- admin -----------------------------------------------------------------------------------
+ADMIN_CASES: list[tuple[str, dict[str, Any]]] = [
+    ("digest set", {"channel": "summit-news", "schedule": "0 9 * * *"}),
+    ("digest off", {}),
+    ("digest now", {}),
+    ("digest preview", {}),
+    ("source add", {"url": "https://example.org/article"}),
+    ("source upload", {"file": FakeFile("notes.md", b"# Notes\n\nText.")}),
+    ("source list", {}),
+    ("source remove", {"source": 1}),
+    ("source status", {}),
+    ("resync", {}),
+    ("about", {}),
+]
+
+
+def admin_commands(commands: dict[str, dict[str, Any]]) -> set[str]:
+    """Every synced command path gated behind default_member_permissions."""
+    paths = set()
+    for name, spec in commands.items():
+        if spec.get("default_member_permissions") is None:
+            continue
+        subs = [o["name"] for o in spec.get("options", []) if o["type"] == 1]
+        paths |= {f"{name} {s}" for s in subs} if subs else {name}
+    return paths
+
+
+async def test_non_admin_is_refused_on_every_admin_command(
+        bot: BotProcess, fake: FakeDiscord, world: World) -> None:
+    """bob (no Manage Server, no admin role) gets a short ephemeral refusal from each one."""
+    gated = admin_commands(synced(fake, world))
+    assert gated <= {name for name, _ in ADMIN_CASES}, "add the new admin command to ADMIN_CASES"
+    assert gated  # digest, resync, about at least
+    for name, options in ADMIN_CASES:
+        if name not in gated:
+            continue
+        reply = await run(fake, name, options, user="bob", strict=False)
+        assert reply.ephemeral, name
+        assert reply.content.startswith(REFUSALS), (name, reply.content)
+    subscriptions_left = await run(fake, "digest off", user="alice")
+    assert "no digest subscription" in subscriptions_left.content
+
+
+async def test_admin_role_without_manage_server_is_admin(bot: BotProcess,
+                                                         fake: FakeDiscord) -> None:
+    """carol holds DISCORD_ADMIN_ROLE only: the run-time check lets her through."""
+    reply = await run(fake, "digest preview", user="carol", strict=False)
+    assert reply.ephemeral and "Digest preview" in reply.text
+
+
+async def test_owner_only_commands(bot: BotProcess, fake: FakeDiscord) -> None:
+    """The owner gets /about (library, model, uptime) and /resync re-syncs; alice is refused."""
+    about = await run(fake, "about", user="owner")
+    assert "articles" in about.text and "st:" in about.text and "Uptime" in about.text
+    syncs = len(fake.command_syncs)
+    resync = await run(fake, "resync", user="owner")
+    assert "Synced" in resync.content and len(fake.command_syncs) == syncs + 1
+    refused = await run(fake, "about", user="alice")
+    assert refused.content.startswith("Only the bot's owner")
+
+
+async def test_upload_through_source_upload(bot: BotProcess, fake: FakeDiscord) -> None:
+    """An attachment given to /source upload is downloaded, stored and then found by /ask."""
+    sub_service("knowledge.sources.service")
+    reply = await run(fake, "source upload", user="alice",
+                      attachments={"file": FakeFile("kuril-fisheries.md", UPLOAD_TEXT.encode())})
+    assert reply.ephemeral and "Kuril fisheries accord" in reply.text
+    assert any("kuril-fisheries" in path for path in fake.downloads)
+    found = await run(fake, "ask", {"question": "salmon fishing quota near the Kurils"},
+                      user="asker17")
+    assert "Kuril fisheries accord" in found.text
+
+
+async def test_source_list_and_autocomplete(bot: BotProcess, fake: FakeDiscord) -> None:
+    """Admins see sources listed and suggested by name."""
+    sub_service("knowledge.sources.service")
+    listing = await run(fake, "source list", user="alice")
+    assert listing.ephemeral and listing.embeds
+    status = await run(fake, "source status", user="alice")
+    assert status.ephemeral and status.embeds
+    suggestions = await (await fake.autocomplete("source remove", "source", "",
+                                                 user="alice")).wait_done()
+    assert suggestions.callback_type == 8
+
+
+async def test_digest_set_preview_and_now_with_a_429_on_the_post(
+        bot: BotProcess, fake: FakeDiscord, world: World) -> None:
+    """/digest set subscribes #summit-news; /digest now posts there despite a 429 first, and an
+    article uploaded after subscribing is in it."""
+    channel = world.guild().channel("summit-news")
+    done = await run(fake, "digest set", {"channel": "summit-news", "schedule": "0 9 * * 1",
+                                          "timezone": "Europe/Berlin"}, user="alice")
+    assert done.ephemeral and "Europe/Berlin" in done.content
+    bad = await run(fake, "digest set", {"channel": "summit-news", "schedule": "every day"},
+                    user="alice")
+    assert bad.ephemeral and bad.content and "went wrong" not in bad.content
+    uploaded = "source" in synced(fake, world)  # the sources cog is loaded
+    if uploaded:
+        added = await run(fake, "source upload", user="alice", attachments={
+            "file": FakeFile("visa-free.md", DIGEST_TEXT.encode())})
+        assert "added" in added.text
+    preview = await run(fake, "digest preview", user="alice")
+    assert preview.ephemeral and "Digest preview" in preview.text
+    before = len(fake.channel_messages(channel))
+    route = f"POST /channels/{channel.id}/messages"
+    fake.inject_429(route, retry_after=0.3)
+    now = await run(fake, "digest now", user="alice")
+    assert now.ephemeral and "posted" in now.content, now.content
+    posted = fake.channel_messages(channel)[before:]
+    assert posted and "Digest" in posted[0].text and "digest #" in posted[0].text
+    if uploaded:
+        assert "Visa-free visits to the islands" in posted[0].text
+    attempts = [r for r in fake.requests if r.route == route]
+    assert [r.status for r in attempts][-2:] == [429, 200]
+    assert all((m.allowed_mentions or {}).get("parse") == [] for m in posted)
+
+
+async def test_reconnect_mid_session_resumes_and_keeps_answering(
+        bot: BotProcess, fake: FakeDiscord) -> None:
+    """After op 7 RECONNECT the bot RESUMEs and the next /ask is answered."""
+    resumes = len(fake.resumes)
+    await fake.send_reconnect()
+    await fake.wait_resumed(resumes + 1, timeout=ANSWER_TIMEOUT)
+    reply = await run(fake, "ask", {"question": "the 2+2 meeting in Tokyo"}, user="asker16")
+    assert reply.embeds
+
+
+async def test_log_has_a_structured_line_per_interaction(bot: BotProcess) -> None:
+    """Each handled interaction is logged with guild, command, user id and latency."""
+    lines = [line for line in bot.lines if "bot.respond: interaction " in line]
+    assert any("command=ask " in line and "outcome=ok" in line for line in lines)
+    assert any("outcome=refused" in line for line in lines)
+    assert all(re.search(r"latency_ms=\d", line) and "user_id=" in line and "guild_id=" in line
+               for line in lines)
+
+
+async def test_zz_log_holds_no_unhandled_exception(bot: BotProcess, fake: FakeDiscord) -> None:
+    """Nothing above made the bot log an error or a traceback, or send Discord anything invalid."""
+    assert bot.error_lines() == [], bot.output
+    assert fake.token not in bot.output
+    fake.assert_no_errors()

@@ -1,0 +1,230 @@
+"""bot/exts/_render.py: every reply fits Discord's limits and carries no live Markdown or pings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import discord
+import pytest
+
+from bot.exts import _render as render
+from knowledge.models import (
+    AddResult,
+    ArticleSummary,
+    Contributor,
+    Digest,
+    DigestItem,
+    DigestSection,
+    Hit,
+    PartialDate,
+    SourceStatus,
+)
+from tests.fakes.validation import validate_embeds
+
+NASTY = ("**bold** __under__ `code` ||spoiler|| @everyone @here <@123456789012345678> "
+         "<@&987654321098765432> # h")
+ADDED = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
+
+
+def article(n: int = 1, *, title: str = "Summit hopes", url: str | None = "https://example.org/a",
+            publisher: str = "Valdai Discussion Club", expert: str = "Dmitry Streltsov"
+            ) -> ArticleSummary:
+    """A plain article summary."""
+    return ArticleSummary(
+        id=n, title=title, publisher=publisher, published=PartialDate("2017-04", "month"),
+        url=url, language="en", contributors=(Contributor(expert, "author"),), added_at=ADDED,
+        passages=3)
+
+
+def hit(n: int = 1, *, text: str = "The summit brought no breakthrough.", **kwargs: Any) -> Hit:
+    """A hit whose highlight is `text`."""
+    return Hit(passage_id=n, article=article(n, **kwargs), passage=text, highlight=text,
+               score=1.0 / n, dense_score=0.5, bm25_score=1.0)
+
+
+def payload(embeds: list[discord.Embed]) -> list[dict[str, Any]]:
+    """Embeds as Discord receives them."""
+    return [e.to_dict() for e in embeds]  # type: ignore[misc]
+
+
+def assert_fits(reply: render.Reply) -> None:
+    """Discord would accept the message (checked with the fake Discord's validator)."""
+    kwargs = reply.kwargs()
+    assert len(kwargs.get("content", "")) <= render.CONTENT_LIMIT
+    problems: dict[str, str] = {}
+    validate_embeds(payload(kwargs.get("embeds", [])), problems)
+    assert problems == {}
+    assert kwargs["allowed_mentions"].to_dict() == {"parse": []}
+
+
+def all_text(embeds: list[discord.Embed]) -> str:
+    """Every string a reader would see in the embeds."""
+    parts: list[str] = []
+    for e in embeds:
+        parts += [e.title or "", e.description or "", e.footer.text or ""]
+        parts += [f"{f.name}\n{f.value}" for f in e.fields]
+    return "\n".join(parts)
+
+
+def test_truncate_respects_limit_and_marks_the_cut() -> None:
+    """Cut text is exactly at the limit, ends with an ellipsis, and never with a lone backslash."""
+    assert render.truncate("short", 10) == "short"
+    cut = render.truncate("x" * 50, 10)
+    assert len(cut) == 10 and cut.endswith("…")
+    assert render.truncate("abcdefgh\\*", 10) == "abcdefgh\\*"
+    assert not render.truncate("abcdefgh\\\\*zzz", 10).endswith("\\…")
+
+
+def test_ten_thousand_character_passage_is_cut_to_fit() -> None:
+    """A 10,000-character highlight yields one field within 1,024 characters, still cited."""
+    embed, shown, pageable = render.ask_page("what happened?", [hit(text="word " * 2000)])
+    assert shown == 1 and pageable
+    assert_fits(render.Reply(embeds=[embed]))
+    value = embed.fields[0].value or ""
+    assert len(value) <= render.FIELD_VALUE_LIMIT
+    assert "…" in value and "Dmitry Streltsov" in value and "Apr 2017" in value
+    assert "https://example.org/a" in value
+
+
+def test_thirty_long_hits_fit_one_message_and_report_how_many_showed() -> None:
+    """30 hits of 2,000 characters: at most 25 fields, 6,000 characters, and the rest pageable."""
+    hits = [hit(n, text=f"Passage {n} " + "analysis " * 220) for n in range(1, 31)]
+    embed, shown, pageable = render.ask_page("the territorial issue", hits)
+    assert_fits(render.Reply(embeds=[embed]))
+    assert 1 <= shown <= render.FIELD_COUNT_LIMIT and shown < 30
+    assert len(embed.fields) == shown and pageable
+    assert render.question_from_footer(embed.footer.text) == "the territorial issue"
+
+
+def test_thirty_short_hits_stop_at_twenty_five_fields() -> None:
+    """Short hits are limited by the field count, not the character budget."""
+    embed, shown, _ = render.ask_page("q", [hit(n, text="Short.") for n in range(1, 31)])
+    assert shown == 25 and len(embed.fields) == 25
+    assert_fits(render.Reply(embeds=[embed]))
+
+
+def test_page_numbers_continue_after_offset() -> None:
+    """The second page numbers its citations from offset+1 and records the range."""
+    embed, shown, _ = render.ask_page("q", [hit(4), hit(5)], offset=3)
+    assert (embed.fields[0].name or "").startswith("4. ")
+    assert shown == 2 and (embed.footer.text or "").endswith("passages 4–5")
+
+
+def test_empty_result_is_a_plain_no_match_message() -> None:
+    """No hits: a short message, no embed."""
+    reply = render.no_match_reply()
+    assert reply.content == render.NO_MATCH and reply.embeds == []
+    assert_fits(reply)
+
+
+def test_empty_lists_render_a_sentence_not_an_empty_embed() -> None:
+    """Empty /latest, /experts and /source list still say something."""
+    assert "empty" in (render.latest_embed([]).description or "")
+    assert "No experts" in all_text(render.experts_embeds([]))
+    assert "No sources" in all_text(render.sources_embeds([]))
+
+
+def test_markdown_and_mentions_in_article_text_are_inert() -> None:
+    """Markdown and mentions from article text are escaped; the message allows no mentions."""
+    bad = hit(text=NASTY, title=NASTY, publisher=NASTY, expert=NASTY)
+    embed, _, _ = render.ask_page("q", [bad])
+    text = all_text([embed])
+    assert "@everyone" not in text and "@here" not in text
+    assert "<@123456789012345678>" not in text and "<@&987654321098765432>" not in text
+    assert "**bold**" not in text and "\\*\\*bold\\*\\*" in text
+    assert "||spoiler||" not in text and "`code`" not in text
+    assert_fits(render.Reply(embeds=[embed]))
+
+
+def test_question_with_markers_round_trips_through_the_footer() -> None:
+    """The More button reads back exactly the question that was asked."""
+    question = "Q: what about · passages 1–3 @everyone?"
+    embed, _, stored = render.ask_page(question, [hit()])
+    assert stored
+    assert render.question_from_footer(embed.footer.text) == question
+    assert render.question_from_footer("someone else's footer") is None
+
+
+def test_overlong_question_disables_paging_instead_of_corrupting_it() -> None:
+    """A question longer than a footer is not stored cut (a cut question would page wrongly)."""
+    embed, _, stored = render.ask_page("why " * 600, [hit()])
+    assert not stored
+    assert render.question_from_footer(embed.footer.text) is None
+    assert_fits(render.Reply(embeds=[embed]))
+
+
+def test_links_are_kept_whole_or_left_out() -> None:
+    """Parentheses are encoded; overlong or non-web URLs are dropped rather than cut."""
+    assert render.link("x", "https://e.org/a_(b)") == "[x](<https://e.org/a_%28b%29>)"
+    assert render.link("x", "https://e.org/" + "a" * 600) == ""
+    assert render.link("x", "javascript:alert(1)") == ""
+
+
+def test_pack_groups_embeds_within_per_message_limits() -> None:
+    """30 embeds of 1,500 characters: each message has at most 10 embeds and 6,000 characters."""
+    embeds = [render.EmbedBuilder(f"e{n}", "d" * 1500).build() for n in range(30)]
+    replies = render.pack(embeds)
+    assert sum(len(r.embeds) for r in replies) == 30
+    for reply in replies:
+        assert len(reply.embeds) <= render.EMBEDS_PER_MESSAGE
+        assert sum(len(e) for e in reply.embeds) <= render.EMBED_TOTAL_LIMIT
+        assert_fits(reply)
+
+
+def digest_of(items: int, extract: str) -> Digest:
+    """A digest with `items` articles in three sections."""
+    made = [DigestItem(article_id=n, title=f"Article {n} {NASTY}", publisher="East Asia Forum",
+                       experts=("Kazuhiko Togo",), published=PartialDate("2016-12-01", "day"),
+                       extract=extract, url=f"https://example.org/{n}") for n in range(items)]
+    sections = tuple(DigestSection(heading=f"Section {s}", items=tuple(made[s::3]))
+                     for s in range(3))
+    return Digest(period_start=ADDED, period_end=ADDED + dt.timedelta(days=1),
+                  sections=sections, run_id=12)
+
+
+def test_large_digest_splits_into_valid_messages_with_every_item() -> None:
+    """90 long items: several messages, each valid, every article present exactly once."""
+    replies = render.digest_replies(digest_of(90, "Sentence. " * 200), run_id=12)
+    assert len(replies) > 1
+    for reply in replies:
+        assert_fits(reply)
+    names = [f.name for r in replies for e in r.embeds for f in e.fields]
+    assert len(names) == 90
+    assert "@everyone" not in all_text([e for r in replies for e in r.embeds])
+
+
+def test_digest_messages_carry_their_run_marker() -> None:
+    """Each posted message can be traced back to its run (restart recovery)."""
+    replies = render.digest_replies(digest_of(4, "New."), run_id=12)
+    for reply in replies:
+        assert render.digest_run_of(e.footer.text for e in reply.embeds) == 12
+    assert render.digest_run_of(["Summit Desk digest #123 · part 1/1"]) == 123
+    assert render.digest_run_of(["nothing here", None]) is None
+
+
+def test_empty_digest_says_nothing_new() -> None:
+    """An empty digest is one header embed saying so."""
+    empty = Digest(period_start=ADDED, period_end=ADDED, sections=())
+    replies = render.digest_replies(empty)
+    assert len(replies) == 1 and "nothing new" in (replies[0].embeds[0].title or "")
+
+
+def test_source_status_and_add_results_fit() -> None:
+    """Long error messages and many sources stay within limits."""
+    sources = [SourceStatus(id=n, kind="feed", url=f"https://example.org/feed/{n}",
+                            title=NASTY * 3, active=True, articles=n, last_fetch_at=ADDED,
+                            last_new_article_at=None, last_error="boom " * 300, failing=n % 2 == 0,
+                            next_poll_at=ADDED) for n in range(60)]
+    for reply in render.pack(render.sources_embeds(sources, detail=True)):
+        assert_fits(reply)
+    results = [AddResult(f"https://e.org/{n}", "error", "bad " * 400) for n in range(40)]
+    assert_fits(render.add_results_reply(results))
+
+
+@pytest.mark.parametrize("precision,iso,expected", [
+    ("day", "2019-01-22", "22 Jan 2019"), ("month", "2017-04", "Apr 2017"),
+    ("year", "2015", "2015")])
+def test_dates_show_only_what_is_known(precision: str, iso: str, expected: str) -> None:
+    """Partial dates are not invented into full ones."""
+    assert render.format_date(PartialDate(iso, precision)) == expected  # type: ignore[arg-type]
