@@ -1,0 +1,63 @@
+"""deploy/ and the README agree: the image installs what the README installs, runs the bot."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _readme_command(marker: str) -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = text.split(f"<!-- {marker} -->", 1)[1]
+    return re.search(r"```sh\n(.+?)\n```", block, re.S).group(1).strip()  # type: ignore[union-attr]
+
+
+def _pip_install(command: str) -> str:
+    """The pip install arguments, without the editable flag and the venv path."""
+    match = re.search(r"pip install ([^&]+)", command)
+    assert match, command
+    return match.group(1).replace("-e ", "").strip()
+
+
+def test_dockerfile_installs_exactly_what_the_readme_installs() -> None:
+    """The image's pip install is the README's first command's (so CI exercises it)."""
+    dockerfile = (REPO / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    docker_pip = re.search(r"/opt/venv/bin/pip install ([^\\\n]+)", dockerfile)
+    assert docker_pip
+    assert docker_pip.group(1).strip() == _pip_install(_readme_command("main-command"))
+    assert "torch==2.13.0" in docker_pip.group(1)
+
+
+def test_dockerfile_runs_as_non_root_with_a_healthcheck() -> None:
+    """Non-root user, healthcheck through `python -m bot check`, bot as the command."""
+    dockerfile = (REPO / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"^USER (?!root)\w+", dockerfile, re.M)
+    assert re.search(r"HEALTHCHECK .*\n\s+CMD python -m bot check", dockerfile)
+    assert 'CMD ["python", "-m", "bot"]' in dockerfile
+
+
+def test_compose_runs_the_bot_with_postgres_and_volumes() -> None:
+    """Compose has the bot and a PostgreSQL service, each with a named volume."""
+    compose = (REPO / "deploy" / "compose.yaml").read_text(encoding="utf-8")
+    assert "image: postgres" in compose
+    assert "postgresql+psycopg://" in compose
+    assert "pgdata:/var/lib/postgresql/data" in compose
+    assert "dockerfile: deploy/Dockerfile" in compose
+
+
+def test_systemd_unit_runs_the_checked_bot() -> None:
+    """The unit checks the set-up before starting `python -m bot`, from the README's venv."""
+    unit = (REPO / "deploy" / "summit-desk.service").read_text(encoding="utf-8")
+    assert "ExecStartPre=/opt/summit-desk/.venv/bin/python -m bot check" in unit
+    assert "ExecStart=/opt/summit-desk/.venv/bin/python -m bot" in unit
+    assert ".venv" in _readme_command("main-command")
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    """.ci/run extracts and runs the README's test command, with a live PostgreSQL."""
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "<!-- test-command -->" in ci
+    assert "TEST_DATABASE_URL" in ci
+    assert "pytest" in _readme_command("test-command")
