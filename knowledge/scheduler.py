@@ -23,6 +23,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -74,6 +75,27 @@ class SharedJobStore(SQLAlchemyJobStore):
             return None
 
 
+class _AsyncIOScheduler(AsyncIOScheduler):
+    """AsyncIOScheduler whose wake-ups are harmless once it has shut down.
+
+    In APScheduler 3 a wake-up queued just before shutdown runs after the event loop reference
+    was cleared and logs an AttributeError from asyncio; this version ignores it.
+    """
+
+    def wakeup(self) -> None:
+        """Process due jobs soon (thread-safe); nothing once shut down."""
+        loop = self._eventloop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self._wakeup_now)
+
+    def _wakeup_now(self) -> None:
+        if self._eventloop is None or self.state == STATE_STOPPED:
+            return
+        self._stop_timer()
+        self._start_timer(self._process_jobs())
+
+
 class JobScheduler:
     """Runs the library's background jobs for one process; the bot starts and stops it."""
 
@@ -119,7 +141,7 @@ class JobScheduler:
         if _active is not None and _active is not self:
             raise RuntimeError("another JobScheduler is already running in this process")
         _active = self
-        scheduler = AsyncIOScheduler(
+        scheduler = _AsyncIOScheduler(
             timezone=dt.UTC,
             jobstores={MEMORY_STORE: MemoryJobStore(),
                        DB_STORE: SharedJobStore(engine=self.engine, tablename="apscheduler_jobs")},
