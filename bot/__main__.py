@@ -74,7 +74,7 @@ def run_check() -> int:
     from bot.client import DEFAULT_API_BASE
     from bot.features import FEATURE_MODULES, feature_available
     from bot.settings import load_bot_settings
-    from knowledge.embedding import make_embedder
+    from knowledge.embedding import Embedder, make_embedder
     from knowledge.service import KnowledgeService, SearchRequest
     from knowledge.store.db import make_engine, migrate
 
@@ -108,10 +108,12 @@ def run_check() -> int:
         url = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
         return f"{url}, schema migrated"
 
-    embedder = make_embedder(settings.embedding_model, settings.embedding_batch_size)
+    embedders: list[Embedder] = []
 
     def model() -> str:
         started = time.perf_counter()
+        embedder = make_embedder(settings.embedding_model, settings.embedding_batch_size)
+        embedders.append(embedder)
         vectors = embedder.embed(["Russia and Japan held a summit."])
         if vectors.shape != (1, embedder.dim):
             raise RuntimeError(f"the model returned shape {vectors.shape}")
@@ -119,7 +121,7 @@ def run_check() -> int:
                 f"{time.perf_counter() - started:.1f} s")
 
     def index() -> str:
-        service = KnowledgeService.open_sync(settings, embedder=embedder)
+        service = KnowledgeService.open_sync(settings, embedder=embedders[0])
         try:
             stats = service.stats_sync()
             if stats.passages == 0:

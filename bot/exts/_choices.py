@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
+import discord
 from discord import app_commands
 
 from bot.exts._render import truncate
+from bot.respond import log_interaction
 from knowledge.errors import KnowledgeError
 
 log = logging.getLogger(__name__)
@@ -16,6 +19,7 @@ log = logging.getLogger(__name__)
 CHOICE_LIMIT = 25
 CHOICE_NAME_LIMIT = 100
 ChoiceT = TypeVar("ChoiceT", str, int, float)
+Completer = TypeVar("Completer", bound=Callable[..., Awaitable[list[Any]]])
 
 
 def choices(pairs: Iterable[tuple[str, ChoiceT]]) -> list[app_commands.Choice[ChoiceT]]:
@@ -31,10 +35,20 @@ def choices(pairs: Iterable[tuple[str, ChoiceT]]) -> list[app_commands.Choice[Ch
     return out
 
 
-async def suggest(what: str, lookup: Awaitable[Any]) -> Any:
-    """Await an autocomplete lookup; a domain error means no suggestions, not a traceback."""
-    try:
-        return await lookup
-    except KnowledgeError as exc:
-        log.info("no %s suggestions: %s", what, exc)
-        return []
+def autocompleter(func: Completer) -> Completer:
+    """Wrap a cog's autocomplete method: a domain error means no suggestions (not a logged
+    traceback), and each autocomplete interaction gets its log line like a command does."""
+
+    @functools.wraps(func)
+    async def wrapper(self: Any, interaction: discord.Interaction[Any], current: str
+                      ) -> list[Any]:
+        command = interaction.command.qualified_name if interaction.command else "?"
+        try:
+            found = await func(self, interaction, current)
+        except KnowledgeError as exc:
+            log.info("no suggestions for %s: %s", command, exc)
+            found = []
+        log_interaction(interaction, "ok", command=f"{command} (autocomplete)")
+        return found
+
+    return wrapper  # type: ignore[return-value]

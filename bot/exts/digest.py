@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import admin_check
-from bot.exts._choices import choices
+from bot.exts._choices import autocompleter, choices
 from bot.exts._render import clean_cut, digest_replies, notice
 from bot.features import require_feature
 from bot.posting import ChannelDigestPoster
@@ -56,6 +56,7 @@ class Digests(commands.GroupCog, group_name="digest",
         """Checked again at run time: Manage Server or the admin role."""
         return await admin_check(interaction)
 
+    @autocompleter
     async def timezones(self, interaction: discord.Interaction[SummitDesk], current: str
                         ) -> list[app_commands.Choice[str]]:
         """Autocomplete: IANA timezones containing what was typed."""

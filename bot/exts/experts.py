@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.exts._choices import choices, suggest
+from bot.exts._choices import autocompleter, choices
 from bot.exts._render import Reply, compare_embed, expert_embed, experts_embeds, pack
 from bot.features import require_feature
 from bot.respond import answer, defer
@@ -32,10 +32,11 @@ class Experts(commands.Cog):
         """Refuse to load when the experts service is not installed."""
         require_feature(self.bot.service, "experts")
 
+    @autocompleter
     async def expert_names(self, interaction: discord.Interaction[SummitDesk], current: str
                            ) -> list[app_commands.Choice[str]]:
         """Autocomplete: expert names starting with what was typed."""
-        names = await suggest("expert", self.experts.autocomplete(current, limit=25))
+        names = await self.experts.autocomplete(current, limit=25)
         return choices((name, name) for name in names)
 
     @app_commands.command(name="expert", description="An expert: who they are and what they "
@@ -46,6 +47,9 @@ class Experts(commands.Cog):
     async def expert(self, interaction: discord.Interaction[SummitDesk], name: str,
                      topic: str | None = None) -> None:
         """Show an expert's card and their best passages."""
+        await self.experts.get(name)  # an unknown name is refused privately, before deferring
+        if topic is not None:
+            self.bot.service.validate(topic)
         await defer(interaction)
         expert, hits = await self.experts.views(name, topic, top=3)
         await answer(interaction, Reply(embeds=[expert_embed(expert, hits, topic)]))
@@ -60,6 +64,7 @@ class Experts(commands.Cog):
     @app_commands.describe(topic="The topic, e.g. the territorial dispute or joint projects.")
     async def compare(self, interaction: discord.Interaction[SummitDesk], topic: str) -> None:
         """Each expert's best passage on the topic, side by side."""
+        topic = self.bot.service.validate(topic)
         await defer(interaction)
         views = await self.experts.compare(topic)
         await answer(interaction, Reply(embeds=[compare_embed(topic, views)]))

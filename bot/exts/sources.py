@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import admin_check, is_admin
-from bot.exts._choices import choices, suggest
+from bot.exts._choices import autocompleter, choices
 from bot.exts._render import add_results_reply, clean_cut, notice, pack, sources_embeds
 from bot.features import require_feature
 from bot.respond import answer, defer
@@ -42,12 +42,13 @@ class Sources(commands.GroupCog, group_name="source",
         """Checked again at run time: Manage Server or the admin role."""
         return await admin_check(interaction)
 
+    @autocompleter
     async def source_choices(self, interaction: discord.Interaction[SummitDesk], current: str
                              ) -> list[app_commands.Choice[int]]:
         """Autocomplete: sources matching what was typed (admins only)."""
         if not is_admin(interaction):
             return []
-        pairs = await suggest("source", self.sources.autocomplete(current, limit=25))
+        pairs = await self.sources.autocomplete(current, limit=25)
         return choices((label, int(source_id)) for label, source_id in pairs)
 
     @app_commands.command(name="add", description="Add an article URL or a feed to follow.")

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.exts._choices import choices, suggest
+from bot.exts._choices import autocompleter, choices
 from bot.exts._render import Reply, pack, summit_embed, summits_embeds
 from bot.features import require_feature
 from bot.respond import answer, defer
@@ -35,10 +35,11 @@ class Summits(commands.Cog):
         """Refuse to load when the meetings service is not installed."""
         require_feature(self.bot.service, "meetings")
 
+    @autocompleter
     async def meeting_names(self, interaction: discord.Interaction[SummitDesk], current: str
                             ) -> list[app_commands.Choice[str]]:
         """Autocomplete: meetings matching what was typed (label shown, id sent)."""
-        pairs = await suggest("meeting", self.meetings.autocomplete(current, limit=25))
+        pairs = await self.meetings.autocomplete(current, limit=25)
         return choices((label, str(meeting_id)) for label, meeting_id in pairs)
 
     @app_commands.command(name="summit", description="A summit: expectations before it and "
@@ -49,6 +50,9 @@ class Summits(commands.Cog):
     async def summit(self, interaction: discord.Interaction[SummitDesk], name: str,
                      topic: str | None = None) -> None:
         """What was said before and after one meeting."""
+        await self.meetings.get(name)  # an unknown meeting is refused privately, before deferring
+        if topic is not None:
+            self.bot.service.validate(topic)
         await defer(interaction)
         commentary = await self.meetings.commentary(name, topic, top=3)
         await answer(interaction, Reply(embeds=[summit_embed(commentary, topic)]))
