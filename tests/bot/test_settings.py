@@ -80,7 +80,8 @@ def test_endpoints_follow_the_settings(endpoints: None) -> None:
     configure_endpoints(make(discord_api_base_url="http://127.0.0.1:9/api/v10/",
                              discord_gateway_url="ws://127.0.0.1:9/gateway"))
     assert discord.http.Route.BASE == "http://127.0.0.1:9/api/v10"
-    assert discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY == yarl.URL("ws://127.0.0.1:9/gateway")
+    gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    assert str(gateway) == str(yarl.URL("ws://127.0.0.1:9/gateway"))
     assert discord.http.Route("GET", "/users/@me").url == "http://127.0.0.1:9/api/v10/users/@me"
     configure_endpoints(make())
     assert discord.http.Route.BASE == DEFAULT_API_BASE
