@@ -1,0 +1,252 @@
+"""Feed polling: due feeds only, conditional GET, new entries announced, backoff, notices, leases."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+
+from knowledge.embedding import HashingEmbedder
+from knowledge.errors import BadInput, NotFound
+from knowledge.service import KnowledgeService
+from knowledge.sources import polling
+from knowledge.sources.service import SourcesService
+from knowledge.store.tables import Source
+from tests.fakes.web_server import FakeWeb
+from tests.knowledge.sources.service.conftest import (
+    TEST_FETCH,
+    Notices,
+    article_row,
+    feed_articles,
+    later,
+    rss_items,
+    source_id_of,
+    source_row,
+)
+
+HOUR = dt.timedelta(hours=1)
+
+
+async def follow(sources: SourcesService, web: FakeWeb, library: KnowledgeService, path: str,
+                 body: str) -> int:
+    """Serve ``body`` as an RSS feed at ``path``, add it, and return its source id."""
+    web.route(path, body, "application/rss+xml")
+    [result] = await sources.add(web.url(path))
+    assert result.status == "added", result.message
+    return source_id_of(library, web.url(path))
+
+
+def feed_requests(web: FakeWeb, path: str) -> int:
+    """How many times the fake web served ``path``."""
+    return web.paths_requested().count(path)
+
+
+async def test_only_due_feeds_are_polled(sources: SourcesService, web: FakeWeb,
+                                         library: KnowledgeService) -> None:
+    """A feed is polled once its interval has passed, not before."""
+    source_id = await follow(sources, web, library, "/feed.xml", rss_items(0, 1, 2))
+    assert await sources.poll_due() == []
+    [outcome] = await sources.poll_due(now=later(61))
+    assert (outcome.source_id, outcome.status) == (source_id, "not_modified")
+
+
+async def test_conditional_get_answers_not_modified(sources: SourcesService, web: FakeWeb,
+                                                    library: KnowledgeService) -> None:
+    """The stored ETag is sent back; a 304 adds nothing and schedules the next poll."""
+    source_id = await follow(sources, web, library, "/feed.xml", rss_items(0, 1))
+    etag = source_row(library, source_id).etag
+    now = later(61)
+    [outcome] = await sources.poll_due(now=now)
+    assert outcome.status == "not_modified"
+    assert outcome.new_article_ids == ()
+    assert web.requests[-1].headers.get("If-None-Match") == etag
+    row = source_row(library, source_id)
+    assert row.next_poll_at == now + HOUR
+    assert row.last_fetch_at == now
+
+
+async def test_new_entries_are_stored_and_announced(sources: SourcesService, web: FakeWeb,
+                                                    library: KnowledgeService) -> None:
+    """After the first add, an entry that appears in the feed is stored and announced."""
+    library.settings = library.settings.model_copy(update={"feed_initial_announce": 0})
+    source_id = await follow(sources, web, library, "/feed.xml", rss_items(0, 1))
+    assert [a.announce for a in feed_articles(library, source_id)] == [False, False]
+    web.route("/feed.xml", rss_items(0, 1, 2), "application/rss+xml")
+    now = later(61)
+    [outcome] = await sources.poll_due(now=now)
+    assert outcome.status == "new"
+    [new_id] = outcome.new_article_ids
+    row = article_row(library, new_id)
+    assert (row.title, row.announce, row.source_id) == (
+        "An Energy Bridge to Hokkaido?", True, source_id)
+    assert source_row(library, source_id).last_new_article_at == now
+    [status] = await sources.status()
+    assert (status.articles, status.last_new_article_at, status.next_poll_at) == (
+        3, now, now + HOUR)
+
+
+async def test_failures_back_off_notify_once_and_recovery_is_told(
+        sources: SourcesService, web: FakeWeb, library: KnowledgeService,
+        notices: Notices) -> None:
+    """Failures double the wait (capped at a day); failing is told once, recovery once."""
+    source_id = await follow(sources, web, library, "/feed.xml", rss_items(0))
+    good = web.routes["/feed.xml"]
+    web.route("/feed.xml", "<h1>down</h1>", status=500)
+    now = later(61)
+    waits = []
+    for attempt in range(1, 7):
+        [outcome] = await sources.poll_due(now=now)
+        assert outcome.status == "failed"
+        assert outcome.message == "127.0.0.1 answered 500 Internal Server Error"
+        row = source_row(library, source_id)
+        assert row.consecutive_failures == attempt
+        assert row.failing is (attempt >= 3)
+        waits.append(row.next_poll_at - now)
+        assert await sources.poll_due(now=now + dt.timedelta(minutes=1)) == []
+        now = row.next_poll_at
+    assert waits == [2 * HOUR, 4 * HOUR, 8 * HOUR, 16 * HOUR, 24 * HOUR, 24 * HOUR]
+    assert len(notices.messages) == 1
+    assert notices.messages[0][0] is None  # added from the CLI: every guild's admins
+    assert "is failing: 127.0.0.1 answered 500" in notices.messages[0][1]
+    [status] = await sources.status()
+    assert status.failing and status.last_error == "127.0.0.1 answered 500 Internal Server Error"
+
+    web.routes["/feed.xml"] = good
+    [outcome] = await sources.poll_due(now=now)
+    assert outcome.status in ("unchanged", "not_modified")
+    assert len(notices.messages) == 2
+    assert "is working again" in notices.messages[1][1]
+    row = source_row(library, source_id)
+    assert (row.failing, row.failing_notified, row.consecutive_failures, row.last_error) == (
+        False, False, 0, None)
+    assert row.next_poll_at == now + HOUR
+
+
+async def test_failing_notice_is_retried_when_the_notifier_failed(
+        sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
+    """If telling the admins fails, the next failed poll tries again; then it stops."""
+    told: list[str] = []
+
+    async def flaky(guild_id: int | None, message: str) -> None:
+        told.append(message)
+        if len(told) == 1:
+            raise ConnectionError("discord is down")
+
+    sources.set_notifier(flaky)
+    await follow(sources, web, library, "/feed.xml", rss_items(0))
+    web.route("/feed.xml", "down", status=500)
+    now = later(61)
+    for _ in range(5):
+        [outcome] = await sources.poll_due(now=now)
+        assert outcome.status == "failed"
+        now = now + dt.timedelta(days=1)
+    assert len(told) == 2
+
+
+async def test_a_failing_feed_does_not_stop_the_others(
+        sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
+    """A stalled and a broken feed fail on their own while a healthy feed's news is stored."""
+    healthy = await follow(sources, web, library, "/healthy.xml", rss_items(0))
+    stalled = await follow(sources, web, library, "/stalled.xml", rss_items(1))
+    broken = await follow(sources, web, library, "/broken.xml", rss_items(1))
+    with library.sessions.begin() as session:
+        row = session.get(Source, stalled)
+        assert row is not None
+        row.url = web.url("stall")
+    web.route("/broken.xml", "<html><body>moved</body></html>")
+    web.route("/healthy.xml", rss_items(0, 2), "application/rss+xml")
+    outcomes = {o.source_id: o for o in await sources.poll_due(now=later(61))}
+    assert outcomes[healthy].status == "new"
+    assert outcomes[stalled].status == "failed" and "gave up after" in outcomes[stalled].message
+    assert outcomes[broken].status == "failed"
+    assert outcomes[broken].message == "the link no longer serves an RSS or Atom feed"
+
+
+async def test_a_leased_feed_is_left_to_its_holder(sources: SourcesService, web: FakeWeb,
+                                                   library: KnowledgeService) -> None:
+    """While another process holds the lease the feed is not fetched; an expired lease is taken."""
+    source_id = await follow(sources, web, library, "/feed.xml", rss_items(0))
+    now = later(61)
+    assert polling.try_lease(library, source_id, "other-host:1", now, due_only=True)
+    fetched = feed_requests(web, "/feed.xml")
+    [outcome] = await sources.poll_due(now=now)
+    assert outcome.status == "busy"
+    assert feed_requests(web, "/feed.xml") == fetched
+    [outcome] = await sources.poll_due(now=now + polling.LEASE + dt.timedelta(seconds=1))
+    assert outcome.status == "not_modified"
+    assert feed_requests(web, "/feed.xml") == fetched + 1
+    assert source_row(library, source_id).lease_owner is None
+
+
+async def test_two_processes_poll_a_feed_once(sources: SourcesService, web: FakeWeb,
+                                              library: KnowledgeService) -> None:
+    """Two services on one database polling at the same moment fetch the feed exactly once."""
+    await follow(sources, web, library, "/feed.xml", rss_items(0))
+    web.route("/feed.xml", rss_items(0, 1), "application/rss+xml")
+    other = KnowledgeService.open_sync(library.settings, embedder=HashingEmbedder())
+    try:
+        other_sources: SourcesService = other.sources
+        other_sources.fetch_settings = TEST_FETCH
+        fetched = feed_requests(web, "/feed.xml")
+        now = later(61)
+        first, second = await asyncio.gather(sources.poll_due(now=now),
+                                             other_sources.poll_due(now=now))
+        assert feed_requests(web, "/feed.xml") == fetched + 1
+        done = [o for o in first + second if o.status != "busy"]
+        assert [o.status for o in done] == ["new"]
+        assert len(done[0].new_article_ids) == 1
+    finally:
+        other.close()
+
+
+async def test_remove_stops_polling_and_keeps_articles(sources: SourcesService, web: FakeWeb,
+                                                       library: KnowledgeService) -> None:
+    """A removed feed is no longer polled, its articles stay, and unknown ids are NotFound."""
+    source_id = await follow(sources, web, library, "/feed.xml", rss_items(0, 1))
+    status = await sources.remove(source_id)
+    assert (status.active, status.articles, status.next_poll_at) == (False, 2, None)
+    assert await sources.poll_due(now=later(6000)) == []
+    assert await sources.list() == []
+    assert [s.id for s in await sources.status()] == [source_id]
+    with pytest.raises(BadInput, match="was removed"):
+        await sources.poll(source_id)
+    with pytest.raises(NotFound, match="no source #999"):
+        await sources.remove(999)
+
+
+async def test_following_a_removed_feed_again_stores_only_news(
+        sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
+    """Re-adding a removed feed revives the same source and adds only entries it had not seen."""
+    source_id = await follow(sources, web, library, "/feed.xml", rss_items(0, 1))
+    await sources.remove(source_id)
+    web.route("/feed.xml", rss_items(0, 1, 2), "application/rss+xml")
+    [result] = await sources.add(web.url("feed.xml"))
+    assert result.status == "added"
+    assert result.message.startswith(f"following again feed #{source_id}")
+    assert "1 new article" in result.message
+    assert [s.active for s in await sources.status()] == [True]
+
+
+async def test_poll_refuses_sources_that_are_not_feeds(sources: SourcesService,
+                                                       web: FakeWeb) -> None:
+    """Polling an article source is a clear error, and an unknown id is NotFound."""
+    await sources.add(web.url("article.html"))
+    [status] = await sources.status()
+    with pytest.raises(BadInput, match="not a feed"):
+        await sources.poll(status.id)
+    with pytest.raises(NotFound):
+        await sources.poll(12345)
+
+
+async def test_autocomplete_finds_sources_by_name_or_id(sources: SourcesService,
+                                                        web: FakeWeb) -> None:
+    """Autocomplete offers (label, id) for sources whose title, link or id matches."""
+    await sources.add(web.url("rss.xml"))
+    await sources.add(web.url("posts/summit-1.html"))
+    [feed_status] = [s for s in await sources.status() if s.kind == "feed"]
+    choices = await sources.autocomplete("commentary")
+    assert choices == [(f"#{feed_status.id} Harbour Institute: Commentary (feed)",
+                        feed_status.id)]
+    assert len(await sources.autocomplete("")) == 2
+    assert await sources.autocomplete("no such source") == []
