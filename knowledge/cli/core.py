@@ -1,9 +1,8 @@
-"""Core commands: search, add, list, show, rebuild."""
+"""Core commands: search, list, show, rebuild (adding sources: knowledge/cli/sources.py)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -49,12 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("build-prebuilt", help="(maintainers) regenerate the shipped index")
     p.set_defaults(handler=cmd_build_prebuilt)
-
-    if "add" not in sub.choices:
-        p = sub.add_parser("add", help="add local text, Markdown or HTML files")
-        p.add_argument("inputs", nargs="+", metavar="PATH")
-        p.add_argument("--json", action="store_true", help="one JSON object per input")
-        p.set_defaults(handler=cmd_add)
+    # `add` (links, feeds and files) lives in knowledge/cli/sources.py.
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -152,16 +146,3 @@ def cmd_build_prebuilt(args: argparse.Namespace) -> int:
     print(f"wrote {path}")
     return 0
 
-
-def cmd_add(args: argparse.Namespace) -> int:
-    """Add local files; one result per input."""
-    service = open_service()
-    failed = False
-    for item in args.inputs:
-        result = service.add_path_sync(Path(item))
-        failed |= result.status == "error"
-        if args.json:
-            print(json.dumps(result.to_json(), ensure_ascii=False))
-        else:
-            print(f"{item}: {result.message}")
-    return 2 if failed else 0
