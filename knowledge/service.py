@@ -126,6 +126,10 @@ class KnowledgeService:
         embedder = embedder or make_embedder(settings.embedding_model,
                                              settings.embedding_batch_size)
         service = cls(settings, embedder, make_sessionmaker(engine), default_enrichers())
+        if service.enrichers:  # meeting registry seeded, older articles enriched (knowledge/enrich.py)
+            from knowledge.enrich import prepare_store
+
+            prepare_store(service.sessions)
         service._ensure_founding_corpus()
         service._ensure_model_matches(progress)
         service._load_index()

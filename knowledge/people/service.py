@@ -1,0 +1,243 @@
+"""service.experts: the experts in the library, their passages, and their views side by side."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from knowledge.errors import BadInput, NotFound
+from knowledge.index.hybrid import Filters
+from knowledge.models import Expert, ExpertArticle, ExpertView, Hit, PartialDate
+from knowledge.people.names import canonical_person_key, name_tokens
+from knowledge.store import queries
+from knowledge.store.tables import ArticlePerson, ArticleRow, PassagePerson, PassageRow, Person
+from knowledge.text.split import split_sentences
+
+if TYPE_CHECKING:
+    from knowledge.service import KnowledgeService
+
+log = logging.getLogger(__name__)
+
+EXPERT_RELATIONS = ("author", "interviewed", "quoted")
+
+
+def _published(row: ArticleRow) -> PartialDate | None:
+    if row.published_iso and row.published_precision:
+        return PartialDate(row.published_iso, row.published_precision)  # type: ignore[arg-type]
+    return None
+
+
+def _newest_first(date: PartialDate | None) -> int:
+    """Sort key: newest publication first, undated last."""
+    return -(date.start if date else dt.date.min).toordinal()
+
+
+def _oldest_first(date: PartialDate | None) -> int:
+    """Sort key: oldest publication first, undated last."""
+    return (date.start if date else dt.date.max).toordinal()
+
+
+def unranked_hits(session: Session, passage_ids: Iterable[int],
+                  highlights: dict[int, str] | None = None,
+                  scores: dict[int, float] | None = None) -> list[Hit]:
+    """Passages as hits without a query (score from ``scores``, default 0), in the given order;
+    the highlight is the given sentence or the passage's first sentence."""
+    ids = list(dict.fromkeys(passage_ids))
+    if not ids:
+        return []
+    rows = {r.id: r for r in session.scalars(select(PassageRow).where(PassageRow.id.in_(ids)))}
+    summaries = queries.article_summaries(session, {r.article_id for r in rows.values()})
+    hits = []
+    for pid in ids:
+        row = rows.get(pid)
+        if row is None or row.article_id not in summaries:
+            continue
+        highlight = (highlights or {}).get(pid) or _first_sentence(row.text)
+        score = (scores or {}).get(pid, 0.0)
+        hits.append(Hit(passage_id=pid, article=summaries[row.article_id], passage=row.text,
+                        highlight=highlight, score=score, dense_score=0.0, bm25_score=0.0))
+    return hits
+
+
+def _first_sentence(text: str) -> str:
+    spans = split_sentences(text)
+    return spans[0].text if spans else text[:300]
+
+
+class ExpertsService:
+    """Experts (authors, interviewees, quoted specialists; never the politicians discussed)."""
+
+    def __init__(self, core: KnowledgeService) -> None:
+        self.core = core
+
+    # ----- reading -----------------------------------------------------------------------------
+    def _experts(self, session: Session, person_ids: Iterable[int] | None = None
+                 ) -> list[Expert]:
+        stmt = (select(Person, ArticlePerson, ArticleRow)
+                .join(ArticlePerson, ArticlePerson.person_id == Person.id)
+                .join(ArticleRow, ArticleRow.id == ArticlePerson.article_id)
+                .where(Person.kind == "expert", ArticlePerson.relation.in_(EXPERT_RELATIONS)))
+        if person_ids is not None:
+            stmt = stmt.where(Person.id.in_(list(person_ids)))
+        by_person: dict[int, list[tuple[ArticlePerson, ArticleRow]]] = {}
+        people: dict[int, Person] = {}
+        for person, link, article in session.execute(stmt):
+            people[person.id] = person
+            by_person.setdefault(person.id, []).append((link, article))
+        experts = [self._expert(people[pid], links) for pid, links in by_person.items()]
+        return sorted(experts, key=lambda e: (canonical_person_key(e.name).split()[-1:],
+                                              e.name.casefold()))
+
+    @staticmethod
+    def _expert(person: Person, links: list[tuple[ArticlePerson, ArticleRow]]) -> Expert:
+        """One expert, their articles newest first, and every role the texts give them."""
+        links = sorted(links, key=lambda la: (_newest_first(_published(la[1])), la[1].id))
+        key = canonical_person_key(person.name)
+        roles: list[str] = []
+        articles = []
+        for link, article in links:
+            stated = [link.role] if link.role else []
+            for record in (article.extra or {}).get("people", []):
+                if canonical_person_key(record.get("name", "")) == key:
+                    stated += [r for r in record.get("roles", []) if r]
+            roles += stated
+            articles.append(ExpertArticle(article.id, article.title, link.relation,  # type: ignore[arg-type]
+                                          link.role, _published(article), article.publisher))
+        return Expert(person.id, person.name, tuple(dict.fromkeys(roles)), tuple(articles))
+
+    def list_sync(self) -> list[Expert]:
+        """Every expert with their articles and roles, by surname."""
+        with self.core.sessions() as session:
+            return self._experts(session)
+
+    def _match(self, session: Session, name: str) -> Person:
+        """The expert a loosely written name denotes ("streltsov", "Dmitri Streltsov", "togo")."""
+        wanted = name_tokens(name)
+        if not wanted:
+            raise BadInput("the expert's name is empty")
+        people = list(session.scalars(
+            select(Person).where(Person.kind == "expert", Person.id.in_(
+                select(ArticlePerson.person_id).where(
+                    ArticlePerson.relation.in_(EXPERT_RELATIONS))))))
+        levels: dict[int, list[Person]] = {}
+        for person in people:
+            tokens = canonical_person_key(person.name).split()
+            if tokens == wanted:
+                level = 3
+            elif all(w in tokens for w in wanted):
+                level = 2
+            elif all(any(t.startswith(w) for t in tokens) for w in wanted if len(w) >= 3) \
+                    and all(len(w) >= 3 or w in tokens for w in wanted):
+                level = 1
+            else:
+                continue
+            levels.setdefault(level, []).append(person)
+        if not levels:
+            raise NotFound(f"no expert matches “{name}”; try /experts")
+        best = levels[max(levels)]
+        if len(best) > 1:
+            names = ", ".join(sorted(p.name for p in best))
+            raise NotFound(f"“{name}” matches several experts ({names}); give more of the name")
+        return best[0]
+
+    def get_sync(self, name: str) -> Expert:
+        """One expert by a loosely written name; NotFound with a hint when nobody matches."""
+        with self.core.sessions() as session:
+            person = self._match(session, name)
+            return self._experts(session, [person.id])[0]
+
+    def passage_ids(self, expert_id: int) -> list[int]:
+        """The passages carrying an expert's words, newest article first, in text order."""
+        with self.core.sessions() as session:
+            rows = list(session.execute(
+                select(PassageRow.id, ArticleRow.published_start, PassageRow.ordinal)
+                .join(PassagePerson, PassagePerson.passage_id == PassageRow.id)
+                .join(ArticleRow, ArticleRow.id == PassageRow.article_id)
+                .where(PassagePerson.person_id == expert_id)))
+        rows.sort(key=lambda r: (-(r[1] or dt.date.min).toordinal(), r[2]))
+        return [r[0] for r in rows]
+
+    def _search(self, topic: str, passage_ids: list[int], top: int) -> list[Hit]:
+        if not passage_ids:
+            return []
+        from knowledge.service import SearchRequest
+
+        return self.core.search_sync(SearchRequest(topic, top),
+                                     filters=Filters(passage_ids=frozenset(passage_ids)))
+
+    def views_sync(self, name: str, topic: str | None = None, top: int = 5
+                   ) -> tuple[Expert, list[Hit]]:
+        """An expert and their passages: on a topic (ranked; [] when none matches) or, without
+        one, their passages newest first."""
+        if not 1 <= top <= 50:
+            raise BadInput("top must be between 1 and 50")
+        expert = self.get_sync(name)
+        pids = self.passage_ids(expert.id)
+        if topic is not None and topic.strip():
+            return expert, self._search(topic, pids, top)
+        with self.core.sessions() as session:
+            return expert, unranked_hits(session, pids[:top])
+
+    def compare_sync(self, topic: str, top_per_expert: int = 1) -> list[ExpertView]:
+        """Each expert's best passage(s) on a topic, oldest article first so that views read as
+        they developed; experts with no matching passage are left out."""
+        topic = self.core.validate(topic)
+        if not 1 <= top_per_expert <= 10:
+            raise BadInput("top_per_expert must be between 1 and 10")
+        views = []
+        for expert in self.list_sync():
+            for hit in self._search(topic, self.passage_ids(expert.id), top_per_expert):
+                views.append(ExpertView(expert.name, hit))
+        views.sort(key=lambda v: (_oldest_first(v.hit.article.published), -v.hit.score))
+        return views
+
+    def autocomplete_sync(self, prefix: str, limit: int = 25) -> list[str]:
+        """Expert names whose name or any part of it starts with what was typed."""
+        typed = prefix.strip().casefold()
+        folded = canonical_person_key(prefix)
+        names = [e.name for e in self.list_sync()]
+        if not typed:
+            return names[:limit]
+
+        def rank(name: str) -> int | None:
+            if name.casefold().startswith(typed):
+                return 0
+            words = name.casefold().split() + canonical_person_key(name).split()
+            if any(w.startswith(typed) for w in words) or (
+                    folded and any(w.startswith(folded) for w in words)):
+                return 1
+            return None
+
+        ranked = [(r, n) for n in names if (r := rank(n)) is not None]
+        return [n for _, n in sorted(ranked, key=lambda rn: rn[0])][:limit]
+
+    # ----- async API (the bot) ------------------------------------------------------------------
+    async def list(self) -> builtins.list[Expert]:
+        """Async wrapper of `list_sync`."""
+        return await asyncio.to_thread(self.list_sync)
+
+    async def get(self, name: str) -> Expert:
+        """Async wrapper of `get_sync`."""
+        return await asyncio.to_thread(self.get_sync, name)
+
+    async def views(self, name: str, topic: str | None = None, top: int = 5
+                    ) -> tuple[Expert, builtins.list[Hit]]:
+        """Async wrapper of `views_sync`."""
+        return await asyncio.to_thread(self.views_sync, name, topic, top)
+
+    async def compare(self, topic: str, top_per_expert: int = 1) -> builtins.list[ExpertView]:
+        """Async wrapper of `compare_sync`."""
+        return await asyncio.to_thread(self.compare_sync, topic, top_per_expert)
+
+    async def autocomplete(self, prefix: str, limit: int = 25) -> builtins.list[str]:
+        """Async wrapper of `autocomplete_sync`."""
+        return await asyncio.to_thread(self.autocomplete_sync, prefix, limit)
+
+
