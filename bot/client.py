@@ -12,7 +12,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from bot.features import FeatureUnavailable
+from bot.features import FeatureUnavailable, feature_available
 from bot.posting import ChannelDigestPoster, ChannelPostedFinder, GuildAdminNotifier
 from bot.respond import log_interaction
 from bot.settings import BotSettings
@@ -73,6 +73,7 @@ class SummitDesk(commands.AutoShardedBot):
         self.scheduler: Any = None
         self.started_at = time.time()
         self.skipped_features: list[str] = []
+        self.notifier = GuildAdminNotifier(self)
 
     @property
     def service(self) -> KnowledgeService:
@@ -90,6 +91,9 @@ class SummitDesk(commands.AutoShardedBot):
             await self._load(name)
         if self._syncs_commands():
             await self.sync_commands()
+        if feature_available(self._service, "sources"):
+            # Failing (and recovered) feeds are reported to the guild's admins.
+            self._service.sources.set_notifier(self.notifier)
         await self._start_scheduler()
 
     async def _load(self, name: str) -> None:
@@ -130,8 +134,7 @@ class SummitDesk(commands.AutoShardedBot):
             log.warning("scheduled digests and feed polling are off: knowledge.scheduler is "
                         "not installed")
             return
-        self.scheduler = JobScheduler(self.service, ChannelDigestPoster(self),
-                                      GuildAdminNotifier(self),
+        self.scheduler = JobScheduler(self.service, ChannelDigestPoster(self), self.notifier,
                                       find_posted=ChannelPostedFinder(self))
         await self.scheduler.start()
 

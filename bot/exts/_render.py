@@ -381,7 +381,7 @@ def compare_embed(topic: str, views: Sequence[ExpertView]) -> discord.Embed:
 def meeting_title(meeting: Meeting) -> str:
     """Meeting name with its date and place."""
     bits = [format_date(meeting.date)]
-    if meeting.place:
+    if meeting.place and meeting.place.casefold() not in meeting.name.casefold():
         bits.append(meeting.place)
     return f"{meeting.name} ({', '.join(bits)})"
 
@@ -396,15 +396,15 @@ def summit_embed(commentary: MeetingCommentary, topic: str | None) -> discord.Em
     if topic:
         desc += ("\n" if desc else "") + f"Topic: {clean_cut(topic, 200)}"
     builder.set_description(desc)
-    halves = (("Before: expectations", commentary.before), ("After: assessments",
-                                                             commentary.after))
-    for label, hits in halves:
+    halves = (("Before", "expectations", commentary.before),
+              ("After", "assessments", commentary.after))
+    for label, what, hits in halves:
         if not hits:
-            builder.add_field(label, "Nothing in the library.")
-    for label, hits in halves:
-        for n, hit in enumerate(hits, 1):
+            builder.add_field(f"{label}: {what}", "Nothing in the library.")
+    for label, _, hits in halves:
+        for hit in hits:
             share = builder.room() // max(len(commentary.before) + len(commentary.after), 1)
-            name = truncate(f"{label} {n}: {clean(hit.article.title)}", FIELD_NAME_LIMIT)
+            name = truncate(f"{label} · {clean(hit.article.title)}", FIELD_NAME_LIMIT)
             if not builder.add_field(name, citation_value(hit, min(FIELD_VALUE_LIMIT, share))):
                 break
     return builder.build()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 
 from tests.fakes.discord_server import BotProcess, FakeDiscord, FakeFile, InteractionHandle
+from tests.fakes.web_server import FakeWeb
 from tests.fakes.world import MANAGE_GUILD, World
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
@@ -43,6 +44,15 @@ Former residents of the southern Kurils may again visit ancestral graves without
 both governments restored the simplified exchange programme suspended in 2022.
 """
 
+ARTICLE_HTML = """<!doctype html><html><head><title>Energy bridge talks stall</title>
+<meta name="author" content="Erin Example"></head><body><article>
+<h1>Energy bridge talks stall</h1><p>By Erin Example, fellow at the Example Forum.</p>
+<p>Plans for a power cable linking Sakhalin and Hokkaido stalled again this spring, as
+negotiators in Tokyo and Moscow failed to agree who would finance the undersea line.</p>
+<p>The author argues that the energy bridge has become a barometer of the wider relationship
+and that without a political decision at the summit level the project will not move.</p>
+</article></body></html>"""
+
 
 def sub_service(module: str) -> None:
     """Skip the calling test until the feature area's service module exists."""
@@ -70,9 +80,17 @@ async def fake(world: World) -> AsyncIterator[FakeDiscord]:
         yield server
 
 
+@pytest.fixture(scope="module")
+def web() -> Iterator[FakeWeb]:
+    """A local web server for /source add."""
+    with FakeWeb() as server:
+        server.route("/energy-bridge.html", ARTICLE_HTML)
+        yield server
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def bot(fake: FakeDiscord, world: World, tmp_path_factory: pytest.TempPathFactory
-              ) -> AsyncIterator[BotProcess]:
+async def bot(fake: FakeDiscord, world: World, web: FakeWeb,
+              tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BotProcess]:
     """`python -m bot` pointed at the fake, ready and synced; stopped cleanly at the end."""
     home = tmp_path_factory.mktemp("bot")
     env = {
@@ -86,6 +104,7 @@ async def bot(fake: FakeDiscord, world: World, tmp_path_factory: pytest.TempPath
         "ASK_COOLDOWN_RATE": str(ASK_RATE),
         "ASK_COOLDOWN_SECONDS": "120",
         "DIGEST_POST_WHEN_EMPTY": "true",
+        "FETCH_ALLOW_PRIVATE_ADDRESSES": "true",  # /source add fetches from 127.0.0.1
         "PYTHONPATH": str(REPO),
     }
     process = BotProcess([sys.executable, "-m", "bot"], env=env, cwd=str(home))
@@ -340,16 +359,26 @@ async def test_upload_through_source_upload(bot: BotProcess, fake: FakeDiscord) 
     assert "Kuril fisheries accord" in found.text
 
 
-async def test_source_list_and_autocomplete(bot: BotProcess, fake: FakeDiscord) -> None:
-    """Admins see sources listed and suggested by name."""
+async def test_source_add_list_autocomplete_and_remove(bot: BotProcess, fake: FakeDiscord,
+                                                       web: FakeWeb) -> None:
+    """An admin adds a page by URL, sees it listed and suggested, and removes it."""
     sub_service("knowledge.sources.service")
+    added = await run(fake, "source add", {"url": web.url("/energy-bridge.html"),
+                                           "kind": "article"}, user="alice")
+    assert added.callback_type == 5 and added.ephemeral
+    assert "Energy bridge talks stall" in added.text, added.text
     listing = await run(fake, "source list", user="alice")
-    assert listing.ephemeral and listing.embeds
+    assert listing.ephemeral and "Energy bridge" in listing.text
     status = await run(fake, "source status", user="alice")
-    assert status.ephemeral and status.embeds
-    suggestions = await (await fake.autocomplete("source remove", "source", "",
-                                                 user="alice")).wait_done()
-    assert suggestions.callback_type == 8
+    assert status.ephemeral and "fetched" in status.text
+    typed = await (await fake.autocomplete("source remove", "source", "energy",
+                                           user="alice")).wait_done()
+    (choice,) = [c for c in typed.choices if "Energy bridge" in c["name"]]
+    removed = await run(fake, "source remove", {"source": choice["value"]}, user="alice")
+    assert removed.ephemeral and removed.content.startswith(f"Stopped #{choice['value']}")
+    found = await run(fake, "ask", {"question": "power cable between Sakhalin and Hokkaido"},
+                      user="asker15")
+    assert "Energy bridge talks stall" in found.text  # removing a source keeps its articles
 
 
 async def test_digest_set_preview_and_now_with_a_429_on_the_post(
@@ -392,6 +421,15 @@ async def test_reconnect_mid_session_resumes_and_keeps_answering(
     await fake.wait_resumed(resumes + 1, timeout=ANSWER_TIMEOUT)
     reply = await run(fake, "ask", {"question": "the 2+2 meeting in Tokyo"}, user="asker16")
     assert reply.embeds
+
+
+async def test_digest_off_stops_the_subscription(bot: BotProcess, fake: FakeDiscord) -> None:
+    """/digest off removes the server's digest channel; a second time there is none."""
+    await run(fake, "digest set", {"channel": "bot-log", "schedule": "30 8 * * *"}, user="alice")
+    stopped = await run(fake, "digest off", user="alice")
+    assert stopped.ephemeral and stopped.content.startswith("Stopped")
+    again = await run(fake, "digest off", user="alice")
+    assert "no digest subscription" in again.content
 
 
 async def test_log_has_a_structured_line_per_interaction(bot: BotProcess) -> None:

@@ -16,7 +16,12 @@ from knowledge.models import (
     Digest,
     DigestItem,
     DigestSection,
+    Expert,
+    ExpertArticle,
+    ExpertView,
     Hit,
+    Meeting,
+    MeetingCommentary,
     PartialDate,
     SourceStatus,
 )
@@ -228,3 +233,27 @@ def test_source_status_and_add_results_fit() -> None:
 def test_dates_show_only_what_is_known(precision: str, iso: str, expected: str) -> None:
     """Partial dates are not invented into full ones."""
     assert render.format_date(PartialDate(iso, precision)) == expected  # type: ignore[arg-type]
+
+
+def test_expert_summit_and_compare_cards_fit_with_long_data() -> None:
+    """Long roles, many articles and many long passages still make valid single embeds."""
+    long_hits = tuple(hit(n, text="assessment " * 300) for n in range(1, 13))
+    expert = Expert(id=1, name=NASTY, roles=tuple("Professor " * 30 for _ in range(5)),
+                    articles=tuple(ExpertArticle(n, "Title " * 40, "author", None, None,
+                                                 "Publisher " * 20) for n in range(40)))
+    meeting = Meeting(id="2019-01-moscow", name="25th Putin-Abe summit, Moscow",
+                      date=PartialDate("2019-01-22", "day"), date_end=None, place="Moscow",
+                      kind="summit", ordinal=25, participants=("Shinzo Abe", "Vladimir Putin"),
+                      description="Talks " * 400)
+    embeds = [
+        render.expert_embed(expert, long_hits, "sanctions " * 50),
+        render.summit_embed(MeetingCommentary(meeting, long_hits, long_hits), "islands"),
+        render.compare_embed("topic " * 100, [ExpertView(f"Expert {n}", h)
+                                             for n, h in enumerate(long_hits * 3)]),
+    ]
+    for embed in embeds:
+        assert_fits(render.Reply(embeds=[embed]))
+        assert embed.fields
+    assert "(22 Jan 2019)" in (embeds[1].title or "")  # the place is in the name already
+    assert render.summit_embed(MeetingCommentary(meeting, (), ()), None).fields[0].value == \
+        "Nothing in the library."
