@@ -445,7 +445,7 @@ class DigestService:
             if claim is None:
                 return outcomes
             outcome = await self.deliver(claim, poster, find_posted=find_posted, recovering=True,
-                                         now=now)
+                                         retried=run.status == "failed", now=now)
             outcomes.append(outcome)
             if outcome.status == "failed":
                 return outcomes
@@ -459,11 +459,12 @@ class DigestService:
 
     async def deliver(self, claim: RunClaim, poster: DigestPoster, *,
                       find_posted: PostedFinder | None = None, recovering: bool = False,
-                      now: dt.datetime | None = None) -> RunOutcome:
+                      retried: bool = False, now: dt.datetime | None = None) -> RunOutcome:
         """Compose a claimed period and post it (or mark it empty), then record the outcome.
 
         When `recovering` (the previous owner died or failed), the channel is asked first
         whether the run's messages are already there, and nothing is re-posted if so.
+        `retried` (a failed post tried again) is passed through to the outcome.
         """
         now = self._now(now)
         sub = await self._run(self.get_subscription_sync, claim.subscription_id, now)
@@ -471,14 +472,14 @@ class DigestService:
         article_ids = [i.article_id for s in digest.sections for i in s.items]
         if digest.empty and not sub.post_when_empty:
             await self.mark_empty(claim.run_id, owner=claim.owner)
-            return RunOutcome(sub, claim.run_id, "empty", digest, retried=recovering)
+            return RunOutcome(sub, claim.run_id, "empty", digest, retried=retried)
         try:
             if recovering:
                 found = await self._find_posted(find_posted, sub, claim)
                 if found:
                     await self.mark_posted(claim.run_id, found, owner=claim.owner, now=now)
                     return RunOutcome(sub, claim.run_id, "recovered", digest, tuple(found),
-                                      retried=True)
+                                      retried=retried)
             message_ids = await self._with_heartbeat(claim, now,
                                                      poster(sub.channel_id, digest, claim.run_id))
         except Exception as exc:
@@ -487,11 +488,11 @@ class DigestService:
                         error, exc_info=not isinstance(exc, KnowledgeError))
             await self.mark_failed(claim.run_id, error, owner=claim.owner)
             return RunOutcome(sub, claim.run_id, "failed", digest, error=error,
-                              retried=recovering)
+                              retried=retried)
         await self.mark_posted(claim.run_id, message_ids, article_ids=article_ids,
                                owner=claim.owner, now=now)
         return RunOutcome(sub, claim.run_id, "posted", digest, tuple(message_ids),
-                          retried=recovering)
+                          retried=retried)
 
     @staticmethod
     async def _find_posted(find_posted: PostedFinder | None, sub: Subscription,

@@ -64,4 +64,4 @@ class RunOutcome:
     digest: Digest | None
     message_ids: tuple[int, ...] = ()
     error: str | None = None
-    retried: bool = False  # the run had failed (or its owner died) before this attempt
+    retried: bool = False  # a post that had failed, tried again (admins were told already)

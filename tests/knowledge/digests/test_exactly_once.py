@@ -174,7 +174,7 @@ async def test_crash_before_posting_is_posted_once_on_restart(
     after_lease = at(1, 9) + restarted.lease + dt.timedelta(seconds=1)
     (outcome,) = await restarted.run_due(channels.post, find_posted=channels.find,
                                          now=after_lease)
-    assert outcome.status == "posted" and outcome.retried
+    assert outcome.status == "posted"
     assert channels.finder_calls == [outcome.run_id]
     assert channels.article_ids() == [[article]]
     assert await restarted.run_due(channels.post, find_posted=channels.find,
@@ -274,3 +274,25 @@ async def test_run_now_without_poster_leaves_posting_to_the_caller(
     assert [r.status for r in runs(service)] == ["claimed"]
     assert await service.digests.mark_posted(digest.run_id, [5])
     assert covered_until(service, sub.id) == at(1, 8, 20)
+
+
+async def test_recovery_waits_when_the_channel_cannot_be_checked(
+        hashing_service: KnowledgeService, second_service: KnowledgeService,
+        channels: FakeChannels) -> None:
+    """If find_posted cannot tell (it raises), nothing is posted now; the run is retried."""
+    crashed = hashing_service.digests
+    sub = await crashed.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    add_article(hashing_service, "Unknown fate", at(1, 8, 30))
+    assert await crashed.claim(sub.id, at(1, 9), now=at(1, 9)) is not None
+
+    async def cannot_tell(channel_id: int, run_id: int) -> list[int] | None:
+        raise ConnectionError("history unavailable")
+
+    restarted = second_service.digests
+    after_lease = at(1, 9) + restarted.lease + dt.timedelta(seconds=1)
+    (outcome,) = await restarted.run_due(channels.post, find_posted=cannot_tell, now=after_lease)
+    assert outcome.status == "failed" and "history unavailable" in (outcome.error or "")
+    assert channels.posts == []
+    (retry,) = await restarted.run_due(channels.post, find_posted=channels.find,
+                                       now=after_lease + restarted.retry_after)
+    assert retry.status == "posted" and len(channels.posts) == 1
