@@ -36,10 +36,20 @@ class ChannelDigestPoster:
         """Post every message of the digest in order."""
         await self.bot.wait_until_ready()
         channel = await resolve_channel(self.bot, channel_id)
-        ids: list[int] = []
-        for reply in digest_replies(digest, run_id=run_id):
-            message = await channel.send(**reply.kwargs())
-            ids.append(message.id)
+        sent: list[discord.Message] = []
+        try:
+            for reply in digest_replies(digest, run_id=run_id):
+                sent.append(await channel.send(**reply.kwargs()))
+        except discord.HTTPException:
+            # The run is retried as a whole: take back the part already posted so the
+            # channel does not show it twice.
+            for message in sent:
+                try:
+                    await message.delete()
+                except discord.HTTPException as exc:
+                    log.warning("could not delete partial digest message %s: %s", message.id, exc)
+            raise
+        ids = [message.id for message in sent]
         log.info("posted digest run %s to channel %s in %d messages", run_id, channel_id,
                  len(ids))
         return ids

@@ -42,6 +42,9 @@ def explain(error: BaseException) -> tuple[str, bool]:
         return f"I could not understand “{error.value}”.", False
     if isinstance(error, app_commands.CheckFailure):
         return "You cannot use this command here.", False
+    if isinstance(error, app_commands.CommandSignatureMismatch):
+        return ("This command changed since it was registered with Discord; the bot's owner "
+                "can run /resync."), False
     if isinstance(error, app_commands.CommandNotFound):
         return "That command is not available any more.", False
     return GENERIC, True

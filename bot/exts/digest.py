@@ -108,8 +108,9 @@ class Digests(commands.GroupCog, group_name="digest",
         await defer(interaction, ephemeral=True)
         runs = await self.digests.run_now(interaction.guild_id)
         if not runs:
-            await answer(interaction, notice("Nothing to post: the previous digest is still "
-                                             "being posted."), ephemeral=True)
+            await answer(interaction, notice("Nothing to post now: the previous digest is "
+                                             "still being posted or waits to be retried."),
+                         ephemeral=True)
             return
         lines = [await self._post(subscription, digest) for subscription, digest in runs]
         await answer(interaction, notice("\n".join(lines)), ephemeral=True)

@@ -347,6 +347,25 @@ async def test_owner_only_commands(bot: BotProcess, fake: FakeDiscord) -> None:
     assert refused.content.startswith("Only the bot's owner")
 
 
+async def test_owner_can_resync_by_mentioning_the_bot(bot: BotProcess, fake: FakeDiscord,
+                                                      world: World) -> None:
+    """"@Summit Desk resync" from the owner re-syncs (no message content intent needed);
+    the same words from anyone else do nothing."""
+    channel = world.guild().channel("bot-log")
+    syncs = len(fake.command_syncs)
+    await fake.user_message(f"<@{world.bot.id}> resync", user="bob", channel=channel)
+    await fake.user_message(f"<@{world.bot.id}> resync", user="owner", channel=channel)
+
+    def bot_posts() -> list[Any]:
+        return [m for m in fake.channel_messages(channel)
+                if m.payload["author"]["id"] == str(world.bot.id)]
+
+    await fake.wait_until(bot_posts, ANSWER_TIMEOUT)
+    replies = bot_posts()
+    assert len(replies) == 1 and replies[0].content.startswith("Synced")
+    assert len(fake.command_syncs) == syncs + 1
+
+
 async def test_upload_through_source_upload(bot: BotProcess, fake: FakeDiscord) -> None:
     """An attachment given to /source upload is downloaded, stored and then found by /ask."""
     sub_service("knowledge.sources.service")
@@ -411,6 +430,19 @@ async def test_digest_set_preview_and_now_with_a_429_on_the_post(
     attempts = [r for r in fake.requests if r.route == route]
     assert [r.status for r in attempts][-2:] == [429, 200]
     assert all((m.allowed_mentions or {}).get("parse") == [] for m in posted)
+
+
+async def test_digest_post_refused_by_discord_is_reported_not_crashed(
+        bot: BotProcess, fake: FakeDiscord, world: World) -> None:
+    """A 403 on the digest post is told to the admin and recorded for retry, without a traceback."""
+    channel = world.guild().channel("general")
+    await run(fake, "digest set", {"channel": "general", "schedule": "0 7 * * *"}, user="alice")
+    fake.inject_error(f"POST /channels/{channel.id}/messages", 403, 50013, "Missing Permissions")
+    now = await run(fake, "digest now", user="alice")
+    assert now.ephemeral and "could not post" in now.content and "retried" in now.content
+    again = await run(fake, "digest now", user="alice")
+    assert "Nothing to post now" in again.content or "posted" in again.content
+    await run(fake, "digest off", {"channel": "general"}, user="alice")
 
 
 async def test_reconnect_mid_session_resumes_and_keeps_answering(
