@@ -176,6 +176,10 @@ def run_bot() -> int:
         return fail("; ".join(settings_problems(exc)))
     setup_logging(settings.log_level, settings.log_format)
     configure_endpoints(settings)
+    guild = settings.discord_dev_guild_id
+    log.info("starting: commands sync to %s; REST %s; gateway %s",
+             f"guild {guild}" if guild else "all guilds", discord.http.Route.BASE,
+             settings.discord_gateway_url or "from Discord")
     bot = SummitDesk(settings)
     try:
         asyncio.run(serve(bot, settings.discord_token.get_secret_value()))
