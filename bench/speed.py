@@ -170,7 +170,7 @@ print(json.dumps({"import_s": round(t1 - t0, 2), "open_index_s": round(t2 - t1, 
 
 def cmd_ingest(args: argparse.Namespace) -> None:
     """Ingest throughput (passages/s) next to raw model.encode on exactly the same texts."""
-    from knowledge.ingest import Document, embed_prepared, prepare
+    from knowledge.ingest import Document, prepare
     from knowledge.service import KnowledgeService
     from knowledge.settings import Settings
 
@@ -191,19 +191,21 @@ def cmd_ingest(args: argparse.Namespace) -> None:
         embedder = service.embedder
         embedder.embed(["warm up"])  # type: ignore[attr-defined]
         prepared = [prepare(d) for d in docs]
-        texts = []
+        passage_texts, sentence_texts = [], []
         for p in prepared:
-            texts += p.embedding_texts() + [p.text[a:b] for a, b in p.unique_sentences()]
+            passage_texts += p.embedding_texts()
+            sentence_texts += [p.text[a:b] for a, b in p.unique_sentences()]
+        texts = passage_texts + sentence_texts
         passages = sum(len(p.passages) for p in prepared)
+        # Raw: the model alone on exactly the texts ingestion embeds, in the same two calls.
         t = time.perf_counter()
-        embedder.embed(texts)
+        embedder.embed(passage_texts)
+        embedder.embed(sentence_texts)
         raw = time.perf_counter() - t
         t = time.perf_counter()
-        for d in docs:
-            result = service.add_document_sync(d)
-            assert result.status == "added", result
+        results = service.add_documents_sync(docs)
         ingest = time.perf_counter() - t
-        _ = embed_prepared
+        assert all(r.status == "added" for r in results), results
     print(json.dumps({
         "articles": len(docs), "passages": passages, "texts_embedded": len(texts),
         "raw_encode_s": round(raw, 2), "ingest_s": round(ingest, 2),

@@ -172,17 +172,35 @@ def find_duplicate_with_reason(session: Session, prepared: PreparedArticle
 
 
 def embed_prepared(prepared: PreparedArticle, embedder: Embedder) -> Embeddings:
-    """Embed every passage and every distinct sentence of an article in one batched call."""
-    sentences = prepared.unique_sentences()
-    texts = prepared.embedding_texts() + [prepared.text[a:b] for a, b in sentences]
-    vectors = embedder.embed(texts)
-    n = len(prepared.passages)
-    row_of = {span: n + i for i, span in enumerate(sentences)}
-    per_passage = tuple(
-        vectors[[row_of[(p.start + a, p.start + b)] for a, b in p.sentences]]
-        for p in prepared.passages
-    )
-    return Embeddings(vectors[:n], per_passage)
+    """Embed every passage and every distinct sentence of an article."""
+    return embed_many([prepared], embedder)[0]
+
+
+def embed_many(articles: Sequence[PreparedArticle], embedder: Embedder) -> list[Embeddings]:
+    """Embed several articles' passages and sentences in as few model calls as possible.
+
+    Passages and sentences go in separate calls: the model pads a batch to its longest text,
+    so mixing 150-token passages with 30-token sentences would waste most of the work.
+    """
+    passage_texts: list[str] = []
+    sentence_texts: list[str] = []
+    layout = []
+    for prepared in articles:
+        sentences = prepared.unique_sentences()
+        layout.append((len(passage_texts), len(sentence_texts), sentences))
+        passage_texts += prepared.embedding_texts()
+        sentence_texts += [prepared.text[a:b] for a, b in sentences]
+    passage_vectors = embedder.embed(passage_texts)
+    sentence_vectors = embedder.embed(sentence_texts)
+    out = []
+    for prepared, (p0, s0, sentences) in zip(articles, layout, strict=True):
+        row_of = {span: s0 + i for i, span in enumerate(sentences)}
+        per_passage = tuple(
+            sentence_vectors[[row_of[(p.start + a, p.start + b)] for a, b in p.sentences]]
+            for p in prepared.passages
+        )
+        out.append(Embeddings(passage_vectors[p0:p0 + len(prepared.passages)], per_passage))
+    return out
 
 
 def store(session: Session, prepared: PreparedArticle, vectors: Embeddings,

@@ -354,25 +354,49 @@ class KnowledgeService:
     # ----- ingestion ------------------------------------------------------------------------
     def add_document_sync(self, doc: Document, *, label: str | None = None) -> AddResult:
         """Clean, split, embed and store one document; duplicates are reported, not stored."""
-        label = label or doc.url or doc.title or "document"
-        try:
-            prepared = prepare(doc)
-        except KnowledgeError as exc:
-            log.info("refused %s: %s", label, exc)
-            return AddResult(label, "error", str(exc))
-        with self.sessions() as session:
-            from knowledge.ingest import find_duplicate
+        return self.add_documents_sync([doc], labels=[label])[0]
 
-            dup = find_duplicate(session, prepared)
+    def add_documents_sync(self, docs: Sequence[Document], *,
+                           labels: Sequence[str | None] | None = None, chunk: int = 32,
+                           progress: ProgressCallback | None = None) -> list[AddResult]:
+        """Add many documents, embedding them in shared batches; one result per document.
+
+        Each article is still stored in its own transaction: a failure or a kill loses at most
+        the article being written, never one already stored.
+        """
+        from knowledge.ingest import embed_many, find_duplicate
+
+        labels = list(labels) if labels is not None else [None] * len(docs)
+        results: list[AddResult | None] = [None] * len(docs)
+        todo: list[tuple[int, PreparedArticle, str]] = []
+        for i, (doc, label) in enumerate(zip(docs, labels, strict=True)):
+            name = label or doc.url or doc.title or "document"
+            try:
+                prepared = prepare(doc)
+            except KnowledgeError as exc:
+                log.info("refused %s: %s", name, exc)
+                results[i] = AddResult(name, "error", str(exc))
+                continue
+            with self.sessions() as session:
+                dup = find_duplicate(session, prepared)
             if dup is not None:
-                return AddResult(label, "duplicate",
-                                 f"already in the library as #{dup.id} “{dup.title}”",
-                                 article_id=dup.id, title=dup.title)
-        vectors = embed_prepared(prepared, self.embedder)
-        return self.store_prepared(prepared, vectors, label)
+                results[i] = AddResult(name, "duplicate",
+                                       f"already in the library as #{dup.id} “{dup.title}”",
+                                       article_id=dup.id, title=dup.title)
+                continue
+            todo.append((i, prepared, name))
+        for start in range(0, len(todo), chunk):
+            batch = todo[start:start + chunk]
+            vectors = embed_many([p for _, p, _ in batch], self.embedder)
+            for (i, prepared, name), vecs in zip(batch, vectors, strict=True):
+                results[i] = self.store_prepared(prepared, vecs, name, refresh=False)
+            self.refresh_sync()
+            if progress:
+                progress(min(start + chunk, len(todo)), len(todo))
+        return [r for r in results if r is not None]
 
-    def store_prepared(self, prepared: PreparedArticle, vectors: Embeddings, label: str
-                       ) -> AddResult:
+    def store_prepared(self, prepared: PreparedArticle, vectors: Embeddings, label: str, *,
+                       refresh: bool = True) -> AddResult:
         """Store an embedded article in one transaction and add it to the in-memory index."""
         try:
             with self._write_lock, self.sessions.begin() as session:
@@ -381,7 +405,8 @@ class KnowledgeService:
         except AlreadyStored as exc:
             return AddResult(label, "duplicate", str(exc),
                              article_id=exc.article_id if exc.article_id > 0 else None)
-        self.refresh_sync()
+        if refresh:
+            self.refresh_sync()
         log.info("added article #%d %r (%d passages)", article_id, prepared.title,
                  len(prepared.passages))
         return AddResult(label, "added", f"added #{article_id} “{prepared.title}” "
