@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     digest_post_when_empty: bool = False
     digest_default_schedule: str = "0 9 * * *"
     digest_default_timezone: str = "UTC"
+    digest_claim_lease_minutes: float = Field(
+        10.0, gt=0, description="A claimed digest whose poster shows no sign of life for this "
+        "long is taken over.")
+    digest_retry_minutes: float = Field(5.0, gt=0, description="Wait before retrying a failed "
+                                        "post.")
 
     @field_validator("log_format")
     @classmethod
