@@ -44,6 +44,8 @@ class FeedState:
     failures: int
     failing: bool
     failing_notified: bool
+    # Never read successfully (a first add that crashed): new entries follow the no-flood rule.
+    first: bool = False
 
 
 def due_feed_ids(core: KnowledgeService, now: dt.datetime) -> list[int]:
@@ -91,7 +93,7 @@ def load_feed(core: KnowledgeService, source_id: int) -> FeedState:
             etag=row.etag, last_modified=row.last_modified,
             entries={k: dict(v) for k, v in (extra.get("entries") or {}).items()},
             failures=row.consecutive_failures or 0, failing=bool(row.failing),
-            failing_notified=bool(row.failing_notified),
+            failing_notified=bool(row.failing_notified), first=row.last_success_at is None,
         )
 
 

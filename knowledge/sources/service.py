@@ -17,8 +17,9 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from knowledge.errors import BadInput, KnowledgeError
 from knowledge.ingest import MIN_TEXT_CHARS, Document
@@ -123,11 +124,10 @@ class SourcesService:
             return _logged(AddResult(item, "error", "a feed must be a link (http:// or https://)"))
         return await self._guarded(item, self._add_path(Path(item), guild_id, added_by))
 
-    async def _guarded(self, label: str, work: object) -> AddResult:
+    async def _guarded(self, label: str, work: Coroutine[Any, Any, AddResult]) -> AddResult:
         """Await ``work``; a user-facing error becomes an error result, a bug a logged one."""
-        assert asyncio.iscoroutine(work)
         try:
-            result: AddResult = await work
+            result = await work
         except KnowledgeError as exc:
             result = AddResult(label, "error", str(exc))
         except Exception:
@@ -345,7 +345,8 @@ class SourcesService:
             tally = None
         else:
             await self._ensure_simhashes()
-            tally = await ingest_entries(self.core, self.fetch_settings, state, feed, first=False)
+            tally = await ingest_entries(self.core, self.fetch_settings, state, feed,
+                                         first=state.first)
         recovered = await asyncio.to_thread(
             polling.save_success, self.core, state, now, etag=page.etag or state.etag,
             last_modified=page.last_modified or state.last_modified,

@@ -244,3 +244,15 @@ async def test_unreadable_uploads_are_refused(sources: SourcesService, name: str
     assert expected in result.message
     assert await sources.status() == []
 
+
+
+async def test_an_unexpected_error_is_an_error_result(
+        sources: SourcesService, web: FakeWeb, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug while adding one input becomes a generic error result; the next input still works."""
+    def broken_extractor(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("extractor bug")
+
+    monkeypatch.setattr("knowledge.sources.service.extract_article", broken_extractor)
+    results = await sources.add(f"{web.url('article.html')} {web.url('rss.xml')}")
+    assert [r.status for r in results] == ["error", "added"]
+    assert "internal error" in results[0].message

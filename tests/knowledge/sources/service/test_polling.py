@@ -250,3 +250,35 @@ async def test_autocomplete_finds_sources_by_name_or_id(sources: SourcesService,
                         feed_status.id)]
     assert len(await sources.autocomplete("")) == 2
     assert await sources.autocomplete("no such source") == []
+
+
+async def test_a_first_add_cut_short_still_does_not_flood(
+        sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
+    """A feed whose first add died before reading it gets the no-flood rule on its first poll."""
+    library.settings = library.settings.model_copy(update={"feed_initial_announce": 1})
+    web.route("/feed.xml", rss_items(0, 1, 2), "application/rss+xml")
+    now = later(0)
+    source_id, what = polling.claim_feed_source(  # the add's first step, then the process died
+        library, (web.url("feed.xml"),), "dead-process", now,
+        {"url": web.url("feed.xml"), "poll_minutes": 60})
+    assert what == "new"
+    [outcome] = await sources.poll_due(now=now + polling.LEASE + dt.timedelta(seconds=1))
+    assert outcome.status == "new"
+    assert sorted(a.announce for a in feed_articles(library, source_id)) == [False, False, True]
+
+
+async def test_an_unexpected_error_fails_only_that_feed(
+        sources: SourcesService, web: FakeWeb, library: KnowledgeService,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug while polling one feed is logged and recorded as its failure; poll_due returns."""
+    source_id = await follow(sources, web, library, "/feed.xml", rss_items(0))
+    web.route("/feed.xml", rss_items(0, 1), "application/rss+xml")
+
+    def broken_parser(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setattr("knowledge.sources.service.parse_feed", broken_parser)
+    [outcome] = await sources.poll_due(now=later(61))
+    assert (outcome.status, outcome.message) == ("failed", "internal error (RuntimeError)")
+    row = source_row(library, source_id)
+    assert (row.consecutive_failures, row.lease_owner) == (1, None)
