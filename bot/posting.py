@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import discord
 
 from bot.exts._render import digest_replies, digest_run_of, notice
+from bot.features import feature_available
+from knowledge.errors import KnowledgeError
 from knowledge.models import Digest
 
 if TYPE_CHECKING:
@@ -76,7 +79,8 @@ class ChannelPostedFinder:
 
 
 class GuildAdminNotifier:
-    """AdminNotifier: posts a notice to the guild's system channel (or first writable one)."""
+    """AdminNotifier: posts a notice to the guild's digest channel, else its system channel
+    (else the first channel the bot may write in)."""
 
     def __init__(self, bot: SummitDesk) -> None:
         self.bot = bot
@@ -87,7 +91,7 @@ class GuildAdminNotifier:
         guild = self.bot.get_guild(guild_id) if guild_id else None
         guilds = [guild] if guild is not None else ([] if guild_id else list(self.bot.guilds))
         for target in guilds:
-            channel = admin_channel(target)
+            channel = admin_channel(target, await self.digest_channel_ids(target.id))
             if channel is None:
                 log.warning("no channel to notify admins of guild %s: %s", target.id, message)
                 continue
@@ -96,14 +100,27 @@ class GuildAdminNotifier:
             except discord.HTTPException as exc:
                 log.warning("could not notify guild %s: %s", target.id, exc)
 
+    async def digest_channel_ids(self, guild_id: int) -> list[int]:
+        """The guild's digest channels, if digests are installed."""
+        if not feature_available(self.bot.service, "digests"):
+            return []
+        try:
+            subscriptions = await self.bot.service.digests.subscriptions(guild_id)
+        except KnowledgeError as exc:
+            log.warning("digest channels of guild %s unknown: %s", guild_id, exc)
+            return []
+        return [int(s.channel_id) for s in subscriptions]
 
-def admin_channel(guild: discord.Guild) -> discord.TextChannel | None:
-    """The system channel if the bot may post there, else the first text channel it may."""
+
+def admin_channel(guild: discord.Guild, preferred: Sequence[int] = ()
+                  ) -> discord.TextChannel | None:
+    """The first channel the bot may post in: preferred ones, the system channel, the rest."""
     me = guild.me
-    candidates = [guild.system_channel] if guild.system_channel else []
+    candidates: list[object] = [guild.get_channel(i) for i in preferred]
+    candidates += [guild.system_channel] if guild.system_channel else []
     candidates += sorted(guild.text_channels, key=lambda c: c.position)
     for channel in candidates:
-        if channel is None:
+        if not isinstance(channel, discord.TextChannel):
             continue
         if me is None or channel.permissions_for(me).send_messages:
             return channel
