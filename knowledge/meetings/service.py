@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from knowledge.errors import BadInput, NotFound
 from knowledge.index.hybrid import Filters
+from knowledge.meetings._mentions import EVENTS
 from knowledge.meetings.linking import (
     BeforeAfter,
     detect_unknown_meetings,
@@ -349,6 +350,11 @@ class MeetingsService:
             except ValueError as exc:
                 raise BadInput(str(exc)) from exc
             details = self._proposal_details(session, row)
+            # Events the evidence names ("on the sidelines of the Eastern Economic Forum") become
+            # aliases: the linker matches events against a meeting's name and aliases.
+            aliases = builtins.list(dict.fromkeys(
+                m.group(0) for key, pattern in EVENTS.items() if key != "2+2"
+                for m in pattern.finditer(row.evidence)))
             where = place or row.place or ""
             kind = details.get("kind", "summit")
             base = _slug(f"{when.iso[:7]} {where or 'unknown-place'} {kind}")
@@ -360,7 +366,7 @@ class MeetingsService:
                 date_precision=when.precision, date_start=when.start, date_end=when.end,
                 place=where or None, kind=kind, ordinal=details.get("ordinal"),
                 participants=details.get("participants", []),
-                description=f"Confirmed from a proposal: “{row.evidence}”", aliases=[],
+                description=f"Confirmed from a proposal: “{row.evidence}”", aliases=aliases,
                 status="confirmed"))
             row.status = "confirmed"
             for other in session.scalars(select(MeetingProposal).where(

@@ -117,7 +117,7 @@ def render_timeline(entries: Sequence[TimelineEntry], *,
     rows = max(len(entries), 1)
     height = HEAD_PX + rows * ROW_PX + FOOT_PX
     fig = Figure(figsize=(WIDTH_PX / DPI, height / DPI), dpi=DPI)
-    FigureCanvasAgg(fig)
+    renderer = FigureCanvasAgg(fig).get_renderer()
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, WIDTH_PX)
     ax.set_ylim(height, 0)  # pixel coordinates, y down
@@ -163,9 +163,9 @@ def render_timeline(entries: Sequence[TimelineEntry], *,
         for year in years:  # year lines only in the strip's band, clear of the headline
             x = x_of(dt.date(year, 1, 1))
             ax.plot([x, x], [top + 40, top + ROW_PX], color="#d4d4d4", linewidth=1, zorder=0)
-        ax.text(MARGIN_PX, line1_y, headline, fontsize=FONT_PT, fontweight="bold",
-                va="center")
-        used = (len(headline) + 2) * CHAR_PX * 1.08  # bold runs wider
+        head = ax.text(MARGIN_PX, line1_y, headline, fontsize=FONT_PT, fontweight="bold",
+                       va="center")
+        used = head.get_window_extent(renderer).width + CHAR_PX * 1.5
         ax.text(MARGIN_PX + used, line1_y,
                 _fit(meeting.name, WIDTH_PX - MARGIN_PX * 2 - used), fontsize=FONT_PT,
                 va="center", color="#222222")

@@ -1,0 +1,262 @@
+"""service.experts on a fresh install: the founding experts, their passages, new articles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from knowledge.enrich import enrich_article
+from knowledge.errors import NotFound
+from knowledge.ingest import Document
+from knowledge.models import Contributor, PartialDate
+from knowledge.service import KnowledgeService, SearchRequest
+from knowledge.settings import Settings
+from knowledge.store.tables import (
+    ArticlePerson,
+    ArticleRow,
+    PassageMeeting,
+    PassagePerson,
+    PassageRow,
+    Person,
+)
+
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "articles" \
+    / "new_expert_vladivostok_2018.md"
+ROLE_000 = "Chairman of the Society of Security and Diplomatic Policy Studies (SSDP)"
+ROLE_003 = ("Professor of International Politics and the Director of the Institute for World "
+            "Affairs, Kyoto Sangyo University")
+ROLE_004 = ("PhD in History, the Head of the Department of Afro-Asian Studies and Professor, "
+            "Moscow State Institute of International Relations (MGIMO-University)")
+
+
+def article_id(service: KnowledgeService, prefix: str) -> int:
+    """The id of the founding article whose slug starts with prefix ("000".."004")."""
+    with service.sessions() as session:
+        found = session.scalar(select(ArticleRow.id).where(ArticleRow.slug.startswith(prefix)))
+    assert found is not None
+    return found
+
+
+def add_fixture(service: KnowledgeService) -> int:
+    """Ingest the new-expert fixture article (dated as its text dates it); its article id."""
+    doc = Document(text=FIXTURE.read_text(encoding="utf-8"), format="markdown",
+                   published=PartialDate("2018-09-14", "day"))
+    result = service.add_document_sync(doc)
+    assert result.status == "added", result.message
+    assert result.article_id is not None
+    return result.article_id
+
+
+def test_founding_experts_are_exactly_the_three(hashing_service: KnowledgeService) -> None:
+    """A fresh install lists Akiyama (two articles), Streltsov and Togo, and nobody else."""
+    experts = hashing_service.experts.list_sync()
+    assert [e.name for e in experts] == ["Masahiro Akiyama", "Dmitry Streltsov", "Kazuhiko Togo"]
+    relations = {e.name: sorted((a.article_id, a.relation) for a in e.articles) for e in experts}
+    assert relations == {
+        "Masahiro Akiyama": [(article_id(hashing_service, "000"), "interviewed"),
+                             (article_id(hashing_service, "001"), "author")],
+        "Dmitry Streltsov": [(article_id(hashing_service, "004"), "interviewed")],
+        "Kazuhiko Togo": [(article_id(hashing_service, "003"), "author")],
+    }
+
+
+def test_roles_are_kept_as_each_text_states_them(hashing_service: KnowledgeService) -> None:
+    """Each role is kept with its article, including the 001 text's "President (2012–2016)"."""
+    by_name = {e.name: e for e in hashing_service.experts.list_sync()}
+    akiyama = by_name["Masahiro Akiyama"]
+    assert akiyama.roles == (ROLE_000, "Tokyo Foundation President", "President (2012–2016)")
+    assert {a.role for a in akiyama.articles} == {ROLE_000, "Tokyo Foundation President"}
+    assert by_name["Kazuhiko Togo"].roles == (ROLE_003,)
+    assert by_name["Dmitry Streltsov"].roles == (ROLE_004,)
+
+
+def test_valdai_2019_has_no_named_author(hashing_service: KnowledgeService) -> None:
+    """002 has no expert at all, and the teaser's Ivan Timofeev is nobody in the library."""
+    valdai = article_id(hashing_service, "002")
+    with hashing_service.sessions() as session:
+        kinds = set(session.scalars(select(Person.kind).join(
+            ArticlePerson, ArticlePerson.person_id == Person.id).where(
+            ArticlePerson.article_id == valdai)))
+        names = set(session.scalars(select(Person.name)))
+        carried = session.scalar(select(func.count()).select_from(PassagePerson).join(
+            PassageRow, PassageRow.id == PassagePerson.passage_id).where(
+            PassageRow.article_id == valdai))
+    assert kinds == {"subject"}
+    assert "Ivan Timofeev" not in names
+    assert carried == 0
+
+
+def test_politicians_are_subjects_never_experts(hashing_service: KnowledgeService) -> None:
+    """Putin, Abe, Kishida, Trump, Koizumi are stored as subjects and cannot be searched as experts."""
+    with hashing_service.sessions() as session:
+        kinds = dict(session.execute(select(Person.name, Person.kind)).all())
+    for name in ("Vladimir Putin", "Shinzo Abe", "Fumio Kishida", "Donald Trump",
+                 "Junichiro Koizumi"):
+        assert kinds[name] == "subject"
+    experts = {e.name for e in hashing_service.experts.list_sync()}
+    assert not experts & {"Vladimir Putin", "Shinzo Abe"}
+    with pytest.raises(NotFound):
+        hashing_service.experts.get_sync("putin")
+    with pytest.raises(NotFound):
+        hashing_service.search_sync(SearchRequest("islands", person="putin"))
+
+
+def test_metadata_and_text_merge_into_one_link(hashing_service: KnowledgeService) -> None:
+    """Each founding expert has one link per article (the curated metadata one), not two."""
+    with hashing_service.sessions() as session:
+        rows = session.execute(
+            select(ArticlePerson.article_id, Person.name, ArticlePerson.evidence)
+            .join(Person, Person.id == ArticlePerson.person_id)
+            .where(Person.kind == "expert")).all()
+    assert sorted((aid, name) for aid, name, _ in rows) == sorted([
+        (article_id(hashing_service, "000"), "Masahiro Akiyama"),
+        (article_id(hashing_service, "001"), "Masahiro Akiyama"),
+        (article_id(hashing_service, "003"), "Kazuhiko Togo"),
+        (article_id(hashing_service, "004"), "Dmitry Streltsov"),
+    ])
+    assert {evidence for _, _, evidence in rows} == {"metadata"}
+
+
+def test_passages_carrying_their_words(hashing_service: KnowledgeService) -> None:
+    """An author's and a commenting expert's passages are theirs; an interview's carry his words."""
+    service = hashing_service
+    with service.sessions() as session:
+        def carried(prefix: str) -> tuple[int, int]:
+            aid = article_id(service, prefix)
+            total = session.scalar(select(func.count()).select_from(PassageRow).where(
+                PassageRow.article_id == aid)) or 0
+            mine = session.scalar(select(func.count()).select_from(PassagePerson).join(
+                PassageRow, PassageRow.id == PassagePerson.passage_id).where(
+                PassageRow.article_id == aid)) or 0
+            return mine, total
+
+        for prefix in ("000", "001", "003", "004"):
+            mine, total = carried(prefix)
+            assert mine == total > 0, prefix
+
+
+def test_names_match_loosely(hashing_service: KnowledgeService) -> None:
+    """Surnames, case and transliteration variants find the expert; strangers get a hint."""
+    experts = hashing_service.experts
+    assert experts.get_sync("streltsov").name == "Dmitry Streltsov"
+    assert experts.get_sync("Dmitri Streltsov").name == "Dmitry Streltsov"
+    assert experts.get_sync("AKIYAMA").name == "Masahiro Akiyama"
+    assert experts.get_sync("togo").name == "Kazuhiko Togo"
+    with pytest.raises(NotFound, match="no expert matches “Timofeev”; try /experts"):
+        experts.get_sync("Timofeev")
+
+
+def test_autocomplete_suggests_by_any_part_of_the_name(hashing_service: KnowledgeService) -> None:
+    """Typing "stre" or "kazu" suggests the expert; an empty prefix lists everyone."""
+    experts = hashing_service.experts
+    assert experts.autocomplete_sync("stre") == ["Dmitry Streltsov"]
+    assert experts.autocomplete_sync("kazu") == ["Kazuhiko Togo"]
+    assert len(experts.autocomplete_sync("")) == 3
+    assert experts.autocomplete_sync("zzz") == []
+
+
+def test_views_without_topic_are_their_passages(hashing_service: KnowledgeService) -> None:
+    """Without a topic, an expert's views are their own passages, newest article first."""
+    expert, hits = hashing_service.experts.views_sync("akiyama", None, top=50)
+    assert expert.name == "Masahiro Akiyama"
+    ids = [h.article.id for h in hits]
+    assert set(ids) == {article_id(hashing_service, "000"), article_id(hashing_service, "001")}
+    assert ids == sorted(ids, key=lambda i: i != article_id(hashing_service, "000"))
+
+
+def test_new_article_adds_its_expert_automatically(hashing_service: KnowledgeService) -> None:
+    """The fixture's bio-line author and quoted economist are stored; its teaser's name is not."""
+    new = add_fixture(hashing_service)
+    by_name = {e.name: e for e in hashing_service.experts.list_sync()}
+    jane = by_name["Jane Doe"]
+    assert [(a.article_id, a.relation) for a in jane.articles] == [(new, "author")]
+    assert jane.roles == ("Senior Fellow at the Pacific Rim Policy Institute",)
+    assert [(a.article_id, a.relation) for a in by_name["John Roe"].articles] == [(new, "quoted")]
+    assert "Ivan Timofeev" not in by_name
+    _, hits = hashing_service.experts.views_sync("jane doe", None)
+    assert hits and {h.article.id for h in hits} == {new}
+    summary = hashing_service.get_article_sync(new).summary
+    assert summary.authors == ["Jane Doe"]
+
+
+def test_scraped_byline_found_only_in_a_teaser_is_dropped(
+        hashing_service: KnowledgeService) -> None:
+    """A metadata author whose name appears only in a teaser for another article is removed."""
+    text = ("Japan and Russia resumed talks on the islands this spring, and the two sides\n"
+            "agreed to keep the consultations going through the summer months ahead.\n\n"
+            "Related articles\n\nThe Sanctions Factor in Asia\nPetr Lavrentyev\n"
+            "The invigoration of dialogue has raised new questions.\nExpert Opinions\n")
+    result = hashing_service.add_document_sync(Document(
+        text=text, title="Talks resume", contributors=(Contributor("Petr Lavrentyev",
+                                                                   "author"),)))
+    assert result.article_id is not None
+    summary = hashing_service.get_article_sync(result.article_id).summary
+    assert summary.authors == []
+    assert "Petr Lavrentyev" not in {e.name for e in hashing_service.experts.list_sync()}
+
+
+def test_enrichment_is_idempotent(hashing_service: KnowledgeService) -> None:
+    """Running the enrichers again over an article leaves the same rows, not duplicates."""
+    def counts() -> tuple[int, ...]:
+        with hashing_service.sessions() as session:
+            return tuple(session.scalar(select(func.count()).select_from(t)) or 0
+                         for t in (ArticlePerson, PassagePerson, PassageMeeting, Person))
+
+    before = counts()
+    with hashing_service.sessions.begin() as session:
+        for aid in session.scalars(select(ArticleRow.id)).all():
+            enrich_article(session, aid)
+    assert counts() == before
+
+
+def test_older_install_is_enriched_at_open(settings: Settings,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Articles stored before the enrichers existed get people and meeting links at next open."""
+    from knowledge import service as service_module
+    from knowledge.embedding import HashingEmbedder
+
+    monkeypatch.setattr(service_module, "default_enrichers", list)
+    old = KnowledgeService.open_sync(settings, embedder=HashingEmbedder())
+    with old.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(PassagePerson)) == 0
+    old.close()
+    monkeypatch.undo()
+    new = KnowledgeService.open_sync(settings, embedder=HashingEmbedder())
+    try:
+        assert [e.name for e in new.experts.list_sync()] == [
+            "Masahiro Akiyama", "Dmitry Streltsov", "Kazuhiko Togo"]
+        assert all(m.passages for m in new.meetings.list_sync())
+    finally:
+        new.close()
+
+
+async def test_async_wrappers(hashing_service: KnowledgeService) -> None:
+    """The bot's async methods give the same answers as the sync ones."""
+    experts = hashing_service.experts
+    assert [e.name for e in await experts.list()] == [e.name for e in experts.list_sync()]
+    assert (await experts.get("togo")).name == "Kazuhiko Togo"
+    assert await experts.autocomplete("aki") == ["Masahiro Akiyama"]
+
+
+# ----- retrieval quality on the real model ----------------------------------------------------
+
+@pytest.mark.model
+def test_expert_views_on_a_topic(real_service: KnowledgeService) -> None:
+    """Streltsov on joint economic activities: his own passages, the Kuril one first."""
+    expert, hits = real_service.experts.views_sync("streltsov", "joint economic activities", 3)
+    assert expert.name == "Dmitry Streltsov"
+    assert hits and {h.article.id for h in hits} == {article_id(real_service, "004")}
+    assert "joint economic development of the South Kuril Islands" in hits[0].passage
+
+
+@pytest.mark.model
+def test_compare_gives_one_dated_row_per_expert(real_service: KnowledgeService) -> None:
+    """Compare on joint economic activities: each founding expert once, oldest article first."""
+    views = real_service.experts.compare_sync("joint economic activities")
+    assert sorted(v.expert for v in views) == ["Dmitry Streltsov", "Kazuhiko Togo",
+                                               "Masahiro Akiyama"]
+    dates = [v.hit.article.published for v in views]
+    assert all(dates) and dates == sorted(dates, key=lambda d: d.start)  # type: ignore[union-attr]
+    assert real_service.experts.compare_sync("How long should I bake sourdough bread?") == []
