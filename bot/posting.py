@@ -118,7 +118,8 @@ def admin_channel(guild: discord.Guild, preferred: Sequence[int] = ()
     me = guild.me
     candidates: list[object] = [guild.get_channel(i) for i in preferred]
     candidates += [guild.system_channel] if guild.system_channel else []
-    candidates += sorted(guild.text_channels, key=lambda c: c.position)
+    by_position = sorted(guild.text_channels, key=lambda c: c.position)
+    candidates += by_position
     for channel in candidates:
         if not isinstance(channel, discord.TextChannel):
             continue
