@@ -19,6 +19,7 @@ from knowledge.models import ArticleSummary, Contributor, PartialDate
 from knowledge.store.queries import get_or_create_person, summarise
 from knowledge.store.tables import ArticlePerson, ArticleRow, PassageRow, utcnow
 from knowledge.text.clean import clean_text, content_fingerprint, html_to_text, markdown_to_text
+from knowledge.text.dates import find_dateline
 from knowledge.text.simhash import NEAR_DUPLICATE_BITS, distance, simhash, to_signed
 from knowledge.text.split import split_passages, split_sentences
 
@@ -215,7 +216,8 @@ def store(session: Session, prepared: PreparedArticle, vectors: Embeddings,
     if dup is not None:
         raise AlreadyStored(f"already in the library as #{dup.id} “{dup.title}”", dup.id)
     doc = prepared.document
-    published = doc.published
+    # A document without a date takes the dateline printed in its header, if any.
+    published = doc.published or find_dateline(doc.text)
     row = ArticleRow(
         source_id=doc.source_id, slug=doc.slug, title=prepared.title, publisher=doc.publisher,
         published_iso=published.iso if published else None,

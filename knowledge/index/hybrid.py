@@ -252,6 +252,7 @@ class HybridIndex:
                     fused[pos] = fused.get(pos, 0.0) + weight / (RRF_K + rank + 1)
             # Greedy diversified selection: repeat articles are discounted, not banned.
             chosen: list[int] = []
+            final: dict[int, float] = {}  # after the repeat-article discount: the shown order
             per_article: dict[int, int] = {}
             remaining = {p: s for p, s in fused.items() if dense[p] >= min_similarity}
             decay = SAME_ARTICLE_DECAY if mode == "hybrid" else 1.0
@@ -259,6 +260,7 @@ class HybridIndex:
                 def adjusted(pos: int) -> float:
                     return remaining[pos] * decay ** per_article.get(self._article_of[pos], 0)
                 pos = max(remaining, key=lambda p: (adjusted(p), -p))
+                final[pos] = adjusted(pos)
                 chosen.append(pos)
                 per_article[self._article_of[pos]] = per_article.get(self._article_of[pos], 0) + 1
                 del remaining[pos]
@@ -270,7 +272,7 @@ class HybridIndex:
                     text=self._texts[pos],
                     highlight=best_sentence(self._texts[pos], self._sentence_spans[pos],
                                             sentence_sims[pos], query_tokens, idf),
-                    score=min(1.0, fused[pos] / best), dense=float(dense[pos]),
+                    score=min(1.0, final[pos] / best), dense=float(dense[pos]),
                     bm25=float(bm25[pos]),
                 )
                 for pos in chosen

@@ -204,3 +204,19 @@ def test_changed_model_rebuilds_at_start(settings: Settings, caplog: pytest.LogC
         blobs = session.scalars(select(PassageRow.embedding)).all()
     assert {len(b) for b in blobs} == {128 * 4}
     assert service.search_sync(SearchRequest("Kuril islands joint economic development"))
+
+
+def test_undated_upload_takes_its_dateline(hashing_service: KnowledgeService) -> None:
+    """An uploaded text with a date under its title is stored with that date."""
+    text = "Ports of the north\n\nJune 11, 2015\n\n" + NEW_ARTICLE.split("\n", 2)[2]
+    result = hashing_service.add_upload_sync("ports.txt", text.encode())
+    assert result.status == "added"
+    article = hashing_service.get_article_sync(result.article_id)  # type: ignore[arg-type]
+    assert article.summary.published == PartialDate("2015-06-11", "day")
+
+
+def test_hits_are_ordered_by_their_score(real_service: KnowledgeService) -> None:
+    """The shown score decreases down the list (it includes the repeat-article discount)."""
+    hits = real_service.search_sync(SearchRequest("expectations before the Moscow summit", 8))
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)

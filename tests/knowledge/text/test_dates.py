@@ -1,0 +1,29 @@
+"""Datelines in a text's header become the publication date of undated uploads."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.models import PartialDate
+from knowledge.text.dates import find_dateline
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Title\n\nJune 11, 2015\n\nBody text.", "2015-06-11"),
+    ("# Title\n\n*September 14, 2018*\n\nBody.", "2018-09-14"),
+    ("Title\n11 June 2015\nBody", "2015-06-11"),
+    ("Title\nPublished: 2019-01-23\nBody", "2019-01-23"),
+])
+def test_header_datelines_are_read(text: str, expected: str) -> None:
+    """Common dateline forms near the top are recognised at day precision."""
+    assert find_dateline(text) == PartialDate(expected, "day")
+
+
+@pytest.mark.parametrize("text", [
+    "Title\n\nThe meeting on June 11, 2015 was short.",  # a date inside a sentence
+    "Title\nFebruary 30, 2015\nBody",  # not a real day
+    "\n".join(["line"] * 20) + "\nJune 11, 2015",  # too far down to be a dateline
+])
+def test_other_dates_are_not_datelines(text: str) -> None:
+    """Dates in sentences, impossible dates and dates deep in the body are ignored."""
+    assert find_dateline(text) is None
