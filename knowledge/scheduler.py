@@ -102,15 +102,20 @@ class JobScheduler:
     def __init__(self, service: KnowledgeService, poster: DigestPoster,
                  notifier: AdminNotifier | None = None, clock: Clock = utcnow, *,
                  find_posted: PostedFinder | None = None, feed_poll_seconds: float = 60,
-                 index_refresh_seconds: float = 30, maintenance_seconds: float = 60) -> None:
+                 index_refresh_seconds: float | None = None,
+                 maintenance_seconds: float | None = None) -> None:
         self.service = service
         self.poster = poster
         self.notifier = notifier
         self.find_posted = find_posted
         self.clock = clock
         self.feed_poll_seconds = feed_poll_seconds
-        self.index_refresh_seconds = index_refresh_seconds
-        self.maintenance_seconds = maintenance_seconds
+        # Unset intervals come from SCHEDULER_REFRESH_SECONDS / SCHEDULER_MAINTENANCE_SECONDS.
+        settings = service.settings
+        self.index_refresh_seconds = index_refresh_seconds if index_refresh_seconds is not None \
+            else settings.scheduler_refresh_seconds
+        self.maintenance_seconds = maintenance_seconds if maintenance_seconds is not None \
+            else settings.scheduler_maintenance_seconds
         self._scheduler: AsyncIOScheduler | None = None
         self._sources_missing_logged = False
         self._digest_lock = asyncio.Lock()
@@ -285,7 +290,7 @@ class JobScheduler:
         return await self.service.refresh()
 
     async def maintenance(self) -> None:
-        """Safety net every minute: pick up subscriptions other processes made, and post any
+        """Safety net every `maintenance_seconds` (a minute by default): pick up subscriptions other processes made, and post any
         due period whose job ran nowhere (a crash after APScheduler advanced it)."""
         await asyncio.to_thread(self.sync_jobs)
         await self.run_digests()

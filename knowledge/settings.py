@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     digest_retry_minutes: float = Field(5.0, gt=0, description="Wait before retrying a failed "
                                         "post.")
 
+    # Background jobs (knowledge/scheduler.py), per process
+    scheduler_maintenance_seconds: float = Field(
+        60.0, gt=0, description="Seconds between maintenance passes: pick up digest "
+        "subscriptions other processes made and post any due period no job posted.")
+    scheduler_refresh_seconds: float = Field(
+        30.0, gt=0, description="Seconds between index refreshes from the database (makes "
+        "articles other processes stored searchable here).")
+
     @field_validator("log_format")
     @classmethod
     def _check_format(cls, value: str) -> str:
