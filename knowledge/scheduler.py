@@ -45,6 +45,8 @@ DIGEST_JOB_PREFIX = "digest:"
 MAINTENANCE_JOB = "maintenance"
 FEED_POLL_JOB = "feed-poll"
 INDEX_REFRESH_JOB = "index-refresh"
+# How long shutdown lets jobs already running finish before cancelling them.
+SHUTDOWN_GRACE_SECONDS = 5.0
 
 _active: JobScheduler | None = None  # the scheduler job functions act for (one per process)
 
@@ -120,6 +122,7 @@ class JobScheduler:
         self._sources_missing_logged = False
         self._digest_lock = asyncio.Lock()
         self._catch_up_task: asyncio.Task[list[RunOutcome]] | None = None
+        self._running_jobs: set[asyncio.Task[Any]] = set()
 
     @property
     def running(self) -> bool:
@@ -188,9 +191,24 @@ class JobScheduler:
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler applies the shutdown on the next loop turn
+        await self._settle_running_jobs()
         if _active is self:
             _active = None
         log.info("scheduler stopped")
+
+    async def _settle_running_jobs(self) -> None:
+        """Let jobs already running finish (briefly), then cancel the rest.
+
+        APScheduler runs each job as a task nobody awaits; left running, the event loop's
+        teardown cancels it and APScheduler logs the CancelledError as a failed job.
+        """
+        running = [task for task in self._running_jobs if not task.done()]
+        if not running:
+            return
+        _, pending = await asyncio.wait(running, timeout=SHUTDOWN_GRACE_SECONDS)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     # ----- digest jobs ---------------------------------------------------------------------
     def digest_job_ids(self) -> list[str]:
@@ -311,10 +329,21 @@ async def _in_scheduler(name: str, action: Callable[[JobScheduler], Any]) -> Non
     if scheduler is None:
         log.warning("job %s ran with no active JobScheduler in this process", name)
         return
+    task = asyncio.current_task()
+    if task is not None:
+        scheduler._running_jobs.add(task)
     try:
         await action(scheduler)
+    except asyncio.CancelledError:
+        if scheduler.running:
+            raise
+        # Cancelled by shutdown: an interrupted digest is recovered at the next start.
+        log.info("job %s stopped by shutdown", name)
     except Exception:
         log.exception("job %s failed", name)
+    finally:
+        if task is not None:
+            scheduler._running_jobs.discard(task)
 
 
 async def digest_job(subscription_id: int) -> None:

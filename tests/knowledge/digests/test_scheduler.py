@@ -283,3 +283,30 @@ async def test_feed_poll_job_without_the_sources_module_logs_once(
         await scheduling.feed_poll_job()
         await scheduling.feed_poll_job()
     assert caplog.text.count("feed polling is off") == 1
+
+
+async def test_a_job_running_at_shutdown_is_settled_without_an_error(
+        hashing_service: KnowledgeService, make_scheduler: Callable[..., JobScheduler],
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """shutdown() waits briefly for a job in flight, then cancels it; the job ends quietly
+    instead of leaving a task the event loop's teardown cancels (which APScheduler logs as a
+    failed job with a traceback)."""
+    scheduler = make_scheduler()
+    await scheduler.start()
+    await scheduler.wait_caught_up()
+    started = asyncio.Event()
+
+    async def endless(*args: Any, **kwargs: Any) -> int:
+        started.set()
+        await asyncio.Event().wait()
+        return 0
+
+    monkeypatch.setattr(hashing_service, "refresh", endless)
+    monkeypatch.setattr(scheduling, "SHUTDOWN_GRACE_SECONDS", 0.05)
+    job = asyncio.create_task(scheduling.index_refresh_job())  # as APScheduler runs it
+    await started.wait()
+    with caplog.at_level(logging.INFO, logger="knowledge.scheduler"):
+        await scheduler.shutdown()
+    assert job.done() and not job.cancelled() and job.exception() is None
+    assert "job index-refresh stopped by shutdown" in caplog.text
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
