@@ -270,11 +270,14 @@ class JobScheduler:
     async def catch_up(self) -> list[RunOutcome]:
         """Recover stale claims and post every missed period once (used at start-up)."""
         try:
-            return await self.run_digests()
+            outcomes = await self.run_digests()
         except Exception:
             log.exception("digest catch-up failed (retried every %.0f s)",
                           self.maintenance_seconds)
             return []
+        log.info("digest catch-up finished: %s", ", ".join(
+            f"run #{o.run_id} {o.status}" for o in outcomes) or "nothing was due")
+        return outcomes
 
     async def notify(self, guild_id: int | None, message: str) -> None:
         """Tell a guild's admins, if a notifier was given; never raises."""

@@ -1,0 +1,324 @@
+"""Scheduled digests end to end: the real `python -m bot` against the fake Discord, with the bot
+running, down over scheduled times, and killed with SIGKILL between claim and post or between
+post and record; every period ends up in the channel exactly once.
+
+Time is moved, not waited for: instead of sleeping until a cron time, a test moves the
+subscription's history (`created_at`, `covered_until`) and the new articles' `added_at` back in
+the database by the same amount, as if all of it had happened that long ago. A daily schedule
+whose fire time was an hour ago then has a due period holding exactly those articles, which the
+bot's own mechanisms post: the maintenance pass (every second here, through
+SCHEDULER_MAINTENANCE_SECONDS) while it runs, or the catch-up at start-up after downtime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+from tests.bot.launch import (
+    HASHING,
+    START_TIMEOUT,
+    BotDatabase,
+    bot_env,
+    bot_process,
+    daily_schedule_fired,
+)
+from tests.fakes.discord_server import (
+    BotProcess,
+    FakeDiscord,
+    FakeFile,
+    InteractionHandle,
+    StoredMessage,
+)
+from tests.fakes.world import FakeChannel, World
+
+pytestmark = [pytest.mark.e2e]
+
+HEARTBEAT = 0.5
+MAINTENANCE_SECONDS = 1.0
+ANSWER_TIMEOUT = 60.0
+DIGEST_TIMEOUT = 30.0
+# A 429 long enough to kill the bot while discord.py waits to retry the post.
+STALLING_RETRY_AFTER = 120.0
+
+ARTICLES = {
+    "fisheries": ("Salmon quotas near the Kurils agreed", """# Salmon quotas near the Kurils agreed
+
+By Ann Example, fellow at the Example Institute.
+
+Negotiators from Tokyo and Moscow agreed on a salmon quota regime near the Kuril Islands, a
+modest step the author calls a test of the joint economic activities plan.
+"""),
+    "visits": ("Visa-free grave visits to the islands resume", """# Visa-free grave visits to the islands resume
+
+By Ben Example, research fellow at the Example Centre.
+
+Former residents of the southern Kurils may again visit ancestral graves without visas, after
+both governments restored the simplified exchange programme suspended in 2022.
+"""),
+    "energy": ("Energy bridge from Sakhalin stalls again", """# Energy bridge from Sakhalin stalls again
+
+By Cleo Example, analyst at the Example Forum.
+
+Plans for a power cable linking Sakhalin and Hokkaido stalled again, as negotiators failed to
+agree who would finance the undersea line; the author calls it a barometer of the relationship.
+"""),
+}
+
+
+class HoldingFakeDiscord(FakeDiscord):
+    """The fake Discord, able to store a channel message and then hold back the response, so a
+    test can kill the bot after its post reached Discord but before it knew it had."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hold_channel: int | None = None
+        self.release = asyncio.Event()
+
+    async def _post_message(self, request: web.Request) -> web.Response:
+        response = await super()._post_message(request)
+        if self.hold_channel is not None and request.match_info["channel_id"] == str(
+                self.hold_channel):
+            await self.release.wait()
+        return response
+
+
+class Bot:
+    """`python -m bot` on one data directory and database, started and stopped as a test says."""
+
+    def __init__(self, fake: FakeDiscord, world: World, home: Path, database_url: str) -> None:
+        self.fake = fake
+        self.home = home
+        self.env = bot_env(fake, home, database_url, **HASHING,
+                           DISCORD_DEV_GUILD_ID=str(world.guild().id),
+                           SCHEDULER_MAINTENANCE_SECONDS=str(MAINTENANCE_SECONDS))
+        self.runs: list[BotProcess] = []
+
+    @property
+    def process(self) -> BotProcess:
+        """The current (latest) process."""
+        return self.runs[-1]
+
+    async def start(self) -> BotProcess:
+        """Start a process and wait until it is ready and its start-up catch-up has finished."""
+        process = bot_process(self.env, self.home)
+        self.runs.append(process)
+        await process.start()
+        await process.wait_for_output("ready as", timeout=START_TIMEOUT)
+        await process.wait_for_output("digest catch-up finished", timeout=DIGEST_TIMEOUT)
+        return process
+
+    async def stop(self) -> None:
+        """Stop gracefully (SIGINT); the process must exit cleanly without logged errors."""
+        code = await self.process.stop(timeout=15)
+        assert code == 0, self.process.output
+        assert self.process.error_lines() == [], self.process.output
+
+    async def kill(self) -> None:
+        """SIGKILL the process, as a crash or an OOM kill would, and reap it."""
+        process = self.process
+        proc = process._proc  # BotProcess offers only a graceful stop
+        assert proc is not None
+        proc.kill()
+        await process.stop(timeout=15)
+        assert process.returncode == -9
+
+    async def close(self) -> None:
+        """Stop whatever still runs (test teardown)."""
+        for process in self.runs:
+            await process.stop(timeout=15)
+
+
+@pytest.fixture
+def world() -> World:
+    """The default world: guild "Summit Desk" (#general, #summit-news, #bot-log), admin alice."""
+    return World.default()
+
+
+@pytest_asyncio.fixture
+async def fake(world: World) -> AsyncIterator[HoldingFakeDiscord]:
+    """A fake Discord for one test; fails the test if Discord would have rejected a request."""
+    server = HoldingFakeDiscord(world, heartbeat_interval=HEARTBEAT)
+    async with server:
+        yield server
+        server.release.set()
+        server.assert_no_errors()
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[BotDatabase]:
+    """The test's own connection to the bot's database (SQLite, and PostgreSQL when set)."""
+    db = BotDatabase(database_url)
+    yield db
+    db.close()
+
+
+@pytest_asyncio.fixture
+async def bot(fake: FakeDiscord, world: World, database_url: str, tmp_path: Path
+              ) -> AsyncIterator[Bot]:
+    """The bot, started; every process it ran is stopped at the end."""
+    runner = Bot(fake, world, tmp_path / "bot", database_url)
+    await runner.start()
+    try:
+        yield runner
+    finally:
+        await runner.close()
+
+
+async def run(fake: FakeDiscord, name: str, options: dict[str, Any] | None = None,
+              **kwargs: Any) -> InteractionHandle:
+    """Invoke a command as alice (an admin) and wait for its final answer."""
+    handle = await fake.slash(name, options, user="alice", **kwargs)
+    return await handle.wait_done(timeout=ANSWER_TIMEOUT)
+
+
+async def subscribe_and_add(fake: FakeDiscord, keys: tuple[str, ...]) -> None:
+    """/digest set #summit-news on a daily schedule that fired an hour ago, then /source upload
+    the articles."""
+    schedule = daily_schedule_fired(dt.timedelta(hours=1))
+    done = await run(fake, "digest set", {"channel": "summit-news", "schedule": schedule})
+    assert "Digests will be posted" in done.content, done.describe()
+    for key in keys:
+        title, body = ARTICLES[key]
+        added = await run(fake, "source upload",
+                          attachments={"file": FakeFile(f"{key}.md", body.encode())})
+        assert title in added.text and "added" in added.text, added.describe()
+
+
+def make_due(database: BotDatabase, channel: FakeChannel, keys: tuple[str, ...],
+             ago: dt.timedelta) -> None:
+    """Move the subscription and the articles `ago` into the past (see the module docstring)."""
+    ids = [database.article_id(ARTICLES[key][0]) for key in keys]
+    database.backdate(ago, [channel.id], ids)
+
+
+def digests(fake: FakeDiscord, channel: FakeChannel) -> list[StoredMessage]:
+    """Digest messages in the channel (those carrying a run marker)."""
+    return [m for m in fake.channel_messages(channel) if "digest #" in m.text]
+
+
+def assert_lists_exactly(message: StoredMessage, keys: tuple[str, ...]) -> None:
+    """The digest names exactly these articles."""
+    count = len(keys)
+    assert f"{count} new article{'s' * (count != 1)}" in message.text, message.text
+    for key, (title, _) in ARTICLES.items():
+        assert (title in message.text) == (key in keys), (title, message.text)
+
+
+async def settle() -> None:
+    """Give the running bot a few maintenance passes, in which a duplicate would appear."""
+    await asyncio.sleep(3 * MAINTENANCE_SECONDS)
+
+
+# ----- while running -------------------------------------------------------------------------
+async def test_a_due_period_is_posted_by_the_running_bot_once(
+        bot: Bot, fake: FakeDiscord, world: World, database: BotDatabase) -> None:
+    """/digest set, two uploads, the period becomes due: one digest listing exactly those two
+    articles appears in the channel, and the next passes post nothing more."""
+    channel = world.guild().channel("summit-news")
+    keys = ("fisheries", "visits")
+    await subscribe_and_add(fake, keys)
+    make_due(database, channel, keys, dt.timedelta(hours=2))
+    (post,) = await fake.wait_until(lambda: digests(fake, channel), DIGEST_TIMEOUT)
+    await settle()
+    assert digests(fake, channel) == [post]
+    assert_lists_exactly(post, keys)
+    (run_row,) = database.runs(channel.id)
+    assert run_row.status == "posted" and f"digest #{run_row.id}" in post.text
+    assert run_row.message_ids == [post.id]
+    await bot.stop()
+
+
+# ----- downtime --------------------------------------------------------------------------------
+async def test_downtime_over_scheduled_times_gives_one_coalesced_digest(
+        bot: Bot, fake: FakeDiscord, world: World, database: BotDatabase) -> None:
+    """Down over three daily fire times: the restarted bot posts ONE digest with exactly the
+    new articles; restarting again posts nothing."""
+    channel = world.guild().channel("summit-news")
+    keys = ("fisheries", "visits", "energy")
+    await subscribe_and_add(fake, keys)
+    await bot.stop()
+    make_due(database, channel, keys, dt.timedelta(days=3))
+    assert digests(fake, channel) == []
+
+    await bot.start()
+    (post,) = await fake.wait_until(lambda: digests(fake, channel), DIGEST_TIMEOUT)
+    assert "posted" in await bot.process.wait_for_output("digest catch-up finished")
+    assert_lists_exactly(post, keys)
+    await bot.stop()
+
+    await bot.start()
+    assert "nothing was due" in await bot.process.wait_for_output("digest catch-up finished")
+    await settle()
+    assert digests(fake, channel) == [post]
+    assert [r.status for r in database.runs(channel.id)] == ["posted"]
+    await bot.stop()
+
+
+# ----- kill -9 -------------------------------------------------------------------------------
+async def test_kill_9_between_claim_and_post_then_restart_posts_once(
+        bot: Bot, fake: FakeDiscord, world: World, database: BotDatabase) -> None:
+    """SIGKILL while discord.py waits out a 429 on the digest post (claimed, nothing posted):
+    the restarted bot takes the dead process's claim over, finds no copy, posts it once."""
+    channel = world.guild().channel("summit-news")
+    keys = ("fisheries",)
+    await subscribe_and_add(fake, keys)
+    route = f"POST /channels/{channel.id}/messages"
+    fake.inject_429(route, retry_after=STALLING_RETRY_AFTER)
+    make_due(database, channel, keys, dt.timedelta(hours=2))
+    await fake.wait_for_request(lambda r: r.route == route and r.status == 429, DIGEST_TIMEOUT)
+    await bot.kill()
+    (claimed,) = database.runs(channel.id)
+    assert claimed.status == "claimed" and digests(fake, channel) == []
+
+    await bot.start()
+    (post,) = await fake.wait_until(lambda: digests(fake, channel), DIGEST_TIMEOUT)
+    assert f"run #{claimed.id} posted" in await bot.process.wait_for_output(
+        "digest catch-up finished")
+    assert f"took over digest run #{claimed.id}" in bot.process.output
+    assert_lists_exactly(post, keys)
+    assert f"digest #{claimed.id}" in post.text
+    await bot.stop()
+
+    await bot.start()
+    await settle()
+    assert digests(fake, channel) == [post]
+    assert [r.status for r in database.runs(channel.id)] == ["posted"]
+    await bot.stop()
+
+
+async def test_kill_9_between_post_and_record_then_restart_does_not_repost(
+        bot: Bot, fake: HoldingFakeDiscord, world: World, database: BotDatabase) -> None:
+    """SIGKILL after Discord stored the digest but before the bot heard back: the restarted bot
+    finds its `digest #<run>` marker in the channel (GET messages) and records the run as
+    posted, without posting it again."""
+    channel = world.guild().channel("summit-news")
+    keys = ("visits",)
+    await subscribe_and_add(fake, keys)
+    fake.hold_channel = channel.id
+    make_due(database, channel, keys, dt.timedelta(hours=2))
+    (post,) = await fake.wait_until(lambda: digests(fake, channel), DIGEST_TIMEOUT)
+    await bot.kill()
+    fake.hold_channel = None
+    fake.release.set()
+    (claimed,) = database.runs(channel.id)
+    assert claimed.status == "claimed"
+
+    await bot.start()
+    assert f"run #{claimed.id} recovered" in await bot.process.wait_for_output(
+        "digest catch-up finished")
+    await settle()
+    assert digests(fake, channel) == [post]
+    (recorded,) = database.runs(channel.id)
+    assert recorded.status == "posted" and recorded.message_ids == [post.id]
+    posts = [r for r in fake.requests if r.route == f"POST /channels/{channel.id}/messages"]
+    assert len(posts) == 1
+    assert_lists_exactly(post, keys)
+    await bot.stop()
