@@ -204,14 +204,20 @@ def cmd_ingest(args: argparse.Namespace) -> None:
             sentence_texts += [p.text[a:b] for a, b in p.unique_sentences()]
         texts = passage_texts + sentence_texts
         passages = sum(len(p.passages) for p in prepared)
-        # Raw: the model alone on exactly the texts ingestion embeds, in the same two calls.
-        t = time.perf_counter()
-        embedder.embed(passage_texts)
-        embedder.embed(sentence_texts)
-        raw = time.perf_counter() - t
+        # Raw: the model alone on exactly the texts ingestion embeds, in the same two calls;
+        # timed before and after the ingest (best of the two) so neither side pays warm-up.
+        def raw_encode() -> float:
+            t = time.perf_counter()
+            embedder.embed(passage_texts)
+            embedder.embed(sentence_texts)
+            return time.perf_counter() - t
+
+        embedder.embed(passage_texts[:64] + sentence_texts[:64])  # warm-up
+        raw_before = raw_encode()
         t = time.perf_counter()
         results = service.add_documents_sync(docs)
         ingest = time.perf_counter() - t
+        raw = min(raw_before, raw_encode())
         assert all(r.status == "added" for r in results), results
     print(json.dumps({
         "articles": len(docs), "passages": passages, "texts_embedded": len(texts),
