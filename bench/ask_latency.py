@@ -1,0 +1,193 @@
+"""End-to-end /ask latency through the fake Discord, on SQLite and on PostgreSQL.
+
+Usage:
+  python bench/ask_latency.py                                  # SQLite only
+  python bench/ask_latency.py --postgres postgresql+psycopg://postgres@127.0.0.1:55432/summit_test
+  (or set BENCH_POSTGRES_URL; a fresh database is created on that server and dropped after)
+
+The real `python -m bot` (real bundled model, founding corpus from the prebuilt index) runs
+against tests/fakes' Discord over real sockets. Latency is measured from the moment the fake
+sends INTERACTION_CREATE over the gateway to the moment it records the request carrying the
+final answer (the edit of the deferred response): gateway, discord.py, the service (query
+embedding, hybrid search), rendering and the REST round trips. Questions are distinct strings
+(bench/questions.jsonl, short_queries.txt and offtopic.txt under a few framings), so no cache
+answers twice. 1 user asks one question at a time; 20 users ask at once, in rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from tests.bot.launch import bot_env, bot_process, fresh_postgres_database  # noqa: E402
+from tests.fakes.discord_server import BotProcess, FakeDiscord, InteractionHandle  # noqa: E402
+from tests.fakes.world import World  # noqa: E402
+
+START_TIMEOUT = 300.0
+ANSWER_TIMEOUT = 120.0
+USERS = 20
+WARM_UP = 10
+
+
+def questions() -> Iterator[str]:
+    """Distinct questions, on-topic and off-topic mixed, without end (numbered once reused)."""
+    base = [json.loads(line)["question"] for line in (HERE / "questions.jsonl").read_text()
+            .splitlines() if line]
+    for name in ("short_queries.txt", "offtopic.txt"):
+        base += [q for q in (HERE / name).read_text().splitlines() if q.strip()]
+    framings = ["{}", "Tell me: {}", "In the commentary, {}", "Briefly, {}", "Experts on this: {}"]
+    n = 0
+    while True:
+        for frame in framings:
+            for q in base:
+                yield frame.format(q) if n == 0 else f"{frame.format(q)} ({n})"
+        n += 1
+
+
+@dataclass
+class Sample:
+    """One /ask: end-to-end latency and time to the deferral, in milliseconds."""
+
+    answer_ms: float
+    ack_ms: float
+
+
+def world() -> World:
+    """The default world plus 20 askers."""
+    w = World.default()
+    for n in range(USERS):
+        w.add_user(f"asker{n:02d}", guild=w.guild())
+    return w
+
+
+async def ask(fake: FakeDiscord, question: str, user: str) -> Sample:
+    """Send one /ask and time it from INTERACTION_CREATE to the recorded final answer."""
+    sent = time.monotonic()
+    handle: InteractionHandle = await fake.slash("ask", {"question": question}, user=user)
+    await handle.wait_done(timeout=ANSWER_TIMEOUT)
+    if not handle.embeds and "No good match" not in handle.content:
+        raise RuntimeError(f"unexpected answer: {handle.describe()}")
+    answered = max(r.time for r in handle.requests)
+    acked = min(r.time for r in handle.requests)
+    return Sample((answered - sent) * 1000, (acked - sent) * 1000)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered)) - 1))]
+
+
+def bot_side_ms(process: BotProcess, skip: int) -> list[float]:
+    """latency_ms of the bot's own /ask log lines (after the first `skip`)."""
+    found = [float(m.group(1)) for line in process.lines if "command=ask " in line
+             for m in [re.search(r"latency_ms=([\d.]+)", line)] if m]
+    return found[skip:]
+
+
+async def measure(backend: str, database_url: str, sequential: int, rounds: int,
+                  home: Path) -> list[dict[str, object]]:
+    """Start the bot on one database and time /ask with 1 and with 20 users."""
+    w = world()
+    rows: list[dict[str, object]] = []
+    async with FakeDiscord(w, heartbeat_interval=5.0) as fake:
+        env = bot_env(fake, home, database_url, DISCORD_DEV_GUILD_ID=str(w.guild().id),
+                      ASK_COOLDOWN_SECONDS="0", LOG_LEVEL="INFO")
+        process = bot_process(env, home)
+        async with process:
+            started = time.monotonic()
+            await process.wait_for_output("ready as", timeout=START_TIMEOUT)
+            await fake.wait_for_commands(w.guild(), timeout=START_TIMEOUT)
+            print(f"[{backend}] bot ready in {time.monotonic() - started:.1f} s",
+                  file=sys.stderr)
+            source = questions()
+            for n in range(WARM_UP):
+                await ask(fake, next(source), f"asker{n:02d}")
+            seen = WARM_UP
+            one = [await ask(fake, next(source), "asker00") for _ in range(sequential)]
+            # The bot logs each interaction just after answering it: wait for the last line.
+            await process.wait_for_output("command=ask ", count=seen + sequential)
+            rows.append(summary(backend, 1, one, bot_side_ms(process, seen)))
+            seen += sequential
+            many: list[Sample] = []
+            for _ in range(rounds):
+                many += await asyncio.gather(*[ask(fake, next(source), f"asker{n:02d}")
+                                               for n in range(USERS)])
+            await process.wait_for_output("command=ask ", count=seen + len(many))
+            rows.append(summary(backend, USERS, many, bot_side_ms(process, seen)))
+            process.assert_no_errors()
+        fake.assert_no_errors()
+    return rows
+
+
+def summary(backend: str, users: int, samples: list[Sample], inside: list[float]
+            ) -> dict[str, object]:
+    """One table row."""
+    answers = [s.answer_ms for s in samples]
+    return {
+        "backend": backend, "users": users, "asks": len(samples),
+        "median_ms": round(statistics.median(answers)),
+        "p95_ms": round(percentile(answers, 0.95)),
+        "max_ms": round(max(answers)),
+        "ack_median_ms": round(statistics.median(s.ack_ms for s in samples)),
+        "bot_side_median_ms": round(statistics.median(inside)) if inside else None,
+    }
+
+
+def print_table(rows: list[dict[str, object]]) -> None:
+    """A Markdown table of the rows."""
+    print("| database | concurrent users | asks | median ms | p95 ms | max ms | ack median ms "
+          "| bot-side median ms |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['backend']} | {r['users']} | {r['asks']} | {r['median_ms']} | "
+              f"{r['p95_ms']} | {r['max_ms']} | {r['ack_median_ms']} | "
+              f"{r['bot_side_median_ms']} |")
+
+
+async def main_async(args: argparse.Namespace) -> list[dict[str, object]]:
+    """Run the SQLite pass, then the PostgreSQL one if a server was given."""
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        backends = [("SQLite", "")]
+        if args.postgres:
+            backends.append(("PostgreSQL", stack.enter_context(
+                fresh_postgres_database(args.postgres))))
+        for backend, url in backends:
+            home = Path(tmp) / backend.lower()
+            rows += await measure(backend, url, args.sequential, args.rounds, home)
+    return rows
+
+
+def main() -> None:
+    """Parse arguments, run, print the table (and JSON lines with --json)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", ""),
+                        help="a PostgreSQL server URL (a fresh database is made on it)")
+    parser.add_argument("--sequential", type=int, default=100, help="asks by one user")
+    parser.add_argument("--rounds", type=int, default=10, help="rounds of 20 concurrent asks")
+    parser.add_argument("--json", action="store_true", help="also print JSON lines")
+    args = parser.parse_args()
+    rows = asyncio.run(main_async(args))
+    print_table(rows)
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+
+
+if __name__ == "__main__":
+    main()

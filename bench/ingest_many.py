@@ -1,0 +1,178 @@
+"""Ingesting 1,000 articles: passages/s, articles/s and peak RSS, on SQLite and PostgreSQL.
+
+Usage:
+  python bench/ingest_many.py                          # SQLite only, 1,000 articles
+  python bench/ingest_many.py --postgres postgresql+psycopg://postgres@127.0.0.1:55432/summit_test
+  (or set BENCH_POSTGRES_URL; a fresh database is created on that server and dropped after)
+
+Each backend runs in its own process (so peak RSS is that backend's): a fresh library (founding
+corpus from the prebuilt index, the real bundled model, warmed up), then
+`KnowledgeService.add_documents_sync` in batches of 100 generated articles: cleaning, splitting,
+embedding passages and sentences, duplicate checks, enrichment (experts, meetings) and one
+transaction per article, as `python -m knowledge add` and the sources service do. Articles are
+generated deterministically: a byline with an expert and an institute, a date, and 5-9
+paragraphs mixing sentences of the founding corpus with templated sentences about places,
+meetings and years, so each is distinct prose of a realistic length (about 6 passages).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+BATCH = 100
+FIRST = ["Anna", "Boris", "Chiara", "Daisuke", "Elena", "Fumio", "Galina", "Hiroshi", "Irina",
+         "Jun", "Kirill", "Mariko", "Nikolai", "Olga", "Pavel", "Sayaka", "Taro", "Yulia"]
+LAST = ["Ivanova", "Kato", "Morozov", "Nakamura", "Orlova", "Sato", "Sokolov", "Suzuki",
+        "Tanaka", "Volkov", "Watanabe", "Yamamoto", "Zaitseva", "Kuznetsov", "Hayashi"]
+ROLES = ["senior fellow", "research fellow", "programme director", "visiting scholar",
+         "associate professor", "lead analyst"]
+INSTITUTES = ["Pacific Policy Institute", "Northern Seas Forum", "Eurasia Strategy Centre",
+              "Hokkaido Regional Studies Group", "Baltic-Pacific Council", "Asia Security Lab"]
+PLACES = ["Tokyo", "Moscow", "Vladivostok", "Sakhalin", "Hokkaido", "Kunashir", "Iturup",
+          "Shikotan", "Nemuro", "Yuzhno-Sakhalinsk", "Osaka", "Sochi"]
+TOPICS = ["the peace treaty", "joint economic activities", "fisheries quotas", "energy projects",
+          "visa-free exchanges", "sanctions", "security consultations", "the 1956 declaration",
+          "tourism on the islands", "LNG deliveries", "the northern sea route"]
+TEMPLATES = [
+    "In {year}, officials from {a} and {b} met to discuss {topic}, with little to show for it.",
+    "The author argues that {topic} will matter more to {a} than any statement issued in {b}.",
+    "Observers in {a} expected progress on {topic} before the end of {year}.",
+    "A delegation travelled from {a} to {b} in {year} to review {topic} and left without a date "
+    "for the next round.",
+    "Critics in {b} said that {topic} had become a substitute for a political decision.",
+    "Business groups in {a} lobbied for {topic}, citing projects planned since {year}.",
+]
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def generate(count: int, seed: int = 11) -> list:  # type: ignore[type-arg]
+    """`count` distinct, realistic articles (knowledge.ingest.Document)."""
+    from knowledge.corpus import FOUNDING_DIR
+    from knowledge.ingest import Document
+    from knowledge.models import Contributor, PartialDate
+    from knowledge.text.split import split_sentences
+
+    rng = random.Random(seed)
+    corpus = [s.text for f in sorted(FOUNDING_DIR.glob("*.txt"))
+              for s in split_sentences(f.read_text().replace("\n", " ")) if len(s.text) > 40]
+    docs = []
+    for i in range(count):
+        author = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        institute = rng.choice(INSTITUTES)
+        year = rng.randint(2010, 2024)
+        month = rng.randint(1, 12)
+        place, other = rng.sample(PLACES, 2)
+        topic = rng.choice(TOPICS)
+        title = f"{place} and {other} on {topic}: notes from {year} ({i})"
+        paragraphs = [f"By {author}, {rng.choice(ROLES)} at the {institute}."]
+        for _ in range(rng.randint(5, 9)):
+            sentences = rng.sample(corpus, rng.randint(2, 4))
+            for _ in range(rng.randint(1, 2)):
+                a, b = rng.sample(PLACES, 2)
+                sentences.insert(rng.randrange(len(sentences) + 1), rng.choice(TEMPLATES).format(
+                    a=a, b=b, topic=rng.choice(TOPICS), year=rng.randint(2000, 2024)))
+            paragraphs.append(" ".join(sentences))
+        docs.append(Document(
+            "\n\n".join(paragraphs), title=title, publisher=institute,
+            published=PartialDate(f"{year}-{month:02d}", "month"),
+            url=f"https://analysis.example.org/{year}/{month:02d}/article-{i}",
+            contributors=(Contributor(author, "author"),)))
+    return docs
+
+
+def run_one(database_url: str, articles: int) -> dict[str, object]:
+    """Ingest `articles` generated articles into a fresh library; returns the figures."""
+    from knowledge.service import KnowledgeService
+    from knowledge.settings import Settings
+
+    docs = generate(articles)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), database_url=database_url,
+                            _env_file=None)  # type: ignore[call-arg]
+        started = time.perf_counter()
+        service = KnowledgeService.open_sync(settings)
+        service.embedder.embed(["warm up"])
+        opened = time.perf_counter() - started
+        rss_before = peak_rss_mb()
+        added = passages = duplicates = 0
+        started = time.perf_counter()
+        for start in range(0, len(docs), BATCH):
+            results = service.add_documents_sync(docs[start:start + BATCH])
+            added += sum(r.status == "added" for r in results)
+            duplicates += sum(r.status == "duplicate" for r in results)
+            passages += sum(r.passages for r in results)
+            print(f"  {start + len(results)}/{len(docs)} articles, "
+                  f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
+        elapsed = time.perf_counter() - started
+        index_passages = len(service.index)
+        service.close()
+    return {
+        "articles": articles, "added": added, "duplicates": duplicates, "passages": passages,
+        "seconds": round(elapsed, 1), "articles_per_s": round(added / elapsed, 2),
+        "passages_per_s": round(passages / elapsed, 1), "index_passages": index_passages,
+        "open_s": round(opened, 1), "rss_before_mb": round(rss_before),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
+
+
+def run_backend(label: str, database_url: str, articles: int) -> dict[str, object]:
+    """Run one backend in a child process (its own peak RSS); returns its figures."""
+    args = [sys.executable, __file__, "--one", database_url or "sqlite",
+            "--articles", str(articles)]
+    out = subprocess.run(args, check=True, stdout=subprocess.PIPE, text=True)
+    return {"backend": label, **json.loads(out.stdout.strip().splitlines()[-1])}
+
+
+def print_table(rows: list[dict[str, object]]) -> None:
+    """A Markdown table of the rows."""
+    print("| database | articles | passages | seconds | articles/s | passages/s | peak RSS MB "
+          "(after model load) |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['backend']} | {r['added']} | {r['passages']} | {r['seconds']} | "
+              f"{r['articles_per_s']} | {r['passages_per_s']} | {r['peak_rss_mb']} "
+              f"({r['rss_before_mb']}) |")
+
+
+def main() -> None:
+    """Parse arguments; run every backend (or, with --one, a single one in this process)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", ""),
+                        help="a PostgreSQL server URL (a fresh database is made on it)")
+    parser.add_argument("--json", action="store_true", help="also print JSON lines")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one backend, this process
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one("" if args.one == "sqlite" else args.one, args.articles)))
+        return
+    from tests.bot.launch import fresh_postgres_database
+
+    rows = [run_backend("SQLite", "", args.articles)]
+    if args.postgres:
+        with fresh_postgres_database(args.postgres) as url:
+            rows.append(run_backend("PostgreSQL", url, args.articles))
+    print_table(rows)
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+
+
+if __name__ == "__main__":
+    main()
