@@ -6,28 +6,19 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import re
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Literal
 
 from knowledge.meetings._times import MONTH_NAMES, ArticleRange, TimeExpr, find_times
+from knowledge.meetings.vocabulary import CHAR_MAP, Place, Vocabulary, load_vocabulary
 from knowledge.people.names import canonical_person_key
-from knowledge.people.subjects import Subject, load_subjects
+from knowledge.people.subjects import Subject
 
-PLACES_PATH = Path(__file__).with_name("places.json")
+__all__ = ["ArticleRange", "Mention", "Place", "TimeExpr", "find_mentions", "hedged",
+           "normalise", "participant_keys"]
 
 Direction = Literal["past", "future"]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Place:
-    """A recognised place name; a country-level one locates a meeting only loosely."""
-
-    name: str
-    country: str
-    is_country: bool
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -81,57 +72,14 @@ class Mention:
 
 # --- text normalisation (length-preserving, so spans index the original text) -----------------
 
-_CHAR_MAP = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-",
-                           "\u00a0": " ", "\u2009": " ", "\u202f": " "})
-
-
 def normalise(text: str) -> str:
     """Straighten quotes and dashes and blank out footnote markers, keeping every offset."""
-    text = text.translate(_CHAR_MAP)
+    text = text.translate(CHAR_MAP)
     return re.sub(r"\[\d{1,3}\]", lambda m: " " * len(m.group(0)), text)
 
 
-# --- vocabularies ---------------------------------------------------------------------------------
+# --- language (the topic's words are in the Vocabulary) ----------------------------------------
 
-@functools.cache
-def _places() -> dict[str, Place]:
-    raw = json.loads(PLACES_PATH.read_text(encoding="utf-8"))
-    out = {name: Place(name, country, True) for name, country in raw["countries"].items()}
-    out.update({name: Place(name, country, False) for name, country in raw["cities"].items()})
-    return out
-
-
-@functools.cache
-def _visit_re() -> re.Pattern[str]:
-    return re.compile(_VISIT.pattern.replace("PLACE", _alternation(_places())))
-
-
-def _alternation(names: Iterable[str]) -> str:
-    return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-
-
-@functools.cache
-def _place_re() -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w-])(?:{_alternation(_places())})(?![\w-])")
-
-
-@functools.cache
-def _person_index() -> tuple[re.Pattern[str], dict[str, Subject]]:
-    index: dict[str, Subject] = {}
-    for subject in load_subjects():
-        for name in subject.names:
-            index[name] = subject
-            index[name.translate(_CHAR_MAP)] = subject
-    return re.compile(rf"(?<![\w])(?:{_alternation(index)})(?![\w])"), index
-
-
-EVENTS = {
-    "2+2": re.compile(r"\btwo[- ]plus[- ]two\b|(?<![\w+])2\s*\+\s*2(?![\w+])", re.IGNORECASE),
-    "g20": re.compile(r"\bG-?20\b"),
-    "apec": re.compile(r"\bAPEC\b"),
-    "eef": re.compile(r"\bEastern Economic Forum\b|\bEEF\b"),
-    "olympics": re.compile(r"\b(?:Winter |Summer )?Olympi(?:cs|c Games)\b"),
-}
 _ORDINAL = re.compile(r"\b(?P<n>\d{1,3})(?:st|nd|rd|th)\s+(?:[\w'-]+\s+){0,3}?"
                       r"(?:meeting|summit|talks|round)s?\b")
 _MEETING = re.compile(r"\b(?P<w>summits?|meetings?|talks|visits?|met|meets?)\b", re.IGNORECASE)
@@ -139,11 +87,6 @@ _TENSE = re.compile(r"\b(?P<w>recent(?:ly)?|latest|last|previous|past|upcoming|f
                     r"expected|next|planned|scheduled|coming|future|prospective)\b")
 _PAST_WORDS = {"recent", "recently", "latest", "last", "previous", "past"}
 _RECENT_WORDS = {"recent", "recently", "latest", "last"}
-_BILATERAL = re.compile(r"\b(?:Russia-Japan|Japan-Russia|Russian-Japanese|Japanese-Russian|"
-                        r"bilateral|the two leaders|both leaders|Abe-Putin|Putin-Abe)\b")
-FOREIGN = re.compile(r"\b(?:the US|the U\.S\.|United States|America|American|US|U\.S\.|China|"
-                     r"Chinese|Korea|Korean|Pyongyang|Seoul|Beijing|Washington|Ukraine|"
-                     r"Ukrainian|EU|NATO)\b")
 # Speculation about a meeting, not a meeting: "could visit", "a possible visit", "I think we are
 # going to see Putin visiting", "whether Putin will visit". Only hedges that govern the meeting
 # phrase count ("the same could be said about the recent meeting" is no hedge on the meeting).
@@ -168,8 +111,6 @@ _VISIT = re.compile(
     r"(?P<place>PLACE)")
 _POSSESSIVE_BEFORE_VISIT = re.compile(r"(?P<name>[A-Z][\w-]+(?: [A-Z][\w-]+){0,2})'s\s+"
                                       r"(?:[a-z-]+\s+){0,2}$")
-_TITLES = re.compile(r"\b(?:Japanese|Russian|Prime Minister|President|Foreign Minister|"
-                     r"Defen[cs]e Minister|Minister|former|then|the)\b")
 _TIME_CONNECTOR = re.compile(r"^,?[^,;:()\"]{0,60}$")
 _HEAD_CONNECTOR = re.compile(
     r"^[\s,]*(?:(?:summit|meeting|talks|ministerial|held|forum|opening|ceremony|games|sidelines|"
@@ -178,23 +119,26 @@ _HEAD_CONNECTOR = re.compile(
 
 # --- anchors --------------------------------------------------------------------------------------
 
-def _place_ok(sentence: str, start: int, end: int) -> bool:
-    """A place name, not an organisation ("Tokyo Foundation") or a government ("Tokyo's view")."""
+@functools.cache
+def _visit_re(vocabulary: Vocabulary) -> re.Pattern[str]:
+    return re.compile(_VISIT.pattern.replace("PLACE", vocabulary.place_names))
+
+
+def _place_ok(sentence: str, start: int, end: int, vocabulary: Vocabulary) -> bool:
+    """A place name, not an organisation ("Tokyo Foundation") or a government ("Tokyo's view");
+    a month or an event may follow it ("Osaka G20")."""
     after = sentence[end:end + 30]
     if re.match(r"'s\b", after):
         return False
     nxt = re.match(r"\s+([A-Z][\w-]*)", after)
-    return not nxt or nxt.group(1) in MONTH_NAMES or bool(
-        re.match(r"(?:Winter|Summer|Olympi|G-?20|APEC|Eastern Economic|in|on|and)", nxt.group(1)))
+    return not nxt or nxt.group(1) in MONTH_NAMES or any(
+        p.match(sentence, end + nxt.start(1)) for p in vocabulary.events.values())
 
 
-def _subject_at(name: str) -> Subject | None:
-    return _person_index()[1].get(name)
-
-
-def _anchors(sentence: str, article: ArticleRange | None) -> list[Anchor]:
+def _anchors(sentence: str, article: ArticleRange | None, vocabulary: Vocabulary) -> list[Anchor]:
     """All anchors of the sentence; heads never overlap each other."""
-    places = _places()
+    places = vocabulary.places
+    people = vocabulary.people
     heads: list[Anchor] = []
 
     def add_head(anchor: Anchor) -> None:
@@ -203,65 +147,67 @@ def _anchors(sentence: str, article: ArticleRange | None) -> list[Anchor]:
 
     for m in _ORDINAL.finditer(sentence):
         add_head(Anchor("ordinal", m.start(), m.end(), int(m["n"])))
-    for m in _visit_re().finditer(sentence):
-        if not _place_ok(sentence, m.start("place"), m.end("place")) or \
+    for m in _visit_re(vocabulary).finditer(sentence):
+        if not _place_ok(sentence, m.start("place"), m.end("place"), vocabulary) or \
                 re.match(r"[\w-]", sentence[m.end():m.end() + 1]):
             continue
         start = m.start()
         visitor = None
         poss = _POSSESSIVE_BEFORE_VISIT.search(sentence[:m.start()])
-        if poss and _subject_at(poss["name"].split()[-1]) and m["verb"].startswith("visit"):
-            visitor = _subject_at(poss["name"].split()[-1])
+        if poss and people.get(poss["name"].split()[-1]) and m["verb"].startswith("visit"):
+            visitor = people.get(poss["name"].split()[-1])
             start = poss.start()
         if m["of"] and visitor is None:
-            inner = [_subject_at(p.group(0)) for p in _person_index()[0].finditer(m["of"])]
+            inner = [people.get(p.group(0)) for p in vocabulary.person_re.finditer(m["of"])]
             visitor = inner[-1] if inner else None
         plural = m["verb"] in ("visits", "trips") and not re.search(r"\b(?:he|she|it)\s+$",
                                                                    sentence[:m.start()])
         add_head(Anchor("visit", start, m.end(), places[m["place"]],
                         {"visitor": visitor, "plural": plural, "verb": m["verb"]}))
-    for key, pattern in EVENTS.items():
+    for key, pattern in vocabulary.all_events.items():
         for m in pattern.finditer(sentence):
             add_head(Anchor("event", m.start(), m.end(), key))
-    for m in _place_re().finditer(sentence):
-        if _place_ok(sentence, m.start(), m.end()):
+    for m in vocabulary.place_re.finditer(sentence):
+        if _place_ok(sentence, m.start(), m.end(), vocabulary):
             add_head(Anchor("place", m.start(), m.end(), places[m.group(0)]))
     for m in _MEETING.finditer(sentence):
         add_head(Anchor("meeting", m.start(), m.end(), m["w"].lower()))
     mods: list[Anchor] = [Anchor("time", start, end, expr)
                           for start, end, expr in find_times(sentence, article)]
-    person_re, index = _person_index()
-    mods += [Anchor("person", m.start(), m.end(), index[m.group(0)])
-             for m in person_re.finditer(sentence)]
+    mods += [Anchor("person", m.start(), m.end(), people[m.group(0)])
+             for m in vocabulary.person_re.finditer(sentence)]
     mods += [Anchor("tense", m.start(), m.end(), m["w"].lower()) for m in _TENSE.finditer(sentence)
              if not any(t.start <= m.start() < t.end for t in mods if t.kind == "time")]
-    mods += [Anchor("bilateral", m.start(), m.end()) for m in _BILATERAL.finditer(sentence)]
+    mods += [Anchor("bilateral", m.start(), m.end())
+             for m in vocabulary.bilateral.finditer(sentence)]
     # A time inside a head ("the 2014 Sochi ..." is not, but "25th" is) is dropped.
     mods = [a for a in mods if a.kind == "person"
             or not any(h.start <= a.start and a.end <= h.end for h in heads)]
     return sorted(heads + mods, key=lambda a: (a.start, a.end))
 
 
-def _blank(text: str, offset: int, anchors: Iterable[Anchor]) -> str:
+def _blank(text: str, offset: int, anchors: Iterable[Anchor], titles: re.Pattern[str]) -> str:
     """The text with modifier anchors and official titles blanked, for connector checks."""
     chars = list(text)
     for a in anchors:
         for i in range(max(a.start - offset, 0), min(a.end - offset, len(chars))):
             chars[i] = " "
-    return _TITLES.sub(lambda m: " " * len(m.group(0)), "".join(chars))
+    return titles.sub(lambda m: " " * len(m.group(0)), "".join(chars))
 
 
-def find_mentions(sentence: str, article: ArticleRange | None) -> tuple[list[Mention],
-                                                                         list[TimeExpr]]:
+def find_mentions(sentence: str, article: ArticleRange | None,
+                  vocabulary: Vocabulary | None = None) -> tuple[list[Mention], list[TimeExpr]]:
     """The meeting mentions of one (normalised) sentence, and the times no mention took."""
-    anchors = _anchors(sentence, article)
+    vocabulary = vocabulary or load_vocabulary()
+    titles = vocabulary.titles
+    anchors = _anchors(sentence, article, vocabulary)
     heads = [a for a in anchors if a.kind in ("ordinal", "visit", "event", "place", "meeting")]
     mods = [a for a in anchors if a not in heads]
     mentions: list[Mention] = []
     for head in heads:
         current = mentions[-1] if mentions else None
         if current is not None and _compatible(current, head) and _HEAD_CONNECTOR.match(
-                _blank(sentence[current.end:head.start], current.end, mods)):
+                _blank(sentence[current.end:head.start], current.end, mods, titles)):
             _add_head(current, head)
         else:
             mention = Mention(sentence, head.start, head.end)
@@ -269,7 +215,7 @@ def find_mentions(sentence: str, article: ArticleRange | None) -> tuple[list[Men
             mentions.append(mention)
     loose_times: list[TimeExpr] = []
     for mod in mods:
-        target = _attach(mod, mentions, sentence, mods)
+        target = _attach(mod, mentions, sentence, mods, titles)
         if target is None:
             if mod.kind == "time":
                 loose_times.append(mod.value)  # type: ignore[arg-type]
@@ -313,16 +259,16 @@ def _add_head(mention: Mention, head: Anchor) -> None:
             mention.plural = True
 
 
-def _attach(mod: Anchor, mentions: list[Mention], sentence: str,
-            mods: list[Anchor]) -> Mention | None:
+def _attach(mod: Anchor, mentions: list[Mention], sentence: str, mods: list[Anchor],
+            titles: re.Pattern[str]) -> Mention | None:
     """The mention a modifier belongs to, or None when it belongs to none."""
     for mention in mentions:
         if mention.start <= mod.start and mod.end <= mention.end:
             return mention
     prev = next((m for m in reversed(mentions) if m.end <= mod.start), None)
     nxt = next((m for m in mentions if m.start >= mod.end), None)
-    gap_prev = _blank(sentence[prev.end:mod.start], prev.end, mods) if prev else None
-    gap_next = _blank(sentence[mod.end:nxt.start], mod.end, mods) if nxt else None
+    gap_prev = _blank(sentence[prev.end:mod.start], prev.end, mods, titles) if prev else None
+    gap_next = _blank(sentence[mod.end:nxt.start], mod.end, mods, titles) if nxt else None
 
     def clean(gap: str | None, limit: int, commas: bool = False) -> bool:
         if gap is None or len(gap) > limit or re.search(r"[;:()\"]| but | while ", gap):

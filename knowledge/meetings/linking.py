@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from typing import Literal
 
 from knowledge.meetings._mentions import (
-    EVENTS,
-    FOREIGN,
     MEETING_WORDS,
     ArticleRange,
     Mention,
@@ -23,6 +21,7 @@ from knowledge.meetings._mentions import (
     participant_keys,
 )
 from knowledge.meetings.registry import Meeting
+from knowledge.meetings.vocabulary import Vocabulary, load_vocabulary
 from knowledge.models import PartialDate
 from knowledge.people.names import canonical_person_key
 from knowledge.text.split import split_sentences
@@ -87,10 +86,10 @@ def _evidence(mention: Mention, original: str) -> str:
 
 # --- matching one mention against the registry -------------------------------------------------
 
-def _has_event(meeting: Meeting, event: str) -> bool:
-    if event == "2+2":
-        return meeting.kind == "2+2"
-    pattern = EVENTS[event]
+def _has_event(meeting: Meeting, event: str, vocabulary: Vocabulary) -> bool:
+    if event in vocabulary.formats:
+        return meeting.kind == event
+    pattern = vocabulary.events[event]
     return any(pattern.search(text) for text in (meeting.name, *meeting.aliases))
 
 
@@ -139,7 +138,7 @@ def _has_participant(meeting: Meeting, name: str) -> bool:
     return canonical_person_key(name).split()[-1] in participant_keys(meeting.participants)
 
 
-def _linkable(mention: Mention, sentence_has_meeting_word: bool) -> bool:
+def _linkable(mention: Mention, sentence_has_meeting_word: bool, vocabulary: Vocabulary) -> bool:
     """Whether a mention says enough to name one meeting (and is not generic)."""
     dated = mention.time is not None and not mention.time.bound
     if mention.plural and not dated:
@@ -147,7 +146,7 @@ def _linkable(mention: Mention, sentence_has_meeting_word: bool) -> bool:
     if re.match(r"(?:a|an)\s", mention.evidence, re.IGNORECASE) and not dated \
             and mention.place is None:
         return False  # "a 2+2 ministerial meeting": a kind of meeting, not one meeting
-    if not (mention.bilateral or mention.persons) and FOREIGN.search(
+    if not (mention.bilateral or mention.persons) and vocabulary.outside.search(
             mention.sentence[max(0, mention.start - 60):mention.end + 60]):
         return False  # "Japan and the US ... by launching a 2+2"
     if mention.ordinal is not None or mention.event is not None:
@@ -180,14 +179,14 @@ def _confidence(mention: Mention) -> float:
     return 0.6
 
 
-def _candidates(mention: Mention, meetings: Sequence[Meeting],
-                article: ArticleRange | None) -> list[Meeting]:
+def _candidates(mention: Mention, meetings: Sequence[Meeting], article: ArticleRange | None,
+                vocabulary: Vocabulary) -> list[Meeting]:
     """Registry meetings consistent with everything the mention says."""
     out = []
     for meeting in meetings:
         if mention.ordinal is not None and meeting.ordinal != mention.ordinal:
             continue
-        if mention.event is not None and not _has_event(meeting, mention.event):
+        if mention.event is not None and not _has_event(meeting, mention.event, vocabulary):
             continue
         if mention.visitor is not None and not _has_participant(meeting, mention.visitor.name):
             continue
@@ -209,13 +208,14 @@ def _specific(mention: Mention) -> bool:
 
 
 def _resolve(mention: Mention, meetings: Sequence[Meeting], article: ArticleRange | None,
-             sentence_has_meeting_word: bool) -> tuple[Meeting, float] | None:
+             sentence_has_meeting_word: bool,
+             vocabulary: Vocabulary) -> tuple[Meeting, float] | None:
     """The one meeting a mention names, with a confidence; None when none or several fit."""
-    if not _linkable(mention, sentence_has_meeting_word):
+    if not _linkable(mention, sentence_has_meeting_word, vocabulary):
         return None
     if hedged(mention) and not _specific(mention):
         return None  # "Putin could visit Japan next year": speculation, not a meeting
-    candidates = _candidates(mention, meetings, article)
+    candidates = _candidates(mention, meetings, article, vocabulary)
     confidence = _confidence(mention)
     if len(candidates) > 1 and mention.time is None and article is not None:
         # "the Abe-Putin summit in Russia" in an April 2017 piece: the one that month.
@@ -240,30 +240,33 @@ class _Sentence:
     has_meeting_word: bool
 
 
-def _mentions(passage_text: str, article: ArticleRange | None) -> list[_Sentence]:
+def _mentions(passage_text: str, article: ArticleRange | None,
+              vocabulary: Vocabulary) -> list[_Sentence]:
     """Each sentence with its meeting mentions and the times no mention took."""
     out = []
     for sentence, original in _sentences(passage_text):
-        mentions, loose = find_mentions(sentence, article)
+        mentions, loose = find_mentions(sentence, article, vocabulary)
         out.append(_Sentence(sentence, original, mentions, loose,
                              bool(MEETING_WORDS.search(sentence))))
     return out
 
 
 def link_passage(passage_text: str, article_published: ArticleDates,
-                 meetings: Sequence[Meeting]) -> list[MeetingLink]:
+                 meetings: Sequence[Meeting], *,
+                 vocabulary: Vocabulary | None = None) -> list[MeetingLink]:
     """The registry meetings a passage discusses, each with its best evidence phrase.
 
     A mention is linked only when exactly one meeting fits its place, time, people, event or
     ordinal (an undated mention reaches about a year around the article's date); ambiguous
-    mentions are not linked.
+    mentions are not linked. ``vocabulary`` is the topic's (the shipped one by default).
     """
+    vocabulary = vocabulary or load_vocabulary()
     article = _article_range(article_published)
     best: dict[str, MeetingLink] = {}
     order: list[str] = []
-    for sentence in _mentions(passage_text, article):
+    for sentence in _mentions(passage_text, article, vocabulary):
         for mention in sentence.mentions:
-            resolved = _resolve(mention, meetings, article, sentence.has_meeting_word)
+            resolved = _resolve(mention, meetings, article, sentence.has_meeting_word, vocabulary)
             if resolved is None:
                 continue
             meeting, confidence = resolved
@@ -303,20 +306,22 @@ def _guess_date(time: TimeExpr | None, mention: Mention, article: ArticleRange |
     return f"{year:04d}-{month:02d}"
 
 
-def _relevant(mention: Mention) -> bool:
-    """A Russia-Japan meeting: leaders or ministers of both, or a bilateral format."""
+def _relevant(mention: Mention, vocabulary: Vocabulary) -> bool:
+    """A meeting between the two parties: leaders or ministers of both, or a bilateral format."""
+    parties = vocabulary.scope.countries
     countries = mention.countries
-    both = {"Russia", "Japan"} <= countries
-    if FOREIGN.search(mention.sentence[max(0, mention.start - 60):mention.end + 60]) and not both:
+    both = parties <= countries
+    window = mention.sentence[max(0, mention.start - 60):mention.end + 60]
+    if vocabulary.outside.search(window) and not both:
         return False
-    if mention.place is not None and mention.place.country not in ("Russia", "Japan") \
+    if mention.place is not None and mention.place.country not in parties \
             and not (mention.bilateral or both):
         return False
     if both:
         return True
     if mention.visit and mention.visitor is not None and mention.place is not None:
-        return {mention.visitor.country, mention.place.country} == {"Russia", "Japan"}
-    return mention.bilateral and bool(countries & {"Russia", "Japan"} or mention.event == "2+2"
+        return {mention.visitor.country, mention.place.country} == parties
+    return mention.bilateral and bool(countries & parties or mention.event in vocabulary.formats
                                       or mention.ordinal is not None)
 
 
@@ -325,15 +330,17 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _proposal_name(mention: Mention) -> str:
-    """A readable name: "Abe-Putin meeting in Vladivostok", "Abe visits Moscow", ..."""
+def _proposal_name(mention: Mention, vocabulary: Vocabulary) -> str:
+    """A readable name: "Abe-Putin meeting in Vladivostok", "Abe visits Moscow",
+    "Russia-Japan 2+2 in Moscow" (the parties' names when no one is named)."""
     noun = "summit" if "summit" in mention.evidence.lower() else "meeting"
-    if mention.event == "2+2":
-        base = "Russia-Japan 2+2"
+    pair = vocabulary.scope.pair_name
+    if mention.event in vocabulary.formats:
+        base = f"{pair} {mention.event}"
     elif mention.visit and mention.visitor is not None and mention.place is not None:
         base = f"{mention.visitor.name.split()[-1]} visits {mention.place.name}"
     else:
-        surnames = [p.name.split()[-1] for p in mention.persons] or ["Russia-Japan"]
+        surnames = [p.name.split()[-1] for p in mention.persons] or [pair]
         base = f"{'-'.join(dict.fromkeys(surnames))} {noun}"
     if mention.ordinal is not None:
         base = f"{_ordinal(mention.ordinal)} {base}"
@@ -343,31 +350,37 @@ def _proposal_name(mention: Mention) -> str:
 
 
 def detect_unknown_meetings(passage_text: str, article_published: ArticleDates,
-                            meetings: Sequence[Meeting]) -> list[MeetingProposal]:
-    """Mentions of Russia-Japan summits, visits or 2+2 meetings that match no registry entry.
+                            meetings: Sequence[Meeting], *,
+                            vocabulary: Vocabulary | None = None) -> list[MeetingProposal]:
+    """Mentions of summits, visits or format meetings (2+2) between the topic's two parties
+    that match no registry entry.
 
     Only definite mentions count: hedged ones ("a possible visit", "could visit") and generic
     ones ("frequent visits") are ignored, and so is anything that fits a registry meeting.
     """
+    vocabulary = vocabulary or load_vocabulary()
     article = _article_range(article_published)
     proposals: dict[tuple[str | None, str | None, int | None], MeetingProposal] = {}
-    for sentence in _mentions(passage_text, article):
+    for sentence in _mentions(passage_text, article, vocabulary):
         has_word = sentence.has_meeting_word
         for mention in sentence.mentions:
             if hedged(mention) or mention.plural or not (mention.meeting_word or mention.visit or mention.event
                                       or mention.ordinal is not None):
                 continue
-            if not _relevant(mention):
+            if not _relevant(mention, vocabulary):
                 continue
-            if _linkable(mention, has_word) and _candidates(mention, meetings, article):
+            if _linkable(mention, has_word, vocabulary) and _candidates(mention, meetings,
+                                                                        article, vocabulary):
                 continue
             date = _guess_date(mention.time, mention, article, sentence.text)
             place = mention.place.name if mention.place is not None else None
             if date is None and mention.ordinal is None and (
                     place is None or mention.place is None or mention.place.is_country):
                 continue  # nothing an admin could pin down
-            kind = "2+2" if mention.event == "2+2" else "visit" if mention.visit else "summit"
-            proposal = MeetingProposal(_proposal_name(mention), date, place,
+            kind = "visit" if mention.visit else "summit"
+            if mention.event is not None and mention.event in vocabulary.formats:
+                kind = mention.event
+            proposal = MeetingProposal(_proposal_name(mention, vocabulary), date, place,
                                        _evidence(mention, sentence.original),
                                        tuple(dict.fromkeys(p.name for p in mention.persons)),
                                        kind, mention.ordinal)
@@ -403,16 +416,16 @@ def _cues(text: str, weight: int, weak: bool) -> tuple[int, int]:
 
 
 def _sentence_topic(sentence: _Sentence, meeting: Meeting, registry: Sequence[Meeting],
-                    article: ArticleRange, month_is_unique: bool) -> str:
+                    article: ArticleRange, month_is_unique: bool, vocabulary: Vocabulary) -> str:
     """"this" (the sentence is about the meeting), "other" (about something else dated or
     placed), or "none"."""
     has_word = sentence.has_meeting_word
-    resolved = [_resolve(m, registry, article, has_word) for m in sentence.mentions]
+    resolved = [_resolve(m, registry, article, has_word, vocabulary) for m in sentence.mentions]
     if any(r is not None and r[0].id == meeting.id for r in resolved):
         return "this"
     if any(r is not None for r in resolved):
         return "other"
-    if any(_linkable(m, has_word) and not _candidates(m, [meeting], article)
+    if any(_linkable(m, has_word, vocabulary) and not _candidates(m, [meeting], article, vocabulary)
            for m in sentence.mentions):
         return "other"
     times = sentence.loose_times + [m.time for m in sentence.mentions
@@ -429,8 +442,8 @@ def _sentence_topic(sentence: _Sentence, meeting: Meeting, registry: Sequence[Me
 
 
 def split_before_after(meeting: Meeting, article_published_range: ArticleDates,
-                       passage_texts: Sequence[str], *,
-                       meetings: Sequence[Meeting] | None = None) -> BeforeAfter | None:
+                       passage_texts: Sequence[str], *, meetings: Sequence[Meeting] | None = None,
+                       vocabulary: Vocabulary | None = None) -> BeforeAfter | None:
     """Whether an article was written before or after a meeting; None when it cannot tell.
 
     By dates when the article's date period and the meeting do not overlap; otherwise (an
@@ -448,6 +461,7 @@ def split_before_after(meeting: Meeting, article_published_range: ArticleDates,
         return "before"
     if start > meeting.end:
         return "after"
+    vocabulary = vocabulary or load_vocabulary()
     registry = list(meetings) if meetings else [meeting]
     if meeting not in registry:
         registry.append(meeting)
@@ -455,8 +469,9 @@ def split_before_after(meeting: Meeting, article_published_range: ArticleDates,
                   == (meeting.start.year, meeting.start.month)]
     before = after = 0
     for text in passage_texts:
-        for sentence in _mentions(text, article):
-            topic = _sentence_topic(sentence, meeting, registry, article, len(same_month) == 1)
+        for sentence in _mentions(text, article, vocabulary):
+            topic = _sentence_topic(sentence, meeting, registry, article, len(same_month) == 1,
+                                    vocabulary)
             if topic == "other":
                 continue
             b, a = _cues(sentence.text, 2 if topic == "this" else 1, weak=topic == "this")

@@ -1,4 +1,25 @@
-"""The curated registry of Russia-Japan meetings, and loose lookup by name, place, date or ordinal."""
+"""The curated registry of the topic's meetings, and loose lookup by name, place, date or ordinal.
+
+Nothing in the code is specific to one topic: the library follows whatever its data files
+describe. To adapt it (say to EU–China summits), edit these curated files and restart:
+
+- ``knowledge/meetings/scope.json``: the topic. ``title`` (the timeline's heading), the two
+  ``parties`` (country, how texts name it, its demonyms), ``bilateral_terms`` ("EU-China"),
+  ``outside_parties`` whose presence makes a meeting someone else's ("the US", "NATO"), meeting
+  ``formats`` that become registry kinds ({"2+2": {"description", "terms"}}), ``events`` whose
+  sidelines host meetings ("G20"), ``government_terms`` and ``non_name_words`` for the people
+  extractor. Field by field in knowledge/scope.py.
+- ``knowledge/meetings/registry.json`` (this module): the meetings, as below. ``kind`` is one
+  of summit, visit, multilateral, other, or a scope format; ``participants`` are full names as
+  subjects.json spells them; ``country`` is where the meeting took place.
+- ``knowledge/meetings/places.json``: cities and countries the linker recognises, each with
+  the country it is in, spelt as the scope's parties spell theirs.
+- ``knowledge/people/subjects.json``: the officials the texts discuss, with their country. The
+  "<leader>-<leader>" phrases ("Abe-Putin") that mark a bilateral meeting are built from the
+  one-word names of one party's officials and the other's.
+
+Generic English (months, tense words, hedges, "summit", "visit") stays in the code.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +31,18 @@ import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from knowledge import models
 from knowledge.models import DatePrecision, PartialDate
+from knowledge.scope import Scope, alternation, format_pattern, load_scope
 
 log = logging.getLogger(__name__)
 
 REGISTRY_PATH = Path(__file__).with_name("registry.json")
 
-MeetingKind = Literal["summit", "visit", "2+2", "multilateral", "other"]
-MEETING_KINDS: tuple[str, ...] = ("summit", "visit", "2+2", "multilateral", "other")
+# "summit", "visit", "multilateral", "other", or one of the scope's formats ("2+2").
+MeetingKind = str
 
 MONTHS = {name: i for i, names in enumerate(
     (("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
@@ -73,7 +95,12 @@ class Meeting:
         return out
 
 
-def _meeting_from_json(raw: dict[str, Any]) -> Meeting:
+def meeting_kinds(scope: Scope | None = None) -> tuple[str, ...]:
+    """The kinds a registry meeting may have: the generic ones and the scope's formats."""
+    return (scope or load_scope()).meeting_kinds
+
+
+def _meeting_from_json(raw: dict[str, Any], kinds: tuple[str, ...]) -> Meeting:
     """Build and validate one registry entry."""
     meeting = Meeting(
         id=raw["id"], name=raw["name"], date=raw["date"], date_precision=raw["date_precision"],
@@ -81,7 +108,7 @@ def _meeting_from_json(raw: dict[str, Any]) -> Meeting:
         participants=tuple(raw.get("participants", ())), description=raw.get("description", ""),
         aliases=tuple(raw.get("aliases", ())), date_end=raw.get("date_end"),
         ordinal=raw.get("ordinal"))
-    if meeting.kind not in MEETING_KINDS:
+    if meeting.kind not in kinds:
         raise ValueError(f"meeting {meeting.id}: unknown kind {meeting.kind!r}")
     if PartialDate.parse(meeting.date).precision != meeting.date_precision:
         raise ValueError(f"meeting {meeting.id}: date {meeting.date} is not {meeting.date_precision}")
@@ -91,10 +118,12 @@ def _meeting_from_json(raw: dict[str, Any]) -> Meeting:
 
 
 @functools.cache
-def load_registry(path: Path = REGISTRY_PATH) -> tuple[Meeting, ...]:
-    """Read and validate the registry, oldest meeting first (cached; the file is curated data)."""
+def load_registry(path: Path = REGISTRY_PATH, scope: Scope | None = None) -> tuple[Meeting, ...]:
+    """Read and validate the registry, oldest meeting first (cached; the file is curated data).
+    Kinds are checked against ``scope`` (the shipped one by default)."""
     raw = json.loads(path.read_text(encoding="utf-8"))
-    meetings = tuple(sorted((_meeting_from_json(m) for m in raw["meetings"]),
+    kinds = meeting_kinds(scope)
+    meetings = tuple(sorted((_meeting_from_json(m, kinds) for m in raw["meetings"]),
                             key=lambda m: (m.start, m.id)))
     ids = [m.id for m in meetings]
     if len(set(ids)) != len(ids):
@@ -106,27 +135,43 @@ def load_registry(path: Path = REGISTRY_PATH) -> tuple[Meeting, ...]:
 # Words that say nothing about which meeting is meant.
 _STOPWORDS = frozenset("the a an of in at to on and with for by s visit visits summit summits "
                        "meeting meetings talks met between leaders leader".split())
-_QUERY_TOKEN = re.compile(r"\d{4}-\d{2}(?:-\d{2})?|2\+2|[^\W_]+")
-_TWO_PLUS_TWO = re.compile(r"\btwo[\s-]*plus[\s-]*two\b|\b2\s*\+\s*2\b|\b2plus2\b", re.IGNORECASE)
-
-
-def _words(*texts: str) -> frozenset[str]:
-    """Lower-cased words of some texts, with every spelling of 2+2 as the one token "2+2"."""
-    text = " ".join(texts)
-    words = set(re.findall(r"[^\W_]+", _TWO_PLUS_TWO.sub(" ", text.lower())))
-    return frozenset(words | ({"2+2"} if _TWO_PLUS_TWO.search(text) else set()))
 
 
 @functools.cache
-def _searchable(meeting: Meeting) -> tuple[frozenset[str], frozenset[str]]:
+def _formats(scope: Scope) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(kind, every spelling of it) of the scope's meeting formats."""
+    return tuple((f.kind, format_pattern(f)) for f in scope.formats)
+
+
+@functools.cache
+def _query_token(scope: Scope) -> re.Pattern[str]:
+    """A query word: an ISO date, a format's kind ("2+2") or a plain word."""
+    kinds = alternation(kind for kind, _ in _formats(scope))
+    return re.compile(r"\d{4}-\d{2}(?:-\d{2})?|" + (f"{kinds}|" if kinds else "") + r"[^\W_]+")
+
+
+def _words(scope: Scope, *texts: str) -> frozenset[str]:
+    """Lower-cased words of some texts, with every spelling of a format ("two-plus-two") as the
+    one token of its kind ("2+2")."""
+    text = " ".join(texts)
+    lowered, kinds = text.lower(), set()
+    for kind, pattern in _formats(scope):
+        lowered = pattern.sub(" ", lowered)
+        if pattern.search(text):
+            kinds.add(kind)
+    return frozenset(set(re.findall(r"[^\W_]+", lowered)) | kinds)
+
+
+@functools.cache
+def _searchable(meeting: Meeting, scope: Scope) -> tuple[frozenset[str], frozenset[str]]:
     """Words that name this meeting (id, name, place, aliases, kind), then words about it
     (participants, country)."""
-    primary = _words(meeting.id.replace("-", " "), meeting.name, meeting.place, meeting.kind,
-                     *meeting.aliases)
-    return primary, _words(meeting.country, *meeting.participants)
+    primary = _words(scope, meeting.id.replace("-", " "), meeting.name, meeting.place,
+                     meeting.kind, *meeting.aliases)
+    return primary, _words(scope, meeting.country, *meeting.participants)
 
 
-def _token_score(token: str, meeting: Meeting) -> float | None:
+def _token_score(token: str, meeting: Meeting, scope: Scope) -> float | None:
     """How well one query token fits a meeting; None when a date or ordinal contradicts it."""
     start, end = meeting.start, meeting.end
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", token):
@@ -140,7 +185,7 @@ def _token_score(token: str, meeting: Meeting) -> float | None:
         return 4.0 if meeting.ordinal == int(re.sub(r"\D", "", token)) else None
     if token in MONTHS:
         return 3.0 if MONTHS[token] in {start.month, end.month} else None
-    primary, secondary = _searchable(meeting)
+    primary, secondary = _searchable(meeting, scope)
     prefix = len(token) >= 3
     if token in primary:
         return 3.0
@@ -153,11 +198,12 @@ def _token_score(token: str, meeting: Meeting) -> float | None:
     return 0.0
 
 
-def _score(query_tokens: Sequence[str], meeting: Meeting) -> tuple[float, int] | None:
+def _score(query_tokens: Sequence[str], meeting: Meeting,
+           scope: Scope) -> tuple[float, int] | None:
     """(total fit, number of words that fit nothing), or None if a date or ordinal contradicts."""
     total, unmatched = 0.0, 0
     for token in query_tokens:
-        score = _token_score(token, meeting)
+        score = _token_score(token, meeting, scope)
         if score is None:
             return None
         total += score
@@ -165,24 +211,29 @@ def _score(query_tokens: Sequence[str], meeting: Meeting) -> tuple[float, int] |
     return total, unmatched
 
 
-def find_meeting(query: str, meetings: Sequence[Meeting], limit: int = 25) -> list[Meeting]:
+def find_meeting(query: str, meetings: Sequence[Meeting], limit: int = 25, *,
+                 scope: Scope | None = None) -> list[Meeting]:
     """Meetings matching a loose query ("Lima 2016", "2017-04", "17th", "nagato", "2+2", a slug),
     best first; also serves autocomplete (an empty query lists the newest meetings first).
 
     Dates, months and ordinals must match; other words rank the candidates, and every one of
-    them must match when some meeting matches them all.
+    them must match when some meeting matches them all. ``scope`` names the meeting formats
+    (the shipped one by default).
     """
+    scope = scope or load_scope()
     query = query.strip()
     exact = [m for m in meetings if m.id == query.lower()]
     if exact:
         return exact
     if not query:
         return sorted(meetings, key=lambda m: m.start, reverse=True)[:limit]
-    normalised = _TWO_PLUS_TWO.sub(" 2+2 ", query.lower())
-    tokens = [t for t in _QUERY_TOKEN.findall(normalised) if t not in _STOPWORDS]
+    normalised = query.lower()
+    for kind, pattern in _formats(scope):
+        normalised = pattern.sub(f" {kind} ", normalised)
+    tokens = [t for t in _query_token(scope).findall(normalised) if t not in _STOPWORDS]
     if not tokens:
         return sorted(meetings, key=lambda m: m.start, reverse=True)[:limit]
-    scored = [(score, m) for m in meetings if (score := _score(tokens, m)) is not None]
+    scored = [(score, m) for m in meetings if (score := _score(tokens, m, scope)) is not None]
     scored = [(s, m) for s, m in scored if s[0] > 0.0]
     complete = [(s, m) for s, m in scored if s[1] == 0]
     ranked = complete or scored

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from knowledge.errors import BadInput, NotFound
 from knowledge.index.hybrid import Filters
-from knowledge.meetings._mentions import EVENTS
 from knowledge.meetings.linking import (
     BeforeAfter,
     detect_unknown_meetings,
@@ -32,6 +31,7 @@ from knowledge.meetings.timeline import (
     format_meeting_date,
     render_timeline,
 )
+from knowledge.meetings.vocabulary import load_vocabulary
 from knowledge.models import Hit, MeetingCommentary, PartialDate
 from knowledge.models import Meeting as MeetingModel
 from knowledge.people.service import unranked_hits
@@ -353,7 +353,7 @@ class MeetingsService:
             # Events the evidence names ("on the sidelines of the Eastern Economic Forum") become
             # aliases: the linker matches events against a meeting's name and aliases.
             aliases = builtins.list(dict.fromkeys(
-                m.group(0) for key, pattern in EVENTS.items() if key != "2+2"
+                m.group(0) for pattern in load_vocabulary().events.values()
                 for m in pattern.finditer(row.evidence)))
             where = place or row.place or ""
             kind = details.get("kind", "summit")

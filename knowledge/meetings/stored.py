@@ -7,18 +7,16 @@ import functools
 import json
 import logging
 import re
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge.meetings.registry import MEETING_KINDS, Meeting, load_registry
+from knowledge.meetings.registry import Meeting, load_registry, meeting_kinds
+from knowledge.meetings.vocabulary import PLACES_PATH
 from knowledge.models import PartialDate
 from knowledge.store.tables import MeetingRow
 
 log = logging.getLogger(__name__)
-
-PLACES_PATH = Path(__file__).with_name("places.json")
 
 
 @functools.cache
@@ -96,7 +94,7 @@ def meeting_from_row(row: MeetingRow) -> Meeting | None:
     date_end = None
     if row.date_end is not None and row.date_end != date.end:
         date_end = row.date_end.isoformat()
-    kind = row.kind if row.kind in MEETING_KINDS else "other"
+    kind = row.kind if row.kind in meeting_kinds() else "other"
     return Meeting(
         id=row.id, name=row.name, date=date.iso, date_precision=date.precision,
         place=row.place or "", country=country_of(row.place), kind=kind,  # type: ignore[arg-type]

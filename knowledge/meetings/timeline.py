@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from knowledge.models import Meeting, PartialDate
+from knowledge.scope import load_scope
 
 WIDTH_PX = 1200
 DPI = 100
@@ -105,9 +106,11 @@ def _axis_range(entries: Sequence[TimelineEntry]) -> tuple[dt.date, dt.date]:
     return dt.date(min(days).year, 1, 1), dt.date(max(days).year + 1, 1, 1)
 
 
-def render_timeline(entries: Sequence[TimelineEntry], *,
-                    title: str = "Russia–Japan meetings and the commentary around them") -> bytes:
-    """The PNG: one row per meeting, oldest first, with its articles on a shared time strip."""
+def render_timeline(entries: Sequence[TimelineEntry], *, title: str | None = None) -> bytes:
+    """The PNG: one row per meeting, oldest first, with its articles on a shared time strip;
+    the title defaults to the scope's ("Russia–Japan meetings and the commentary around them")."""
+    if title is None:
+        title = f"{load_scope().title} and the commentary around them"
     # The object API with the Agg canvas, not pyplot: no global state, safe in worker threads.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

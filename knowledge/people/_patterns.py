@@ -3,7 +3,10 @@ the passage-voice check)."""
 
 from __future__ import annotations
 
+import functools
 import re
+
+from knowledge.scope import alternation, load_scope
 
 _UP = "A-ZÀ-ÖØ-ÞĀĒĪŌŪ"
 _LO = "a-zß-öø-ÿāēīōū"
@@ -17,24 +20,31 @@ SPEECH_VERB = (r"(?:told|tells|said|says|noted|notes|added|adds|concluded|conclu
                r"emphasi[sz]ed|emphasi[sz]es|observed|observes|remarked|warned|warns|suggested|"
                r"suggests|commented|comments|thinks|continued|recalled|insisted)")
 
-# Capitalised words that are never part of a person's name in these texts.
-NON_NAME_WORDS = frozenset("""
+# Capitalised words that are never part of a person's name, whatever the topic; the scope adds
+# its own (the parties' names, capitals, news agencies).
+_GENERIC_NON_NAME_WORDS = frozenset("""
 the a an and of in on at for to by with see also read from this that these those his her their its our
 president prime minister foreign defence defense chairman chairwoman chair professor
 university institute foundation club society department council forum centre center policy
-research state duma director head government ministry embassy committee party russian
-japanese russia japan tokyo moscow valdai discussion east asia asian pacific far eastern
-western northern southern north south west kremlin white house united states american europe
+research state director head government ministry embassy committee party
+discussion east asia asian pacific far eastern
+western northern southern north south west white house united states american europe
 european g7 g20 apec january february march april may june july august september october
 november december monday tuesday wednesday thursday friday saturday sunday reading time photo
 featured image comments expert experts opinions views related read more share print email
-article news analysis dialogue sanctions factor summit meeting peace treaty islands kuril
-kurils southern northern territories join support quality copyright views mr mrs ms dr prof
+article news analysis dialogue sanctions factor summit meeting peace treaty islands
+southern northern territories join support quality copyright views mr mrs ms dr prof
 sir his excellency former then late senior fellow editor program programme studies
 international relations affairs world security diplomatic economic economy trade fund bank
-agency press media reuters tass kyodo nikkei mainland sea ocean island ukraine crimea china
-korea korean chinese ukrainian soviet ussr west peninsula national federation republic
+agency press media reuters mainland sea ocean island
+west peninsula national federation republic
 """.split())
+
+
+@functools.cache
+def non_name_words() -> frozenset[str]:
+    """Lower-case words that are never part of a person's name: generic ones and the scope's."""
+    return _GENERIC_NON_NAME_WORDS | load_scope().non_name_words
 
 TITLE_WORDS = (
     "professor", "fellow", "director", "chairman", "chairwoman", "chair", "president", "head",
@@ -51,15 +61,35 @@ TITLE_WORDS = (
 GOV_OFFICE = (r"(?:President|Prime Minister|Premier|Foreign Minister|Defen[cs]e Minister|"
               r"Minister(?: of [A-Z][\w ]+)?|Chancellor|Secretary of State|Senator|Governor|"
               r"Chief Cabinet Secretary|Emperor|King|Queen|Speaker)")
-_NATIONALITY = r"(?:Russian|Japanese|US|U\.S\.|American|Chinese|Ukrainian|Korean|South Korean|" \
-               r"North Korean|Soviet|British|French|German|Indian|Peruvian|then|former|late|the)"
-GOV_BEFORE_NAME = re.compile(
-    rf"(?:^|[^\w\s]\s*|\b[a-z]\w*\s+|\b{_NATIONALITY}\s+){GOV_OFFICE}\s+$")
-GOV_ROLE = re.compile(
-    rf"^(?:(?:the|a|an|then|former|current|late)\s+)*(?:{_NATIONALITY}\s+)?{GOV_OFFICE}"
-    r"(?:\s+of\s+(?:Russia|Japan|the Russian Federation|the United States|the USSR|China|"
-    r"Ukraine|[A-Z][a-z]+))?$|Prime Minister of|State Duma|President of (?:Russia|the Russian "
-    r"Federation|the United States|Japan|the USSR|China|Ukraine)|Foreign Minister|Defen[cs]e Minister")
+# Nationalities of the wider world; the scope adds its parties' and outside parties'.
+_WORLD_DEMONYMS = ("American", "US", "U.S.", "British", "French", "German", "Indian", "Peruvian")
+
+
+def _nationality() -> str:
+    """A nationality or a time word that may stand before an office ("Chinese", "former")."""
+    demonyms = alternation((*load_scope().demonyms, *_WORLD_DEMONYMS))
+    return rf"(?:{demonyms}|then|former|late|the)"
+
+
+@functools.cache
+def gov_before_name() -> re.Pattern[str]:
+    """An office just before a name, not preceded by an organisation ("Russian President ")."""
+    return re.compile(
+        rf"(?:^|[^\w\s]\s*|\b[a-z]\w*\s+|\b{_nationality()}\s+){GOV_OFFICE}\s+$")
+
+
+@functools.cache
+def gov_role() -> re.Pattern[str]:
+    """A role that is a government office ("Foreign Minister of Japan", "State Duma deputy")."""
+    scope = load_scope()
+    countries = alternation(scope.country_names)
+    of_country = rf"\s+of\s+(?:{countries}|[A-Z][a-z]+)" if countries else r"\s+of\s+[A-Z][a-z]+"
+    president_of = rf"|President of (?:{countries})" if countries else ""
+    government = "".join(f"|{re.escape(t)}" for t in scope.government_terms)
+    return re.compile(
+        rf"^(?:(?:the|a|an|then|former|current|late)\s+)*(?:{_nationality()}\s+)?{GOV_OFFICE}"
+        rf"(?:{of_country})?$|Prime Minister of{government}{president_of}|Foreign Minister|"
+        r"Defen[cs]e Minister")
 
 
 _SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
@@ -73,11 +103,12 @@ def normalize_spaces(text: str) -> str:
 def clean_name(candidate: str) -> str | None:
     """Trim leading title words off a capitalised run and return it if it looks like a name."""
     tokens = candidate.split()
-    while tokens and tokens[0].lower().strip(".") in NON_NAME_WORDS:
+    stop = non_name_words()
+    while tokens and tokens[0].lower().strip(".") in stop:
         tokens.pop(0)
     if not 2 <= len(tokens) <= 4:
         return None
-    if any(t.lower().strip(".’'") in NON_NAME_WORDS or re.search(r"['’]s$", t) for t in tokens):
+    if any(t.lower().strip(".’'") in stop or re.search(r"['’]s$", t) for t in tokens):
         return None
     if not re.fullmatch(NAME, " ".join(tokens)):
         return None

@@ -12,12 +12,12 @@ from typing import Literal
 from knowledge.models import Contributor, Relation
 from knowledge.people._furniture import teaser_spans
 from knowledge.people._patterns import (
-    GOV_BEFORE_NAME,
-    GOV_ROLE,
     NAME,
     SPEECH_VERB,
     clean_name,
     clean_role,
+    gov_before_name,
+    gov_role,
     has_title_word,
     normalize_spaces,
 )
@@ -102,9 +102,9 @@ def _is_subject(name: str, text: str, start: int, role: str | None) -> bool:
     """Whether a name denotes a politician or official rather than an expert."""
     if find_subject(name) is not None:
         return True
-    if role and GOV_ROLE.search(role):
+    if role and gov_role().search(role):
         return True
-    return bool(GOV_BEFORE_NAME.search(text[max(0, start - 60):start]))
+    return bool(gov_before_name().search(text[max(0, start - 60):start]))
 
 
 def _split_role_name(run: str) -> tuple[str | None, str | None]:

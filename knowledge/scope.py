@@ -1,0 +1,193 @@
+"""The topic of the library: which two parties' meetings it follows, and the words that tell
+their meetings and officials apart from everyone else's.
+
+Curated data in ``knowledge/meetings/scope.json``, beside the meeting registry it describes
+(the people extractor and the timeline read it too, so the loader lives here, above both).
+Every field but ``title`` and ``parties`` may be left out:
+
+- ``title``: what the library follows, for people ("Russia–Japan meetings"); the timeline
+  picture's heading.
+- ``parties``: exactly two ``{"country", "names", "demonyms"}``. ``country`` must be spelt as
+  the ``country`` fields of places.json and people/subjects.json spell it: a meeting between
+  the parties is one whose people or place belong to both. ``names`` are how texts name the
+  country ("the Russian Federation"), ``demonyms`` its adjectives ("Russian"); both mark an
+  official's title ("Russian President", "President of Russia") and are never a person's name.
+- ``bilateral_terms``: words that say a meeting is between the two parties ("Russia-Japan").
+  "<leader>-<leader>" pairs ("Abe-Putin") come from subjects.json, not from here.
+- ``outside_parties``: third countries and blocs, ``{"country", "names", "demonyms", "terms"}``.
+  Any of their words near a mention ("the US", "Beijing", "NATO") marks it as someone else's
+  meeting unless the parties' people are named; ``names`` also mark officials' titles.
+- ``formats``: named meeting formats between the parties, ``{kind: {"description", "terms"}}``,
+  e.g. ``"2+2"`` for foreign and defence ministers. ``kind`` (one token) becomes a meeting
+  kind of the registry; ``terms`` are spellings, matched ignoring case, spaces and hyphens.
+- ``events``: gatherings where the leaders meet on the sidelines, ``{key: [terms]}``
+  ("APEC", "Eastern Economic Forum"), matched as written.
+- ``government_terms``: phrases that make whoever holds a role containing them an official,
+  not an expert ("State Duma").
+- ``non_name_words``: lower-case words of the topic that are never part of a person's name
+  (capitals, news agencies, outside countries); the parties' own words are added to them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import logging
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SCOPE_PATH = Path(__file__).with_name("meetings") / "scope.json"
+
+# Meeting kinds every topic has; a scope's formats add their own.
+GENERIC_KINDS: tuple[str, ...] = ("summit", "visit", "multilateral", "other")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Party:
+    """One of the two sides whose meetings the library follows."""
+
+    country: str
+    names: tuple[str, ...] = ()
+    demonyms: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OutsideParty:
+    """A third country or bloc: named near a mention, it makes the meeting someone else's."""
+
+    country: str
+    names: tuple[str, ...] = ()
+    demonyms: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """Every word that signals this party in a sentence."""
+        return (*self.names, *self.demonyms, *self.terms)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MeetingFormat:
+    """A named meeting format between the parties ("2+2": foreign and defence ministers)."""
+
+    kind: str
+    description: str
+    terms: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Scope:
+    """The topic: the two parties, and the vocabulary around their meetings."""
+
+    title: str
+    parties: tuple[Party, ...]
+    bilateral_terms: tuple[str, ...] = ()
+    outside_parties: tuple[OutsideParty, ...] = ()
+    formats: tuple[MeetingFormat, ...] = ()
+    events: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (key, terms), in file order
+    government_terms: tuple[str, ...] = ()
+    non_name_words: frozenset[str] = frozenset()
+
+    @property
+    def countries(self) -> frozenset[str]:
+        """The two parties' countries."""
+        return frozenset(p.country for p in self.parties)
+
+    @property
+    def pair_name(self) -> str:
+        """The parties as one name, for meetings without named people ("Russia-Japan")."""
+        return "-".join(p.country for p in self.parties)
+
+    @property
+    def meeting_kinds(self) -> tuple[str, ...]:
+        """Every kind a registry meeting may have: the generic ones and the formats."""
+        return (*GENERIC_KINDS, *(f.kind for f in self.formats))
+
+    @property
+    def country_names(self) -> tuple[str, ...]:
+        """How texts name the parties' and the outside parties' countries."""
+        return (*(n for p in self.parties for n in p.names),
+                *(n for p in self.outside_parties for n in p.names))
+
+    @property
+    def demonyms(self) -> tuple[str, ...]:
+        """The parties' and the outside parties' adjectives ("Russian", "Chinese")."""
+        return (*(d for p in self.parties for d in p.demonyms),
+                *(d for p in self.outside_parties for d in p.demonyms))
+
+
+def _strings(raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    """A list of non-empty strings from a scope entry (empty when absent)."""
+    values = raw.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+        raise ValueError(f"{where}: {key!r} must be a list of non-empty strings")
+    return tuple(values)
+
+
+def scope_from_json(raw: dict[str, Any], where: str = "scope") -> Scope:
+    """Build and validate a scope from its JSON form."""
+    parties = tuple(Party(p["country"], _strings(p, "names", where), _strings(p, "demonyms", where))
+                    for p in raw["parties"])
+    if len(parties) != 2 or parties[0].country == parties[1].country:
+        raise ValueError(f"{where}: 'parties' must name two different countries")
+    outside = tuple(OutsideParty(p["country"], _strings(p, "names", where),
+                                 _strings(p, "demonyms", where), _strings(p, "terms", where))
+                    for p in raw.get("outside_parties", []))
+    formats = tuple(MeetingFormat(kind, f.get("description", ""), _strings(f, "terms", where))
+                    for kind, f in raw.get("formats", {}).items())
+    events = tuple((key, _strings(raw["events"], key, where)) for key in raw.get("events", {}))
+    for fmt in formats:
+        if not fmt.terms or re.search(r"\s", fmt.kind) or fmt.kind in GENERIC_KINDS:
+            raise ValueError(f"{where}: format {fmt.kind!r} needs one-token name other than "
+                             f"{', '.join(GENERIC_KINDS)} and at least one term")
+    keys = [f.kind for f in formats] + [key for key, _ in events]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"{where}: format and event names must be distinct")
+    party_words = {w.lower() for p in parties for text in (p.country, *p.names, *p.demonyms)
+                   for w in text.split()}
+    return Scope(
+        title=raw["title"], parties=parties,
+        bilateral_terms=_strings(raw, "bilateral_terms", where), outside_parties=outside,
+        formats=formats, events=events,
+        government_terms=_strings(raw, "government_terms", where),
+        non_name_words=frozenset(w.lower() for w in _strings(raw, "non_name_words", where))
+        | party_words)
+
+
+@functools.cache
+def load_scope(path: Path = SCOPE_PATH) -> Scope:
+    """Read and validate scope.json (cached: the scope is curated data shipped with the package)."""
+    scope = scope_from_json(json.loads(path.read_text(encoding="utf-8")), str(path))
+    log.debug("loaded scope %r from %s", scope.title, path)
+    return scope
+
+
+def alternation(phrases: Iterable[str]) -> str:
+    """A regex alternation matching any of the phrases literally, longest first."""
+    return "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True))
+
+
+def _flexible(term: str) -> str:
+    """A term as a regex that ignores spacing: "two-plus-two" also matches "two plus two"."""
+    parts = []
+    for chunk in re.findall(r"[\s-]+|\+|[^\s+-]+", term):
+        if chunk == "+":
+            parts.append(r"\s*\+\s*")
+        elif not chunk.strip(" -\t\n"):
+            parts.append(r"[\s-]*")
+        else:
+            parts.append(re.escape(chunk))
+    return "".join(parts)
+
+
+@functools.cache
+def format_pattern(fmt: MeetingFormat) -> re.Pattern[str]:
+    """Any spelling of a meeting format in a text ("2+2", "two-plus-two", "2 + 2")."""
+    terms = sorted(set(fmt.terms), key=len, reverse=True)
+    return re.compile(rf"(?<![\w+])(?:{'|'.join(_flexible(t) for t in terms)})(?![\w+])",
+                      re.IGNORECASE)
