@@ -114,7 +114,7 @@ def run_check() -> int:
         started = time.perf_counter()
         embedder = make_embedder(settings.embedding_model, settings.embedding_batch_size)
         embedders.append(embedder)
-        vectors = embedder.embed(["Russia and Japan held a summit."])
+        vectors = embedder.embed(["The two leaders held a summit."])
         if vectors.shape != (1, embedder.dim):
             raise RuntimeError(f"the model returned shape {vectors.shape}")
         return (f"{settings.embedding_model}, {embedder.fingerprint}, dim {embedder.dim}, "

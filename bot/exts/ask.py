@@ -114,7 +114,7 @@ class Ask(commands.Cog):
     @app_commands.command(name="ask", description="Ask the library: the best expert passages, "
                                                   "with citations.")
     @app_commands.describe(question="Your question in your own words, e.g. what did experts "
-                                    "expect from the 2019 Moscow summit?")
+                                    "expect from the last summit?")
     @app_commands.checks.dynamic_cooldown(ask_cooldown)
     async def ask(self, interaction: discord.Interaction[SummitDesk], question: str) -> None:
         """Search, then answer with the first page of citations."""

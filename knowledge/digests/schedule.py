@@ -64,7 +64,7 @@ def resolve_timezone(name: str) -> zoneinfo.ZoneInfo:
     """An IANA timezone by name (case-insensitive); BadInput with a suggestion otherwise."""
     name = (name or "").strip()
     if not name:
-        raise BadInput("the timezone is empty: use an IANA name such as 'UTC' or 'Europe/Moscow'")
+        raise BadInput("the timezone is empty: use an IANA name such as 'UTC' or 'Europe/London'")
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -74,7 +74,7 @@ def resolve_timezone(name: str) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(known[name.lower()])
     close = difflib.get_close_matches(name.lower(), known.keys(), n=1, cutoff=0.75)
     hint = f"; did you mean {known[close[0]]}?" if close else \
-        " (use an IANA name such as 'UTC', 'Asia/Tokyo' or 'Europe/Moscow')"
+        " (use an IANA name such as 'UTC', 'Europe/London' or 'America/New_York')"
     raise BadInput(f"unknown timezone {name!r}{hint}")
 
 
