@@ -32,6 +32,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
 from tests.bot.launch import bot_env, bot_process, fresh_postgres_database  # noqa: E402
 from tests.fakes.discord_server import BotProcess, FakeDiscord, InteractionHandle  # noqa: E402
@@ -99,11 +100,27 @@ def bot_side_ms(process: BotProcess, skip: int) -> list[float]:
     return found[skip:]
 
 
+def add_synthetic_passages(database_url: str, home: Path, passages: int) -> None:
+    """Write synthetic passages into the bot's database before it starts (bench/speed.py)."""
+    from speed import synthesize  # bench/speed.py, next to this file
+
+    from knowledge.settings import Settings
+
+    settings = Settings(data_dir=home / "data", database_url=database_url,
+                        _env_file=None)  # type: ignore[call-arg]
+    started = time.monotonic()
+    synthesize(settings, passages)
+    print(f"synthesised {passages} passages in {time.monotonic() - started:.0f} s",
+          file=sys.stderr)
+
+
 async def measure(backend: str, database_url: str, sequential: int, rounds: int,
-                  home: Path) -> list[dict[str, object]]:
+                  home: Path, passages: int = 0) -> list[dict[str, object]]:
     """Start the bot on one database and time /ask with 1 and with 20 users."""
     w = world()
     rows: list[dict[str, object]] = []
+    if passages:
+        add_synthetic_passages(database_url, home, passages)
     async with FakeDiscord(w, heartbeat_interval=5.0) as fake:
         env = bot_env(fake, home, database_url, DISCORD_DEV_GUILD_ID=str(w.guild().id),
                       ASK_COOLDOWN_SECONDS="0", LOG_LEVEL="INFO")
@@ -121,25 +138,35 @@ async def measure(backend: str, database_url: str, sequential: int, rounds: int,
             one = [await ask(fake, next(source), "asker00") for _ in range(sequential)]
             # The bot logs each interaction just after answering it: wait for the last line.
             await process.wait_for_output("command=ask ", count=seen + sequential)
-            rows.append(summary(backend, 1, one, bot_side_ms(process, seen)))
+            rows.append(summary(backend, library_passages(process), 1, one,
+                                bot_side_ms(process, seen)))
             seen += sequential
             many: list[Sample] = []
             for _ in range(rounds):
                 many += await asyncio.gather(*[ask(fake, next(source), f"asker{n:02d}")
                                                for n in range(USERS)])
             await process.wait_for_output("command=ask ", count=seen + len(many))
-            rows.append(summary(backend, USERS, many, bot_side_ms(process, seen)))
+            rows.append(summary(backend, library_passages(process), USERS, many,
+                                bot_side_ms(process, seen)))
             process.assert_no_errors()
         fake.assert_no_errors()
     return rows
 
 
-def summary(backend: str, users: int, samples: list[Sample], inside: list[float]
-            ) -> dict[str, object]:
+def library_passages(process: BotProcess) -> int:
+    """Passages in the bot's index, from its start-up log line."""
+    for line in process.lines:
+        if m := re.search(r"index loaded: \d+ articles, (\d+) passages", line):
+            return int(m.group(1))
+    raise RuntimeError("the bot did not log its index size")
+
+
+def summary(backend: str, passages: int, users: int, samples: list[Sample],
+            inside: list[float]) -> dict[str, object]:
     """One table row."""
     answers = [s.answer_ms for s in samples]
     return {
-        "backend": backend, "users": users, "asks": len(samples),
+        "backend": backend, "passages": passages, "users": users, "asks": len(samples),
         "median_ms": round(statistics.median(answers)),
         "p95_ms": round(percentile(answers, 0.95)),
         "max_ms": round(max(answers)),
@@ -150,11 +177,12 @@ def summary(backend: str, users: int, samples: list[Sample], inside: list[float]
 
 def print_table(rows: list[dict[str, object]]) -> None:
     """A Markdown table of the rows."""
-    print("| database | concurrent users | asks | median ms | p95 ms | max ms | ack median ms "
-          "| bot-side median ms |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| database | passages | concurrent users | asks | median ms | p95 ms | max ms "
+          "| ack median ms | bot-side median ms |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['backend']} | {r['users']} | {r['asks']} | {r['median_ms']} | "
+        print(f"| {r['backend']} | {r['passages']} | {r['users']} | {r['asks']} | "
+              f"{r['median_ms']} | "
               f"{r['p95_ms']} | {r['max_ms']} | {r['ack_median_ms']} | "
               f"{r['bot_side_median_ms']} |")
 
@@ -169,7 +197,8 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, object]]:
                 fresh_postgres_database(args.postgres))))
         for backend, url in backends:
             home = Path(tmp) / backend.lower()
-            rows += await measure(backend, url, args.sequential, args.rounds, home)
+            rows += await measure(backend, url, args.sequential, args.rounds, home,
+                                  args.passages)
     return rows
 
 
@@ -180,6 +209,8 @@ def main() -> None:
                         help="a PostgreSQL server URL (a fresh database is made on it)")
     parser.add_argument("--sequential", type=int, default=100, help="asks by one user")
     parser.add_argument("--rounds", type=int, default=10, help="rounds of 20 concurrent asks")
+    parser.add_argument("--passages", type=int, default=0,
+                        help="synthetic passages added to the library first (bench/speed.py)")
     parser.add_argument("--json", action="store_true", help="also print JSON lines")
     args = parser.parse_args()
     rows = asyncio.run(main_async(args))
