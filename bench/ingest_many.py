@@ -12,7 +12,8 @@ embedding passages and sentences, duplicate checks, enrichment (experts, meeting
 transaction per article, as `python -m knowledge add` and the sources service do. Articles are
 generated deterministically: a byline with an expert and an institute, a date, and 5-9
 paragraphs mixing sentences of the founding corpus with templated sentences about places,
-meetings and years, so each is distinct prose of a realistic length (about 4,700 characters, 7-8 passages).
+meetings and years, so each is distinct prose of a realistic length (about 4,700 characters,
+7-8 passages).
 """
 
 from __future__ import annotations
