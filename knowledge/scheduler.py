@@ -311,8 +311,9 @@ class JobScheduler:
         return await self.service.refresh()
 
     async def maintenance(self) -> None:
-        """Safety net every `maintenance_seconds` (a minute by default): pick up subscriptions other processes made, and post any
-        due period whose job ran nowhere (a crash after APScheduler advanced it)."""
+        """Safety net every `maintenance_seconds` (a minute by default): pick up subscriptions
+        other processes made, and post any due period whose job ran nowhere (a crash after
+        APScheduler advanced it)."""
         await asyncio.to_thread(self.sync_jobs)
         await self.run_digests()
 
