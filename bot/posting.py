@@ -89,7 +89,11 @@ class GuildAdminNotifier:
         """Notify one guild's admins, or every guild's when guild_id is None."""
         await self.bot.wait_until_ready()
         guild = self.bot.get_guild(guild_id) if guild_id else None
-        guilds = [guild] if guild is not None else ([] if guild_id else list(self.bot.guilds))
+        if guild_id and guild is None:
+            # The guild is on another shard's process: reach its digest channel over REST.
+            await self.notify_uncached(guild_id, message)
+            return
+        guilds = [guild] if guild is not None else list(self.bot.guilds)
         for target in guilds:
             channel = admin_channel(target, await self.digest_channel_ids(target.id))
             if channel is None:
@@ -99,6 +103,20 @@ class GuildAdminNotifier:
                 await channel.send(**notice(message).kwargs())
             except discord.HTTPException as exc:
                 log.warning("could not notify guild %s: %s", target.id, exc)
+
+    async def notify_uncached(self, guild_id: int, message: str) -> None:
+        """Post to the digest channel of a guild this process does not hold (another shard)."""
+        for channel_id in await self.digest_channel_ids(guild_id):
+            try:
+                channel = await self.bot.fetch_channel(channel_id)
+                if isinstance(channel, discord.abc.Messageable):
+                    await channel.send(**notice(message).kwargs())
+                    return
+            except discord.HTTPException as exc:
+                log.warning("could not notify guild %s in channel %s: %s", guild_id,
+                            channel_id, exc)
+        log.warning("guild %s is not served by this process and has no reachable digest "
+                    "channel; admin notice not delivered: %s", guild_id, message)
 
     async def digest_channel_ids(self, guild_id: int) -> list[int]:
         """The guild's digest channels, if digests are installed."""
