@@ -11,7 +11,7 @@ DISCORD_EPOCH_MS = 1420070400000
 # 2024-01-01T00:00:00Z; ids are deterministic so test output is reproducible.
 _BASE_MS = 1704067200000 - DISCORD_EPOCH_MS
 
-# Permission bits (https://discord.com/developers/docs/topics/permissions).
+# Permission bits, as in Discord's developer documentation ("Permissions" topic).
 ADMINISTRATOR = 1 << 3
 MANAGE_CHANNELS = 1 << 4
 MANAGE_GUILD = 1 << 5
