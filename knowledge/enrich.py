@@ -74,7 +74,7 @@ class _People:
         key = canonical_person_key(name)
         person = self.by_key.get(key)
         if person is None:
-            person = Person(name=name, key=queries.person_key(name), kind=kind)
+            person = Person(name=name, key=key, kind=kind)
             self.session.add(person)
             self.session.flush()
             self.by_key[key] = person

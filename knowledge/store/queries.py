@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
@@ -12,12 +11,14 @@ from sqlalchemy.orm import Session
 
 from knowledge.index.hybrid import IndexedPassage
 from knowledge.models import ArticleSummary, Contributor, PartialDate
+from knowledge.people.names import canonical_person_key
 from knowledge.store.tables import ArticlePerson, ArticleRow, IndexState, PassageRow, Person
 
 
 def person_key(name: str) -> str:
-    """Merge key for a person's name: casefolded words, punctuation dropped."""
-    return " ".join(re.findall(r"\w+", name.casefold()))
+    """Merge key for a person's name (the same one extraction uses: accents, titles and
+    transliteration variants such as Dmitri/Dmitry folded), stored in `people.key`."""
+    return canonical_person_key(name)
 
 
 def get_or_create_person(session: Session, name: str, kind: str = "expert") -> Person:

@@ -220,3 +220,20 @@ def test_hits_are_ordered_by_their_score(real_service: KnowledgeService) -> None
     hits = real_service.search_sync(SearchRequest("expectations before the Moscow summit", 8))
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_a_spelling_variant_in_metadata_is_the_same_person(hashing_service: KnowledgeService
+                                                           ) -> None:
+    """'Dmitri Streltsov' as a new article's author joins Dmitry Streltsov, no second person."""
+    from knowledge.models import Contributor
+    from knowledge.store.tables import Person
+
+    before = _count(hashing_service, Person)
+    result = hashing_service.add_document_sync(Document(
+        NEW_ARTICLE, title="Arctic shipping after the thaw",
+        contributors=(Contributor("Dmitri Streltsov", "author"),)))
+    assert result.status == "added"
+    assert _count(hashing_service, Person) == before
+    hits = hashing_service.search_sync(SearchRequest("icebreaker escorts", top=10,
+                                                     person="streltsov"))
+    assert any(h.article.id == result.article_id for h in hits)
