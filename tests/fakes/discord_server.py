@@ -60,7 +60,8 @@ from .interactions import CommandNotAvailable, FakeFile, InteractionHandle
 from .messaging import MessagingMixin
 from .process import BotProcess
 from .records import FakeError, Heartbeat, RecordedFile, RecordedRequest, StoredMessage
-from .rest import API_PREFIX, FakeDiscordError, Fault, RestMixin
+from .rest import FakeDiscordError, Fault, RestMixin
+from .state import API_PREFIX, FakeState
 from .world import FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser, World
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "FakeGuild",
     "FakeMember",
     "FakeRole",
+    "FakeState",
     "FakeUser",
     "GatewayConnection",
     "GatewaySession",
@@ -86,54 +88,13 @@ __all__ = [
     "World",
 ]
 
-DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024
-
-
 class FakeDiscord(GatewayMixin, RestMixin, MessagingMixin, DrivingMixin):
-    """The fake Discord server: start(), point the bot at api_base/gateway_url, drive it."""
+    """The fake Discord server: start(), point the bot at api_base/gateway_url, drive it.
 
-    def __init__(
-        self,
-        world: World | None = None,
-        *,
-        heartbeat_interval: float = 41.25,
-        shard_count: int = 1,
-        ack_deadline: float = 3.0,
-        strict_commands: bool = True,
-        privileged_intents: bool = True,
-        guild_create_members: bool = False,
-        attachment_size_limit: int = DEFAULT_ATTACHMENT_LIMIT,
-        rate_limit: int = 50,
-    ) -> None:
-        self.world = world or World.default()
-        self.heartbeat_interval = heartbeat_interval
-        self.shard_count = shard_count
-        self.ack_deadline = ack_deadline
-        self.strict_commands = strict_commands
-        self.privileged_intents = privileged_intents
-        self.guild_create_members = guild_create_members
-        self.attachment_size_limit = attachment_size_limit
-        self.rate_limit = rate_limit
-
-        self.requests: list[RecordedRequest] = []
-        self.errors: list[FakeError] = []
-        self.connections: list[GatewayConnection] = []
-        self.sessions: dict[str, GatewaySession] = {}
-        self.identifies: list[dict[str, Any]] = []
-        self.resumes: list[tuple[str, tuple[int, int] | None]] = []
-        self.member_requests: list[dict[str, Any]] = []
-        self.presence_updates: list[dict[str, Any]] = []
-        self.downloads: list[str] = []
-        self.messages: dict[int, StoredMessage] = {}
-        self.interactions: dict[str, InteractionHandle] = {}
-        self.global_commands: list[dict[str, Any]] = []
-        self.guild_commands: dict[int, list[dict[str, Any]]] = {}
-        self.command_syncs: list[tuple[int | None, list[dict[str, Any]]]] = []
-        self.faults: list[Fault] = []
-        self._blobs: dict[int, tuple[str, bytes, str | None]] = {}
-        self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
+    Keyword arguments (see FakeState): heartbeat_interval, shard_count, ack_deadline,
+    token_lifetime, strict_commands, privileged_intents, guild_create_members,
+    attachment_size_limit, rate_limit.
+    """
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -165,43 +126,7 @@ class FakeDiscord(GatewayMixin, RestMixin, MessagingMixin, DrivingMixin):
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    @property
-    def port(self) -> int:
-        """The bound TCP port."""
-        if self._port is None:
-            raise RuntimeError("FakeDiscord is not started")
-        return self._port
-
-    @property
-    def base_url(self) -> str:
-        """http://127.0.0.1:PORT"""
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def api_base(self) -> str:
-        """Value for discord.http.Route.BASE."""
-        return f"{self.base_url}{API_PREFIX}"
-
-    @property
-    def gateway_url(self) -> str:
-        """Value for DiscordWebSocket.DEFAULT_GATEWAY (and READY's resume_gateway_url)."""
-        return f"ws://127.0.0.1:{self.port}/gateway"
-
-    @property
-    def token(self) -> str:
-        """The bot token the fake accepts."""
-        return self.world.token
-
-    @property
-    def application_id(self) -> int:
-        """The application id (same as the bot user id, as on Discord)."""
-        return self.world.application_id
-
     # -- waiting ------------------------------------------------------------------------
-
-    def _notify(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
 
     async def wait_until(
         self, predicate: Callable[[], Any], timeout: float = 5.0,

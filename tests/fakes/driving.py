@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from .gateway import MESSAGE_CONTENT_INTENT, GatewaySession
+from .gateway import MESSAGE_CONTENT_INTENT
 from .interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -21,7 +21,8 @@ from .interactions import (
     build_options,
     resolve_user_value,
 )
-from .records import FakeError, RecordedFile, RecordedRequest, StoredMessage
+from .records import StoredMessage
+from .state import FakeState
 from .world import (
     ATTACH_FILES,
     SEND_MESSAGES,
@@ -30,42 +31,13 @@ from .world import (
     FakeGuild,
     FakeMember,
     FakeUser,
-    World,
 )
 
 if TYPE_CHECKING:
     from .discord_server import FakeDiscord
 
-class DrivingMixin:
+class DrivingMixin(FakeState):
     """The user side of FakeDiscord: what a person in the guild does."""
-
-    # State created by FakeDiscord.__init__, declared here for readers and type checkers.
-    world: World
-    requests: list[RecordedRequest]
-    errors: list[FakeError]
-    interactions: dict[str, InteractionHandle]
-    messages: dict[int, StoredMessage]
-    strict_commands: bool
-    attachment_size_limit: int
-    global_commands: list[dict[str, Any]]
-    guild_commands: dict[int, list[dict[str, Any]]]
-
-    guild_create_members: bool
-
-    if TYPE_CHECKING:
-        @property
-        def application_id(self) -> int: ...
-
-        def _session_for(self, guild: FakeGuild | None) -> GatewaySession: ...
-        async def _dispatch(self, session: GatewaySession, event: str, data: Any) -> None: ...
-        def _guild_of(self, channel: FakeChannel) -> FakeGuild | None: ...
-        def find_command(
-            self, name: str, guild: FakeGuild | None
-        ) -> tuple[dict[str, Any], int | None] | None: ...
-        def _create_message(
-            self, channel: FakeChannel, body: dict[str, Any], files: list[RecordedFile],
-            **kwargs: Any,
-        ) -> StoredMessage: ...
 
     # -- driving the bot ----------------------------------------------------------------
 

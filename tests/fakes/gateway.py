@@ -8,13 +8,13 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from .interactions import InteractionHandle
-from .records import FakeError, Heartbeat, RecordedRequest, StoredMessage
-from .world import FakeGuild, World, shard_for
+from .records import Heartbeat
+from .state import FakeState
+from .world import FakeGuild, shard_for
 
 MESSAGE_CONTENT_INTENT = 1 << 15
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | MESSAGE_CONTENT_INTENT  # members, presences, content
@@ -60,34 +60,8 @@ class GatewayConnection:
 
 
 
-class GatewayMixin:
+class GatewayMixin(FakeState):
     """The gateway half of FakeDiscord: sessions, connections and their control."""
-
-    # State created by FakeDiscord.__init__, declared here for readers and type checkers.
-    world: World
-    requests: list[RecordedRequest]
-    errors: list[FakeError]
-    interactions: dict[str, InteractionHandle]
-    messages: dict[int, StoredMessage]
-    heartbeat_interval: float
-    privileged_intents: bool
-    guild_create_members: bool
-    connections: list[GatewayConnection]
-    sessions: dict[str, GatewaySession]
-    identifies: list[dict[str, Any]]
-    resumes: list[tuple[str, tuple[int, int] | None]]
-    member_requests: list[dict[str, Any]]
-    presence_updates: list[dict[str, Any]]
-
-    if TYPE_CHECKING:
-        @property
-        def token(self) -> str: ...
-        @property
-        def gateway_url(self) -> str: ...
-        @property
-        def application_id(self) -> int: ...
-
-        def _notify(self) -> None: ...
 
     # -- gateway control --------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import mimetypes
 import re
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -24,35 +24,18 @@ from .interactions import (
     FakeFile,
     InteractionHandle,
 )
-from .records import EPHEMERAL, LOADING, FakeError, RecordedFile, RecordedRequest, StoredMessage
+from .records import EPHEMERAL, LOADING, RecordedFile, RecordedRequest, StoredMessage
 from .rest import REC, FakeDiscordError, invalid_form, json_response
+from .state import FakeState
 from .validation import validate_choices, validate_message
-from .world import FakeChannel, FakeGuild, FakeUser, World, now_iso
+from .world import FakeChannel, FakeGuild, FakeUser, now_iso
 
 MENTION_USER = re.compile(r"<@!?(\d+)>")
 MENTION_ROLE = re.compile(r"<@&(\d+)>")
 
 
-class MessagingMixin:
+class MessagingMixin(FakeState):
     """Message store and interaction REST routes of FakeDiscord."""
-
-    # State created by FakeDiscord.__init__, declared here for readers and type checkers.
-    world: World
-    requests: list[RecordedRequest]
-    errors: list[FakeError]
-    interactions: dict[str, InteractionHandle]
-    messages: dict[int, StoredMessage]
-    attachment_size_limit: int
-    ack_deadline: float
-    _blobs: dict[int, tuple[str, bytes, str | None]]
-
-    if TYPE_CHECKING:
-        @property
-        def application_id(self) -> int: ...
-        @property
-        def base_url(self) -> str: ...
-
-        def _guild_of(self, channel: FakeChannel) -> FakeGuild | None: ...
 
     # -- messages -----------------------------------------------------------------------
 

@@ -9,12 +9,13 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from .interactions import DEFERRED_UPDATE_MESSAGE, InteractionHandle
+from .interactions import DEFERRED_UPDATE_MESSAGE
 from .records import FakeError, RecordedFile, RecordedRequest, StoredMessage
+from .state import API_PREFIX, FakeState
 from .validation import Problems, form_errors, validate_commands
 from .world import (
     ATTACH_FILES,
@@ -22,10 +23,8 @@ from .world import (
     VIEW_CHANNEL,
     FakeChannel,
     FakeGuild,
-    World,
 )
 
-API_PREFIX = "/api/v10"
 INTERACTION_TOKEN_ROUTE = re.compile(r"^/(?:interactions/\d+|webhooks/\d+)/([^/]+)")
 REC = web.RequestKey("rec", RecordedRequest)
 
@@ -76,47 +75,8 @@ def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | Non
 
 
 
-class RestMixin:
+class RestMixin(FakeState):
     """REST half of FakeDiscord: plumbing, application commands, channels and guilds."""
-
-    # State created by FakeDiscord.__init__, declared here for readers and type checkers.
-    world: World
-    requests: list[RecordedRequest]
-    errors: list[FakeError]
-    interactions: dict[str, InteractionHandle]
-    messages: dict[int, StoredMessage]
-    rate_limit: int
-    shard_count: int
-    faults: list[Fault]
-    global_commands: list[dict[str, Any]]
-    guild_commands: dict[int, list[dict[str, Any]]]
-    command_syncs: list[tuple[int | None, list[dict[str, Any]]]]
-    downloads: list[str]
-    _blobs: dict[int, tuple[str, bytes, str | None]]
-
-    if TYPE_CHECKING:
-        @property
-        def token(self) -> str: ...
-        @property
-        def gateway_url(self) -> str: ...
-        @property
-        def application_id(self) -> int: ...
-
-        def _notify(self) -> None: ...
-        async def _gateway(self, request: web.Request) -> web.WebSocketResponse: ...
-        def _apply_edit(
-            self, stored: StoredMessage, body: dict[str, Any], files: list[RecordedFile]
-        ) -> None: ...
-        def _create_message(
-            self, channel: FakeChannel, body: dict[str, Any], files: list[RecordedFile],
-            **kwargs: Any,
-        ) -> StoredMessage: ...
-        def channel_messages(self, channel: int | str | FakeChannel) -> list[StoredMessage]: ...
-        async def _callback(self, request: web.Request) -> web.Response: ...
-        async def _followup(self, request: web.Request) -> web.Response: ...
-        async def _get_webhook_message(self, request: web.Request) -> web.Response: ...
-        async def _edit_webhook_message(self, request: web.Request) -> web.Response: ...
-        async def _delete_webhook_message(self, request: web.Request) -> web.Response: ...
 
     # -- REST plumbing ------------------------------------------------------------------
 
@@ -377,15 +337,16 @@ class RestMixin:
         return json_response([])
 
     def find_command(
-        self, name: str, guild: FakeGuild | None
+        self, name: str, guild: FakeGuild | None, kind: int = 1,
     ) -> tuple[dict[str, Any], int | None] | None:
-        """A synced chat-input command visible in guild: (schema, guild_id if guild-scoped)."""
+        """A synced command of `kind` (1 chat input, 2 user, 3 message) visible in guild:
+        (schema, guild_id if guild-scoped)."""
         if guild is not None:
             for command in self.guild_commands.get(guild.id, []):
-                if command["name"] == name and command["type"] == 1:
+                if command["name"] == name and command["type"] == kind:
                     return command, guild.id
         for command in self.global_commands:
-            if command["name"] == name and command["type"] == 1:
+            if command["name"] == name and command["type"] == kind:
                 return command, None
         return None
 
@@ -399,9 +360,6 @@ class RestMixin:
         if channel is None:
             raise FakeDiscordError(404, 10003, "Unknown Channel")
         return channel
-
-    def _guild_of(self, channel: FakeChannel) -> FakeGuild | None:
-        return self.world.guild(channel.guild_id) if channel.guild_id else None
 
     def _channel_message(self, request: web.Request, channel: FakeChannel) -> StoredMessage:
         stored = self.messages.get(int(request.match_info["message_id"]))
