@@ -1,17 +1,25 @@
 """Retrieval quality: hit@1, hit@3 and MRR for BM25 alone, dense alone and the hybrid.
 
-Usage: python bench/retrieval_eval.py [--questions bench/questions.jsonl] [--json]
+Usage: python bench/retrieval_eval.py [--questions bench/questions.jsonl]
+       [--rich bench/questions_rich.jsonl] [--json]
 
 A fresh library (temporary SQLite, founding corpus from the shipped prebuilt index, the
 configured embedding model) answers each question; a question counts as answered at rank r
 when the r-th passage comes from the expected article and contains the expected phrase.
 Also prints the no-match calibration: best-passage similarity for on-topic questions versus
 bench/offtopic.txt, and the share of each side the configured threshold keeps.
+
+Question sets: the first 54 questions (no ``kind``) are the original paraphrase set; the
+questions with a ``kind`` (person, time, meeting, concept: issue 13) are split into a tuning
+half and a held-out half by `split_halves` (fixed seed `SPLIT_SEED`, stratified by kind), so
+that tuning never sees the held-out half; bench/questions_rich.jsonl holds questions rich in
+the answer's names, places and dates. Each set is reported on its own, per kind and per half.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import statistics
 import sys
@@ -29,22 +37,56 @@ from knowledge.settings import Settings  # noqa: E402
 from knowledge.text.tokens import tokenize  # noqa: E402
 
 DEPTH = 10
+MODES = ("bm25", "dense", "hybrid")
+# The tuning / held-out split of the issue-13 questions: fixed before any tuning, never changed.
+SPLIT_SEED = "issue-13-split-2026-11-30"
+
+
+def split_halves(questions: list[dict]) -> dict[str, str]:
+    """Question text -> "tuning" or "held-out", for the questions with a kind: within each kind,
+    ordered by a seeded hash of the text, alternately (so each half holds half of each kind)."""
+    halves: dict[str, str] = {}
+    kinds = sorted({q["kind"] for q in questions if q.get("kind")})
+    for kind in kinds:
+        ordered = sorted((q["question"] for q in questions if q.get("kind") == kind),
+                         key=lambda text: hashlib.sha256(f"{SPLIT_SEED}|{text}".encode())
+                         .hexdigest())
+        for i, text in enumerate(ordered):
+            halves[text] = "tuning" if i % 2 == 0 else "held-out"
+    return halves
+
+
+def metrics_of(ranks: list[int | None]) -> dict[str, float]:
+    """hit@1, hit@3 and MRR of a list of ranks (None: not in the top DEPTH)."""
+    n = len(ranks) or 1
+    return {
+        "n": len(ranks),
+        "hit@1": sum(1 for r in ranks if r == 1) / n,
+        "hit@3": sum(1 for r in ranks if r and r <= 3) / n,
+        "mrr": sum(1 / r for r in ranks if r) / n,
+    }
 
 
 def evaluate(service: KnowledgeService, questions: list[dict]) -> dict[str, dict[str, float]]:
     """Metrics per ranking mode."""
+    return {mode: metrics_of(r) for mode, r in question_ranks(service, questions).items()}
+
+
+def question_ranks(service: KnowledgeService, questions: list[dict]
+                   ) -> dict[str, list[int | None]]:
+    """Per ranking mode, the rank of each question's expected passage (None beyond DEPTH)."""
     slugs = {a.id: a for a in service.index.articles.values()}
     slug_of = {}
-    with service.sessions() as session:
+    with service.library.read() as session:
         from sqlalchemy import select
 
         from knowledge.store.tables import ArticleRow
 
         slug_of = dict(session.execute(select(ArticleRow.id, ArticleRow.slug)).all())
     assert slugs
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, list[int | None]] = {}
     vectors = service.embedder.embed([q["question"] for q in questions])
-    for mode in ("bm25", "dense", "hybrid"):
+    for mode in MODES:
         ranks: list[int | None] = []
         for q, vec in zip(questions, vectors, strict=True):
             ranked = service.index.search(tokenize(q["question"]), vec, top=DEPTH,
@@ -53,13 +95,34 @@ def evaluate(service: KnowledgeService, questions: list[dict]) -> dict[str, dict
                          if slug_of.get(r.article_id) == q["article"]
                          and q["must_contain"] in r.text), None)
             ranks.append(rank)
-        n = len(ranks)
-        results[mode] = {
-            "hit@1": sum(1 for r in ranks if r == 1) / n,
-            "hit@3": sum(1 for r in ranks if r and r <= 3) / n,
-            "mrr": sum(1 / r for r in ranks if r) / n,
-        }
+        results[mode] = ranks
     return results
+
+
+def report(questions: list[dict], ranks: dict[str, list[int | None]]
+           ) -> dict[str, dict[str, dict[str, float]]]:
+    """Metrics per question set (original, each half, each kind and half, rich) and mode."""
+    halves = split_halves(questions)
+    groups: dict[str, list[int]] = {}
+    for i, q in enumerate(questions):
+        kind = q.get("kind")
+        if kind is None:
+            groups.setdefault("original", []).append(i)
+            continue
+        if kind == "rich":
+            groups.setdefault("rich", []).append(i)
+            continue
+        half = halves[q["question"]]
+        groups.setdefault(f"issue-13 {half}", []).append(i)
+        groups.setdefault(f"{kind} {half}", []).append(i)
+        groups.setdefault("issue-13 all", []).append(i)
+    return {name: {mode: metrics_of([r[i] for i in members]) for mode, r in ranks.items()}
+            for name, members in sorted(groups.items(), key=lambda kv: _group_order(kv[0]))}
+
+
+def _group_order(name: str) -> tuple[int, str]:
+    order = ("original", "issue-13 tuning", "issue-13 held-out", "issue-13 all", "rich")
+    return (order.index(name), "") if name in order else (len(order), name)
 
 
 def calibration(service: KnowledgeService, on_topic: list[str], off_topic: list[str]
@@ -71,8 +134,8 @@ def calibration(service: KnowledgeService, on_topic: list[str], off_topic: list[
 
     def answered(queries: list[str]) -> list[bool]:
         vecs = service.embedder.embed(queries)
-        return [service.is_answerable(tokenize(q), v, Filters()) for q, v in zip(queries, vecs,
-                                                                                 strict=True)]
+        return [service.retriever.is_answerable(tokenize(q), v, Filters())
+                for q, v in zip(queries, vecs, strict=True)]
 
     on, off = best(on_topic), best(off_topic)
     return {
@@ -89,26 +152,31 @@ def main() -> int:
     """Run the evaluation and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=Path, default=HERE / "questions.jsonl")
+    parser.add_argument("--rich", type=Path, default=HERE / "questions_rich.jsonl")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line]
+    questions = [json.loads(line) for path in (args.questions, args.rich)
+                 for line in path.read_text().splitlines() if line]
     off_topic = [q for q in (HERE / "offtopic.txt").read_text().splitlines() if q.strip()]
     short = [q for q in (HERE / "short_queries.txt").read_text().splitlines() if q.strip()]
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), _env_file=None)  # type: ignore[call-arg]
-        service = KnowledgeService.open_sync(settings)
-        metrics = evaluate(service, questions)
+        service = KnowledgeService.open(settings)
+        metrics = report(questions, question_ranks(service, questions))
         calib = calibration(service, [q["question"] for q in questions] + short, off_topic)
         service.close()
     if args.json:
         print(json.dumps({"questions": len(questions), "metrics": metrics,
                           "calibration": calib}, indent=2))
         return 0
-    print(f"{len(questions)} questions, model {settings.embedding_model}, depth {DEPTH}\n")
-    print("| ranking | hit@1 | hit@3 | MRR |")
-    print("|---|---|---|---|")
-    for mode, m in metrics.items():
-        print(f"| {mode} | {m['hit@1']:.3f} | {m['hit@3']:.3f} | {m['mrr']:.3f} |")
+    print(f"{len(questions)} questions, model {settings.embedding_model}, depth {DEPTH}, "
+          f"split seed {SPLIT_SEED!r}\n")
+    modes = list(next(iter(metrics.values())))
+    print("| questions | n | " + " | ".join(f"{m} hit@1 | {m} MRR" for m in modes) + " |")
+    print("|---|---|" + "---|---|" * len(modes))
+    for name, per_mode in metrics.items():
+        cells = " | ".join(f"{v['hit@1']:.3f} | {v['mrr']:.3f}" for v in per_mode.values())
+        print(f"| {name} | {next(iter(per_mode.values()))['n']:.0f} | {cells} |")
     print("\nno-match calibration (best-passage cosine):")
     for key, value in calib.items():
         print(f"  {key}: {value:.3f}")

@@ -48,8 +48,10 @@ def test_must_contain_occurs_exactly_once_in_its_article(item: dict[str, str]) -
 
 @pytest.mark.parametrize("item", QUESTIONS, ids=lambda q: q["must_contain"][:40])
 def test_item_shape_and_phrase_length(item: dict[str, str]) -> None:
-    """Each item has exactly the three keys, ends with "?", and has a 4-10 word phrase."""
-    assert set(item) == {"question", "article", "must_contain"}
+    """Each item has the three keys (and a kind for the issue-13 set), ends with "?", and has a
+    4-10 word phrase."""
+    assert set(item) - {"kind"} == {"question", "article", "must_contain"}
+    assert item.get("kind", "person") in ("person", "time", "meeting", "concept")
     assert item["question"].strip().endswith("?")
     assert 4 <= len(item["must_contain"].split()) <= 10
 
