@@ -23,12 +23,16 @@ config, empty meaning Discord's own)::
 pytest: `pytest_plugins = ["tests.fakes.plugin"]` gives the `fake_discord` fixture (override
 `fake_world` / `fake_discord_options` to change it). Modules: world.py (users, guilds, roles,
 channels), gateway.py, rest.py, messaging.py (message store, interaction callbacks/webhooks),
-driving.py (slash/autocomplete/component/modal/user_message), interactions.py (the handle),
-records.py (what gets recorded), validation.py (Discord's limits), process.py (BotProcess).
+driving.py (slash/autocomplete/message_command/component/modal/user_message),
+interactions.py (the handle), records.py (what gets recorded), validation.py (Discord's limits),
+process.py (BotProcess), state.py (the state every part shares).
 
 What it checks like Discord does: the bot token (REST 401, gateway close 4004), IDENTIFY shard
 and privileged intents (4010/4014), the 3 s interaction acknowledgement deadline, double acks
-(40060), callback types per interaction type, message/embed/component/autocomplete limits and
+(40060), the 15-minute interaction token (`expire_token`: followups and @original edits then
+fail with 10015), channel permission overwrites (`world.deny/allow`, `channel_updated`: posting
+needs View Channel and Send Messages there, history needs Read Message History), closed DMs
+(50007), callback types per interaction type, message/embed/component/autocomplete limits and
 command-sync schemas (400 Invalid Form Body, 50035), unknown channels/messages/webhooks, and
 unknown routes. Every such rejection is appended to `fake.errors`.
 

@@ -80,13 +80,15 @@ class DrivingMixin(FakeState):
             member = guild.member(user.id)
             if member is None:
                 raise CommandNotAvailable(f"{user.username} is not a member of {guild.name}")
-            perms = guild.permissions_for(user.id) if permissions is None else permissions
+            # Both are the totals in the interaction's channel, overwrites included.
+            perms = guild.channel_permissions_for(user.id, channel) if permissions is None \
+                else permissions
             payload.update(
                 guild_id=str(guild.id),
                 guild={"id": str(guild.id), "locale": "en-US", "features": []},
                 guild_locale="en-US",
                 member=member.payload(permissions=perms),
-                app_permissions=str(guild.permissions_for(self.world.bot.id)),
+                app_permissions=str(guild.channel_permissions_for(self.world.bot.id, channel)),
                 authorizing_integration_owners={"0": str(guild.id)},
                 context=0,
             )
@@ -225,6 +227,44 @@ class DrivingMixin(FakeState):
         payload = self.interaction_payload(APPLICATION_COMMAND, data, user=account, guild=where, channel=place,
                                  locale=locale, permissions=permissions)
         return await self._deliver(payload, user=account, guild=where)
+
+    async def message_command(
+        self,
+        name: str,
+        message: StoredMessage | InteractionHandle | int,
+        *,
+        user: FakeUser | FakeMember | int | str | None = None,
+        locale: str = "en-US",
+        strict: bool | None = None,
+    ) -> InteractionHandle:
+        """Run a message context-menu command ("Apps > name" on a message) as a user would.
+
+        As on Discord, the target message arrives whole (content included, whatever the
+        bot's intents) under data.resolved.messages.
+        """
+        target = self._message_from(message)
+        channel = self.world.find_channel(target.channel_id)
+        assert channel is not None
+        guild = self._guild_of(channel)
+        account = self.world.user(user) if user is not None else self.default_user(guild)
+        found = self.find_command(name, guild, kind=3)
+        if found is None and (self.strict_commands if strict is None else strict):
+            raise CommandNotAvailable(f"message command {name!r} was never synced")
+        schema, command_guild = found if found else (None, None)
+        if schema is not None and (self.strict_commands if strict is None else strict):
+            self._check_command_access(schema, guild, account)
+        data: dict[str, Any] = {
+            "id": schema["id"] if schema else str(self.world.ids.next()),
+            "name": name,
+            "type": 3,
+            "target_id": str(target.id),
+            "resolved": {"messages": {str(target.id): target.payload}},
+        }
+        if command_guild is not None:
+            data["guild_id"] = str(command_guild)
+        payload = self.interaction_payload(APPLICATION_COMMAND, data, user=account, guild=guild,
+                                           channel=channel, locale=locale, permissions=None)
+        return await self._deliver(payload, user=account, guild=guild)
 
     async def autocomplete(
         self,

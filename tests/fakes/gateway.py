@@ -14,7 +14,7 @@ from aiohttp import WSMsgType, web
 
 from .records import Heartbeat
 from .state import FakeState
-from .world import FakeGuild, shard_for
+from .world import FakeChannel, FakeGuild, shard_for
 
 MESSAGE_CONTENT_INTENT = 1 << 15
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | MESSAGE_CONTENT_INTENT  # members, presences, content
@@ -138,6 +138,11 @@ class GatewayMixin(FakeState):
         """Send any gateway event to the session owning `guild` (default: the first guild)."""
         target = self.world.guild(guild) if self.world.guilds else None
         await self._dispatch(self._session_for(target), event, data)
+
+    async def channel_updated(self, channel: FakeChannel) -> None:
+        """Tell the bot a channel changed (CHANNEL_UPDATE), e.g. after world.deny(...)."""
+        guild = self.world.guild(channel.guild_id)
+        await self.dispatch("CHANNEL_UPDATE", channel.payload(), guild=guild)
 
     def _session_for(self, guild: FakeGuild | None) -> GatewaySession:
         sessions = list(self.sessions.values())

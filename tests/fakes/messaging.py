@@ -182,7 +182,8 @@ class MessagingMixin(FakeState):
                 "type": interaction.type,
                 "user": interaction.user.payload(),
                 "authorizing_integration_owners": interaction.payload["authorizing_integration_owners"],
-                **({"name": name, "command_type": 1} if interaction.type == APPLICATION_COMMAND else {}),
+                **({"name": name, "command_type": (interaction.payload.get("data") or {}).get("type", 1)}
+                   if interaction.type == APPLICATION_COMMAND else {}),
             }
             if interaction.type == APPLICATION_COMMAND:
                 payload["interaction"] = {"id": str(interaction.id), "type": interaction.type,
@@ -228,7 +229,14 @@ class MessagingMixin(FakeState):
             raise FakeDiscordError(404, 10062, "Unknown interaction")
         if app_id is not None and int(app_id) != self.application_id:
             raise FakeDiscordError(404, 10015, "Unknown Webhook")
+        if app_id is not None and time.monotonic() - handle.created_at > self.token_lifetime:
+            # The token's 15 minutes are over: followups and @original edits are refused.
+            raise FakeDiscordError(404, 10015, "Unknown Webhook", kind="token expired")
         return handle
+
+    def expire_token(self, handle: InteractionHandle) -> None:
+        """Age an interaction past its token's lifetime (as if 15 minutes had passed)."""
+        handle.created_at -= self.token_lifetime + 1
 
     def _interaction_channel(self, handle: InteractionHandle) -> FakeChannel:
         channel = self.world.find_channel(handle.channel_id)

@@ -19,6 +19,7 @@ from .state import API_PREFIX, FakeState
 from .validation import Problems, form_errors, validate_commands
 from .world import (
     ATTACH_FILES,
+    READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
     VIEW_CHANNEL,
     FakeChannel,
@@ -372,6 +373,12 @@ class RestMixin(FakeState):
 
     async def _list_messages(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
+        guild = self._guild_of(channel)
+        perms = guild.channel_permissions_for(self.world.bot.id, channel) if guild else -1
+        if not perms & VIEW_CHANNEL:
+            raise FakeDiscordError(403, 50001, "Missing Access")
+        if not perms & READ_MESSAGE_HISTORY:
+            return json_response([])  # Discord answers an empty history, not an error
         limit = int(request.query.get("limit", 50))
         found = self.channel_messages(channel.id)  # oldest first
         if "after" in request.query:
@@ -387,10 +394,14 @@ class RestMixin(FakeState):
         rec: RecordedRequest = request[REC]
         guild = self._guild_of(channel)
         if guild is not None:
-            perms = guild.permissions_for(self.world.bot.id)
-            needed = VIEW_CHANNEL | SEND_MESSAGES | (ATTACH_FILES if rec.files else 0)
+            perms = guild.channel_permissions_for(self.world.bot.id, channel)
+            if not perms & VIEW_CHANNEL:
+                raise FakeDiscordError(403, 50001, "Missing Access")
+            needed = SEND_MESSAGES | (ATTACH_FILES if rec.files else 0)
             if perms & needed != needed:
                 raise FakeDiscordError(403, 50013, "Missing Permissions")
+        elif channel.recipients and not channel.recipients[0].dms_open:
+            raise FakeDiscordError(403, 50007, "Cannot send messages to this user")
         body = rec.json or {}
         reference = body.get("message_reference")
         stored = self._create_message(

@@ -134,6 +134,10 @@ def add_commands(bot: SampleBot, guild_id: int | None) -> None:
         await interaction.user.send("psst")
         await interaction.response.send_message("sent", ephemeral=True)
 
+    @tree.context_menu(name="Shout")
+    async def shout(interaction: discord.Interaction, message: discord.Message) -> None:
+        await interaction.response.send_message(message.content.upper(), ephemeral=True)
+
     tree.add_command(summit)
 
     if guild_id:

@@ -174,6 +174,18 @@ async def test_prefix_command_via_message_create(fake: FakeDiscord) -> None:
 
 @module_loop
 @pytest.mark.e2e
+async def test_message_context_menu_gets_the_whole_message(fake: FakeDiscord) -> None:
+    """A message command (type 3) carries its target in data.resolved, content included even
+    without the message content intent; only synced message commands can be run."""
+    posted = await fake.user_message("quiet words", user="alice", channel="general")
+    reply = await (await fake.message_command("Shout", posted, user="bob")).wait_done()
+    assert reply.content == "QUIET WORDS" and reply.ephemeral
+    with pytest.raises(CommandNotAvailable):
+        await fake.message_command("Whisper", posted)
+
+
+@module_loop
+@pytest.mark.e2e
 async def test_autocomplete_choices(fake: FakeDiscord) -> None:
     """An autocomplete interaction (type 4) is answered with callback type 8 and choices."""
     reply = await (await fake.autocomplete("fruit", "name", "ap")).wait_done()
@@ -479,3 +491,66 @@ async def test_invalid_command_sync_is_rejected(bare_fake: FakeDiscord) -> None:
     assert (status, body["code"]) == (400, 50035)
     assert set(body["errors"]["0"]) == {"name", "description"}
     assert bare_fake.global_commands == []
+
+
+@pytest.mark.asyncio
+async def test_interaction_token_expires_after_its_lifetime(bare_fake: FakeDiscord) -> None:
+    """Followups and @original edits work within 15 minutes and are refused (10015) after."""
+    fake = bare_fake
+    handle = await _raw_interaction(fake)
+    await http(fake, "POST", f"/interactions/{handle.id}/{handle.token}/callback", auth=False,
+               json={"type": 5})
+    hook = f"/webhooks/{fake.application_id}/{handle.token}"
+    status, _, _ = await http(fake, "PATCH", hook + "/messages/@original", auth=False,
+                              json={"content": "progress"})
+    assert status == 200
+    fake.expire_token(handle)
+    status, _, body = await http(fake, "PATCH", hook + "/messages/@original", auth=False,
+                                 json={"content": "too late"})
+    assert (status, body["code"]) == (404, 10015)
+    assert handle.original is not None and handle.original.content == "progress"
+    assert [e.kind for e in fake.errors] == ["token expired"]
+
+
+@pytest.mark.asyncio
+async def test_channel_overwrites_decide_what_the_bot_may_do(bare_fake: FakeDiscord) -> None:
+    """A denied Send Messages refuses posts (50013), a denied Read Message History empties
+    the history, a hidden channel is Missing Access (50001); the overwrite is in the payload."""
+    from .world import READ_MESSAGE_HISTORY, SEND_MESSAGES, VIEW_CHANNEL
+
+    fake = bare_fake
+    world = fake.world
+    guild = world.guild()
+    news, log, general = (guild.channel(n) for n in ("summit-news", "bot-log", "general"))
+    status, _, _ = await http(fake, "POST", f"/channels/{general.id}/messages",
+                              json={"content": "visible"})
+    assert status == 200
+    world.deny(news, SEND_MESSAGES, user=world.bot)
+    world.deny(general, READ_MESSAGE_HISTORY, user=world.bot)
+    world.deny(log, VIEW_CHANNEL)  # @everyone, and the bot has no allow of its own
+    assert news.payload()["permission_overwrites"][0]["deny"] == str(SEND_MESSAGES)
+    status, _, body = await http(fake, "POST", f"/channels/{news.id}/messages",
+                                 json={"content": "hi"})
+    assert (status, body["code"]) == (403, 50013)
+    status, _, body = await http(fake, "GET", f"/channels/{general.id}/messages")
+    assert (status, body) == (200, [])
+    status, _, body = await http(fake, "POST", f"/channels/{log.id}/messages",
+                                 json={"content": "hi"})
+    assert (status, body["code"]) == (403, 50001)
+    world.allow(log, VIEW_CHANNEL, user=world.bot)
+    assert guild.channel_permissions_for(world.bot.id, log) & SEND_MESSAGES
+    assert guild.channel_permissions_for(guild.owner_id, news) & SEND_MESSAGES  # owner: all
+
+
+@pytest.mark.asyncio
+async def test_dm_to_a_user_with_closed_dms_is_refused(bare_fake: FakeDiscord) -> None:
+    """Opening the DM channel works; posting to a user who closed DMs is 403 50007."""
+    fake = bare_fake
+    bob = fake.world.user("bob")
+    bob.dms_open = False
+    status, _, channel = await http(fake, "POST", "/users/@me/channels",
+                                    json={"recipient_id": str(bob.id)})
+    assert status == 200
+    status, _, body = await http(fake, "POST", f"/channels/{channel['id']}/messages",
+                                 json={"content": "hello"})
+    assert (status, body["code"]) == (403, 50007)

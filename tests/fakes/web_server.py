@@ -52,6 +52,7 @@ class Route:
     status: int = 200
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
     conditional: bool = True  # answer 304 to a matching If-None-Match / If-Modified-Since
+    reason: str | None = None  # the status line's phrase, when not the standard one
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,12 +97,13 @@ class FakeWeb:
         return self.base_url + "/" + path.lstrip("/")
 
     def route(self, path: str, body: bytes | str, content_type: str | None = "text/html; "
-              "charset=utf-8", status: int = 200, **headers: str) -> None:
+              "charset=utf-8", status: int = 200, reason: str | None = None,
+              **headers: str) -> None:
         """Serve ``body`` at ``path`` (replacing any earlier route or fixture file there)."""
         data = body.encode("utf-8") if isinstance(body, str) else body
         self.routes["/" + path.lstrip("/")] = Route(data, content_type, status,
                                                     {k.replace("_", "-"): v for k, v in
-                                                     headers.items()})
+                                                     headers.items()}, reason=reason)
 
     def paths_requested(self) -> list[str]:
         """Paths of every request seen so far, in order."""
@@ -187,7 +189,7 @@ def _make_handler(web: FakeWeb) -> type[http.server.BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            self.send_response(route.status)
+            self.send_response(route.status, route.reason)
             if route.content_type:
                 self.send_header("Content-Type", route.content_type)
             if route.status == 200:

@@ -80,12 +80,13 @@ def shard_for(guild_id: int, shard_count: int) -> int:
 
 @dataclass
 class FakeUser:
-    """A Discord user (or bot account)."""
+    """A Discord user (or bot account); dms_open=False refuses DMs from the bot (50007)."""
 
     id: int
     username: str
     global_name: str | None = None
     bot: bool = False
+    dms_open: bool = True
 
     def payload(self) -> dict[str, Any]:
         """The user object as Discord sends it."""
@@ -152,6 +153,21 @@ class FakeRole:
 
 
 @dataclass
+class FakeOverwrite:
+    """A channel permission overwrite for a role (type 0) or a member (type 1)."""
+
+    id: int
+    type: int
+    allow: int = 0
+    deny: int = 0
+
+    def payload(self) -> dict[str, Any]:
+        """The overwrite object as Discord sends it."""
+        return {"id": str(self.id), "type": self.type, "allow": str(self.allow),
+                "deny": str(self.deny)}
+
+
+@dataclass
 class FakeChannel:
     """A guild channel (text by default) or a DM channel."""
 
@@ -164,6 +180,7 @@ class FakeChannel:
     parent_id: int | None = None
     nsfw: bool = False
     recipients: list[FakeUser] = field(default_factory=list)
+    overwrites: list[FakeOverwrite] = field(default_factory=list)
 
     def payload(self) -> dict[str, Any]:
         """The channel object as Discord sends it."""
@@ -180,7 +197,7 @@ class FakeChannel:
             "type": self.type,
             "name": self.name,
             "position": self.position,
-            "permission_overwrites": [],
+            "permission_overwrites": [o.payload() for o in self.overwrites],
             "parent_id": str(self.parent_id) if self.parent_id else None,
             "nsfw": self.nsfw,
             "flags": 0,
@@ -285,6 +302,31 @@ class FakeGuild:
                 value |= self.role(role_id).permissions
         if value & ADMINISTRATOR:
             return ALL_PERMISSIONS
+        return value
+
+    def channel_permissions_for(self, user_id: int, channel: FakeChannel) -> int:
+        """Permissions of a member in a channel: Discord's order of @everyone, role and member
+        overwrites on top of the guild-level permissions."""
+        value = self.permissions_for(user_id)
+        if value & ADMINISTRATOR or user_id == self.owner_id:
+            return ALL_PERMISSIONS
+        member = self.member(user_id)
+        by_target = {(o.type, o.id): o for o in channel.overwrites}
+        everyone = by_target.get((0, self.id))
+        if everyone is not None:
+            value = (value & ~everyone.deny) | everyone.allow
+        allow = deny = 0
+        for role_id in member.roles if member is not None else []:
+            role = by_target.get((0, role_id))
+            if role is not None:
+                allow |= role.allow
+                deny |= role.deny
+        value = (value & ~deny) | allow
+        own = by_target.get((1, user_id))
+        if own is not None:
+            value = (value & ~own.deny) | own.allow
+        if not value & VIEW_CHANNEL:
+            return 0  # a hidden channel grants nothing else
         return value
 
     def payload(self, *, bot_user_id: int, all_members: bool) -> dict[str, Any]:
@@ -443,6 +485,32 @@ class World:
         member = FakeMember(user, [guild.role(name).id for name in roles])
         guild.members.append(member)
         return member
+
+    def deny(self, channel: FakeChannel, permissions: int, *, role: str | None = None,
+             user: FakeUser | None = None) -> None:
+        """Add a channel overwrite denying `permissions` to a role (default @everyone) or a
+        user (e.g. the bot: `world.deny(channel, EMBED_LINKS, user=world.bot)`)."""
+        self._overwrite(channel, permissions, role=role, user=user, deny=True)
+
+    def allow(self, channel: FakeChannel, permissions: int, *, role: str | None = None,
+              user: FakeUser | None = None) -> None:
+        """Add a channel overwrite allowing `permissions` to a role or a user."""
+        self._overwrite(channel, permissions, role=role, user=user, deny=False)
+
+    def _overwrite(self, channel: FakeChannel, permissions: int, *, role: str | None,
+                   user: FakeUser | None, deny: bool) -> None:
+        guild = self.guild(channel.guild_id)
+        target = (1, user.id) if user is not None else (0, guild.role(role or "@everyone").id)
+        found = next((o for o in channel.overwrites if (o.type, o.id) == target), None)
+        if found is None:
+            found = FakeOverwrite(target[1], target[0])
+            channel.overwrites.append(found)
+        if deny:
+            found.deny |= permissions
+            found.allow &= ~permissions
+        else:
+            found.allow |= permissions
+            found.deny &= ~permissions
 
     # -- lookup ---------------------------------------------------------------------------
 
