@@ -1,4 +1,8 @@
-"""Decode text bytes by BOM, declaration and UTF-8, with a Windows-1252/Latin-1 last resort."""
+"""Decode text bytes by BOM, declaration and UTF-8, with a Windows-1252/Latin-1 last resort.
+
+Every label a document or a server declares is checked to name a real text charset; a bogus one
+(``charset=base64``) is ignored and the bytes are decoded as if nothing had been declared.
+"""
 
 from __future__ import annotations
 
@@ -33,8 +37,13 @@ def decode_bytes(data: bytes, declared: str | None = None, *, markup: bool = Fal
     if found:
         candidates.append(found.group(1).decode("ascii").lower())
     for candidate in candidates:
-        if candidate and _known_codec(candidate):
-            return DecodedText(data.decode(candidate, errors="replace"), candidate.lower())
+        codec = text_codec(candidate)
+        if codec is None:
+            continue
+        try:
+            return DecodedText(data.decode(codec, errors="replace"), codec)
+        except (UnicodeError, LookupError, ValueError):
+            continue  # a codec that refuses "replace" or chokes on these bytes: try the next
     try:
         return DecodedText(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
@@ -46,10 +55,25 @@ def decode_bytes(data: bytes, declared: str | None = None, *, markup: bool = Fal
         return DecodedText(data.decode("latin-1"), "latin-1", guessed=True)
 
 
-def _known_codec(name: str) -> bool:
-    """True when Python can decode with the named charset."""
+def text_codec(label: str | None) -> str | None:
+    """The Python codec for a charset label from a page, or None when it is no text charset.
+
+    Python knows codecs that are not charsets at all (base64, zlib, rot13) or that cannot
+    decode arbitrary bytes (idna, punycode, unicode_escape, undefined); a page must not pick one.
+    """
+    if not label or len(label) > 40:
+        return None
     try:
-        codecs.lookup(name)
-    except LookupError:
-        return False
-    return True
+        info = codecs.lookup(label.strip().lower())
+    except (LookupError, ValueError):
+        return None
+    if not info._is_text_encoding or info.name in _NOT_CHARSETS:
+        return None
+    return label.strip().lower()
+
+
+# Text codecs in Python's sense that no web page or feed is written in.
+_NOT_CHARSETS = frozenset({
+    "idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape", "unicode_escape",
+    "raw_unicode_escape", "unicode-internal", "utf-7", "mbcs", "oem",
+})

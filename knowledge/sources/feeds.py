@@ -15,6 +15,7 @@ from typing import Any
 
 import feedparser
 
+from knowledge.sources.encoding import decode_bytes, text_codec
 from knowledge.sources.errors import FeedError
 from knowledge.sources.html_text import html_to_text
 
@@ -71,11 +72,15 @@ def parse_feed(
         # The text is already decoded: make the header's charset win over the XML declaration.
         content_type = "application/xml; charset=utf-8"
     else:
-        raw = data
+        raw, content_type = _without_bogus_charset(data, content_type)
     headers = {"content-location": base_url, "content-type": content_type or "application/xml"}
-    # A stream, never a str: feedparser would treat a str as a URL or a file name to open.
-    parsed = feedparser.parse(io.BytesIO(raw), response_headers=headers, sanitize_html=True,
-                              resolve_relative_uris=True)
+    try:
+        # A stream, never a str: feedparser would treat a str as a URL or a file name to open.
+        parsed = feedparser.parse(io.BytesIO(raw), response_headers=headers, sanitize_html=True,
+                                  resolve_relative_uris=True)
+    except (UnicodeError, LookupError) as exc:
+        log.info("feed %s could not be decoded: %s", base_url, exc)
+        raise FeedError("not a valid RSS or Atom feed: its text could not be decoded") from None
     if not parsed.version and not parsed.entries:
         raise FeedError(f"not a valid RSS or Atom feed: {_why_not(parsed, raw)}")
     if parsed.bozo and not parsed.entries:
@@ -90,6 +95,32 @@ def parse_feed(
         entries=tuple(_entry(e) for e in parsed.entries),
         language=(feed.get("language") or None),
     )
+
+
+def _without_bogus_charset(raw: bytes, content_type: str | None) -> tuple[bytes, str | None]:
+    """The feed as UTF-8 when its header or XML prolog names no real text charset.
+
+    feedparser tries any codec a feed names (``encoding="undefined"`` raises from inside it),
+    so such a feed is decoded here by the same rules as a page, and its prolog corrected.
+    """
+    header = _HEADER_CHARSET.search(content_type or "")
+    prolog = _PROLOG_ENCODING.search(raw[:512])
+    labels = [header.group(1)] if header else []
+    if prolog:
+        labels.append(prolog.group(1).decode("ascii", errors="replace"))
+    if all(text_codec(label) for label in labels):
+        return raw, content_type
+    media_type = (content_type or "application/xml").split(";")[0].strip()
+    declared = header.group(1) if header else None
+    text = decode_bytes(raw, declared).text
+    if prolog is not None:
+        text = _PROLOG_ENCODING_TEXT.sub(r"\1utf-8\2", text, count=1)
+    return text.encode("utf-8"), f"{media_type}; charset=utf-8"
+
+
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.IGNORECASE)
+_PROLOG_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
+_PROLOG_ENCODING_TEXT = re.compile(r"""^(\ufeff?\s*<\?xml[^>]*?encoding\s*=\s*["'])[^"']*(["'])""")
 
 
 def looks_like_feed(content_type: str | None, text: str | bytes) -> bool:

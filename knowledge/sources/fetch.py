@@ -20,6 +20,7 @@ import httpx
 
 from knowledge.sources.encoding import decode_bytes
 from knowledge.sources.errors import FetchError
+from knowledge.sources.inflate import SUPPORTED_ENCODINGS, BoundedInflater, parse_content_encoding
 from knowledge.sources.sniff import is_pdf, looks_like_markup, sniff_binary
 from knowledge.sources.units import human_size, seconds
 
@@ -121,7 +122,8 @@ async def _fetch(
     started: float,
 ) -> FetchResult:
     """Follow redirects by hand so each hop's scheme and address are checked again."""
-    headers = {"User-Agent": settings.user_agent, "Accept": ", ".join(sorted(accept)) + ", */*;q=0.1"}
+    headers = {"User-Agent": settings.user_agent, "Accept": ", ".join(sorted(accept)) + ", */*;q=0.1",
+               "Accept-Encoding": ", ".join(SUPPORTED_ENCODINGS)}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -222,17 +224,26 @@ async def _read_body(
     length = response.headers.get("content-length", "")
     if length.isdigit() and int(length) > settings.max_bytes:
         raise too_large
+    encoding = parse_content_encoding(response.headers.get("content-encoding"))
+    inflater = BoundedInflater(encoding, settings.max_bytes, too_large) if encoding else None
     chunks: list[bytes] = []
-    size = 0
+    size = wire = 0
     media_type: str | None = None
-    # aiter_bytes yields decompressed bytes, so a small gzip bomb is caught by the same limit.
-    async for chunk in response.aiter_bytes():
+    # Raw bytes, inflated here under the limit: httpx would inflate each chunk (and each
+    # stacked encoding) whole before any size check could run.
+    async for raw in response.aiter_raw():
+        wire += len(raw)
+        if wire > settings.max_bytes:
+            raise too_large
+        chunk = inflater.feed(raw) if inflater else raw
         size += len(chunk)
         if size > settings.max_bytes:
             raise too_large
         chunks.append(chunk)
         if media_type is None and size >= _SNIFF_BYTES:
             media_type = _effective_type(declared, b"".join(chunks)[:_SNIFF_BYTES], accept)
+    if inflater:
+        inflater.finish()
     body = b"".join(chunks)
     if media_type is None:
         media_type = _effective_type(declared, body[:_SNIFF_BYTES], accept)
@@ -437,8 +448,14 @@ def _address_problem(address: str, settings: FetchSettings) -> str | None:
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
     if settings.allow_private_addresses or _allowlisted(ip, settings.allowed_addresses):
         return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local:
+            return "a site-local address"
+        for embedded in _embedded_ipv4(ip):
+            if not embedded.is_global or embedded.is_multicast:
+                return f"an IPv6 form of {embedded}, not a public address"
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
     checks = (
         (ip.is_unspecified, "an unspecified address"),
         (ip.is_loopback, "a loopback address"),
@@ -451,19 +468,35 @@ def _address_problem(address: str, settings: FetchSettings) -> str | None:
     return next((label for failed, label in checks if failed), None)
 
 
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 address carries: mapped, compatible, 6to4, Teredo and NAT64 forms.
+
+    Each of them can reach the IPv4 address inside (through a relay or the host's own stack),
+    so a private IPv4 must not slip through in IPv6 clothing.
+    """
+    found = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    packed = int(ip)
+    if packed >> 32 == 0 and packed > 1:  # ::a.b.c.d, "IPv4-compatible" (not :: or ::1)
+        found.append(ipaddress.IPv4Address(packed & 0xFFFFFFFF))
+    if ip in _NAT64:
+        found.append(ipaddress.IPv4Address(packed & 0xFFFFFFFF))
+    return [address for address in found if address is not None]
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
 def _allowlisted(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allowed: frozenset[str]) -> bool:
     """True when the exact address is on the operator's (or a test's) allowlist."""
     return any(ipaddress.ip_address(a) == ip for a in allowed)
 
 
 def _status_line(response: httpx.Response) -> str:
-    """'404 Not Found', with the standard phrase when the server sent none."""
-    phrase = response.reason_phrase
-    if not phrase:
-        try:
-            phrase = http.HTTPStatus(response.status_code).phrase
-        except ValueError:
-            phrase = ""
+    """'404 Not Found': the standard phrase, never the server's own (remote text in notices)."""
+    try:
+        phrase = http.HTTPStatus(response.status_code).phrase
+    except ValueError:
+        phrase = ""
     return f"{response.status_code} {phrase}".strip()
 
 
