@@ -133,6 +133,7 @@ class Hit:
     score: float
     dense_score: float
     bm25_score: float
+    why: tuple[str, ...] = ()  # the signals that ranked it ("meaning #1", "by <expert>")
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict; the keys are the CLI's contract."""
@@ -151,6 +152,7 @@ class Hit:
             "score": round(self.score, 6),
             "dense_score": round(self.dense_score, 6),
             "bm25_score": round(self.bm25_score, 6),
+            "why": list(self.why),
         }
 
 

@@ -60,6 +60,11 @@ class BM25Index:
         self._cache.clear()
         return position
 
+    def document_frequency(self, term: str) -> int:
+        """How many documents hold the term."""
+        postings = self._postings.get(term)
+        return len(postings.positions) if postings else 0
+
     def idf(self, term: str) -> float:
         """Smoothed inverse document frequency (never negative)."""
         postings = self._postings.get(term)

@@ -1,4 +1,11 @@
-"""Hybrid retrieval: BM25 and dense cosine fused by reciprocal rank, diversified across articles."""
+"""Hybrid retrieval: BM25 and dense cosine fused by reciprocal rank, diversified across articles.
+
+Two optional inputs sharpen the ranking without ever filtering: `Evidence` (what the question
+was read to be about: an expert, a date window, a meeting; knowledge/understand) adds a bounded
+bonus to the passages it fits, and pseudo-relevance feedback adds to the BM25 side the library's
+own words that dominate the best dense passages, so a paraphrase that shares no word with its
+answer still gets lexical support.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +28,15 @@ RRF_K = 10
 BM25_WEIGHT = 0.7
 CANDIDATES = 100  # per ranker, before fusion
 SAME_ARTICLE_DECAY = 0.6  # each further passage of an already-chosen article counts for less
+# Evidence read from the question: a passage fitting it fully gains this share of a first rank
+# (bounded, so a wrong reading lowers the right passage by a few places, never hides it).
+EVIDENCE_WEIGHT = 0.6
+EVIDENCE_CANDIDATES = 50  # best dense passages among those the evidence names, added as candidates
+# Pseudo-relevance feedback: words of the best dense passages, weighted into the BM25 query.
+FEEDBACK_PASSAGES = 3
+FEEDBACK_TERMS = 8
+FEEDBACK_WEIGHT = 0.3
+FEEDBACK_MAX_DF = 0.1  # words in more than this share of passages say nothing about a topic
 _NO_DATE_START = dt.date.min.toordinal()
 _NO_DATE_END = dt.date.max.toordinal()
 
@@ -49,6 +65,31 @@ class Filters:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Boost:
+    """One reading of the question as ranking evidence: the passages it fits and how strongly.
+
+    A passage fits when its id is in ``passage_ids``, its article in ``article_ids``, or its
+    article's publication period overlaps ``window``; ``label`` names the signal in `why`."""
+
+    label: str
+    weight: float  # 0..1
+    passage_ids: frozenset[int] = frozenset()
+    article_ids: frozenset[int] = frozenset()
+    window: tuple[dt.date, dt.date] | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Evidence:
+    """Everything read from a question, as boosts; per passage the strongest boost of each
+    ``group`` counts (so the same expert's article and passage do not add up twice)."""
+
+    boosts: tuple[tuple[str, Boost], ...] = ()  # (group, boost)
+
+    def __bool__(self) -> bool:
+        return bool(self.boosts)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class NoMatchRule:
     """When a question has no good match: best passage cosine below `threshold`, unless it is
     above `lexical_floor` and its best BM25 passage holds `coverage` of its idf mass."""
@@ -69,6 +110,19 @@ class RankedPassage:
     score: float
     dense: float
     bm25: float
+    why: tuple[str, ...] = ()
+
+
+def _why(dense_rank: int | None, bm25_rank: int | None, expanded: bool,
+         evidence: tuple[str, ...]) -> tuple[str, ...]:
+    """The signals that ranked a passage, for people: its places in the two rankings (the
+    top ten only) and the evidence it fits."""
+    out = []
+    if dense_rank is not None and dense_rank <= 10:
+        out.append(f"meaning #{dense_rank}")
+    if bm25_rank is not None and bm25_rank <= 10:
+        out.append(f"words{'+feedback' if expanded else ''} #{bm25_rank}")
+    return (*out, *evidence)
 
 
 def bm25_document(article: ArticleSummary, text: str) -> list[str]:
@@ -130,6 +184,7 @@ class HybridIndex:
         self._start_pos: np.ndarray = np.zeros(0, dtype=np.int64)
         self._end_pos: np.ndarray = np.zeros(0, dtype=np.int64)
         self._pid_pos: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._position_of: dict[int, int] = {}
         self.articles: dict[int, ArticleSummary] = {}
         self.max_passage_id = 0
 
@@ -173,6 +228,7 @@ class HybridIndex:
             return
         self._article_pos = np.asarray(self._article_of, dtype=np.int64)
         self._pid_pos = np.asarray(self._passage_ids, dtype=np.int64)
+        self._position_of = {pid: pos for pos, pid in enumerate(self._passage_ids)}
         starts, ends = [], []
         for aid in self._article_of:
             pub = self.articles.get(aid)
@@ -208,10 +264,14 @@ class HybridIndex:
     def search(self, query_tokens: list[str], query_vector: np.ndarray, *, top: int,
                filters: Filters | None = None, min_similarity: float = -1.0,
                mode: str = "hybrid", no_match: NoMatchRule | None = None,
+               evidence: Evidence | None = None, feedback: bool = False,
                ) -> list[RankedPassage]:
         """Fuse BM25 and dense rankings and return up to `top` diversified passages.
 
         `mode` "bm25" or "dense" ranks by one signal alone, undiversified (for evaluation).
+        `evidence` (hybrid only) adds its bounded bonus; `feedback` expands the BM25 query with
+        the best dense passages' distinctive words. Neither changes which passages may be
+        returned nor the no-match decision.
         """
         with self._lock:
             self._refresh_arrays()
@@ -230,9 +290,21 @@ class HybridIndex:
                 return []
             k = min(CANDIDATES, n)
             cand_dense = _top(dense_masked, k)
+            expansion: list[str] = []
+            bm25_query = bm25  # the question's own words: the score a hit reports
+            if feedback and mode == "hybrid":
+                expansion = self._feedback_terms(query_tokens, cand_dense[:FEEDBACK_PASSAGES])
+                if expansion:
+                    bm25 = bm25 + FEEDBACK_WEIGHT * self._bm25.scores(expansion)
+                    bm25_masked = np.where(mask & (bm25 > 0), bm25, -np.inf)
             cand_bm25 = _top(bm25_masked, k)
             candidates = np.union1d(cand_dense, cand_bm25) if mode == "hybrid" else \
                 (cand_dense if mode == "dense" else cand_bm25)
+            bonus: dict[int, tuple[float, tuple[str, ...]]] = {}
+            if evidence and mode == "hybrid":
+                extra = self._evidence_candidates(evidence, dense_masked)
+                candidates = np.union1d(candidates, extra)
+                bonus = self._evidence_bonus(evidence, candidates)
             # The dense signal: the passage's cosine plus its best sentence's cosine, so a
             # passage with one sentence squarely on the question beats a vaguely related one.
             q = np.asarray(query_vector, dtype=np.float32)
@@ -241,15 +313,21 @@ class HybridIndex:
             semantic = {p: float(dense[p]) + float(sims.max(initial=-1.0))
                         for p, sims in sentence_sims.items()}
             fused: dict[int, float] = {}
+            dense_rank: dict[int, int] = {}
+            bm25_rank: dict[int, int] = {}
             if mode in ("hybrid", "dense"):
                 order = sorted(semantic, key=lambda p: (-semantic[p], p))
                 for rank, pos in enumerate(order):
                     fused[pos] = 1.0 / (RRF_K + rank + 1)
+                    dense_rank[pos] = rank + 1
             if mode in ("hybrid", "bm25"):
                 weight = BM25_WEIGHT if mode == "hybrid" else 1.0
                 order = [int(p) for p in cand_bm25]
                 for rank, pos in enumerate(order):
                     fused[pos] = fused.get(pos, 0.0) + weight / (RRF_K + rank + 1)
+                    bm25_rank[pos] = rank + 1
+            for pos, (strength, _) in bonus.items():
+                fused[pos] = fused.get(pos, 0.0) + EVIDENCE_WEIGHT * strength / (RRF_K + 1)
             # Greedy diversified selection: repeat articles are discounted, not banned.
             chosen: list[int] = []
             final: dict[int, float] = {}  # after the repeat-article discount: the shown order
@@ -273,10 +351,63 @@ class HybridIndex:
                     highlight=best_sentence(self._texts[pos], self._sentence_spans[pos],
                                             sentence_sims[pos], query_tokens, idf),
                     score=min(1.0, final[pos] / best), dense=float(dense[pos]),
-                    bm25=float(bm25[pos]),
+                    bm25=float(bm25_query[pos]),
+                    why=_why(dense_rank.get(pos), bm25_rank.get(pos), bool(expansion),
+                             bonus.get(pos, (0.0, ()))[1]),
                 )
                 for pos in chosen
             ]
+
+    def _feedback_terms(self, query_tokens: list[str], positions: np.ndarray) -> list[str]:
+        """The words that dominate the given (best dense) passages and are rare in the library:
+        pseudo-relevance feedback, so the BM25 side also finds a paraphrase's answer."""
+        n = len(self._passage_ids)
+        asked = set(query_tokens)
+        weights: dict[str, float] = {}
+        for pos in positions:
+            pos = int(pos)
+            tokens = bm25_document(self.articles[self._article_of[pos]], self._texts[pos])
+            for term in set(tokens) - asked:
+                if self._bm25.document_frequency(term) > max(FEEDBACK_MAX_DF * n, 1):
+                    continue
+                weights[term] = weights.get(term, 0.0) + tokens.count(term) * self._bm25.idf(term)
+        return sorted(weights, key=lambda t: (-weights[t], t))[:FEEDBACK_TERMS]
+
+    def _evidence_candidates(self, evidence: Evidence, dense_masked: np.ndarray) -> np.ndarray:
+        """The best dense passages among those the evidence names by id (allowed ones only)."""
+        named = {self._position_of[pid] for _, boost in evidence.boosts
+                 for pid in boost.passage_ids if pid in self._position_of}
+        if not named:
+            return np.zeros(0, dtype=np.int64)
+        positions = np.fromiter(named, dtype=np.int64)
+        positions = positions[np.isfinite(dense_masked[positions])]
+        if len(positions) > EVIDENCE_CANDIDATES:
+            positions = positions[np.argsort(-dense_masked[positions])[:EVIDENCE_CANDIDATES]]
+        return positions
+
+    def _evidence_bonus(self, evidence: Evidence, candidates: np.ndarray
+                        ) -> dict[int, tuple[float, tuple[str, ...]]]:
+        """Per candidate position: the evidence strength (strongest boost of each group,
+        summed, at most 1) and the labels of the boosts that fit it."""
+        out: dict[int, tuple[float, tuple[str, ...]]] = {}
+        for pos in candidates:
+            pos = int(pos)
+            pid, aid = self._passage_ids[pos], self._article_of[pos]
+            start, end = int(self._start_pos[pos]), int(self._end_pos[pos])
+            best: dict[str, float] = {}
+            labels: list[str] = []
+            for group, boost in evidence.boosts:
+                fits = pid in boost.passage_ids or aid in boost.article_ids or (
+                    boost.window is not None and start != _NO_DATE_START
+                    and start <= boost.window[1].toordinal()
+                    and end >= boost.window[0].toordinal())
+                if fits:
+                    best[group] = max(best.get(group, 0.0), boost.weight)
+                    if boost.label not in labels:
+                        labels.append(boost.label)
+            if best:
+                out[pos] = (min(1.0, sum(best.values())), tuple(labels))
+        return out
 
     def _answerable(self, query_tokens: list[str], best_dense: float, bm25_masked: np.ndarray,
                     rule: NoMatchRule) -> bool:
