@@ -50,6 +50,20 @@ class Settings(BaseSettings):
         3, ge=0, description="On a feed's first add, how many recent entries the next digest shows."
     )
     upload_max_bytes: int = Field(5_000_000, ge=1000)
+    # Extraction of untrusted pages, feeds and files (knowledge/sources/sandbox.py)
+    extract_timeout_seconds: float = Field(
+        8.0, gt=0, description="Wall time one page, feed or file may take to extract; then its "
+        "worker process is killed and the input refused as too complex.")
+    extract_max_elements: int = Field(
+        100_000, ge=1000, description="HTML/XML start tags counted before parsing; more is "
+        "refused unparsed.")
+    extract_max_text_chars: int = Field(
+        1_000_000, ge=10_000, description="Characters of text one document may yield; PDF "
+        "reading stops and refuses as soon as it passes this.")
+    extract_max_memory_mb: int = Field(
+        1024, ge=256, description="Address space of each extraction worker process, in MB.")
+    extract_workers: int = Field(2, ge=1, le=16, description="Extraction worker processes.")
+    pdf_max_pages: int = Field(300, ge=1, description="PDFs with more pages are refused.")
 
     # Digests
     digest_post_when_empty: bool = False
