@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,13 @@ class Settings(BaseSettings):
         description="A sentence-transformers model folder or name; default: the bundled model.",
     )
     embedding_batch_size: int = Field(64, ge=1, le=1024)
+    embedding_backend: Literal["auto", "onnx", "torch"] = Field(
+        "auto", description="auto: the bundled model on its shipped int8 ONNX file (no torch), "
+        "sentence-transformers for any other model; onnx: insist on the file; torch: always "
+        "sentence-transformers.")
+    embedding_onnx_file: Path | None = Field(
+        None, description="An int8 ONNX file of the bundled model (with its .json manifest) "
+        "instead of the shipped one.")
     log_level: str = Field("INFO")
     log_format: str = Field("text", description="text or json")
 
@@ -82,6 +90,11 @@ class Settings(BaseSettings):
     scheduler_refresh_seconds: float = Field(
         30.0, gt=0, description="Seconds between index refreshes from the database (makes "
         "articles other processes stored searchable here).")
+
+    @field_validator("embedding_onnx_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("log_format")
     @classmethod

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
-from knowledge.embedding import HashingEmbedder, SentenceTransformerEmbedder
+from knowledge.embedding import Embedder, HashingEmbedder, make_embedder
 from knowledge.service import KnowledgeService
 from knowledge.settings import BUNDLED_MODEL, Settings
 
@@ -60,23 +60,20 @@ def hashing_service(settings: Settings) -> Iterator[KnowledgeService]:
     # Hashed bags of words have lower cosines than the real model: thresholds to match.
     settings = settings.model_copy(update={"no_match_threshold": 0.05,
                                            "hit_min_similarity": 0.0})
-    service = KnowledgeService.open_sync(settings, embedder=HashingEmbedder())
+    service = KnowledgeService.open(settings, embedder=HashingEmbedder())
     yield service
     service.close()
 
 
 @pytest.fixture(scope="session")
-def real_embedder() -> SentenceTransformerEmbedder:
-    """The real bundled model, loaded once per test session."""
-    embedder = SentenceTransformerEmbedder(BUNDLED_MODEL)
-    embedder.load()
-    return embedder
+def real_embedder() -> Embedder:
+    """The real bundled model on its default backend (the shipped int8 ONNX file), loaded once."""
+    return make_embedder(BUNDLED_MODEL, backend="onnx")
 
 
 @pytest.fixture
-def real_service(settings: Settings, real_embedder: SentenceTransformerEmbedder
-                 ) -> Iterator[KnowledgeService]:
+def real_service(settings: Settings, real_embedder: Embedder) -> Iterator[KnowledgeService]:
     """A fresh install on the real model, seeded from the shipped prebuilt index."""
-    service = KnowledgeService.open_sync(settings, embedder=real_embedder)
+    service = KnowledgeService.open(settings, embedder=real_embedder)
     yield service
     service.close()
