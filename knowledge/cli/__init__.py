@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     from knowledge.cli import core
 
     core.register(sub)
-    for module_name in ("knowledge.cli.people", "knowledge.cli.sources", "knowledge.cli.digests"):
+    for module_name in ("knowledge.cli.people", "knowledge.cli.sources", "knowledge.cli.digests",
+                        "knowledge.cli.onnx"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:
