@@ -19,7 +19,7 @@ from knowledge.embedding.hashing import HashingEmbedder
 from knowledge.embedding.onnx_model import BUNDLED_ONNX, OnnxEmbedder, OnnxFileError
 from knowledge.embedding.transformer import SentenceTransformerEmbedder
 from knowledge.errors import ConfigurationError
-from knowledge.settings import BUNDLED_MODEL
+from knowledge.settings import BUNDLED_MODEL, Settings
 
 __all__ = [
     "BACKENDS",
@@ -30,6 +30,7 @@ __all__ = [
     "OnnxFileError",
     "SentenceTransformerEmbedder",
     "bundled_model_folder",
+    "embedder_from_settings",
     "folder_fingerprint",
     "make_embedder",
     "resolve_model_path",
@@ -68,3 +69,10 @@ def make_embedder(model: str, batch_size: int = 64, *, backend: str = "auto",
             raise
         log.warning("ONNX embedder unavailable, using sentence-transformers (torch): %s", exc)
         return SentenceTransformerEmbedder(model, batch_size)
+
+
+def embedder_from_settings(settings: Settings) -> Embedder:
+    """The embedder EMBEDDING_MODEL, EMBEDDING_BACKEND and EMBEDDING_ONNX_FILE ask for."""
+    return make_embedder(settings.embedding_model, settings.embedding_batch_size,
+                         backend=settings.embedding_backend,
+                         onnx_file=settings.embedding_onnx_file)
