@@ -44,5 +44,9 @@ class FeedError(SourceError):
     """Bytes that were expected to be an RSS or Atom feed are not one."""
 
 
+class ExtractionError(SourceError, BadInput):
+    """A document hit a limit while its text was extracted (time, memory, size, pages)."""
+
+
 class UploadError(SourceError, BadInput):
     """An uploaded file cannot be read (type, size, encoding or damage)."""

@@ -13,6 +13,9 @@ import lxml.html
 import trafilatura
 import trafilatura.settings
 
+from knowledge.sources.errors import ExtractionError
+from knowledge.sources.sandbox import ExtractionLimits, run_limited
+
 log = logging.getLogger(__name__)
 
 FEED_LINK_TYPES = frozenset({
@@ -27,6 +30,8 @@ TRACKING_PARAMS = frozenset({
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|\|)\s*")
+_START_TAG = re.compile(r"<[A-Za-z]")
+_START_TAG_BYTES = re.compile(rb"<[A-Za-z]")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -44,8 +49,33 @@ class ExtractedArticle:
     description: str | None = None
 
 
-def extract_article(html: str | bytes, url: str) -> ExtractedArticle:
-    """Extract the main article of ``html`` (fetched from ``url``); never touches the network."""
+def extract_article(html: str | bytes, url: str, *, limits: ExtractionLimits | None = None
+                    ) -> ExtractedArticle:
+    """Extract the main article of ``html`` (fetched from ``url``); never touches the network.
+
+    Untrusted markup: counted against ``limits`` first, then parsed in a sandbox worker with a
+    time limit. Raises ExtractionError ("this page is too complex to extract") at a limit.
+    Blocks the calling thread: call it from a worker thread in async code.
+    """
+    limits = limits or ExtractionLimits()
+    check_markup_size(html, limits, what="page")
+    return run_limited(extract_here, html, url, limits.max_text_chars, limits=limits,
+                       what="page")
+
+
+def check_markup_size(html: str | bytes, limits: ExtractionLimits, *, what: str) -> None:
+    """Refuse markup with more elements than ``limits.max_elements``, before any parsing."""
+    tags = len(_START_TAG_BYTES.findall(html) if isinstance(html, bytes)
+               else _START_TAG.findall(html))
+    if tags > limits.max_elements:
+        log.info("%s refused before parsing: %d elements (limit %d)", what, tags,
+                 limits.max_elements)
+        raise ExtractionError(f"this {what} is too complex to extract (more than "
+                              f"{limits.max_elements:,} HTML elements)")
+
+
+def extract_here(html: str | bytes, url: str, max_text_chars: int) -> ExtractedArticle:
+    """``extract_article`` in this process: only for code already inside a sandbox worker."""
     tree = _parse(html)
     document = None
     if tree is not None:
@@ -61,6 +91,9 @@ def extract_article(html: str | bytes, url: str) -> ExtractedArticle:
     text = _strip_leading_title(meta.get("text") or "", title)
     if not text:
         log.info("no article text found on %s", url)
+    if len(text) > max_text_chars:
+        raise ExtractionError(f"this page holds too much text (over {max_text_chars:,} "
+                              "characters)")
     return ExtractedArticle(
         title=title,
         authors=_authors(meta.get("author")),

@@ -17,7 +17,9 @@ import feedparser
 
 from knowledge.sources.encoding import decode_bytes, text_codec
 from knowledge.sources.errors import FeedError
+from knowledge.sources.extract import check_markup_size
 from knowledge.sources.html_text import html_to_text
+from knowledge.sources.sandbox import ExtractionLimits, run_limited
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,20 @@ class ParsedFeed:
 
 def parse_feed(
     data: bytes | str, base_url: str, *, content_type: str | None = None,
+    limits: ExtractionLimits | None = None,
 ) -> ParsedFeed:
-    """Parse RSS 0.9x/1.0/2.0 or Atom; tolerate small breakage, raise FeedError when unusable."""
+    """Parse RSS 0.9x/1.0/2.0 or Atom; tolerate small breakage, raise FeedError when unusable.
+
+    A feed is untrusted markup too: it is parsed in a sandbox worker within ``limits``.
+    Blocks the calling thread: call it from a worker thread in async code.
+    """
+    limits = limits or ExtractionLimits()
+    check_markup_size(data, limits, what="feed")
+    return run_limited(parse_feed_here, data, base_url, content_type, limits=limits, what="feed")
+
+
+def parse_feed_here(data: bytes | str, base_url: str, content_type: str | None) -> ParsedFeed:
+    """``parse_feed`` in this process (inside a sandbox worker)."""
     if isinstance(data, str):
         raw = data.encode("utf-8")
         # The text is already decoded: make the header's charset win over the XML declaration.

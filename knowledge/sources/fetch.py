@@ -13,7 +13,7 @@ import socket
 import ssl
 import time
 from collections.abc import Collection, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpcore
 import httpx
@@ -21,8 +21,12 @@ import httpx
 from knowledge.sources.encoding import decode_bytes
 from knowledge.sources.errors import FetchError
 from knowledge.sources.inflate import SUPPORTED_ENCODINGS, BoundedInflater, parse_content_encoding
+from knowledge.sources.sandbox import ExtractionLimits
 from knowledge.sources.sniff import is_pdf, looks_like_markup, sniff_binary
 from knowledge.sources.units import human_size, seconds
+
+if TYPE_CHECKING:
+    from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,21 @@ class FetchSettings:
     # Exact IPs let through even though they are not public (a test server, a trusted LAN host).
     allowed_addresses: frozenset[str] = frozenset()
     user_agent: str = "SummitDesk/1.0 (expert-commentary Discord bot)"
+    # Limits on extracting what was fetched (pages, feeds, PDFs): sandbox.py.
+    extraction: ExtractionLimits = dataclasses.field(default_factory=ExtractionLimits)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FetchSettings:
+        """The limits an operator configured (FETCH_*, EXTRACT_*, PDF_MAX_PAGES)."""
+        return cls(
+            connect_timeout=settings.fetch_connect_timeout,
+            read_timeout=settings.fetch_read_timeout,
+            total_timeout=max(30.0, settings.fetch_connect_timeout
+                              + 2 * settings.fetch_read_timeout),
+            max_bytes=settings.fetch_max_bytes,
+            allow_private_addresses=settings.fetch_allow_private_addresses,
+            extraction=ExtractionLimits.from_settings(settings),
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -13,9 +13,10 @@ import pypdf
 import pypdf.errors
 
 from knowledge.sources.encoding import decode_bytes
-from knowledge.sources.errors import UploadError
-from knowledge.sources.extract import extract_article
+from knowledge.sources.errors import ExtractionError, UploadError
+from knowledge.sources.extract import check_markup_size, extract_here
 from knowledge.sources.html_text import document_text
+from knowledge.sources.sandbox import ExtractionLimits, run_limited
 from knowledge.sources.sniff import is_pdf, looks_like_markup, sniff_binary
 from knowledge.sources.units import human_size
 
@@ -51,11 +52,14 @@ class UploadedDocument:
     warnings: tuple[str, ...] = ()
 
 
-def read_upload(filename: str, data: bytes, max_bytes: int) -> UploadedDocument:
+def read_upload(filename: str, data: bytes, max_bytes: int, *,
+                limits: ExtractionLimits | None = None) -> UploadedDocument:
     """Read an upload; raise UploadError for unsupported, oversized, empty or unreadable files.
 
-    CPU-bound for large PDFs: call it through ``asyncio.to_thread`` from async code.
+    PDF and HTML are parsed in a sandbox worker within ``limits`` (ExtractionError at a limit).
+    Blocks the calling thread: call it through a worker thread from async code.
     """
+    limits = limits or ExtractionLimits()
     name = PurePath(filename).name or "upload"
     if len(data) > max_bytes:
         raise UploadError(f"refused: the file is larger than {human_size(max_bytes)}")
@@ -63,7 +67,8 @@ def read_upload(filename: str, data: bytes, max_bytes: int) -> UploadedDocument:
         raise UploadError(f"{name} is empty")
     file_type = _file_type(name, data)
     if file_type == "pdf":
-        return _read_pdf(name, data)
+        return run_limited(read_pdf_here, name, data, limits.pdf_max_pages,
+                           limits.max_text_chars, limits=limits, what="PDF")
     decoded = decode_bytes(data, markup=file_type == "html")
     warnings: tuple[str, ...] = ()
     if decoded.guessed:
@@ -72,7 +77,9 @@ def read_upload(filename: str, data: bytes, max_bytes: int) -> UploadedDocument:
                     "so a few characters may be wrong",)
     text = _CONTROL.sub("", decoded.text)
     if file_type == "html":
-        return _read_html(name, text, warnings)
+        check_markup_size(text, limits, what="file")
+        return run_limited(read_html_here, name, text, warnings, limits.max_text_chars,
+                           limits=limits, what="file")
     if file_type == "md":
         return _read_markdown(name, text, warnings)
     body = _normalise_newlines(text)
@@ -101,9 +108,10 @@ def _file_type(name: str, data: bytes) -> FileType:
     return "html" if looks_like_markup(head) else "txt"
 
 
-def _read_html(name: str, html: str, warnings: tuple[str, ...]) -> UploadedDocument:
-    """An HTML file through the same extractor as fetched pages."""
-    article = extract_article(html, "")
+def read_html_here(name: str, html: str, warnings: tuple[str, ...], max_text_chars: int
+                   ) -> UploadedDocument:
+    """An HTML file through the same extractor as fetched pages (inside a sandbox worker)."""
+    article = extract_here(html, "", max_text_chars)
     text = article.text or document_text(html)
     if not text:
         raise UploadError(f"no text found in {name}")
@@ -128,15 +136,31 @@ def _read_markdown(name: str, text: str, warnings: tuple[str, ...]) -> UploadedD
                             meta.get("lang") or meta.get("language"), None, warnings)
 
 
-def _read_pdf(name: str, data: bytes) -> UploadedDocument:
-    """Text of every page plus the document info (title, author, creation date)."""
+def read_pdf_here(name: str, data: bytes, max_pages: int, max_chars: int) -> UploadedDocument:
+    """Text of every page plus the document info (title, author, creation date).
+
+    Runs inside a sandbox worker. Refuses PDFs over ``max_pages`` pages before reading a page,
+    and stops reading as soon as the text passes ``max_chars`` (pages can share one content
+    stream, so a tiny file can hold any amount of text).
+    """
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise UploadError(f"refused: {name} is password-protected")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        count = len(reader.pages)
+        if count > max_pages:
+            raise ExtractionError(f"refused: {name} has {count:,} pages (the limit is "
+                                  f"{max_pages:,})")
+        pages: list[str] = []
+        total = 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            total += len(pages[-1])
+            if total > max_chars:
+                raise ExtractionError(f"refused: {name} holds too much text (over "
+                                      f"{max_chars:,} characters)")
         info = reader.metadata
-    except UploadError:
+    except (UploadError, ExtractionError):
         raise
     # pypdf reports damaged files through many exception types; all mean "cannot read it".
     except (pypdf.errors.PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError,
