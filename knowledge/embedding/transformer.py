@@ -26,7 +26,7 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
         self.dim = 384
         self._fingerprint = sentence_transformer_fingerprint(self.path, model)
-        self._queries = QueryBatcher(self.embed)
+        self.query_batcher = QueryBatcher(self.embed)
 
     @property
     def fingerprint(self) -> str:
@@ -70,4 +70,4 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         """One question's vector; questions from concurrent threads share a model call."""
-        return self._queries.embed(text)
+        return self.query_batcher.embed(text)
