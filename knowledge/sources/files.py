@@ -162,6 +162,10 @@ def read_pdf_here(name: str, data: bytes, max_pages: int, max_chars: int) -> Upl
         info = reader.metadata
     except (UploadError, ExtractionError):
         raise
+    except pypdf.errors.LimitReachedError as exc:
+        log.warning("PDF %s hit a pypdf limit: %s", name, exc)
+        raise ExtractionError(f"this PDF is too complex to extract ({name} is over pypdf's "
+                              "own limits)") from None
     # pypdf reports damaged files through many exception types; all mean "cannot read it".
     except (pypdf.errors.PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError,
             RecursionError, OSError, NotImplementedError) as exc:
