@@ -28,9 +28,10 @@ RRF_K = 10
 BM25_WEIGHT = 0.7
 CANDIDATES = 100  # per ranker, before fusion
 SAME_ARTICLE_DECAY = 0.6  # each further passage of an already-chosen article counts for less
-# Evidence read from the question: a passage fitting it fully gains this share of a first rank
-# (bounded, so a wrong reading lowers the right passage by a few places, never hides it).
-EVIDENCE_WEIGHT = 0.6
+# Evidence read from the question: a passage fitting it fully gains as much as a first place
+# in the dense ranking (bounded, so a wrong reading moves the right passage down a few places
+# and never hides it). Tuned on the tuning half of bench/questions.jsonl (docs/benchmarks.md).
+EVIDENCE_WEIGHT = 1.0
 EVIDENCE_CANDIDATES = 50  # best dense passages among those the evidence names, added as candidates
 # Pseudo-relevance feedback: words of the best dense passages, weighted into the BM25 query.
 FEEDBACK_PASSAGES = 3

@@ -1,0 +1,209 @@
+"""From a reading of the question to ranking evidence, with what the library stores: which
+passages carry each expert's words, which passages discuss each meeting, and when each
+article was published. `QuestionReader` keeps these tables and the vocabulary in memory."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Hashable
+from contextlib import AbstractContextManager
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from knowledge.index.hybrid import Boost, Evidence
+from knowledge.meetings.vocabulary import Vocabulary, load_vocabulary
+from knowledge.people.names import canonical_person_key
+from knowledge.store.tables import (
+    ArticlePerson,
+    ArticleRow,
+    MeetingRow,
+    PassageMeeting,
+    PassagePerson,
+    PassageRow,
+    Person,
+)
+from knowledge.understand.reading import Interpretation, interpret
+from knowledge.understand.vocabulary import (
+    ExpertEntry,
+    MeetingEntry,
+    QuestionVocabulary,
+    build_question_vocabulary,
+)
+
+log = logging.getLogger(__name__)
+
+EXPERT_RELATIONS = ("author", "interviewed", "quoted")
+# How strongly each reading counts for a passage (the index caps the sum of the groups at 1).
+PERSON_PASSAGE = 1.0  # a passage carrying the expert's words
+PERSON_ARTICLE = 0.5  # another passage of their article
+MEETING_PASSAGE = 1.0  # a passage linked to the meeting
+MEETING_ARTICLE = 0.4  # another passage of an article that discusses it
+ANCHOR_PASSAGE = 0.5  # a passage on the meeting a "before/after" question hangs on
+WINDOW_MEETING = 0.8  # a passage on a meeting inside the time window
+WINDOW_ARTICLE = 0.6  # a passage of an article published in (or just after) the window
+# Commentary follows events: an article published this long after the window still counts.
+PUBLICATION_LAG = dt.timedelta(days=92)
+# "Before X" / "after X" looks this far from the meeting.
+SIDE_SPAN = dt.timedelta(days=365)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LinkTables:
+    """What the library stores about experts and meetings, by expert id and meeting id."""
+
+    expert_passages: dict[int, frozenset[int]]
+    expert_articles: dict[int, frozenset[int]]
+    meeting_passages: dict[str, frozenset[int]]
+    meeting_articles: dict[str, frozenset[int]]
+
+
+def load_experts(session: Session) -> list[ExpertEntry]:
+    """Every expert with every role the texts give them (their links' roles and the roles the
+    extractor recorded in each article)."""
+    rows = session.execute(
+        select(Person.id, Person.name, ArticlePerson.role, ArticleRow.extra)
+        .join(ArticlePerson, ArticlePerson.person_id == Person.id)
+        .join(ArticleRow, ArticleRow.id == ArticlePerson.article_id)
+        .where(Person.kind == "expert", ArticlePerson.relation.in_(EXPERT_RELATIONS)))
+    names: dict[int, str] = {}
+    roles: dict[int, list[str]] = {}
+    for pid, name, role, extra in rows:
+        names[pid] = name
+        found = roles.setdefault(pid, [])
+        if role:
+            found.append(role)
+        key = canonical_person_key(name)
+        for record in (extra or {}).get("people", []):
+            if canonical_person_key(record.get("name", "")) == key:
+                found.extend(r for r in record.get("roles", []) if r)
+    return [ExpertEntry(pid, names[pid], tuple(dict.fromkeys(roles[pid]))) for pid in names]
+
+
+def load_meetings(session: Session) -> list[MeetingEntry]:
+    """The confirmed meetings of the stored registry, oldest first."""
+    rows = session.scalars(select(MeetingRow).where(MeetingRow.status == "confirmed",
+                                                    MeetingRow.date_start.is_not(None)))
+    meetings = [MeetingEntry(
+        id=r.id, name=r.name, start=r.date_start, end=r.date_end or r.date_start,  # type: ignore[arg-type]
+        place=r.place or "", kind=r.kind, ordinal=r.ordinal,
+        participants=tuple(r.participants or ()), aliases=tuple(r.aliases or ()),
+        description=r.description or "") for r in rows]
+    return sorted(meetings, key=lambda m: (m.start, m.id))
+
+
+def load_links(session: Session) -> LinkTables:
+    """Passages and articles of every expert and every meeting."""
+    expert_passages: dict[int, set[int]] = {}
+    expert_articles: dict[int, set[int]] = {}
+    meeting_passages: dict[str, set[int]] = {}
+    meeting_articles: dict[str, set[int]] = {}
+    for passage_id, person_id in session.execute(
+            select(PassagePerson.passage_id, PassagePerson.person_id)):
+        expert_passages.setdefault(person_id, set()).add(passage_id)
+    for article_id, person_id in session.execute(
+            select(ArticlePerson.article_id, ArticlePerson.person_id)
+            .where(ArticlePerson.relation.in_(EXPERT_RELATIONS))):
+        expert_articles.setdefault(person_id, set()).add(article_id)
+    for passage_id, meeting_id, article_id in session.execute(
+            select(PassageMeeting.passage_id, PassageMeeting.meeting_id, PassageRow.article_id)
+            .join(PassageRow, PassageRow.id == PassageMeeting.passage_id)):
+        meeting_passages.setdefault(meeting_id, set()).add(passage_id)
+        meeting_articles.setdefault(meeting_id, set()).add(article_id)
+
+    def frozen(table: dict) -> dict:  # type: ignore[type-arg]
+        return {k: frozenset(v) for k, v in table.items()}
+
+    return LinkTables(frozen(expert_passages), frozen(expert_articles),
+                      frozen(meeting_passages), frozen(meeting_articles))
+
+
+def evidence_for(reading: Interpretation, vocabulary: QuestionVocabulary, links: LinkTables
+                 ) -> Evidence:
+    """The ranking evidence a reading gives: boosts for the passages by the experts read, in
+    the time window, and on the meetings read (or before/after them)."""
+    boosts: list[tuple[str, Boost]] = []
+    share = 1.0 if len(reading.people) <= 1 else 0.7
+    for person in reading.people:
+        label = f"by {person.name}"
+        boosts.append(("person", Boost(label, PERSON_PASSAGE * share,
+                                       passage_ids=links.expert_passages.get(person.expert_id,
+                                                                             frozenset()))))
+        boosts.append(("person", Boost(label, PERSON_ARTICLE * share,
+                                       article_ids=links.expert_articles.get(person.expert_id,
+                                                                             frozenset()))))
+    share = 1.0 if len(reading.meetings) <= 1 else 0.7
+    for meeting in reading.meetings:
+        passages = links.meeting_passages.get(meeting.meeting_id, frozenset())
+        if meeting.side is None:
+            label = f"on {meeting.name}"
+            boosts.append(("meeting", Boost(label, MEETING_PASSAGE * share, passage_ids=passages)))
+            boosts.append(("meeting", Boost(label, MEETING_ARTICLE * share, article_ids=(
+                links.meeting_articles.get(meeting.meeting_id, frozenset())))))
+            continue
+        label = f"{meeting.side} {meeting.name}"
+        boosts.append(("meeting", Boost(label, ANCHOR_PASSAGE * share, passage_ids=passages)))
+        if meeting.side == "before":
+            span = (meeting.start - SIDE_SPAN, meeting.start - dt.timedelta(days=1))
+        else:
+            span = (meeting.end + dt.timedelta(days=1), meeting.end + SIDE_SPAN)
+        boosts.extend(_window_boosts(label, span, vocabulary, links, lag=False))
+    if reading.window is not None:
+        span = (reading.window.start, reading.window.end)
+        boosts.extend(_window_boosts(reading.window.label, span, vocabulary, links, lag=True))
+    return Evidence(tuple((g, b) for g, b in boosts if b.passage_ids or b.article_ids
+                          or b.window))
+
+
+def _window_boosts(label: str, span: tuple[dt.date, dt.date], vocabulary: QuestionVocabulary,
+                   links: LinkTables, *, lag: bool) -> list[tuple[str, Boost]]:
+    """Boosts for a time span: passages on the meetings inside it, and articles published in
+    it (or, for commentary on a stated period, shortly after it)."""
+    start, end = span
+    inside = frozenset(pid for m in vocabulary.meetings if m.start <= end and m.end >= start
+                       for pid in links.meeting_passages.get(m.id, ()))
+    published = (start, end + PUBLICATION_LAG if lag else end)
+    return [("time", Boost(label, WINDOW_MEETING, passage_ids=inside)),
+            ("time", Boost(label, WINDOW_ARTICLE, window=published))]
+
+
+class QuestionReader:
+    """Reads questions against the library's data; reloads its tables when the library
+    changes (the caller passes a version, e.g. the index's)."""
+
+    def __init__(self, read: Callable[[], AbstractContextManager[Session]],
+                 topic: Vocabulary | None = None) -> None:
+        self._read = read
+        self._topic = topic
+        self._lock = threading.Lock()
+        self._version: Hashable = object()
+        self._vocabulary: QuestionVocabulary | None = None
+        self._links: LinkTables | None = None
+
+    def _tables(self, version: Hashable) -> tuple[QuestionVocabulary, LinkTables]:
+        with self._lock:
+            if self._vocabulary is None or self._links is None or version != self._version:
+                with self._read() as session:
+                    experts, meetings = load_experts(session), load_meetings(session)
+                    links = load_links(session)
+                self._vocabulary = build_question_vocabulary(self._topic or load_vocabulary(),
+                                                             experts, meetings)
+                self._links, self._version = links, version
+                log.debug("question reader loaded %d experts, %d meetings", len(experts),
+                          len(meetings))
+            return self._vocabulary, self._links
+
+    def interpret(self, question: str, *, version: Hashable = None) -> Interpretation:
+        """Who, when and which meeting the question means."""
+        vocabulary, _ = self._tables(version)
+        return interpret(question, vocabulary)
+
+    def evidence(self, reading: Interpretation, *, version: Hashable = None) -> Evidence:
+        """The ranking evidence of a reading."""
+        vocabulary, links = self._tables(version)
+        return evidence_for(reading, vocabulary, links)
+
+

@@ -1,0 +1,265 @@
+"""Read a question for who, when and which meeting it means: `interpret(question, vocabulary)`.
+
+People: an expert's name or surname in any spelling, or a description next to a person noun
+("the Kyoto professor", "the former foundation president") matched against the roles the
+texts give each expert. Meetings: a registry alias, an ordinal ("the 17th meeting"), a format
+as the scope spells or describes it ("the ministers' joint format"), an event ("APEC"), or the
+words that name a meeting (its place, name, participants). Time: years, months, seasons, "early
+2014", and relative phrases hung on a meeting ("before the Lima summit", "the year after the
+Olympics"). Every topic word comes from the vocabulary (data); a reading is evidence for the
+ranking, never a filter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from typing import Any, Literal, overload
+
+from knowledge.people.names import name_tokens
+from knowledge.text.tokens import STOP_WORDS, stem
+from knowledge.understand.times import (
+    Period,
+    Relation,
+    Side,
+    anchored_periods,
+    explicit_periods,
+    relation_before,
+)
+from knowledge.understand.vocabulary import MEETING_NOUNS, PERSON_NOUNS, QuestionVocabulary
+
+# A role word counts only this many words away from a person noun ("professor ... Kyoto").
+ROLE_WINDOW = 4
+ROLE_CLARITY = 1.0
+# Scores of the meeting signals; a meeting is read at MEETING_MIN and above.
+ALIAS_SCORE = 3.0
+ORDINAL_SCORE = 4.0
+FORMAT_SCORE = 3.0
+EVENT_SCORE = 3.0
+MEETING_MIN = 2.0
+RELATIVE = 0.6  # readings below this share of the best are dropped (people and meetings)
+MAX_MEETINGS = 3
+PEOPLE_RELATIVE = 0.7  # a described expert is read beside the best one above this share
+FORMAT_WORD = stem("format")
+_ORDINAL = re.compile(r"\b(\d{1,3})(?:st|nd|rd|th)\b", re.IGNORECASE)
+_WORD = re.compile(r"[\w][\w'’\-]*")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PersonReading:
+    """An expert the question names or describes."""
+
+    expert_id: int
+    name: str
+    via: str  # "name" or "role"
+    words: tuple[str, ...] = ()  # the question's words that matched
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MeetingReading:
+    """A meeting the question names, and whether it asks about before or after it."""
+
+    meeting_id: str
+    name: str
+    start: dt.date
+    end: dt.date
+    side: Side | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Interpretation:
+    """Who, when and which meeting a question was read to be about (empty parts unknown)."""
+
+    people: tuple[PersonReading, ...] = ()
+    window: Period | None = None
+    meetings: tuple[MeetingReading, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.people or self.window or self.meetings)
+
+    def describe(self) -> str:
+        """One line for people: "read as: <expert> · <month year> · <meeting>" ("" if empty),
+        so a user can see the reading and correct it with filters."""
+        parts = []
+        if self.people:
+            parts.append(" / ".join(p.name for p in self.people))
+        if self.window:
+            parts.append(self.window.label)
+        if self.meetings:
+            parts.append(" / ".join(f"{m.side} {m.name}" if m.side else m.name
+                                    for m in self.meetings))
+        return "read as: " + " · ".join(parts) if parts else ""
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (the CLI's `interpreted`)."""
+        return {
+            "people": [{"expert_id": p.expert_id, "name": p.name, "via": p.via,
+                        "words": list(p.words)} for p in self.people],
+            "window": {"start": self.window.start.isoformat(), "end": self.window.end.isoformat(),
+                       "label": self.window.label} if self.window else None,
+            "meetings": [{"id": m.meeting_id, "name": m.name, "side": m.side}
+                         for m in self.meetings],
+            "line": self.describe(),
+        }
+
+
+def interpret(question: str, vocabulary: QuestionVocabulary) -> Interpretation:
+    """Read a question's people, time window and meetings from the vocabulary's data."""
+    people = _people(question, vocabulary)
+    meetings, relations = _meetings(question, vocabulary)
+    periods = explicit_periods(question)
+    readings = []
+    for index, _at in meetings:
+        m = vocabulary.meetings[index]
+        relation = relations.get(index)
+        side: Side | None = None
+        if relation == "year after":
+            periods.append(Period(dt.date(m.start.year + 1, 1, 1), dt.date(m.start.year + 1, 12, 31),
+                                  f"{m.start.year + 1}"))
+            side = "after"
+        elif relation == "year before":
+            periods.append(Period(dt.date(m.start.year - 1, 1, 1), dt.date(m.start.year - 1, 12, 31),
+                                  f"{m.start.year - 1}"))
+            side = "before"
+        elif relation == "before":
+            side = "before"
+        elif relation == "after":
+            side = "after"
+        readings.append(MeetingReading(m.id, m.name, m.start, m.end, side))
+    if not periods and readings:
+        periods = anchored_periods(question, readings[0].start.year)
+    window = None
+    if periods:
+        window = Period(min(p.start for p in periods), max(p.end for p in periods),
+                        " – ".join(dict.fromkeys(p.label for p in periods)))
+    return Interpretation(tuple(people), window, tuple(readings))
+
+
+@overload
+def _stems(question: str) -> list[tuple[str, int]]: ...
+@overload
+def _stems(question: str, *, raw: Literal[True]) -> list[tuple[str, int, str]]: ...
+def _stems(question: str, *, raw: bool = False) -> list[Any]:
+    """(stem, character offset[, the word as written]) of every word but stop words."""
+    out: list[tuple[str, int, str]] = []
+    for m in _WORD.finditer(question):
+        written = m.group(0).strip("'’-")
+        word = written.casefold()
+        if word and word not in STOP_WORDS:
+            out.append((stem(word), m.start(), written))
+            if "-" in word:
+                out.extend((stem(p), m.start(), q) for p, q in zip(
+                    word.split("-"), written.split("-"), strict=True) if p and p not in STOP_WORDS)
+    return out if raw else [(s, o) for s, o, _ in out]
+
+
+def _people(question: str, vocabulary: QuestionVocabulary) -> list[PersonReading]:
+    """Experts named (any spelling of a surname, written with a capital) or described."""
+    found: dict[int, PersonReading] = {}
+    for m in _WORD.finditer(question):
+        if not m.group(0)[0].isupper():
+            continue
+        folded = name_tokens(m.group(0))
+        for position in vocabulary.surnames.get(folded[-1] if folded else "", ()):
+            expert = vocabulary.experts[position]
+            found[position] = PersonReading(expert.id, expert.name, "name", (m.group(0),))
+    if found:
+        return list(found.values())
+    tokens = _stems(question, raw=True)
+    stems = [s for s, _, _ in tokens]
+    # A singular person noun: "heads of state" describes nobody in particular.
+    nouns = [i for i, (s, _, word) in enumerate(tokens) if s in PERSON_NOUNS
+             and not (word.endswith("s") and stem(word[:-1]) == s)]
+    if not nouns:
+        return []
+    near = {i for i in range(len(stems)) if any(abs(i - n) <= ROLE_WINDOW for n in nouns)}
+    # A proper name of an affiliation ("Kyoto", "MGIMO") describes someone more clearly than
+    # a common word; place and party names ("Tokyo") are common here.
+    proper = {stems[i] for i in near if tokens[i][2][:1].isupper() and i not in nouns
+              and stems[i] not in vocabulary.place_words}
+    near_stems = {stems[i] for i in near}
+
+    def fit(role_words: frozenset[str]) -> tuple[float, tuple[str, ...]] | None:
+        matched = tuple(sorted(near_stems & role_words))
+        weights = [1.0 if w in proper else 0.5 for w in matched if w not in PERSON_NOUNS]
+        if not weights or sum(weights) + 0.5 * (len(matched) > len(weights)) < ROLE_CLARITY:
+            return None
+        return sum(vocabulary.role_idf.get(w, 0.0) * (1.0 if w in proper else 0.5)
+                   for w in matched), matched
+
+    scores = {p: f for p, words in enumerate(vocabulary.expert_words) if (f := fit(words))}
+    if not scores:
+        return []
+    best = max(score for score, _ in scores.values())
+    # Described as an official ("the Duma chairman")? Then it is no expert.
+    if any((f := fit(words)) and f[0] > best for words in vocabulary.official_words):
+        return []
+    return [PersonReading(vocabulary.experts[p].id, vocabulary.experts[p].name, "role", matched)
+            for p, (score, matched) in sorted(scores.items(), key=lambda kv: -kv[1][0])
+            if score >= PEOPLE_RELATIVE * best]
+
+
+def _meetings(question: str, vocabulary: QuestionVocabulary
+              ) -> tuple[list[tuple[int, int]], dict[int, Relation]]:
+    """Meetings the question names, best first, as (position, where first named), and the
+    relation word ("before", "after", "year after", ...) in front of each."""
+    scores: dict[int, float] = {}
+    first: dict[int, int] = {}
+
+    def add(position: int, score: float, at: int) -> None:
+        scores[position] = scores.get(position, 0.0) + score
+        first[position] = min(first.get(position, at), at)
+
+    for pattern, position in vocabulary.aliases:
+        if (m := pattern.search(question)) is not None:
+            add(position, ALIAS_SCORE, m.start())
+    for m in _ORDINAL.finditer(question):
+        for position, meeting in enumerate(vocabulary.meetings):
+            if meeting.ordinal == int(m.group(1)):
+                add(position, ORDINAL_SCORE, m.start())
+    stems = _stems(question)
+    stem_set = {s for s, _ in stems}
+    for kind, pattern in vocabulary.topic.formats.items():
+        m = pattern.search(question)
+        described = vocabulary.format_words.get(kind, frozenset()) & stem_set
+        # Described rather than named: most of its description, or part of it and "format".
+        if m is None and len(described) < (1 if FORMAT_WORD in stem_set else 3):
+            continue
+        at = m.start() if m else min(o for s, o in stems if s in described)
+        for position, meeting in enumerate(vocabulary.meetings):
+            if meeting.kind == kind:
+                add(position, FORMAT_SCORE, at)
+    for key, pattern in vocabulary.topic.events.items():
+        if (m := pattern.search(question)) is None:
+            continue
+        for position, named in enumerate(vocabulary.meeting_words):
+            if stem(key.lower()) in named:
+                add(position, EVENT_SCORE, m.start())
+    if stem_set & MEETING_NOUNS:
+        # Words that name few meetings ("Nagato", "forum"), not those most share ("visit").
+        rare = vocabulary.rare_meeting_words
+        for position, (named, context) in enumerate(zip(vocabulary.meeting_words,
+                                                        vocabulary.meeting_context, strict=True)):
+            hits = [(s, o) for s, o in stems if s in named and s in rare]
+            if not hits:
+                continue
+            near = [(s, o) for s, o in stems if s in context and s in rare]
+            score = sum(vocabulary.meeting_idf[s] for s in {s for s, _ in hits}) + 0.5 * sum(
+                vocabulary.meeting_idf[s] for s in {s for s, _ in near})
+            add(position, score, min(o for _, o in hits + near))
+    periods = explicit_periods(question)
+    if periods:  # a year or month the question gives favours the meetings inside it
+        for p in scores:
+            entry = vocabulary.meetings[p]
+            if not any(entry.start <= period.end and entry.end >= period.start
+                       for period in periods):
+                scores[p] *= 0.5
+    read = {p: s for p, s in scores.items() if s >= MEETING_MIN}
+    if not read:
+        return [], {}
+    best = max(read.values())
+    chosen = sorted((p for p, s in read.items() if s >= RELATIVE * best),
+                    key=lambda p: -read[p])[:MAX_MEETINGS]
+    relations = {p: r for p in chosen if (r := relation_before(question, first[p]))}
+    return [(p, first[p]) for p in chosen], relations
