@@ -102,11 +102,12 @@ async def _entry_page(entry: FeedEntry, settings: FetchSettings, *, last_try: bo
         page = await fetch(entry.link, settings=settings, accept=ARTICLE_TYPES)
         if page.is_pdf:
             upload = await asyncio.to_thread(read_upload, "entry.pdf", page.content,
-                                             settings.max_bytes)
+                                             settings.max_bytes, limits=settings.extraction)
             return ExtractedArticle(upload.title, upload.authors, upload.published, upload.text,
                                     None, upload.language)
         if "html" in (page.content_type or ""):
-            return await asyncio.to_thread(extract_article, page.text, page.final_url)
+            return await asyncio.to_thread(extract_article, page.text, page.final_url,
+                                           limits=settings.extraction)
         return ExtractedArticle(None, (), None, page.text.strip(), None, None)
     except SourceError as exc:
         if last_try:

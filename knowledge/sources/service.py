@@ -71,12 +71,7 @@ class SourcesService:
         """Fetch limits: the explicit ones given at construction, else from the core settings."""
         if self._fetch_settings is not None:
             return self._fetch_settings
-        s = self.core.settings
-        return FetchSettings(
-            connect_timeout=s.fetch_connect_timeout, read_timeout=s.fetch_read_timeout,
-            total_timeout=max(30.0, s.fetch_connect_timeout + 2 * s.fetch_read_timeout),
-            max_bytes=s.fetch_max_bytes, allow_private_addresses=s.fetch_allow_private_addresses,
-        )
+        return FetchSettings.from_settings(self.core.settings)
 
     @fetch_settings.setter
     def fetch_settings(self, value: FetchSettings | None) -> None:
@@ -148,7 +143,8 @@ class SourcesService:
                         added_by: str | None, extra: dict) -> AddResult:
         """File bytes through read_upload, then ingest; a Source(kind="file") when stored."""
         upload = await asyncio.to_thread(read_upload, filename, data,
-                                         self.core.settings.upload_max_bytes)
+                                         self.core.settings.upload_max_bytes,
+                                         limits=self.fetch_settings.extraction)
         result = await self._ingest(upload_document(upload, extra=extra), label)
         if result.status == "added" and result.article_id is not None:
             await self._attach_new_source(result.article_id, kind="file", url=None,
@@ -179,11 +175,13 @@ class SourcesService:
             if kind == "feed":
                 raise FeedError("this link is a PDF document, not an RSS or Atom feed")
             upload = await asyncio.to_thread(read_upload, _pdf_name(page.final_url),
-                                             page.content, self.fetch_settings.max_bytes)
+                                             page.content, self.fetch_settings.max_bytes,
+                                             limits=self.fetch_settings.extraction)
             doc = upload_document(upload, url=page.final_url, extra={"via": "url"})
             return await self._add_article(url, doc, guild_id, added_by)
         if "html" in media_type:
-            article = await asyncio.to_thread(extract_article, page.text, page.final_url)
+            article = await asyncio.to_thread(extract_article, page.text, page.final_url,
+                                           limits=self.fetch_settings.extraction)
             wants_feed = kind == "feed" or (
                 kind == "auto" and len(article.text) < MIN_TEXT_CHARS and article.feed_links)
             if not wants_feed:
@@ -233,7 +231,8 @@ class SourcesService:
                       added_by: str | None) -> AddResult:
         """Follow a fetched feed: create (or revive) its source and ingest its entries."""
         feed = await asyncio.to_thread(parse_feed, page.content, page.final_url,
-                                       content_type=page.content_type)
+                                       content_type=page.content_type,
+                                       limits=self.fetch_settings.extraction)
         now = _utcnow()
         canonical = canonicalize_url(page.final_url)
         fields = {"url": page.final_url, "canonical_url": canonical, "title": feed.title,
@@ -338,7 +337,8 @@ class SourcesService:
                 if not looks_like_feed(page.content_type, page.content):
                     raise FeedError("the link no longer serves an RSS or Atom feed")
                 feed = await asyncio.to_thread(parse_feed, page.content, page.final_url,
-                                               content_type=page.content_type)
+                                               content_type=page.content_type,
+                                       limits=self.fetch_settings.extraction)
         except SourceError as exc:
             return await self._failed(state, exc.message, now)
         if feed is None:
