@@ -349,7 +349,8 @@ class HybridIndex:
                 per_article[self._article_of[pos]] = per_article.get(self._article_of[pos], 0) + 1
                 del remaining[pos]
             idf = {t: self._bm25.idf(t) for t in set(query_tokens)}
-            best = (1.0 + BM25_WEIGHT) / (RRF_K + 1)  # ranked first by both rankers
+            # Ranked first by both rankers (and fitting all the evidence, when there is some).
+            best = (1.0 + BM25_WEIGHT + (EVIDENCE_WEIGHT if bonus else 0.0)) / (RRF_K + 1)
             return [
                 RankedPassage(
                     passage_id=self._passage_ids[pos], article_id=self._article_of[pos],
