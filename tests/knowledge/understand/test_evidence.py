@@ -1,0 +1,95 @@
+"""Reading evidence ranks, never filters: it lifts the passages it fits, a wrong reading only
+moves the right passage down, explicit filters still filter, and each hit says why."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from knowledge.embedding import HashingEmbedder
+from knowledge.index.hybrid import Boost, Evidence, Filters, HybridIndex, IndexedPassage
+from knowledge.models import ArticleSummary, PartialDate
+from knowledge.text.split import split_sentences
+from knowledge.text.tokens import tokenize
+
+EMB = HashingEmbedder(128)
+TEXTS = {
+    1: ["The harbour talks stalled over fishing quotas and the customs union.",
+        "Weather on the coast was mild that season."],
+    2: ["The harbour talks stalled over fishing quotas and the customs union, observers said.",
+        "The trade fair drew few visitors."],
+    3: ["A cookery column about bread, butter and jam.", "Gardening tips for the spring."],
+}
+PUBLISHED = {1: "2021-03", 2: "2021-11", 3: "2021-06"}
+
+
+def _index() -> HybridIndex:
+    index = HybridIndex(EMB.dim)
+    pid = 0
+    for aid, texts in TEXTS.items():
+        passages = []
+        for text, vec in zip(texts, EMB.embed(texts), strict=True):
+            pid += 1
+            spans = tuple((s.start, s.end) for s in split_sentences(text))
+            passages.append(IndexedPassage(pid, aid, text, vec, spans,
+                                           EMB.embed([text[a:b] for a, b in spans])))
+        index.add(ArticleSummary(aid, f"Article {aid}", "Pub", PartialDate.parse(PUBLISHED[aid]),
+                                 None, "en", (), dt.datetime.now(dt.UTC)), passages)
+    return index
+
+
+def _ranked(index: HybridIndex, evidence: Evidence | None = None,
+            filters: Filters | None = None) -> list[tuple[int, tuple[str, ...]]]:
+    query = "Why did the harbour talks stall over quotas?"
+    hits = index.search(tokenize(query), EMB.embed([query])[0], top=6,
+                        filters=filters, evidence=evidence, feedback=True)
+    return [(h.passage_id, h.why) for h in hits]
+
+
+def test_evidence_lifts_the_passage_it_fits_and_says_so() -> None:
+    """Two near-identical passages: the one by the expert read from the question comes first,
+    and its `why` names the reading."""
+    index = _index()
+    plain = [pid for pid, _ in _ranked(index)]
+    assert set(plain[:2]) == {1, 3}
+    for favoured in (1, 3):
+        evidence = Evidence((("person", Boost("by Jane Roe", 1.0,
+                                              passage_ids=frozenset({favoured}))),))
+        ranked = _ranked(index, evidence)
+        assert ranked[0][0] == favoured
+        assert "by Jane Roe" in ranked[0][1]
+        assert all("by Jane Roe" not in why for _, why in ranked[1:])
+
+
+def test_a_date_window_fits_articles_published_in_it() -> None:
+    """A window boost fits the passages of articles whose publication overlaps it."""
+    evidence = Evidence((("time", Boost("November 2021", 1.0,
+                                        window=(dt.date(2021, 11, 1), dt.date(2021, 11, 30)))),))
+    ranked = _ranked(_index(), evidence)
+    assert ranked[0] == (3, ranked[0][1]) and "November 2021" in ranked[0][1]
+    assert [pid for pid, why in ranked if "November 2021" in why] == [3, 4]
+
+
+def test_a_wrong_reading_never_hides_the_right_passage() -> None:
+    """Evidence for an unrelated passage moves it up, but both matching passages stay in the
+    results, just below it at worst."""
+    evidence = Evidence((("meeting", Boost("on the fair", 1.0, passage_ids=frozenset({5}))),))
+    ranked = [pid for pid, _ in _ranked(_index(), evidence)]
+    assert {1, 3} <= set(ranked[:3])
+
+
+def test_explicit_filters_still_filter() -> None:
+    """A boost cannot bring back a passage the user's filters exclude."""
+    evidence = Evidence((("person", Boost("by Jane Roe", 1.0, passage_ids=frozenset({1}),
+                                          article_ids=frozenset({1}))),))
+    ranked = [pid for pid, _ in _ranked(_index(), evidence, Filters(article_ids=frozenset({2, 3})))]
+    assert ranked and 1 not in ranked and 2 not in ranked
+
+
+def test_feedback_does_not_change_the_reported_lexical_score() -> None:
+    """bm25_score stays the question's own words' score (features such as /compare use it)."""
+    index = _index()
+    query = "Why did the harbour talks stall over quotas?"
+    args = (tokenize(query), EMB.embed([query])[0])
+    plain = {h.passage_id: h.bm25 for h in index.search(*args, top=6)}
+    expanded = {h.passage_id: h.bm25 for h in index.search(*args, top=6, feedback=True)}
+    assert all(expanded[pid] == plain[pid] for pid in plain.keys() & expanded.keys())

@@ -1,0 +1,113 @@
+"""The question reader finds people, time and meetings from data only: a made-up topic
+(Syldavia and Borduria, tests/fixtures/scope/) is read by the same code as the shipped one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from knowledge.meetings import load_registry
+from knowledge.meetings.vocabulary import load_vocabulary
+from knowledge.scope import load_scope
+from knowledge.understand import (
+    ExpertEntry,
+    MeetingEntry,
+    QuestionVocabulary,
+    build_question_vocabulary,
+    interpret,
+)
+
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "scope"
+EXPERTS = (
+    ExpertEntry(1, "Mila Horvat", ("Professor of Economics at the University of Klow",)),
+    ExpertEntry(2, "Jan Dvorak", ("Director of the Szohod Institute for Peace Studies",)),
+    ExpertEntry(3, "Eva Stern", ("former President of the Danube Foundation",)),
+)
+
+
+@pytest.fixture(scope="module")
+def fictional() -> QuestionVocabulary:
+    """The fictional topic's scope, places, officials and registry, with three experts."""
+    scope = load_scope(FIXTURE / "scope.json")
+    topic = load_vocabulary(FIXTURE / "scope.json", FIXTURE / "places.json",
+                            FIXTURE / "subjects.json")
+    meetings = [MeetingEntry(m.id, m.name, m.start, m.end, m.place, m.kind, m.ordinal,
+                             m.participants, m.aliases, m.description)
+                for m in load_registry(FIXTURE / "registry.json", scope)]
+    return build_question_vocabulary(topic, EXPERTS, meetings)
+
+
+def test_the_issues_fictional_question(fictional: QuestionVocabulary) -> None:
+    """"The Klow professor" is the expert whose role names Klow; "the king's winter visit" is
+    the registry's royal visit, asked about before it."""
+    reading = interpret("What did the Klow professor expect before the king's winter visit?",
+                        fictional)
+    assert [(p.name, p.via) for p in reading.people] == [("Mila Horvat", "role")]
+    assert [(m.meeting_id, m.side) for m in reading.meetings] == [
+        ("2022-01-szohod-royal-visit", "before")]
+    assert reading.describe() == ("read as: Mila Horvat · before King Muskar's state visit to "
+                                  "Szohod")
+
+
+@pytest.mark.parametrize(("question", "expert"), [
+    ("What does the former foundation president think of the 3+3?", "Eva Stern"),
+    ("Did the Szohod institute director expect a deal?", "Jan Dvorak"),
+    ("What did Horvat say about the expo?", "Mila Horvat"),
+    ("Is dr. dvořák hopeful?", None),  # a surname needs its capital: "dvořák" is no name here
+    ("What did Dvořák say?", "Jan Dvorak"),  # accents folded
+])
+def test_people_by_name_or_description(question: str, expert: str | None,
+                                       fictional: QuestionVocabulary) -> None:
+    """Experts are read from a surname in any spelling or from their stored role's words."""
+    assert [p.name for p in interpret(question, fictional).people] == ([expert] if expert else [])
+
+
+def test_a_description_of_an_official_is_no_expert(fictional: QuestionVocabulary) -> None:
+    """"The Zemblan king" fits an official's office better than any expert's role."""
+    assert interpret("What did the king of Zembla say about the Klow professor's plan?",
+                     fictional).people == ()
+
+
+@pytest.mark.parametrize(("question", "meeting_id"), [
+    ("What came out of the three-plus-three in Szohod?", "2021-09-szohod-3plus3"),
+    ("What did ministers agree in the joint ministers' format?", "2021-09-szohod-3plus3"),
+    ("Who expected anything from the Danube Expo meeting?", "2021-11-vienna-expo"),
+    ("How did the Klow summit end?", "2021-03-klow-summit"),
+])
+def test_meetings_by_format_event_alias_or_place(question: str, meeting_id: str,
+                                                  fictional: QuestionVocabulary) -> None:
+    """A meeting is read from its format's spellings or description, its event, alias, place."""
+    assert [m.meeting_id for m in interpret(question, fictional).meetings][:1] == [meeting_id]
+
+
+def test_time_phrases_become_a_window(fictional: QuestionVocabulary) -> None:
+    """Months, seasons and parts of a year are windows; "that autumn" takes a named meeting's
+    year; "the year after" a meeting is the next calendar year."""
+    def window(question: str) -> tuple[dt.date, dt.date] | None:
+        w = interpret(question, fictional).window
+        return (w.start, w.end) if w else None
+
+    assert window("What was said in November 2021?") == (dt.date(2021, 11, 1),
+                                                          dt.date(2021, 11, 30))
+    assert window("Any hopes in late 2021?") == (dt.date(2021, 9, 1), dt.date(2021, 12, 31))
+    assert window("What about spring 2022?") == (dt.date(2022, 3, 1), dt.date(2022, 5, 31))
+    assert window("After the Klow summit, what happened that autumn?") == (
+        dt.date(2021, 9, 1), dt.date(2021, 11, 30))
+    assert window("How did things look the year after the Klow summit?") == (
+        dt.date(2022, 1, 1), dt.date(2022, 12, 31))
+    assert window("What did the professor think?") is None
+
+
+def test_unrelated_questions_read_nothing(fictional: QuestionVocabulary) -> None:
+    """No person noun, meeting word or date: an empty reading and an empty line."""
+    reading = interpret("How long should I bake sourdough bread?", fictional)
+    assert not reading and reading.describe() == ""
+
+
+def test_the_shipped_topic_reads_none_of_the_fictional_words() -> None:
+    """The shipped vocabulary knows no Klow, Szohod or 3+3: the words live in the data."""
+    shipped = build_question_vocabulary(load_vocabulary(), EXPERTS, [])
+    reading = interpret("What came out of the three-plus-three in Szohod?", shipped)
+    assert reading.meetings == ()
