@@ -1,0 +1,35 @@
+"""Through the library's search with the real model: a question that names an expert by role
+and a meeting by number gets that expert's commentary on it first, and shows its reading
+(the knowledge-level twin of the bot's /ask end-to-end test)."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.service import KnowledgeService
+
+pytestmark = pytest.mark.model
+STRELTSOV = "Russia and Japan on the Way towards Fully Normalized Relations"
+
+
+def test_role_and_ordinal_put_the_right_commentary_first(real_service: KnowledgeService) -> None:
+    """"The Moscow institute professor" is Streltsov, "the 17th meeting" Abe's April 2017 visit:
+    his comment on it is the first hit, and the hit says which readings ranked it."""
+    question = ("How did the professor from the Moscow institute of international relations "
+                "judge the outcome of the leaders' 17th meeting?")
+    reading = real_service.retriever.interpret(question)
+    assert [p.name for p in reading.people] == ["Dmitry Streltsov"]
+    assert [m.meeting_id for m in reading.meetings] == ["2017-04-moscow-abe-visit"]
+    hits = real_service.search(question)
+    assert hits and hits[0].article.title == STRELTSOV
+    assert "by Dmitry Streltsov" in hits[0].why
+    assert reading.describe() == ("read as: Dmitry Streltsov · Abe visits Moscow (17th Putin-Abe "
+                                  "meeting)")
+
+
+def test_explicit_filters_still_filter(real_service: KnowledgeService) -> None:
+    """Reading one expert from the question does not override the user's --person filter."""
+    hits = real_service.search("What did the MGIMO professor say about the 17th meeting?",
+                               person="Togo")
+    assert hits and {h.article.title for h in hits} == {
+        "Can Japan and Russia achieve a genuine rapprochement?"}
