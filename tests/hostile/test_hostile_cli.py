@@ -26,7 +26,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tupl
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_"))}
     # Short extraction time so the quadratic page surely hits it on any machine.
     env.update(DATA_DIR=str(data_dir), EMBEDDING_MODEL="hashing:256", PYTHONPATH=str(REPO),
-               FETCH_ALLOW_PRIVATE_ADDRESSES="true", EXTRACT_TIMEOUT_SECONDS="2")
+               FETCH_ALLOW_PRIVATE_ADDRESSES="true", EXTRACT_TIMEOUT_SECONDS="4")
     with FakeWeb() as web:
         for case in CASES:
             case.serve(web, case.path)
