@@ -85,6 +85,8 @@ class Evidence:
     ``group`` counts (so the same expert's article and passage do not add up twice)."""
 
     boosts: tuple[tuple[str, Boost], ...] = ()  # (group, boost)
+    # Question words that only said who or which meeting is meant: not ranked as answer words.
+    spent: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(self.boosts)
@@ -298,6 +300,11 @@ class HybridIndex:
             cand_dense = _top(dense_masked, k)
             expansion: list[str] = []
             bm25_query = bm25  # the question's own words: the score a hit reports
+            if evidence and evidence.spent and mode == "hybrid":
+                kept = [t for t in query_tokens if t not in evidence.spent]
+                if len(kept) < len(query_tokens):
+                    bm25 = self._bm25.scores(kept)
+                    bm25_masked = np.where(mask & (bm25 > 0), bm25, -np.inf)
             if feedback and mode == "hybrid":
                 expansion = self._feedback_terms(query_tokens, cand_dense[:FEEDBACK_PASSAGES])
                 if expansion:

@@ -18,7 +18,7 @@ import re
 from typing import Any, Literal, overload
 
 from knowledge.people.names import name_tokens
-from knowledge.text.tokens import STOP_WORDS, stem
+from knowledge.text.tokens import STOP_WORDS, stem, tokenize
 from knowledge.understand.times import (
     Period,
     Relation,
@@ -74,6 +74,9 @@ class Interpretation:
     people: tuple[PersonReading, ...] = ()
     window: Period | None = None
     meetings: tuple[MeetingReading, ...] = ()
+    # Question words (stems) that only say who or which meeting is meant ("MGIMO historian"):
+    # read as evidence, so they need not also be matched as words of the answer.
+    spent: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(self.people or self.window or self.meetings)
@@ -90,6 +93,15 @@ class Interpretation:
             parts.append(" / ".join(f"{m.side} {m.name}" if m.side else m.name
                                     for m in self.meetings))
         return "read as: " + " · ".join(parts) if parts else ""
+
+    def search_text(self, question: str) -> str:
+        """The question without the words that only said who is meant, for the dense ranking
+        ("what does the historian from MGIMO say" -> "what does the from say"): the reading
+        already carries them, and they would pull towards the passage introducing the person."""
+        if not self.spent or not self.people:
+            return question
+        return _WORD.sub(lambda m: "" if stem(m.group(0).casefold().strip("'’-")) in self.spent
+                         else m.group(0), question)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (the CLI's `interpreted`)."""
@@ -133,7 +145,11 @@ def interpret(question: str, vocabulary: QuestionVocabulary) -> Interpretation:
     if periods:
         window = Period(min(p.start for p in periods), max(p.end for p in periods),
                         " – ".join(dict.fromkeys(p.label for p in periods)))
-    return Interpretation(tuple(people), window, tuple(readings))
+    spent = {w for p in people for w in (tokenize(" ".join(p.words)) if p.via == "name"
+                                            else p.words)}
+    if any(p.via == "role" for p in people):
+        spent |= {s for s, _ in _stems(question) if s in PERSON_NOUNS}
+    return Interpretation(tuple(people), window, tuple(readings), frozenset(spent))
 
 
 @overload
