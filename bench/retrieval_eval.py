@@ -89,16 +89,13 @@ def question_ranks(service: KnowledgeService, questions: list[dict]
     assert slugs
     results: dict[str, list[int | None]] = {}
     vectors = service.embedder.embed([q["question"] for q in questions])
-    # As knowledge/retrieval.py does: the reading is evidence, and the dense side embeds the
-    # question without the words that only said who is meant.
+    # As knowledge/retrieval.py does: the question's reading is evidence for the ranking.
     reader = QuestionReader(service.library.read)
     readings = [reader.interpret(q["question"]) for q in questions]
-    understood = service.embedder.embed([r.search_text(q["question"])
-                                         for r, q in zip(readings, questions, strict=True)])
     for mode in MODES:
         ranks: list[int | None] = []
         for i, q in enumerate(questions):
-            vec = understood[i] if mode == "understood" else vectors[i]
+            vec = vectors[i]
             evidence = None
             if mode == "understood":
                 evidence = reader.evidence(readings[i])

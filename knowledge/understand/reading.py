@@ -94,15 +94,6 @@ class Interpretation:
                                     for m in self.meetings))
         return "read as: " + " · ".join(parts) if parts else ""
 
-    def search_text(self, question: str) -> str:
-        """The question without the words that only said who is meant, for the dense ranking
-        ("what does the historian from MGIMO say" -> "what does the from say"): the reading
-        already carries them, and they would pull towards the passage introducing the person."""
-        if not self.spent or not self.people:
-            return question
-        return _WORD.sub(lambda m: "" if stem(m.group(0).casefold().strip("'’-")) in self.spent
-                         else m.group(0), question)
-
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (the CLI's `interpreted`)."""
         return {
