@@ -98,7 +98,7 @@ def _serve_fixture(name: str) -> Callable[[FakeWeb, str], None]:
 
 def _serve_feed(web: FakeWeb, path: str) -> None:
     """A feed of three teaser entries; the middle one links to a poisoned page."""
-    entries = []
+    entries: list[str] = []
     for slug, title in (("good-1", "First good entry"), ("poisoned", "Poisoned entry"),
                         ("good-2", "Second good entry")):
         entries.append(f"<item><title>{title}</title><link>{web.url(slug)}</link>"
