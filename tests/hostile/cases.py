@@ -87,7 +87,7 @@ def _route(body: bytes | str, content_type: str = "text/html; charset=utf-8",
            **headers: str) -> Callable[[FakeWeb, str], None]:
     """A serve function answering with a fixed body."""
     def serve(web: FakeWeb, path: str) -> None:
-        web.route(path, body, content_type, **headers)
+        web.route(path, body, content_type, 200, None, **headers)
     return serve
 
 
