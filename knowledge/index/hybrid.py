@@ -37,6 +37,7 @@ EVIDENCE_CANDIDATES = 50  # best dense passages among those the evidence names, 
 FEEDBACK_PASSAGES = 3
 FEEDBACK_TERMS = 8
 FEEDBACK_WEIGHT = 0.3
+FEEDBACK_BELOW = 0.5  # only when the best BM25 passage holds less of the question's words
 FEEDBACK_MAX_DF = 0.1  # words in more than this share of passages say nothing about a topic
 _NO_DATE_START = dt.date.min.toordinal()
 _NO_DATE_END = dt.date.max.toordinal()
@@ -305,7 +306,12 @@ class HybridIndex:
                 if len(kept) < len(query_tokens):
                     bm25 = self._bm25.scores(kept)
                     bm25_masked = np.where(mask & (bm25 > 0), bm25, -np.inf)
-            if feedback and mode == "hybrid":
+            # Feedback only for a paraphrase: when the best lexical match lacks much of the
+            # question's own (idf-weighted) words; a question in the answer's words keeps its
+            # own BM25 ranking ("joint economic activities" must find the passage saying so).
+            if feedback and mode == "hybrid" and (
+                    not np.isfinite(bm25_masked.max()) or self._coverage(
+                        set(query_tokens), int(np.argmax(bm25_masked))) < FEEDBACK_BELOW):
                 expansion = self._feedback_terms(query_tokens, cand_dense[:FEEDBACK_PASSAGES])
                 if expansion:
                     bm25 = bm25 + FEEDBACK_WEIGHT * self._bm25.scores(expansion)
