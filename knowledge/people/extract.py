@@ -4,12 +4,13 @@ carries, and the people it merely quotes. Politicians it discusses are subjects,
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from knowledge.models import Contributor, Relation
+from knowledge.models import Relation
 from knowledge.people._furniture import teaser_spans
 from knowledge.people._patterns import (
     NAME,
@@ -21,37 +22,16 @@ from knowledge.people._patterns import (
     has_title_word,
     normalize_spaces,
 )
+from knowledge.people.mention import PersonMention, Voice
 from knowledge.people.names import canonical_person_key, merge_names
 from knowledge.people.subjects import find_subject
 from knowledge.people.voice import passage_voice
+from knowledge.scope import alternation, load_scope
 
 __all__ = ["PersonMention", "canonical_person_key", "extract_people", "merge_names",
            "passage_voice"]
 
 log = logging.getLogger(__name__)
-
-Voice = Literal["whole", "attributed"]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class PersonMention:
-    """An expert an article names, how they relate to it, and the role the text gives them.
-
-    ``voice`` says which passages carry their words: "whole" (every passage of their own
-    article or comment piece) or "attributed" (only passages that attribute words to them).
-    """
-
-    name: str
-    relation: Relation
-    role: str | None
-    evidence: str
-    other_roles: tuple[str, ...] = ()
-    voice: Voice = "attributed"
-
-    def to_contributor(self) -> Contributor:
-        """The plain contributor record stored with an article."""
-        return Contributor(self.name, self.relation, self.role)
-
 
 _Kind = Literal["author", "interview", "told", "quote"]
 
@@ -87,8 +67,16 @@ _INTERVIEW_WITH = re.compile(
 # "Masahiro Akiyama, Chairman of the ... (SSDP)  told about the prospects ..."
 _TOLD = re.compile(rf"(?P<name>{NAME}),[ \t]+(?P<role>[^.;:\"“”\n]{{3,200}}?)[ \t]*,?[ \t]+"
                    r"(?:told|tells)\b")
-_TOLD_US = re.compile(rf"(?P<name>{NAME})[ \t]+(?:told|tells)[ \t]+(?:us|our|Valdai|the Valdai|"
-                      r"the Club|this (?:website|publication|outlet))\b")
+
+
+@functools.cache
+def _told_us() -> re.Pattern[str]:
+    """"X told us", "X told this website", or told one of the scope's outlets ("Valdai")."""
+    outlets = alternation(load_scope().outlets)
+    return re.compile(rf"(?P<name>{NAME})[ \t]+(?:told|tells)[ \t]+(?:us|our|"
+                      rf"{outlets + '|' if outlets else ''}this (?:website|publication|outlet))\b")
+
+
 _QUOTE_APPOSITIVE = re.compile(rf"(?P<name>{NAME}),[ \t]+(?P<role>[^.;:\"“”\n]{{3,150}}?),[ \t]+"
                                rf"{SPEECH_VERB}\b")
 _QUOTE_PLAIN = re.compile(rf"(?P<name>{NAME})[ \t]+{SPEECH_VERB}\b")
@@ -171,7 +159,7 @@ def _other_candidates(text: str) -> list[_Candidate]:
     out: list[_Candidate] = []
     patterns: tuple[tuple[re.Pattern[str], _Kind], ...] = (
         (_PRESENTS, "interview"), (_COMMENTING, "interview"), (_INTERVIEW_WITH, "interview"),
-        (_TOLD, "told"), (_TOLD_US, "told"), (_QUOTE_APPOSITIVE, "quote"),
+        (_TOLD, "told"), (_told_us(), "told"), (_QUOTE_APPOSITIVE, "quote"),
         (_QUOTE_PLAIN, "quote"), (_ACCORDING_TO, "quote"))
     for pattern, kind in patterns:
         for m in pattern.finditer(text):

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from knowledge.people._furniture import teaser_spans
 from knowledge.people._patterns import SPEECH_VERB, normalize_spaces
+from knowledge.people.mention import PersonMention
 from knowledge.text.split import split_sentences
-
-if TYPE_CHECKING:
-    from knowledge.people.extract import PersonMention
 
 _BOILERPLATE = re.compile(
     r"^(?:Views expressed|Photo\b|Reprinted|Copyright|Comments are closed|List of Comments|"
