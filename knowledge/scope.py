@@ -24,6 +24,10 @@ Every field but ``title`` and ``parties`` may be left out:
   ("APEC", "Eastern Economic Forum"), matched as written.
 - ``government_terms``: phrases that make whoever holds a role containing them an official,
   not an expert ("State Duma").
+- ``outlets``: how texts name the publications that interview experts ("Valdai", "the Club"):
+  "<name> told <outlet>" marks an interview, as "told us" does.
+- ``other_demonyms``: adjectives of countries the topic mentions that are neither party nor
+  outside party ("Peruvian", for a host country): before an office they mark an official.
 - ``non_name_words``: lower-case words of the topic that are never part of a person's name
   (capitals, news agencies, outside countries); the parties' own words are added to them.
 """
@@ -92,6 +96,8 @@ class Scope:
     events: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (key, terms), in file order
     government_terms: tuple[str, ...] = ()
     non_name_words: frozenset[str] = frozenset()
+    outlets: tuple[str, ...] = ()
+    other_demonyms: tuple[str, ...] = ()
 
     @property
     def countries(self) -> frozenset[str]:
@@ -156,7 +162,9 @@ def scope_from_json(raw: dict[str, Any], where: str = "scope") -> Scope:
         formats=formats, events=events,
         government_terms=_strings(raw, "government_terms", where),
         non_name_words=frozenset(w.lower() for w in _strings(raw, "non_name_words", where))
-        | party_words)
+        | party_words,
+        outlets=_strings(raw, "outlets", where),
+        other_demonyms=_strings(raw, "other_demonyms", where))
 
 
 @functools.cache

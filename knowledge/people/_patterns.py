@@ -23,21 +23,17 @@ SPEECH_VERB = (r"(?:told|tells|said|says|noted|notes|added|adds|concluded|conclu
 # Capitalised words that are never part of a person's name, whatever the topic; the scope adds
 # its own (the parties' names, capitals, news agencies).
 _GENERIC_NON_NAME_WORDS = frozenset("""
-the a an and of in on at for to by with see also read from this that these those his her their its our
-president prime minister foreign defence defense chairman chairwoman chair professor
+the a an and of in on at for to by with see also read from this that these those his her their
+its our president prime minister foreign defence defense chairman chairwoman chair professor
 university institute foundation club society department council forum centre center policy
-research state director head government ministry embassy committee party
-discussion east asia asian pacific far eastern
-western northern southern north south west white house united states american europe
-european g7 g20 apec january february march april may june july august september october
-november december monday tuesday wednesday thursday friday saturday sunday reading time photo
-featured image comments expert experts opinions views related read more share print email
-article news analysis dialogue sanctions factor summit meeting peace treaty islands
-southern northern territories join support quality copyright views mr mrs ms dr prof
-sir his excellency former then late senior fellow editor program programme studies
+research state director head government ministry embassy committee party discussion east eastern
+western northern southern north south west january february march april may june july august
+september october november december monday tuesday wednesday thursday friday saturday sunday
+reading time photo featured image comments expert experts opinions views related more share
+print email article news analysis dialogue summit meeting join support quality copyright mr mrs
+ms dr prof sir excellency former then late senior fellow editor program programme studies
 international relations affairs world security diplomatic economic economy trade fund bank
-agency press media reuters mainland sea ocean island
-west peninsula national federation republic
+agency press media sea ocean national federation republic
 """.split())
 
 
@@ -61,13 +57,14 @@ TITLE_WORDS = (
 GOV_OFFICE = (r"(?:President|Prime Minister|Premier|Foreign Minister|Defen[cs]e Minister|"
               r"Minister(?: of [A-Z][\w ]+)?|Chancellor|Secretary of State|Senator|Governor|"
               r"Chief Cabinet Secretary|Emperor|King|Queen|Speaker)")
-# Nationalities of the wider world; the scope adds its parties' and outside parties'.
-_WORLD_DEMONYMS = ("American", "US", "U.S.", "British", "French", "German", "Indian", "Peruvian")
+# Nationalities of the wider world; the scope adds its parties', outside parties' and others'.
+_WORLD_DEMONYMS = ("American", "US", "U.S.", "British", "French", "German", "Indian")
 
 
 def _nationality() -> str:
     """A nationality or a time word that may stand before an office ("Chinese", "former")."""
-    demonyms = alternation((*load_scope().demonyms, *_WORLD_DEMONYMS))
+    scope = load_scope()
+    demonyms = alternation((*scope.demonyms, *scope.other_demonyms, *_WORLD_DEMONYMS))
     return rf"(?:{demonyms}|then|former|late|the)"
 
 
