@@ -24,6 +24,7 @@ from knowledge.sources.inflate import SUPPORTED_ENCODINGS, BoundedInflater, pars
 from knowledge.sources.sandbox import ExtractionLimits
 from knowledge.sources.sniff import is_pdf, looks_like_markup, sniff_binary
 from knowledge.sources.units import human_size, seconds
+from knowledge.text.remote import quote_remote
 
 if TYPE_CHECKING:
     from knowledge.settings import Settings
@@ -155,7 +156,7 @@ async def _fetch(
     async with httpx.AsyncClient(transport=_GuardedTransport(settings), timeout=timeout,
                                  headers=headers, follow_redirects=False, trust_env=False) as client:
         while True:
-            host = current.host
+            host = quote_remote(current.host, limit=100)  # as shown in messages
             try:
                 response = await client.send(client.build_request("GET", current), stream=True)
             except httpx.HTTPError as exc:
@@ -209,11 +210,13 @@ def _next_hop(
     """Where a redirect points, refusing missing targets, loops and long chains."""
     location = response.headers.get("location", "").strip()
     if not location:
-        raise FetchError("redirects", f"{current.host} sent a redirect without a target")
+        raise FetchError("redirects", f"{quote_remote(current.host, limit=100)} sent a "
+                                      "redirect without a target")
     try:
         target = current.join(location)
     except httpx.InvalidURL:
-        raise FetchError("redirects", f"{current.host} redirected to an invalid link") from None
+        raise FetchError("redirects", f"{quote_remote(current.host, limit=100)} redirected "
+                                      "to an invalid link") from None
     target = _checked_url(str(target.copy_with(fragment=None)))
     if str(target) in redirects:
         raise FetchError("redirects", "refused: the page redirects in a loop")
@@ -440,25 +443,26 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
 async def resolve_public(host: str, port: int, settings: FetchSettings) -> list[str]:
     """Resolve ``host`` and return its addresses, refusing when any of them is not public."""
     loop = asyncio.get_running_loop()
+    shown = quote_remote(host, limit=100)
     try:
         async with asyncio.timeout(settings.connect_timeout):
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except TimeoutError:
         raise FetchError("timeout", f"gave up after {seconds(settings.connect_timeout)}: "
-                                    f"could not look up {host}") from None
+                                    f"could not look up {shown}") from None
     except socket.gaierror as exc:
         if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
-            raise FetchError("dns", f"could not find the server {host}") from None
-        raise FetchError("dns", f"could not look up {host} right now") from None
+            raise FetchError("dns", f"could not find the server {shown}") from None
+        raise FetchError("dns", f"could not look up {shown} right now") from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
-        raise FetchError("dns", f"could not find the server {host}")
+        raise FetchError("dns", f"could not find the server {shown}")
     for address in addresses:
         problem = _address_problem(address, settings)
         if problem:
             if address == host.strip("[]"):
                 raise FetchError("address", f"refused: {address} is {problem}")
-            raise FetchError("address", f"refused: {host} is {address}, {problem}")
+            raise FetchError("address", f"refused: {shown} is {address}, {problem}")
     return addresses
 
 
@@ -525,8 +529,8 @@ def _elapsed_ms(started: float) -> int:
 
 
 def _short(text: str, limit: int = 80) -> str:
-    """Text cut to ``limit`` characters for an error message."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Text the user gave, cut to ``limit`` characters and quoted for an error message."""
+    return quote_remote(text, limit=limit)
 
 
 def _loggable(url: str) -> str:
@@ -534,7 +538,7 @@ def _loggable(url: str) -> str:
     try:
         parsed = httpx.URL(url.strip())
     except httpx.InvalidURL:
-        return _short(url.split("?", 1)[0])
+        return url.split("?", 1)[0][:80]
     shown = parsed.copy_with(username=None, password=None, query=None, fragment=None)
     return str(shown) + ("?…" if parsed.query else "")
 

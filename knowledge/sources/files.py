@@ -19,6 +19,7 @@ from knowledge.sources.html_text import document_text
 from knowledge.sources.sandbox import ExtractionLimits, run_limited
 from knowledge.sources.sniff import is_pdf, looks_like_markup, sniff_binary
 from knowledge.sources.units import human_size
+from knowledge.text.remote import quote_remote
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,11 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r
 _PDF_JUNK_TITLES = re.compile(r"^(untitled|microsoft word - .*|document\d*|.*\.(docx?|pdf|odt))$",
                               re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def shown(name: str) -> str:
+    """A file name as quoted in messages: it is the uploader's text, shown in chat."""
+    return quote_remote(name, limit=100)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -64,7 +70,7 @@ def read_upload(filename: str, data: bytes, max_bytes: int, *,
     if len(data) > max_bytes:
         raise UploadError(f"refused: the file is larger than {human_size(max_bytes)}")
     if not data.strip():
-        raise UploadError(f"{name} is empty")
+        raise UploadError(f"{shown(name)} is empty")
     file_type = _file_type(name, data)
     if file_type == "pdf":
         return run_limited(read_pdf_here, name, data, limits.pdf_max_pages,
@@ -73,7 +79,7 @@ def read_upload(filename: str, data: bytes, max_bytes: int, *,
     warnings: tuple[str, ...] = ()
     if decoded.guessed:
         log.warning("upload %s is not UTF-8; read as %s", name, decoded.encoding)
-        warnings = (f"{name} is not UTF-8; it was read as {_encoding_label(decoded.encoding)}, "
+        warnings = (f"{shown(name)} is not UTF-8; it was read as {_encoding_label(decoded.encoding)}, "
                     "so a few characters may be wrong",)
     text = _CONTROL.sub("", decoded.text)
     if file_type == "html":
@@ -96,13 +102,13 @@ def _file_type(name: str, data: bytes) -> FileType:
     binary = sniff_binary(head)
     if suffix == ".pdf" or (not suffix and is_pdf(head)):
         if not is_pdf(head):
-            raise UploadError(f"{name} is not a real PDF ({SUPPORTED_HINT})")
+            raise UploadError(f"{shown(name)} is not a real PDF ({SUPPORTED_HINT})")
         return "pdf"
     if binary:
         what = f"this {suffix} file holds {binary} data" if suffix else f"binary data ({binary})"
         raise UploadError(f"unsupported file type: {what} ({SUPPORTED_HINT})")
     if is_pdf(head):
-        raise UploadError(f"{name} is a PDF: rename it to .pdf and send it again")
+        raise UploadError(f"{shown(name)} is a PDF: rename it to .pdf and send it again")
     if suffix:
         return EXTENSIONS[suffix]
     return "html" if looks_like_markup(head) else "txt"
@@ -114,7 +120,7 @@ def read_html_here(name: str, html: str, warnings: tuple[str, ...], max_text_cha
     article = extract_here(html, "", max_text_chars)
     text = article.text or document_text(html)
     if not text:
-        raise UploadError(f"no text found in {name}")
+        raise UploadError(f"no text found in {shown(name)}")
     return UploadedDocument(name, "html", article.title, article.authors, article.published, text,
                             article.language, article.canonical_url, warnings)
 
@@ -128,7 +134,7 @@ def _read_markdown(name: str, text: str, warnings: tuple[str, ...]) -> UploadedD
         meta = _front_matter(match.group(1))
         text = text[match.end():].strip()
     if not text:
-        raise UploadError(f"no text found in {name}")
+        raise UploadError(f"no text found in {shown(name)}")
     title = meta.get("title") or _markdown_heading(text) or _first_short_line(text)
     authors = _split_names(meta.get("authors") or meta.get("author") or "")
     published = _partial_date(meta.get("date") or meta.get("published") or "")
@@ -146,10 +152,10 @@ def read_pdf_here(name: str, data: bytes, max_pages: int, max_chars: int) -> Upl
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
-            raise UploadError(f"refused: {name} is password-protected")
+            raise UploadError(f"refused: {shown(name)} is password-protected")
         count = len(reader.pages)
         if count > max_pages:
-            raise ExtractionError(f"refused: {name} has {count:,} pages (the limit is "
+            raise ExtractionError(f"refused: {shown(name)} has {count:,} pages (the limit is "
                                   f"{max_pages:,})")
         pages: list[str] = []
         total = 0
@@ -157,23 +163,23 @@ def read_pdf_here(name: str, data: bytes, max_pages: int, max_chars: int) -> Upl
             pages.append(page.extract_text() or "")
             total += len(pages[-1])
             if total > max_chars:
-                raise ExtractionError(f"refused: {name} holds too much text (over "
+                raise ExtractionError(f"refused: {shown(name)} holds too much text (over "
                                       f"{max_chars:,} characters)")
         info = reader.metadata
     except (UploadError, ExtractionError):
         raise
     except pypdf.errors.LimitReachedError as exc:
         log.warning("PDF %s hit a pypdf limit: %s", name, exc)
-        raise ExtractionError(f"this PDF is too complex to extract ({name} is over pypdf's "
+        raise ExtractionError(f"this PDF is too complex to extract ({shown(name)} is over pypdf's "
                               "own limits)") from None
     # pypdf reports damaged files through many exception types; all mean "cannot read it".
     except (pypdf.errors.PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError,
             RecursionError, OSError, NotImplementedError) as exc:
         log.warning("could not read PDF %s: %s: %s", name, type(exc).__name__, exc)
-        raise UploadError(f"could not read {name}: the PDF looks damaged") from None
+        raise UploadError(f"could not read {shown(name)}: the PDF looks damaged") from None
     text = "\n\n".join(_normalise_newlines(_CONTROL.sub("", p)) for p in pages if p.strip())
     if not text:
-        raise UploadError(f"no text found in {name} (scanned pages are not supported)")
+        raise UploadError(f"no text found in {shown(name)} (scanned pages are not supported)")
     title: str | None = _pdf_field(info, "/Title")
     if title and _PDF_JUNK_TITLES.match(title):
         title = None

@@ -1,0 +1,37 @@
+"""Quote text that came from outside (feed and page titles, file names, hosts) in a chat message.
+
+Messages built here are shown in Discord, where Markdown, links and mentions in a feed title
+would render as formatting, clickable links or pings. ``quote_remote`` makes such text show as
+itself on one line; it knows Discord's syntax but not Discord (no import of it here).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Characters Discord's Markdown gives a meaning anywhere in a line (emphasis, code, spoilers,
+# masked links, mentions and custom emoji in <...>), and those that only count at its start
+# (quote, heading, list); a backslash makes each show as itself.
+_MARKDOWN = re.compile(r"([\\*_~`|\[\]<])")
+_LINE_START = re.compile(r"^(?=[>#+-])|(?<=^\d)(?=\.)|(?<=^\d\d)(?=\.)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+")
+_MENTION = re.compile(r"@(?=everyone|here|&|!|\d)", re.IGNORECASE)
+_LINK = re.compile(r"(?<=[a-z0-9+.-])(?=://)", re.IGNORECASE)
+_ZERO_WIDTH_SPACE = "\u200b"
+
+
+def quote_remote(text: str | None, *, limit: int = 150) -> str:
+    """``text`` as one plain line at most ``limit`` characters long (before escaping).
+
+    Control and invisible characters go, whitespace collapses, Markdown is backslash-escaped,
+    and mentions (@everyone, @here) and bare links are broken with a zero-width space so that
+    they neither ping nor link.
+    """
+    if not text:
+        return ""
+    line = " ".join(_CONTROL.sub(" ", text).split())
+    if len(line) > limit:
+        line = line[: limit - 1].rstrip() + "…"
+    line = _LINK.sub(_ZERO_WIDTH_SPACE, line)
+    line = _LINE_START.sub(r"\\", _MARKDOWN.sub(r"\\\1", line), count=1)
+    return _MENTION.sub("@" + _ZERO_WIDTH_SPACE, line)
