@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
 
 _HONORIFICS = {"dr", "prof", "professor", "mr", "mrs", "ms", "sir", "dame", "amb", "ambassador"}
 # Russian names come in several transliterations (Dmitry/Dmitri/Dmitriy, Sergey/Sergei): fold
@@ -72,3 +75,28 @@ def merge_names(names: Iterable[str]) -> dict[str, str]:
                 and (initial is None or k.split()[0].startswith(initial))]
         mapping[name] = display[fits[0]] if len(fits) == 1 else name
     return mapping
+
+
+def match_names(name: str, people: Iterable[tuple[K, str]]) -> list[K]:
+    """The one person-name matcher: the keys of the people a loosely written name denotes
+    ("streltsov", "Dmitri Streltsov", "togo", "strel"), best level only: the whole name, else
+    every person holding all the typed words, else every person whose name words start with
+    them (words of three letters or more); [] when nobody matches. Spelling, accents, titles
+    and transliteration are folded (`name_tokens`)."""
+    wanted = name_tokens(name)
+    if not wanted:
+        return []
+    levels: dict[int, list[K]] = {}
+    for key, full_name in people:
+        tokens = name_tokens(full_name)
+        if tokens == wanted:
+            level = 3
+        elif all(w in tokens for w in wanted):
+            level = 2
+        elif all(any(t.startswith(w) for t in tokens) for w in wanted if len(w) >= 3) \
+                and all(len(w) >= 3 or w in tokens for w in wanted):
+            level = 1
+        else:
+            continue
+        levels.setdefault(level, []).append(key)
+    return levels[max(levels)] if levels else []

@@ -8,6 +8,7 @@ from knowledge.understand.reading import (
     MeetingReading,
     PersonReading,
     interpret,
+    match_people,
 )
 from knowledge.understand.vocabulary import (
     ExpertEntry,
@@ -18,4 +19,4 @@ from knowledge.understand.vocabulary import (
 
 __all__ = ["ExpertEntry", "Interpretation", "MeetingEntry", "MeetingReading", "PersonReading",
            "QuestionReader", "QuestionVocabulary", "build_question_vocabulary", "evidence_for",
-           "interpret"]
+           "interpret", "match_people"]

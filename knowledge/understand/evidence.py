@@ -26,7 +26,7 @@ from knowledge.store.tables import (
     PassageRow,
     Person,
 )
-from knowledge.understand.reading import Interpretation, interpret
+from knowledge.understand.reading import Interpretation, PersonReading, interpret, match_people
 from knowledge.understand.vocabulary import (
     ExpertEntry,
     MeetingEntry,
@@ -200,6 +200,11 @@ class QuestionReader:
         """Who, when and which meeting the question means."""
         vocabulary, _ = self._tables(version)
         return interpret(question, vocabulary)
+
+    def match_people(self, text: str, *, version: Hashable = None) -> tuple[PersonReading, ...]:
+        """The experts a name or a description denotes (`knowledge.understand.match_people`)."""
+        vocabulary, _ = self._tables(version)
+        return match_people(text, vocabulary)
 
     def evidence(self, reading: Interpretation, *, version: Hashable = None) -> Evidence:
         """The ranking evidence of a reading."""

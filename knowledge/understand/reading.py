@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from typing import Any, Literal, overload
 
-from knowledge.people.names import name_tokens
+from knowledge.people.names import match_names, name_tokens
 from knowledge.text.tokens import STOP_WORDS, stem, tokenize
 from knowledge.understand.times import (
     Period,
@@ -141,6 +141,17 @@ def interpret(question: str, vocabulary: QuestionVocabulary) -> Interpretation:
     if any(p.via == "role" for p in people):
         spent |= {s for s, _ in _stems(question) if s in PERSON_NOUNS}
     return Interpretation(tuple(people), window, tuple(readings), frozenset(spent))
+
+
+def match_people(text: str, vocabulary: QuestionVocabulary) -> tuple[PersonReading, ...]:
+    """The experts a loosely written name ("strel", "Dmitri Streltsov") or a description ("the
+    Kyoto professor", "former foundation president") denotes: the name matcher first
+    (knowledge.people.names.match_names), else the stored roles; () when nobody fits."""
+    named = match_names(text, ((i, e.name) for i, e in enumerate(vocabulary.experts)))
+    if named:
+        return tuple(PersonReading(vocabulary.experts[i].id, vocabulary.experts[i].name, "name",
+                                   (text,)) for i in named)
+    return tuple(_people(text, vocabulary))
 
 
 @overload

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from knowledge.people import canonical_person_key, find_subject, merge_names
+from knowledge.people.names import match_names
 
 
 def test_transliteration_variants_share_a_key() -> None:
@@ -42,3 +45,23 @@ def test_subjects_are_recognised_by_name_or_alias() -> None:
     assert find_subject("Abe") is not None
     assert find_subject("Masahiro Akiyama") is None
     assert find_subject("Kenta Mori") is None
+
+
+PEOPLE = [(1, "Dmitry Streltsov"), (2, "Kazuhiko Togo"), (3, "Masahiro Akiyama"),
+          (4, "Dmitri Trenin")]
+
+
+@pytest.mark.parametrize(("typed", "keys"), [
+    ("Dmitri Streltsov", [1]),  # another transliteration of the whole name
+    ("streltsov", [1]),  # one word, any case
+    ("strel", [1]),  # the start of a word
+    ("Prof. Togo", [2]),  # titles dropped
+    ("dmitry", [1, 4]),  # a first name two people share: both
+    ("d streltsov", []),  # a word under three letters must be a whole word of the name
+    ("nobody known", []),
+    ("", []),
+])
+def test_match_names_is_the_one_loose_name_matcher(typed: str, keys: list[int]) -> None:
+    """A loosely written name finds its people at the best level only (whole name, all words,
+    word starts); spelling, titles and case do not matter."""
+    assert match_names(typed, PEOPLE) == keys

@@ -17,6 +17,7 @@ from knowledge.understand import (
     QuestionVocabulary,
     build_question_vocabulary,
     interpret,
+    match_people,
 )
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "scope"
@@ -111,3 +112,17 @@ def test_the_shipped_topic_reads_none_of_the_fictional_words() -> None:
     shipped = build_question_vocabulary(load_vocabulary(), EXPERTS, [])
     reading = interpret("What came out of the three-plus-three in Szohod?", shipped)
     assert reading.meetings == ()
+
+
+@pytest.mark.parametrize(("typed", "experts"), [
+    ("horvat", ["Mila Horvat"]),
+    ("Jan Dvořák", ["Jan Dvorak"]),
+    ("the Klow professor", ["Mila Horvat"]),
+    ("former foundation president", ["Eva Stern"]),
+    ("the king of Zembla", []),
+    ("nobody at all", []),
+])
+def test_match_people_takes_a_name_or_a_description(typed: str, experts: list[str],
+                                                   fictional: QuestionVocabulary) -> None:
+    """The one person matcher: a loose name first, else a description against stored roles."""
+    assert [p.name for p in match_people(typed, fictional)] == experts
