@@ -18,7 +18,8 @@ from knowledge.index.hybrid import embedding_document
 from knowledge.models import ArticleSummary, Contributor, PartialDate
 from knowledge.store.queries import get_or_create_person, summarise
 from knowledge.store.tables import ArticlePerson, ArticleRow, PassageRow, utcnow
-from knowledge.text.clean import clean_text, content_fingerprint, html_to_text, markdown_to_text
+from knowledge.text.clean import clean_text, content_fingerprint, markdown_to_text
+from knowledge.text.html import html_to_text
 from knowledge.text.dates import find_dateline
 from knowledge.text.simhash import NEAR_DUPLICATE_BITS, distance, simhash, to_signed
 from knowledge.text.split import split_passages, split_sentences

@@ -18,8 +18,8 @@ import feedparser
 from knowledge.sources.encoding import decode_bytes, text_codec
 from knowledge.sources.errors import FeedError
 from knowledge.sources.extract import check_markup_size
-from knowledge.sources.html_text import html_to_text
 from knowledge.sources.sandbox import ExtractionLimits, run_limited
+from knowledge.text.html import html_to_text
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ import pypdf.errors
 from knowledge.sources.encoding import decode_bytes
 from knowledge.sources.errors import ExtractionError, UploadError
 from knowledge.sources.extract import check_markup_size, extract_here
-from knowledge.sources.html_text import document_text
 from knowledge.sources.sandbox import ExtractionLimits, run_limited
 from knowledge.sources.sniff import is_pdf, looks_like_markup, sniff_binary
 from knowledge.sources.units import human_size
+from knowledge.text.html import html_to_text
 from knowledge.text.remote import quote_remote
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ def read_html_here(name: str, html: str, warnings: tuple[str, ...], max_text_cha
                    ) -> UploadedDocument:
     """An HTML file through the same extractor as fetched pages (inside a sandbox worker)."""
     article = extract_here(html, "", max_text_chars)
-    text = article.text or document_text(html)
+    text = article.text or html_to_text(html)
     if not text:
         raise UploadError(f"no text found in {shown(name)}")
     return UploadedDocument(name, "html", article.title, article.authors, article.published, text,

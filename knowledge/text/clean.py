@@ -124,20 +124,6 @@ def content_fingerprint(text: str) -> str:
     return hashlib.sha256(" ".join(words).encode()).hexdigest()
 
 
-def html_to_text(markup: str) -> str:
-    """Readable text from an HTML document (used for uploaded .html files)."""
-    import trafilatura
-
-    extracted = trafilatura.extract(markup, include_comments=False, include_tables=False,
-                                    favor_precision=True)
-    if extracted:
-        return extracted
-    # Fallback for fragments trafilatura rejects: strip tags.
-    from lxml import html as lxml_html
-
-    return lxml_html.fromstring(markup).text_content()
-
-
 def markdown_to_text(markup: str) -> str:
     """Plain text from Markdown: drop link targets, emphasis marks and heading hashes."""
     text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", markup)
