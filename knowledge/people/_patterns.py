@@ -112,6 +112,11 @@ def clean_name(candidate: str) -> str | None:
     return " ".join(tokens)
 
 
+def is_name_line(line: str) -> bool:
+    """True when a whole (stripped) line is only a person's name, as under a teaser's headline."""
+    return clean_name(line) == line
+
+
 def clean_role(role: str | None) -> str | None:
     """Collapse whitespace and trim articles and trailing punctuation off a role phrase."""
     if role is None:

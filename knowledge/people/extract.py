@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from knowledge.models import Relation
-from knowledge.people._furniture import teaser_spans
 from knowledge.people._patterns import (
     NAME,
     SPEECH_VERB,
@@ -20,6 +19,7 @@ from knowledge.people._patterns import (
     gov_before_name,
     gov_role,
     has_title_word,
+    is_name_line,
     normalize_spaces,
 )
 from knowledge.people.mention import PersonMention, Voice
@@ -27,6 +27,7 @@ from knowledge.people.names import canonical_person_key, merge_names
 from knowledge.people.subjects import find_subject
 from knowledge.people.voice import passage_voice
 from knowledge.scope import alternation, load_scope
+from knowledge.text.furniture import teaser_spans
 
 __all__ = ["PersonMention", "canonical_person_key", "extract_people", "merge_names",
            "passage_voice"]
@@ -212,7 +213,7 @@ def extract_people(text: str, *, title: str,
     When unsure, a person is left out rather than attributed wrongly.
     """
     text = normalize_spaces(text)
-    teasers = teaser_spans(text, title)
+    teasers = teaser_spans(text, title, is_name_line)
     candidates = [c for c in _author_candidates(text) + _other_candidates(text)
                   if not _in_spans(c.start, teasers)
                   and not _is_subject(c.name, text, c.start, c.role)]

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import re
 
-from knowledge.people._furniture import teaser_spans
-from knowledge.people._patterns import SPEECH_VERB, normalize_spaces
+from knowledge.people._patterns import SPEECH_VERB, is_name_line, normalize_spaces
 from knowledge.people.mention import PersonMention
+from knowledge.text.furniture import is_furniture, teaser_spans
 from knowledge.text.split import split_sentences
 
-_BOILERPLATE = re.compile(
-    r"^(?:Views expressed|Photo\b|Reprinted|Copyright|Comments are closed|List of Comments|"
-    r"No comments|Featured (?:Image|Content)|Support Quality|Article printed|Click on the link|"
-    r"Reading Time|Peer reviewed|In Brief|Share|Print|Related|Expert Opinions|\[\d+\])",
-    re.IGNORECASE)
 _PRONOUN_SPEECH = re.compile(rf"\b(?:he|she)[ \t]+{SPEECH_VERB}\b", re.IGNORECASE)
 
 
@@ -32,9 +27,9 @@ def passage_voice(passage_text: str, person: PersonMention) -> bool:
     if person.voice == "whole":
         # Every sentence is theirs except furniture (teasers for other articles included) and
         # the lines that introduce them in the third person (an intro, a bio, a footnote).
-        teasers = teaser_spans(passage_text)
+        teasers = teaser_spans(passage_text, "", is_name_line)
         mentions = re.compile(rf"\b{names}\b")
-        return any(len(s.text.split()) >= 4 and not _BOILERPLATE.match(s.text)
+        return any(len(s.text.split()) >= 4 and not is_furniture(s.text)
                    and not mentions.search(s.text)
                    and not any(a <= s.start < b for a, b in teasers) for s in sentences)
     attributed = re.compile(rf"\b{names}\b[^.!?]*?\b{SPEECH_VERB}\b|\b{SPEECH_VERB}[ \t]+{names}\b"
