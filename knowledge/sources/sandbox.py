@@ -62,10 +62,6 @@ class ExtractionLimits:
                    workers=settings.extract_workers)
 
 
-class SandboxCrash(RuntimeError):
-    """A bug inside a worker (not the document's fault); carries the worker's traceback."""
-
-
 class _Worker:
     """One worker process and our end of its pipe."""
 
@@ -99,7 +95,8 @@ class Sandbox:
         """``fn(*args)`` in a worker within ``limits``; ExtractionError when a limit is hit.
 
         ``fn`` must be a module-level function; ``what`` names the input in messages ("page").
-        Exceptions ``fn`` raises for bad input (KnowledgeError) are raised here as they are.
+        Exceptions ``fn`` raises for bad input (KnowledgeError) are raised here as they are;
+        any other exception is logged with its worker traceback and becomes an ExtractionError.
         """
         with self._capacity:
             worker = self._take(limits.memory_mb)
@@ -136,7 +133,11 @@ class Sandbox:
                                   "than allowed)")
         if status == "error":
             raise value
-        raise SandboxCrash(value)
+        # An exception inside a parser on untrusted input: most likely the input's doing, so the
+        # input is refused (one bad feed entry never fails a poll) and the operator gets the trace.
+        log.error("extracting a %s failed inside its worker:\n%s", what, value)
+        raise ExtractionError(f"could not extract this {what} (the extractor failed on it; "
+                              "details are in the operator's log)")
 
     def close(self) -> None:
         """Stop every worker (at exit, and in tests)."""

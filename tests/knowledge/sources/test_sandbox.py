@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from knowledge.sources.errors import ExtractionError, UploadError
-from knowledge.sources.sandbox import ExtractionLimits, Sandbox, SandboxCrash
+from knowledge.sources.sandbox import ExtractionLimits, Sandbox
 from tests.hostile import workloads
 
 QUICK = ExtractionLimits(timeout=1.0, memory_mb=512)
@@ -54,10 +54,17 @@ def test_user_facing_errors_pass_through_unchanged(sandbox: Sandbox) -> None:
                     what="PDF")
 
 
-def test_a_bug_in_a_worker_carries_its_traceback(sandbox: Sandbox) -> None:
-    """An unexpected exception is not dressed up as bad input: it keeps the worker's traceback."""
-    with pytest.raises(SandboxCrash, match="ZeroDivisionError: a bug in a reader"):
+def test_a_parser_failure_refuses_the_input_and_logs_the_traceback(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Any other exception refuses this input only; the operator's log has the worker's trace."""
+    with caplog.at_level(logging.ERROR, logger="knowledge.sources.sandbox"), \
+            pytest.raises(ExtractionError) as caught:
         sandbox.run(workloads.broken, limits=QUICK, what="page")
+    assert caught.value.message == ("could not extract this page (the extractor failed on it; "
+                                    "details are in the operator's log)")
+    assert "ZeroDivisionError: a bug in a reader" in caplog.text
+    assert sandbox.run(workloads.allocate, 1, limits=QUICK, what="page") == 1024 * 1024
 
 
 def test_worker_log_lines_reach_the_operators_log(
