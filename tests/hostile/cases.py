@@ -97,10 +97,11 @@ def _serve_fixture(name: str) -> Callable[[FakeWeb, str], None]:
 
 
 def _serve_feed(web: FakeWeb, path: str) -> None:
-    """A feed of three teaser entries; the middle one links to a poisoned page."""
+    """A feed of four teaser entries: one links to a compression bomb, one to a page whose
+    charset is a codec that raised UnicodeError (and failed the whole poll) before."""
     entries: list[str] = []
     for slug, title in (("good-1", "First good entry"), ("poisoned", "Poisoned entry"),
-                        ("good-2", "Second good entry")):
+                        ("idna", "Entry with a bogus charset"), ("good-2", "Second good entry")):
         entries.append(f"<item><title>{title}</title><link>{web.url(slug)}</link>"
                        f"<guid>{slug}</guid><pubDate>Mon, 0{len(entries) + 1} Jan 2024 10:00:00 "
                        f"GMT</pubDate><description>Teaser of {title}…</description></item>")
@@ -109,6 +110,7 @@ def _serve_feed(web: FakeWeb, path: str) -> None:
     # The poisoned page: a charset Python knows but no page is written in, over a stacked bomb.
     web.route("poisoned", gzip.compress(gzip.compress(b"\0" * (64 * 1024 * 1024))),
               "text/html; charset=undefined", Content_Encoding="gzip, gzip")
+    web.route("idna", _article("Entry with a bogus charset", 250), "text/html; charset=idna")
     feed = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
             f"<title>Hostile Feed</title><link>{web.url('')}</link>{''.join(entries)}"
             "</channel></rss>")
@@ -156,6 +158,6 @@ def cases() -> list[HostileCase]:
                     _route(_article("Charset meta").replace(
                         "<head>", '<head><meta charset="undefined">'), "text/html")),
         HostileCase("feed with one poisoned entry", "poisoned-feed.xml", "added",
-                    r"2 new articles, 1 could not be read \(Poisoned entry: refused: the server "
+                    r"3 new articles, 1 could not be read \(Poisoned entry: refused: the server "
                     r"stacked several content encodings", _serve_feed),
     ]
