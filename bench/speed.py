@@ -4,6 +4,8 @@ Usage:
   python bench/speed.py latency  --passages 100000   # synthetic corpus of that size (0 = founding only)
   python bench/speed.py startup                      # process start to ready, import and load apart
   python bench/speed.py ingest   --articles 60       # ingest vs raw model.encode on the same texts
+  python bench/speed.py compare  [--old-tree DIR]    # torch vs ONNX embedder; CLI, bot check, bot
+                                                     # start (DIR: the code before, side by side)
 
 Synthetic passages are sentences drawn from the founding corpus's vocabulary with random unit
 vectors (passage and sentence) written straight to the database: what is measured is the index,
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -228,6 +231,187 @@ def cmd_ingest(args: argparse.Namespace) -> None:
     }))
 
 
+# ----- compare: torch and ONNX embedders, CLI and bot start, old tree and new ---------------------
+COMPARE_QUESTION = "What did the experts expect from the Moscow summit in January 2019?"
+
+
+def _vm_hwm_mb() -> float:
+    """Peak RSS of this process from /proc (ru_maxrss can carry a parent's peak into a child)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return peak_rss_mb()
+
+
+def _founding_texts() -> tuple[list[str], list[str]]:
+    """The founding passages as ingestion embeds them, and their distinct sentences."""
+    from knowledge.corpus import founding_document, founding_metadata
+    from knowledge.ingest import prepare
+
+    passages, sentences = [], []
+    for meta in founding_metadata():
+        prepared = prepare(founding_document(meta))
+        passages += prepared.embedding_texts()
+        sentences += [prepared.text[a:b] for a, b in prepared.unique_sentences()]
+    return passages, sentences
+
+
+def cmd_embedder(args: argparse.Namespace) -> None:
+    """(child of `compare`) One backend's figures, in a fresh process so RSS is its own."""
+    started = time.perf_counter()
+    import threading
+
+    from knowledge.embedding import make_embedder
+    from knowledge.settings import BUNDLED_MODEL
+
+    embedder = make_embedder(BUNDLED_MODEL, backend=args.backend)
+    embedder.embed(["warm up"])
+    ready = time.perf_counter() - started
+    questions = _queries(args.questions)
+    for q in questions[:10]:
+        embedder.embed_query(q)
+    times = []
+    for q in questions:
+        t = time.perf_counter()
+        embedder.embed_query(q)
+        times.append((time.perf_counter() - t) * 1000)
+    # 20 users at once: each question from its own thread, released together; per round, the
+    # time until the last of the 20 has its vector.
+    crowd = _queries(200)
+
+    def at_once(embed_one: Callable[[str], object], r: int) -> float:
+        batch = [f"{q} ({r})" for q in crowd[r * 20:(r + 1) * 20]]
+        gate = threading.Barrier(len(batch) + 1)
+
+        def ask(text: str) -> None:
+            gate.wait()
+            embed_one(text)
+
+        threads = [threading.Thread(target=ask, args=(text,)) for text in batch]
+        for thread in threads:
+            thread.start()
+        gate.wait()
+        t = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        return (time.perf_counter() - t) * 1000
+
+    # embed_query (micro-batched where the backend batches) against one model call per thread
+    rounds = [at_once(embedder.embed_query, r) for r in range(5)]
+    unbatched = [at_once(lambda text: embedder.embed([text]), r) for r in range(5, 10)]
+    passages, sentences = _founding_texts()
+    passages = passages * 3  # ~100 passages of ~135 tokens
+    embedder.embed(passages[:8])
+    t = time.perf_counter()
+    embedder.embed(passages)
+    passage_s = time.perf_counter() - t
+    t = time.perf_counter()
+    embedder.embed(sentences)
+    sentence_s = time.perf_counter() - t
+    print(json.dumps({
+        "backend": args.backend, "fingerprint": embedder.fingerprint,
+        "ready_s": round(ready, 2), "question_median_ms": round(statistics.median(times), 2),
+        "question_p95_ms": round(sorted(times)[int(0.95 * len(times)) - 1], 2),
+        "20_at_once_ms_median": round(statistics.median(rounds), 1),
+        "20_at_once_one_call_each_ms_median": round(statistics.median(unbatched), 1),
+        "passages_per_s": round(len(passages) / passage_s, 1),
+        "sentences_per_s": round(len(sentences) / sentence_s, 1),
+        "peak_rss_mb": round(_vm_hwm_mb()),
+    }))
+
+
+def _run_with_rss(cmd: list[str], *, env: dict[str, str], cwd: Path) -> dict[str, object]:
+    """Run a command; its wall time, exit code and own peak RSS (os.wait4 on its pid)."""
+    import os
+
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    stderr = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    row: dict[str, object] = {"s": round(wall, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024)}
+    if proc.returncode:
+        row["failed"] = stderr.decode(errors="replace")[-300:]
+    return row
+
+
+def _tree_env(tree: Path, data: Path, **extra: str) -> dict[str, str]:
+    """Environment running `tree`'s code with its data under `data`, no .env or embedding
+    settings from the caller."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EMBEDDING_", "DISCORD_"))}
+    env.update(PYTHONPATH=str(tree), DATA_DIR=str(data), DATABASE_URL="", **extra)
+    return env
+
+
+def _bot_ready_s(tree: Path, home: Path, **extra: str) -> float:
+    """`python -m bot` from process start to its 'ready as' line against the fake Discord."""
+    import asyncio
+
+    sys.path.insert(0, str(HERE.parent))
+    from tests.bot.launch import bot_env, bot_process
+    from tests.fakes.discord_server import FakeDiscord
+    from tests.fakes.world import World
+
+    async def run() -> float:
+        world = World.default()
+        async with FakeDiscord(world, heartbeat_interval=0.5) as fake:
+            env = bot_env(fake, home, DISCORD_DEV_GUILD_ID=str(world.guild().id), **extra)
+            env["PYTHONPATH"] = str(tree)
+            env = {k: v for k, v in env.items()
+                   if not k.startswith("EMBEDDING_") or k in extra}
+            process = bot_process(env, home)
+            t = time.perf_counter()
+            await process.start()
+            try:
+                await process.wait_for_output("ready as", timeout=300)
+                return time.perf_counter() - t
+            finally:
+                await process.stop(timeout=15)
+
+    return asyncio.run(run())
+
+
+def cmd_compare(args: argparse.Namespace) -> None:
+    """Old and new side by side in one run: the torch and ONNX embedders on the same inputs, a
+    cold CLI search, `python -m bot check` and the bot's start to ready."""
+    import os
+
+    here = str(Path(__file__).resolve())
+    print(json.dumps({"load_average": os.getloadavg()}))
+    for backend in ("torch", "onnx"):
+        out = subprocess.run([sys.executable, here, "embedder", "--backend", backend,
+                              "--questions", str(args.questions)], capture_output=True,
+                             text=True, check=True, cwd=HERE.parent)
+        print(out.stdout.strip().splitlines()[-1])
+    trees = [("new", HERE.parent)]
+    if args.old_tree:
+        trees.insert(0, ("old", Path(args.old_tree).resolve()))
+    search = [sys.executable, "-m", "knowledge", "search", COMPARE_QUESTION]
+    for label, tree in trees:
+        with tempfile.TemporaryDirectory() as tmp:
+            home = Path(tmp)
+            env = _tree_env(tree, home / "data")
+            for case in ("fresh install", "warm restart"):
+                row = _run_with_rss(search, env=env, cwd=home)
+                print(json.dumps({"tree": label, "cli_search": case, **row}))
+        with tempfile.TemporaryDirectory() as tmp:
+            home = Path(tmp)
+            env = _tree_env(tree, home / "data", DISCORD_TOKEN="bench-token-not-used")
+            row = _run_with_rss([sys.executable, "-m", "bot", "check"], env=env, cwd=home)
+            print(json.dumps({"tree": label, "bot_check": "fresh install", **row}))
+            row = _run_with_rss([sys.executable, "-m", "bot", "check"], env=env, cwd=home)
+            print(json.dumps({"tree": label, "bot_check": "warm restart", **row}))
+            ready = _bot_ready_s(tree, home)
+            print(json.dumps({"tree": label, "bot_start_to_ready_s": round(ready, 2),
+                              "case": "warm restart"}))
+    print(json.dumps({"load_average": os.getloadavg()}))
+
+
 def main() -> None:
     """Parse and run one benchmark."""
     parser = argparse.ArgumentParser(description="Summit Desk speed benchmarks")
@@ -241,6 +425,14 @@ def main() -> None:
     p = sub.add_parser("ingest")
     p.add_argument("--articles", type=int, default=60)
     p.set_defaults(fn=cmd_ingest)
+    p = sub.add_parser("compare", help="torch vs ONNX embedders, CLI and bot start, old vs new")
+    p.add_argument("--questions", type=int, default=200)
+    p.add_argument("--old-tree", help="a checkout of the code before (e.g. git archive | tar -x)")
+    p.set_defaults(fn=cmd_compare)
+    p = sub.add_parser("embedder", help="(used by compare) one backend's figures")
+    p.add_argument("--backend", choices=("torch", "onnx"), required=True)
+    p.add_argument("--questions", type=int, default=200)
+    p.set_defaults(fn=cmd_embedder)
     args = parser.parse_args()
     args.fn(args)
 
