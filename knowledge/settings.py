@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(5_000_000, ge=1000)
     # Extraction of untrusted pages, feeds and files (knowledge/sources/sandbox.py)
     extract_timeout_seconds: float = Field(
-        8.0, gt=0, description="Wall time one page, feed or file may take to extract; then its "
+        6.0, gt=0, description="Wall time one page, feed or file may take to extract; then its "
         "worker process is killed and the input refused as too complex.")
     extract_max_elements: int = Field(
         100_000, ge=1000, description="HTML/XML start tags counted before parsing; more is "

@@ -44,7 +44,7 @@ _TASKS_PER_WORKER = 200  # then the worker is replaced (libraries' caches only e
 class ExtractionLimits:
     """Bounds on the work one untrusted document may cause (settings EXTRACT_*, PDF_*)."""
 
-    timeout: float = 8.0  # wall seconds per document, then its worker is killed
+    timeout: float = 6.0  # wall seconds per document, then its worker is killed
     max_elements: int = 100_000  # HTML start tags, counted before any parsing
     max_text_chars: int = 1_000_000  # characters extracted from one document
     pdf_max_pages: int = 300
