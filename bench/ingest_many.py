@@ -7,7 +7,7 @@ Usage:
 
 Each backend runs in its own process (so peak RSS is that backend's): a fresh library (founding
 corpus from the prebuilt index, the real bundled model, warmed up), then
-`KnowledgeService.add_documents_sync` in batches of 100 generated articles: cleaning, splitting,
+`KnowledgeService.add_documents` in batches of 100 generated articles: cleaning, splitting,
 embedding passages and sentences, duplicate checks, enrichment (experts, meetings) and one
 transaction per article, as `python -m knowledge add` and the sources service do. Articles are
 generated deterministically: a byline with an expert and an institute, a date, and 5-9
@@ -117,7 +117,7 @@ def run_one(database_url: str, articles: int) -> dict[str, object]:
         settings = Settings(data_dir=Path(tmp), database_url=database_url,
                             _env_file=None)  # type: ignore[call-arg]
         started = time.perf_counter()
-        service = KnowledgeService.open_sync(settings)
+        service = KnowledgeService.open(settings)
         service.embedder.embed(["warm up"])
         opened = time.perf_counter() - started
         rss_before = peak_rss_mb()
@@ -128,7 +128,7 @@ def run_one(database_url: str, articles: int) -> dict[str, object]:
         started = time.perf_counter()
         for start in range(0, len(docs), BATCH):
             batch_started = time.perf_counter()
-            results = service.add_documents_sync(docs[start:start + BATCH])
+            results = service.add_documents(docs[start:start + BATCH])
             batch_seconds.append(round(time.perf_counter() - batch_started, 1))
             added += sum(r.status == "added" for r in results)
             duplicates += sum(r.status == "duplicate" for r in results)
@@ -166,7 +166,7 @@ from ingest_many import peak_rss_mb
 from knowledge.service import KnowledgeService
 from knowledge.settings import Settings
 settings = Settings(data_dir=Path(sys.argv[2]), database_url=sys.argv[1], _env_file=None)
-service = KnowledgeService.open_sync(settings)
+service = KnowledgeService.open(settings)
 service.embedder.embed(["warm up"])
 print(round(peak_rss_mb()))
 """

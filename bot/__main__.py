@@ -72,10 +72,9 @@ def run_check() -> int:
     from sqlalchemy.engine import make_url
 
     from bot.client import DEFAULT_API_BASE
-    from bot.features import FEATURE_MODULES, feature_available
     from bot.settings import load_bot_settings
     from knowledge.embedding import Embedder, make_embedder
-    from knowledge.service import KnowledgeService, SearchRequest
+    from knowledge.service import KnowledgeService
     from knowledge.store.db import make_engine, migrate
 
     checks = Checklist()
@@ -121,22 +120,16 @@ def run_check() -> int:
                 f"{time.perf_counter() - started:.1f} s")
 
     def index() -> str:
-        service = KnowledgeService.open_sync(settings, embedder=embedders[0])
+        service = KnowledgeService.open(settings, embedder=embedders[0])
         try:
-            stats = service.stats_sync()
+            stats = service.stats()
             if stats.passages == 0:
                 raise RuntimeError("the library has no passages")
-            hits = service.search_sync(SearchRequest("summit", top=1))
-            features = [n for n in FEATURE_MODULES if feature_available(service, n)]
-            missing = [n for n in FEATURE_MODULES if n not in features]
+            hits = service.search("summit", top=1)
         finally:
             service.close()
-        detail = (f"{stats.articles} articles, {stats.passages} passages, "
-                  f"probe search {'answered' if hits else 'found nothing'}")
-        detail += f"; features: {', '.join(features) or 'core only'}"
-        if missing:
-            detail += f" (not installed: {', '.join(missing)})"
-        return detail
+        return (f"{stats.articles} articles, {stats.passages} passages, "
+                f"probe search {'answered' if hits else 'found nothing'}")
 
     if checks.run("database", database):
         checks.run("model", model) and checks.run("index", index)

@@ -62,3 +62,11 @@ def ask_cooldown(interaction: discord.Interaction[SummitDesk]) -> app_commands.C
     if settings.ask_cooldown_seconds <= 0:
         return None
     return app_commands.Cooldown(settings.ask_cooldown_rate, settings.ask_cooldown_seconds)
+
+
+def guild_id_of(interaction: discord.Interaction[SummitDesk]) -> int:
+    """The server an interaction comes from; commands that need one are server-only, so a DM
+    here is refused with a clear message rather than reaching the library without a server."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage("This command works in a server, not in DMs.")
+    return interaction.guild_id

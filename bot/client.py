@@ -12,11 +12,11 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from bot.features import FeatureUnavailable, feature_available
 from bot.posting import ChannelDigestPoster, ChannelPostedFinder, GuildAdminNotifier
 from bot.respond import log_interaction
 from bot.settings import BotSettings
 from bot.tree import SummitTree
+from knowledge.scheduler import JobScheduler
 from knowledge.service import KnowledgeService
 
 log = logging.getLogger(__name__)
@@ -70,9 +70,8 @@ class SummitDesk(commands.AutoShardedBot):
         )
         self.settings = settings
         self._service: KnowledgeService | None = None
-        self.scheduler: Any = None
+        self.scheduler: JobScheduler | None = None
         self.started_at = time.time()
-        self.skipped_features: list[str] = []
         self.notifier = GuildAdminNotifier(self)
 
     @property
@@ -84,27 +83,16 @@ class SummitDesk(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         """Open the library (off the loop), warm the model, load cogs, sync, start jobs."""
-        self._service = await KnowledgeService.open(self.settings)
+        self._service = await asyncio.to_thread(KnowledgeService.open, self.settings)
         # Load the model now, not on the first question (a few seconds on a CPU).
         await asyncio.to_thread(self._service.embedder.embed, ["warm-up"])
         for name in EXTENSIONS:
-            await self._load(name)
+            await self.load_extension(name)
         if self._syncs_commands():
             await self.sync_commands()
-        if feature_available(self._service, "sources"):
-            # Failing (and recovered) feeds are reported to the guild's admins.
-            self._service.sources.set_notifier(self.notifier)
+        # Failing (and recovered) feeds are reported to the guild's admins.
+        self._service.sources.set_notifier(self.notifier)
         await self._start_scheduler()
-
-    async def _load(self, name: str) -> None:
-        try:
-            await self.load_extension(name)
-        except commands.ExtensionFailed as exc:
-            if isinstance(exc.original, FeatureUnavailable):
-                log.warning("%s", exc.original)
-                self.skipped_features.append(name.rsplit(".", 1)[-1])
-                return
-            raise
 
     def _syncs_commands(self) -> bool:
         # With several processes (one per shard range) only the one running shard 0 syncs.
@@ -126,14 +114,6 @@ class SummitDesk(commands.AutoShardedBot):
         return synced
 
     async def _start_scheduler(self) -> None:
-        try:
-            from knowledge.scheduler import JobScheduler
-        except ModuleNotFoundError as exc:
-            if exc.name != "knowledge.scheduler":
-                raise
-            log.warning("scheduled digests and feed polling are off: knowledge.scheduler is "
-                        "not installed")
-            return
         self.scheduler = JobScheduler(self.service, ChannelDigestPoster(self), self.notifier,
                                       find_posted=ChannelPostedFinder(self))
         await self.scheduler.start()

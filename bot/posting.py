@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.exts._render import digest_replies, digest_run_of, notice
-from bot.features import feature_available
 from knowledge.errors import KnowledgeError
 from knowledge.models import Digest
 
@@ -119,11 +118,9 @@ class GuildAdminNotifier:
                     "channel; admin notice not delivered: %s", guild_id, message)
 
     async def digest_channel_ids(self, guild_id: int) -> list[int]:
-        """The guild's digest channels, if digests are installed."""
-        if not feature_available(self.bot.service, "digests"):
-            return []
+        """The guild's digest channels."""
         try:
-            subscriptions = await self.bot.service.digests.subscriptions(guild_id)
+            subscriptions = await self.bot.service.run(self.bot.service.digests.subscriptions, guild_id)
         except KnowledgeError as exc:
             log.warning("digest channels of guild %s unknown: %s", guild_id, exc)
             return []

@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from knowledge.ingest import Enricher
+from knowledge.library import Enricher, Library
 from knowledge.meetings.linking import MeetingProposal, detect_unknown_meetings, link_passage
 from knowledge.meetings.registry import Meeting
 from knowledge.meetings.stored import confirmed_meetings, seed_registry
@@ -269,28 +269,28 @@ def enrich_article(session: Session, article_id: int) -> None:
         enrich(session, article, passages)
 
 
-def prepare_store(sessions: sessionmaker[Session]) -> None:
+def prepare_store(library: Library) -> None:
     """Seed the meeting registry (idempotent), and enrich articles stored before the current
     ENRICHMENT_VERSION (an install older than the enrichers, or a changed extractor)."""
     for attempt in range(3):
         try:
-            with sessions.begin() as session:
+            with library.write() as session:
                 seed_registry(session)
             break
         except IntegrityError:  # another process seeded the same rows at the same moment
             if attempt == 2:
                 raise
-    with sessions() as session:
+    with library.read() as session:
         if queries.get_state(session, STATE_KEY) == ENRICHMENT_VERSION:
             return
         ids = list(session.scalars(select(ArticleRow.id).order_by(ArticleRow.id)))
     for article_id in ids:
         try:
-            with sessions.begin() as session:
+            with library.write() as session:
                 enrich_article(session, article_id)
         except IntegrityError:
             log.warning("article #%d was enriched concurrently; leaving it", article_id)
-    with sessions.begin() as session:
+    with library.write() as session:
         queries.set_state(session, STATE_KEY, ENRICHMENT_VERSION)
     if ids:
         log.info("enriched %d stored articles (people, meeting links)", len(ids))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import inspect
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -29,8 +28,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from knowledge.digests.schedule import cron_trigger
-from knowledge.digests.types import AdminNotifier, DigestPoster, PostedFinder, RunOutcome
+from knowledge.digests.types import DigestPoster, PostedFinder, RunOutcome
 from knowledge.errors import BadInput
+from knowledge.notices import AdminNotifier, notify_admins
 from knowledge.store.tables import utcnow
 
 if TYPE_CHECKING:
@@ -119,7 +119,6 @@ class JobScheduler:
         self.maintenance_seconds = maintenance_seconds if maintenance_seconds is not None \
             else settings.scheduler_maintenance_seconds
         self._scheduler: AsyncIOScheduler | None = None
-        self._sources_missing_logged = False
         self._digest_lock = asyncio.Lock()
         self._catch_up_task: asyncio.Task[list[RunOutcome]] | None = None
         self._running_jobs: set[asyncio.Task[Any]] = set()
@@ -132,10 +131,7 @@ class JobScheduler:
     @property
     def engine(self) -> Engine:
         """The service's database engine (the job store shares it)."""
-        engine = self.service.sessions.kw.get("bind")
-        if not isinstance(engine, Engine):
-            raise RuntimeError("the service's sessions are not bound to an engine")
-        return engine
+        return self.service.library.engine
 
     # ----- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -224,7 +220,7 @@ class JobScheduler:
         if scheduler is None:
             return
         wanted = {f"{DIGEST_JOB_PREFIX}{s.id}": s
-                  for s in self.service.digests.subscriptions_sync(now=self.clock())}
+                  for s in self.service.digests.subscriptions(now=self.clock())}
         existing = {j.id: j for j in scheduler.get_jobs(jobstore=DB_STORE)
                     if j.id.startswith(DIGEST_JOB_PREFIX)}
         for job_id in existing.keys() - wanted.keys():
@@ -281,34 +277,16 @@ class JobScheduler:
 
     async def notify(self, guild_id: int | None, message: str) -> None:
         """Tell a guild's admins, if a notifier was given; never raises."""
-        if self.notifier is None:
-            log.warning("admin notice for guild %s: %s", guild_id, message)
-            return
-        try:
-            await self.notifier(guild_id, message)
-        except Exception:
-            log.exception("could not notify the admins of guild %s", guild_id)
+        await notify_admins(self.notifier, guild_id, message)
 
     # ----- other jobs ----------------------------------------------------------------------
     async def poll_feeds(self) -> None:
-        """Poll the feeds that are due (knowledge/sources), if that module is installed."""
-        try:
-            sources = self.service.sources
-        except ImportError as exc:
-            if not self._sources_missing_logged:
-                log.warning("feed polling is off: the sources service cannot be imported (%s)",
-                            exc)
-                self._sources_missing_logged = True
-            return
-        poll_due = sources.poll_due
-        kwargs: dict[str, Any] = {"now": self.clock()}
-        if "notifier" in inspect.signature(poll_due).parameters:
-            kwargs["notifier"] = self.notify
-        await poll_due(**kwargs)
+        """Poll the feeds that are due (failures reach the admins through the sources' notifier)."""
+        await self.service.sources.poll_due(now=self.clock())
 
     async def refresh_index(self) -> int:
         """Make articles other processes stored searchable here."""
-        return await self.service.refresh()
+        return await self.service.run(self.service.refresh)
 
     async def maintenance(self) -> None:
         """Safety net every `maintenance_seconds` (a minute by default): pick up subscriptions

@@ -6,7 +6,7 @@ import datetime as dt
 import importlib.metadata
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -14,7 +14,6 @@ from discord.ext import commands
 
 from bot.checks import owner_check
 from bot.exts._render import EmbedBuilder, Reply, clean_cut, format_when, notice
-from bot.features import feature_available
 from bot.respond import answer, defer
 from knowledge.errors import KnowledgeError
 
@@ -75,7 +74,7 @@ class Admin(commands.Cog):
     async def about_embed(self) -> discord.Embed:
         """The /about card."""
         service = self.bot.service
-        stats = await service.stats()
+        stats = await service.run(service.stats)
         builder = EmbedBuilder(title=f"Summit Desk {package_version()}")
         builder.add_field("Library", f"{stats.articles} articles, {stats.passages} passages, "
                                      f"{stats.experts} experts", inline=True)
@@ -89,17 +88,13 @@ class Admin(commands.Cog):
                                      f"{len(self.bot.guilds)} guilds", inline=True)
         builder.add_field("Sources", await self.sources_health())
         builder.add_field("Digests", await self.digests_health())
-        if self.bot.skipped_features:
-            builder.add_field("Not installed", ", ".join(self.bot.skipped_features))
         builder.embed.timestamp = dt.datetime.now(dt.UTC)
         return builder.build()
 
     async def sources_health(self) -> str:
         """How many sources are failing, and which."""
-        if not feature_available(self.bot.service, "sources"):
-            return "not installed"
         try:
-            statuses: list[Any] = await self.bot.service.sources.status()
+            statuses = await self.bot.service.run(self.bot.service.sources.status)
         except KnowledgeError as exc:
             return f"unavailable: {clean_cut(str(exc), 200)}"
         failing = [s for s in statuses if s.failing]
@@ -111,11 +106,9 @@ class Admin(commands.Cog):
 
     async def digests_health(self) -> str:
         """Per digest channel: where the last digest ended and when the next one is due."""
-        if not feature_available(self.bot.service, "digests"):
-            return "not installed"
         scheduler = "scheduler running" if self.bot.scheduler is not None else "scheduler off"
         try:
-            subscriptions: list[Any] = await self.bot.service.digests.subscriptions()
+            subscriptions = await self.bot.service.run(self.bot.service.digests.subscriptions)
         except KnowledgeError as exc:
             return f"{scheduler}; unavailable: {clean_cut(str(exc), 200)}"
         lines = [scheduler] + [

@@ -84,7 +84,7 @@ async def next_page(interaction: discord.Interaction[SummitDesk], offset: int) -
     else:
         await interaction.response.defer(ephemeral=True, thinking=True)
     settings = bot.settings
-    hits = await bot.service.search(question, top=settings.ask_max_hits)
+    hits = await bot.service.run(bot.service.search, question, top=settings.ask_max_hits)
     if len(hits) <= offset:
         await answer_text(interaction, "No further passages for that question.")
         return
@@ -119,10 +119,10 @@ class Ask(commands.Cog):
     async def ask(self, interaction: discord.Interaction[SummitDesk], question: str) -> None:
         """Search, then answer with the first page of citations."""
         service = self.bot.service
-        question = service.validate(question)  # refuse bad input before going public
+        question = service.retriever.validate(question)  # refuse bad input before going public
         await defer(interaction)
         settings = self.bot.settings
-        hits = await service.search(question, top=settings.ask_max_hits)
+        hits = await service.run(service.search, question, top=settings.ask_max_hits)
         if not hits:
             await answer(interaction, no_match_reply())
             return

@@ -5,19 +5,19 @@ from __future__ import annotations
 import logging
 import zoneinfo
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import admin_check
+from bot.checks import admin_check, guild_id_of
 from bot.exts._choices import autocompleter, choices
 from bot.exts._render import clean_cut, digest_replies, notice
-from bot.features import require_feature
 from bot.posting import ChannelDigestPoster
 from bot.respond import answer, defer
-from knowledge.models import Digest
+from knowledge.digests.service import DigestService
+from knowledge.digests.types import RunOutcome
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
@@ -43,13 +43,9 @@ class Digests(commands.GroupCog, group_name="digest",
         super().__init__()
 
     @property
-    def digests(self) -> Any:
+    def digests(self) -> DigestService:
         """service.digests (knowledge.digests.service.DigestService)."""
         return self.bot.service.digests
-
-    async def cog_load(self) -> None:
-        """Refuse to load when the digests service is not installed."""
-        require_feature(self.bot.service, "digests")
 
     async def interaction_check(  # type: ignore[override]  # our client type
             self, interaction: discord.Interaction[SummitDesk]) -> bool:
@@ -84,7 +80,7 @@ class Digests(commands.GroupCog, group_name="digest",
                     "Messages and Embed Links there."), ephemeral=True)
                 return
         zone = timezone or self.bot.settings.digest_default_timezone
-        await self.digests.subscribe(interaction.guild_id, channel.id, schedule, zone)
+        await self.bot.service.run(self.digests.subscribe, guild_id_of(interaction), channel.id, schedule, zone)
         await answer(interaction, notice(
             f"Digests will be posted in {channel.mention} on `{clean_cut(schedule, 100)}` "
             f"({clean_cut(zone, 64)})."), ephemeral=True)
@@ -95,7 +91,7 @@ class Digests(commands.GroupCog, group_name="digest",
     async def off(self, interaction: discord.Interaction[SummitDesk],
                   channel: discord.TextChannel | None = None) -> None:
         """Unsubscribe."""
-        count = await self.digests.unsubscribe(interaction.guild_id,
+        count = await self.bot.service.run(self.digests.unsubscribe, guild_id_of(interaction),
                                                channel.id if channel else None)
         text = (f"Stopped {count} digest subscription{'s' * (count != 1)}." if count
                 else "There was no digest subscription to stop.")
@@ -106,41 +102,36 @@ class Digests(commands.GroupCog, group_name="digest",
     async def now(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """Claim a period ending now for each of the server's digest channels and post it."""
         await defer(interaction, ephemeral=True)
-        runs = await self.digests.run_now(interaction.guild_id)
-        if not runs:
+        outcomes = await self.digests.run_now(guild_id_of(interaction), self.poster)
+        if not outcomes:
             await answer(interaction, notice("Nothing to post now: the previous digest is "
                                              "still being posted or waits to be retried."),
                          ephemeral=True)
             return
-        lines = [await self._post(subscription, digest) for subscription, digest in runs]
-        await answer(interaction, notice("\n".join(lines)), ephemeral=True)
-
-    async def _post(self, subscription: Any, digest: Digest) -> str:
-        """Post one claimed digest and record the outcome (empty ones are recorded already)."""
-        channel_id = int(subscription.channel_id)
-        where = f"<#{channel_id}>"
-        run_id = digest.run_id
-        if run_id is None or (digest.empty and not subscription.post_when_empty):
-            return f"{where}: nothing new since the last digest."
-        try:
-            ids = await self.poster(channel_id, digest, run_id)
-        except discord.HTTPException as exc:
-            await self.digests.mark_failed(run_id, f"{type(exc).__name__}: {exc}")
-            log.warning("digest run %s to channel %s failed: %s", run_id, channel_id, exc)
-            return f"{where}: could not post ({clean_cut(str(exc), 200)}); it will be retried."
-        article_ids = [item.article_id for section in digest.sections for item in section.items]
-        await self.digests.mark_posted(run_id, ids, article_ids=article_ids)
-        return f"{where}: posted ({len(ids)} message{'s' * (len(ids) != 1)})."
+        await answer(interaction, notice("\n".join(_outcome_line(o) for o in outcomes)),
+                     ephemeral=True)
 
     @app_commands.command(name="preview", description="See the next digest privately, without "
                                                       "posting it.")
     async def preview(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """The digest as it would look now (nothing is claimed)."""
         await defer(interaction, ephemeral=True)
-        digest = await self.digests.preview(interaction.guild_id)
+        digest = await self.bot.service.run(self.digests.preview, guild_id_of(interaction))
         await answer(interaction, digest_replies(digest, title="Digest preview"), ephemeral=True)
 
 
 async def setup(bot: SummitDesk) -> None:
     """Extension entry point."""
     await bot.add_cog(Digests(bot))
+
+
+def _outcome_line(outcome: RunOutcome) -> str:
+    """One line per channel for /digest now."""
+    where = f"<#{outcome.subscription.channel_id}>"
+    if outcome.status == "empty":
+        return f"{where}: nothing new since the last digest."
+    if outcome.status == "failed":
+        return (f"{where}: could not post ({clean_cut(outcome.error or 'unknown error', 200)}); "
+                "it will be retried.")
+    count = len(outcome.message_ids)
+    return f"{where}: posted ({count} message{'s' * (count != 1)})."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -10,8 +10,8 @@ from discord.ext import commands
 
 from bot.exts._choices import autocompleter, choices
 from bot.exts._render import Reply, compare_embed, expert_embed, experts_embeds, pack
-from bot.features import require_feature
 from bot.respond import answer, defer
+from knowledge.people.service import ExpertsService
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
@@ -24,19 +24,15 @@ class Experts(commands.Cog):
         self.bot = bot
 
     @property
-    def experts(self) -> Any:
+    def experts(self) -> ExpertsService:
         """service.experts (knowledge.people.service.ExpertsService)."""
         return self.bot.service.experts
-
-    async def cog_load(self) -> None:
-        """Refuse to load when the experts service is not installed."""
-        require_feature(self.bot.service, "experts")
 
     @autocompleter
     async def expert_names(self, interaction: discord.Interaction[SummitDesk], current: str
                            ) -> list[app_commands.Choice[str]]:
         """Autocomplete: expert names starting with what was typed."""
-        names = await self.experts.autocomplete(current, limit=25)
+        names = await self.bot.service.run(self.experts.autocomplete, current, limit=25)
         return choices((name, name) for name in names)
 
     @app_commands.command(name="expert", description="An expert: who they are and what they "
@@ -47,26 +43,26 @@ class Experts(commands.Cog):
     async def expert(self, interaction: discord.Interaction[SummitDesk], name: str,
                      topic: str | None = None) -> None:
         """Show an expert's card and their best passages."""
-        await self.experts.get(name)  # an unknown name is refused privately, before deferring
+        await self.bot.service.run(self.experts.get, name)  # an unknown name is refused privately, before deferring
         if topic is not None:
-            self.bot.service.validate(topic)
+            self.bot.service.retriever.validate(topic)
         await defer(interaction)
-        expert, hits = await self.experts.views(name, topic, top=3)
+        expert, hits = await self.bot.service.run(self.experts.views, name, topic, top=3)
         await answer(interaction, Reply(embeds=[expert_embed(expert, hits, topic)]))
 
     @app_commands.command(name="experts", description="Every expert in the library.")
     async def list_experts(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """List experts with their roles and article counts."""
-        experts = await self.experts.list()
+        experts = await self.bot.service.run(self.experts.list)
         await answer(interaction, pack(experts_embeds(experts)))
 
     @app_commands.command(name="compare", description="What each expert said on one topic.")
     @app_commands.describe(topic="The topic, e.g. the territorial dispute or joint projects.")
     async def compare(self, interaction: discord.Interaction[SummitDesk], topic: str) -> None:
         """Each expert's best passage on the topic, side by side."""
-        topic = self.bot.service.validate(topic)
+        topic = self.bot.service.retriever.validate(topic)
         await defer(interaction)
-        views = await self.experts.compare(topic)
+        views = await self.bot.service.run(self.experts.compare, topic)
         await answer(interaction, Reply(embeds=[compare_embed(topic, views)]))
 
 

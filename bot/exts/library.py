@@ -26,7 +26,7 @@ class Library(commands.Cog):
     async def latest(self, interaction: discord.Interaction[SummitDesk],
                      count: app_commands.Range[int, 1, 25] = 5) -> None:
         """List the most recently added articles."""
-        articles = await self.bot.service.latest(count)
+        articles = await self.bot.service.run(self.bot.service.latest, count)
         await answer(interaction, Reply(embeds=[latest_embed(articles)]))
 
 

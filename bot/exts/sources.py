@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
@@ -11,8 +11,8 @@ from discord.ext import commands
 from bot.checks import admin_check, is_admin
 from bot.exts._choices import autocompleter, choices
 from bot.exts._render import add_results_reply, clean_cut, notice, pack, sources_embeds
-from bot.features import require_feature
 from bot.respond import answer, defer
+from knowledge.sources.service import SourcesService
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
@@ -29,13 +29,9 @@ class Sources(commands.GroupCog, group_name="source",
         super().__init__()
 
     @property
-    def sources(self) -> Any:
+    def sources(self) -> SourcesService:
         """service.sources (knowledge.sources.service.SourcesService)."""
         return self.bot.service.sources
-
-    async def cog_load(self) -> None:
-        """Refuse to load when the sources service is not installed."""
-        require_feature(self.bot.service, "sources")
 
     async def interaction_check(  # type: ignore[override]  # our client type
             self, interaction: discord.Interaction[SummitDesk]) -> bool:
@@ -48,7 +44,7 @@ class Sources(commands.GroupCog, group_name="source",
         """Autocomplete: sources matching what was typed (admins only)."""
         if not is_admin(interaction):
             return []
-        pairs = await self.sources.autocomplete(current, limit=25)
+        pairs = await self.bot.service.run(self.sources.autocomplete, current, limit=25)
         return choices((label, int(source_id)) for label, source_id in pairs)
 
     @app_commands.command(name="add", description="Add an article URL or a feed to follow.")
@@ -83,7 +79,7 @@ class Sources(commands.GroupCog, group_name="source",
     @app_commands.command(name="list", description="The sources this server added.")
     async def list_sources(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """List sources."""
-        sources = await self.sources.list(guild_id=interaction.guild_id)
+        sources = await self.bot.service.run(self.sources.list, guild_id=interaction.guild_id)
         await answer(interaction, pack(sources_embeds(sources)), ephemeral=True)
 
     @app_commands.command(name="remove", description="Stop following a source (its articles "
@@ -92,7 +88,7 @@ class Sources(commands.GroupCog, group_name="source",
     @app_commands.autocomplete(source=source_choices)
     async def remove(self, interaction: discord.Interaction[SummitDesk], source: int) -> None:
         """Stop polling a source; stored articles are kept."""
-        removed = await self.sources.remove(source)
+        removed = await self.bot.service.run(self.sources.remove, source)
         label = clean_cut(removed.title or removed.url or f"source {removed.id}", 200)
         await answer(interaction, notice(
             f"Stopped #{removed.id} {label}. Its {removed.articles} articles stay in the "
@@ -102,7 +98,7 @@ class Sources(commands.GroupCog, group_name="source",
                                                      "errors, next poll.")
     async def status(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """Sources with fetch times, failures and next poll."""
-        sources = await self.sources.status(guild_id=interaction.guild_id)
+        sources = await self.bot.service.run(self.sources.status, guild_id=interaction.guild_id)
         await answer(interaction, pack(sources_embeds(sources, detail=True)), ephemeral=True)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -11,8 +11,8 @@ from discord.ext import commands
 
 from bot.exts._choices import autocompleter, choices
 from bot.exts._render import Reply, pack, summit_embed, summits_embeds
-from bot.features import require_feature
 from bot.respond import answer, defer
+from knowledge.meetings.service import MeetingsService
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
@@ -27,19 +27,15 @@ class Summits(commands.Cog):
         self.bot = bot
 
     @property
-    def meetings(self) -> Any:
+    def meetings(self) -> MeetingsService:
         """service.meetings (knowledge.meetings.service.MeetingsService)."""
         return self.bot.service.meetings
-
-    async def cog_load(self) -> None:
-        """Refuse to load when the meetings service is not installed."""
-        require_feature(self.bot.service, "meetings")
 
     @autocompleter
     async def meeting_names(self, interaction: discord.Interaction[SummitDesk], current: str
                             ) -> list[app_commands.Choice[str]]:
         """Autocomplete: meetings matching what was typed (label shown, id sent)."""
-        pairs = await self.meetings.autocomplete(current, limit=25)
+        pairs = await self.bot.service.run(self.meetings.autocomplete, current, limit=25)
         return choices((label, str(meeting_id)) for label, meeting_id in pairs)
 
     @app_commands.command(name="summit", description="A summit: expectations before it and "
@@ -50,11 +46,11 @@ class Summits(commands.Cog):
     async def summit(self, interaction: discord.Interaction[SummitDesk], name: str,
                      topic: str | None = None) -> None:
         """What was said before and after one meeting."""
-        await self.meetings.get(name)  # an unknown meeting is refused privately, before deferring
+        await self.bot.service.run(self.meetings.get, name)  # an unknown meeting is refused privately, before deferring
         if topic is not None:
-            self.bot.service.validate(topic)
+            self.bot.service.retriever.validate(topic)
         await defer(interaction)
-        commentary = await self.meetings.commentary(name, topic, top=3)
+        commentary = await self.bot.service.run(self.meetings.commentary, name, topic, top=3)
         await answer(interaction, Reply(embeds=[summit_embed(commentary, topic)]))
 
     @app_commands.command(name="summits", description="Every meeting in the registry, with a "
@@ -62,8 +58,8 @@ class Summits(commands.Cog):
     async def list_summits(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """The registry as a list, with the timeline picture attached."""
         await defer(interaction)
-        meetings = await self.meetings.list()
-        png = await self.meetings.timeline_png()
+        meetings = await self.bot.service.run(self.meetings.list)
+        png = await self.bot.service.run(self.meetings.timeline_png)
         replies = pack(summits_embeds(meetings))
         # The picture goes with the message whose last embed shows it.
         replies[-1].files = [discord.File(io.BytesIO(png), filename=TIMELINE_FILE)]

@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Callable
 
+from knowledge.cli import core, digests, experts, meetings, onnx, sources
 from knowledge.errors import ConfigurationError, KnowledgeError
 from knowledge.logs import setup_logging
 
@@ -29,17 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    from knowledge.cli import core
-
-    core.register(sub)
-    for module_name in ("knowledge.cli.people", "knowledge.cli.sources", "knowledge.cli.digests",
-                        "knowledge.cli.onnx"):
-        try:
-            module = __import__(module_name, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
+    for module in (core, experts, meetings, sources, digests, onnx):
         module.register(sub)
     return parser
 

@@ -17,7 +17,7 @@ from knowledge.settings import load_settings
 def open_service(progress: bool = False) -> KnowledgeService:
     """Open the service from the environment's settings."""
     settings = load_settings()
-    return KnowledgeService.open_sync(settings)
+    return KnowledgeService.open(settings)
 
 
 def partial_date(text: str) -> PartialDate:

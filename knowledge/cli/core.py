@@ -16,7 +16,7 @@ from knowledge.cli.common import (
     require,
 )
 from knowledge.errors import BadInput, KnowledgeError
-from knowledge.service import SearchRequest
+from knowledge.retrieval import SearchRequest
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--since", type=partial_date, help="published on or after (YYYY[-MM[-DD]])")
     p.add_argument("--until", type=partial_date, help="published on or before (YYYY[-MM[-DD]])")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--explain", action="store_true",
+                   help="with --json: print {interpreted, hits}, the question's reading (people, "
+                        "window, meetings) beside the hits")
     p.set_defaults(handler=cmd_search)
 
     p = sub.add_parser("list", help="list the articles in the library")
@@ -68,10 +71,15 @@ def cmd_search(args: argparse.Namespace) -> int:
         return SearchRequest(query, top, args.person, args.publisher, args.since, args.until)
 
     if args.queries_file is None:
-        hits = service.search_sync(request(args.query))
+        hits = service.retriever.search(request(args.query))
+        reading = service.retriever.interpret(args.query)
         if args.json:
-            print_json([h.to_json() for h in hits])
+            found = [h.to_json() for h in hits]
+            print_json({"interpreted": reading.to_json(), "hits": found} if args.explain
+                       else found)
         else:
+            if reading:
+                print(reading.describe())
             print_hits(hits)
         return 0
     for line in lines:
@@ -79,7 +87,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             print_json([])
             continue
         try:
-            hits = service.search_sync(request(line))
+            hits = service.retriever.search(request(line))
             print_json([h.to_json() for h in hits])
         except KnowledgeError as exc:
             print_json({"error": str(exc), "query": line})
@@ -89,7 +97,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print every article."""
-    articles = open_service().list_articles_sync()
+    articles = open_service().list_articles()
     if args.json:
         print_json([a.to_json() for a in articles])
     else:
@@ -100,7 +108,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Print one article."""
-    article = open_service().get_article_sync(args.article_id)
+    article = open_service().get_article(args.article_id)
     if args.json:
         print_json(article.to_json())
         return 0
@@ -129,7 +137,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         bar.n = done
         bar.refresh()
 
-    count = service.rebuild_sync(progress)
+    count = service.rebuild(progress)
     bar.close()
     print(f"rebuilt the index: {count} passages embedded with {service.embedder.fingerprint}")
     return 0
@@ -137,8 +145,8 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 def cmd_build_prebuilt(args: argparse.Namespace) -> int:
     """Write knowledge/corpus/founding_index.npz with the configured model."""
+    from knowledge.corpus import write_prebuilt
     from knowledge.embedding import make_embedder
-    from knowledge.service import write_prebuilt
     from knowledge.settings import load_settings
 
     settings = load_settings()

@@ -49,7 +49,7 @@ def since_time(text: str) -> dt.datetime:
 def cmd_preview(args: argparse.Namespace) -> int:
     """Print the digest that would be posted now."""
     service = open_service()
-    digest = service.digests.preview_sync(args.guild, args.since)
+    digest = service.digests.preview(args.guild, args.since)
     if args.json:
         print_json(digest.to_json())
     else:
@@ -81,7 +81,7 @@ def print_digest(digest: Digest) -> None:
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the digest subscriptions."""
     service = open_service()
-    subs = service.digests.subscriptions_sync(args.guild, include_inactive=args.all)
+    subs = service.digests.subscriptions(args.guild, include_inactive=args.all)
     if args.json:
         print_json([s.to_json() for s in subs])
         return 0

@@ -62,11 +62,11 @@ def cmd_sources(args: argparse.Namespace) -> int:
     sources: SourcesService = service.sources
     try:
         if args.remove is not None:
-            removed = asyncio.run(sources.remove(args.remove))
+            removed = sources.remove(args.remove)
             if not args.json:
                 print(f"stopped following source #{removed.id}; its {removed.articles} "
                       "articles stay in the library")
-        statuses = asyncio.run(sources.status())
+        statuses = sources.status()
     finally:
         service.close()
     if args.json:

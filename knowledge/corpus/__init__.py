@@ -1,9 +1,24 @@
-"""The founding corpus shipped with the package, its metadata and its prebuilt index."""
+"""The founding corpus shipped with the package: its texts, metadata and prebuilt index, and
+seeding a library with it."""
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+
+from knowledge.embedding import Embedder
+from knowledge.errors import AlreadyStored
+from knowledge.ingest import Document, Embeddings, PreparedArticle, embed_prepared, prepare, store
+from knowledge.library import FINGERPRINT_KEY, Library
+from knowledge.models import Contributor, PartialDate
+from knowledge.store import queries
+from knowledge.store.tables import ArticleRow
+
+log = logging.getLogger(__name__)
 
 CORPUS_DIR = Path(__file__).resolve().parent
 FOUNDING_DIR = CORPUS_DIR / "founding"
@@ -14,3 +29,94 @@ PREBUILT_INDEX = CORPUS_DIR / "founding_index.npz"
 def founding_metadata() -> list[dict]:
     """The curated metadata of each founding article (see founding.json)."""
     return list(json.loads(FOUNDING_METADATA.read_text(encoding="utf-8"))["articles"])
+
+
+def founding_document(meta: dict) -> Document:
+    """The Document for one founding article from its curated metadata."""
+    text = (FOUNDING_DIR / meta["file"]).read_text(encoding="utf-8")
+    published = PartialDate(meta["published"], meta["published_precision"]) \
+        if meta.get("published") else None
+    return Document(
+        text=text, title=meta["title"], publisher=meta["publisher"], published=published,
+        url=meta.get("url"), canonical_url=meta.get("url"), language=meta.get("language", "en"),
+        contributors=tuple(Contributor(c["name"], c["relation"], c.get("role"))
+                           for c in meta.get("contributors", [])),
+        slug=meta["slug"], announce=False,
+        extra={"founding": True, "date_evidence": meta.get("date_evidence")},
+    )
+
+
+def ensure_founding_corpus(library: Library) -> int:
+    """Store the founding articles the library lacks, with the shipped vectors when they were
+    made by the configured model; returns how many were stored."""
+    with library.read() as session:
+        present = set(session.scalars(select(ArticleRow.slug).where(ArticleRow.slug.is_not(None))))
+    todo = [m for m in founding_metadata() if m["slug"] not in present]
+    if not todo:
+        return 0
+    prebuilt = load_prebuilt()
+    fingerprint = library.embedder.fingerprint
+    usable = prebuilt is not None and prebuilt["fingerprint"] == fingerprint
+    if prebuilt is not None and not usable:
+        log.info("prebuilt index was built with %s, configured model is %s: embedding the "
+                 "founding corpus now", prebuilt["fingerprint"], fingerprint)
+    for meta in todo:
+        prepared = prepare(founding_document(meta))
+        vectors = prebuilt_vectors(prebuilt, meta["slug"], prepared) if usable else None
+        if vectors is None:
+            if usable:
+                log.warning("prebuilt index is stale for %s: re-embedding", meta["slug"])
+            vectors = embed_prepared(prepared, library.embedder)
+        try:
+            with library.write() as session:
+                store(session, prepared, vectors, library.enrichers)
+                if queries.get_state(session, FINGERPRINT_KEY) is None:
+                    queries.set_state(session, FINGERPRINT_KEY, fingerprint)
+        except AlreadyStored:
+            log.info("founding article %s already stored", meta["slug"])
+    log.info("founding corpus loaded: %d articles", len(todo))
+    return len(todo)
+
+
+def load_prebuilt() -> dict | None:
+    """The shipped embeddings of the founding corpus, if present and readable."""
+    if not PREBUILT_INDEX.exists():
+        return None
+    with np.load(PREBUILT_INDEX, allow_pickle=False) as data:
+        fingerprint = str(data["fingerprint"])
+        vectors = {key[len("vectors/"):]: data[key] for key in data.files
+                   if key.startswith("vectors/")}
+        sentences = {key[len("sentences/"):]: data[key] for key in data.files
+                     if key.startswith("sentences/")}
+    return {"fingerprint": fingerprint, "vectors": vectors, "sentences": sentences}
+
+
+def prebuilt_vectors(prebuilt: dict | None, slug: str, prepared: PreparedArticle
+                     ) -> Embeddings | None:
+    """The shipped vectors for one founding article, or None when missing or stale."""
+    if prebuilt is None:
+        return None
+    passages = prebuilt["vectors"].get(slug)
+    sentences = prebuilt["sentences"].get(slug)
+    counts = [len(p.sentences) for p in prepared.passages]
+    if passages is None or sentences is None or len(passages) != len(prepared.passages) \
+            or len(sentences) != sum(counts):
+        return None
+    per_passage, offset = [], 0
+    for count in counts:
+        per_passage.append(sentences[offset:offset + count])
+        offset += count
+    return Embeddings(passages, tuple(per_passage))
+
+
+def write_prebuilt(embedder: Embedder, path: Path | None = None) -> Path:
+    """Embed the founding corpus and write the prebuilt index shipped with the package."""
+    path = path or PREBUILT_INDEX
+    arrays: dict[str, np.ndarray] = {"fingerprint": np.array(embedder.fingerprint)}
+    for meta in founding_metadata():
+        prepared = prepare(founding_document(meta))
+        vectors = embed_prepared(prepared, embedder)
+        arrays[f"vectors/{meta['slug']}"] = vectors.passages
+        arrays[f"sentences/{meta['slug']}"] = np.concatenate(vectors.sentences)
+    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
+    return path

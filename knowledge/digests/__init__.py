@@ -5,7 +5,6 @@ uses are re-exported here.
 """
 
 from knowledge.digests.types import (
-    AdminNotifier,
     DigestPoster,
     PostedFinder,
     RunClaim,
@@ -13,5 +12,5 @@ from knowledge.digests.types import (
     Subscription,
 )
 
-__all__ = ["AdminNotifier", "DigestPoster", "PostedFinder", "RunClaim", "RunOutcome",
+__all__ = ["DigestPoster", "PostedFinder", "RunClaim", "RunOutcome",
            "Subscription"]

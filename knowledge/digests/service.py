@@ -14,14 +14,13 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from knowledge.digests import compose as composing
-from knowledge.digests.config import digest_timings
 from knowledge.digests.owners import known_dead, new_owner
 from knowledge.digests.schedule import (
     cron_trigger,
@@ -38,11 +37,9 @@ from knowledge.digests.types import (
     Subscription,
 )
 from knowledge.errors import BadInput, KnowledgeError, NotFound
+from knowledge.library import Library
 from knowledge.models import Digest
 from knowledge.store.tables import DigestRun, DigestSubscription, utcnow
-
-if TYPE_CHECKING:
-    from knowledge.service import KnowledgeService
 
 log = logging.getLogger(__name__)
 
@@ -73,21 +70,16 @@ def _plain(row: DigestSubscription, now: dt.datetime) -> Subscription:
 class DigestService:
     """Subscriptions, previews and the claim/post/mark cycle that makes each digest exactly once."""
 
-    def __init__(self, core: KnowledgeService, *, clock: Clock | None = None,
+    def __init__(self, library: Library, *, clock: Clock | None = None,
                  lease: dt.timedelta | None = None, retry_after: dt.timedelta | None = None
                  ) -> None:
-        timings = digest_timings(core.settings)
-        self.core = core
-        self.sessions = core.sessions
-        self.settings = core.settings
+        self.library = library
+        self.settings = library.settings
         self.clock: Clock = clock or utcnow
-        self.lease = lease or timings.lease
-        self.retry_after = retry_after or timings.retry_after
+        self.lease = lease or dt.timedelta(minutes=self.settings.digest_claim_lease_minutes)
+        self.retry_after = retry_after or dt.timedelta(minutes=self.settings.digest_retry_minutes)
         self.owner = new_owner()  # who this object's claims belong to
         self._listeners: list[SubscriptionListener] = []
-
-    async def _run(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(func, *args, **kwargs)
 
     def _now(self, now: dt.datetime | None) -> dt.datetime:
         return _aware(now) if now is not None else _aware(self.clock())
@@ -109,7 +101,7 @@ class DigestService:
             except Exception:
                 log.exception("subscription listener %r failed", listener)
 
-    def subscribe_sync(self, guild_id: int, channel_id: int, schedule: str | None = None,
+    def subscribe(self, guild_id: int, channel_id: int, schedule: str | None = None,
                        timezone: str | None = None, *, post_when_empty: bool | None = None,
                        now: dt.datetime | None = None) -> Subscription:
         """Create or update a channel's digest schedule (validated; BadInput explains)."""
@@ -119,7 +111,7 @@ class DigestService:
         now = self._now(now)
         for attempt in range(2):
             try:
-                with self.sessions.begin() as session:
+                with self.library.write() as session:
                     row = session.scalar(select(DigestSubscription).where(
                         DigestSubscription.guild_id == guild_id,
                         DigestSubscription.channel_id == channel_id))
@@ -157,16 +149,10 @@ class DigestService:
                                     DigestRun.status == "failed")
             .values(status="dropped").execution_options(synchronize_session=False))
 
-    async def subscribe(self, guild_id: int, channel_id: int, schedule: str | None = None,
-                        timezone: str | None = None, *, post_when_empty: bool | None = None,
-                        now: dt.datetime | None = None) -> Subscription:
-        """Async wrapper of `subscribe_sync`."""
-        return await self._run(self.subscribe_sync, guild_id, channel_id, schedule, timezone,
-                               post_when_empty=post_when_empty, now=now)
 
-    def unsubscribe_sync(self, guild_id: int, channel_id: int | None = None) -> int:
+    def unsubscribe(self, guild_id: int, channel_id: int | None = None) -> int:
         """Stop a guild's digests (one channel or all); returns how many subscriptions stopped."""
-        with self.sessions.begin() as session:
+        with self.library.write() as session:
             stmt = select(DigestSubscription.id).where(DigestSubscription.guild_id == guild_id,
                                                        DigestSubscription.active.is_(True))
             if channel_id is not None:
@@ -181,11 +167,8 @@ class DigestService:
             self._changed(ids)
         return len(ids)
 
-    async def unsubscribe(self, guild_id: int, channel_id: int | None = None) -> int:
-        """Async wrapper of `unsubscribe_sync`."""
-        return await self._run(self.unsubscribe_sync, guild_id, channel_id)
 
-    def subscriptions_sync(self, guild_id: int | None = None, *, include_inactive: bool = False,
+    def subscriptions(self, guild_id: int | None = None, *, include_inactive: bool = False,
                            now: dt.datetime | None = None) -> list[Subscription]:
         """Subscriptions (of one guild, or all), oldest first."""
         now = self._now(now)
@@ -194,26 +177,21 @@ class DigestService:
             stmt = stmt.where(DigestSubscription.guild_id == guild_id)
         if not include_inactive:
             stmt = stmt.where(DigestSubscription.active.is_(True))
-        with self.sessions() as session:
+        with self.library.read() as session:
             return [_plain(row, now) for row in session.scalars(stmt)]
 
-    async def subscriptions(self, guild_id: int | None = None, *, include_inactive: bool = False
-                            ) -> list[Subscription]:
-        """Async wrapper of `subscriptions_sync`."""
-        return await self._run(self.subscriptions_sync, guild_id,
-                               include_inactive=include_inactive)
 
-    def get_subscription_sync(self, subscription_id: int, now: dt.datetime | None = None
+    def get_subscription(self, subscription_id: int, now: dt.datetime | None = None
                               ) -> Subscription:
         """One subscription by id; NotFound otherwise."""
-        with self.sessions() as session:
+        with self.library.read() as session:
             row = session.get(DigestSubscription, subscription_id)
             if row is None:
                 raise NotFound(f"no digest subscription #{subscription_id}")
             return _plain(row, self._now(now))
 
     # ----- previews ------------------------------------------------------------------------
-    def preview_sync(self, guild_id: int | None = None, since: dt.datetime | None = None, *,
+    def preview(self, guild_id: int | None = None, since: dt.datetime | None = None, *,
                      now: dt.datetime | None = None) -> Digest:
         """The next digest as it stands now, without claiming anything.
 
@@ -221,7 +199,7 @@ class DigestService:
         else PREVIEW_DEFAULT_WINDOW ago.
         """
         now = self._now(now)
-        with self.sessions() as session:
+        with self.library.read() as session:
             stmt = select(DigestSubscription).where(DigestSubscription.active.is_(True)) \
                 .order_by(DigestSubscription.covered_until, DigestSubscription.id).limit(1)
             if guild_id is not None:
@@ -239,10 +217,6 @@ class DigestService:
             ids = composing.new_article_ids(session, sub_id, start, now)
             return composing.compose(session, ids, start, now)
 
-    async def preview(self, guild_id: int | None = None, since: dt.datetime | None = None, *,
-                      now: dt.datetime | None = None) -> Digest:
-        """Async wrapper of `preview_sync`."""
-        return await self._run(self.preview_sync, guild_id, since, now=now)
 
     # ----- claim / mark --------------------------------------------------------------------
     @staticmethod
@@ -259,7 +233,7 @@ class DigestService:
             .execution_options(synchronize_session=False))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def claim_sync(self, subscription_id: int, period_end: dt.datetime, owner: str | None = None,
+    def claim(self, subscription_id: int, period_end: dt.datetime, owner: str | None = None,
                    *, now: dt.datetime | None = None) -> RunClaim | None:
         """Own the period (covered_until, period_end] of a subscription, or None if another
         process claimed it (or an overlapping one) first, or there is nothing to claim."""
@@ -267,7 +241,7 @@ class DigestService:
         now = self._now(now)
         period_end = _aware(period_end)
         try:
-            with self.sessions.begin() as session:
+            with self.library.write() as session:
                 if not self._lock_subscription(session, subscription_id):
                     return None
                 sub = session.get(DigestSubscription, subscription_id)
@@ -291,15 +265,10 @@ class DigestService:
                  subscription_id, claim.period_start.isoformat(), period_end.isoformat())
         return claim
 
-    async def claim(self, subscription_id: int, period_end: dt.datetime,
-                    owner: str | None = None, *, now: dt.datetime | None = None
-                    ) -> RunClaim | None:
-        """Async wrapper of `claim_sync`."""
-        return await self._run(self.claim_sync, subscription_id, period_end, owner, now=now)
 
     def _finish(self, run_id: int, owner: str | None, status: str, **values: Any) -> bool:
         owner = owner or self.owner
-        with self.sessions.begin() as session:
+        with self.library.write() as session:
             result = session.execute(
                 update(DigestRun)
                 .where(DigestRun.id == run_id, DigestRun.status == "claimed",
@@ -321,7 +290,7 @@ class DigestService:
         log.info("digest run #%d %s", run_id, status)
         return True
 
-    def mark_posted_sync(self, run_id: int, message_ids: Sequence[int], *,
+    def mark_posted(self, run_id: int, message_ids: Sequence[int], *,
                          article_ids: Sequence[int] | None = None, owner: str | None = None,
                          now: dt.datetime | None = None) -> bool:
         """Record the posted messages and advance the subscription past the period."""
@@ -331,32 +300,20 @@ class DigestService:
             values["article_ids"] = list(article_ids)
         return self._finish(run_id, owner, "posted", **values)
 
-    async def mark_posted(self, run_id: int, message_ids: Sequence[int], *,
-                          article_ids: Sequence[int] | None = None, owner: str | None = None,
-                          now: dt.datetime | None = None) -> bool:
-        """Async wrapper of `mark_posted_sync`."""
-        return await self._run(self.mark_posted_sync, run_id, message_ids,
-                               article_ids=article_ids, owner=owner, now=now)
 
-    def mark_empty_sync(self, run_id: int, *, owner: str | None = None) -> bool:
+    def mark_empty(self, run_id: int, *, owner: str | None = None) -> bool:
         """Nothing new and nothing posted: advance the subscription past the period."""
         return self._finish(run_id, owner, "empty")
 
-    async def mark_empty(self, run_id: int, *, owner: str | None = None) -> bool:
-        """Async wrapper of `mark_empty_sync`."""
-        return await self._run(self.mark_empty_sync, run_id, owner=owner)
 
-    def mark_failed_sync(self, run_id: int, error: str, *, owner: str | None = None) -> bool:
+    def mark_failed(self, run_id: int, error: str, *, owner: str | None = None) -> bool:
         """Posting failed: the period stays open and is retried after `retry_after`."""
         return self._finish(run_id, owner, "failed", error=error[:2000])
 
-    async def mark_failed(self, run_id: int, error: str, *, owner: str | None = None) -> bool:
-        """Async wrapper of `mark_failed_sync`."""
-        return await self._run(self.mark_failed_sync, run_id, error, owner=owner)
 
-    def compose_run_sync(self, claim: RunClaim) -> Digest:
+    def compose_run(self, claim: RunClaim) -> Digest:
         """The digest of a claimed period; the run remembers which articles it announces."""
-        with self.sessions.begin() as session:
+        with self.library.write() as session:
             ids = composing.new_article_ids(session, claim.subscription_id, claim.period_start,
                                             claim.period_end)
             digest = composing.compose(session, ids, claim.period_start, claim.period_end,
@@ -370,7 +327,7 @@ class DigestService:
 
     # ----- the scheduler's pass ------------------------------------------------------------
     def _open_run(self, subscription_id: int) -> DigestRun | None:
-        with self.sessions() as session:
+        with self.library.read() as session:
             return session.scalar(select(DigestRun).where(
                 DigestRun.subscription_id == subscription_id,
                 DigestRun.status.in_(OPEN_STATUSES)).order_by(DigestRun.id).limit(1))
@@ -383,7 +340,7 @@ class DigestService:
 
     def _take_over(self, run: DigestRun, now: dt.datetime) -> RunClaim | None:
         """Compare-and-set the run's owner to us; None if someone else got there first."""
-        with self.sessions.begin() as session:
+        with self.library.write() as session:
             result = session.execute(
                 update(DigestRun)
                 .where(DigestRun.id == run.id, DigestRun.status == run.status,
@@ -397,7 +354,7 @@ class DigestService:
                         self.owner)
 
     def _due_period_end(self, subscription_id: int, now: dt.datetime) -> dt.datetime | None:
-        with self.sessions() as session:
+        with self.library.read() as session:
             row = session.get(DigestSubscription, subscription_id)
             if row is None or not row.active:
                 return None
@@ -413,7 +370,7 @@ class DigestService:
             .order_by(DigestSubscription.id)
         if subscription_id is not None:
             stmt = stmt.where(DigestSubscription.id == subscription_id)
-        with self.sessions() as session:
+        with self.library.read() as session:
             return list(session.scalars(stmt))
 
     async def run_due(self, poster: DigestPoster, *, find_posted: PostedFinder | None = None,
@@ -426,7 +383,7 @@ class DigestService:
         """
         now = self._now(now)
         outcomes: list[RunOutcome] = []
-        for sub_id in await self._run(self._active_ids, subscription_id):
+        for sub_id in await self.library.run(self._active_ids, subscription_id):
             try:
                 outcomes.extend(await self._run_subscription(sub_id, poster, find_posted, now))
             except Exception:
@@ -437,11 +394,11 @@ class DigestService:
                                 find_posted: PostedFinder | None, now: dt.datetime
                                 ) -> list[RunOutcome]:
         outcomes: list[RunOutcome] = []
-        run = await self._run(self._open_run, sub_id)
+        run = await self.library.run(self._open_run, sub_id)
         if run is not None:
             if not self._may_take_over(run, now):
                 return outcomes
-            claim = await self._run(self._take_over, run, now)
+            claim = await self.library.run(self._take_over, run, now)
             if claim is None:
                 return outcomes
             outcome = await self.deliver(claim, poster, find_posted=find_posted, recovering=True,
@@ -449,10 +406,10 @@ class DigestService:
             outcomes.append(outcome)
             if outcome.status == "failed":
                 return outcomes
-        period_end = await self._run(self._due_period_end, sub_id, now)
+        period_end = await self.library.run(self._due_period_end, sub_id, now)
         if period_end is None:
             return outcomes
-        claim = await self.claim(sub_id, period_end, now=now)
+        claim = await self.library.run(self.claim, sub_id, period_end, now=now)
         if claim is not None:
             outcomes.append(await self.deliver(claim, poster, find_posted=find_posted, now=now))
         return outcomes
@@ -467,17 +424,17 @@ class DigestService:
         `retried` (a failed post tried again) is passed through to the outcome.
         """
         now = self._now(now)
-        sub = await self._run(self.get_subscription_sync, claim.subscription_id, now)
-        digest = await self._run(self.compose_run_sync, claim)
+        sub = await self.library.run(self.get_subscription, claim.subscription_id, now)
+        digest = await self.library.run(self.compose_run, claim)
         article_ids = [i.article_id for s in digest.sections for i in s.items]
         if digest.empty and not sub.post_when_empty:
-            await self.mark_empty(claim.run_id, owner=claim.owner)
+            await self.library.run(self.mark_empty, claim.run_id, owner=claim.owner)
             return RunOutcome(sub, claim.run_id, "empty", digest, retried=retried)
         try:
             if recovering:
                 found = await self._find_posted(find_posted, sub, claim)
                 if found:
-                    await self.mark_posted(claim.run_id, found, owner=claim.owner, now=now)
+                    await self.library.run(self.mark_posted, claim.run_id, found, owner=claim.owner, now=now)
                     return RunOutcome(sub, claim.run_id, "recovered", digest, tuple(found),
                                       retried=retried)
             message_ids = await self._with_heartbeat(claim, now,
@@ -486,10 +443,10 @@ class DigestService:
             error = f"{type(exc).__name__}: {exc}"
             log.warning("digest run #%d to channel %d failed: %s", claim.run_id, sub.channel_id,
                         error, exc_info=not isinstance(exc, KnowledgeError))
-            await self.mark_failed(claim.run_id, error, owner=claim.owner)
+            await self.library.run(self.mark_failed, claim.run_id, error, owner=claim.owner)
             return RunOutcome(sub, claim.run_id, "failed", digest, error=error,
                               retried=retried)
-        await self.mark_posted(claim.run_id, message_ids, article_ids=article_ids,
+        await self.library.run(self.mark_posted, claim.run_id, message_ids, article_ids=article_ids,
                                owner=claim.owner, now=now)
         return RunOutcome(sub, claim.run_id, "posted", digest, tuple(message_ids),
                           retried=retried)
@@ -513,7 +470,7 @@ class DigestService:
                 await asyncio.sleep(max(self.lease.total_seconds() / 3, 0.05))
                 renewed = now + dt.timedelta(seconds=time.monotonic() - started)
                 try:
-                    await self._run(self._renew, claim, renewed)
+                    await self.library.run(self._renew, claim, renewed)
                 except Exception:
                     log.warning("could not renew digest run #%d", claim.run_id, exc_info=True)
 
@@ -524,38 +481,27 @@ class DigestService:
             task.cancel()
 
     def _renew(self, claim: RunClaim, at: dt.datetime) -> None:
-        with self.sessions.begin() as session:
+        with self.library.write() as session:
             session.execute(update(DigestRun)
                             .where(DigestRun.id == claim.run_id, DigestRun.status == "claimed",
                                    DigestRun.claimed_by == claim.owner)
                             .values(claimed_at=at).execution_options(synchronize_session=False))
 
-    async def run_now(self, guild_id: int, poster: DigestPoster | None = None, *,
+    async def run_now(self, guild_id: int, poster: DigestPoster, *,
                       find_posted: PostedFinder | None = None, now: dt.datetime | None = None
-                      ) -> list[tuple[Subscription, Digest]]:
-        """Claim a period ending now for each of the guild's channels (for /digest now).
-
-        With a poster, each digest is posted and recorded here. Without one, the caller posts
-        every returned non-empty digest and calls `mark_posted(digest.run_id, ids)` (or
-        `mark_failed`); empty ones are already recorded. A channel whose previous digest is
-        still being posted is skipped. NotFound when the guild has no digest channel.
-        """
+                      ) -> list[RunOutcome]:
+        """Claim a period ending now for each of the guild's channels and deliver it exactly as a
+        scheduled digest is delivered (claim, heartbeat, mark), for /digest now. A channel whose
+        previous digest is still being posted is skipped. NotFound when the guild has no digest
+        channel."""
         now = self._now(now)
-        subs = await self.subscriptions(guild_id)
+        subs = await self.library.run(self.subscriptions, guild_id)
         if not subs:
             raise NotFound("this server has no digest channel yet (set one with /digest set)")
-        results: list[tuple[Subscription, Digest]] = []
+        outcomes: list[RunOutcome] = []
         for sub in subs:
-            claim = await self.claim(sub.id, now, now=now)
-            if claim is None:
-                continue
-            if poster is not None:
-                outcome = await self.deliver(claim, poster, find_posted=find_posted, now=now)
-                if outcome.digest is not None:
-                    results.append((outcome.subscription, outcome.digest))
-                continue
-            digest = await self._run(self.compose_run_sync, claim)
-            if digest.empty and not sub.post_when_empty:
-                await self.mark_empty(claim.run_id, owner=claim.owner)
-            results.append((sub, digest))
-        return results
+            claim = await self.library.run(self.claim, sub.id, now, now=now)
+            if claim is not None:
+                outcomes.append(await self.deliver(claim, poster, find_posted=find_posted,
+                                                   now=now))
+        return outcomes

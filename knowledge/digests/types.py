@@ -15,8 +15,6 @@ DigestPoster = Callable[[int, Digest, int], Awaitable[list[int]]]
 # Asked before re-posting a run whose poster may have died: the ids of that run's messages if
 # the channel already shows them, else None. Raising means "cannot tell now" (retried later).
 PostedFinder = Callable[[int, int], Awaitable[list[int] | None]]
-# Tells a guild's admins about a problem (the bot picks the channel).
-AdminNotifier = Callable[[int | None, str], Awaitable[None]]
 
 RunStatus = Literal["posted", "empty", "failed", "recovered"]
 

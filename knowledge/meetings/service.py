@@ -3,20 +3,20 @@ the timeline picture, and the proposals for meetings the registry lacks."""
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import dataclasses
 import datetime as dt
 import logging
 import re
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.errors import BadInput, NotFound
 from knowledge.index.hybrid import Filters
+from knowledge.library import Library
 from knowledge.meetings.linking import (
     BeforeAfter,
     detect_unknown_meetings,
@@ -34,7 +34,7 @@ from knowledge.meetings.timeline import (
 from knowledge.meetings.vocabulary import load_vocabulary
 from knowledge.models import Hit, MeetingCommentary, PartialDate
 from knowledge.models import Meeting as MeetingModel
-from knowledge.people.service import unranked_hits
+from knowledge.retrieval import Retriever, SearchRequest, unranked_hits
 from knowledge.store.tables import (
     ArticleRow,
     MeetingProposal,
@@ -44,9 +44,6 @@ from knowledge.store.tables import (
     PassageRow,
     Person,
 )
-
-if TYPE_CHECKING:
-    from knowledge.service import KnowledgeService
 
 log = logging.getLogger(__name__)
 
@@ -120,13 +117,14 @@ def _sentence_with(text: str, phrase: str | None) -> str | None:
 class MeetingsService:
     """The meeting registry and the commentary linked to each meeting."""
 
-    def __init__(self, core: KnowledgeService) -> None:
-        self.core = core
+    def __init__(self, library: Library, retriever: Retriever) -> None:
+        self.library = library
+        self.retriever = retriever
 
     # ----- lookup -------------------------------------------------------------------------------
     def registry(self) -> builtins.list[Meeting]:
         """Every confirmed meeting (curated and confirmed proposals), oldest first."""
-        with self.core.sessions() as session:
+        with self.library.read() as session:
             return confirmed_meetings(session)
 
     def resolve(self, name_or_date: str) -> Meeting:
@@ -183,19 +181,19 @@ class MeetingsService:
         experts = tuple(self._experts_of(session, [link.passage_id for link in ordered]))
         return meeting.to_model(article_ids=article_ids, passages=len(linked), experts=experts)
 
-    def list_sync(self) -> builtins.list[MeetingModel]:
+    def list(self) -> builtins.list[MeetingModel]:
         """Every confirmed meeting, oldest first, with its linked articles and passages."""
         registry = self.registry()
-        with self.core.sessions() as session:
+        with self.library.read() as session:
             linked = self._linked(session)
             articles = self._articles(session, {link.article_id for links in linked.values()
                                                 for link in links})
             return [self._model(session, m, linked.get(m.id, []), articles) for m in registry]
 
-    def get_sync(self, name_or_date: str) -> MeetingModel:
+    def get(self, name_or_date: str) -> MeetingModel:
         """One meeting by a loose name ("Lima 2016", "2017-04", "17th", an id)."""
         meeting = self.resolve(name_or_date)
-        with self.core.sessions() as session:
+        with self.library.read() as session:
             linked = self._linked(session, [meeting.id]).get(meeting.id, [])
             articles = self._articles(session, {link.article_id for link in linked})
             return self._model(session, meeting, linked, articles)
@@ -225,17 +223,17 @@ class MeetingsService:
                 out.update({p.id: article.id for p in passages})
         return out
 
-    def commentary_sync(self, name_or_date: str, topic: str | None = None, top: int = 5
+    def commentary(self, name_or_date: str, topic: str | None = None, top: int = 5
                         ) -> MeetingCommentary:
         """What was said about a meeting: passages of articles written before it (expectations)
         and after it (assessments), optionally narrowed to a topic. Articles whose side cannot
         be told (undated, no cues either way) are left out rather than guessed."""
         if not 1 <= top <= 50:
             raise BadInput("top must be between 1 and 50")
-        topic = self.core.validate(topic) if topic is not None and topic.strip() else None
+        topic = self.retriever.validate(topic) if topic is not None and topic.strip() else None
         meeting = self.resolve(name_or_date)
         registry = self.registry()
-        with self.core.sessions() as session:
+        with self.library.read() as session:
             linked = self._linked(session, [meeting.id]).get(meeting.id, [])
             article_ids = {link.article_id for link in linked}
             sides = self._sides(session, meeting, article_ids, registry)
@@ -276,9 +274,7 @@ class MeetingsService:
     def _search(self, topic: str, pool: set[int], top: int) -> builtins.list[Hit]:
         if not pool:
             return []
-        from knowledge.service import SearchRequest
-
-        return self.core.search_sync(SearchRequest(topic, top),
+        return self.retriever.search(SearchRequest(topic, top),
                                      filters=Filters(passage_ids=frozenset(pool)))
 
     # ----- timeline -----------------------------------------------------------------------------
@@ -286,7 +282,7 @@ class MeetingsService:
         """What the timeline picture shows: each meeting, its articles and their sides."""
         registry = self.registry()
         entries = []
-        with self.core.sessions() as session:
+        with self.library.read() as session:
             linked = self._linked(session)
             articles = self._articles(session, {link.article_id for links in linked.values()
                                                 for link in links})
@@ -301,15 +297,15 @@ class MeetingsService:
                 entries.append(TimelineEntry(model, dated, undated, model.experts))
         return entries
 
-    def timeline_png_sync(self) -> bytes:
+    def timeline_png(self) -> bytes:
         """The meetings on a time axis with their commentary, as a PNG (1200 px wide, legible
         when shown 600 px wide)."""
         return render_timeline(self.timeline_entries())
 
     # ----- proposals ----------------------------------------------------------------------------
-    def proposals_sync(self, status: str | None = "open") -> builtins.list[Proposal]:
+    def proposals(self, status: str | None = "open") -> builtins.list[Proposal]:
         """Stored proposals (open ones by default; None for all), oldest first."""
-        with self.core.sessions() as session:
+        with self.library.read() as session:
             stmt = select(MeetingProposal, ArticleRow.title).outerjoin(
                 ArticleRow, ArticleRow.id == MeetingProposal.article_id).order_by(
                 MeetingProposal.id)
@@ -332,11 +328,11 @@ class MeetingsService:
                         "ordinal": proposal.ordinal}
         return {}
 
-    def confirm_proposal_sync(self, proposal_id: int, *, name: str | None = None,
+    def confirm_proposal(self, proposal_id: int, *, name: str | None = None,
                               date: str | None = None, place: str | None = None) -> MeetingModel:
         """Add a proposed meeting to the registry (name, date and place may be corrected) and
         link every stored passage that discusses it."""
-        with self.core._write_lock, self.core.sessions.begin() as session:
+        with self.library.write() as session:
             row = session.get(MeetingProposal, proposal_id)
             if row is None:
                 raise NotFound(f"no meeting proposal #{proposal_id}; try the proposals list")
@@ -379,16 +375,16 @@ class MeetingsService:
             self._relink(session)
         log.info("meeting proposal #%d confirmed as %s (%s)", proposal_id, meeting_id,
                  country_of(where) or "country unknown")
-        return self.get_sync(meeting_id)
+        return self.get(meeting_id)
 
-    def reject_proposal_sync(self, proposal_id: int) -> Proposal:
+    def reject_proposal(self, proposal_id: int) -> Proposal:
         """Mark a proposal rejected: the meeting stays out of the registry."""
-        with self.core._write_lock, self.core.sessions.begin() as session:
+        with self.library.write() as session:
             row = session.get(MeetingProposal, proposal_id)
             if row is None:
                 raise NotFound(f"no meeting proposal #{proposal_id}; try the proposals list")
             row.status = "rejected"
-        return next(p for p in self.proposals_sync(None) if p.id == proposal_id)
+        return next(p for p in self.proposals(None) if p.id == proposal_id)
 
     @staticmethod
     def _relink(session: Session) -> None:
@@ -402,7 +398,7 @@ class MeetingsService:
                           registry)
 
     # ----- autocomplete -------------------------------------------------------------------------
-    def autocomplete_sync(self, prefix: str, limit: int = 25) -> builtins.list[tuple[str, str]]:
+    def autocomplete(self, prefix: str, limit: int = 25) -> builtins.list[tuple[str, str]]:
         """(label, id) of the meetings matching what was typed, best first."""
         labels = []
         for meeting in find_meeting(prefix, self.registry(), limit=limit):
@@ -414,41 +410,4 @@ class MeetingsService:
                 label = label[:AUTOCOMPLETE_LABEL_MAX - 1] + "…"
             labels.append((label, meeting.id))
         return labels
-
-    # ----- async API (the bot) ------------------------------------------------------------------
-    async def list(self) -> builtins.list[MeetingModel]:
-        """Async wrapper of `list_sync`."""
-        return await asyncio.to_thread(self.list_sync)
-
-    async def get(self, name_or_date: str) -> MeetingModel:
-        """Async wrapper of `get_sync`."""
-        return await asyncio.to_thread(self.get_sync, name_or_date)
-
-    async def commentary(self, name_or_date: str, topic: str | None = None, top: int = 5
-                         ) -> MeetingCommentary:
-        """Async wrapper of `commentary_sync`."""
-        return await asyncio.to_thread(self.commentary_sync, name_or_date, topic, top)
-
-    async def timeline_png(self) -> bytes:
-        """Async wrapper of `timeline_png_sync`."""
-        return await asyncio.to_thread(self.timeline_png_sync)
-
-    async def proposals(self, status: str | None = "open") -> builtins.list[Proposal]:
-        """Async wrapper of `proposals_sync`."""
-        return await asyncio.to_thread(self.proposals_sync, status)
-
-    async def confirm_proposal(self, proposal_id: int, *, name: str | None = None,
-                               date: str | None = None, place: str | None = None
-                               ) -> MeetingModel:
-        """Async wrapper of `confirm_proposal_sync`."""
-        return await asyncio.to_thread(self.confirm_proposal_sync, proposal_id, name=name,
-                                       date=date, place=place)
-
-    async def reject_proposal(self, proposal_id: int) -> Proposal:
-        """Async wrapper of `reject_proposal_sync`."""
-        return await asyncio.to_thread(self.reject_proposal_sync, proposal_id)
-
-    async def autocomplete(self, prefix: str, limit: int = 25) -> builtins.list[tuple[str, str]]:
-        """Async wrapper of `autocomplete_sync`."""
-        return await asyncio.to_thread(self.autocomplete_sync, prefix, limit)
 

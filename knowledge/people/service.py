@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.errors import BadInput, NotFound
 from knowledge.index.hybrid import Filters
+from knowledge.library import Library
 from knowledge.models import Expert, ExpertArticle, ExpertView, Hit, PartialDate
-from knowledge.people.names import canonical_person_key, name_tokens
-from knowledge.store import queries
+from knowledge.people.match import EXPERT_RELATIONS, match_experts
+from knowledge.people.names import canonical_person_key
+from knowledge.retrieval import Retriever, SearchRequest, unranked_hits
 from knowledge.store.tables import ArticlePerson, ArticleRow, PassagePerson, PassageRow, Person
-from knowledge.text.split import split_sentences
-
-if TYPE_CHECKING:
-    from knowledge.service import KnowledgeService
 
 log = logging.getLogger(__name__)
 
-EXPERT_RELATIONS = ("author", "interviewed", "quoted")
 # In /compare an expert's best passage must share a word with the topic, or clear the no-match
 # threshold by this much: among one expert's few passages, the best one is often merely the
 # least unrelated (measured on the founding corpus: unrelated bests score 0.30-0.34 cosine with
@@ -49,38 +44,12 @@ def _oldest_first(date: PartialDate | None) -> int:
     return (date.start if date else dt.date.max).toordinal()
 
 
-def unranked_hits(session: Session, passage_ids: Iterable[int],
-                  highlights: dict[int, str] | None = None,
-                  scores: dict[int, float] | None = None) -> list[Hit]:
-    """Passages as hits without a query (score from ``scores``, default 0), in the given order;
-    the highlight is the given sentence or the passage's first sentence."""
-    ids = list(dict.fromkeys(passage_ids))
-    if not ids:
-        return []
-    rows = {r.id: r for r in session.scalars(select(PassageRow).where(PassageRow.id.in_(ids)))}
-    summaries = queries.article_summaries(session, {r.article_id for r in rows.values()})
-    hits = []
-    for pid in ids:
-        row = rows.get(pid)
-        if row is None or row.article_id not in summaries:
-            continue
-        highlight = (highlights or {}).get(pid) or _first_sentence(row.text)
-        score = (scores or {}).get(pid, 0.0)
-        hits.append(Hit(passage_id=pid, article=summaries[row.article_id], passage=row.text,
-                        highlight=highlight, score=score, dense_score=0.0, bm25_score=0.0))
-    return hits
-
-
-def _first_sentence(text: str) -> str:
-    spans = split_sentences(text)
-    return spans[0].text if spans else text[:300]
-
-
 class ExpertsService:
     """Experts (authors, interviewees, quoted specialists; never the politicians discussed)."""
 
-    def __init__(self, core: KnowledgeService) -> None:
-        self.core = core
+    def __init__(self, library: Library, retriever: Retriever) -> None:
+        self.library = library
+        self.retriever = retriever
 
     # ----- reading -----------------------------------------------------------------------------
     def _experts(self, session: Session, person_ids: Iterable[int] | None = None
@@ -117,50 +86,30 @@ class ExpertsService:
                                           link.role, _published(article), article.publisher))
         return Expert(person.id, person.name, tuple(dict.fromkeys(roles)), tuple(articles))
 
-    def list_sync(self) -> list[Expert]:
+    def list(self) -> builtins.list[Expert]:
         """Every expert with their articles and roles, by surname."""
-        with self.core.sessions() as session:
+        with self.library.read() as session:
             return self._experts(session)
 
     def _match(self, session: Session, name: str) -> Person:
-        """The expert a loosely written name denotes ("streltsov", "Dmitri Streltsov", "togo")."""
-        wanted = name_tokens(name)
-        if not wanted:
-            raise BadInput("the expert's name is empty")
-        people = list(session.scalars(
-            select(Person).where(Person.kind == "expert", Person.id.in_(
-                select(ArticlePerson.person_id).where(
-                    ArticlePerson.relation.in_(EXPERT_RELATIONS))))))
-        levels: dict[int, list[Person]] = {}
-        for person in people:
-            tokens = canonical_person_key(person.name).split()
-            if tokens == wanted:
-                level = 3
-            elif all(w in tokens for w in wanted):
-                level = 2
-            elif all(any(t.startswith(w) for t in tokens) for w in wanted if len(w) >= 3) \
-                    and all(len(w) >= 3 or w in tokens for w in wanted):
-                level = 1
-            else:
-                continue
-            levels.setdefault(level, []).append(person)
-        if not levels:
+        """The one expert a loosely written name denotes; NotFound (with a hint) otherwise."""
+        best = match_experts(session, name)
+        if not best:
             raise NotFound(f"no expert matches “{name}”; try /experts")
-        best = levels[max(levels)]
         if len(best) > 1:
-            names = ", ".join(sorted(p.name for p in best))
+            names = ", ".join(p.name for p in best)
             raise NotFound(f"“{name}” matches several experts ({names}); give more of the name")
         return best[0]
 
-    def get_sync(self, name: str) -> Expert:
+    def get(self, name: str) -> Expert:
         """One expert by a loosely written name; NotFound with a hint when nobody matches."""
-        with self.core.sessions() as session:
+        with self.library.read() as session:
             person = self._match(session, name)
             return self._experts(session, [person.id])[0]
 
-    def passage_ids(self, expert_id: int) -> list[int]:
+    def passage_ids(self, expert_id: int) -> builtins.list[int]:
         """The passages carrying an expert's words, newest article first, in text order."""
-        with self.core.sessions() as session:
+        with self.library.read() as session:
             rows = list(session.execute(
                 select(PassageRow.id, ArticleRow.published_start, PassageRow.ordinal)
                 .join(PassagePerson, PassagePerson.passage_id == PassageRow.id)
@@ -169,47 +118,45 @@ class ExpertsService:
         rows.sort(key=lambda r: (-(r[1] or dt.date.min).toordinal(), r[2]))
         return [r[0] for r in rows]
 
-    def _search(self, topic: str, passage_ids: list[int], top: int) -> list[Hit]:
+    def _search(self, topic: str, passage_ids: builtins.list[int], top: int) -> builtins.list[Hit]:
         if not passage_ids:
             return []
-        from knowledge.service import SearchRequest
-
-        return self.core.search_sync(SearchRequest(topic, top),
+        return self.retriever.search(SearchRequest(topic, top),
                                      filters=Filters(passage_ids=frozenset(passage_ids)))
 
-    def views_sync(self, name: str, topic: str | None = None, top: int = 5
-                   ) -> tuple[Expert, list[Hit]]:
+    def views(self, name: str, topic: str | None = None, top: int = 5
+                   ) -> tuple[Expert, builtins.list[Hit]]:
         """An expert and their passages: on a topic (ranked; [] when none matches) or, without
         one, their passages newest first."""
         if not 1 <= top <= 50:
             raise BadInput("top must be between 1 and 50")
-        expert = self.get_sync(name)
+        expert = self.get(name)
         pids = self.passage_ids(expert.id)
         if topic is not None and topic.strip():
             return expert, self._search(topic, pids, top)
-        with self.core.sessions() as session:
+        with self.library.read() as session:
             return expert, unranked_hits(session, pids[:top])
 
-    def compare_sync(self, topic: str, top_per_expert: int = 1) -> list[ExpertView]:
+    def compare(self, topic: str, top_per_expert: int = 1) -> builtins.list[ExpertView]:
         """Each expert's best passage(s) on a topic, oldest article first so that views read as
         they developed; experts with no matching passage are left out."""
-        topic = self.core.validate(topic)
+        topic = self.retriever.validate(topic)
         if not 1 <= top_per_expert <= 10:
             raise BadInput("top_per_expert must be between 1 and 10")
-        floor = self.core.settings.no_match_threshold + COMPARE_DENSE_MARGIN
+        floor = self.library.settings.no_match_threshold + COMPARE_DENSE_MARGIN
         views = []
-        for expert in self.list_sync():
+        for expert in self.list():
             for hit in self._search(topic, self.passage_ids(expert.id), top_per_expert):
                 if hit.bm25_score > 0 or hit.dense_score >= floor:
                     views.append(ExpertView(expert.name, hit))
         views.sort(key=lambda v: (_oldest_first(v.hit.article.published), -v.hit.score))
         return views
 
-    def autocomplete_sync(self, prefix: str, limit: int = 25) -> list[str]:
+    def autocomplete(self, prefix: str, limit: int = 25) -> builtins.list[str]:
         """Expert names whose name or any part of it starts with what was typed."""
         typed = prefix.strip().casefold()
         folded = canonical_person_key(prefix)
-        names = [e.name for e in self.list_sync()]
+        names = [e.name for e in self.list()]
         if not typed:
             return names[:limit]
 
@@ -224,27 +171,3 @@ class ExpertsService:
 
         ranked = [(r, n) for n in names if (r := rank(n)) is not None]
         return [n for _, n in sorted(ranked, key=lambda rn: rn[0])][:limit]
-
-    # ----- async API (the bot) ------------------------------------------------------------------
-    async def list(self) -> builtins.list[Expert]:
-        """Async wrapper of `list_sync`."""
-        return await asyncio.to_thread(self.list_sync)
-
-    async def get(self, name: str) -> Expert:
-        """Async wrapper of `get_sync`."""
-        return await asyncio.to_thread(self.get_sync, name)
-
-    async def views(self, name: str, topic: str | None = None, top: int = 5
-                    ) -> tuple[Expert, builtins.list[Hit]]:
-        """Async wrapper of `views_sync`."""
-        return await asyncio.to_thread(self.views_sync, name, topic, top)
-
-    async def compare(self, topic: str, top_per_expert: int = 1) -> builtins.list[ExpertView]:
-        """Async wrapper of `compare_sync`."""
-        return await asyncio.to_thread(self.compare_sync, topic, top_per_expert)
-
-    async def autocomplete(self, prefix: str, limit: int = 25) -> builtins.list[str]:
-        """Async wrapper of `autocomplete_sync`."""
-        return await asyncio.to_thread(self.autocomplete_sync, prefix, limit)
-
-

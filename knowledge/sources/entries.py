@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from typing import TYPE_CHECKING
 
+from knowledge.ingest import add_document, record_appearance
+from knowledge.library import Library
 from knowledge.sources.documents import entry_document, entry_signature
 from knowledge.sources.errors import SourceError
 from knowledge.sources.extract import ExtractedArticle, extract_article
@@ -20,10 +21,6 @@ from knowledge.sources.fetch import ARTICLE_TYPES, FetchSettings, fetch
 from knowledge.sources.files import read_upload
 from knowledge.sources.outcomes import EntryTally
 from knowledge.sources.polling import MAX_ENTRY_TRIES, FeedState
-from knowledge.sources.records import ingest_document, record_appearance
-
-if TYPE_CHECKING:
-    from knowledge.service import KnowledgeService
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +34,7 @@ class EntryDeferred:
     reason: str
 
 
-async def ingest_entries(core: KnowledgeService, fetch_settings: FetchSettings, state: FeedState,
+async def ingest_entries(library: Library, fetch_settings: FetchSettings, state: FeedState,
                          feed: ParsedFeed, *, first: bool) -> EntryTally:
     """Store the feed's new entries (oldest first) and update ``state.entries`` in place.
 
@@ -45,14 +42,14 @@ async def ingest_entries(core: KnowledgeService, fetch_settings: FetchSettings, 
     later, every new entry is. A known entry whose title, date or link changed is an appearance.
     """
     tally = EntryTally()
-    announced = _most_recent(feed.entries, core.settings.feed_initial_announce) if first else None
+    announced = _most_recent(feed.entries, library.settings.feed_initial_announce) if first else None
     todo: list[tuple[FeedEntry, str, int]] = []
     for entry in _unique(feed.entries):
         signature = entry_signature(entry)
         known = state.entries.get(entry.id)
         if known and known.get("article"):
             if known.get("sig") != signature:
-                await asyncio.to_thread(record_appearance, core, known["article"],
+                await library.run(record_appearance, library, known["article"],
                                         source_id=state.id, url=entry.link, title=entry.title,
                                         reason="entry_id")
                 known["sig"] = signature
@@ -78,7 +75,7 @@ async def ingest_entries(core: KnowledgeService, fetch_settings: FetchSettings, 
             continue
         announce = announced is None or entry.id in announced
         doc = entry_document(entry, feed, page, source_id=state.id, announce=announce)
-        result = await asyncio.to_thread(ingest_document, core, doc, label)
+        result = await library.run(add_document, library, doc, label=label)
         state.entries[entry.id] = {"article": result.article_id, "sig": signature,
                                    "tries": tries + 1}
         if result.status == "added" and result.article_id is not None:

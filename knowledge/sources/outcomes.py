@@ -1,13 +1,9 @@
-"""Plain results of source work: what one feed poll did, and the admin-notifier callback type."""
+"""Plain results of source work: what one feed poll did, and what a feed's entries gave."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
 from typing import Any, Literal
-
-# async (guild_id, message) -> None; guild_id None means "every guild" (a source added from the CLI).
-AdminNotifier = Callable[[int | None, str], Awaitable[None]]
 
 PollStatus = Literal["new", "unchanged", "not_modified", "failed", "busy"]
 

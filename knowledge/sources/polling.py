@@ -10,15 +10,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
 from knowledge.errors import NotFound
+from knowledge.library import Library
 from knowledge.store.tables import Source
-
-if TYPE_CHECKING:
-    from knowledge.service import KnowledgeService
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +46,16 @@ class FeedState:
     first: bool = False
 
 
-def due_feed_ids(core: KnowledgeService, now: dt.datetime) -> list[int]:
+def due_feed_ids(library: Library, now: dt.datetime) -> list[int]:
     """Active feeds whose next poll is due (or never scheduled), soonest first."""
-    with core.sessions() as session:
+    with library.read() as session:
         return list(session.scalars(
             select(Source.id).where(Source.kind == "feed", Source.active.is_(True),
                                     or_(Source.next_poll_at.is_(None), Source.next_poll_at <= now))
             .order_by(Source.next_poll_at, Source.id)))
 
 
-def try_lease(core: KnowledgeService, source_id: int, owner: str, now: dt.datetime, *,
+def try_lease(library: Library, source_id: int, owner: str, now: dt.datetime, *,
               due_only: bool) -> bool:
     """Take the feed's lease if nobody holds it (and, with ``due_only``, if it is still due)."""
     conditions = [Source.id == source_id, Source.active.is_(True),
@@ -65,31 +63,31 @@ def try_lease(core: KnowledgeService, source_id: int, owner: str, now: dt.dateti
     if due_only:
         # Re-checked here: another process may have polled it since we listed the due feeds.
         conditions.append(or_(Source.next_poll_at.is_(None), Source.next_poll_at <= now))
-    with core.sessions.begin() as session:
+    with library.write() as session:
         taken = session.execute(update(Source).where(and_(*conditions))
                                 .values(lease_owner=owner, lease_until=now + LEASE)
                                 .execution_options(synchronize_session=False))
         return bool(taken.rowcount)  # type: ignore[attr-defined]
 
 
-def release_lease(core: KnowledgeService, source_id: int, owner: str) -> None:
+def release_lease(library: Library, source_id: int, owner: str) -> None:
     """Give the lease back (only if we still hold it)."""
-    with core.sessions.begin() as session:
+    with library.write() as session:
         session.execute(update(Source).where(Source.id == source_id, Source.lease_owner == owner)
                         .values(lease_owner=None, lease_until=None)
                         .execution_options(synchronize_session=False))
 
 
-def load_feed(core: KnowledgeService, source_id: int) -> FeedState:
+def load_feed(library: Library, source_id: int) -> FeedState:
     """A snapshot of one feed's polling state."""
-    with core.sessions() as session:
+    with library.read() as session:
         row = session.get(Source, source_id)
         if row is None or row.url is None:
             raise NotFound(f"no feed source #{source_id}")
         extra = row.extra or {}
         return FeedState(
             id=row.id, url=row.url, title=row.title, guild_id=row.guild_id,
-            poll_minutes=row.poll_minutes or core.settings.feed_poll_minutes,
+            poll_minutes=row.poll_minutes or library.settings.feed_poll_minutes,
             etag=row.etag, last_modified=row.last_modified,
             entries={k: dict(v) for k, v in (extra.get("entries") or {}).items()},
             failures=row.consecutive_failures or 0, failing=bool(row.failing),
@@ -97,14 +95,14 @@ def load_feed(core: KnowledgeService, source_id: int) -> FeedState:
         )
 
 
-def claim_feed_source(core: KnowledgeService, urls: tuple[str, ...], owner: str,
+def claim_feed_source(library: Library, urls: tuple[str, ...], owner: str,
                       now: dt.datetime, fields: dict[str, Any]) -> tuple[int, str]:
     """Find or create the feed source for ``urls`` and lease it; returns (id, what happened).
 
     What happened: "new" (created), "again" (a removed feed followed again) or "following"
     (already active: nothing was leased). One transaction, so two adds cannot both create it.
     """
-    with core._write_lock, core.sessions.begin() as session:
+    with library.write() as session:
         row = session.scalar(
             select(Source).where(Source.kind == "feed",
                                  or_(Source.canonical_url.in_(urls), Source.url.in_(urls)))
@@ -134,11 +132,11 @@ def backoff(poll_minutes: int, failures: int) -> dt.timedelta:
     return min(dt.timedelta(minutes=poll_minutes * 2 ** min(failures, 16)), MAX_BACKOFF)
 
 
-def save_success(core: KnowledgeService, state: FeedState, now: dt.datetime, *,
+def save_success(library: Library, state: FeedState, now: dt.datetime, *,
                  etag: str | None, last_modified: str | None, new_articles: bool,
                  entry_error: str | None, title: str | None = None) -> bool:
     """Record a good fetch; returns True when the feed was failing and admins had been told."""
-    with core._write_lock, core.sessions.begin() as session:
+    with library.write() as session:
         row = session.get(Source, state.id)
         if row is None:
             return False
@@ -158,10 +156,10 @@ def save_success(core: KnowledgeService, state: FeedState, now: dt.datetime, *,
     return told
 
 
-def save_failure(core: KnowledgeService, state: FeedState, now: dt.datetime, error: str
+def save_failure(library: Library, state: FeedState, now: dt.datetime, error: str
                  ) -> tuple[int, bool]:
     """Record a failed fetch and schedule the retry; returns (failures in a row, tell admins)."""
-    with core._write_lock, core.sessions.begin() as session:
+    with library.write() as session:
         row = session.get(Source, state.id)
         if row is None:
             return 0, False
@@ -176,9 +174,9 @@ def save_failure(core: KnowledgeService, state: FeedState, now: dt.datetime, err
         return failures, bool(row.failing and not row.failing_notified)
 
 
-def mark_notified(core: KnowledgeService, source_id: int) -> None:
+def mark_notified(library: Library, source_id: int) -> None:
     """Admins were told this source is failing: do not tell them again until it recovers."""
-    with core._write_lock, core.sessions.begin() as session:
+    with library.write() as session:
         row = session.get(Source, source_id)
         if row is not None and row.failing:
             row.failing_notified = True

@@ -1,6 +1,6 @@
 """Sources: add article links, feeds and files to the library, and poll followed feeds.
 
-``SourcesService`` hangs off the core service as ``service.sources``. Adding never raises for bad
+``SourcesService`` hangs off the library service as ``service.sources``. Adding never raises for bad
 input: each input gets an AddResult (added / duplicate / error with a short reason) and one log
 line for the operator. Polling never raises either: a failing feed backs off exponentially, is
 marked failing after FAILING_AFTER failures in a row, and the admins are told once through the
@@ -19,11 +19,13 @@ import socket
 import uuid
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from knowledge.errors import BadInput, KnowledgeError
-from knowledge.ingest import MIN_TEXT_CHARS, Document
+from knowledge.ingest import MIN_TEXT_CHARS, Document, add_document
+from knowledge.library import Library
 from knowledge.models import AddResult, SourceStatus
+from knowledge.notices import AdminNotifier, notify_admins
 from knowledge.sources import polling, records
 from knowledge.sources.documents import (
     display_url,
@@ -37,13 +39,10 @@ from knowledge.sources.extract import canonicalize_url, extract_article
 from knowledge.sources.feeds import looks_like_feed, parse_feed
 from knowledge.sources.fetch import FetchResult, FetchSettings, fetch
 from knowledge.sources.files import read_upload
-from knowledge.sources.outcomes import AdminNotifier, PollOutcome
+from knowledge.sources.outcomes import PollOutcome
 from knowledge.sources.units import human_size
 
-if TYPE_CHECKING:
-    from knowledge.service import KnowledgeService
-
-__all__ = ["AdminNotifier", "PollOutcome", "SourcesService"]
+__all__ = ["PollOutcome", "SourcesService"]
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +55,9 @@ _XML_TYPES = ("application/xml", "text/xml")
 class SourcesService:
     """Article links, feeds and uploads into the library; feed polling with leases and backoff."""
 
-    def __init__(self, core: KnowledgeService, *, fetch_settings: FetchSettings | None = None
+    def __init__(self, library: Library, *, fetch_settings: FetchSettings | None = None
                  ) -> None:
-        self.core = core
+        self.library = library
         self._fetch_settings = fetch_settings
         self._notifier: AdminNotifier | None = None
         # Names this process in lease rows, so a lease is only ever released by its holder.
@@ -68,10 +67,10 @@ class SourcesService:
     # ----- configuration --------------------------------------------------------------------
     @property
     def fetch_settings(self) -> FetchSettings:
-        """Fetch limits: the explicit ones given at construction, else from the core settings."""
+        """Fetch limits: the explicit ones given at construction, else from the library settings."""
         if self._fetch_settings is not None:
             return self._fetch_settings
-        return FetchSettings.from_settings(self.core.settings)
+        return FetchSettings.from_settings(self.library.settings)
 
     @fetch_settings.setter
     def fetch_settings(self, value: FetchSettings | None) -> None:
@@ -134,16 +133,16 @@ class SourcesService:
     async def _add_path(self, path: Path, guild_id: int | None, added_by: str | None
                         ) -> AddResult:
         """A local text, Markdown, HTML or PDF file."""
-        data, resolved = await asyncio.to_thread(_read_local, path,
-                                                 self.core.settings.upload_max_bytes)
+        data, resolved = await self.library.run(_read_local, path,
+                                                 self.library.settings.upload_max_bytes)
         return await self._add_file(path.name, data, str(path), guild_id, added_by,
                                     {"path": resolved})
 
     async def _add_file(self, filename: str, data: bytes, label: str, guild_id: int | None,
                         added_by: str | None, extra: dict) -> AddResult:
         """File bytes through read_upload, then ingest; a Source(kind="file") when stored."""
-        upload = await asyncio.to_thread(read_upload, filename, data,
-                                         self.core.settings.upload_max_bytes,
+        upload = await self.library.run(read_upload, filename, data,
+                                         self.library.settings.upload_max_bytes,
                                          limits=self.fetch_settings.extraction)
         result = await self._ingest(upload_document(upload, extra=extra), label)
         if result.status == "added" and result.article_id is not None:
@@ -161,7 +160,7 @@ class SourcesService:
         """Fetch a link and decide: a feed to follow, a page advertising one, or an article."""
         url = url.strip()
         if kind != "article":
-            known = await asyncio.to_thread(records.find_feed, self.core, url,
+            known = await self.library.run(records.find_feed, self.library, url,
                                             canonicalize_url(url))
             if known and known[1]:
                 return _already_following(url, known[0])
@@ -174,13 +173,13 @@ class SourcesService:
         if page.is_pdf:
             if kind == "feed":
                 raise FeedError("this link is a PDF document, not an RSS or Atom feed")
-            upload = await asyncio.to_thread(read_upload, _pdf_name(page.final_url),
+            upload = await self.library.run(read_upload, _pdf_name(page.final_url),
                                              page.content, self.fetch_settings.max_bytes,
                                              limits=self.fetch_settings.extraction)
             doc = upload_document(upload, url=page.final_url, extra={"via": "url"})
             return await self._add_article(url, doc, guild_id, added_by)
         if "html" in media_type:
-            article = await asyncio.to_thread(extract_article, page.text, page.final_url,
+            article = await self.library.run(extract_article, page.text, page.final_url,
                                            limits=self.fetch_settings.extraction)
             wants_feed = kind == "feed" or (
                 kind == "auto" and len(article.text) < MIN_TEXT_CHARS and article.feed_links)
@@ -190,7 +189,7 @@ class SourcesService:
             if not article.feed_links:
                 raise FeedError("no RSS or Atom feed found on this page")
             feed_url = article.feed_links[0]
-            known = await asyncio.to_thread(records.find_feed, self.core, feed_url,
+            known = await self.library.run(records.find_feed, self.library, feed_url,
                                             canonicalize_url(feed_url))
             if known and known[1]:
                 return _already_following(url, known[0])
@@ -218,41 +217,41 @@ class SourcesService:
         now = _utcnow()
         if fields.get("kind") == "article":
             fields.update(last_fetch_at=now, last_success_at=now)
-        source_id = await asyncio.to_thread(records.create_source, self.core, active=True,
+        source_id = await self.library.run(records.create_source, self.library, active=True,
                                             added_at=now, last_new_article_at=now, **fields)
-        await asyncio.to_thread(records.attach_article, self.core, article_id, source_id)
+        await self.library.run(records.attach_article, self.library, article_id, source_id)
 
     async def _ingest(self, doc: Document, label: str) -> AddResult:
         """Dedup-aware ingest in a worker thread."""
         await self._ensure_simhashes()
-        return await asyncio.to_thread(records.ingest_document, self.core, doc, label)
+        return await self.library.run(add_document, self.library, doc, label=label)
 
     async def _follow(self, label: str, page: FetchResult, guild_id: int | None,
                       added_by: str | None) -> AddResult:
         """Follow a fetched feed: create (or revive) its source and ingest its entries."""
-        feed = await asyncio.to_thread(parse_feed, page.content, page.final_url,
+        feed = await self.library.run(parse_feed, page.content, page.final_url,
                                        content_type=page.content_type,
                                        limits=self.fetch_settings.extraction)
         now = _utcnow()
         canonical = canonicalize_url(page.final_url)
         fields = {"url": page.final_url, "canonical_url": canonical, "title": feed.title,
                   "guild_id": guild_id, "added_by": added_by, "added_at": now,
-                  "poll_minutes": self.core.settings.feed_poll_minutes}
-        source_id, what = await asyncio.to_thread(
-            polling.claim_feed_source, self.core, (canonical, page.final_url), self.owner, now,
+                  "poll_minutes": self.library.settings.feed_poll_minutes}
+        source_id, what = await self.library.run(
+            polling.claim_feed_source, self.library, (canonical, page.final_url), self.owner, now,
             fields)
         if what == "following":
             return _already_following(label, source_id)
         await self._ensure_simhashes()
         try:
-            state = await asyncio.to_thread(polling.load_feed, self.core, source_id)
-            tally = await ingest_entries(self.core, self.fetch_settings, state, feed, first=True)
-            await asyncio.to_thread(
-                polling.save_success, self.core, state, now, etag=page.etag,
+            state = await self.library.run(polling.load_feed, self.library, source_id)
+            tally = await ingest_entries(self.library, self.fetch_settings, state, feed, first=True)
+            await self.library.run(
+                polling.save_success, self.library, state, now, etag=page.etag,
                 last_modified=page.last_modified, new_articles=bool(tally.added),
                 entry_error=_entry_error(tally.errors), title=feed.title)
         finally:
-            await asyncio.to_thread(polling.release_lease, self.core, source_id, self.owner)
+            await self.library.run(polling.release_lease, self.library, source_id, self.owner)
         verb = "following feed" if what == "new" else "following again feed"
         shown = f"; {tally.announced} of them in the next digest" if tally.added else ""
         return AddResult(label, "added",
@@ -264,7 +263,7 @@ class SourcesService:
         """Fingerprint articles stored before near-duplicate detection existed (once)."""
         if self._simhashes_checked:
             return
-        count = await asyncio.to_thread(records.backfill_simhashes, self.core)
+        count = await self.library.run(records.backfill_simhashes, self.library)
         if count:
             log.info("computed near-duplicate fingerprints of %d older articles", count)
         self._simhashes_checked = True
@@ -273,7 +272,7 @@ class SourcesService:
     async def poll_due(self, now: dt.datetime | None = None) -> list[PollOutcome]:
         """Poll every active feed that is due; never raises for a feed's failure."""
         moment = records.when(now)
-        due = await asyncio.to_thread(polling.due_feed_ids, self.core, moment)
+        due = await self.library.run(polling.due_feed_ids, self.library, moment)
         limit = asyncio.Semaphore(POLL_CONCURRENCY)
 
         async def one(source_id: int) -> PollOutcome:
@@ -288,7 +287,7 @@ class SourcesService:
 
     async def poll(self, source_id: int, now: dt.datetime | None = None) -> PollOutcome:
         """Poll one feed now, due or not (NotFound / BadInput for unknown or non-feed sources)."""
-        kind, active = await asyncio.to_thread(records.source_kind, self.core, source_id)
+        kind, active = await self.library.run(records.source_kind, self.library, source_id)
         if kind != "feed":
             raise BadInput(f"source #{source_id} is {'an' if kind == 'article' else 'a'} {kind}, "
                            "not a feed: only feeds are polled")
@@ -300,7 +299,7 @@ class SourcesService:
                             ) -> PollOutcome:
         """Lease, poll, release; any failure is recorded on this feed and goes no further."""
         try:
-            leased = await asyncio.to_thread(polling.try_lease, self.core, source_id, self.owner,
+            leased = await self.library.run(polling.try_lease, self.library, source_id, self.owner,
                                              now, due_only=due_only)
         except Exception:
             log.exception("could not lease feed #%d", source_id)
@@ -310,7 +309,7 @@ class SourcesService:
                                message="not due, or another process is polling it")
         state: polling.FeedState | None = None
         try:
-            state = await asyncio.to_thread(polling.load_feed, self.core, source_id)
+            state = await self.library.run(polling.load_feed, self.library, source_id)
             return await self._poll_leased(state, now)
         except Exception as exc:
             log.exception("polling feed #%d failed unexpectedly", source_id)
@@ -323,7 +322,7 @@ class SourcesService:
             return PollOutcome(source_id, None, "failed", message=message)
         finally:
             try:
-                await asyncio.to_thread(polling.release_lease, self.core, source_id, self.owner)
+                await self.library.run(polling.release_lease, self.library, source_id, self.owner)
             except Exception:
                 log.exception("could not release the lease on feed #%d", source_id)
 
@@ -336,7 +335,7 @@ class SourcesService:
             if not page.not_modified:
                 if not looks_like_feed(page.content_type, page.content):
                     raise FeedError("the link no longer serves an RSS or Atom feed")
-                feed = await asyncio.to_thread(parse_feed, page.content, page.final_url,
+                feed = await self.library.run(parse_feed, page.content, page.final_url,
                                                content_type=page.content_type,
                                        limits=self.fetch_settings.extraction)
         except SourceError as exc:
@@ -345,10 +344,10 @@ class SourcesService:
             tally = None
         else:
             await self._ensure_simhashes()
-            tally = await ingest_entries(self.core, self.fetch_settings, state, feed,
+            tally = await ingest_entries(self.library, self.fetch_settings, state, feed,
                                          first=state.first)
-        recovered = await asyncio.to_thread(
-            polling.save_success, self.core, state, now, etag=page.etag or state.etag,
+        recovered = await self.library.run(
+            polling.save_success, self.library, state, now, etag=page.etag or state.etag,
             last_modified=page.last_modified or state.last_modified,
             new_articles=bool(tally and tally.added),
             entry_error=_entry_error(tally.errors) if tally else None)
@@ -366,7 +365,7 @@ class SourcesService:
     async def _failed(self, state: polling.FeedState, message: str, now: dt.datetime
                       ) -> PollOutcome:
         """Record a failed poll; tell the admins once when the feed becomes failing."""
-        failures, tell = await asyncio.to_thread(polling.save_failure, self.core, state, now,
+        failures, tell = await self.library.run(polling.save_failure, self.library, state, now,
                                                  message)
         log.warning("feed #%d %s failed (%d in a row): %s", state.id, display_url(state.url),
                     failures, message)
@@ -374,41 +373,31 @@ class SourcesService:
                 state.guild_id,
                 f"Source #{state.id} “{_name(state)}” is failing: {message}. It failed "
                 f"{failures} times in a row; I will keep trying, less often."):
-            await asyncio.to_thread(polling.mark_notified, self.core, state.id)
+            await self.library.run(polling.mark_notified, self.library, state.id)
         return PollOutcome(state.id, display_url(state.url), "failed", message=message)
 
     async def _notify(self, guild_id: int | None, message: str) -> bool:
-        """Tell the admins; False when there is no notifier or it failed (then retried later)."""
-        if self._notifier is None:
-            log.warning("no admin notifier set; not told: %s", message)
-            return False
-        try:
-            await self._notifier(guild_id, message)
-        except Exception:
-            log.exception("could not notify the admins of guild %s", guild_id)
-            return False
-        return True
+        """Tell the admins; False when that failed (then retried on a later poll)."""
+        return await notify_admins(self._notifier, guild_id, message)
 
     # ----- browsing and removing ------------------------------------------------------------
-    async def list(self, guild_id: int | None = None) -> builtins.list[SourceStatus]:
+    def list(self, guild_id: int | None = None) -> builtins.list[SourceStatus]:
         """Active sources (a guild sees its own and those added from the command line)."""
-        return await asyncio.to_thread(records.statuses, self.core, guild_id=guild_id,
-                                       active_only=True)
+        return records.statuses(self.library, guild_id=guild_id, active_only=True)
 
-    async def status(self, guild_id: int | None = None) -> builtins.list[SourceStatus]:
+    def status(self, guild_id: int | None = None) -> builtins.list[SourceStatus]:
         """Every source, removed ones included, with last fetch, errors and next poll."""
-        return await asyncio.to_thread(records.statuses, self.core, guild_id=guild_id)
+        return records.statuses(self.library, guild_id=guild_id)
 
-    async def remove(self, source_id: int) -> SourceStatus:
+    def remove(self, source_id: int) -> SourceStatus:
         """Stop following a source; its articles stay (NotFound for an unknown id)."""
-        return await asyncio.to_thread(records.deactivate, self.core, source_id)
+        return records.deactivate(self.library, source_id)
 
-    async def autocomplete(self, prefix: str, limit: int = 25
-                           ) -> builtins.list[tuple[str, int]]:
+    def autocomplete(self, prefix: str, limit: int = 25) -> builtins.list[tuple[str, int]]:
         """(label, id) of active sources whose id, title or link contains ``prefix``."""
         wanted = prefix.strip().casefold().lstrip("#")
         choices = []
-        for status in await self.list():
+        for status in self.list():
             label = f"#{status.id} {status.title or status.url or 'untitled'} ({status.kind})"
             if not wanted or wanted in label.casefold() or wanted in (status.url or "").casefold():
                 # Discord refuses choice names over 100 characters.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from knowledge.models import PartialDate
-from knowledge.service import KnowledgeService, SearchRequest
+from knowledge.retrieval import SearchRequest
+from knowledge.service import KnowledgeService
 
 pytestmark = pytest.mark.model
 
@@ -14,7 +15,7 @@ RETHINKING = "Russia and Japan on the Way towards Fully Normalized Relations"
 
 
 def _titles(service: KnowledgeService, query: str, top: int = 5, **kw: object) -> list[str]:
-    hits = service.search_sync(SearchRequest(query, top, **kw))  # type: ignore[arg-type]
+    hits = service.retriever.search(SearchRequest(query, top, **kw))  # type: ignore[arg-type]
     return [h.article.title for h in hits]
 
 
@@ -39,7 +40,7 @@ def test_off_topic_questions_get_no_match(real_service: KnowledgeService) -> Non
 
 def test_hits_carry_attribution_and_highlight(real_service: KnowledgeService) -> None:
     """Each hit is attributed, dated and highlighted with a sentence of its passage."""
-    hits = real_service.search_sync(SearchRequest("Kazuhiko Togo on the Lima meeting", 3))
+    hits = real_service.retriever.search(SearchRequest("Kazuhiko Togo on the Lima meeting", 3))
     assert hits
     for hit in hits:
         assert hit.highlight in hit.passage

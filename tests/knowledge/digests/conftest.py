@@ -26,6 +26,6 @@ def channels() -> FakeChannels:
 @pytest.fixture
 def second_service(hashing_service: KnowledgeService) -> Iterator[KnowledgeService]:
     """Another process's worth of service on the same database file."""
-    service = KnowledgeService.open_sync(hashing_service.settings, embedder=HashingEmbedder())
+    service = KnowledgeService.open(hashing_service.settings, embedder=HashingEmbedder())
     yield service
     service.close()

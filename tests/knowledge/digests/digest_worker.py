@@ -74,7 +74,7 @@ def main() -> int:
     args = parser.parse_args()
     settings = Settings(data_dir=args.data_dir, database_url=args.database_url,
                         embedding_model="hashing", _env_file=None)  # type: ignore[call-arg]
-    service = KnowledgeService.open_sync(settings)
+    service = KnowledgeService.open(settings)
     args.ready.touch()
     while args.go is not None and not args.go.exists():
         time.sleep(0.005)

@@ -26,14 +26,14 @@ async def test_preview_lists_exactly_the_new_announced_articles(
         hashing_service: KnowledgeService) -> None:
     """Founding and unannounced articles, and those from before the period, stay out."""
     service = hashing_service
-    await service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
     add_article(service, "Before the subscription", at(1, 7))
     add_article(service, "Quiet backfill", at(1, 9), announce=False)
     add_article(service, "New from Valdai", at(1, 10))
     add_article(service, "New without publisher", at(1, 11), publisher=None)
     add_article(service, "New from Carnegie", at(1, 12), publisher="Carnegie Endowment")
     add_article(service, "Too late for now", at(2, 10))
-    digest = await service.digests.preview(1, now=at(1, 13))
+    digest = service.digests.preview(1, now=at(1, 13))
     assert (digest.period_start, digest.period_end) == (at(1, 8), at(1, 13))
     assert items(digest) == [("Carnegie Endowment", "New from Carnegie"),
                              ("Valdai Club", "New from Valdai"),
@@ -44,10 +44,10 @@ async def test_preview_lists_exactly_the_new_announced_articles(
 async def test_preview_does_not_claim(hashing_service: KnowledgeService) -> None:
     """Previewing twice shows the same articles: nothing is marked as announced."""
     service = hashing_service
-    await service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
     add_article(service, "Only one", at(1, 10))
-    first = await service.digests.preview(1, now=at(2, 10))
-    second = await service.digests.preview(1, now=at(2, 10))
+    first = service.digests.preview(1, now=at(2, 10))
+    second = service.digests.preview(1, now=at(2, 10))
     assert items(first) == items(second) == [("Valdai Club", "Only one")]
 
 
@@ -57,7 +57,7 @@ async def test_preview_since_overrides_the_period_start(hashing_service: Knowled
     service = hashing_service
     add_article(service, "Older", at(1, 10))
     add_article(service, "Newer", at(3, 10))
-    digest = await service.digests.preview(since=at(2, 0), now=at(4, 0))
+    digest = service.digests.preview(since=at(2, 0), now=at(4, 0))
     assert [t for _, t in items(digest)] == ["Newer"]
 
 
@@ -65,7 +65,7 @@ async def test_item_carries_title_publisher_experts_date_extract_and_link(
         hashing_service: KnowledgeService) -> None:
     """Each item has what a reader needs to decide whether to open the article."""
     service = hashing_service
-    result = service.add_document_sync(Document(
+    result = service.add_document(Document(
         text="Japan and Russia: Talks Resume\n\nThe two foreign ministers met in Moscow on "
              "Monday to restart the peace treaty talks. They agreed to meet again in spring. "
              "Officials on both sides played down expectations.\n\n" + "More detail. " * 20,
@@ -73,7 +73,7 @@ async def test_item_carries_title_publisher_experts_date_extract_and_link(
         published=PartialDate("2030-01-06", "day"), url="https://example.org/talks",
         contributors=(Contributor("Dmitry Streltsov", "author"),), announce=True))
     assert result.status == "added"
-    digest = await service.digests.preview(since=utcnow() - dt.timedelta(minutes=5))
+    digest = service.digests.preview(since=utcnow() - dt.timedelta(minutes=5))
     (item,) = [i for s in digest.sections for i in s.items]
     assert item.title == "Japan and Russia: Talks Resume"
     assert item.publisher == "Tokyo Foundation"
@@ -90,7 +90,7 @@ async def test_articles_are_grouped_by_the_meeting_they_discuss(
     service = hashing_service
     linked = add_article(service, "Summit expectations", at(1, 10))
     add_article(service, "Unrelated commentary", at(1, 11))
-    with service.sessions.begin() as session:
+    with service.library.sessions.begin() as session:
         session.add(MeetingRow(id="test-2030-01-vladivostok", name="Test summit in Vladivostok",
                                date_iso="2030-01", date_precision="month", kind="summit",
                                participants=[], aliases=[], status="confirmed"))
@@ -99,7 +99,7 @@ async def test_articles_are_grouped_by_the_meeting_they_discuss(
                                  .limit(1))
         session.add(PassageMeeting(passage_id=passage, meeting_id="test-2030-01-vladivostok",
                                    evidence="the summit", confidence=5.0))
-    digest = await service.digests.preview(since=at(1, 9), now=at(1, 12))
+    digest = service.digests.preview(since=at(1, 9), now=at(1, 12))
     assert items(digest) == [("Test summit in Vladivostok (January 2030)", "Summit expectations"),
                              ("Valdai Club", "Unrelated commentary")]
 
@@ -155,7 +155,7 @@ def test_cli_digest_preview(hashing_service: KnowledgeService, monkeypatch: pyte
 def test_cli_digest_list(hashing_service: KnowledgeService, monkeypatch: pytest.MonkeyPatch,
                          capsys: pytest.CaptureFixture[str]) -> None:
     """`digest list --json` shows each subscription's schedule and where it stands."""
-    hashing_service.digests.subscribe_sync(1, 10, DAILY_9, "UTC", now=at(1, 8))
+    hashing_service.digests.subscribe(1, 10, DAILY_9, "UTC", now=at(1, 8))
     settings = hashing_service.settings
     monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("DATABASE_URL", settings.resolved_database_url)

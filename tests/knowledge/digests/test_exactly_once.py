@@ -22,25 +22,25 @@ from tests.knowledge.digests.helpers import (
 async def test_a_period_is_claimed_once(hashing_service: KnowledgeService) -> None:
     """The second claim of the same period (or of any period while one is open) gets None."""
     digests = hashing_service.digests
-    sub = await digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
-    claim = await digests.claim(sub.id, at(1, 9), "process-a", now=at(1, 9))
+    sub = digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    claim = digests.claim(sub.id, at(1, 9), "process-a", now=at(1, 9))
     assert claim is not None
     assert (claim.period_start, claim.period_end, claim.owner) == (at(1, 8), at(1, 9),
                                                                    "process-a")
-    assert await digests.claim(sub.id, at(1, 9), "process-b", now=at(1, 9)) is None
-    assert await digests.claim(sub.id, at(2, 9), "process-b", now=at(2, 9)) is None
+    assert digests.claim(sub.id, at(1, 9), "process-b", now=at(1, 9)) is None
+    assert digests.claim(sub.id, at(2, 9), "process-b", now=at(2, 9)) is None
 
 
 async def test_claims_insert_under_the_unique_period_constraint(
         hashing_service: KnowledgeService) -> None:
     """A period already in digest_runs cannot be claimed again, even after it was resolved."""
     digests = hashing_service.digests
-    sub = await digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
-    claim = await digests.claim(sub.id, at(1, 9), now=at(1, 9))
+    sub = digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    claim = digests.claim(sub.id, at(1, 9), now=at(1, 9))
     assert claim is not None
-    assert await digests.mark_posted(claim.run_id, [77])
+    assert digests.mark_posted(claim.run_id, [77])
     assert covered_until(hashing_service, sub.id) == at(1, 9)
-    assert await digests.claim(sub.id, at(1, 9), now=at(1, 9)) is None
+    assert digests.claim(sub.id, at(1, 9), now=at(1, 9)) is None
     (run,) = runs(hashing_service)
     assert (run.status, run.message_ids) == ("posted", [77])
 
@@ -49,7 +49,7 @@ async def test_due_digest_is_posted_then_not_again(hashing_service: KnowledgeSer
                                                    channels: FakeChannels) -> None:
     """At 09:00 the day's articles are posted once; later passes post nothing more."""
     service = hashing_service
-    sub = await service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    sub = service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
     article = add_article(service, "Morning news", at(1, 8, 30))
     assert await service.digests.run_due(channels.post, now=at(1, 8, 59)) == []
     (outcome,) = await service.digests.run_due(channels.post, now=at(1, 9, 0, 1))
@@ -67,7 +67,7 @@ async def test_nothing_is_posted_when_nothing_is_new(hashing_service: KnowledgeS
                                                      channels: FakeChannels) -> None:
     """An empty period is recorded as empty (so it is not retried) and nothing is posted."""
     service = hashing_service
-    sub = await service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    sub = service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
     (outcome,) = await service.digests.run_due(channels.post, now=at(1, 9, 1))
     assert outcome.status == "empty"
     assert channels.posts == []
@@ -79,7 +79,7 @@ async def test_empty_digests_are_posted_when_the_channel_asks(
         hashing_service: KnowledgeService, channels: FakeChannels) -> None:
     """With post_when_empty, a 'nothing new' digest is posted."""
     service = hashing_service
-    await service.digests.subscribe(1, 10, DAILY_9, post_when_empty=True, now=at(1, 8))
+    service.digests.subscribe(1, 10, DAILY_9, post_when_empty=True, now=at(1, 8))
     (outcome,) = await service.digests.run_due(channels.post, now=at(1, 9, 1))
     assert outcome.status == "posted"
     assert len(channels.posts) == 1 and channels.posts[0].digest.empty
@@ -89,7 +89,7 @@ async def test_two_services_racing_post_each_period_once(
         hashing_service: KnowledgeService, second_service: KnowledgeService,
         channels: FakeChannels) -> None:
     """Two processes' services on one database, both due at once: one post per period."""
-    sub = await hashing_service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    sub = hashing_service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
     for day in range(1, 6):
         add_article(hashing_service, f"News of day {day}", at(day, 8, 30))
         now = at(day, 9, 0, 1)
@@ -106,7 +106,7 @@ async def test_run_now_racing_the_schedule_never_overlaps(
         channels: FakeChannels) -> None:
     """/digest now in one process while the 09:00 job runs in another: each article once."""
     service = hashing_service
-    await service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
     article = add_article(service, "Announced once", at(1, 8, 30))
     now = at(1, 9, 0, 1)
     await asyncio.gather(service.digests.run_now(1, channels.post, now=now),
@@ -121,7 +121,7 @@ async def test_bot_down_over_two_fire_times_posts_one_coalesced_digest(
         hashing_service: KnowledgeService, channels: FakeChannels) -> None:
     """Down from day 1 09:00 to day 3 12:00: one digest with both days' articles."""
     service = hashing_service
-    sub = await service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    sub = service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
     await service.digests.run_due(channels.post, now=at(1, 9, 0, 1))  # empty, covers day 1
     first = add_article(service, "Missed on day 1", at(1, 12))
     second = add_article(service, "Missed on day 2", at(2, 12))
@@ -142,11 +142,11 @@ async def test_crash_after_posting_is_recovered_without_reposting(
     """Claimed, posted, then the process died before marking: the restart finds the message
     through find_posted and only records it."""
     crashed = hashing_service.digests
-    sub = await crashed.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    sub = crashed.subscribe(1, 10, DAILY_9, now=at(1, 8))
     add_article(hashing_service, "Posted before the crash", at(1, 8, 30))
-    claim = await crashed.claim(sub.id, at(1, 9), now=at(1, 9))
+    claim = crashed.claim(sub.id, at(1, 9), now=at(1, 9))
     assert claim is not None
-    digest = await asyncio.to_thread(crashed.compose_run_sync, claim)
+    digest = await asyncio.to_thread(crashed.compose_run, claim)
     (message_id,) = await channels.post(10, digest, claim.run_id)  # ...and then it died
     restarted = second_service.digests
     # Within the lease the claim is presumed alive (it is in this very process, PID alive).
@@ -167,9 +167,9 @@ async def test_crash_before_posting_is_posted_once_on_restart(
         channels: FakeChannels) -> None:
     """Claimed, then the process died before posting: the restart posts it, once."""
     crashed = hashing_service.digests
-    sub = await crashed.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    sub = crashed.subscribe(1, 10, DAILY_9, now=at(1, 8))
     article = add_article(hashing_service, "Never posted before the crash", at(1, 8, 30))
-    assert await crashed.claim(sub.id, at(1, 9), now=at(1, 9)) is not None
+    assert crashed.claim(sub.id, at(1, 9), now=at(1, 9)) is not None
     restarted = second_service.digests
     after_lease = at(1, 9) + restarted.lease + dt.timedelta(seconds=1)
     (outcome,) = await restarted.run_due(channels.post, find_posted=channels.find,
@@ -188,10 +188,10 @@ async def test_recovery_then_catch_up_skips_nothing(
         channels: FakeChannels) -> None:
     """A crash on day 1 and a restart on day 3: day 1's digest, then one for days 2-3."""
     crashed = hashing_service.digests
-    sub = await crashed.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    sub = crashed.subscribe(1, 10, DAILY_9, now=at(1, 8))
     day1 = add_article(hashing_service, "Day one", at(1, 8, 30))
     day2 = add_article(hashing_service, "Day two", at(2, 8, 30))
-    assert await crashed.claim(sub.id, at(1, 9), now=at(1, 9)) is not None
+    assert crashed.claim(sub.id, at(1, 9), now=at(1, 9)) is not None
     outcomes = await second_service.digests.run_due(channels.post, find_posted=channels.find,
                                                     now=at(3, 10))
     assert [o.status for o in outcomes] == ["posted", "posted"]
@@ -203,7 +203,7 @@ async def test_failed_post_is_retried_later_and_posted_once(
         hashing_service: KnowledgeService) -> None:
     """Discord down at 09:00: the run is failed, retried after the delay, then posted once."""
     digests = hashing_service.digests
-    sub = await digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    sub = digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
     add_article(hashing_service, "Waiting for Discord", at(1, 8, 30))
     down = FakeChannels(fail=True)
     (outcome,) = await digests.run_due(down.post, find_posted=down.find, now=at(1, 9))
@@ -224,7 +224,7 @@ async def test_an_article_committed_late_is_announced_next_time_not_lost(
     """An article stamped before 09:00 but visible only after the 09:00 digest was composed
     goes into the next digest; the ones already announced are not repeated."""
     service = hashing_service
-    await service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
     on_time = add_article(service, "On time", at(1, 8, 50))
     await service.digests.run_due(channels.post, now=at(1, 9))
     late = add_article(service, "Committed late", at(1, 8, 59, 59))
@@ -237,15 +237,15 @@ async def test_marking_a_run_someone_else_took_over_is_refused(
         channels: FakeChannels) -> None:
     """A slow poster whose claim was taken over cannot mark it posted or move the period."""
     slow = hashing_service.digests
-    sub = await slow.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    sub = slow.subscribe(1, 10, DAILY_9, now=at(1, 8))
     add_article(hashing_service, "Contested", at(1, 8, 30))
-    claim = await slow.claim(sub.id, at(1, 9), now=at(1, 9))
+    claim = slow.claim(sub.id, at(1, 9), now=at(1, 9))
     assert claim is not None
-    with hashing_service.sessions.begin() as session:  # its lease ran out long ago
+    with hashing_service.library.sessions.begin() as session:  # its lease ran out long ago
         session.execute(update(DigestRun).values(claimed_at=at(1, 9)))
     await second_service.digests.run_due(channels.post, find_posted=channels.find,
                                          now=at(1, 10))
-    assert not await slow.mark_posted(claim.run_id, [999])
+    assert not slow.mark_posted(claim.run_id, [999])
     (run,) = runs(hashing_service)
     assert run.status == "posted" and run.message_ids != [999]
 
@@ -254,26 +254,13 @@ async def test_run_now_posts_a_period_ending_now(hashing_service: KnowledgeServi
                                                  channels: FakeChannels) -> None:
     """/digest now posts what is new so far; the scheduled digest then starts from there."""
     service = hashing_service
-    sub = await service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    sub = service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
     early = add_article(service, "Before /digest now", at(1, 8, 10))
     results = await service.digests.run_now(1, channels.post, now=at(1, 8, 20))
-    assert [(s.id, d.run_id is not None) for s, d in results] == [(sub.id, True)]
+    assert [(o.subscription.id, o.status) for o in results] == [(sub.id, "posted")]
     later = add_article(service, "After /digest now", at(1, 8, 30))
     await service.digests.run_due(channels.post, now=at(1, 9))
     assert channels.article_ids() == [[early], [later]]
-
-
-async def test_run_now_without_poster_leaves_posting_to_the_caller(
-        hashing_service: KnowledgeService) -> None:
-    """run_now(guild) claims and composes; the caller posts and marks the run posted."""
-    service = hashing_service
-    sub = await service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
-    add_article(service, "For the caller", at(1, 8, 10))
-    ((got_sub, digest),) = await service.digests.run_now(1, now=at(1, 8, 20))
-    assert got_sub.id == sub.id and digest.run_id is not None and not digest.empty
-    assert [r.status for r in runs(service)] == ["claimed"]
-    assert await service.digests.mark_posted(digest.run_id, [5])
-    assert covered_until(service, sub.id) == at(1, 8, 20)
 
 
 async def test_recovery_waits_when_the_channel_cannot_be_checked(
@@ -281,9 +268,9 @@ async def test_recovery_waits_when_the_channel_cannot_be_checked(
         channels: FakeChannels) -> None:
     """If find_posted cannot tell (it raises), nothing is posted now; the run is retried."""
     crashed = hashing_service.digests
-    sub = await crashed.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    sub = crashed.subscribe(1, 10, DAILY_9, now=at(1, 8))
     add_article(hashing_service, "Unknown fate", at(1, 8, 30))
-    assert await crashed.claim(sub.id, at(1, 9), now=at(1, 9)) is not None
+    assert crashed.claim(sub.id, at(1, 9), now=at(1, 9)) is not None
 
     async def cannot_tell(channel_id: int, run_id: int) -> list[int] | None:
         raise ConnectionError("history unavailable")

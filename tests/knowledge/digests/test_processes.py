@@ -90,7 +90,7 @@ def workers(hashing_service: KnowledgeService, tmp_path: Path) -> Iterator[Worke
 def test_two_processes_racing_for_a_due_period_post_it_once(
         hashing_service: KnowledgeService, workers: Workers, tmp_path: Path) -> None:
     """Two processes released at the same instant, both seeing the period due: one line."""
-    sub = hashing_service.digests.subscribe_sync(1, 10, DAILY_9, now=at(1, 8))
+    sub = hashing_service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
     article = add_article(hashing_service, "Raced for", at(1, 8, 30))
     go = tmp_path / "go"
     first, _ = workers.start("a", at(1, 9, 0, 1).isoformat(), go=go)
@@ -112,13 +112,13 @@ def test_kill_9_between_claim_and_mark_then_restart_posts_exactly_once(
     """A process SIGKILLed after claiming (before or after its post reached the channel):
     the restarted process posts the digest only if it is not there, so the channel ends
     with exactly one copy; a further restart posts nothing."""
-    sub = hashing_service.digests.subscribe_sync(1, 10, DAILY_9, now=at(1, 8))
+    sub = hashing_service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
     article = add_article(hashing_service, "Survives the crash", at(1, 8, 30))
     doomed, hanging = workers.start("doomed", at(1, 9, 0, 1).isoformat(), hang=hang)
     wait_for(hanging.exists, "the worker to reach the poster")
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.wait()  # reaped: its PID is gone, so the claim's owner is known dead
-    with hashing_service.sessions() as session:
+    with hashing_service.library.sessions() as session:
         (run,) = session.scalars(select(DigestRun))
         assert run.status == "claimed" and f"|{doomed.pid}|" in (run.claimed_by or "")
     # Restart one minute later, well inside the claim lease: the dead owner is recognised.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import socket
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -14,6 +15,8 @@ from sqlalchemy import text
 from knowledge import scheduler as scheduling
 from knowledge.scheduler import JobScheduler
 from knowledge.service import KnowledgeService
+from knowledge.sources import FetchSettings
+from knowledge.store.tables import Source
 from tests.knowledge.digests.helpers import (
     DAILY_9,
     FakeChannels,
@@ -60,7 +63,7 @@ async def make_scheduler(hashing_service: KnowledgeService, channels: FakeChanne
 
 def stored_job_ids(service: KnowledgeService) -> list[str]:
     """Job ids in the apscheduler_jobs table."""
-    with service.sessions() as session:
+    with service.library.sessions() as session:
         return sorted(session.scalars(text("SELECT id FROM apscheduler_jobs")))
 
 
@@ -69,8 +72,8 @@ async def test_one_persistent_job_per_subscription(hashing_service: KnowledgeSer
                                                    ) -> None:
     """Each subscription gets a cron job in apscheduler_jobs, referenced by text; the
     per-process jobs stay in memory."""
-    one = await hashing_service.digests.subscribe(1, 10, DAILY_9, "Asia/Tokyo")
-    two = await hashing_service.digests.subscribe(2, 20, "30 7 * * 1")
+    one = hashing_service.digests.subscribe(1, 10, DAILY_9, "Asia/Tokyo")
+    two = hashing_service.digests.subscribe(2, 20, "30 7 * * 1")
     scheduler = make_scheduler()
     await scheduler.start()
     assert stored_job_ids(hashing_service) == [f"digest:{one.id}", f"digest:{two.id}"]
@@ -91,13 +94,13 @@ async def test_subscription_changes_update_the_jobs(hashing_service: KnowledgeSe
     """/digest set adds (or reschedules) the job at once; /digest off removes it."""
     scheduler = make_scheduler()
     await scheduler.start()
-    sub = await hashing_service.digests.subscribe(1, 10, DAILY_9)
+    sub = hashing_service.digests.subscribe(1, 10, DAILY_9)
     assert scheduler.digest_job_ids() == [f"digest:{sub.id}"]
-    await hashing_service.digests.subscribe(1, 10, "15 18 * * *", "Europe/Moscow")
+    hashing_service.digests.subscribe(1, 10, "15 18 * * *", "Europe/Moscow")
     assert scheduler._scheduler is not None
     job = scheduler._scheduler.get_job(f"digest:{sub.id}", jobstore=scheduling.DB_STORE)
     assert "hour='18'" in str(job.trigger) and str(job.trigger.timezone) == "Europe/Moscow"
-    await hashing_service.digests.unsubscribe(1)
+    hashing_service.digests.unsubscribe(1)
     assert scheduler.digest_job_ids() == []
     assert stored_job_ids(hashing_service) == []
 
@@ -108,7 +111,7 @@ async def test_start_posts_one_coalesced_digest_after_downtime(
     """The bot was down over two 09:00s: on start it posts ONE digest with both days' news;
     restarting again posts nothing more."""
     service = hashing_service
-    sub = await service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    sub = service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
     first = add_article(service, "Day one", at(1, 12))
     second = add_article(service, "Day two", at(2, 12))
     clock.set(at(3, 12))
@@ -132,11 +135,11 @@ async def test_start_recovers_a_stale_claim_without_reposting(
     """A claim left by a crashed process is settled at start: its message is found, not
     posted again."""
     crashed = second_service.digests
-    sub = await crashed.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    sub = crashed.subscribe(1, 10, DAILY_9, now=at(1, 8))
     add_article(hashing_service, "Posted just before the crash", at(1, 8, 30))
-    claim = await crashed.claim(sub.id, at(1, 9), now=at(1, 9))
+    claim = crashed.claim(sub.id, at(1, 9), now=at(1, 9))
     assert claim is not None
-    digest = await asyncio.to_thread(crashed.compose_run_sync, claim)
+    digest = await asyncio.to_thread(crashed.compose_run, claim)
     await channels.post(10, digest, claim.run_id)
     clock.set(at(1, 9) + crashed.lease + dt.timedelta(minutes=1))
     scheduler = make_scheduler()
@@ -150,7 +153,7 @@ async def test_job_functions_act_through_the_running_scheduler(
         hashing_service: KnowledgeService, make_scheduler: Callable[..., JobScheduler],
         channels: FakeChannels, clock: FakeClock) -> None:
     """digest_job(sub_id), as APScheduler calls it from the store, posts the due digest."""
-    sub = await hashing_service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    sub = hashing_service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
     scheduler = make_scheduler()
     await scheduler.start()
     await scheduler.wait_caught_up()
@@ -173,7 +176,7 @@ async def test_apscheduler_runs_the_maintenance_job(
         channels: FakeChannels, clock: FakeClock) -> None:
     """With a short interval, APScheduler itself fires the maintenance job, which posts a
     period that became due after start-up."""
-    sub = await hashing_service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    sub = hashing_service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
     scheduler = make_scheduler(maintenance_seconds=0.05)
     await scheduler.start()
     await scheduler.wait_caught_up()
@@ -190,7 +193,7 @@ async def test_failed_post_tells_admins_once_and_the_scheduler_keeps_running(
         hashing_service: KnowledgeService, make_scheduler: Callable[..., JobScheduler],
         clock: FakeClock, notices: Notices) -> None:
     """Discord refusing the post: admins hear once (not on every retry); jobs keep running."""
-    sub = await hashing_service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    sub = hashing_service.digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
     add_article(hashing_service, "Undeliverable", at(1, 8, 30))
     down = FakeChannels(fail=True)
     scheduler = JobScheduler(hashing_service, down.post, notices, clock, find_posted=down.find)
@@ -222,7 +225,7 @@ async def test_a_failing_job_is_logged_not_raised(
     await scheduler.start()
     await scheduler.wait_caught_up()
 
-    async def broken(*args: Any, **kwargs: Any) -> int:
+    def broken(*args: Any, **kwargs: Any) -> int:
         raise RuntimeError("database on fire")
 
     monkeypatch.setattr(hashing_service, "refresh", broken)
@@ -244,45 +247,30 @@ async def test_index_refresh_job_picks_up_articles_from_other_processes(
     assert article in hashing_service.index.articles
 
 
-class FakeSources:
-    """Stands in for the sources service (another engineer's module) with poll_due only."""
-
-    def __init__(self) -> None:
-        self.calls: list[dict[str, Any]] = []
-
-    async def poll_due(self, now: dt.datetime | None = None, notifier: Any = None) -> list[Any]:
-        self.calls.append({"now": now, "notifier": notifier})
-        return []
-
-
-async def test_feed_poll_job_polls_due_sources_with_the_clock_and_notifier(
+async def test_feed_poll_job_polls_due_feeds_at_the_clock_time(
         hashing_service: KnowledgeService, make_scheduler: Callable[..., JobScheduler],
         clock: FakeClock) -> None:
-    """The feed job calls service.sources.poll_due(now=clock(), notifier=...)."""
-    fake = FakeSources()
-    hashing_service.__dict__["sources"] = fake  # the cached property's slot
+    """The feed job polls every due feed through the real sources service, at the scheduler's
+    clock time: an unreachable feed is recorded as failed and its next poll pushed back."""
+    hashing_service.sources.fetch_settings = FetchSettings(
+        connect_timeout=0.5, read_timeout=0.5, total_timeout=2.0, max_bytes=100_000,
+        allowed_addresses=frozenset({"127.0.0.1"}))
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with hashing_service.library.write() as session:
+        row = Source(kind="feed", url=f"http://127.0.0.1:{port}/feed.xml", active=True,
+                     added_at=clock(), next_poll_at=clock() - dt.timedelta(minutes=1))
+        session.add(row)
+        session.flush()
+        source_id = row.id
     scheduler = make_scheduler()
     await scheduler.start()
     await scheduling.feed_poll_job()
-    assert [c["now"] for c in fake.calls] == [clock()]
-    assert fake.calls[0]["notifier"] == scheduler.notify
-
-
-async def test_feed_poll_job_without_the_sources_module_logs_once(
-        hashing_service: KnowledgeService, make_scheduler: Callable[..., JobScheduler],
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    """Before knowledge.sources.service exists, feed polling is off, with one warning."""
-    def missing(self: KnowledgeService) -> Any:
-        raise ModuleNotFoundError("No module named 'knowledge.sources.service'",
-                                  name="knowledge.sources.service")
-
-    monkeypatch.setattr(KnowledgeService, "sources", property(missing))
-    scheduler = make_scheduler()
-    await scheduler.start()
-    with caplog.at_level(logging.WARNING, logger="knowledge.scheduler"):
-        await scheduling.feed_poll_job()
-        await scheduling.feed_poll_job()
-    assert caplog.text.count("feed polling is off") == 1
+    with hashing_service.library.read() as session:
+        polled = session.get(Source, source_id)
+        assert polled is not None and polled.last_error and polled.consecutive_failures == 1
+        assert polled.next_poll_at is not None and polled.next_poll_at > clock()
 
 
 async def test_a_job_running_at_shutdown_is_settled_without_an_error(

@@ -12,21 +12,21 @@ from tests.knowledge.digests.helpers import DAILY_9, FakeChannels, at, covered_u
 async def test_subscribe_validates_the_schedule(hashing_service: KnowledgeService) -> None:
     """A malformed schedule is refused with the cron format, and nothing is stored."""
     with pytest.raises(BadInput, match="minute hour day month weekday"):
-        await hashing_service.digests.subscribe(1, 10, "every monday", "UTC")
-    assert await hashing_service.digests.subscriptions() == []
+        hashing_service.digests.subscribe(1, 10, "every monday", "UTC")
+    assert hashing_service.digests.subscriptions() == []
 
 
 async def test_subscribe_validates_the_timezone(hashing_service: KnowledgeService) -> None:
     """An unknown timezone is refused with a suggestion, and nothing is stored."""
     with pytest.raises(BadInput, match="Asia/Tokyo"):
-        await hashing_service.digests.subscribe(1, 10, DAILY_9, "Asia/Tokio")
-    assert await hashing_service.digests.subscriptions() == []
+        hashing_service.digests.subscribe(1, 10, DAILY_9, "Asia/Tokio")
+    assert hashing_service.digests.subscriptions() == []
 
 
 async def test_subscription_starts_covering_at_creation(hashing_service: KnowledgeService
                                                        ) -> None:
     """A new channel's first digest covers what arrives after it subscribed."""
-    sub = await hashing_service.digests.subscribe(1, 10, "0  9 * * 1", "asia/tokyo",
+    sub = hashing_service.digests.subscribe(1, 10, "0  9 * * 1", "asia/tokyo",
                                                   now=at(1, 8))
     assert (sub.schedule, sub.timezone, sub.covered_until) == ("0 9 * * 1", "Asia/Tokyo",
                                                                at(1, 8))
@@ -38,34 +38,34 @@ async def test_resubscribing_changes_the_schedule_but_keeps_the_period(
         hashing_service: KnowledgeService) -> None:
     """Changing a channel's schedule neither skips nor repeats articles: covered_until stays."""
     digests = hashing_service.digests
-    first = await digests.subscribe(1, 10, DAILY_9, "UTC", now=at(1, 8))
-    second = await digests.subscribe(1, 10, "30 18 * * *", "Europe/Moscow", now=at(3, 8))
+    first = digests.subscribe(1, 10, DAILY_9, "UTC", now=at(1, 8))
+    second = digests.subscribe(1, 10, "30 18 * * *", "Europe/Moscow", now=at(3, 8))
     assert second.id == first.id
     assert (second.schedule, second.timezone) == ("30 18 * * *", "Europe/Moscow")
     assert second.covered_until == at(1, 8)
-    assert len(await digests.subscriptions(1)) == 1
+    assert len(digests.subscriptions(1)) == 1
 
 
 async def test_unsubscribe_stops_one_channel_or_all(hashing_service: KnowledgeService) -> None:
     """unsubscribe(guild, channel) stops that channel; unsubscribe(guild) stops the rest."""
     digests = hashing_service.digests
-    await digests.subscribe(1, 10, DAILY_9)
-    await digests.subscribe(1, 11, DAILY_9)
-    await digests.subscribe(2, 20, DAILY_9)
-    assert await digests.unsubscribe(1, 10) == 1
-    assert [s.channel_id for s in await digests.subscriptions(1)] == [11]
-    assert await digests.unsubscribe(1) == 1
-    assert await digests.unsubscribe(1) == 0
-    assert [s.guild_id for s in await digests.subscriptions()] == [2]
-    assert len(await digests.subscriptions(include_inactive=True)) == 3
+    digests.subscribe(1, 10, DAILY_9)
+    digests.subscribe(1, 11, DAILY_9)
+    digests.subscribe(2, 20, DAILY_9)
+    assert digests.unsubscribe(1, 10) == 1
+    assert [s.channel_id for s in digests.subscriptions(1)] == [11]
+    assert digests.unsubscribe(1) == 1
+    assert digests.unsubscribe(1) == 0
+    assert [s.guild_id for s in digests.subscriptions()] == [2]
+    assert len(digests.subscriptions(include_inactive=True)) == 3
 
 
 async def test_a_stopped_channel_gets_no_digest(hashing_service: KnowledgeService,
                                                 channels: FakeChannels) -> None:
     """After unsubscribe, due periods are not claimed or posted."""
     digests = hashing_service.digests
-    await digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
-    await digests.unsubscribe(1)
+    digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    digests.unsubscribe(1)
     assert await digests.run_due(channels.post, now=at(3, 10)) == []
     assert channels.posts == []
 
@@ -74,9 +74,9 @@ async def test_resuming_a_stopped_channel_starts_from_now(hashing_service: Knowl
                                                          ) -> None:
     """A channel subscribed again after a pause does not receive the pause's backlog."""
     digests = hashing_service.digests
-    sub = await digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
-    await digests.unsubscribe(1)
-    again = await digests.subscribe(1, 10, DAILY_9, now=at(5, 8))
+    sub = digests.subscribe(1, 10, DAILY_9, now=at(1, 8))
+    digests.unsubscribe(1)
+    again = digests.subscribe(1, 10, DAILY_9, now=at(5, 8))
     assert again.id == sub.id and again.active
     assert covered_until(hashing_service, sub.id) == at(5, 8)
 

@@ -32,7 +32,7 @@ VALDAI_2019 = "Abe-Putin Summit in Moscow: No Sensations, Moderation Prevails"
 
 def article_id(service: KnowledgeService, prefix: str) -> int:
     """The id of the founding article whose slug starts with prefix ("000".."004")."""
-    with service.sessions() as session:
+    with service.library.sessions() as session:
         found = session.scalar(select(ArticleRow.id).where(ArticleRow.slug.startswith(prefix)))
     assert found is not None
     return found
@@ -40,7 +40,7 @@ def article_id(service: KnowledgeService, prefix: str) -> int:
 
 def linked_texts(service: KnowledgeService, meeting_id: str) -> dict[int, str]:
     """Passage id -> text of the passages linked to a meeting."""
-    with service.sessions() as session:
+    with service.library.sessions() as session:
         return dict(session.execute(
             select(PassageRow.id, PassageRow.text)
             .join(PassageMeeting, PassageMeeting.passage_id == PassageRow.id)
@@ -51,25 +51,25 @@ def add_fixture(service: KnowledgeService) -> int:
     """Ingest the fixture article about the September 2018 Vladivostok meeting."""
     doc = Document(text=FIXTURE.read_text(encoding="utf-8"), format="markdown",
                    published=PartialDate("2018-09-14", "day"))
-    result = service.add_document_sync(doc)
+    result = service.add_document(doc)
     assert result.status == "added" and result.article_id is not None, result.message
     return result.article_id
 
 
 def test_registry_is_seeded_once(hashing_service: KnowledgeService) -> None:
     """The 11 curated meetings are in the table after open; seeding again changes nothing."""
-    with hashing_service.sessions() as session:
+    with hashing_service.library.sessions() as session:
         ids = set(session.scalars(select(MeetingRow.id).where(MeetingRow.status == "confirmed")))
     assert ids == {m.id for m in load_registry()}
-    prepare_store(hashing_service.sessions)
-    with hashing_service.sessions.begin() as session:
+    prepare_store(hashing_service.library.sessions)
+    with hashing_service.library.sessions.begin() as session:
         assert seed_registry(session) == 0
         assert session.scalar(select(func.count()).select_from(MeetingRow)) == 11
 
 
 def test_every_meeting_is_listed_with_linked_passages(hashing_service: KnowledgeService) -> None:
     """summits lists all 11 meetings, oldest first, each with linked articles and passages."""
-    meetings = hashing_service.meetings.list_sync()
+    meetings = hashing_service.meetings.list()
     assert [m.id for m in meetings] == [m.id for m in load_registry()]
     for meeting in meetings:
         assert meeting.passages >= 1 and meeting.article_ids, meeting.id
@@ -85,16 +85,16 @@ def test_lima_links_the_east_asia_forum_passage(hashing_service: KnowledgeServic
     texts = linked_texts(hashing_service, "2016-11-lima-apec")
     assert any("This somewhat optimistic mood changed after Abe and Putin’s meeting in Lima"
                in t for t in texts.values())
-    assert hashing_service.meetings.get_sync("Lima 2016").article_ids == (
+    assert hashing_service.meetings.get("Lima 2016").article_ids == (
         article_id(hashing_service, "003"),)
 
 
 def test_25th_summit_links_the_valdai_2019_commentary(hashing_service: KnowledgeService) -> None:
     """The 25th summit links the 2019 Valdai commentary, which comes after it."""
-    meeting = hashing_service.meetings.get_sync("25th")
+    meeting = hashing_service.meetings.get("25th")
     assert meeting.id == "2019-01-moscow-abe-putin-summit"
     assert meeting.article_ids == (article_id(hashing_service, "002"),)
-    commentary = hashing_service.meetings.commentary_sync("Moscow 2019")
+    commentary = hashing_service.meetings.commentary("Moscow 2019")
     assert commentary.before == ()
     assert commentary.after and {h.article.title for h in commentary.after} == {VALDAI_2019}
     assert "25th Putin-Abe summit" in commentary.after[0].highlight
@@ -102,11 +102,11 @@ def test_25th_summit_links_the_valdai_2019_commentary(hashing_service: Knowledge
 
 def test_april_2017_visit_splits_before_and_after(hashing_service: KnowledgeService) -> None:
     """Valdai, March 2017 ("expected in April") is before; Rethinking Russia is after."""
-    commentary = hashing_service.meetings.commentary_sync("2017-04")
+    commentary = hashing_service.meetings.commentary("2017-04")
     assert commentary.meeting.id == "2017-04-moscow-abe-visit"
     assert {h.article.id for h in commentary.before} == {article_id(hashing_service, "000")}
     assert {h.article.id for h in commentary.after} == {article_id(hashing_service, "004")}
-    assert len(hashing_service.meetings.commentary_sync("2017-04", top=1).after) == 1
+    assert len(hashing_service.meetings.commentary("2017-04", top=1).after) == 1
 
 
 @pytest.mark.parametrize(("query", "meeting_id"), [
@@ -122,29 +122,29 @@ def test_april_2017_visit_splits_before_and_after(hashing_service: KnowledgeServ
 def test_meetings_match_loosely(hashing_service: KnowledgeService, query: str,
                                 meeting_id: str) -> None:
     """Places, dates, ordinals, ids and aliases find the meeting."""
-    assert hashing_service.meetings.get_sync(query).id == meeting_id
+    assert hashing_service.meetings.get(query).id == meeting_id
 
 
 def test_unknown_meeting_gets_a_hint(hashing_service: KnowledgeService) -> None:
     """A meeting nobody held is NotFound, pointing at the list."""
     with pytest.raises(NotFound, match="no meeting matches “Paris 2030”; try /summits"):
-        hashing_service.meetings.commentary_sync("Paris 2030")
+        hashing_service.meetings.commentary("Paris 2030")
     with pytest.raises(BadInput):
-        hashing_service.meetings.get_sync("   ")
+        hashing_service.meetings.get("   ")
 
 
 def test_autocomplete_labels_and_ids(hashing_service: KnowledgeService) -> None:
     """Typing "Lima" suggests the Lima meeting first, labelled with its date, valued by id."""
-    pairs = hashing_service.meetings.autocomplete_sync("Lima")
+    pairs = hashing_service.meetings.autocomplete("Lima")
     assert pairs[0] == ("Abe-Putin meeting at APEC, Lima (19 Nov 2016)", "2016-11-lima-apec")
-    assert len(hashing_service.meetings.autocomplete_sync("", limit=5)) == 5
+    assert len(hashing_service.meetings.autocomplete("", limit=5)) == 5
 
 
 def test_new_article_links_and_proposes(hashing_service: KnowledgeService) -> None:
     """The fixture links the 2016 Vladivostok meeting and proposes the 2018 one with its passage."""
     new = add_fixture(hashing_service)
-    assert new in hashing_service.meetings.get_sync("2016-09-vladivostok-eef").article_ids
-    proposals = hashing_service.meetings.proposals_sync()
+    assert new in hashing_service.meetings.get("2016-09-vladivostok-eef").article_ids
+    proposals = hashing_service.meetings.proposals()
     assert {(p.name, p.date_guess, p.place) for p in proposals} == {
         ("Abe-Putin meeting in Vladivostok", "2018-09-10", "Vladivostok"),
         ("Abe visits Moscow", "2018-05", "Moscow"),
@@ -152,7 +152,7 @@ def test_new_article_links_and_proposes(hashing_service: KnowledgeService) -> No
     }
     vladivostok = next(p for p in proposals if p.place == "Vladivostok")
     assert vladivostok.article_id == new
-    with hashing_service.sessions() as session:
+    with hashing_service.library.sessions() as session:
         passage = session.get(PassageRow, vladivostok.passage_id)
         assert passage is not None and passage.article_id == new
         assert "met in Vladivostok on 10 September 2018" in passage.text
@@ -164,10 +164,10 @@ def test_a_second_article_does_not_duplicate_a_proposal(hashing_service: Knowled
     text = ("Abe and Putin met in Vladivostok on 10 September 2018 and talked for three hours "
             "about joint economic activities, fisheries and the timetable for a peace treaty. "
             "Neither leader spoke of a deadline, and officials were careful not to raise hopes.")
-    result = hashing_service.add_document_sync(Document(
+    result = hashing_service.add_document(Document(
         text=text, title="Three hours in Vladivostok", published=PartialDate("2018-09-11", "day")))
     assert result.status == "added"
-    with hashing_service.sessions() as session:
+    with hashing_service.library.sessions() as session:
         places = list(session.scalars(select(MeetingProposal.date_guess).where(
             MeetingProposal.place == "Vladivostok")))
     assert places == ["2018-09-10"]
@@ -176,33 +176,33 @@ def test_a_second_article_does_not_duplicate_a_proposal(hashing_service: Knowled
 def test_confirming_a_proposal_adds_the_meeting(hashing_service: KnowledgeService) -> None:
     """A confirmed proposal joins the registry and the passages that discuss it link to it."""
     new = add_fixture(hashing_service)
-    proposal = next(p for p in hashing_service.meetings.proposals_sync()
+    proposal = next(p for p in hashing_service.meetings.proposals()
                     if p.place == "Vladivostok")
-    meeting = hashing_service.meetings.confirm_proposal_sync(proposal.id)
+    meeting = hashing_service.meetings.confirm_proposal(proposal.id)
     assert meeting.date == PartialDate("2018-09-10", "day") and meeting.place == "Vladivostok"
     assert meeting.article_ids == (new,)
     assert set(meeting.participants) == {"Shinzo Abe", "Vladimir Putin"}
-    assert len(hashing_service.meetings.list_sync()) == 12
-    assert hashing_service.meetings.get_sync("Vladivostok 2018").id == meeting.id
-    assert proposal.id not in {p.id for p in hashing_service.meetings.proposals_sync()}
+    assert len(hashing_service.meetings.list()) == 12
+    assert hashing_service.meetings.get("Vladivostok 2018").id == meeting.id
+    assert proposal.id not in {p.id for p in hashing_service.meetings.proposals()}
     with pytest.raises(BadInput, match="already confirmed"):
-        hashing_service.meetings.confirm_proposal_sync(proposal.id)
+        hashing_service.meetings.confirm_proposal(proposal.id)
     with pytest.raises(NotFound):
-        hashing_service.meetings.confirm_proposal_sync(9999)
+        hashing_service.meetings.confirm_proposal(9999)
 
 
 def test_rejecting_a_proposal_keeps_it_out(hashing_service: KnowledgeService) -> None:
     """A rejected proposal leaves the open list and the registry unchanged."""
     add_fixture(hashing_service)
-    proposal = hashing_service.meetings.proposals_sync()[0]
-    assert hashing_service.meetings.reject_proposal_sync(proposal.id).status == "rejected"
-    assert proposal.id not in {p.id for p in hashing_service.meetings.proposals_sync()}
-    assert len(hashing_service.meetings.list_sync()) == 11
+    proposal = hashing_service.meetings.proposals()[0]
+    assert hashing_service.meetings.reject_proposal(proposal.id).status == "rejected"
+    assert proposal.id not in {p.id for p in hashing_service.meetings.proposals()}
+    assert len(hashing_service.meetings.list()) == 11
 
 
 async def test_timeline_png(hashing_service: KnowledgeService) -> None:
     """The timeline is a valid PNG, 1200 px wide (legible at 600), one row per meeting."""
-    png = await hashing_service.meetings.timeline_png()
+    png = hashing_service.meetings.timeline_png()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     with Image.open(io.BytesIO(png)) as image:
         image.verify()
@@ -215,7 +215,7 @@ async def test_timeline_png(hashing_service: KnowledgeService) -> None:
 async def test_async_wrappers(hashing_service: KnowledgeService) -> None:
     """The bot's async methods answer like the sync ones."""
     meetings = hashing_service.meetings
-    assert [m.id for m in await meetings.list()] == [m.id for m in meetings.list_sync()]
+    assert [m.id for m in await meetings.list()] == [m.id for m in meetings.list()]
     assert (await meetings.get("Lima 2016")).id == "2016-11-lima-apec"
     commentary = await meetings.commentary("2017-04", None, 3)
     assert commentary.before and commentary.after
@@ -228,7 +228,7 @@ async def test_async_wrappers(hashing_service: KnowledgeService) -> None:
 @pytest.mark.model
 def test_commentary_narrowed_by_topic(real_service: KnowledgeService) -> None:
     """Joint economic activities around the April 2017 visit: Valdai before, Streltsov after."""
-    commentary = real_service.meetings.commentary_sync("2017-04", "joint economic activities", 3)
+    commentary = real_service.meetings.commentary("2017-04", "joint economic activities", 3)
     assert commentary.before and {h.article.id for h in commentary.before} == {
         article_id(real_service, "000")}
     assert commentary.after and {h.article.id for h in commentary.after} == {
@@ -240,5 +240,5 @@ def test_commentary_narrowed_by_topic(real_service: KnowledgeService) -> None:
 @pytest.mark.model
 def test_topic_nobody_discussed_gives_empty_sides(real_service: KnowledgeService) -> None:
     """An off-topic question about a meeting finds nothing on either side."""
-    commentary = real_service.meetings.commentary_sync("Lima", "sourdough bread baking times")
+    commentary = real_service.meetings.commentary("Lima", "sourdough bread baking times")
     assert commentary.before == () and commentary.after == ()

@@ -11,7 +11,8 @@ from knowledge.enrich import enrich_article
 from knowledge.errors import NotFound
 from knowledge.ingest import Document
 from knowledge.models import Contributor, PartialDate
-from knowledge.service import KnowledgeService, SearchRequest
+from knowledge.retrieval import SearchRequest
+from knowledge.service import KnowledgeService
 from knowledge.settings import Settings
 from knowledge.store.tables import (
     ArticlePerson,
@@ -33,7 +34,7 @@ ROLE_004 = ("PhD in History, the Head of the Department of Afro-Asian Studies an
 
 def article_id(service: KnowledgeService, prefix: str) -> int:
     """The id of the founding article whose slug starts with prefix ("000".."004")."""
-    with service.sessions() as session:
+    with service.library.sessions() as session:
         found = session.scalar(select(ArticleRow.id).where(ArticleRow.slug.startswith(prefix)))
     assert found is not None
     return found
@@ -43,7 +44,7 @@ def add_fixture(service: KnowledgeService) -> int:
     """Ingest the new-expert fixture article (dated as its text dates it); its article id."""
     doc = Document(text=FIXTURE.read_text(encoding="utf-8"), format="markdown",
                    published=PartialDate("2018-09-14", "day"))
-    result = service.add_document_sync(doc)
+    result = service.add_document(doc)
     assert result.status == "added", result.message
     assert result.article_id is not None
     return result.article_id
@@ -51,7 +52,7 @@ def add_fixture(service: KnowledgeService) -> int:
 
 def test_founding_experts_are_exactly_the_three(hashing_service: KnowledgeService) -> None:
     """A fresh install lists Akiyama (two articles), Streltsov and Togo, and nobody else."""
-    experts = hashing_service.experts.list_sync()
+    experts = hashing_service.experts.list()
     assert [e.name for e in experts] == ["Masahiro Akiyama", "Dmitry Streltsov", "Kazuhiko Togo"]
     relations = {e.name: sorted((a.article_id, a.relation) for a in e.articles) for e in experts}
     assert relations == {
@@ -64,7 +65,7 @@ def test_founding_experts_are_exactly_the_three(hashing_service: KnowledgeServic
 
 def test_roles_are_kept_as_each_text_states_them(hashing_service: KnowledgeService) -> None:
     """Each role is kept with its article, including the 001 text's "President (2012–2016)"."""
-    by_name = {e.name: e for e in hashing_service.experts.list_sync()}
+    by_name = {e.name: e for e in hashing_service.experts.list()}
     akiyama = by_name["Masahiro Akiyama"]
     assert akiyama.roles == (ROLE_000, "Tokyo Foundation President", "President (2012–2016)")
     assert {a.role for a in akiyama.articles} == {ROLE_000, "Tokyo Foundation President"}
@@ -75,7 +76,7 @@ def test_roles_are_kept_as_each_text_states_them(hashing_service: KnowledgeServi
 def test_valdai_2019_has_no_named_author(hashing_service: KnowledgeService) -> None:
     """002 has no expert at all, and the teaser's Ivan Timofeev is nobody in the library."""
     valdai = article_id(hashing_service, "002")
-    with hashing_service.sessions() as session:
+    with hashing_service.library.sessions() as session:
         kinds = set(session.scalars(select(Person.kind).join(
             ArticlePerson, ArticlePerson.person_id == Person.id).where(
             ArticlePerson.article_id == valdai)))
@@ -90,22 +91,22 @@ def test_valdai_2019_has_no_named_author(hashing_service: KnowledgeService) -> N
 
 def test_politicians_are_subjects_never_experts(hashing_service: KnowledgeService) -> None:
     """Putin, Abe, Kishida, Trump, Koizumi are stored as subjects and cannot be searched as experts."""
-    with hashing_service.sessions() as session:
+    with hashing_service.library.sessions() as session:
         kinds = dict(session.execute(select(Person.name, Person.kind)).all())
     for name in ("Vladimir Putin", "Shinzo Abe", "Fumio Kishida", "Donald Trump",
                  "Junichiro Koizumi"):
         assert kinds[name] == "subject"
-    experts = {e.name for e in hashing_service.experts.list_sync()}
+    experts = {e.name for e in hashing_service.experts.list()}
     assert not experts & {"Vladimir Putin", "Shinzo Abe"}
     with pytest.raises(NotFound):
-        hashing_service.experts.get_sync("putin")
+        hashing_service.experts.get("putin")
     with pytest.raises(NotFound):
-        hashing_service.search_sync(SearchRequest("islands", person="putin"))
+        hashing_service.retriever.search(SearchRequest("islands", person="putin"))
 
 
 def test_metadata_and_text_merge_into_one_link(hashing_service: KnowledgeService) -> None:
     """Each founding expert has one link per article (the curated metadata one), not two."""
-    with hashing_service.sessions() as session:
+    with hashing_service.library.sessions() as session:
         rows = session.execute(
             select(ArticlePerson.article_id, Person.name, ArticlePerson.evidence)
             .join(Person, Person.id == ArticlePerson.person_id)
@@ -122,7 +123,7 @@ def test_metadata_and_text_merge_into_one_link(hashing_service: KnowledgeService
 def test_passages_carrying_their_words(hashing_service: KnowledgeService) -> None:
     """An author's and a commenting expert's passages are theirs; an interview's carry his words."""
     service = hashing_service
-    with service.sessions() as session:
+    with service.library.sessions() as session:
         def carried(prefix: str) -> tuple[int, int]:
             aid = article_id(service, prefix)
             total = session.scalar(select(func.count()).select_from(PassageRow).where(
@@ -140,26 +141,26 @@ def test_passages_carrying_their_words(hashing_service: KnowledgeService) -> Non
 def test_names_match_loosely(hashing_service: KnowledgeService) -> None:
     """Surnames, case and transliteration variants find the expert; strangers get a hint."""
     experts = hashing_service.experts
-    assert experts.get_sync("streltsov").name == "Dmitry Streltsov"
-    assert experts.get_sync("Dmitri Streltsov").name == "Dmitry Streltsov"
-    assert experts.get_sync("AKIYAMA").name == "Masahiro Akiyama"
-    assert experts.get_sync("togo").name == "Kazuhiko Togo"
+    assert experts.get("streltsov").name == "Dmitry Streltsov"
+    assert experts.get("Dmitri Streltsov").name == "Dmitry Streltsov"
+    assert experts.get("AKIYAMA").name == "Masahiro Akiyama"
+    assert experts.get("togo").name == "Kazuhiko Togo"
     with pytest.raises(NotFound, match="no expert matches “Timofeev”; try /experts"):
-        experts.get_sync("Timofeev")
+        experts.get("Timofeev")
 
 
 def test_autocomplete_suggests_by_any_part_of_the_name(hashing_service: KnowledgeService) -> None:
     """Typing "stre" or "kazu" suggests the expert; an empty prefix lists everyone."""
     experts = hashing_service.experts
-    assert experts.autocomplete_sync("stre") == ["Dmitry Streltsov"]
-    assert experts.autocomplete_sync("kazu") == ["Kazuhiko Togo"]
-    assert len(experts.autocomplete_sync("")) == 3
-    assert experts.autocomplete_sync("zzz") == []
+    assert experts.autocomplete("stre") == ["Dmitry Streltsov"]
+    assert experts.autocomplete("kazu") == ["Kazuhiko Togo"]
+    assert len(experts.autocomplete("")) == 3
+    assert experts.autocomplete("zzz") == []
 
 
 def test_views_without_topic_are_their_passages(hashing_service: KnowledgeService) -> None:
     """Without a topic, an expert's views are their own passages, newest article first."""
-    expert, hits = hashing_service.experts.views_sync("akiyama", None, top=50)
+    expert, hits = hashing_service.experts.views("akiyama", None, top=50)
     assert expert.name == "Masahiro Akiyama"
     ids = [h.article.id for h in hits]
     assert set(ids) == {article_id(hashing_service, "000"), article_id(hashing_service, "001")}
@@ -169,15 +170,15 @@ def test_views_without_topic_are_their_passages(hashing_service: KnowledgeServic
 def test_new_article_adds_its_expert_automatically(hashing_service: KnowledgeService) -> None:
     """The fixture's bio-line author and quoted economist are stored; its teaser's name is not."""
     new = add_fixture(hashing_service)
-    by_name = {e.name: e for e in hashing_service.experts.list_sync()}
+    by_name = {e.name: e for e in hashing_service.experts.list()}
     jane = by_name["Jane Doe"]
     assert [(a.article_id, a.relation) for a in jane.articles] == [(new, "author")]
     assert jane.roles == ("Senior Fellow at the Pacific Rim Policy Institute",)
     assert [(a.article_id, a.relation) for a in by_name["John Roe"].articles] == [(new, "quoted")]
     assert "Ivan Timofeev" not in by_name
-    _, hits = hashing_service.experts.views_sync("jane doe", None)
+    _, hits = hashing_service.experts.views("jane doe", None)
     assert hits and {h.article.id for h in hits} == {new}
-    summary = hashing_service.get_article_sync(new).summary
+    summary = hashing_service.get_article(new).summary
     assert summary.authors == ["Jane Doe"]
 
 
@@ -188,24 +189,24 @@ def test_scraped_byline_found_only_in_a_teaser_is_dropped(
             "agreed to keep the consultations going through the summer months ahead.\n\n"
             "Related articles\n\nThe Sanctions Factor in Asia\nPetr Lavrentyev\n"
             "The invigoration of dialogue has raised new questions.\nExpert Opinions\n")
-    result = hashing_service.add_document_sync(Document(
+    result = hashing_service.add_document(Document(
         text=text, title="Talks resume", contributors=(Contributor("Petr Lavrentyev",
                                                                    "author"),)))
     assert result.article_id is not None
-    summary = hashing_service.get_article_sync(result.article_id).summary
+    summary = hashing_service.get_article(result.article_id).summary
     assert summary.authors == []
-    assert "Petr Lavrentyev" not in {e.name for e in hashing_service.experts.list_sync()}
+    assert "Petr Lavrentyev" not in {e.name for e in hashing_service.experts.list()}
 
 
 def test_enrichment_is_idempotent(hashing_service: KnowledgeService) -> None:
     """Running the enrichers again over an article leaves the same rows, not duplicates."""
     def counts() -> tuple[int, ...]:
-        with hashing_service.sessions() as session:
+        with hashing_service.library.sessions() as session:
             return tuple(session.scalar(select(func.count()).select_from(t)) or 0
                          for t in (ArticlePerson, PassagePerson, PassageMeeting, Person))
 
     before = counts()
-    with hashing_service.sessions.begin() as session:
+    with hashing_service.library.sessions.begin() as session:
         for aid in session.scalars(select(ArticleRow.id)).all():
             enrich_article(session, aid)
     assert counts() == before
@@ -218,16 +219,16 @@ def test_older_install_is_enriched_at_open(settings: Settings,
     from knowledge.embedding import HashingEmbedder
 
     monkeypatch.setattr(service_module, "default_enrichers", list)
-    old = KnowledgeService.open_sync(settings, embedder=HashingEmbedder())
-    with old.sessions() as session:
+    old = KnowledgeService.open(settings, embedder=HashingEmbedder())
+    with old.library.sessions() as session:
         assert session.scalar(select(func.count()).select_from(PassagePerson)) == 0
     old.close()
     monkeypatch.undo()
-    new = KnowledgeService.open_sync(settings, embedder=HashingEmbedder())
+    new = KnowledgeService.open(settings, embedder=HashingEmbedder())
     try:
-        assert [e.name for e in new.experts.list_sync()] == [
+        assert [e.name for e in new.experts.list()] == [
             "Masahiro Akiyama", "Dmitry Streltsov", "Kazuhiko Togo"]
-        assert all(m.passages for m in new.meetings.list_sync())
+        assert all(m.passages for m in new.meetings.list())
     finally:
         new.close()
 
@@ -235,7 +236,7 @@ def test_older_install_is_enriched_at_open(settings: Settings,
 async def test_async_wrappers(hashing_service: KnowledgeService) -> None:
     """The bot's async methods give the same answers as the sync ones."""
     experts = hashing_service.experts
-    assert [e.name for e in await experts.list()] == [e.name for e in experts.list_sync()]
+    assert [e.name for e in await experts.list()] == [e.name for e in experts.list()]
     assert (await experts.get("togo")).name == "Kazuhiko Togo"
     assert await experts.autocomplete("aki") == ["Masahiro Akiyama"]
 
@@ -245,7 +246,7 @@ async def test_async_wrappers(hashing_service: KnowledgeService) -> None:
 @pytest.mark.model
 def test_expert_views_on_a_topic(real_service: KnowledgeService) -> None:
     """Streltsov on joint economic activities: his own passages, the Kuril one first."""
-    expert, hits = real_service.experts.views_sync("streltsov", "joint economic activities", 3)
+    expert, hits = real_service.experts.views("streltsov", "joint economic activities", 3)
     assert expert.name == "Dmitry Streltsov"
     assert hits and {h.article.id for h in hits} == {article_id(real_service, "004")}
     assert "joint economic development of the South Kuril Islands" in hits[0].passage
@@ -254,9 +255,9 @@ def test_expert_views_on_a_topic(real_service: KnowledgeService) -> None:
 @pytest.mark.model
 def test_compare_gives_one_dated_row_per_expert(real_service: KnowledgeService) -> None:
     """Compare on joint economic activities: each founding expert once, oldest article first."""
-    views = real_service.experts.compare_sync("joint economic activities")
+    views = real_service.experts.compare("joint economic activities")
     assert sorted(v.expert for v in views) == ["Dmitry Streltsov", "Kazuhiko Togo",
                                                "Masahiro Akiyama"]
     dates = [v.hit.article.published for v in views]
     assert all(dates) and dates == sorted(dates, key=lambda d: d.start)  # type: ignore[union-attr]
-    assert real_service.experts.compare_sync("How long should I bake sourdough bread?") == []
+    assert real_service.experts.compare("How long should I bake sourdough bread?") == []

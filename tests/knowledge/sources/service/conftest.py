@@ -55,7 +55,7 @@ def notices(sources: SourcesService) -> Notices:
 
 def source_row(library: KnowledgeService, source_id: int) -> Source:
     """A fresh copy of one source row."""
-    with library.sessions() as session:
+    with library.library.sessions() as session:
         row = session.get(Source, source_id)
         assert row is not None
         return row
@@ -68,7 +68,7 @@ def later(minutes: float) -> dt.datetime:
 
 def article_row(library: KnowledgeService, article_id: int) -> ArticleRow:
     """A fresh copy of one article row."""
-    with library.sessions() as session:
+    with library.library.sessions() as session:
         row = session.get(ArticleRow, article_id)
         assert row is not None
         return row
@@ -76,20 +76,20 @@ def article_row(library: KnowledgeService, article_id: int) -> ArticleRow:
 
 def article_count(library: KnowledgeService) -> int:
     """How many articles the library holds."""
-    with library.sessions() as session:
+    with library.library.sessions() as session:
         return session.scalar(select(func.count()).select_from(ArticleRow)) or 0
 
 
 def feed_articles(library: KnowledgeService, source_id: int) -> list[ArticleRow]:
     """Articles stored from one source, oldest first."""
-    with library.sessions() as session:
+    with library.library.sessions() as session:
         return list(session.scalars(select(ArticleRow).where(ArticleRow.source_id == source_id)
                                     .order_by(ArticleRow.id)))
 
 
 def source_id_of(library: KnowledgeService, url: str) -> int:
     """The id of the source polled at ``url``."""
-    with library.sessions() as session:
+    with library.library.sessions() as session:
         found = session.scalar(select(Source.id).where(Source.url == url))
         assert found is not None, f"no source at {url}"
         return found

@@ -24,7 +24,7 @@ async def test_article_link_is_stored_with_its_metadata(sources: SourcesService,
     assert result.status == "added", result.message
     assert result.title == "After Nagato: What the Summit Did and Did Not Settle"
     assert result.article_id is not None
-    article = (await library.get_article(result.article_id)).summary
+    article = (library.get_article(result.article_id)).summary
     assert article.publisher == "Harbour Institute"
     assert article.published is not None and article.published.iso == "2016-12-20"
     assert article.contributors == (Contributor("Mira Kovalenko", "author"),)
@@ -53,7 +53,7 @@ async def test_rss_feed_is_followed_and_every_entry_stored(sources: SourcesServi
         "After Nagato: What the Summit Did and Did Not Settle", "An Energy Bridge to Hokkaido?",
         "Why the 2+2 Format Matters"]
     nagato = next(a for a in stored if a.title.startswith("After Nagato"))
-    summary = (await library.get_article(nagato.id)).summary
+    summary = (library.get_article(nagato.id)).summary
     assert summary.authors == ["Mira Kovalenko"]
     assert summary.published is not None and summary.published.iso == "2016-12-20"
     assert summary.publisher == "Harbour Institute"
@@ -67,7 +67,7 @@ async def test_atom_feed_is_followed_with_all_authors(sources: SourcesService, w
     stored = feed_articles(library, source_id_of(library, web.url("atom.xml")))
     assert len(stored) == 2
     two_plus_two = next(a for a in stored if a.title == "Why the 2+2 Format Matters")
-    summary = (await library.get_article(two_plus_two.id)).summary
+    summary = (library.get_article(two_plus_two.id)).summary
     assert summary.authors == ["Tomas Lindqvist", "Mira Kovalenko"]
     assert summary.published is not None and summary.published.iso == "2017-03-22"
 
@@ -84,7 +84,7 @@ async def test_summary_only_feed_gets_full_text_from_entry_pages(
     # The page's later paragraphs, which the feed's teaser does not carry.
     assert "Expectations were low" not in feed_text
     assert "Expectations were low, and the outcome matched them." in osaka.text
-    assert (await library.get_article(osaka.id)).summary.authors == ["Tomas Lindqvist"]
+    assert (library.get_article(osaka.id)).summary.authors == ["Tomas Lindqvist"]
 
 
 async def test_first_add_announces_only_the_most_recent_entries(
@@ -175,7 +175,7 @@ async def test_bad_links_are_clear_errors_and_lose_nothing(
     assert expected in result.message
     assert article_count(library) == before
     assert kept.article_id is not None
-    assert (await library.get_article(kept.article_id)).summary.title == kept.title
+    assert (library.get_article(kept.article_id)).summary.title == kept.title
     assert [s.kind for s in await sources.status()] == ["article"]
 
 

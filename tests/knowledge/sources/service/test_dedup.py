@@ -38,7 +38,7 @@ async def test_same_link_twice_is_one_article_seen_twice(
     assert again.article_id == first.article_id
     assert "same link" in again.message
     assert first.article_id is not None
-    assert records.appearances(library, first.article_id) == [
+    assert records.appearances(library.library, first.article_id) == [
         ("url", web.url("article.html?utm_source=newsletter"))]
     assert len(await sources.status()) == 1
 
@@ -54,7 +54,7 @@ async def test_same_text_under_another_link_is_a_content_duplicate(
     assert first.status == "added", first.message
     assert (second.status, second.article_id) == ("duplicate", first.article_id)
     assert first.article_id is not None
-    assert records.appearances(library, first.article_id) == [("content", web.url("b/note.txt"))]
+    assert records.appearances(library.library, first.article_id) == [("content", web.url("b/note.txt"))]
 
 
 async def test_near_copy_by_another_outlet_is_the_same_article(
@@ -69,7 +69,7 @@ async def test_near_copy_by_another_outlet_is_the_same_article(
     assert "near-copy" in copy.message
     assert article_count(library) == before
     assert original.article_id is not None
-    assert records.appearances(library, original.article_id) == [
+    assert records.appearances(library.library, original.article_id) == [
         ("near_duplicate", web.url("review/nagato.html"))]
     assert article_row(library, original.article_id).simhash is not None
 
@@ -82,7 +82,7 @@ async def test_feed_entry_for_an_added_article_is_not_stored_again(
     assert "2 new articles, 1 already in the library" in feed.message
     assert len(feed_articles(library, source_id_of(library, web.url("rss.xml")))) == 2
     assert article.article_id is not None
-    assert [r for r, _ in records.appearances(library, article.article_id)] == ["url"]
+    assert [r for r, _ in records.appearances(library.library, article.article_id)] == ["url"]
 
 
 async def test_edited_entry_title_is_an_appearance_not_a_new_article(
@@ -100,10 +100,10 @@ async def test_edited_entry_title_is_an_appearance_not_a_new_article(
     after = {a.id: (a.title, a.announce) for a in feed_articles(library, source_id)}
     assert after == before  # the stored article keeps its title and stays unannounced
     nagato = next(i for i, (t, _) in before.items() if t.startswith("After Nagato"))
-    assert records.appearances(library, nagato) == [
+    assert records.appearances(library.library, nagato) == [
         ("entry_id", "https://analysis.example.org/commentary/after-nagato")]
 
     web.routes["/feed.xml"].conditional = False  # a server without conditional GET
     again = await sources.poll(source_id, now=later(120))
     assert (again.status, again.seen_again) == ("unchanged", 0)
-    assert len(records.appearances(library, nagato)) == 1  # the same edit is noted only once
+    assert len(records.appearances(library.library, nagato)) == 1  # the same edit is noted only once

@@ -150,7 +150,7 @@ async def test_a_failing_feed_does_not_stop_the_others(
     healthy = await follow(sources, web, library, "/healthy.xml", rss_items(0))
     stalled = await follow(sources, web, library, "/stalled.xml", rss_items(1))
     broken = await follow(sources, web, library, "/broken.xml", rss_items(1))
-    with library.sessions.begin() as session:
+    with library.library.sessions.begin() as session:
         row = session.get(Source, stalled)
         assert row is not None
         row.url = web.url("stall")
@@ -184,7 +184,7 @@ async def test_two_processes_poll_a_feed_once(sources: SourcesService, web: Fake
     """Two services on one database polling at the same moment fetch the feed exactly once."""
     await follow(sources, web, library, "/feed.xml", rss_items(0))
     web.route("/feed.xml", rss_items(0, 1), "application/rss+xml")
-    other = KnowledgeService.open_sync(library.settings, embedder=HashingEmbedder())
+    other = KnowledgeService.open(library.settings, embedder=HashingEmbedder())
     try:
         other_sources: SourcesService = other.sources
         other_sources.fetch_settings = TEST_FETCH

@@ -1,0 +1,211 @@
+"""The one object every feature is built with: settings, database, embedder and in-memory index.
+
+`Library` owns the write discipline. Every write to the database goes through `library.write()`,
+which takes the process's write lock and begins a transaction, and commits or rolls back when the
+block ends. Why one lock for every write: SQLite allows one writer at a time and a deferred
+transaction that must upgrade its lock can fail with "database is locked" when another thread of
+the same process writes; PostgreSQL does not need it, but the in-memory index is refreshed after
+writes and must never see half of one. Writes are short (one article, one feed's state, one
+digest claim), so serialising them inside a process costs nothing measurable. Coordination
+between processes is the database's job: leases, claims and unique constraints.
+
+Reads use `library.read()` (a session, no lock). CPU and database work is synchronous; async
+callers send it to a worker thread with `await library.run(fn, *args)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import functools
+import gc
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import ParamSpec, TypeVar
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from knowledge.embedding import Embedder, make_embedder
+from knowledge.index.hybrid import HybridIndex, IndexedPassage, embedding_document
+from knowledge.models import ArticleSummary
+from knowledge.settings import Settings
+from knowledge.store import queries
+from knowledge.store.db import make_engine, make_sessionmaker, migrate
+from knowledge.store.tables import ArticleRow, PassageRow
+
+log = logging.getLogger(__name__)
+
+FINGERPRINT_KEY = "model_fingerprint"
+ProgressCallback = Callable[[int, int], None]
+P = ParamSpec("P")
+T = TypeVar("T")
+# Called inside the ingestion transaction after the article and passages exist, so derived
+# data (people, meeting links) is stored atomically with the article (knowledge/enrich.py).
+Enricher = Callable[[Session, ArticleRow, Sequence[PassageRow]], None]
+
+
+class Library:
+    """Settings, engine and sessions, embedder, index and enrichers, shared by every feature."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, engine: Engine,
+                 enrichers: Sequence[Enricher] = ()) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.engine = engine
+        self.sessions: sessionmaker[Session] = make_sessionmaker(engine)
+        self.enrichers: list[Enricher] = list(enrichers)
+        self.index = HybridIndex(embedder.dim)
+        self.started_at = time.time()
+        self._write_lock = threading.Lock()
+
+    # ----- opening and closing ------------------------------------------------------------
+    @classmethod
+    def connect(cls, settings: Settings, *, embedder: Embedder | None = None,
+                enrichers: Sequence[Enricher] = ()) -> Library:
+        """Create the engine and apply migrations; the index is loaded by `load_index`."""
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        limit_blas_threads()
+        engine = make_engine(settings.resolved_database_url)
+        migrate(engine)
+        embedder = embedder or make_embedder(settings.embedding_model,
+                                             settings.embedding_batch_size)
+        return cls(settings, embedder, engine, enrichers)
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
+
+    # ----- sessions, writes and worker threads ---------------------------------------------
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading (no lock, nothing committed)."""
+        with self.sessions() as session:
+            yield session
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        """The one way to write: the process's write lock, then a transaction committed at the
+        end of the block (rolled back if it raises)."""
+        with self._write_lock, self.sessions.begin() as session:
+            yield session
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run synchronous library work in a worker thread, so an event loop stays free."""
+        return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
+
+    # ----- model fingerprint ---------------------------------------------------------------
+    def stored_fingerprint(self) -> str | None:
+        """The model fingerprint the stored vectors were made with (None on a new library)."""
+        with self.read() as session:
+            return queries.get_state(session, FINGERPRINT_KEY)
+
+    def ensure_model_matches(self, progress: ProgressCallback | None = None) -> None:
+        """Record the model on a new library; re-embed everything when the model changed."""
+        stored = self.stored_fingerprint()
+        if stored is None:
+            with self.write() as session:
+                queries.set_state(session, FINGERPRINT_KEY, self.embedder.fingerprint)
+        elif stored != self.embedder.fingerprint:
+            log.warning("embedding model changed (%s -> %s): rebuilding the index",
+                        stored, self.embedder.fingerprint)
+            self.reembed_all(progress)
+
+    # ----- the in-memory index -------------------------------------------------------------
+    def load_index(self) -> None:
+        """Build the in-memory index from every stored passage."""
+        started = time.perf_counter()
+        index = HybridIndex(self.embedder.dim)
+        with self.read() as session:
+            summaries = queries.article_summaries(session)
+            by_article: dict[int, list[IndexedPassage]] = {}
+            for batch in queries.iter_passages(session):
+                for passage in batch:
+                    by_article.setdefault(passage.article_id, []).append(passage)
+        for aid, summary in summaries.items():
+            index.add(summary, by_article.get(aid, []))
+        self.index = index
+        # The index is hundreds of thousands of long-lived objects: keep the cyclic garbage
+        # collector from rescanning them on every full collection (a pause at 100k passages).
+        gc.collect()
+        gc.freeze()
+        log.info("index loaded: %d articles, %d passages in %.2f s", len(summaries), len(index),
+                 time.perf_counter() - started)
+
+    def refresh_index(self) -> int:
+        """Pick up passages other processes stored since the last load; returns how many."""
+        with self.read() as session:
+            new: dict[int, list[IndexedPassage]] = {}
+            for batch in queries.iter_passages(session, after_id=self.index.max_passage_id):
+                for passage in batch:
+                    new.setdefault(passage.article_id, []).append(passage)
+            summaries = queries.article_summaries(session, new.keys()) if new else {}
+            live = set(session.scalars(select(ArticleRow.id)))
+        for aid, passages in new.items():
+            if aid in summaries:
+                self.index.add(summaries[aid], passages)
+        for gone in set(self.index.articles) - live:
+            self.index.remove_article(gone)
+        count = sum(len(p) for p in new.values())
+        if count:
+            log.info("index refreshed: %d new passages", count)
+        return count
+
+    def reembed_all(self, progress: ProgressCallback | None = None) -> int:
+        """Re-embed passages and their sentences with the configured model, a batch at a time."""
+        with self.read() as session:
+            total = session.scalar(select(func.count()).select_from(PassageRow)) or 0
+            titles = dict(session.execute(select(ArticleRow.id, ArticleRow.title)).tuples().all())
+        done = 0
+        batch_size = max(self.settings.embedding_batch_size * 4, 64)
+        last_id = 0
+        now = dt.datetime.now(dt.UTC)
+        while True:
+            with self.read() as session:
+                rows = session.execute(
+                    select(PassageRow.id, PassageRow.article_id, PassageRow.text,
+                           PassageRow.sentence_spans)
+                    .where(PassageRow.id > last_id).order_by(PassageRow.id).limit(batch_size)
+                ).tuples().all()
+            if not rows:
+                break
+            texts = [embedding_document(ArticleSummary(aid, titles.get(aid, ""), None, None,
+                                                       None, "en", (), now), text)
+                     for _, aid, text, _ in rows]
+            sentence_texts = [text[a:b] for _, _, text, spans in rows for a, b in spans]
+            vectors = self.embedder.embed(texts + sentence_texts)
+            offset = len(rows)
+            with self.write() as session:
+                for i, (pid, _, _, spans) in enumerate(rows):
+                    row = session.get(PassageRow, pid)
+                    assert row is not None
+                    row.embedding = vectors[i].astype(np.float32).tobytes()
+                    sent = vectors[offset:offset + len(spans)]
+                    row.sentence_embeddings = sent.astype(np.float16).tobytes()
+                    offset += len(spans)
+            done += len(rows)
+            last_id = rows[-1][0]
+            if progress:
+                progress(done, total)
+        with self.write() as session:
+            queries.set_state(session, FINGERPRINT_KEY, self.embedder.fingerprint)
+        return done
+
+    def rebuild(self, progress: ProgressCallback | None = None) -> int:
+        """Re-embed every passage with the configured model and reload the index."""
+        count = self.reembed_all(progress)
+        self.load_index()
+        return count
+
+
+def limit_blas_threads() -> None:
+    """Keep NumPy's BLAS to one thread: its spinning workers otherwise fight torch's threads
+    for the two cores and a 10 ms query takes 100 ms (measured in bench/speed.py)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")

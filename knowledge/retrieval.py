@@ -1,0 +1,146 @@
+"""Retrieval: a question and its filters, validated, ranked over the library's hybrid index.
+
+Every search-backed feature (questions, an expert's views on a topic, a meeting's commentary on a
+topic, comparisons) goes through `Retriever.search`, so validation, filters and the no-match rule
+are the same everywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from knowledge.errors import BadInput, NotFound
+from knowledge.index.hybrid import Filters, NoMatchRule
+from knowledge.library import Library
+from knowledge.models import Hit, PartialDate
+from knowledge.people.match import match_experts
+from knowledge.store import queries
+from knowledge.store.tables import ArticlePerson, PassageRow
+from knowledge.text.split import split_sentences
+from knowledge.text.tokens import tokenize
+from knowledge.understand import Interpretation, QuestionReader
+
+MAX_TOP = 50
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """A question and its filters, as a user gave them."""
+
+    query: str
+    top: int = 5
+    person: str | None = None
+    publisher: str | None = None
+    since: PartialDate | None = None
+    until: PartialDate | None = None
+
+
+def validate_query(query: str, limit: int) -> str:
+    """A question with its whitespace tidied; BadInput when empty or over ``limit`` chars."""
+    query = " ".join(query.split())
+    if not query:
+        raise BadInput("the question is empty")
+    if len(query) > limit:
+        raise BadInput(f"the question is too long ({len(query)} characters; the limit is "
+                       f"{limit})")
+    return query
+
+
+class Retriever:
+    """Hybrid search over the library's index, with filters and the no-match rule."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self.reader = QuestionReader(library.read)
+
+    @property
+    def no_match_rule(self) -> NoMatchRule:
+        """The calibrated no-match decision (bench/retrieval_eval.py, docs/benchmarks.md)."""
+        s = self.library.settings
+        return NoMatchRule(s.no_match_threshold, s.no_match_lexical_floor,
+                           s.no_match_lexical_coverage)
+
+    def validate(self, query: str) -> str:
+        """Trim a question and refuse empty or overlong ones (SEARCH_MAX_QUERY_CHARS)."""
+        return validate_query(query, self.library.settings.search_max_query_chars)
+
+    def person_article_ids(self, name: str) -> frozenset[int]:
+        """Articles of the experts a loosely written name denotes; NotFound when nobody."""
+        with self.library.read() as session:
+            people = match_experts(session, name)
+            if not people:
+                raise NotFound(f"no expert called “{name}” in the library")
+            ids = session.scalars(select(ArticlePerson.article_id).where(
+                ArticlePerson.person_id.in_([p.id for p in people])))
+            return frozenset(ids)
+
+    def search(self, request: SearchRequest, *, filters: Filters | None = None) -> list[Hit]:
+        """Rank passages for a question; [] means no good match."""
+        query = self.validate(request.query)
+        if not 1 <= request.top <= MAX_TOP:
+            raise BadInput(f"top must be between 1 and {MAX_TOP}")
+        if request.since and request.until and request.since.start > request.until.end:
+            raise BadInput("--since is after --until")
+        base = filters or Filters()
+        article_ids = base.article_ids
+        if request.person:
+            person_ids = self.person_article_ids(request.person)
+            article_ids = person_ids if article_ids is None else article_ids & person_ids
+        filters = dataclasses.replace(
+            base, article_ids=article_ids, publisher=request.publisher or base.publisher,
+            since=request.since.start if request.since else base.since,
+            until=request.until.end if request.until else base.until,
+        )
+        index = self.library.index
+        # Who, when and which meeting the question means: evidence for the ranking, not a filter.
+        reading = self.reader.interpret(query, version=index.version)
+        evidence = self.reader.evidence(reading, version=index.version)
+        vector = self.library.embedder.embed([query])[0]
+        ranked = index.search(tokenize(query), vector, top=request.top, filters=filters,
+                              min_similarity=self.library.settings.hit_min_similarity,
+                              no_match=self.no_match_rule, evidence=evidence, feedback=True)
+        return [Hit(passage_id=r.passage_id, article=index.articles[r.article_id],
+                    passage=r.text, highlight=r.highlight, score=r.score, dense_score=r.dense,
+                    bm25_score=r.bm25, why=r.why)
+                for r in ranked if r.article_id in index.articles]
+
+    def interpret(self, query: str) -> Interpretation:
+        """Who, when and which meeting a question was read to be about (knowledge/understand)."""
+        return self.reader.interpret(self.validate(query), version=self.library.index.version)
+
+    def is_answerable(self, tokens: list[str], vector: np.ndarray, filters: Filters) -> bool:
+        """Whether a question gets any hits at all (used by the calibration benchmark)."""
+        return bool(self.library.index.search(tokens, vector, top=1, filters=filters,
+                                              no_match=self.no_match_rule))
+
+
+def unranked_hits(session: Session, passage_ids: Iterable[int],
+                  highlights: dict[int, str] | None = None,
+                  scores: dict[int, float] | None = None) -> list[Hit]:
+    """Passages as hits without a query (score from ``scores``, default 0), in the given order;
+    the highlight is the given sentence or the passage's first sentence."""
+    ids = list(dict.fromkeys(passage_ids))
+    if not ids:
+        return []
+    rows = {r.id: r for r in session.scalars(select(PassageRow).where(PassageRow.id.in_(ids)))}
+    summaries = queries.article_summaries(session, {r.article_id for r in rows.values()})
+    hits = []
+    for pid in ids:
+        row = rows.get(pid)
+        if row is None or row.article_id not in summaries:
+            continue
+        highlight = (highlights or {}).get(pid) or _first_sentence(row.text)
+        score = (scores or {}).get(pid, 0.0)
+        hits.append(Hit(passage_id=pid, article=summaries[row.article_id], passage=row.text,
+                        highlight=highlight, score=score, dense_score=0.0, bm25_score=0.0))
+    return hits
+
+
+def _first_sentence(text: str) -> str:
+    spans = split_sentences(text)
+    return spans[0].text if spans else text[:300]
