@@ -1,11 +1,17 @@
-"""Ingestion: clean, split, embed in batches and store an article in one transaction."""
+"""Ingestion, the one path every article takes: clean, split, embed in batches, store each article
+in one transaction with its derived data.
+
+Files, uploads, links and feed entries all become a `Document` (knowledge/sources/documents.py)
+and enter through `add_documents`. A duplicate is looked up once before embedding (so a known
+article costs no model time) and once more inside the write transaction (another process may
+have stored it meanwhile); either way it is recorded as an `ArticleAppearance`, never stored twice.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import numpy as np
 from sqlalchemy import or_, select
@@ -13,14 +19,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from knowledge.embedding import Embedder
-from knowledge.errors import AlreadyStored, BadInput
+from knowledge.errors import AlreadyStored, BadInput, KnowledgeError
 from knowledge.index.hybrid import embedding_document
-from knowledge.models import ArticleSummary, Contributor, PartialDate
+from knowledge.library import Enricher, Library, ProgressCallback
+from knowledge.models import AddResult, ArticleSummary, Contributor, PartialDate
 from knowledge.store.queries import get_or_create_person, summarise
-from knowledge.store.tables import ArticlePerson, ArticleRow, PassageRow, utcnow
+from knowledge.store.tables import ArticleAppearance, ArticlePerson, ArticleRow, PassageRow, utcnow
 from knowledge.text.clean import clean_text, content_fingerprint, markdown_to_text
-from knowledge.text.html import html_to_text
 from knowledge.text.dates import find_dateline
+from knowledge.text.html import html_to_text
 from knowledge.text.simhash import NEAR_DUPLICATE_BITS, distance, simhash, to_signed
 from knowledge.text.split import split_passages, split_sentences
 
@@ -98,9 +105,6 @@ class Embeddings:
         return len(self.passages)
 
 
-# Called inside the ingestion transaction after the article and passages exist, so derived
-# data (people, meeting links) is stored atomically with the article.
-Enricher = Callable[[Session, ArticleRow, Sequence[PassageRow]], None]
 
 
 def _guess_title(text: str) -> str:
@@ -258,43 +262,103 @@ def store(session: Session, prepared: PreparedArticle, vectors: Embeddings,
     return row
 
 
-def read_document_file(path: Path, *, max_bytes: int) -> Document:
-    """A Document from a local text, Markdown or HTML file; refuse anything else clearly."""
-    if not path.exists():
-        raise BadInput(f"no such file: {path}")
-    if not path.is_file():
-        raise BadInput(f"not a file: {path}")
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise BadInput(f"{path.name} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB")
-    data = path.read_bytes()
-    return document_from_bytes(path.name, data)
-
-
-_FORMATS = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
-            ".html": "html", ".htm": "html", "": "text"}
-
-
-def document_from_bytes(filename: str, data: bytes) -> Document:
-    """A Document from an uploaded file's bytes (text, Markdown, HTML); refuse binaries."""
-    suffix = Path(filename).suffix.lower()
-    if suffix not in _FORMATS:
-        raise BadInput(f"unsupported file type {suffix} (send .txt, .md or .html)")
-    if b"\x00" in data[:8192]:
-        raise BadInput(f"{filename} looks like a binary file, not text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        log.warning("%s is not UTF-8; decoding as Latin-1", filename)
-        text = data.decode("latin-1")
-    fmt = _FORMATS[suffix]
-    if fmt == "text" and text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
-        fmt = "html"
-    return Document(text=text, format=fmt, extra={"filename": filename})
-
-
 def summary_of(session: Session, row: ArticleRow) -> ArticleSummary:
     """Plain summary of a row just stored (contributors read back from the session)."""
     from knowledge.store.queries import article_summaries
 
     return article_summaries(session, [row.id]).get(row.id) or summarise(row, [])
+
+
+# ----- the one way in ---------------------------------------------------------------------------
+REASON_TEXT = {
+    "url": "same link",
+    "content": "same text",
+    "near_duplicate": "a near-copy of it",
+    "entry_id": "an edited feed entry",
+}
+
+
+def add_document(library: Library, doc: Document, *, label: str | None = None) -> AddResult:
+    """Add one document (see `add_documents`)."""
+    return add_documents(library, [doc], labels=[label])[0]
+
+
+def add_documents(library: Library, docs: Sequence[Document], *,
+                  labels: Sequence[str | None] | None = None, chunk: int = 32,
+                  progress: ProgressCallback | None = None) -> list[AddResult]:
+    """Add documents, embedding them in shared batches; one AddResult per document, in order.
+
+    Each article is stored in its own transaction: a failure or a kill loses at most the article
+    being written, never one already stored. The in-memory index is refreshed after each batch.
+    """
+    names = list(labels) if labels is not None else [None] * len(docs)
+    results: list[AddResult | None] = [None] * len(docs)
+    todo: list[tuple[int, PreparedArticle, str]] = []
+    for i, (doc, given) in enumerate(zip(docs, names, strict=True)):
+        name = given or doc.url or doc.title or "document"
+        try:
+            prepared = prepare(doc)
+        except KnowledgeError as exc:
+            log.info("refused %s: %s", name, exc)
+            results[i] = AddResult(name, "error", str(exc))
+            continue
+        with library.read() as session:
+            found = find_duplicate_with_reason(session, prepared)
+            seen = (found[0].id, found[0].title, found[1]) if found else None
+        if seen is not None:
+            results[i] = _seen_again(library, prepared, name, *seen)
+            continue
+        todo.append((i, prepared, name))
+    for start in range(0, len(todo), chunk):
+        batch = todo[start:start + chunk]
+        vectors = embed_many([p for _, p, _ in batch], library.embedder)
+        for (i, prepared, name), vecs in zip(batch, vectors, strict=True):
+            results[i] = _store(library, prepared, vecs, name)
+        library.refresh_index()
+        if progress:
+            progress(min(start + chunk, len(todo)), len(todo))
+    return [r for r in results if r is not None]
+
+
+def _store(library: Library, prepared: PreparedArticle, vectors: Embeddings, label: str
+           ) -> AddResult:
+    """Store one embedded article in one transaction; a late duplicate becomes an appearance."""
+    try:
+        with library.write() as session:
+            row = store(session, prepared, vectors, library.enrichers)
+            article_id = row.id
+    except AlreadyStored as exc:
+        # Another writer stored the same article between our check and our insert.
+        with library.read() as session:
+            found = find_duplicate_with_reason(session, prepared)
+            seen = (found[0].id, found[0].title, found[1]) if found else None
+        if seen is None:
+            return AddResult(label, "duplicate", str(exc),
+                             article_id=exc.article_id if exc.article_id > 0 else None)
+        return _seen_again(library, prepared, label, *seen)
+    log.info("added article #%d %r (%d passages)", article_id, prepared.title,
+             len(prepared.passages))
+    return AddResult(label, "added", f"added #{article_id} “{prepared.title}” "
+                     f"({len(prepared.passages)} passages)", article_id=article_id,
+                     title=prepared.title, passages=len(prepared.passages))
+
+
+def _seen_again(library: Library, prepared: PreparedArticle, label: str, article_id: int,
+                title: str, reason: str) -> AddResult:
+    """Record that a stored article was met again, and say so."""
+    doc = prepared.document
+    record_appearance(library, article_id, source_id=doc.source_id, url=doc.url,
+                      title=prepared.title, reason=reason)
+    return AddResult(label, "duplicate",
+                     f"already in the library as #{article_id} “{title}” ({REASON_TEXT[reason]})",
+                     article_id=article_id, title=title)
+
+
+def record_appearance(library: Library, article_id: int, *, source_id: int | None,
+                      url: str | None, title: str | None, reason: str) -> None:
+    """Note that a stored article was seen again (same link, same text, a near-copy, an edited
+    feed entry), and why."""
+    with library.write() as session:
+        session.add(ArticleAppearance(article_id=article_id, source_id=source_id, url=url,
+                                      title=title, reason=reason, seen_at=utcnow()))
+    log.info("article #%d seen again (%s)", article_id, reason)
