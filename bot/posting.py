@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.exts._render import digest_replies, digest_run_of, notice
+from bot.replies import digest_replies, digest_run_of, notice
 from knowledge.errors import KnowledgeError
 from knowledge.models import Digest
 

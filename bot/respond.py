@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.exts._render import Reply, notice
+from bot.replies import Reply, notice
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
-from bot.exts._render import truncate
+from bot.replies import truncate
 from bot.respond import log_interaction
 from knowledge.errors import KnowledgeError
 

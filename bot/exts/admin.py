@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import owner_check
-from bot.exts._render import EmbedBuilder, Reply, clean_cut, format_when, notice
+from bot.replies import EmbedBuilder, Reply, clean_cut, format_when, notice
 from bot.respond import answer, defer
 from knowledge.errors import KnowledgeError
 

@@ -11,7 +11,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ask_cooldown
-from bot.exts._render import NO_MENTIONS, Reply, ask_page, no_match_reply, question_from_footer
+from bot.exts._render import ask_page, no_match_reply, question_from_footer
+from bot.replies import NO_MENTIONS, Reply
 from bot.respond import answer, answer_text, defer, log_interaction, mark_started
 from bot.tree import report_error
 

@@ -13,8 +13,8 @@ from discord.ext import commands
 
 from bot.checks import admin_check, guild_id_of
 from bot.exts._choices import autocompleter, choices
-from bot.exts._render import clean_cut, digest_replies, notice
 from bot.posting import ChannelDigestPoster
+from bot.replies import clean_cut, digest_replies, notice
 from bot.respond import answer, defer
 from knowledge.digests.service import DigestService
 from knowledge.digests.types import RunOutcome

@@ -9,7 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.exts._choices import autocompleter, choices
-from bot.exts._render import Reply, compare_embed, expert_embed, experts_embeds, pack
+from bot.exts._render import compare_embed, expert_embed, experts_embeds
+from bot.replies import Reply, pack
 from bot.respond import answer, defer
 from knowledge.people.service import ExpertsService
 

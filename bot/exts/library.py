@@ -8,7 +8,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.exts._render import Reply, latest_embed
+from bot.exts._render import latest_embed
+from bot.replies import Reply
 from bot.respond import answer
 
 if TYPE_CHECKING:

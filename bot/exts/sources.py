@@ -10,7 +10,8 @@ from discord.ext import commands
 
 from bot.checks import admin_check, is_admin
 from bot.exts._choices import autocompleter, choices
-from bot.exts._render import add_results_reply, clean_cut, notice, pack, sources_embeds
+from bot.exts._render import add_results_reply, sources_embeds
+from bot.replies import clean_cut, notice, pack
 from bot.respond import answer, defer
 from knowledge.sources.service import SourcesService
 

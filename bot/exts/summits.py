@@ -10,7 +10,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.exts._choices import autocompleter, choices
-from bot.exts._render import Reply, pack, summit_embed, summits_embeds
+from bot.exts._render import summit_embed, summits_embeds
+from bot.replies import Reply, pack
 from bot.respond import answer, defer
 from knowledge.meetings.service import MeetingsService
 

@@ -1,4 +1,4 @@
-"""bot/exts/_render.py: every reply fits Discord's limits and carries no live Markdown or pings."""
+"""bot/shared.py and bot/exts/_render.py: every reply fits Discord's limits and carries no live Markdown or pings."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import discord
 import pytest
 
+from bot import replies as shared
 from bot.exts import _render as render
 from knowledge.models import (
     AddResult,
@@ -53,10 +54,10 @@ def payload(embeds: list[discord.Embed]) -> list[dict[str, Any]]:
     return [e.to_dict() for e in embeds]  # type: ignore[misc]
 
 
-def assert_fits(reply: render.Reply) -> None:
+def assert_fits(reply: shared.Reply) -> None:
     """Discord would accept the message (checked with the fake Discord's validator)."""
     kwargs = reply.kwargs()
-    assert len(kwargs.get("content", "")) <= render.CONTENT_LIMIT
+    assert len(kwargs.get("content", "")) <= shared.CONTENT_LIMIT
     problems: dict[str, str] = {}
     validate_embeds(payload(kwargs.get("embeds", [])), problems)
     assert problems == {}
@@ -74,20 +75,20 @@ def all_text(embeds: list[discord.Embed]) -> str:
 
 def test_truncate_respects_limit_and_marks_the_cut() -> None:
     """Cut text is exactly at the limit, ends with an ellipsis, and never with a lone backslash."""
-    assert render.truncate("short", 10) == "short"
-    cut = render.truncate("x" * 50, 10)
+    assert shared.truncate("short", 10) == "short"
+    cut = shared.truncate("x" * 50, 10)
     assert len(cut) == 10 and cut.endswith("…")
-    assert render.truncate("abcdefgh\\*", 10) == "abcdefgh\\*"
-    assert not render.truncate("abcdefgh\\\\*zzz", 10).endswith("\\…")
+    assert shared.truncate("abcdefgh\\*", 10) == "abcdefgh\\*"
+    assert not shared.truncate("abcdefgh\\\\*zzz", 10).endswith("\\…")
 
 
 def test_ten_thousand_character_passage_is_cut_to_fit() -> None:
     """A 10,000-character highlight yields one field within 1,024 characters, still cited."""
     embed, shown, pageable = render.ask_page("what happened?", [hit(text="word " * 2000)])
     assert shown == 1 and pageable
-    assert_fits(render.Reply(embeds=[embed]))
+    assert_fits(shared.Reply(embeds=[embed]))
     value = embed.fields[0].value or ""
-    assert len(value) <= render.FIELD_VALUE_LIMIT
+    assert len(value) <= shared.FIELD_VALUE_LIMIT
     assert "…" in value and "Dmitry Streltsov" in value and "Apr 2017" in value
     assert "https://example.org/a" in value
 
@@ -96,8 +97,8 @@ def test_thirty_long_hits_fit_one_message_and_report_how_many_showed() -> None:
     """30 hits of 2,000 characters: at most 25 fields, 6,000 characters, and the rest pageable."""
     hits = [hit(n, text=f"Passage {n} " + "analysis " * 220) for n in range(1, 31)]
     embed, shown, pageable = render.ask_page("the territorial issue", hits)
-    assert_fits(render.Reply(embeds=[embed]))
-    assert 1 <= shown <= render.FIELD_COUNT_LIMIT and shown < 30
+    assert_fits(shared.Reply(embeds=[embed]))
+    assert 1 <= shown <= shared.FIELD_COUNT_LIMIT and shown < 30
     assert len(embed.fields) == shown and pageable
     assert render.question_from_footer(embed.footer.text) == "the territorial issue"
 
@@ -106,7 +107,7 @@ def test_thirty_short_hits_stop_at_twenty_five_fields() -> None:
     """Short hits are limited by the field count, not the character budget."""
     embed, shown, _ = render.ask_page("q", [hit(n, text="Short.") for n in range(1, 31)])
     assert shown == 25 and len(embed.fields) == 25
-    assert_fits(render.Reply(embeds=[embed]))
+    assert_fits(shared.Reply(embeds=[embed]))
 
 
 def test_page_numbers_continue_after_offset() -> None:
@@ -139,7 +140,7 @@ def test_markdown_and_mentions_in_article_text_are_inert() -> None:
     assert "<@123456789012345678>" not in text and "<@&987654321098765432>" not in text
     assert "**bold**" not in text and "\\*\\*bold\\*\\*" in text
     assert "||spoiler||" not in text and "`code`" not in text
-    assert_fits(render.Reply(embeds=[embed]))
+    assert_fits(shared.Reply(embeds=[embed]))
 
 
 def test_question_with_markers_round_trips_through_the_footer() -> None:
@@ -156,24 +157,24 @@ def test_overlong_question_disables_paging_instead_of_corrupting_it() -> None:
     embed, _, stored = render.ask_page("why " * 600, [hit()])
     assert not stored
     assert render.question_from_footer(embed.footer.text) is None
-    assert_fits(render.Reply(embeds=[embed]))
+    assert_fits(shared.Reply(embeds=[embed]))
 
 
 def test_links_are_kept_whole_or_left_out() -> None:
     """Parentheses are encoded; overlong or non-web URLs are dropped rather than cut."""
-    assert render.link("x", "https://e.org/a_(b)") == "[x](<https://e.org/a_%28b%29>)"
-    assert render.link("x", "https://e.org/" + "a" * 600) == ""
-    assert render.link("x", "javascript:alert(1)") == ""
+    assert shared.link("x", "https://e.org/a_(b)") == "[x](<https://e.org/a_%28b%29>)"
+    assert shared.link("x", "https://e.org/" + "a" * 600) == ""
+    assert shared.link("x", "javascript:alert(1)") == ""
 
 
 def test_pack_groups_embeds_within_per_message_limits() -> None:
     """30 embeds of 1,500 characters: each message has at most 10 embeds and 6,000 characters."""
-    embeds = [render.EmbedBuilder(f"e{n}", "d" * 1500).build() for n in range(30)]
-    replies = render.pack(embeds)
+    embeds = [shared.EmbedBuilder(f"e{n}", "d" * 1500).build() for n in range(30)]
+    replies = shared.pack(embeds)
     assert sum(len(r.embeds) for r in replies) == 30
     for reply in replies:
-        assert len(reply.embeds) <= render.EMBEDS_PER_MESSAGE
-        assert sum(len(e) for e in reply.embeds) <= render.EMBED_TOTAL_LIMIT
+        assert len(reply.embeds) <= shared.EMBEDS_PER_MESSAGE
+        assert sum(len(e) for e in reply.embeds) <= shared.EMBED_TOTAL_LIMIT
         assert_fits(reply)
 
 
@@ -190,7 +191,7 @@ def digest_of(items: int, extract: str) -> Digest:
 
 def test_large_digest_splits_into_valid_messages_with_every_item() -> None:
     """90 long items: several messages, each valid, every article present exactly once."""
-    replies = render.digest_replies(digest_of(90, "Sentence. " * 200), run_id=12)
+    replies = shared.digest_replies(digest_of(90, "Sentence. " * 200), run_id=12)
     assert len(replies) > 1
     for reply in replies:
         assert_fits(reply)
@@ -201,17 +202,17 @@ def test_large_digest_splits_into_valid_messages_with_every_item() -> None:
 
 def test_digest_messages_carry_their_run_marker() -> None:
     """Each posted message can be traced back to its run (restart recovery)."""
-    replies = render.digest_replies(digest_of(4, "New."), run_id=12)
+    replies = shared.digest_replies(digest_of(4, "New."), run_id=12)
     for reply in replies:
-        assert render.digest_run_of(e.footer.text for e in reply.embeds) == 12
-    assert render.digest_run_of(["Summit Desk digest #123 · part 1/1"]) == 123
-    assert render.digest_run_of(["nothing here", None]) is None
+        assert shared.digest_run_of(e.footer.text for e in reply.embeds) == 12
+    assert shared.digest_run_of(["Summit Desk digest #123 · part 1/1"]) == 123
+    assert shared.digest_run_of(["nothing here", None]) is None
 
 
 def test_empty_digest_says_nothing_new() -> None:
     """An empty digest is one header embed saying so."""
     empty = Digest(period_start=ADDED, period_end=ADDED, sections=())
-    replies = render.digest_replies(empty)
+    replies = shared.digest_replies(empty)
     assert len(replies) == 1 and "nothing new" in (replies[0].embeds[0].title or "")
 
 
@@ -221,7 +222,7 @@ def test_source_status_and_add_results_fit() -> None:
                             title=NASTY * 3, active=True, articles=n, last_fetch_at=ADDED,
                             last_new_article_at=None, last_error="boom " * 300, failing=n % 2 == 0,
                             next_poll_at=ADDED) for n in range(60)]
-    for reply in render.pack(render.sources_embeds(sources, detail=True)):
+    for reply in shared.pack(render.sources_embeds(sources, detail=True)):
         assert_fits(reply)
     results = [AddResult(f"https://e.org/{n}", "error", "bad " * 400) for n in range(40)]
     assert_fits(render.add_results_reply(results))
@@ -232,7 +233,7 @@ def test_source_status_and_add_results_fit() -> None:
     ("year", "2015", "2015")])
 def test_dates_show_only_what_is_known(precision: str, iso: str, expected: str) -> None:
     """Partial dates are not invented into full ones."""
-    assert render.format_date(PartialDate(iso, precision)) == expected  # type: ignore[arg-type]
+    assert shared.format_date(PartialDate(iso, precision)) == expected  # type: ignore[arg-type]
 
 
 def test_expert_summit_and_compare_cards_fit_with_long_data() -> None:
@@ -252,7 +253,7 @@ def test_expert_summit_and_compare_cards_fit_with_long_data() -> None:
                                              for n, h in enumerate(long_hits * 3)]),
     ]
     for embed in embeds:
-        assert_fits(render.Reply(embeds=[embed]))
+        assert_fits(shared.Reply(embeds=[embed]))
         assert embed.fields
     assert "(22 Jan 2019)" in (embeds[1].title or "")  # the place is in the name already
     assert render.summit_embed(MeetingCommentary(meeting, (), ()), None).fields[0].value == \

@@ -1,0 +1,307 @@
+"""The reply primitives every part of the bot shares: Discord's limits, escaping, `Reply`,
+`EmbedBuilder`, one colour per kind of answer, and the digest messages (posted by the scheduler
+and by /digest alike). Replies specific to one command family live in bot/exts/_render.py.
+
+Article text is untrusted: it is escaped (Markdown, mentions) before it reaches an embed, and
+every message goes out with mentions disabled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import discord
+
+from knowledge.models import Digest, DigestItem, PartialDate
+
+# Discord's limits: https://discord.com/developers/docs/resources/message#embed-object
+CONTENT_LIMIT = 2000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FIELD_COUNT_LIMIT = 25
+FOOTER_LIMIT = 2048
+AUTHOR_LIMIT = 256
+EMBED_TOTAL_LIMIT = 6000  # all embeds of one message together
+EMBEDS_PER_MESSAGE = 10
+
+ELLIPSIS = "…"
+NO_MENTIONS = discord.AllowedMentions.none()
+# One colour per kind of answer, so a reader tells them apart at a glance.
+ANSWER_COLOUR = discord.Colour(0x2B6CB0)   # /ask and the context menu
+READ_COLOUR = discord.Colour(0x2C7A7B)     # /article, passages in context
+LIST_COLOUR = discord.Colour(0x4A5568)     # /latest, /experts, /summits, /source list
+EXPERT_COLOUR = discord.Colour(0x6B46C1)   # /expert, /compare
+SUMMIT_COLOUR = discord.Colour(0xB7791F)   # /summit
+DIGEST_COLOUR = discord.Colour(0x2F855A)   # digests and their previews
+ADMIN_COLOUR = discord.Colour(0x1A365D)    # /config, /digest list, /about, alerts
+HELP_COLOUR = discord.Colour(0x805AD5)     # /help
+WARN_COLOUR = discord.Colour(0xC05621)     # failures shown to admins
+COLOUR = ANSWER_COLOUR
+LONG_URL = 512  # longer links are left out rather than cut (a cut URL is a broken URL)
+
+
+# ----- primitives -------------------------------------------------------------------------------
+def truncate(text: str, limit: int) -> str:
+    """Cut text to at most `limit` characters, ending with an ellipsis when cut."""
+    if limit <= 0:
+        return ""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rstrip()
+    # A trailing backslash would escape the ellipsis: drop it.
+    while cut.endswith("\\"):
+        cut = cut[:-1]
+    return cut + ELLIPSIS
+
+
+def clean(text: str | None) -> str:
+    """Untrusted text made inert: Markdown escaped, mentions defused, whitespace collapsed."""
+    if not text:
+        return ""
+    text = " ".join(text.split())
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def clean_cut(text: str | None, limit: int) -> str:
+    """`clean` then `truncate`."""
+    return truncate(clean(text), limit)
+
+
+def link(label: str, url: str | None) -> str:
+    """A Markdown link, or nothing for a missing or overlong URL."""
+    if not url or len(url) > LONG_URL or not url.startswith(("http://", "https://")):
+        return ""
+    safe = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+    return f"[{label}](<{safe}>)"
+
+
+def format_date(date: PartialDate | None) -> str:
+    """27 Apr 2017, Apr 2017 or 2017, as precise as the date is known."""
+    if date is None:
+        return "undated"
+    start = date.start
+    if date.precision == "day":
+        return f"{start.day} {start:%b %Y}"
+    if date.precision == "month":
+        return f"{start:%b %Y}"
+    return f"{start.year}"
+
+
+def format_when(moment: dt.datetime | None) -> str:
+    """A Discord timestamp (shown in the reader's timezone), or 'never'."""
+    if moment is None:
+        return "never"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return discord.utils.format_dt(moment, "R")
+
+
+@dataclasses.dataclass
+class Reply:
+    """One message: content and embeds already within limits, plus optional files and view."""
+
+    content: str = ""
+    embeds: list[discord.Embed] = dataclasses.field(default_factory=list)
+    files: list[discord.File] = dataclasses.field(default_factory=list)
+    view: discord.ui.View | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for send_message / followup.send / channel.send."""
+        out: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+        if self.content:
+            out["content"] = truncate(self.content, CONTENT_LIMIT)
+        if self.embeds:
+            out["embeds"] = self.embeds[:EMBEDS_PER_MESSAGE]
+        if self.files:
+            out["files"] = self.files
+        if self.view is not None:
+            out["view"] = self.view
+        return out
+
+
+class EmbedBuilder:
+    """An embed that refuses to grow past Discord's limits; fields shrink to the space left."""
+
+    def __init__(self, title: str = "", description: str = "", *, url: str | None = None,
+                 colour: discord.Colour = COLOUR, budget: int = EMBED_TOTAL_LIMIT) -> None:
+        self.budget = budget
+        self.embed = discord.Embed(title=truncate(title, TITLE_LIMIT) or None, colour=colour,
+                                   url=url if url and len(url) <= LONG_URL else None)
+        self.set_description(description)
+
+    def used(self) -> int:
+        """Characters counted toward the per-message total."""
+        return len(self.embed)
+
+    def room(self) -> int:
+        """Characters still free in this embed's share of the message."""
+        return self.budget - self.used()
+
+    def set_description(self, text: str) -> None:
+        """Set the description, cut to the description limit and the space left."""
+        self.embed.description = None
+        limit = min(DESCRIPTION_LIMIT, self.room())
+        self.embed.description = truncate(text, limit) or None
+
+    def set_footer(self, text: str) -> bool:
+        """Set the footer if it fits whole; footers carry state (the /ask question)."""
+        if len(text) > FOOTER_LIMIT or len(text) > self.room():
+            return False
+        self.embed.set_footer(text=text)
+        return True
+
+    def add_field(self, name: str, value: str, *, inline: bool = False, min_value: int = 40,
+                  reserve: int = 0) -> bool:
+        """Add a field cut to fit; False (nothing added) when too little room is left."""
+        if len(self.embed.fields) >= FIELD_COUNT_LIMIT:
+            return False
+        name = truncate(name, FIELD_NAME_LIMIT) or "\u200b"
+        space = self.room() - reserve - len(name)
+        if space < min(min_value, len(value) or 1):
+            return False
+        value = truncate(value, min(FIELD_VALUE_LIMIT, space)) or "\u200b"
+        self.embed.add_field(name=name, value=value, inline=inline)
+        return True
+
+    def fields_left(self) -> int:
+        """How many more fields Discord would accept."""
+        return FIELD_COUNT_LIMIT - len(self.embed.fields)
+
+    def build(self) -> discord.Embed:
+        """The finished embed."""
+        return self.embed
+
+
+def pack(embeds: Sequence[discord.Embed], *, content: str = "",
+         budget: int = EMBED_TOTAL_LIMIT) -> list[Reply]:
+    """Group embeds into messages of at most 10 embeds and `budget` (≤ 6,000) characters."""
+    replies: list[Reply] = []
+    current: list[discord.Embed] = []
+    size = 0
+    for embed in embeds:
+        length = len(embed)
+        if current and (len(current) >= EMBEDS_PER_MESSAGE or size + length > budget):
+            replies.append(Reply(embeds=current))
+            current, size = [], 0
+        current.append(embed)
+        size += length
+    if current:
+        replies.append(Reply(embeds=current))
+    if content:
+        if replies:
+            replies[0].content = truncate(content, CONTENT_LIMIT)
+        else:
+            replies.append(Reply(content=truncate(content, CONTENT_LIMIT)))
+    return replies
+
+
+def notice(text: str) -> Reply:
+    """A plain short message (errors, confirmations)."""
+    return Reply(content=truncate(text, CONTENT_LIMIT))
+
+
+def paged_list(title: str, lines: Iterable[str], *, per_embed: int = 3500,
+               colour: discord.Colour = LIST_COLOUR) -> list[discord.Embed]:
+    """Lines spread over embeds whose descriptions stay under `per_embed` characters."""
+    embeds: list[discord.Embed] = []
+    chunk: list[str] = []
+    size = 0
+    for raw in lines:
+        line = truncate(raw, 1000)
+        if chunk and size + len(line) + 1 > per_embed:
+            embeds.append(EmbedBuilder(title if not embeds else f"{title} (continued)",
+                                       "\n".join(chunk), colour=colour).build())
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk or not embeds:
+        embeds.append(EmbedBuilder(title if not embeds else f"{title} (continued)",
+                                   "\n".join(chunk), colour=colour).build())
+    return embeds
+
+
+# ----- digests ---------------------------------------------------------------------------------
+def digest_item_value(item: DigestItem, limit: int = FIELD_VALUE_LIMIT) -> str:
+    """Extract, then who, where, when and a link."""
+    bits = []
+    if item.experts:
+        bits.append(clean_cut(", ".join(item.experts), 200))
+    if item.publisher:
+        bits.append(f"*{clean_cut(item.publisher, 120)}*")
+    bits.append(format_date(item.published))
+    if anchor := link("read", item.url):
+        bits.append(anchor)
+    meta = " · ".join(bits)
+    extract = truncate(clean(item.extract), max(limit - len(meta) - 1, 20))
+    return truncate(f"{extract}\n{meta}" if extract else meta, limit)
+
+
+def digest_embeds(digest: Digest, *, title: str = "Digest") -> list[discord.Embed]:
+    """A digest as embeds: a header, then one or more embeds per section."""
+    start, end = digest.period_start, digest.period_end
+    count = sum(len(s.items) for s in digest.sections)
+    header = EmbedBuilder(
+        title=f"{title}: {count} new article{'s' * (count != 1)}" if count else
+        f"{title}: nothing new",
+        description=f"From {discord.utils.format_dt(_aware(start), 'f')} "
+                    f"to {discord.utils.format_dt(_aware(end), 'f')}",
+        colour=DIGEST_COLOUR,
+    ).build()
+    embeds = [header]
+    for section in digest.sections:
+        if not section.items:
+            continue
+        heading = clean_cut(section.heading, TITLE_LIMIT - 12)
+        builder = EmbedBuilder(title=heading, budget=EMBED_TOTAL_LIMIT // 2,
+                               colour=DIGEST_COLOUR)
+        for item in section.items:
+            name = clean_cut(item.title or "Untitled", FIELD_NAME_LIMIT)
+            value = digest_item_value(item, 600)
+            if not builder.add_field(name, value, min_value=len(value)):
+                embeds.append(builder.build())
+                builder = EmbedBuilder(title=f"{heading} (cont.)",
+                                       budget=EMBED_TOTAL_LIMIT // 2, colour=DIGEST_COLOUR)
+                builder.add_field(name, value)
+        embeds.append(builder.build())
+    return embeds
+
+
+def digest_marker(run_id: int) -> str:
+    """The text that identifies a digest run's messages in a channel (see `find_digest_run`)."""
+    return f"digest #{run_id}"
+
+
+DIGEST_MARKER = re.compile(r"\bdigest #(\d+)\b")
+
+
+def digest_run_of(message_footers: Iterable[str | None]) -> int | None:
+    """The run id a message's embed footers mark, if any."""
+    for footer in message_footers:
+        if footer and (match := DIGEST_MARKER.search(footer)):
+            return int(match.group(1))
+    return None
+
+
+def digest_replies(digest: Digest, *, title: str = "Digest", run_id: int | None = None
+                   ) -> list[Reply]:
+    """A digest as a list of messages, each within Discord's per-message limits.
+
+    With a run id, every message's first embed carries the marker in its footer, so a
+    restarted bot can tell whether a run was already posted.
+    """
+    replies = pack(digest_embeds(digest, title=title), budget=EMBED_TOTAL_LIMIT - 100)
+    if run_id is not None:
+        for n, reply in enumerate(replies, 1):
+            reply.embeds[0].set_footer(text=f"Summit Desk {digest_marker(run_id)} · part "
+                                            f"{n}/{len(replies)}")
+    return replies
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
