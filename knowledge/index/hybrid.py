@@ -299,24 +299,27 @@ class HybridIndex:
                 return []
             k = min(CANDIDATES, n)
             cand_dense = _top(dense_masked, k)
-            expansion: list[str] = []
-            bm25_query = bm25  # the question's own words: the score a hit reports
-            if evidence and evidence.spent and mode == "hybrid":
-                kept = [t for t in query_tokens if t not in evidence.spent]
-                if len(kept) < len(query_tokens):
-                    bm25 = self._bm25.scores(kept)
-                    bm25_masked = np.where(mask & (bm25 > 0), bm25, -np.inf)
-            # Feedback only for a paraphrase: when the best lexical match lacks much of the
-            # question's own (idf-weighted) words; a question in the answer's words keeps its
-            # own BM25 ranking ("joint economic activities" must find the passage saying so).
-            if feedback and mode == "hybrid" and (
-                    not np.isfinite(bm25_masked.max()) or self._coverage(
-                        set(query_tokens), int(np.argmax(bm25_masked))) < FEEDBACK_BELOW):
-                expansion = self._feedback_terms(query_tokens, cand_dense[:FEEDBACK_PASSAGES])
-                if expansion:
-                    bm25 = bm25 + FEEDBACK_WEIGHT * self._bm25.scores(expansion)
-                    bm25_masked = np.where(mask & (bm25 > 0), bm25, -np.inf)
             cand_bm25 = _top(bm25_masked, k)
+            expansion: list[str] = []
+            spent = evidence.spent if evidence else frozenset()
+            if mode == "hybrid" and (feedback or spent):
+                kept = [t for t in query_tokens if t not in spent]
+                # Feedback only for a paraphrase: when the best lexical match lacks much of the
+                # question's own (idf-weighted) words; a question in the answer's words keeps
+                # its own BM25 ranking ("joint economic activities" must find the passage
+                # saying so).
+                if feedback and (not len(cand_bm25) or self._coverage(
+                        set(query_tokens), int(cand_bm25[0])) < FEEDBACK_BELOW):
+                    expansion = self._feedback_terms(query_tokens,
+                                                     cand_dense[:FEEDBACK_PASSAGES])
+                if expansion or len(kept) < len(query_tokens):
+                    # Re-rank what either ranker found by the question's remaining words and
+                    # the feedback words: scoring only those passages keeps it cheap at any size.
+                    pool = np.union1d(cand_dense, cand_bm25)
+                    pool_scores = self._bm25.scores_at(kept, pool) + \
+                        FEEDBACK_WEIGHT * self._bm25.scores_at(expansion, pool)
+                    found = pool_scores > 0
+                    cand_bm25 = pool[found][np.argsort(-pool_scores[found], kind="stable")][:k]
             candidates = np.union1d(cand_dense, cand_bm25) if mode == "hybrid" else \
                 (cand_dense if mode == "dense" else cand_bm25)
             bonus: dict[int, tuple[float, tuple[str, ...]]] = {}
@@ -371,7 +374,7 @@ class HybridIndex:
                     highlight=best_sentence(self._texts[pos], self._sentence_spans[pos],
                                             sentence_sims[pos], query_tokens, idf),
                     score=min(1.0, final[pos] / best), dense=float(dense[pos]),
-                    bm25=float(bm25_query[pos]),
+                    bm25=float(bm25[pos]),
                     why=_why(dense_rank.get(pos), bm25_rank.get(pos), bool(expansion),
                              bonus.get(pos, (0.0, ()))[1]),
                 )

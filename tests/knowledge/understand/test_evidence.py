@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
+
 from knowledge.embedding import HashingEmbedder
 from knowledge.index.hybrid import Boost, Evidence, Filters, HybridIndex, IndexedPassage
 from knowledge.models import ArticleSummary, PartialDate
@@ -93,3 +95,18 @@ def test_feedback_does_not_change_the_reported_lexical_score() -> None:
     plain = {h.passage_id: h.bm25 for h in index.search(*args, top=6)}
     expanded = {h.passage_id: h.bm25 for h in index.search(*args, top=6, feedback=True)}
     assert all(expanded[pid] == plain[pid] for pid in plain.keys() & expanded.keys())
+
+
+def test_scores_at_equals_the_full_scores() -> None:
+    """Scoring a few documents gives what the whole-index scoring gives them, for cached and
+    uncached terms alike."""
+    index = _index()
+    bm25 = index._bm25
+    positions = np.asarray([0, 2, 5], dtype=np.int64)
+    terms = tokenize("harbour quotas bread union")
+    expected = bm25.scores(terms)[positions]  # caches the terms' vectors
+    fresh = HybridIndex(EMB.dim)
+    assert np.allclose(bm25.scores_at(terms, positions), expected)
+    assert fresh._bm25.scores_at(terms, positions).tolist() == [0.0, 0.0, 0.0]
+    bm25._cache.clear()
+    assert np.allclose(bm25.scores_at(terms, positions), expected)
