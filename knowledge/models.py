@@ -115,6 +115,7 @@ class Article:
     text: str
     original_text: str
     passages: tuple[str, ...]
+    passage_ids: tuple[int, ...] = ()  # the id of each passage, in order (a Hit's passage_id)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (CLI contract)."""
