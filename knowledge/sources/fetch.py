@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import errno
+import functools
 import http
 import ipaddress
 import logging
@@ -153,7 +154,9 @@ async def _fetch(
     current = _checked_url(url)
     redirects: list[str] = []
     # trust_env=False: a proxy from the environment would bypass the address check.
-    async with httpx.AsyncClient(transport=_GuardedTransport(settings), timeout=timeout,
+    # Built in a worker thread once: reading the CA bundle takes ~70 ms the loop must not wait.
+    tls = await asyncio.to_thread(_tls_context)
+    async with httpx.AsyncClient(transport=_GuardedTransport(settings, tls), timeout=timeout,
                                  headers=headers, follow_redirects=False, trust_env=False) as client:
         while True:
             host = quote_remote(current.host, limit=100)  # as shown in messages
@@ -431,13 +434,19 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
 class _GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport, with its connection pool built on the guarded backend."""
 
-    def __init__(self, settings: FetchSettings) -> None:
-        super().__init__(retries=0)
+    def __init__(self, settings: FetchSettings, tls: ssl.SSLContext) -> None:
+        super().__init__(verify=tls, retries=0)
         # httpx exposes no network_backend argument; swap the pool it built for one that has it.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(), max_connections=4,
+            ssl_context=tls, max_connections=4,
             max_keepalive_connections=2, network_backend=_GuardedBackend(settings),
         )
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One certificate-verifying TLS context per process, shared by every fetch."""
+    return httpx.create_ssl_context()
 
 
 async def resolve_public(host: str, port: int, settings: FetchSettings) -> list[str]:
