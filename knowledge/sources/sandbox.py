@@ -4,7 +4,9 @@ Extraction libraries can be driven into quadratic time or huge allocations by a 
 a thread cannot be stopped. So HTML and PDF extraction runs in a small pool of worker processes:
 each document gets a wall-time limit, after which its worker is killed and replaced; each worker
 has an address-space cap and a CPU-time backstop of its own. Workers start lazily, from a fork
-server (the bot has threads, so forking the bot itself is unsafe), and are reused.
+server (the bot has threads, so forking the bot itself is unsafe), and are reused. As with any
+fork-server or spawn child, a worker re-imports the program's main module unless it was run
+with ``python -m package``; a script that extracts needs the ``if __name__ == "__main__"`` guard.
 """
 
 from __future__ import annotations
