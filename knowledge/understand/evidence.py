@@ -88,10 +88,10 @@ def load_meetings(session: Session) -> list[MeetingEntry]:
     rows = session.scalars(select(MeetingRow).where(MeetingRow.status == "confirmed",
                                                     MeetingRow.date_start.is_not(None)))
     meetings = [MeetingEntry(
-        id=r.id, name=r.name, start=r.date_start, end=r.date_end or r.date_start,  # type: ignore[arg-type]
-        place=r.place or "", kind=r.kind, ordinal=r.ordinal,
-        participants=tuple(r.participants or ()), aliases=tuple(r.aliases or ()),
-        description=r.description or "") for r in rows]
+        id=r.id, name=r.name, start=start, end=r.date_end or start, place=r.place or "",
+        kind=r.kind, ordinal=r.ordinal, participants=tuple(r.participants or ()),
+        aliases=tuple(r.aliases or ()), description=r.description or "")
+        for r in rows if (start := r.date_start) is not None]
     return sorted(meetings, key=lambda m: (m.start, m.id))
 
 
@@ -114,11 +114,10 @@ def load_links(session: Session) -> LinkTables:
         meeting_passages.setdefault(meeting_id, set()).add(passage_id)
         meeting_articles.setdefault(meeting_id, set()).add(article_id)
 
-    def frozen(table: dict) -> dict:  # type: ignore[type-arg]
-        return {k: frozenset(v) for k, v in table.items()}
-
-    return LinkTables(frozen(expert_passages), frozen(expert_articles),
-                      frozen(meeting_passages), frozen(meeting_articles))
+    return LinkTables({k: frozenset(v) for k, v in expert_passages.items()},
+                      {k: frozenset(v) for k, v in expert_articles.items()},
+                      {k: frozenset(v) for k, v in meeting_passages.items()},
+                      {k: frozenset(v) for k, v in meeting_articles.items()})
 
 
 def evidence_for(reading: Interpretation, vocabulary: QuestionVocabulary, links: LinkTables
