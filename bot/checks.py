@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from bot.client import SummitDesk
 
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
+ADMINS_ONLY = ("Only server admins (Manage Server, or the server's admin role) can use this "
+               "command. Ask one of them, or see /help for the commands everyone can use.")
 
 
 class NotAdmin(app_commands.CheckFailure):
@@ -45,14 +47,15 @@ async def admin_check(interaction: discord.Interaction[SummitDesk]) -> bool:
     if interaction.guild is None:
         raise app_commands.NoPrivateMessage()
     if not is_admin(interaction):
-        raise NotAdmin("Only server admins (Manage Server) can use this command.")
+        raise NotAdmin(ADMINS_ONLY)
     return True
 
 
 async def owner_check(interaction: discord.Interaction[SummitDesk]) -> bool:
     """app_commands check: refuse everyone but the application's owner."""
     if not await interaction.client.is_owner(interaction.user):
-        raise NotOwner("Only the bot's owner can use this command.")
+        raise NotOwner("Only the bot's owner can use this command: it runs the bot itself. "
+                       "See /help for the commands everyone can use.")
     return True
 
 

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STARTED = "summit_desk_started"
+PUBLIC_PLACEHOLDER = "summit_desk_public_placeholder"
+ANSWERED = "summit_desk_answered"
 
 
 def mark_started(interaction: discord.Interaction[Any]) -> None:
@@ -40,6 +42,19 @@ async def defer(interaction: discord.Interaction[SummitDesk], *, ephemeral: bool
     """Acknowledge now (type 5: "thinking…"); the answer follows as a followup."""
     if not interaction.response.is_done():
         await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        # A public placeholder must not become a public error: see `answer_text`.
+        interaction.extras[PUBLIC_PLACEHOLDER] = not ephemeral
+
+
+def placeholder_pending(interaction: discord.Interaction[Any]) -> bool:
+    """Whether a public "thinking…" placeholder still waits for its answer."""
+    return bool(interaction.extras.get(PUBLIC_PLACEHOLDER)) and \
+        not interaction.extras.get(ANSWERED)
+
+
+def mark_answered(interaction: discord.Interaction[Any]) -> None:
+    """Record that the interaction's answer went out (the placeholder is filled)."""
+    interaction.extras[ANSWERED] = True
 
 
 async def answer(interaction: discord.Interaction[SummitDesk], replies: Reply | Sequence[Reply],
@@ -52,12 +67,20 @@ async def answer(interaction: discord.Interaction[SummitDesk], replies: Reply | 
             await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
         else:
             await interaction.followup.send(ephemeral=ephemeral, **kwargs)
+        mark_answered(interaction)
 
 
 async def answer_text(interaction: discord.Interaction[SummitDesk], text: str, *,
                       ephemeral: bool = True) -> None:
-    """A short plain reply, ephemeral by default; delivery failures are logged, not raised."""
+    """A short plain reply, ephemeral by default; delivery failures are logged, not raised.
+
+    After a public deferral the "thinking…" placeholder is deleted first, so a private reply
+    (an error, "no match") never leaves a public trace.
+    """
     try:
+        if ephemeral and placeholder_pending(interaction):
+            await interaction.delete_original_response()
+            interaction.extras[PUBLIC_PLACEHOLDER] = False
         await answer(interaction, notice(text), ephemeral=ephemeral)
     except discord.HTTPException as exc:
         # The token may have expired (15 min) or the interaction may be unknown by now.

@@ -8,23 +8,53 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.checks import NotAdmin, NotOwner
+from bot.checks import ADMINS_ONLY, NotAdmin, NotOwner
 from bot.respond import answer_text, log_interaction, mark_started
-from knowledge.errors import KnowledgeError
+from knowledge.errors import BadInput, ConfigurationError, KnowledgeError, NotFound
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
 
 log = logging.getLogger(__name__)
 
-GENERIC = "Something went wrong on my side. The error is logged; please try again later."
+GENERIC = ("Something went wrong on my side. The error is logged; please try again in a "
+           "minute, and tell the server's admins if it keeps happening.")
+# What to do next, for a domain error whose message does not say it already.
+NEXT_STEP = {
+    BadInput: "Change that and run the command again; /help shows an example of each command.",
+    NotFound: "Check the spelling (suggestions appear as you type), or see /help.",
+    ConfigurationError: "Please tell the bot's operator.",
+}
+HINTED = ("/", "try ", "use ", "give ", "write ", "set one", "add it", "upload", "again")
+
+
+def sentence(text: str) -> str:
+    """A message as a full sentence: capital first letter, closing punctuation."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?…" else f"{text}."
+
+
+def domain_message(error: KnowledgeError) -> str:
+    """A domain error as one or two sentences: what is wrong, then what to do next."""
+    message = sentence(str(error)) or "That did not work."
+    if any(hint in message.casefold() for hint in HINTED):
+        return message
+    step = next((text for kind, text in NEXT_STEP.items() if isinstance(error, kind)),
+                "See /help for what each command expects.")
+    return f"{message} {step}"
 
 
 def explain(error: BaseException) -> tuple[str, bool]:
-    """A user-facing message for an error, and whether it is unexpected (a bug)."""
+    """A user-facing message for an error, and whether it is unexpected (a bug).
+
+    Every message is a full sentence that says what to do next.
+    """
     original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
     if isinstance(original, KnowledgeError):
-        return str(original) or "That did not work.", False
+        return domain_message(original), False
     if isinstance(error, app_commands.CommandOnCooldown):
         return (f"Easy there: you can ask again in {max(error.retry_after, 1):.0f} s. "
                 "The cooldown keeps answers fast for everyone."), False
@@ -32,21 +62,23 @@ def explain(error: BaseException) -> tuple[str, bool]:
         return str(error), False
     if isinstance(error, app_commands.MissingPermissions | app_commands.MissingRole
                   | app_commands.MissingAnyRole):
-        return "Only server admins (Manage Server) can use this command.", False
+        return ADMINS_ONLY, False
     if isinstance(error, app_commands.BotMissingPermissions):
         missing = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
-        return f"I need these permissions here: {missing}.", False
+        return (f"I need these permissions here: {missing}. A server admin can grant them in "
+                "the channel's settings."), False
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "This command only works in a server.", False
+        return "This command only works in a server: run it in one of its channels.", False
     if isinstance(error, app_commands.TransformerError):
-        return f"I could not understand “{error.value}”.", False
+        return (f"I could not understand “{error.value}”. Pick one of the suggestions, or see "
+                "/help for the format."), False
     if isinstance(error, app_commands.CheckFailure):
-        return "You cannot use this command here.", False
+        return "You cannot use this command here. See /help for what you can use.", False
     if isinstance(error, app_commands.CommandSignatureMismatch):
         return ("This command changed since it was registered with Discord; the bot's owner "
-                "can run /resync."), False
+                "can run /resync. Please try again later."), False
     if isinstance(error, app_commands.CommandNotFound):
-        return "That command is not available any more.", False
+        return "That command is not available any more. Type / to see the current ones.", False
     return GENERIC, True
 
 

@@ -15,11 +15,29 @@ async def probe(interaction: discord.Interaction) -> None:
     """Never invoked."""
 
 
-def test_domain_errors_are_shown_verbatim() -> None:
-    """A KnowledgeError raised inside a command is the user's answer, not a bug."""
+def test_domain_errors_become_sentences_saying_what_next() -> None:
+    """A KnowledgeError raised inside a command is the user's answer, not a bug: as a full
+    sentence, with what to do next unless it says so already."""
     wrapped = app_commands.CommandInvokeError(probe, NotFound("no expert called “Smith”"))
-    assert explain(wrapped) == ("no expert called “Smith”", False)
-    assert explain(BadInput("the question is empty")) == ("the question is empty", False)
+    assert explain(wrapped) == ("No expert called “Smith”. Check the spelling (suggestions "
+                                "appear as you type), or see /help.", False)
+    message, _ = explain(BadInput("the question is empty"))
+    assert message.startswith("The question is empty. Change that") and "/help" in message
+    assert explain(NotFound("no meeting matches “x”; try /summits")) == (
+        "No meeting matches “x”; try /summits.", False)
+
+
+def test_every_refusal_is_a_sentence_with_a_next_step() -> None:
+    """Each framework refusal starts with a capital, ends with a stop and names a way on."""
+    errors = [app_commands.NoPrivateMessage(), app_commands.CheckFailure(),
+              app_commands.BotMissingPermissions(["embed_links"]),
+              app_commands.MissingPermissions(["manage_guild"]),
+              app_commands.CommandNotFound("gone", [])]
+    for error in errors:
+        message, unexpected = explain(error)
+        assert message[0].isupper() and message.endswith("."), message
+        assert not unexpected
+        assert any(step in message for step in ("/", "run it", "grant", "Ask one")), message
 
 
 def test_cooldown_is_friendly_and_says_when() -> None:

@@ -118,8 +118,9 @@ class InteractionHandle:
         if kind is None:
             return False
         if kind == DEFERRED_CHANNEL_MESSAGE:
+            # A deleted "thinking…" placeholder is no answer: a followup (a new message) is.
             original = self.original
-            finished = original is not None and (not original.loading or original.deleted)
+            finished = original is not None and not original.loading and not original.deleted
             return finished or bool(self.followups)
         if kind == DEFERRED_UPDATE_MESSAGE:
             return self.updates_after_ack > 0 or bool(self.followups)

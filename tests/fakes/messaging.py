@@ -308,7 +308,8 @@ class MessagingMixin(FakeState):
             raise FakeDiscordError(404, 10015, "Unknown Webhook")
         body = rec.json or {}
         original = handle.original
-        if handle.callback_type == DEFERRED_CHANNEL_MESSAGE and original is not None and original.loading:
+        if (handle.callback_type == DEFERRED_CHANNEL_MESSAGE and original is not None
+                and original.loading and not original.deleted):
             # Discord: the first followup after a deferral edits the "thinking" message.
             problems = validate_message(body, file_count=len(rec.files))
             if problems:
