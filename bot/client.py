@@ -12,6 +12,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
+from bot.paginator import Paginator
 from bot.posting import ChannelDigestPoster, ChannelPostedFinder, GuildAdminNotifier
 from bot.respond import log_interaction
 from bot.settings import BotSettings
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS = (
     "bot.exts.ask",
+    "bot.exts.article",
+    "bot.exts.help",
     "bot.exts.library",
     "bot.exts.experts",
     "bot.exts.summits",
@@ -73,6 +76,7 @@ class SummitDesk(commands.AutoShardedBot):
         self.scheduler: JobScheduler | None = None
         self.started_at = time.time()
         self.notifier = GuildAdminNotifier(self)
+        self.paginator = Paginator(settings.page_timeout_seconds)
 
     @property
     def service(self) -> KnowledgeService:
@@ -100,18 +104,33 @@ class SummitDesk(commands.AutoShardedBot):
         return not ids or 0 in ids
 
     async def sync_commands(self) -> list[app_commands.AppCommand]:
-        """Register the command tree with Discord: the dev guild (instant) or globally."""
+        """Register the command tree with Discord: the dev guild (instant) or globally, with
+        the owner's commands in the owner's guild only."""
         guild_id = self.settings.discord_dev_guild_id
         if guild_id:
             guild = discord.Object(id=guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to guild %s", len(synced), guild_id)
-        else:
-            synced = await self.tree.sync()
-            log.info("synced %d global commands (may take up to an hour to appear)",
-                     len(synced))
+            return synced
+        owner_guild = self.settings.discord_owner_guild_id
+        if owner_guild:
+            self._move_owner_commands(discord.Object(id=owner_guild))
+            owned = await self.tree.sync(guild=discord.Object(id=owner_guild))
+            log.info("synced %d owner commands to guild %s", len(owned), owner_guild)
+        synced = await self.tree.sync()
+        log.info("synced %d global commands (may take up to an hour to appear)", len(synced))
         return synced
+
+    def _move_owner_commands(self, guild: discord.abc.Snowflake) -> None:
+        """Owner-only commands leave the global tree for the owner's guild, so no other
+        server's admins see a command that would refuse them."""
+        for command in self.tree.get_commands():
+            if command.extras.get("owner_only"):
+                kind = command.type if isinstance(command, app_commands.ContextMenu) \
+                    else discord.AppCommandType.chat_input
+                self.tree.remove_command(command.name, type=kind)
+                self.tree.add_command(command, guild=guild, override=True)
 
     async def _start_scheduler(self) -> None:
         self.scheduler = JobScheduler(self.service, ChannelDigestPoster(self), self.notifier,
@@ -119,7 +138,8 @@ class SummitDesk(commands.AutoShardedBot):
         await self.scheduler.start()
 
     async def close(self) -> None:
-        """Stop background jobs, disconnect, release the database."""
+        """Stop background jobs and page timers, disconnect, release the database."""
+        self.paginator.close()
         if self.scheduler is not None:
             try:
                 await self.scheduler.shutdown()

@@ -17,6 +17,10 @@ class BotSettings(Settings):
     discord_dev_guild_id: int | None = Field(
         None, description="Sync commands to this guild only (instant); empty = global sync."
     )
+    discord_owner_guild_id: int | None = Field(
+        None, description="The owner's own server: /about and /resync are registered there "
+                          "only; empty = the dev guild, else hidden behind Administrator."
+    )
     discord_admin_role: str = Field(
         "", description="Role name or id that may use admin commands besides Manage Server."
     )
@@ -40,6 +44,11 @@ class BotSettings(Settings):
     ask_cooldown_seconds: float = Field(30.0, ge=0.0, description="/ask cooldown window.")
     ask_page_size: int = Field(3, ge=1, le=10, description="Passages per /ask page.")
     ask_max_hits: int = Field(15, ge=1, le=50, description="Passages /ask pages through at most.")
+    # Interaction tokens (which edit an ephemeral page) live 15 minutes: stay under that.
+    page_timeout_seconds: float = Field(
+        600.0, ge=1.0, le=840.0, description="Seconds after the last click before Back/Next "
+                                             "are disabled on a paged answer."
+    )
 
     @field_validator("discord_shard_ids", mode="before")
     @classmethod
@@ -52,7 +61,8 @@ class BotSettings(Settings):
                 raise ValueError("DISCORD_SHARD_IDS must be a comma list of numbers") from None
         return value
 
-    @field_validator("discord_dev_guild_id", "discord_shard_count", mode="before")
+    @field_validator("discord_dev_guild_id", "discord_owner_guild_id", "discord_shard_count",
+                     mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

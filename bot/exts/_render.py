@@ -7,14 +7,20 @@ every message goes out with mentions disabled.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 
 from bot.replies import (
+    ANSWER_COLOUR,
     FIELD_NAME_LIMIT,
     FIELD_VALUE_LIMIT,
     FOOTER_LIMIT,
+    LONG_URL,
+    READ_COLOUR,
     TITLE_LIMIT,
     EmbedBuilder,
     Reply,
@@ -29,12 +35,14 @@ from bot.replies import (
 )
 from knowledge.models import (
     AddResult,
+    Article,
     ArticleSummary,
     Expert,
     ExpertView,
     Hit,
     Meeting,
     MeetingCommentary,
+    PartialDate,
     SourceStatus,
 )
 
@@ -90,39 +98,122 @@ def add_citations(builder: EmbedBuilder, hits: Sequence[Hit], *, start: int = 1,
 
 
 # ----- /ask ------------------------------------------------------------------------------------
-def ask_footer(question: str, first: int, last: int) -> str:
-    """Footer text carrying the question (plain: footers render no Markdown) and the range."""
-    return f"{QUESTION_PREFIX}{question}{PAGE_MARK}{first}–{last}"
+FILTER_ORDER = ("expert", "publisher", "since", "until")
+
+
+@dataclasses.dataclass(frozen=True)
+class AskFilters:
+    """What an /ask was narrowed to, as the asker gave it."""
+
+    expert: str | None = None
+    publisher: str | None = None
+    since: PartialDate | None = None
+    until: PartialDate | None = None
+
+    def described(self) -> str:
+        """" · expert: X · since: 2017" (empty without filters): readable, and parsed back."""
+        parts = [(name, getattr(self, name)) for name in FILTER_ORDER]
+        return "".join(f" · {name}: {' '.join(str(value).split())}"
+                       for name, value in parts if value)
+
+
+def ask_footer(question: str, first: int, last: int, filters: AskFilters | None = None) -> str:
+    """Footer text carrying the question and filters (plain: footers render no Markdown) and
+    the range; a click on Back/Next re-runs the search from it."""
+    described = filters.described() if filters else ""
+    return f"{QUESTION_PREFIX}{question}{described}{PAGE_MARK}{first}–{last}"
+
+
+def ask_state_from_footer(footer: str | None) -> tuple[str, AskFilters] | None:
+    """The question and filters stored by `ask_footer`, or None if the footer is not ours."""
+    if not footer or not footer.startswith(QUESTION_PREFIX) or PAGE_MARK not in footer:
+        return None
+    rest = footer[len(QUESTION_PREFIX):].rsplit(PAGE_MARK, 1)[0]
+    found: dict[str, str] = {}
+    while (last := max(rest.rfind(f" · {name}: ") for name in FILTER_ORDER)) >= 0:
+        name, value = rest[last + 3:].split(": ", 1)  # filters come last, in a fixed order
+        if name in found:
+            break
+        found[name] = value
+        rest = rest[:last]
+    if not rest:
+        return None
+    try:
+        filters = AskFilters(
+            expert=found.get("expert"), publisher=found.get("publisher"),
+            since=PartialDate.parse(found["since"]) if "since" in found else None,
+            until=PartialDate.parse(found["until"]) if "until" in found else None)
+    except ValueError:
+        return None
+    return rest, filters
 
 
 def question_from_footer(footer: str | None) -> str | None:
     """The question stored by `ask_footer`, or None if the footer is not ours."""
-    if not footer or not footer.startswith(QUESTION_PREFIX) or PAGE_MARK not in footer:
+    state = ask_state_from_footer(footer)
+    return state[0] if state else None
+
+
+def ask_state_from(message: discord.Message | None) -> tuple[str, AskFilters] | None:
+    """The question and filters of an /ask answer message."""
+    if message is None or not message.embeds:
         return None
-    return footer[len(QUESTION_PREFIX):].rsplit(PAGE_MARK, 1)[0] or None
+    return ask_state_from_footer(message.embeds[0].footer.text)
 
 
-def ask_page(question: str, hits: Sequence[Hit], *, offset: int = 0
+def ask_page(question: str, hits: Sequence[Hit], *, offset: int = 0,
+             filters: AskFilters | None = None, reading: str | None = None
              ) -> tuple[discord.Embed, int, bool]:
     """The /ask embed for a page of hits numbered from offset+1.
 
     Returns the embed, how many hits fitted, and whether the footer holds the whole question
-    (a More button can only re-run the question if it does).
+    (the page buttons can only re-run the question if it does). `reading` is how the library
+    understood the question ("read as: ..."), shown under the title when given.
     """
     first = offset + 1
     builder = EmbedBuilder(title="What the experts said" if offset == 0
-                           else "What the experts said (continued)")
-    footer = ask_footer(question, first, offset + len(hits))
+                           else "What the experts said (continued)", colour=ANSWER_COLOUR)
+    if reading:
+        builder.set_description(f"*read as: {clean_cut(reading, 300)}*")
+    footer = ask_footer(question, first, offset + len(hits), filters)
     reserve = len(footer) if len(footer) <= FOOTER_LIMIT else 0
     shown = add_citations(builder, hits, start=first, reserve=reserve)
-    stored = builder.set_footer(ask_footer(question, first, offset + shown))
+    stored = builder.set_footer(ask_footer(question, first, offset + shown, filters))
     if not stored:
         builder.embed.set_footer(text=truncate(f"{QUESTION_PREFIX}{question}", 200))
     return builder.build(), shown, stored
 
 
+def ask_pages(question: str, filters: AskFilters, hits: Sequence[Hit], page_size: int
+              ) -> list[Reply]:
+    """Every page of an /ask answer, each with a Read menu for its citations."""
+    reading = getattr(hits[0], "interpreted", None) if hits else None  # when the Hit has it
+    pages: list[Reply] = []
+    offset = 0
+    while offset < len(hits):
+        embed, shown, _ = ask_page(question, hits[offset:offset + page_size], offset=offset,
+                                   filters=filters, reading=reading if not pages else None)
+        shown = max(shown, 1)
+        pages.append(Reply(embeds=[embed],
+                           view=read_view(hits[offset:offset + shown], start=offset + 1)))
+        offset += shown
+    return pages
+
+
+def no_match_text(question: str, filters: AskFilters | None = None) -> str:
+    """The private reply when nothing in the library is relevant: the question repeated, and
+    what to try next."""
+    quoted = clean_cut(question, 300)
+    if filters is not None and filters.described():
+        narrowed = clean_cut(filters.described().removeprefix(" · ").replace(" · ", ", "), 300)
+        return (f"Nothing in the library answers “{quoted}” ({narrowed}). Try a wider period, "
+                "another filter or none, or other words; /help shows examples.")
+    return (f"No good match in the library for “{quoted}”. Try other words or a name, narrow "
+            "it with a filter (expert, publisher, since, until), or see /help for examples.")
+
+
 def no_match_reply() -> Reply:
-    """The reply when nothing in the library is relevant."""
+    """The reply when nothing in the library is relevant (no question at hand)."""
     return notice(NO_MATCH)
 
 
@@ -268,3 +359,168 @@ def sources_embeds(sources: Sequence[SourceStatus], *, detail: bool = False) -> 
     """/source list and /source status."""
     lines = [source_line(s, detail=detail) for s in sources] or ["No sources yet."]
     return paged_list("Source status" if detail else "Sources", lines)
+
+
+# ----- reading the source -----------------------------------------------------------------------
+PAGE_TEXT_LIMIT = 3500  # characters of escaped article text per page (descriptions allow 4,096)
+CONTEXT_CHARS = 700     # of each neighbouring passage shown around a cited one
+PARAGRAPH = re.compile(r"[^\n]+(?:\n(?![ \t]*\n)[^\n]*)*")
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def escape_text(text: str) -> str:
+    """One paragraph of untrusted text made inert, its inner whitespace collapsed."""
+    return clean(text)
+
+
+def text_pieces(text: str, limit: int = PAGE_TEXT_LIMIT) -> list[tuple[int, str]]:
+    """(offset, escaped paragraph) pieces of a text, long paragraphs split at sentences so that
+    every piece fits one page."""
+    pieces: list[tuple[int, str]] = []
+    for match in PARAGRAPH.finditer(text):
+        raw = match.group()
+        if not raw.strip():
+            continue
+        escaped = escape_text(raw)
+        if len(escaped) <= limit:
+            pieces.append((match.start(), escaped))
+            continue
+        start = 0
+        chunk = ""
+        for sentence in SENTENCE_END.split(raw):
+            candidate = f"{chunk} {sentence}".strip()
+            if chunk and len(escape_text(candidate)) > limit // 2:
+                pieces.append((match.start() + start, escape_text(chunk)))
+                start = raw.find(sentence, start)
+                chunk = sentence
+            else:
+                chunk = candidate
+        if chunk:
+            pieces.append((match.start() + max(start, 0), truncate(escape_text(chunk), limit)))
+    return pieces
+
+
+def text_pages(text: str, limit: int = PAGE_TEXT_LIMIT) -> list[tuple[int, str]]:
+    """(offset of its first paragraph, text) of each page: paragraphs packed up to `limit`."""
+    pages: list[tuple[int, str]] = []
+    parts: list[str] = []
+    start = size = 0
+    for offset, piece in text_pieces(text, limit):
+        if parts and size + len(piece) + 2 > limit:
+            pages.append((start, "\n\n".join(parts)))
+            parts, size = [], 0
+        if not parts:
+            start = offset
+        parts.append(piece)
+        size += len(piece) + 2
+    if parts:
+        pages.append((start, "\n\n".join(parts)))
+    return pages
+
+
+def article_header(article: ArticleSummary) -> str:
+    """Who, where, when, and the link when there is one."""
+    lines = [byline(article)]
+    contributors = [c for c in article.contributors if c.role]
+    for person in contributors[:5]:
+        lines.append(f"{clean_cut(person.name, 80)}: {clean_cut(person.role, 150)}")
+    return "\n".join(lines)
+
+
+def article_pages(article: Article) -> list[Reply]:
+    """/article: the metadata on the first page, then the text, one embed per page."""
+    summary = article.summary
+    title = clean_cut(summary.title or "Untitled", TITLE_LIMIT)
+    url = summary.url if summary.url and len(summary.url) <= LONG_URL else None
+    chunks = text_pages(article.text)
+    header = article_header(summary)
+    pages: list[Reply] = []
+    total = max(len(chunks), 1)
+    for n, (_, chunk) in enumerate(chunks or [(0, "")]):
+        builder = EmbedBuilder(title=title if n == 0 else f"{title} (continued)", url=url,
+                               colour=READ_COLOUR)
+        body = f"{header}\n\n{chunk}" if n == 0 else chunk
+        builder.set_description(body or "This article has no text.")
+        builder.set_footer(f"{summary.passages or len(article.passages)} passages · page "
+                           f"{n + 1} of {total}")
+        pages.append(Reply(embeds=[builder.build()]))
+    return pages
+
+
+def page_of_passage(article: Article, passage_id: int) -> int:
+    """The /article page holding a passage (0 when it cannot be placed)."""
+    try:
+        index = article.passage_ids.index(passage_id)
+    except ValueError:
+        return 0
+    probe = " ".join(article.passages[index].split())[:80]
+    flat = article.text
+    offset = flat.find(probe[:40]) if probe else -1
+    if offset < 0:
+        return 0
+    page = 0
+    for n, (start, _) in enumerate(text_pages(flat)):
+        if start <= offset:
+            page = n
+    return page
+
+
+def passage_reply(article: Article, passage_id: int,
+                  whole_article: discord.ui.Item[Any]) -> Reply:
+    """A cited passage with the end of the one before and the start of the one after."""
+    summary = article.summary
+    try:
+        index = article.passage_ids.index(passage_id)
+    except ValueError:
+        index = -1
+    builder = EmbedBuilder(title=clean_cut(summary.title or "Untitled", TITLE_LIMIT),
+                           url=summary.url, colour=READ_COLOUR)
+    if index < 0:
+        builder.set_description("That passage is no longer in the article (it was re-read "
+                                "since). The whole article is one click away.")
+    else:
+        before = clean(article.passages[index - 1])[-CONTEXT_CHARS:] if index > 0 else ""
+        after = clean(article.passages[index + 1])[:CONTEXT_CHARS] \
+            if index + 1 < len(article.passages) else ""
+        cited = truncate(clean(article.passages[index]), 2000)
+        parts: list[str] = []
+        if before:
+            parts.append("…" + before.lstrip("\\"))
+        parts.append("\n".join(f"> **{line}**" for line in cited.split("\n")))
+        if after:
+            parts.append(after.rstrip("\\") + "…")
+        builder.set_description("\n\n".join(parts))
+        builder.set_footer(f"Passage {index + 1} of {len(article.passages)}")
+    builder.add_field("Source", byline(summary))
+    view = discord.ui.View(timeout=None)
+    view.add_item(whole_article)
+    if summary.url and summary.url.startswith(("http://", "https://")) \
+            and len(summary.url) <= LONG_URL:
+        view.add_item(discord.ui.Button(label="Original", emoji="🔗", url=summary.url))
+    return Reply(embeds=[builder.build()], view=view)
+
+
+def read_options(hits: Sequence[Hit], *, start: int = 1) -> list[discord.SelectOption]:
+    """One Read option per cited passage (value "p<article>:<passage>")."""
+    options = []
+    for n, hit in enumerate(hits[:25], start):
+        article = hit.article
+        detail = " · ".join(x for x in (", ".join(article.experts[:2]), article.publisher or "",
+                                        format_date(article.published)) if x)
+        options.append(discord.SelectOption(
+            label=truncate(f"{n}. {article.title or 'Untitled'}", 100),
+            description=truncate(detail, 100) or None,
+            value=f"p{article.id}:{hit.passage_id}"))
+    return options
+
+
+def read_view(hits: Sequence[Hit], *, start: int = 1, tag: str = "") -> discord.ui.View | None:
+    """A view holding the Read menu for these citations (None without citations)."""
+    options = read_options(hits, start=start)
+    if not options:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(discord.ui.Select(custom_id=f"read:pick:{tag}" if tag else "read:pick",
+                                    placeholder="📖 Read a source in context…",
+                                    options=options))
+    return view

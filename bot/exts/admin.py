@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Registered in the owner's guild only when DISCORD_OWNER_GUILD_ID is set (bot/client.py); else
+# hidden behind Administrator, and refused to anyone but the owner at run time.
+OWNER_ONLY = {"owner_only": True}
+
 
 def package_version() -> str:
     """The installed summit-desk version."""
@@ -46,8 +50,9 @@ class Admin(commands.Cog):
     def __init__(self, bot: SummitDesk) -> None:
         self.bot = bot
 
-    @app_commands.command(name="resync", description="Re-register the slash commands (owner).")
-    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.command(name="resync", description="Re-register the slash commands (owner).",
+                          extras=OWNER_ONLY)
+    @app_commands.default_permissions(administrator=True)
     @app_commands.check(owner_check)
     async def resync(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """Sync the command tree again, e.g. after an update."""
@@ -63,8 +68,9 @@ class Admin(commands.Cog):
         await ctx.reply(f"Synced {len(synced)} commands.",
                         allowed_mentions=discord.AllowedMentions.none())
 
-    @app_commands.command(name="about", description="Version, library size, health (owner).")
-    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.command(name="about", description="Version, library size, health (owner).",
+                          extras=OWNER_ONLY)
+    @app_commands.default_permissions(administrator=True)
     @app_commands.check(owner_check)
     async def about(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """What is running and how it is doing."""

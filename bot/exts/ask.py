@@ -1,37 +1,52 @@
-"""/ask: the best expert passages for a question, with a "More" button paging further hits."""
+"""/ask and the "Ask Summit Desk" message menu: the best expert passages for a question, paged,
+optionally narrowed to an expert, a publisher or a period."""
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ask_cooldown
-from bot.exts._render import ask_page, no_match_reply, question_from_footer
-from bot.replies import NO_MENTIONS, Reply
-from bot.respond import answer, answer_text, defer, log_interaction, mark_started
-from bot.tree import report_error
+from bot.exts._choices import autocompleter, choices
+from bot.exts._render import AskFilters, ask_pages, ask_state_from, no_match_text
+from bot.replies import Reply
+from bot.respond import answer_text, defer
+from knowledge.errors import BadInput
+from knowledge.models import Hit, PartialDate
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
 
 log = logging.getLogger(__name__)
 
-VIEW_TIMEOUT = 900.0  # the button keeps working after this through the dynamic item registry
+ASK_SOURCE = "ask"  # the paginator's name for /ask pages (the question is in the footer)
+MENU_NAME = "Ask Summit Desk"
+
+
+def parse_period(value: str | None, option: str) -> PartialDate | None:
+    """A since/until option as a partial date; BadInput (a sentence) for anything else."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return PartialDate.parse(value)
+    except ValueError:
+        raise BadInput(f"{option} “{value.strip()[:40]}” is not a date I can read: write a "
+                       "year (2017), a month (2017-04) or a day (2017-04-27)") from None
 
 
 class MoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
                  template=r"ask:more:(?P<offset>\d+)"):
-    """Shows the next page of passages; the offset is in the custom_id, the question in the
-    embed footer, so it works for any /ask answer, even after a restart."""
+    """The "More" button of answers posted before the paginator: it opens the page holding
+    passage offset+1, so those messages keep working."""
 
     def __init__(self, offset: int) -> None:
-        super().__init__(discord.ui.Button(label="More", style=discord.ButtonStyle.secondary,
-                                           custom_id=f"ask:more:{offset}", emoji="📚"))
+        super().__init__(discord.ui.Button(label="More", custom_id=f"ask:more:{offset}"))
         self.offset = offset
 
     @classmethod
@@ -41,61 +56,11 @@ class MoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         """Rebuild the button from a click on any message."""
         return cls(int(match["offset"]))
 
-    async def callback(  # type: ignore[override]  # our client type
-            self, interaction: discord.Interaction[SummitDesk]) -> None:
-        """Page on; errors become a short reply like a command's."""
-        mark_started(interaction)
-        try:
-            await next_page(interaction, self.offset)
-        except Exception as exc:  # the tree's handler does not see component callbacks
-            await report_error(interaction, exc, command="ask more")
-            return
-        log_interaction(interaction, "ok", command="ask more")
-
-
-def more_view(offset: int) -> discord.ui.View:
-    """A view holding the More button for the page starting at `offset`."""
-    view = discord.ui.View(timeout=VIEW_TIMEOUT)
-    view.add_item(MoreButton(offset))
-    return view
-
-
-def page_reply(question: str, hits: list[Any], offset: int, page_size: int) -> Reply:
-    """The embed for hits[offset:offset+page_size] with a More button if more remain."""
-    page = hits[offset:offset + page_size]
-    embed, shown, pageable = ask_page(question, page, offset=offset)
-    following = offset + shown
-    view = more_view(following) if pageable and following < len(hits) else None
-    return Reply(embeds=[embed], view=view)
-
-
-async def next_page(interaction: discord.Interaction[SummitDesk], offset: int) -> None:
-    """Answer a More click: the asker's message pages in place; others get a private page."""
-    bot = interaction.client
-    message = interaction.message
-    footer = message.embeds[0].footer.text if message and message.embeds else None
-    question = question_from_footer(footer)
-    if question is None:
-        await answer_text(interaction, "I cannot page this answer any more: please ask again.")
-        return
-    metadata = message.interaction_metadata if message else None
-    own = metadata is not None and metadata.user.id == interaction.user.id
-    if own:
-        await interaction.response.defer()  # type 6: the update follows
-    else:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-    settings = bot.settings
-    hits = await bot.service.run(bot.service.search, question, top=settings.ask_max_hits)
-    if len(hits) <= offset:
-        await answer_text(interaction, "No further passages for that question.")
-        return
-    reply = page_reply(question, hits, offset, settings.ask_page_size)
-    if own:
-        # view=None removes the button on the last page.
-        await interaction.edit_original_response(embeds=reply.embeds, view=reply.view,
-                                                  allowed_mentions=NO_MENTIONS)
-    else:
-        await answer(interaction, reply, ephemeral=True)
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Turn to the page holding the next passage."""
+        bot = cast("SummitDesk", interaction.client)
+        page = self.offset // bot.settings.ask_page_size
+        await bot.paginator.on_turn(interaction, ASK_SOURCE, "", page)
 
 
 class Ask(commands.Cog):
@@ -103,31 +68,115 @@ class Ask(commands.Cog):
 
     def __init__(self, bot: SummitDesk) -> None:
         self.bot = bot
+        self.menu = app_commands.ContextMenu(name=MENU_NAME, callback=self.ask_about_message)
 
     async def cog_load(self) -> None:
-        """Route More clicks on any /ask answer (old ones too) to MoreButton."""
+        """Make /ask answers pageable (old "More" buttons too); add the message menu."""
         self.bot.add_dynamic_items(MoreButton)
+        self.bot.paginator.register(ASK_SOURCE, self.page_source)
+        self.bot.tree.add_command(self.menu)
 
     async def cog_unload(self) -> None:
-        """Stop routing More clicks here."""
+        """Undo cog_load."""
         self.bot.remove_dynamic_items(MoreButton)
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
 
+    # ----- searching ----------------------------------------------------------------------------
+    async def search(self, question: str, filters: AskFilters) -> list[Hit]:
+        """The hits /ask pages through."""
+        service = self.bot.service
+        return await service.run(service.search, question, top=self.bot.settings.ask_max_hits,
+                                 person=filters.expert, publisher=filters.publisher,
+                                 since=filters.since, until=filters.until)
+
+    def pages(self, question: str, filters: AskFilters, hits: Sequence[Hit]) -> list[Reply]:
+        """The answer's pages."""
+        return ask_pages(question, filters, hits, self.bot.settings.ask_page_size)
+
+    async def page_source(self, interaction: discord.Interaction[Any], key: str,
+                          message: discord.Message | None) -> Sequence[Reply]:
+        """Paginator source "ask": the question and filters come from the message's footer."""
+        found = ask_state_from(message)
+        if found is None:
+            raise BadInput("this answer cannot be paged any more: please ask again")
+        question, filters = found
+        return self.pages(question, filters, await self.search(question, filters))
+
+    # ----- autocomplete -------------------------------------------------------------------------
+    @autocompleter
+    async def expert_names(self, interaction: discord.Interaction[SummitDesk], current: str
+                           ) -> list[app_commands.Choice[str]]:
+        """Autocomplete: expert names matching what was typed."""
+        service = self.bot.service
+        names = await service.run(service.experts.autocomplete, current, limit=25)
+        return choices((name, name) for name in names)
+
+    @autocompleter
+    async def publisher_names(self, interaction: discord.Interaction[SummitDesk], current: str
+                              ) -> list[app_commands.Choice[str]]:
+        """Autocomplete: publishers in the library matching what was typed."""
+        service = self.bot.service
+        articles = await service.run(service.list_articles)
+        needle = current.casefold().strip()
+        names = sorted({a.publisher for a in articles if a.publisher
+                        and needle in a.publisher.casefold()})
+        return choices((name, name) for name in names)
+
+    # ----- commands -----------------------------------------------------------------------------
     @app_commands.command(name="ask", description="Ask the library: the best expert passages, "
                                                   "with citations.")
-    @app_commands.describe(question="Your question in your own words, e.g. what did experts "
-                                    "expect from the last summit?")
+    @app_commands.describe(
+        question="Your question in your own words, e.g. what did experts expect from the last "
+                 "summit?",
+        expert="Only passages by this expert (suggestions appear as you type).",
+        publisher="Only articles from this publisher (suggestions appear as you type).",
+        since="Only articles from this date on: 2017, 2017-04 or 2017-04-27.",
+        until="Only articles up to this date: 2019, 2019-06 or 2019-06-30.")
+    @app_commands.autocomplete(expert=expert_names, publisher=publisher_names)
     @app_commands.checks.dynamic_cooldown(ask_cooldown)
-    async def ask(self, interaction: discord.Interaction[SummitDesk], question: str) -> None:
-        """Search, then answer with the first page of citations."""
+    async def ask(self, interaction: discord.Interaction[SummitDesk],
+                  question: app_commands.Range[str, 1, 500],
+                  expert: app_commands.Range[str, 1, 100] | None = None,
+                  publisher: app_commands.Range[str, 1, 200] | None = None,
+                  since: app_commands.Range[str, 4, 10] | None = None,
+                  until: app_commands.Range[str, 4, 10] | None = None) -> None:
+        """Search, then answer with the first page of citations (refusals stay private)."""
         service = self.bot.service
         question = service.retriever.validate(question)  # refuse bad input before going public
+        filters = AskFilters(expert=expert, publisher=publisher,
+                             since=parse_period(since, "since"),
+                             until=parse_period(until, "until"))
+        if filters.since and filters.until and filters.since.start > filters.until.end:
+            raise BadInput("since is after until: swap them or widen the period")
         await defer(interaction)
-        settings = self.bot.settings
-        hits = await service.run(service.search, question, top=settings.ask_max_hits)
+        hits = await self.search(question, filters)
         if not hits:
-            await answer(interaction, no_match_reply())
+            await self.no_match(interaction, question, filters)
             return
-        await answer(interaction, page_reply(question, hits, 0, settings.ask_page_size))
+        await self.bot.paginator.send(interaction, ASK_SOURCE, "",
+                                      self.pages(question, filters, hits))
+
+    async def no_match(self, interaction: discord.Interaction[SummitDesk], question: str,
+                       filters: AskFilters) -> None:
+        """Say so privately; the public "thinking…" placeholder goes away."""
+        await answer_text(interaction, no_match_text(question, filters))
+
+    async def ask_about_message(self, interaction: discord.Interaction[SummitDesk],
+                                message: discord.Message) -> None:
+        """Message menu: ask the library with the message's text; the answer is private."""
+        limit = self.bot.settings.search_max_query_chars
+        text = " ".join((message.content or "").split())
+        if not text:
+            raise BadInput("that message has no text to ask about (only embeds or files): "
+                           "use /ask with your own words")
+        question = text[:limit].rsplit(" ", 1)[0] if len(text) > limit else text
+        await defer(interaction, ephemeral=True)
+        hits = await self.search(question, AskFilters())
+        if not hits:
+            await answer_text(interaction, no_match_text(question, AskFilters()))
+            return
+        await self.bot.paginator.send(interaction, ASK_SOURCE, "",
+                                      self.pages(question, AskFilters(), hits), ephemeral=True)
 
 
 async def setup(bot: SummitDesk) -> None:

@@ -1,0 +1,115 @@
+"""/help (and a bare mention of the bot): what the library holds and one example per command."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.replies import HELP_COLOUR, EmbedBuilder, Reply, clean_cut
+from bot.respond import answer
+from knowledge.corpus import founding_metadata
+
+if TYPE_CHECKING:
+    from bot.client import SummitDesk
+
+log = logging.getLogger(__name__)
+
+# One example per command people can see; a command without one shows its description.
+EXAMPLES: dict[str, str] = {
+    "ask": "`/ask question: what did experts expect from the last summit?` · narrow it with "
+           "`expert:`, `publisher:`, `since: 2017`, `until: 2019-06`",
+    "article": "`/article id:` type part of a title: read the whole article (only you see it)",
+    "latest": "`/latest count: 5`: the newest articles",
+    "expert": "`/expert name:` pick a name from the suggestions, `topic:` optional",
+    "experts": "`/experts`: everyone the library quotes",
+    "compare": "`/compare topic: the economy`: each expert's best passage side by side",
+    "summit": "`/summit name:` pick a meeting from the suggestions: before and after",
+    "summits": "`/summits`: every meeting, with a timeline",
+    "help": "`/help`: this card (or mention me)",
+}
+CONTEXT_MENU_HINT = ("On any message: **Apps → Ask Summit Desk** asks the library with its "
+                     "text (only you see the answer).")
+ADMIN_GROUPS = ("source", "digest", "config")
+
+
+def founding_publishers() -> list[str]:
+    """The publishers of the articles the library starts with."""
+    return sorted({meta["publisher"] for meta in founding_metadata() if meta.get("publisher")})
+
+
+def command_lines(names: Iterable[tuple[str, str]]) -> list[str]:
+    """`(name, description)` of the public commands -> one example line each."""
+    return [f"• {EXAMPLES.get(name) or f'`/{name}`: {description}'}" for name, description in names]
+
+
+def help_embed(*, articles: int, passages: int, experts: int, publishers: list[str],
+               commands_shown: Iterable[tuple[str, str]], admin_groups: Iterable[str]
+               ) -> discord.Embed:
+    """The /help card: size of the library, its founding publishers, one example per command."""
+    builder = EmbedBuilder(title="Summit Desk: expert commentary, cited", colour=HELP_COLOUR)
+    founded = ", ".join(clean_cut(p, 80) for p in publishers) or "its first articles"
+    builder.set_description(
+        f"A library of **{articles:,} articles** ({passages:,} passages, {experts:,} experts), "
+        f"started with articles from {founded}. Every answer cites who said it, where and "
+        "when; **Read** opens the source.")
+    builder.add_field("Commands", "\n".join(command_lines(commands_shown)))
+    builder.add_field("On a message", CONTEXT_MENU_HINT)
+    groups = [f"`/{g}`" for g in admin_groups]
+    if groups:
+        builder.add_field("Server admins", f"{', '.join(groups)}: sources, digests, alerts and "
+                                           "settings (Manage Server or the admin role).")
+    builder.set_footer("Mention me to see this card again.")
+    return builder.build()
+
+
+class Help(commands.Cog):
+    """/help and the mention reply."""
+
+    def __init__(self, bot: SummitDesk) -> None:
+        self.bot = bot
+
+    async def help_reply(self) -> Reply:
+        """The help card, from the library's current size and the synced command tree."""
+        service = self.bot.service
+        stats = await service.run(service.stats)
+        shown: list[tuple[str, str]] = []
+        admin: list[str] = []
+        for command in self.bot.tree.get_commands(type=discord.AppCommandType.chat_input):
+            if command.name in ADMIN_GROUPS:
+                admin.append(command.name)
+            elif command.default_permissions is None:  # owner-only ones are gated: left out
+                shown.append((command.name, command.description))
+        return Reply(embeds=[help_embed(
+            articles=stats.articles, passages=stats.passages, experts=stats.experts,
+            publishers=founding_publishers(), commands_shown=shown, admin_groups=admin)])
+
+    @app_commands.command(name="help", description="What Summit Desk knows and how to ask it.")
+    async def help(self, interaction: discord.Interaction[SummitDesk]) -> None:
+        """Public, short help with an example per command."""
+        await answer(interaction, await self.help_reply())
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """A message that only mentions the bot (or says "help" to it) gets the help card."""
+        me = self.bot.user
+        if me is None or message.author.bot or not any(u.id == me.id for u in message.mentions):
+            return
+        rest = message.content
+        for token in (f"<@{me.id}>", f"<@!{me.id}>"):
+            rest = rest.replace(token, " ")
+        if rest.strip().casefold() not in ("", "help", "/help"):
+            return
+        try:
+            await message.reply(**(await self.help_reply()).kwargs(), mention_author=False)
+        except discord.HTTPException as exc:
+            log.warning("could not answer a mention in channel %s: %s", message.channel.id, exc)
+
+
+async def setup(bot: SummitDesk) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Help(bot))
