@@ -73,7 +73,7 @@ def run_check() -> int:
 
     from bot.client import DEFAULT_API_BASE
     from bot.settings import load_bot_settings
-    from knowledge.embedding import Embedder, make_embedder
+    from knowledge.embedding import Embedder, embedder_from_settings
     from knowledge.service import KnowledgeService
     from knowledge.store.db import make_engine, migrate
 
@@ -111,7 +111,7 @@ def run_check() -> int:
 
     def model() -> str:
         started = time.perf_counter()
-        embedder = make_embedder(settings.embedding_model, settings.embedding_batch_size)
+        embedder = embedder_from_settings(settings)
         embedders.append(embedder)
         vectors = embedder.embed(["The two leaders held a summit."])
         if vectors.shape != (1, embedder.dim):

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.embedding import Embedder, make_embedder
+from knowledge.embedding import Embedder, embedder_from_settings
 from knowledge.index.hybrid import HybridIndex, IndexedPassage, embedding_document
 from knowledge.models import ArticleSummary
 from knowledge.settings import Settings
@@ -73,8 +73,7 @@ class Library:
         limit_blas_threads()
         engine = make_engine(settings.resolved_database_url)
         migrate(engine)
-        embedder = embedder or make_embedder(settings.embedding_model,
-                                             settings.embedding_batch_size)
+        embedder = embedder or embedder_from_settings(settings)
         return cls(settings, embedder, engine, enrichers)
 
     def close(self) -> None:

@@ -100,7 +100,7 @@ class Retriever:
         # Who, when and which meeting the question means: evidence for the ranking, not a filter.
         reading = self.reader.interpret(query, version=index.version)
         evidence = self.reader.evidence(reading, version=index.version)
-        vector = self.library.embedder.embed([query])[0]
+        vector = self.library.embedder.embed_query(query)
         ranked = index.search(tokenize(query), vector, top=request.top, filters=filters,
                               min_similarity=self.library.settings.hit_min_similarity,
                               no_match=self.no_match_rule, evidence=evidence, feedback=True)

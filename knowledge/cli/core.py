@@ -146,11 +146,11 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 def cmd_build_prebuilt(args: argparse.Namespace) -> int:
     """Write knowledge/corpus/founding_index.npz with the configured model."""
     from knowledge.corpus import write_prebuilt
-    from knowledge.embedding import make_embedder
+    from knowledge.embedding import embedder_from_settings
     from knowledge.settings import load_settings
 
     settings = load_settings()
-    path = write_prebuilt(make_embedder(settings.embedding_model, settings.embedding_batch_size))
+    path = write_prebuilt(embedder_from_settings(settings))
     print(f"wrote {path}")
     return 0
 

@@ -1,0 +1,76 @@
+"""A library embedded with the ONNX file, reopened when that file has gone bad: one warning, the
+torch fallback, and every stored vector re-embedded with it (never two models' vectors mixed)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from knowledge.embedding import BUNDLED_ONNX, SentenceTransformerEmbedder, make_embedder
+from knowledge.settings import BUNDLED_MODEL
+from knowledge.store.tables import IndexState, PassageRow
+
+pytestmark = pytest.mark.model
+
+REPO = Path(__file__).resolve().parents[2]
+QUESTION = "What did experts expect from the Moscow summit in January 2019?"
+
+
+def search(home: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`python -m knowledge search` on the library under `home`, as an operator runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EMBEDDING_")}
+    env.update(DATA_DIR=str(home / "data"), DATABASE_URL="", PYTHONPATH=str(REPO), **settings)
+    return subprocess.run([sys.executable, "-m", "knowledge", "search", QUESTION], cwd=home,
+                          env=env, capture_output=True, text=True, timeout=600)
+
+
+def stored(home: Path) -> tuple[str, list[tuple[str, np.ndarray]]]:
+    """The library's recorded model fingerprint and its passages' stored vectors."""
+    engine = create_engine(f"sqlite:///{home / 'data' / 'summit-desk.sqlite3'}")
+    with Session(engine) as session:
+        fingerprint = session.get(IndexState, "model_fingerprint")
+        rows = session.execute(select(PassageRow.text, PassageRow.embedding)).all()
+    engine.dispose()
+    assert fingerprint is not None
+    return fingerprint.value, [(text, np.frombuffer(blob, np.float32)) for text, blob in rows]
+
+
+def test_damaged_onnx_file_falls_back_and_reembeds_everything(tmp_path: Path) -> None:
+    """The ONNX-built library is re-embedded by sentence-transformers: answers, no traceback."""
+    first = search(tmp_path)
+    assert first.returncode == 0, first.stderr
+    onnx = make_embedder(BUNDLED_MODEL)
+    fingerprint, before = stored(tmp_path)
+    assert fingerprint == onnx.fingerprint
+
+    damaged = tmp_path / "damaged.onnx"
+    shutil.copyfile(BUNDLED_ONNX.with_suffix(".json"), damaged.with_suffix(".json"))
+    data = bytearray(BUNDLED_ONNX.read_bytes())
+    data[1000] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    second = search(tmp_path, EMBEDDING_ONNX_FILE=str(damaged))
+    assert second.returncode == 0, second.stderr
+    assert "Abe-Putin Summit in Moscow" in second.stdout
+    assert "Traceback" not in second.stderr
+    warnings = [line for line in second.stderr.splitlines() if "ONNX embedder unavailable" in line]
+    assert len(warnings) == 1 and "does not match its manifest" in warnings[0]
+
+    torch_embedder = SentenceTransformerEmbedder(BUNDLED_MODEL)
+    fingerprint, after = stored(tmp_path)
+    assert fingerprint == torch_embedder.fingerprint
+    assert len(after) == len(before)
+    texts = [text for text, _ in after]
+    old = np.stack([vector for _, vector in before])
+    new = np.stack([vector for _, vector in after])
+    assert texts == [text for text, _ in before]
+    assert not np.any(np.all(np.isclose(old, new, atol=1e-6), axis=1)), \
+        "a passage kept its ONNX vector"
+    assert np.sum(old * new, axis=1).min() > 0.98  # the same model's vectors, from torch now
