@@ -86,8 +86,6 @@ class Evidence:
     ``group`` counts (so the same expert's article and passage do not add up twice)."""
 
     boosts: tuple[tuple[str, Boost], ...] = ()  # (group, boost)
-    # Question words that only said who or which meeting is meant: not ranked as answer words.
-    spent: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(self.boosts)
@@ -301,25 +299,20 @@ class HybridIndex:
             cand_dense = _top(dense_masked, k)
             cand_bm25 = _top(bm25_masked, k)
             expansion: list[str] = []
-            spent = evidence.spent if evidence else frozenset()
-            if mode == "hybrid" and (feedback or spent):
-                kept = [t for t in query_tokens if t not in spent]
-                # Feedback only for a paraphrase: when the best lexical match lacks much of the
-                # question's own (idf-weighted) words; a question in the answer's words keeps
-                # its own BM25 ranking ("joint economic activities" must find the passage
-                # saying so).
-                if feedback and (not len(cand_bm25) or self._coverage(
-                        set(query_tokens), int(cand_bm25[0])) < FEEDBACK_BELOW):
-                    expansion = self._feedback_terms(query_tokens,
-                                                     cand_dense[:FEEDBACK_PASSAGES])
-                if expansion or len(kept) < len(query_tokens):
-                    # Re-rank what either ranker found by the question's remaining words and
-                    # the feedback words: scoring only those passages keeps it cheap at any size.
-                    pool = np.union1d(cand_dense, cand_bm25)
-                    pool_scores = self._bm25.scores_at(kept, pool) + \
-                        FEEDBACK_WEIGHT * self._bm25.scores_at(expansion, pool)
-                    found = pool_scores > 0
-                    cand_bm25 = pool[found][np.argsort(-pool_scores[found], kind="stable")][:k]
+            # Feedback only for a paraphrase: when the best lexical match lacks much of the
+            # question's own (idf-weighted) words; a question in the answer's words keeps its
+            # own BM25 ranking ("joint economic activities" must find the passage saying so).
+            if feedback and mode == "hybrid" and (not len(cand_bm25) or self._coverage(
+                    set(query_tokens), int(cand_bm25[0])) < FEEDBACK_BELOW):
+                expansion = self._feedback_terms(query_tokens, cand_dense[:FEEDBACK_PASSAGES])
+            if expansion:
+                # Re-rank what either ranker found by the question's words and the feedback
+                # words: scoring only those passages keeps it cheap at any library size.
+                pool = np.union1d(cand_dense, cand_bm25)
+                pool_scores = self._bm25.scores_at(query_tokens, pool) + \
+                    FEEDBACK_WEIGHT * self._bm25.scores_at(expansion, pool)
+                found = pool_scores > 0
+                cand_bm25 = pool[found][np.argsort(-pool_scores[found], kind="stable")][:k]
             candidates = np.union1d(cand_dense, cand_bm25) if mode == "hybrid" else \
                 (cand_dense if mode == "dense" else cand_bm25)
             bonus: dict[int, tuple[float, tuple[str, ...]]] = {}

@@ -154,7 +154,7 @@ def evidence_for(reading: Interpretation, vocabulary: QuestionVocabulary, links:
         span = (reading.window.start, reading.window.end)
         boosts.extend(_window_boosts(reading.window.label, span, vocabulary, links, lag=True))
     return Evidence(tuple((g, b) for g, b in boosts if b.passage_ids or b.article_ids
-                          or b.window), reading.spent)
+                          or b.window))
 
 
 def _window_boosts(label: str, span: tuple[dt.date, dt.date], vocabulary: QuestionVocabulary,

@@ -18,7 +18,7 @@ import re
 from typing import Any, Literal, overload
 
 from knowledge.people.names import match_names, name_tokens
-from knowledge.text.tokens import STOP_WORDS, stem, tokenize
+from knowledge.text.tokens import STOP_WORDS, stem
 from knowledge.understand.times import (
     Period,
     Relation,
@@ -74,9 +74,6 @@ class Interpretation:
     people: tuple[PersonReading, ...] = ()
     window: Period | None = None
     meetings: tuple[MeetingReading, ...] = ()
-    # Question words (stems) that only say who or which meeting is meant ("MGIMO historian"):
-    # read as evidence, so they need not also be matched as words of the answer.
-    spent: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(self.people or self.window or self.meetings)
@@ -136,11 +133,7 @@ def interpret(question: str, vocabulary: QuestionVocabulary) -> Interpretation:
     if periods:
         window = Period(min(p.start for p in periods), max(p.end for p in periods),
                         " – ".join(dict.fromkeys(p.label for p in periods)))
-    spent = {w for p in people for w in (tokenize(" ".join(p.words)) if p.via == "name"
-                                            else p.words)}
-    if any(p.via == "role" for p in people):
-        spent |= {s for s, _ in _stems(question) if s in PERSON_NOUNS}
-    return Interpretation(tuple(people), window, tuple(readings), frozenset(spent))
+    return Interpretation(tuple(people), window, tuple(readings))
 
 
 def match_people(text: str, vocabulary: QuestionVocabulary) -> tuple[PersonReading, ...]:
