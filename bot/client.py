@@ -12,7 +12,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from bot.paginator import Paginator
+from bot.paginator import DeleteButton, Paginator, TurnButton
 from bot.posting import ChannelDigestPoster, ChannelPostedFinder, GuildAdminNotifier
 from bot.respond import log_interaction
 from bot.settings import BotSettings
@@ -90,6 +90,8 @@ class SummitDesk(commands.AutoShardedBot):
         self._service = await asyncio.to_thread(KnowledgeService.open, self.settings)
         # Load the model now, not on the first question (a few seconds on a CPU).
         await asyncio.to_thread(self._service.embedder.embed, ["warm-up"])
+        # Page buttons on any message, also one sent before a restart, reach the paginator.
+        self.add_dynamic_items(TurnButton, DeleteButton)
         for name in EXTENSIONS:
             await self.load_extension(name)
         if self._syncs_commands():
