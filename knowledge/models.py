@@ -334,3 +334,16 @@ class Digest:
                  "experts": list(i.experts), "published": i.published.iso if i.published else None,
                  "extract": i.extract, "url": i.url} for i in s.items]} for s in self.sections],
         }
+
+
+# ----- per-server settings (knowledge/guilds.py) ------------------------------------------------
+@dataclasses.dataclass(frozen=True, slots=True)
+class GuildConfig:
+    """What one server's admins chose; None means the deployment's setting applies."""
+
+    guild_id: int
+    admin_role: str | None = None
+    ask_cooldown_rate: int | None = None
+    ask_cooldown_seconds: float | None = None
+    timezone: str | None = None
+    alert_channel_id: int | None = None

@@ -21,6 +21,7 @@ from knowledge.digests.service import DigestService
 from knowledge.embedding import Embedder
 from knowledge.enrich import ENRICHERS, prepare_store
 from knowledge.errors import BadInput, NotFound
+from knowledge.guilds import GuildSettingsService
 from knowledge.index.hybrid import HybridIndex
 from knowledge.ingest import Document, add_documents
 from knowledge.library import Library, ProgressCallback
@@ -57,6 +58,7 @@ class KnowledgeService:
         self.meetings = MeetingsService(library, self.retriever)
         self.sources = SourcesService(library)
         self.digests = DigestService(library)
+        self.guilds = GuildSettingsService(library)
 
     # ----- opening and closing ------------------------------------------------------------
     @classmethod

@@ -280,6 +280,20 @@ class DigestRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class GuildSettingsRow(Base):
+    """What one server's admins changed (/config); a None field means the deployment's default."""
+
+    __tablename__ = "guild_settings"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    admin_role: Mapped[str | None] = mapped_column(String(100))
+    ask_cooldown_rate: Mapped[int | None] = mapped_column(Integer)
+    ask_cooldown_seconds: Mapped[float | None] = mapped_column(Float)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    alert_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class IndexState(Base):
     """Key/value facts about the index, such as the embedding model's fingerprint."""
 
