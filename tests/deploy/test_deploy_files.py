@@ -61,3 +61,59 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "<!-- test-command -->" in ci
     assert "TEST_DATABASE_URL" in ci
     assert "pytest" in _readme_command("test-command")
+
+
+def _copied_paths(dockerfile: str) -> set[str]:
+    """What the Dockerfile's COPY instructions take from the build context."""
+    paths: set[str] = set()
+    for match in re.finditer(r"^COPY (?!--from)(.+)$", dockerfile, re.M):
+        paths.update(part.rstrip("/") for part in match.group(1).split()[:-1])
+    return paths
+
+
+def test_dockerfile_takes_its_base_image_as_a_build_argument() -> None:
+    """`ARG BASE_IMAGE` (default python:3.11-slim) feeds FROM, for machines without Docker Hub."""
+    dockerfile = (REPO / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim\nFROM \$\{BASE_IMAGE\}$", dockerfile, re.M)
+
+
+def test_no_package_index_is_left_in_the_image_environment() -> None:
+    """The torch index reaches pip through one RUN, never ENV (CI also inspects the image)."""
+    dockerfile = (REPO / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    env_blocks = re.findall(r"^ENV (?:.*\\\n)*.*$", dockerfile, re.M)
+    assert env_blocks
+    for block in env_blocks:
+        assert not re.search(r"PIP_\w*(INDEX|FIND_LINKS|CERT|TRUSTED)|TORCH_INDEX|PROXY|"
+                             r"127\.0\.0\.1|localhost", block, re.I), block
+
+
+def test_dockerignore_admits_only_what_the_image_copies() -> None:
+    """.dockerignore excludes everything, then re-admits exactly the Dockerfile's COPY sources."""
+    lines = [line.strip() for line in
+             (REPO / ".dockerignore").read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert lines[0] == "*"
+    admitted = {line[1:] for line in lines if line.startswith("!")}
+    dockerfile = (REPO / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    assert admitted == _copied_paths(dockerfile)
+
+
+def test_ci_compose_override_changes_only_the_images() -> None:
+    """CI brings up deploy/compose.yaml itself; its override only names locally built images."""
+    override = (REPO / "deploy" / "ci" / "compose.ci.yaml").read_text(encoding="utf-8")
+    lines = [line for line in override.splitlines() if line.strip() and not line.startswith("#")]
+    assert lines[0] == "services:"
+    for line in lines[1:]:
+        assert re.fullmatch(r"  (db|bot):|    image: \$\{SUMMIT_CI_\w+_IMAGE:\?[^}]*\}", line), line
+
+
+def test_ci_builds_the_image_from_the_commit_after_the_tests() -> None:
+    """.ci/run calls .ci/docker-smoke after the README's tests and mypy; it builds from
+    `git archive HEAD` and smoke-tests with no network."""
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert ci.index('bash -euo pipefail -c "$TEST_COMMAND"') < ci.index(".venv/bin/mypy") \
+        < ci.index("bash .ci/docker-smoke")
+    smoke = (REPO / ".ci" / "docker-smoke").read_text(encoding="utf-8")
+    assert "git archive HEAD" in smoke
+    assert "--network=none" in smoke
+    assert "compose.yaml" in smoke and "down -v" in smoke
