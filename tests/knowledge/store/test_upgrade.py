@@ -111,7 +111,7 @@ def test_an_older_library_opens_migrated_with_nothing_lost(
         revision: str, settings: Settings, real_embedder: Embedder) -> None:
     """The fixture's library, opened by today's code: schema at head, what people put in kept
     row for row, derived data not lost, the same first hit for each question, the same
-    articles, sources and digest subscriptions."""
+    articles, sources, digest subscriptions and server settings."""
     fixture = FIXTURES / f"{revision}.sqlite3"
     recorded = json.loads((FIXTURES / f"{revision}.json").read_text(encoding="utf-8"))
     url = settings.resolved_database_url
@@ -155,5 +155,7 @@ def test_an_older_library_opens_migrated_with_nothing_lost(
     texts = {row["text"] for row in after["passages"].values()}
     for hit in recorded["answers"]["first_hits"].values():
         assert hit is None or hit["passage"] in texts
-    assert {k: v for k, v in got.items() if k != "first_hits"} == \
-        {k: v for k, v in recorded["answers"].items() if k != "first_hits"}
+    # Answers a later revision added (a later fixture records them) are compared from then on.
+    for name, value in recorded["answers"].items():
+        if name != "first_hits":
+            assert got[name] == value, name
