@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
+from collections import Counter
 from collections.abc import Iterable
 
 import numpy as np
@@ -382,11 +383,13 @@ class HybridIndex:
         weights: dict[str, float] = {}
         for pos in positions:
             pos = int(pos)
-            tokens = bm25_document(self.articles[self._article_of[pos]], self._texts[pos])
-            for term in set(tokens) - asked:
-                if self._bm25.document_frequency(term) > max(FEEDBACK_MAX_DF * n, 1):
+            counts = Counter(bm25_document(self.articles[self._article_of[pos]],
+                                           self._texts[pos]))
+            for term, tf in counts.items():
+                if term in asked or self._bm25.document_frequency(term) > max(
+                        FEEDBACK_MAX_DF * n, 1):
                     continue
-                weights[term] = weights.get(term, 0.0) + tokens.count(term) * self._bm25.idf(term)
+                weights[term] = weights.get(term, 0.0) + tf * self._bm25.idf(term)
         return sorted(weights, key=lambda t: (-weights[t], t))[:FEEDBACK_TERMS]
 
     def _evidence_candidates(self, evidence: Evidence, dense_masked: np.ndarray) -> np.ndarray:
