@@ -25,3 +25,7 @@ class AlreadyStored(KnowledgeError):
 
 class ConfigurationError(KnowledgeError):
     """A setting is missing or wrong (model path, database URL)."""
+
+
+class DeliveryFailed(KnowledgeError):
+    """A poster could not deliver (the chat service refused or failed); retried later."""

@@ -44,6 +44,7 @@ class FeedState:
     failing_notified: bool
     # Never read successfully (a first add that crashed): new entries follow the no-flood rule.
     first: bool = False
+    added_by: str | None = None  # who added it (a Discord user id from the bot), for notices
 
 
 def due_feed_ids(library: Library, now: dt.datetime) -> list[int]:
@@ -92,6 +93,7 @@ def load_feed(library: Library, source_id: int) -> FeedState:
             entries={k: dict(v) for k, v in (extra.get("entries") or {}).items()},
             failures=row.consecutive_failures or 0, failing=bool(row.failing),
             failing_notified=bool(row.failing_notified), first=row.last_success_at is None,
+            added_by=row.added_by,
         )
 
 

@@ -353,7 +353,7 @@ class SourcesService:
             entry_error=_entry_error(tally.errors) if tally else None)
         if recovered:
             await self._notify(state.guild_id, f"Source #{state.id} “{_name(state)}” is working "
-                                               "again.")
+                                               "again.", state.added_by)
         if tally is None:
             return PollOutcome(state.id, display_url(state.url), "not_modified",
                                message="not modified since the last poll")
@@ -372,13 +372,15 @@ class SourcesService:
         if tell and await self._notify(
                 state.guild_id,
                 f"Source #{state.id} “{_name(state)}” is failing: {message}. It failed "
-                f"{failures} times in a row; I will keep trying, less often."):
+                f"{failures} times in a row; I will keep trying, less often.",
+                state.added_by):
             await self.library.run(polling.mark_notified, self.library, state.id)
         return PollOutcome(state.id, display_url(state.url), "failed", message=message)
 
-    async def _notify(self, guild_id: int | None, message: str) -> bool:
+    async def _notify(self, guild_id: int | None, message: str, added_by: str | None = None
+                      ) -> bool:
         """Tell the admins; False when that failed (then retried on a later poll)."""
-        return await notify_admins(self._notifier, guild_id, message)
+        return await notify_admins(self._notifier, guild_id, message, added_by=added_by)
 
     # ----- browsing and removing ------------------------------------------------------------
     def list(self, guild_id: int | None = None) -> builtins.list[SourceStatus]:

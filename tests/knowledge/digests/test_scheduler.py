@@ -33,7 +33,8 @@ class Notices:
     def __init__(self) -> None:
         self.sent: list[tuple[int | None, str]] = []
 
-    async def __call__(self, guild_id: int | None, message: str) -> None:
+    async def __call__(self, guild_id: int | None, message: str, *,
+                       added_by: str | None = None) -> None:
         self.sent.append((guild_id, message))
 
 

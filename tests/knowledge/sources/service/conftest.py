@@ -39,10 +39,13 @@ class Notices:
 
     def __init__(self) -> None:
         self.messages: list[tuple[int | None, str]] = []
+        self.added_by: list[str | None] = []
 
-    async def __call__(self, guild_id: int | None, message: str) -> None:
-        """Record one notice."""
+    async def __call__(self, guild_id: int | None, message: str, *,
+                       added_by: str | None = None) -> None:
+        """Record one notice (and who added the source it is about)."""
         self.messages.append((guild_id, message))
+        self.added_by.append(added_by)
 
 
 @pytest.fixture

@@ -108,6 +108,7 @@ async def test_failures_back_off_notify_once_and_recovery_is_told(
     assert waits == [2 * HOUR, 4 * HOUR, 8 * HOUR, 16 * HOUR, 24 * HOUR, 24 * HOUR]
     assert len(notices.messages) == 1
     assert notices.messages[0][0] is None  # added from the CLI: every guild's admins
+    assert notices.added_by == [None]
     assert "is failing: 127.0.0.1 answered 500" in notices.messages[0][1]
     [status] = await sources.status()
     assert status.failing and status.last_error == "127.0.0.1 answered 500 Internal Server Error"
@@ -128,7 +129,7 @@ async def test_failing_notice_is_retried_when_the_notifier_failed(
     """If telling the admins fails, the next failed poll tries again; then it stops."""
     told: list[str] = []
 
-    async def flaky(guild_id: int | None, message: str) -> None:
+    async def flaky(guild_id: int | None, message: str, *, added_by: str | None = None) -> None:
         told.append(message)
         if len(told) == 1:
             raise ConnectionError("discord is down")
@@ -282,3 +283,20 @@ async def test_an_unexpected_error_fails_only_that_feed(
     assert (outcome.status, outcome.message) == ("failed", "internal error (RuntimeError)")
     row = source_row(library, source_id)
     assert (row.consecutive_failures, row.lease_owner) == (1, None)
+
+
+async def test_a_failing_notice_names_who_added_the_feed(
+        sources: SourcesService, web: FakeWeb, library: KnowledgeService, notices: Notices
+) -> None:
+    """The notice carries the guild and the user who added the feed (the bot can DM them)."""
+    web.route("/mine.xml", rss_items(0), "application/rss+xml")
+    [result] = await sources.add(web.url("/mine.xml"), guild_id=5, added_by="42")
+    assert result.status == "added", result.message
+    source_id = source_id_of(library, web.url("/mine.xml"))
+    web.route("/mine.xml", "<h1>down</h1>", status=500)
+    now = later(61)
+    for _ in range(3):
+        await sources.poll_due(now=now)
+        now = source_row(library, source_id).next_poll_at
+    assert notices.messages and notices.messages[0][0] == 5
+    assert notices.added_by == ["42"]
