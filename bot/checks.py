@@ -34,18 +34,22 @@ def has_admin_role(member: discord.Member, role_setting: str) -> bool:
 
 
 def is_admin(interaction: discord.Interaction[SummitDesk]) -> bool:
-    """Manage Server in this guild, or the admin role from DISCORD_ADMIN_ROLE."""
+    """Manage Server in this guild, or the server's admin role (/config admin-role, else
+    DISCORD_ADMIN_ROLE)."""
     if interaction.guild is None or not isinstance(interaction.user, discord.Member):
         return False
     if interaction.permissions.manage_guild:
         return True
-    return has_admin_role(interaction.user, interaction.client.settings.discord_admin_role)
+    settings = interaction.client.guild_settings
+    return has_admin_role(interaction.user,
+                          settings.admin_role(settings.cached(interaction.guild_id)))
 
 
 async def admin_check(interaction: discord.Interaction[SummitDesk]) -> bool:
     """app_commands check: refuse non-admins with NotAdmin."""
     if interaction.guild is None:
         raise app_commands.NoPrivateMessage()
+    await interaction.client.guild_settings.get(interaction.guild.id)  # the server's admin role
     if not is_admin(interaction):
         raise NotAdmin(ADMINS_ONLY)
     return True
@@ -59,12 +63,17 @@ async def owner_check(interaction: discord.Interaction[SummitDesk]) -> bool:
     return True
 
 
-def ask_cooldown(interaction: discord.Interaction[SummitDesk]) -> app_commands.Cooldown | None:
-    """Per-user /ask cooldown from the settings (none when the window is 0)."""
-    settings = interaction.client.settings
-    if settings.ask_cooldown_seconds <= 0:
+async def ask_cooldown(interaction: discord.Interaction[SummitDesk]
+                       ) -> app_commands.Cooldown | None:
+    """Per-user /ask cooldown: the server's (/config cooldown), else the deployment's; none
+    when the window is 0."""
+    settings = interaction.client.guild_settings
+    config = await settings.get(interaction.guild_id) if interaction.guild_id else \
+        settings.cached(None)
+    rate, seconds = settings.cooldown(config)
+    if seconds <= 0:
         return None
-    return app_commands.Cooldown(settings.ask_cooldown_rate, settings.ask_cooldown_seconds)
+    return app_commands.Cooldown(rate, seconds)
 
 
 def guild_id_of(interaction: discord.Interaction[SummitDesk]) -> int:
@@ -73,3 +82,16 @@ def guild_id_of(interaction: discord.Interaction[SummitDesk]) -> int:
     if interaction.guild_id is None:
         raise app_commands.NoPrivateMessage("This command works in a server, not in DMs.")
     return interaction.guild_id
+
+
+POSTING_NEEDS = (("view_channel", "View Channel"), ("send_messages", "Send Messages"),
+                 ("embed_links", "Embed Links"))
+
+
+def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member | None,
+                        needs: tuple[tuple[str, str], ...] = POSTING_NEEDS) -> list[str]:
+    """The named permissions the bot lacks in a channel (nothing known: nothing missing)."""
+    if me is None:
+        return []
+    perms = channel.permissions_for(me)
+    return [label for flag, label in needs if not getattr(perms, flag)]

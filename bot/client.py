@@ -12,6 +12,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
+from bot.guild_settings import GuildSettings
 from bot.paginator import DeleteButton, Paginator, TurnButton
 from bot.posting import ChannelDigestPoster, ChannelPostedFinder, GuildAdminNotifier
 from bot.respond import log_interaction
@@ -31,6 +32,7 @@ EXTENSIONS = (
     "bot.exts.summits",
     "bot.exts.sources",
     "bot.exts.digest",
+    "bot.exts.config",
     "bot.exts.admin",
 )
 DEFAULT_API_BASE = "https://discord.com/api/v10"
@@ -77,6 +79,7 @@ class SummitDesk(commands.AutoShardedBot):
         self.started_at = time.time()
         self.notifier = GuildAdminNotifier(self)
         self.paginator = Paginator(settings.page_timeout_seconds)
+        self.guild_settings = GuildSettings(self)
 
     @property
     def service(self) -> KnowledgeService:

@@ -1,15 +1,15 @@
-"""The bot's side of scheduled work: posting digests and telling admins about failing sources."""
+"""The bot's side of scheduled work: posting digests, and admin notices (failing feeds and
+digests) to the alert channel or by DM."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import discord
 
-from bot.replies import digest_replies, digest_run_of, notice
-from knowledge.errors import KnowledgeError
+from bot.replies import alert, clean_cut, digest_replies, digest_run_of
+from knowledge.errors import DeliveryFailed
 from knowledge.models import Digest
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class ChannelDigestPoster:
         try:
             for reply in digest_replies(digest, run_id=run_id):
                 sent.append(await channel.send(**reply.kwargs()))
-        except discord.HTTPException:
+        except discord.HTTPException as refused:
             # The run is retried as a whole: take back the part already posted so the
             # channel does not show it twice.
             for message in sent:
@@ -50,7 +50,8 @@ class ChannelDigestPoster:
                     await message.delete()
                 except discord.HTTPException as exc:
                     log.warning("could not delete partial digest message %s: %s", message.id, exc)
-            raise
+            # An expected failure (permissions, an outage): one line in the log, no traceback.
+            raise DeliveryFailed(f"Discord refused the post: {refused}") from refused
         ids = [message.id for message in sent]
         log.info("posted digest run %s to channel %s in %d messages", run_id, channel_id,
                  len(ids))
@@ -78,66 +79,61 @@ class ChannelPostedFinder:
 
 
 class GuildAdminNotifier:
-    """AdminNotifier: posts a notice to the guild's digest channel, else its system channel
-    (else the first channel the bot may write in)."""
+    """AdminNotifier: a notice goes to the server's alert channel (/config alerts); without
+    one, by DM to whoever added the source it is about, else to the server's owner. Never to a
+    public channel by default. Notices about the operator's own sources (no guild) go to the
+    application's owner by DM."""
 
     def __init__(self, bot: SummitDesk) -> None:
         self.bot = bot
 
-    async def __call__(self, guild_id: int | None, message: str) -> None:
-        """Notify one guild's admins, or every guild's when guild_id is None."""
+    async def __call__(self, guild_id: int | None, message: str, *,
+                       added_by: str | None = None) -> None:
+        """Deliver one notice; a notice nobody could receive is logged, not raised."""
         await self.bot.wait_until_ready()
-        guild = self.bot.get_guild(guild_id) if guild_id else None
-        if guild_id and guild is None:
-            # The guild is on another shard's process: reach its digest channel over REST.
-            await self.notify_uncached(guild_id, message)
+        if guild_id is None:
+            owner = (await self.bot.application_info()).owner
+            if not await self.direct(owner.id, None, message):
+                log.warning("admin notice not delivered (the owner's DMs are closed): %s",
+                            message)
             return
-        guilds = [guild] if guild is not None else list(self.bot.guilds)
-        for target in guilds:
-            channel = admin_channel(target, await self.digest_channel_ids(target.id))
-            if channel is None:
-                log.warning("no channel to notify admins of guild %s: %s", target.id, message)
-                continue
-            try:
-                await channel.send(**notice(message).kwargs())
-            except discord.HTTPException as exc:
-                log.warning("could not notify guild %s: %s", target.id, exc)
-
-    async def notify_uncached(self, guild_id: int, message: str) -> None:
-        """Post to the digest channel of a guild this process does not hold (another shard)."""
-        for channel_id in await self.digest_channel_ids(guild_id):
-            try:
-                channel = await self.bot.fetch_channel(channel_id)
-                if isinstance(channel, discord.abc.Messageable):
-                    await channel.send(**notice(message).kwargs())
-                    return
-            except discord.HTTPException as exc:
-                log.warning("could not notify guild %s in channel %s: %s", guild_id,
-                            channel_id, exc)
-        log.warning("guild %s is not served by this process and has no reachable digest "
-                    "channel; admin notice not delivered: %s", guild_id, message)
-
-    async def digest_channel_ids(self, guild_id: int) -> list[int]:
-        """The guild's digest channels."""
+        config = await self.bot.guild_settings.get(guild_id)
+        if config.alert_channel_id and await self.to_channel(config.alert_channel_id, guild_id,
+                                                             message):
+            return
+        recipients = [int(added_by)] if added_by and added_by.isdigit() else []
+        guild = self.bot.get_guild(guild_id)
         try:
-            subscriptions = await self.bot.service.run(self.bot.service.digests.subscriptions, guild_id)
-        except KnowledgeError as exc:
-            log.warning("digest channels of guild %s unknown: %s", guild_id, exc)
-            return []
-        return [int(s.channel_id) for s in subscriptions]
+            # A guild on another shard's process is not cached: ask Discord for its owner.
+            owner_id = guild.owner_id if guild is not None else \
+                (await self.bot.fetch_guild(guild_id)).owner_id
+        except discord.HTTPException as exc:
+            log.warning("owner of guild %s unknown: %s", guild_id, exc)
+            owner_id = None
+        for user_id in dict.fromkeys([*recipients, *([owner_id] if owner_id else [])]):
+            if await self.direct(user_id, guild.name if guild else None, message):
+                return
+        log.warning("admin notice for guild %s not delivered (no alert channel, DMs closed): "
+                    "%s", guild_id, message)
 
+    async def to_channel(self, channel_id: int, guild_id: int, message: str) -> bool:
+        """Post in the alert channel; False when that is impossible."""
+        try:
+            channel = await resolve_channel(self.bot, channel_id)
+            await channel.send(**alert(message).kwargs())
+        except (discord.HTTPException, TypeError) as exc:
+            log.warning("could not post an admin notice in channel %s of guild %s: %s",
+                        channel_id, guild_id, exc)
+            return False
+        return True
 
-def admin_channel(guild: discord.Guild, preferred: Sequence[int] = ()
-                  ) -> discord.TextChannel | None:
-    """The first channel the bot may post in: preferred ones, the system channel, the rest."""
-    me = guild.me
-    candidates: list[object] = [guild.get_channel(i) for i in preferred]
-    candidates += [guild.system_channel] if guild.system_channel else []
-    by_position = sorted(guild.text_channels, key=lambda c: c.position)
-    candidates += by_position
-    for channel in candidates:
-        if not isinstance(channel, discord.TextChannel):
-            continue
-        if me is None or channel.permissions_for(me).send_messages:
-            return channel
-    return None
+    async def direct(self, user_id: int, server: str | None, message: str) -> bool:
+        """DM one admin; False when their DMs are closed or the user is unknown."""
+        try:
+            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+            where = f"From {clean_cut(server, 100)}: " if server else ""
+            await user.send(**alert(where + message).kwargs())
+        except discord.HTTPException as exc:
+            log.info("could not DM admin notice to user %s: %s", user_id, exc)
+            return False
+        return True

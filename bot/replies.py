@@ -73,6 +73,12 @@ def clean_cut(text: str | None, limit: int) -> str:
     return truncate(clean(text), limit)
 
 
+def code(text: str, limit: int = 100) -> str:
+    """Text shown verbatim in a code span (no Markdown works inside one, so none is escaped;
+    backticks, which would end it, are swapped for a look-alike)."""
+    return f"`{truncate(' '.join(text.split()).replace('`', 'ˋ'), limit) or ' '}`"
+
+
 def link(label: str, url: str | None) -> str:
     """A Markdown link, or nothing for a missing or overlong URL."""
     if not url or len(url) > LONG_URL or not url.startswith(("http://", "https://")):
@@ -204,6 +210,13 @@ def pack(embeds: Sequence[discord.Embed], *, content: str = "",
 def notice(text: str) -> Reply:
     """A plain short message (errors, confirmations)."""
     return Reply(content=truncate(text, CONTENT_LIMIT))
+
+
+def alert(text: str) -> Reply:
+    """A notice for a server's admins (a failing feed, a digest that could not be posted)."""
+    builder = EmbedBuilder(title="Summit Desk: for the admins", colour=WARN_COLOUR)
+    builder.set_description(text)
+    return Reply(embeds=[builder.build()])
 
 
 def paged_list(title: str, lines: Iterable[str], *, per_embed: int = 3500,

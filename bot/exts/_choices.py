@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import zoneinfo
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -20,6 +21,12 @@ CHOICE_LIMIT = 25
 CHOICE_NAME_LIMIT = 100
 ChoiceT = TypeVar("ChoiceT", str, int, float)
 Completer = TypeVar("Completer", bound=Callable[..., Awaitable[list[Any]]])
+
+
+@functools.cache
+def timezone_names() -> tuple[str, ...]:
+    """Every IANA time zone name, sorted (for time zone autocompletes)."""
+    return tuple(sorted(zoneinfo.available_timezones()))
 
 
 def choices(pairs: Iterable[tuple[str, ChoiceT]]) -> list[app_commands.Choice[ChoiceT]]:

@@ -330,13 +330,16 @@ def summits_embeds(meetings: Sequence[Meeting]) -> list[discord.Embed]:
 
 
 # ----- sources ---------------------------------------------------------------------------------
-def add_results_reply(results: Sequence[AddResult]) -> Reply:
-    """What `/source add` or `/source upload` stored, or why not."""
+def result_lines(results: Sequence[AddResult]) -> list[str]:
+    """One line per add result: a mark and the message."""
     marks = {"added": "✅", "duplicate": "↩️", "error": "⚠️"}
     lines = [f"{marks.get(r.status, '•')} {clean_cut(r.message, 300)}" for r in results]
-    if not lines:
-        lines = ["Nothing to add at that address."]
-    return Reply(embeds=paged_list("Added to the library", lines)[:1])
+    return lines or ["Nothing to add at that address."]
+
+
+def add_results_reply(results: Sequence[AddResult]) -> Reply:
+    """What `/source add` or `/source upload` stored, or why not."""
+    return Reply(embeds=paged_list("Added to the library", result_lines(results))[:1])
 
 
 def source_line(source: SourceStatus, *, detail: bool = False) -> str:

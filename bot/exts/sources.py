@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -10,13 +11,18 @@ from discord.ext import commands
 
 from bot.checks import admin_check, is_admin
 from bot.exts._choices import autocompleter, choices
-from bot.exts._render import add_results_reply, sources_embeds
-from bot.replies import clean_cut, notice, pack
+from bot.exts._render import add_results_reply, result_lines, sources_embeds
+from bot.replies import clean_cut, code, notice, pack
 from bot.respond import answer, defer
+from knowledge.models import AddResult
 from knowledge.sources.service import SourcesService
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
+
+log = logging.getLogger(__name__)
+
+URL_LIMIT = 2000  # longer links are not web addresses anyone can follow
 
 
 @app_commands.guild_only()
@@ -51,13 +57,40 @@ class Sources(commands.GroupCog, group_name="source",
     @app_commands.command(name="add", description="Add an article URL or a feed to follow.")
     @app_commands.describe(url="The article's or feed's address (https://...).",
                            kind="article or feed; leave empty to detect it.")
-    async def add(self, interaction: discord.Interaction[SummitDesk], url: str,
+    async def add(self, interaction: discord.Interaction[SummitDesk],
+                  url: app_commands.Range[str, 1, URL_LIMIT],
                   kind: Literal["article", "feed"] | None = None) -> None:
         """Fetch and store an article, or start following a feed."""
         await defer(interaction, ephemeral=True)
         results = await self.sources.add(url, kind=kind or "auto", guild_id=interaction.guild_id,
                                          added_by=str(interaction.user.id))
-        await answer(interaction, add_results_reply(results), ephemeral=True)
+        await self.report(interaction, results)
+
+    async def report(self, interaction: discord.Interaction[SummitDesk],
+                     results: list[AddResult]) -> None:
+        """The results privately to the admin who asked, and to the alert channel when there is
+        one; when the interaction's 15 minutes ran out first, to the alert channel or by DM."""
+        delivered = True
+        try:
+            await answer(interaction, add_results_reply(results), ephemeral=True)
+        except discord.HTTPException as exc:  # the token expired during a slow add
+            log.info("source add results could not be shown to user %s (%s); sending them "
+                     "as an alert", interaction.user.id, exc)
+            delivered = False
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            return
+        inputs = ", ".join(dict.fromkeys(code(r.input, 200) for r in results))
+        text = f"<@{interaction.user.id}> added a source ({inputs}):\n" + "\n".join(
+            result_lines(results))
+        config = await self.bot.guild_settings.get(guild_id)
+        notifier = self.bot.notifier
+        if config.alert_channel_id and await notifier.to_channel(config.alert_channel_id,
+                                                                 guild_id, text):
+            return
+        if not delivered:
+            guild = interaction.guild
+            await notifier.direct(interaction.user.id, guild.name if guild else None, text)
 
     @app_commands.command(name="upload", description="Add a file (text, Markdown, HTML or PDF).")
     @app_commands.describe(file="The document to add to the library.")
@@ -75,7 +108,7 @@ class Sources(commands.GroupCog, group_name="source",
         result = await self.sources.add_upload(file.filename, data,
                                                guild_id=interaction.guild_id,
                                                added_by=str(interaction.user.id))
-        await answer(interaction, add_results_reply([result]), ephemeral=True)
+        await self.report(interaction, [result])
 
     @app_commands.command(name="list", description="The sources this server added.")
     async def list_sources(self, interaction: discord.Interaction[SummitDesk]) -> None:

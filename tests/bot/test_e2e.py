@@ -139,6 +139,11 @@ def synced(fake: FakeDiscord, world: World) -> dict[str, dict[str, Any]]:
     return {c["name"]: c for c in fake.guild_commands.get(world.guild().id, []) if c["type"] == 1}
 
 
+def confirm_button(message: StoredMessage) -> str:
+    """The custom_id of the "Stop all" button of /digest off."""
+    return next(c["custom_id"] for c in message.walk_components() if c.get("label") == "Stop all")
+
+
 def next_button(message: StoredMessage) -> str:
     """The custom_id of a paged answer's Next button."""
     return next(c for c in message.custom_ids if re.fullmatch(r"pg:\w+:next:\d+:.*", c))
@@ -304,6 +309,12 @@ async def test_expert_and_summit_autocomplete(bot: BotProcess, fake: FakeDiscord
 ADMIN_CASES: list[tuple[str, dict[str, Any]]] = [
     ("digest set", {"channel": "summit-news", "schedule": "0 9 * * *"}),
     ("digest off", {}),
+    ("digest list", {}),
+    ("config show", {}),
+    ("config alerts", {}),
+    ("config admin-role", {}),
+    ("config cooldown", {}),
+    ("config timezone", {}),
     ("digest now", {}),
     ("digest preview", {}),
     ("source add", {"url": "https://example.org/article"}),
@@ -475,8 +486,12 @@ async def test_reconnect_mid_session_resumes_and_keeps_answering(
 async def test_digest_off_stops_the_subscription(bot: BotProcess, fake: FakeDiscord) -> None:
     """/digest off removes the server's digest channel; a second time there is none."""
     await run(fake, "digest set", {"channel": "bot-log", "schedule": "30 8 * * *"}, user="alice")
-    stopped = await run(fake, "digest off", user="alice")
-    assert stopped.ephemeral and stopped.content.startswith("Stopped")
+    asked = await run(fake, "digest off", user="alice")
+    assert asked.ephemeral and asked.content.startswith("Stop all ") and "?" in asked.content
+    stopped = await (await fake.component(confirm_button(asked.message), message=asked,
+                                          user="alice")).wait_done(timeout=ANSWER_TIMEOUT)
+    assert stopped.callback_type == 7 and asked.message.content.startswith("Stopped")
+    assert asked.message.components == []
     again = await run(fake, "digest off", user="alice")
     assert "no digest subscription" in again.content
 

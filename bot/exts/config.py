@@ -1,0 +1,170 @@
+"""/config: this server's settings (admins): where admin alerts go, the admin role, the /ask
+cooldown and the default time zone. Unset ones follow the deployment's settings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import admin_check, missing_permissions
+from bot.exts._choices import autocompleter, choices, timezone_names
+from bot.replies import ADMIN_COLOUR, EmbedBuilder, Reply, clean_cut, notice
+from bot.respond import answer
+from knowledge.models import GuildConfig
+
+if TYPE_CHECKING:
+    from bot.client import SummitDesk
+
+NO_ALERT_CHANNEL = ("none: notices go by DM to the admin who added the source, else to the "
+                    "server's owner")
+
+
+def config_embed(guild_name: str, config: GuildConfig, *, admin_role: str, cooldown: tuple[int, float],
+                 timezone: str) -> discord.Embed:
+    """/config show: each setting, and whether this server set it or it is the default."""
+    def origin(value: object) -> str:
+        return " *(set here)*" if value is not None else " *(default)*"
+
+    builder = EmbedBuilder(title=f"Settings for {clean_cut(guild_name, 200)}",
+                           colour=ADMIN_COLOUR)
+    builder.add_field("Alert channel", (f"<#{config.alert_channel_id}>" if config.alert_channel_id
+                                        else NO_ALERT_CHANNEL) + origin(config.alert_channel_id))
+    role = clean_cut(admin_role, 100) if admin_role else "none (Manage Server only)"
+    builder.add_field("Admin role", role + origin(config.admin_role))
+    rate, seconds = cooldown
+    pace = f"{rate} question{'s' * (rate != 1)} per {seconds:g} s" if seconds > 0 else "off"
+    changed = config.ask_cooldown_rate if config.ask_cooldown_rate is not None \
+        else config.ask_cooldown_seconds
+    builder.add_field("/ask cooldown (per member)", pace + origin(changed))
+    builder.add_field("Default time zone (digests)", clean_cut(timezone, 64)
+                      + origin(config.timezone))
+    builder.set_footer("Change one with /config alerts, admin-role, cooldown or timezone; "
+                       "leave the option empty to go back to the default.")
+    return builder.build()
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class Config(commands.GroupCog, group_name="config",
+             group_description="This server's settings: alerts, admin role, cooldown (admins)."):
+    """Per-server settings."""
+
+    def __init__(self, bot: SummitDesk) -> None:
+        self.bot = bot
+        super().__init__()
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        """Checked again at run time: Manage Server or the admin role."""
+        return await admin_check(interaction)
+
+    async def show_reply(self, interaction: discord.Interaction[SummitDesk],
+                         config: GuildConfig, headline: str = "") -> Reply:
+        """The settings card, optionally under a one-line confirmation."""
+        settings = self.bot.guild_settings
+        guild = interaction.guild
+        embed = config_embed(guild.name if guild else "this server", config,
+                             admin_role=settings.admin_role(config),
+                             cooldown=settings.cooldown(config),
+                             timezone=settings.timezone(config))
+        return Reply(content=headline, embeds=[embed])
+
+    @app_commands.command(name="show", description="This server's settings, and which are "
+                                                   "defaults.")
+    async def show(self, interaction: discord.Interaction[SummitDesk]) -> None:
+        """Show every per-server setting."""
+        assert interaction.guild_id is not None  # guild_only
+        config = await self.bot.guild_settings.get(interaction.guild_id)
+        await answer(interaction, await self.show_reply(interaction, config), ephemeral=True)
+
+    @app_commands.command(name="alerts", description="Where feed failures, digest failures and "
+                                                     "source results go.")
+    @app_commands.describe(channel="A channel for admin alerts; leave empty to send them by DM "
+                                   "instead.")
+    async def alerts(self, interaction: discord.Interaction[SummitDesk],
+                     channel: discord.TextChannel | None = None) -> None:
+        """Set (or clear) the alert channel, after checking the bot can post there."""
+        assert interaction.guild_id is not None and interaction.guild is not None
+        if channel is not None:
+            missing = missing_permissions(channel, interaction.guild.me)
+            if missing:
+                await answer(interaction, notice(
+                    f"I cannot post alerts in {channel.mention}: I am missing "
+                    f"{', '.join(missing)} there. Grant them in the channel's settings and run "
+                    "/config alerts again."), ephemeral=True)
+                return
+        config = await self.bot.guild_settings.update(
+            interaction.guild_id, alert_channel_id=channel.id if channel else None)
+        headline = (f"Admin alerts now go to {channel.mention}." if channel else
+                    "Admin alerts now go by DM to the admin who added the source, else to the "
+                    "server's owner.")
+        await answer(interaction, await self.show_reply(interaction, config, headline),
+                     ephemeral=True)
+
+    @app_commands.command(name="admin-role", description="A role that may use the admin "
+                                                         "commands besides Manage Server.")
+    @app_commands.describe(role="The role; leave empty to go back to the default.")
+    async def admin_role(self, interaction: discord.Interaction[SummitDesk],
+                         role: discord.Role | None = None) -> None:
+        """Set (or reset) the server's admin role."""
+        assert interaction.guild_id is not None
+        config = await self.bot.guild_settings.update(interaction.guild_id,
+                                                      admin_role=str(role.id) if role else None)
+        headline = (f"Members with {role.mention} may now use the admin commands (let the role "
+                    "see them under Server Settings → Integrations too)." if role else
+                    "The admin role is back to the default.")
+        await answer(interaction, await self.show_reply(interaction, config, headline),
+                     ephemeral=True)
+
+    @app_commands.command(name="cooldown", description="How often each member may use /ask.")
+    @app_commands.describe(uses="Questions allowed per window (1-100).",
+                           seconds="The window in seconds (0 turns the cooldown off).")
+    async def cooldown(self, interaction: discord.Interaction[SummitDesk],
+                       uses: app_commands.Range[int, 1, 100] | None = None,
+                       seconds: app_commands.Range[int, 0, 86400] | None = None) -> None:
+        """Set the /ask cooldown; with neither option, back to the default."""
+        assert interaction.guild_id is not None
+        if uses is None and seconds is None:
+            config = await self.bot.guild_settings.update(
+                interaction.guild_id, ask_cooldown_rate=None, ask_cooldown_seconds=None)
+            headline = "The /ask cooldown is back to the default."
+        else:
+            changes: dict[str, object] = {}
+            if uses is not None:
+                changes["ask_cooldown_rate"] = uses
+            if seconds is not None:
+                changes["ask_cooldown_seconds"] = seconds
+            config = await self.bot.guild_settings.update(interaction.guild_id, **changes)
+            headline = "The /ask cooldown is changed (members already counting keep their " \
+                       "current window)."
+        await answer(interaction, await self.show_reply(interaction, config, headline),
+                     ephemeral=True)
+
+    @autocompleter
+    async def timezones(self, interaction: discord.Interaction[SummitDesk], current: str
+                        ) -> list[app_commands.Choice[str]]:
+        """Autocomplete: IANA time zones containing what was typed."""
+        needle = current.casefold().replace(" ", "_")
+        return choices((name, name) for name in timezone_names() if needle in name.casefold())
+
+    @app_commands.command(name="timezone", description="The default time zone for digest "
+                                                       "schedules.")
+    @app_commands.describe(name="An IANA time zone, e.g. Europe/Berlin; leave empty for the "
+                                "default.")
+    @app_commands.autocomplete(name=timezones)
+    async def timezone(self, interaction: discord.Interaction[SummitDesk],
+                       name: app_commands.Range[str, 1, 64] | None = None) -> None:
+        """Set (or reset) the server's default time zone."""
+        assert interaction.guild_id is not None
+        config = await self.bot.guild_settings.update(interaction.guild_id, timezone=name)
+        headline = (f"New digest schedules use {config.timezone} unless they say otherwise."
+                    if config.timezone else "The default time zone is back to the default.")
+        await answer(interaction, await self.show_reply(interaction, config, headline),
+                     ephemeral=True)
+
+
+async def setup(bot: SummitDesk) -> None:
+    """Extension entry point."""
+    await bot.add_cog(Config(bot))
