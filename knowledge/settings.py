@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     feed_initial_announce: int = Field(
         3, ge=0, description="On a feed's first add, how many recent entries the next digest shows."
     )
+    feed_max_entries_per_poll: int = Field(
+        100, ge=1, description="New entries of one feed handled per poll (newest first); the "
+        "rest wait for the next polls, so a huge feed cannot hold a poll for hours.")
+    feed_lease_seconds: float = Field(
+        900.0, gt=0, description="How long a poll holds its feed against other processes; "
+        "renewed every third of it while the poll works.")
     upload_max_bytes: int = Field(5_000_000, ge=1000)
     # Extraction of untrusted pages, feeds and files (knowledge/sources/sandbox.py)
     extract_timeout_seconds: float = Field(
