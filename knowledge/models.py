@@ -14,6 +14,11 @@ DatePrecision = Literal["day", "month", "year"]
 Relation = Literal["author", "interviewed", "quoted"]
 
 
+# English month abbreviations for display, independent of the process's locale.
+MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                       "Nov", "Dec")
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class PartialDate:
     """A publication or meeting date known to a day, a month or a year."""
@@ -50,6 +55,22 @@ class PartialDate:
         date = cls(normalised, precision)
         date.start  # noqa: B018 - validates month/day ranges
         return date
+
+    def display(self, end: dt.date | None = None) -> str:
+        """The one way dates are shown to people: "27 Apr 2017", "Apr 2017", "2017", and with
+        a last day "15–16 Dec 2016" or "30 Nov – 2 Dec 2016"."""
+        start = self.start
+        if self.precision == "year":
+            return str(start.year)
+        if self.precision == "month":
+            return f"{MONTH_ABBREVIATIONS[start.month - 1]} {start.year}"
+        month = MONTH_ABBREVIATIONS[start.month - 1]
+        if end and end != start:
+            last = MONTH_ABBREVIATIONS[end.month - 1]
+            if (end.year, end.month) == (start.year, start.month):
+                return f"{start.day}–{end.day} {month} {start.year}"
+            return f"{start.day} {month} – {end.day} {last} {end.year}"
+        return f"{start.day} {month} {start.year}"
 
     def __str__(self) -> str:
         return self.iso

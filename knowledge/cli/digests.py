@@ -7,7 +7,6 @@ import datetime as dt
 import textwrap
 
 from knowledge.cli.common import open_service, print_json
-from knowledge.digests.compose import format_date
 from knowledge.models import Digest, PartialDate
 
 
@@ -69,7 +68,7 @@ def print_digest(digest: Digest) -> None:
         print(f"\n== {section.heading} ==")
         for item in section.items:
             bits = [item.publisher or "unknown publisher",
-                    format_date(item.published) if item.published else "undated"]
+                    item.published.display() if item.published else "undated"]
             if item.experts:
                 bits.insert(0, ", ".join(item.experts))
             print(f"- #{item.article_id} {item.title} ({'; '.join(bits)})")

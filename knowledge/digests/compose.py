@@ -21,8 +21,6 @@ OTHER_HEADING = "Other new commentary"
 # so one stored just before a period ended can appear after that period was composed. The next
 # period looks back this far and skips what an earlier run already announced.
 LATE_COMMIT_WINDOW = dt.timedelta(minutes=15)
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
 
 
 def new_article_ids(session: Session, subscription_id: int | None, start: dt.datetime,
@@ -111,17 +109,7 @@ def _meeting_heading(meeting: MeetingRow) -> str:
     if not meeting.date_iso or not meeting.date_precision:
         return meeting.name
     date = PartialDate(meeting.date_iso, meeting.date_precision)  # type: ignore[arg-type]
-    return f"{meeting.name} ({format_date(date)})"
-
-
-def format_date(date: PartialDate) -> str:
-    """'27 April 2017', 'April 2017' or '2017'."""
-    start = date.start
-    if date.precision == "day":
-        return f"{start.day} {_MONTHS[start.month - 1]} {start.year}"
-    if date.precision == "month":
-        return f"{_MONTHS[start.month - 1]} {start.year}"
-    return str(start.year)
+    return f"{meeting.name} ({date.display()})"
 
 
 def _item(summary: ArticleSummary, text: str) -> DigestItem:

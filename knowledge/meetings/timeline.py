@@ -54,19 +54,8 @@ class TimelineEntry:
 
 
 def format_meeting_date(date: PartialDate | None, date_end: dt.date | None = None) -> str:
-    """"27 Apr 2017", "15–16 Dec 2016", "May 2015"."""
-    if date is None:
-        return "undated"
-    start = date.start
-    if date.precision == "year":
-        return str(start.year)
-    if date.precision == "month":
-        return start.strftime("%b %Y")
-    if date_end and date_end != start:
-        if (date_end.year, date_end.month) == (start.year, start.month):
-            return f"{start.day}–{date_end.day} {start.strftime('%b %Y')}"
-        return f"{start.day} {start.strftime('%b')} – {date_end.day} {date_end.strftime('%b %Y')}"
-    return f"{start.day} {start.strftime('%b %Y')}"
+    """A meeting's date in the one display style (`PartialDate.display`), or "undated"."""
+    return date.display(date_end) if date is not None else "undated"
 
 
 def _fit(text: str, width_px: float) -> str:

@@ -290,7 +290,7 @@ async def test_a_job_running_at_shutdown_is_settled_without_an_error(
         await asyncio.Event().wait()
         return 0
 
-    monkeypatch.setattr(hashing_service, "refresh", endless)
+    monkeypatch.setattr(scheduler, "refresh_index", endless)
     monkeypatch.setattr(scheduling, "SHUTDOWN_GRACE_SECONDS", 0.05)
     job = asyncio.create_task(scheduling.index_refresh_job())  # as APScheduler runs it
     await started.wait()

@@ -1,0 +1,80 @@
+"""The library: seeding the founding corpus, reopening, the prebuilt vectors, a changed model, refresh across processes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from knowledge.corpus import PREBUILT_INDEX, founding_document, founding_metadata
+from knowledge.embedding import HashingEmbedder
+from knowledge.ingest import Document, prepare
+from knowledge.models import PartialDate
+from knowledge.retrieval import SearchRequest
+from knowledge.service import KnowledgeService
+from knowledge.settings import Settings
+from knowledge.store.tables import ArticleRow, PassageRow
+from tests.knowledge.articles import NEW_ARTICLE, count_rows
+
+
+def test_fresh_install_holds_the_founding_corpus_with_metadata(hashing_service: KnowledgeService) -> None:
+    """A fresh install has the five founding articles, their metadata and no invented URLs."""
+    articles = hashing_service.list_articles()
+    assert len(articles) == 5
+    by_title = {a.title: a for a in articles}
+    togo = by_title["Can Japan and Russia achieve a genuine rapprochement?"]
+    assert togo.publisher == "East Asia Forum"
+    assert togo.authors == ["Kazuhiko Togo"]
+    assert togo.published == PartialDate("2016-12", "month")
+    assert all(a.url is None for a in articles)
+    valdai = by_title["Abe-Putin Summit in Moscow: No Sensations, Moderation Prevails"]
+    assert valdai.authors == [] and valdai.experts == []
+    article = hashing_service.get_article(valdai.id)
+    assert "Ivan Timofeev" in article.original_text
+    assert "Ivan Timofeev" not in article.text
+
+
+def test_reopening_does_not_duplicate_the_corpus(settings: Settings) -> None:
+    """Opening the same database twice seeds once."""
+    emb = HashingEmbedder()
+    KnowledgeService.open(settings, embedder=emb).close()
+    service = KnowledgeService.open(settings, embedder=emb)
+    assert count_rows(service, ArticleRow) == 5
+
+
+def test_another_process_write_is_picked_up_by_refresh(settings: Settings) -> None:
+    """A second service on the same database sees new articles after refresh()."""
+    emb = HashingEmbedder()
+    settings = settings.model_copy(update={"no_match_threshold": 0.05})
+    a = KnowledgeService.open(settings, embedder=emb)
+    b = KnowledgeService.open(settings, embedder=emb)
+    a.add_document(Document(NEW_ARTICLE))
+    query = SearchRequest("icebreaker escorts dredging ports", top=1)
+    assert all(h.article.title != "Arctic shipping after the thaw" for h in b.retriever.search(query))
+    assert b.refresh() > 0
+    assert b.retriever.search(query)[0].article.title == "Arctic shipping after the thaw"
+
+
+def test_prebuilt_index_matches_the_shipped_corpus(real_embedder) -> None:  # type: ignore[no-untyped-def]
+    """The shipped embeddings were made by the bundled model from today's passages."""
+    with np.load(PREBUILT_INDEX) as data:
+        assert str(data["fingerprint"]) == real_embedder.fingerprint
+        for meta in founding_metadata():
+            prepared = prepare(founding_document(meta))
+            vectors = data[f"vectors/{meta['slug']}"]
+            assert len(vectors) == len(prepared.passages)
+            fresh = real_embedder.embed(prepared.embedding_texts()[:1])[0]
+            assert float(fresh @ vectors[0]) > 0.999
+
+
+def test_changed_model_rebuilds_at_start(settings: Settings, caplog: pytest.LogCaptureFixture
+                                         ) -> None:
+    """A database embedded with another model is re-embedded at start-up, with a log line."""
+    KnowledgeService.open(settings, embedder=HashingEmbedder(64)).close()
+    caplog.set_level("WARNING")
+    service = KnowledgeService.open(settings, embedder=HashingEmbedder(128))
+    assert "embedding model changed" in caplog.text
+    with service.library.sessions() as session:
+        blobs = session.scalars(select(PassageRow.embedding)).all()
+    assert {len(b) for b in blobs} == {128 * 4}
+    assert service.retriever.search(SearchRequest("Kuril islands joint economic development"))

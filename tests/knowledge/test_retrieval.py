@@ -1,0 +1,57 @@
+"""Retrieval: validation, the person filter, work off the event loop, score order."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from knowledge.errors import BadInput, NotFound
+from knowledge.retrieval import SearchRequest
+from knowledge.service import KnowledgeService
+
+
+@pytest.mark.parametrize("query,error", [("", BadInput), ("x" * 501, BadInput)])
+def test_bad_queries_are_user_errors(hashing_service: KnowledgeService, query: str,
+                                     error: type) -> None:
+    """Empty and overlong questions raise a user error, not a crash."""
+    with pytest.raises(error):
+        hashing_service.retriever.search(SearchRequest(query))
+
+
+def test_unknown_person_filter_is_not_found(hashing_service: KnowledgeService) -> None:
+    """Filtering by a person nobody knows says so."""
+    with pytest.raises(NotFound):
+        hashing_service.retriever.search(SearchRequest("islands", person="Nobody Atall"))
+
+
+def test_person_filter_matches_loosely(hashing_service: KnowledgeService) -> None:
+    """'akiyama' finds Masahiro Akiyama's two articles and nothing else."""
+    hits = hashing_service.retriever.search(SearchRequest("Russia Japan relations", top=10,
+                                                     person="akiyama"))
+    assert hits
+    assert {h.article.title for h in hits} <= {
+        "Russia-Japan Summit Could Improve Relations, but No Breakthrough Expected",
+        "Japan’s Difficult Choices in Navigating Its Ties with Russia"}
+
+
+def test_search_runs_off_the_event_loop(hashing_service: KnowledgeService) -> None:
+    """`await service.run(service.search, ...)` does the work in a worker thread."""
+    seen: list[int] = []
+    original = hashing_service.retriever.search
+
+    def spy(request, **kw):  # type: ignore[no-untyped-def]
+        seen.append(threading.get_ident())
+        return original(request, **kw)
+
+    hashing_service.retriever.search = spy  # type: ignore[method-assign]
+    asyncio.run(hashing_service.run(hashing_service.search, "islands"))
+    assert seen and seen[0] != threading.get_ident()
+
+
+def test_hits_are_ordered_by_their_score(real_service: KnowledgeService) -> None:
+    """The shown score decreases down the list (it includes the repeat-article discount)."""
+    hits = real_service.retriever.search(SearchRequest("expectations before the Moscow summit", 8))
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
