@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 
 import numpy as np
@@ -39,7 +39,8 @@ FEEDBACK_PASSAGES = 3
 FEEDBACK_TERMS = 8
 FEEDBACK_WEIGHT = 0.3
 FEEDBACK_BELOW = 0.5  # only when the best BM25 passage holds less of the question's words
-FEEDBACK_MAX_DF = 0.1  # words in more than this share of passages say nothing about a topic
+FEEDBACK_MAX_DF = 0.1
+TERMS_CACHE = 4096  # passages whose BM25 terms stay cached  # words in more than this share of passages say nothing about a topic
 _NO_DATE_START = dt.date.min.toordinal()
 _NO_DATE_END = dt.date.max.toordinal()
 
@@ -188,6 +189,8 @@ class HybridIndex:
         self._end_pos: np.ndarray = np.zeros(0, dtype=np.int64)
         self._pid_pos: np.ndarray = np.zeros(0, dtype=np.int64)
         self._position_of: dict[int, int] = {}
+        # BM25 terms of recently read passages (feedback and coverage read a few per search).
+        self._terms_cache: OrderedDict[int, Counter[str]] = OrderedDict()
         self.articles: dict[int, ArticleSummary] = {}
         self.max_passage_id = 0
 
@@ -230,6 +233,7 @@ class HybridIndex:
         with self._lock:
             self.articles[article.id] = article
             self._arrays_dirty = True
+            self._terms_cache.clear()  # the title is part of a passage's BM25 terms
 
     def _refresh_arrays(self) -> None:
         if not self._arrays_dirty:
@@ -383,9 +387,7 @@ class HybridIndex:
         weights: dict[str, float] = {}
         for pos in positions:
             pos = int(pos)
-            counts = Counter(bm25_document(self.articles[self._article_of[pos]],
-                                           self._texts[pos]))
-            for term, tf in counts.items():
+            for term, tf in self._terms(pos).items():
                 if term in asked or self._bm25.document_frequency(term) > max(
                         FEEDBACK_MAX_DF * n, 1):
                     continue
@@ -436,8 +438,21 @@ class HybridIndex:
             return False
         return self._coverage(set(query_tokens), int(np.argmax(bm25_masked))) >= rule.coverage
 
+    def _terms(self, pos: int) -> Counter[str]:
+        """The BM25 terms of the passage at a position, with their counts (cached, LRU)."""
+        counts = self._terms_cache.get(pos)
+        if counts is None:
+            counts = Counter(bm25_document(self.articles[self._article_of[pos]],
+                                           self._texts[pos]))
+            self._terms_cache[pos] = counts
+            if len(self._terms_cache) > TERMS_CACHE:
+                self._terms_cache.popitem(last=False)
+        else:
+            self._terms_cache.move_to_end(pos)
+        return counts
+
     def _coverage(self, terms: set[str], pos: int) -> float:
-        found = set(bm25_document(self.articles[self._article_of[pos]], self._texts[pos]))
+        found = self._terms(pos)
         total = sum(self._bm25.idf(t) for t in terms)
         return sum(self._bm25.idf(t) for t in terms if t in found) / total if total else 0.0
 
