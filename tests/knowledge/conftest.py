@@ -1,4 +1,4 @@
-"""Fixtures for digest tests: a controllable clock, an in-memory channel, a second service."""
+"""Fixtures shared by the library tests: a fake clock, fake digest channels and a second process on the same database."""
 
 from __future__ import annotations
 

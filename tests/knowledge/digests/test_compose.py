@@ -100,7 +100,7 @@ async def test_articles_are_grouped_by_the_meeting_they_discuss(
         session.add(PassageMeeting(passage_id=passage, meeting_id="test-2030-01-vladivostok",
                                    evidence="the summit", confidence=5.0))
     digest = service.digests.preview(since=at(1, 9), now=at(1, 12))
-    assert items(digest) == [("Test summit in Vladivostok (January 2030)", "Summit expectations"),
+    assert items(digest) == [("Test summit in Vladivostok (Jan 2030)", "Summit expectations"),
                              ("Valdai Club", "Unrelated commentary")]
 
 
