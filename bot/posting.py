@@ -74,8 +74,20 @@ class ChannelPostedFinder:
         me = self.bot.user
         found = [message.id async for message in channel.history(limit=self.history)
                  if me is not None and message.author.id == me.id
-                 and digest_run_of(e.footer.text for e in message.embeds) == run_id]
+                 and digest_run_of((e.footer.text for e in message.embeds),
+                                   custom_ids(message)) == run_id]
         return sorted(found) or None
+
+
+def custom_ids(message: discord.Message) -> list[str]:
+    """The custom_ids of a message's components (rows and their children)."""
+    found: list[str] = []
+    for row in message.components:
+        for child in getattr(row, "children", [row]):
+            custom_id = getattr(child, "custom_id", None)
+            if custom_id:
+                found.append(custom_id)
+    return found
 
 
 class GuildAdminNotifier:

@@ -255,8 +255,10 @@ def digest_item_value(item: DigestItem, limit: int = FIELD_VALUE_LIMIT) -> str:
     return truncate(f"{extract}\n{meta}" if extract else meta, limit)
 
 
-def digest_embeds(digest: Digest, *, title: str = "Digest") -> list[discord.Embed]:
-    """A digest as embeds: a header, then one or more embeds per section."""
+def digest_parts(digest: Digest, *, title: str = "Digest"
+                 ) -> list[tuple[discord.Embed, list[DigestItem]]]:
+    """A digest as embeds, each with the items it shows: a header, then one or more embeds
+    per section."""
     start, end = digest.period_start, digest.period_end
     count = sum(len(s.items) for s in digest.sections)
     header = EmbedBuilder(
@@ -266,53 +268,99 @@ def digest_embeds(digest: Digest, *, title: str = "Digest") -> list[discord.Embe
                     f"to {discord.utils.format_dt(_aware(end), 'f')}",
         colour=DIGEST_COLOUR,
     ).build()
-    embeds = [header]
+    parts: list[tuple[discord.Embed, list[DigestItem]]] = [(header, [])]
     for section in digest.sections:
         if not section.items:
             continue
         heading = clean_cut(section.heading, TITLE_LIMIT - 12)
         builder = EmbedBuilder(title=heading, budget=EMBED_TOTAL_LIMIT // 2,
                                colour=DIGEST_COLOUR)
+        shown: list[DigestItem] = []
         for item in section.items:
             name = clean_cut(item.title or "Untitled", FIELD_NAME_LIMIT)
             value = digest_item_value(item, 600)
             if not builder.add_field(name, value, min_value=len(value)):
-                embeds.append(builder.build())
+                parts.append((builder.build(), shown))
                 builder = EmbedBuilder(title=f"{heading} (cont.)",
                                        budget=EMBED_TOTAL_LIMIT // 2, colour=DIGEST_COLOUR)
                 builder.add_field(name, value)
-        embeds.append(builder.build())
-    return embeds
+                shown = []
+            shown.append(item)
+        parts.append((builder.build(), shown))
+    return parts
 
 
-def digest_marker(run_id: int) -> str:
-    """The text that identifies a digest run's messages in a channel (see `find_digest_run`)."""
-    return f"digest #{run_id}"
+def digest_embeds(digest: Digest, *, title: str = "Digest") -> list[discord.Embed]:
+    """A digest as embeds: a header, then one or more embeds per section."""
+    return [embed for embed, _ in digest_parts(digest, title=title)]
 
 
+# A run's messages carry its id where readers do not see it: in the custom_id of their Read
+# menu (or, with nothing to read, of a "Newest articles" button). Digests posted before that
+# carry it in their footers ("digest #12"): both are recognised.
 DIGEST_MARKER = re.compile(r"\bdigest #(\d+)\b")
+DIGEST_COMPONENT = re.compile(r"(?:read:pick|latest):d(\d+)\.\d+")
 
 
-def digest_run_of(message_footers: Iterable[str | None]) -> int | None:
-    """The run id a message's embed footers mark, if any."""
+def digest_run_of(message_footers: Iterable[str | None], custom_ids: Iterable[str] = ()
+                  ) -> int | None:
+    """The run id a message's components (or, for older digests, embed footers) mark."""
+    for custom_id in custom_ids:
+        if match := DIGEST_COMPONENT.fullmatch(custom_id):
+            return int(match.group(1))
     for footer in message_footers:
         if footer and (match := DIGEST_MARKER.search(footer)):
             return int(match.group(1))
     return None
 
 
+def digest_read_options(items: Sequence[DigestItem]) -> list[discord.SelectOption]:
+    """One Read option per digest article (value "a<article id>": the whole article)."""
+    return [discord.SelectOption(
+        label=truncate(item.title or "Untitled", 100) or "?",
+        description=truncate(" · ".join(x for x in (item.publisher or "",
+                                                    format_date(item.published)) if x), 100)
+        or None,
+        value=f"a{item.article_id}") for item in items[:25]]
+
+
+def digest_view(items: Sequence[DigestItem], tag: str) -> discord.ui.View | None:
+    """The Read menu for a digest message's articles; with none, a "Newest articles" button
+    (when the message must carry its run's `tag`)."""
+    view = discord.ui.View(timeout=None)
+    if items:
+        view.add_item(discord.ui.Select(custom_id=f"read:pick:{tag}" if tag else "read:pick",
+                                        placeholder="📖 Read an article…",
+                                        options=digest_read_options(items)))
+    elif tag:
+        view.add_item(discord.ui.Button(label="Newest articles", emoji="📚",
+                                        custom_id=f"latest:{tag}"))
+    return view if view.children else None
+
+
 def digest_replies(digest: Digest, *, title: str = "Digest", run_id: int | None = None
                    ) -> list[Reply]:
-    """A digest as a list of messages, each within Discord's per-message limits.
-
-    With a run id, every message's first embed carries the marker in its footer, so a
-    restarted bot can tell whether a run was already posted.
-    """
-    replies = pack(digest_embeds(digest, title=title), budget=EMBED_TOTAL_LIMIT - 100)
-    if run_id is not None:
-        for n, reply in enumerate(replies, 1):
-            reply.embeds[0].set_footer(text=f"Summit Desk {digest_marker(run_id)} · part "
-                                            f"{n}/{len(replies)}")
+    """A digest as a list of messages, each within Discord's per-message limits, each with a
+    Read menu for its articles. With a run id the menu's custom_id carries the run, so a
+    restarted bot can tell whether a run was already posted."""
+    budget = EMBED_TOTAL_LIMIT - 100
+    groups: list[list[tuple[discord.Embed, list[DigestItem]]]] = []
+    size = 0
+    for embed, items in digest_parts(digest, title=title):
+        length = len(embed)
+        if not groups or len(groups[-1]) >= EMBEDS_PER_MESSAGE or size + length > budget:
+            groups.append([])
+            size = 0
+        groups[-1].append((embed, items))
+        size += length
+    replies = []
+    for n, group in enumerate(groups, 1):
+        items = [item for _, shown in group for item in shown]
+        tag = f"d{run_id}.{n}" if run_id is not None else ""
+        embeds = [embed for embed, _ in group]
+        if run_id is not None:
+            embeds[0].set_footer(text=f"Summit Desk digest · part {n} of {len(groups)}")
+        replies.append(Reply(embeds=embeds, view=digest_view(items, tag)))
     return replies
 
 

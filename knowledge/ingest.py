@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from sqlalchemy import or_, select
@@ -24,12 +24,20 @@ from knowledge.index.hybrid import embedding_document
 from knowledge.library import Enricher, Library, ProgressCallback
 from knowledge.models import AddResult, ArticleSummary, Contributor, PartialDate
 from knowledge.store.queries import get_or_create_person, summarise
-from knowledge.store.tables import ArticleAppearance, ArticlePerson, ArticleRow, PassageRow, utcnow
+from knowledge.store.tables import (
+    OPERATOR_GUILD,
+    ArticleAppearance,
+    ArticlePerson,
+    ArticleRow,
+    PassageRow,
+    utcnow,
+)
 from knowledge.text.clean import clean_text, content_fingerprint, markdown_to_text
 from knowledge.text.dates import find_dateline
 from knowledge.text.html import html_to_text
 from knowledge.text.simhash import NEAR_DUPLICATE_BITS, distance, simhash, to_signed
 from knowledge.text.split import split_passages, split_sentences
+from knowledge.visibility import add_reach
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +113,21 @@ class Embeddings:
         return len(self.passages)
 
 
+# Creates the source row of a link or file inside the transaction that stores its article and
+# returns the source's id: an article is never stored without the source that brought it.
+SourceMaker = Callable[[Session, ArticleRow], int]
+
+
+@dataclasses.dataclass(frozen=True)
+class Origin:
+    """Who a document reaches (knowledge/visibility.py; OPERATOR_GUILD: the operator's library)
+    and, for a link or an upload, how to create its source row with the article."""
+
+    guilds: tuple[int, ...] = (OPERATOR_GUILD,)
+    new_source: SourceMaker | None = None
+
+
+OPERATOR = Origin()
 
 
 def _guess_title(text: str) -> str:
@@ -278,20 +301,25 @@ REASON_TEXT = {
 }
 
 
-def add_document(library: Library, doc: Document, *, label: str | None = None) -> AddResult:
+def add_document(library: Library, doc: Document, *, label: str | None = None,
+                 origin: Origin = OPERATOR) -> AddResult:
     """Add one document (see `add_documents`)."""
-    return add_documents(library, [doc], labels=[label])[0]
+    return add_documents(library, [doc], labels=[label], origins=[origin])[0]
 
 
 def add_documents(library: Library, docs: Sequence[Document], *,
                   labels: Sequence[str | None] | None = None, chunk: int = 32,
-                  progress: ProgressCallback | None = None) -> list[AddResult]:
+                  progress: ProgressCallback | None = None,
+                  origins: Sequence[Origin] | None = None) -> list[AddResult]:
     """Add documents, embedding them in shared batches; one AddResult per document, in order.
 
-    Each article is stored in its own transaction: a failure or a kill loses at most the article
-    being written, never one already stored. The in-memory index is refreshed after each batch.
+    Each article is stored in its own transaction, with its reach and (``origin.new_source``)
+    its source row: a failure or a kill loses at most the article being written, never one
+    already stored, and never leaves an article without its source. A duplicate records its
+    reach too. The in-memory index is refreshed after each batch.
     """
     names = list(labels) if labels is not None else [None] * len(docs)
+    froms = list(origins) if origins is not None else [OPERATOR] * len(docs)
     results: list[AddResult | None] = [None] * len(docs)
     todo: list[tuple[int, PreparedArticle, str]] = []
     for i, (doc, given) in enumerate(zip(docs, names, strict=True)):
@@ -306,27 +334,31 @@ def add_documents(library: Library, docs: Sequence[Document], *,
             found = find_duplicate_with_reason(session, prepared)
             seen = (found[0].id, found[0].title, found[1]) if found else None
         if seen is not None:
-            results[i] = _seen_again(library, prepared, name, *seen)
+            results[i] = _seen_again(library, prepared, name, *seen, guilds=froms[i].guilds)
             continue
         todo.append((i, prepared, name))
     for start in range(0, len(todo), chunk):
         batch = todo[start:start + chunk]
         vectors = embed_many([p for _, p, _ in batch], library.embedder)
         for (i, prepared, name), vecs in zip(batch, vectors, strict=True):
-            results[i] = _store(library, prepared, vecs, name)
+            results[i] = _store(library, prepared, vecs, name, froms[i])
         library.refresh_index()
         if progress:
             progress(min(start + chunk, len(todo)), len(todo))
     return [r for r in results if r is not None]
 
 
-def _store(library: Library, prepared: PreparedArticle, vectors: Embeddings, label: str
-           ) -> AddResult:
-    """Store one embedded article in one transaction; a late duplicate becomes an appearance."""
+def _store(library: Library, prepared: PreparedArticle, vectors: Embeddings, label: str,
+           origin: Origin = OPERATOR) -> AddResult:
+    """Store one embedded article, its reach and its new source in one transaction; a late
+    duplicate becomes an appearance."""
     try:
         with library.write() as session:
             row = store(session, prepared, vectors, library.enrichers)
             article_id = row.id
+            if origin.new_source is not None:
+                row.source_id = origin.new_source(session, row)
+            add_reach(session, article_id, origin.guilds)
     except AlreadyStored as exc:
         # Another writer stored the same article between our check and our insert.
         with library.read() as session:
@@ -335,7 +367,7 @@ def _store(library: Library, prepared: PreparedArticle, vectors: Embeddings, lab
         if seen is None:
             return AddResult(label, "duplicate", str(exc),
                              article_id=exc.article_id if exc.article_id > 0 else None)
-        return _seen_again(library, prepared, label, *seen)
+        return _seen_again(library, prepared, label, *seen, guilds=origin.guilds)
     log.info("added article #%d %r (%d passages)", article_id, prepared.title,
              len(prepared.passages))
     return AddResult(label, "added", f"added #{article_id} “{prepared.title}” "
@@ -344,21 +376,27 @@ def _store(library: Library, prepared: PreparedArticle, vectors: Embeddings, lab
 
 
 def _seen_again(library: Library, prepared: PreparedArticle, label: str, article_id: int,
-                title: str, reason: str) -> AddResult:
-    """Record that a stored article was met again, and say so."""
+                title: str, reason: str, *, guilds: Sequence[int]) -> AddResult:
+    """Record that a stored article was met again (and reached ``guilds``), and say so."""
     doc = prepared.document
     record_appearance(library, article_id, source_id=doc.source_id, url=doc.url,
-                      title=prepared.title, reason=reason)
+                      title=prepared.title, reason=reason, guilds=guilds)
     return AddResult(label, "duplicate",
                      f"already in the library as #{article_id} “{title}” ({REASON_TEXT[reason]})",
                      article_id=article_id, title=title)
 
 
 def record_appearance(library: Library, article_id: int, *, source_id: int | None,
-                      url: str | None, title: str | None, reason: str) -> None:
+                      url: str | None, title: str | None, reason: str,
+                      guilds: Sequence[int] = ()) -> None:
     """Note that a stored article was seen again (same link, same text, a near-copy, an edited
-    feed entry), and why."""
+    feed entry), and why; the guilds it came through may see it from now on."""
     with library.write() as session:
         session.add(ArticleAppearance(article_id=article_id, source_id=source_id, url=url,
                                       title=title, reason=reason, seen_at=utcnow()))
+        if session.get(ArticleRow, article_id) is not None:
+            add_reach(session, article_id, guilds)
+    if guilds:
+        library.refresh_index()  # the index picks up the new reach
     log.info("article #%d seen again (%s)", article_id, reason)
+

@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from knowledge import visibility
 from knowledge.embedding import Embedder, embedder_from_settings
 from knowledge.index.hybrid import HybridIndex, IndexedPassage, embedding_document
 from knowledge.models import ArticleSummary
@@ -126,8 +127,10 @@ class Library:
             for batch in queries.iter_passages(session):
                 for passage in batch:
                     by_article.setdefault(passage.article_id, []).append(passage)
+            reach = visibility.reach_since(session, 0)
         for aid, summary in summaries.items():
             index.add(summary, by_article.get(aid, []))
+        index.add_reach(reach)
         self.index = index
         # The index is hundreds of thousands of long-lived objects: keep the cyclic garbage
         # collector from rescanning them on every full collection (a pause at 100k passages).
@@ -145,9 +148,11 @@ class Library:
                     new.setdefault(passage.article_id, []).append(passage)
             summaries = queries.article_summaries(session, new.keys()) if new else {}
             live = set(session.scalars(select(ArticleRow.id)))
+            reach = visibility.reach_since(session, self.index.max_reach_id)
         for aid, passages in new.items():
             if aid in summaries:
                 self.index.add(summaries[aid], passages)
+        self.index.add_reach(reach)
         for gone in set(self.index.articles) - live:
             self.index.remove_article(gone)
         count = sum(len(p) for p in new.values())

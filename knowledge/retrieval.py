@@ -8,6 +8,8 @@ are the same everywhere.
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 
 import numpy as np
@@ -26,6 +28,7 @@ from knowledge.text.tokens import tokenize
 from knowledge.understand import Interpretation, QuestionReader
 
 MAX_TOP = 50
+QUERY_VECTORS_KEPT = 64
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -38,6 +41,9 @@ class SearchRequest:
     publisher: str | None = None
     since: PartialDate | None = None
     until: PartialDate | None = None
+    # Whose view (knowledge/visibility.py): None every article, 0 the operator's library
+    # alone (a DM), else a server's id.
+    guild_id: int | None = None
 
 
 def validate_query(query: str, limit: int) -> str:
@@ -57,6 +63,8 @@ class Retriever:
     def __init__(self, library: Library) -> None:
         self.library = library
         self.reader = QuestionReader(library.read)
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = threading.Lock()
 
     @property
     def no_match_rule(self) -> NoMatchRule:
@@ -95,12 +103,13 @@ class Retriever:
             base, article_ids=article_ids, publisher=request.publisher or base.publisher,
             since=request.since.start if request.since else base.since,
             until=request.until.end if request.until else base.until,
+            visible_to=request.guild_id if request.guild_id is not None else base.visible_to,
         )
         index = self.library.index
         # Who, when and which meeting the question means: evidence for the ranking, not a filter.
         reading = self.reader.interpret(query, version=index.version)
         evidence = self.reader.evidence(reading, version=index.version)
-        vector = self.library.embedder.embed_query(query)
+        vector = self.embed_query(query)
         ranked = index.search(tokenize(query), vector, top=request.top, filters=filters,
                               min_similarity=self.library.settings.hit_min_similarity,
                               no_match=self.no_match_rule, evidence=evidence, feedback=True)
@@ -108,6 +117,22 @@ class Retriever:
                     passage=r.text, highlight=r.highlight, score=r.score, dense_score=r.dense,
                     bm25_score=r.bm25, why=r.why)
                 for r in ranked if r.article_id in index.articles]
+
+    def embed_query(self, query: str) -> np.ndarray:
+        """The question's vector, remembered for the last few questions: /compare searches once
+        per expert and "More" repeats a question, and neither should pay the model again."""
+        with self._vectors_lock:
+            vector = self._vectors.get(query)
+            if vector is not None:
+                self._vectors.move_to_end(query)
+                return vector
+        vector = self.library.embedder.embed_query(query)
+        vector.setflags(write=False)
+        with self._vectors_lock:
+            self._vectors[query] = vector
+            while len(self._vectors) > QUERY_VECTORS_KEPT:
+                self._vectors.popitem(last=False)
+        return vector
 
     def interpret(self, query: str) -> Interpretation:
         """Who, when and which meeting a question was read to be about (knowledge/understand)."""

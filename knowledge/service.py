@@ -16,7 +16,7 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy import delete, func, select
 
-from knowledge import corpus
+from knowledge import corpus, visibility
 from knowledge.digests.service import DigestService
 from knowledge.embedding import Embedder
 from knowledge.enrich import ENRICHERS, prepare_store
@@ -98,10 +98,12 @@ class KnowledgeService:
     # ----- questions ----------------------------------------------------------------------
     def search(self, query: str, *, top: int | None = None, person: str | None = None,
                publisher: str | None = None, since: PartialDate | None = None,
-               until: PartialDate | None = None) -> list[Hit]:
-        """The best passages for a question; [] means no good match."""
+               until: PartialDate | None = None, guild_id: int | None = None) -> list[Hit]:
+        """The best passages for a question, among those ``guild_id`` may see
+        (knowledge/visibility.py; None: every one); [] means no good match."""
         return self.retriever.search(SearchRequest(
-            query, top or self.settings.search_default_top, person, publisher, since, until))
+            query, top or self.settings.search_default_top, person, publisher, since, until,
+            guild_id))
 
     # ----- the index ----------------------------------------------------------------------
     def refresh(self) -> int:
@@ -124,28 +126,35 @@ class KnowledgeService:
         return add_documents(self.library, docs, labels=labels, chunk=chunk, progress=progress)
 
     # ----- browsing -----------------------------------------------------------------------
-    def list_articles(self) -> list[ArticleSummary]:
-        """Every article, newest publication first (undated last)."""
+    def list_articles(self, *, guild_id: int | None = None) -> list[ArticleSummary]:
+        """Every article ``guild_id`` may see, newest publication first (undated last)."""
         with self.library.read() as session:
             summaries = list(queries.article_summaries(session).values())
+        if guild_id is not None:
+            allowed = self.library.index.visible_article_ids(guild_id)
+            summaries = [a for a in summaries if a.id in allowed]
         return sorted(summaries, key=lambda a: (a.published.start if a.published else dt.date.min,
                                                 a.id), reverse=True)
 
-    def latest(self, count: int = 5) -> list[ArticleSummary]:
-        """The most recently added articles."""
+    def latest(self, count: int = 5, *, guild_id: int | None = None) -> list[ArticleSummary]:
+        """The most recently added articles ``guild_id`` may see."""
         if not 1 <= count <= 25:
             raise BadInput("count must be between 1 and 25")
         with self.library.read() as session:
-            ids = list(session.scalars(select(ArticleRow.id).order_by(
+            ids = list(session.scalars(select(ArticleRow.id).where(
+                visibility.visible(ArticleRow.id, guild_id)).order_by(
                 ArticleRow.added_at.desc(), ArticleRow.id.desc()).limit(count)))
             summaries = queries.article_summaries(session, ids)
         return [summaries[i] for i in ids]
 
-    def get_article(self, article_id: int) -> Article:
-        """One article with its text; NotFound for an unknown id."""
+    def get_article(self, article_id: int, *, guild_id: int | None = None) -> Article:
+        """One article with its text; NotFound for an unknown id or one ``guild_id`` may not
+        see."""
         with self.library.read() as session:
             row = session.get(ArticleRow, article_id)
-            if row is None:
+            if row is None or (guild_id is not None and not session.scalar(
+                    select(ArticleRow.id).where(ArticleRow.id == article_id,
+                                                visibility.visible(ArticleRow.id, guild_id)))):
                 raise NotFound(f"no article #{article_id}")
             summary = queries.article_summaries(session, [article_id])[article_id]
             return Article(summary=summary, text=row.text, original_text=row.original_text,

@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 
 CHOICE_LIMIT = 25
 CHOICE_NAME_LIMIT = 100
+# Free-text option limits (max_length): a name picked from suggestions is at most a choice's
+# 100 characters; a topic is searched like a question (SEARCH_MAX_QUERY_CHARS, default 500).
+NAME_LIMIT = CHOICE_NAME_LIMIT
+TOPIC_LIMIT = 500
 ChoiceT = TypeVar("ChoiceT", str, int, float)
 Completer = TypeVar("Completer", bound=Callable[..., Awaitable[list[Any]]])
 

@@ -16,11 +16,15 @@ import discord
 
 from bot.replies import (
     ANSWER_COLOUR,
+    EXPERT_COLOUR,
+    FIELD_COUNT_LIMIT,
     FIELD_NAME_LIMIT,
     FIELD_VALUE_LIMIT,
     FOOTER_LIMIT,
+    LIST_COLOUR,
     LONG_URL,
     READ_COLOUR,
+    SUMMIT_COLOUR,
     TITLE_LIMIT,
     EmbedBuilder,
     Reply,
@@ -52,8 +56,9 @@ PAGE_MARK = " · passages "
 
 
 # ----- citations -------------------------------------------------------------------------------
-def byline(article: ArticleSummary, *, with_link: bool = True) -> str:
-    """Expert(s) · *publication* · date · link, escaped."""
+def byline(article: ArticleSummary, *, with_link: bool = True, limit: int | None = None) -> str:
+    """Expert(s) · *publication* · date · link, escaped; within `limit`, whole parts are left
+    out (the link first) rather than cut, so no link or emphasis is ever broken."""
     bits: list[str] = []
     if article.experts:
         bits.append(clean_cut(", ".join(article.experts), 200))
@@ -62,19 +67,25 @@ def byline(article: ArticleSummary, *, with_link: bool = True) -> str:
     bits.append(format_date(article.published))
     if with_link and (anchor := link("source", article.url)):
         bits.append(anchor)
-    return " · ".join(bits)
+    if limit is None:
+        return " · ".join(bits)
+    kept: list[str] = []
+    for bit in bits:
+        if len(" · ".join([*kept, bit])) <= limit:
+            kept.append(bit)
+    return " · ".join(kept)
+
+
+QUOTE_FRAME = len("> ****\n")
 
 
 def citation_value(hit: Hit, limit: int = FIELD_VALUE_LIMIT) -> str:
-    """Highlighted sentence as a bold quote, then who said it, where and when."""
-    meta = "— " + byline(hit.article)
-    frame = len("> ****\n") + len(meta)
+    """Highlighted sentence as a bold quote, then who said it, where and when: at most
+    `limit` characters, the quote cut (and its bold closed) rather than the byline or its link."""
+    meta = "— " + byline(hit.article, limit=max(limit - QUOTE_FRAME - 40, 20) - 2)
     highlight = clean(hit.highlight or hit.passage)
-    # Leave the byline whole and cut the sentence to what is left.
-    room = max(limit - frame, 20)
-    quote = truncate(highlight, room)
-    value = f"> **{quote}**\n{meta}" if quote else meta
-    return truncate(value, limit)
+    quote = truncate(highlight, limit - QUOTE_FRAME - len(meta))
+    return f"> **{quote}**\n{meta}" if quote else truncate(meta, limit)
 
 
 def citation_name(number: int, article: ArticleSummary) -> str:
@@ -87,14 +98,25 @@ def add_citations(builder: EmbedBuilder, hits: Sequence[Hit], *, start: int = 1,
     """Add one field per hit sharing the room fairly; returns how many fitted."""
     added = 0
     for n, hit in enumerate(hits):
-        remaining = len(hits) - n
-        share = (builder.room() - reserve) // max(remaining, 1)
         name = citation_name(start + n, hit.article)
-        value = citation_value(hit, max(min(FIELD_VALUE_LIMIT, share - len(name)), 60))
-        if not builder.add_field(name, value, reserve=reserve):
+        if not add_shared(builder, name, hit, len(hits) - n, reserve=reserve):
             break
         added += 1
     return added
+
+
+def add_shared(builder: EmbedBuilder, name: str, hit: Hit, remaining: int, *,
+               reserve: int = 0) -> bool:
+    """Add a citation field sized to its fair share of the room left (the room divided among
+    the `remaining` citations still to come); False when too little is left for one."""
+    space = builder.room() - reserve
+    share = min(FIELD_VALUE_LIMIT, space // max(remaining, 1) - len(name), space - len(name))
+    if share < MIN_CITATION:
+        return False
+    return builder.add_field(name, citation_value(hit, share), reserve=reserve)
+
+
+MIN_CITATION = 80  # a shorter citation is only a byline: better left out
 
 
 # ----- /ask ------------------------------------------------------------------------------------
@@ -228,7 +250,7 @@ def article_line(article: ArticleSummary) -> str:
 
 def latest_embed(articles: Sequence[ArticleSummary]) -> discord.Embed:
     """/latest: the newest articles, one field each."""
-    builder = EmbedBuilder(title="Newest in the library")
+    builder = EmbedBuilder(title="Newest in the library", colour=LIST_COLOUR)
     if not articles:
         builder.set_description("The library is empty.")
     for article in articles:
@@ -244,7 +266,8 @@ def latest_embed(articles: Sequence[ArticleSummary]) -> discord.Embed:
 def expert_embed(expert: Expert, hits: Sequence[Hit], topic: str | None) -> discord.Embed:
     """/expert: who the person is, what they wrote or said, and their words on the topic."""
     title = clean_cut(expert.name, TITLE_LIMIT - 20)
-    builder = EmbedBuilder(title=f"{title} on {clean_cut(topic, 100)}" if topic else title)
+    builder = EmbedBuilder(title=f"{title} on {clean_cut(topic, 100)}" if topic else title,
+                           colour=EXPERT_COLOUR)
     roles = "; ".join(clean(r) for r in expert.roles)
     articles = "\n".join(
         f"• {clean_cut(a.title, 150)} ({a.relation}; {clean_cut(a.publisher, 60) or 'unknown'}, "
@@ -272,13 +295,14 @@ def experts_embeds(experts: Sequence[Expert]) -> list[discord.Embed]:
 
 def compare_embed(topic: str, views: Sequence[ExpertView]) -> discord.Embed:
     """/compare: each expert's best passage on the topic."""
-    builder = EmbedBuilder(title=f"Experts on {clean_cut(topic, 200)}")
+    builder = EmbedBuilder(title=f"Experts on {clean_cut(topic, 200)}", colour=EXPERT_COLOUR)
     if not views:
         builder.set_description("No expert in the library addressed that topic.")
-    for view in views:
-        name = clean_cut(view.expert, FIELD_NAME_LIMIT)
-        share = builder.room() // max(builder.fields_left(), 1)
-        if not builder.add_field(name, citation_value(view.hit, min(FIELD_VALUE_LIMIT, share))):
+    shown = views[:FIELD_COUNT_LIMIT]
+    for n, view in enumerate(shown):
+        # Every expert shown gets an equal part of the embed's 6,000 characters.
+        if not add_shared(builder, clean_cut(view.expert, FIELD_NAME_LIMIT), view.hit,
+                          len(shown) - n):
             break
     return builder.build()
 
@@ -294,24 +318,26 @@ def meeting_title(meeting: Meeting) -> str:
 def summit_embed(commentary: MeetingCommentary, topic: str | None) -> discord.Embed:
     """/summit: the meeting, expectations before it and assessments after it."""
     meeting = commentary.meeting
-    builder = EmbedBuilder(title=clean_cut(meeting_title(meeting), TITLE_LIMIT))
+    builder = EmbedBuilder(title=clean_cut(meeting_title(meeting), TITLE_LIMIT),
+                           colour=SUMMIT_COLOUR)
     desc = clean_cut(meeting.description, 1000)
     if meeting.participants:
         desc += ("\n" if desc else "") + "With " + clean_cut(", ".join(meeting.participants), 300)
     if topic:
         desc += ("\n" if desc else "") + f"Topic: {clean_cut(topic, 200)}"
     builder.set_description(desc)
+    # Before first, then After; each quote sized by the room left for the fields still to come.
     halves = (("Before", "expectations", commentary.before),
               ("After", "assessments", commentary.after))
+    remaining = sum(max(len(hits), 1) for _, _, hits in halves)
     for label, what, hits in halves:
         if not hits:
             builder.add_field(f"{label}: {what}", "Nothing in the library.")
-    for label, _, hits in halves:
+            remaining -= 1
         for hit in hits:
-            share = builder.room() // max(len(commentary.before) + len(commentary.after), 1)
             name = truncate(f"{label} · {clean(hit.article.title)}", FIELD_NAME_LIMIT)
-            if not builder.add_field(name, citation_value(hit, min(FIELD_VALUE_LIMIT, share))):
-                break
+            add_shared(builder, name, hit, remaining)
+            remaining -= 1
     return builder.build()
 
 
@@ -503,27 +529,32 @@ def passage_reply(article: Article, passage_id: int,
     return Reply(embeds=[builder.build()], view=view)
 
 
-def read_options(hits: Sequence[Hit], *, start: int = 1) -> list[discord.SelectOption]:
-    """One Read option per cited passage (value "p<article>:<passage>")."""
+def read_options(cited: Sequence[tuple[str, Hit]]) -> list[discord.SelectOption]:
+    """One Read option per (label, cited passage): value "p<article>:<passage>"."""
     options = []
-    for n, hit in enumerate(hits[:25], start):
+    for label, hit in cited[:25]:
         article = hit.article
         detail = " · ".join(x for x in (", ".join(article.experts[:2]), article.publisher or "",
                                         format_date(article.published)) if x)
         options.append(discord.SelectOption(
-            label=truncate(f"{n}. {article.title or 'Untitled'}", 100),
-            description=truncate(detail, 100) or None,
+            label=truncate(label, 100) or "?", description=truncate(detail, 100) or None,
             value=f"p{article.id}:{hit.passage_id}"))
     return options
 
 
-def read_view(hits: Sequence[Hit], *, start: int = 1, tag: str = "") -> discord.ui.View | None:
-    """A view holding the Read menu for these citations (None without citations)."""
-    options = read_options(hits, start=start)
+def read_menu(options: Sequence[discord.SelectOption], tag: str = "") -> discord.ui.View | None:
+    """A view holding the Read menu (None without options); `tag` ends its custom_id."""
     if not options:
         return None
     view = discord.ui.View(timeout=None)
     view.add_item(discord.ui.Select(custom_id=f"read:pick:{tag}" if tag else "read:pick",
                                     placeholder="📖 Read a source in context…",
-                                    options=options))
+                                    options=list(options[:25])))
     return view
+
+
+def read_view(hits: Sequence[Hit], *, start: int = 1) -> discord.ui.View | None:
+    """The Read menu for numbered citations (as /ask shows them)."""
+    return read_menu(read_options([(f"{n}. {h.article.title or 'Untitled'}", h)
+                                   for n, h in enumerate(hits, start)]))
+

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from bot.client import SummitDesk
 
 ARTICLE_SOURCE = "art"  # the paginator's name for article pages (key: the article id)
-READ_TEMPLATE = r"read:pick(?::(?P<tag>[\w:]*))?"
+READ_TEMPLATE = r"read:pick(?::(?P<tag>[\w:.]*))?"
 WHOLE_TEMPLATE = r"read:art:(?P<article>\d+):(?P<page>\d+)"
 CHOICE_VALUE = re.compile(r"(?P<kind>[ap])(?P<article>\d+)(?::(?P<passage>\d+))?")
 

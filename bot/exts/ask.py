@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ask_cooldown
-from bot.exts._choices import autocompleter, choices
+from bot.exts._choices import NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
 from bot.exts._render import AskFilters, ask_pages, ask_state_from, no_match_text
 from bot.replies import Reply
 from bot.respond import answer_text, defer
@@ -135,9 +135,9 @@ class Ask(commands.Cog):
     @app_commands.autocomplete(expert=expert_names, publisher=publisher_names)
     @app_commands.checks.dynamic_cooldown(ask_cooldown)
     async def ask(self, interaction: discord.Interaction[SummitDesk],
-                  question: app_commands.Range[str, 1, 500],
-                  expert: app_commands.Range[str, 1, 100] | None = None,
-                  publisher: app_commands.Range[str, 1, 200] | None = None,
+                  question: app_commands.Range[str, 1, TOPIC_LIMIT],
+                  expert: app_commands.Range[str, 1, NAME_LIMIT] | None = None,
+                  publisher: app_commands.Range[str, 1, NAME_LIMIT] | None = None,
                   since: app_commands.Range[str, 4, 10] | None = None,
                   until: app_commands.Range[str, 4, 10] | None = None) -> None:
         """Search, then answer with the first page of citations (refusals stay private)."""

@@ -8,8 +8,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.exts._choices import autocompleter, choices
-from bot.exts._render import compare_embed, expert_embed, experts_embeds
+from bot.exts._choices import NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
+from bot.exts._render import (
+    compare_embed,
+    expert_embed,
+    experts_embeds,
+    read_menu,
+    read_options,
+    read_view,
+)
 from bot.replies import Reply, pack
 from bot.respond import answer, defer
 from knowledge.people.service import ExpertsService
@@ -41,15 +48,17 @@ class Experts(commands.Cog):
     @app_commands.describe(name="The expert's name (suggestions appear as you type).",
                            topic="Only their passages about this, e.g. sanctions.")
     @app_commands.autocomplete(name=expert_names)
-    async def expert(self, interaction: discord.Interaction[SummitDesk], name: str,
-                     topic: str | None = None) -> None:
+    async def expert(self, interaction: discord.Interaction[SummitDesk],
+                     name: app_commands.Range[str, 1, NAME_LIMIT],
+                     topic: app_commands.Range[str, 1, TOPIC_LIMIT] | None = None) -> None:
         """Show an expert's card and their best passages."""
         await self.bot.service.run(self.experts.get, name)  # an unknown name is refused privately, before deferring
         if topic is not None:
             self.bot.service.retriever.validate(topic)
         await defer(interaction)
         expert, hits = await self.bot.service.run(self.experts.views, name, topic, top=3)
-        await answer(interaction, Reply(embeds=[expert_embed(expert, hits, topic)]))
+        await answer(interaction, Reply(embeds=[expert_embed(expert, hits, topic)],
+                                        view=read_view(hits)))
 
     @app_commands.command(name="experts", description="Every expert in the library.")
     async def list_experts(self, interaction: discord.Interaction[SummitDesk]) -> None:
@@ -59,12 +68,17 @@ class Experts(commands.Cog):
 
     @app_commands.command(name="compare", description="What each expert said on one topic.")
     @app_commands.describe(topic="The topic, e.g. the territorial dispute or joint projects.")
-    async def compare(self, interaction: discord.Interaction[SummitDesk], topic: str) -> None:
+    async def compare(self, interaction: discord.Interaction[SummitDesk],
+                      topic: app_commands.Range[str, 1, TOPIC_LIMIT]) -> None:
         """Each expert's best passage on the topic, side by side."""
         topic = self.bot.service.retriever.validate(topic)
         await defer(interaction)
         views = await self.bot.service.run(self.experts.compare, topic)
-        await answer(interaction, Reply(embeds=[compare_embed(topic, views)]))
+        embed = compare_embed(topic, views)
+        shown = views[:len(embed.fields)]
+        menu = read_menu(read_options([(f"{v.expert}: {v.hit.article.title or 'Untitled'}",
+                                        v.hit) for v in shown]))
+        await answer(interaction, Reply(embeds=[embed], view=menu))
 
 
 async def setup(bot: SummitDesk) -> None:

@@ -1,8 +1,9 @@
-"""/latest: the newest articles in the library."""
+"""/latest: the newest articles in the library (also behind a digest's "Newest articles")."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
@@ -10,10 +11,42 @@ from discord.ext import commands
 
 from bot.exts._render import latest_embed
 from bot.replies import Reply
-from bot.respond import answer
+from bot.respond import answer, log_interaction, mark_started
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
+
+LATEST_ON_CLICK = 5
+
+
+class LatestButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                   template=r"latest:(?P<tag>[\w.]+)"):
+    """A digest with nothing new offers the newest articles instead (privately)."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__(discord.ui.Button(label="Newest articles", emoji="📚",
+                                           custom_id=f"latest:{tag}"))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any],
+                             item: discord.ui.Item[Any], match: re.Match[str], /
+                             ) -> LatestButton:
+        """Rebuild from a click on any message."""
+        return cls(match["tag"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """The newest articles, only for the one who clicked."""
+        from bot.tree import report_error
+
+        bot = cast("SummitDesk", interaction.client)
+        mark_started(interaction)
+        try:
+            articles = await bot.service.run(bot.service.latest, LATEST_ON_CLICK)
+            await answer(interaction, Reply(embeds=[latest_embed(articles)]), ephemeral=True)
+        except Exception as exc:  # the tree's handler does not see component callbacks
+            await report_error(interaction, exc, command="latest (button)")
+            return
+        log_interaction(interaction, "ok", command="latest (button)")
 
 
 class Library(commands.Cog):
@@ -21,6 +54,14 @@ class Library(commands.Cog):
 
     def __init__(self, bot: SummitDesk) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        """Route "Newest articles" clicks here."""
+        self.bot.add_dynamic_items(LatestButton)
+
+    async def cog_unload(self) -> None:
+        """Stop routing them here."""
+        self.bot.remove_dynamic_items(LatestButton)
 
     @app_commands.command(name="latest", description="The newest articles in the library.")
     @app_commands.describe(count="How many articles to show (1-25, default 5).")

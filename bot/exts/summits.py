@@ -9,8 +9,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.exts._choices import autocompleter, choices
-from bot.exts._render import summit_embed, summits_embeds
+from bot.exts._choices import NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
+from bot.exts._render import read_menu, read_options, summit_embed, summits_embeds
 from bot.replies import Reply, pack
 from bot.respond import answer, defer
 from knowledge.meetings.service import MeetingsService
@@ -44,15 +44,20 @@ class Summits(commands.Cog):
     @app_commands.describe(name="The meeting, e.g. Lima 2016 or 2017-04 (suggestions appear).",
                            topic="Only passages about this, e.g. joint economic activities.")
     @app_commands.autocomplete(name=meeting_names)
-    async def summit(self, interaction: discord.Interaction[SummitDesk], name: str,
-                     topic: str | None = None) -> None:
+    async def summit(self, interaction: discord.Interaction[SummitDesk],
+                     name: app_commands.Range[str, 1, NAME_LIMIT],
+                     topic: app_commands.Range[str, 1, TOPIC_LIMIT] | None = None) -> None:
         """What was said before and after one meeting."""
         await self.bot.service.run(self.meetings.get, name)  # an unknown meeting is refused privately, before deferring
         if topic is not None:
             self.bot.service.retriever.validate(topic)
         await defer(interaction)
         commentary = await self.bot.service.run(self.meetings.commentary, name, topic, top=3)
-        await answer(interaction, Reply(embeds=[summit_embed(commentary, topic)]))
+        cited = [(f"{label} · {h.article.title or 'Untitled'}", h)
+                 for label, hits in (("Before", commentary.before), ("After", commentary.after))
+                 for h in hits]
+        await answer(interaction, Reply(embeds=[summit_embed(commentary, topic)],
+                                        view=read_menu(read_options(cited))))
 
     @app_commands.command(name="summits", description="Every meeting in the registry, with a "
                                                       "timeline.")

@@ -12,8 +12,16 @@ from sqlalchemy.orm import Session
 
 from knowledge.models import ArticleSummary, Digest, DigestItem, DigestSection, PartialDate
 from knowledge.store import queries
-from knowledge.store.tables import ArticleRow, DigestRun, MeetingRow, PassageMeeting, PassageRow
+from knowledge.store.tables import (
+    ArticleRow,
+    DigestRun,
+    DigestSubscription,
+    MeetingRow,
+    PassageMeeting,
+    PassageRow,
+)
 from knowledge.text.split import paragraphs, split_sentences
+from knowledge.visibility import visible
 
 EXTRACT_CHARS = 300
 OTHER_HEADING = "Other new commentary"
@@ -24,8 +32,10 @@ LATE_COMMIT_WINDOW = dt.timedelta(minutes=15)
 
 
 def new_article_ids(session: Session, subscription_id: int | None, start: dt.datetime,
-                    end: dt.datetime) -> list[int]:
-    """Announced articles added in (start, end], minus any an earlier run already covered.
+                    end: dt.datetime, *, guild_id: int | None = None) -> list[int]:
+    """Announced articles added in (start, end], minus any an earlier run already covered,
+    among those the subscription's server (else ``guild_id``; None: every article) may see
+    (knowledge/visibility.py).
 
     When `start` is where a previous run of the subscription ended, the window reaches back
     LATE_COMMIT_WINDOW to catch articles committed late, excluding those already announced.
@@ -33,6 +43,10 @@ def new_article_ids(session: Session, subscription_id: int | None, start: dt.dat
     lower = start
     announced: set[int] = set()
     if subscription_id is not None:
+        guild_id = session.scalar(select(DigestSubscription.guild_id).where(
+            DigestSubscription.id == subscription_id))
+        if guild_id is None:  # the subscription is gone: nothing may be shown
+            return []
         last_end = session.scalar(
             select(func.max(DigestRun.period_end)).where(
                 DigestRun.subscription_id == subscription_id,
@@ -45,7 +59,8 @@ def new_article_ids(session: Session, subscription_id: int | None, start: dt.dat
                 announced.update(ids or ())
     rows = session.scalars(
         select(ArticleRow.id).where(ArticleRow.announce.is_(True), ArticleRow.added_at > lower,
-                                    ArticleRow.added_at <= end)
+                                    ArticleRow.added_at <= end,
+                                    visible(ArticleRow.id, guild_id))
         .order_by(ArticleRow.added_at, ArticleRow.id))
     return [aid for aid in rows if aid not in announced]
 

@@ -214,7 +214,7 @@ class DigestService:
             if since is not None and start >= now:
                 raise BadInput(f"--since ({start:%Y-%m-%d %H:%M} UTC) is not in the past")
             start = min(start, now)
-            ids = composing.new_article_ids(session, sub_id, start, now)
+            ids = composing.new_article_ids(session, sub_id, start, now, guild_id=guild_id)
             return composing.compose(session, ids, start, now)
 
 

@@ -66,6 +66,9 @@ class Filters:
     publisher: str | None = None
     since: dt.date | None = None
     until: dt.date | None = None
+    # Whose view (knowledge/visibility.py): None every article, else a guild id whose reach,
+    # with the operator's library, may be returned (0: the operator's library alone).
+    visible_to: int | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -193,6 +196,11 @@ class HybridIndex:
         self._terms_cache: OrderedDict[int, Counter[str]] = OrderedDict()
         self.articles: dict[int, ArticleSummary] = {}
         self.max_passage_id = 0
+        # Which guilds each article reached (0: the operator's library), and per guild a
+        # cached boolean mask over passage positions, extended as passages are appended.
+        self._reach: dict[int, set[int]] = {}
+        self._visible: dict[int, np.ndarray] = {}
+        self.max_reach_id = 0
 
     def __len__(self) -> int:
         return int(self._alive.sum()) if len(self._alive) else 0
@@ -235,6 +243,50 @@ class HybridIndex:
             self._arrays_dirty = True
             self._terms_cache.clear()  # the title is part of a passage's BM25 terms
 
+    # ----- visibility (knowledge/visibility.py) --------------------------------------------
+    def add_reach(self, rows: Iterable[tuple[int, int, int]]) -> None:
+        """Record (reach id, article id, guild id) rows: the guild may now see the article."""
+        with self._lock:
+            changed: list[tuple[int, int]] = []
+            for reach_id, article_id, guild_id in rows:
+                self.max_reach_id = max(self.max_reach_id, reach_id)
+                guilds = self._reach.setdefault(article_id, set())
+                if guild_id not in guilds:
+                    guilds.add(guild_id)
+                    changed.append((article_id, guild_id))
+            if not changed or not self._visible:
+                return
+            if len(changed) > 256:  # a bulk load: rebuilding on the next search is cheaper
+                self._visible.clear()
+                return
+            self._refresh_arrays()
+            for article_id, guild_id in changed:
+                for viewer, mask in self._visible.items():
+                    if guild_id in (0, viewer):
+                        mask[np.flatnonzero(self._article_pos[:len(mask)] == article_id)] = True
+
+    def _visible_mask(self, viewer: int) -> np.ndarray:
+        """Passage positions the viewer may see (cached; new positions computed on demand)."""
+        n = len(self._article_of)
+        mask = self._visible.get(viewer, np.zeros(0, dtype=bool))
+        if len(mask) < n:
+            seen = {0, viewer}
+            extra = np.fromiter((not seen.isdisjoint(self._reach.get(aid, ()))
+                                 for aid in self._article_of[len(mask):n]), dtype=bool,
+                                count=n - len(mask))
+            mask = np.concatenate([mask, extra])
+            self._visible[viewer] = mask
+        return mask
+
+    def visible_article_ids(self, viewer: int | None) -> frozenset[int]:
+        """Ids of the indexed articles the viewer may see (every one for None)."""
+        with self._lock:
+            if viewer is None:
+                return frozenset(self.articles)
+            seen = {0, viewer}
+            return frozenset(aid for aid in self.articles
+                             if not seen.isdisjoint(self._reach.get(aid, ())))
+
     def _refresh_arrays(self) -> None:
         if not self._arrays_dirty:
             return
@@ -259,6 +311,8 @@ class HybridIndex:
             mask &= np.isin(self._article_pos, np.fromiter(filters.article_ids, dtype=np.int64))
         if filters.passage_ids is not None:
             mask &= np.isin(self._pid_pos, np.fromiter(filters.passage_ids, dtype=np.int64))
+        if filters.visible_to is not None:
+            mask &= self._visible_mask(filters.visible_to)
         if filters.publisher:
             wanted = filters.publisher.casefold()
             ids = [a.id for a in self.articles.values()

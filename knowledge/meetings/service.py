@@ -44,6 +44,7 @@ from knowledge.store.tables import (
     PassageRow,
     Person,
 )
+from knowledge.visibility import visible
 
 log = logging.getLogger(__name__)
 
@@ -139,11 +140,13 @@ class MeetingsService:
             log.debug("%r matches several meetings; taking %s", query, found[0].id)
         return found[0]
 
-    def _linked(self, session: Session, meeting_ids: builtins.list[str] | None = None
-                ) -> dict[str, builtins.list[_Linked]]:
+    def _linked(self, session: Session, meeting_ids: builtins.list[str] | None = None,
+                guild_id: int | None = None) -> dict[str, builtins.list[_Linked]]:
+        """Passages linked to meetings, in articles ``guild_id`` may see."""
         stmt = (select(PassageMeeting.meeting_id, PassageMeeting.passage_id, PassageRow.article_id,
                        PassageRow.ordinal, PassageMeeting.evidence, PassageMeeting.confidence)
-                .join(PassageRow, PassageRow.id == PassageMeeting.passage_id))
+                .join(PassageRow, PassageRow.id == PassageMeeting.passage_id)
+                .where(visible(PassageRow.article_id, guild_id)))
         if meeting_ids is not None:
             stmt = stmt.where(PassageMeeting.meeting_id.in_(meeting_ids))
         out: dict[str, builtins.list[_Linked]] = defaultdict(builtins.list)
@@ -181,20 +184,21 @@ class MeetingsService:
         experts = tuple(self._experts_of(session, [link.passage_id for link in ordered]))
         return meeting.to_model(article_ids=article_ids, passages=len(linked), experts=experts)
 
-    def list(self) -> builtins.list[MeetingModel]:
-        """Every confirmed meeting, oldest first, with its linked articles and passages."""
+    def list(self, *, guild_id: int | None = None) -> builtins.list[MeetingModel]:
+        """Every confirmed meeting, oldest first, with its linked articles and passages (those
+        ``guild_id`` may see)."""
         registry = self.registry()
         with self.library.read() as session:
-            linked = self._linked(session)
+            linked = self._linked(session, guild_id=guild_id)
             articles = self._articles(session, {link.article_id for links in linked.values()
                                                 for link in links})
             return [self._model(session, m, linked.get(m.id, []), articles) for m in registry]
 
-    def get(self, name_or_date: str) -> MeetingModel:
+    def get(self, name_or_date: str, *, guild_id: int | None = None) -> MeetingModel:
         """One meeting by a loose name ("Lima 2016", "2017-04", "17th", an id)."""
         meeting = self.resolve(name_or_date)
         with self.library.read() as session:
-            linked = self._linked(session, [meeting.id]).get(meeting.id, [])
+            linked = self._linked(session, [meeting.id], guild_id).get(meeting.id, [])
             articles = self._articles(session, {link.article_id for link in linked})
             return self._model(session, meeting, linked, articles)
 
@@ -223,8 +227,8 @@ class MeetingsService:
                 out.update({p.id: article.id for p in passages})
         return out
 
-    def commentary(self, name_or_date: str, topic: str | None = None, top: int = 5
-                        ) -> MeetingCommentary:
+    def commentary(self, name_or_date: str, topic: str | None = None, top: int = 5, *,
+                   guild_id: int | None = None) -> MeetingCommentary:
         """What was said about a meeting: passages of articles written before it (expectations)
         and after it (assessments), optionally narrowed to a topic. Articles whose side cannot
         be told (undated, no cues either way) are left out rather than guessed."""
@@ -234,7 +238,7 @@ class MeetingsService:
         meeting = self.resolve(name_or_date)
         registry = self.registry()
         with self.library.read() as session:
-            linked = self._linked(session, [meeting.id]).get(meeting.id, [])
+            linked = self._linked(session, [meeting.id], guild_id).get(meeting.id, [])
             article_ids = {link.article_id for link in linked}
             sides = self._sides(session, meeting, article_ids, registry)
             articles = self._articles(session, article_ids)
@@ -250,7 +254,7 @@ class MeetingsService:
                 pool = {link.passage_id for link in mine}
                 side_articles = {link.article_id for link in mine}
                 pool |= {pid for pid, aid in focus.items() if aid in side_articles}
-                halves[side] = self._search(topic, pool, top)
+                halves[side] = self._search(topic, pool, top, guild_id)
         return MeetingCommentary(model, tuple(halves["before"]), tuple(halves["after"]))
 
     @staticmethod
@@ -271,19 +275,21 @@ class MeetingsService:
         return unranked_hits(session, [link.passage_id for link in chosen], highlights,
                              {link.passage_id: link.confidence for link in chosen})
 
-    def _search(self, topic: str, pool: set[int], top: int) -> builtins.list[Hit]:
+    def _search(self, topic: str, pool: set[int], top: int, guild_id: int | None
+                ) -> builtins.list[Hit]:
         if not pool:
             return []
-        return self.retriever.search(SearchRequest(topic, top),
+        return self.retriever.search(SearchRequest(topic, top, guild_id=guild_id),
                                      filters=Filters(passage_ids=frozenset(pool)))
 
     # ----- timeline -----------------------------------------------------------------------------
-    def timeline_entries(self) -> builtins.list[TimelineEntry]:
-        """What the timeline picture shows: each meeting, its articles and their sides."""
+    def timeline_entries(self, *, guild_id: int | None = None) -> builtins.list[TimelineEntry]:
+        """What the timeline picture shows: each meeting, its articles (those ``guild_id`` may
+        see) and their sides."""
         registry = self.registry()
         entries = []
         with self.library.read() as session:
-            linked = self._linked(session)
+            linked = self._linked(session, guild_id=guild_id)
             articles = self._articles(session, {link.article_id for links in linked.values()
                                                 for link in links})
             for meeting in registry:
@@ -297,10 +303,10 @@ class MeetingsService:
                 entries.append(TimelineEntry(model, dated, undated, model.experts))
         return entries
 
-    def timeline_png(self) -> bytes:
+    def timeline_png(self, *, guild_id: int | None = None) -> bytes:
         """The meetings on a time axis with their commentary, as a PNG (1200 px wide, legible
         when shown 600 px wide)."""
-        return render_timeline(self.timeline_entries())
+        return render_timeline(self.timeline_entries(guild_id=guild_id))
 
     # ----- proposals ----------------------------------------------------------------------------
     def proposals(self, status: str | None = "open") -> builtins.list[Proposal]:

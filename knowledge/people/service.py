@@ -18,6 +18,7 @@ from knowledge.people.match import EXPERT_RELATIONS, match_experts
 from knowledge.people.names import canonical_person_key
 from knowledge.retrieval import Retriever, SearchRequest, unranked_hits
 from knowledge.store.tables import ArticlePerson, ArticleRow, PassagePerson, PassageRow, Person
+from knowledge.visibility import visible
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +53,15 @@ class ExpertsService:
         self.retriever = retriever
 
     # ----- reading -----------------------------------------------------------------------------
-    def _experts(self, session: Session, person_ids: Iterable[int] | None = None
-                 ) -> list[Expert]:
+    def _experts(self, session: Session, person_ids: Iterable[int] | None = None,
+                 guild_id: int | None = None) -> list[Expert]:
+        """Experts with the articles ``guild_id`` may see (knowledge/visibility.py); an expert
+        with none is left out."""
         stmt = (select(Person, ArticlePerson, ArticleRow)
                 .join(ArticlePerson, ArticlePerson.person_id == Person.id)
                 .join(ArticleRow, ArticleRow.id == ArticlePerson.article_id)
-                .where(Person.kind == "expert", ArticlePerson.relation.in_(EXPERT_RELATIONS)))
+                .where(Person.kind == "expert", ArticlePerson.relation.in_(EXPERT_RELATIONS),
+                       visible(ArticleRow.id, guild_id)))
         if person_ids is not None:
             stmt = stmt.where(Person.id.in_(list(person_ids)))
         by_person: dict[int, list[tuple[ArticlePerson, ArticleRow]]] = {}
@@ -86,10 +90,10 @@ class ExpertsService:
                                           link.role, _published(article), article.publisher))
         return Expert(person.id, person.name, tuple(dict.fromkeys(roles)), tuple(articles))
 
-    def list(self) -> builtins.list[Expert]:
-        """Every expert with their articles and roles, by surname."""
+    def list(self, *, guild_id: int | None = None) -> builtins.list[Expert]:
+        """Every expert with their articles and roles, by surname (as ``guild_id`` sees them)."""
         with self.library.read() as session:
-            return self._experts(session)
+            return self._experts(session, guild_id=guild_id)
 
     def _match(self, session: Session, name: str) -> Person:
         """The one expert a loosely written name denotes; NotFound (with a hint) otherwise."""
@@ -101,62 +105,75 @@ class ExpertsService:
             raise NotFound(f"“{name}” matches several experts ({names}); give more of the name")
         return best[0]
 
-    def get(self, name: str) -> Expert:
-        """One expert by a loosely written name; NotFound with a hint when nobody matches."""
+    def get(self, name: str, *, guild_id: int | None = None) -> Expert:
+        """One expert by a loosely written name; NotFound with a hint when nobody matches (or
+        none of their articles is visible to ``guild_id``)."""
         with self.library.read() as session:
             person = self._match(session, name)
-            return self._experts(session, [person.id])[0]
+            found = self._experts(session, [person.id], guild_id)
+            if not found:
+                raise NotFound(f"no expert matches “{name}”; try /experts")
+            return found[0]
 
-    def passage_ids(self, expert_id: int) -> builtins.list[int]:
-        """The passages carrying an expert's words, newest article first, in text order."""
+    def passage_ids(self, expert_id: int, *, guild_id: int | None = None
+                    ) -> builtins.list[int]:
+        """The passages carrying an expert's words (in articles ``guild_id`` may see), newest
+        article first, in text order."""
         with self.library.read() as session:
             rows = list(session.execute(
                 select(PassageRow.id, ArticleRow.published_start, PassageRow.ordinal)
                 .join(PassagePerson, PassagePerson.passage_id == PassageRow.id)
                 .join(ArticleRow, ArticleRow.id == PassageRow.article_id)
-                .where(PassagePerson.person_id == expert_id)))
+                .where(PassagePerson.person_id == expert_id,
+                       visible(ArticleRow.id, guild_id))))
         rows.sort(key=lambda r: (-(r[1] or dt.date.min).toordinal(), r[2]))
         return [r[0] for r in rows]
 
-    def _search(self, topic: str, passage_ids: builtins.list[int], top: int) -> builtins.list[Hit]:
+    def _search(self, topic: str, passage_ids: builtins.list[int], top: int,
+                guild_id: int | None) -> builtins.list[Hit]:
         if not passage_ids:
             return []
-        return self.retriever.search(SearchRequest(topic, top),
+        return self.retriever.search(SearchRequest(topic, top, guild_id=guild_id),
                                      filters=Filters(passage_ids=frozenset(passage_ids)))
 
-    def views(self, name: str, topic: str | None = None, top: int = 5
-                   ) -> tuple[Expert, builtins.list[Hit]]:
-        """An expert and their passages: on a topic (ranked; [] when none matches) or, without
-        one, their passages newest first."""
+    def views(self, name: str, topic: str | None = None, top: int = 5, *,
+              guild_id: int | None = None) -> tuple[Expert, builtins.list[Hit]]:
+        """An expert and their passages (those ``guild_id`` may see): on a topic (ranked; []
+        when none matches) or, without one, their passages newest first."""
         if not 1 <= top <= 50:
             raise BadInput("top must be between 1 and 50")
-        expert = self.get(name)
-        pids = self.passage_ids(expert.id)
+        expert = self.get(name, guild_id=guild_id)
+        pids = self.passage_ids(expert.id, guild_id=guild_id)
         if topic is not None and topic.strip():
-            return expert, self._search(topic, pids, top)
+            return expert, self._search(topic, pids, top, guild_id)
         with self.library.read() as session:
             return expert, unranked_hits(session, pids[:top])
 
-    def compare(self, topic: str, top_per_expert: int = 1) -> builtins.list[ExpertView]:
+    def compare(self, topic: str, top_per_expert: int = 1, *, guild_id: int | None = None
+                ) -> builtins.list[ExpertView]:
         """Each expert's best passage(s) on a topic, oldest article first so that views read as
-        they developed; experts with no matching passage are left out."""
+        they developed; experts with no matching passage are left out. The topic is embedded
+        once for every expert (Retriever.embed_query)."""
         topic = self.retriever.validate(topic)
         if not 1 <= top_per_expert <= 10:
             raise BadInput("top_per_expert must be between 1 and 10")
         floor = self.library.settings.no_match_threshold + COMPARE_DENSE_MARGIN
         views = []
-        for expert in self.list():
-            for hit in self._search(topic, self.passage_ids(expert.id), top_per_expert):
+        for expert in self.list(guild_id=guild_id):
+            for hit in self._search(topic, self.passage_ids(expert.id, guild_id=guild_id),
+                                    top_per_expert, guild_id):
                 if hit.bm25_score > 0 or hit.dense_score >= floor:
                     views.append(ExpertView(expert.name, hit))
         views.sort(key=lambda v: (_oldest_first(v.hit.article.published), -v.hit.score))
         return views
 
-    def autocomplete(self, prefix: str, limit: int = 25) -> builtins.list[str]:
-        """Expert names whose name or any part of it starts with what was typed."""
+    def autocomplete(self, prefix: str, limit: int = 25, *, guild_id: int | None = None
+                     ) -> builtins.list[str]:
+        """Expert names ``guild_id`` may see whose name or any part of it starts with what was
+        typed."""
         typed = prefix.strip().casefold()
         folded = canonical_person_key(prefix)
-        names = [e.name for e in self.list()]
+        names = [e.name for e in self.list(guild_id=guild_id)]
         if not typed:
             return names[:limit]
 

@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import logging
 
-from knowledge.ingest import add_document, record_appearance
+from knowledge.ingest import Origin, add_document, record_appearance
 from knowledge.library import Library
 from knowledge.sources.documents import entry_document, entry_signature
 from knowledge.sources.errors import SourceError
@@ -40,11 +40,16 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
 
     On a feed's first add only the ``feed_initial_announce`` most recent entries are announced;
     later, every new entry is. A known entry whose title, date or link changed is an appearance.
+    At most ``feed_max_entries_per_poll`` new entries are handled, the most recent first; the
+    rest are counted in ``state.backlog`` and handled by the next polls.
     """
     tally = EntryTally()
     announced = _most_recent(feed.entries, library.settings.feed_initial_announce) if first else None
     todo: list[tuple[FeedEntry, str, int]] = []
-    for entry in _unique(feed.entries):
+    entries = _unique(feed.entries)
+    state.carried = {entry.id for entry in entries}
+    origin = Origin(guilds=state.guilds)
+    for entry in entries:
         signature = entry_signature(entry)
         known = state.entries.get(entry.id)
         if known and known.get("article"):
@@ -59,6 +64,13 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
         if tries >= MAX_ENTRY_TRIES:
             continue
         todo.append((entry, signature, tries))
+    cap = library.settings.feed_max_entries_per_poll
+    state.backlog = max(0, len(todo) - cap)
+    if state.backlog:
+        recent = _most_recent(tuple(entry for entry, _, _ in todo), cap)
+        todo = [item for item in todo if item[0].id in recent]
+        log.info("feed #%d: %d new entries handled, %d left for the next polls", state.id,
+                 len(todo), state.backlog)
     limit = asyncio.Semaphore(PAGE_FETCH_CONCURRENCY)
 
     async def page_of(entry: FeedEntry, tries: int) -> ExtractedArticle | EntryDeferred | None:
@@ -75,7 +87,7 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
             continue
         announce = announced is None or entry.id in announced
         doc = entry_document(entry, feed, page, source_id=state.id, announce=announce)
-        result = await library.run(add_document, library, doc, label=label)
+        result = await library.run(add_document, library, doc, label=label, origin=origin)
         state.entries[entry.id] = {"article": result.article_id, "sig": signature,
                                    "tries": tries + 1}
         if result.status == "added" and result.article_id is not None:

@@ -2,7 +2,11 @@
 
 A lease is taken with one atomic UPDATE (``lease_until IS NULL OR lease_until < now``), so two
 processes sharing a database never poll the same feed at once. Entries already handled are
-remembered in ``Source.extra["entries"]`` ({entry id: {"article", "sig", "tries"}}).
+remembered in ``Source.extra["entries"]`` ({entry id: {"article", "sig", "tries"}}): every
+id the feed still carries, and at least the MAX_REMEMBERED_ENTRIES most recent others, so a
+feed longer than that is never re-read from its start. The lease (FEED_LEASE_SECONDS) is renewed
+while a poll works. A feed several servers follow is one row, polled once; its entries reach
+every server subscribed to it (knowledge/visibility.py).
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from sqlalchemy import and_, or_, select, update
 
 from knowledge.errors import NotFound
 from knowledge.library import Library
-from knowledge.store.tables import Source
+from knowledge.sources.records import subscribe
+from knowledge.store.tables import OPERATOR_GUILD, Source, SourceSubscription
+from knowledge.visibility import owner as owner_guild
+from knowledge.visibility import subscribers
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=15)  # longer than the slowest poll (every entry page at its limit)
 MAX_BACKOFF = dt.timedelta(hours=24)
 FAILING_AFTER = 3  # consecutive failures before admins are told
 MAX_ENTRY_TRIES = 3  # polls an unreadable entry is retried on before it is given up
@@ -45,6 +51,17 @@ class FeedState:
     # Never read successfully (a first add that crashed): new entries follow the no-flood rule.
     first: bool = False
     added_by: str | None = None  # who added it (a Discord user id from the bot), for notices
+    # Guilds actively following it (OPERATOR_GUILD: the operator): its entries reach them.
+    guilds: tuple[int, ...] = (OPERATOR_GUILD,)
+    # Ids the feed carried on this poll: remembered whatever their number.
+    carried: set[str] = dataclasses.field(default_factory=set)
+    # New entries left for the next polls (FEED_MAX_ENTRIES_PER_POLL).
+    backlog: int = 0
+
+
+def lease_length(library: Library) -> dt.timedelta:
+    """How long a feed's lease lasts (FEED_LEASE_SECONDS)."""
+    return dt.timedelta(seconds=library.settings.feed_lease_seconds)
 
 
 def due_feed_ids(library: Library, now: dt.datetime) -> list[int]:
@@ -66,9 +83,19 @@ def try_lease(library: Library, source_id: int, owner: str, now: dt.datetime, *,
         conditions.append(or_(Source.next_poll_at.is_(None), Source.next_poll_at <= now))
     with library.write() as session:
         taken = session.execute(update(Source).where(and_(*conditions))
-                                .values(lease_owner=owner, lease_until=now + LEASE)
+                                .values(lease_owner=owner, lease_until=now + lease_length(library))
                                 .execution_options(synchronize_session=False))
         return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+
+def renew_lease(library: Library, source_id: int, owner: str, now: dt.datetime) -> bool:
+    """Extend our lease on a feed while a poll works; False when it is no longer ours."""
+    with library.write() as session:
+        renewed = session.execute(
+            update(Source).where(Source.id == source_id, Source.lease_owner == owner)
+            .values(lease_until=now + lease_length(library))
+            .execution_options(synchronize_session=False))
+        return bool(renewed.rowcount)  # type: ignore[attr-defined]
 
 
 def release_lease(library: Library, source_id: int, owner: str) -> None:
@@ -94,6 +121,7 @@ def load_feed(library: Library, source_id: int) -> FeedState:
             failures=row.consecutive_failures or 0, failing=bool(row.failing),
             failing_notified=bool(row.failing_notified), first=row.last_success_at is None,
             added_by=row.added_by,
+            guilds=subscribers(session, row.id) or (owner_guild(row.guild_id),),
         )
 
 
@@ -101,16 +129,26 @@ def claim_feed_source(library: Library, urls: tuple[str, ...], owner: str,
                       now: dt.datetime, fields: dict[str, Any]) -> tuple[int, str]:
     """Find or create the feed source for ``urls`` and lease it; returns (id, what happened).
 
-    What happened: "new" (created), "again" (a removed feed followed again) or "following"
-    (already active: nothing was leased). One transaction, so two adds cannot both create it.
+    What happened: "new" (created), "again" (a removed feed followed again), "following"
+    (this guild already follows it: nothing changed), or "subscribed" (another server follows
+    it: this guild gets its own subscription to the same row, which is not fetched again). The
+    guild is ``fields["guild_id"]`` (None: the operator). One transaction, so two adds cannot
+    both create it; nothing is leased unless the feed is to be read now ("new", "again").
     """
+    guild = owner_guild(fields.get("guild_id"))
     with library.write() as session:
         row = session.scalar(
             select(Source).where(Source.kind == "feed",
                                  or_(Source.canonical_url.in_(urls), Source.url.in_(urls)))
             .order_by(Source.active.desc(), Source.id).limit(1))
-        if row is not None and row.active:
-            return row.id, "following"
+        if row is not None:
+            mine = session.scalar(select(SourceSubscription.active).where(
+                SourceSubscription.source_id == row.id, SourceSubscription.guild_id == guild))
+            if mine and row.active:
+                return row.id, "following"
+            if row.active:
+                subscribe(session, row.id, fields.get("guild_id"), fields.get("added_by"), now)
+                return row.id, "subscribed"
         if row is None:
             row = Source(kind="feed", active=True, consecutive_failures=0, failing=False,
                          failing_notified=False, extra={"entries": {}}, **fields)
@@ -121,8 +159,9 @@ def claim_feed_source(library: Library, urls: tuple[str, ...], owner: str,
             row.consecutive_failures = 0
             row.failing = row.failing_notified = False
             what = "again"
-        row.lease_owner, row.lease_until = owner, now + LEASE
+        row.lease_owner, row.lease_until = owner, now + lease_length(library)
         session.flush()
+        subscribe(session, row.id, fields.get("guild_id"), fields.get("added_by"), now)
         return row.id, what
 
 
@@ -154,7 +193,7 @@ def save_success(library: Library, state: FeedState, now: dt.datetime, *,
             row.next_poll_at = now + backoff(state.poll_minutes, 0)
         if title and not row.title:
             row.title = title
-        row.extra = {**(row.extra or {}), "entries": _trimmed(state.entries)}
+        row.extra = {**(row.extra or {}), "entries": _trimmed(state.entries, state.carried)}
     return told
 
 
@@ -184,7 +223,10 @@ def mark_notified(library: Library, source_id: int) -> None:
             row.failing_notified = True
 
 
-def _trimmed(entries: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The most recently inserted entries, at most MAX_REMEMBERED_ENTRIES of them."""
-    items = list(entries.items())[-MAX_REMEMBERED_ENTRIES:]
-    return dict(items)
+def _trimmed(entries: dict[str, dict[str, Any]], carried: set[str]
+             ) -> dict[str, dict[str, Any]]:
+    """Every entry the feed still carries, and the MAX_REMEMBERED_ENTRIES most recently
+    inserted others (an entry that left the feed may come back, briefly)."""
+    others = [k for k in entries if k not in carried][-MAX_REMEMBERED_ENTRIES:]
+    keep = carried.union(others)
+    return {k: v for k, v in entries.items() if k in keep}

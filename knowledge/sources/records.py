@@ -11,103 +11,144 @@ import logging
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from knowledge.errors import NotFound
+from knowledge.ingest import SourceMaker
 from knowledge.library import Library
 from knowledge.models import SourceStatus
 from knowledge.sources.documents import display_url
-from knowledge.store.tables import ArticleAppearance, ArticleRow, Source, utcnow
+from knowledge.store.tables import (
+    ArticleAppearance,
+    ArticleRow,
+    Source,
+    SourceSubscription,
+)
 from knowledge.text.simhash import simhash, to_signed
+from knowledge.visibility import add_reach, owner
 
 log = logging.getLogger(__name__)
 
-def create_source(library: Library, **fields: Any) -> int:
-    """Insert a Source row; returns its id."""
-    with library.write() as session:
-        row = Source(**fields)
+
+def source_maker(**fields: Any) -> SourceMaker:
+    """What creates a link's or a file's source row, and its adder's subscription, inside the
+    transaction that stores the article (knowledge/ingest.py)."""
+    def make(session: Session, article: ArticleRow) -> int:
+        row = Source(**{**fields, "title": fields.get("title") or article.title})
         session.add(row)
         session.flush()
+        session.add(SourceSubscription(source_id=row.id, guild_id=owner(row.guild_id),
+                                       added_by=row.added_by, added_at=row.added_at,
+                                       active=True))
         return row.id
+    return make
 
 
-def attach_article(library: Library, article_id: int, source_id: int) -> None:
-    """Point an article stored before its source row existed at that source."""
-    with library.write() as session:
-        row = session.get(ArticleRow, article_id)
-        if row is not None and row.source_id is None:
-            row.source_id = source_id
-
-
-def find_feed(library: Library, *urls: str) -> tuple[int, bool] | None:
-    """(id, active) of the feed source already known under any of ``urls``, or None."""
+def find_feed(library: Library, guild_id: int | None, *urls: str) -> int | None:
+    """Id of the feed known under any of ``urls`` that this guild (None: the operator, through
+    any subscription) actively follows, or None."""
     wanted = [u for u in urls if u]
     if not wanted:
         return None
+    query = (select(Source.id).join(SourceSubscription, SourceSubscription.source_id == Source.id)
+             .where(Source.kind == "feed", SourceSubscription.active.is_(True),
+                    or_(Source.canonical_url.in_(wanted), Source.url.in_(wanted)))
+             .order_by(Source.id).limit(1))
+    if guild_id is not None:
+        query = query.where(SourceSubscription.guild_id == owner(guild_id))
     with library.read() as session:
-        row = session.execute(
-            select(Source.id, Source.active).where(
-                Source.kind == "feed",
-                or_(Source.canonical_url.in_(wanted), Source.url.in_(wanted)))
-            .order_by(Source.active.desc(), Source.id).limit(1)
-        ).first()
-    return (row[0], bool(row[1])) if row else None
+        return session.scalar(query)
 
 
 def statuses(library: Library, *, guild_id: int | None = None, active_only: bool = False,
              source_ids: list[int] | None = None) -> list[SourceStatus]:
-    """Status rows for sources, newest first; a guild sees its own and operator-added ones."""
+    """Status rows for sources, newest first: a guild's own (through its subscriptions, active
+    meaning its subscription is), or every source for the operator (None)."""
     with library.read() as session:
-        query = select(Source).order_by(Source.id.desc())
-        if guild_id is not None:
-            query = query.where(or_(Source.guild_id == guild_id, Source.guild_id.is_(None)))
-        if active_only:
-            query = query.where(Source.active.is_(True))
+        if guild_id is None:
+            query = select(Source, Source.active).order_by(Source.id.desc())
+            if active_only:
+                query = query.where(Source.active.is_(True))
+        else:
+            query = (select(Source, SourceSubscription.active)
+                     .join(SourceSubscription, SourceSubscription.source_id == Source.id)
+                     .where(SourceSubscription.guild_id == owner(guild_id))
+                     .order_by(Source.id.desc()))
+            if active_only:
+                query = query.where(SourceSubscription.active.is_(True))
         if source_ids is not None:
             query = query.where(Source.id.in_(source_ids))
-        rows = list(session.scalars(query))
+        rows = list(session.execute(query).tuples())
         counts = dict(session.execute(
             select(ArticleRow.source_id, func.count()).where(ArticleRow.source_id.in_(
-                [r.id for r in rows])).group_by(ArticleRow.source_id)).tuples().all())
-    return [status_of(row, counts.get(row.id, 0)) for row in rows]
+                [r.id for r, _ in rows])).group_by(ArticleRow.source_id)).tuples().all())
+    return [status_of(row, counts.get(row.id, 0), active=bool(active))
+            for row, active in rows]
 
 
-def status_of(row: Source, articles: int) -> SourceStatus:
-    """Plain status of one source row."""
+def status_of(row: Source, articles: int, *, active: bool | None = None) -> SourceStatus:
+    """Plain status of one source row (``active``: as its viewer follows it)."""
+    active = bool(row.active) if active is None else active
     return SourceStatus(
         id=row.id, kind=row.kind, url=display_url(row.url), title=row.title,
-        active=bool(row.active), articles=articles, last_fetch_at=row.last_fetch_at,
+        active=active, articles=articles, last_fetch_at=row.last_fetch_at,
         last_new_article_at=row.last_new_article_at, last_error=row.last_error,
-        failing=bool(row.failing), next_poll_at=row.next_poll_at if row.active else None,
+        failing=bool(row.failing), next_poll_at=row.next_poll_at if active else None,
     )
 
 
-def get_status(library: Library, source_id: int) -> SourceStatus:
-    """One source's status; NotFound for an unknown id."""
-    found = statuses(library, source_ids=[source_id])
+def get_status(library: Library, source_id: int, guild_id: int | None = None) -> SourceStatus:
+    """One source's status as the guild sees it; NotFound for an id it does not follow."""
+    found = statuses(library, guild_id=guild_id, source_ids=[source_id])
     if not found:
         raise NotFound(f"no source #{source_id}")
     return found[0]
 
 
-def deactivate(library: Library, source_id: int) -> SourceStatus:
-    """Stop polling a source; its articles stay in the library."""
+def deactivate(library: Library, source_id: int, guild_id: int | None = None) -> SourceStatus:
+    """Stop a guild's subscription to a source (the operator, None: every subscription); the
+    source is polled while any subscription is left. Its articles stay in the library."""
     with library.write() as session:
         row = session.get(Source, source_id)
-        if row is None:
+        subs = list(session.scalars(select(SourceSubscription).where(
+            SourceSubscription.source_id == source_id)))
+        mine = [s for s in subs if guild_id is None or s.guild_id == owner(guild_id)]
+        if row is None or (guild_id is not None and not mine):
             raise NotFound(f"no source #{source_id}")
-        row.active = False
-        row.next_poll_at = None
-    log.info("source #%d removed (articles kept)", source_id)
-    return get_status(library, source_id)
+        for sub in mine:
+            sub.active = False
+        if not any(s.active for s in subs):
+            row.active = False
+            row.next_poll_at = None
+    log.info("source #%d removed for %s (articles kept)", source_id,
+             "everyone" if guild_id is None else f"guild {guild_id}")
+    return get_status(library, source_id, guild_id)
 
 
-def source_kind(library: Library, source_id: int) -> tuple[str, bool]:
-    """(kind, active) of a source; NotFound for an unknown id."""
-    with library.read() as session:
-        row = session.get(Source, source_id)
-        if row is None:
-            raise NotFound(f"no source #{source_id}")
-        return row.kind, bool(row.active)
+def subscribe(session: Session, source_id: int, guild_id: int | None, added_by: str | None,
+              now: dt.datetime) -> None:
+    """Start (or restart) a guild's subscription to a source; the guild sees its articles."""
+    sub = session.scalar(select(SourceSubscription).where(
+        SourceSubscription.source_id == source_id,
+        SourceSubscription.guild_id == owner(guild_id)))
+    if sub is None:
+        session.add(SourceSubscription(source_id=source_id, guild_id=owner(guild_id),
+                                       added_by=added_by, added_at=now, active=True))
+    else:
+        sub.active, sub.added_by, sub.added_at = True, added_by, now
+    article_ids = set(session.scalars(select(ArticleRow.id).where(
+        ArticleRow.source_id == source_id)))
+    article_ids |= set(session.scalars(select(ArticleAppearance.article_id).where(
+        ArticleAppearance.source_id == source_id)))
+    for article_id in sorted(article_ids):
+        add_reach(session, article_id, [owner(guild_id)])
+
+
+def source_kind(library: Library, source_id: int, guild_id: int | None = None
+                ) -> tuple[str, bool]:
+    """(kind, active) of a source the guild follows (None: any); NotFound otherwise."""
+    status = get_status(library, source_id, guild_id)
+    return status.kind, status.active
 
 
 def appearances(library: Library, article_id: int) -> list[tuple[str, str | None]]:
@@ -117,15 +158,6 @@ def appearances(library: Library, article_id: int) -> list[tuple[str, str | None
             select(ArticleAppearance.reason, ArticleAppearance.url)
             .where(ArticleAppearance.article_id == article_id)
             .order_by(ArticleAppearance.id)).tuples()]
-
-
-def when(now: dt.datetime | None) -> dt.datetime:
-    """``now`` as an aware UTC datetime (the current time when None)."""
-    if now is None:
-        return utcnow()
-    if now.tzinfo is None:
-        raise ValueError("naive datetime: pass an aware UTC time")
-    return now.astimezone(dt.UTC)
 
 
 def backfill_simhashes(library: Library) -> int:

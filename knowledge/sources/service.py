@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
 from typing import Any, Literal
 
 from knowledge.errors import BadInput, KnowledgeError
-from knowledge.ingest import MIN_TEXT_CHARS, Document, add_document
+from knowledge.ingest import MIN_TEXT_CHARS, Document, Origin, add_document
 from knowledge.library import Library
 from knowledge.models import AddResult, SourceStatus
 from knowledge.notices import AdminNotifier, notify_admins
@@ -41,8 +42,11 @@ from knowledge.sources.fetch import FetchResult, FetchSettings, fetch
 from knowledge.sources.files import read_upload
 from knowledge.sources.outcomes import PollOutcome
 from knowledge.sources.units import human_size
+from knowledge.visibility import owner as owner_guild
 
 __all__ = ["PollOutcome", "SourcesService"]
+
+from knowledge.store.tables import as_utc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -144,12 +148,11 @@ class SourcesService:
         upload = await self.library.run(read_upload, filename, data,
                                          self.library.settings.upload_max_bytes,
                                          limits=self.fetch_settings.extraction)
-        result = await self._ingest(upload_document(upload, extra=extra), label)
-        if result.status == "added" and result.article_id is not None:
-            await self._attach_new_source(result.article_id, kind="file", url=None,
-                                          canonical_url=None, title=upload.title or filename,
-                                          guild_id=guild_id, added_by=added_by,
-                                          extra={"filename": upload.filename, **extra})
+        origin = _new_source_origin(kind="file", url=None, canonical_url=None,
+                                    title=upload.title or filename, guild_id=guild_id,
+                                    added_by=added_by,
+                                    extra={"filename": upload.filename, **extra})
+        result = await self._ingest(upload_document(upload, extra=extra), label, origin)
         if upload.warnings:
             result = dataclasses.replace(result, message=f"{result.message} "
                                          f"({'; '.join(upload.warnings)})")
@@ -160,10 +163,10 @@ class SourcesService:
         """Fetch a link and decide: a feed to follow, a page advertising one, or an article."""
         url = url.strip()
         if kind != "article":
-            known = await self.library.run(records.find_feed, self.library, url,
+            known = await self.library.run(records.find_feed, self.library, guild_id, url,
                                             canonicalize_url(url))
-            if known and known[1]:
-                return _already_following(url, known[0])
+            if known is not None:
+                return _already_following(url, known)
         page = await fetch(url, settings=self.fetch_settings)
         if looks_like_feed(page.content_type, page.content):
             if kind == "article":
@@ -189,10 +192,10 @@ class SourcesService:
             if not article.feed_links:
                 raise FeedError("no RSS or Atom feed found on this page")
             feed_url = article.feed_links[0]
-            known = await self.library.run(records.find_feed, self.library, feed_url,
+            known = await self.library.run(records.find_feed, self.library, guild_id, feed_url,
                                             canonicalize_url(feed_url))
-            if known and known[1]:
-                return _already_following(url, known[0])
+            if known is not None:
+                return _already_following(url, known)
             feed_page = await fetch(feed_url, settings=self.fetch_settings)
             if not looks_like_feed(feed_page.content_type, feed_page.content):
                 raise FeedError(f"the feed this page advertises ({display_url(feed_url)}) is not "
@@ -205,26 +208,16 @@ class SourcesService:
     async def _add_article(self, label: str, doc: Document, guild_id: int | None,
                            added_by: str | None) -> AddResult:
         """Ingest one fetched article; a Source(kind="article") when it is new."""
-        result = await self._ingest(doc, label)
-        if result.status == "added" and result.article_id is not None:
-            await self._attach_new_source(result.article_id, kind="article", url=doc.url,
-                                          canonical_url=doc.canonical_url, title=result.title,
-                                          guild_id=guild_id, added_by=added_by, extra={})
-        return result
+        origin = _new_source_origin(kind="article", url=doc.url,
+                                    canonical_url=doc.canonical_url, title=doc.title,
+                                    guild_id=guild_id, added_by=added_by, extra={})
+        return await self._ingest(doc, label, origin)
 
-    async def _attach_new_source(self, article_id: int, **fields: object) -> None:
-        """Create the source row of a just-stored article and link the article to it."""
-        now = _utcnow()
-        if fields.get("kind") == "article":
-            fields.update(last_fetch_at=now, last_success_at=now)
-        source_id = await self.library.run(records.create_source, self.library, active=True,
-                                            added_at=now, last_new_article_at=now, **fields)
-        await self.library.run(records.attach_article, self.library, article_id, source_id)
-
-    async def _ingest(self, doc: Document, label: str) -> AddResult:
+    async def _ingest(self, doc: Document, label: str, origin: Origin) -> AddResult:
         """Dedup-aware ingest in a worker thread."""
         await self._ensure_simhashes()
-        return await self.library.run(add_document, self.library, doc, label=label)
+        return await self.library.run(add_document, self.library, doc, label=label,
+                                      origin=origin)
 
     async def _follow(self, label: str, page: FetchResult, guild_id: int | None,
                       added_by: str | None) -> AddResult:
@@ -232,7 +225,7 @@ class SourcesService:
         feed = await self.library.run(parse_feed, page.content, page.final_url,
                                        content_type=page.content_type,
                                        limits=self.fetch_settings.extraction)
-        now = _utcnow()
+        now = utcnow()
         canonical = canonicalize_url(page.final_url)
         fields = {"url": page.final_url, "canonical_url": canonical, "title": feed.title,
                   "guild_id": guild_id, "added_by": added_by, "added_at": now,
@@ -242,22 +235,55 @@ class SourcesService:
             fields)
         if what == "following":
             return _already_following(label, source_id)
+        name = feed.title or display_url(page.final_url)
+        if what == "subscribed":
+            return AddResult(label, "added", f"following feed #{source_id} “{name}”: another "
+                             "server already follows it, so its articles are in the library "
+                             "and now in this server's too", title=feed.title)
         await self._ensure_simhashes()
         try:
-            state = await self.library.run(polling.load_feed, self.library, source_id)
-            tally = await ingest_entries(self.library, self.fetch_settings, state, feed, first=True)
-            await self.library.run(
-                polling.save_success, self.library, state, now, etag=page.etag,
-                last_modified=page.last_modified, new_articles=bool(tally.added),
-                entry_error=_entry_error(tally.errors), title=feed.title)
+            async with self._lease_kept(source_id):
+                state = await self.library.run(polling.load_feed, self.library, source_id)
+                tally = await ingest_entries(self.library, self.fetch_settings, state, feed,
+                                             first=True)
+                await self.library.run(
+                    polling.save_success, self.library, state, now,
+                    etag=None if state.backlog else page.etag,
+                    last_modified=None if state.backlog else page.last_modified,
+                    new_articles=bool(tally.added), entry_error=_entry_error(tally.errors),
+                    title=feed.title)
         finally:
             await self.library.run(polling.release_lease, self.library, source_id, self.owner)
         verb = "following feed" if what == "new" else "following again feed"
         shown = f"; {tally.announced} of them in the next digest" if tally.added else ""
+        later = f"; {state.backlog} older entries follow on the next polls" if state.backlog \
+            else ""
         return AddResult(label, "added",
-                         f"{verb} #{source_id} “{feed.title or display_url(page.final_url)}”: "
-                         f"{tally.summary()}{shown}",
+                         f"{verb} #{source_id} “{name}”: {tally.summary()}{shown}{later}",
                          title=feed.title, passages=tally.passages)
+
+    @contextlib.asynccontextmanager
+    async def _lease_kept(self, source_id: int) -> AsyncIterator[None]:
+        """Renew this process's lease on a feed every third of FEED_LEASE_SECONDS while the
+        block runs, so a long poll is never taken over by another process."""
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.library.settings.feed_lease_seconds / 3)
+                try:
+                    if not await self.library.run(polling.renew_lease, self.library,
+                                                  source_id, self.owner, utcnow()):
+                        log.warning("lost the lease on feed #%d during a poll", source_id)
+                        return
+                except Exception:
+                    log.exception("could not renew the lease on feed #%d", source_id)
+
+        task = asyncio.create_task(renew(), name=f"lease-feed-{source_id}")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _ensure_simhashes(self) -> None:
         """Fingerprint articles stored before near-duplicate detection existed (once)."""
@@ -271,7 +297,7 @@ class SourcesService:
     # ----- polling --------------------------------------------------------------------------
     async def poll_due(self, now: dt.datetime | None = None) -> list[PollOutcome]:
         """Poll every active feed that is due; never raises for a feed's failure."""
-        moment = records.when(now)
+        moment = as_utc(now)
         due = await self.library.run(polling.due_feed_ids, self.library, moment)
         limit = asyncio.Semaphore(POLL_CONCURRENCY)
 
@@ -285,15 +311,18 @@ class SourcesService:
                      ", ".join(f"#{o.source_id} {o.status}" for o in outcomes))
         return outcomes
 
-    async def poll(self, source_id: int, now: dt.datetime | None = None) -> PollOutcome:
-        """Poll one feed now, due or not (NotFound / BadInput for unknown or non-feed sources)."""
-        kind, active = await self.library.run(records.source_kind, self.library, source_id)
+    async def poll(self, source_id: int, now: dt.datetime | None = None, *,
+                   guild_id: int | None = None) -> PollOutcome:
+        """Poll one feed now, due or not (NotFound / BadInput for unknown or non-feed sources,
+        or, with ``guild_id``, one that server does not follow)."""
+        kind, active = await self.library.run(records.source_kind, self.library, source_id,
+                                               guild_id)
         if kind != "feed":
             raise BadInput(f"source #{source_id} is {'an' if kind == 'article' else 'a'} {kind}, "
                            "not a feed: only feeds are polled")
         if not active:
             raise BadInput(f"source #{source_id} was removed; add its link again to follow it")
-        return await self._poll_guarded(source_id, records.when(now), due_only=False)
+        return await self._poll_guarded(source_id, as_utc(now), due_only=False)
 
     async def _poll_guarded(self, source_id: int, now: dt.datetime, *, due_only: bool
                             ) -> PollOutcome:
@@ -310,7 +339,8 @@ class SourcesService:
         state: polling.FeedState | None = None
         try:
             state = await self.library.run(polling.load_feed, self.library, source_id)
-            return await self._poll_leased(state, now)
+            async with self._lease_kept(source_id):
+                return await self._poll_leased(state, now)
         except Exception as exc:
             log.exception("polling feed #%d failed unexpectedly", source_id)
             message = f"internal error ({type(exc).__name__})"
@@ -346,9 +376,11 @@ class SourcesService:
             await self._ensure_simhashes()
             tally = await ingest_entries(self.library, self.fetch_settings, state, feed,
                                          first=state.first)
+        # With entries left for later, the next poll must get the whole feed, not a 304.
         recovered = await self.library.run(
-            polling.save_success, self.library, state, now, etag=page.etag or state.etag,
-            last_modified=page.last_modified or state.last_modified,
+            polling.save_success, self.library, state, now,
+            etag=None if state.backlog else page.etag or state.etag,
+            last_modified=None if state.backlog else page.last_modified or state.last_modified,
             new_articles=bool(tally and tally.added),
             entry_error=_entry_error(tally.errors) if tally else None)
         if recovered:
@@ -384,27 +416,41 @@ class SourcesService:
 
     # ----- browsing and removing ------------------------------------------------------------
     def list(self, guild_id: int | None = None) -> builtins.list[SourceStatus]:
-        """Active sources (a guild sees its own and those added from the command line)."""
+        """Active sources: a server's own (its subscriptions), every one for the operator
+        (None)."""
         return records.statuses(self.library, guild_id=guild_id, active_only=True)
 
     def status(self, guild_id: int | None = None) -> builtins.list[SourceStatus]:
-        """Every source, removed ones included, with last fetch, errors and next poll."""
+        """A server's sources (every one for None), removed ones included, with last fetch,
+        errors and next poll."""
         return records.statuses(self.library, guild_id=guild_id)
 
-    def remove(self, source_id: int) -> SourceStatus:
-        """Stop following a source; its articles stay (NotFound for an unknown id)."""
-        return records.deactivate(self.library, source_id)
+    def remove(self, source_id: int, *, guild_id: int | None = None) -> SourceStatus:
+        """Stop a server's following of a source (the operator, None: everyone's); its articles
+        stay. NotFound for an id the server does not follow."""
+        return records.deactivate(self.library, source_id, guild_id)
 
-    def autocomplete(self, prefix: str, limit: int = 25) -> builtins.list[tuple[str, int]]:
-        """(label, id) of active sources whose id, title or link contains ``prefix``."""
+    def autocomplete(self, prefix: str, limit: int = 25, *, guild_id: int | None = None
+                     ) -> builtins.list[tuple[str, int]]:
+        """(label, id) of the server's active sources whose id, title or link has ``prefix``."""
         wanted = prefix.strip().casefold().lstrip("#")
         choices = []
-        for status in self.list():
+        for status in self.list(guild_id):
             label = f"#{status.id} {status.title or status.url or 'untitled'} ({status.kind})"
             if not wanted or wanted in label.casefold() or wanted in (status.url or "").casefold():
                 # Discord refuses choice names over 100 characters.
                 choices.append((label if len(label) <= 100 else label[:99] + "…", status.id))
         return choices[:limit]
+
+
+def _new_source_origin(**fields: Any) -> Origin:
+    """The origin of a link or an upload: its adder's server (or the operator), and the source
+    row created with the article, in its transaction."""
+    now = utcnow()
+    if fields.get("kind") == "article":
+        fields.update(last_fetch_at=now, last_success_at=now)
+    maker = records.source_maker(active=True, added_at=now, last_new_article_at=now, **fields)
+    return Origin(guilds=(owner_guild(fields.get("guild_id")),), new_source=maker)
 
 
 def _read_local(path: Path, limit: int) -> tuple[bytes, str]:
@@ -458,7 +504,3 @@ def _logged(result: AddResult) -> AddResult:
     log.info("add %s -> %s: %s", display_url(result.input), result.status, result.message)
     return result
 
-
-def _utcnow() -> dt.datetime:
-    """The current time, timezone-aware."""
-    return dt.datetime.now(dt.UTC)

@@ -82,6 +82,41 @@ class Source(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+# The guild id that stands for the operator (the command line, the founding corpus) in
+# subscriptions and reach rows: Discord ids are never 0, and NULL would defeat the unique keys.
+OPERATOR_GUILD = 0
+
+
+class SourceSubscription(Base):
+    """A server following a source (guild OPERATOR_GUILD: the operator). A feed several servers
+    follow is one `Source`, fetched once; each server has its own subscription to remove."""
+
+    __tablename__ = "source_subscriptions"
+    __table_args__ = (UniqueConstraint("source_id", "guild_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"),
+                                           index=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    added_by: Mapped[str | None] = mapped_column(String(200))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ArticleReach(Base):
+    """A server an article reached through its sources or uploads (guild OPERATOR_GUILD: the
+    operator's library, which every server sees). Ids only grow, so an index picks up new
+    reach by id."""
+
+    __tablename__ = "article_reach"
+    __table_args__ = (UniqueConstraint("article_id", "guild_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"),
+                                            index=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
 class ArticleRow(Base):
     """One stored article: metadata, cleaned text (indexed) and original text (kept)."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import sys
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -16,9 +17,11 @@ from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.orm import Session
 
 from knowledge.store.tables import ArticleRow, DigestRun, DigestSubscription
-from tests.fakes.discord_server import BotProcess, FakeDiscord
+from tests.fakes.discord_server import BotProcess, FakeDiscord, StoredMessage
 
 REPO = Path(__file__).resolve().parents[2]
+# A digest message carries its run in a component's custom_id (bot/replies.py), unseen by readers.
+DIGEST_RUN = re.compile(r"(?:read:pick|latest):d(\d+)\.\d+")
 START_TIMEOUT = 120.0  # two bots starting at once on a busy 2-core machine
 # The fast deterministic embedder and the thresholds that suit its lower cosines (the real model
 # is exercised by tests/bot/test_e2e.py; these tests are about processes and time, not ranking).
@@ -117,3 +120,11 @@ def daily_schedule_fired(before: dt.timedelta) -> str:
     """A daily cron schedule (UTC) whose latest fire time was about `before` ago."""
     fire = dt.datetime.now(dt.UTC) - before
     return f"{fire.minute} {fire.hour} * * *"
+
+
+def digest_run(message: StoredMessage) -> int | None:
+    """The digest run a message belongs to, from its components; None for other messages."""
+    for custom_id in message.custom_ids:
+        if match := DIGEST_RUN.fullmatch(custom_id):
+            return int(match.group(1))
+    return None

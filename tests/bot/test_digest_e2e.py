@@ -29,6 +29,7 @@ from tests.bot.launch import (
     bot_env,
     bot_process,
     daily_schedule_fired,
+    digest_run,
 )
 from tests.fakes.discord_server import (
     BotProcess,
@@ -201,7 +202,7 @@ def make_due(database: BotDatabase, channel: FakeChannel, keys: tuple[str, ...],
 
 def digests(fake: FakeDiscord, channel: FakeChannel) -> list[StoredMessage]:
     """Digest messages in the channel (those carrying a run marker)."""
-    return [m for m in fake.channel_messages(channel) if "digest #" in m.text]
+    return [m for m in fake.channel_messages(channel) if digest_run(m) is not None]
 
 
 def assert_lists_exactly(message: StoredMessage, keys: tuple[str, ...]) -> None:
@@ -231,7 +232,7 @@ async def test_a_due_period_is_posted_by_the_running_bot_once(
     assert digests(fake, channel) == [post]
     assert_lists_exactly(post, keys)
     (run_row,) = database.runs(channel.id)
-    assert run_row.status == "posted" and f"digest #{run_row.id}" in post.text
+    assert run_row.status == "posted" and digest_run(post) == run_row.id
     assert run_row.message_ids == [post.id]
     await bot.stop()
 
@@ -284,7 +285,7 @@ async def test_kill_9_between_claim_and_post_then_restart_posts_once(
         "digest catch-up finished")
     assert f"took over digest run #{claimed.id}" in bot.process.output
     assert_lists_exactly(post, keys)
-    assert f"digest #{claimed.id}" in post.text
+    assert digest_run(post) == claimed.id
     await bot.stop()
 
     await bot.start()
@@ -297,7 +298,7 @@ async def test_kill_9_between_claim_and_post_then_restart_posts_once(
 async def test_kill_9_between_post_and_record_then_restart_does_not_repost(
         bot: Bot, fake: HoldingFakeDiscord, world: World, database: BotDatabase) -> None:
     """SIGKILL after Discord stored the digest but before the bot heard back: the restarted bot
-    finds its `digest #<run>` marker in the channel (GET messages) and records the run as
+    finds its run's marker (a component custom_id) in the channel (GET messages) and records the run as
     posted, without posting it again."""
     channel = world.guild().channel("summit-news")
     keys = ("visits",)

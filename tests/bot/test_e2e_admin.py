@@ -36,6 +36,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
 ANSWER_TIMEOUT = 60.0
 NOTICE_TIMEOUT = 30.0
+BRIDGE = b"""# A road bridge to the mainland is planned
+
+By Eli Example, analyst at the Example Forum.
+
+Engineers presented a plan for a road bridge across the strait, which the author weighs against
+the cost of the ferries it would replace and the decade it would take to build.
+"""
 ARTICLE = """# Ferry link to the islands reopens
 
 By Dana Example, fellow at the Example Institute.
@@ -290,3 +297,19 @@ async def test_zz_nothing_rejected(bot: BotProcess, fake: FakeDiscord) -> None:
     """Nothing above made Discord reject a request, or the bot log an error."""
     fake.assert_no_errors()
     assert bot.error_lines() == [], bot.output
+
+
+async def test_a_digest_article_opens_from_its_read_menu(bot: BotProcess,
+                                                         fake: FakeDiscord) -> None:
+    """Digest messages list their articles in a Read menu; a pick opens the article privately."""
+    added = await run(fake, "source upload", attachments={"file": FakeFile("bridge.md", BRIDGE)})
+    assert "added" in added.text, added.text
+    preview = await run(fake, "digest preview")
+    menu = next((c for c in preview.message.walk_components() if c["type"] == 3), None)
+    assert menu is not None, (preview.text, preview.components)
+    assert menu["custom_id"] == "read:pick" and menu["options"]
+    value = menu["options"][0]["value"]
+    opened = await (await fake.component("read:pick", message=preview, user="alice",
+                                         values=[value])).wait_done(timeout=ANSWER_TIMEOUT)
+    assert opened.ephemeral and opened.embeds[0]["title"] == menu["options"][0]["label"]
+    valid(opened.message)

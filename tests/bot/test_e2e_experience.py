@@ -349,3 +349,35 @@ async def test_zz_nothing_rejected(bot: BotProcess, fake: FakeDiscord) -> None:
     """Nothing above made Discord reject a request, or the bot log an error."""
     fake.assert_no_errors()
     assert bot.error_lines() == [], bot.output
+
+
+# ----- 7. layouts ------------------------------------------------------------------------------
+def whole_markup(value: str) -> bool:
+    """No link or bold cut in the middle."""
+    return value.count("](<") == len(re.findall(r"\]\(<[^>]*>\)", value)) and \
+        value.count("**") % 2 == 0
+
+
+async def test_compare_and_summit_layouts(bot: BotProcess, fake: FakeDiscord) -> None:
+    """/compare shares the embed among the experts, with whole links and a Read menu per
+    expert; /summit shows Before, then After; each kind of answer has its own colour and no
+    footer shows an internal id."""
+    compared = await run(fake, "compare", {"topic": "the territorial dispute"}, user="reader1")
+    embed = compared.embeds[0]
+    assert len(embed["fields"]) >= 2 and all(whole_markup(f["value"]) for f in embed["fields"])
+    menu = next(c for c in compared.message.walk_components() if c["type"] == 3)
+    assert len(menu["options"]) == len(embed["fields"])
+    within_limits(compared.message)
+    typed = await (await fake.autocomplete("summit", "name", "2019")).wait_done()
+    summit = await run(fake, "summit", {"name": typed.choices[0]["value"]}, user="reader1")
+    labels = [f["name"].split(" · ")[0].split(":")[0] for f in summit.embeds[0]["fields"]]
+    assert labels and labels == sorted(labels, key=lambda x: x != "Before")
+    within_limits(summit.message)
+    asked = await run(fake, "ask", {"question": QUESTION}, user="reader2")
+    helped = await run(fake, "help", user="reader2")
+    colours = {m.embeds[0]["color"] for m in (compared.message, summit.message, asked.message,
+                                              helped.message)}
+    assert len(colours) == 4
+    for message in (compared.message, summit.message, asked.message, helped.message):
+        footer = (message.embeds[0].get("footer") or {}).get("text") or ""
+        assert not re.search(r"#\d", footer), footer

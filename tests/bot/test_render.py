@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import discord
@@ -204,9 +205,15 @@ def test_digest_messages_carry_their_run_marker() -> None:
     """Each posted message can be traced back to its run (restart recovery)."""
     replies = shared.digest_replies(digest_of(4, "New."), run_id=12)
     for reply in replies:
-        assert shared.digest_run_of(e.footer.text for e in reply.embeds) == 12
+        assert reply.view is not None
+        ids = [getattr(item, "custom_id", "") for item in reply.view.children]
+        assert shared.digest_run_of([e.footer.text for e in reply.embeds], ids) == 12
+        assert all("12" not in (e.footer.text or "") for e in reply.embeds)  # not for readers
+    # Digests posted by earlier releases carry the run in their footer.
     assert shared.digest_run_of(["Summit Desk digest #123 · part 1/1"]) == 123
     assert shared.digest_run_of(["nothing here", None]) is None
+    empty = shared.digest_replies(Digest(ADDED, ADDED, ()), run_id=7)
+    assert [getattr(i, "custom_id", "") for i in empty[0].view.children] == ["latest:d7.1"]
 
 
 def test_empty_digest_says_nothing_new() -> None:
@@ -258,3 +265,63 @@ def test_expert_summit_and_compare_cards_fit_with_long_data() -> None:
     assert "(22 Jan 2019)" in (embeds[1].title or "")  # the place is in the name already
     assert render.summit_embed(MeetingCommentary(meeting, (), ()), None).fields[0].value == \
         "Nothing in the library."
+
+
+LINK = re.compile(r"\[[^\]]*\]\(<[^>]*>\)")
+
+
+def whole_markup(value: str) -> bool:
+    """No link or bold cut in the middle: every "](<" closes with ">)" and ** pairs up."""
+    opened = value.count("](<")
+    return opened == len(LINK.findall(value)) and value.count("**") % 2 == 0
+
+
+def test_compare_shares_the_budget_and_keeps_links_whole() -> None:
+    """Eight experts with long passages: all shown, each given about the same room, and every
+    source link and bold quote whole."""
+    views = [ExpertView(f"Expert {n}", hit(n, text="assessment " * 300,
+                                             url=f"https://example.org/{'x' * 80}/{n}"))
+             for n in range(1, 9)]
+    embed = render.compare_embed("the islands", views)
+    assert_fits(shared.Reply(embeds=[embed]))
+    assert [f.name for f in embed.fields] == [f"Expert {n}" for n in range(1, 9)]
+    sizes = [len(f.value) for f in embed.fields]
+    assert max(sizes) - min(sizes) <= 60, sizes
+    assert all(whole_markup(f.value) and "](<https://example.org/" in f.value
+               for f in embed.fields)
+
+
+def test_a_tight_citation_drops_its_link_rather_than_cutting_it() -> None:
+    """At 120 characters the link does not fit: it is left out, and the quote is cut instead."""
+    value = render.citation_value(hit(1, text="word " * 100, url="https://example.org/" + "y" * 60),
+                                  120)
+    assert len(value) <= 120 and whole_markup(value) and "](<" not in value
+    assert value.startswith("> **") and "…**" in value
+
+
+def test_summit_shows_before_then_after() -> None:
+    """Before's citations come first, then After's, quotes sized by the room left."""
+    meeting = Meeting(id="m", name="Lima meeting", date=PartialDate("2016-11", "month"),
+                      date_end=None, place="Lima", kind="summit", ordinal=None,
+                      participants=(), description=None)
+    before = tuple(hit(n, text="expectation " * 200, title=f"Before {n}") for n in (1, 2))
+    after = tuple(hit(n, text="assessment " * 200, title=f"After {n}") for n in (3, 4, 5))
+    embed = render.summit_embed(MeetingCommentary(meeting, before, after), None)
+    labels = [f.name.split(" · ")[0] for f in embed.fields]
+    assert labels == ["Before", "Before", "After", "After", "After"]
+    assert all(whole_markup(f.value) for f in embed.fields)
+    assert_fits(shared.Reply(embeds=[embed]))
+    only_after = render.summit_embed(MeetingCommentary(meeting, (), after), None)
+    assert [f.name.split(":")[0].split(" · ")[0] for f in only_after.fields] == \
+        ["Before", "After", "After", "After"]
+
+
+def test_each_kind_of_answer_has_its_own_colour() -> None:
+    """Answers, lists, experts, summits, digests and admin cards differ in colour."""
+    colours = {shared.ANSWER_COLOUR, shared.READ_COLOUR, shared.LIST_COLOUR,
+               shared.EXPERT_COLOUR, shared.SUMMIT_COLOUR, shared.DIGEST_COLOUR,
+               shared.ADMIN_COLOUR, shared.HELP_COLOUR, shared.WARN_COLOUR}
+    assert len(colours) == 9
+    assert render.ask_page("q", [hit()])[0].colour == shared.ANSWER_COLOUR
+    assert render.compare_embed("t", [ExpertView("E", hit())]).colour == shared.EXPERT_COLOUR
+    assert render.latest_embed([article()]).colour == shared.LIST_COLOUR

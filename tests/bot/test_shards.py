@@ -22,6 +22,7 @@ from tests.bot.launch import (
     bot_env,
     bot_process,
     daily_schedule_fired,
+    digest_run,
     fresh_postgres_database,
 )
 from tests.fakes.discord_server import (
@@ -156,7 +157,7 @@ def handled_guilds(process: BotProcess) -> set[int]:
 
 def digest_posts(fake: FakeDiscord, guild: FakeGuild) -> list[StoredMessage]:
     """Messages in the guild's #news that carry a digest run marker."""
-    return [m for m in fake.channel_messages(guild.channel("news")) if "digest #" in m.text]
+    return [m for m in fake.channel_messages(guild.channel("news")) if digest_run(m) is not None]
 
 
 # ----- sharding ------------------------------------------------------------------------------
@@ -219,7 +220,7 @@ async def test_a_due_digest_is_posted_exactly_once_by_the_two_processes(
         assert all(title in posts[0].text for title, _ in DIGEST_ARTICLES.values()), posts[0].text
         runs = database.runs(guild.channel("news").id)
         assert [r.status for r in runs] == ["posted"]
-        assert f"digest #{runs[0].id}" in posts[0].text
+        assert digest_run(posts[0]) == runs[0].id
 
 
 # ----- cross-process freshness ---------------------------------------------------------------

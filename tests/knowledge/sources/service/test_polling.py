@@ -174,7 +174,7 @@ async def test_a_leased_feed_is_left_to_its_holder(sources: SourcesService, web:
     [outcome] = await sources.poll_due(now=now)
     assert outcome.status == "busy"
     assert feed_requests(web, "/feed.xml") == fetched
-    [outcome] = await sources.poll_due(now=now + polling.LEASE + dt.timedelta(seconds=1))
+    [outcome] = await sources.poll_due(now=now + polling.lease_length(sources.library) + dt.timedelta(seconds=1))
     assert outcome.status == "not_modified"
     assert feed_requests(web, "/feed.xml") == fetched + 1
     assert source_row(library, source_id).lease_owner is None
@@ -263,7 +263,7 @@ async def test_a_first_add_cut_short_still_does_not_flood(
         library, (web.url("feed.xml"),), "dead-process", now,
         {"url": web.url("feed.xml"), "poll_minutes": 60})
     assert what == "new"
-    [outcome] = await sources.poll_due(now=now + polling.LEASE + dt.timedelta(seconds=1))
+    [outcome] = await sources.poll_due(now=now + polling.lease_length(sources.library) + dt.timedelta(seconds=1))
     assert outcome.status == "new"
     assert sorted(a.announce for a in feed_articles(library, source_id)) == [False, False, True]
 

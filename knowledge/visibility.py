@@ -1,0 +1,75 @@
+"""What each server sees: the operator's library plus what reached it through its own sources.
+
+The operator's library is the founding corpus and everything added from the command line.
+An article reaches a server when one of that server's sources or uploads brings it, also as a
+duplicate of an article already stored (dedup keeps one copy and records the reach), so an
+article two servers' feeds carry is visible to both. Reach is stored in `article_reach`.
+
+Every reading method takes ``guild_id``:
+
+- ``None`` (`EVERYTHING`): the operator's view, every article (the command line).
+- `OPERATOR_ONLY` (0): the operator's library alone (the bot's direct messages).
+- a Discord guild id: the operator's library and what reached that server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from knowledge.store.tables import OPERATOR_GUILD, ArticleReach, SourceSubscription
+
+EVERYTHING: None = None
+OPERATOR_ONLY = OPERATOR_GUILD
+
+
+def viewer(guild_id: int | None) -> int:
+    """The guild id a bot interaction reads as: its server, or `OPERATOR_ONLY` in a DM."""
+    return guild_id if guild_id else OPERATOR_ONLY
+
+
+def owner(guild_id: int | None) -> int:
+    """The guild id stored for who added something: its server, or the operator (None)."""
+    return guild_id if guild_id else OPERATOR_GUILD
+
+
+def guilds_seen_by(guild_id: int) -> tuple[int, ...]:
+    """The reach values a viewer may see: the operator's library and its own."""
+    return (OPERATOR_GUILD,) if guild_id == OPERATOR_GUILD else (OPERATOR_GUILD, guild_id)
+
+
+def visible(article_id: InstrumentedAttribute[int] | ColumnElement[int],
+            guild_id: int | None) -> ColumnElement[bool]:
+    """A WHERE clause keeping the articles (by an article-id column) the viewer may see."""
+    if guild_id is None:
+        return true()
+    return article_id.in_(select(ArticleReach.article_id).where(
+        ArticleReach.guild_id.in_(guilds_seen_by(guild_id))))
+
+
+def add_reach(session: Session, article_id: int, guilds: Iterable[int]) -> None:
+    """Record that an article reached these guilds (already-known pairs are left alone)."""
+    wanted = set(guilds)
+    if not wanted:
+        return
+    known = set(session.scalars(select(ArticleReach.guild_id).where(
+        ArticleReach.article_id == article_id, ArticleReach.guild_id.in_(wanted))))
+    session.add_all(ArticleReach(article_id=article_id, guild_id=g)
+                    for g in sorted(wanted - known))
+    session.flush()
+
+
+def reach_since(session: Session, after_id: int) -> list[tuple[int, int, int]]:
+    """(id, article_id, guild_id) of reach rows newer than ``after_id``, oldest first."""
+    return list(session.execute(
+        select(ArticleReach.id, ArticleReach.article_id, ArticleReach.guild_id)
+        .where(ArticleReach.id > after_id).order_by(ArticleReach.id)).tuples().all())
+
+
+def subscribers(session: Session, source_id: int) -> tuple[int, ...]:
+    """The guilds (OPERATOR_GUILD for the operator) actively following a source."""
+    return tuple(session.scalars(select(SourceSubscription.guild_id).where(
+        SourceSubscription.source_id == source_id, SourceSubscription.active.is_(True))
+        .order_by(SourceSubscription.guild_id)))
