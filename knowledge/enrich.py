@@ -63,7 +63,8 @@ def people_text(article: ArticleRow) -> str:
 
 
 class _People:
-    """The people table, found by spelling-insensitive key ("Dmitri" = "Dmitry")."""
+    """The people table cached for one article's enrichment, by spelling-insensitive key
+    ("Dmitri" = "Dmitry"); rows are made by `queries.get_or_create_person`, the one way."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -74,9 +75,7 @@ class _People:
         key = canonical_person_key(name)
         person = self.by_key.get(key)
         if person is None:
-            person = Person(name=name, key=key, kind=kind)
-            self.session.add(person)
-            self.session.flush()
+            person = queries.get_or_create_person(self.session, name, kind)
             self.by_key[key] = person
         return person
 
@@ -189,13 +188,6 @@ def extract_people_enricher(session: Session, article: ArticleRow,
 
 # ----- meetings ----------------------------------------------------------------------------------
 
-def article_date(article: ArticleRow) -> PartialDate | None:
-    """An article's publication date as stored (None when unknown)."""
-    if article.published_iso and article.published_precision:
-        return PartialDate(article.published_iso, article.published_precision)  # type: ignore[arg-type]
-    return None
-
-
 def same_meeting(date_a: str | None, place_a: str | None, date_b: str | None,
                  place_b: str | None) -> bool:
     """Whether two proposals name the same meeting: same place, and dates that agree as far as
@@ -227,7 +219,7 @@ def link_meetings_enricher(session: Session, article: ArticleRow,
     """Link every passage to the confirmed meetings it discusses, and store a proposal (with
     the passage) for each meeting it discusses that the registry lacks."""
     registry = confirmed_meetings(session)
-    published = article_date(article)
+    published = queries.published_date(article)
     links = link_passages(session, passages, published, registry)
     session.execute(delete(MeetingProposalRow).where(
         MeetingProposalRow.article_id == article.id, MeetingProposalRow.status == "open"))

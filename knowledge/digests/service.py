@@ -39,7 +39,7 @@ from knowledge.digests.types import (
 from knowledge.errors import BadInput, KnowledgeError, NotFound
 from knowledge.library import Library
 from knowledge.models import Digest
-from knowledge.store.tables import DigestRun, DigestSubscription, utcnow
+from knowledge.store.tables import DigestRun, DigestSubscription, as_utc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +49,6 @@ OPEN_STATUSES = ("claimed", "failed")
 # What `digest preview` shows when no channel subscribes yet and no --since is given.
 PREVIEW_DEFAULT_WINDOW = dt.timedelta(days=7)
 T = TypeVar("T")
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """A datetime in UTC; naive values are taken to be UTC."""
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def _plain(row: DigestSubscription, now: dt.datetime) -> Subscription:
@@ -82,7 +77,7 @@ class DigestService:
         self._listeners: list[SubscriptionListener] = []
 
     def _now(self, now: dt.datetime | None) -> dt.datetime:
-        return _aware(now) if now is not None else _aware(self.clock())
+        return as_utc(now) if now is not None else as_utc(self.clock())
 
     # ----- subscriptions -------------------------------------------------------------------
     def add_listener(self, listener: SubscriptionListener) -> None:
@@ -206,7 +201,7 @@ class DigestService:
                 stmt = stmt.where(DigestSubscription.guild_id == guild_id)
             sub = session.scalar(stmt)
             if since is not None:
-                start, sub_id = _aware(since), None
+                start, sub_id = as_utc(since), None
             elif sub is not None:
                 start, sub_id = sub.covered_until, sub.id
             else:
@@ -239,7 +234,7 @@ class DigestService:
         process claimed it (or an overlapping one) first, or there is nothing to claim."""
         owner = owner or self.owner
         now = self._now(now)
-        period_end = _aware(period_end)
+        period_end = as_utc(period_end)
         try:
             with self.library.write() as session:
                 if not self._lock_subscription(session, subscription_id):

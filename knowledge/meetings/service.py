@@ -35,6 +35,7 @@ from knowledge.meetings.vocabulary import load_vocabulary
 from knowledge.models import Hit, MeetingCommentary, PartialDate
 from knowledge.models import Meeting as MeetingModel
 from knowledge.retrieval import Retriever, SearchRequest, unranked_hits
+from knowledge.store.queries import published_date
 from knowledge.store.tables import (
     ArticleRow,
     MeetingProposal,
@@ -82,12 +83,6 @@ class _Linked:
     ordinal: int
     evidence: str | None
     confidence: float
-
-
-def _published(row: ArticleRow) -> PartialDate | None:
-    if row.published_iso and row.published_precision:
-        return PartialDate(row.published_iso, row.published_precision)  # type: ignore[arg-type]
-    return None
 
 
 def _middle(row: ArticleRow) -> dt.date | None:
@@ -209,7 +204,7 @@ class MeetingsService:
         sides: dict[int, BeforeAfter | None] = {}
         for aid, article in self._articles(session, article_ids).items():
             texts = [p.text for p in article.passages]
-            sides[aid] = split_before_after(meeting, _published(article), texts,
+            sides[aid] = split_before_after(meeting, published_date(article), texts,
                                             meetings=registry)
         return sides
 
@@ -220,7 +215,7 @@ class MeetingsService:
         out: dict[int, int] = {}
         for article in self._articles(session, article_ids).values():
             passages = builtins.list(article.passages)
-            published = _published(article)
+            published = published_date(article)
             heads = [article.title] + ([passages[0].text] if passages else [])
             if any(link.meeting_id == meeting.id for text in heads
                    for link in link_passage(text, published, registry)):
@@ -326,7 +321,7 @@ class MeetingsService:
         passage = session.get(PassageRow, row.passage_id) if row.passage_id else None
         if passage is None:
             return {}
-        published = _published(passage.article)
+        published = published_date(passage.article)
         for proposal in detect_unknown_meetings(passage.text, published,
                                                 confirmed_meetings(session)):
             if proposal.place == row.place and proposal.date_guess == row.date_guess:
@@ -396,11 +391,11 @@ class MeetingsService:
     def _relink(session: Session) -> None:
         """Link every stored passage again against the confirmed meetings (a new meeting can
         claim mentions, or make an old one ambiguous)."""
-        from knowledge.enrich import article_date, link_passages
+        from knowledge.enrich import link_passages
 
         registry = confirmed_meetings(session)
         for article in session.scalars(select(ArticleRow)):
-            link_passages(session, builtins.list(article.passages), article_date(article),
+            link_passages(session, builtins.list(article.passages), published_date(article),
                           registry)
 
     # ----- autocomplete -------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from knowledge.models import Expert, ExpertArticle, ExpertView, Hit, PartialDate
 from knowledge.people.match import EXPERT_RELATIONS, match_experts
 from knowledge.people.names import canonical_person_key
 from knowledge.retrieval import Retriever, SearchRequest, unranked_hits
+from knowledge.store import queries
 from knowledge.store.tables import ArticlePerson, ArticleRow, PassagePerson, PassageRow, Person
 from knowledge.visibility import visible
 
@@ -27,12 +28,6 @@ log = logging.getLogger(__name__)
 # least unrelated (measured on the founding corpus: unrelated bests score 0.30-0.34 cosine with
 # no shared word, passages on the topic 0.37 and up or share its words).
 COMPARE_DENSE_MARGIN = 0.05
-
-
-def _published(row: ArticleRow) -> PartialDate | None:
-    if row.published_iso and row.published_precision:
-        return PartialDate(row.published_iso, row.published_precision)  # type: ignore[arg-type]
-    return None
 
 
 def _newest_first(date: PartialDate | None) -> int:
@@ -76,7 +71,7 @@ class ExpertsService:
     @staticmethod
     def _expert(person: Person, links: list[tuple[ArticlePerson, ArticleRow]]) -> Expert:
         """One expert, their articles newest first, and every role the texts give them."""
-        links = sorted(links, key=lambda la: (_newest_first(_published(la[1])), la[1].id))
+        links = sorted(links, key=lambda la: (_newest_first(queries.published_date(la[1])), la[1].id))
         key = canonical_person_key(person.name)
         roles: list[str] = []
         articles = []
@@ -87,7 +82,7 @@ class ExpertsService:
                     stated += [r for r in record.get("roles", []) if r]
             roles += stated
             articles.append(ExpertArticle(article.id, article.title, link.relation,  # type: ignore[arg-type]
-                                          link.role, _published(article), article.publisher))
+                                          link.role, queries.published_date(article), article.publisher))
         return Expert(person.id, person.name, tuple(dict.fromkeys(roles)), tuple(articles))
 
     def list(self, *, guild_id: int | None = None) -> builtins.list[Expert]:

@@ -1,4 +1,7 @@
-"""Queries beside the tables: everything the service asks of the database, as plain data."""
+"""Queries several features share: article rows as plain summaries, passages for the index,
+people get-or-create, key-value state. Each feature keeps its own queries beside its service
+(`people/service.py`, `meetings/stored.py`, `sources/records.py`, `sources/polling.py`,
+`digests/service.py`)."""
 
 from __future__ import annotations
 
@@ -15,15 +18,9 @@ from knowledge.people.names import canonical_person_key
 from knowledge.store.tables import ArticlePerson, ArticleRow, IndexState, PassageRow, Person
 
 
-def person_key(name: str) -> str:
-    """Merge key for a person's name (the same one extraction uses: accents, titles and
-    transliteration variants such as Dmitri/Dmitry folded), stored in `people.key`."""
-    return canonical_person_key(name)
-
-
 def get_or_create_person(session: Session, name: str, kind: str = "expert") -> Person:
     """The person row for a name, created on first sight."""
-    key = person_key(name)
+    key = canonical_person_key(name)  # the merge key stored in people.key
     person = session.scalar(select(Person).where(Person.key == key))
     if person is None:
         person = Person(name=name, key=key, kind=kind)
@@ -48,13 +45,19 @@ def _contributors(session: Session, article_ids: Iterable[int]) -> dict[int, lis
     return out
 
 
+def published_date(row: ArticleRow) -> PartialDate | None:
+    """An article row's publication date (None when undated)."""
+    if row.published_iso and row.published_precision:
+        return PartialDate(row.published_iso, row.published_precision)  # type: ignore[arg-type]
+    return None
+
+
 def summarise(row: ArticleRow, contributors: list[Contributor], passages: int = 0
               ) -> ArticleSummary:
     """An ORM article row as plain data."""
-    published = (PartialDate(row.published_iso, row.published_precision)  # type: ignore[arg-type]
-                 if row.published_iso and row.published_precision else None)
     return ArticleSummary(
-        id=row.id, title=row.title, publisher=row.publisher, published=published, url=row.url,
+        id=row.id, title=row.title, publisher=row.publisher, published=published_date(row),
+        url=row.url,
         language=row.language, contributors=tuple(contributors), added_at=row.added_at,
         passages=passages, source_id=row.source_id,
     )

@@ -44,8 +44,15 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 def utcnow() -> dt.datetime:
-    """The current time, timezone-aware."""
+    """The current time, timezone-aware (the one clock helper; tests pass their own times)."""
     return dt.datetime.now(dt.UTC)
+
+
+def as_utc(value: dt.datetime | None) -> dt.datetime:
+    """``value`` as an aware UTC datetime (a naive one is taken to be UTC); now when None."""
+    if value is None:
+        return utcnow()
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):

@@ -74,7 +74,7 @@ def test_changed_model_rebuilds_at_start(settings: Settings, caplog: pytest.LogC
     caplog.set_level("WARNING")
     service = KnowledgeService.open(settings, embedder=HashingEmbedder(128))
     assert "embedding model changed" in caplog.text
-    with service.library.sessions() as session:
+    with service.library.read() as session:
         blobs = session.scalars(select(PassageRow.embedding)).all()
     assert {len(b) for b in blobs} == {128 * 4}
     assert service.retriever.search(SearchRequest("Kuril islands joint economic development"))

@@ -64,7 +64,7 @@ async def make_scheduler(hashing_service: KnowledgeService, channels: FakeChanne
 
 def stored_job_ids(service: KnowledgeService) -> list[str]:
     """Job ids in the apscheduler_jobs table."""
-    with service.library.sessions() as session:
+    with service.library.read() as session:
         return sorted(session.scalars(text("SELECT id FROM apscheduler_jobs")))
 
 

@@ -94,7 +94,7 @@ def add_article(service: KnowledgeService, title: str, added_at: dt.datetime, *,
                                                 publisher=publisher, announce=announce, url=url))
     assert result.status == "added", result
     assert result.article_id is not None
-    with service.library.sessions.begin() as session:
+    with service.library.write() as session:
         session.execute(update(ArticleRow).where(ArticleRow.id == result.article_id)
                         .values(added_at=added_at))
     return result.article_id
@@ -102,13 +102,13 @@ def add_article(service: KnowledgeService, title: str, added_at: dt.datetime, *,
 
 def runs(service: KnowledgeService) -> list[DigestRun]:
     """Every digest run, oldest first."""
-    with service.library.sessions() as session:
+    with service.library.read() as session:
         return list(session.scalars(select(DigestRun).order_by(DigestRun.id)))
 
 
 def covered_until(service: KnowledgeService, subscription_id: int) -> dt.datetime:
     """Where the subscription's next digest starts."""
-    with service.library.sessions() as session:
+    with service.library.read() as session:
         row = session.get(DigestSubscription, subscription_id)
         assert row is not None
         return row.covered_until

@@ -90,7 +90,7 @@ async def test_articles_are_grouped_by_the_meeting_they_discuss(
     service = hashing_service
     linked = add_article(service, "Summit expectations", at(1, 10))
     add_article(service, "Unrelated commentary", at(1, 11))
-    with service.library.sessions.begin() as session:
+    with service.library.write() as session:
         session.add(MeetingRow(id="test-2030-01-vladivostok", name="Test summit in Vladivostok",
                                date_iso="2030-01", date_precision="month", kind="summit",
                                participants=[], aliases=[], status="confirmed"))

@@ -241,7 +241,7 @@ async def test_marking_a_run_someone_else_took_over_is_refused(
     add_article(hashing_service, "Contested", at(1, 8, 30))
     claim = slow.claim(sub.id, at(1, 9), now=at(1, 9))
     assert claim is not None
-    with hashing_service.library.sessions.begin() as session:  # its lease ran out long ago
+    with hashing_service.library.write() as session:  # its lease ran out long ago
         session.execute(update(DigestRun).values(claimed_at=at(1, 9)))
     await second_service.digests.run_due(channels.post, find_posted=channels.find,
                                          now=at(1, 10))

@@ -118,7 +118,7 @@ def test_kill_9_between_claim_and_mark_then_restart_posts_exactly_once(
     wait_for(hanging.exists, "the worker to reach the poster")
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.wait()  # reaped: its PID is gone, so the claim's owner is known dead
-    with hashing_service.library.sessions() as session:
+    with hashing_service.library.read() as session:
         (run,) = session.scalars(select(DigestRun))
         assert run.status == "claimed" and f"|{doomed.pid}|" in (run.claimed_by or "")
     # Restart one minute later, well inside the claim lease: the dead owner is recognised.

@@ -32,7 +32,7 @@ VALDAI_2019 = "Abe-Putin Summit in Moscow: No Sensations, Moderation Prevails"
 
 def article_id(service: KnowledgeService, prefix: str) -> int:
     """The id of the founding article whose slug starts with prefix ("000".."004")."""
-    with service.library.sessions() as session:
+    with service.library.read() as session:
         found = session.scalar(select(ArticleRow.id).where(ArticleRow.slug.startswith(prefix)))
     assert found is not None
     return found
@@ -40,7 +40,7 @@ def article_id(service: KnowledgeService, prefix: str) -> int:
 
 def linked_texts(service: KnowledgeService, meeting_id: str) -> dict[int, str]:
     """Passage id -> text of the passages linked to a meeting."""
-    with service.library.sessions() as session:
+    with service.library.read() as session:
         return dict(session.execute(
             select(PassageRow.id, PassageRow.text)
             .join(PassageMeeting, PassageMeeting.passage_id == PassageRow.id)
@@ -58,11 +58,11 @@ def add_fixture(service: KnowledgeService) -> int:
 
 def test_registry_is_seeded_once(hashing_service: KnowledgeService) -> None:
     """The 11 curated meetings are in the table after open; seeding again changes nothing."""
-    with hashing_service.library.sessions() as session:
+    with hashing_service.library.read() as session:
         ids = set(session.scalars(select(MeetingRow.id).where(MeetingRow.status == "confirmed")))
     assert ids == {m.id for m in load_registry()}
-    prepare_store(hashing_service.library.sessions)
-    with hashing_service.library.sessions.begin() as session:
+    prepare_store(hashing_service.library)
+    with hashing_service.library.write() as session:
         assert seed_registry(session) == 0
         assert session.scalar(select(func.count()).select_from(MeetingRow)) == 11
 
@@ -152,7 +152,7 @@ def test_new_article_links_and_proposes(hashing_service: KnowledgeService) -> No
     }
     vladivostok = next(p for p in proposals if p.place == "Vladivostok")
     assert vladivostok.article_id == new
-    with hashing_service.library.sessions() as session:
+    with hashing_service.library.read() as session:
         passage = session.get(PassageRow, vladivostok.passage_id)
         assert passage is not None and passage.article_id == new
         assert "met in Vladivostok on 10 September 2018" in passage.text
@@ -167,7 +167,7 @@ def test_a_second_article_does_not_duplicate_a_proposal(hashing_service: Knowled
     result = hashing_service.add_document(Document(
         text=text, title="Three hours in Vladivostok", published=PartialDate("2018-09-11", "day")))
     assert result.status == "added"
-    with hashing_service.library.sessions() as session:
+    with hashing_service.library.read() as session:
         places = list(session.scalars(select(MeetingProposal.date_guess).where(
             MeetingProposal.place == "Vladivostok")))
     assert places == ["2018-09-10"]
@@ -212,15 +212,16 @@ async def test_timeline_png(hashing_service: KnowledgeService) -> None:
     assert 11 * 70 < height < 1400
 
 
-async def test_async_wrappers(hashing_service: KnowledgeService) -> None:
-    """The bot's async methods answer like the sync ones."""
-    meetings = hashing_service.meetings
-    assert [m.id for m in await meetings.list()] == [m.id for m in meetings.list()]
-    assert (await meetings.get("Lima 2016")).id == "2016-11-lima-apec"
-    commentary = await meetings.commentary("2017-04", None, 3)
+async def test_async_callers_use_run(hashing_service: KnowledgeService) -> None:
+    """`await service.run(...)` (the bot's way) answers like direct calls."""
+    service = hashing_service
+    meetings = service.meetings
+    assert [m.id for m in await service.run(meetings.list)] == [m.id for m in meetings.list()]
+    assert (await service.run(meetings.get, "Lima 2016")).id == "2016-11-lima-apec"
+    commentary = await service.run(meetings.commentary, "2017-04", None, 3)
     assert commentary.before and commentary.after
-    assert (await meetings.autocomplete("osaka"))[0][1] == "2019-06-osaka-g20"
-    assert await meetings.proposals() == []
+    assert (await service.run(meetings.autocomplete, "osaka"))[0][1] == "2019-06-osaka-g20"
+    assert await service.run(meetings.proposals) == []
 
 
 # ----- retrieval quality on the real model ----------------------------------------------------

@@ -34,7 +34,7 @@ ROLE_004 = ("PhD in History, the Head of the Department of Afro-Asian Studies an
 
 def article_id(service: KnowledgeService, prefix: str) -> int:
     """The id of the founding article whose slug starts with prefix ("000".."004")."""
-    with service.library.sessions() as session:
+    with service.library.read() as session:
         found = session.scalar(select(ArticleRow.id).where(ArticleRow.slug.startswith(prefix)))
     assert found is not None
     return found
@@ -76,7 +76,7 @@ def test_roles_are_kept_as_each_text_states_them(hashing_service: KnowledgeServi
 def test_valdai_2019_has_no_named_author(hashing_service: KnowledgeService) -> None:
     """002 has no expert at all, and the teaser's Ivan Timofeev is nobody in the library."""
     valdai = article_id(hashing_service, "002")
-    with hashing_service.library.sessions() as session:
+    with hashing_service.library.read() as session:
         kinds = set(session.scalars(select(Person.kind).join(
             ArticlePerson, ArticlePerson.person_id == Person.id).where(
             ArticlePerson.article_id == valdai)))
@@ -91,7 +91,7 @@ def test_valdai_2019_has_no_named_author(hashing_service: KnowledgeService) -> N
 
 def test_politicians_are_subjects_never_experts(hashing_service: KnowledgeService) -> None:
     """Putin, Abe, Kishida, Trump, Koizumi are stored as subjects and cannot be searched as experts."""
-    with hashing_service.library.sessions() as session:
+    with hashing_service.library.read() as session:
         kinds = dict(session.execute(select(Person.name, Person.kind)).all())
     for name in ("Vladimir Putin", "Shinzo Abe", "Fumio Kishida", "Donald Trump",
                  "Junichiro Koizumi"):
@@ -106,7 +106,7 @@ def test_politicians_are_subjects_never_experts(hashing_service: KnowledgeServic
 
 def test_metadata_and_text_merge_into_one_link(hashing_service: KnowledgeService) -> None:
     """Each founding expert has one link per article (the curated metadata one), not two."""
-    with hashing_service.library.sessions() as session:
+    with hashing_service.library.read() as session:
         rows = session.execute(
             select(ArticlePerson.article_id, Person.name, ArticlePerson.evidence)
             .join(Person, Person.id == ArticlePerson.person_id)
@@ -123,7 +123,7 @@ def test_metadata_and_text_merge_into_one_link(hashing_service: KnowledgeService
 def test_passages_carrying_their_words(hashing_service: KnowledgeService) -> None:
     """An author's and a commenting expert's passages are theirs; an interview's carry his words."""
     service = hashing_service
-    with service.library.sessions() as session:
+    with service.library.read() as session:
         def carried(prefix: str) -> tuple[int, int]:
             aid = article_id(service, prefix)
             total = session.scalar(select(func.count()).select_from(PassageRow).where(
@@ -201,29 +201,28 @@ def test_scraped_byline_found_only_in_a_teaser_is_dropped(
 def test_enrichment_is_idempotent(hashing_service: KnowledgeService) -> None:
     """Running the enrichers again over an article leaves the same rows, not duplicates."""
     def counts() -> tuple[int, ...]:
-        with hashing_service.library.sessions() as session:
+        with hashing_service.library.read() as session:
             return tuple(session.scalar(select(func.count()).select_from(t)) or 0
                          for t in (ArticlePerson, PassagePerson, PassageMeeting, Person))
 
     before = counts()
-    with hashing_service.library.sessions.begin() as session:
+    with hashing_service.library.write() as session:
         for aid in session.scalars(select(ArticleRow.id)).all():
             enrich_article(session, aid)
     assert counts() == before
 
 
-def test_older_install_is_enriched_at_open(settings: Settings,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_older_install_is_enriched_at_open(settings: Settings) -> None:
     """Articles stored before the enrichers existed get people and meeting links at next open."""
-    from knowledge import service as service_module
+    from knowledge.corpus import ensure_founding_corpus
     from knowledge.embedding import HashingEmbedder
+    from knowledge.library import Library
 
-    monkeypatch.setattr(service_module, "default_enrichers", list)
-    old = KnowledgeService.open(settings, embedder=HashingEmbedder())
-    with old.library.sessions() as session:
+    old = Library.connect(settings, embedder=HashingEmbedder())  # an install without enrichers
+    ensure_founding_corpus(old)
+    with old.read() as session:
         assert session.scalar(select(func.count()).select_from(PassagePerson)) == 0
     old.close()
-    monkeypatch.undo()
     new = KnowledgeService.open(settings, embedder=HashingEmbedder())
     try:
         assert [e.name for e in new.experts.list()] == [
@@ -233,12 +232,13 @@ def test_older_install_is_enriched_at_open(settings: Settings,
         new.close()
 
 
-async def test_async_wrappers(hashing_service: KnowledgeService) -> None:
-    """The bot's async methods give the same answers as the sync ones."""
-    experts = hashing_service.experts
-    assert [e.name for e in await experts.list()] == [e.name for e in experts.list()]
-    assert (await experts.get("togo")).name == "Kazuhiko Togo"
-    assert await experts.autocomplete("aki") == ["Masahiro Akiyama"]
+async def test_async_callers_use_run(hashing_service: KnowledgeService) -> None:
+    """`await service.run(...)` (the bot's way) gives the same answers as direct calls."""
+    service = hashing_service
+    experts = service.experts
+    assert [e.name for e in await service.run(experts.list)] == [e.name for e in experts.list()]
+    assert (await service.run(experts.get, "togo")).name == "Kazuhiko Togo"
+    assert await service.run(experts.autocomplete, "aki") == ["Masahiro Akiyama"]
 
 
 # ----- retrieval quality on the real model ----------------------------------------------------

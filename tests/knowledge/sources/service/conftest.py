@@ -58,7 +58,7 @@ def notices(sources: SourcesService) -> Notices:
 
 def source_row(library: KnowledgeService, source_id: int) -> Source:
     """A fresh copy of one source row."""
-    with library.library.sessions() as session:
+    with library.library.read() as session:
         row = session.get(Source, source_id)
         assert row is not None
         return row
@@ -71,7 +71,7 @@ def later(minutes: float) -> dt.datetime:
 
 def article_row(library: KnowledgeService, article_id: int) -> ArticleRow:
     """A fresh copy of one article row."""
-    with library.library.sessions() as session:
+    with library.library.read() as session:
         row = session.get(ArticleRow, article_id)
         assert row is not None
         return row
@@ -79,20 +79,20 @@ def article_row(library: KnowledgeService, article_id: int) -> ArticleRow:
 
 def article_count(library: KnowledgeService) -> int:
     """How many articles the library holds."""
-    with library.library.sessions() as session:
+    with library.library.read() as session:
         return session.scalar(select(func.count()).select_from(ArticleRow)) or 0
 
 
 def feed_articles(library: KnowledgeService, source_id: int) -> list[ArticleRow]:
     """Articles stored from one source, oldest first."""
-    with library.library.sessions() as session:
+    with library.library.read() as session:
         return list(session.scalars(select(ArticleRow).where(ArticleRow.source_id == source_id)
                                     .order_by(ArticleRow.id)))
 
 
 def source_id_of(library: KnowledgeService, url: str) -> int:
     """The id of the source polled at ``url``."""
-    with library.library.sessions() as session:
+    with library.library.read() as session:
         found = session.scalar(select(Source.id).where(Source.url == url))
         assert found is not None, f"no source at {url}"
         return found

@@ -151,7 +151,7 @@ async def test_a_failing_feed_does_not_stop_the_others(
     healthy = await follow(sources, web, library, "/healthy.xml", rss_items(0))
     stalled = await follow(sources, web, library, "/stalled.xml", rss_items(1))
     broken = await follow(sources, web, library, "/broken.xml", rss_items(1))
-    with library.library.sessions.begin() as session:
+    with library.library.write() as session:
         row = session.get(Source, stalled)
         assert row is not None
         row.url = web.url("stall")
