@@ -20,7 +20,6 @@ from knowledge.errors import BadInput, NotFound
 from knowledge.index.hybrid import Filters, NoMatchRule
 from knowledge.library import Library
 from knowledge.models import Hit, PartialDate
-from knowledge.people.match import match_experts
 from knowledge.store import queries
 from knowledge.store.tables import ArticlePerson, PassageRow
 from knowledge.text.split import split_sentences
@@ -78,13 +77,16 @@ class Retriever:
         return validate_query(query, self.library.settings.search_max_query_chars)
 
     def person_article_ids(self, name: str) -> frozenset[int]:
-        """Articles of the experts a loosely written name denotes; NotFound when nobody."""
+        """Articles of the experts a loosely written name ("akiyama") or a description ("the
+        Kyoto professor") denotes, through the one person matcher; NotFound when nobody."""
+        if not name.strip():
+            raise BadInput("the expert's name is empty")
+        people = self.reader.match_people(name, version=self.library.index.version)
+        if not people:
+            raise NotFound(f"no expert called “{name}” in the library")
         with self.library.read() as session:
-            people = match_experts(session, name)
-            if not people:
-                raise NotFound(f"no expert called “{name}” in the library")
             ids = session.scalars(select(ArticlePerson.article_id).where(
-                ArticlePerson.person_id.in_([p.id for p in people])))
+                ArticlePerson.person_id.in_([p.expert_id for p in people])))
             return frozenset(ids)
 
     def search(self, request: SearchRequest, *, filters: Filters | None = None) -> list[Hit]:

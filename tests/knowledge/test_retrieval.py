@@ -55,3 +55,12 @@ def test_hits_are_ordered_by_their_score(real_service: KnowledgeService) -> None
     hits = real_service.retriever.search(SearchRequest("expectations before the Moscow summit", 8))
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_person_filter_takes_a_description(hashing_service: KnowledgeService) -> None:
+    """--person accepts what the texts say of an expert ("the Kyoto professor" is Togo), through
+    the same matcher questions are read with."""
+    hits = hashing_service.retriever.search(SearchRequest("Russia Japan relations", top=10,
+                                                          person="the Kyoto professor"))
+    assert hits and {h.article.title for h in hits} == {
+        "Can Japan and Russia achieve a genuine rapprochement?"}
