@@ -22,14 +22,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_experts)
 
     p = sub.add_parser("expert", help="one expert, and their passages (on a topic)")
-    p.add_argument("name", help="the expert's name, loosely (e.g. streltsov)")
+    p.add_argument("name", help="the expert's name, loosely (a surname is enough; see the experts command)")
     p.add_argument("--topic", help="only their passages about this")
     p.add_argument("--top", type=positive_int, default=5, help="how many passages (default 5)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_expert)
 
     p = sub.add_parser("compare", help="each expert's best passage on a topic, with dates")
-    p.add_argument("topic", help="the topic, e.g. 'the territorial dispute'")
+    p.add_argument("topic", help="the topic, in a few words")
     p.add_argument("--top-per-expert", type=positive_int, default=1,
                    help="passages per expert (default 1)")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("summit", help="one meeting: expectations before, assessments after")
     p.add_argument("name_or_date", metavar="NAME_OR_DATE",
-                   help="e.g. 'Lima 2016', 2017-04, 17th, or a meeting id")
+                   help="a place and year, a month (YYYY-MM), an ordinal (17th) or a meeting id (see the summits command)")
     p.add_argument("--topic", help="only passages about this")
     p.add_argument("--top", type=positive_int, default=5,
                    help="passages on each side (default 5)")
