@@ -72,6 +72,11 @@ class Ask(commands.Cog):
 
     async def cog_load(self) -> None:
         """Make /ask answers pageable (old "More" buttons too); add the message menu."""
+        limit = self.bot.settings.search_max_query_chars
+        if limit != TOPIC_LIMIT:
+            log.warning("SEARCH_MAX_QUERY_CHARS=%d, but the slash options let through up to %d "
+                        "characters: longer questions get a refusal from the library", limit,
+                        TOPIC_LIMIT)
         self.bot.add_dynamic_items(MoreButton)
         self.bot.paginator.register(ASK_SOURCE, self.page_source)
         self.bot.tree.add_command(self.menu)

@@ -41,6 +41,7 @@ PRESET_EXAMPLES = ("daily 09:00", "weekdays 08:30", "weekly mon 09:00", "0 9 * *
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 PRESET = re.compile(r"(?P<name>daily|weekdays|weekly)(?:\s+(?P<day>[a-z]{3})[a-z]*)?"
                     r"\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})", re.IGNORECASE)
+PREVIEW_SOURCE = "preview"
 SCHEDULE_LIMIT = 120  # the stored schedule's length
 TIMEZONE_LIMIT = 64   # the stored time zone's length
 DIGEST_NEEDS = (("view_channel", "View Channel"), ("send_messages", "Send Messages"),
@@ -154,6 +155,10 @@ class Digests(commands.GroupCog, group_name="digest",
         """service.digests (knowledge.digests.service.DigestService)."""
         return self.bot.service.digests
 
+    async def cog_load(self) -> None:
+        """Make previews pageable (private: only their admin turns them)."""
+        self.bot.paginator.register(PREVIEW_SOURCE, self.preview_pages)
+
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         """Checked again at run time: Manage Server or the admin role."""
         return await admin_check(interaction)
@@ -261,8 +266,15 @@ class Digests(commands.GroupCog, group_name="digest",
     async def preview(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """The digest as it would look now (nothing is claimed)."""
         await defer(interaction, ephemeral=True)
+        await self.bot.paginator.send(interaction, PREVIEW_SOURCE, "",
+                                      await self.preview_pages(interaction, "", None),
+                                      ephemeral=True)
+
+    async def preview_pages(self, interaction: discord.Interaction[Any], key: str,
+                            message: discord.Message | None) -> list[Reply]:
+        """Paginator source "preview": the next digest, a message's worth per page."""
         digest = await self.bot.service.run(self.digests.preview, guild_id_of(interaction))
-        await answer(interaction, digest_replies(digest, title="Digest preview"), ephemeral=True)
+        return digest_replies(digest, title="Digest preview")
 
 
 async def setup(bot: SummitDesk) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -17,12 +17,14 @@ from bot.exts._render import (
     read_options,
     read_view,
 )
-from bot.replies import Reply, pack
+from bot.replies import Reply
 from bot.respond import answer, defer
 from knowledge.people.service import ExpertsService
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
+
+EXPERTS_SOURCE = "experts"
 
 
 class Experts(commands.Cog):
@@ -35,6 +37,10 @@ class Experts(commands.Cog):
     def experts(self) -> ExpertsService:
         """service.experts (knowledge.people.service.ExpertsService)."""
         return self.bot.service.experts
+
+    async def cog_load(self) -> None:
+        """Make the expert list pageable."""
+        self.bot.paginator.register(EXPERTS_SOURCE, self.expert_pages)
 
     @autocompleter
     async def expert_names(self, interaction: discord.Interaction[SummitDesk], current: str
@@ -63,8 +69,14 @@ class Experts(commands.Cog):
     @app_commands.command(name="experts", description="Every expert in the library.")
     async def list_experts(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """List experts with their roles and article counts."""
+        await self.bot.paginator.send(interaction, EXPERTS_SOURCE, "",
+                                      await self.expert_pages(interaction, "", None))
+
+    async def expert_pages(self, interaction: discord.Interaction[Any], key: str,
+                           message: discord.Message | None) -> list[Reply]:
+        """Paginator source "experts": the list, an embed per page."""
         experts = await self.bot.service.run(self.experts.list)
-        await answer(interaction, pack(experts_embeds(experts)))
+        return [Reply(embeds=[embed]) for embed in experts_embeds(experts)]
 
     @app_commands.command(name="compare", description="What each expert said on one topic.")
     @app_commands.describe(topic="The topic, e.g. the territorial dispute or joint projects.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.checks import admin_check, is_admin
 from bot.exts._choices import autocompleter, choices
 from bot.exts._render import add_results_reply, result_lines, sources_embeds
-from bot.replies import clean_cut, code, notice, pack
+from bot.replies import Reply, clean_cut, code, notice
 from bot.respond import answer, defer
 from knowledge.models import AddResult
 from knowledge.sources.service import SourcesService
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+LIST_SOURCE, STATUS_SOURCE = "sources", "health"
 URL_LIMIT = 2000  # longer links are not web addresses anyone can follow
 
 
@@ -40,8 +41,12 @@ class Sources(commands.GroupCog, group_name="source",
         """service.sources (knowledge.sources.service.SourcesService)."""
         return self.bot.service.sources
 
-    async def interaction_check(  # type: ignore[override]  # our client type
-            self, interaction: discord.Interaction[SummitDesk]) -> bool:
+    async def cog_load(self) -> None:
+        """Make the source lists pageable (they are private: only their admin turns them)."""
+        self.bot.paginator.register(LIST_SOURCE, self.list_pages)
+        self.bot.paginator.register(STATUS_SOURCE, self.status_pages)
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         """Checked again at run time: Manage Server or the admin role."""
         return await admin_check(interaction)
 
@@ -113,8 +118,21 @@ class Sources(commands.GroupCog, group_name="source",
     @app_commands.command(name="list", description="The sources this server added.")
     async def list_sources(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """List sources."""
-        sources = await self.bot.service.run(self.sources.list, guild_id=interaction.guild_id)
-        await answer(interaction, pack(sources_embeds(sources)), ephemeral=True)
+        await self.bot.paginator.send(interaction, LIST_SOURCE, "",
+                                      await self.list_pages(interaction, "", None),
+                                      ephemeral=True)
+
+    async def list_pages(self, interaction: discord.Interaction[Any], key: str,
+                         message: discord.Message | None) -> list[Reply]:
+        """Paginator source "sources": the server's sources, an embed per page."""
+        found = await self.bot.service.run(self.sources.list, guild_id=interaction.guild_id)
+        return [Reply(embeds=[embed]) for embed in sources_embeds(found)]
+
+    async def status_pages(self, interaction: discord.Interaction[Any], key: str,
+                           message: discord.Message | None) -> list[Reply]:
+        """Paginator source "health": the sources' fetch times and errors, an embed per page."""
+        found = await self.bot.service.run(self.sources.status, guild_id=interaction.guild_id)
+        return [Reply(embeds=[embed]) for embed in sources_embeds(found, detail=True)]
 
     @app_commands.command(name="remove", description="Stop following a source (its articles "
                                                      "stay).")
@@ -132,8 +150,9 @@ class Sources(commands.GroupCog, group_name="source",
                                                      "errors, next poll.")
     async def status(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """Sources with fetch times, failures and next poll."""
-        sources = await self.bot.service.run(self.sources.status, guild_id=interaction.guild_id)
-        await answer(interaction, pack(sources_embeds(sources, detail=True)), ephemeral=True)
+        await self.bot.paginator.send(interaction, STATUS_SOURCE, "",
+                                      await self.status_pages(interaction, "", None),
+                                      ephemeral=True)
 
 
 async def setup(bot: SummitDesk) -> None:

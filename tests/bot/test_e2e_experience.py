@@ -112,7 +112,7 @@ async def test_owner_commands_live_only_in_the_owners_guild(bot: BotProcess, fak
     """/about and /resync are not among the global commands other admins see; the owner runs
     them in the owner's guild."""
     public = {c["name"] for c in fake.global_commands}
-    assert {"ask", "help", "article", "digest"} <= public
+    assert {"ask", "help", "article", "config", "digest"} <= public
     assert not {"about", "resync"} & public
     lab = world.guild("Owner Lab")
     assert {c["name"] for c in fake.guild_commands[lab.id]} == {"about", "resync"}
