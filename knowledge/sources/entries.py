@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Awaitable, Callable
 
 from knowledge.ingest import Origin, add_document, record_appearance
 from knowledge.library import Library
@@ -34,9 +35,16 @@ class EntryDeferred:
     reason: str
 
 
+# async (entries read, entries stored, entries to handle): how a slow feed add is going.
+AddProgress = Callable[[int, int, int], Awaitable[None]]
+
+
 async def ingest_entries(library: Library, fetch_settings: FetchSettings, state: FeedState,
-                         feed: ParsedFeed, *, first: bool) -> EntryTally:
+                         feed: ParsedFeed, *, first: bool, progress: AddProgress | None = None
+                         ) -> EntryTally:
     """Store the feed's new entries (oldest first) and update ``state.entries`` in place.
+
+    ``progress`` (when given) hears how many entries were read and stored so far.
 
     On a feed's first add only the ``feed_initial_announce`` most recent entries are announced;
     later, every new entry is. A known entry whose title, date or link changed is an appearance.
@@ -72,10 +80,19 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
         log.info("feed #%d: %d new entries handled, %d left for the next polls", state.id,
                  len(todo), state.backlog)
     limit = asyncio.Semaphore(PAGE_FETCH_CONCURRENCY)
+    counts = {"read": 0, "stored": 0}
+
+    async def report() -> None:
+        if progress is not None:
+            await progress(counts["read"], counts["stored"], len(todo))
 
     async def page_of(entry: FeedEntry, tries: int) -> ExtractedArticle | EntryDeferred | None:
         async with limit:
-            return await _entry_page(entry, fetch_settings, last_try=tries + 1 >= MAX_ENTRY_TRIES)
+            page = await _entry_page(entry, fetch_settings,
+                                     last_try=tries + 1 >= MAX_ENTRY_TRIES)
+        counts["read"] += 1
+        await report()
+        return page
 
     pages = await asyncio.gather(*(page_of(entry, tries) for entry, _, tries in todo))
     ordered = sorted(zip(todo, pages, strict=True), key=lambda item: item[0][0].published or "")
@@ -99,6 +116,8 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
         else:
             log.info("feed #%d entry %s not stored: %s", state.id, label, result.message)
             tally.errors.append(f"{entry.title or label}: {result.message}")
+        counts["stored"] += 1
+        await report()
     return tally
 
 

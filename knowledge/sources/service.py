@@ -34,7 +34,7 @@ from knowledge.sources.documents import (
     plain_page_document,
     upload_document,
 )
-from knowledge.sources.entries import ingest_entries
+from knowledge.sources.entries import AddProgress, ingest_entries
 from knowledge.sources.errors import FeedError, SourceError
 from knowledge.sources.extract import canonicalize_url, extract_article
 from knowledge.sources.feeds import looks_like_feed, parse_feed
@@ -86,14 +86,15 @@ class SourcesService:
 
     # ----- adding ---------------------------------------------------------------------------
     async def add(self, url_or_path: str, *, kind: Kind = "auto", guild_id: int | None = None,
-                  added_by: str | None = None, allow_local: bool | None = None
-                  ) -> list[AddResult]:
+                  added_by: str | None = None, allow_local: bool | None = None,
+                  progress: AddProgress | None = None) -> list[AddResult]:
         """Add links (and, from the CLI, local files); one AddResult per whitespace-separated input.
 
         ``kind``: "feed" insists on a feed (a page is searched for the feed it advertises),
         "article" refuses feeds, "auto" decides from the response. Local paths are read only
         when ``allow_local`` is true; by default only for operator calls (no guild, no user),
-        so a Discord admin can never make the bot read files on its host.
+        so a Discord admin can never make the bot read files on its host. ``progress`` hears
+        how a feed's entries are going (read, stored, to handle).
         """
         if kind not in KINDS:
             return [AddResult(url_or_path, "error", "kind must be auto, article or feed")]
@@ -102,7 +103,8 @@ class SourcesService:
         items = _split_inputs(url_or_path, local_ok)
         if not items:
             return [AddResult(url_or_path, "error", "nothing to add: give a link or a file")]
-        return [await self._add_one(item, kind, guild_id, added_by, local_ok) for item in items]
+        return [await self._add_one(item, kind, guild_id, added_by, local_ok, progress)
+                for item in items]
 
     async def add_upload(self, filename: str, data: bytes, *, guild_id: int | None = None,
                          added_by: str | None = None) -> AddResult:
@@ -111,10 +113,11 @@ class SourcesService:
             filename, data, filename, guild_id, added_by, {}))
 
     async def _add_one(self, item: str, kind: Kind, guild_id: int | None, added_by: str | None,
-                       local_ok: bool) -> AddResult:
+                       local_ok: bool, progress: AddProgress | None = None) -> AddResult:
         """One input: a link, or a local path when allowed."""
         if _is_link(item):
-            return await self._guarded(item, self._add_link(item, kind, guild_id, added_by))
+            return await self._guarded(item, self._add_link(item, kind, guild_id, added_by,
+                                                            progress))
         if not local_ok:
             return _logged(AddResult(item, "error", "only links starting with http:// or "
                                      "https:// can be added here (upload files instead)"))
@@ -159,7 +162,8 @@ class SourcesService:
         return result
 
     async def _add_link(self, url: str, kind: Kind, guild_id: int | None,
-                        added_by: str | None) -> AddResult:
+                        added_by: str | None, progress: AddProgress | None = None
+                        ) -> AddResult:
         """Fetch a link and decide: a feed to follow, a page advertising one, or an article."""
         url = url.strip()
         if kind != "article":
@@ -171,7 +175,7 @@ class SourcesService:
         if looks_like_feed(page.content_type, page.content):
             if kind == "article":
                 raise BadInput("this link is an RSS or Atom feed, not an article: add it as a feed")
-            return await self._follow(url, page, guild_id, added_by)
+            return await self._follow(url, page, guild_id, added_by, progress)
         media_type = page.content_type or ""
         if page.is_pdf:
             if kind == "feed":
@@ -200,7 +204,7 @@ class SourcesService:
             if not looks_like_feed(feed_page.content_type, feed_page.content):
                 raise FeedError(f"the feed this page advertises ({display_url(feed_url)}) is not "
                                 "an RSS or Atom feed")
-            return await self._follow(url, feed_page, guild_id, added_by)
+            return await self._follow(url, feed_page, guild_id, added_by, progress)
         if kind == "feed" or media_type in _XML_TYPES or media_type.endswith("+xml"):
             raise FeedError(f"this link is not an RSS or Atom feed ({media_type or 'unknown type'})")
         return await self._add_article(url, plain_page_document(page), guild_id, added_by)
@@ -220,7 +224,7 @@ class SourcesService:
                                       origin=origin)
 
     async def _follow(self, label: str, page: FetchResult, guild_id: int | None,
-                      added_by: str | None) -> AddResult:
+                      added_by: str | None, progress: AddProgress | None = None) -> AddResult:
         """Follow a fetched feed: create (or revive) its source and ingest its entries."""
         feed = await self.library.run(parse_feed, page.content, page.final_url,
                                        content_type=page.content_type,
@@ -245,7 +249,7 @@ class SourcesService:
             async with self._lease_kept(source_id):
                 state = await self.library.run(polling.load_feed, self.library, source_id)
                 tally = await ingest_entries(self.library, self.fetch_settings, state, feed,
-                                             first=True)
+                                             first=True, progress=progress)
                 await self.library.run(
                     polling.save_success, self.library, state, now,
                     etag=None if state.backlog else page.etag,

@@ -300,3 +300,17 @@ async def test_a_failing_notice_names_who_added_the_feed(
         now = source_row(library, source_id).next_poll_at
     assert notices.messages and notices.messages[0][0] == 5
     assert notices.added_by == ["42"]
+
+
+async def test_adding_a_feed_reports_its_progress(sources: SourcesService, web: FakeWeb) -> None:
+    """A progress callback hears entries read, then stored, out of those to handle."""
+    web.route("/progress.xml", rss_items(0, 1, 2), "application/rss+xml")
+    seen: list[tuple[int, int, int]] = []
+
+    async def progress(read: int, stored: int, total: int) -> None:
+        seen.append((read, stored, total))
+
+    [result] = await sources.add(web.url("/progress.xml"), progress=progress)
+    assert result.status == "added", result.message
+    assert seen[0] == (1, 0, 3) and seen[-1] == (3, 3, 3)
+    assert [s for _, s, _ in seen] == sorted(s for _, s, _ in seen)
