@@ -233,8 +233,10 @@ def embed_many(articles: Sequence[PreparedArticle], embedder: Embedder) -> list[
 
 
 def store(session: Session, prepared: PreparedArticle, vectors: Embeddings,
-          enrichers: Sequence[Enricher] = ()) -> ArticleRow:
-    """Insert the article, its passages and contributors; the caller commits once.
+          enrichers: Sequence[Enricher] = (), *,
+          reach: Sequence[int] = (OPERATOR_GUILD,)) -> ArticleRow:
+    """Insert the article, its passages, contributors and reach (the guilds that may see it,
+    knowledge/visibility.py: by default the operator's library); the caller commits once.
 
     Raises AlreadyStored when a duplicate exists (checked again inside the transaction).
     """
@@ -280,6 +282,7 @@ def store(session: Session, prepared: PreparedArticle, vectors: Embeddings,
                                   relation=contributor.relation, role=contributor.role,
                                   evidence="metadata"))
     session.flush()
+    add_reach(session, row.id, reach)
     for enrich in enrichers:
         enrich(session, row, passages)
     return row
@@ -354,11 +357,10 @@ def _store(library: Library, prepared: PreparedArticle, vectors: Embeddings, lab
     duplicate becomes an appearance."""
     try:
         with library.write() as session:
-            row = store(session, prepared, vectors, library.enrichers)
+            row = store(session, prepared, vectors, library.enrichers, reach=origin.guilds)
             article_id = row.id
             if origin.new_source is not None:
                 row.source_id = origin.new_source(session, row)
-            add_reach(session, article_id, origin.guilds)
     except AlreadyStored as exc:
         # Another writer stored the same article between our check and our insert.
         with library.read() as session:

@@ -1,0 +1,127 @@
+"""What each server sees: the operator's library plus what reached it through its own sources
+and uploads; DMs see the operator's library only; the command line sees everything."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from knowledge.digests import compose
+from knowledge.errors import NotFound
+from knowledge.ingest import Document, Origin, add_document
+from knowledge.models import Contributor
+from knowledge.service import KnowledgeService
+from knowledge.visibility import OPERATOR_ONLY
+
+GUILD_A, GUILD_B = 111_000_000_000_000_001, 222_000_000_000_000_002
+# Words no founding article uses, so a search for them finds this upload or nothing.
+UPLOAD = ("Quillfeather Observatory memo. The quillfeather delegation argued that the "
+          "zanthoric fisheries accord needs a standing secretariat in Nemuro, with the "
+          "quillfeather panel reporting twice a year to both foreign ministries on catch "
+          "quotas, inspections and the zanthoric ferry schedule.")
+FOUNDING_QUESTION = "What did the Nagato summit achieve on joint economic activity?"
+
+
+def hit_ids(service: KnowledgeService, query: str, guild_id: int | None) -> set[int]:
+    """Article ids of the hits for ``query`` as ``guild_id`` sees them."""
+    return {h.article.id for h in service.search(query, top=10, guild_id=guild_id)}
+
+
+async def upload(service: KnowledgeService, guild_id: int, text: str = UPLOAD) -> int:
+    """Upload ``text`` as a server's admin; the article id (new or the stored duplicate)."""
+    result = await service.sources.add_upload("memo.md", text.encode(), guild_id=guild_id,
+                                              added_by="42")
+    assert result.article_id is not None, result.message
+    return result.article_id
+
+
+async def test_an_upload_is_seen_by_its_server_only(hashing_service: KnowledgeService) -> None:
+    """Search, latest, the article list and /article: guild A's upload is A's alone (and the
+    operator's); B and DMs never see it; everyone sees the founding library."""
+    service = hashing_service
+    article = await upload(service, GUILD_A)
+    assert article in hit_ids(service, "quillfeather zanthoric secretariat", GUILD_A)
+    assert article in hit_ids(service, "quillfeather zanthoric secretariat", None)
+    for viewer in (GUILD_B, OPERATOR_ONLY):
+        assert article not in hit_ids(service, "quillfeather zanthoric secretariat", viewer)
+        assert article not in {a.id for a in service.latest(25, guild_id=viewer)}
+        assert article not in {a.id for a in service.list_articles(guild_id=viewer)}
+        with pytest.raises(NotFound):
+            service.get_article(article, guild_id=viewer)
+    assert service.latest(1, guild_id=GUILD_A)[0].id == article
+    assert service.get_article(article, guild_id=GUILD_A).summary.id == article
+    founding = hit_ids(service, FOUNDING_QUESTION, None)
+    assert founding
+    for viewer in (GUILD_A, GUILD_B, OPERATOR_ONLY):
+        assert hit_ids(service, FOUNDING_QUESTION, viewer) == founding
+
+
+async def test_an_article_two_servers_bring_is_stored_once_and_seen_by_both(
+        hashing_service: KnowledgeService) -> None:
+    """B uploading the same text is a duplicate (one copy), and from then on B sees it too."""
+    service = hashing_service
+    article = await upload(service, GUILD_A)
+    result = await service.sources.add_upload("again.md", UPLOAD.encode(), guild_id=GUILD_B)
+    assert result.status == "duplicate" and result.article_id == article
+    assert article in hit_ids(service, "quillfeather zanthoric secretariat", GUILD_B)
+    assert article in {a.id for a in service.latest(25, guild_id=GUILD_B)}
+    assert article not in hit_ids(service, "quillfeather zanthoric secretariat", OPERATOR_ONLY)
+
+
+async def test_another_process_sees_new_reach_after_refresh(
+        hashing_service: KnowledgeService, second_service: KnowledgeService) -> None:
+    """Reach recorded by one process reaches another's index on its next refresh."""
+    article = await upload(hashing_service, GUILD_A)
+    await hashing_service.sources.add_upload("b.md", UPLOAD.encode(), guild_id=GUILD_B)
+    second_service.refresh()
+    assert article in hit_ids(second_service, "quillfeather zanthoric secretariat", GUILD_A)
+    assert article in hit_ids(second_service, "quillfeather zanthoric secretariat", GUILD_B)
+    assert article not in hit_ids(second_service, "quillfeather zanthoric secretariat",
+                                  OPERATOR_ONLY)
+
+
+def test_experts_of_a_servers_article_are_that_servers(hashing_service: KnowledgeService
+                                                       ) -> None:
+    """An expert known only from guild A's article: listed, completed, found, compared and
+    quoted for A; unknown to B and to DMs."""
+    service = hashing_service
+    doc = Document(UPLOAD, title="The quillfeather secretariat",
+                   contributors=(Contributor("Zoltan Quillfeather", "author"),))
+    result = add_document(service.library, doc, origin=Origin(guilds=(GUILD_A,)))
+    assert result.status == "added", result.message
+    name = "Zoltan Quillfeather"
+    assert name in [e.name for e in service.experts.list(guild_id=GUILD_A)]
+    assert service.experts.autocomplete("Zolt", guild_id=GUILD_A) == [name]
+    assert service.experts.get(name, guild_id=GUILD_A).name == name
+    _, hits = service.experts.views(name, "zanthoric secretariat", guild_id=GUILD_A)
+    assert hits and hits[0].article.id == result.article_id
+    assert name in {v.expert for v in service.experts.compare(
+        "quillfeather zanthoric secretariat", guild_id=GUILD_A)}
+    for viewer in (GUILD_B, OPERATOR_ONLY):
+        assert name not in [e.name for e in service.experts.list(guild_id=viewer)]
+        assert service.experts.autocomplete("Zolt", guild_id=viewer) == []
+        with pytest.raises(NotFound):
+            service.experts.get(name, guild_id=viewer)
+        assert name not in {v.expert for v in service.experts.compare(
+            "quillfeather zanthoric secretariat", guild_id=viewer)}
+    # The founding library's experts are everyone's.
+    assert [e.name for e in service.experts.list(guild_id=GUILD_B)] == \
+        [e.name for e in service.experts.list(guild_id=OPERATOR_ONLY)]
+    assert len(service.experts.list(guild_id=GUILD_B)) >= 3
+
+
+async def test_a_digest_carries_only_what_its_server_may_see(hashing_service: KnowledgeService
+                                                             ) -> None:
+    """A's upload is news in A's digest, never in B's."""
+    service = hashing_service
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    sub_a = service.digests.subscribe(GUILD_A, 1)
+    sub_b = service.digests.subscribe(GUILD_B, 2)
+    article = await upload(service, GUILD_A)
+    end = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+    with service.library.read() as session:
+        assert article in compose.new_article_ids(session, sub_a.id, start, end)
+        assert article not in compose.new_article_ids(session, sub_b.id, start, end)
+    preview = service.digests.preview(GUILD_B, since=start)
+    assert article not in {i.article_id for s in preview.sections for i in s.items}
