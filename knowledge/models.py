@@ -10,13 +10,10 @@ import dataclasses
 import datetime as dt
 from typing import Any, Literal
 
+from knowledge.text.months import MONTH_ABBREVIATIONS
+
 DatePrecision = Literal["day", "month", "year"]
 Relation = Literal["author", "interviewed", "quoted"]
-
-
-# English month abbreviations for display, independent of the process's locale.
-MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
-                       "Nov", "Dec")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

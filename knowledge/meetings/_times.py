@@ -9,6 +9,8 @@ import datetime as dt
 import re
 from typing import Literal
 
+from knowledge.text.months import MONTHS
+
 ArticleRange = tuple[dt.date, dt.date]
 
 
@@ -29,7 +31,8 @@ class TimeExpr:
         return self.lo is not None and self.hi is not None
 
 
-MONTH_NAMES = {m: i for i, m in enumerate(calendar.month_name) if m} | {"Sept": 9}
+# Capitalised full names and "Sept", as they appear in running text.
+MONTH_NAMES = {m.title(): i for m, i in MONTHS.items() if len(m) > 3 or m == "may"}
 _MONTH = "|".join(sorted(MONTH_NAMES, key=len, reverse=True))
 _SEASONS = {"spring": (3, 4, 5), "summer": (6, 7, 8), "autumn": (9, 10, 11), "fall": (9, 10, 11),
             "winter": (12, 1, 2)}

@@ -36,6 +36,7 @@ from typing import Any
 from knowledge import models
 from knowledge.models import DatePrecision, PartialDate
 from knowledge.scope import Scope, alternation, format_pattern, load_scope
+from knowledge.text.months import MONTHS
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,6 @@ REGISTRY_PATH = Path(__file__).with_name("registry.json")
 # "summit", "visit", "multilateral", "other", or one of the scope's formats ("2+2").
 MeetingKind = str
 
-MONTHS = {name: i for i, names in enumerate(
-    (("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
-     ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
-     ("october", "oct"), ("november", "nov"), ("december", "dec")), start=1) for name in names}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

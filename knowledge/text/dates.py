@@ -6,9 +6,8 @@ import datetime as dt
 import re
 
 from knowledge.models import PartialDate
+from knowledge.text.months import MONTHS
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 _MDY = re.compile(r"^(?:published:?\s*|posted:?\s*|date:?\s*)?([A-Za-z]{3,9})\.? (\d{1,2}),? (\d{4})$",
                   re.I)
 _DMY = re.compile(r"^(?:published:?\s*|posted:?\s*|date:?\s*)?(\d{1,2}) ([A-Za-z]{3,9})\.? (\d{4})$",
@@ -36,11 +35,11 @@ def find_dateline(text: str, max_lines: int = 15) -> PartialDate | None:
         if m := _ISO.match(line):
             return _date(int(m[1]), int(m[2]), int(m[3]))
         if m := _MDY.match(line):
-            month = _MONTHS.get(m[1][:3].lower())
+            month = MONTHS.get(m[1][:3].lower())
             if month:
                 return _date(int(m[3]), month, int(m[2]))
         if m := _DMY.match(line):
-            month = _MONTHS.get(m[2][:3].lower())
+            month = MONTHS.get(m[2][:3].lower())
             if month:
                 return _date(int(m[3]), month, int(m[1]))
     return None

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from typing import Literal
 
-from knowledge.meetings.registry import MONTHS
+from knowledge.text.months import MONTH_NAMES, MONTHS
 
 Side = Literal["before", "after"]
 Relation = Literal["before", "after", "year before", "year after"]
@@ -76,7 +76,7 @@ def explicit_periods(question: str) -> list[Period]:
             if pattern is _MONTH_YEAR:
                 month = MONTHS[m.group("month").lower().rstrip(".")]
                 start, end = _months(year, month, month)
-                label = f"{calendar.month_name[month]} {year}"
+                label = f"{MONTH_NAMES[month - 1]} {year}"
             elif pattern is _SEASON_YEAR:
                 start, end = _season(m.group("season"), year)
                 label = f"{m.group('season').lower()} {year}"
@@ -100,7 +100,7 @@ def anchored_periods(question: str, year: int) -> list[Period]:
     for m in _MONTH_ALONE.finditer(question):
         month = MONTHS[m.group("month").lower()]
         start, end = _months(year, month, month)
-        periods.append(Period(start, end, f"{calendar.month_name[month]} {year}"))
+        periods.append(Period(start, end, f"{MONTH_NAMES[month - 1]} {year}"))
     for m in _SEASON_ALONE.finditer(question):
         start, end = _season(m.group("season"), year)
         periods.append(Period(start, end, f"{m.group('season').lower()} {year}"))
