@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any, Literal
 
 import discord
@@ -12,7 +13,7 @@ from discord.ext import commands
 from bot.checks import admin_check, is_admin
 from bot.exts._choices import autocompleter, choices
 from bot.exts._render import add_results_reply, result_lines, sources_embeds
-from bot.replies import Reply, clean_cut, code, notice
+from bot.replies import NO_MENTIONS, Reply, clean_cut, code, notice
 from bot.respond import answer, defer
 from knowledge.models import AddResult
 from knowledge.sources.service import SourcesService
@@ -24,6 +25,33 @@ log = logging.getLogger(__name__)
 
 LIST_SOURCE, STATUS_SOURCE = "sources", "health"
 URL_LIMIT = 2000  # longer links are not web addresses anyone can follow
+
+
+class ProgressNote:
+    """Edits a deferred reply with a feed's progress: at once, then at most every few seconds
+    (edits are rate-limited); stops quietly when the reply cannot be edited any more."""
+
+    EVERY_SECONDS = 2.0
+
+    def __init__(self, interaction: discord.Interaction[SummitDesk]) -> None:
+        self.interaction = interaction
+        self.last = 0.0
+        self.broken = False
+        self.shown = False
+
+    async def __call__(self, read: int, stored: int, total: int) -> None:
+        """Show "entries read / stored" unless an edit went out moments ago."""
+        now = time.monotonic()
+        if self.broken or now - self.last < self.EVERY_SECONDS:
+            return
+        self.last = now
+        try:
+            await self.interaction.edit_original_response(
+                content=f"Reading the feed: {read} of {total} entries read, {stored} stored…")
+            self.shown = True
+        except discord.HTTPException as exc:  # e.g. the 15-minute token ran out
+            log.info("progress of a source add not shown: %s", exc)
+            self.broken = True
 
 
 @app_commands.guild_only()
@@ -65,19 +93,26 @@ class Sources(commands.GroupCog, group_name="source",
     async def add(self, interaction: discord.Interaction[SummitDesk],
                   url: app_commands.Range[str, 1, URL_LIMIT],
                   kind: Literal["article", "feed"] | None = None) -> None:
-        """Fetch and store an article, or start following a feed."""
+        """Fetch and store an article, or start following a feed (its progress shown as it
+        goes)."""
         await defer(interaction, ephemeral=True)
+        progress = ProgressNote(interaction)
         results = await self.sources.add(url, kind=kind or "auto", guild_id=interaction.guild_id,
-                                         added_by=str(interaction.user.id))
-        await self.report(interaction, results)
+                                         added_by=str(interaction.user.id), progress=progress)
+        await self.report(interaction, results, over_progress=progress.shown)
 
     async def report(self, interaction: discord.Interaction[SummitDesk],
-                     results: list[AddResult]) -> None:
+                     results: list[AddResult], *, over_progress: bool = False) -> None:
         """The results privately to the admin who asked, and to the alert channel when there is
         one; when the interaction's 15 minutes ran out first, to the alert channel or by DM."""
         delivered = True
         try:
-            await answer(interaction, add_results_reply(results), ephemeral=True)
+            reply = add_results_reply(results)
+            if over_progress:  # the progress note becomes the result
+                await interaction.edit_original_response(content="", embeds=reply.embeds,
+                                                         allowed_mentions=NO_MENTIONS)
+            else:
+                await answer(interaction, reply, ephemeral=True)
         except discord.HTTPException as exc:  # the token expired during a slow add
             log.info("source add results could not be shown to user %s (%s); sending them "
                      "as an alert", interaction.user.id, exc)

@@ -293,6 +293,22 @@ async def test_source_results_go_to_the_alert_channel(bot: BotProcess, fake: Fak
     await run(fake, "config alerts")
 
 
+async def test_a_feed_add_shows_its_progress_then_the_result(bot: BotProcess, fake: FakeDiscord,
+                                                               web: FakeWeb) -> None:
+    """/source add of a feed edits its private "thinking" reply with entries read / stored,
+    then the same message becomes the result."""
+    added = await run(fake, "source add", {"url": web.url("/rss.xml"), "kind": "feed"})
+    # Done (for the fake) at the first progress edit; the result follows in the same message.
+    await added.wait_for(lambda h: "following feed" in h.message.text, timeout=ANSWER_TIMEOUT)
+    message = added.message
+    assert added.ephemeral and message is added.original and added.followups == []
+    progress = [h["content"] for h in message.history if "entries read" in (h["content"] or "")]
+    assert progress and re.fullmatch(r"Reading the feed: \d+ of \d+ entries read, \d+ stored…",
+                                     progress[0])
+    assert message.content == "" and "following feed" in message.text
+    valid(message)
+
+
 async def test_zz_nothing_rejected(bot: BotProcess, fake: FakeDiscord) -> None:
     """Nothing above made Discord reject a request, or the bot log an error."""
     fake.assert_no_errors()
