@@ -1,4 +1,5 @@
-"""Who may run what: admin (Manage Server or the admin role), owner, and the /ask cooldown."""
+"""Who may run what: admin (Manage Server or the admin role), owner, and the cooldown of
+every search-backed command and button."""
 
 from __future__ import annotations
 
@@ -74,6 +75,41 @@ async def ask_cooldown(interaction: discord.Interaction[SummitDesk]
     if seconds <= 0:
         return None
     return app_commands.Cooldown(rate, seconds)
+
+
+async def topic_cooldown(interaction: discord.Interaction[SummitDesk]
+                         ) -> app_commands.Cooldown | None:
+    """The /ask cooldown for a command whose ``topic`` option runs a search (/expert topic:,
+    /summit topic:); none when no topic was given (then nothing is searched)."""
+    if not getattr(interaction.namespace, "topic", None):
+        return None
+    return await ask_cooldown(interaction)
+
+
+class ButtonCooldowns:
+    """Per-user /ask cooldown for search-backed buttons ("More"): app-command checks do not
+    run for components, so the buckets are kept here."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[int, app_commands.Cooldown] = {}
+
+    async def retry_after(self, interaction: discord.Interaction[SummitDesk]) -> float:
+        """Seconds the user must wait before this click may search (0: go ahead)."""
+        cooldown = await ask_cooldown(interaction)
+        if cooldown is None:
+            return 0.0
+        if len(self._buckets) > 10_000:  # forget users whose window has passed
+            self._buckets = {u: b for u, b in self._buckets.items() if b.get_tokens() < b.rate}
+        bucket = self._buckets.get(interaction.user.id)
+        if bucket is None or (bucket.rate, bucket.per) != (cooldown.rate, cooldown.per):
+            bucket = self._buckets[interaction.user.id] = cooldown
+        return bucket.update_rate_limit() or 0.0
+
+
+def cooldown_text(retry_after: float) -> str:
+    """What a user on cooldown is told (the same words as the tree's reply)."""
+    return (f"Easy there: you can ask again in {max(retry_after, 1):.0f} s. "
+            "The cooldown keeps answers fast for everyone.")
 
 
 def guild_id_of(interaction: discord.Interaction[SummitDesk]) -> int:
