@@ -12,13 +12,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ask_cooldown
+from bot.checks import ButtonCooldowns, ask_cooldown, cooldown_text
 from bot.exts._choices import NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
 from bot.exts._render import AskFilters, ask_pages, ask_state_from, no_match_text
 from bot.replies import Reply
 from bot.respond import answer_text, defer
 from knowledge.errors import BadInput
 from knowledge.models import Hit, PartialDate
+from knowledge.visibility import viewer
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
@@ -36,8 +37,8 @@ def parse_period(value: str | None, option: str) -> PartialDate | None:
     try:
         return PartialDate.parse(value)
     except ValueError:
-        raise BadInput(f"{option} “{value.strip()[:40]}” is not a date I can read: write a "
-                       "year (2017), a month (2017-04) or a day (2017-04-27)") from None
+        raise BadInput(f"the {option} date “{value.strip()[:40]}” is not one I can read: "
+                       "write a year (2017), a month (2017-04) or a day (2017-04-27)") from None
 
 
 class MoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
@@ -57,8 +58,14 @@ class MoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         return cls(int(match["offset"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Turn to the page holding the next passage."""
+        """Turn to the page holding the next passage (it searches again: the /ask cooldown
+        applies)."""
         bot = cast("SummitDesk", interaction.client)
+        cog = cast("Ask | None", bot.get_cog("Ask"))
+        wait = await cog.more_cooldowns.retry_after(interaction) if cog else 0.0
+        if wait:
+            await interaction.response.send_message(cooldown_text(wait), ephemeral=True)
+            return
         page = self.offset // bot.settings.ask_page_size
         await bot.paginator.on_turn(interaction, ASK_SOURCE, "", page)
 
@@ -69,6 +76,7 @@ class Ask(commands.Cog):
     def __init__(self, bot: SummitDesk) -> None:
         self.bot = bot
         self.menu = app_commands.ContextMenu(name=MENU_NAME, callback=self.ask_about_message)
+        self.more_cooldowns = ButtonCooldowns()
 
     async def cog_load(self) -> None:
         """Make /ask answers pageable (old "More" buttons too); add the message menu."""
@@ -87,12 +95,15 @@ class Ask(commands.Cog):
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
 
     # ----- searching ----------------------------------------------------------------------------
-    async def search(self, question: str, filters: AskFilters) -> list[Hit]:
-        """The hits /ask pages through."""
+    async def search(self, question: str, filters: AskFilters, guild_id: int | None
+                     ) -> list[Hit]:
+        """The hits /ask pages through, among those the server (a DM: the operator's library)
+        may see."""
         service = self.bot.service
         return await service.run(service.search, question, top=self.bot.settings.ask_max_hits,
                                  person=filters.expert, publisher=filters.publisher,
-                                 since=filters.since, until=filters.until)
+                                 since=filters.since, until=filters.until,
+                                 guild_id=viewer(guild_id))
 
     def pages(self, question: str, filters: AskFilters, hits: Sequence[Hit]) -> list[Reply]:
         """The answer's pages."""
@@ -105,7 +116,8 @@ class Ask(commands.Cog):
         if found is None:
             raise BadInput("this answer cannot be paged any more: please ask again")
         question, filters = found
-        return self.pages(question, filters, await self.search(question, filters))
+        return self.pages(question, filters,
+                          await self.search(question, filters, interaction.guild_id))
 
     # ----- autocomplete -------------------------------------------------------------------------
     @autocompleter
@@ -113,7 +125,8 @@ class Ask(commands.Cog):
                            ) -> list[app_commands.Choice[str]]:
         """Autocomplete: expert names matching what was typed."""
         service = self.bot.service
-        names = await service.run(service.experts.autocomplete, current, limit=25)
+        names = await service.run(service.experts.autocomplete, current, limit=25,
+                                  guild_id=viewer(interaction.guild_id))
         return choices((name, name) for name in names)
 
     @autocompleter
@@ -121,7 +134,8 @@ class Ask(commands.Cog):
                               ) -> list[app_commands.Choice[str]]:
         """Autocomplete: publishers in the library matching what was typed."""
         service = self.bot.service
-        articles = await service.run(service.list_articles)
+        articles = await service.run(service.list_articles,
+                                     guild_id=viewer(interaction.guild_id))
         needle = current.casefold().strip()
         names = sorted({a.publisher for a in articles if a.publisher
                         and needle in a.publisher.casefold()})
@@ -154,7 +168,7 @@ class Ask(commands.Cog):
         if filters.since and filters.until and filters.since.start > filters.until.end:
             raise BadInput("since is after until: swap them or widen the period")
         await defer(interaction)
-        hits = await self.search(question, filters)
+        hits = await self.search(question, filters, interaction.guild_id)
         if not hits:
             await self.no_match(interaction, question, filters)
             return
@@ -176,7 +190,7 @@ class Ask(commands.Cog):
                            "use /ask with your own words")
         question = text[:limit].rsplit(" ", 1)[0] if len(text) > limit else text
         await defer(interaction, ephemeral=True)
-        hits = await self.search(question, AskFilters())
+        hits = await self.search(question, AskFilters(), interaction.guild_id)
         if not hits:
             await answer_text(interaction, no_match_text(question, AskFilters()))
             return
