@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import ask_cooldown, topic_cooldown
 from bot.exts._choices import NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
 from bot.exts._render import (
     compare_embed,
@@ -20,6 +21,7 @@ from bot.exts._render import (
 from bot.replies import Reply
 from bot.respond import answer, defer
 from knowledge.people.service import ExpertsService
+from knowledge.visibility import viewer
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
@@ -46,7 +48,8 @@ class Experts(commands.Cog):
     async def expert_names(self, interaction: discord.Interaction[SummitDesk], current: str
                            ) -> list[app_commands.Choice[str]]:
         """Autocomplete: expert names starting with what was typed."""
-        names = await self.bot.service.run(self.experts.autocomplete, current, limit=25)
+        names = await self.bot.service.run(self.experts.autocomplete, current, limit=25,
+                                           guild_id=viewer(interaction.guild_id))
         return choices((name, name) for name in names)
 
     @app_commands.command(name="expert", description="An expert: who they are and what they "
@@ -54,15 +57,18 @@ class Experts(commands.Cog):
     @app_commands.describe(name="The expert's name (suggestions appear as you type).",
                            topic="Only their passages about this, e.g. sanctions.")
     @app_commands.autocomplete(name=expert_names)
+    @app_commands.checks.dynamic_cooldown(topic_cooldown)
     async def expert(self, interaction: discord.Interaction[SummitDesk],
                      name: app_commands.Range[str, 1, NAME_LIMIT],
                      topic: app_commands.Range[str, 1, TOPIC_LIMIT] | None = None) -> None:
         """Show an expert's card and their best passages."""
-        await self.bot.service.run(self.experts.get, name)  # an unknown name is refused privately, before deferring
+        guild_id = viewer(interaction.guild_id)
+        await self.bot.service.run(self.experts.get, name, guild_id=guild_id)  # an unknown name is refused privately, before deferring
         if topic is not None:
             self.bot.service.retriever.validate(topic)
         await defer(interaction)
-        expert, hits = await self.bot.service.run(self.experts.views, name, topic, top=3)
+        expert, hits = await self.bot.service.run(self.experts.views, name, topic, top=3,
+                                                  guild_id=guild_id)
         await answer(interaction, Reply(embeds=[expert_embed(expert, hits, topic)],
                                         view=read_view(hits)))
 
@@ -75,17 +81,20 @@ class Experts(commands.Cog):
     async def expert_pages(self, interaction: discord.Interaction[Any], key: str,
                            message: discord.Message | None) -> list[Reply]:
         """Paginator source "experts": the list, an embed per page."""
-        experts = await self.bot.service.run(self.experts.list)
+        experts = await self.bot.service.run(self.experts.list,
+                                             guild_id=viewer(interaction.guild_id))
         return [Reply(embeds=[embed]) for embed in experts_embeds(experts)]
 
     @app_commands.command(name="compare", description="What each expert said on one topic.")
     @app_commands.describe(topic="The topic, e.g. the territorial dispute or joint projects.")
+    @app_commands.checks.dynamic_cooldown(ask_cooldown)
     async def compare(self, interaction: discord.Interaction[SummitDesk],
                       topic: app_commands.Range[str, 1, TOPIC_LIMIT]) -> None:
         """Each expert's best passage on the topic, side by side."""
         topic = self.bot.service.retriever.validate(topic)
         await defer(interaction)
-        views = await self.bot.service.run(self.experts.compare, topic)
+        views = await self.bot.service.run(self.experts.compare, topic,
+                                           guild_id=viewer(interaction.guild_id))
         embed = compare_embed(topic, views)
         shown = views[:len(embed.fields)]
         menu = read_menu(read_options([(f"{v.expert}: {v.hit.article.title or 'Untitled'}",
