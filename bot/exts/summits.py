@@ -9,11 +9,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import topic_cooldown
 from bot.exts._choices import NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
 from bot.exts._render import read_menu, read_options, summit_embed, summits_embeds
 from bot.replies import Reply, pack
 from bot.respond import answer, defer
 from knowledge.meetings.service import MeetingsService
+from knowledge.visibility import viewer
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
@@ -44,6 +46,7 @@ class Summits(commands.Cog):
     @app_commands.describe(name="The meeting, e.g. Lima 2016 or 2017-04 (suggestions appear).",
                            topic="Only passages about this, e.g. joint economic activities.")
     @app_commands.autocomplete(name=meeting_names)
+    @app_commands.checks.dynamic_cooldown(topic_cooldown)
     async def summit(self, interaction: discord.Interaction[SummitDesk],
                      name: app_commands.Range[str, 1, NAME_LIMIT],
                      topic: app_commands.Range[str, 1, TOPIC_LIMIT] | None = None) -> None:
@@ -52,7 +55,8 @@ class Summits(commands.Cog):
         if topic is not None:
             self.bot.service.retriever.validate(topic)
         await defer(interaction)
-        commentary = await self.bot.service.run(self.meetings.commentary, name, topic, top=3)
+        commentary = await self.bot.service.run(self.meetings.commentary, name, topic, top=3,
+                                                guild_id=viewer(interaction.guild_id))
         cited = [(f"{label} · {h.article.title or 'Untitled'}", h)
                  for label, hits in (("Before", commentary.before), ("After", commentary.after))
                  for h in hits]
@@ -64,8 +68,9 @@ class Summits(commands.Cog):
     async def list_summits(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """The registry as a list, with the timeline picture attached."""
         await defer(interaction)
-        meetings = await self.bot.service.run(self.meetings.list)
-        png = await self.bot.service.run(self.meetings.timeline_png)
+        guild_id = viewer(interaction.guild_id)
+        meetings = await self.bot.service.run(self.meetings.list, guild_id=guild_id)
+        png = await self.bot.service.run(self.meetings.timeline_png, guild_id=guild_id)
         replies = pack(summits_embeds(meetings))
         # The picture goes with the message whose last embed shows it.
         replies[-1].files = [discord.File(io.BytesIO(png), filename=TIMELINE_FILE)]
