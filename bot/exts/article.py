@@ -19,6 +19,7 @@ from bot.exts._render import article_pages, page_of_passage, passage_reply
 from bot.replies import Reply, format_date
 from bot.respond import answer, answer_text, log_interaction, mark_started
 from knowledge.errors import NotFound
+from knowledge.visibility import viewer
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
@@ -94,23 +95,24 @@ class Reading(commands.Cog):
         """Stop routing them here."""
         self.bot.remove_dynamic_items(ReadMenu, WholeArticleButton)
 
-    async def pages_of(self, article_id: int) -> list[Reply]:
-        """An article's pages: metadata and text."""
+    async def pages_of(self, article_id: int, guild_id: int | None) -> list[Reply]:
+        """An article's pages: metadata and text (NotFound when the server may not see it)."""
         service = self.bot.service
-        article = await service.run(service.get_article, article_id)
+        article = await service.run(service.get_article, article_id, guild_id=viewer(guild_id))
         return article_pages(article)
 
     async def article_page_source(self, interaction: discord.Interaction[Any], key: str,
                                   message: discord.Message | None) -> Sequence[Reply]:
         """Paginator source "art": the key is the article id."""
-        return await self.pages_of(int(key))
+        return await self.pages_of(int(key), interaction.guild_id)
 
     @autocompleter
     async def article_titles(self, interaction: discord.Interaction[SummitDesk], current: str
                              ) -> list[app_commands.Choice[int]]:
         """Autocomplete: articles whose title contains what was typed, newest first."""
         service = self.bot.service
-        articles = await service.run(service.list_articles)
+        articles = await service.run(service.list_articles,
+                                     guild_id=viewer(interaction.guild_id))
         needle = " ".join(current.casefold().split())
         found = [a for a in articles if needle in (a.title or "").casefold()]
         return choices((f"{a.title} ({format_date(a.published)})", a.id) for a in found)
@@ -124,7 +126,7 @@ class Reading(commands.Cog):
                       id: app_commands.Range[int, 1], public: bool = False) -> None:
         """The article's metadata and text, paged; private unless asked otherwise."""
         try:
-            pages = await self.pages_of(id)
+            pages = await self.pages_of(id, interaction.guild_id)
         except NotFound:
             raise NotFound(f"there is no article #{id}: type part of a title in /article and "
                            "pick one of the suggestions") from None
@@ -149,7 +151,8 @@ async def open_read(interaction: discord.Interaction[Any], value: str, *,
     try:
         await interaction.response.defer(ephemeral=True, thinking=True)
         service = bot.service
-        article = await service.run(service.get_article, article_id)
+        article = await service.run(service.get_article, article_id,
+                                    guild_id=viewer(interaction.guild_id))
         if match["kind"] == "p" and match["passage"]:
             passage_id = int(match["passage"])
             reply = passage_reply(article, passage_id,

@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.exts._render import latest_embed
 from bot.replies import Reply
 from bot.respond import answer, log_interaction, mark_started
+from knowledge.visibility import viewer
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
@@ -41,7 +42,8 @@ class LatestButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         bot = cast("SummitDesk", interaction.client)
         mark_started(interaction)
         try:
-            articles = await bot.service.run(bot.service.latest, LATEST_ON_CLICK)
+            articles = await bot.service.run(bot.service.latest, LATEST_ON_CLICK,
+                                             guild_id=viewer(interaction.guild_id))
             await answer(interaction, Reply(embeds=[latest_embed(articles)]), ephemeral=True)
         except Exception as exc:  # the tree's handler does not see component callbacks
             await report_error(interaction, exc, command="latest (button)")
@@ -68,7 +70,8 @@ class Library(commands.Cog):
     async def latest(self, interaction: discord.Interaction[SummitDesk],
                      count: app_commands.Range[int, 1, 25] = 5) -> None:
         """List the most recently added articles."""
-        articles = await self.bot.service.run(self.bot.service.latest, count)
+        articles = await self.bot.service.run(self.bot.service.latest, count,
+                                              guild_id=viewer(interaction.guild_id))
         await answer(interaction, Reply(embeds=[latest_embed(articles)]))
 
 
