@@ -84,7 +84,8 @@ class Sources(commands.GroupCog, group_name="source",
         """Autocomplete: sources matching what was typed (admins only)."""
         if not is_admin(interaction):
             return []
-        pairs = await self.bot.service.run(self.sources.autocomplete, current, limit=25)
+        pairs = await self.bot.service.run(self.sources.autocomplete, current, limit=25,
+                                           guild_id=interaction.guild_id)
         return choices((label, int(source_id)) for label, source_id in pairs)
 
     @app_commands.command(name="add", description="Add an article URL or a feed to follow.")
@@ -174,8 +175,10 @@ class Sources(commands.GroupCog, group_name="source",
     @app_commands.describe(source="The source to stop (suggestions appear as you type).")
     @app_commands.autocomplete(source=source_choices)
     async def remove(self, interaction: discord.Interaction[SummitDesk], source: int) -> None:
-        """Stop polling a source; stored articles are kept."""
-        removed = await self.bot.service.run(self.sources.remove, source)
+        """Stop this server's following of a source (another server's is left alone: NotFound);
+        stored articles are kept."""
+        removed = await self.bot.service.run(self.sources.remove, source,
+                                             guild_id=interaction.guild_id)
         label = clean_cut(removed.title or removed.url or f"source {removed.id}", 200)
         await answer(interaction, notice(
             f"Stopped #{removed.id} {label}. Its {removed.articles} articles stay in the "
