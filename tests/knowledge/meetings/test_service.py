@@ -8,19 +8,16 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from knowledge.enrich import prepare_store
 from knowledge.errors import BadInput, NotFound
 from knowledge.ingest import Document
 from knowledge.meetings import load_registry
-from knowledge.meetings.stored import seed_registry
 from knowledge.models import PartialDate
 from knowledge.service import KnowledgeService
 from knowledge.store.tables import (
     ArticleRow,
     MeetingProposal,
-    MeetingRow,
     PassageMeeting,
     PassageRow,
 )
@@ -54,17 +51,6 @@ def add_fixture(service: KnowledgeService) -> int:
     result = service.add_document(doc)
     assert result.status == "added" and result.article_id is not None, result.message
     return result.article_id
-
-
-def test_registry_is_seeded_once(hashing_service: KnowledgeService) -> None:
-    """The 11 curated meetings are in the table after open; seeding again changes nothing."""
-    with hashing_service.library.read() as session:
-        ids = set(session.scalars(select(MeetingRow.id).where(MeetingRow.status == "confirmed")))
-    assert ids == {m.id for m in load_registry()}
-    prepare_store(hashing_service.library)
-    with hashing_service.library.write() as session:
-        assert seed_registry(session) == 0
-        assert session.scalar(select(func.count()).select_from(MeetingRow)) == 11
 
 
 def test_every_meeting_is_listed_with_linked_passages(hashing_service: KnowledgeService) -> None:

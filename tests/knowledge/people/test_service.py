@@ -7,17 +7,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from knowledge.enrich import enrich_article
 from knowledge.errors import NotFound
 from knowledge.ingest import Document
 from knowledge.models import Contributor, PartialDate
 from knowledge.retrieval import SearchRequest
 from knowledge.service import KnowledgeService
-from knowledge.settings import Settings
 from knowledge.store.tables import (
     ArticlePerson,
     ArticleRow,
-    PassageMeeting,
     PassagePerson,
     PassageRow,
     Person,
@@ -196,40 +193,6 @@ def test_scraped_byline_found_only_in_a_teaser_is_dropped(
     summary = hashing_service.get_article(result.article_id).summary
     assert summary.authors == []
     assert "Petr Lavrentyev" not in {e.name for e in hashing_service.experts.list()}
-
-
-def test_enrichment_is_idempotent(hashing_service: KnowledgeService) -> None:
-    """Running the enrichers again over an article leaves the same rows, not duplicates."""
-    def counts() -> tuple[int, ...]:
-        with hashing_service.library.read() as session:
-            return tuple(session.scalar(select(func.count()).select_from(t)) or 0
-                         for t in (ArticlePerson, PassagePerson, PassageMeeting, Person))
-
-    before = counts()
-    with hashing_service.library.write() as session:
-        for aid in session.scalars(select(ArticleRow.id)).all():
-            enrich_article(session, aid)
-    assert counts() == before
-
-
-def test_older_install_is_enriched_at_open(settings: Settings) -> None:
-    """Articles stored before the enrichers existed get people and meeting links at next open."""
-    from knowledge.corpus import ensure_founding_corpus
-    from knowledge.embedding import HashingEmbedder
-    from knowledge.library import Library
-
-    old = Library.connect(settings, embedder=HashingEmbedder())  # an install without enrichers
-    ensure_founding_corpus(old)
-    with old.read() as session:
-        assert session.scalar(select(func.count()).select_from(PassagePerson)) == 0
-    old.close()
-    new = KnowledgeService.open(settings, embedder=HashingEmbedder())
-    try:
-        assert [e.name for e in new.experts.list()] == [
-            "Masahiro Akiyama", "Dmitry Streltsov", "Kazuhiko Togo"]
-        assert all(m.passages for m in new.meetings.list())
-    finally:
-        new.close()
 
 
 async def test_async_callers_use_run(hashing_service: KnowledgeService) -> None:
