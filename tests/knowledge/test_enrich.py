@@ -16,6 +16,7 @@ from knowledge.store.tables import (
     MeetingRow,
     PassageMeeting,
     PassagePerson,
+    Person,
 )
 
 
