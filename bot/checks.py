@@ -86,6 +86,12 @@ async def topic_cooldown(interaction: discord.Interaction[SummitDesk]
     return await ask_cooldown(interaction)
 
 
+def topic_key(interaction: discord.Interaction[SummitDesk]) -> int | None:
+    """Cooldown bucket of a topic-searching command: the user's; None (no bucket is kept, as
+    topic_cooldown gives none) when no topic was given."""
+    return interaction.user.id if getattr(interaction.namespace, "topic", None) else None
+
+
 class ButtonCooldowns:
     """Per-user /ask cooldown for search-backed buttons ("More"): app-command checks do not
     run for components, so the buckets are kept here."""

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ask_cooldown, topic_cooldown
+from bot.checks import ask_cooldown, topic_cooldown, topic_key
 from bot.exts._choices import NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
 from bot.exts._render import (
     compare_embed,
@@ -57,7 +57,7 @@ class Experts(commands.Cog):
     @app_commands.describe(name="The expert's name (suggestions appear as you type).",
                            topic="Only their passages about this, e.g. sanctions.")
     @app_commands.autocomplete(name=expert_names)
-    @app_commands.checks.dynamic_cooldown(topic_cooldown)
+    @app_commands.checks.dynamic_cooldown(topic_cooldown, key=topic_key)
     async def expert(self, interaction: discord.Interaction[SummitDesk],
                      name: app_commands.Range[str, 1, NAME_LIMIT],
                      topic: app_commands.Range[str, 1, TOPIC_LIMIT] | None = None) -> None:

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import topic_cooldown
+from bot.checks import topic_cooldown, topic_key
 from bot.exts._choices import NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
 from bot.exts._render import read_menu, read_options, summit_embed, summits_embeds
 from bot.replies import Reply, pack
@@ -46,7 +46,7 @@ class Summits(commands.Cog):
     @app_commands.describe(name="The meeting, e.g. Lima 2016 or 2017-04 (suggestions appear).",
                            topic="Only passages about this, e.g. joint economic activities.")
     @app_commands.autocomplete(name=meeting_names)
-    @app_commands.checks.dynamic_cooldown(topic_cooldown)
+    @app_commands.checks.dynamic_cooldown(topic_cooldown, key=topic_key)
     async def summit(self, interaction: discord.Interaction[SummitDesk],
                      name: app_commands.Range[str, 1, NAME_LIMIT],
                      topic: app_commands.Range[str, 1, TOPIC_LIMIT] | None = None) -> None:
