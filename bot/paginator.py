@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
+from bot.checks import cooldown_text
 from bot.replies import NO_MENTIONS, Reply
 from bot.respond import answer_text, log_interaction, mark_answered, mark_started
 
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 # A page source: (interaction, key, message clicked or None) -> the pages, first to last.
 PageMaker = Callable[[discord.Interaction[Any], str, discord.Message | None],
                      Awaitable[Sequence[Reply]]]
+# Seconds a click must wait before its source may run again (0: go ahead), e.g. a cooldown.
+Throttle = Callable[[discord.Interaction[Any]], Awaitable[float]]
 
 TURN_ID = re.compile(r"pg:(?P<source>[a-z]+):(?P<action>back|next):(?P<page>\d+):(?P<key>.*)")
 DELETE_PREFIX = "pg:del:"
@@ -103,15 +106,20 @@ class Paginator:
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self.sources: dict[str, PageMaker] = {}
+        self.throttles: dict[str, Throttle] = {}
         # message id -> the timer that disables it, and the interaction able to edit it
         self._timers: dict[int, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def register(self, source: str, maker: PageMaker) -> None:
-        """Make `source` pageable (a short lower-case name: it goes into custom_ids)."""
+    def register(self, source: str, maker: PageMaker, *, throttle: Throttle | None = None
+                 ) -> None:
+        """Make `source` pageable (a short lower-case name: it goes into custom_ids); a
+        `throttle` (e.g. the /ask cooldown for a source that searches) may hold a turn back."""
         if not re.fullmatch(r"[a-z]+", source):
             raise ValueError(f"page source names are lower-case letters, not {source!r}")
         self.sources[source] = maker
+        if throttle is not None:
+            self.throttles[source] = throttle
 
     def close(self) -> None:
         """Stop every expiry timer (the bot is closing)."""
@@ -196,6 +204,11 @@ class Paginator:
             await interaction.response.edit_message(view=expired_view(message))
             await answer_text(interaction, "These pages expired: run the command again to "
                                            "page through a fresh answer.")
+            return
+        throttle = self.throttles.get(source)
+        wait = await throttle(interaction) if throttle is not None else 0.0
+        if wait:
+            await answer_text(interaction, cooldown_text(wait))
             return
         own = asker_id(message) == interaction.user.id
         ephemeral = bool(message.flags.ephemeral)

@@ -86,7 +86,9 @@ class Ask(commands.Cog):
                         "characters: longer questions get a refusal from the library", limit,
                         TOPIC_LIMIT)
         self.bot.add_dynamic_items(MoreButton)
-        self.bot.paginator.register(ASK_SOURCE, self.page_source)
+        # Turning a page searches again: the /ask cooldown applies to it too.
+        self.bot.paginator.register(ASK_SOURCE, self.page_source,
+                                    throttle=self.more_cooldowns.retry_after)
         self.bot.tree.add_command(self.menu)
 
     async def cog_unload(self) -> None:

@@ -235,6 +235,12 @@ async def test_ask_cooldown_is_per_user_and_friendly(bot: BotProcess, fake: Fake
     assert refused.ephemeral and "ask again in" in refused.content
     other = await run(fake, "ask", {"question": "sanctions after Crimea"}, user="uma")
     assert not other.ephemeral and other.embeds
+    # Turning a page searches again: page turns have the same budget (their own buckets).
+    turns = [await (await fake.component(next_button(other.message), message=other,
+                                         user="tess")).wait_done(timeout=ANSWER_TIMEOUT)
+             for _ in range(ASK_RATE + 1)]
+    assert all(t.embeds for t in turns[:ASK_RATE])
+    assert turns[-1].ephemeral and "ask again in" in turns[-1].content
 
 
 async def test_twenty_concurrent_asks_all_answered_without_missed_heartbeats(
