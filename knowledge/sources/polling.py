@@ -53,6 +53,8 @@ class FeedState:
     added_by: str | None = None  # who added it (a Discord user id from the bot), for notices
     # Guilds actively following it (OPERATOR_GUILD: the operator): its entries reach them.
     guilds: tuple[int, ...] = (OPERATOR_GUILD,)
+    # (guild, who subscribed it) of each active subscription: whom notices go to.
+    followers: tuple[tuple[int, str | None], ...] = ()
     # Ids the feed carried on this poll: remembered whatever their number.
     carried: set[str] = dataclasses.field(default_factory=set)
     # New entries left for the next polls (FEED_MAX_ENTRIES_PER_POLL).
@@ -122,6 +124,11 @@ def load_feed(library: Library, source_id: int) -> FeedState:
             failing_notified=bool(row.failing_notified), first=row.last_success_at is None,
             added_by=row.added_by,
             guilds=subscribers(session, row.id) or (owner_guild(row.guild_id),),
+            followers=tuple(session.execute(
+                select(SourceSubscription.guild_id, SourceSubscription.added_by)
+                .where(SourceSubscription.source_id == row.id,
+                       SourceSubscription.active.is_(True))
+                .order_by(SourceSubscription.id)).tuples().all()),
         )
 
 

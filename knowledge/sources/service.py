@@ -388,8 +388,8 @@ class SourcesService:
             new_articles=bool(tally and tally.added),
             entry_error=_entry_error(tally.errors) if tally else None)
         if recovered:
-            await self._notify(state.guild_id, f"Source #{state.id} “{_name(state)}” is working "
-                                               "again.", state.added_by)
+            await self._notify_followers(state, f"Source #{state.id} “{_name(state)}” is "
+                                                "working again.")
         if tally is None:
             return PollOutcome(state.id, display_url(state.url), "not_modified",
                                message="not modified since the last poll")
@@ -405,11 +405,10 @@ class SourcesService:
                                                  message)
         log.warning("feed #%d %s failed (%d in a row): %s", state.id, display_url(state.url),
                     failures, message)
-        if tell and await self._notify(
-                state.guild_id,
+        if tell and await self._notify_followers(
+                state,
                 f"Source #{state.id} “{_name(state)}” is failing: {message}. It failed "
-                f"{failures} times in a row; I will keep trying, less often.",
-                state.added_by):
+                f"{failures} times in a row; I will keep trying, less often."):
             await self.library.run(polling.mark_notified, self.library, state.id)
         return PollOutcome(state.id, display_url(state.url), "failed", message=message)
 
@@ -417,6 +416,14 @@ class SourcesService:
                       ) -> bool:
         """Tell the admins; False when that failed (then retried on a later poll)."""
         return await notify_admins(self._notifier, guild_id, message, added_by=added_by)
+
+    async def _notify_followers(self, state: polling.FeedState, message: str) -> bool:
+        """Tell the admins of every server following the feed (the operator: guild None);
+        False when nobody could be told."""
+        followers = state.followers or ((owner_guild(state.guild_id), state.added_by),)
+        told = [await self._notify(guild or None, message, added_by)
+                for guild, added_by in followers]
+        return any(told)
 
     # ----- browsing and removing ------------------------------------------------------------
     def list(self, guild_id: int | None = None) -> builtins.list[SourceStatus]:

@@ -20,6 +20,7 @@ from knowledge.sources.service import SourcesService
 from knowledge.store.tables import ArticleReach, ArticleRow, Source, SourceSubscription
 from tests.fakes.web_server import FakeWeb
 from tests.knowledge.sources.service.conftest import (
+    Notices,
     later,
     rss_items,
     source_id_of,
@@ -112,6 +113,24 @@ async def test_a_feed_two_servers_follow_is_one_source_with_two_subscriptions(
     assert not source_row(library, source_id).active
     [outcome] = await sources.poll_due(now=later(120)) or [None]
     assert outcome is None  # nobody follows it: not polled
+
+
+async def test_a_shared_feed_failing_is_told_to_every_server_following_it(
+        sources: SourcesService, web: FakeWeb, library: KnowledgeService,
+        notices: Notices) -> None:
+    """Both servers' admins hear that the feed they follow is failing, each once."""
+    web.route("/feed.xml", rss_items(0), "application/rss+xml")
+    await sources.add(web.url("/feed.xml"), guild_id=GUILD_A, added_by="1")
+    await sources.add(web.url("/feed.xml"), guild_id=GUILD_B, added_by="2")
+    source_id = source_id_of(library, web.url("/feed.xml"))
+    web.route("/feed.xml", "<h1>down</h1>", status=500)
+    now = later(61)
+    for _ in range(polling.FAILING_AFTER + 1):
+        [outcome] = await sources.poll_due(now=now)
+        assert outcome.status == "failed"
+        now = source_row(library, source_id).next_poll_at + dt.timedelta(seconds=1)
+    assert sorted(guild for guild, _ in notices.messages) == [GUILD_A, GUILD_B]
+    assert sorted(notices.added_by) == ["1", "2"]
 
 
 # ----- one transaction for an article and its source --------------------------------------------
