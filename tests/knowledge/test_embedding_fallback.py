@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from knowledge.corpus import PREBUILT_INDEX
 from knowledge.embedding import BUNDLED_ONNX, SentenceTransformerEmbedder, make_embedder
 from knowledge.settings import BUNDLED_MODEL
 from knowledge.store.tables import IndexState, PassageRow
@@ -74,3 +75,23 @@ def test_damaged_onnx_file_falls_back_and_reembeds_everything(tmp_path: Path) ->
     assert not np.any(np.all(np.isclose(old, new, atol=1e-6), axis=1)), \
         "a passage kept its ONNX vector"
     assert np.sum(old * new, axis=1).min() > 0.98  # the same model's vectors, from torch now
+
+
+def test_fresh_install_with_a_bad_file_does_not_use_the_onnx_prebuilt_vectors(
+        tmp_path: Path) -> None:
+    """The shipped prebuilt vectors belong to the ONNX file: a fresh install that fell back to
+    torch embeds the founding corpus itself, and its vectors are torch's."""
+    result = search(tmp_path, EMBEDDING_ONNX_FILE=str(tmp_path / "absent.onnx"))
+    assert result.returncode == 0, result.stderr
+    assert "Abe-Putin Summit in Moscow" in result.stdout
+    assert "Traceback" not in result.stderr
+    assert sum("ONNX embedder unavailable" in line for line in result.stderr.splitlines()) == 1
+    torch_embedder = SentenceTransformerEmbedder(BUNDLED_MODEL)
+    fingerprint, rows = stored(tmp_path)
+    assert fingerprint == torch_embedder.fingerprint
+    with np.load(PREBUILT_INDEX) as prebuilt:
+        shipped = np.concatenate([prebuilt[k] for k in prebuilt.files if k.startswith("vectors/")])
+    vectors = np.stack([vector for _, vector in rows])
+    assert len(vectors) == len(shipped)
+    # No stored vector is a shipped (ONNX) one: every row was embedded by torch at start-up.
+    assert (vectors @ shipped.T).max(axis=1).max() < 0.99999
