@@ -61,6 +61,19 @@ def add_reach(session: Session, article_id: int, guilds: Iterable[int]) -> None:
     session.flush()
 
 
+def grant(session: Session, article_ids: Iterable[int], guild_id: int) -> int:
+    """Let one guild see many articles (a feed it now follows); returns how many were new."""
+    wanted = set(article_ids)
+    if not wanted:
+        return 0
+    known = set(session.scalars(select(ArticleReach.article_id).where(
+        ArticleReach.guild_id == guild_id, ArticleReach.article_id.in_(wanted))))
+    session.add_all(ArticleReach(article_id=a, guild_id=guild_id)
+                    for a in sorted(wanted - known))
+    session.flush()
+    return len(wanted - known)
+
+
 def reach_since(session: Session, after_id: int) -> list[tuple[int, int, int]]:
     """(id, article_id, guild_id) of reach rows newer than ``after_id``, oldest first."""
     return list(session.execute(

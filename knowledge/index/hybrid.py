@@ -271,9 +271,15 @@ class HybridIndex:
         mask = self._visible.get(viewer, np.zeros(0, dtype=bool))
         if len(mask) < n:
             seen = {0, viewer}
-            extra = np.fromiter((not seen.isdisjoint(self._reach.get(aid, ()))
-                                 for aid in self._article_of[len(mask):n]), dtype=bool,
-                                count=n - len(mask))
+            if n - len(mask) > 1000:  # many positions (the first search): one vectorised pass
+                self._refresh_arrays()
+                allowed = np.fromiter((aid for aid, guilds in self._reach.items()
+                                       if not seen.isdisjoint(guilds)), dtype=np.int64)
+                extra = np.isin(self._article_pos[len(mask):n], allowed)
+            else:
+                extra = np.fromiter((not seen.isdisjoint(self._reach.get(aid, ()))
+                                     for aid in self._article_of[len(mask):n]), dtype=bool,
+                                    count=n - len(mask))
             mask = np.concatenate([mask, extra])
             self._visible[viewer] = mask
         return mask

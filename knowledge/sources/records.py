@@ -25,7 +25,7 @@ from knowledge.store.tables import (
     SourceSubscription,
 )
 from knowledge.text.simhash import simhash, to_signed
-from knowledge.visibility import add_reach, owner
+from knowledge.visibility import grant, owner
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +140,7 @@ def subscribe(session: Session, source_id: int, guild_id: int | None, added_by: 
         ArticleRow.source_id == source_id)))
     article_ids |= set(session.scalars(select(ArticleAppearance.article_id).where(
         ArticleAppearance.source_id == source_id)))
-    for article_id in sorted(article_ids):
-        add_reach(session, article_id, [owner(guild_id)])
+    grant(session, article_ids, owner(guild_id))
 
 
 def source_kind(library: Library, source_id: int, guild_id: int | None = None
