@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from knowledge.corpus import founding_document, founding_metadata
-from knowledge.embedding import OnnxEmbedder, SentenceTransformerEmbedder, make_embedder
+from knowledge.embedding import (
+    OnnxEmbedder,
+    SentenceTransformerEmbedder,
+    bundled_model_folder,
+    make_embedder,
+)
 from knowledge.ingest import prepare
 from knowledge.settings import BUNDLED_MODEL
 
@@ -47,3 +52,22 @@ def test_onnx_agrees_with_sentence_transformers(real_embedder: OnnxEmbedder) -> 
         cosines = np.sum(real_embedder.embed(texts) * torch_embedder.embed(texts), axis=1)
         assert cosines.mean() >= 0.99, (name, float(cosines.mean()))
         assert cosines.min() >= 0.98, (name, texts[int(cosines.argmin())], float(cosines.min()))
+
+
+def test_build_onnx_remakes_the_shipped_file(tmp_path: Path) -> None:
+    """`python -m knowledge build-onnx` from the bundled weights gives a file that embeds like
+    the shipped one, with a manifest the loader accepts (the shipped file is not stale)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "rebuilt.onnx"
+    result = subprocess.run([sys.executable, "-m", "knowledge", "build-onnx", "--output", str(out)],
+                            capture_output=True, text=True, timeout=600,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"wrote {out}" in result.stdout
+    rebuilt = OnnxEmbedder(out, bundled_model_folder())
+    shipped = make_embedder(BUNDLED_MODEL, backend="onnx")
+    texts = bench_questions()[:10] + founding_texts()[0][:5]
+    cosines = np.sum(rebuilt.embed(texts) * shipped.embed(texts), axis=1)
+    assert cosines.min() > 0.9999
