@@ -38,7 +38,7 @@ from knowledge.models import ArticleSummary
 from knowledge.settings import Settings
 from knowledge.store import queries
 from knowledge.store.db import make_engine, make_sessionmaker, migrate
-from knowledge.store.tables import ArticleRow, PassageRow
+from knowledge.store.tables import ArticleDeletion, ArticleRow, PassageRow
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ class Library:
         self.sessions: sessionmaker[Session] = make_sessionmaker(engine)
         self.enrichers: list[Enricher] = list(enrichers)
         self.index = HybridIndex(embedder.dim)
+        self.deletions_seen = 0  # the last article_deletions id the index has applied
         self.started_at = time.time()
         self._write_lock = threading.Lock()
 
@@ -122,6 +123,8 @@ class Library:
         started = time.perf_counter()
         index = HybridIndex(self.embedder.dim)
         with self.read() as session:
+            # Read first: a deletion committed while the rest loads is applied by the next refresh.
+            deletions_seen = _last_deletion(session)
             summaries = queries.article_summaries(session)
             by_article: dict[int, list[IndexedPassage]] = {}
             for batch in queries.iter_passages(session):
@@ -132,6 +135,7 @@ class Library:
             index.add(summary, by_article.get(aid, []))
         index.add_reach(reach)
         self.index = index
+        self.deletions_seen = deletions_seen
         # The index is hundreds of thousands of long-lived objects: keep the cyclic garbage
         # collector from rescanning them on every full collection (a pause at 100k passages).
         gc.collect()
@@ -140,21 +144,26 @@ class Library:
                  time.perf_counter() - started)
 
     def refresh_index(self) -> int:
-        """Pick up passages other processes stored since the last load; returns how many."""
+        """Pick up passages other processes stored, and drop articles they deleted (from the
+        deletions log, not by comparing every article id), since the last look; returns how
+        many passages were added."""
         with self.read() as session:
+            deleted = list(session.execute(
+                select(ArticleDeletion.id, ArticleDeletion.article_id)
+                .where(ArticleDeletion.id > self.deletions_seen).order_by(ArticleDeletion.id)))
             new: dict[int, list[IndexedPassage]] = {}
             for batch in queries.iter_passages(session, after_id=self.index.max_passage_id):
                 for passage in batch:
                     new.setdefault(passage.article_id, []).append(passage)
             summaries = queries.article_summaries(session, new.keys()) if new else {}
-            live = set(session.scalars(select(ArticleRow.id)))
             reach = visibility.reach_since(session, self.index.max_reach_id)
         for aid, passages in new.items():
             if aid in summaries:
                 self.index.add(summaries[aid], passages)
         self.index.add_reach(reach)
-        for gone in set(self.index.articles) - live:
+        for log_id, gone in deleted:
             self.index.remove_article(gone)
+            self.deletions_seen = log_id
         count = sum(len(p) for p in new.values())
         if count:
             log.info("index refreshed: %d new passages", count)
@@ -205,6 +214,11 @@ class Library:
         count = self.reembed_all(progress)
         self.load_index()
         return count
+
+
+def _last_deletion(session: Session) -> int:
+    """The newest id in the deletions log (0 when empty)."""
+    return session.scalar(select(func.max(ArticleDeletion.id))) or 0
 
 
 def limit_blas_threads() -> None:

@@ -32,7 +32,7 @@ from knowledge.retrieval import Retriever, SearchRequest
 from knowledge.settings import Settings
 from knowledge.sources.service import SourcesService
 from knowledge.store import queries
-from knowledge.store.tables import ArticleRow, PassageRow, Person
+from knowledge.store.tables import ArticleDeletion, ArticleRow, PassageRow, Person
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -167,6 +167,7 @@ class KnowledgeService:
             deleted = session.execute(delete(ArticleRow).where(ArticleRow.id == article_id))
             if not deleted.rowcount:  # type: ignore[attr-defined]
                 raise NotFound(f"no article #{article_id}")
+            session.add(ArticleDeletion(article_id=article_id))  # other processes' refresh
         self.library.index.remove_article(article_id)
 
     def stats(self) -> LibraryStats:

@@ -336,6 +336,18 @@ class GuildSettingsRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ArticleDeletion(Base):
+    """An article deleted from the library, logged in the deleting transaction: other processes
+    drop it from their in-memory index by reading the log past the last id they saw, instead of
+    comparing every article id on each refresh."""
+
+    __tablename__ = "article_deletions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(Integer)
+    deleted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class IndexState(Base):
     """Key/value facts about the index, such as the embedding model's fingerprint."""
 
