@@ -113,7 +113,8 @@ def synthesize(settings, passages: int, seed: int = 7) -> None:  # type: ignore[
 
 def cmd_latency(args: argparse.Namespace) -> None:
     """Median and p95 of service.search over N queries, model warm."""
-    from knowledge.service import KnowledgeService, SearchRequest
+    from knowledge.retrieval import SearchRequest
+    from knowledge.service import KnowledgeService
     from knowledge.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,16 +125,16 @@ def cmd_latency(args: argparse.Namespace) -> None:
             print(f"synthesised {args.passages} passages in {time.perf_counter() - t:.1f} s",
                   file=sys.stderr)
         t = time.perf_counter()
-        service = KnowledgeService.open_sync(settings)
+        service = KnowledgeService.open(settings)
         load = time.perf_counter() - t
         service.embedder.embed(["warm up"])  # type: ignore[attr-defined]
         queries = _queries(args.queries)
         for q in queries[:10]:
-            service.search_sync(SearchRequest(q))
+            service.retriever.search(SearchRequest(q))
         times = []
         for q in queries:
             t = time.perf_counter()
-            service.search_sync(SearchRequest(q))
+            service.retriever.search(SearchRequest(q))
             times.append((time.perf_counter() - t) * 1000)
         times.sort()
         result = {
@@ -155,11 +156,11 @@ import knowledge.service as ks
 from knowledge.settings import Settings
 t1 = time.perf_counter()
 s = Settings(data_dir=sys.argv[1], _env_file=None)
-svc = ks.KnowledgeService.open_sync(s)
+svc = ks.KnowledgeService.open(s)
 t2 = time.perf_counter()
 svc.embedder.load()
 t3 = time.perf_counter()
-hits = svc.search_sync(ks.SearchRequest("what did the experts expect from the Moscow summit"))
+hits = svc.search("what did the experts expect from the Moscow summit")
 t4 = time.perf_counter()
 import resource
 print(json.dumps({"import_s": round(t1 - t0, 2), "open_index_s": round(t2 - t1, 2),
@@ -197,7 +198,7 @@ def cmd_ingest(args: argparse.Namespace) -> None:
                              title=f"Benchmark article {i}", publisher="Bench"))
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), _env_file=None)  # type: ignore[call-arg]
-        service = KnowledgeService.open_sync(settings)
+        service = KnowledgeService.open(settings)
         embedder = service.embedder
         embedder.embed(["warm up"])  # type: ignore[attr-defined]
         prepared = [prepare(d) for d in docs]
@@ -218,7 +219,7 @@ def cmd_ingest(args: argparse.Namespace) -> None:
         embedder.embed(passage_texts[:64] + sentence_texts[:64])  # warm-up
         raw_before = raw_encode()
         t = time.perf_counter()
-        results = service.add_documents_sync(docs)
+        results = service.add_documents(docs)
         ingest = time.perf_counter() - t
         raw = min(raw_before, raw_encode())
         assert all(r.status == "added" for r in results), results
