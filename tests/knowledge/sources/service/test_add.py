@@ -31,7 +31,7 @@ async def test_article_link_is_stored_with_its_metadata(sources: SourcesService,
     row = article_row(library, result.article_id)
     assert row.canonical_url == "https://analysis.example.org/commentary/after-nagato"
     assert row.announce is True
-    [status] = await sources.status()
+    [status] = sources.status()
     assert (status.kind, status.articles, status.url) == ("article", 1, web.url("article.html"))
     assert row.source_id == status.id
 
@@ -90,7 +90,7 @@ async def test_summary_only_feed_gets_full_text_from_entry_pages(
 async def test_first_add_announces_only_the_most_recent_entries(
         sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
     """On a feed's first add every entry is indexed but only FEED_INITIAL_ANNOUNCE are announced."""
-    library.settings = library.settings.model_copy(update={"feed_initial_announce": 1})
+    library.library.settings = library.settings.model_copy(update={"feed_initial_announce": 1})
     [result] = await sources.add(web.url("rss.xml"))
     assert "1 of them in the next digest" in result.message
     stored = feed_articles(library, source_id_of(library, web.url("rss.xml")))
@@ -106,7 +106,7 @@ async def test_page_advertising_a_feed_is_followed_to_it(sources: SourcesService
     [result] = await sources.add(web.url("blog-index.html"))
     assert result.status == "added", result.message
     assert result.input == web.url("blog-index.html")
-    [status] = await sources.status()
+    [status] = sources.status()
     assert (status.kind, status.url) == ("feed", web.url("rss.xml"))
 
 
@@ -115,7 +115,7 @@ async def test_kind_feed_follows_the_feed_an_article_page_advertises(
     """kind="feed" on an article page follows its advertised feed instead of storing the page."""
     [result] = await sources.add(web.url("article.html"), kind="feed")
     assert result.status == "added", result.message
-    [status] = await sources.status()
+    [status] = sources.status()
     assert (status.kind, status.url, status.articles) == ("feed", web.url("rss.xml"), 3)
 
 
@@ -126,7 +126,7 @@ async def test_kind_article_refuses_a_feed(sources: SourcesService, web: FakeWeb
     [result] = await sources.add(web.url("rss.xml"), kind="article")
     assert result.status == "error"
     assert "feed, not an article" in result.message
-    assert await sources.status() == []
+    assert sources.status() == []
     assert article_count(library) == before
 
 
@@ -140,7 +140,7 @@ async def test_adding_the_same_feed_twice_says_it_is_followed(sources: SourcesSe
     for result in (again, via_page):
         assert result.status == "duplicate"
         assert "already following this feed" in result.message
-    assert len(await sources.status()) == 1
+    assert len(sources.status()) == 1
 
 
 async def test_several_inputs_give_one_result_each(sources: SourcesService, web: FakeWeb) -> None:
@@ -176,7 +176,7 @@ async def test_bad_links_are_clear_errors_and_lose_nothing(
     assert article_count(library) == before
     assert kept.article_id is not None
     assert (library.get_article(kept.article_id)).summary.title == kept.title
-    assert [s.kind for s in await sources.status()] == ["article"]
+    assert [s.kind for s in sources.status()] == ["article"]
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -213,7 +213,7 @@ async def test_local_file_is_added_from_the_command_line_only(
     assert refused.status == "error" and "only links" in refused.message
     [added] = await sources.add(path)
     assert added.status == "added", added.message
-    [status] = await sources.status()
+    [status] = sources.status()
     assert (status.kind, status.articles) == ("file", 1)
     [missing] = await sources.add("no-such-file.txt")
     assert (missing.status, missing.message) == ("error", "no such file: no-such-file.txt")
@@ -225,7 +225,7 @@ async def test_upload_is_ingested_as_a_file_source(sources: SourcesService,
     data = (FIXTURES / "report.pdf").read_bytes()
     result = await sources.add_upload("report.pdf", data, guild_id=42, added_by="admin#1")
     assert result.status == "added", result.message
-    [status] = await sources.status(guild_id=42)
+    [status] = sources.status(guild_id=42)
     assert (status.kind, status.title, status.articles) == ("file", result.title, 1)
     row = source_row(library, status.id)
     assert (row.guild_id, row.added_by) == (42, "admin#1")
@@ -242,7 +242,7 @@ async def test_unreadable_uploads_are_refused(sources: SourcesService, name: str
     result = await sources.add_upload(name, data)
     assert result.status == "error"
     assert expected in result.message
-    assert await sources.status() == []
+    assert sources.status() == []
 
 
 

@@ -40,7 +40,7 @@ async def test_same_link_twice_is_one_article_seen_twice(
     assert first.article_id is not None
     assert records.appearances(library.library, first.article_id) == [
         ("url", web.url("article.html?utm_source=newsletter"))]
-    assert len(await sources.status()) == 1
+    assert len(sources.status()) == 1
 
 
 async def test_same_text_under_another_link_is_a_content_duplicate(
@@ -88,7 +88,7 @@ async def test_feed_entry_for_an_added_article_is_not_stored_again(
 async def test_edited_entry_title_is_an_appearance_not_a_new_article(
         sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
     """A known entry whose title changed is not re-indexed or re-announced; it is noted once."""
-    library.settings = library.settings.model_copy(update={"feed_initial_announce": 0})
+    library.library.settings = library.settings.model_copy(update={"feed_initial_announce": 0})
     web.route("/feed.xml", (FIXTURES / "rss.xml").read_bytes(), "application/rss+xml")
     await sources.add(web.url("feed.xml"))
     source_id = source_id_of(library, web.url("feed.xml"))

@@ -69,7 +69,7 @@ async def test_conditional_get_answers_not_modified(sources: SourcesService, web
 async def test_new_entries_are_stored_and_announced(sources: SourcesService, web: FakeWeb,
                                                     library: KnowledgeService) -> None:
     """After the first add, an entry that appears in the feed is stored and announced."""
-    library.settings = library.settings.model_copy(update={"feed_initial_announce": 0})
+    library.library.settings = library.settings.model_copy(update={"feed_initial_announce": 0})
     source_id = await follow(sources, web, library, "/feed.xml", rss_items(0, 1))
     assert [a.announce for a in feed_articles(library, source_id)] == [False, False]
     web.route("/feed.xml", rss_items(0, 1, 2), "application/rss+xml")
@@ -81,7 +81,7 @@ async def test_new_entries_are_stored_and_announced(sources: SourcesService, web
     assert (row.title, row.announce, row.source_id) == (
         "An Energy Bridge to Hokkaido?", True, source_id)
     assert source_row(library, source_id).last_new_article_at == now
-    [status] = await sources.status()
+    [status] = sources.status()
     assert (status.articles, status.last_new_article_at, status.next_poll_at) == (
         3, now, now + HOUR)
 
@@ -110,7 +110,7 @@ async def test_failures_back_off_notify_once_and_recovery_is_told(
     assert notices.messages[0][0] is None  # added from the CLI: every guild's admins
     assert notices.added_by == [None]
     assert "is failing: 127.0.0.1 answered 500" in notices.messages[0][1]
-    [status] = await sources.status()
+    [status] = sources.status()
     assert status.failing and status.last_error == "127.0.0.1 answered 500 Internal Server Error"
 
     web.routes["/feed.xml"] = good
@@ -169,7 +169,7 @@ async def test_a_leased_feed_is_left_to_its_holder(sources: SourcesService, web:
     """While another process holds the lease the feed is not fetched; an expired lease is taken."""
     source_id = await follow(sources, web, library, "/feed.xml", rss_items(0))
     now = later(61)
-    assert polling.try_lease(library, source_id, "other-host:1", now, due_only=True)
+    assert polling.try_lease(library.library, source_id, "other-host:1", now, due_only=True)
     fetched = feed_requests(web, "/feed.xml")
     [outcome] = await sources.poll_due(now=now)
     assert outcome.status == "busy"
@@ -205,35 +205,35 @@ async def test_remove_stops_polling_and_keeps_articles(sources: SourcesService, 
                                                        library: KnowledgeService) -> None:
     """A removed feed is no longer polled, its articles stay, and unknown ids are NotFound."""
     source_id = await follow(sources, web, library, "/feed.xml", rss_items(0, 1))
-    status = await sources.remove(source_id)
+    status = sources.remove(source_id)
     assert (status.active, status.articles, status.next_poll_at) == (False, 2, None)
     assert await sources.poll_due(now=later(6000)) == []
-    assert await sources.list() == []
-    assert [s.id for s in await sources.status()] == [source_id]
+    assert sources.list() == []
+    assert [s.id for s in sources.status()] == [source_id]
     with pytest.raises(BadInput, match="was removed"):
         await sources.poll(source_id)
     with pytest.raises(NotFound, match="no source #999"):
-        await sources.remove(999)
+        sources.remove(999)
 
 
 async def test_following_a_removed_feed_again_stores_only_news(
         sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
     """Re-adding a removed feed revives the same source and adds only entries it had not seen."""
     source_id = await follow(sources, web, library, "/feed.xml", rss_items(0, 1))
-    await sources.remove(source_id)
+    sources.remove(source_id)
     web.route("/feed.xml", rss_items(0, 1, 2), "application/rss+xml")
     [result] = await sources.add(web.url("feed.xml"))
     assert result.status == "added"
     assert result.message.startswith(f"following again feed #{source_id}")
     assert "1 new article" in result.message
-    assert [s.active for s in await sources.status()] == [True]
+    assert [s.active for s in sources.status()] == [True]
 
 
 async def test_poll_refuses_sources_that_are_not_feeds(sources: SourcesService,
                                                        web: FakeWeb) -> None:
     """Polling an article source is a clear error, and an unknown id is NotFound."""
     await sources.add(web.url("article.html"))
-    [status] = await sources.status()
+    [status] = sources.status()
     with pytest.raises(BadInput, match="not a feed"):
         await sources.poll(status.id)
     with pytest.raises(NotFound):
@@ -245,22 +245,22 @@ async def test_autocomplete_finds_sources_by_name_or_id(sources: SourcesService,
     """Autocomplete offers (label, id) for sources whose title, link or id matches."""
     await sources.add(web.url("rss.xml"))
     await sources.add(web.url("posts/summit-1.html"))
-    [feed_status] = [s for s in await sources.status() if s.kind == "feed"]
-    choices = await sources.autocomplete("commentary")
+    [feed_status] = [s for s in sources.status() if s.kind == "feed"]
+    choices = sources.autocomplete("commentary")
     assert choices == [(f"#{feed_status.id} Harbour Institute: Commentary (feed)",
                         feed_status.id)]
-    assert len(await sources.autocomplete("")) == 2
-    assert await sources.autocomplete("no such source") == []
+    assert len(sources.autocomplete("")) == 2
+    assert sources.autocomplete("no such source") == []
 
 
 async def test_a_first_add_cut_short_still_does_not_flood(
         sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
     """A feed whose first add died before reading it gets the no-flood rule on its first poll."""
-    library.settings = library.settings.model_copy(update={"feed_initial_announce": 1})
+    library.library.settings = library.settings.model_copy(update={"feed_initial_announce": 1})
     web.route("/feed.xml", rss_items(0, 1, 2), "application/rss+xml")
     now = later(0)
     source_id, what = polling.claim_feed_source(  # the add's first step, then the process died
-        library, (web.url("feed.xml"),), "dead-process", now,
+        library.library, (web.url("feed.xml"),), "dead-process", now,
         {"url": web.url("feed.xml"), "poll_minutes": 60})
     assert what == "new"
     [outcome] = await sources.poll_due(now=now + polling.lease_length(sources.library) + dt.timedelta(seconds=1))
