@@ -190,13 +190,14 @@ def ask_page(question: str, hits: Sequence[Hit], *, offset: int = 0,
 
     Returns the embed, how many hits fitted, and whether the footer holds the whole question
     (the page buttons can only re-run the question if it does). `reading` is how the library
-    understood the question ("read as: ..."), shown under the title when given.
+    understood the question ("read as: <expert> · <month year> · <meeting>"), shown under the
+    title when given, so a user can correct it with filters.
     """
     first = offset + 1
     builder = EmbedBuilder(title="What the experts said" if offset == 0
                            else "What the experts said (continued)", colour=ANSWER_COLOUR)
     if reading:
-        builder.set_description(f"*read as: {clean_cut(reading, 300)}*")
+        builder.set_description(f"*{clean_cut(reading, 300)}*")
     footer = ask_footer(question, first, offset + len(hits), filters)
     reserve = len(footer) if len(footer) <= FOOTER_LIMIT else 0
     shown = add_citations(builder, hits, start=first, reserve=reserve)
@@ -206,10 +207,10 @@ def ask_page(question: str, hits: Sequence[Hit], *, offset: int = 0,
     return builder.build(), shown, stored
 
 
-def ask_pages(question: str, filters: AskFilters, hits: Sequence[Hit], page_size: int
-              ) -> list[Reply]:
-    """Every page of an /ask answer, each with a Read menu for its citations."""
-    reading = getattr(hits[0], "interpreted", None) if hits else None  # when the Hit has it
+def ask_pages(question: str, filters: AskFilters, hits: Sequence[Hit], page_size: int,
+              reading: str = "") -> list[Reply]:
+    """Every page of an /ask answer, each with a Read menu for its citations; the first page
+    shows how the library read the question (`reading`, "" for nothing read)."""
     pages: list[Reply] = []
     offset = 0
     while offset < len(hits):

@@ -107,9 +107,13 @@ class Ask(commands.Cog):
                                  since=filters.since, until=filters.until,
                                  guild_id=viewer(guild_id))
 
-    def pages(self, question: str, filters: AskFilters, hits: Sequence[Hit]) -> list[Reply]:
-        """The answer's pages."""
-        return ask_pages(question, filters, hits, self.bot.settings.ask_page_size)
+    async def pages(self, question: str, filters: AskFilters, hits: Sequence[Hit]
+                    ) -> list[Reply]:
+        """The answer's pages, the first with the line saying how the question was read."""
+        service = self.bot.service
+        reading = await service.run(service.retriever.interpret, question)
+        return ask_pages(question, filters, hits, self.bot.settings.ask_page_size,
+                         reading.describe())
 
     async def page_source(self, interaction: discord.Interaction[Any], key: str,
                           message: discord.Message | None) -> Sequence[Reply]:
@@ -118,8 +122,8 @@ class Ask(commands.Cog):
         if found is None:
             raise BadInput("this answer cannot be paged any more: please ask again")
         question, filters = found
-        return self.pages(question, filters,
-                          await self.search(question, filters, interaction.guild_id))
+        return await self.pages(question, filters,
+                                await self.search(question, filters, interaction.guild_id))
 
     # ----- autocomplete -------------------------------------------------------------------------
     @autocompleter
@@ -175,7 +179,7 @@ class Ask(commands.Cog):
             await self.no_match(interaction, question, filters)
             return
         await self.bot.paginator.send(interaction, ASK_SOURCE, "",
-                                      self.pages(question, filters, hits))
+                                      await self.pages(question, filters, hits))
 
     async def no_match(self, interaction: discord.Interaction[SummitDesk], question: str,
                        filters: AskFilters) -> None:
@@ -197,7 +201,8 @@ class Ask(commands.Cog):
             await answer_text(interaction, no_match_text(question, AskFilters()))
             return
         await self.bot.paginator.send(interaction, ASK_SOURCE, "",
-                                      self.pages(question, AskFilters(), hits), ephemeral=True)
+                                      await self.pages(question, AskFilters(), hits),
+                                      ephemeral=True)
 
 
 async def setup(bot: SummitDesk) -> None:

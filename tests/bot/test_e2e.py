@@ -77,7 +77,7 @@ def world() -> World:
     world.add_user("carol", guild=guild, roles=("Digest Editors",))
     for n in range(20):
         world.add_user(f"asker{n:02d}", guild=guild)
-    for name in ("paula", "quinn", "rita", "sam", "tess", "uma"):
+    for name in ("paula", "quinn", "rita", "rosa", "sam", "tess", "uma"):
         world.add_user(name, guild=guild)
     return world
 
@@ -195,6 +195,21 @@ async def test_ask_is_deferred_then_answered_with_citations(bot: BotProcess,
     assert embed["footer"]["text"].startswith(f"Q: {MOSCOW_2019}")
     assert next_button(reply.message).startswith("pg:ask:next:1:")
     no_pings(reply)
+
+
+async def test_ask_reads_an_expert_by_role_and_a_meeting_by_number(bot: BotProcess,
+                                                                  fake: FakeDiscord) -> None:
+    """A question naming an expert by role and a meeting by ordinal gets that expert's
+    commentary on that meeting as its first citation, and the answer says how it was read."""
+    question = ("How did the professor from the Moscow institute of international relations "
+                "judge the outcome of the leaders' 17th meeting?")
+    reply = await run(fake, "ask", {"question": question}, user="rosa")
+    embed = reply.embeds[0]
+    assert embed["fields"][0]["name"].startswith("1. ")
+    assert "Russia and Japan on the Way towards Fully Normalized Relations" in (
+        embed["fields"][0]["name"] + embed["fields"][0]["value"])
+    assert embed["description"].startswith("*read as: Dmitry Streltsov · ")
+    assert "17th" in embed["description"]
 
 
 async def test_ask_without_a_relevant_passage_says_so(bot: BotProcess, fake: FakeDiscord) -> None:
