@@ -55,7 +55,7 @@ class Experts(commands.Cog):
     @app_commands.command(name="expert", description="An expert: who they are and what they "
                                                      "said, optionally on a topic.")
     @app_commands.describe(name="The expert's name (suggestions appear as you type).",
-                           topic="Only their passages about this, e.g. sanctions.")
+                           topic="Only their passages about this, in a few words.")
     @app_commands.autocomplete(name=expert_names)
     @app_commands.checks.dynamic_cooldown(topic_cooldown, key=topic_key)
     async def expert(self, interaction: discord.Interaction[SummitDesk],
@@ -86,7 +86,7 @@ class Experts(commands.Cog):
         return [Reply(embeds=[embed]) for embed in experts_embeds(experts)]
 
     @app_commands.command(name="compare", description="What each expert said on one topic.")
-    @app_commands.describe(topic="The topic, e.g. the territorial dispute or joint projects.")
+    @app_commands.describe(topic="The topic, in a few words (each expert's best passage on it).")
     @app_commands.checks.dynamic_cooldown(ask_cooldown)
     async def compare(self, interaction: discord.Interaction[SummitDesk],
                       topic: app_commands.Range[str, 1, TOPIC_LIMIT]) -> None:

@@ -43,8 +43,8 @@ class Summits(commands.Cog):
 
     @app_commands.command(name="summit", description="A summit: expectations before it and "
                                                      "assessments after it.")
-    @app_commands.describe(name="The meeting, e.g. Lima 2016 or 2017-04 (suggestions appear).",
-                           topic="Only passages about this, e.g. joint economic activities.")
+    @app_commands.describe(name="The meeting: a place and year, a month (YYYY-MM) or an ordinal (suggestions appear).",
+                           topic="Only passages about this, in a few words.")
     @app_commands.autocomplete(name=meeting_names)
     @app_commands.checks.dynamic_cooldown(topic_cooldown, key=topic_key)
     async def summit(self, interaction: discord.Interaction[SummitDesk],
