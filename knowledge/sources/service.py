@@ -47,6 +47,7 @@ from knowledge.visibility import owner as owner_guild
 __all__ = ["PollOutcome", "SourcesService"]
 
 from knowledge.store.tables import as_utc, utcnow
+from knowledge.text.remote import quote_remote
 
 log = logging.getLogger(__name__)
 
@@ -506,8 +507,9 @@ def _entry_error(errors: list[str]) -> str | None:
 
 
 def _name(state: polling.FeedState) -> str:
-    """How a feed is named in notices."""
-    return state.title or display_url(state.url) or f"feed {state.id}"
+    """How a feed is named in admin notices: its title or link, written by a third party, so
+    quoted as plain text (no Markdown, no live links or mentions: knowledge.text.remote)."""
+    return quote_remote(state.title or display_url(state.url), limit=100) or f"feed {state.id}"
 
 
 def _logged(result: AddResult) -> AddResult:

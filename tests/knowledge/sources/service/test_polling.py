@@ -314,3 +314,25 @@ async def test_adding_a_feed_reports_its_progress(sources: SourcesService, web: 
     assert result.status == "added", result.message
     assert seen[0] == (1, 0, 3) and seen[-1] == (3, 3, 3)
     assert [s for _, s, _ in seen] == sorted(s for _, s, _ in seen)
+
+
+async def test_a_feed_title_reaches_admins_as_plain_text(
+        sources: SourcesService, web: FakeWeb, library: KnowledgeService,
+        notices: Notices) -> None:
+    """A feed's own title is third-party text: in a failing notice it neither formats, links
+    nor pings (Markdown escaped, links and mentions broken)."""
+    hostile = "**URGENT** @everyone see https://evil.example/x [here](https://evil.example)"
+    body = rss_items(0).replace("<title>Harbour Institute: Commentary</title>",
+                                f"<title>{hostile}</title>", 1)
+    source_id = await follow(sources, web, library, "/feed.xml", body)
+    assert source_row(library, source_id).title == hostile
+    web.route("/feed.xml", "<h1>down</h1>", status=500)
+    now = later(61)
+    for _ in range(3):
+        await sources.poll_due(now=now)
+        now = source_row(library, source_id).next_poll_at
+    [(_, notice)] = notices.messages
+    assert "is failing" in notice
+    assert "\\*\\*URGENT\\*\\*" in notice and "@everyone" not in notice  # escaped, no ping
+    assert "https://" not in notice.replace("https://127.0.0.1", "")  # links broken
+    assert "\\[here\\]" in notice  # a Markdown link shows as text
