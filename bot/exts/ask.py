@@ -186,6 +186,7 @@ class Ask(commands.Cog):
         """Say so privately; the public "thinking…" placeholder goes away."""
         await answer_text(interaction, no_match_text(question, filters))
 
+    @app_commands.checks.dynamic_cooldown(ask_cooldown)  # the menu searches like /ask
     async def ask_about_message(self, interaction: discord.Interaction[SummitDesk],
                                 message: discord.Message) -> None:
         """Message menu: ask the library with the message's text; the answer is private."""

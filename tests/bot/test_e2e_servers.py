@@ -223,8 +223,9 @@ async def test_each_servers_digest_carries_only_its_own_additions(
 
 async def test_every_search_backed_command_keeps_the_cooldown(bot: BotProcess,
                                                               fake: FakeDiscord) -> None:
-    """With one question per 10 minutes: a second /compare, /expert topic: and /summit topic:
-    is refused (each has its own count); /expert without a topic searches nothing and is not."""
+    """With one question per 10 minutes: a second /compare, /expert topic:, /summit topic: and
+    "Ask Summit Desk" is refused (each has its own count); /expert without a topic searches
+    nothing and is not."""
     await run(fake, "config cooldown", {"uses": 1, "seconds": 600}, **as_south())
     expert = (await complete(fake, "expert", "name", "", **as_south()))[0]["value"]
     summits = await complete(fake, "summit", "name", "", **as_south())
@@ -238,6 +239,11 @@ async def test_every_search_backed_command_keeps_the_cooldown(bot: BotProcess,
         assert second.ephemeral and "ask again in" in second.text, (name, second.text)
     plain = await run(fake, "expert", {"name": expert}, **as_south())
     assert "ask again in" not in plain.text
+    posted = await fake.user_message("What about the marrowgate tunnel?", user="dora",
+                                     guild=SOUTH, channel="general")
+    menu = [await (await fake.message_command("Ask Summit Desk", posted, user="dora")
+                   ).wait_done(timeout=ANSWER_TIMEOUT) for _ in range(2)]
+    assert "ask again in" not in menu[0].text and "ask again in" in menu[1].text
     await run(fake, "config cooldown", **as_south())
 
 
