@@ -27,12 +27,13 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import ParamSpec, TypeVar
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge import visibility
 from knowledge.embedding import Embedder, embedder_from_settings
+from knowledge.index import cache
 from knowledge.index.hybrid import HybridIndex, IndexedPassage, embedding_document
 from knowledge.models import ArticleSummary
 from knowledge.settings import Settings
@@ -43,6 +44,10 @@ from knowledge.store.tables import ArticleDeletion, ArticleRow, PassageRow
 log = logging.getLogger(__name__)
 
 FINGERPRINT_KEY = "model_fingerprint"
+# The index cache is rewritten (on close) once this many passages were added or removed since
+# it was written, or this share of what it holds, whichever is more.
+CACHE_REWRITE_PASSAGES = 1000
+CACHE_REWRITE_SHARE = 0.1
 ProgressCallback = Callable[[int, int], None]
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -63,6 +68,9 @@ class Library:
         self.enrichers: list[Enricher] = list(enrichers)
         self.index = HybridIndex(embedder.dim)
         self.deletions_seen = 0  # the last article_deletions id the index has applied
+        # What the index cache file holds (None: no cache written or loaded by this process).
+        self.cached: cache.CacheMeta | None = None
+        self.cache_path = cache.cache_path(settings.data_dir, settings.resolved_database_url)
         self.started_at = time.time()
         self._write_lock = threading.Lock()
 
@@ -79,7 +87,9 @@ class Library:
         return cls(settings, embedder, engine, enrichers)
 
     def close(self) -> None:
-        """Release database connections."""
+        """Rewrite the index cache if the index grew or shrank a lot, release connections."""
+        if self.settings.index_cache and self._cache_is_behind():
+            self.write_index_cache()
         self.engine.dispose()
 
     # ----- sessions, writes and worker threads ---------------------------------------------
@@ -118,7 +128,16 @@ class Library:
             self.reembed_all(progress)
 
     # ----- the in-memory index -------------------------------------------------------------
-    def load_index(self) -> None:
+    def load_index(self, *, use_cache: bool = True) -> None:
+        """Load the in-memory index: from the index cache when it matches the database (then
+        refreshed past it), else from every stored passage (and the cache written)."""
+        if use_cache and self.settings.index_cache and self._load_cached_index():
+            return
+        self._load_full_index()
+        if self.settings.index_cache:
+            self.write_index_cache()
+
+    def _load_full_index(self) -> None:
         """Build the in-memory index from every stored passage."""
         started = time.perf_counter()
         index = HybridIndex(self.embedder.dim)
@@ -142,6 +161,95 @@ class Library:
         gc.freeze()
         log.info("index loaded: %d articles, %d passages in %.2f s", len(summaries), len(index),
                  time.perf_counter() - started)
+
+    def _load_cached_index(self) -> bool:
+        """Load the index from the cache file if it matches the database; one log line and
+        False when it is missing, damaged or stale."""
+        started = time.perf_counter()
+        try:
+            meta, strings, arrays = cache.read(self.cache_path)
+            with self.read() as session:
+                deletions_seen = self._check_cache(session, meta, strings, arrays)
+                summaries = queries.article_summaries(session)
+                stale = _changed_headers(strings, arrays, summaries, deletions_seen)
+                if stale:
+                    raise cache.CacheError(f"article {stale} has a new title or publisher")
+                reach = visibility.reach_since(session, 0)
+            index = HybridIndex.restore(self.embedder.dim, strings, arrays, summaries)
+        except cache.CacheError as exc:
+            log.info("index cache %s not used (%s): loading the index from the database",
+                     self.cache_path, exc)
+            return False
+        index.add_reach(reach)
+        self.index = index
+        self.deletions_seen = meta.deletions_seen
+        self.cached = meta
+        added = self.refresh_index()  # passages stored and articles deleted since it was written
+        gc.collect()
+        gc.freeze()
+        log.info("index loaded from its cache: %d articles, %d passages (%d new) in %.2f s",
+                 len(index.articles), len(index), added, time.perf_counter() - started)
+        return True
+
+    def _check_cache(self, session: Session, meta: cache.CacheMeta,
+                     strings: dict[str, list[str]], arrays: dict[str, np.ndarray]
+                     ) -> dict[int, int]:
+        """Raise CacheError unless the cache was built by this model from this database's
+        passages (allowing for articles deleted since, which the refresh drops); returns those
+        deletions (article id -> log id)."""
+        if meta.dim != self.embedder.dim or meta.fingerprint != self.embedder.fingerprint \
+                or queries.get_state(session, FINGERPRINT_KEY) != meta.fingerprint:
+            raise cache.CacheError("built with another embedding model")
+        revision = session.scalar(text("SELECT version_num FROM alembic_version"))
+        if revision != meta.schema_revision:
+            raise cache.CacheError(f"schema revision {meta.schema_revision}, database {revision}")
+        last_deletion = _last_deletion(session)
+        if last_deletion < meta.deletions_seen:
+            raise cache.CacheError("the deletions log is behind the cache (another database?)")
+        deleted = dict(session.execute(
+            select(ArticleDeletion.article_id, ArticleDeletion.id)
+            .where(ArticleDeletion.id > meta.deletions_seen)).tuples().all())
+        count, id_sum = session.execute(
+            select(func.count(), func.coalesce(func.sum(PassageRow.id), 0))
+            .where(PassageRow.id <= meta.max_passage_id)).one()
+        gone = np.isin(arrays["article_ids"], np.fromiter(deleted, dtype=np.int64))
+        expected_sum = meta.passage_id_sum - int(arrays["passage_ids"][gone].sum())
+        if count != meta.passages - int(gone.sum()) or int(id_sum) != expected_sum:
+            raise cache.CacheError(
+                f"{meta.passages} passages up to id {meta.max_passage_id}, database {count}")
+        return deleted
+
+    def write_index_cache(self) -> None:
+        """Write the index to its cache file (a failure is logged, never raised: the cache is
+        only a copy)."""
+        started = time.perf_counter()
+        try:
+            with self.read() as session:
+                revision = str(session.scalar(text("SELECT version_num FROM alembic_version")))
+            with self.index._lock:  # one consistent picture of the index and what it applied
+                strings, arrays = self.index.export()
+                deletions_seen = self.deletions_seen
+            ids = arrays["passage_ids"]
+            meta = cache.CacheMeta(
+                fingerprint=self.embedder.fingerprint, schema_revision=revision,
+                dim=self.embedder.dim, max_passage_id=self.index.max_passage_id,
+                passages=len(ids), passage_id_sum=int(ids.sum()), deletions_seen=deletions_seen)
+            size = cache.write(self.cache_path, meta, strings, arrays)
+        except Exception:  # the cache is an optimisation: never let it break a start or close
+            log.warning("could not write the index cache %s", self.cache_path, exc_info=True)
+            return
+        self.cached = meta
+        log.info("index cache written: %d passages, %.1f MB in %.2f s", meta.passages,
+                 size / 1e6, time.perf_counter() - started)
+
+    def _cache_is_behind(self) -> bool:
+        """Whether the index moved far enough from the cache file to be worth rewriting it."""
+        if self.cached is None:
+            return False
+        changed = abs(len(self.index) - self.cached.passages) + \
+            (self.index.max_passage_id > self.cached.max_passage_id) + \
+            (self.deletions_seen - self.cached.deletions_seen)
+        return changed >= max(CACHE_REWRITE_PASSAGES, CACHE_REWRITE_SHARE * self.cached.passages)
 
     def refresh_index(self) -> int:
         """Pick up passages other processes stored, and drop articles they deleted (from the
@@ -210,15 +318,31 @@ class Library:
         return done
 
     def rebuild(self, progress: ProgressCallback | None = None) -> int:
-        """Re-embed every passage with the configured model and reload the index."""
+        """Re-embed every passage with the configured model and reload the index from the
+        database (and rewrite the index cache)."""
         count = self.reembed_all(progress)
-        self.load_index()
+        self.load_index(use_cache=False)
         return count
 
 
 def _last_deletion(session: Session) -> int:
     """The newest id in the deletions log (0 when empty)."""
     return session.scalar(select(func.max(ArticleDeletion.id))) or 0
+
+
+def _changed_headers(strings: dict[str, list[str]], arrays: dict[str, np.ndarray],
+                     summaries: dict[int, ArticleSummary], deleted: dict[int, int]) -> int | None:
+    """An article whose title or publisher (part of its passages' BM25 terms) differs from
+    the cache's, or which vanished without a deletion logged; None when there is none."""
+    for aid, header in zip(arrays["header_article_ids"].tolist(), strings["headers"],
+                           strict=True):
+        summary = summaries.get(aid)
+        if summary is None:
+            if aid not in deleted:
+                return int(aid)
+        elif f"{summary.title}\n{summary.publisher or ''}" != header:
+            return int(aid)
+    return None
 
 
 def limit_blas_threads() -> None:

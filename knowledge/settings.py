@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     scheduler_refresh_seconds: float = Field(
         30.0, gt=0, description="Seconds between index refreshes from the database (makes "
         "articles other processes stored searchable here).")
+    index_cache: bool = Field(
+        True, description="Keep a copy of the in-memory index in DATA_DIR/index-cache/ and load "
+        "it at start-up instead of rebuilding from every passage (checked against the database "
+        "first; a stale or damaged copy is ignored and rewritten).")
 
     @field_validator("embedding_onnx_file", mode="before")
     @classmethod

@@ -9,14 +9,21 @@ import numpy as np
 
 
 class _Postings:
-    """Positions and term frequencies of one term, appended to and frozen lazily to arrays."""
+    """Positions and term frequencies of one term, appended to and frozen lazily to arrays.
 
-    __slots__ = ("_frozen", "positions", "tfs")
+    A postings list loaded from the index cache starts from read-only arrays (``base``);
+    passages added later are appended after them."""
 
-    def __init__(self) -> None:
+    __slots__ = ("_base", "_frozen", "positions", "tfs")
+
+    def __init__(self, base: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.positions: list[int] = []
         self.tfs: list[int] = []
-        self._frozen: tuple[np.ndarray, np.ndarray] | None = None
+        self._base = base
+        self._frozen: tuple[np.ndarray, np.ndarray] | None = base
+
+    def __len__(self) -> int:
+        return len(self.positions) + (len(self._base[0]) if self._base is not None else 0)
 
     def add(self, position: int, tf: int) -> None:
         self.positions.append(position)
@@ -25,8 +32,12 @@ class _Postings:
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         if self._frozen is None:
-            self._frozen = (np.asarray(self.positions, dtype=np.int64),
-                            np.asarray(self.tfs, dtype=np.float32))
+            positions = np.asarray(self.positions, dtype=np.int64)
+            tfs = np.asarray(self.tfs, dtype=np.float32)
+            if self._base is not None:
+                positions = np.concatenate([self._base[0].astype(np.int64), positions])
+                tfs = np.concatenate([self._base[1], tfs])
+            self._frozen = (positions, tfs)
         return self._frozen
 
 
@@ -37,6 +48,11 @@ class BM25Index:
         self.k1 = k1
         self.b = b
         self._postings: dict[str, _Postings] = {}
+        # Terms loaded from the index cache whose postings object is made on first use:
+        # term -> (start, end) into the flat arrays `_flat_positions` / `_flat_tfs`.
+        self._flat_terms: dict[str, tuple[int, int]] = {}
+        self._flat_positions = np.zeros(0, dtype=np.int32)
+        self._flat_tfs = np.zeros(0, dtype=np.float32)
         self._lengths: list[int] = []
         self._lengths_arr: np.ndarray | None = None
         self._total_length = 0
@@ -50,7 +66,7 @@ class BM25Index:
         """Index one document's tokens; returns its position."""
         position = len(self._lengths)
         for term, tf in Counter(tokens).items():
-            postings = self._postings.get(term)
+            postings = self._get(term)
             if postings is None:
                 postings = self._postings[term] = _Postings()
             postings.add(position, tf)
@@ -60,15 +76,26 @@ class BM25Index:
         self._cache.clear()
         return position
 
+    def _get(self, term: str) -> _Postings | None:
+        """A term's postings (made from the cached flat arrays on first use)."""
+        postings = self._postings.get(term)
+        if postings is None:
+            span = self._flat_terms.pop(term, None)
+            if span is not None:
+                start, end = span
+                postings = self._postings[term] = _Postings(
+                    (self._flat_positions[start:end], self._flat_tfs[start:end]))
+        return postings
+
     def document_frequency(self, term: str) -> int:
         """How many documents hold the term."""
-        postings = self._postings.get(term)
-        return len(postings.positions) if postings else 0
+        postings = self._get(term)
+        return len(postings) if postings else 0
 
     def idf(self, term: str) -> float:
         """Smoothed inverse document frequency (never negative)."""
-        postings = self._postings.get(term)
-        df = len(postings.positions) if postings else 0
+        postings = self._get(term)
+        df = len(postings) if postings else 0
         n = len(self._lengths)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
@@ -98,7 +125,7 @@ class BM25Index:
             if cached is not None:
                 total += qtf * cached[positions]
                 continue
-            postings = self._postings.get(term)
+            postings = self._get(term)
             if postings is None:
                 continue
             at, tfs = postings.arrays()  # positions ascending: documents are appended in order
@@ -113,7 +140,7 @@ class BM25Index:
         if cached is not None:
             self._cache.move_to_end(term)
             return cached
-        postings = self._postings.get(term)
+        postings = self._get(term)
         if postings is None:
             return None
         n = len(self._lengths)
@@ -128,3 +155,46 @@ class BM25Index:
         if len(self._cache) > 256:  # at most ~100 MB at 100k passages
             self._cache.popitem(last=False)
         return scores
+
+    # ----- the index cache (knowledge/index/cache.py) ------------------------------------------
+    def export(self, keep: np.ndarray) -> tuple[list[str], dict[str, np.ndarray]]:
+        """The postings of the documents where `keep` is true, renumbered 0, 1, 2, ... in order,
+        as flat arrays: vocabulary (sorted), per-term offsets, positions, frequencies, lengths."""
+        new_position = np.cumsum(keep, dtype=np.int64) - 1
+        terms = sorted(set(self._postings) | set(self._flat_terms))
+        vocab: list[str] = []
+        offsets = [0]
+        positions: list[np.ndarray] = []
+        tfs: list[np.ndarray] = []
+        for term in terms:
+            postings = self._get(term)
+            assert postings is not None
+            at, tf = postings.arrays()
+            kept = keep[at]
+            if not kept.any():
+                continue
+            vocab.append(term)
+            positions.append(new_position[at[kept]].astype(np.int32))
+            tfs.append(tf[kept].astype(np.float32))
+            offsets.append(offsets[-1] + int(kept.sum()))
+        lengths = np.asarray(self._lengths, dtype=np.int32)[keep]
+        return vocab, {
+            "bm25_offsets": np.asarray(offsets, dtype=np.int64),
+            "bm25_positions": np.concatenate(positions) if positions
+            else np.zeros(0, dtype=np.int32),
+            "bm25_tfs": np.concatenate(tfs) if tfs else np.zeros(0, dtype=np.float32),
+            "bm25_lengths": lengths,
+        }
+
+    @classmethod
+    def restore(cls, vocab: list[str], arrays: dict[str, np.ndarray]) -> BM25Index:
+        """An index from `export`'s vocabulary and arrays (memory-mapped, read-only)."""
+        index = cls()
+        offsets = arrays["bm25_offsets"].tolist()
+        index._flat_terms = {term: (offsets[i], offsets[i + 1])
+                             for i, term in enumerate(vocab)}
+        index._flat_positions = arrays["bm25_positions"]
+        index._flat_tfs = arrays["bm25_tfs"]
+        index._lengths = arrays["bm25_lengths"].tolist()
+        index._total_length = sum(index._lengths)
+        return index

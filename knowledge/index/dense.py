@@ -20,8 +20,11 @@ class DenseIndex:
         """Append rows (n, dim)."""
         vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, self.dim)
         needed = self._size + len(vectors)
-        if needed > len(self._matrix):
-            capacity = max(needed, 2 * len(self._matrix))
+        if needed > len(self._matrix) or not self._matrix.flags.writeable:
+            # A matrix loaded from the index cache is read-only and exactly full: grow it by a
+            # quarter, not double (at 100k passages doubling would add 150 MB for one passage).
+            capacity = max(needed, 2 * len(self._matrix) if self._matrix.flags.writeable
+                           else needed + max(1024, len(self._matrix) // 4))
             grown = np.zeros((capacity, self.dim), dtype=np.float32)
             grown[: self._size] = self._matrix[: self._size]
             self._matrix = grown
@@ -31,3 +34,15 @@ class DenseIndex:
     def scores(self, query: np.ndarray) -> np.ndarray:
         """Cosine similarity of every stored vector with a unit query vector."""
         return self._matrix[: self._size] @ np.asarray(query, dtype=np.float32)
+
+    def vectors(self) -> np.ndarray:
+        """The stored rows (a view)."""
+        return self._matrix[: self._size]
+
+    @classmethod
+    def restore(cls, matrix: np.ndarray) -> DenseIndex:
+        """An index over existing rows (e.g. memory-mapped from the index cache), not copied."""
+        index = cls(matrix.shape[1], capacity=0)
+        index._matrix = matrix
+        index._size = len(matrix)
+        return index

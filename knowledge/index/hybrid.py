@@ -539,3 +539,57 @@ class HybridIndex:
             if not mask.any():
                 return -1.0
             return float(np.max(np.where(mask, self._dense.scores(query_vector), -np.inf)))
+
+    # ----- the index cache (knowledge/index/cache.py) ----------------------------------------
+    def export(self) -> tuple[dict[str, list[str]], dict[str, np.ndarray]]:
+        """The live passages as flat arrays and string lists, in position order, as a fresh
+        load of the same database would place them (removed articles' passages left out)."""
+        with self._lock:
+            self._refresh_arrays()
+            keep = self._alive.copy()
+            kept = np.flatnonzero(keep)
+            spans = [self._sentence_spans[p] for p in kept]
+            sentences = [self._sentence_vectors[p] for p in kept]
+            vocab, bm25 = self._bm25.export(keep)
+            headers = {aid: f"{a.title}\n{a.publisher or ''}" for aid, a in self.articles.items()}
+            header_ids = sorted({int(self._article_of[p]) for p in kept} & set(headers))
+            arrays = {
+                "passage_ids": self._pid_pos[kept],
+                "article_ids": self._article_pos[kept],
+                "vectors": np.ascontiguousarray(self._dense.vectors()[kept], dtype=np.float32),
+                "span_offsets": np.cumsum([0, *map(len, spans)], dtype=np.int64),
+                "spans": np.asarray([s for one in spans for s in one], dtype=np.int32
+                                    ).reshape(-1, 2),
+                "sentence_offsets": np.cumsum([0, *map(len, sentences)], dtype=np.int64),
+                "sentence_vectors": np.concatenate(sentences).astype(np.float16)
+                if sentences else np.zeros((0, self.dim), dtype=np.float16),
+                "header_article_ids": np.asarray(header_ids, dtype=np.int64),
+                "max_passage_id": np.asarray([self.max_passage_id], dtype=np.int64),
+                **bm25,
+            }
+            strings = {"texts": [self._texts[p] for p in kept], "bm25_vocab": vocab,
+                       "headers": [headers[aid] for aid in header_ids]}
+            return strings, arrays
+
+    @classmethod
+    def restore(cls, dim: int, strings: dict[str, list[str]], arrays: dict[str, np.ndarray],
+                articles: dict[int, ArticleSummary]) -> HybridIndex:
+        """An index from `export`'s output (arrays may be memory-mapped, read-only), with the
+        articles' current summaries from the database."""
+        index = cls(dim)
+        n = len(arrays["passage_ids"])
+        index._dense = DenseIndex.restore(arrays["vectors"])
+        index._bm25 = BM25Index.restore(strings["bm25_vocab"], arrays)
+        index._passage_ids = arrays["passage_ids"].tolist()
+        index._article_of = arrays["article_ids"].tolist()
+        index._texts = strings["texts"]
+        flat_spans = arrays["spans"].tolist()
+        span_at = arrays["span_offsets"].tolist()
+        index._sentence_spans = [tuple(map(tuple, flat_spans[span_at[i]:span_at[i + 1]]))
+                                 for i in range(n)]
+        vectors, sent_at = arrays["sentence_vectors"], arrays["sentence_offsets"].tolist()
+        index._sentence_vectors = [vectors[sent_at[i]:sent_at[i + 1]] for i in range(n)]
+        index._alive = np.ones(n, dtype=bool)
+        index.articles = dict(articles)
+        index.max_passage_id = int(arrays["max_passage_id"][0])
+        return index

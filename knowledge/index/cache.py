@@ -1,0 +1,175 @@
+"""The index cache: the in-memory index as one file of flat arrays, memory-mapped at start-up.
+
+Rebuilding the index from every stored passage re-tokenises each one for BM25 and rebuilds the
+postings (seconds at 100,000 passages). The cache keeps what that produces: passage vectors
+(float32, so a cache-loaded index ranks exactly like a fresh load), sentence vectors (float16,
+as stored), ids, texts, sentence spans, the BM25 postings as flat arrays with their vocabulary
+and document lengths, and the title and publisher each passage's BM25 terms were made with.
+
+The file is only a copy: `Library.load_index` checks it against the database (`CacheMeta` and
+the checks there) and falls back to the normal load when anything disagrees. It is written
+whole to a temporary file and renamed over the old one, so a reader sees an old file or a new
+one, never half of one; a process that has the old one mapped keeps reading it.
+
+Layout: 8 magic bytes, the header's length (8 bytes, little endian), the JSON header (metadata,
+and per array its offset, dtype, shape and CRC-32), then each array at a 64-byte boundary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+MAGIC = b"SDIDXC\x00\x01"
+FORMAT = 1
+_ALIGN = 64
+# Checked on load for every array but these: the sentence vectors are the largest part of the
+# file and a search reads only the candidates' rows; summing them all would map them all in.
+_UNCHECKED = frozenset({"sentence_vectors"})
+
+
+class CacheError(Exception):
+    """The cache file is missing, unreadable or inconsistent (the message says which)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CacheMeta:
+    """What the cached index was built from; checked against the database before use."""
+
+    fingerprint: str  # the embedding model's
+    schema_revision: str  # the database's Alembic revision
+    dim: int
+    max_passage_id: int  # the highest passage id the index had seen
+    passages: int  # how many stored passages it holds (ids <= max_passage_id)
+    passage_id_sum: int  # their ids' sum: a different database with the same count differs here
+    deletions_seen: int  # the last article_deletions id applied
+    format: int = FORMAT
+
+
+def cache_path(data_dir: Path, database_url: str) -> Path:
+    """The cache file for a database: local to this machine, keyed by a hash of its URL (the
+    URL itself, which may hold a password, is not written anywhere)."""
+    key = hashlib.sha256(database_url.encode()).hexdigest()[:16]
+    return data_dir / "index-cache" / f"index-{key}.bin"
+
+
+def _encode_strings(values: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Strings as one UTF-8 blob and their character offsets."""
+    blob = "".join(values).encode("utf-8")
+    offsets = np.cumsum([0, *map(len, values)], dtype=np.int64)
+    return np.frombuffer(blob, dtype=np.uint8), offsets
+
+
+def _decode_strings(blob: np.ndarray, offsets: np.ndarray) -> list[str]:
+    text = blob.tobytes().decode("utf-8")
+    at = offsets.tolist()
+    if len(at) < 1 or at[-1] != len(text):
+        raise CacheError("string offsets do not match their text")
+    return [text[at[i]:at[i + 1]] for i in range(len(at) - 1)]
+
+
+def write(path: Path, meta: CacheMeta, strings: dict[str, list[str]],
+          arrays: dict[str, np.ndarray]) -> int:
+    """Write the cache atomically (temporary file, fsync, rename); returns its size in bytes."""
+    everything = dict(arrays)
+    for name, values in strings.items():
+        everything[f"{name}.utf8"], everything[f"{name}.offsets"] = _encode_strings(values)
+    table: dict[str, list[object]] = {}
+    offsets: dict[str, int] = {}
+    offset = 0
+    for name, array in everything.items():
+        array = np.ascontiguousarray(array)
+        everything[name] = array
+        crc = None if name in _UNCHECKED else zlib.crc32(array.data.cast("B"))
+        table[name] = [offset, array.dtype.str, list(array.shape), crc]
+        offsets[name] = offset
+        offset += -(-array.nbytes // _ALIGN) * _ALIGN
+    header = json.dumps({"meta": dataclasses.asdict(meta), "arrays": table,
+                         "strings": sorted(strings), "body": offset}).encode()
+    start = -(-(len(MAGIC) + 8 + len(header)) // _ALIGN) * _ALIGN
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as out:
+            out.write(MAGIC + len(header).to_bytes(8, "little") + header)
+            for name, array in everything.items():
+                out.seek(start + offsets[name])
+                out.write(array.data.cast("B"))
+            out.truncate(start + offset)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return start + offset
+
+
+def read(path: Path) -> tuple[CacheMeta, dict[str, list[str]], dict[str, np.ndarray]]:
+    """Map the cache file (arrays are read-only views of it) and check its structure and
+    checksums; raises CacheError when it is missing or damaged."""
+    try:
+        with path.open("rb") as f:
+            if f.read(len(MAGIC)) != MAGIC:
+                raise CacheError("not an index cache file of this version")
+            length = int.from_bytes(f.read(8), "little")
+            header = json.loads(f.read(length))
+        meta = CacheMeta(**header["meta"])
+        start = -(-(len(MAGIC) + 8 + length) // _ALIGN) * _ALIGN
+        if path.stat().st_size != start + header["body"]:
+            raise CacheError("file size does not match its header (truncated?)")
+        buf = np.memmap(path, dtype=np.uint8, mode="r")
+        arrays: dict[str, np.ndarray] = {}
+        for name, (offset, dtype, shape, crc) in header["arrays"].items():
+            dt = np.dtype(dtype)
+            count = int(np.prod(shape)) if shape else 1
+            raw = buf[start + offset:start + offset + count * dt.itemsize]
+            if crc is not None and zlib.crc32(raw.data) != crc:
+                raise CacheError(f"checksum mismatch in {name}")
+            arrays[name] = raw.view(dt).reshape(shape)
+        strings = {name: _decode_strings(arrays.pop(f"{name}.utf8"),
+                                         arrays.pop(f"{name}.offsets"))
+                   for name in header["strings"]}
+    except FileNotFoundError as exc:
+        raise CacheError("no cache file") from exc
+    except CacheError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise CacheError(f"unreadable: {exc}") from exc
+    _check_shapes(meta, strings, arrays)
+    return meta, strings, arrays
+
+
+def _check_shapes(meta: CacheMeta, strings: dict[str, list[str]],
+                  arrays: dict[str, np.ndarray]) -> None:
+    """The arrays agree with each other and the metadata (so indexing them cannot fail)."""
+    try:
+        n = len(arrays["passage_ids"])
+        ok = (
+            meta.format == FORMAT and n == meta.passages
+            and len(arrays["article_ids"]) == n and len(strings["texts"]) == n
+            and arrays["vectors"].shape == (n, meta.dim)
+            and len(arrays["span_offsets"]) == n + 1
+            and int(arrays["span_offsets"][-1]) == len(arrays["spans"])
+            and len(arrays["sentence_offsets"]) == n + 1
+            and int(arrays["sentence_offsets"][-1]) == len(arrays["sentence_vectors"])
+            and arrays["sentence_vectors"].shape[1:] == (meta.dim,)
+            and len(arrays["bm25_lengths"]) == n
+            and len(arrays["bm25_offsets"]) == len(strings["bm25_vocab"]) + 1
+            and int(arrays["bm25_offsets"][-1]) == len(arrays["bm25_positions"])
+            == len(arrays["bm25_tfs"])
+            and (not len(arrays["bm25_positions"])
+                 or 0 <= int(arrays["bm25_positions"].min()) <= int(
+                     arrays["bm25_positions"].max()) < n)
+            and len(arrays["header_article_ids"]) == len(strings["headers"])
+            and int(arrays["max_passage_id"][0]) == meta.max_passage_id
+        )
+    except (KeyError, IndexError, ValueError) as exc:
+        raise CacheError(f"inconsistent: {exc}") from exc
+    if not ok:
+        raise CacheError("inconsistent arrays")
