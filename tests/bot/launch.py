@@ -10,7 +10,7 @@ import datetime as dt
 import re
 import sys
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, select, text
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from knowledge.store.tables import ArticleRow, DigestRun, DigestSubscription
 from tests.fakes.discord_server import BotProcess, FakeDiscord, StoredMessage
+from tests.fakes.world import FakeGuild
 
 REPO = Path(__file__).resolve().parents[2]
 # A digest message carries its run in a component's custom_id (bot/replies.py), unseen by readers.
@@ -49,6 +50,23 @@ def bot_process(env: Mapping[str, str], home: Path) -> BotProcess:
     """A `python -m bot` process (not started) running in `home`."""
     home.mkdir(parents=True, exist_ok=True)
     return BotProcess([sys.executable, "-m", "bot"], env=env, cwd=str(home))
+
+
+@contextlib.asynccontextmanager
+async def running_bot(fake: FakeDiscord, env: Mapping[str, str], home: Path, *,
+                      guild: int | str | FakeGuild | None = None) -> AsyncIterator[BotProcess]:
+    """`python -m bot` started against `fake`, its commands synced (to `guild`, else globally)
+    and ready; stopped at the end, which must be clean: exit status 0 and no error lines."""
+    process = bot_process(env, home)
+    await process.start()
+    try:
+        await fake.wait_for_commands(guild, timeout=START_TIMEOUT)
+        await process.wait_for_output("ready as", timeout=START_TIMEOUT)
+        yield process
+    finally:
+        code = await process.stop(timeout=15)
+    assert code == 0, process.output
+    assert process.error_lines() == [], process.output
 
 
 @contextlib.contextmanager

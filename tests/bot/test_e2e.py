@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 import importlib
 import re
-import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from tests.bot.launch import digest_run
+from tests.bot.launch import bot_env, digest_run, running_bot
 from tests.fakes.discord_server import (
     BotProcess,
     CommandNotAvailable,
@@ -28,10 +26,8 @@ from tests.fakes.world import ADMINISTRATOR, MANAGE_GUILD, World
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
-REPO = Path(__file__).resolve().parents[2]
 HEARTBEAT = 0.5
 ASK_RATE = 3
-START_TIMEOUT = 90.0
 ANSWER_TIMEOUT = 30.0
 MOSCOW_2019 = "What did experts expect from the Moscow summit in January 2019?"
 OFF_TOPIC = "How long should I boil an egg to get a runny yolk?"
@@ -102,30 +98,12 @@ async def bot(fake: FakeDiscord, world: World, web: FakeWeb,
               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BotProcess]:
     """`python -m bot` pointed at the fake, ready and synced; stopped cleanly at the end."""
     home = tmp_path_factory.mktemp("bot")
-    env = {
-        "DISCORD_TOKEN": fake.token,
-        "DISCORD_API_BASE_URL": fake.api_base,
-        "DISCORD_GATEWAY_URL": fake.gateway_url,
-        "DISCORD_DEV_GUILD_ID": str(world.guild().id),
-        "DISCORD_ADMIN_ROLE": "Digest Editors",
-        "DISCORD_GUILD_READY_TIMEOUT": "0.05",
-        "DATA_DIR": str(home / "data"),
-        "ASK_COOLDOWN_RATE": str(ASK_RATE),
-        "ASK_COOLDOWN_SECONDS": "120",
-        "DIGEST_POST_WHEN_EMPTY": "true",
-        "FETCH_ALLOW_PRIVATE_ADDRESSES": "true",  # /source add fetches from 127.0.0.1
-        "PYTHONPATH": str(REPO),
-    }
-    process = BotProcess([sys.executable, "-m", "bot"], env=env, cwd=str(home))
-    await process.start()
-    try:
-        await fake.wait_for_commands(world.guild(), timeout=START_TIMEOUT)
-        await process.wait_for_output("ready as", timeout=START_TIMEOUT)
+    env = bot_env(fake, home, DISCORD_DEV_GUILD_ID=str(world.guild().id),
+                  DISCORD_ADMIN_ROLE="Digest Editors", ASK_COOLDOWN_RATE=str(ASK_RATE),
+                  ASK_COOLDOWN_SECONDS="120", DIGEST_POST_WHEN_EMPTY="true",
+                  FETCH_ALLOW_PRIVATE_ADDRESSES="true")  # /source add fetches from 127.0.0.1
+    async with running_bot(fake, env, home, guild=world.guild()) as process:
         yield process
-    finally:
-        code = await process.stop(timeout=15)
-    assert code == 0, process.output
-    assert process.error_lines() == [], process.output
 
 
 async def run(fake: FakeDiscord, name: str, options: dict[str, Any] | None = None,

@@ -15,11 +15,10 @@ import pytest_asyncio
 
 from tests.bot.launch import (
     HASHING,
-    START_TIMEOUT,
     BotDatabase,
     bot_env,
-    bot_process,
     daily_schedule_fired,
+    running_bot,
 )
 from tests.fakes.discord_server import (
     BotProcess,
@@ -90,16 +89,8 @@ async def bot(fake: FakeDiscord, world: World, web: FakeWeb, home: Path
                   DISCORD_DEV_GUILD_ID=str(world.guild().id), SCHEDULER_MAINTENANCE_SECONDS="1",
                   FETCH_ALLOW_PRIVATE_ADDRESSES="true", FETCH_READ_TIMEOUT="2",
                   ASK_COOLDOWN_SECONDS="0")
-    process = bot_process(env, home)
-    await process.start()
-    try:
-        await fake.wait_for_commands(world.guild(), timeout=START_TIMEOUT)
-        await process.wait_for_output("ready as", timeout=START_TIMEOUT)
+    async with running_bot(fake, env, home, guild=world.guild()) as process:
         yield process
-    finally:
-        code = await process.stop(timeout=15)
-    assert code == 0, process.output
-    assert process.error_lines() == [], process.output
 
 
 @pytest.fixture(scope="module")

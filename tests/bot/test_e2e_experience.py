@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.bot.launch import HASHING, START_TIMEOUT, bot_env, bot_process
+from tests.bot.launch import HASHING, bot_env, running_bot
 from tests.fakes.discord_server import (
     BotProcess,
     CommandNotAvailable,
@@ -59,16 +59,8 @@ async def bot(fake: FakeDiscord, world: World, tmp_path_factory: pytest.TempPath
     home = tmp_path_factory.mktemp("experience")
     env = bot_env(fake, home, **HASHING, DISCORD_OWNER_GUILD_ID=str(world.guild("Owner Lab").id),
                   ASK_COOLDOWN_SECONDS="0", ASK_PAGE_SIZE="2", ASK_MAX_HITS="8")
-    process = bot_process(env, home)
-    await process.start()
-    try:
-        await fake.wait_for_commands(timeout=START_TIMEOUT)
-        await process.wait_for_output("ready as", timeout=START_TIMEOUT)
+    async with running_bot(fake, env, home) as process:
         yield process
-    finally:
-        code = await process.stop(timeout=15)
-    assert code == 0, process.output
-    assert process.error_lines() == [], process.output
 
 
 async def run(fake: FakeDiscord, name: str, options: dict[str, Any] | None = None,
