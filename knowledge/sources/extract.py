@@ -10,8 +10,6 @@ from typing import Any
 
 import lxml.etree
 import lxml.html
-import trafilatura
-import trafilatura.settings
 
 from knowledge.sources.errors import ExtractionError
 from knowledge.sources.sandbox import ExtractionLimits, run_limited
@@ -76,6 +74,10 @@ def check_markup_size(html: str | bytes, limits: ExtractionLimits, *, what: str)
 
 def extract_here(html: str | bytes, url: str, max_text_chars: int) -> ExtractedArticle:
     """``extract_article`` in this process: only for code already inside a sandbox worker."""
+    # Imported here, in the worker: a process that only answers questions never pays for it.
+    import trafilatura
+    import trafilatura.settings
+
     tree = _parse(html)
     document = None
     if tree is not None:

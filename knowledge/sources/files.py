@@ -7,10 +7,7 @@ import io
 import logging
 import re
 from pathlib import PurePath
-from typing import Literal
-
-import pypdf
-import pypdf.errors
+from typing import TYPE_CHECKING, Literal
 
 from knowledge.sources.encoding import decode_bytes
 from knowledge.sources.errors import ExtractionError, UploadError
@@ -20,6 +17,9 @@ from knowledge.sources.sniff import is_pdf, looks_like_markup, sniff_binary
 from knowledge.sources.units import human_size
 from knowledge.text.html import html_to_text
 from knowledge.text.remote import quote_remote
+
+if TYPE_CHECKING:
+    import pypdf
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +149,10 @@ def read_pdf_here(name: str, data: bytes, max_pages: int, max_chars: int) -> Upl
     and stops reading as soon as the text passes ``max_chars`` (pages can share one content
     stream, so a tiny file can hold any amount of text).
     """
+    # Imported here, in the sandbox worker: a process that only answers questions never pays.
+    import pypdf
+    import pypdf.errors
+
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
