@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ButtonCooldowns, ask_cooldown, cooldown_text
+from bot.checks import ButtonCooldowns, ask_cooldown
 from bot.exts._choices import NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
 from bot.exts._render import AskFilters, ask_pages, ask_state_from, no_match_text
 from bot.replies import Reply
@@ -58,14 +58,9 @@ class MoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         return cls(int(match["offset"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Turn to the page holding the next passage (it searches again: the /ask cooldown
-        applies)."""
+        """Turn to the page holding the next passage (it searches again: the paginator holds
+        the turn back while the /ask cooldown runs)."""
         bot = cast("SummitDesk", interaction.client)
-        cog = cast("Ask | None", bot.get_cog("Ask"))
-        wait = await cog.more_cooldowns.retry_after(interaction) if cog else 0.0
-        if wait:
-            await interaction.response.send_message(cooldown_text(wait), ephemeral=True)
-            return
         page = self.offset // bot.settings.ask_page_size
         await bot.paginator.on_turn(interaction, ASK_SOURCE, "", page)
 

@@ -223,8 +223,8 @@ async def test_each_servers_digest_carries_only_its_own_additions(
 
 async def test_every_search_backed_command_keeps_the_cooldown(bot: BotProcess,
                                                               fake: FakeDiscord) -> None:
-    """With one question per 10 minutes: a second /compare, /expert topic:, /summit topic: and
-    "Ask Summit Desk" is refused (each has its own count); /expert without a topic searches
+    """With one question per 10 minutes: a second /compare, /expert topic:, /summit topic:,
+    "Ask Summit Desk" and "More" is refused (each has its own count); /expert without a topic searches
     nothing and is not."""
     await run(fake, "config cooldown", {"uses": 1, "seconds": 600}, **as_south())
     expert = (await complete(fake, "expert", "name", "", **as_south()))[0]["value"]
@@ -244,6 +244,18 @@ async def test_every_search_backed_command_keeps_the_cooldown(bot: BotProcess,
     menu = [await (await fake.message_command("Ask Summit Desk", posted, user="dora")
                    ).wait_done(timeout=ANSWER_TIMEOUT) for _ in range(2)]
     assert "ask again in" not in menu[0].text and "ask again in" in menu[1].text
+    # An answer posted by an older release carries a "More" button; clicking it searches again.
+    asked = await run(fake, "ask", {"question": "the marrowgate tunnel and the ferries"},
+                      **as_south())
+    clicks = []
+    for _ in range(2):  # a turn redraws the message's buttons: put the old one back each time
+        asked.message.payload.setdefault("components", []).append(
+            {"type": 1, "components": [{"type": 2, "style": 1, "label": "More",
+                                        "custom_id": "ask:more:1"}]})
+        clicks.append(await (await fake.component("ask:more:1", message=asked, user="dora")
+                             ).wait_done(timeout=ANSWER_TIMEOUT))
+    assert "ask again in" not in clicks[0].text
+    assert clicks[1].ephemeral and "ask again in" in clicks[1].text
     await run(fake, "config cooldown", **as_south())
 
 
