@@ -2,6 +2,8 @@
 
 Usage:
   python bench/speed.py latency  --passages 100000   # synthetic corpus of that size (0 = founding only)
+  python bench/speed.py latency  --passages 100000 --compare-cache   # open/RSS/search without and
+                                                     # with the index cache, fresh processes
   python bench/speed.py startup                      # process start to ready, import and load apart
   python bench/speed.py ingest   --articles 60       # ingest vs raw model.encode on the same texts
   python bench/speed.py compare  [--old-tree DIR]    # torch vs ONNX embedder; CLI, bot check, bot
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import resource
 import statistics
@@ -27,6 +30,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from knowledge.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -111,10 +118,18 @@ def synthesize(settings, passages: int, seed: int = 7) -> None:  # type: ignore[
     engine.dispose()
 
 
+def _rss_mb() -> float:
+    """Current resident set size of this process, in MB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def cmd_latency(args: argparse.Namespace) -> None:
-    """Median and p95 of service.search over N queries, model warm."""
-    from knowledge.retrieval import SearchRequest
-    from knowledge.service import KnowledgeService
+    """Median and p95 of service.search over N queries, model warm; with --compare-cache, the
+    same in three fresh processes on one synthesised library: INDEX_CACHE=off, the first open
+    with the cache on (full load, writes the cache) and a second open (loads the cache)."""
     from knowledge.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,27 +139,66 @@ def cmd_latency(args: argparse.Namespace) -> None:
             synthesize(settings, args.passages)
             print(f"synthesised {args.passages} passages in {time.perf_counter() - t:.1f} s",
                   file=sys.stderr)
+        if not args.compare_cache:
+            _latency(settings, args.queries)
+            return
+        # Seed the founding corpus once, so every measured open below finds the same library.
+        base = {**os.environ, "DATA_DIR": tmp, "INDEX_CACHE": "off"}
+        subprocess.run([sys.executable, str(Path(__file__)), "latency-run", "--queries", "0"],
+                       env=base, check=True, stdout=subprocess.DEVNULL)
+        runs = [("INDEX_CACHE=off", "off"), ("cache on, first open (writes it)", "on"),
+                ("cache on, next open (loads it)", "on"), ("INDEX_CACHE=off again", "off"),
+                ("cache on again", "on")]
+        for label, flag in runs:
+            out = subprocess.run(
+                [sys.executable, str(Path(__file__)), "latency-run", "--queries",
+                 str(args.queries)], env={**base, "INDEX_CACHE": flag}, check=True,
+                capture_output=True, text=True).stdout
+            print(json.dumps({"run": label, **json.loads(out.strip().splitlines()[-1])}))
+        print(json.dumps({"load_average": os.getloadavg()}))
+
+
+def cmd_latency_run(args: argparse.Namespace) -> None:
+    """(used by latency --compare-cache) one process: open DATA_DIR's library, then search."""
+    from knowledge.settings import load_settings
+
+    _latency(load_settings(), args.queries)
+
+
+def _latency(settings: Settings, n_queries: int) -> None:
+    """Open the library (timed), then time `n_queries` searches; prints one JSON line."""
+    from knowledge.retrieval import SearchRequest
+    from knowledge.service import KnowledgeService
+
+    t = time.perf_counter()
+    service = KnowledgeService.open(settings)
+    load = time.perf_counter() - t
+    rss_open = _rss_mb()
+    if not n_queries:
+        service.close()
+        return
+    service.embedder.embed(["warm up"])  # type: ignore[attr-defined]
+    queries = _queries(n_queries)
+    for q in queries[:10]:
+        service.retriever.search(SearchRequest(q))
+    times = []
+    for q in queries:
         t = time.perf_counter()
-        service = KnowledgeService.open(settings)
-        load = time.perf_counter() - t
-        service.embedder.embed(["warm up"])  # type: ignore[attr-defined]
-        queries = _queries(args.queries)
-        for q in queries[:10]:
-            service.retriever.search(SearchRequest(q))
-        times = []
-        for q in queries:
-            t = time.perf_counter()
-            service.retriever.search(SearchRequest(q))
-            times.append((time.perf_counter() - t) * 1000)
-        times.sort()
-        result = {
-            "passages": len(service.index), "queries": len(times),
-            "median_ms": round(statistics.median(times), 2),
-            "p95_ms": round(times[int(0.95 * len(times)) - 1], 2),
-            "max_ms": round(times[-1], 2), "open_s": round(load, 2),
-            "peak_rss_mb": round(peak_rss_mb()),
-        }
-        print(json.dumps(result))
+        service.retriever.search(SearchRequest(q))
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    result = {
+        "passages": len(service.index), "queries": len(times),
+        "median_ms": round(statistics.median(times), 2),
+        "p95_ms": round(times[int(0.95 * len(times)) - 1], 2),
+        "max_ms": round(times[-1], 2), "open_s": round(load, 2),
+        "rss_after_open_mb": round(rss_open), "rss_after_search_mb": round(_rss_mb()),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
+    t = time.perf_counter()
+    service.close()
+    result["close_s"] = round(time.perf_counter() - t, 2)
+    print(json.dumps(result))
 
 
 def cmd_startup(args: argparse.Namespace) -> None:
@@ -420,7 +474,12 @@ def main() -> None:
     p = sub.add_parser("latency")
     p.add_argument("--passages", type=int, default=100_000)
     p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--compare-cache", action="store_true",
+                   help="open and search without and with the index cache, fresh processes")
     p.set_defaults(fn=cmd_latency)
+    p = sub.add_parser("latency-run", help="(used by latency --compare-cache)")
+    p.add_argument("--queries", type=int, default=200)
+    p.set_defaults(fn=cmd_latency_run)
     p = sub.add_parser("startup")
     p.set_defaults(fn=cmd_startup)
     p = sub.add_parser("ingest")

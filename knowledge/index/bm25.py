@@ -30,6 +30,13 @@ class _Postings:
         self.tfs.append(tf)
         self._frozen = None
 
+    def discard(self, position: int) -> None:
+        """Forget one document (its term no longer counts there, nor in the term's df)."""
+        positions, tfs = self.arrays()
+        keep = positions != position
+        self._base = self._frozen = (positions[keep], tfs[keep])
+        self.positions, self.tfs = [], []
+
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         if self._frozen is None:
             positions = np.asarray(self.positions, dtype=np.int64)
@@ -56,6 +63,7 @@ class BM25Index:
         self._lengths: list[int] = []
         self._lengths_arr: np.ndarray | None = None
         self._total_length = 0
+        self._removed: set[int] = set()  # positions of removed documents (never scored again)
         # Per-term score vectors, valid until the next add (lengths and idf change then).
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
@@ -87,6 +95,21 @@ class BM25Index:
                     (self._flat_positions[start:end], self._flat_tfs[start:end]))
         return postings
 
+    def remove(self, position: int, tokens: list[str]) -> None:
+        """Stop counting a document (given the tokens it was added with) in document
+        frequencies, lengths and the document count, as if it had never been added; its
+        position stays (scoring it is the caller's to avoid)."""
+        if position in self._removed or not 0 <= position < len(self._lengths):
+            return
+        for term in set(tokens):
+            postings = self._get(term)
+            if postings is not None:
+                postings.discard(position)
+        self._removed.add(position)
+        self._total_length -= self._lengths[position]
+        self._lengths_arr = None
+        self._cache.clear()
+
     def document_frequency(self, term: str) -> int:
         """How many documents hold the term."""
         postings = self._get(term)
@@ -96,7 +119,7 @@ class BM25Index:
         """Smoothed inverse document frequency (never negative)."""
         postings = self._get(term)
         df = len(postings) if postings else 0
-        n = len(self._lengths)
+        n = len(self._lengths) - len(self._removed)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
@@ -118,7 +141,7 @@ class BM25Index:
             return total
         if self._lengths_arr is None:
             self._lengths_arr = np.asarray(self._lengths, dtype=np.float32)
-        avgdl = self._total_length / n or 1.0
+        avgdl = self._total_length / max(n - len(self._removed), 1) or 1.0
         norm = self.k1 * (1.0 - self.b + self.b * self._lengths_arr[positions] / avgdl)
         for term, qtf in Counter(query_tokens).items():
             cached = self._cache.get(term)
@@ -146,7 +169,7 @@ class BM25Index:
         n = len(self._lengths)
         if self._lengths_arr is None:
             self._lengths_arr = np.asarray(self._lengths, dtype=np.float32)
-        avgdl = self._total_length / n or 1.0
+        avgdl = self._total_length / max(n - len(self._removed), 1) or 1.0
         positions, tfs = postings.arrays()
         norm = self.k1 * (1.0 - self.b + self.b * self._lengths_arr[positions] / avgdl)
         contrib = self.idf(term) * tfs * (self.k1 + 1.0) / (tfs + norm)

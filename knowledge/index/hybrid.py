@@ -232,9 +232,13 @@ class HybridIndex:
     def remove_article(self, article_id: int) -> None:
         """Stop returning an article's passages (positions stay, masked out)."""
         with self._lock:
-            self.articles.pop(article_id, None)
+            article = self.articles.pop(article_id, None)
             self._refresh_arrays()
-            self._alive &= self._article_pos != article_id
+            gone = self._alive & (self._article_pos == article_id)
+            if article is not None:  # BM25 statistics as if the passages had never been added
+                for pos in np.flatnonzero(gone).tolist():
+                    self._bm25.remove(pos, bm25_document(article, self._texts[pos]))
+            self._alive &= ~gone
 
     def update_article(self, article: ArticleSummary) -> None:
         """Replace an article's metadata (contributors, title) without touching its passages."""

@@ -1,0 +1,197 @@
+"""The index cache: an index loaded from the cache file ranks exactly like one loaded from the
+database, and a cache that is stale, damaged or missing is noticed, logged once and bypassed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import delete, update
+
+from knowledge.embedding import HashingEmbedder
+from knowledge.index.hybrid import Boost, Evidence, Filters, RankedPassage
+from knowledge.ingest import Document
+from knowledge.retrieval import SearchRequest
+from knowledge.service import KnowledgeService
+from knowledge.settings import Settings
+from knowledge.store.tables import ArticleRow, PassageRow
+from knowledge.text.tokens import tokenize
+from tests.knowledge.articles import NEW_ARTICLE
+
+QUESTIONS = [
+    "icebreaker escorts dredging ports",
+    "sanctions on oil exports and the price cap",
+    "what did the summit agree on security guarantees",
+    "insurance costs shipping routes",
+    "trade talks tariffs",
+    "ceasefire negotiations",
+]
+MORE = [
+    NEW_ARTICLE.replace("Arctic shipping after the thaw", "Ice, insurance and the northern route")
+    .replace("slowly", "gradually"),
+    "# Tariffs and the ports of the north\n\nTrade talks stalled over tariffs on shipping "
+    "services. Port operators said dredging and icebreaker escorts would decide the route.\n\n"
+    "Negotiators expect another round of talks before the summit.\n",
+]
+
+
+@pytest.fixture
+def cache_settings(settings: Settings) -> Settings:
+    """Thresholds for the hashing embedder, so most questions get hits."""
+    return settings.model_copy(update={"no_match_threshold": 0.05, "hit_min_similarity": 0.0})
+
+
+@pytest.fixture
+def opened() -> Iterator[list[KnowledgeService]]:
+    """Services a test opens, closed at the end."""
+    services: list[KnowledgeService] = []
+    yield services
+    for service in services:
+        service.close()
+
+
+def open_service(settings: Settings, opened: list[KnowledgeService], *, cache: bool = True,
+                 dim: int = 256) -> KnowledgeService:
+    """Open a service (another process's worth) with or without the index cache."""
+    service = KnowledgeService.open(settings.model_copy(update={"index_cache": cache}),
+                                    embedder=HashingEmbedder(dim))
+    opened.append(service)
+    return service
+
+
+def ranked(service: KnowledgeService) -> list[list[RankedPassage]]:
+    """The index's rankings for every question, in every mode and with feedback, evidence and
+    filters, so BM25 statistics, vectors, sentence vectors, texts and dates all count."""
+    index, embedder = service.index, service.embedder
+    out = []
+    some_article = min(index.articles)
+    for question in QUESTIONS:
+        tokens, vector = tokenize(question), embedder.embed([question])[0]
+        for mode in ("hybrid", "dense", "bm25"):
+            out.append(index.search(tokens, vector, top=8, mode=mode, feedback=True))
+        evidence = Evidence(((
+            "article", Boost("by the article", 1.0, article_ids=frozenset({some_article}))),))
+        out.append(index.search(tokens, vector, top=8, evidence=evidence))
+        out.append(index.search(tokens, vector, top=8,
+                                filters=Filters(publisher="a", visible_to=0)))
+    return out
+
+
+def hits(service: KnowledgeService) -> list[list[tuple[int, str, float, float, float]]]:
+    """What the retriever returns for every question (passage, highlight, scores)."""
+    return [[(h.passage_id, h.highlight, h.score, h.dense_score, h.bm25_score)
+             for h in service.retriever.search(SearchRequest(q, top=8))] for q in QUESTIONS]
+
+
+def assert_same(cached: KnowledgeService, fresh: KnowledgeService) -> None:
+    """The cache-loaded index answers exactly as a fresh load of the same database."""
+    assert len(cached.index) == len(fresh.index)
+    assert cached.index.articles == fresh.index.articles
+    assert ranked(cached) == ranked(fresh)
+    assert hits(cached) == hits(fresh)
+    assert any(hits(fresh))  # the comparison is not between two empty lists
+
+
+def test_a_cache_loaded_index_ranks_like_a_fresh_load(
+        cache_settings: Settings, opened: list[KnowledgeService],
+        caplog: pytest.LogCaptureFixture) -> None:
+    """After adds, a delete (both before and after the cache was written) and adds by another
+    process, an index from the cache, refreshed, equals one loaded from the database."""
+    caplog.set_level(logging.INFO, logger="knowledge.library")
+    writer = open_service(cache_settings, opened)
+    assert writer.library.cache_path.exists() and writer.library.cached is not None
+    first = writer.add_document(Document(NEW_ARTICLE)).article_id
+    second = writer.add_document(Document(MORE[0])).article_id
+    assert first is not None and second is not None
+    writer.delete_article(first)  # after the cache: reaches readers through the log
+
+    reader = open_service(cache_settings, opened)
+    assert "index loaded from its cache" in caplog.text
+    assert reader.library.cached == writer.library.cached  # the file the writer wrote
+    assert second in reader.index.articles and first not in reader.index.articles
+    assert_same(reader, open_service(cache_settings, opened, cache=False))
+
+    # A cache written from an index that dropped an article holds only live passages.
+    writer.library.write_index_cache()
+    compacted = open_service(cache_settings, opened)
+    assert compacted.library.cached is not None
+    assert compacted.library.cached.max_passage_id == writer.index.max_passage_id
+    assert_same(compacted, open_service(cache_settings, opened, cache=False))
+
+    # Another process adds and deletes after the cache-loaded one opened: its refresh follows.
+    third = writer.add_document(Document(MORE[1])).article_id
+    writer.delete_article(second)
+    assert compacted.refresh() > 0
+    assert third in compacted.index.articles and second not in compacted.index.articles
+    assert_same(compacted, open_service(cache_settings, opened, cache=False))
+
+
+def rejected(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The log lines saying the cache was not used."""
+    return [r.getMessage() for r in caplog.records if "not used" in r.getMessage()]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "garbage", "missing"])
+def test_a_damaged_or_missing_cache_is_logged_and_bypassed(
+        cache_settings: Settings, opened: list[KnowledgeService],
+        caplog: pytest.LogCaptureFixture, damage: str) -> None:
+    """A damaged or missing cache file: one log line, the normal load, the same answers, and
+    a good cache written in its place."""
+    first = open_service(cache_settings, opened)
+    path = first.library.cache_path
+    data = bytearray(path.read_bytes())
+    if damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "flipped":  # a byte inside the BM25 postings (checksummed)
+        data[-200] ^= 0xFF
+        path.write_bytes(bytes(data))
+    elif damage == "garbage":
+        path.write_bytes(b"not an index at all" * 10)
+    else:
+        path.unlink()
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger="knowledge.library")
+    service = open_service(cache_settings, opened)
+    assert len(rejected(caplog)) == 1, caplog.text
+    assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
+    assert_same(service, open_service(cache_settings, opened, cache=False))
+    caplog.clear()
+    open_service(cache_settings, opened)
+    assert rejected(caplog) == [] and "index loaded from its cache" in caplog.text
+
+
+def test_a_stale_cache_is_not_used(cache_settings: Settings, opened: list[KnowledgeService],
+                                   caplog: pytest.LogCaptureFixture) -> None:
+    """A cache no longer matching the database (passages gone without a logged deletion, a
+    changed title, another embedding model) is bypassed with one log line each time."""
+    writer = open_service(cache_settings, opened)
+    caplog.set_level(logging.INFO, logger="knowledge.library")
+
+    some = min(writer.index.articles)
+    with writer.library.write() as session:  # a row removed behind the deletions log's back
+        session.execute(delete(PassageRow).where(PassageRow.id == writer.index.max_passage_id))
+    caplog.clear()
+    service = open_service(cache_settings, opened)
+    assert len(rejected(caplog)) == 1 and "passages" in rejected(caplog)[0]
+    assert_same(service, open_service(cache_settings, opened, cache=False))
+
+    with writer.library.write() as session:  # BM25 terms include the title
+        session.execute(update(ArticleRow).where(ArticleRow.id == some)
+                        .values(title="A title the cache never saw"))
+    caplog.clear()
+    service = open_service(cache_settings, opened)
+    assert len(rejected(caplog)) == 1 and "title" in rejected(caplog)[0]
+    assert_same(service, open_service(cache_settings, opened, cache=False))
+
+    caplog.clear()
+    other_model = open_service(cache_settings, opened, dim=128)  # re-embeds everything
+    assert len(rejected(caplog)) == 1 and "model" in rejected(caplog)[0]
+    assert other_model.index.dim == 128
+
+
+def test_index_cache_off_neither_reads_nor_writes(cache_settings: Settings,
+                                                  opened: list[KnowledgeService]) -> None:
+    """INDEX_CACHE=off: no cache file is written, and none is read."""
+    service = open_service(cache_settings, opened, cache=False)
+    assert not service.library.cache_path.exists() and service.library.cached is None
