@@ -74,7 +74,9 @@ class BM25Index:
         """Index one document's tokens; returns its position."""
         position = len(self._lengths)
         for term, tf in Counter(tokens).items():
-            postings = self._get(term)
+            postings = self._postings.get(term)
+            if postings is None and self._flat_terms:
+                postings = self._get(term)
             if postings is None:
                 postings = self._postings[term] = _Postings()
             postings.add(position, tf)

@@ -13,12 +13,13 @@ import dataclasses
 import datetime as dt
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from knowledge.index.bm25 import BM25Index
 from knowledge.index.dense import DenseIndex
+from knowledge.index.rows import Rows
 from knowledge.models import ArticleSummary
 from knowledge.text.split import split_sentences
 from knowledge.text.tokens import tokenize
@@ -182,9 +183,10 @@ class HybridIndex:
         self._dense = DenseIndex(dim)
         self._passage_ids: list[int] = []
         self._article_of: list[int] = []
-        self._texts: list[str] = []
-        self._sentence_spans: list[tuple[tuple[int, int], ...]] = []
-        self._sentence_vectors: list[np.ndarray] = []
+        # Rows: lists that may start as the index cache file's rows (knowledge/index/rows.py).
+        self._texts: Rows[str] = Rows()
+        self._sentence_spans: Rows[tuple[tuple[int, int], ...]] = Rows()
+        self._sentence_vectors: Rows[np.ndarray] = Rows()
         self._alive = np.ones(0, dtype=bool)
         self._arrays_dirty = True
         self._article_pos: np.ndarray = np.zeros(0, dtype=np.int64)
@@ -545,7 +547,7 @@ class HybridIndex:
             return float(np.max(np.where(mask, self._dense.scores(query_vector), -np.inf)))
 
     # ----- the index cache (knowledge/index/cache.py) ----------------------------------------
-    def export(self) -> tuple[dict[str, list[str]], dict[str, np.ndarray]]:
+    def export(self) -> tuple[dict[str, Sequence[str]], dict[str, np.ndarray]]:
         """The live passages as flat arrays and string lists, in position order, as a fresh
         load of the same database would place them (removed articles' passages left out)."""
         with self._lock:
@@ -571,28 +573,29 @@ class HybridIndex:
                 "max_passage_id": np.asarray([self.max_passage_id], dtype=np.int64),
                 **bm25,
             }
-            strings = {"texts": [self._texts[p] for p in kept], "bm25_vocab": vocab,
+            strings: dict[str, Sequence[str]] = {
+                "texts": [self._texts[p] for p in kept], "bm25_vocab": vocab,
                        "headers": [headers[aid] for aid in header_ids]}
             return strings, arrays
 
     @classmethod
-    def restore(cls, dim: int, strings: dict[str, list[str]], arrays: dict[str, np.ndarray],
+    def restore(cls, dim: int, strings: dict[str, Sequence[str]], arrays: dict[str, np.ndarray],
                 articles: dict[int, ArticleSummary]) -> HybridIndex:
         """An index from `export`'s output (arrays may be memory-mapped, read-only), with the
         articles' current summaries from the database."""
         index = cls(dim)
         n = len(arrays["passage_ids"])
         index._dense = DenseIndex.restore(arrays["vectors"])
-        index._bm25 = BM25Index.restore(strings["bm25_vocab"], arrays)
+        index._bm25 = BM25Index.restore(list(strings["bm25_vocab"]), arrays)
         index._passage_ids = arrays["passage_ids"].tolist()
         index._article_of = arrays["article_ids"].tolist()
-        index._texts = strings["texts"]
-        flat_spans = arrays["spans"].tolist()
-        span_at = arrays["span_offsets"].tolist()
-        index._sentence_spans = [tuple(map(tuple, flat_spans[span_at[i]:span_at[i + 1]]))
-                                 for i in range(n)]
+        texts = strings["texts"]
+        index._texts = Rows(n, texts.__getitem__)
+        spans, span_at = arrays["spans"], arrays["span_offsets"].tolist()
+        index._sentence_spans = Rows(n, lambda i: tuple(
+            (a, b) for a, b in spans[span_at[i]:span_at[i + 1]].tolist()))
         vectors, sent_at = arrays["sentence_vectors"], arrays["sentence_offsets"].tolist()
-        index._sentence_vectors = [vectors[sent_at[i]:sent_at[i + 1]] for i in range(n)]
+        index._sentence_vectors = Rows(n, lambda i: vectors[sent_at[i]:sent_at[i + 1]])
         index._alive = np.ones(n, dtype=bool)
         index.articles = dict(articles)
         index.max_passage_id = int(arrays["max_passage_id"][0])

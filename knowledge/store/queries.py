@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from knowledge.index.hybrid import IndexedPassage
 from knowledge.models import ArticleSummary, Contributor, PartialDate
@@ -66,7 +66,11 @@ def summarise(row: ArticleRow, contributors: list[Contributor], passages: int = 
 def article_summaries(session: Session, ids: Iterable[int] | None = None
                       ) -> dict[int, ArticleSummary]:
     """Summaries of the given articles (all when ids is None), keyed by id."""
-    stmt = select(ArticleRow)
+    # Only what `summarise` reads: not every article's text at each index load.
+    stmt = select(ArticleRow).options(load_only(
+        ArticleRow.id, ArticleRow.title, ArticleRow.publisher, ArticleRow.published_iso,
+        ArticleRow.published_precision, ArticleRow.url, ArticleRow.language,
+        ArticleRow.added_at, ArticleRow.source_id))
     if ids is not None:
         id_list = list(ids)
         if not id_list:
