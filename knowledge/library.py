@@ -167,7 +167,8 @@ class Library:
         False when it is missing, damaged or stale."""
         started = time.perf_counter()
         try:
-            meta, strings, arrays = cache.read(self.cache_path)
+            cached = cache.read(self.cache_path)
+            meta, strings, arrays = cached.meta, cached.strings, cached.arrays
             with self.read() as session:
                 deletions_seen = self._check_cache(session, meta, strings, arrays)
                 summaries = queries.article_summaries(session)
@@ -175,7 +176,8 @@ class Library:
                 if stale:
                     raise cache.CacheError(f"article {stale} has a new title or publisher")
                 reach = visibility.reach_since(session, 0)
-            index = HybridIndex.restore(self.embedder.dim, strings, arrays, summaries)
+            index = HybridIndex.restore(self.embedder.dim, strings, arrays, summaries,
+                                        cached.sentence_rows)
         except cache.CacheError as exc:
             log.info("index cache %s not used (%s): loading the index from the database",
                      self.cache_path, exc)
@@ -192,7 +194,7 @@ class Library:
         return True
 
     def _check_cache(self, session: Session, meta: cache.CacheMeta,
-                     strings: dict[str, list[str]], arrays: dict[str, np.ndarray]
+                     strings: dict[str, Sequence[str]], arrays: dict[str, np.ndarray]
                      ) -> dict[int, int]:
         """Raise CacheError unless the cache was built by this model from this database's
         passages (allowing for articles deleted since, which the refresh drops); returns those
@@ -330,7 +332,7 @@ def _last_deletion(session: Session) -> int:
     return session.scalar(select(func.max(ArticleDeletion.id))) or 0
 
 
-def _changed_headers(strings: dict[str, list[str]], arrays: dict[str, np.ndarray],
+def _changed_headers(strings: dict[str, Sequence[str]], arrays: dict[str, np.ndarray],
                      summaries: dict[int, ArticleSummary], deleted: dict[int, int]) -> int | None:
     """An article whose title or publisher (part of its passages' BM25 terms) differs from
     the cache's, or which vanished without a deletion logged; None when there is none."""

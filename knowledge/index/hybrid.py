@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -580,7 +580,8 @@ class HybridIndex:
 
     @classmethod
     def restore(cls, dim: int, strings: dict[str, Sequence[str]], arrays: dict[str, np.ndarray],
-                articles: dict[int, ArticleSummary]) -> HybridIndex:
+                articles: dict[int, ArticleSummary],
+                sentence_rows: Callable[[int, int], np.ndarray] | None = None) -> HybridIndex:
         """An index from `export`'s output (arrays may be memory-mapped, read-only), with the
         articles' current summaries from the database."""
         index = cls(dim)
@@ -595,7 +596,8 @@ class HybridIndex:
         index._sentence_spans = Rows(n, lambda i: tuple(
             (a, b) for a, b in spans[span_at[i]:span_at[i + 1]].tolist()))
         vectors, sent_at = arrays["sentence_vectors"], arrays["sentence_offsets"].tolist()
-        index._sentence_vectors = Rows(n, lambda i: vectors[sent_at[i]:sent_at[i + 1]])
+        rows = sentence_rows or (lambda a, b: vectors[a:b])  # rows a..b of the vectors
+        index._sentence_vectors = Rows(n, lambda i: rows(sent_at[i], sent_at[i + 1]))
         index._alive = np.ones(n, dtype=bool)
         index.articles = dict(articles)
         index.max_passage_id = int(arrays["max_passage_id"][0])

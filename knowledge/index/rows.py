@@ -47,12 +47,13 @@ class Rows(Generic[T]):
 
 
 class StringColumn(Sequence[str]):
-    """Strings stored as one UTF-8 buffer and byte offsets; each decoded when read."""
+    """Strings stored as one UTF-8 buffer and byte offsets; each read and decoded on access."""
 
-    __slots__ = ("_buffer", "_offsets")
+    __slots__ = ("_offsets", "_read")
 
-    def __init__(self, buffer: memoryview, offsets: list[int]) -> None:
-        self._buffer = buffer
+    def __init__(self, read: Callable[[int, int], bytes | memoryview], offsets: list[int]
+                 ) -> None:
+        self._read = read  # bytes a..b of the buffer
         self._offsets = offsets
 
     def __len__(self) -> int:
@@ -68,7 +69,7 @@ class StringColumn(Sequence[str]):
         i = operator.index(i)
         if not 0 <= i < len(self):
             raise IndexError(i)
-        return str(self._buffer[self._offsets[i]:self._offsets[i + 1]], "utf-8")
+        return str(self._read(self._offsets[i], self._offsets[i + 1]), "utf-8")
 
     def __iter__(self) -> Iterator[str]:
         return (self[i] for i in range(len(self)))
