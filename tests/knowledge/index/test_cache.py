@@ -195,3 +195,30 @@ def test_index_cache_off_neither_reads_nor_writes(cache_settings: Settings,
     """INDEX_CACHE=off: no cache file is written, and none is read."""
     service = open_service(cache_settings, opened, cache=False)
     assert not service.library.cache_path.exists() and service.library.cached is None
+
+
+def test_close_rewrites_a_cache_the_index_outgrew(
+        cache_settings: Settings, opened: list[KnowledgeService],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closing a process whose index moved past the rewrite threshold writes the cache again,
+    so the next start has nothing to catch up; below the threshold the file is left alone."""
+    import knowledge.library as library_module
+
+    service = open_service(cache_settings, opened)
+    written = service.library.cached
+    assert written is not None
+    service.add_document(Document(NEW_ARTICLE))
+    service.library.close()  # one passage: far below the default threshold
+    assert service.library.cached == written
+
+    monkeypatch.setattr(library_module, "CACHE_REWRITE_PASSAGES", 1)
+    monkeypatch.setattr(library_module, "CACHE_REWRITE_SHARE", 0.0)
+    service.add_document(Document(MORE[1]))
+    service.library.close()
+    assert service.library.cached is not None
+    assert service.library.cached.max_passage_id == service.index.max_passage_id > \
+        written.max_passage_id
+    reopened = open_service(cache_settings, opened)
+    assert reopened.library.cached == service.library.cached
+    assert reopened.refresh() == 0
+    assert_same(reopened, open_service(cache_settings, opened, cache=False))
