@@ -229,14 +229,14 @@ class Library:
             with self.read() as session:
                 revision = str(session.scalar(text("SELECT version_num FROM alembic_version")))
             with self.index._lock:  # one consistent picture of the index and what it applied
-                strings, arrays = self.index.export()
+                strings, arrays, pieces = self.index.export()
                 deletions_seen = self.deletions_seen
             ids = arrays["passage_ids"]
             meta = cache.CacheMeta(
                 fingerprint=self.embedder.fingerprint, schema_revision=revision,
                 dim=self.embedder.dim, max_passage_id=self.index.max_passage_id,
                 passages=len(ids), passage_id_sum=int(ids.sum()), deletions_seen=deletions_seen)
-            size = cache.write(self.cache_path, meta, strings, arrays)
+            size = cache.write(self.cache_path, meta, strings, arrays, pieces)
         except Exception:  # the cache is an optimisation: never let it break a start or close
             log.warning("could not write the index cache %s", self.cache_path, exc_info=True)
             return

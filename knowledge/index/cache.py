@@ -81,21 +81,35 @@ def _string_column(blob: np.ndarray, offsets: np.ndarray,
 
 
 def write(path: Path, meta: CacheMeta, strings: dict[str, Sequence[str]],
-          arrays: dict[str, np.ndarray]) -> int:
-    """Write the cache atomically (temporary file, fsync, rename); returns its size in bytes."""
-    everything = dict(arrays)
+          arrays: dict[str, np.ndarray], pieces: dict[str, list[np.ndarray]] | None = None
+          ) -> int:
+    """Write the cache atomically (temporary file, fsync, rename); returns its size in bytes.
+
+    `pieces` are arrays written as the concatenation of their parts along the first axis
+    (the first part gives the dtype and row shape), without assembling them in memory."""
+    everything: dict[str, list[np.ndarray]] = {
+        name: [np.ascontiguousarray(array)] for name, array in arrays.items()}
     for name, values in strings.items():
-        everything[f"{name}.utf8"], everything[f"{name}.offsets"] = _encode_strings(values)
+        blob, at = _encode_strings(values)
+        everything[f"{name}.utf8"], everything[f"{name}.offsets"] = [blob], [at]
+    for name, parts in (pieces or {}).items():
+        first = parts[0]
+        everything[name] = [np.ascontiguousarray(p, dtype=first.dtype).reshape(
+            -1, *first.shape[1:]) for p in parts]
     table: dict[str, list[object]] = {}
     offsets: dict[str, int] = {}
     offset = 0
-    for name, array in everything.items():
-        array = np.ascontiguousarray(array)
-        everything[name] = array
-        crc = None if name in _UNCHECKED else zlib.crc32(array.data.cast("B"))
-        table[name] = [offset, array.dtype.str, list(array.shape), crc]
+    for name, parts in everything.items():
+        crc: int | None = None
+        if name not in _UNCHECKED:
+            crc = 0
+            for part in parts:
+                if part.nbytes:  # (a memoryview of an empty 2-d array cannot be cast)
+                    crc = zlib.crc32(part.data.cast("B"), crc)
+        shape = [sum(len(p) for p in parts), *parts[0].shape[1:]] if parts[0].ndim else []
+        table[name] = [offset, parts[0].dtype.str, shape, crc]
         offsets[name] = offset
-        offset += -(-array.nbytes // _ALIGN) * _ALIGN
+        offset += -(-sum(p.nbytes for p in parts) // _ALIGN) * _ALIGN
     header = json.dumps({"meta": dataclasses.asdict(meta), "arrays": table,
                          "strings": sorted(strings), "body": offset}).encode()
     start = -(-(len(MAGIC) + 8 + len(header)) // _ALIGN) * _ALIGN
@@ -104,9 +118,11 @@ def write(path: Path, meta: CacheMeta, strings: dict[str, Sequence[str]],
     try:
         with tmp.open("wb") as out:
             out.write(MAGIC + len(header).to_bytes(8, "little") + header)
-            for name, array in everything.items():
+            for name, parts in everything.items():
                 out.seek(start + offsets[name])
-                out.write(array.data.cast("B"))
+                for part in parts:
+                    if part.nbytes:
+                        out.write(part.data.cast("B"))
             out.truncate(start + offset)
             out.flush()
             os.fsync(out.fileno())

@@ -547,9 +547,11 @@ class HybridIndex:
             return float(np.max(np.where(mask, self._dense.scores(query_vector), -np.inf)))
 
     # ----- the index cache (knowledge/index/cache.py) ----------------------------------------
-    def export(self) -> tuple[dict[str, Sequence[str]], dict[str, np.ndarray]]:
-        """The live passages as flat arrays and string lists, in position order, as a fresh
-        load of the same database would place them (removed articles' passages left out)."""
+    def export(self) -> tuple[dict[str, Sequence[str]], dict[str, np.ndarray],
+                              dict[str, list[np.ndarray]]]:
+        """The live passages as flat arrays, string lists and (sentence vectors) per-passage
+        pieces, in position order, as a fresh load of the same database would place them
+        (removed articles' passages left out)."""
         with self._lock:
             self._refresh_arrays()
             keep = self._alive.copy()
@@ -562,13 +564,13 @@ class HybridIndex:
             arrays = {
                 "passage_ids": self._pid_pos[kept],
                 "article_ids": self._article_pos[kept],
-                "vectors": np.ascontiguousarray(self._dense.vectors()[kept], dtype=np.float32),
+                # All live (the usual case): the matrix itself, not a 150 MB copy of it.
+                "vectors": self._dense.vectors() if len(kept) == len(keep)
+                else self._dense.vectors()[kept],
                 "span_offsets": np.cumsum([0, *map(len, spans)], dtype=np.int64),
                 "spans": np.asarray([s for one in spans for s in one], dtype=np.int32
                                     ).reshape(-1, 2),
                 "sentence_offsets": np.cumsum([0, *map(len, sentences)], dtype=np.int64),
-                "sentence_vectors": np.concatenate(sentences).astype(np.float16)
-                if sentences else np.zeros((0, self.dim), dtype=np.float16),
                 "header_article_ids": np.asarray(header_ids, dtype=np.int64),
                 "max_passage_id": np.asarray([self.max_passage_id], dtype=np.int64),
                 **bm25,
@@ -576,7 +578,9 @@ class HybridIndex:
             strings: dict[str, Sequence[str]] = {
                 "texts": [self._texts[p] for p in kept], "bm25_vocab": vocab,
                        "headers": [headers[aid] for aid in header_ids]}
-            return strings, arrays
+            pieces = {"sentence_vectors": [np.zeros((0, self.dim), dtype=np.float16),
+                                           *sentences]}
+            return strings, arrays, pieces
 
     @classmethod
     def restore(cls, dim: int, strings: dict[str, Sequence[str]], arrays: dict[str, np.ndarray],

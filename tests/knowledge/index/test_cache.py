@@ -3,6 +3,7 @@ database, and a cache that is stale, damaged or missing is noticed, logged once 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 
@@ -144,7 +145,9 @@ def test_a_damaged_or_missing_cache_is_logged_and_bypassed(
     if damage == "truncated":
         path.write_bytes(data[: len(data) // 2])
     elif damage == "flipped":  # a byte inside the BM25 postings (checksummed)
-        data[-200] ^= 0xFF
+        length = int.from_bytes(data[8:16], "little")
+        offset = json.loads(data[16:16 + length])["arrays"]["bm25_positions"][0]
+        data[-(-(16 + length) // 64) * 64 + offset + 5] ^= 0xFF
         path.write_bytes(bytes(data))
     elif damage == "garbage":
         path.write_bytes(b"not an index at all" * 10)
