@@ -170,7 +170,7 @@ class Library:
             cached = cache.read(self.cache_path)
             meta, strings, arrays = cached.meta, cached.strings, cached.arrays
             with self.read() as session:
-                deletions_seen = self._check_cache(session, meta, strings, arrays)
+                deletions_seen = self._check_cache(session, meta, arrays)
                 summaries = queries.article_summaries(session)
                 stale = _changed_headers(strings, arrays, summaries, deletions_seen)
                 if stale:
@@ -194,8 +194,7 @@ class Library:
         return True
 
     def _check_cache(self, session: Session, meta: cache.CacheMeta,
-                     strings: dict[str, Sequence[str]], arrays: dict[str, np.ndarray]
-                     ) -> dict[int, int]:
+                     arrays: dict[str, np.ndarray]) -> dict[int, int]:
         """Raise CacheError unless the cache was built by this model from this database's
         passages (allowing for articles deleted since, which the refresh drops); returns those
         deletions (article id -> log id)."""
@@ -237,8 +236,8 @@ class Library:
                 dim=self.embedder.dim, max_passage_id=self.index.max_passage_id,
                 passages=len(ids), passage_id_sum=int(ids.sum()), deletions_seen=deletions_seen)
             size = cache.write(self.cache_path, meta, strings, arrays, pieces)
-        except Exception:  # the cache is an optimisation: never let it break a start or close
-            log.warning("could not write the index cache %s", self.cache_path, exc_info=True)
+        except Exception as exc:  # the cache is a copy: never let it break a start or close
+            log.warning("could not write the index cache %s: %s", self.cache_path, exc)
             return
         self.cached = meta
         log.info("index cache written: %d passages, %.1f MB in %.2f s", meta.passages,

@@ -114,6 +114,7 @@ def write(path: Path, meta: CacheMeta, strings: dict[str, Sequence[str]],
                          "strings": sorted(strings), "body": offset}).encode()
     start = -(-(len(MAGIC) + 8 + len(header)) // _ALIGN) * _ALIGN
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("wb") as out:
@@ -157,6 +158,19 @@ class _FileRange:
 
     def read(self, a: int, b: int) -> bytes:
         return os.pread(self._file.fileno(), b - a, self._start + a)
+
+
+def _remove_abandoned(path: Path) -> None:
+    """Delete temporary files left by writers that died before renaming them (each can be
+    hundreds of MB); a live writer's file is left alone."""
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            pid = int(tmp.name.rsplit(".", 2)[-2])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            tmp.unlink(missing_ok=True)
+        except (ValueError, PermissionError, OSError):
+            continue
 
 
 def read(path: Path) -> CachedIndex:

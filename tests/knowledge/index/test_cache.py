@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -225,3 +226,33 @@ def test_close_rewrites_a_cache_the_index_outgrew(
     assert reopened.library.cached == service.library.cached
     assert reopened.refresh() == 0
     assert_same(reopened, open_service(cache_settings, opened, cache=False))
+
+
+def test_a_cache_that_cannot_be_written_costs_one_log_line(
+        cache_settings: Settings, opened: list[KnowledgeService],
+        caplog: pytest.LogCaptureFixture) -> None:
+    """When the cache directory cannot be written (here a file stands in its place), the
+    library opens and answers as usual, with one warning and no traceback."""
+    cache_settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (cache_settings.data_dir / "index-cache").write_text("not a directory")
+    caplog.set_level(logging.INFO, logger="knowledge.library")
+    service = open_service(cache_settings, opened)
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "could not write the index cache" in warnings[0].getMessage()
+    assert not any(r.exc_info for r in caplog.records)
+    assert any(hits(service))
+
+
+def test_a_writer_that_died_leaves_no_temporary_file_behind(
+        cache_settings: Settings, opened: list[KnowledgeService]) -> None:
+    """A temporary file of a writer that no longer runs is removed at the next write; one
+    of a running process is kept."""
+    service = open_service(cache_settings, opened)
+    path = service.library.cache_path
+    dead = path.with_name(f".{path.name}.999999999.tmp")  # above any pid_max: no such process
+    alive = path.with_name(f".{path.name}.{os.getppid()}.tmp")  # pytest's parent runs
+    dead.write_bytes(b"half a file")
+    alive.write_bytes(b"being written")
+    service.library.write_index_cache()
+    assert not dead.exists() and alive.exists()
+    assert service.library.cache_path.exists()
