@@ -214,6 +214,14 @@ class Library:
             select(func.count(), func.coalesce(func.sum(PassageRow.id), 0))
             .where(PassageRow.id <= meta.max_passage_id)).one()
         gone = np.isin(arrays["article_ids"], np.fromiter(deleted, dtype=np.int64))
+        gone_ids = arrays["passage_ids"][gone].tolist()
+        # SQLite hands out the ids of deleted rows again: a passage stored since under a
+        # deleted one's id would look like the cached one to the count and id sum below.
+        if len(gone_ids) > 5000:
+            raise cache.CacheError(f"{len(gone_ids)} of its passages were deleted since")
+        if gone_ids and session.scalar(select(func.count()).select_from(PassageRow)
+                                       .where(PassageRow.id.in_(gone_ids))):
+            raise cache.CacheError("ids of deleted passages were given to new ones")
         expected_sum = meta.passage_id_sum - int(arrays["passage_ids"][gone].sum())
         if count != meta.passages - int(gone.sum()) or int(id_sum) != expected_sum:
             raise cache.CacheError(

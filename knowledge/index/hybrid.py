@@ -197,6 +197,9 @@ class HybridIndex:
         # BM25 terms of recently read passages (feedback and coverage read a few per search).
         self._terms_cache: OrderedDict[int, Counter[str]] = OrderedDict()
         self.articles: dict[int, ArticleSummary] = {}
+        # Title and publisher lines (the BM25 header) of passages loaded from the index cache
+        # whose article was deleted before the load: its removal still needs their terms.
+        self._orphan_headers: dict[int, str] = {}
         self.max_passage_id = 0
         # Which guilds each article reached (0: the operator's library), and per guild a
         # cached boolean mask over passage positions, extended as passages are appended.
@@ -235,11 +238,13 @@ class HybridIndex:
         """Stop returning an article's passages (positions stay, masked out)."""
         with self._lock:
             article = self.articles.pop(article_id, None)
+            header = f"{article.title}\n{article.publisher or ''}" if article is not None \
+                else self._orphan_headers.pop(article_id, None)
             self._refresh_arrays()
             gone = self._alive & (self._article_pos == article_id)
-            if article is not None:  # BM25 statistics as if the passages had never been added
-                for pos in np.flatnonzero(gone).tolist():
-                    self._bm25.remove(pos, bm25_document(article, self._texts[pos]))
+            if header is not None:  # BM25 statistics as if the passages had never been added
+                for pos in np.flatnonzero(gone).tolist():  # (the tokens bm25_document made)
+                    self._bm25.remove(pos, tokenize(f"{header}\n{self._texts[pos]}"))
             self._alive &= ~gone
 
     def update_article(self, article: ArticleSummary) -> None:
@@ -604,5 +609,9 @@ class HybridIndex:
         index._sentence_vectors = Rows(n, lambda i: rows(sent_at[i], sent_at[i + 1]))
         index._alive = np.ones(n, dtype=bool)
         index.articles = dict(articles)
+        index._orphan_headers = {
+            aid: header for aid, header in zip(arrays["header_article_ids"].tolist(),
+                                               strings["headers"], strict=True)
+            if aid not in articles}
         index.max_passage_id = int(arrays["max_passage_id"][0])
         return index

@@ -256,3 +256,24 @@ def test_a_writer_that_died_leaves_no_temporary_file_behind(
     service.library.write_index_cache()
     assert not dead.exists() and alive.exists()
     assert service.library.cache_path.exists()
+
+
+def test_ids_of_deleted_passages_given_again_do_not_fool_the_check(
+        cache_settings: Settings, opened: list[KnowledgeService],
+        caplog: pytest.LogCaptureFixture) -> None:
+    """On SQLite a new article may get the ids of the newest deleted passages: a cache holding
+    the deleted ones must not be taken for current (same count, same id sum)."""
+    writer = open_service(cache_settings, opened)
+    old = writer.add_document(Document(NEW_ARTICLE)).article_id
+    assert old is not None
+    writer.library.write_index_cache()
+    old_ids = [p for p, a in zip(writer.index._passage_ids, writer.index._article_of,
+                                 strict=True) if a == old]
+    writer.delete_article(old)
+    writer.add_document(Document(MORE[0]))  # as many passages as the deleted article
+    caplog.set_level(logging.INFO, logger="knowledge.library")
+    reader = open_service(cache_settings, opened)
+    fresh = open_service(cache_settings, opened, cache=False)
+    assert_same(reader, fresh)
+    if sorted(fresh.index._passage_ids)[-len(old_ids):] == old_ids:  # ids were reused here
+        assert rejected(caplog) and "ids of deleted passages" in rejected(caplog)[0]
