@@ -75,10 +75,10 @@ def synthesize(settings, passages: int, seed: int = 7) -> None:  # type: ignore[
     # Synthetic rows are written straight to the tables: mark them as already enriched (people,
     # meeting links), or the first open would run the extractors over all of them.
     from knowledge.enrich import ENRICHMENT_VERSION, STATE_KEY
-    from knowledge.store.tables import IndexState
+    from knowledge.store.tables import IndexStateRow
 
     with engine.begin() as conn:
-        conn.execute(insert(IndexState), [{"key": STATE_KEY, "value": ENRICHMENT_VERSION}])
+        conn.execute(insert(IndexStateRow), [{"key": STATE_KEY, "value": ENRICHMENT_VERSION}])
     per_article = 8
     now = dt.datetime.now(dt.UTC)
     dim = 384

@@ -36,7 +36,7 @@ from knowledge.index.hybrid import Filters  # noqa: E402
 from knowledge.service import KnowledgeService  # noqa: E402
 from knowledge.settings import Settings  # noqa: E402
 from knowledge.store.db import make_engine  # noqa: E402
-from knowledge.store.tables import OPERATOR_GUILD, ArticleReach, ArticleRow  # noqa: E402
+from knowledge.store.tables import OPERATOR_GUILD, ArticleReachRow, ArticleRow  # noqa: E402
 from knowledge.text.tokens import tokenize  # noqa: E402
 from knowledge.understand import QuestionReader  # noqa: E402
 
@@ -57,7 +57,7 @@ def spread_reach(settings: Settings, servers: int, seed: int = 11) -> None:
     rng = random.Random(seed)
     engine = make_engine(settings.resolved_database_url)
     with Session(engine) as session, session.begin():
-        reached = set(session.scalars(select(ArticleReach.article_id)))
+        reached = set(session.scalars(select(ArticleReachRow.article_id)))
         rows = []
         for article_id in session.scalars(select(ArticleRow.id).order_by(ArticleRow.id)):
             if article_id in reached:
@@ -70,7 +70,7 @@ def spread_reach(settings: Settings, servers: int, seed: int = 11) -> None:
             if rng.random() < 0.1:
                 second = (first + 1 + rng.randrange(servers - 1)) % servers
                 rows.append({"article_id": article_id, "guild_id": FIRST_GUILD + second})
-        session.execute(insert(ArticleReach), rows)
+        session.execute(insert(ArticleReachRow), rows)
     engine.dispose()
 
 

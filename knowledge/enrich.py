@@ -30,15 +30,15 @@ from knowledge.people.subjects import load_subjects
 from knowledge.people.voice import passage_voice
 from knowledge.store import queries
 from knowledge.store.tables import (
-    ArticlePerson,
+    ArticlePersonRow,
     ArticleRow,
-    PassageMeeting,
-    PassagePerson,
+    PassageMeetingRow,
+    PassagePersonRow,
     PassageRow,
-    Person,
+    PersonRow,
 )
 from knowledge.store.tables import (
-    MeetingProposal as MeetingProposalRow,
+    MeetingProposalRow as MeetingProposalRow,
 )
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,8 @@ log = logging.getLogger(__name__)
 # Bump when extraction or linking changes in a way stored articles should pick up.
 ENRICHMENT_VERSION = "1"
 STATE_KEY = "enrichment_version"
-METADATA = "metadata"  # ArticlePerson.evidence of contributors ingestion stored from metadata
-SUBJECT = "subject"  # ArticlePerson.relation of a politician an article discusses
+METADATA = "metadata"  # ArticlePersonRow.evidence of contributors ingestion stored from metadata
+SUBJECT = "subject"  # ArticlePersonRow.relation of a politician an article discusses
 EXPERT_RELATIONS = ("author", "interviewed", "quoted")
 
 _HTML = re.compile(r"<(?:html|head|body|p|div|article|span|br|a|h[1-6])\b[^>]*>", re.IGNORECASE)
@@ -68,9 +68,9 @@ class _People:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.by_key = {canonical_person_key(p.name): p for p in session.scalars(select(Person))}
+        self.by_key = {canonical_person_key(p.name): p for p in session.scalars(select(PersonRow))}
 
-    def get_or_create(self, name: str, kind: str) -> Person:
+    def get_or_create(self, name: str, kind: str) -> PersonRow:
         """The person a name denotes, created on first sight with the given kind."""
         key = canonical_person_key(name)
         person = self.by_key.get(key)
@@ -102,15 +102,15 @@ def extract_people_enricher(session: Session, article: ArticleRow,
     """Store the experts an article names (merged with its metadata contributors), the passages
     carrying their words, and the politicians it discusses as subjects."""
     curated = bool((article.extra or {}).get("founding"))
-    links = list(session.scalars(select(ArticlePerson).where(
-        ArticlePerson.article_id == article.id)))
+    links = list(session.scalars(select(ArticlePersonRow).where(
+        ArticlePersonRow.article_id == article.id)))
     for stale in links:
         if stale.evidence != METADATA:
             session.delete(stale)
     metadata = [link for link in links if link.evidence == METADATA]
     passage_ids = [p.id for p in passages]
     if passage_ids:
-        session.execute(delete(PassagePerson).where(PassagePerson.passage_id.in_(passage_ids)))
+        session.execute(delete(PassagePersonRow).where(PassagePersonRow.passage_id.in_(passage_ids)))
     session.flush()
 
     text = people_text(article)
@@ -124,7 +124,7 @@ def extract_people_enricher(session: Session, article: ArticleRow,
 
     meta_by_key = {key(link.person.name): link for link in metadata}
     people = _People(session)
-    voices: list[tuple[Person, PersonMention]] = []
+    voices: list[tuple[PersonRow, PersonMention]] = []
     records: list[dict[str, Any]] = []
     matched: set[int] = set()
     for mention in mentions:
@@ -144,7 +144,7 @@ def extract_people_enricher(session: Session, article: ArticleRow,
                 log.info("%r is a subject, not an expert; not attributing", mention.name)
                 continue
             relation = mention.relation
-            session.add(ArticlePerson(article_id=article.id, person_id=person.id,
+            session.add(ArticlePersonRow(article_id=article.id, person_id=person.id,
                                       relation=relation, role=mention.role,
                                       evidence=mention.evidence))
         voice = mention if relation == mention.relation else dataclasses.replace(
@@ -172,13 +172,13 @@ def extract_people_enricher(session: Session, article: ArticleRow,
             pair = (passage.id, person.id)
             if pair not in carried and passage_voice(passage.text, mention):
                 carried.add(pair)
-                session.add(PassagePerson(passage_id=passage.id, person_id=person.id))
+                session.add(PassagePersonRow(passage_id=passage.id, person_id=person.id))
 
     for name, office, form in _subject_mentions(text):
         person = people.get_or_create(name, SUBJECT)
         if person.kind != SUBJECT:
             continue
-        session.add(ArticlePerson(article_id=article.id, person_id=person.id, relation=SUBJECT,
+        session.add(ArticlePersonRow(article_id=article.id, person_id=person.id, relation=SUBJECT,
                                   role=office, evidence=form))
     article.extra = {**(article.extra or {}), "people": records}
     session.flush()
@@ -204,11 +204,11 @@ def link_passages(session: Session, passages: Sequence[PassageRow],
     """Replace the meeting links of some passages; returns how many links were stored."""
     ids = [p.id for p in passages]
     if ids:
-        session.execute(delete(PassageMeeting).where(PassageMeeting.passage_id.in_(ids)))
+        session.execute(delete(PassageMeetingRow).where(PassageMeetingRow.passage_id.in_(ids)))
     count = 0
     for passage in passages:
         for link in link_passage(passage.text, published, registry):
-            session.add(PassageMeeting(passage_id=passage.id, meeting_id=link.meeting_id,
+            session.add(PassageMeetingRow(passage_id=passage.id, meeting_id=link.meeting_id,
                                        evidence=link.evidence, confidence=link.confidence))
             count += 1
     return count

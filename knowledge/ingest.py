@@ -4,7 +4,7 @@ in one transaction with its derived data.
 Files, uploads, links and feed entries all become a `Document` (knowledge/sources/documents.py)
 and enter through `add_documents`. A duplicate is looked up once before embedding (so a known
 article costs no model time) and once more inside the write transaction (another process may
-have stored it meanwhile); either way it is recorded as an `ArticleAppearance`, never stored twice.
+have stored it meanwhile); either way it is recorded as an `ArticleAppearanceRow`, never stored twice.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from knowledge.models import AddResult, ArticleSummary, Contributor, PartialDate
 from knowledge.store.queries import get_or_create_person, summarise
 from knowledge.store.tables import (
     OPERATOR_GUILD,
-    ArticleAppearance,
-    ArticlePerson,
+    ArticleAppearanceRow,
+    ArticlePersonRow,
     ArticleRow,
     PassageRow,
     utcnow,
@@ -178,7 +178,7 @@ def find_duplicate_with_reason(session: Session, prepared: PreparedArticle
     """The stored article ``prepared`` duplicates and why: "url", "content" or "near_duplicate".
 
     Near-duplicates (a republication with other furniture) are texts whose SimHash is within
-    NEAR_DUPLICATE_BITS of a stored one; the reasons match ArticleAppearance.reason.
+    NEAR_DUPLICATE_BITS of a stored one; the reasons match ArticleAppearanceRow.reason.
     """
     conditions = [ArticleRow.content_hash == prepared.content_hash]
     if prepared.document.canonical_url:
@@ -278,7 +278,7 @@ def store(session: Session, prepared: PreparedArticle, vectors: Embeddings,
     session.add_all(passages)
     for contributor in doc.contributors:
         person = get_or_create_person(session, contributor.name)
-        session.add(ArticlePerson(article_id=row.id, person_id=person.id,
+        session.add(ArticlePersonRow(article_id=row.id, person_id=person.id,
                                   relation=contributor.relation, role=contributor.role,
                                   evidence="metadata"))
     session.flush()
@@ -394,7 +394,7 @@ def record_appearance(library: Library, article_id: int, *, source_id: int | Non
     """Note that a stored article was seen again (same link, same text, a near-copy, an edited
     feed entry), and why; the guilds it came through may see it from now on."""
     with library.write() as session:
-        session.add(ArticleAppearance(article_id=article_id, source_id=source_id, url=url,
+        session.add(ArticleAppearanceRow(article_id=article_id, source_id=source_id, url=url,
                                       title=title, reason=reason, seen_at=utcnow()))
         if session.get(ArticleRow, article_id) is not None:
             add_reach(session, article_id, guilds)

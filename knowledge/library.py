@@ -39,7 +39,7 @@ from knowledge.models import ArticleSummary
 from knowledge.settings import Settings
 from knowledge.store import queries
 from knowledge.store.db import make_engine, make_sessionmaker, migrate
-from knowledge.store.tables import ArticleDeletion, ArticleRow, PassageRow
+from knowledge.store.tables import ArticleDeletionRow, ArticleRow, PassageRow
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +208,8 @@ class Library:
         if last_deletion < meta.deletions_seen:
             raise cache.CacheError("the deletions log is behind the cache (another database?)")
         deleted = dict(session.execute(
-            select(ArticleDeletion.article_id, ArticleDeletion.id)
-            .where(ArticleDeletion.id > meta.deletions_seen)).tuples().all())
+            select(ArticleDeletionRow.article_id, ArticleDeletionRow.id)
+            .where(ArticleDeletionRow.id > meta.deletions_seen)).tuples().all())
         count, id_sum = session.execute(
             select(func.count(), func.coalesce(func.sum(PassageRow.id), 0))
             .where(PassageRow.id <= meta.max_passage_id)).one()
@@ -266,8 +266,8 @@ class Library:
         many passages were added."""
         with self.read() as session:
             deleted = list(session.execute(
-                select(ArticleDeletion.id, ArticleDeletion.article_id)
-                .where(ArticleDeletion.id > self.deletions_seen).order_by(ArticleDeletion.id)))
+                select(ArticleDeletionRow.id, ArticleDeletionRow.article_id)
+                .where(ArticleDeletionRow.id > self.deletions_seen).order_by(ArticleDeletionRow.id)))
             new: dict[int, list[IndexedPassage]] = {}
             for batch in queries.iter_passages(session, after_id=self.index.max_passage_id):
                 for passage in batch:
@@ -336,7 +336,7 @@ class Library:
 
 def _last_deletion(session: Session) -> int:
     """The newest id in the deletions log (0 when empty)."""
-    return session.scalar(select(func.max(ArticleDeletion.id))) or 0
+    return session.scalar(select(func.max(ArticleDeletionRow.id))) or 0
 
 
 def _changed_headers(strings: dict[str, Sequence[str]], arrays: dict[str, np.ndarray],

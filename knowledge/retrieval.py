@@ -21,7 +21,7 @@ from knowledge.index.hybrid import Filters, NoMatchRule
 from knowledge.library import Library
 from knowledge.models import Hit, PartialDate
 from knowledge.store import queries
-from knowledge.store.tables import ArticlePerson, PassageRow
+from knowledge.store.tables import ArticlePersonRow, PassageRow
 from knowledge.text.split import split_sentences
 from knowledge.text.tokens import tokenize
 from knowledge.understand import Interpretation, QuestionReader
@@ -85,8 +85,8 @@ class Retriever:
         if not people:
             raise NotFound(f"no expert called “{name}” in the library")
         with self.library.read() as session:
-            ids = session.scalars(select(ArticlePerson.article_id).where(
-                ArticlePerson.person_id.in_([p.expert_id for p in people])))
+            ids = session.scalars(select(ArticlePersonRow.article_id).where(
+                ArticlePersonRow.person_id.in_([p.expert_id for p in people])))
             return frozenset(ids)
 
     def search(self, request: SearchRequest, *, filters: Filters | None = None) -> list[Hit]:

@@ -32,7 +32,7 @@ from knowledge.retrieval import Retriever, SearchRequest
 from knowledge.settings import Settings
 from knowledge.sources.service import SourcesService
 from knowledge.store import queries
-from knowledge.store.tables import ArticleDeletion, ArticleRow, PassageRow, Person
+from knowledge.store.tables import ArticleDeletionRow, ArticleRow, PassageRow, PersonRow
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -167,7 +167,7 @@ class KnowledgeService:
             deleted = session.execute(delete(ArticleRow).where(ArticleRow.id == article_id))
             if not deleted.rowcount:  # type: ignore[attr-defined]
                 raise NotFound(f"no article #{article_id}")
-            session.add(ArticleDeletion(article_id=article_id))  # other processes' refresh
+            session.add(ArticleDeletionRow(article_id=article_id))  # other processes' refresh
         self.library.index.remove_article(article_id)
 
     def stats(self) -> LibraryStats:
@@ -175,6 +175,6 @@ class KnowledgeService:
         with self.library.read() as session:
             articles = session.scalar(select(func.count()).select_from(ArticleRow)) or 0
             passages = session.scalar(select(func.count()).select_from(PassageRow)) or 0
-            experts = session.scalar(select(func.count()).select_from(Person).where(
-                Person.kind == "expert")) or 0
+            experts = session.scalar(select(func.count()).select_from(PersonRow).where(
+                PersonRow.kind == "expert")) or 0
         return LibraryStats(articles, passages, experts, self.embedder.fingerprint)

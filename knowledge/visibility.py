@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from knowledge.store.tables import OPERATOR_GUILD, ArticleReach, SourceSubscription
+from knowledge.store.tables import OPERATOR_GUILD, ArticleReachRow, SourceSubscriptionRow
 
 EVERYTHING: None = None
 OPERATOR_ONLY = OPERATOR_GUILD
@@ -45,8 +45,8 @@ def visible(article_id: InstrumentedAttribute[int] | ColumnElement[int],
     """A WHERE clause keeping the articles (by an article-id column) the viewer may see."""
     if guild_id is None:
         return true()
-    return article_id.in_(select(ArticleReach.article_id).where(
-        ArticleReach.guild_id.in_(guilds_seen_by(guild_id))))
+    return article_id.in_(select(ArticleReachRow.article_id).where(
+        ArticleReachRow.guild_id.in_(guilds_seen_by(guild_id))))
 
 
 def add_reach(session: Session, article_id: int, guilds: Iterable[int]) -> None:
@@ -54,9 +54,9 @@ def add_reach(session: Session, article_id: int, guilds: Iterable[int]) -> None:
     wanted = set(guilds)
     if not wanted:
         return
-    known = set(session.scalars(select(ArticleReach.guild_id).where(
-        ArticleReach.article_id == article_id, ArticleReach.guild_id.in_(wanted))))
-    session.add_all(ArticleReach(article_id=article_id, guild_id=g)
+    known = set(session.scalars(select(ArticleReachRow.guild_id).where(
+        ArticleReachRow.article_id == article_id, ArticleReachRow.guild_id.in_(wanted))))
+    session.add_all(ArticleReachRow(article_id=article_id, guild_id=g)
                     for g in sorted(wanted - known))
     session.flush()
 
@@ -66,9 +66,9 @@ def grant(session: Session, article_ids: Iterable[int], guild_id: int) -> int:
     wanted = set(article_ids)
     if not wanted:
         return 0
-    known = set(session.scalars(select(ArticleReach.article_id).where(
-        ArticleReach.guild_id == guild_id, ArticleReach.article_id.in_(wanted))))
-    session.add_all(ArticleReach(article_id=a, guild_id=guild_id)
+    known = set(session.scalars(select(ArticleReachRow.article_id).where(
+        ArticleReachRow.guild_id == guild_id, ArticleReachRow.article_id.in_(wanted))))
+    session.add_all(ArticleReachRow(article_id=a, guild_id=guild_id)
                     for a in sorted(wanted - known))
     session.flush()
     return len(wanted - known)
@@ -77,12 +77,12 @@ def grant(session: Session, article_ids: Iterable[int], guild_id: int) -> int:
 def reach_since(session: Session, after_id: int) -> list[tuple[int, int, int]]:
     """(id, article_id, guild_id) of reach rows newer than ``after_id``, oldest first."""
     return list(session.execute(
-        select(ArticleReach.id, ArticleReach.article_id, ArticleReach.guild_id)
-        .where(ArticleReach.id > after_id).order_by(ArticleReach.id)).tuples().all())
+        select(ArticleReachRow.id, ArticleReachRow.article_id, ArticleReachRow.guild_id)
+        .where(ArticleReachRow.id > after_id).order_by(ArticleReachRow.id)).tuples().all())
 
 
 def subscribers(session: Session, source_id: int) -> tuple[int, ...]:
     """The guilds (OPERATOR_GUILD for the operator) actively following a source."""
-    return tuple(session.scalars(select(SourceSubscription.guild_id).where(
-        SourceSubscription.source_id == source_id, SourceSubscription.active.is_(True))
-        .order_by(SourceSubscription.guild_id)))
+    return tuple(session.scalars(select(SourceSubscriptionRow.guild_id).where(
+        SourceSubscriptionRow.source_id == source_id, SourceSubscriptionRow.active.is_(True))
+        .order_by(SourceSubscriptionRow.guild_id)))

@@ -14,10 +14,10 @@ from knowledge.models import ArticleSummary, Digest, DigestItem, DigestSection, 
 from knowledge.store import queries
 from knowledge.store.tables import (
     ArticleRow,
-    DigestRun,
-    DigestSubscription,
+    DigestRunRow,
+    DigestSubscriptionRow,
     MeetingRow,
-    PassageMeeting,
+    PassageMeetingRow,
     PassageRow,
 )
 from knowledge.text.split import paragraphs, split_sentences
@@ -43,19 +43,19 @@ def new_article_ids(session: Session, subscription_id: int | None, start: dt.dat
     lower = start
     announced: set[int] = set()
     if subscription_id is not None:
-        guild_id = session.scalar(select(DigestSubscription.guild_id).where(
-            DigestSubscription.id == subscription_id))
+        guild_id = session.scalar(select(DigestSubscriptionRow.guild_id).where(
+            DigestSubscriptionRow.id == subscription_id))
         if guild_id is None:  # the subscription is gone: nothing may be shown
             return []
         last_end = session.scalar(
-            select(func.max(DigestRun.period_end)).where(
-                DigestRun.subscription_id == subscription_id,
-                DigestRun.status.in_(("posted", "empty"))))
+            select(func.max(DigestRunRow.period_end)).where(
+                DigestRunRow.subscription_id == subscription_id,
+                DigestRunRow.status.in_(("posted", "empty"))))
         if last_end is not None and last_end == start:
             lower = start - LATE_COMMIT_WINDOW
-            for ids in session.scalars(select(DigestRun.article_ids).where(
-                    DigestRun.subscription_id == subscription_id,
-                    DigestRun.period_end > lower)):
+            for ids in session.scalars(select(DigestRunRow.article_ids).where(
+                    DigestRunRow.subscription_id == subscription_id,
+                    DigestRunRow.period_end > lower)):
                 announced.update(ids or ())
     rows = session.scalars(
         select(ArticleRow.id).where(ArticleRow.announce.is_(True), ArticleRow.added_at > lower,
@@ -106,12 +106,12 @@ def _main_meetings(session: Session, article_ids: list[int]) -> dict[int, str]:
     if not article_ids:
         return {}
     rows = session.execute(
-        select(PassageRow.article_id, PassageMeeting.meeting_id,
-               func.sum(PassageMeeting.confidence), MeetingRow.date_start)
-        .join(PassageMeeting, PassageMeeting.passage_id == PassageRow.id)
-        .join(MeetingRow, MeetingRow.id == PassageMeeting.meeting_id)
+        select(PassageRow.article_id, PassageMeetingRow.meeting_id,
+               func.sum(PassageMeetingRow.confidence), MeetingRow.date_start)
+        .join(PassageMeetingRow, PassageMeetingRow.passage_id == PassageRow.id)
+        .join(MeetingRow, MeetingRow.id == PassageMeetingRow.meeting_id)
         .where(PassageRow.article_id.in_(article_ids), MeetingRow.status == "confirmed")
-        .group_by(PassageRow.article_id, PassageMeeting.meeting_id, MeetingRow.date_start))
+        .group_by(PassageRow.article_id, PassageMeetingRow.meeting_id, MeetingRow.date_start))
     best: dict[int, tuple[float, dt.date, str]] = {}
     for article_id, meeting_id, weight, date_start in rows:
         candidate = (float(weight or 0), date_start or dt.date.min, meeting_id)

@@ -39,7 +39,7 @@ from knowledge.digests.types import (
 from knowledge.errors import BadInput, KnowledgeError, NotFound
 from knowledge.library import Library
 from knowledge.models import Digest
-from knowledge.store.tables import DigestRun, DigestSubscription, as_utc, utcnow
+from knowledge.store.tables import DigestRunRow, DigestSubscriptionRow, as_utc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ PREVIEW_DEFAULT_WINDOW = dt.timedelta(days=7)
 T = TypeVar("T")
 
 
-def _plain(row: DigestSubscription, now: dt.datetime) -> Subscription:
+def _plain(row: DigestSubscriptionRow, now: dt.datetime) -> Subscription:
     try:
         upcoming = next_fire(cron_trigger(row.schedule, row.timezone), now)
     except BadInput:
@@ -107,11 +107,11 @@ class DigestService:
         for attempt in range(2):
             try:
                 with self.library.write() as session:
-                    row = session.scalar(select(DigestSubscription).where(
-                        DigestSubscription.guild_id == guild_id,
-                        DigestSubscription.channel_id == channel_id))
+                    row = session.scalar(select(DigestSubscriptionRow).where(
+                        DigestSubscriptionRow.guild_id == guild_id,
+                        DigestSubscriptionRow.channel_id == channel_id))
                     if row is None:
-                        row = DigestSubscription(
+                        row = DigestSubscriptionRow(
                             guild_id=guild_id, channel_id=channel_id, created_at=now,
                             covered_until=now, active=True,
                             post_when_empty=self.settings.digest_post_when_empty
@@ -137,25 +137,25 @@ class DigestService:
         return sub
 
     @staticmethod
-    def _drop_stale_runs(session: Session, row: DigestSubscription) -> None:
+    def _drop_stale_runs(session: Session, row: DigestSubscriptionRow) -> None:
         """Failed runs from before a pause are not posted after it."""
         session.execute(
-            update(DigestRun).where(DigestRun.subscription_id == row.id,
-                                    DigestRun.status == "failed")
+            update(DigestRunRow).where(DigestRunRow.subscription_id == row.id,
+                                    DigestRunRow.status == "failed")
             .values(status="dropped").execution_options(synchronize_session=False))
 
 
     def unsubscribe(self, guild_id: int, channel_id: int | None = None) -> int:
         """Stop a guild's digests (one channel or all); returns how many subscriptions stopped."""
         with self.library.write() as session:
-            stmt = select(DigestSubscription.id).where(DigestSubscription.guild_id == guild_id,
-                                                       DigestSubscription.active.is_(True))
+            stmt = select(DigestSubscriptionRow.id).where(DigestSubscriptionRow.guild_id == guild_id,
+                                                       DigestSubscriptionRow.active.is_(True))
             if channel_id is not None:
-                stmt = stmt.where(DigestSubscription.channel_id == channel_id)
+                stmt = stmt.where(DigestSubscriptionRow.channel_id == channel_id)
             ids = list(session.scalars(stmt))
             if ids:
-                session.execute(update(DigestSubscription)
-                                .where(DigestSubscription.id.in_(ids)).values(active=False)
+                session.execute(update(DigestSubscriptionRow)
+                                .where(DigestSubscriptionRow.id.in_(ids)).values(active=False)
                                 .execution_options(synchronize_session=False))
         if ids:
             log.info("digest subscriptions stopped: %s", ids)
@@ -167,11 +167,11 @@ class DigestService:
                            now: dt.datetime | None = None) -> list[Subscription]:
         """Subscriptions (of one guild, or all), oldest first."""
         now = self._now(now)
-        stmt = select(DigestSubscription).order_by(DigestSubscription.id)
+        stmt = select(DigestSubscriptionRow).order_by(DigestSubscriptionRow.id)
         if guild_id is not None:
-            stmt = stmt.where(DigestSubscription.guild_id == guild_id)
+            stmt = stmt.where(DigestSubscriptionRow.guild_id == guild_id)
         if not include_inactive:
-            stmt = stmt.where(DigestSubscription.active.is_(True))
+            stmt = stmt.where(DigestSubscriptionRow.active.is_(True))
         with self.library.read() as session:
             return [_plain(row, now) for row in session.scalars(stmt)]
 
@@ -180,7 +180,7 @@ class DigestService:
                               ) -> Subscription:
         """One subscription by id; NotFound otherwise."""
         with self.library.read() as session:
-            row = session.get(DigestSubscription, subscription_id)
+            row = session.get(DigestSubscriptionRow, subscription_id)
             if row is None:
                 raise NotFound(f"no digest subscription #{subscription_id}")
             return _plain(row, self._now(now))
@@ -195,10 +195,10 @@ class DigestService:
         """
         now = self._now(now)
         with self.library.read() as session:
-            stmt = select(DigestSubscription).where(DigestSubscription.active.is_(True)) \
-                .order_by(DigestSubscription.covered_until, DigestSubscription.id).limit(1)
+            stmt = select(DigestSubscriptionRow).where(DigestSubscriptionRow.active.is_(True)) \
+                .order_by(DigestSubscriptionRow.covered_until, DigestSubscriptionRow.id).limit(1)
             if guild_id is not None:
-                stmt = stmt.where(DigestSubscription.guild_id == guild_id)
+                stmt = stmt.where(DigestSubscriptionRow.guild_id == guild_id)
             sub = session.scalar(stmt)
             if since is not None:
                 start, sub_id = as_utc(since), None
@@ -222,9 +222,9 @@ class DigestService:
         before it reads, so the reads below cannot be stale. On PostgreSQL it locks the row.
         """
         result = session.execute(
-            update(DigestSubscription)
-            .where(DigestSubscription.id == subscription_id, DigestSubscription.active.is_(True))
-            .values(covered_until=DigestSubscription.covered_until)
+            update(DigestSubscriptionRow)
+            .where(DigestSubscriptionRow.id == subscription_id, DigestSubscriptionRow.active.is_(True))
+            .values(covered_until=DigestSubscriptionRow.covered_until)
             .execution_options(synchronize_session=False))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -239,14 +239,14 @@ class DigestService:
             with self.library.write() as session:
                 if not self._lock_subscription(session, subscription_id):
                     return None
-                sub = session.get(DigestSubscription, subscription_id)
+                sub = session.get(DigestSubscriptionRow, subscription_id)
                 if sub is None or period_end <= sub.covered_until:
                     return None
-                if session.scalar(select(DigestRun.id).where(
-                        DigestRun.subscription_id == subscription_id,
-                        DigestRun.status.in_(OPEN_STATUSES)).limit(1)) is not None:
+                if session.scalar(select(DigestRunRow.id).where(
+                        DigestRunRow.subscription_id == subscription_id,
+                        DigestRunRow.status.in_(OPEN_STATUSES)).limit(1)) is not None:
                     return None  # one open period at a time: resolve it first
-                run = DigestRun(subscription_id=subscription_id, period_start=sub.covered_until,
+                run = DigestRunRow(subscription_id=subscription_id, period_start=sub.covered_until,
                                 period_end=period_end, status="claimed", claimed_by=owner,
                                 claimed_at=now, article_ids=[], message_ids=[])
                 session.add(run)
@@ -265,21 +265,21 @@ class DigestService:
         owner = owner or self.owner
         with self.library.write() as session:
             result = session.execute(
-                update(DigestRun)
-                .where(DigestRun.id == run_id, DigestRun.status == "claimed",
-                       DigestRun.claimed_by == owner)
+                update(DigestRunRow)
+                .where(DigestRunRow.id == run_id, DigestRunRow.status == "claimed",
+                       DigestRunRow.claimed_by == owner)
                 .values(status=status, **values).execution_options(synchronize_session=False))
             if not result.rowcount:  # type: ignore[attr-defined]
                 log.warning("digest run #%d is no longer claimed by %s: not marked %s", run_id,
                             owner, status)
                 return False
             if status in ("posted", "empty"):
-                run = session.get(DigestRun, run_id)
+                run = session.get(DigestRunRow, run_id)
                 assert run is not None
                 session.execute(
-                    update(DigestSubscription)
-                    .where(DigestSubscription.id == run.subscription_id,
-                           DigestSubscription.covered_until < run.period_end)
+                    update(DigestSubscriptionRow)
+                    .where(DigestSubscriptionRow.id == run.subscription_id,
+                           DigestSubscriptionRow.covered_until < run.period_end)
                     .values(covered_until=run.period_end)
                     .execution_options(synchronize_session=False))
         log.info("digest run #%d %s", run_id, status)
@@ -313,33 +313,33 @@ class DigestService:
                                             claim.period_end)
             digest = composing.compose(session, ids, claim.period_start, claim.period_end,
                                        run_id=claim.run_id)
-            session.execute(update(DigestRun)
-                            .where(DigestRun.id == claim.run_id,
-                                   DigestRun.claimed_by == claim.owner)
+            session.execute(update(DigestRunRow)
+                            .where(DigestRunRow.id == claim.run_id,
+                                   DigestRunRow.claimed_by == claim.owner)
                             .values(article_ids=ids)
                             .execution_options(synchronize_session=False))
         return digest
 
     # ----- the scheduler's pass ------------------------------------------------------------
-    def _open_run(self, subscription_id: int) -> DigestRun | None:
+    def _open_run(self, subscription_id: int) -> DigestRunRow | None:
         with self.library.read() as session:
-            return session.scalar(select(DigestRun).where(
-                DigestRun.subscription_id == subscription_id,
-                DigestRun.status.in_(OPEN_STATUSES)).order_by(DigestRun.id).limit(1))
+            return session.scalar(select(DigestRunRow).where(
+                DigestRunRow.subscription_id == subscription_id,
+                DigestRunRow.status.in_(OPEN_STATUSES)).order_by(DigestRunRow.id).limit(1))
 
-    def _may_take_over(self, run: DigestRun, now: dt.datetime) -> bool:
+    def _may_take_over(self, run: DigestRunRow, now: dt.datetime) -> bool:
         since = now - (run.claimed_at or run.period_end)
         if run.status == "failed":
             return since >= self.retry_after
         return since >= self.lease or known_dead(run.claimed_by)
 
-    def _take_over(self, run: DigestRun, now: dt.datetime) -> RunClaim | None:
+    def _take_over(self, run: DigestRunRow, now: dt.datetime) -> RunClaim | None:
         """Compare-and-set the run's owner to us; None if someone else got there first."""
         with self.library.write() as session:
             result = session.execute(
-                update(DigestRun)
-                .where(DigestRun.id == run.id, DigestRun.status == run.status,
-                       DigestRun.claimed_by == run.claimed_by)
+                update(DigestRunRow)
+                .where(DigestRunRow.id == run.id, DigestRunRow.status == run.status,
+                       DigestRunRow.claimed_by == run.claimed_by)
                 .values(status="claimed", claimed_by=self.owner, claimed_at=now)
                 .execution_options(synchronize_session=False))
             if not result.rowcount:  # type: ignore[attr-defined]
@@ -350,7 +350,7 @@ class DigestService:
 
     def _due_period_end(self, subscription_id: int, now: dt.datetime) -> dt.datetime | None:
         with self.library.read() as session:
-            row = session.get(DigestSubscription, subscription_id)
+            row = session.get(DigestSubscriptionRow, subscription_id)
             if row is None or not row.active:
                 return None
             try:
@@ -361,10 +361,10 @@ class DigestService:
             return latest_fire(trigger, row.covered_until, now)
 
     def _active_ids(self, subscription_id: int | None) -> list[int]:
-        stmt = select(DigestSubscription.id).where(DigestSubscription.active.is_(True)) \
-            .order_by(DigestSubscription.id)
+        stmt = select(DigestSubscriptionRow.id).where(DigestSubscriptionRow.active.is_(True)) \
+            .order_by(DigestSubscriptionRow.id)
         if subscription_id is not None:
-            stmt = stmt.where(DigestSubscription.id == subscription_id)
+            stmt = stmt.where(DigestSubscriptionRow.id == subscription_id)
         with self.library.read() as session:
             return list(session.scalars(stmt))
 
@@ -477,9 +477,9 @@ class DigestService:
 
     def _renew(self, claim: RunClaim, at: dt.datetime) -> None:
         with self.library.write() as session:
-            session.execute(update(DigestRun)
-                            .where(DigestRun.id == claim.run_id, DigestRun.status == "claimed",
-                                   DigestRun.claimed_by == claim.owner)
+            session.execute(update(DigestRunRow)
+                            .where(DigestRunRow.id == claim.run_id, DigestRunRow.status == "claimed",
+                                   DigestRunRow.claimed_by == claim.owner)
                             .values(claimed_at=at).execution_options(synchronize_session=False))
 
     async def run_now(self, guild_id: int, poster: DigestPoster, *,

@@ -38,12 +38,12 @@ from knowledge.retrieval import Retriever, SearchRequest, unranked_hits
 from knowledge.store.queries import published_date
 from knowledge.store.tables import (
     ArticleRow,
-    MeetingProposal,
+    MeetingProposalRow,
     MeetingRow,
-    PassageMeeting,
-    PassagePerson,
+    PassageMeetingRow,
+    PassagePersonRow,
     PassageRow,
-    Person,
+    PersonRow,
 )
 from knowledge.visibility import visible
 
@@ -138,12 +138,12 @@ class MeetingsService:
     def _linked(self, session: Session, meeting_ids: builtins.list[str] | None = None,
                 guild_id: int | None = None) -> dict[str, builtins.list[_Linked]]:
         """Passages linked to meetings, in articles ``guild_id`` may see."""
-        stmt = (select(PassageMeeting.meeting_id, PassageMeeting.passage_id, PassageRow.article_id,
-                       PassageRow.ordinal, PassageMeeting.evidence, PassageMeeting.confidence)
-                .join(PassageRow, PassageRow.id == PassageMeeting.passage_id)
+        stmt = (select(PassageMeetingRow.meeting_id, PassageMeetingRow.passage_id, PassageRow.article_id,
+                       PassageRow.ordinal, PassageMeetingRow.evidence, PassageMeetingRow.confidence)
+                .join(PassageRow, PassageRow.id == PassageMeetingRow.passage_id)
                 .where(visible(PassageRow.article_id, guild_id)))
         if meeting_ids is not None:
-            stmt = stmt.where(PassageMeeting.meeting_id.in_(meeting_ids))
+            stmt = stmt.where(PassageMeetingRow.meeting_id.in_(meeting_ids))
         out: dict[str, builtins.list[_Linked]] = defaultdict(builtins.list)
         for mid, pid, aid, ordinal, evidence, confidence in session.execute(stmt):
             out[mid].append(_Linked(pid, aid, ordinal, evidence, confidence))
@@ -155,9 +155,9 @@ class MeetingsService:
         if not passage_ids:
             return []
         rows = session.execute(
-            select(PassagePerson.passage_id, Person.name)
-            .join(Person, Person.id == PassagePerson.person_id)
-            .where(PassagePerson.passage_id.in_(passage_ids), Person.kind == "expert"))
+            select(PassagePersonRow.passage_id, PersonRow.name)
+            .join(PersonRow, PersonRow.id == PassagePersonRow.person_id)
+            .where(PassagePersonRow.passage_id.in_(passage_ids), PersonRow.kind == "expert"))
         order = {pid: n for n, pid in enumerate(passage_ids)}
         pairs = sorted(rows, key=lambda r: order[r[0]])
         return builtins.list(dict.fromkeys(name for _, name in pairs))
@@ -307,16 +307,16 @@ class MeetingsService:
     def proposals(self, status: str | None = "open") -> builtins.list[Proposal]:
         """Stored proposals (open ones by default; None for all), oldest first."""
         with self.library.read() as session:
-            stmt = select(MeetingProposal, ArticleRow.title).outerjoin(
-                ArticleRow, ArticleRow.id == MeetingProposal.article_id).order_by(
-                MeetingProposal.id)
+            stmt = select(MeetingProposalRow, ArticleRow.title).outerjoin(
+                ArticleRow, ArticleRow.id == MeetingProposalRow.article_id).order_by(
+                MeetingProposalRow.id)
             if status is not None:
-                stmt = stmt.where(MeetingProposal.status == status)
+                stmt = stmt.where(MeetingProposalRow.status == status)
             return [Proposal(p.id, p.name, p.date_guess, p.place, p.evidence, p.article_id,
                              title, p.passage_id, p.status, p.created_at)
                     for p, title in session.execute(stmt)]
 
-    def _proposal_details(self, session: Session, row: MeetingProposal) -> dict[str, Any]:
+    def _proposal_details(self, session: Session, row: MeetingProposalRow) -> dict[str, Any]:
         """Kind, participants and ordinal of a proposal, detected again from its passage."""
         passage = session.get(PassageRow, row.passage_id) if row.passage_id else None
         if passage is None:
@@ -334,7 +334,7 @@ class MeetingsService:
         """Add a proposed meeting to the registry (name, date and place may be corrected) and
         link every stored passage that discusses it."""
         with self.library.write() as session:
-            row = session.get(MeetingProposal, proposal_id)
+            row = session.get(MeetingProposalRow, proposal_id)
             if row is None:
                 raise NotFound(f"no meeting proposal #{proposal_id}; try the proposals list")
             if row.status != "open":
@@ -366,8 +366,8 @@ class MeetingsService:
                 description=f"Confirmed from a proposal: “{row.evidence}”", aliases=aliases,
                 status="confirmed"))
             row.status = "confirmed"
-            for other in session.scalars(select(MeetingProposal).where(
-                    MeetingProposal.status == "open", MeetingProposal.id != row.id)):
+            for other in session.scalars(select(MeetingProposalRow).where(
+                    MeetingProposalRow.status == "open", MeetingProposalRow.id != row.id)):
                 if (other.place or "").casefold() == where.casefold() and other.date_guess \
                         and (other.date_guess.startswith(when.iso) or
                              when.iso.startswith(other.date_guess)):
@@ -381,7 +381,7 @@ class MeetingsService:
     def reject_proposal(self, proposal_id: int) -> Proposal:
         """Mark a proposal rejected: the meeting stays out of the registry."""
         with self.library.write() as session:
-            row = session.get(MeetingProposal, proposal_id)
+            row = session.get(MeetingProposalRow, proposal_id)
             if row is None:
                 raise NotFound(f"no meeting proposal #{proposal_id}; try the proposals list")
             row.status = "rejected"

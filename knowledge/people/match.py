@@ -8,18 +8,18 @@ from sqlalchemy.orm import Session
 
 from knowledge.errors import BadInput
 from knowledge.people.names import match_names, name_tokens
-from knowledge.store.tables import ArticlePerson, Person
+from knowledge.store.tables import ArticlePersonRow, PersonRow
 
 # Relations that make a person an expert of the library (politicians discussed are "subjects").
 EXPERT_RELATIONS = ("author", "interviewed", "quoted")
 
 
-def match_experts(session: Session, name: str) -> list[Person]:
+def match_experts(session: Session, name: str) -> list[PersonRow]:
     """The experts that best match a loosely written name, by name; [] when nobody matches."""
     if not name_tokens(name):
         raise BadInput("the expert's name is empty")
     people = {p.id: p for p in session.scalars(
-        select(Person).where(Person.kind == "expert", Person.id.in_(
-            select(ArticlePerson.person_id).where(ArticlePerson.relation.in_(EXPERT_RELATIONS)))))}
+        select(PersonRow).where(PersonRow.kind == "expert", PersonRow.id.in_(
+            select(ArticlePersonRow.person_id).where(ArticlePersonRow.relation.in_(EXPERT_RELATIONS)))))}
     ids = match_names(name, ((p.id, p.name) for p in people.values()))
     return sorted((people[i] for i in ids), key=lambda p: p.name)

@@ -18,7 +18,13 @@ from knowledge.people.match import EXPERT_RELATIONS, match_experts
 from knowledge.people.names import canonical_person_key
 from knowledge.retrieval import Retriever, SearchRequest, unranked_hits
 from knowledge.store import queries
-from knowledge.store.tables import ArticlePerson, ArticleRow, PassagePerson, PassageRow, Person
+from knowledge.store.tables import (
+    ArticlePersonRow,
+    ArticleRow,
+    PassagePersonRow,
+    PassageRow,
+    PersonRow,
+)
 from knowledge.visibility import visible
 
 log = logging.getLogger(__name__)
@@ -52,15 +58,15 @@ class ExpertsService:
                  guild_id: int | None = None) -> list[Expert]:
         """Experts with the articles ``guild_id`` may see (knowledge/visibility.py); an expert
         with none is left out."""
-        stmt = (select(Person, ArticlePerson, ArticleRow)
-                .join(ArticlePerson, ArticlePerson.person_id == Person.id)
-                .join(ArticleRow, ArticleRow.id == ArticlePerson.article_id)
-                .where(Person.kind == "expert", ArticlePerson.relation.in_(EXPERT_RELATIONS),
+        stmt = (select(PersonRow, ArticlePersonRow, ArticleRow)
+                .join(ArticlePersonRow, ArticlePersonRow.person_id == PersonRow.id)
+                .join(ArticleRow, ArticleRow.id == ArticlePersonRow.article_id)
+                .where(PersonRow.kind == "expert", ArticlePersonRow.relation.in_(EXPERT_RELATIONS),
                        visible(ArticleRow.id, guild_id)))
         if person_ids is not None:
-            stmt = stmt.where(Person.id.in_(list(person_ids)))
-        by_person: dict[int, list[tuple[ArticlePerson, ArticleRow]]] = {}
-        people: dict[int, Person] = {}
+            stmt = stmt.where(PersonRow.id.in_(list(person_ids)))
+        by_person: dict[int, list[tuple[ArticlePersonRow, ArticleRow]]] = {}
+        people: dict[int, PersonRow] = {}
         for person, link, article in session.execute(stmt):
             people[person.id] = person
             by_person.setdefault(person.id, []).append((link, article))
@@ -69,7 +75,7 @@ class ExpertsService:
                                               e.name.casefold()))
 
     @staticmethod
-    def _expert(person: Person, links: list[tuple[ArticlePerson, ArticleRow]]) -> Expert:
+    def _expert(person: PersonRow, links: list[tuple[ArticlePersonRow, ArticleRow]]) -> Expert:
         """One expert, their articles newest first, and every role the texts give them."""
         links = sorted(links, key=lambda la: (_newest_first(queries.published_date(la[1])), la[1].id))
         key = canonical_person_key(person.name)
@@ -90,7 +96,7 @@ class ExpertsService:
         with self.library.read() as session:
             return self._experts(session, guild_id=guild_id)
 
-    def _match(self, session: Session, name: str) -> Person:
+    def _match(self, session: Session, name: str) -> PersonRow:
         """The one expert a loosely written name denotes; NotFound (with a hint) otherwise."""
         best = match_experts(session, name)
         if not best:
@@ -117,9 +123,9 @@ class ExpertsService:
         with self.library.read() as session:
             rows = list(session.execute(
                 select(PassageRow.id, ArticleRow.published_start, PassageRow.ordinal)
-                .join(PassagePerson, PassagePerson.passage_id == PassageRow.id)
+                .join(PassagePersonRow, PassagePersonRow.passage_id == PassageRow.id)
                 .join(ArticleRow, ArticleRow.id == PassageRow.article_id)
-                .where(PassagePerson.person_id == expert_id,
+                .where(PassagePersonRow.person_id == expert_id,
                        visible(ArticleRow.id, guild_id))))
         rows.sort(key=lambda r: (-(r[1] or dt.date.min).toordinal(), r[2]))
         return [r[0] for r in rows]

@@ -2,7 +2,7 @@
 
 A lease is taken with one atomic UPDATE (``lease_until IS NULL OR lease_until < now``), so two
 processes sharing a database never poll the same feed at once. Entries already handled are
-remembered in ``Source.extra["entries"]`` ({entry id: {"article", "sig", "tries"}}): every
+remembered in ``SourceRow.extra["entries"]`` ({entry id: {"article", "sig", "tries"}}): every
 id the feed still carries, and at least the MAX_REMEMBERED_ENTRIES most recent others, so a
 feed longer than that is never re-read from its start. The lease (FEED_LEASE_SECONDS) is renewed
 while a poll works. A feed several servers follow is one row, polled once; its entries reach
@@ -21,7 +21,7 @@ from sqlalchemy import and_, or_, select, update
 from knowledge.errors import NotFound
 from knowledge.library import Library
 from knowledge.sources.records import subscribe
-from knowledge.store.tables import OPERATOR_GUILD, Source, SourceSubscription
+from knowledge.store.tables import OPERATOR_GUILD, SourceRow, SourceSubscriptionRow
 from knowledge.visibility import owner as owner_guild
 from knowledge.visibility import subscribers
 
@@ -70,21 +70,21 @@ def due_feed_ids(library: Library, now: dt.datetime) -> list[int]:
     """Active feeds whose next poll is due (or never scheduled), soonest first."""
     with library.read() as session:
         return list(session.scalars(
-            select(Source.id).where(Source.kind == "feed", Source.active.is_(True),
-                                    or_(Source.next_poll_at.is_(None), Source.next_poll_at <= now))
-            .order_by(Source.next_poll_at, Source.id)))
+            select(SourceRow.id).where(SourceRow.kind == "feed", SourceRow.active.is_(True),
+                                    or_(SourceRow.next_poll_at.is_(None), SourceRow.next_poll_at <= now))
+            .order_by(SourceRow.next_poll_at, SourceRow.id)))
 
 
 def try_lease(library: Library, source_id: int, owner: str, now: dt.datetime, *,
               due_only: bool) -> bool:
     """Take the feed's lease if nobody holds it (and, with ``due_only``, if it is still due)."""
-    conditions = [Source.id == source_id, Source.active.is_(True),
-                  or_(Source.lease_until.is_(None), Source.lease_until < now)]
+    conditions = [SourceRow.id == source_id, SourceRow.active.is_(True),
+                  or_(SourceRow.lease_until.is_(None), SourceRow.lease_until < now)]
     if due_only:
         # Re-checked here: another process may have polled it since we listed the due feeds.
-        conditions.append(or_(Source.next_poll_at.is_(None), Source.next_poll_at <= now))
+        conditions.append(or_(SourceRow.next_poll_at.is_(None), SourceRow.next_poll_at <= now))
     with library.write() as session:
-        taken = session.execute(update(Source).where(and_(*conditions))
+        taken = session.execute(update(SourceRow).where(and_(*conditions))
                                 .values(lease_owner=owner, lease_until=now + lease_length(library))
                                 .execution_options(synchronize_session=False))
         return bool(taken.rowcount)  # type: ignore[attr-defined]
@@ -94,7 +94,7 @@ def renew_lease(library: Library, source_id: int, owner: str, now: dt.datetime) 
     """Extend our lease on a feed while a poll works; False when it is no longer ours."""
     with library.write() as session:
         renewed = session.execute(
-            update(Source).where(Source.id == source_id, Source.lease_owner == owner)
+            update(SourceRow).where(SourceRow.id == source_id, SourceRow.lease_owner == owner)
             .values(lease_until=now + lease_length(library))
             .execution_options(synchronize_session=False))
         return bool(renewed.rowcount)  # type: ignore[attr-defined]
@@ -103,7 +103,7 @@ def renew_lease(library: Library, source_id: int, owner: str, now: dt.datetime) 
 def release_lease(library: Library, source_id: int, owner: str) -> None:
     """Give the lease back (only if we still hold it)."""
     with library.write() as session:
-        session.execute(update(Source).where(Source.id == source_id, Source.lease_owner == owner)
+        session.execute(update(SourceRow).where(SourceRow.id == source_id, SourceRow.lease_owner == owner)
                         .values(lease_owner=None, lease_until=None)
                         .execution_options(synchronize_session=False))
 
@@ -111,7 +111,7 @@ def release_lease(library: Library, source_id: int, owner: str) -> None:
 def load_feed(library: Library, source_id: int) -> FeedState:
     """A snapshot of one feed's polling state."""
     with library.read() as session:
-        row = session.get(Source, source_id)
+        row = session.get(SourceRow, source_id)
         if row is None or row.url is None:
             raise NotFound(f"no feed source #{source_id}")
         extra = row.extra or {}
@@ -125,10 +125,10 @@ def load_feed(library: Library, source_id: int) -> FeedState:
             added_by=row.added_by,
             guilds=subscribers(session, row.id) or (owner_guild(row.guild_id),),
             followers=tuple(session.execute(
-                select(SourceSubscription.guild_id, SourceSubscription.added_by)
-                .where(SourceSubscription.source_id == row.id,
-                       SourceSubscription.active.is_(True))
-                .order_by(SourceSubscription.id)).tuples().all()),
+                select(SourceSubscriptionRow.guild_id, SourceSubscriptionRow.added_by)
+                .where(SourceSubscriptionRow.source_id == row.id,
+                       SourceSubscriptionRow.active.is_(True))
+                .order_by(SourceSubscriptionRow.id)).tuples().all()),
         )
 
 
@@ -145,19 +145,19 @@ def claim_feed_source(library: Library, urls: tuple[str, ...], owner: str,
     guild = owner_guild(fields.get("guild_id"))
     with library.write() as session:
         row = session.scalar(
-            select(Source).where(Source.kind == "feed",
-                                 or_(Source.canonical_url.in_(urls), Source.url.in_(urls)))
-            .order_by(Source.active.desc(), Source.id).limit(1))
+            select(SourceRow).where(SourceRow.kind == "feed",
+                                 or_(SourceRow.canonical_url.in_(urls), SourceRow.url.in_(urls)))
+            .order_by(SourceRow.active.desc(), SourceRow.id).limit(1))
         if row is not None:
-            mine = session.scalar(select(SourceSubscription.active).where(
-                SourceSubscription.source_id == row.id, SourceSubscription.guild_id == guild))
+            mine = session.scalar(select(SourceSubscriptionRow.active).where(
+                SourceSubscriptionRow.source_id == row.id, SourceSubscriptionRow.guild_id == guild))
             if mine and row.active:
                 return row.id, "following"
             if row.active:
                 subscribe(session, row.id, fields.get("guild_id"), fields.get("added_by"), now)
                 return row.id, "subscribed"
         if row is None:
-            row = Source(kind="feed", active=True, consecutive_failures=0, failing=False,
+            row = SourceRow(kind="feed", active=True, consecutive_failures=0, failing=False,
                          failing_notified=False, extra={"entries": {}}, **fields)
             session.add(row)
             what = "new"
@@ -185,7 +185,7 @@ def save_success(library: Library, state: FeedState, now: dt.datetime, *,
                  entry_error: str | None, title: str | None = None) -> bool:
     """Record a good fetch; returns True when the feed was failing and admins had been told."""
     with library.write() as session:
-        row = session.get(Source, state.id)
+        row = session.get(SourceRow, state.id)
         if row is None:
             return False
         told = bool(row.failing and row.failing_notified)
@@ -208,7 +208,7 @@ def save_failure(library: Library, state: FeedState, now: dt.datetime, error: st
                  ) -> tuple[int, bool]:
     """Record a failed fetch and schedule the retry; returns (failures in a row, tell admins)."""
     with library.write() as session:
-        row = session.get(Source, state.id)
+        row = session.get(SourceRow, state.id)
         if row is None:
             return 0, False
         failures = (row.consecutive_failures or 0) + 1
@@ -225,7 +225,7 @@ def save_failure(library: Library, state: FeedState, now: dt.datetime, error: st
 def mark_notified(library: Library, source_id: int) -> None:
     """Admins were told this source is failing: do not tell them again until it recovers."""
     with library.write() as session:
-        row = session.get(Source, source_id)
+        row = session.get(SourceRow, source_id)
         if row is not None and row.failing:
             row.failing_notified = True
 

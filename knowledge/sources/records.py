@@ -19,10 +19,10 @@ from knowledge.library import Library
 from knowledge.models import SourceStatus
 from knowledge.sources.documents import display_url
 from knowledge.store.tables import (
-    ArticleAppearance,
+    ArticleAppearanceRow,
     ArticleRow,
-    Source,
-    SourceSubscription,
+    SourceRow,
+    SourceSubscriptionRow,
 )
 from knowledge.text.simhash import simhash, to_signed
 from knowledge.visibility import grant, owner
@@ -34,10 +34,10 @@ def source_maker(**fields: Any) -> SourceMaker:
     """What creates a link's or a file's source row, and its adder's subscription, inside the
     transaction that stores the article (knowledge/ingest.py)."""
     def make(session: Session, article: ArticleRow) -> int:
-        row = Source(**{**fields, "title": fields.get("title") or article.title})
+        row = SourceRow(**{**fields, "title": fields.get("title") or article.title})
         session.add(row)
         session.flush()
-        session.add(SourceSubscription(source_id=row.id, guild_id=owner(row.guild_id),
+        session.add(SourceSubscriptionRow(source_id=row.id, guild_id=owner(row.guild_id),
                                        added_by=row.added_by, added_at=row.added_at,
                                        active=True))
         return row.id
@@ -50,12 +50,12 @@ def find_feed(library: Library, guild_id: int | None, *urls: str) -> int | None:
     wanted = [u for u in urls if u]
     if not wanted:
         return None
-    query = (select(Source.id).join(SourceSubscription, SourceSubscription.source_id == Source.id)
-             .where(Source.kind == "feed", SourceSubscription.active.is_(True),
-                    or_(Source.canonical_url.in_(wanted), Source.url.in_(wanted)))
-             .order_by(Source.id).limit(1))
+    query = (select(SourceRow.id).join(SourceSubscriptionRow, SourceSubscriptionRow.source_id == SourceRow.id)
+             .where(SourceRow.kind == "feed", SourceSubscriptionRow.active.is_(True),
+                    or_(SourceRow.canonical_url.in_(wanted), SourceRow.url.in_(wanted)))
+             .order_by(SourceRow.id).limit(1))
     if guild_id is not None:
-        query = query.where(SourceSubscription.guild_id == owner(guild_id))
+        query = query.where(SourceSubscriptionRow.guild_id == owner(guild_id))
     with library.read() as session:
         return session.scalar(query)
 
@@ -66,18 +66,18 @@ def statuses(library: Library, *, guild_id: int | None = None, active_only: bool
     meaning its subscription is), or every source for the operator (None)."""
     with library.read() as session:
         if guild_id is None:
-            query = select(Source, Source.active).order_by(Source.id.desc())
+            query = select(SourceRow, SourceRow.active).order_by(SourceRow.id.desc())
             if active_only:
-                query = query.where(Source.active.is_(True))
+                query = query.where(SourceRow.active.is_(True))
         else:
-            query = (select(Source, SourceSubscription.active)
-                     .join(SourceSubscription, SourceSubscription.source_id == Source.id)
-                     .where(SourceSubscription.guild_id == owner(guild_id))
-                     .order_by(Source.id.desc()))
+            query = (select(SourceRow, SourceSubscriptionRow.active)
+                     .join(SourceSubscriptionRow, SourceSubscriptionRow.source_id == SourceRow.id)
+                     .where(SourceSubscriptionRow.guild_id == owner(guild_id))
+                     .order_by(SourceRow.id.desc()))
             if active_only:
-                query = query.where(SourceSubscription.active.is_(True))
+                query = query.where(SourceSubscriptionRow.active.is_(True))
         if source_ids is not None:
-            query = query.where(Source.id.in_(source_ids))
+            query = query.where(SourceRow.id.in_(source_ids))
         rows = list(session.execute(query).tuples())
         counts = dict(session.execute(
             select(ArticleRow.source_id, func.count()).where(ArticleRow.source_id.in_(
@@ -86,7 +86,7 @@ def statuses(library: Library, *, guild_id: int | None = None, active_only: bool
             for row, active in rows]
 
 
-def status_of(row: Source, articles: int, *, active: bool | None = None) -> SourceStatus:
+def status_of(row: SourceRow, articles: int, *, active: bool | None = None) -> SourceStatus:
     """Plain status of one source row (``active``: as its viewer follows it)."""
     active = bool(row.active) if active is None else active
     return SourceStatus(
@@ -109,9 +109,9 @@ def deactivate(library: Library, source_id: int, guild_id: int | None = None) ->
     """Stop a guild's subscription to a source (the operator, None: every subscription); the
     source is polled while any subscription is left. Its articles stay in the library."""
     with library.write() as session:
-        row = session.get(Source, source_id)
-        subs = list(session.scalars(select(SourceSubscription).where(
-            SourceSubscription.source_id == source_id)))
+        row = session.get(SourceRow, source_id)
+        subs = list(session.scalars(select(SourceSubscriptionRow).where(
+            SourceSubscriptionRow.source_id == source_id)))
         mine = [s for s in subs if guild_id is None or s.guild_id == owner(guild_id)]
         if row is None or (guild_id is not None and not mine):
             raise NotFound(f"no source #{source_id}")
@@ -128,18 +128,18 @@ def deactivate(library: Library, source_id: int, guild_id: int | None = None) ->
 def subscribe(session: Session, source_id: int, guild_id: int | None, added_by: str | None,
               now: dt.datetime) -> None:
     """Start (or restart) a guild's subscription to a source; the guild sees its articles."""
-    sub = session.scalar(select(SourceSubscription).where(
-        SourceSubscription.source_id == source_id,
-        SourceSubscription.guild_id == owner(guild_id)))
+    sub = session.scalar(select(SourceSubscriptionRow).where(
+        SourceSubscriptionRow.source_id == source_id,
+        SourceSubscriptionRow.guild_id == owner(guild_id)))
     if sub is None:
-        session.add(SourceSubscription(source_id=source_id, guild_id=owner(guild_id),
+        session.add(SourceSubscriptionRow(source_id=source_id, guild_id=owner(guild_id),
                                        added_by=added_by, added_at=now, active=True))
     else:
         sub.active, sub.added_by, sub.added_at = True, added_by, now
     article_ids = set(session.scalars(select(ArticleRow.id).where(
         ArticleRow.source_id == source_id)))
-    article_ids |= set(session.scalars(select(ArticleAppearance.article_id).where(
-        ArticleAppearance.source_id == source_id)))
+    article_ids |= set(session.scalars(select(ArticleAppearanceRow.article_id).where(
+        ArticleAppearanceRow.source_id == source_id)))
     grant(session, article_ids, owner(guild_id))
 
 
@@ -154,9 +154,9 @@ def appearances(library: Library, article_id: int) -> list[tuple[str, str | None
     """(reason, url) of every recorded appearance of an article, oldest first."""
     with library.read() as session:
         return [(r, u) for r, u in session.execute(
-            select(ArticleAppearance.reason, ArticleAppearance.url)
-            .where(ArticleAppearance.article_id == article_id)
-            .order_by(ArticleAppearance.id)).tuples()]
+            select(ArticleAppearanceRow.reason, ArticleAppearanceRow.url)
+            .where(ArticleAppearanceRow.article_id == article_id)
+            .order_by(ArticleAppearanceRow.id)).tuples()]
 
 
 def backfill_simhashes(library: Library) -> int:

@@ -15,15 +15,21 @@ from sqlalchemy.orm import Session, load_only
 from knowledge.index.hybrid import IndexedPassage
 from knowledge.models import ArticleSummary, Contributor, PartialDate
 from knowledge.people.names import canonical_person_key
-from knowledge.store.tables import ArticlePerson, ArticleRow, IndexState, PassageRow, Person
+from knowledge.store.tables import (
+    ArticlePersonRow,
+    ArticleRow,
+    IndexStateRow,
+    PassageRow,
+    PersonRow,
+)
 
 
-def get_or_create_person(session: Session, name: str, kind: str = "expert") -> Person:
+def get_or_create_person(session: Session, name: str, kind: str = "expert") -> PersonRow:
     """The person row for a name, created on first sight."""
     key = canonical_person_key(name)  # the merge key stored in people.key
-    person = session.scalar(select(Person).where(Person.key == key))
+    person = session.scalar(select(PersonRow).where(PersonRow.key == key))
     if person is None:
-        person = Person(name=name, key=key, kind=kind)
+        person = PersonRow(name=name, key=key, kind=kind)
         session.add(person)
         session.flush()
     return person
@@ -35,10 +41,10 @@ def _contributors(session: Session, article_ids: Iterable[int]) -> dict[int, lis
     if not ids:
         return out
     rows = session.execute(
-        select(ArticlePerson.article_id, Person.name, ArticlePerson.relation, ArticlePerson.role)
-        .join(Person, Person.id == ArticlePerson.person_id)
-        .where(ArticlePerson.article_id.in_(ids), Person.kind == "expert")
-        .order_by(ArticlePerson.id)
+        select(ArticlePersonRow.article_id, PersonRow.name, ArticlePersonRow.relation, ArticlePersonRow.role)
+        .join(PersonRow, PersonRow.id == ArticlePersonRow.person_id)
+        .where(ArticlePersonRow.article_id.in_(ids), PersonRow.kind == "expert")
+        .order_by(ArticlePersonRow.id)
     )
     for article_id, name, relation, role in rows:
         out[article_id].append(Contributor(name=name, relation=relation, role=role))  # type: ignore[arg-type]
@@ -109,14 +115,14 @@ def iter_passages(session: Session, after_id: int = 0, batch: int = 5000
 
 def get_state(session: Session, key: str) -> str | None:
     """A value from the index_state table."""
-    row = session.get(IndexState, key)
+    row = session.get(IndexStateRow, key)
     return row.value if row else None
 
 
 def set_state(session: Session, key: str, value: str) -> None:
     """Store a value in the index_state table."""
-    row = session.get(IndexState, key)
+    row = session.get(IndexStateRow, key)
     if row is None:
-        session.add(IndexState(key=key, value=value))
+        session.add(IndexStateRow(key=key, value=value))
     else:
         row.value = value

@@ -59,7 +59,7 @@ class Base(DeclarativeBase):
     """Declarative base for every table."""
 
 
-class Source(Base):
+class SourceRow(Base):
     """Where articles come from: the founding corpus, a file, an article URL or a polled feed."""
 
     __tablename__ = "sources"
@@ -94,9 +94,9 @@ class Source(Base):
 OPERATOR_GUILD = 0
 
 
-class SourceSubscription(Base):
+class SourceSubscriptionRow(Base):
     """A server following a source (guild OPERATOR_GUILD: the operator). A feed several servers
-    follow is one `Source`, fetched once; each server has its own subscription to remove."""
+    follow is one `SourceRow`, fetched once; each server has its own subscription to remove."""
 
     __tablename__ = "source_subscriptions"
     __table_args__ = (UniqueConstraint("source_id", "guild_id"),)
@@ -110,7 +110,7 @@ class SourceSubscription(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class ArticleReach(Base):
+class ArticleReachRow(Base):
     """A server an article reached through its sources or uploads (guild OPERATOR_GUILD: the
     operator's library, which every server sees). Ids only grow, so an index picks up new
     reach by id."""
@@ -152,12 +152,12 @@ class ArticleRow(Base):
     passages: Mapped[list[PassageRow]] = relationship(
         back_populates="article", cascade="all, delete-orphan", order_by="PassageRow.ordinal"
     )
-    contributors: Mapped[list[ArticlePerson]] = relationship(
+    contributors: Mapped[list[ArticlePersonRow]] = relationship(
         back_populates="article", cascade="all, delete-orphan"
     )
 
 
-class ArticleAppearance(Base):
+class ArticleAppearanceRow(Base):
     """Another sighting of a stored article (same URL, same content, an edit, a republication)."""
 
     __tablename__ = "article_appearances"
@@ -191,7 +191,7 @@ class PassageRow(Base):
     article: Mapped[ArticleRow] = relationship(back_populates="passages")
 
 
-class Person(Base):
+class PersonRow(Base):
     """An expert (or a subject the texts discuss), merged across name variants by `key`."""
 
     __tablename__ = "people"
@@ -202,7 +202,7 @@ class Person(Base):
     kind: Mapped[str] = mapped_column(String(16), default="expert")  # expert | subject
 
 
-class ArticlePerson(Base):
+class ArticlePersonRow(Base):
     """How a person relates to an article (author, interviewed, quoted) and their stated role."""
 
     __tablename__ = "article_people"
@@ -216,10 +216,10 @@ class ArticlePerson(Base):
     evidence: Mapped[str | None] = mapped_column(Text)
 
     article: Mapped[ArticleRow] = relationship(back_populates="contributors")
-    person: Mapped[Person] = relationship()
+    person: Mapped[PersonRow] = relationship()
 
 
-class PassagePerson(Base):
+class PassagePersonRow(Base):
     """A passage that carries a person's own words (their article, their interview answers)."""
 
     __tablename__ = "passage_people"
@@ -252,7 +252,7 @@ class MeetingRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="confirmed")  # confirmed | proposed
 
 
-class PassageMeeting(Base):
+class PassageMeetingRow(Base):
     """A passage that discusses a meeting, with the phrase that links them."""
 
     __tablename__ = "passage_meetings"
@@ -267,7 +267,7 @@ class PassageMeeting(Base):
     confidence: Mapped[float] = mapped_column(Float, default=1.0)
 
 
-class MeetingProposal(Base):
+class MeetingProposalRow(Base):
     """A meeting an article discusses that the registry lacks, waiting for an admin."""
 
     __tablename__ = "meeting_proposals"
@@ -283,7 +283,7 @@ class MeetingProposal(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DigestSubscription(Base):
+class DigestSubscriptionRow(Base):
     """A channel that asked for digests, with its cron schedule and timezone."""
 
     __tablename__ = "digest_subscriptions"
@@ -301,7 +301,7 @@ class DigestSubscription(Base):
     covered_until: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DigestRun(Base):
+class DigestRunRow(Base):
     """One digest period, claimed before posting and marked posted after (exactly once)."""
 
     __tablename__ = "digest_runs"
@@ -336,7 +336,7 @@ class GuildSettingsRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ArticleDeletion(Base):
+class ArticleDeletionRow(Base):
     """An article deleted from the library, logged in the deleting transaction: other processes
     drop it from their in-memory index by reading the log past the last id they saw, instead of
     comparing every article id on each refresh."""
@@ -348,7 +348,7 @@ class ArticleDeletion(Base):
     deleted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class IndexState(Base):
+class IndexStateRow(Base):
     """Key/value facts about the index, such as the embedding model's fingerprint."""
 
     __tablename__ = "index_state"

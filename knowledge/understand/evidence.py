@@ -18,13 +18,13 @@ from knowledge.index.hybrid import Boost, Evidence
 from knowledge.meetings.vocabulary import Vocabulary, load_vocabulary
 from knowledge.people.names import canonical_person_key
 from knowledge.store.tables import (
-    ArticlePerson,
+    ArticlePersonRow,
     ArticleRow,
     MeetingRow,
-    PassageMeeting,
-    PassagePerson,
+    PassageMeetingRow,
+    PassagePersonRow,
     PassageRow,
-    Person,
+    PersonRow,
 )
 from knowledge.understand.reading import Interpretation, PersonReading, interpret, match_people
 from knowledge.understand.vocabulary import (
@@ -65,10 +65,10 @@ def load_experts(session: Session) -> list[ExpertEntry]:
     """Every expert with every role the texts give them (their links' roles and the roles the
     extractor recorded in each article)."""
     rows = session.execute(
-        select(Person.id, Person.name, ArticlePerson.role, ArticleRow.extra)
-        .join(ArticlePerson, ArticlePerson.person_id == Person.id)
-        .join(ArticleRow, ArticleRow.id == ArticlePerson.article_id)
-        .where(Person.kind == "expert", ArticlePerson.relation.in_(EXPERT_RELATIONS)))
+        select(PersonRow.id, PersonRow.name, ArticlePersonRow.role, ArticleRow.extra)
+        .join(ArticlePersonRow, ArticlePersonRow.person_id == PersonRow.id)
+        .join(ArticleRow, ArticleRow.id == ArticlePersonRow.article_id)
+        .where(PersonRow.kind == "expert", ArticlePersonRow.relation.in_(EXPERT_RELATIONS)))
     names: dict[int, str] = {}
     roles: dict[int, list[str]] = {}
     for pid, name, role, extra in rows:
@@ -102,15 +102,15 @@ def load_links(session: Session) -> LinkTables:
     meeting_passages: dict[str, set[int]] = {}
     meeting_articles: dict[str, set[int]] = {}
     for passage_id, person_id in session.execute(
-            select(PassagePerson.passage_id, PassagePerson.person_id)):
+            select(PassagePersonRow.passage_id, PassagePersonRow.person_id)):
         expert_passages.setdefault(person_id, set()).add(passage_id)
     for article_id, person_id in session.execute(
-            select(ArticlePerson.article_id, ArticlePerson.person_id)
-            .where(ArticlePerson.relation.in_(EXPERT_RELATIONS))):
+            select(ArticlePersonRow.article_id, ArticlePersonRow.person_id)
+            .where(ArticlePersonRow.relation.in_(EXPERT_RELATIONS))):
         expert_articles.setdefault(person_id, set()).add(article_id)
     for passage_id, meeting_id, article_id in session.execute(
-            select(PassageMeeting.passage_id, PassageMeeting.meeting_id, PassageRow.article_id)
-            .join(PassageRow, PassageRow.id == PassageMeeting.passage_id)):
+            select(PassageMeetingRow.passage_id, PassageMeetingRow.meeting_id, PassageRow.article_id)
+            .join(PassageRow, PassageRow.id == PassageMeetingRow.passage_id)):
         meeting_passages.setdefault(meeting_id, set()).add(passage_id)
         meeting_articles.setdefault(meeting_id, set()).add(article_id)
 

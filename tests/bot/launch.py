@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.orm import Session
 
-from knowledge.store.tables import ArticleRow, DigestRun, DigestSubscription
+from knowledge.store.tables import ArticleRow, DigestRunRow, DigestSubscriptionRow
 from tests.fakes.discord_server import BotProcess, FakeDiscord, StoredMessage
 from tests.fakes.world import FakeGuild
 
@@ -104,29 +104,29 @@ class BotDatabase:
             raise LookupError(f"no article titled {title!r}")
         return found
 
-    def subscription(self, channel_id: int) -> DigestSubscription:
+    def subscription(self, channel_id: int) -> DigestSubscriptionRow:
         """The digest subscription of a channel."""
         with Session(self.engine) as session:
-            row = session.scalar(select(DigestSubscription)
-                                 .where(DigestSubscription.channel_id == channel_id))
+            row = session.scalar(select(DigestSubscriptionRow)
+                                 .where(DigestSubscriptionRow.channel_id == channel_id))
         if row is None:
             raise LookupError(f"channel {channel_id} has no digest subscription")
         return row
 
-    def runs(self, channel_id: int) -> list[DigestRun]:
+    def runs(self, channel_id: int) -> list[DigestRunRow]:
         """The digest runs of a channel's subscription, oldest first."""
         sub = self.subscription(channel_id)
         with Session(self.engine) as session:
-            return list(session.scalars(select(DigestRun).where(
-                DigestRun.subscription_id == sub.id).order_by(DigestRun.id)))
+            return list(session.scalars(select(DigestRunRow).where(
+                DigestRunRow.subscription_id == sub.id).order_by(DigestRunRow.id)))
 
     def backdate(self, delta: dt.timedelta, channel_ids: Iterable[int],
                  article_ids: Iterable[int] = ()) -> None:
         """Move subscriptions' history (created_at, covered_until) and articles' added_at
         `delta` into the past: as if all of it had happened that long ago."""
         with Session(self.engine) as session, session.begin():
-            for sub in session.scalars(select(DigestSubscription).where(
-                    DigestSubscription.channel_id.in_(list(channel_ids)))):
+            for sub in session.scalars(select(DigestSubscriptionRow).where(
+                    DigestSubscriptionRow.channel_id.in_(list(channel_ids)))):
                 sub.created_at -= delta
                 sub.covered_until -= delta
             for article in session.scalars(select(ArticleRow).where(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from knowledge.corpus import PREBUILT_INDEX
 from knowledge.embedding import BUNDLED_ONNX, SentenceTransformerEmbedder, make_embedder
 from knowledge.settings import BUNDLED_MODEL
-from knowledge.store.tables import IndexState, PassageRow
+from knowledge.store.tables import IndexStateRow, PassageRow
 
 pytestmark = pytest.mark.model
 
@@ -37,7 +37,7 @@ def stored(home: Path) -> tuple[str, list[tuple[str, np.ndarray]]]:
     """The library's recorded model fingerprint and its passages' stored vectors."""
     engine = create_engine(f"sqlite:///{home / 'data' / 'summit-desk.sqlite3'}")
     with Session(engine) as session:
-        fingerprint = session.get(IndexState, "model_fingerprint")
+        fingerprint = session.get(IndexStateRow, "model_fingerprint")
         rows = session.execute(select(PassageRow.text, PassageRow.embedding)).all()
     engine.dispose()
     assert fingerprint is not None

@@ -11,12 +11,12 @@ from knowledge.meetings.stored import seed_registry
 from knowledge.service import KnowledgeService
 from knowledge.settings import Settings
 from knowledge.store.tables import (
-    ArticlePerson,
+    ArticlePersonRow,
     ArticleRow,
     MeetingRow,
-    PassageMeeting,
-    PassagePerson,
-    Person,
+    PassageMeetingRow,
+    PassagePersonRow,
+    PersonRow,
 )
 
 
@@ -25,7 +25,7 @@ def test_enrichment_is_idempotent(hashing_service: KnowledgeService) -> None:
     def counts() -> tuple[int, ...]:
         with hashing_service.library.read() as session:
             return tuple(session.scalar(select(func.count()).select_from(t)) or 0
-                         for t in (ArticlePerson, PassagePerson, PassageMeeting, Person))
+                         for t in (ArticlePersonRow, PassagePersonRow, PassageMeetingRow, PersonRow))
 
     before = counts()
     with hashing_service.library.write() as session:
@@ -43,7 +43,7 @@ def test_older_install_is_enriched_at_open(settings: Settings) -> None:
     old = Library.connect(settings, embedder=HashingEmbedder())  # an install without enrichers
     ensure_founding_corpus(old)
     with old.read() as session:
-        assert session.scalar(select(func.count()).select_from(PassagePerson)) == 0
+        assert session.scalar(select(func.count()).select_from(PassagePersonRow)) == 0
     old.close()
     new = KnowledgeService.open(settings, embedder=HashingEmbedder())
     try:

@@ -99,14 +99,14 @@ def test_a_spelling_variant_in_metadata_is_the_same_person(hashing_service: Know
                                                            ) -> None:
     """'Dmitri Streltsov' as a new article's author joins Dmitry Streltsov, no second person."""
     from knowledge.models import Contributor
-    from knowledge.store.tables import Person
+    from knowledge.store.tables import PersonRow
 
-    before = count_rows(hashing_service, Person)
+    before = count_rows(hashing_service, PersonRow)
     result = hashing_service.add_document(Document(
         NEW_ARTICLE, title="Arctic shipping after the thaw",
         contributors=(Contributor("Dmitri Streltsov", "author"),)))
     assert result.status == "added"
-    assert count_rows(hashing_service, Person) == before
+    assert count_rows(hashing_service, PersonRow) == before
     hits = hashing_service.retriever.search(SearchRequest("icebreaker escorts", top=10,
                                                      person="streltsov"))
     assert any(h.article.id == result.article_id for h in hits)

@@ -10,7 +10,7 @@ from knowledge.ingest import Document
 from knowledge.retrieval import SearchRequest
 from knowledge.service import KnowledgeService
 from knowledge.settings import Settings
-from knowledge.store.tables import ArticleDeletion
+from knowledge.store.tables import ArticleDeletionRow
 from tests.knowledge.articles import NEW_ARTICLE
 
 QUERY = SearchRequest("icebreaker escorts dredging ports", top=3)
@@ -37,7 +37,7 @@ def test_a_deletion_in_one_process_reaches_the_other_through_the_log(settings: S
 
         a.delete_article(added.article_id)
         with a.library.read() as session:
-            logged = session.scalars(select(ArticleDeletion.article_id)).all()
+            logged = session.scalars(select(ArticleDeletionRow.article_id)).all()
         assert logged == [added.article_id]
         assert TITLE in titles(b)  # B has not looked yet
 

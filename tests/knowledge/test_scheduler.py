@@ -16,7 +16,7 @@ from knowledge import scheduler as scheduling
 from knowledge.scheduler import JobScheduler
 from knowledge.service import KnowledgeService
 from knowledge.sources import FetchSettings
-from knowledge.store.tables import Source
+from knowledge.store.tables import SourceRow
 from tests.knowledge.digests.helpers import (
     DAILY_9,
     FakeChannels,
@@ -260,7 +260,7 @@ async def test_feed_poll_job_polls_due_feeds_at_the_clock_time(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with hashing_service.library.write() as session:
-        row = Source(kind="feed", url=f"http://127.0.0.1:{port}/feed.xml", active=True,
+        row = SourceRow(kind="feed", url=f"http://127.0.0.1:{port}/feed.xml", active=True,
                      added_at=clock(), next_poll_at=clock() - dt.timedelta(minutes=1))
         session.add(row)
         session.flush()
@@ -269,7 +269,7 @@ async def test_feed_poll_job_polls_due_feeds_at_the_clock_time(
     await scheduler.start()
     await scheduling.feed_poll_job()
     with hashing_service.library.read() as session:
-        polled = session.get(Source, source_id)
+        polled = session.get(SourceRow, source_id)
         assert polled is not None and polled.last_error and polled.consecutive_failures == 1
         assert polled.next_poll_at is not None and polled.next_poll_at > clock()
 

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from knowledge.ingest import Document
 from knowledge.models import Digest
 from knowledge.service import KnowledgeService
-from knowledge.store.tables import ArticleRow, DigestRun, DigestSubscription
+from knowledge.store.tables import ArticleRow, DigestRunRow, DigestSubscriptionRow
 
 # A fixed day far from the real date, so nothing the real clock does can interfere.
 DAY1_0800 = dt.datetime(2030, 1, 7, 8, 0, tzinfo=dt.UTC)  # a Monday
@@ -100,15 +100,15 @@ def add_article(service: KnowledgeService, title: str, added_at: dt.datetime, *,
     return result.article_id
 
 
-def runs(service: KnowledgeService) -> list[DigestRun]:
+def runs(service: KnowledgeService) -> list[DigestRunRow]:
     """Every digest run, oldest first."""
     with service.library.read() as session:
-        return list(session.scalars(select(DigestRun).order_by(DigestRun.id)))
+        return list(session.scalars(select(DigestRunRow).order_by(DigestRunRow.id)))
 
 
 def covered_until(service: KnowledgeService, subscription_id: int) -> dt.datetime:
     """Where the subscription's next digest starts."""
     with service.library.read() as session:
-        row = session.get(DigestSubscription, subscription_id)
+        row = session.get(DigestSubscriptionRow, subscription_id)
         assert row is not None
         return row.covered_until

@@ -13,7 +13,7 @@ from knowledge.digests.compose import OTHER_HEADING, lead_extract
 from knowledge.ingest import Document
 from knowledge.models import Contributor, PartialDate
 from knowledge.service import KnowledgeService
-from knowledge.store.tables import MeetingRow, PassageMeeting, PassageRow, utcnow
+from knowledge.store.tables import MeetingRow, PassageMeetingRow, PassageRow, utcnow
 from tests.knowledge.digests.helpers import DAILY_9, add_article, at
 
 
@@ -97,7 +97,7 @@ async def test_articles_are_grouped_by_the_meeting_they_discuss(
         session.flush()
         passage = session.scalar(select(PassageRow.id).where(PassageRow.article_id == linked)
                                  .limit(1))
-        session.add(PassageMeeting(passage_id=passage, meeting_id="test-2030-01-vladivostok",
+        session.add(PassageMeetingRow(passage_id=passage, meeting_id="test-2030-01-vladivostok",
                                    evidence="the summit", confidence=5.0))
     digest = service.digests.preview(since=at(1, 9), now=at(1, 12))
     assert items(digest) == [("Test summit in Vladivostok (Jan 2030)", "Summit expectations"),

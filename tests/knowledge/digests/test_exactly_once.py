@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import update
 
 from knowledge.service import KnowledgeService
-from knowledge.store.tables import DigestRun
+from knowledge.store.tables import DigestRunRow
 from tests.knowledge.digests.helpers import (
     DAILY_9,
     FakeChannels,
@@ -242,7 +242,7 @@ async def test_marking_a_run_someone_else_took_over_is_refused(
     claim = slow.claim(sub.id, at(1, 9), now=at(1, 9))
     assert claim is not None
     with hashing_service.library.write() as session:  # its lease ran out long ago
-        session.execute(update(DigestRun).values(claimed_at=at(1, 9)))
+        session.execute(update(DigestRunRow).values(claimed_at=at(1, 9)))
     await second_service.digests.run_due(channels.post, find_posted=channels.find,
                                          now=at(1, 10))
     assert not slow.mark_posted(claim.run_id, [999])

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from knowledge.service import KnowledgeService
-from knowledge.store.tables import DigestRun
+from knowledge.store.tables import DigestRunRow
 from tests.knowledge.digests.helpers import DAILY_9, add_article, at, covered_until, runs
 
 REPO = Path(__file__).resolve().parents[3]
@@ -119,7 +119,7 @@ def test_kill_9_between_claim_and_mark_then_restart_posts_exactly_once(
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.wait()  # reaped: its PID is gone, so the claim's owner is known dead
     with hashing_service.library.read() as session:
-        (run,) = session.scalars(select(DigestRun))
+        (run,) = session.scalars(select(DigestRunRow))
         assert run.status == "claimed" and f"|{doomed.pid}|" in (run.claimed_by or "")
     # Restart one minute later, well inside the claim lease: the dead owner is recognised.
     restarted, _ = workers.start("restarted", at(1, 9, 1).isoformat())

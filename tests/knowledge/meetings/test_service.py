@@ -17,8 +17,8 @@ from knowledge.models import PartialDate
 from knowledge.service import KnowledgeService
 from knowledge.store.tables import (
     ArticleRow,
-    MeetingProposal,
-    PassageMeeting,
+    MeetingProposalRow,
+    PassageMeetingRow,
     PassageRow,
 )
 
@@ -40,8 +40,8 @@ def linked_texts(service: KnowledgeService, meeting_id: str) -> dict[int, str]:
     with service.library.read() as session:
         return dict(session.execute(
             select(PassageRow.id, PassageRow.text)
-            .join(PassageMeeting, PassageMeeting.passage_id == PassageRow.id)
-            .where(PassageMeeting.meeting_id == meeting_id)).all())
+            .join(PassageMeetingRow, PassageMeetingRow.passage_id == PassageRow.id)
+            .where(PassageMeetingRow.meeting_id == meeting_id)).all())
 
 
 def add_fixture(service: KnowledgeService) -> int:
@@ -154,8 +154,8 @@ def test_a_second_article_does_not_duplicate_a_proposal(hashing_service: Knowled
         text=text, title="Three hours in Vladivostok", published=PartialDate("2018-09-11", "day")))
     assert result.status == "added"
     with hashing_service.library.read() as session:
-        places = list(session.scalars(select(MeetingProposal.date_guess).where(
-            MeetingProposal.place == "Vladivostok")))
+        places = list(session.scalars(select(MeetingProposalRow.date_guess).where(
+            MeetingProposalRow.place == "Vladivostok")))
     assert places == ["2018-09-10"]
 
 

@@ -13,11 +13,11 @@ from knowledge.models import Contributor, PartialDate
 from knowledge.retrieval import SearchRequest
 from knowledge.service import KnowledgeService
 from knowledge.store.tables import (
-    ArticlePerson,
+    ArticlePersonRow,
     ArticleRow,
-    PassagePerson,
+    PassagePersonRow,
     PassageRow,
-    Person,
+    PersonRow,
 )
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "articles" \
@@ -74,12 +74,12 @@ def test_valdai_2019_has_no_named_author(hashing_service: KnowledgeService) -> N
     """002 has no expert at all, and the teaser's Ivan Timofeev is nobody in the library."""
     valdai = article_id(hashing_service, "002")
     with hashing_service.library.read() as session:
-        kinds = set(session.scalars(select(Person.kind).join(
-            ArticlePerson, ArticlePerson.person_id == Person.id).where(
-            ArticlePerson.article_id == valdai)))
-        names = set(session.scalars(select(Person.name)))
-        carried = session.scalar(select(func.count()).select_from(PassagePerson).join(
-            PassageRow, PassageRow.id == PassagePerson.passage_id).where(
+        kinds = set(session.scalars(select(PersonRow.kind).join(
+            ArticlePersonRow, ArticlePersonRow.person_id == PersonRow.id).where(
+            ArticlePersonRow.article_id == valdai)))
+        names = set(session.scalars(select(PersonRow.name)))
+        carried = session.scalar(select(func.count()).select_from(PassagePersonRow).join(
+            PassageRow, PassageRow.id == PassagePersonRow.passage_id).where(
             PassageRow.article_id == valdai))
     assert kinds == {"subject"}
     assert "Ivan Timofeev" not in names
@@ -89,7 +89,7 @@ def test_valdai_2019_has_no_named_author(hashing_service: KnowledgeService) -> N
 def test_politicians_are_subjects_never_experts(hashing_service: KnowledgeService) -> None:
     """Putin, Abe, Kishida, Trump, Koizumi are stored as subjects and cannot be searched as experts."""
     with hashing_service.library.read() as session:
-        kinds = dict(session.execute(select(Person.name, Person.kind)).all())
+        kinds = dict(session.execute(select(PersonRow.name, PersonRow.kind)).all())
     for name in ("Vladimir Putin", "Shinzo Abe", "Fumio Kishida", "Donald Trump",
                  "Junichiro Koizumi"):
         assert kinds[name] == "subject"
@@ -105,9 +105,9 @@ def test_metadata_and_text_merge_into_one_link(hashing_service: KnowledgeService
     """Each founding expert has one link per article (the curated metadata one), not two."""
     with hashing_service.library.read() as session:
         rows = session.execute(
-            select(ArticlePerson.article_id, Person.name, ArticlePerson.evidence)
-            .join(Person, Person.id == ArticlePerson.person_id)
-            .where(Person.kind == "expert")).all()
+            select(ArticlePersonRow.article_id, PersonRow.name, ArticlePersonRow.evidence)
+            .join(PersonRow, PersonRow.id == ArticlePersonRow.person_id)
+            .where(PersonRow.kind == "expert")).all()
     assert sorted((aid, name) for aid, name, _ in rows) == sorted([
         (article_id(hashing_service, "000"), "Masahiro Akiyama"),
         (article_id(hashing_service, "001"), "Masahiro Akiyama"),
@@ -125,8 +125,8 @@ def test_passages_carrying_their_words(hashing_service: KnowledgeService) -> Non
             aid = article_id(service, prefix)
             total = session.scalar(select(func.count()).select_from(PassageRow).where(
                 PassageRow.article_id == aid)) or 0
-            mine = session.scalar(select(func.count()).select_from(PassagePerson).join(
-                PassageRow, PassageRow.id == PassagePerson.passage_id).where(
+            mine = session.scalar(select(func.count()).select_from(PassagePersonRow).join(
+                PassageRow, PassageRow.id == PassagePersonRow.passage_id).where(
                 PassageRow.article_id == aid)) or 0
             return mine, total
 

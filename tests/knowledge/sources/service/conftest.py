@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from knowledge.service import KnowledgeService
 from knowledge.sources import FetchSettings
 from knowledge.sources.service import SourcesService
-from knowledge.store.tables import ArticleRow, Source
+from knowledge.store.tables import ArticleRow, SourceRow
 from tests.fakes.web_server import FIXTURES
 
 # Private addresses stay refused: only the fake server's exact address is let through.
@@ -56,10 +56,10 @@ def notices(sources: SourcesService) -> Notices:
     return recorder
 
 
-def source_row(library: KnowledgeService, source_id: int) -> Source:
+def source_row(library: KnowledgeService, source_id: int) -> SourceRow:
     """A fresh copy of one source row."""
     with library.library.read() as session:
-        row = session.get(Source, source_id)
+        row = session.get(SourceRow, source_id)
         assert row is not None
         return row
 
@@ -93,7 +93,7 @@ def feed_articles(library: KnowledgeService, source_id: int) -> list[ArticleRow]
 def source_id_of(library: KnowledgeService, url: str) -> int:
     """The id of the source polled at ``url``."""
     with library.library.read() as session:
-        found = session.scalar(select(Source.id).where(Source.url == url))
+        found = session.scalar(select(SourceRow.id).where(SourceRow.url == url))
         assert found is not None, f"no source at {url}"
         return found
 

@@ -12,7 +12,7 @@ from knowledge.errors import BadInput, NotFound
 from knowledge.service import KnowledgeService
 from knowledge.sources import polling
 from knowledge.sources.service import SourcesService
-from knowledge.store.tables import Source
+from knowledge.store.tables import SourceRow
 from tests.fakes.web_server import FakeWeb
 from tests.knowledge.sources.service.conftest import (
     TEST_FETCH,
@@ -152,7 +152,7 @@ async def test_a_failing_feed_does_not_stop_the_others(
     stalled = await follow(sources, web, library, "/stalled.xml", rss_items(1))
     broken = await follow(sources, web, library, "/broken.xml", rss_items(1))
     with library.library.write() as session:
-        row = session.get(Source, stalled)
+        row = session.get(SourceRow, stalled)
         assert row is not None
         row.url = web.url("stall")
     web.route("/broken.xml", "<html><body>moved</body></html>")

@@ -17,7 +17,7 @@ from knowledge.sources import polling, records
 from knowledge.sources.documents import upload_document
 from knowledge.sources.files import read_upload
 from knowledge.sources.service import SourcesService
-from knowledge.store.tables import ArticleReach, ArticleRow, Source, SourceSubscription
+from knowledge.store.tables import ArticleReachRow, ArticleRow, SourceRow, SourceSubscriptionRow
 from tests.fakes.web_server import FakeWeb
 from tests.knowledge.sources.service.conftest import (
     Notices,
@@ -99,11 +99,11 @@ async def test_a_feed_two_servers_follow_is_one_source_with_two_subscriptions(
     assert result.status == "added", result.message
     assert "already following" not in result.message
     assert count_rows(library, ArticleRow) == articles
-    assert count_rows(library, Source) == 1 and count_rows(library, SourceSubscription) == 2
+    assert count_rows(library, SourceRow) == 1 and count_rows(library, SourceSubscriptionRow) == 2
     assert [s.id for s in sources.list(GUILD_B)] == [source_id]
     # B now sees the feed's articles, though they were stored for A.
     with library.library.read() as session:
-        reached = set(session.scalars(select(ArticleReach.guild_id)))
+        reached = set(session.scalars(select(ArticleReachRow.guild_id)))
     assert {GUILD_A, GUILD_B} <= reached
     removed = sources.remove(source_id, guild_id=GUILD_A)
     assert not removed.active
@@ -151,13 +151,13 @@ def test_a_failure_between_article_and_source_leaves_neither(library: KnowledgeS
         raise Crash
 
     upload = read_upload("note.md", essay(7).encode(), 100_000)
-    before = (count_rows(library, ArticleRow), count_rows(library, Source),
-              count_rows(library, ArticleReach))
+    before = (count_rows(library, ArticleRow), count_rows(library, SourceRow),
+              count_rows(library, ArticleReachRow))
     with pytest.raises(Crash):
         add_document(library.library, upload_document(upload),
                      origin=Origin(guilds=(GUILD_A,), new_source=crashing))
-    assert (count_rows(library, ArticleRow), count_rows(library, Source),
-            count_rows(library, ArticleReach)) == before
+    assert (count_rows(library, ArticleRow), count_rows(library, SourceRow),
+            count_rows(library, ArticleReachRow)) == before
     # The same file added normally stores both, linked.
     result = add_document(library.library, upload_document(upload),
                           origin=Origin(guilds=(GUILD_A,), new_source=maker))
@@ -176,8 +176,8 @@ async def test_an_upload_is_stored_with_its_source_and_reach(
     with library.library.read() as session:
         row = session.get(ArticleRow, result.article_id)
         assert row is not None and row.source_id is not None
-        assert set(session.scalars(select(ArticleReach.guild_id).where(
-            ArticleReach.article_id == row.id))) == {GUILD_A}
+        assert set(session.scalars(select(ArticleReachRow.guild_id).where(
+            ArticleReachRow.article_id == row.id))) == {GUILD_A}
     assert [s.kind for s in sources.list(GUILD_A)] == ["file"]
     assert sources.list(GUILD_B) == []
 
@@ -231,7 +231,7 @@ async def test_the_lease_is_renewed_while_a_poll_works(
     web.route("/slow.xml", big_feed(12, summary_only=True, link_path="/stall")
               .replace("{base}", web.base_url), "application/rss+xml")
     with library.library.write() as session:
-        row = session.get(Source, source_id)
+        row = session.get(SourceRow, source_id)
         assert row is not None
         row.url = web.url("/slow.xml")
         row.etag = row.last_modified = None
