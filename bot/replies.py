@@ -88,15 +88,9 @@ def link(label: str, url: str | None) -> str:
 
 
 def format_date(date: PartialDate | None) -> str:
-    """27 Apr 2017, Apr 2017 or 2017, as precise as the date is known."""
-    if date is None:
-        return "undated"
-    start = date.start
-    if date.precision == "day":
-        return f"{start.day} {start:%b %Y}"
-    if date.precision == "month":
-        return f"{start:%b %Y}"
-    return f"{start.year}"
+    """27 Apr 2017, Apr 2017 or 2017, as precise as the date is known (the library's one
+    display style, `PartialDate.display`), or "undated"."""
+    return date.display() if date is not None else "undated"
 
 
 def format_when(moment: dt.datetime | None) -> str:

@@ -5,14 +5,13 @@ deployment's setting, so a server only stores what it changed."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from typing import Any
 
 from knowledge.digests.schedule import resolve_timezone
 from knowledge.errors import BadInput
 from knowledge.library import Library
 from knowledge.models import GuildConfig
-from knowledge.store.tables import GuildSettingsRow
+from knowledge.store.tables import GuildSettingsRow, utcnow
 
 FIELDS = ("admin_role", "ask_cooldown_rate", "ask_cooldown_seconds", "timezone",
           "alert_channel_id")
@@ -76,7 +75,7 @@ class GuildSettingsService:
                 session.add(row)
             for field, value in values.items():
                 setattr(row, field, value)
-            row.updated_at = dt.datetime.now(dt.UTC)
+            row.updated_at = utcnow()
             session.flush()
             return _config(guild_id, row)
 

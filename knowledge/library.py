@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import functools
 import gc
 import logging
@@ -39,7 +38,7 @@ from knowledge.models import ArticleSummary
 from knowledge.settings import Settings
 from knowledge.store import queries
 from knowledge.store.db import make_engine, make_sessionmaker, migrate
-from knowledge.store.tables import ArticleDeletionRow, ArticleRow, PassageRow
+from knowledge.store.tables import ArticleDeletionRow, ArticleRow, PassageRow, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +293,7 @@ class Library:
         done = 0
         batch_size = max(self.settings.embedding_batch_size * 4, 64)
         last_id = 0
-        now = dt.datetime.now(dt.UTC)
+        now = utcnow()
         while True:
             with self.read() as session:
                 rows = session.execute(

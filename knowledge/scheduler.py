@@ -154,7 +154,7 @@ class JobScheduler:
         scheduler.start(paused=True)
         self._scheduler = scheduler
         try:
-            await asyncio.to_thread(self.sync_jobs)
+            await self.service.run(self.sync_jobs)
         except Exception:
             log.exception("could not sync digest jobs at start-up (retried every %.0f s)",
                           self.maintenance_seconds)
@@ -292,7 +292,7 @@ class JobScheduler:
         """Safety net every `maintenance_seconds` (a minute by default): pick up subscriptions
         other processes made, and post any due period whose job ran nowhere (a crash after
         APScheduler advanced it)."""
-        await asyncio.to_thread(self.sync_jobs)
+        await self.service.run(self.sync_jobs)
         await self.run_digests()
 
 
