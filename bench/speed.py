@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from knowledge.service import KnowledgeService
     from knowledge.settings import Settings
 
 HERE = Path(__file__).resolve().parent
@@ -140,7 +141,7 @@ def cmd_latency(args: argparse.Namespace) -> None:
             print(f"synthesised {args.passages} passages in {time.perf_counter() - t:.1f} s",
                   file=sys.stderr)
         if not args.compare_cache:
-            _latency(settings, args.queries)
+            _latency(settings, args.queries, compare_dense=args.compare_dense)
             return
         # Seed the founding corpus once, so every measured open below finds the same library.
         base = {**os.environ, "DATA_DIR": tmp, "INDEX_CACHE": "off"}
@@ -165,8 +166,12 @@ def cmd_latency_run(args: argparse.Namespace) -> None:
     _latency(load_settings(), args.queries)
 
 
-def _latency(settings: Settings, n_queries: int) -> None:
-    """Open the library (timed), then time `n_queries` searches; prints one JSON line."""
+def _latency(settings: Settings, n_queries: int, compare_dense: bool = False) -> None:
+    """Open the library (timed), then time `n_queries` searches; prints one JSON line.
+
+    `compare_dense`: every question is searched twice, alternately first and second, with the
+    dense side as before (one float32 product over every passage vector) and with the int8
+    estimate plus exact rescoring (knowledge/index/dense.py); both rows are printed."""
     from knowledge.retrieval import SearchRequest
     from knowledge.service import KnowledgeService
 
@@ -181,6 +186,8 @@ def _latency(settings: Settings, n_queries: int) -> None:
     queries = _queries(n_queries)
     for q in queries[:10]:
         service.retriever.search(SearchRequest(q))
+    if compare_dense:
+        _compare_dense(service, queries)
     times = []
     for q in queries:
         t = time.perf_counter()
@@ -199,6 +206,35 @@ def _latency(settings: Settings, n_queries: int) -> None:
     service.close()
     result["close_s"] = round(time.perf_counter() - t, 2)
     print(json.dumps(result))
+
+
+def _compare_dense(service: KnowledgeService, queries: list[str]) -> None:
+    """Each question through `retriever.search` with the float32-only dense side and with the
+    int8 one, alternating which goes first; prints median/p95 of both and whether every
+    answer (passages, order, scores) was identical."""
+    from knowledge.index import dense
+    from knowledge.retrieval import SearchRequest
+
+    int8_from = dense.QUANTIZED_FROM
+    times: dict[str, list[float]] = {"float32": [], "int8": []}
+    same = 0
+    for i, q in enumerate(queries):
+        answers = {}
+        for name in (("float32", "int8") if i % 2 == 0 else ("int8", "float32")):
+            dense.QUANTIZED_FROM = int8_from if name == "int8" else 1 << 62
+            t = time.perf_counter()
+            hits = service.retriever.search(SearchRequest(q))
+            times[name].append((time.perf_counter() - t) * 1000)
+            answers[name] = [(h.passage_id, round(h.score, 6)) for h in hits]
+        same += answers["float32"] == answers["int8"]
+    dense.QUANTIZED_FROM = int8_from
+    for name, ts in times.items():
+        ts.sort()
+        print(json.dumps({"dense": name, "queries": len(ts),
+                          "median_ms": round(statistics.median(ts), 2),
+                          "p95_ms": round(ts[int(0.95 * len(ts)) - 1], 2)}))
+    print(json.dumps({"identical_answers": same, "of": len(queries),
+                      "load_average": os.getloadavg()}))
 
 
 def cmd_startup(args: argparse.Namespace) -> None:
@@ -476,6 +512,8 @@ def main() -> None:
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--compare-cache", action="store_true",
                    help="open and search without and with the index cache, fresh processes")
+    p.add_argument("--compare-dense", action="store_true",
+                   help="search each question with the float32 and the int8 dense side")
     p.set_defaults(fn=cmd_latency)
     p = sub.add_parser("latency-run", help="(used by latency --compare-cache)")
     p.add_argument("--queries", type=int, default=200)

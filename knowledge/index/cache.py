@@ -2,8 +2,8 @@
 
 Rebuilding the index from every stored passage re-tokenises each one for BM25 and rebuilds the
 postings (seconds at 100,000 passages). The cache keeps what that produces: passage vectors
-(float32, so a cache-loaded index ranks exactly like a fresh load), sentence vectors (float16,
-as stored), ids, texts, sentence spans, the BM25 postings as flat arrays with their vocabulary
+(float32, so a cache-loaded index ranks exactly like a fresh load) and, for a large index, their
+int8 copy (knowledge/index/dense.py), sentence vectors (float16, as stored), ids, texts, sentence spans, the BM25 postings as flat arrays with their vocabulary
 and document lengths, and the title and publisher each passage's BM25 terms were made with.
 
 The file is only a copy: `Library.load_index` checks it against the database (`CacheMeta` and
@@ -32,7 +32,7 @@ import numpy as np
 from knowledge.index.rows import StringColumn
 
 MAGIC = b"SDIDXC\x00\x01"
-FORMAT = 1
+FORMAT = 2  # 2: the passage vectors' int8 copy (knowledge/index/dense.py), when large
 _ALIGN = 64
 # Checked on load for every array but these: the sentence vectors are the largest part of the
 # file and a search reads only the candidates' rows; summing them all would map them all in.
@@ -261,6 +261,11 @@ def _check_shapes(meta: CacheMeta, strings: dict[str, Sequence[str]],
                      arrays["bm25_positions"].max()) < n)
             and len(arrays["header_article_ids"]) == len(strings["headers"])
             and int(arrays["max_passage_id"][0]) == meta.max_passage_id
+            and ("vector_codes" not in arrays or (
+                arrays["vector_codes"].shape == (n, meta.dim)
+                and arrays["vector_codes"].dtype == np.uint8
+                and arrays["vector_scales"].shape == (n,)
+                and arrays["vector_bounds"].shape == (n, 2)))
         )
     except (KeyError, IndexError, ValueError) as exc:
         raise CacheError(f"inconsistent: {exc}") from exc
