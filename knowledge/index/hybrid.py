@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from knowledge.index.bm25 import BM25Index
-from knowledge.index.dense import DenseIndex
+from knowledge.index.dense import DenseIndex, DenseScores
 from knowledge.index.rows import Rows
 from knowledge.models import ArticleSummary
 from knowledge.text.split import split_sentences
@@ -366,13 +366,12 @@ class HybridIndex:
                 return []
             dense = self._dense.scores(query_vector)
             bm25 = self._bm25.scores(query_tokens)
-            dense_masked = np.where(mask, dense, -np.inf)
             bm25_masked = np.where(mask & (bm25 > 0), bm25, -np.inf)
-            if no_match is not None and not self._answerable(
-                    query_tokens, float(dense_masked.max()), bm25_masked, no_match):
-                return []
             k = min(CANDIDATES, n)
-            cand_dense = _top(dense_masked, k)
+            cand_dense, top_dense = dense.top(mask, k)
+            if no_match is not None and not self._answerable(
+                    query_tokens, float(top_dense[0]), bm25_masked, no_match):
+                return []
             cand_bm25 = _top(bm25_masked, k)
             expansion: list[str] = []
             # Feedback only for a paraphrase: when the best lexical match lacks much of the
@@ -393,15 +392,21 @@ class HybridIndex:
                 (cand_dense if mode == "dense" else cand_bm25)
             bonus: dict[int, tuple[float, tuple[str, ...]]] = {}
             if evidence and mode == "hybrid":
-                extra = self._evidence_candidates(evidence, dense_masked)
+                extra = self._evidence_candidates(evidence, dense, mask)
                 candidates = np.union1d(candidates, extra)
                 bonus = self._evidence_bonus(evidence, candidates)
             # The dense signal: the passage's cosine plus its best sentence's cosine, so a
             # passage with one sentence squarely on the question beats a vaguely related one.
             q = np.asarray(query_vector, dtype=np.float32)
-            sentence_sims = {int(p): self._sentence_vectors[p].astype(np.float32) @ q
-                             for p in candidates}
-            semantic = {p: float(dense[p]) + float(sims.max(initial=-1.0))
+            cosine = dict(zip(candidates.tolist(), dense.at(candidates).tolist(), strict=True))
+            # every candidate's sentence vectors in one product (one float16 -> float32 pass)
+            blocks = [self._sentence_vectors[p] for p in cosine]
+            ends = np.cumsum([len(block) for block in blocks]).tolist()
+            all_sims = np.concatenate(blocks).astype(np.float32) @ q if ends and ends[-1] \
+                else np.zeros(0, dtype=np.float32)
+            sentence_sims = {p: all_sims[end - len(block):end]
+                             for p, block, end in zip(cosine, blocks, ends, strict=True)}
+            semantic = {p: cosine[p] + float(sims.max(initial=-1.0))
                         for p, sims in sentence_sims.items()}
             fused: dict[int, float] = {}
             dense_rank: dict[int, int] = {}
@@ -423,7 +428,7 @@ class HybridIndex:
             chosen: list[int] = []
             final: dict[int, float] = {}  # after the repeat-article discount: the shown order
             per_article: dict[int, int] = {}
-            remaining = {p: s for p, s in fused.items() if dense[p] >= min_similarity}
+            remaining = {p: s for p, s in fused.items() if cosine[p] >= min_similarity}
             decay = SAME_ARTICLE_DECAY if mode == "hybrid" else 1.0
             while remaining and len(chosen) < top:
                 def adjusted(pos: int) -> float:
@@ -442,7 +447,7 @@ class HybridIndex:
                     text=self._texts[pos],
                     highlight=best_sentence(self._texts[pos], self._sentence_spans[pos],
                                             sentence_sims[pos], query_tokens, idf),
-                    score=min(1.0, final[pos] / best), dense=float(dense[pos]),
+                    score=min(1.0, final[pos] / best), dense=cosine[pos],
                     bm25=float(bm25[pos]),
                     why=_why(dense_rank.get(pos), bm25_rank.get(pos), bool(expansion),
                              bonus.get(pos, (0.0, ()))[1]),
@@ -465,16 +470,16 @@ class HybridIndex:
                 weights[term] = weights.get(term, 0.0) + tf * self._bm25.idf(term)
         return sorted(weights, key=lambda t: (-weights[t], t))[:FEEDBACK_TERMS]
 
-    def _evidence_candidates(self, evidence: Evidence, dense_masked: np.ndarray) -> np.ndarray:
+    def _evidence_candidates(self, evidence: Evidence, dense: DenseScores,
+                             mask: np.ndarray) -> np.ndarray:
         """The best dense passages among those the evidence names by id (allowed ones only)."""
         named = {self._position_of[pid] for _, boost in evidence.boosts
                  for pid in boost.passage_ids if pid in self._position_of}
         if not named:
             return np.zeros(0, dtype=np.int64)
-        positions = np.fromiter(named, dtype=np.int64)
-        positions = positions[np.isfinite(dense_masked[positions])]
-        if len(positions) > EVIDENCE_CANDIDATES:
-            positions = positions[np.argsort(-dense_masked[positions])[:EVIDENCE_CANDIDATES]]
+        wanted = np.zeros(len(mask), dtype=bool)
+        wanted[np.fromiter(named, dtype=np.int64)] = True
+        positions, _ = dense.top(wanted & mask, EVIDENCE_CANDIDATES)
         return positions
 
     def _evidence_bonus(self, evidence: Evidence, candidates: np.ndarray
@@ -549,7 +554,7 @@ class HybridIndex:
             mask = self._mask(filters or Filters())
             if not mask.any():
                 return -1.0
-            return float(np.max(np.where(mask, self._dense.scores(query_vector), -np.inf)))
+            return self._dense.scores(query_vector).best(mask)
 
     # ----- the index cache (knowledge/index/cache.py) ----------------------------------------
     def export(self) -> tuple[dict[str, Sequence[str]], dict[str, np.ndarray],
@@ -580,6 +585,10 @@ class HybridIndex:
                 "max_passage_id": np.asarray([self.max_passage_id], dtype=np.int64),
                 **bm25,
             }
+            quantized = self._dense.quantized()
+            if quantized is not None:  # the int8 copy (dense.py), so a cached start has it
+                arrays.update({f"vector_{name}": rows if len(kept) == len(keep) else rows[kept]
+                               for name, rows in quantized.items()})
             strings: dict[str, Sequence[str]] = {
                 "texts": [self._texts[p] for p in kept], "bm25_vocab": vocab,
                        "headers": [headers[aid] for aid in header_ids]}
@@ -595,7 +604,9 @@ class HybridIndex:
         articles' current summaries from the database."""
         index = cls(dim)
         n = len(arrays["passage_ids"])
-        index._dense = DenseIndex.restore(arrays["vectors"])
+        index._dense = DenseIndex.restore(arrays["vectors"], {
+            name: arrays[f"vector_{name}"] for name in ("codes", "scales", "bounds")
+        } if "vector_codes" in arrays else None)
         index._bm25 = BM25Index.restore(list(strings["bm25_vocab"]), arrays)
         index._passage_ids = arrays["passage_ids"].tolist()
         index._article_of = arrays["article_ids"].tolist()
