@@ -1,5 +1,7 @@
 """The facade the CLI and the bot open: one `KnowledgeService` holding the library and every
-feature service, built eagerly.
+feature service. The question path (`retriever`, `experts`, `meetings`) is built when the
+service opens; `sources`, `digests` and `guilds` on first use (once, under a lock), so a process
+that only answers questions never imports the fetching, feed-parsing and scheduling code.
 
 Everything here is synchronous. An async caller (the bot, the scheduler) sends any call to a
 worker thread with `await service.run(service.experts.get, "togo")`, so the event loop never
@@ -11,17 +13,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import threading
 from collections.abc import Callable, Sequence
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from sqlalchemy import delete, func, select
 
 from knowledge import corpus, visibility
-from knowledge.digests.service import DigestService
 from knowledge.embedding import Embedder
 from knowledge.enrich import ENRICHERS, prepare_store
 from knowledge.errors import BadInput, NotFound
-from knowledge.guilds import GuildSettingsService
 from knowledge.index.hybrid import HybridIndex
 from knowledge.ingest import Document, add_documents
 from knowledge.library import Library, ProgressCallback
@@ -30,9 +31,13 @@ from knowledge.models import AddResult, Article, ArticleSummary, Hit, PartialDat
 from knowledge.people.service import ExpertsService
 from knowledge.retrieval import Retriever, SearchRequest
 from knowledge.settings import Settings
-from knowledge.sources.service import SourcesService
 from knowledge.store import queries
 from knowledge.store.tables import ArticleDeletionRow, ArticleRow, PassageRow, PersonRow
+
+if TYPE_CHECKING:
+    from knowledge.digests.service import DigestService
+    from knowledge.guilds import GuildSettingsService
+    from knowledge.sources.service import SourcesService
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -56,9 +61,41 @@ class KnowledgeService:
         self.retriever = Retriever(library)
         self.experts = ExpertsService(library, self.retriever)
         self.meetings = MeetingsService(library, self.retriever)
-        self.sources = SourcesService(library)
-        self.digests = DigestService(library)
-        self.guilds = GuildSettingsService(library)
+        self._lazy_lock = threading.Lock()
+        self._sources: SourcesService | None = None
+        self._digests: DigestService | None = None
+        self._guilds: GuildSettingsService | None = None
+
+    # ----- features built on first use ----------------------------------------------------
+    @property
+    def sources(self) -> SourcesService:
+        """Links, feeds and uploads (built on first use: it imports httpx, feedparser, lxml)."""
+        with self._lazy_lock:
+            if self._sources is None:
+                from knowledge.sources.service import SourcesService
+
+                self._sources = SourcesService(self.library)
+            return self._sources
+
+    @property
+    def digests(self) -> DigestService:
+        """Scheduled digests (built on first use: it imports APScheduler's cron triggers)."""
+        with self._lazy_lock:
+            if self._digests is None:
+                from knowledge.digests.service import DigestService
+
+                self._digests = DigestService(self.library)
+            return self._digests
+
+    @property
+    def guilds(self) -> GuildSettingsService:
+        """Per-server settings (built on first use, with the digests' time-zone code)."""
+        with self._lazy_lock:
+            if self._guilds is None:
+                from knowledge.guilds import GuildSettingsService
+
+                self._guilds = GuildSettingsService(self.library)
+            return self._guilds
 
     # ----- opening and closing ------------------------------------------------------------
     @classmethod

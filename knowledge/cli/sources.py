@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import TYPE_CHECKING
 
 from knowledge.cli.common import open_service, positive_int, print_json
 from knowledge.models import AddResult, SourceStatus
-from knowledge.sources.outcomes import PollOutcome
-from knowledge.sources.service import SourcesService
+
+if TYPE_CHECKING:  # imported by service.sources when a command uses it (httpx, feedparser)
+    from knowledge.sources.outcomes import PollOutcome
+    from knowledge.sources.service import SourcesService
 
 
 def register(sub: argparse._SubParsersAction) -> None:
