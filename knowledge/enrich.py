@@ -10,6 +10,7 @@ this module's ``ENRICHMENT_VERSION`` changes.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ from knowledge.meetings.stored import confirmed_meetings, seed_registry
 from knowledge.models import PartialDate
 from knowledge.people.extract import PersonMention, extract_people
 from knowledge.people.names import canonical_person_key, merge_names
-from knowledge.people.subjects import load_subjects
+from knowledge.people.subjects import Subject, load_subjects
 from knowledge.people.voice import passage_voice
 from knowledge.store import queries
 from knowledge.store.tables import (
@@ -63,12 +64,13 @@ def people_text(article: ArticleRow) -> str:
 
 
 class _People:
-    """The people table cached for one article's enrichment, by spelling-insensitive key
-    ("Dmitri" = "Dmitry"); rows are made by `queries.get_or_create_person`, the one way."""
+    """People rows looked up for one article's enrichment, by spelling-insensitive key
+    ("Dmitri" = "Dmitry"); rows are found or made by `queries.get_or_create_person`, the one
+    way (one indexed lookup per name, not a pass over every person)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.by_key = {canonical_person_key(p.name): p for p in session.scalars(select(PersonRow))}
+        self.by_key: dict[str, PersonRow] = {}
 
     def get_or_create(self, name: str, kind: str) -> PersonRow:
         """The person a name denotes, created on first sight with the given kind."""
@@ -86,14 +88,26 @@ def _voice_of(name: str, relation: str, role: str | None) -> PersonMention:
                          voice="whole" if relation == "author" else "attributed")
 
 
+@functools.cache
+def _subject_patterns() -> tuple[tuple[Subject, re.Pattern[str], tuple[tuple[str, re.Pattern[str]],
+                                                                        ...]], ...]:
+    """Per curated subject: one pattern for any of its forms, and one per form in order."""
+    def word(form: str) -> str:
+        return rf"(?<![\w-]){re.escape(form)}(?![\w-])"
+
+    return tuple((subject, re.compile("|".join(word(f) for f in subject.names)),
+                  tuple((form, re.compile(word(form))) for form in subject.names))
+                 for subject in load_subjects())
+
+
 def _subject_mentions(text: str) -> list[tuple[str, str, str]]:
-    """(name, office, the form the text uses) of every curated politician the text names."""
+    """(name, office, the first of its forms the text uses) of every curated politician the
+    text names."""
     found = []
-    for subject in load_subjects():
-        for form in subject.names:
-            if re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text):
-                found.append((subject.name, subject.office, form))
-                break
+    for subject, any_form, forms in _subject_patterns():
+        if any_form.search(text):
+            form = next(f for f, pattern in forms if pattern.search(text))
+            found.append((subject.name, subject.office, form))
     return found
 
 
@@ -205,12 +219,17 @@ def link_passages(session: Session, passages: Sequence[PassageRow],
     ids = [p.id for p in passages]
     if ids:
         session.execute(delete(PassageMeetingRow).where(PassageMeetingRow.passage_id.in_(ids)))
+    return sum(_link_passage(session, passage, published, registry) for passage in passages)
+
+
+def _link_passage(session: Session, passage: PassageRow, published: PartialDate | None,
+                  registry: Sequence[Meeting]) -> int:
+    """Store the links of one passage (its old links already deleted); returns how many."""
     count = 0
-    for passage in passages:
-        for link in link_passage(passage.text, published, registry):
-            session.add(PassageMeetingRow(passage_id=passage.id, meeting_id=link.meeting_id,
-                                       evidence=link.evidence, confidence=link.confidence))
-            count += 1
+    for link in link_passage(passage.text, published, registry):
+        session.add(PassageMeetingRow(passage_id=passage.id, meeting_id=link.meeting_id,
+                                      evidence=link.evidence, confidence=link.confidence))
+        count += 1
     return count
 
 
@@ -220,12 +239,18 @@ def link_meetings_enricher(session: Session, article: ArticleRow,
     the passage) for each meeting it discusses that the registry lacks."""
     registry = confirmed_meetings(session)
     published = queries.published_date(article)
-    links = link_passages(session, passages, published, registry)
+    ids = [p.id for p in passages]
+    if ids:
+        session.execute(delete(PassageMeetingRow).where(PassageMeetingRow.passage_id.in_(ids)))
     session.execute(delete(MeetingProposalRow).where(
         MeetingProposalRow.article_id == article.id, MeetingProposalRow.status == "open"))
-    known = [(p.date_guess, p.place) for p in session.scalars(select(MeetingProposalRow))]
-    proposed = 0
+    known = list(session.execute(select(MeetingProposalRow.date_guess,
+                                        MeetingProposalRow.place)).tuples())
+    links = proposed = 0
+    # Linking and detection read the same mentions of a passage (computed once, one after
+    # the other: knowledge/meetings/linking.py keeps the last few).
     for passage in passages:
+        links += _link_passage(session, passage, published, registry)
         for proposal in detect_unknown_meetings(passage.text, published, registry):
             if any(same_meeting(proposal.date_guess, proposal.place, d, p) for d, p in known):
                 continue

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from knowledge.embedding import Embedder
+from knowledge.embedding.batching import embed_bulk
 from knowledge.errors import AlreadyStored, BadInput, KnowledgeError
 from knowledge.index.hybrid import embedding_document
 from knowledge.library import Enricher, Library, ProgressCallback
@@ -206,11 +207,10 @@ def embed_prepared(prepared: PreparedArticle, embedder: Embedder) -> Embeddings:
 
 
 def embed_many(articles: Sequence[PreparedArticle], embedder: Embedder) -> list[Embeddings]:
-    """Embed several articles' passages and sentences in as few model calls as possible.
-
-    Passages and sentences go in separate calls: the model pads a batch to its longest text,
-    so mixing 150-token passages with 30-token sentences would waste most of the work.
-    """
+    """Embed several articles' passages and sentences in one bulk call (`embed_bulk`): a
+    sentence that appears in several passages or articles of the batch is embedded once, and
+    the texts reach the model longest first, so batches of the torch backend hold texts of
+    about one length and the ONNX backend's thread pool stays evenly loaded."""
     passage_texts: list[str] = []
     sentence_texts: list[str] = []
     layout = []
@@ -219,8 +219,8 @@ def embed_many(articles: Sequence[PreparedArticle], embedder: Embedder) -> list[
         layout.append((len(passage_texts), len(sentence_texts), sentences))
         passage_texts += prepared.embedding_texts()
         sentence_texts += [prepared.text[a:b] for a, b in sentences]
-    passage_vectors = embedder.embed(passage_texts)
-    sentence_vectors = embedder.embed(sentence_texts)
+    vectors = embed_bulk(embedder.embed, passage_texts + sentence_texts)
+    passage_vectors, sentence_vectors = vectors[:len(passage_texts)], vectors[len(passage_texts):]
     out = []
     for prepared, (p0, s0, sentences) in zip(articles, layout, strict=True):
         row_of = {span: s0 + i for i, span in enumerate(sentences)}

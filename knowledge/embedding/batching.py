@@ -1,23 +1,55 @@
-"""Micro-batching of questions: concurrent searches share one model call.
+"""Batching: concurrent questions share one model call; bulk texts are embedded once each,
+longest first.
 
-Searches run in worker threads. Each question is tiny, and a transformer pays mostly per call,
+Questions (`QueryBatcher`): searches run in worker threads. Each question is tiny, and a transformer pays mostly per call,
 so 20 users asking at once are served faster by one batch of 20 than by 20 calls in a row.
 The first thread to arrive leads: it waits a couple of milliseconds for company, embeds every
 question that has queued and hands each thread its row; a question that queued meanwhile
 leads the next batch at once.
+
+Bulk texts (`embed_bulk`, ingestion): every distinct text is embedded once, and the texts go to
+the model ordered by length. sentence-transformers then fills each batch with texts of about
+the same length (little padding); the ONNX embedder, which runs one text at a time on a small
+thread pool, gets the longest texts first, so no thread is left with a long text at the end
+while the others idle.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 # Long enough for a burst of threads to join, short next to a question's ~1.5 ms encode.
 DEFAULT_WINDOW_S = 0.002
 DEFAULT_MAX_BATCH = 64
+
+
+# Texts handed to the model per call in bulk embedding: large enough that the thread pool and
+# the sorted batches stay full, small enough that a call's inputs and outputs stay a few MB.
+BULK_BLOCK = 4096
+
+
+def embed_bulk(embed: Callable[[list[str]], np.ndarray], texts: Sequence[str], *,
+               block: int = BULK_BLOCK) -> np.ndarray:
+    """(len(texts), dim) vectors for many texts: each distinct text embedded once, longest
+    first, ``block`` texts per model call; row i is the vector of texts[i]."""
+    distinct = list(dict.fromkeys(texts))
+    if not distinct:
+        return embed([])
+    longest_first = sorted(range(len(distinct)), key=lambda i: -len(distinct[i]))
+    vectors: np.ndarray | None = None
+    for start in range(0, len(longest_first), block):
+        rows = longest_first[start:start + block]
+        out = embed([distinct[i] for i in rows])
+        if vectors is None:
+            vectors = np.empty((len(distinct), out.shape[1]), dtype=np.float32)
+        vectors[rows] = out
+    assert vectors is not None
+    row_of = {text: i for i, text in enumerate(distinct)}
+    return vectors[[row_of[t] for t in texts]]
 
 
 class _Pending:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import re
 from collections.abc import Sequence
@@ -240,6 +241,9 @@ class _Sentence:
     has_meeting_word: bool
 
 
+# Enrichment links a passage and then looks for unknown meetings in it: the second call reads
+# the mentions the first found (callers only read the list and its mentions).
+@functools.lru_cache(maxsize=16)
 def _mentions(passage_text: str, article: ArticleRange | None,
               vocabulary: Vocabulary) -> list[_Sentence]:
     """Each sentence with its meeting mentions and the times no mention took."""

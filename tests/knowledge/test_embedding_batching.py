@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from knowledge.embedding import HashingEmbedder
-from knowledge.embedding.batching import QueryBatcher
+from knowledge.embedding.batching import QueryBatcher, embed_bulk
 
 QUESTIONS = [f"question {n} about the summit in year {2000 + n}" for n in range(20)]
 
@@ -108,3 +108,45 @@ def test_sentence_transformer_queries_are_micro_batched() -> None:
     for n, vector in enumerate(results):
         assert isinstance(vector, np.ndarray)
         assert float(vector @ alone[n]) > 0.9999
+
+
+# ----- bulk embedding (ingestion) ----------------------------------------------------------------
+
+class RecordingModel:
+    """A stand-in model: real hashing vectors; every text it is asked for, call by call."""
+
+    def __init__(self) -> None:
+        self.inner = HashingEmbedder(64)
+        self.calls: list[list[str]] = []
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        return self.inner.embed(texts)
+
+
+def test_bulk_embeds_each_distinct_text_once_longest_first() -> None:
+    """Repeated texts reach the model once, longest first, and every row is its own text's."""
+    texts = ["a short one", "a rather longer sentence about the summit", "a short one",
+             "mid-length text here", "a rather longer sentence about the summit", "x"]
+    model = RecordingModel()
+    vectors = embed_bulk(model.embed, texts)
+    assert model.calls == [["a rather longer sentence about the summit", "mid-length text here",
+                            "a short one", "x"]]
+    assert vectors.shape == (len(texts), 64)
+    assert np.array_equal(vectors, HashingEmbedder(64).embed(texts))
+
+
+def test_bulk_splits_into_blocks_of_sorted_texts() -> None:
+    """Many texts go in calls of at most `block`, each call's texts no longer than the last's."""
+    texts = [f"text {'word ' * (n % 13)}{n}" for n in range(50)]
+    model = RecordingModel()
+    vectors = embed_bulk(model.embed, texts, block=16)
+    assert [len(c) for c in model.calls] == [16, 16, 16, 2]
+    lengths = [len(t) for call in model.calls for t in call]
+    assert lengths == sorted(lengths, reverse=True)
+    assert np.array_equal(vectors, HashingEmbedder(64).embed(texts))
+
+
+def test_bulk_of_nothing_is_empty() -> None:
+    """No texts: an empty (0, dim) array, as the model gives."""
+    assert embed_bulk(HashingEmbedder(64).embed, []).shape == (0, 64)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from knowledge.ingest import Document
+from knowledge.ingest import Document, Embeddings, PreparedArticle
 from knowledge.models import PartialDate
 from knowledge.retrieval import SearchRequest
 from knowledge.service import KnowledgeService
@@ -111,3 +113,38 @@ def test_a_spelling_variant_in_metadata_is_the_same_person(hashing_service: Know
                                                      person="streltsov"))
     assert any(h.article.id == result.article_id for h in hits)
 
+
+
+def test_an_articles_vectors_do_not_depend_on_its_batch() -> None:
+    """With the default (ONNX) embedder, an article embedded alone or among others, in any
+    order and sharing sentences with them, gets exactly the same passage and sentence vectors."""
+    from knowledge.corpus import FOUNDING_DIR
+    from knowledge.embedding import make_embedder
+    from knowledge.ingest import embed_many, prepare
+    from knowledge.settings import BUNDLED_MODEL
+
+    texts = [f.read_text() for f in sorted(FOUNDING_DIR.glob("*.txt"))[:2]]
+    shared = texts[0].split("\n\n")[2]  # a paragraph the third article repeats word for word
+    articles = [prepare(Document(t)) for t in
+                (NEW_ARTICLE, texts[0], NEW_ARTICLE.replace("thaw", "melt") + "\n\n" + shared)]
+    embedder = make_embedder(BUNDLED_MODEL)
+    alone = embed_many([articles[0]], embedder)[0]
+    for batch in ([articles[1], articles[0], articles[2]], [articles[2], articles[0]]):
+        together = embed_many(batch, embedder)[batch.index(articles[0])]
+        assert np.array_equal(together.passages, alone.passages)
+        assert all(np.array_equal(a, b)
+                   for a, b in zip(together.sentences, alone.sentences, strict=True))
+    # The repeated paragraph's sentences get the vectors the founding article's have.
+    both = embed_many([articles[1], articles[2]], embedder)
+    first = {articles[1].text[a:b]: v for a, b, v in _sentence_rows(articles[1], both[0])}
+    again = [(t, v) for a, b, v in _sentence_rows(articles[2], both[1])
+             if (t := articles[2].text[a:b]) in first]
+    assert again and all(np.array_equal(first[t], v) for t, v in again)
+
+
+def _sentence_rows(article: PreparedArticle, vectors: Embeddings
+                   ) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(start, end, vector) of every sentence of an embedded article, in the article's text."""
+    for passage, rows in zip(article.passages, vectors.sentences, strict=True):
+        for (a, b), vector in zip(passage.sentences, rows, strict=True):
+            yield passage.start + a, passage.start + b, vector
