@@ -24,24 +24,31 @@ from knowledge.models import ArticleSummary
 from knowledge.text.split import split_sentences
 from knowledge.text.tokens import tokenize
 
-# Fusion constants, tuned with bench/retrieval_eval.py (docs/benchmarks.md): a small k keeps
-# the gap between ranks 1 and 5 meaningful; BM25 counts a little less than the dense ranking.
+# Fusion constants, tuned with bench/retrieval_eval.py (docs/benchmarks.md). The single-ranker
+# modes ("dense", "bm25") order by reciprocal rank; the hybrid adds scores, not ranks, so how
+# far ahead a passage is counts: the dense signal (passage cosine + best sentence cosine, an
+# absolute scale), plus BM25_SHARE times its BM25 score as a share of the best candidate's,
+# plus EVIDENCE_SHARE times the evidence it fits (0..1).
 RRF_K = 10
-BM25_WEIGHT = 0.7
+BM25_WEIGHT = 0.7  # the BM25 ranking's weight in the rank-fused `why` order
+BM25_SHARE = 0.2
 CANDIDATES = 100  # per ranker, before fusion
-SAME_ARTICLE_DECAY = 0.6  # each further passage of an already-chosen article counts for less
-# Evidence read from the question: a passage fitting it fully gains as much as a first place
-# in the dense ranking (bounded, so a wrong reading moves the right passage down a few places
-# and never hides it). Tuned on the tuning half of bench/questions.jsonl (docs/benchmarks.md).
-EVIDENCE_WEIGHT = 1.0
+SAME_ARTICLE_DECAY = 0.95  # each further passage of an already-chosen article counts for less
+# Evidence read from the question: bounded (a passage fitting it fully gains 0.3, about what a
+# clearly better sentence match gives), so a wrong reading moves the right passage down a few
+# places and never hides it.
+EVIDENCE_SHARE = 0.3
 EVIDENCE_CANDIDATES = 50  # best dense passages among those the evidence names, added as candidates
-# Pseudo-relevance feedback: words of the best dense passages, weighted into the BM25 query.
-FEEDBACK_PASSAGES = 3
+# Pseudo-relevance feedback: words of the best dense passages, weighted into the BM25 query,
+# only when those passages agree (the best two come from one article).
+FEEDBACK_PASSAGES = 5
 FEEDBACK_TERMS = 8
 FEEDBACK_WEIGHT = 0.3
 FEEDBACK_BELOW = 0.5  # only when the best BM25 passage holds less of the question's words
-FEEDBACK_MAX_DF = 0.1
-TERMS_CACHE = 4096  # passages whose BM25 terms stay cached  # words in more than this share of passages say nothing about a topic
+FEEDBACK_MAX_DF = 0.1  # words in more than this share of passages say nothing about a topic
+TERMS_CACHE = 4096  # passages whose BM25 terms stay cached
+# The hybrid score of a passage ranked first by both signals and fitting all the evidence.
+FUSED_BEST = 2.0 + BM25_SHARE + EVIDENCE_SHARE
 _NO_DATE_START = dt.date.min.toordinal()
 _NO_DATE_END = dt.date.max.toordinal()
 
@@ -422,8 +429,8 @@ class HybridIndex:
                 for rank, pos in enumerate(order):
                     fused[pos] = fused.get(pos, 0.0) + weight / (RRF_K + rank + 1)
                     bm25_rank[pos] = rank + 1
-            for pos, (strength, _) in bonus.items():
-                fused[pos] = fused.get(pos, 0.0) + EVIDENCE_WEIGHT * strength / (RRF_K + 1)
+            if mode == "hybrid":  # scores, not ranks (see BM25_SHARE)
+                fused = self._fuse(semantic, bm25, expansion, bonus)
             # Greedy diversified selection: repeat articles are discounted, not banned.
             chosen: list[int] = []
             final: dict[int, float] = {}  # after the repeat-article discount: the shown order
@@ -439,8 +446,8 @@ class HybridIndex:
                 per_article[self._article_of[pos]] = per_article.get(self._article_of[pos], 0) + 1
                 del remaining[pos]
             idf = {t: self._bm25.idf(t) for t in set(query_tokens)}
-            # Ranked first by both rankers (and fitting all the evidence, when there is some).
-            best = (1.0 + BM25_WEIGHT + (EVIDENCE_WEIGHT if bonus else 0.0)) / (RRF_K + 1)
+            # Ranked first by both rankers (and fitting all the evidence, in the hybrid).
+            best = FUSED_BEST if mode == "hybrid" else (1.0 + BM25_WEIGHT) / (RRF_K + 1)
             return [
                 RankedPassage(
                     passage_id=self._passage_ids[pos], article_id=self._article_of[pos],
@@ -458,6 +465,9 @@ class HybridIndex:
     def _feedback_terms(self, query_tokens: list[str], positions: np.ndarray) -> list[str]:
         """The words that dominate the given (best dense) passages and are rare in the library:
         pseudo-relevance feedback, so the BM25 side also finds a paraphrase's answer."""
+        if len(positions) >= 2 and self._article_of[int(positions[0])] != \
+                self._article_of[int(positions[1])]:
+            return []  # the best dense passages disagree: their words are no safer than ours
         n = len(self._passage_ids)
         asked = set(query_tokens)
         weights: dict[str, float] = {}
@@ -469,6 +479,23 @@ class HybridIndex:
                     continue
                 weights[term] = weights.get(term, 0.0) + tf * self._bm25.idf(term)
         return sorted(weights, key=lambda t: (-weights[t], t))[:FEEDBACK_TERMS]
+
+    def _fuse(self, semantic: dict[int, float], bm25: np.ndarray, expansion: list[str],
+              bonus: dict[int, tuple[float, tuple[str, ...]]]) -> dict[int, float]:
+        """Hybrid scores of the candidates (positions): the dense signal, plus BM25_SHARE times
+        the BM25 score (with the feedback words, if any) as a share of the best candidate's,
+        plus EVIDENCE_SHARE times the evidence strength; kept positive for the repeat-article
+        discount."""
+        positions = np.fromiter(semantic, dtype=np.int64, count=len(semantic))
+        lexical = np.asarray(bm25[positions], dtype=np.float64)
+        if expansion:
+            lexical = lexical + FEEDBACK_WEIGHT * self._bm25.scores_at(expansion, positions)
+        top = float(lexical.max(initial=0.0))
+        if top > 0:
+            lexical = lexical / top
+        return {p: max(semantic[p] + BM25_SHARE * lex + EVIDENCE_SHARE
+                       * bonus.get(p, (0.0, ()))[0], 1e-6)
+                for p, lex in zip(positions.tolist(), lexical.tolist(), strict=True)}
 
     def _evidence_candidates(self, evidence: Evidence, dense: DenseScores,
                              mask: np.ndarray) -> np.ndarray:

@@ -41,7 +41,10 @@ EXPERT_RELATIONS = ("author", "interviewed", "quoted")
 PERSON_PASSAGE = 1.0  # a passage carrying the expert's words
 PERSON_ARTICLE = 0.5  # another passage of their article
 MEETING_PASSAGE = 1.0  # a passage linked to the meeting
-MEETING_ARTICLE = 0.4  # another passage of an article that discusses it
+# Another passage of an article that discusses it: nearly as much, since the evidence mostly
+# tells which article is meant and the answer is often a paragraph the linker did not tie to
+# the meeting (which paragraph answers is left to the text signals).
+MEETING_ARTICLE = 0.9
 ANCHOR_PASSAGE = 0.5  # a passage on the meeting a "before/after" question hangs on
 WINDOW_MEETING = 0.8  # a passage on a meeting inside the time window
 WINDOW_ARTICLE = 0.6  # a passage of an article published in (or just after) the window
