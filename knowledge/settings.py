@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     search_default_top: int = Field(5, ge=1, le=50)
     search_max_query_chars: int = Field(500, ge=10)
     no_match_threshold: float = Field(
-        0.30, description="Minimum dense cosine of the best hit; below it: 'no good match'."
+        0.27, description="Minimum dense cosine of the best hit; below it: 'no good match' "
+        "(calibrated for the bundled int8 model: docs/benchmarks.md)."
     )
     no_match_lexical_floor: float = Field(
         0.20, description="Between this and NO_MATCH_THRESHOLD a question is answered only when "
