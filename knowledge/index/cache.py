@@ -141,7 +141,8 @@ class CachedIndex:
     meta: CacheMeta
     strings: dict[str, Sequence[str]]
     arrays: dict[str, np.ndarray]
-    sentence_rows: Callable[[int, int], np.ndarray]
+    # rows a..b of the sentence vectors for each (a, b) given, read and joined in one array
+    sentence_rows: Callable[[Sequence[tuple[int, int]]], np.ndarray]
 
 
 class _FileRange:
@@ -218,10 +219,11 @@ def read(path: Path) -> CachedIndex:
             raise CacheError(f"unreadable: {exc}") from exc
         raise
     row_bytes = meta.dim * 2  # float16
-    vectors = ranges["sentence_vectors"]
+    fd, origin = file.fileno(), ranges["sentence_vectors"]._start
 
-    def sentence_rows(a: int, b: int) -> np.ndarray:
-        raw = vectors.read(a * row_bytes, b * row_bytes)
+    def sentence_rows(spans: Sequence[tuple[int, int]]) -> np.ndarray:
+        raw = b"".join([os.pread(fd, (b - a) * row_bytes, origin + a * row_bytes)
+                        for a, b in spans])
         return np.frombuffer(raw, dtype=np.float16).reshape(-1, meta.dim)
 
     return CachedIndex(meta, strings, arrays, sentence_rows)

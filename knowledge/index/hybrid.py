@@ -194,6 +194,10 @@ class HybridIndex:
         self._texts: Rows[str] = Rows()
         self._sentence_spans: Rows[tuple[tuple[int, int], ...]] = Rows()
         self._sentence_vectors: Rows[np.ndarray] = Rows()
+        # For the rows from the index cache file: how many, their offsets into its sentence
+        # vectors, and a reader of several passages' rows at once (None: no cache rows).
+        self._sentence_read: tuple[int, list[int],
+                                   Callable[[Sequence[tuple[int, int]]], np.ndarray]] | None = None
         self._alive = np.ones(0, dtype=bool)
         self._arrays_dirty = True
         self._article_pos: np.ndarray = np.zeros(0, dtype=np.int64)
@@ -406,15 +410,9 @@ class HybridIndex:
             # passage with one sentence squarely on the question beats a vaguely related one.
             q = np.asarray(query_vector, dtype=np.float32)
             cosine = dict(zip(candidates.tolist(), dense.at(candidates).tolist(), strict=True))
-            # every candidate's sentence vectors in one product (one float16 -> float32 pass)
-            blocks = [self._sentence_vectors[p] for p in cosine]
-            ends = np.cumsum([len(block) for block in blocks]).tolist()
-            all_sims = np.concatenate(blocks).astype(np.float32) @ q if ends and ends[-1] \
-                else np.zeros(0, dtype=np.float32)
-            sentence_sims = {p: all_sims[end - len(block):end]
-                             for p, block, end in zip(cosine, blocks, ends, strict=True)}
-            semantic = {p: cosine[p] + float(sims.max(initial=-1.0))
-                        for p, sims in sentence_sims.items()}
+            sentence_sims = self._sentence_sims(list(cosine), q)
+            semantic = {p: cosine[p] + float(sentence_sims[p].max(initial=-1.0))
+                        for p in cosine}
             fused: dict[int, float] = {}
             dense_rank: dict[int, int] = {}
             bm25_rank: dict[int, int] = {}
@@ -461,6 +459,26 @@ class HybridIndex:
                 )
                 for pos in chosen
             ]
+
+    def _sentence_sims(self, positions: list[int], q: np.ndarray) -> dict[int, np.ndarray]:
+        """Per position, the cosines of its passage's sentences with `q`: every passage's
+        sentence vectors in one product, those from the index cache file in one read."""
+        base, at, read = self._sentence_read or (0, [], None)
+        from_file = [p for p in positions if p < base]
+        rest = [p for p in positions if p >= base]
+        out: dict[int, np.ndarray] = {}
+        for group, blocks in (
+                (from_file, [read([(at[p], at[p + 1]) for p in from_file])]
+                 if read and from_file else []),
+                (rest, [self._sentence_vectors[p] for p in rest])):
+            if not group:
+                continue
+            sims = np.concatenate(blocks).astype(np.float32) @ q
+            end = 0
+            for p in group:
+                size = at[p + 1] - at[p] if p < base else len(self._sentence_vectors[p])
+                out[p], end = sims[end:end + size], end + size
+        return out
 
     def _feedback_terms(self, query_tokens: list[str], positions: np.ndarray) -> list[str]:
         """The words that dominate the given (best dense) passages and are rare in the library:
@@ -626,7 +644,8 @@ class HybridIndex:
     @classmethod
     def restore(cls, dim: int, strings: dict[str, Sequence[str]], arrays: dict[str, np.ndarray],
                 articles: dict[int, ArticleSummary],
-                sentence_rows: Callable[[int, int], np.ndarray] | None = None) -> HybridIndex:
+                sentence_rows: Callable[[Sequence[tuple[int, int]]], np.ndarray] | None = None
+                ) -> HybridIndex:
         """An index from `export`'s output (arrays may be memory-mapped, read-only), with the
         articles' current summaries from the database."""
         index = cls(dim)
@@ -643,8 +662,11 @@ class HybridIndex:
         index._sentence_spans = Rows(n, lambda i: tuple(
             (a, b) for a, b in spans[span_at[i]:span_at[i + 1]].tolist()))
         vectors, sent_at = arrays["sentence_vectors"], arrays["sentence_offsets"].tolist()
-        rows = sentence_rows or (lambda a, b: vectors[a:b])  # rows a..b of the vectors
-        index._sentence_vectors = Rows(n, lambda i: rows(sent_at[i], sent_at[i + 1]))
+        # rows a..b of the vectors for each (a, b), joined
+        rows = sentence_rows or (lambda spans: np.concatenate(
+            [vectors[0:0], *(vectors[a:b] for a, b in spans)]))
+        index._sentence_vectors = Rows(n, lambda i: rows(((sent_at[i], sent_at[i + 1]),)))
+        index._sentence_read = (n, sent_at, rows)
         index._alive = np.ones(n, dtype=bool)
         index.articles = dict(articles)
         index._orphan_headers = {
