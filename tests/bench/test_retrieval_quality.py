@@ -38,4 +38,4 @@ def test_no_match_rule_separates_on_and_off_topic(real_service: KnowledgeService
     off = [q for q in (BENCH / "offtopic.txt").read_text().splitlines() if q.strip()]
     calib = _eval_module().calibration(real_service, questions + short, off)
     assert calib["off_topic_rejected"] == 1.0
-    assert calib["on_topic_answered"] >= 0.95
+    assert calib["on_topic_answered_core"] >= 0.98
