@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 QUANTIZED_FROM = 20_000  # rows; below this the float32 product is already well under a ms
 _QUERY_LEVELS = 63  # 7-bit question codes: u8 x s8 pair sums cannot saturate int16 (AVX2 path)
 _ROW_LEVELS = 127
+_QUANTIZE_SLICE = 8192  # rows quantised at a time
 # Added to every error bound: float32 rounding in the exact product (384 terms, |sum| <= 1)
 # and in the estimate is below 1e-5; the margin costs a few extra exact rows, nothing else.
 _SLACK = 1e-4
@@ -272,7 +273,6 @@ class DenseIndex:
             start, n = self._quantized, self._size
             if start == n and self._codes is not None:
                 return True
-            codes, scales, bounds = quantize_rows(self._matrix[start:n])
             if self._codes is None or n > len(self._codes) or not self._codes.flags.writeable:
                 capacity = max(n, len(self._matrix))
                 grown_codes = np.zeros((capacity, self.dim), dtype=np.uint8)
@@ -283,9 +283,11 @@ class DenseIndex:
                     grown_scales[:start] = self._scales[:start]
                     grown_bounds[:start] = self._bounds[:start]
                 self._codes, self._scales, self._bounds = grown_codes, grown_scales, grown_bounds
-            self._codes[start:n] = codes
-            self._scales[start:n] = scales
-            self._bounds[start:n] = bounds
+            # in slices, so the float64 temporaries stay small (100k rows at once: ~400 MB)
+            for a in range(start, n, _QUANTIZE_SLICE):
+                b = min(n, a + _QUANTIZE_SLICE)
+                self._codes[a:b], self._scales[a:b], self._bounds[a:b] = quantize_rows(
+                    self._matrix[a:b])
             self._quantized = n
         return True
 

@@ -31,8 +31,10 @@ def unit(rows: np.ndarray) -> np.ndarray:
 
 @pytest.fixture
 def quantize_from_100(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Small indexes take the int8 path too (it is normally for large ones)."""
+    """Small indexes take the int8 path too (it is normally for large ones), quantised in
+    several slices."""
     monkeypatch.setattr(dense, "QUANTIZED_FROM", 100)
+    monkeypatch.setattr(dense, "_QUANTIZE_SLICE", 256)
     yield
 
 
