@@ -110,3 +110,38 @@ def test_scores_at_equals_the_full_scores() -> None:
     assert fresh._bm25.scores_at(terms, positions).tolist() == [0.0, 0.0, 0.0]
     bm25._cache.clear()
     assert np.allclose(bm25.scores_at(terms, positions), expected)
+
+
+def test_meeting_evidence_reaches_the_paragraph_the_linker_did_not_tie() -> None:
+    """A meeting read from the question lifts its whole article: the paragraph that answers
+    comes first even when the linker tied another paragraph of that article to the meeting."""
+    from pathlib import Path
+
+    from knowledge.meetings.vocabulary import load_vocabulary
+    from knowledge.understand import Interpretation, MeetingReading, build_question_vocabulary
+    from knowledge.understand.evidence import LinkTables, evidence_for
+
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "scope"
+    vocabulary = build_question_vocabulary(load_vocabulary(
+        fixture / "scope.json", fixture / "places.json", fixture / "subjects.json"), [], [])
+    reading = Interpretation(meetings=(MeetingReading("m", "the harbour meeting",
+                                                      dt.date(2021, 2, 1), dt.date(2021, 2, 2)),))
+    # Passage 4 ("The trade fair drew few visitors.") is the one tied to the meeting; its
+    # article's other paragraph (3) answers, and ranked below its twin (1) without the reading.
+    links = LinkTables({}, {}, {"m": frozenset({4})}, {"m": frozenset({2})})
+    assert [pid for pid, _ in _ranked(_index())][:2] == [1, 3]
+    ranked = _ranked(_index(), evidence_for(reading, vocabulary, links))
+    assert ranked[0][0] == 3 and "on the harbour meeting" in ranked[0][1]
+    assert [pid for pid, _ in ranked].index(4) > [pid for pid, _ in ranked].index(1)
+    assert 1 in [pid for pid, _ in ranked]  # the other article's twin is still shown
+
+
+def test_feedback_only_when_the_best_dense_passages_agree() -> None:
+    """Feedback words come from the best dense passages only when the first two are of one
+    article; two articles' passages disagree about the topic and give none."""
+    index = _index()
+    index.search(tokenize("harbour"), EMB.embed(["harbour"])[0], top=1)  # positions ready
+    asked = tokenize("Why did the talks stall?")
+    same = index._feedback_terms(asked, np.asarray([0, 1], dtype=np.int64))
+    assert same and not set(same) & set(asked)
+    assert index._feedback_terms(asked, np.asarray([0, 2], dtype=np.int64)) == []
