@@ -4,6 +4,8 @@ Usage:
   python bench/ask_latency.py                                  # SQLite only
   python bench/ask_latency.py --postgres postgresql+psycopg://postgres@127.0.0.1:55432/summit_test
   (or set BENCH_POSTGRES_URL; a fresh database is created on that server and dropped after)
+  python bench/ask_latency.py --profile /tmp/ask                # also sample the bot process
+  (py-spy, every thread, into /tmp/ask.1user and /tmp/ask.20users; collapsed stacks)
 
 The real `python -m bot` (real bundled model, founding corpus from the prebuilt index) runs
 against tests/fakes' Discord over real sockets. Latency is measured from the moment the fake
@@ -21,6 +23,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import statistics
 import sys
 import tempfile
@@ -87,6 +90,30 @@ async def ask(fake: FakeDiscord, question: str, user: str) -> Sample:
     return Sample((answered - sent) * 1000, (acked - sent) * 1000)
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system, every thread) used so far by process `pid`, or by this process
+    (the bench and the fake Discord) when None."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU milliseconds the bot and the bench process (the fake Discord) spend on a phase."""
+
+    def __init__(self, process: BotProcess) -> None:
+        assert process._proc is not None
+        self.pid = process._proc.pid
+        self.bot, self.bench = cpu_seconds(self.pid), cpu_seconds(None)
+
+    def per_ask(self, asks: int) -> tuple[float, float]:
+        """(bot, bench) CPU ms per ask since the meter started."""
+        return ((cpu_seconds(self.pid) - self.bot) * 1000 / asks,
+                (cpu_seconds(None) - self.bench) * 1000 / asks)
+
+
 def percentile(values: list[float], share: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
@@ -114,8 +141,29 @@ def add_synthetic_passages(database_url: str, home: Path, passages: int) -> None
           file=sys.stderr)
 
 
+async def start_profiler(process: BotProcess, out: str) -> asyncio.subprocess.Process:
+    """py-spy sampling the bot process (every thread, idle ones left out) into `out`."""
+    assert process._proc is not None
+    spy = Path(sys.executable).with_name("py-spy")
+    return await asyncio.create_subprocess_exec(
+        str(spy), "record", "--pid", str(process._proc.pid), "--format", "raw", "--threads",
+        "--rate", "500", "--output", out, "--nonblocking",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+
+
+async def stop_profiler(spy: asyncio.subprocess.Process) -> None:
+    """Stop py-spy (SIGINT: it writes what it sampled and exits)."""
+    import signal
+
+    await asyncio.sleep(0.5)
+    spy.send_signal(signal.SIGINT)
+    _, err = await spy.communicate()
+    if spy.returncode:
+        print(f"py-spy: {err.decode(errors='replace')[-300:]}", file=sys.stderr)
+
+
 async def measure(backend: str, database_url: str, sequential: int, rounds: int,
-                  home: Path, passages: int = 0) -> list[dict[str, object]]:
+                  home: Path, passages: int = 0, profile: str = "") -> list[dict[str, object]]:
     """Start the bot on one database and time /ask with 1 and with 20 users."""
     w = world()
     rows: list[dict[str, object]] = []
@@ -135,19 +183,31 @@ async def measure(backend: str, database_url: str, sequential: int, rounds: int,
             for n in range(WARM_UP):
                 await ask(fake, next(source), f"asker{n:02d}")
             seen = WARM_UP
+            spy = await start_profiler(process, f"{profile}.1user") if profile else None
+            if spy:
+                await asyncio.sleep(1.0)  # py-spy attaches
+            meter = CpuMeter(process)
             one = [await ask(fake, next(source), "asker00") for _ in range(sequential)]
+            if spy:
+                await stop_profiler(spy)
             # The bot logs each interaction just after answering it: wait for the last line.
             await process.wait_for_output("command=ask ", count=seen + sequential)
             rows.append(summary(backend, library_passages(process), 1, one,
-                                bot_side_ms(process, seen)))
+                                bot_side_ms(process, seen), meter.per_ask(sequential)))
             seen += sequential
             many: list[Sample] = []
+            spy = await start_profiler(process, f"{profile}.20users") if profile else None
+            if spy:
+                await asyncio.sleep(1.0)  # py-spy attaches
+            meter = CpuMeter(process)
             for _ in range(rounds):
                 many += await asyncio.gather(*[ask(fake, next(source), f"asker{n:02d}")
                                                for n in range(USERS)])
+            if spy:
+                await stop_profiler(spy)
             await process.wait_for_output("command=ask ", count=seen + len(many))
             rows.append(summary(backend, library_passages(process), USERS, many,
-                                bot_side_ms(process, seen)))
+                                bot_side_ms(process, seen), meter.per_ask(len(many))))
             process.assert_no_errors()
         fake.assert_no_errors()
     return rows
@@ -162,7 +222,7 @@ def library_passages(process: BotProcess) -> int:
 
 
 def summary(backend: str, passages: int, users: int, samples: list[Sample],
-            inside: list[float]) -> dict[str, object]:
+            inside: list[float], cpu: tuple[float, float]) -> dict[str, object]:
     """One table row."""
     answers = [s.answer_ms for s in samples]
     return {
@@ -172,19 +232,22 @@ def summary(backend: str, passages: int, users: int, samples: list[Sample],
         "max_ms": round(max(answers)),
         "ack_median_ms": round(statistics.median(s.ack_ms for s in samples)),
         "bot_side_median_ms": round(statistics.median(inside)) if inside else None,
+        "bot_cpu_ms_per_ask": round(cpu[0], 1), "bench_cpu_ms_per_ask": round(cpu[1], 1),
     }
 
 
 def print_table(rows: list[dict[str, object]]) -> None:
     """A Markdown table of the rows."""
     print("| database | passages | concurrent users | asks | median ms | p95 ms | max ms "
-          "| ack median ms | bot-side median ms |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| ack median ms | bot-side median ms | bot CPU ms/ask | fake+bench CPU ms/ask |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['backend']} | {r['passages']} | {r['users']} | {r['asks']} | "
               f"{r['median_ms']} | "
               f"{r['p95_ms']} | {r['max_ms']} | {r['ack_median_ms']} | "
-              f"{r['bot_side_median_ms']} |")
+              f"{r['bot_side_median_ms']} | {r['bot_cpu_ms_per_ask']} | "
+              f"{r['bench_cpu_ms_per_ask']} |")
+    print(f"load average at the end: {os.getloadavg()}")
 
 
 async def main_async(args: argparse.Namespace) -> list[dict[str, object]]:
@@ -198,7 +261,7 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, object]]:
         for backend, url in backends:
             home = Path(tmp) / backend.lower()
             rows += await measure(backend, url, args.sequential, args.rounds, home,
-                                  args.passages)
+                                  args.passages, args.profile)
     return rows
 
 
@@ -212,6 +275,9 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=0,
                         help="synthetic passages added to the library first (bench/speed.py)")
     parser.add_argument("--json", action="store_true", help="also print JSON lines")
+    parser.add_argument("--profile", default="",
+                        help="sample the bot with py-spy into PROFILE.1user and "
+                             "PROFILE.20users (collapsed stacks)")
     args = parser.parse_args()
     rows = asyncio.run(main_async(args))
     print_table(rows)

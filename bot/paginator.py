@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -257,15 +258,18 @@ class Paginator:
         old = self._timers.pop(message_id, None)
         if old is not None:
             old.cancel()
-        view = self.view(source, key, pages, page, deletable=not ephemeral, expired=True)
+        # The expired view is built when the timer fires: most answers are never turned, and
+        # a view per answer is measurable when many people ask at once.
+        expired_page = functools.partial(self.view, source, key, pages, page,
+                                         deletable=not ephemeral, expired=True)
         loop = asyncio.get_running_loop()
         self._timers[message_id] = loop.call_later(
-            self.timeout, self._expire, message_id, interaction, view)
+            self.timeout, self._expire, message_id, interaction, expired_page)
 
     def _expire(self, message_id: int, interaction: discord.Interaction[SummitDesk],
-                view: discord.ui.View | None) -> None:
+                expired_page: Callable[[], discord.ui.View | None]) -> None:
         self._timers.pop(message_id, None)
-        task = asyncio.create_task(self._disable(message_id, interaction, view))
+        task = asyncio.create_task(self._disable(message_id, interaction, expired_page()))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -3,6 +3,7 @@ optionally narrowed to an expert, a publisher or a period."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Sequence
@@ -92,23 +93,44 @@ class Ask(commands.Cog):
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
 
     # ----- searching ----------------------------------------------------------------------------
-    async def search(self, question: str, filters: AskFilters, guild_id: int | None
-                     ) -> list[Hit]:
-        """The hits /ask pages through, among those the server (a DM: the operator's library)
-        may see."""
+    def _answer(self, question: str, filters: AskFilters, guild_id: int | None
+                ) -> tuple[list[Hit], str]:
+        """(in a worker thread) The hits /ask pages through, among those the server (a DM: the
+        operator's library) may see, and, when there are any, how the question was read: both
+        in one hand-off to the thread pool (two queued behind other questions' searches when
+        many ask at once)."""
         service = self.bot.service
-        return await service.run(service.search, question, top=self.bot.settings.ask_max_hits,
-                                 person=filters.expert, publisher=filters.publisher,
-                                 since=filters.since, until=filters.until,
-                                 guild_id=viewer(guild_id))
+        hits = service.search(question, top=self.bot.settings.ask_max_hits,
+                              person=filters.expert, publisher=filters.publisher,
+                              since=filters.since, until=filters.until,
+                              guild_id=viewer(guild_id))
+        reading = service.retriever.interpret(question).describe() if hits else ""
+        return hits, reading
 
-    async def pages(self, question: str, filters: AskFilters, hits: Sequence[Hit]
-                    ) -> list[Reply]:
+    async def answer(self, question: str, filters: AskFilters, guild_id: int | None
+                     ) -> tuple[list[Hit], str]:
+        """The hits and the reading line, searched in a worker thread."""
+        return await self.bot.service.run(self._answer, question, filters, guild_id)
+
+    def pages(self, question: str, filters: AskFilters, hits: Sequence[Hit], reading: str
+              ) -> list[Reply]:
         """The answer's pages, the first with the line saying how the question was read."""
-        service = self.bot.service
-        reading = await service.run(service.retriever.interpret, question)
-        return ask_pages(question, filters, hits, self.bot.settings.ask_page_size,
-                         reading.describe())
+        return ask_pages(question, filters, hits, self.bot.settings.ask_page_size, reading)
+
+    async def deferred_answer(self, interaction: discord.Interaction[SummitDesk], question: str,
+                              filters: AskFilters, *, ephemeral: bool = False
+                              ) -> tuple[list[Hit], str]:
+        """Acknowledge the interaction while the search already runs: the worker thread does
+        not wait for the acknowledgement's round trip. A failure of either is raised after
+        the acknowledgement, as when they ran one after the other."""
+        found = asyncio.ensure_future(self.answer(question, filters, interaction.guild_id))
+        try:
+            await defer(interaction, ephemeral=ephemeral)
+        except BaseException:
+            found.cancel()
+            found.add_done_callback(_consume)
+            raise
+        return await found
 
     async def page_source(self, interaction: discord.Interaction[Any], key: str,
                           message: discord.Message | None) -> Sequence[Reply]:
@@ -117,8 +139,8 @@ class Ask(commands.Cog):
         if found is None:
             raise BadInput("this answer cannot be paged any more: please ask again")
         question, filters = found
-        return await self.pages(question, filters,
-                                await self.search(question, filters, interaction.guild_id))
+        hits, reading = await self.answer(question, filters, interaction.guild_id)
+        return self.pages(question, filters, hits, reading)
 
     # ----- autocomplete -------------------------------------------------------------------------
     @autocompleter
@@ -168,13 +190,12 @@ class Ask(commands.Cog):
                              until=parse_period(until, "until"))
         if filters.since and filters.until and filters.since.start > filters.until.end:
             raise BadInput("since is after until: swap them or widen the period")
-        await defer(interaction)
-        hits = await self.search(question, filters, interaction.guild_id)
+        hits, reading = await self.deferred_answer(interaction, question, filters)
         if not hits:
             await self.no_match(interaction, question, filters)
             return
         await self.bot.paginator.send(interaction, ASK_SOURCE, "",
-                                      await self.pages(question, filters, hits))
+                                      self.pages(question, filters, hits, reading))
 
     async def no_match(self, interaction: discord.Interaction[SummitDesk], question: str,
                        filters: AskFilters) -> None:
@@ -191,14 +212,20 @@ class Ask(commands.Cog):
             raise BadInput("that message has no text to ask about (only embeds or files): "
                            "use /ask with your own words")
         question = text[:limit].rsplit(" ", 1)[0] if len(text) > limit else text
-        await defer(interaction, ephemeral=True)
-        hits = await self.search(question, AskFilters(), interaction.guild_id)
+        hits, reading = await self.deferred_answer(interaction, question, AskFilters(),
+                                                   ephemeral=True)
         if not hits:
             await answer_text(interaction, no_match_text(question, AskFilters()))
             return
         await self.bot.paginator.send(interaction, ASK_SOURCE, "",
-                                      await self.pages(question, AskFilters(), hits),
+                                      self.pages(question, AskFilters(), hits, reading),
                                       ephemeral=True)
+
+
+def _consume(future: asyncio.Future[Any]) -> None:
+    """Retrieve a discarded search's outcome (asyncio would log it as never retrieved)."""
+    if not future.cancelled():
+        future.exception()
 
 
 async def setup(bot: SummitDesk) -> None:
