@@ -4,8 +4,10 @@ Usage:
   python bench/ask_latency.py                                  # SQLite only
   python bench/ask_latency.py --postgres postgresql+psycopg://postgres@127.0.0.1:55432/summit_test
   (or set BENCH_POSTGRES_URL; a fresh database is created on that server and dropped after)
+  python bench/ask_latency.py --old-tree /tmp/old                # old code and this tree's,
+  (two bots, each on its own database and fake Discord, taking turns: same load for both)
   python bench/ask_latency.py --profile /tmp/ask                # also sample the bot process
-  (py-spy, every thread, into /tmp/ask.1user and /tmp/ask.20users; collapsed stacks)
+  (py-spy, every thread, into /tmp/ask.bot.1user and /tmp/ask.bot.20users; collapsed stacks)
 
 The real `python -m bot` (real bundled model, founding corpus from the prebuilt index) runs
 against tests/fakes' Discord over real sockets. Latency is measured from the moment the fake
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -148,6 +151,7 @@ async def start_profiler(process: BotProcess, out: str) -> asyncio.subprocess.Pr
     return await asyncio.create_subprocess_exec(
         str(spy), "record", "--pid", str(process._proc.pid), "--format", "raw", "--threads",
         "--rate", "500", "--output", out, "--nonblocking",
+        *(["--gil"] if os.environ.get("PROFILE_GIL") else []),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
 
 
@@ -162,54 +166,96 @@ async def stop_profiler(spy: asyncio.subprocess.Process) -> None:
         print(f"py-spy: {err.decode(errors='replace')[-300:]}", file=sys.stderr)
 
 
+@dataclass
+class Contender:
+    """One bot (one code tree) under test, its fake Discord and what was measured so far."""
+
+    label: str
+    fake: FakeDiscord
+    process: BotProcess
+    source: Iterator[str]
+    seen: int = 0
+    bot_cpu: float = 0.0
+    bench_cpu: float = 0.0
+
+    async def batch(self, asks: int, users: int) -> list[Sample]:
+        """`asks` rounds of `users` questions at once (1: one at a time); CPU added up."""
+        meter = CpuMeter(self.process)
+        out: list[Sample] = []
+        for _ in range(asks):
+            out += await asyncio.gather(*[ask(self.fake, next(self.source), f"asker{n:02d}")
+                                          for n in range(users)])
+        bot, bench = meter.per_ask(1)
+        self.bot_cpu += bot
+        self.bench_cpu += bench
+        return out
+
+    def take_cpu(self, asks: int) -> tuple[float, float]:
+        """CPU ms per ask since the last call."""
+        out = (self.bot_cpu / asks, self.bench_cpu / asks)
+        self.bot_cpu = self.bench_cpu = 0.0
+        return out
+
+
 async def measure(backend: str, database_url: str, sequential: int, rounds: int,
-                  home: Path, passages: int = 0, profile: str = "") -> list[dict[str, object]]:
-    """Start the bot on one database and time /ask with 1 and with 20 users."""
-    w = world()
+                  home: Path, passages: int = 0, profile: str = "",
+                  trees: list[tuple[str, Path]] | None = None) -> list[dict[str, object]]:
+    """Start one bot per code tree on its own copy of the database and time /ask with 1 and
+    with 20 users, the trees taking turns (10 single asks or one round of 20 each) so that
+    a change in the machine's load falls on all of them alike."""
+    trees = trees or [("", HERE.parent)]
     rows: list[dict[str, object]] = []
-    if passages:
-        add_synthetic_passages(database_url, home, passages)
-    async with FakeDiscord(w, heartbeat_interval=5.0) as fake:
-        env = bot_env(fake, home, database_url, DISCORD_DEV_GUILD_ID=str(w.guild().id),
-                      ASK_COOLDOWN_SECONDS="0", LOG_LEVEL="INFO")
-        process = bot_process(env, home)
-        async with process:
+    async with contextlib.AsyncExitStack() as stack:
+        contenders: list[Contender] = []
+        for label, tree in trees:
+            w = world()
+            where = home / (label or "bot")
+            url = database_url
+            if url and len(trees) > 1:
+                url = stack.enter_context(fresh_postgres_database(database_url))
+            if passages:
+                add_synthetic_passages(url, where, passages)
+            fake = await stack.enter_async_context(FakeDiscord(w, heartbeat_interval=5.0))
+            env = bot_env(fake, where, url, DISCORD_DEV_GUILD_ID=str(w.guild().id),
+                          ASK_COOLDOWN_SECONDS="0", LOG_LEVEL="INFO")
+            env["PYTHONPATH"] = str(tree)
+            process = await stack.enter_async_context(bot_process(env, where))
             started = time.monotonic()
             await process.wait_for_output("ready as", timeout=START_TIMEOUT)
             await fake.wait_for_commands(w.guild(), timeout=START_TIMEOUT)
-            print(f"[{backend}] bot ready in {time.monotonic() - started:.1f} s",
+            print(f"[{backend} {label}] bot ready in {time.monotonic() - started:.1f} s",
                   file=sys.stderr)
-            source = questions()
+            contender = Contender(label, fake, process, questions())
             for n in range(WARM_UP):
-                await ask(fake, next(source), f"asker{n:02d}")
-            seen = WARM_UP
-            spy = await start_profiler(process, f"{profile}.1user") if profile else None
-            if spy:
+                await ask(fake, next(contender.source), f"asker{n:02d}")
+            contender.seen = WARM_UP
+            contenders.append(contender)
+        name = {c.label: f"{backend} {c.label}".strip() for c in contenders}
+
+        async def phase(users: int, turns: int, per_turn: int, tag: str) -> None:
+            samples: dict[str, list[Sample]] = {c.label: [] for c in contenders}
+            spies = [await start_profiler(c.process, f"{profile}.{c.label or 'bot'}.{tag}")
+                     for c in contenders] if profile else []
+            if spies:
                 await asyncio.sleep(1.0)  # py-spy attaches
-            meter = CpuMeter(process)
-            one = [await ask(fake, next(source), "asker00") for _ in range(sequential)]
-            if spy:
+            for _ in range(turns):
+                for c in contenders:
+                    samples[c.label] += await c.batch(per_turn, users)
+            for spy in spies:
                 await stop_profiler(spy)
-            # The bot logs each interaction just after answering it: wait for the last line.
-            await process.wait_for_output("command=ask ", count=seen + sequential)
-            rows.append(summary(backend, library_passages(process), 1, one,
-                                bot_side_ms(process, seen), meter.per_ask(sequential)))
-            seen += sequential
-            many: list[Sample] = []
-            spy = await start_profiler(process, f"{profile}.20users") if profile else None
-            if spy:
-                await asyncio.sleep(1.0)  # py-spy attaches
-            meter = CpuMeter(process)
-            for _ in range(rounds):
-                many += await asyncio.gather(*[ask(fake, next(source), f"asker{n:02d}")
-                                               for n in range(USERS)])
-            if spy:
-                await stop_profiler(spy)
-            await process.wait_for_output("command=ask ", count=seen + len(many))
-            rows.append(summary(backend, library_passages(process), USERS, many,
-                                bot_side_ms(process, seen), meter.per_ask(len(many))))
-            process.assert_no_errors()
-        fake.assert_no_errors()
+            for c in contenders:
+                got = samples[c.label]
+                # The bot logs each interaction just after answering it: wait for the last line.
+                await c.process.wait_for_output("command=ask ", count=c.seen + len(got))
+                rows.append(summary(name[c.label], library_passages(c.process), users, got,
+                                    bot_side_ms(c.process, c.seen), c.take_cpu(len(got))))
+                c.seen += len(got)
+
+        await phase(1, max(1, sequential // 10), 10, "1user")
+        await phase(USERS, rounds, 1, "20users")
+        for c in contenders:
+            c.process.assert_no_errors()
+            c.fake.assert_no_errors()
     return rows
 
 
@@ -260,8 +306,10 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, object]]:
                 fresh_postgres_database(args.postgres))))
         for backend, url in backends:
             home = Path(tmp) / backend.lower()
+            trees = [("old", Path(args.old_tree)), ("new", HERE.parent)] \
+                if args.old_tree else None
             rows += await measure(backend, url, args.sequential, args.rounds, home,
-                                  args.passages, args.profile)
+                                  args.passages, args.profile, trees)
     return rows
 
 
@@ -275,10 +323,14 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=0,
                         help="synthetic passages added to the library first (bench/speed.py)")
     parser.add_argument("--json", action="store_true", help="also print JSON lines")
+    parser.add_argument("--old-tree", default="",
+                        help="also run the bot from this checkout of older code (git archive "
+                             "COMMIT | tar -x -C DIR), taking turns with this tree's")
     parser.add_argument("--profile", default="",
                         help="sample the bot with py-spy into PROFILE.1user and "
                              "PROFILE.20users (collapsed stacks)")
     args = parser.parse_args()
+    args.old_tree = str(Path(args.old_tree).resolve()) if args.old_tree else ""
     rows = asyncio.run(main_async(args))
     print_table(rows)
     if args.json:

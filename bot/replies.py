@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -64,6 +65,14 @@ def clean(text: str | None) -> str:
     """Untrusted text made inert: Markdown escaped, mentions defused, whitespace collapsed."""
     if not text:
         return ""
+    return _clean(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _clean(text: str) -> str:
+    # Remembered: titles, bylines and highlighted sentences come back answer after answer, and
+    # discord.py's Markdown escaping (a large regular expression with a Python callback per
+    # match) was the largest part of rendering an /ask answer.
     text = " ".join(text.split())
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 

@@ -64,6 +64,9 @@ class Retriever:
         self.reader = QuestionReader(library.read)
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()
+        # (question, index version) -> its reading: /ask reads a question to rank it and again
+        # for the "read as" line of its answer.
+        self._readings: OrderedDict[tuple[str, object], Interpretation] = OrderedDict()
 
     @property
     def no_match_rule(self) -> NoMatchRule:
@@ -109,7 +112,7 @@ class Retriever:
         )
         index = self.library.index
         # Who, when and which meeting the question means: evidence for the ranking, not a filter.
-        reading = self.reader.interpret(query, version=index.version)
+        reading = self._read(query, index.version)
         evidence = self.reader.evidence(reading, version=index.version)
         vector = self.embed_query(query)
         ranked = index.search(tokenize(query), vector, top=request.top, filters=filters,
@@ -138,7 +141,23 @@ class Retriever:
 
     def interpret(self, query: str) -> Interpretation:
         """Who, when and which meeting a question was read to be about (knowledge/understand)."""
-        return self.reader.interpret(self.validate(query), version=self.library.index.version)
+        return self._read(self.validate(query), self.library.index.version)
+
+    def _read(self, query: str, version: tuple[int, int]) -> Interpretation:
+        """The reader's interpretation, remembered for the last few questions at this version
+        of the index (the reading depends on nothing else)."""
+        key = (query, version)
+        with self._vectors_lock:
+            found = self._readings.get(key)
+            if found is not None:
+                self._readings.move_to_end(key)
+                return found
+        reading = self.reader.interpret(query, version=version)
+        with self._vectors_lock:
+            self._readings[key] = reading
+            while len(self._readings) > QUERY_VECTORS_KEPT:
+                self._readings.popitem(last=False)
+        return reading
 
     def is_answerable(self, tokens: list[str], vector: np.ndarray, filters: Filters) -> bool:
         """Whether a question gets any hits at all (used by the calibration benchmark)."""

@@ -1,0 +1,38 @@
+"""A question's reading is remembered per version of the index: /ask reads a question to rank
+it and again for its "read as" line, and the second time must cost nothing and say the same."""
+
+from __future__ import annotations
+
+from knowledge.ingest import Document
+from knowledge.retrieval import SearchRequest
+from knowledge.service import KnowledgeService
+
+QUESTION = "What did Putin and Abe expect from the January 2019 Moscow summit?"
+NEW_ARTICLE = ("Experts on the Kuril Islands talks said in 2023 that the summit of the two "
+               "leaders changed little. " * 4)
+
+
+def test_reading_is_remembered_until_the_index_changes(hashing_service: KnowledgeService
+                                                       ) -> None:
+    """The search's reading is the one the answer line shows (the same object, not a second
+    read); after an article is added the question is read afresh, to the same effect."""
+    retriever = hashing_service.retriever
+    retriever.search(SearchRequest(QUESTION))
+    first = retriever.interpret(QUESTION)
+    assert first.describe()  # the question names people, a month and a meeting
+    assert retriever.interpret(QUESTION) is first
+    hashing_service.add_document(Document(NEW_ARTICLE, title="After the talks"))
+    again = retriever.interpret(QUESTION)
+    assert again is not first and again == first
+
+
+def test_readings_kept_are_bounded(hashing_service: KnowledgeService) -> None:
+    """Only the last few questions are kept: an old one is read again when asked again."""
+    from knowledge.retrieval import QUERY_VECTORS_KEPT
+
+    retriever = hashing_service.retriever
+    first = retriever.interpret(QUESTION)
+    for n in range(QUERY_VECTORS_KEPT):
+        retriever.interpret(f"What happened at summit number {n}?")
+    assert retriever.interpret(QUESTION) is not first
+    assert retriever.interpret(QUESTION) == first
