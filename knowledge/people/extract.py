@@ -46,43 +46,59 @@ class _Candidate:
     start: int
 
 
-_BYLINE = re.compile(r"^[ \t]*By[ \t]+(?P<rest>[A-ZÀ-Þ][^\n]{2,200})$", re.MULTILINE)
-# "notes Tokyo Foundation President Masahiro Akiyama in an article originally published by ..."
-_NOTES_IN_ARTICLE = re.compile(
-    r"\b(?:notes|writes|argues|says|observes|suggests|explains|contends|warns)[ \t]+"
-    r"(?P<rn>(?:[A-ZÀ-Þ][\w&.'’()-]*[ \t]+){2,9}?)in[ \t]+(?:an?|this|the|his|her)[ \t]+"
-    r"(?:\w+[ \t]+)?(?:article|essay|commentary|op-ed|piece|column|analysis|paper)\b")
-_BIO = re.compile(rf"^(?:About the authors?:?[ \t]*)?(?P<name>{NAME})[ \t]+is[ \t]+"
-                  r"(?:(?:a|an|the)[ \t]+)?(?P<rest>[^\n]+)$")
-# "The ... think tank presents the comments of Dmitry Streltsov, PhD ..., on Abe's visit"
-_PRESENTS = re.compile(
-    r"\b(?:presents?|offers?|publishes|shares?|brings)[ \t]+(?:the[ \t]+|his[ \t]+|her[ \t]+)?"
-    r"(?:comments?|commentary|views|opinions?|thoughts|answers|assessment|analysis)[ \t]+"
-    rf"(?:of|by|from)[ \t]+(?P<name>{NAME})(?:,[ \t]*(?P<role>[^\n]+?))?,?[ \t]+"
-    r"(?:on|about|regarding|concerning)\b")
-_COMMENTING = re.compile(rf"(?P<name>{NAME})(?:,[ \t]*(?P<role>[^.;\n]+?),)?[ \t]+"
-                         r"(?:commented|comments|commenting)[ \t]+on\b")
-_INTERVIEW_WITH = re.compile(
-    r"\b(?i:in an interview with|interviewed|spoke (?:with|to)|talked (?:with|to)|asked)[ \t]+"
-    rf"(?P<name>{NAME})(?:,[ \t]*(?P<role>[^.;\n]+?)(?:,|\.|[ \t]+(?:about|on|what|whether|how)\b))?")
-# "Masahiro Akiyama, Chairman of the ... (SSDP)  told about the prospects ..."
-_TOLD = re.compile(rf"(?P<name>{NAME}),[ \t]+(?P<role>[^.;:\"“”\n]{{3,200}}?)[ \t]*,?[ \t]+"
-                   r"(?:told|tells)\b")
+class _Patterns:
+    """The extractor's regular expressions, compiled on first use (`_patterns()`): a process
+    that only answers questions imports this module (through enrichment) but never runs it."""
+
+    def __init__(self) -> None:
+        self.byline = re.compile(r"^[ \t]*By[ \t]+(?P<rest>[A-ZÀ-Þ][^\n]{2,200})$", re.MULTILINE)
+        # "notes Tokyo Foundation President Masahiro Akiyama in an article originally
+        # published by ..."
+        self.notes_in_article = re.compile(
+            r"\b(?:notes|writes|argues|says|observes|suggests|explains|contends|warns)[ \t]+"
+            r"(?P<rn>(?:[A-ZÀ-Þ][\w&.'’()-]*[ \t]+){2,9}?)in[ \t]+(?:an?|this|the|his|her)[ \t]+"
+            r"(?:\w+[ \t]+)?(?:article|essay|commentary|op-ed|piece|column|analysis|paper)\b")
+        self.bio = re.compile(rf"^(?:About the authors?:?[ \t]*)?(?P<name>{NAME})[ \t]+is[ \t]+"
+                              r"(?:(?:a|an|the)[ \t]+)?(?P<rest>[^\n]+)$")
+        # "The ... think tank presents the comments of Dmitry Streltsov, PhD ..., on Abe's visit"
+        self.presents = re.compile(
+            r"\b(?:presents?|offers?|publishes|shares?|brings)[ \t]+"
+            r"(?:the[ \t]+|his[ \t]+|her[ \t]+)?"
+            r"(?:comments?|commentary|views|opinions?|thoughts|answers|assessment|analysis)[ \t]+"
+            rf"(?:of|by|from)[ \t]+(?P<name>{NAME})(?:,[ \t]*(?P<role>[^\n]+?))?,?[ \t]+"
+            r"(?:on|about|regarding|concerning)\b")
+        self.commenting = re.compile(rf"(?P<name>{NAME})(?:,[ \t]*(?P<role>[^.;\n]+?),)?[ \t]+"
+                                     r"(?:commented|comments|commenting)[ \t]+on\b")
+        self.interview_with = re.compile(
+            r"\b(?i:in an interview with|interviewed|spoke (?:with|to)|talked (?:with|to)|asked)"
+            rf"[ \t]+(?P<name>{NAME})(?:,[ \t]*(?P<role>[^.;\n]+?)"
+            r"(?:,|\.|[ \t]+(?:about|on|what|whether|how)\b))?")
+        # "Masahiro Akiyama, Chairman of the ... (SSDP)  told about the prospects ..."
+        self.told = re.compile(rf"(?P<name>{NAME}),[ \t]+(?P<role>[^.;:\"“”\n]{{3,200}}?)[ \t]*,?"
+                               r"[ \t]+(?:told|tells)\b")
+        # "X told us", "X told this website", or told one of the scope's outlets ("Valdai").
+        outlets = alternation(load_scope().outlets)
+        self.told_us = re.compile(
+            rf"(?P<name>{NAME})[ \t]+(?:told|tells)[ \t]+(?:us|our|"
+            rf"{outlets + '|' if outlets else ''}this (?:website|publication|outlet))\b")
+        self.quote_appositive = re.compile(
+            rf"(?P<name>{NAME}),[ \t]+(?P<role>[^.;:\"“”\n]{{3,150}}?),[ \t]+{SPEECH_VERB}\b")
+        self.quote_plain = re.compile(rf"(?P<name>{NAME})[ \t]+{SPEECH_VERB}\b")
+        self.according_to = re.compile(
+            rf"\baccording to[ \t]+(?:[a-z]+[ \t]+){{0,3}}(?P<name>{NAME})")
+        self.bullet = re.compile(r"^[ \t]*[•*·▪-][ \t]+(?P<item>[^\n]+?)[ \t]*$")
+        self.others: tuple[tuple[re.Pattern[str], _Kind], ...] = (
+            (self.presents, "interview"), (self.commenting, "interview"),
+            (self.interview_with, "interview"), (self.told, "told"), (self.told_us, "told"),
+            (self.quote_appositive, "quote"), (self.quote_plain, "quote"),
+            (self.according_to, "quote"))
 
 
 @functools.cache
-def _told_us() -> re.Pattern[str]:
-    """"X told us", "X told this website", or told one of the scope's outlets ("Valdai")."""
-    outlets = alternation(load_scope().outlets)
-    return re.compile(rf"(?P<name>{NAME})[ \t]+(?:told|tells)[ \t]+(?:us|our|"
-                      rf"{outlets + '|' if outlets else ''}this (?:website|publication|outlet))\b")
+def _patterns() -> _Patterns:
+    return _Patterns()
 
 
-_QUOTE_APPOSITIVE = re.compile(rf"(?P<name>{NAME}),[ \t]+(?P<role>[^.;:\"“”\n]{{3,150}}?),[ \t]+"
-                               rf"{SPEECH_VERB}\b")
-_QUOTE_PLAIN = re.compile(rf"(?P<name>{NAME})[ \t]+{SPEECH_VERB}\b")
-_ACCORDING_TO = re.compile(rf"\baccording to[ \t]+(?:[a-z]+[ \t]+){{0,3}}(?P<name>{NAME})")
-_BULLET = re.compile(r"^[ \t]*[•*·▪-][ \t]+(?P<item>[^\n]+?)[ \t]*$")
 def _in_spans(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(a <= pos < b for a, b in spans)
 
@@ -108,7 +124,7 @@ def _author_candidates(text: str) -> list[_Candidate]:
     """Bylines, "notes X in an article" intros and trailing author bios."""
     out: list[_Candidate] = []
     first_part = max(len(text) // 4, 400)
-    for m in _BYLINE.finditer(text):
+    for m in _patterns().byline.finditer(text):
         if m.start() > first_part:
             continue
         # "By A, B and C, Research Fellow, Example Institute": names until the first part
@@ -121,7 +137,7 @@ def _author_candidates(text: str) -> list[_Candidate]:
         role = clean_role(", ".join(parts)) if parts else None
         for name in names:
             out.append(_Candidate(name, "author", role, m.group(0).strip(), m.start()))
-    for m in _NOTES_IN_ARTICLE.finditer(text):
+    for m in _patterns().notes_in_article.finditer(text):
         role, name = _split_role_name(m.group("rn"))
         if name:
             out.append(_Candidate(name, "author", role, m.group(0).strip(), m.start()))
@@ -129,7 +145,7 @@ def _author_candidates(text: str) -> list[_Candidate]:
     for line in re.finditer(r"[^\n]+", text):
         if line.start() < half or len(line.group(0)) > 500:
             continue
-        bio = _BIO.match(line.group(0).strip())
+        bio = _patterns().bio.match(line.group(0).strip())
         if not bio:
             continue
         name = clean_name(bio.group("name"))
@@ -158,11 +174,7 @@ def _first_sentence(text: str) -> str:
 def _other_candidates(text: str) -> list[_Candidate]:
     """Interview and comment intros, and plain quotations."""
     out: list[_Candidate] = []
-    patterns: tuple[tuple[re.Pattern[str], _Kind], ...] = (
-        (_PRESENTS, "interview"), (_COMMENTING, "interview"), (_INTERVIEW_WITH, "interview"),
-        (_TOLD, "told"), (_told_us(), "told"), (_QUOTE_APPOSITIVE, "quote"),
-        (_QUOTE_PLAIN, "quote"), (_ACCORDING_TO, "quote"))
-    for pattern, kind in patterns:
+    for pattern, kind in _patterns().others:
         for m in pattern.finditer(text):
             name = clean_name(m.group("name"))
             if not name:
@@ -195,7 +207,7 @@ def _bullet_roles(text: str, name: str) -> list[str]:
     """Roles listed in a bullet block just before a bullet holding the person's name."""
     key = canonical_person_key(name)
     items = [(m.group("item"), i) for i, line in enumerate(text.splitlines())
-             if (m := _BULLET.match(line))]
+             if (m := _patterns().bullet.match(line))]
     roles = []
     for (item, line_no), (prev, prev_no) in zip(items[1:], items, strict=False):
         if canonical_person_key(item) == key and prev_no == line_no - 1 \
