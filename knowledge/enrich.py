@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -65,12 +65,15 @@ def people_text(article: ArticleRow) -> str:
 
 class _People:
     """People rows looked up for one article's enrichment, by spelling-insensitive key
-    ("Dmitri" = "Dmitry"); rows are found or made by `queries.get_or_create_person`, the one
-    way (one indexed lookup per name, not a pass over every person)."""
+    ("Dmitri" = "Dmitry"): the names it may need are read in one query (not every person in
+    the library); rows are made by `queries.get_or_create_person`, the one way."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, names: Iterable[str]) -> None:
         self.session = session
-        self.by_key: dict[str, PersonRow] = {}
+        keys = {canonical_person_key(name) for name in names}
+        self.by_key: dict[str, PersonRow] = {
+            p.key: p for p in session.scalars(select(PersonRow).where(PersonRow.key.in_(keys)))
+        } if keys else {}
 
     def get_or_create(self, name: str, kind: str) -> PersonRow:
         """The person a name denotes, created on first sight with the given kind."""
@@ -89,14 +92,11 @@ def _voice_of(name: str, relation: str, role: str | None) -> PersonMention:
 
 
 @functools.cache
-def _subject_patterns() -> tuple[tuple[Subject, re.Pattern[str], tuple[tuple[str, re.Pattern[str]],
-                                                                        ...]], ...]:
-    """Per curated subject: one pattern for any of its forms, and one per form in order."""
-    def word(form: str) -> str:
-        return rf"(?<![\w-]){re.escape(form)}(?![\w-])"
-
-    return tuple((subject, re.compile("|".join(word(f) for f in subject.names)),
-                  tuple((form, re.compile(word(form))) for form in subject.names))
+def _subject_patterns() -> tuple[tuple[Subject, tuple[tuple[str, re.Pattern[str]], ...]], ...]:
+    """Per curated subject, each of its forms in order with the pattern that finds it as a
+    whole word."""
+    return tuple((subject, tuple((form, re.compile(rf"(?<![\w-]){re.escape(form)}(?![\w-])"))
+                                 for form in subject.names))
                  for subject in load_subjects())
 
 
@@ -104,9 +104,11 @@ def _subject_mentions(text: str) -> list[tuple[str, str, str]]:
     """(name, office, the first of its forms the text uses) of every curated politician the
     text names."""
     found = []
-    for subject, any_form, forms in _subject_patterns():
-        if any_form.search(text):
-            form = next(f for f, pattern in forms if pattern.search(text))
+    for subject, forms in _subject_patterns():
+        # A plain substring test first: most texts name few of them, and a pattern that
+        # starts with a look-behind is tried at every position of the text.
+        form = next((f for f, pattern in forms if f in text and pattern.search(text)), None)
+        if form is not None:
             found.append((subject.name, subject.office, form))
     return found
 
@@ -137,7 +139,8 @@ def extract_people_enricher(session: Session, article: ArticleRow,
         return canonical_person_key(display.get(name, name))
 
     meta_by_key = {key(link.person.name): link for link in metadata}
-    people = _People(session)
+    subjects = _subject_mentions(text)
+    people = _People(session, [m.name for m in mentions] + [name for name, _, _ in subjects])
     voices: list[tuple[PersonRow, PersonMention]] = []
     records: list[dict[str, Any]] = []
     matched: set[int] = set()
@@ -188,7 +191,7 @@ def extract_people_enricher(session: Session, article: ArticleRow,
                 carried.add(pair)
                 session.add(PassagePersonRow(passage_id=passage.id, person_id=person.id))
 
-    for name, office, form in _subject_mentions(text):
+    for name, office, form in subjects:
         person = people.get_or_create(name, SUBJECT)
         if person.kind != SUBJECT:
             continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 from sqlalchemy import or_, select
@@ -319,7 +320,9 @@ def add_documents(library: Library, docs: Sequence[Document], *,
     Each article is stored in its own transaction, with its reach and (``origin.new_source``)
     its source row: a failure or a kill loses at most the article being written, never one
     already stored, and never leaves an article without its source. A duplicate records its
-    reach too. The in-memory index is refreshed after each batch.
+    reach too. Derived data (people, meeting links: ``library.enrichers``) is stored in the
+    article's own transaction, so no article is ever stored without it. The next batch is
+    embedded while one is stored; the in-memory index is refreshed after each batch.
     """
     names = list(labels) if labels is not None else [None] * len(docs)
     froms = list(origins) if origins is not None else [OPERATOR] * len(docs)
@@ -340,14 +343,28 @@ def add_documents(library: Library, docs: Sequence[Document], *,
             results[i] = _seen_again(library, prepared, name, *seen, guilds=froms[i].guilds)
             continue
         todo.append((i, prepared, name))
-    for start in range(0, len(todo), chunk):
-        batch = todo[start:start + chunk]
-        vectors = embed_many([p for _, p, _ in batch], library.embedder)
-        for (i, prepared, name), vecs in zip(batch, vectors, strict=True):
-            results[i] = _store(library, prepared, vecs, name, froms[i])
-        library.refresh_index()
-        if progress:
-            progress(min(start + chunk, len(todo)), len(todo))
+    # The next batch is embedded while this one is stored and enriched (Python work that
+    # holds the GIL; onnxruntime and torch release it): the model keeps the cores busy that
+    # storing alone would leave idle.
+    batches = [todo[start:start + chunk] for start in range(0, len(todo), chunk)]
+    done = 0
+    with ThreadPoolExecutor(1, thread_name_prefix="ingest-embed") as ahead:
+        def embed(n: int) -> Future[list[Embeddings]] | None:
+            if n >= len(batches):
+                return None
+            return ahead.submit(embed_many, [p for _, p, _ in batches[n]], library.embedder)
+
+        upcoming = embed(0)
+        for n, batch in enumerate(batches):
+            assert upcoming is not None
+            vectors = upcoming.result()
+            upcoming = embed(n + 1)
+            for (i, prepared, name), vecs in zip(batch, vectors, strict=True):
+                results[i] = _store(library, prepared, vecs, name, froms[i])
+            library.refresh_index()
+            done += len(batch)
+            if progress:
+                progress(done, len(todo))
     return [r for r in results if r is not None]
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
+from knowledge.embedding import HashingEmbedder
 from knowledge.ingest import Document, Embeddings, PreparedArticle
 from knowledge.models import PartialDate
 from knowledge.retrieval import SearchRequest
@@ -148,3 +150,58 @@ def _sentence_rows(article: PreparedArticle, vectors: Embeddings
     for passage, rows in zip(article.passages, vectors.sentences, strict=True):
         for (a, b), vector in zip(passage.sentences, rows, strict=True):
             yield passage.start + a, passage.start + b, vector
+
+
+def _numbered_documents(count: int) -> list[Document]:
+    """Distinct small articles (the new article's text with its number in title and body)."""
+    return [Document(NEW_ARTICLE.replace("the thaw", f"thaw number {n}")
+                     + f"\n\nShip count {n} was recorded at {n} ports.",
+                     title=f"Arctic shipping {n}") for n in range(count)]
+
+
+def test_batches_are_stored_in_order_with_their_own_vectors(hashing_service: KnowledgeService
+                                                            ) -> None:
+    """With the next batch embedded while one is stored, every article keeps its own vectors
+    (passages and sentences) and the results come back in the order given."""
+    from knowledge.ingest import embed_many, prepare
+
+    docs = _numbered_documents(7)
+    results = hashing_service.add_documents(docs, chunk=2)
+    assert [r.status for r in results] == ["added"] * 7
+    assert [r.title for r in results] == [d.title for d in docs]
+    embedder = hashing_service.embedder
+    with hashing_service.library.read() as session:
+        for doc, result in zip(docs, results, strict=True):
+            expected = embed_many([prepare(doc)], embedder)[0]
+            rows = session.scalars(select(PassageRow).where(
+                PassageRow.article_id == result.article_id).order_by(PassageRow.ordinal)).all()
+            assert np.array_equal(np.stack([np.frombuffer(r.embedding, np.float32) for r in rows]),
+                                  expected.passages)
+            for row, sentences in zip(rows, expected.sentences, strict=True):
+                stored = np.frombuffer(row.sentence_embeddings, np.float16).reshape(-1, embedder.dim)
+                assert np.array_equal(stored, sentences.astype(np.float16))
+    assert {r.article_id for r in results} <= set(hashing_service.index.articles)
+
+
+class FailingEmbedder(HashingEmbedder):
+    """The test embedder, except that a batch holding a marked text fails as a model would."""
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if any("number 3" in t for t in texts):
+            raise RuntimeError("the model failed")
+        return super().embed(texts)
+
+
+def test_a_failed_embedding_keeps_the_batches_before_it(hashing_service: KnowledgeService) -> None:
+    """A model failure in a later batch is raised; the batches before it stay stored and
+    searchable, nothing of the failed batch or after it is stored."""
+    hashing_service.library.embedder = FailingEmbedder()
+    docs = _numbered_documents(7)
+    before = count_rows(hashing_service, ArticleRow)
+    with pytest.raises(RuntimeError, match="the model failed"):
+        hashing_service.add_documents(docs, chunk=2)
+    with hashing_service.library.read() as session:
+        titles = set(session.scalars(select(ArticleRow.title).where(
+            ArticleRow.title.like("Arctic shipping %"))))
+    assert titles == {"Arctic shipping 0", "Arctic shipping 1"}
+    assert count_rows(hashing_service, ArticleRow) == before + 2
