@@ -6,8 +6,12 @@ Usage:
                                                      # with the index cache, fresh processes
   python bench/speed.py startup                      # process start to ready, import and load apart
   python bench/speed.py ingest   --articles 60       # ingest vs raw model.encode on the same texts
+  python bench/speed.py ingest   --old-tree DIR [--rounds 3] [--unique-sentences]
+                                                     # old code and new, alternately, fresh processes
   python bench/speed.py compare  [--old-tree DIR]    # torch vs ONNX embedder; CLI, bot check, bot
                                                      # start (DIR: the code before, side by side)
+  python bench/speed.py compare --old-tree DIR --skip-embedders --repeat 5
+                                                     # the process rows only, 5 turns each, medians
 
 Synthetic passages are sentences drawn from the founding corpus's vocabulary with random unit
 vectors (passage and sentence) written straight to the database: what is measured is the index,
@@ -273,21 +277,68 @@ print(json.dumps({"import_s": round(t1 - t0, 2), "open_index_s": round(t2 - t1, 
             print(json.dumps({"case": label, **data}))
 
 
+INGEST_CHILD = """
+import json, sys
+tree, bench, articles, unique = sys.argv[1:5]
+sys.path.insert(0, tree)
+import knowledge  # this tree's package, whatever bench/speed.py puts on the path
+sys.path.insert(1, bench)
+import speed
+print(json.dumps(speed.ingest_once(int(articles), unique == "unique")))
+"""
+
+
 def cmd_ingest(args: argparse.Namespace) -> None:
-    """Ingest throughput (passages/s) next to raw model.encode on exactly the same texts."""
+    """Ingest throughput (passages/s) next to raw model.encode on exactly the same texts; with
+    --old-tree, the same articles ingested by the old code and by this tree in fresh
+    processes, alternately, --rounds times each."""
+    if not args.old_tree:
+        print(json.dumps(ingest_once(args.articles, args.unique_sentences)))
+        return
+    trees = [("old", Path(args.old_tree).resolve()), ("new", HERE.parent)]
+    rates: dict[str, list[float]] = {"old": [], "new": []}
+    for n in range(args.rounds):
+        for label, tree in trees if n % 2 == 0 else trees[::-1]:
+            load_before = os.getloadavg()[0]
+            out = subprocess.run(
+                [sys.executable, "-c", INGEST_CHILD, str(tree), str(HERE), str(args.articles),
+                 "unique" if args.unique_sentences else "repeats"],
+                capture_output=True, text=True, check=True, cwd=tree)
+            figures = json.loads(out.stdout.strip().splitlines()[-1])
+            rates[label].append(figures["ingest_passages_per_s"])
+            print(json.dumps({"code": label, "round": n, **figures, "load_avg": [
+                round(load_before, 1), round(os.getloadavg()[0], 1)]}), flush=True)
+    for label, runs in rates.items():
+        print(json.dumps({"code": label, "ingest_passages_per_s": sorted(runs),
+                          "median": statistics.median(runs)}))
+
+
+def ingest_once(articles: int, unique_sentences: bool = False) -> dict[str, object]:
+    """Ingest `articles` articles into a fresh library (real model, warmed up) and encode the
+    same texts with the model alone; returns the figures.
+
+    An article is 6 paragraphs of 4 founding-corpus sentences. Drawn from the founding corpus,
+    sentences repeat across articles (about one in 4 is distinct in 60 articles);
+    `unique_sentences` gives every sentence a distinct ending, as in real articles, so that
+    embedding each distinct text once does not help."""
+    from knowledge.corpus import FOUNDING_DIR
     from knowledge.ingest import Document, prepare
     from knowledge.service import KnowledgeService
     from knowledge.settings import Settings
-
-    rng = random.Random(3)
-    from knowledge.corpus import FOUNDING_DIR
     from knowledge.text.split import split_sentences
 
+    rng = random.Random(3)
     sentences = [s.text for f in sorted(FOUNDING_DIR.glob("*.txt"))
                  for s in split_sentences(f.read_text().replace("\n", " ")) if len(s.text) > 40]
     docs = []
-    for i in range(args.articles):
-        paragraphs = ["\n".join(rng.sample(sentences, 4)).replace("\n", " ") for _ in range(6)]
+    for i in range(articles):
+        paragraphs = []
+        for j in range(6):
+            picked = rng.sample(sentences, 4)
+            if unique_sentences:
+                picked = [f"{s.rstrip('.')}, as noted in piece {i}.{j}.{k}." for k, s in
+                          enumerate(picked)]
+            paragraphs.append(" ".join(picked))
         docs.append(Document(f"Article number {i}.\n\n" + "\n\n".join(paragraphs),
                              title=f"Benchmark article {i}", publisher="Bench"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -302,8 +353,9 @@ def cmd_ingest(args: argparse.Namespace) -> None:
             sentence_texts += [p.text[a:b] for a, b in p.unique_sentences()]
         texts = passage_texts + sentence_texts
         passages = sum(len(p.passages) for p in prepared)
-        # Raw: the model alone on exactly the texts ingestion embeds, in the same two calls;
-        # timed before and after the ingest (best of the two) so neither side pays warm-up.
+        # Raw: the model alone on every text ingestion used to embed (repeats included), in
+        # two calls; timed before and after the ingest (best of the two) so neither side pays
+        # warm-up.
         def raw_encode() -> float:
             t = time.perf_counter()
             embedder.embed(passage_texts)
@@ -312,18 +364,20 @@ def cmd_ingest(args: argparse.Namespace) -> None:
 
         embedder.embed(passage_texts[:64] + sentence_texts[:64])  # warm-up
         raw_before = raw_encode()
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         results = service.add_documents(docs)
-        ingest = time.perf_counter() - t
+        ingest, ingest_cpu = time.perf_counter() - t, time.process_time() - cpu
         raw = min(raw_before, raw_encode())
         assert all(r.status == "added" for r in results), results
-    print(json.dumps({
-        "articles": len(docs), "passages": passages, "texts_embedded": len(texts),
-        "raw_encode_s": round(raw, 2), "ingest_s": round(ingest, 2),
+        service.close()
+    return {
+        "articles": len(docs), "passages": passages, "texts": len(texts),
+        "distinct_texts": len(set(texts)), "raw_encode_s": round(raw, 2),
+        "ingest_s": round(ingest, 2), "ingest_cpu_s": round(ingest_cpu, 2),
         "raw_passages_per_s": round(passages / raw, 1),
         "ingest_passages_per_s": round(passages / ingest, 1),
-        "ingest_vs_raw": round(raw / ingest, 3), "peak_rss_mb": round(peak_rss_mb()),
-    }))
+        "ingest_vs_raw": round(raw / ingest, 3), "peak_rss_mb": round(_vm_hwm_mb()),
+    }
 
 
 # ----- compare: torch and ONNX embedders, CLI and bot start, old tree and new ---------------------
@@ -473,38 +527,59 @@ def _bot_ready_s(tree: Path, home: Path, **extra: str) -> float:
 
 def cmd_compare(args: argparse.Namespace) -> None:
     """Old and new side by side in one run: the torch and ONNX embedders on the same inputs, a
-    cold CLI search, `python -m bot check` and the bot's start to ready."""
+    cold CLI search, `python -m bot check` and the bot's start to ready. With --repeat N the
+    process rows are measured N times, old and new taking turns (so a change in the machine's
+    load falls on both alike), and a summary of medians ends the output."""
     import os
 
     here = str(Path(__file__).resolve())
     print(json.dumps({"load_average": os.getloadavg()}))
-    for backend in ("torch", "onnx"):
-        out = subprocess.run([sys.executable, here, "embedder", "--backend", backend,
-                              "--questions", str(args.questions)], capture_output=True,
-                             text=True, check=True, cwd=HERE.parent)
-        print(out.stdout.strip().splitlines()[-1])
+    if not args.skip_embedders:
+        for backend in ("torch", "onnx"):
+            out = subprocess.run([sys.executable, here, "embedder", "--backend", backend,
+                                  "--questions", str(args.questions)], capture_output=True,
+                                 text=True, check=True, cwd=HERE.parent)
+            print(out.stdout.strip().splitlines()[-1])
     trees = [("new", HERE.parent)]
     if args.old_tree:
         trees.insert(0, ("old", Path(args.old_tree).resolve()))
     search = [sys.executable, "-m", "knowledge", "search", COMPARE_QUESTION]
-    for label, tree in trees:
-        with tempfile.TemporaryDirectory() as tmp:
-            home = Path(tmp)
-            env = _tree_env(tree, home / "data")
-            for case in ("fresh install", "warm restart"):
-                row = _run_with_rss(search, env=env, cwd=home)
-                print(json.dumps({"tree": label, "cli_search": case, **row}))
-        with tempfile.TemporaryDirectory() as tmp:
-            home = Path(tmp)
-            env = _tree_env(tree, home / "data", DISCORD_TOKEN="bench-token-not-used")
-            row = _run_with_rss([sys.executable, "-m", "bot", "check"], env=env, cwd=home)
-            print(json.dumps({"tree": label, "bot_check": "fresh install", **row}))
-            row = _run_with_rss([sys.executable, "-m", "bot", "check"], env=env, cwd=home)
-            print(json.dumps({"tree": label, "bot_check": "warm restart", **row}))
-            ready = _bot_ready_s(tree, home)
-            print(json.dumps({"tree": label, "bot_start_to_ready_s": round(ready, 2),
-                              "case": "warm restart"}))
+    seen: dict[tuple[str, str], list[float]] = {}
+
+    def record(label: str, figure: str, row: dict[str, object]) -> None:
+        print(json.dumps({"tree": label, "figure": figure, **row}))
+        if "failed" in row:
+            return
+        for key, name in (("s", figure), ("peak_rss_mb", f"{figure} peak RSS MB")):
+            value = row.get(key)
+            if isinstance(value, int | float):
+                seen.setdefault((label, name), []).append(float(value))
+
+    for _ in range(args.repeat):
+        for label, tree in trees:
+            with tempfile.TemporaryDirectory() as tmp:
+                home = Path(tmp)
+                env = _tree_env(tree, home / "data")
+                for case in ("fresh install", "warm restart"):
+                    record(label, f"cli search, {case}", _run_with_rss(search, env=env, cwd=home))
+            if args.cli_only:
+                continue
+            with tempfile.TemporaryDirectory() as tmp:
+                home = Path(tmp)
+                env = _tree_env(tree, home / "data", DISCORD_TOKEN="bench-token-not-used")
+                for case in ("fresh install", "warm restart"):
+                    record(label, f"bot check, {case}",
+                           _run_with_rss([sys.executable, "-m", "bot", "check"], env=env,
+                                         cwd=home))
+                ready = _bot_ready_s(tree, home)
+                record(label, "bot start to ready, warm restart", {"s": round(ready, 2)})
     print(json.dumps({"load_average": os.getloadavg()}))
+    if args.repeat > 1:
+        for (label, figure), values in seen.items():
+            if values:
+                print(json.dumps({"summary": figure, "tree": label, "runs": len(values),
+                                  "median": round(statistics.median(values), 2),
+                                  "min": round(min(values), 2), "max": round(max(values), 2)}))
 
 
 def main() -> None:
@@ -526,10 +601,20 @@ def main() -> None:
     p.set_defaults(fn=cmd_startup)
     p = sub.add_parser("ingest")
     p.add_argument("--articles", type=int, default=60)
+    p.add_argument("--old-tree", help="a checkout of the code before: both ingest, alternately")
+    p.add_argument("--rounds", type=int, default=3, help="runs of each tree with --old-tree")
+    p.add_argument("--unique-sentences", action="store_true",
+                   help="no sentence repeats across articles (as in real articles)")
     p.set_defaults(fn=cmd_ingest)
     p = sub.add_parser("compare", help="torch vs ONNX embedders, CLI and bot start, old vs new")
     p.add_argument("--questions", type=int, default=200)
     p.add_argument("--old-tree", help="a checkout of the code before (e.g. git archive | tar -x)")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="measure the process rows N times, old and new taking turns; medians")
+    p.add_argument("--skip-embedders", action="store_true",
+                   help="leave out the torch and ONNX embedder rows")
+    p.add_argument("--cli-only", action="store_true",
+                   help="only the CLI search rows (no bot check, no bot start)")
     p.set_defaults(fn=cmd_compare)
     p = sub.add_parser("embedder", help="(used by compare) one backend's figures")
     p.add_argument("--backend", choices=("torch", "onnx"), required=True)

@@ -89,19 +89,34 @@ class SummitDesk(commands.AutoShardedBot):
         return self._service
 
     async def setup_hook(self) -> None:
-        """Open the library (off the loop), warm the model, load cogs, sync, start jobs."""
-        self._service = await asyncio.to_thread(KnowledgeService.open, self.settings)
-        # Load the model now, not on the first question (a few seconds on a CPU).
-        await asyncio.to_thread(self._service.embedder.embed, ["warm-up"])
-        # Page buttons on any message, also one sent before a restart, reach the paginator.
-        self.add_dynamic_items(TurnButton, DeleteButton)
-        for name in EXTENSIONS:
-            await self.load_extension(name)
+        """Open the library and warm the model in a worker thread while the cogs load (they
+        do not use the library until a command runs), then sync and start jobs. A library
+        that cannot open stops the start before anything is synced, as before."""
+        opening = asyncio.ensure_future(asyncio.to_thread(self._open_service))
+        try:
+            # Page buttons on any message, also one sent before a restart, reach the paginator.
+            self.add_dynamic_items(TurnButton, DeleteButton)
+            for name in EXTENSIONS:
+                await self.load_extension(name)
+        finally:
+            # Wait for the library whatever happened: a failed start still closes it.
+            self._service = await opening
         if self._syncs_commands():
             await self.sync_commands()
         # Failing (and recovered) feeds are reported to the guild's admins.
         self._service.sources.set_notifier(self.notifier)
         await self._start_scheduler()
+
+    def _open_service(self) -> KnowledgeService:
+        """(in a worker thread) Open the library and load the model now, not on the first
+        question."""
+        service = KnowledgeService.open(self.settings)
+        try:
+            service.embedder.embed(["warm-up"])
+        except BaseException:
+            service.close()
+            raise
+        return service
 
     def _syncs_commands(self) -> bool:
         # With several processes (one per shard range) only the one running shard 0 syncs.
