@@ -8,8 +8,6 @@ Usage:
   python bench/speed.py ingest   --articles 60       # ingest vs raw model.encode on the same texts
   python bench/speed.py ingest   --old-tree DIR [--rounds 3] [--unique-sentences]
                                                      # old code and new, alternately, fresh processes
-  python bench/speed.py ingest   --old-tree DIR [--rounds 3] [--unique-sentences]
-                                                     # old code and new, alternately, fresh processes
   python bench/speed.py compare  [--old-tree DIR]    # torch vs ONNX embedder; CLI, bot check, bot
                                                      # start (DIR: the code before, side by side)
   python bench/speed.py compare --old-tree DIR --skip-embedders --repeat 5
@@ -277,17 +275,6 @@ print(json.dumps({"import_s": round(t1 - t0, 2), "open_index_s": round(t2 - t1, 
             data = json.loads(out.stdout.strip().splitlines()[-1])
             data["process_total_s"] = round(total, 2)
             print(json.dumps({"case": label, **data}))
-
-
-INGEST_CHILD = """
-import json, sys
-tree, bench, articles, unique = sys.argv[1:5]
-sys.path.insert(0, tree)
-import knowledge  # this tree's package, whatever bench/speed.py puts on the path
-sys.path.insert(1, bench)
-import speed
-print(json.dumps(speed.ingest_once(int(articles), unique == "unique")))
-"""
 
 
 INGEST_CHILD = """
@@ -614,10 +601,6 @@ def main() -> None:
     p.set_defaults(fn=cmd_startup)
     p = sub.add_parser("ingest")
     p.add_argument("--articles", type=int, default=60)
-    p.add_argument("--old-tree", help="a checkout of the code before: both ingest, alternately")
-    p.add_argument("--rounds", type=int, default=3, help="runs of each tree with --old-tree")
-    p.add_argument("--unique-sentences", action="store_true",
-                   help="no sentence repeats across articles (as in real articles)")
     p.add_argument("--old-tree", help="a checkout of the code before: both ingest, alternately")
     p.add_argument("--rounds", type=int, default=3, help="runs of each tree with --old-tree")
     p.add_argument("--unique-sentences", action="store_true",
