@@ -1,4 +1,5 @@
-"""Hybrid retrieval: BM25 and dense cosine fused by reciprocal rank, diversified across articles.
+"""Hybrid retrieval: dense cosines and BM25 scores added (the single-signal modes fuse ranks),
+diversified across articles.
 
 Two optional inputs sharpen the ranking without ever filtering: `Evidence` (what the question
 was read to be about: an expert, a date window, a meeting; knowledge/understand) adds a bounded
