@@ -2,6 +2,8 @@
 
 Usage:
   python bench/ingest_many.py                          # SQLite only, 1,000 articles
+  python bench/ingest_many.py --old-tree /tmp/old      # the code before too, one after the other
+  python bench/ingest_many.py --unique-sentences       # no sentence repeated across articles
   python bench/ingest_many.py --postgres postgresql+psycopg://postgres@127.0.0.1:55432/summit_test
   (or set BENCH_POSTGRES_URL; a fresh database is created on that server and dropped after)
 
@@ -13,7 +15,9 @@ transaction per article, as `python -m knowledge add` and the sources service do
 generated deterministically: a byline with an expert and an institute, a date, and 5-9
 paragraphs mixing sentences of the founding corpus with templated sentences about places,
 meetings and years, so each is distinct prose of a realistic length (about 4,700 characters,
-7-8 passages).
+7-8 passages). Sentences drawn from the founding corpus repeat across articles (about 40% of
+a batch's sentences are distinct); --unique-sentences ends each one differently, as real
+articles are, so that embedding a repeated sentence once does not flatter the figure.
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from knowledge.ingest import Document
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -72,7 +80,7 @@ def current_rss_mb() -> float:
     return pages * resource.getpagesize() / 1024 / 1024
 
 
-def generate(count: int, seed: int = 11) -> list:  # type: ignore[type-arg]
+def generate(count: int, seed: int = 11, *, unique_sentences: bool = False) -> list[Document]:
     """`count` distinct, realistic articles (knowledge.ingest.Document)."""
     from knowledge.corpus import FOUNDING_DIR
     from knowledge.ingest import Document
@@ -92,12 +100,15 @@ def generate(count: int, seed: int = 11) -> list:  # type: ignore[type-arg]
         topic = rng.choice(TOPICS)
         title = f"{place} and {other} on {topic}: notes from {year} ({i})"
         paragraphs = [f"By {author}, {rng.choice(ROLES)} at the {institute}."]
-        for _ in range(rng.randint(5, 9)):
+        for j in range(rng.randint(5, 9)):
             sentences = rng.sample(corpus, rng.randint(2, 4))
             for _ in range(rng.randint(1, 2)):
                 a, b = rng.sample(PLACES, 2)
                 sentences.insert(rng.randrange(len(sentences) + 1), rng.choice(TEMPLATES).format(
                     a=a, b=b, topic=rng.choice(TOPICS), year=rng.randint(2000, 2024)))
+            if unique_sentences:
+                sentences = [f"{t.rstrip('.')}, as piece {i} notes in part {j}.{k}."
+                             for k, t in enumerate(sentences)]
             paragraphs.append(" ".join(sentences))
         docs.append(Document(
             "\n\n".join(paragraphs), title=title, publisher=institute,
@@ -107,12 +118,13 @@ def generate(count: int, seed: int = 11) -> list:  # type: ignore[type-arg]
     return docs
 
 
-def run_one(database_url: str, articles: int) -> dict[str, object]:
+def run_one(database_url: str, articles: int, unique_sentences: bool = False
+            ) -> dict[str, object]:
     """Ingest `articles` generated articles into a fresh library; returns the figures."""
     from knowledge.service import KnowledgeService
     from knowledge.settings import Settings
 
-    docs = generate(articles)
+    docs = generate(articles, unique_sentences=unique_sentences)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), database_url=database_url,
                             _env_file=None)  # type: ignore[call-arg]
@@ -121,6 +133,9 @@ def run_one(database_url: str, articles: int) -> dict[str, object]:
         service.embedder.embed(["warm up"])
         opened = time.perf_counter() - started
         rss_before = peak_rss_mb()
+        rss_open = current_rss_mb()
+        load_before = os.getloadavg()[0]
+        cpu_started = time.process_time()
         added = passages = duplicates = 0
         batch_seconds: list[float] = []
         batch_passages: list[int] = []
@@ -138,6 +153,7 @@ def run_one(database_url: str, articles: int) -> dict[str, object]:
                   f"{time.perf_counter() - started:.0f} s, RSS {rss_after_batch[-1]} MB",
                   file=sys.stderr)
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
         passages = sum(batch_passages)
         # On a shared machine a batch can be slowed by someone else's work: the median batch
         # rate shows the undisturbed speed next to the overall one.
@@ -147,6 +163,10 @@ def run_one(database_url: str, articles: int) -> dict[str, object]:
         service.close()
         serving_rss = reopened_rss_mb(database_url, Path(tmp))
     return {
+        "load_avg": [round(load_before, 1), round(os.getloadavg()[0], 1)],
+        "cpu_s": round(cpu, 1), "rss_after_open_mb": round(rss_open),
+        "rss_end_mb": rss_after_batch[-1], "rss_growth_mb": rss_after_batch[-1] - round(rss_open),
+        "rss_growth_after_first_batch_mb": rss_after_batch[-1] - rss_after_batch[0],
         "articles": articles, "added": added, "duplicates": duplicates, "passages": passages,
         "seconds": round(elapsed, 1), "articles_per_s": round(added / elapsed, 2),
         "passages_per_s": round(passages / elapsed, 1),
@@ -162,6 +182,7 @@ REOPEN = """
 import sys
 from pathlib import Path
 sys.path.insert(0, "bench")
+sys.path.insert(1, sys.argv[3])
 from ingest_many import peak_rss_mb
 from knowledge.service import KnowledgeService
 from knowledge.settings import Settings
@@ -175,49 +196,71 @@ print(round(peak_rss_mb()))
 def reopened_rss_mb(database_url: str, data_dir: Path) -> int:
     """Peak RSS of a fresh process that opens the grown library and loads the model: what
     serving it costs, apart from what ingestion held on to."""
-    out = subprocess.run([sys.executable, "-c", REOPEN, database_url, str(data_dir)],
-                         check=True, stdout=subprocess.PIPE, text=True, cwd=HERE.parent)
+    out = subprocess.run([sys.executable, "-c", REOPEN, database_url, str(data_dir), str(HERE)],
+                         check=True, stdout=subprocess.PIPE, text=True, cwd=Path.cwd())
     return int(out.stdout.strip().splitlines()[-1])
 
 
-def run_backend(label: str, database_url: str, articles: int) -> dict[str, object]:
-    """Run one backend in a child process (its own peak RSS); returns its figures."""
-    args = [sys.executable, __file__, "--one", database_url or "sqlite",
-            "--articles", str(articles)]
-    out = subprocess.run(args, check=True, stdout=subprocess.PIPE, text=True)
-    return {"backend": label, **json.loads(out.stdout.strip().splitlines()[-1])}
+# One run in a child process on a given tree's code (this file's generator and measuring).
+CHILD = """
+import json, os, sys
+tree, bench, database_url, articles, unique = sys.argv[1:6]
+sys.path.insert(0, tree)
+import knowledge  # the tree's package, whatever is on the path after this
+sys.path.insert(1, bench)
+from ingest_many import run_one
+print(json.dumps(run_one(database_url, int(articles), unique == "unique")))
+"""
+
+
+def run_backend(label: str, database_url: str, articles: int, *, tree: Path = HERE.parent,
+                code: str = "new", unique_sentences: bool = False) -> dict[str, object]:
+    """Run one backend on one tree's code in a child process (its own peak RSS)."""
+    args = [sys.executable, "-c", CHILD, str(tree), str(HERE), database_url, str(articles),
+            "unique" if unique_sentences else "repeats"]
+    out = subprocess.run(args, check=True, stdout=subprocess.PIPE, text=True, cwd=tree)
+    return {"backend": label, "code": code, **json.loads(out.stdout.strip().splitlines()[-1])}
 
 
 def print_table(rows: list[dict[str, object]]) -> None:
     """A Markdown table of the rows."""
-    print("| database | articles | passages | seconds | articles/s | passages/s | passages/s, "
-          "median batch | peak RSS MB (after model load) | RSS MB of a process reopening it |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| code | database | articles | passages | seconds | CPU s | passages/s | passages/s, "
+          "median batch | RSS MB after open -> end (growth) | peak RSS MB | RSS MB of a process "
+          "reopening it | load average |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['backend']} | {r['added']} | {r['passages']} | {r['seconds']} | "
-              f"{r['articles_per_s']} | {r['passages_per_s']} | "
-              f"{r['median_batch_passages_per_s']} | {r['peak_rss_mb']} ({r['rss_before_mb']}) | "
-              f"{r['reopened_rss_mb']} |")
+        print(f"| {r['code']} | {r['backend']} | {r['added']} | {r['passages']} | {r['seconds']} | "
+              f"{r['cpu_s']} | {r['passages_per_s']} | {r['median_batch_passages_per_s']} | "
+              f"{r['rss_after_open_mb']} -> {r['rss_end_mb']} (+{r['rss_growth_mb']}) | "
+              f"{r['peak_rss_mb']} | {r['reopened_rss_mb']} | {r['load_avg']} |")
 
 
 def main() -> None:
-    """Parse arguments; run every backend (or, with --one, a single one in this process)."""
+    """Parse arguments; run every backend on every tree, each in its own process."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", ""),
                         help="a PostgreSQL server URL (a fresh database is made on it)")
+    parser.add_argument("--old-tree", help="a checkout of the code before (git archive | tar "
+                        "-x): it runs too, before this tree's code")
+    parser.add_argument("--unique-sentences", action="store_true",
+                        help="no sentence repeated across articles (as in real articles)")
     parser.add_argument("--json", action="store_true", help="also print JSON lines")
-    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one backend, this process
     args = parser.parse_args()
-    if args.one:
-        print(json.dumps(run_one("" if args.one == "sqlite" else args.one, args.articles)))
-        return
     from tests.bot.launch import fresh_postgres_database
 
-    rows = [run_backend("SQLite", "", args.articles)]
-    if args.postgres:
-        with fresh_postgres_database(args.postgres) as url:
-            rows.append(run_backend("PostgreSQL", url, args.articles))
+    trees = [("new", HERE.parent)]
+    if args.old_tree:
+        trees.insert(0, ("old", Path(args.old_tree).resolve()))
+    rows = []
+    for code, tree in trees:
+        rows.append(run_backend("SQLite", "", args.articles, tree=tree, code=code,
+                                unique_sentences=args.unique_sentences))
+        print(json.dumps(rows[-1]), file=sys.stderr)
+        if args.postgres:
+            with fresh_postgres_database(args.postgres) as url:
+                rows.append(run_backend("PostgreSQL", url, args.articles, tree=tree, code=code,
+                                        unique_sentences=args.unique_sentences))
     print_table(rows)
     if args.json:
         for row in rows:
