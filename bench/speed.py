@@ -481,7 +481,8 @@ def _run_with_rss(cmd: list[str], *, env: dict[str, str], cwd: Path) -> dict[str
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
     proc.returncode = os.waitstatus_to_exitcode(status)
-    row: dict[str, object] = {"s": round(wall, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024)}
+    row: dict[str, object] = {"s": round(wall, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024),
+                              "cpu_s": round(usage.ru_utime + usage.ru_stime, 2)}
     if proc.returncode:
         row["failed"] = stderr.decode(errors="replace")[-300:]
     return row
@@ -550,7 +551,8 @@ def cmd_compare(args: argparse.Namespace) -> None:
         print(json.dumps({"tree": label, "figure": figure, **row}))
         if "failed" in row:
             return
-        for key, name in (("s", figure), ("peak_rss_mb", f"{figure} peak RSS MB")):
+        for key, name in (("s", figure), ("peak_rss_mb", f"{figure} peak RSS MB"),
+                          ("cpu_s", f"{figure} CPU s")):
             value = row.get(key)
             if isinstance(value, int | float):
                 seen.setdefault((label, name), []).append(float(value))
