@@ -8,13 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from knowledge.embedding import HashingEmbedder
 from knowledge.ingest import Document, Embeddings, PreparedArticle
 from knowledge.models import PartialDate
 from knowledge.retrieval import SearchRequest
 from knowledge.service import KnowledgeService
+from knowledge.settings import Settings
 from knowledge.store.tables import ArticleRow, PassageRow
 from tests.knowledge.articles import NEW_ARTICLE, count_rows
 
@@ -205,3 +206,73 @@ def test_a_failed_embedding_keeps_the_batches_before_it(hashing_service: Knowled
             ArticleRow.title.like("Arctic shipping %"))))
     assert titles == {"Arctic shipping 0", "Arctic shipping 1"}
     assert count_rows(hashing_service, ArticleRow) == before + 2
+
+
+KILLED_INGEST = """
+import random, sys, time
+from pathlib import Path
+from knowledge.corpus import FOUNDING_DIR
+from knowledge.embedding import HashingEmbedder
+from knowledge.ingest import Document
+from knowledge.models import Contributor
+from knowledge.service import KnowledgeService
+from knowledge.settings import Settings
+from knowledge.text.split import split_sentences
+
+settings = Settings(data_dir=Path(sys.argv[1]), database_url=sys.argv[2], _env_file=None)
+service = KnowledgeService.open(settings, embedder=HashingEmbedder())
+sentences = [s.text for f in sorted(FOUNDING_DIR.glob("*.txt"))
+             for s in split_sentences(f.read_text().replace("\\n", " ")) if len(s.text) > 40]
+docs = []
+for n in range(60):  # distinct texts (not near-copies of each other), one named author each
+    rng = random.Random(n)
+    paragraphs = [" ".join(rng.sample(sentences, 4)) for _ in range(3)]
+    docs.append(Document("By Anna Ivanova, senior fellow at the Pacific Policy Institute.\\n\\n"
+                         + "\\n\\n".join(paragraphs), title=f"Arctic shipping {n}",
+                         contributors=(Contributor("Anna Ivanova", "author"),)))
+
+def progress(done: int, total: int) -> None:
+    print(done, flush=True)
+    time.sleep(0.05)  # time for the kill to land anywhere in the next batch
+
+service.add_documents(docs, chunk=3, progress=progress)
+print("finished", flush=True)
+"""
+
+
+def test_a_killed_ingest_leaves_no_article_without_its_people(settings: Settings) -> None:
+    """An ingesting process killed (SIGKILL) mid-run leaves every article it stored with its
+    derived data (people, the passages carrying their words): they share one transaction."""
+    import signal
+    import subprocess
+    import sys
+
+    from knowledge.store.tables import ArticlePersonRow, PassagePersonRow, PersonRow
+
+    KnowledgeService.open(settings, embedder=HashingEmbedder()).close()  # seeded, migrated
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_INGEST, str(settings.data_dir),
+         settings.resolved_database_url], stdout=subprocess.PIPE,
+        text=True, cwd=Path(__file__).resolve().parents[2])
+    assert child.stdout is not None
+    for line in child.stdout:
+        if line.strip() != "finished" and int(line) >= 9:
+            break
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    service = KnowledgeService.open(settings, embedder=HashingEmbedder())
+    try:
+        with service.library.read() as session:
+            stored = session.scalars(select(ArticleRow).where(
+                ArticleRow.title.like("Arctic shipping %"))).all()
+            assert 9 <= len(stored) < 60
+            for article in stored:
+                assert "Anna Ivanova" in [p["name"] for p in article.extra["people"]]
+                ids = [p.id for p in article.passages]
+                assert session.scalars(select(ArticlePersonRow.relation).join(PersonRow).where(
+                    ArticlePersonRow.article_id == article.id,
+                    PersonRow.name == "Anna Ivanova")).all() == ["author"]
+                assert session.scalar(select(func.count()).select_from(PassagePersonRow).where(
+                    PassagePersonRow.passage_id.in_(ids)))
+    finally:
+        service.close()
