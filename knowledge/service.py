@@ -24,7 +24,6 @@ from knowledge.embedding import Embedder
 from knowledge.enrich import ENRICHERS, prepare_store
 from knowledge.errors import BadInput, NotFound
 from knowledge.index.hybrid import HybridIndex
-from knowledge.ingest import Document, add_documents
 from knowledge.library import Library, ProgressCallback
 from knowledge.meetings.service import MeetingsService
 from knowledge.models import AddResult, Article, ArticleSummary, Hit, PartialDate
@@ -37,6 +36,7 @@ from knowledge.store.tables import ArticleDeletionRow, ArticleRow, PassageRow, P
 if TYPE_CHECKING:
     from knowledge.digests.service import DigestService
     from knowledge.guilds import GuildSettingsService
+    from knowledge.ingest import Document
     from knowledge.sources.service import SourcesService
 
 P = ParamSpec("P")
@@ -154,12 +154,16 @@ class KnowledgeService:
     # ----- adding documents (files, links and feeds: service.sources) ---------------------
     def add_document(self, doc: Document, *, label: str | None = None) -> AddResult:
         """Clean, split, embed and store one document; duplicates are reported, not stored."""
+        from knowledge.ingest import add_documents
+
         return add_documents(self.library, [doc], labels=[label])[0]
 
     def add_documents(self, docs: Sequence[Document], *,
                       labels: Sequence[str | None] | None = None, chunk: int = 32,
                       progress: ProgressCallback | None = None) -> list[AddResult]:
         """Add many documents, embedding them in shared batches; one result per document."""
+        from knowledge.ingest import add_documents
+
         return add_documents(self.library, docs, labels=labels, chunk=chunk, progress=progress)
 
     # ----- browsing -----------------------------------------------------------------------

@@ -6,17 +6,20 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import select
 
 from knowledge.embedding import Embedder
 from knowledge.errors import AlreadyStored
-from knowledge.ingest import Document, Embeddings, PreparedArticle, embed_prepared, prepare, store
 from knowledge.library import FINGERPRINT_KEY, Library
 from knowledge.models import Contributor, PartialDate
 from knowledge.store import queries
 from knowledge.store.tables import ArticleRow
+
+if TYPE_CHECKING:  # ingestion is imported when founding articles are stored, not on each start
+    from knowledge.ingest import Document, Embeddings, PreparedArticle
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,8 @@ def founding_metadata() -> list[dict]:
 
 def founding_document(meta: dict) -> Document:
     """The Document for one founding article from its curated metadata."""
+    from knowledge.ingest import Document
+
     text = (FOUNDING_DIR / meta["file"]).read_text(encoding="utf-8")
     published = PartialDate(meta["published"], meta["published_precision"]) \
         if meta.get("published") else None
@@ -54,6 +59,8 @@ def ensure_founding_corpus(library: Library) -> int:
     todo = [m for m in founding_metadata() if m["slug"] not in present]
     if not todo:
         return 0
+    from knowledge.ingest import embed_prepared, prepare, store
+
     prebuilt = load_prebuilt()
     fingerprint = library.embedder.fingerprint
     usable = prebuilt is not None and prebuilt["fingerprint"] == fingerprint
@@ -98,6 +105,8 @@ def prebuilt_vectors(prebuilt: dict | None, slug: str, prepared: PreparedArticle
         return None
     passages = prebuilt["vectors"].get(slug)
     sentences = prebuilt["sentences"].get(slug)
+    from knowledge.ingest import Embeddings
+
     counts = [len(p.sentences) for p in prepared.passages]
     if passages is None or sentences is None or len(passages) != len(prepared.passages) \
             or len(sentences) != sum(counts):
@@ -111,6 +120,8 @@ def prebuilt_vectors(prebuilt: dict | None, slug: str, prepared: PreparedArticle
 
 def write_prebuilt(embedder: Embedder, path: Path | None = None) -> Path:
     """Embed the founding corpus and write the prebuilt index shipped with the package."""
+    from knowledge.ingest import embed_prepared, prepare
+
     path = path or PREBUILT_INDEX
     arrays: dict[str, np.ndarray] = {"fingerprint": np.array(embedder.fingerprint)}
     for meta in founding_metadata():
