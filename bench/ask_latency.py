@@ -7,7 +7,8 @@ Usage:
   python bench/ask_latency.py --old-tree /tmp/old                # old code and this tree's,
   (two bots, each on its own database and fake Discord, taking turns: same load for both)
   python bench/ask_latency.py --profile /tmp/ask                # also sample the bot process
-  (py-spy, every thread, into /tmp/ask.bot.1user and /tmp/ask.bot.20users; collapsed stacks)
+  (py-spy, every thread, into /tmp/ask.bot.1user and /tmp/ask.bot.20users, or .old./.new. with
+  --old-tree; collapsed stacks; PROFILE_GIL=1 keeps only samples of threads holding the GIL)
 
 The real `python -m bot` (real bundled model, founding corpus from the prebuilt index) runs
 against tests/fakes' Discord over real sockets. Latency is measured from the moment the fake
@@ -327,8 +328,9 @@ def main() -> None:
                         help="also run the bot from this checkout of older code (git archive "
                              "COMMIT | tar -x -C DIR), taking turns with this tree's")
     parser.add_argument("--profile", default="",
-                        help="sample the bot with py-spy into PROFILE.1user and "
-                             "PROFILE.20users (collapsed stacks)")
+                        help="sample each bot with py-spy into PROFILE.<bot>.1user and "
+                             "PROFILE.<bot>.20users (collapsed stacks; PROFILE_GIL=1: only "
+                             "threads holding the GIL)")
     args = parser.parse_args()
     args.old_tree = str(Path(args.old_tree).resolve()) if args.old_tree else ""
     rows = asyncio.run(main_async(args))
