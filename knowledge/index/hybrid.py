@@ -153,17 +153,28 @@ def embedding_document(article: ArticleSummary, text: str) -> str:
     return f"{article.title}\n{text}"
 
 
+def sentence_terms(passage: str, spans: tuple[tuple[int, int], ...]
+                   ) -> tuple[frozenset[str], ...]:
+    """The tokens of each sentence of a passage (what `best_sentence` matches the query on)."""
+    return tuple(frozenset(tokenize(passage[a:b])) for a, b in spans)
+
+
 def best_sentence(passage: str, spans: tuple[tuple[int, int], ...], similarities: np.ndarray,
-                  query_tokens: list[str], idf: dict[str, float]) -> str:
-    """The sentence closest in meaning to the query, nudged by shared rare query terms."""
+                  query_tokens: list[str], idf: dict[str, float],
+                  terms: tuple[frozenset[str], ...] | None = None) -> str:
+    """The sentence closest in meaning to the query, nudged by shared rare query terms;
+    `terms` are the sentences' tokens when the caller has them (`sentence_terms`)."""
     if not spans:
         spans = tuple((s.start, s.end) for s in split_sentences(passage)) or ((0, len(passage)),)
         similarities = np.zeros(len(spans), dtype=np.float32)
+        terms = None
+    if terms is None:
+        terms = sentence_terms(passage, spans)
     wanted = set(query_tokens)
     total_idf = sum(idf.get(t, 1.0) for t in wanted) or 1.0
     best, best_score = passage[spans[0][0]:spans[0][1]], -np.inf
-    for (a, b), sim in zip(spans, similarities, strict=True):
-        shared = set(tokenize(passage[a:b])) & wanted
+    for (a, b), sim, words in zip(spans, similarities, terms, strict=True):
+        shared = words & wanted
         score = float(sim) + 0.15 * sum(idf.get(t, 1.0) for t in shared) / total_idf
         if score > best_score:
             best, best_score = passage[a:b], score
@@ -210,6 +221,8 @@ class HybridIndex:
         self._position_of: dict[int, int] = {}
         # BM25 terms of recently read passages (feedback and coverage read a few per search).
         self._terms_cache: OrderedDict[int, Counter[str]] = OrderedDict()
+        # Each sentence's tokens, for the highlights of recently returned passages.
+        self._sentence_terms_cache: OrderedDict[int, tuple[frozenset[str], ...]] = OrderedDict()
         self.articles: dict[int, ArticleSummary] = {}
         # Title and publisher lines (the BM25 header) of passages loaded from the index cache
         # whose article was deleted before the load: its removal still needs their terms.
@@ -453,8 +466,7 @@ class HybridIndex:
                 RankedPassage(
                     passage_id=self._passage_ids[pos], article_id=self._article_of[pos],
                     text=self._texts[pos],
-                    highlight=best_sentence(self._texts[pos], self._sentence_spans[pos],
-                                            sentence_sims[pos], query_tokens, idf),
+                    highlight=self._highlight(pos, sentence_sims[pos], query_tokens, idf),
                     score=min(1.0, final[pos] / best), dense=cosine[pos],
                     bm25=float(bm25[pos]),
                     why=_why(dense_rank.get(pos), bm25_rank.get(pos), bool(expansion),
@@ -462,6 +474,20 @@ class HybridIndex:
                 )
                 for pos in chosen
             ]
+
+    def _highlight(self, pos: int, similarities: np.ndarray, query_tokens: list[str],
+                   idf: dict[str, float]) -> str:
+        """The passage's best sentence for the query; its sentences' tokens are cached (LRU),
+        so a passage that answers again is not tokenised again."""
+        text, spans = self._texts[pos], self._sentence_spans[pos]
+        terms = self._sentence_terms_cache.get(pos)
+        if terms is None and spans:
+            terms = self._sentence_terms_cache[pos] = sentence_terms(text, spans)
+            if len(self._sentence_terms_cache) > TERMS_CACHE:
+                self._sentence_terms_cache.popitem(last=False)
+        elif terms is not None:
+            self._sentence_terms_cache.move_to_end(pos)
+        return best_sentence(text, spans, similarities, query_tokens, idf, terms)
 
     def _sentence_sims(self, positions: list[int], q: np.ndarray) -> dict[int, np.ndarray]:
         """Per position, the cosines of its passage's sentences with `q`: every passage's

@@ -20,6 +20,7 @@ from knowledge.models import ArticleSummary
 from knowledge.retrieval import SearchRequest
 from knowledge.service import KnowledgeService
 from knowledge.settings import Settings
+from knowledge.text.split import split_sentences
 
 DIM = 384
 
@@ -169,8 +170,10 @@ def synthetic_index(seed: int, passages: int) -> tuple[HybridIndex, np.ndarray]:
         for o in range(10):
             pid = a * 10 + o + 1
             text = ". ".join(" ".join(rng.choice(WORDS, 6)) for _ in range(3)) + "."
-            items.append(IndexedPassage(pid, a + 1, text, vectors[pid - 1], (),
-                                        unit(rng.standard_normal((2, DIM))).astype(np.float16)))
+            spans = tuple((x.start, x.end) for x in split_sentences(text))
+            items.append(IndexedPassage(
+                pid, a + 1, text, vectors[pid - 1], spans,
+                unit(rng.standard_normal((len(spans), DIM))).astype(np.float16)))
         index.add(article, items)
     return index, vectors
 
@@ -193,7 +196,7 @@ def test_hybrid_rankings_identical_with_and_without_int8(monkeypatch: pytest.Mon
                     monkeypatch.setattr(dense, "QUANTIZED_FROM", quantize_from)
                     runs.append(index.search(tokens, vector, top=8, filters=flt, mode=mode,
                                              feedback=True))
-                float32, int8 = runs
+                float32, int8 = runs  # (the second run's highlights use cached sentence tokens)
                 assert [(r.passage_id, r.highlight) for r in int8] == \
                     [(r.passage_id, r.highlight) for r in float32]
                 np.testing.assert_allclose([r.dense for r in int8],
