@@ -154,10 +154,7 @@ class Library:
         index.add_reach(reach)
         self.index = index
         self.deletions_seen = deletions_seen
-        # The index is hundreds of thousands of long-lived objects: keep the cyclic garbage
-        # collector from rescanning them on every full collection (a pause at 100k passages).
-        gc.collect()
-        gc.freeze()
+        _freeze_long_lived(len(index))
         log.info("index loaded: %d articles, %d passages in %.2f s", len(summaries), len(index),
                  time.perf_counter() - started)
 
@@ -186,8 +183,7 @@ class Library:
         self.deletions_seen = meta.deletions_seen
         self.cached = meta
         added = self.refresh_index()  # passages stored and articles deleted since it was written
-        gc.collect()
-        gc.freeze()
+        _freeze_long_lived(len(index))
         log.info("index loaded from its cache: %d articles, %d passages (%d new) in %.2f s",
                  len(index.articles), len(index), added, time.perf_counter() - started)
         return True
@@ -351,6 +347,18 @@ def _changed_headers(strings: dict[str, Sequence[str]], arrays: dict[str, np.nda
         elif f"{summary.title}\n{summary.publisher or ''}" != header:
             return int(aid)
     return None
+
+
+FREEZE_FROM = 10_000  # passages
+
+
+def _freeze_long_lived(passages: int) -> None:
+    """A large index is hundreds of thousands of long-lived objects: keep the cyclic garbage
+    collector from rescanning them on every full collection (a pause at 100k passages). A
+    small one is not worth the full collection first (~50 ms of every start)."""
+    if passages >= FREEZE_FROM:
+        gc.collect()
+        gc.freeze()
 
 
 def limit_blas_threads() -> None:
