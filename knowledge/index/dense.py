@@ -32,8 +32,9 @@ QUANTIZED_FROM = 20_000  # rows; below this the float32 product is already well 
 _QUERY_LEVELS = 63  # 7-bit question codes: u8 x s8 pair sums cannot saturate int16 (AVX2 path)
 _ROW_LEVELS = 127
 _QUANTIZE_SLICE = 8192  # rows quantised at a time
-# Added to every error bound: float32 rounding in the exact product (384 terms, |sum| <= 1)
-# and in the estimate is below 1e-5; the margin costs a few extra exact rows, nothing else.
+# Added to every error bound: float32 rounding in the exact product (384 terms, |sum| <= 1) is
+# below 1e-5 (the estimate's own rounding is bounded per question); the margin costs a few
+# extra exact rows, nothing else.
 _SLACK = 1e-4
 
 
@@ -188,6 +189,7 @@ class DenseIndex:
         self._scales = np.zeros(0, dtype=np.float32)
         self._bounds = np.zeros((0, 2), dtype=np.float32)
         self._quantized = 0  # rows covered by the int8 copy
+        self._max_scale = 0.0  # the largest row scale (for the rounding bound)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -237,30 +239,36 @@ class DenseIndex:
         assert self._codes is not None
         n = self._size
         # The question as two 7-bit columns, codes and the codes of what they left over, so
-        # one pass over the rows (the cost is reading them) gives a ~14-bit question.
+        # one pass over the rows (the cost is reading them) gives a ~14-bit question. Scales
+        # are float32 numbers, so the float32 arithmetic below uses exactly these.
         q = query.astype(np.float64)
         columns, scales = [], []
         rest = q
         for _ in range(2):
             peak = float(np.abs(rest).max())
-            scale = peak / _QUERY_LEVELS if peak > 0 else 1.0
-            codes = np.rint(rest / scale)
+            scale = float(np.float32(peak / _QUERY_LEVELS)) if peak > 0 else 1.0
+            codes = np.clip(np.rint(rest / scale), -_QUERY_LEVELS, _QUERY_LEVELS)
             columns.append(codes)
             scales.append(scale)
             rest = rest - codes * scale
-        q_round = q - rest
         q_error = float(np.linalg.norm(rest))
-        q_norm = float(np.linalg.norm(q_round))
+        q_norm = float(np.linalg.norm(q - rest))
         question = np.stack(columns, axis=1).astype(np.int8)
         dots = kernel.run(None, {"rows": self._codes[:n], "question": question})[0]
-        # Rows were stored as code + 128: remove 128 x (sum of each column's codes), in int32
-        # (exact; every value stays below 2**24, so the float32 copy is exact too).
-        dots -= (128 * question.astype(np.int32).sum(axis=0)).astype(np.int32)
+        # Rows were stored as code + 128: the dots hold 128 x (sum of each column's codes)
+        # too, taken off after scaling (`offset`). Every dot is below 2**24 (255 x 63 x 384),
+        # so its float32 copy is exact; what the float32 arithmetic can round is bounded by
+        # `rounding` (a few units in the last place of the largest possible terms).
+        offset = 128.0 * sum(scale * float(col.sum()) for scale, col in zip(scales, columns, strict=True))
         estimate = dots.astype(np.float32) @ np.asarray(scales, dtype=np.float32)
+        estimate -= np.float32(offset)
         estimate *= self._scales[:n]
-        # bounds columns: (row rounding error, row norm); _SLACK covers float32 rounding here
+        largest = 255.0 * sum(scale * float(np.abs(col).sum())
+                              for scale, col in zip(scales, columns, strict=True))
+        rounding = 8 * 2.0 ** -24 * (largest + abs(offset)) * self._max_scale
+        # bounds columns: (row rounding error, row norm)
         bound = self._bounds[:n] @ np.asarray([q_norm, q_error], dtype=np.float32)
-        bound += np.float32(_SLACK)
+        bound += np.float32(_SLACK + rounding)
         return estimate, bound
 
     def _sync_codes(self) -> bool:
@@ -288,6 +296,7 @@ class DenseIndex:
                 b = min(n, a + _QUANTIZE_SLICE)
                 self._codes[a:b], self._scales[a:b], self._bounds[a:b] = quantize_rows(
                     self._matrix[a:b])
+            self._max_scale = max(self._max_scale, float(self._scales[start:n].max()))
             self._quantized = n
         return True
 
@@ -304,4 +313,5 @@ class DenseIndex:
             index._scales = quantized["scales"]
             index._bounds = quantized["bounds"]
             index._quantized = len(matrix)
+            index._max_scale = float(index._scales.max(initial=0.0))
         return index
