@@ -48,6 +48,11 @@ class _Postings:
         return self._frozen
 
 
+# Contributions kept in the per-term cache (4 bytes each; the positions are the postings'
+# own arrays): 32 MB, thousands of terms at 100k passages.
+CACHED_CONTRIBUTIONS = 8_000_000
+
+
 class BM25Index:
     """BM25 scores for token lists; positions are the caller's document numbers (0, 1, 2, ...)."""
 
@@ -64,8 +69,10 @@ class BM25Index:
         self._lengths_arr: np.ndarray | None = None
         self._total_length = 0
         self._removed: set[int] = set()  # positions of removed documents (never scored again)
-        # Per-term score vectors, valid until the next add (lengths and idf change then).
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        # Per term, its documents' positions and BM25 contributions (LRU, bounded by the
+        # contributions held), valid until the next add or removal (lengths and idf change).
+        self._cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._cached_values = 0
 
     def __len__(self) -> int:
         return len(self._lengths)
@@ -83,7 +90,7 @@ class BM25Index:
         self._lengths.append(len(tokens))
         self._total_length += len(tokens)
         self._lengths_arr = None
-        self._cache.clear()
+        self._clear_cache()
         return position
 
     def _get(self, term: str) -> _Postings | None:
@@ -110,7 +117,11 @@ class BM25Index:
         self._removed.add(position)
         self._total_length -= self._lengths[position]
         self._lengths_arr = None
+        self._clear_cache()
+
+    def _clear_cache(self) -> None:
         self._cache.clear()
+        self._cached_values = 0
 
     def document_frequency(self, term: str) -> int:
         """How many documents hold the term."""
@@ -129,9 +140,10 @@ class BM25Index:
         n = len(self._lengths)
         total = np.zeros(n, dtype=np.float32)
         for term, qtf in Counter(query_tokens).items():
-            term_scores = self._term_scores(term)
-            if term_scores is not None:
-                total += term_scores if qtf == 1 else qtf * term_scores
+            found = self._term_scores(term)
+            if found is not None:  # a term's positions are distinct: += adds once to each
+                at, contrib = found
+                total[at] += contrib if qtf == 1 else qtf * contrib
         return total
 
     def scores_at(self, query_tokens: list[str], positions: np.ndarray) -> np.ndarray:
@@ -148,7 +160,10 @@ class BM25Index:
         for term, qtf in Counter(query_tokens).items():
             cached = self._cache.get(term)
             if cached is not None:
-                total += qtf * cached[positions]
+                at, contrib = cached
+                index = np.minimum(np.searchsorted(at, positions), len(at) - 1)
+                total += qtf * np.where(at[index] == positions, contrib[index], 0.0
+                                        ).astype(np.float32)
                 continue
             postings = self._get(term)
             if postings is None:
@@ -159,8 +174,9 @@ class BM25Index:
             total += (qtf * self.idf(term) * tf * (self.k1 + 1.0) / (tf + norm)).astype(np.float32)
         return total
 
-    def _term_scores(self, term: str) -> np.ndarray | None:
-        """One term's BM25 contribution to every document, cached (LRU) between adds."""
+    def _term_scores(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """One term's documents (positions, ascending) and its BM25 contribution to each,
+        cached (LRU) between adds: work in proportion to the term's documents, not the index."""
         cached = self._cache.get(term)
         if cached is not None:
             self._cache.move_to_end(term)
@@ -174,12 +190,13 @@ class BM25Index:
         avgdl = self._total_length / max(n - len(self._removed), 1) or 1.0
         positions, tfs = postings.arrays()
         norm = self.k1 * (1.0 - self.b + self.b * self._lengths_arr[positions] / avgdl)
-        contrib = self.idf(term) * tfs * (self.k1 + 1.0) / (tfs + norm)
-        scores = np.bincount(positions, weights=contrib, minlength=n).astype(np.float32)
-        self._cache[term] = scores
-        if len(self._cache) > 256:  # at most ~100 MB at 100k passages
-            self._cache.popitem(last=False)
-        return scores
+        contrib = (self.idf(term) * tfs * (self.k1 + 1.0) / (tfs + norm)).astype(np.float32)
+        self._cache[term] = (positions, contrib)
+        self._cached_values += len(contrib)
+        while self._cached_values > CACHED_CONTRIBUTIONS and len(self._cache) > 1:
+            _, (_, dropped) = self._cache.popitem(last=False)
+            self._cached_values -= len(dropped)
+        return positions, contrib
 
     # ----- the index cache (knowledge/index/cache.py) ------------------------------------------
     def export(self, keep: np.ndarray) -> tuple[list[str], dict[str, np.ndarray]]:

@@ -108,7 +108,7 @@ def test_scores_at_equals_the_full_scores() -> None:
     fresh = HybridIndex(EMB.dim)
     assert np.allclose(bm25.scores_at(terms, positions), expected)
     assert fresh._bm25.scores_at(terms, positions).tolist() == [0.0, 0.0, 0.0]
-    bm25._cache.clear()
+    bm25._clear_cache()
     assert np.allclose(bm25.scores_at(terms, positions), expected)
 
 
