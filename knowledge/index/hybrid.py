@@ -337,14 +337,20 @@ class HybridIndex:
         self._article_pos = np.asarray(self._article_of, dtype=np.int64)
         self._pid_pos = np.asarray(self._passage_ids, dtype=np.int64)
         self._position_of = {pid: pos for pos, pid in enumerate(self._passage_ids)}
-        starts, ends = [], []
-        for aid in self._article_of:
-            pub = self.articles.get(aid)
-            date = pub.published if pub else None
-            starts.append(date.start.toordinal() if date else _NO_DATE_START)
-            ends.append(date.end.toordinal() if date else _NO_DATE_END)
-        self._start_pos = np.asarray(starts, dtype=np.int64)
-        self._end_pos = np.asarray(ends, dtype=np.int64)
+        # Publication periods per article once, then spread over its passages (at 100k
+        # passages a loop per passage took ~0.5 s of the first search).
+        ids = np.fromiter(self.articles, dtype=np.int64, count=len(self.articles))
+        periods = np.asarray(
+            [(a.published.start.toordinal(), a.published.end.toordinal()) if a.published
+             else (_NO_DATE_START, _NO_DATE_END) for a in self.articles.values()],
+            dtype=np.int64).reshape(-1, 2)
+        order = np.argsort(ids)
+        ids, periods = ids[order], periods[order]
+        at = np.minimum(np.searchsorted(ids, self._article_pos), max(len(ids) - 1, 0))
+        known = ids[at] == self._article_pos if len(ids) else \
+            np.zeros(len(self._article_pos), dtype=bool)
+        self._start_pos = np.where(known, periods[at, 0] if len(ids) else 0, _NO_DATE_START)
+        self._end_pos = np.where(known, periods[at, 1] if len(ids) else 0, _NO_DATE_END)
         self._arrays_dirty = False
 
     def _mask(self, filters: Filters) -> np.ndarray:
