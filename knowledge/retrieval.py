@@ -139,6 +139,13 @@ class Retriever:
                 self._vectors.popitem(last=False)
         return vector
 
+    def forget_questions(self) -> None:
+        """Drop the remembered question vectors and readings (a benchmark asking the same
+        question twice times the whole path both times)."""
+        with self._vectors_lock:
+            self._vectors.clear()
+            self._readings.clear()
+
     def interpret(self, query: str) -> Interpretation:
         """Who, when and which meeting a question was read to be about (knowledge/understand)."""
         return self._read(self.validate(query), self.library.index.version)
