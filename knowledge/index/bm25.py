@@ -147,31 +147,18 @@ class BM25Index:
         return total
 
     def scores_at(self, query_tokens: list[str], positions: np.ndarray) -> np.ndarray:
-        """BM25 scores of the given documents only (the same values `scores` gives them),
-        without building a score vector over the whole index for an uncached term."""
+        """BM25 scores of the given documents only (the same values `scores` gives them)."""
         total = np.zeros(len(positions), dtype=np.float32)
-        n = len(self._lengths)
-        if not len(positions) or not n:
+        if not len(positions) or not self._lengths:
             return total
-        if self._lengths_arr is None:
-            self._lengths_arr = np.asarray(self._lengths, dtype=np.float32)
-        avgdl = self._total_length / max(n - len(self._removed), 1) or 1.0
-        norm = self.k1 * (1.0 - self.b + self.b * self._lengths_arr[positions] / avgdl)
         for term, qtf in Counter(query_tokens).items():
-            cached = self._cache.get(term)
-            if cached is not None:
-                at, contrib = cached
-                index = np.minimum(np.searchsorted(at, positions), len(at) - 1)
-                total += qtf * np.where(at[index] == positions, contrib[index], 0.0
-                                        ).astype(np.float32)
+            found = self._term_scores(term)
+            if found is None or not len(found[0]):  # unknown, or its every document removed
                 continue
-            postings = self._get(term)
-            if postings is None:
-                continue
-            at, tfs = postings.arrays()  # positions ascending: documents are appended in order
+            at, contrib = found  # positions ascending: documents are appended in order
             index = np.minimum(np.searchsorted(at, positions), len(at) - 1)
-            tf = np.where(at[index] == positions, tfs[index], 0.0).astype(np.float32)
-            total += (qtf * self.idf(term) * tf * (self.k1 + 1.0) / (tf + norm)).astype(np.float32)
+            total += qtf * np.where(at[index] == positions, contrib[index], 0.0
+                                    ).astype(np.float32)
         return total
 
     def _term_scores(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:

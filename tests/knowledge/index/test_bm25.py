@@ -19,6 +19,7 @@ WORDS = [f"w{i}" for i in range(60)]
 def reference(docs: list[list[str]], removed: set[int], query: list[str],
               k1: float = 1.2, b: float = 0.75) -> np.ndarray:
     """Okapi BM25 written out directly (smoothed idf as the index uses it)."""
+    # (a term found in no live document scores nothing)
     live = [i for i in range(len(docs)) if i not in removed]
     n = len(live)
     avgdl = sum(len(docs[i]) for i in live) / n
@@ -40,11 +41,13 @@ def test_scores_match_the_formula(monkeypatch: pytest.MonkeyPatch, cache_limit: 
     rng = random.Random(4)
     docs = [[rng.choice(WORDS[: 10 + i % 50]) for _ in range(rng.randint(3, 40))]
             for i in range(300)]
+    docs[50].append("solo")  # a word only in a document that is removed below
     index = BM25Index()
     for doc in docs:
         index.add(doc)
     removed: set[int] = set()
-    queries = [rng.sample(WORDS, 4) for _ in range(30)] + [["w1", "w1", "w2"], ["nothing"]]
+    queries = [rng.sample(WORDS, 4) for _ in range(30)] + [["w1", "w1", "w2"], ["nothing"],
+                                                         ["solo", "w3"]]
     for round_ in range(2):
         for query in queries:
             got = index.scores(query)
