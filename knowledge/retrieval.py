@@ -11,6 +11,7 @@ import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 from sqlalchemy import select
@@ -28,6 +29,9 @@ from knowledge.understand import Interpretation, QuestionReader
 
 MAX_TOP = 50
 QUERY_VECTORS_KEPT = 64
+# Questions embedded at once (torch's micro-batching gathers concurrent ones; ONNX runs each
+# in its own thread, outside the GIL).
+EMBEDDING_WORKERS = 8
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -67,6 +71,9 @@ class Retriever:
         # (question, index version) -> its reading: /ask reads a question to rank it and again
         # for the "read as" line of its answer.
         self._readings: OrderedDict[tuple[str, object], Interpretation] = OrderedDict()
+        # Questions are embedded here while the question is read and BM25 ranks it (the model
+        # runs outside the GIL, on the other core); made on first use.
+        self._embedding: ThreadPoolExecutor | None = None
 
     @property
     def no_match_rule(self) -> NoMatchRule:
@@ -112,9 +119,9 @@ class Retriever:
         )
         index = self.library.index
         # Who, when and which meeting the question means: evidence for the ranking, not a filter.
+        vector = self._embed_soon(query)
         reading = self._read(query, index.version)
         evidence = self.reader.evidence(reading, version=index.version)
-        vector = self.embed_query(query)
         ranked = index.search(tokenize(query), vector, top=request.top, filters=filters,
                               min_similarity=self.library.settings.hit_min_similarity,
                               no_match=self.no_match_rule, evidence=evidence, feedback=True)
@@ -122,6 +129,25 @@ class Retriever:
                     passage=r.text, highlight=r.highlight, score=r.score, dense_score=r.dense,
                     bm25_score=r.bm25, why=r.why)
                 for r in ranked if r.article_id in index.articles]
+
+    def _embed_soon(self, query: str) -> np.ndarray | Future[np.ndarray]:
+        """The question's vector if remembered, else its embedding under way in a worker."""
+        with self._vectors_lock:
+            vector = self._vectors.get(query)
+            if vector is not None:
+                self._vectors.move_to_end(query)
+                return vector
+            if self._embedding is None:
+                self._embedding = ThreadPoolExecutor(EMBEDDING_WORKERS,
+                                                     thread_name_prefix="question-embed")
+            return self._embedding.submit(self.embed_query, query)
+
+    def close(self) -> None:
+        """Stop the embedding workers (questions under way finish)."""
+        with self._vectors_lock:
+            pool, self._embedding = self._embedding, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
     def embed_query(self, query: str) -> np.ndarray:
         """The question's vector, remembered for the last few questions: /compare searches once

@@ -110,7 +110,8 @@ class KnowledgeService:
         return cls(library)
 
     def close(self) -> None:
-        """Release database connections."""
+        """Stop the question embedding workers, release database connections."""
+        self.retriever.close()
         self.library.close()
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

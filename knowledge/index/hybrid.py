@@ -15,6 +15,7 @@ import datetime as dt
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 
 import numpy as np
 
@@ -377,7 +378,8 @@ class HybridIndex:
             mask &= self._start_pos != _NO_DATE_START
         return mask
 
-    def search(self, query_tokens: list[str], query_vector: np.ndarray, *, top: int,
+    def search(self, query_tokens: list[str], query_vector: np.ndarray | Future[np.ndarray],
+               *, top: int,
                filters: Filters | None = None, min_similarity: float = -1.0,
                mode: str = "hybrid", no_match: NoMatchRule | None = None,
                evidence: Evidence | None = None, feedback: bool = False,
@@ -385,6 +387,7 @@ class HybridIndex:
         """Fuse BM25 and dense rankings and return up to `top` diversified passages.
 
         `mode` "bm25" or "dense" ranks by one signal alone, undiversified (for evaluation).
+        `query_vector` may still be on its way (a Future): the lexical side runs first.
         `evidence` (hybrid only) adds its bounded bonus; `feedback` expands the BM25 query with
         the best dense passages' distinctive words. Neither changes which passages may be
         returned nor the no-match decision.
@@ -397,15 +400,17 @@ class HybridIndex:
             mask = self._mask(filters or Filters())
             if not mask.any():
                 return []
-            dense = self._dense.scores(query_vector)
             bm25 = self._bm25.scores(query_tokens)
             bm25_masked = np.where(mask & (bm25 > 0), bm25, -np.inf)
             k = min(CANDIDATES, n)
+            cand_bm25 = _top(bm25_masked, k)
+            if isinstance(query_vector, Future):
+                query_vector = query_vector.result()
+            dense = self._dense.scores(query_vector)
             cand_dense, top_dense = dense.top(mask, k)
             if no_match is not None and not self._answerable(
                     query_tokens, float(top_dense[0]), bm25_masked, no_match):
                 return []
-            cand_bm25 = _top(bm25_masked, k)
             expansion: list[str] = []
             # Feedback only for a paraphrase: when the best lexical match lacks much of the
             # question's own (idf-weighted) words; a question in the answer's words keeps its

@@ -13,6 +13,7 @@ import pytest
 from tests.bot.launch import START_TIMEOUT, bot_env, bot_process
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.world import World
+from tests.importtime import imported_modules
 
 REPO = Path(__file__).resolve().parents[2]
 QUESTION = "What did experts expect from the Moscow summit in January 2019?"
@@ -24,15 +25,6 @@ def clean_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EMBEDDING_", "DISCORD_"))}
     env.update(DATA_DIR=str(home / "data"), DATABASE_URL="", PYTHONPATH=str(REPO))
     return env
-
-
-def imported_modules(importtime_stderr: str) -> set[str]:
-    """Top-level packages named in `python -X importtime` output."""
-    names = set()
-    for line in importtime_stderr.splitlines():
-        if line.startswith("import time:") and line.count("|") == 2:
-            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
-    return names
 
 
 @pytest.mark.model

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 
 from knowledge.store.db import head_revision, make_engine, migrate, stored_revision
+from tests.importtime import imported_modules
 
 REPO = Path(__file__).resolve().parents[3]
 QUESTION = "What did experts expect from the Moscow summit in January 2019?"
@@ -20,15 +21,6 @@ QUESTION = "What did experts expect from the Moscow summit in January 2019?"
 # (apscheduler).
 NOT_FOR_A_SEARCH = {"alembic", "httpx", "httpcore", "feedparser", "trafilatura", "pypdf",
                     "lxml", "apscheduler"}
-
-
-def imported_modules(importtime_stderr: str) -> set[str]:
-    """Top-level packages named in `python -X importtime` output."""
-    names = set()
-    for line in importtime_stderr.splitlines():
-        if line.startswith("import time:") and line.count("|") == 2:
-            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
-    return names
 
 
 def search(tmp_path: Path) -> tuple[str, set[str]]:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -239,3 +241,21 @@ def test_cache_keeps_the_int8_copy(settings: Settings, monkeypatch: pytest.Monke
     for a, b in zip(int8, float32, strict=True):
         assert [(h.passage_id, round(h.score, 6)) for h in a] == \
             [(h.passage_id, round(h.score, 6)) for h in b]
+
+
+def test_search_takes_a_question_vector_still_being_computed() -> None:
+    """The retriever embeds the question while BM25 ranks it: a vector still on its way (a
+    Future) gives exactly the answer the finished vector gives."""
+    index, vectors = synthetic_index(3, 300)
+    tokens = "icebreaker tariff summit".split()
+
+    def slow_vector() -> np.ndarray:
+        time.sleep(0.05)  # still computing when the search starts
+        return vectors[5]
+
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(slow_vector)
+        later = index.search(tokens, pending, top=5, feedback=True)
+    ready = index.search(tokens, vectors[5], top=5, feedback=True)
+    assert later and [(r.passage_id, r.score, r.highlight) for r in later] == \
+        [(r.passage_id, r.score, r.highlight) for r in ready]
