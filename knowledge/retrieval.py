@@ -32,6 +32,7 @@ QUERY_VECTORS_KEPT = 64
 # Questions embedded at once (torch's micro-batching gathers concurrent ones; ONNX runs each
 # in its own thread, outside the GIL).
 EMBEDDING_WORKERS = 8
+EMBED_ALONGSIDE_FROM = 20_000  # passages (see Retriever._embed_soon)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -131,7 +132,11 @@ class Retriever:
                 for r in ranked if r.article_id in index.articles]
 
     def _embed_soon(self, query: str) -> np.ndarray | Future[np.ndarray]:
-        """The question's vector if remembered, else its embedding under way in a worker."""
+        """The question's vector if remembered; for a large index its embedding under way in a
+        worker (BM25 over 100k passages takes long enough to hide part of it), else computed
+        here: on a small index the worker's return waits for this thread's GIL (measured +10%)."""
+        if len(self.library.index) < EMBED_ALONGSIDE_FROM:
+            return self.embed_query(query)
         with self._vectors_lock:
             vector = self._vectors.get(query)
             if vector is not None:
