@@ -186,6 +186,9 @@ def read(path: Path) -> CachedIndex:
         length = int.from_bytes(file.read(8), "little")
         header = json.loads(file.read(length))
         meta = CacheMeta(**header["meta"])
+        if meta.format != FORMAT:
+            raise CacheError(f"written by another version of Summit Desk (cache format "
+                             f"{meta.format}; this one reads {FORMAT})")
         start = -(-(len(MAGIC) + 8 + length) // _ALIGN) * _ALIGN
         if os.fstat(file.fileno()).st_size != start + header["body"]:
             raise CacheError("file size does not match its header (truncated?)")

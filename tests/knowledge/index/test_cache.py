@@ -134,7 +134,8 @@ def rejected(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if "not used" in r.getMessage()]
 
 
-@pytest.mark.parametrize("damage", ["truncated", "flipped", "garbage", "missing"])
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "garbage", "missing",
+                                    "older format"])
 def test_a_damaged_or_missing_cache_is_logged_and_bypassed(
         cache_settings: Settings, opened: list[KnowledgeService],
         caplog: pytest.LogCaptureFixture, damage: str) -> None:
@@ -152,12 +153,17 @@ def test_a_damaged_or_missing_cache_is_logged_and_bypassed(
         path.write_bytes(bytes(data))
     elif damage == "garbage":
         path.write_bytes(b"not an index at all" * 10)
+    elif damage == "older format":  # written by an earlier version (same length of header)
+        assert data.count(b'"format": 2') == 1
+        path.write_bytes(bytes(data).replace(b'"format": 2', b'"format": 1'))
     else:
         path.unlink()
     caplog.clear()
     caplog.set_level(logging.INFO, logger="knowledge.library")
     service = open_service(cache_settings, opened)
     assert len(rejected(caplog)) == 1, caplog.text
+    if damage == "older format":
+        assert "another version" in rejected(caplog)[0]
     assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
     assert_same(service, open_service(cache_settings, opened, cache=False))
     caplog.clear()
