@@ -61,20 +61,6 @@ def world() -> World:
     return world
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def fake(world: World) -> AsyncIterator[FakeDiscord]:
-    """One fake Discord for the module."""
-    async with FakeDiscord(world, heartbeat_interval=0.5) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def web() -> Iterator[FakeWeb]:
-    """A local web server whose /stall never answers (a slow /source add)."""
-    with FakeWeb() as server:
-        yield server
-
-
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bot's working directory."""

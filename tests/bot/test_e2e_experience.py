@@ -46,13 +46,6 @@ def world() -> World:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def fake(world: World) -> AsyncIterator[FakeDiscord]:
-    """One fake Discord for the module."""
-    async with FakeDiscord(world, heartbeat_interval=0.5) as server:
-        yield server
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def bot(fake: FakeDiscord, world: World, tmp_path_factory: pytest.TempPathFactory
               ) -> AsyncIterator[BotProcess]:
     """`python -m bot`, synced globally, owner commands in "Owner Lab"."""

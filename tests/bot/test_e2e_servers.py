@@ -5,7 +5,7 @@ operator's library only; a feed both follow is one source with a subscription ea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -51,20 +51,6 @@ def world() -> World:
     world.add_role(south, "Summit Admin", SUMMIT_ADMIN_PERMISSIONS)
     world.add_user("dora", guild=south, roles=("Summit Admin",))
     return world
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def fake(world: World) -> AsyncIterator[FakeDiscord]:
-    """One fake Discord for the module."""
-    async with FakeDiscord(world, heartbeat_interval=0.5) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def web() -> Iterator[FakeWeb]:
-    """The fixture web (tests/fixtures/web: rss.xml, article.html)."""
-    with FakeWeb() as server:
-        yield server
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
