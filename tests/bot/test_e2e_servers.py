@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.bot.launch import HASHING, START_TIMEOUT, bot_env, bot_process
+from tests.bot.launch import HASHING, bot_env, running_bot
 from tests.fakes.discord_server import BotProcess, FakeDiscord, FakeFile, InteractionHandle
 from tests.fakes.web_server import FakeWeb
 from tests.fakes.world import SUMMIT_ADMIN_PERMISSIONS, World
@@ -60,16 +60,8 @@ async def bot(fake: FakeDiscord, tmp_path_factory: pytest.TempPathFactory
     home: Path = tmp_path_factory.mktemp("servers")
     env = bot_env(fake, home, f"sqlite:///{home / 'library.sqlite3'}", **HASHING,
                   FETCH_ALLOW_PRIVATE_ADDRESSES="true", ASK_COOLDOWN_SECONDS="0")
-    process = bot_process(env, home)
-    await process.start()
-    try:
-        await fake.wait_for_commands(timeout=START_TIMEOUT)
-        await process.wait_for_output("ready as", timeout=START_TIMEOUT)
+    async with running_bot(fake, env, home) as process:
         yield process
-    finally:
-        code = await process.stop(timeout=15)
-    assert code == 0, process.output
-    assert process.error_lines() == [], process.output
 
 
 async def run(fake: FakeDiscord, name: str, options: dict[str, Any] | None = None,
