@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from sqlalchemy import delete, func, select
 
 from knowledge import corpus, visibility
+from knowledge.corpus.seed import restore_seed
 from knowledge.embedding import Embedder
 from knowledge.enrich import ENRICHERS, prepare_store
 from knowledge.errors import BadInput, NotFound
@@ -100,8 +101,13 @@ class KnowledgeService:
     # ----- opening and closing ------------------------------------------------------------
     @classmethod
     def open(cls, settings: Settings, *, embedder: Embedder | None = None,
-             progress: ProgressCallback | None = None) -> KnowledgeService:
-        """Migrate the database, seed the founding corpus if absent, and load the index."""
+             progress: ProgressCallback | None = None, seed: bool = True) -> KnowledgeService:
+        """Migrate the database, seed the founding corpus if absent, and load the index. A new
+        embedded library starts from the shipped seed database when it fits (`corpus.seed`;
+        `seed=False`: always store the founding texts)."""
+        if seed:
+            restore_seed(settings, fingerprint=embedder.fingerprint
+                         if embedder is not None else None)
         library = Library.connect(settings, embedder=embedder, enrichers=ENRICHERS)
         prepare_store(library)  # meeting registry seeded, older articles re-enriched
         corpus.ensure_founding_corpus(library)

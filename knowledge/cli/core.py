@@ -51,6 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("build-prebuilt", help="(maintainers) regenerate the shipped index")
     p.set_defaults(handler=cmd_build_prebuilt)
+    p = sub.add_parser("build-seed", help="(maintainers) regenerate the shipped seed database "
+                                          "(the founding corpus, stored)")
+    p.set_defaults(handler=cmd_build_seed)
     # `add` (links, feeds and files) lives in knowledge/cli/sources.py.
 
 
@@ -152,5 +155,16 @@ def cmd_build_prebuilt(args: argparse.Namespace) -> int:
     settings = load_settings()
     path = write_prebuilt(embedder_from_settings(settings))
     print(f"wrote {path}")
+    print("now run: python -m knowledge build-seed (the seed database holds these vectors)")
+    return 0
+
+
+def cmd_build_seed(args: argparse.Namespace) -> int:
+    """Write knowledge/corpus/founding_seed.zip: a new library, started the normal way."""
+    from knowledge.corpus.seed import SEED_FILE, build_seed
+
+    manifest = build_seed()
+    print(f"wrote {SEED_FILE} ({SEED_FILE.stat().st_size / 1e3:.0f} kB, schema "
+          f"{manifest['schema_revision']}, content {manifest['content_key'][:16]})")
     return 0
 

@@ -37,4 +37,5 @@ def cmd_build_onnx(args: argparse.Namespace) -> int:
         return 0
     embedder = OnnxEmbedder(output, bundled_model_folder())
     print(f"wrote {write_prebuilt(embedder)} with {embedder.fingerprint}")
+    print("now run: python -m knowledge build-seed (the seed database holds these vectors)")
     return 0
