@@ -53,6 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_build_prebuilt)
     p = sub.add_parser("build-seed", help="(maintainers) regenerate the shipped seed database "
                                           "(the founding corpus, stored)")
+    p.add_argument("--output", type=Path, default=None,
+                   help="write the seed here instead of into the package")
     p.set_defaults(handler=cmd_build_seed)
     # `add` (links, feeds and files) lives in knowledge/cli/sources.py.
 
@@ -161,10 +163,21 @@ def cmd_build_prebuilt(args: argparse.Namespace) -> int:
 
 def cmd_build_seed(args: argparse.Namespace) -> int:
     """Write knowledge/corpus/founding_seed.zip: a new library, started the normal way."""
-    from knowledge.corpus.seed import SEED_FILE, build_seed
+    import tempfile
 
-    manifest = build_seed()
-    print(f"wrote {SEED_FILE} ({SEED_FILE.stat().st_size / 1e3:.0f} kB, schema "
+    from knowledge.corpus.seed import SEED_FILE, default_database_file, write_seed
+    from knowledge.service import KnowledgeService
+    from knowledge.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:  # a first start exactly as a new install's
+        settings = Settings(data_dir=Path(tmp), index_cache=False,  # type: ignore[call-arg]
+                            _env_file=None)
+        KnowledgeService.open(settings, seed=False).close()
+        database = default_database_file(settings)
+        assert database is not None
+        output = args.output or SEED_FILE
+        manifest = write_seed(database, output)
+    print(f"wrote {output} ({output.stat().st_size / 1e3:.0f} kB, schema "
           f"{manifest['schema_revision']}, content {manifest['content_key'][:16]})")
     return 0
 

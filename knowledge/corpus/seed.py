@@ -155,36 +155,32 @@ def _stamp_added_now(path: Path) -> None:
     conn.close()
 
 
-def build_seed(path: Path = SEED_FILE) -> dict:
-    """(maintainers) Start a library the normal way on an empty SQLite file and ship it."""
-    from knowledge.service import KnowledgeService
-    from knowledge.settings import Settings
+def write_seed(database: Path, path: Path = SEED_FILE) -> dict:
+    """(maintainers) Ship `database`, a new library started the normal way on the embedded
+    default with the bundled model (`python -m knowledge build-seed` makes one), as the seed."""
+    if (manifest_fingerprint := _bundled_fingerprint()) is None:
+        raise RuntimeError("the bundled ONNX file's manifest is unreadable")
+    with sqlite3.connect(database) as conn:
+        stored = conn.execute("SELECT value FROM index_state WHERE key = 'model_fingerprint'"
+                              ).fetchone()
+    conn.close()
+    if stored is None or stored[0] != manifest_fingerprint:
+        raise RuntimeError(f"the seed must hold the bundled ONNX model's vectors "
+                           f"({manifest_fingerprint}), not {stored[0] if stored else 'none'}")
+    from knowledge.store.db import head_revision
 
+    manifest = {
+        "format": SEED_FORMAT,
+        "schema_revision": head_revision(),
+        "content_key": content_key(),
+        "model_fingerprint": manifest_fingerprint,
+        "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), index_cache=False,  # type: ignore[call-arg]
-                            _env_file=None)
-        service = KnowledgeService.open(settings, seed=False)
-        try:
-            if service.embedder.fingerprint != _bundled_fingerprint():
-                raise RuntimeError(f"the seed must be built with the bundled ONNX model, not "
-                                   f"{service.embedder.fingerprint}")
-        finally:
-            service.close()
-        source = default_database_file(settings)
-        assert source is not None
         compact = Path(tmp) / "compact.sqlite3"
-        with sqlite3.connect(source) as conn:
+        with sqlite3.connect(database) as conn:
             conn.execute("VACUUM INTO ?", (str(compact),))
         conn.close()
-        from knowledge.store.db import head_revision
-
-        manifest = {
-            "format": SEED_FORMAT,
-            "schema_revision": head_revision(),
-            "content_key": content_key(),
-            "model_fingerprint": _bundled_fingerprint(),
-            "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
         partial = path.with_name(f".{path.name}.tmp")
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
             archive.write(compact, DB_MEMBER)

@@ -175,3 +175,33 @@ def test_the_content_key_follows_the_inputs_of_storing(tmp_path: Path,
     registry = package / "meetings" / "registry.json"
     registry.write_text(registry.read_text() + "\n")
     assert seed.content_key() != key
+
+
+@pytest.mark.model
+def test_build_seed_makes_a_seed_that_starts_the_same_library(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    output = tmp_path / "built.zip"
+    done = subprocess.run([sys.executable, "-m", "knowledge", "build-seed", "--output",
+                           str(output)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert str(output) in done.stdout
+    built = embedded_settings(tmp_path / "built")
+    shipped = embedded_settings(tmp_path / "shipped")
+    assert seed.restore_seed(built, output) and seed.restore_seed(shipped)
+    built_file, shipped_file = seed.default_database_file(built), seed.default_database_file(shipped)
+    assert built_file is not None and shipped_file is not None
+    assert dump(built_file) == dump(shipped_file)
+
+
+def test_write_seed_refuses_a_library_without_the_bundled_models_vectors(tmp_path: Path) -> None:
+    settings = embedded_settings(tmp_path / "data")
+    KnowledgeService.open(settings, embedder=HashingEmbedder()).close()
+    database = seed.default_database_file(settings)
+    assert database is not None
+    with pytest.raises(RuntimeError, match="bundled ONNX model's vectors"):
+        seed.write_seed(database, tmp_path / "seed.zip")
+    assert not (tmp_path / "seed.zip").exists()
