@@ -195,6 +195,21 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
     return cand[np.argsort(-scores[cand], kind="stable")]
 
 
+class _SentenceSims:
+    """One search's sentence cosines: `best[i]` is the best of the i-th asked position's
+    sentences; `sims[pos]` all of that passage's (for its highlight)."""
+
+    __slots__ = ("_flat", "_where", "best")
+
+    def __init__(self, flat: np.ndarray, where: dict[int, tuple[int, int]],
+                 best: list[float]) -> None:
+        self._flat, self._where, self.best = flat, where, best
+
+    def __getitem__(self, pos: int) -> np.ndarray:
+        a, b = self._where[pos]
+        return self._flat[a:b]
+
+
 class HybridIndex:
     """All indexed passages in memory, with their article metadata; thread-safe."""
 
@@ -438,8 +453,8 @@ class HybridIndex:
             q = np.asarray(query_vector, dtype=np.float32)
             cosine = dict(zip(candidates.tolist(), dense.at(candidates).tolist(), strict=True))
             sentence_sims = self._sentence_sims(list(cosine), q)
-            semantic = {p: cosine[p] + float(sentence_sims[p].max(initial=-1.0))
-                        for p in cosine}
+            semantic = {p: c + b for (p, c), b in zip(cosine.items(), sentence_sims.best,
+                                                      strict=True)}
             fused: dict[int, float] = {}
             dense_rank: dict[int, int] = {}
             bm25_rank: dict[int, int] = {}
@@ -500,25 +515,30 @@ class HybridIndex:
             self._sentence_terms_cache.move_to_end(pos)
         return best_sentence(text, spans, similarities, query_tokens, idf, terms)
 
-    def _sentence_sims(self, positions: list[int], q: np.ndarray) -> dict[int, np.ndarray]:
-        """Per position, the cosines of its passage's sentences with `q`: every passage's
-        sentence vectors in one product, those from the index cache file in one read."""
+    def _sentence_sims(self, positions: list[int], q: np.ndarray) -> _SentenceSims:
+        """The cosines of each position's sentences with `q`, and each one's best (-1 for a
+        passage without sentences): every passage's sentence vectors in one product, those
+        from the index cache file in one read, the maxima in one reduction."""
         base, at, read = self._sentence_read or (0, [], None)
         from_file = [p for p in positions if p < base]
         rest = [p for p in positions if p >= base]
-        out: dict[int, np.ndarray] = {}
-        for group, blocks in (
-                (from_file, [read([(at[p], at[p + 1]) for p in from_file])]
-                 if read and from_file else []),
-                (rest, [self._sentence_vectors[p] for p in rest])):
-            if not group:
-                continue
-            sims = np.concatenate(blocks).astype(np.float32) @ q
-            end = 0
-            for p in group:
-                size = at[p + 1] - at[p] if p < base else len(self._sentence_vectors[p])
-                out[p], end = sims[end:end + size], end + size
-        return out
+        blocks = [read([(at[p], at[p + 1]) for p in from_file])] if read and from_file else []
+        blocks += [self._sentence_vectors[p] for p in rest]
+        sizes = np.fromiter([at[p + 1] - at[p] for p in from_file]
+                            + [len(self._sentence_vectors[p]) for p in rest],
+                            dtype=np.int64, count=len(positions))
+        order = from_file + rest
+        sims = np.concatenate(blocks).astype(np.float32) @ q if blocks else \
+            np.zeros(0, dtype=np.float32)
+        ends = np.cumsum(sizes)
+        starts = ends - sizes
+        best = np.full(len(order), -1.0)
+        filled = sizes > 0
+        if filled.any():
+            best[filled] = np.maximum.reduceat(sims, starts[filled])
+        where = dict(zip(order, zip(starts.tolist(), ends.tolist(), strict=True), strict=True))
+        by_position = dict(zip(order, best.tolist(), strict=True))
+        return _SentenceSims(sims, where, [by_position[p] for p in positions])
 
     def _feedback_terms(self, query_tokens: list[str], positions: np.ndarray) -> list[str]:
         """The words that dominate the given (best dense) passages and are rare in the library:
