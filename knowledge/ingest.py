@@ -37,7 +37,13 @@ from knowledge.store.tables import (
 from knowledge.text.clean import clean_text, content_fingerprint, markdown_to_text
 from knowledge.text.dates import find_dateline
 from knowledge.text.html import html_to_text
-from knowledge.text.simhash import NEAR_DUPLICATE_BITS, distance, simhash, to_signed
+from knowledge.text.simhash import (
+    NEAR_DUPLICATE_BITS,
+    band_columns,
+    distance,
+    simhash,
+    to_signed,
+)
 from knowledge.text.split import split_passages, split_sentences
 from knowledge.visibility import add_reach
 
@@ -192,9 +198,11 @@ def find_duplicate_with_reason(session: Session, prepared: PreparedArticle
         return row, "url" if same_url else "content"
     if prepared.simhash is None:
         return None
-    # A linear scan of one indexed integer column: fine for tens of thousands of articles.
+    # Only articles sharing one of the four quarters can be within NEAR_DUPLICATE_BITS: four
+    # index lookups (about one unrelated article per 16,000 stored shares a quarter by chance).
+    quarters = band_columns(prepared.simhash)
     rows = session.execute(select(ArticleRow.id, ArticleRow.simhash).where(
-        ArticleRow.simhash.is_not(None))).all()
+        or_(*(getattr(ArticleRow, name) == value for name, value in quarters.items())))).all()
     close = [(distance(stored, prepared.simhash), aid) for aid, stored in rows
              if stored is not None]
     best = min((c for c in close if c[0] <= NEAR_DUPLICATE_BITS), default=None)
@@ -258,6 +266,7 @@ def store(session: Session, prepared: PreparedArticle, vectors: Embeddings,
         language=doc.language, url=doc.url, canonical_url=doc.canonical_url,
         content_hash=prepared.content_hash, text=prepared.text,
         simhash=to_signed(prepared.simhash) if prepared.simhash is not None else None,
+        **band_columns(prepared.simhash),
         original_text=prepared.original_text, added_at=utcnow(), announce=doc.announce,
         extra=doc.extra,
     )

@@ -24,7 +24,7 @@ from knowledge.store.tables import (
     SourceRow,
     SourceSubscriptionRow,
 )
-from knowledge.text.simhash import simhash, to_signed
+from knowledge.text.simhash import band_columns, simhash, to_signed
 from knowledge.visibility import grant, owner
 
 log = logging.getLogger(__name__)
@@ -173,4 +173,6 @@ def backfill_simhashes(library: Library) -> int:
             row = session.get(ArticleRow, aid)
             if row is not None and row.simhash is None:
                 row.simhash = to_signed(value)
+                for name, part in band_columns(value).items():
+                    setattr(row, name, part)
     return len(values)

@@ -143,6 +143,12 @@ class ArticleRow(Base):
     canonical_url: Mapped[str | None] = mapped_column(String(2048), unique=True)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     simhash: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # The fingerprint's four 16-bit quarters (knowledge/text/simhash.py `bands`), set with it:
+    # the near-duplicate check looks these up instead of reading every fingerprint.
+    simhash_band0: Mapped[int | None] = mapped_column(Integer, index=True)
+    simhash_band1: Mapped[int | None] = mapped_column(Integer, index=True)
+    simhash_band2: Mapped[int | None] = mapped_column(Integer, index=True)
+    simhash_band3: Mapped[int | None] = mapped_column(Integer, index=True)
     text: Mapped[str] = mapped_column(Text)
     original_text: Mapped[str] = mapped_column(Text)
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -44,6 +44,25 @@ def distance(a: int, b: int) -> int:
     return ((a & _MASK) ^ (b & _MASK)).bit_count()
 
 
+# Four 16-bit quarters: two fingerprints within NEAR_DUPLICATE_BITS (3) of each other agree on
+# at least one of them, so a lookup by quarter finds every near-duplicate (migration 0005).
+BANDS = 4
+BAND_BITS = BITS // BANDS
+
+
+def bands(value: int) -> tuple[int, ...]:
+    """The fingerprint's quarters, from its signed or unsigned form alike (the stored columns
+    ``simhash_band0..3``)."""
+    value &= _MASK
+    return tuple((value >> (BAND_BITS * i)) & ((1 << BAND_BITS) - 1) for i in range(BANDS))
+
+
+def band_columns(value: int | None) -> dict[str, int | None]:
+    """The article columns that hold a fingerprint's quarters (all None without one)."""
+    parts: tuple[int | None, ...] = bands(value) if value is not None else (None,) * BANDS
+    return {f"simhash_band{i}": part for i, part in enumerate(parts)}
+
+
 def to_signed(value: int) -> int:
     """An unsigned 64-bit fingerprint as the signed integer a BIGINT column holds."""
     value &= _MASK
