@@ -103,6 +103,8 @@ def why_not_usable(settings: Settings, manifest: dict | None,
                    f"{manifest.get('model_fingerprint')}"
     elif settings.embedding_model != BUNDLED_MODEL or settings.embedding_backend == "torch":
         return "a model or backend other than the bundled ONNX model is configured"
+    elif settings.embedding_onnx_file is not None and not _is_bundled(settings.embedding_onnx_file):
+        return "EMBEDDING_ONNX_FILE names another ONNX file than the bundled one"
     elif manifest.get("model_fingerprint") != _bundled_fingerprint():
         return "the seed's vectors were made by another ONNX file than the bundled one"
     if manifest.get("schema_revision") != head_revision():
@@ -187,6 +189,12 @@ def write_seed(database: Path, path: Path = SEED_FILE) -> dict:
             archive.writestr(MANIFEST_MEMBER, json.dumps(manifest, indent=2) + "\n")
         os.replace(partial, path)
     return manifest
+
+
+def _is_bundled(path: Path) -> bool:
+    from knowledge.embedding.onnx_model import BUNDLED_ONNX
+
+    return Path(path).resolve() == BUNDLED_ONNX.resolve()
 
 
 def _bundled_fingerprint() -> str | None:

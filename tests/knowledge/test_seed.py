@@ -101,6 +101,15 @@ def test_another_model_or_embedder_is_not_given_the_seeds_vectors(tmp_path: Path
     torch_settings = Settings(data_dir=tmp_path / "torch", embedding_backend="torch",
                               _env_file=None)  # type: ignore[call-arg]
     assert seed.restore_seed(torch_settings) is False
+    other_file = Settings(data_dir=tmp_path / "file", _env_file=None,  # type: ignore[call-arg]
+                          embedding_onnx_file=tmp_path / "custom.onnx")
+    assert "EMBEDDING_ONNX_FILE" in str(seed.why_not_usable(other_file, seed.read_manifest()))
+    assert seed.restore_seed(other_file) is False
+    from knowledge.embedding import BUNDLED_ONNX
+
+    bundled_file = Settings(data_dir=tmp_path / "bundled", _env_file=None,  # type: ignore[call-arg]
+                            embedding_onnx_file=BUNDLED_ONNX)
+    assert seed.why_not_usable(bundled_file, seed.read_manifest()) is None
     hashing = embedded_settings(tmp_path / "hashing")
     assert seed.restore_seed(hashing, fingerprint=HashingEmbedder().fingerprint) is False
     service = KnowledgeService.open(hashing.model_copy(update={"no_match_threshold": 0.05}),
