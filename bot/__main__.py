@@ -73,6 +73,7 @@ def run_check() -> int:
 
     from bot.client import DEFAULT_API_BASE
     from bot.settings import load_bot_settings
+    from knowledge.corpus.seed import restore_seed
     from knowledge.embedding import Embedder, embedder_from_settings
     from knowledge.service import KnowledgeService
     from knowledge.store.db import make_engine, migrate
@@ -99,13 +100,15 @@ def run_check() -> int:
 
     def database() -> str:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        seeded = restore_seed(settings)  # a new embedded library starts as the bot's would
         engine = make_engine(settings.resolved_database_url)
         try:
             migrate(engine)
         finally:
             engine.dispose()
         url = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
-        return f"{url}, schema migrated"
+        return f"{url}, schema migrated" + (", new library from the seed database" if seeded
+                                            else "")
 
     embedders: list[Embedder] = []
 

@@ -68,7 +68,8 @@ def test_check_reports_each_failing_part_without_connecting(tmp_path: Path) -> N
     lines = result.stdout.splitlines()
     assert lines[0] == "settings: FAILED: DISCORD_TOKEN is not set (put it in the environment " \
                        "or .env)"
-    assert any(line.startswith("database: ok") for line in lines)
+    database = next(line for line in lines if line.startswith("database: ok"))
+    assert "seed" not in database  # another model is configured: not the bundled one's vectors
     assert any(line.startswith("model: FAILED: cannot load embedding model") for line in lines)
     assert "Traceback" not in result.stdout + result.stderr
 
@@ -82,3 +83,6 @@ def test_check_passes_on_a_fresh_install(tmp_path: Path) -> None:
     assert parts == ["settings", "database", "model", "index"]
     assert all(": ok" in line for line in result.stdout.splitlines())
     assert "5 articles" in result.stdout and SECRET not in result.stdout + result.stderr
+    assert "new library from the seed database" in result.stdout
+    again = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET)  # the library is there now
+    assert again.returncode == 0 and "seed" not in again.stdout
