@@ -214,3 +214,24 @@ def test_write_seed_refuses_a_library_without_the_bundled_models_vectors(tmp_pat
     with pytest.raises(RuntimeError, match="bundled ONNX model's vectors"):
         seed.write_seed(database, tmp_path / "seed.zip")
     assert not (tmp_path / "seed.zip").exists()
+
+
+def test_a_filesystem_without_hard_links_gets_the_normal_start(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The copy is published with a hard link (atomic, never over another process's new
+    library); where links are refused (some network or bind-mounted filesystems), one warning
+    and the normal first start, nothing half-written left behind."""
+    import os
+
+    def refuse(src: object, dst: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", refuse)
+    settings = embedded_settings(tmp_path / "data")
+    with caplog.at_level(logging.WARNING, logger="knowledge.corpus.seed"):
+        assert seed.restore_seed(settings) is False
+    assert any("could not be copied" in r.getMessage() for r in caplog.records)
+    target = seed.default_database_file(settings)
+    assert target is not None and not target.exists()
+    assert not list(target.parent.iterdir())
