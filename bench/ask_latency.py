@@ -13,8 +13,9 @@ Usage:
 The real `python -m bot` (real bundled model, founding corpus from the prebuilt index) runs
 against tests/fakes' Discord over real sockets. Latency is measured from the moment the fake
 sends INTERACTION_CREATE over the gateway to the moment it records the request carrying the
-final answer (the edit of the deferred response): gateway, discord.py, the service (query
-embedding, hybrid search), rendering and the REST round trips. Questions are distinct strings
+final answer (the one-step response, or the edit of the deferred one when the search was
+slow): gateway, discord.py, the service (query embedding, hybrid search), rendering and the
+REST round trips. Questions are distinct strings
 (bench/questions.jsonl, short_queries.txt and offtopic.txt under a few framings), so no cache
 answers twice. 1 user asks one question at a time; 20 users ask at once, in rounds.
 """

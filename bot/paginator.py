@@ -134,7 +134,7 @@ class Paginator:
         """The page's own components plus, when there are several pages, Back/indicator/Next
         (and Delete for a public answer). None when there is nothing to show."""
         view = discord.ui.View(timeout=None)
-        own = pages[page].view
+        own = pages[page].own_view()
         for item in own.children if own is not None else []:
             view.add_item(item)
         total = len(pages)
@@ -169,8 +169,11 @@ class Paginator:
             kwargs.pop("view")
         message: discord.Message
         if not interaction.response.is_done():
-            await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
-            message = await interaction.original_response()
+            callback = await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
+            # Discord returns the message it made with the callback: no second request for it.
+            made = callback.resource
+            message = made if isinstance(made, discord.Message) \
+                else await interaction.original_response()
         else:
             message = await interaction.followup.send(ephemeral=ephemeral, wait=True, **kwargs)
         mark_answered(interaction)

@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import discord
@@ -119,6 +119,16 @@ class Reply:
     embeds: list[discord.Embed] = dataclasses.field(default_factory=list)
     files: list[discord.File] = dataclasses.field(default_factory=list)
     view: discord.ui.View | None = None
+    # Or the view built on first use: a page that may never be shown (a paged answer's later
+    # pages) does not pay for its components.
+    make_view: Callable[[], discord.ui.View | None] | None = dataclasses.field(
+        default=None, repr=False, compare=False)
+
+    def own_view(self) -> discord.ui.View | None:
+        """The message's view (built now if it was left to `make_view`)."""
+        if self.make_view is not None:
+            self.view, self.make_view = self.make_view(), None
+        return self.view
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for send_message / followup.send / channel.send."""
@@ -129,8 +139,9 @@ class Reply:
             out["embeds"] = self.embeds[:EMBEDS_PER_MESSAGE]
         if self.files:
             out["files"] = self.files
-        if self.view is not None:
-            out["view"] = self.view
+        view = self.own_view()
+        if view is not None:
+            out["view"] = view
         return out
 
 

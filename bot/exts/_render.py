@@ -8,6 +8,7 @@ every message goes out with mentions disabled.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -217,8 +218,9 @@ def ask_pages(question: str, filters: AskFilters, hits: Sequence[Hit], page_size
         embed, shown, _ = ask_page(question, hits[offset:offset + page_size], offset=offset,
                                    filters=filters, reading=reading if not pages else None)
         shown = max(shown, 1)
-        pages.append(Reply(embeds=[embed],
-                           view=read_view(hits[offset:offset + shown], start=offset + 1)))
+        # The Read menu is made when the page is first shown (most answers stay on page 1).
+        pages.append(Reply(embeds=[embed], make_view=functools.partial(
+            read_view, hits[offset:offset + shown], start=offset + 1)))
         offset += shown
     return pages
 

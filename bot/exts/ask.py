@@ -120,10 +120,18 @@ class Ask(commands.Cog):
     async def deferred_answer(self, interaction: discord.Interaction[SummitDesk], question: str,
                               filters: AskFilters, *, ephemeral: bool = False
                               ) -> tuple[list[Hit], str]:
-        """Acknowledge the interaction while the search already runs: the worker thread does
-        not wait for the acknowledgement's round trip. A failure of either is raised after
-        the acknowledgement, as when they ran one after the other."""
+        """The search's hits and reading, the interaction acknowledged as needed.
+
+        A search done within `ask_reply_within_ms` leaves the interaction unacknowledged: the
+        answer (or a refusal, privately) is then its one response, with no "thinking…" step
+        and one request fewer. A slower one is acknowledged ("thinking…") while it runs on,
+        and a failure of either is raised after the acknowledgement."""
         found = asyncio.ensure_future(self.answer(question, filters, interaction.guild_id))
+        within = self.bot.settings.ask_reply_within_ms / 1000
+        if within:
+            done, _ = await asyncio.wait({found}, timeout=within)
+            if done:
+                return found.result()
         try:
             await defer(interaction, ephemeral=ephemeral)
         except BaseException:

@@ -160,11 +160,14 @@ async def test_commands_synced_to_dev_guild_with_descriptions(
 
 
 # ----- /ask ------------------------------------------------------------------------------------
-async def test_ask_is_deferred_then_answered_with_citations(bot: BotProcess,
-                                                           fake: FakeDiscord) -> None:
-    """/ask defers (type 5), then edits in an embed citing the founding corpus, pings off."""
+async def test_ask_answers_in_one_step_with_citations(bot: BotProcess,
+                                                     fake: FakeDiscord) -> None:
+    """A quick search is answered in the interaction's one response (type 4, no "thinking…"
+    step): a public embed citing the founding corpus, pings off. (The deferred path of a slow
+    search: tests/bot/test_e2e_experience.py.)"""
     reply = await run(fake, "ask", {"question": MOSCOW_2019}, user="paula")
-    assert reply.callback_type == 5 and not reply.ephemeral
+    assert reply.callback_type == 4 and not reply.ephemeral
+    assert [r.path.rsplit("/", 1)[-1] for r in reply.requests] == ["callback"]
     text = reply.text
     assert "Abe-Putin Summit in Moscow" in text and "Valdai Discussion Club" in text
     assert "Jan 2019" in text
@@ -194,6 +197,8 @@ async def test_ask_without_a_relevant_passage_says_so(bot: BotProcess, fake: Fak
     """An off-topic question gets the no-match sentence, not weak citations."""
     reply = await run(fake, "ask", {"question": OFF_TOPIC}, user="quinn")
     assert "No good match" in reply.content and reply.embeds == []
+    # Answered quickly: privately in the one response, nothing public ever shown.
+    assert reply.callback_type == 4 and reply.ephemeral and len(reply.requests) == 1
 
 
 async def test_more_button_pages_in_place_for_the_asker(bot: BotProcess,

@@ -40,7 +40,8 @@ def world() -> World:
     """Default world, a second guild the owner uses for the bot's own commands, and readers."""
     world = World.default()
     world.add_guild("Owner Lab", channels=("lab",))
-    for name in ("reader1", "reader2", "reader3", "reader4", "reader5", "reader6"):
+    for name in ("reader1", "reader2", "reader3", "reader4", "reader5", "reader6",
+                 "reader7"):
         world.add_user(name, guild=world.guild())
     return world
 
@@ -48,10 +49,13 @@ def world() -> World:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def bot(fake: FakeDiscord, world: World, tmp_path_factory: pytest.TempPathFactory
               ) -> AsyncIterator[BotProcess]:
-    """`python -m bot`, synced globally, owner commands in "Owner Lab"."""
+    """`python -m bot`, synced globally, owner commands in "Owner Lab". ASK_REPLY_WITHIN_MS=0:
+    /ask shows "thinking…" at once here, as it does when a search is slow (a quick one is
+    answered in one step: tests/bot/test_e2e.py)."""
     home = tmp_path_factory.mktemp("experience")
     env = bot_env(fake, home, **HASHING, DISCORD_OWNER_GUILD_ID=str(world.guild("Owner Lab").id),
-                  ASK_COOLDOWN_SECONDS="0", ASK_PAGE_SIZE="2", ASK_MAX_HITS="8")
+                  ASK_COOLDOWN_SECONDS="0", ASK_PAGE_SIZE="2", ASK_MAX_HITS="8",
+                  ASK_REPLY_WITHIN_MS="0")
     async with running_bot(fake, env, home) as process:
         yield process
 
@@ -157,6 +161,10 @@ async def test_ask_pages_back_and_forth_for_the_asker(bot: BotProcess, fake: Fak
                                         user="reader3")).wait_done(timeout=ANSWER_TIMEOUT)
     assert click.callback_type == 6
     assert first.embeds[0]["fields"][0]["name"].startswith("3. ")  # ASK_PAGE_SIZE=2
+    # The page's Read menu (made when the page is first shown) offers that page's citations.
+    [menu] = [c for c in first.walk_components() if c.get("type") == 3]
+    labels = [o["label"] for o in menu["options"]]
+    assert labels[0].startswith("3. ") and not any(x.startswith("1. ") for x in labels)
     now = buttons(first)
     assert f"Page 2 of {total}" in now and not now["Back"].get("disabled")
     within_limits(first)
@@ -273,6 +281,19 @@ async def test_bad_dates_are_refused_privately_before_anything_public(
     assert bad.ephemeral and is_sentence(bad.content)
     assert "2017-04" in bad.content  # says what to write instead
     assert len(fake.channel_messages(channel)) == before
+
+
+async def test_a_slow_search_shows_thinking_then_fills_it_in(
+        bot: BotProcess, fake: FakeDiscord, world: World) -> None:
+    """When the search is not done in time (here: no time at all), /ask acknowledges first
+    (type 5, public "thinking…") and the answer replaces that placeholder: one public message."""
+    channel = world.guild().text_channels[0]
+    before = len(fake.channel_messages(channel))
+    handle = await run(fake, "ask", {"question": QUESTION}, user="reader7")
+    assert handle.callback_type == 5 and not handle.ephemeral
+    assert handle.original is not None and handle.original.embeds and not handle.followups
+    assert handle.original.embeds[0]["fields"][0]["name"].startswith("1. ")
+    assert len(fake.channel_messages(channel)) == before + 1
 
 
 # ----- 6. errors -------------------------------------------------------------------------------

@@ -140,7 +140,7 @@ class MessagingMixin(FakeState):
         allowed = body.get("allowed_mentions")
         content = body.get("content") or ""
         mentions, roles, everyone = self._mentions(content, allowed, guild)
-        message_id = self.world.ids.next()
+        message_id = self.world.ids.timed()  # its creation time, as Discord's ids
         payload: dict[str, Any] = {
             "id": str(message_id),
             "channel_id": str(channel.id),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,10 +61,18 @@ class SnowflakeFactory:
 
     def __init__(self) -> None:
         self._counter = itertools.count(1)
+        self._last_timed = 0
 
     def next(self) -> int:
         """Return a fresh snowflake."""
         return (_BASE_MS + next(self._counter)) << 22
+
+    def timed(self) -> int:
+        """A fresh snowflake carrying the current time, as Discord gives a new message (discord.py
+        reads a message's `created_at` from its id); strictly increasing."""
+        now = (time.time_ns() // 1_000_000 - DISCORD_EPOCH_MS) << 22
+        self._last_timed = max(now, self._last_timed + 1)
+        return self._last_timed
 
     def next_on_shard(self, shard_id: int, shard_count: int) -> int:
         """Return a fresh snowflake whose guild shard ((id >> 22) % count) is shard_id."""
