@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import heapq
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -174,15 +175,38 @@ def best_sentence(passage: str, spans: tuple[tuple[int, int], ...], similarities
     wanted = set(query_tokens)
     total_idf = sum(idf.get(t, 1.0) for t in wanted) or 1.0
     best, best_score = passage[spans[0][0]:spans[0][1]], -np.inf
-    for (a, b), sim, words in zip(spans, similarities, terms, strict=True):
+    for (a, b), sim, words in zip(spans, similarities.tolist(), terms, strict=True):
         shared = words & wanted
-        score = float(sim) + 0.15 * sum(idf.get(t, 1.0) for t in shared) / total_idf
+        score = sim + 0.15 * sum(idf.get(t, 1.0) for t in shared) / total_idf
         if score > best_score:
             best, best_score = passage[a:b], score
     return best
 
 
 _NO_FILTERS = Filters()
+
+
+def _diversified(scores: dict[int, float], article_of: Sequence[int], top: int, decay: float
+                 ) -> dict[int, float]:
+    """Greedy diversified selection, in the order chosen: each step takes the position with the
+    highest score times `decay` to the power of the passages already taken from its article
+    (repeat articles are discounted, not banned); ties go to the lower position. Lazily: a
+    heap of scores that may be stale, as a discount only ever lowers one, so an entry found
+    stale is re-scored and pushed back (the same choices as re-scoring everything each step,
+    at O(n log n) instead of O(top x n))."""
+    taken: dict[int, int] = {}  # article -> passages chosen from it
+    heap = [(-score, pos, 0) for pos, score in scores.items()]
+    heapq.heapify(heap)
+    chosen: dict[int, float] = {}
+    while heap and len(chosen) < top:
+        negative, pos, seen = heapq.heappop(heap)
+        now = taken.get(article_of[pos], 0)
+        if now != seen:
+            heapq.heappush(heap, (-(scores[pos] * decay ** now), pos, now))
+            continue
+        chosen[pos] = -negative
+        taken[article_of[pos]] = now + 1
+    return chosen
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
@@ -480,20 +504,10 @@ class HybridIndex:
                     bm25_rank[pos] = rank + 1
             if mode == "hybrid":  # scores, not ranks (see BM25_SHARE)
                 fused = self._fuse(semantic, bm25, expansion, bonus)
-            # Greedy diversified selection: repeat articles are discounted, not banned.
-            chosen: list[int] = []
-            final: dict[int, float] = {}  # after the repeat-article discount: the shown order
-            per_article: dict[int, int] = {}
-            remaining = {p: s for p, s in fused.items() if cosine[p] >= min_similarity}
-            decay = SAME_ARTICLE_DECAY if mode == "hybrid" else 1.0
-            while remaining and len(chosen) < top:
-                def adjusted(pos: int) -> float:
-                    return remaining[pos] * decay ** per_article.get(self._article_of[pos], 0)
-                pos = max(remaining, key=lambda p: (adjusted(p), -p))
-                final[pos] = adjusted(pos)
-                chosen.append(pos)
-                per_article[self._article_of[pos]] = per_article.get(self._article_of[pos], 0) + 1
-                del remaining[pos]
+            final = _diversified(
+                {p: s for p, s in fused.items() if cosine[p] >= min_similarity},
+                self._article_of, top, SAME_ARTICLE_DECAY if mode == "hybrid" else 1.0)
+            chosen = list(final)
             idf = {t: self._bm25.idf(t) for t in set(query_tokens)}
             # Ranked first by both rankers (and fitting all the evidence, in the hybrid).
             best = FUSED_BEST if mode == "hybrid" else (1.0 + BM25_WEIGHT) / (RRF_K + 1)

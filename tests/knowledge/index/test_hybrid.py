@@ -121,3 +121,37 @@ def test_top_limits_results(top: int) -> None:
     """Never more than `top` hits."""
     index = _index({i: [f"islands treaty text {i}"] for i in range(1, 6)})
     assert len(_search(index, "islands treaty", top=top)) == top
+
+
+def test_diversified_selection_equals_rescoring_every_step() -> None:
+    """The lazy heap picks exactly what re-scoring every remaining passage at each step picks
+    (highest score x decay^(passages already taken from its article), ties to the lower
+    position), in the same order with the same scores, ties and decay 1.0 included."""
+    from knowledge.index.hybrid import _diversified
+
+    def plain(scores: dict[int, float], article_of: list[int], top: int, decay: float
+              ) -> dict[int, float]:
+        remaining = dict(scores)
+        taken: dict[int, int] = {}
+        chosen: dict[int, float] = {}
+        while remaining and len(chosen) < top:
+            def adjusted(p: int) -> float:
+                return remaining[p] * decay ** taken.get(article_of[p], 0)
+            pos = max(remaining, key=lambda p: (adjusted(p), -p))
+            chosen[pos] = adjusted(pos)
+            taken[article_of[pos]] = taken.get(article_of[pos], 0) + 1
+            del remaining[pos]
+        return chosen
+
+    rng = np.random.default_rng(13)
+    for case in range(300):
+        n = int(rng.integers(1, 60))
+        article_of = rng.integers(0, max(1, n // 3), size=n).tolist()
+        # Coarse values make ties common; the positions are a random subset.
+        values = rng.integers(1, 6, size=n) / 4 if case % 2 else rng.random(n)
+        scores = {int(p): float(v) for p, v in zip(rng.permutation(n), values, strict=True)
+                  if rng.random() < 0.8}
+        top = int(rng.integers(1, 20))
+        decay = (0.7, 1.0, 0.35)[case % 3]
+        got = _diversified(scores, article_of, top, decay)
+        assert list(got.items()) == list(plain(scores, article_of, top, decay).items())
