@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
@@ -19,6 +20,8 @@ log = logging.getLogger(__name__)
 STARTED = "summit_desk_started"
 PUBLIC_PLACEHOLDER = "summit_desk_public_placeholder"
 ANSWERED = "summit_desk_answered"
+
+T = TypeVar("T")
 
 
 def mark_started(interaction: discord.Interaction[Any]) -> None:
@@ -44,6 +47,35 @@ async def defer(interaction: discord.Interaction[SummitDesk], *, ephemeral: bool
         await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         # A public placeholder must not become a public error: see `answer_text`.
         interaction.extras[PUBLIC_PLACEHOLDER] = not ephemeral
+
+
+async def in_time(interaction: discord.Interaction[SummitDesk], work: Awaitable[T], *,
+                  ephemeral: bool = False) -> T:
+    """`work`'s result, the interaction acknowledged only if it needs one.
+
+    Work done within REPLY_WITHIN_MS leaves the interaction unacknowledged: the answer (or a
+    refusal, privately) is then its one response, with no "thinking…" step and one request
+    fewer. Slower work is acknowledged ("thinking…", public unless `ephemeral`) while it runs
+    on; a failure of either is raised after the acknowledgement."""
+    running = asyncio.ensure_future(work)
+    within = interaction.client.settings.reply_within_ms / 1000
+    if within:
+        done, _ = await asyncio.wait({running}, timeout=within)
+        if done:
+            return running.result()
+    try:
+        await defer(interaction, ephemeral=ephemeral)
+    except BaseException:
+        running.cancel()
+        running.add_done_callback(_consume)
+        raise
+    return await running
+
+
+def _consume(future: asyncio.Future[Any]) -> None:
+    """Retrieve a discarded task's outcome (asyncio would log it as never retrieved)."""
+    if not future.cancelled():
+        future.exception()
 
 
 def placeholder_pending(interaction: discord.Interaction[Any]) -> bool:

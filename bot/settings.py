@@ -45,9 +45,10 @@ class BotSettings(Settings):
     ask_page_size: int = Field(3, ge=1, le=10, description="Passages per /ask page.")
     ask_max_hits: int = Field(15, ge=1, le=50, description="Passages /ask pages through at most.")
     # Discord drops an interaction not acknowledged within 3 s: stay well under that.
-    ask_reply_within_ms: int = Field(
-        1000, ge=0, le=2000, description="/ask answers in one step when its search is done "
-                                         "within this many milliseconds; a slower search shows "
+    reply_within_ms: int = Field(
+        1000, ge=0, le=2000, description="Commands that search (/ask, /expert, /compare, "
+                                         "/summit, /summits) answer in one step when done "
+                                         "within this many milliseconds; slower ones show "
                                          "\"thinking…\" first (0 = always show it)."
     )
     # Interaction tokens (which edit an ephemeral page) live 15 minutes: stay under that.

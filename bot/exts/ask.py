@@ -3,7 +3,6 @@ optionally narrowed to an expert, a publisher or a period."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Sequence
@@ -17,7 +16,7 @@ from bot.checks import ButtonCooldowns, ask_cooldown
 from bot.exts._choices import NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
 from bot.exts._render import AskFilters, ask_pages, ask_state_from, no_match_text
 from bot.replies import Reply
-from bot.respond import answer_text, defer
+from bot.respond import answer_text, in_time
 from knowledge.errors import BadInput
 from knowledge.models import Hit, PartialDate
 from knowledge.visibility import viewer
@@ -117,28 +116,12 @@ class Ask(commands.Cog):
         """The answer's pages, the first with the line saying how the question was read."""
         return ask_pages(question, filters, hits, self.bot.settings.ask_page_size, reading)
 
-    async def deferred_answer(self, interaction: discord.Interaction[SummitDesk], question: str,
-                              filters: AskFilters, *, ephemeral: bool = False
-                              ) -> tuple[list[Hit], str]:
-        """The search's hits and reading, the interaction acknowledged as needed.
-
-        A search done within `ask_reply_within_ms` leaves the interaction unacknowledged: the
-        answer (or a refusal, privately) is then its one response, with no "thinking…" step
-        and one request fewer. A slower one is acknowledged ("thinking…") while it runs on,
-        and a failure of either is raised after the acknowledgement."""
-        found = asyncio.ensure_future(self.answer(question, filters, interaction.guild_id))
-        within = self.bot.settings.ask_reply_within_ms / 1000
-        if within:
-            done, _ = await asyncio.wait({found}, timeout=within)
-            if done:
-                return found.result()
-        try:
-            await defer(interaction, ephemeral=ephemeral)
-        except BaseException:
-            found.cancel()
-            found.add_done_callback(_consume)
-            raise
-        return await found
+    async def answer_in_time(self, interaction: discord.Interaction[SummitDesk], question: str,
+                             filters: AskFilters, *, ephemeral: bool = False
+                             ) -> tuple[list[Hit], str]:
+        """The hits and the reading; "thinking…" first only if the search is slow (`in_time`)."""
+        return await in_time(interaction, self.answer(question, filters, interaction.guild_id),
+                             ephemeral=ephemeral)
 
     async def page_source(self, interaction: discord.Interaction[Any], key: str,
                           message: discord.Message | None) -> Sequence[Reply]:
@@ -198,7 +181,7 @@ class Ask(commands.Cog):
                              until=parse_period(until, "until"))
         if filters.since and filters.until and filters.since.start > filters.until.end:
             raise BadInput("since is after until: swap them or widen the period")
-        hits, reading = await self.deferred_answer(interaction, question, filters)
+        hits, reading = await self.answer_in_time(interaction, question, filters)
         if not hits:
             await self.no_match(interaction, question, filters)
             return
@@ -220,20 +203,14 @@ class Ask(commands.Cog):
             raise BadInput("that message has no text to ask about (only embeds or files): "
                            "use /ask with your own words")
         question = text[:limit].rsplit(" ", 1)[0] if len(text) > limit else text
-        hits, reading = await self.deferred_answer(interaction, question, AskFilters(),
-                                                   ephemeral=True)
+        hits, reading = await self.answer_in_time(interaction, question, AskFilters(),
+                                                    ephemeral=True)
         if not hits:
             await answer_text(interaction, no_match_text(question, AskFilters()))
             return
         await self.bot.paginator.send(interaction, ASK_SOURCE, "",
                                       self.pages(question, AskFilters(), hits, reading),
                                       ephemeral=True)
-
-
-def _consume(future: asyncio.Future[Any]) -> None:
-    """Retrieve a discarded search's outcome (asyncio would log it as never retrieved)."""
-    if not future.cancelled():
-        future.exception()
 
 
 async def setup(bot: SummitDesk) -> None:

@@ -19,7 +19,7 @@ from bot.exts._render import (
     read_view,
 )
 from bot.replies import Reply
-from bot.respond import answer, defer
+from bot.respond import answer, in_time
 from knowledge.people.service import ExpertsService
 from knowledge.visibility import viewer
 
@@ -66,9 +66,8 @@ class Experts(commands.Cog):
         await self.bot.service.run(self.experts.get, name, guild_id=guild_id)  # an unknown name is refused privately, before deferring
         if topic is not None:
             self.bot.service.retriever.validate(topic)
-        await defer(interaction)
-        expert, hits = await self.bot.service.run(self.experts.views, name, topic, top=3,
-                                                  guild_id=guild_id)
+        expert, hits = await in_time(interaction, self.bot.service.run(
+            self.experts.views, name, topic, top=3, guild_id=guild_id))
         await answer(interaction, Reply(embeds=[expert_embed(expert, hits, topic)],
                                         view=read_view(hits)))
 
@@ -92,9 +91,8 @@ class Experts(commands.Cog):
                       topic: app_commands.Range[str, 1, TOPIC_LIMIT]) -> None:
         """Each expert's best passage on the topic, side by side."""
         topic = self.bot.service.retriever.validate(topic)
-        await defer(interaction)
-        views = await self.bot.service.run(self.experts.compare, topic,
-                                           guild_id=viewer(interaction.guild_id))
+        views = await in_time(interaction, self.bot.service.run(
+            self.experts.compare, topic, guild_id=viewer(interaction.guild_id)))
         embed = compare_embed(topic, views)
         shown = views[:len(embed.fields)]
         menu = read_menu(read_options([(f"{v.expert}: {v.hit.article.title or 'Untitled'}",

@@ -13,8 +13,9 @@ from bot.checks import topic_cooldown, topic_key
 from bot.exts._choices import NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
 from bot.exts._render import read_menu, read_options, summit_embed, summits_embeds
 from bot.replies import Reply, pack
-from bot.respond import answer, defer
+from bot.respond import answer, in_time
 from knowledge.meetings.service import MeetingsService
+from knowledge.models import Meeting
 from knowledge.visibility import viewer
 
 if TYPE_CHECKING:
@@ -54,9 +55,8 @@ class Summits(commands.Cog):
         await self.bot.service.run(self.meetings.get, name)  # an unknown meeting is refused privately, before deferring
         if topic is not None:
             self.bot.service.retriever.validate(topic)
-        await defer(interaction)
-        commentary = await self.bot.service.run(self.meetings.commentary, name, topic, top=3,
-                                                guild_id=viewer(interaction.guild_id))
+        commentary = await in_time(interaction, self.bot.service.run(
+            self.meetings.commentary, name, topic, top=3, guild_id=viewer(interaction.guild_id)))
         cited = [(f"{label} · {h.article.title or 'Untitled'}", h)
                  for label, hits in (("Before", commentary.before), ("After", commentary.after))
                  for h in hits]
@@ -67,14 +67,18 @@ class Summits(commands.Cog):
                                                       "timeline.")
     async def list_summits(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """The registry as a list, with the timeline picture attached."""
-        await defer(interaction)
         guild_id = viewer(interaction.guild_id)
-        meetings = await self.bot.service.run(self.meetings.list, guild_id=guild_id)
-        png = await self.bot.service.run(self.meetings.timeline_png, guild_id=guild_id)
+        meetings, png = await in_time(interaction, self._registry(guild_id))
         replies = pack(summits_embeds(meetings))
         # The picture goes with the message whose last embed shows it.
         replies[-1].files = [discord.File(io.BytesIO(png), filename=TIMELINE_FILE)]
         await answer(interaction, replies)
+
+    async def _registry(self, guild_id: int | None) -> tuple[list[Meeting], bytes]:
+        """The registry and its timeline picture, in worker threads."""
+        meetings = await self.bot.service.run(self.meetings.list, guild_id=guild_id)
+        png = await self.bot.service.run(self.meetings.timeline_png, guild_id=guild_id)
+        return meetings, png
 
 
 async def setup(bot: SummitDesk) -> None:

@@ -274,7 +274,9 @@ async def test_expert_commands(bot: BotProcess, fake: FakeDiscord) -> None:
     listing = await run(fake, "experts")
     assert "Streltsov" in listing.text and "Akiyama" in listing.text
     card = await run(fake, "expert", {"name": "streltsov", "topic": "joint economic activities"})
-    assert card.callback_type == 5 and "Dmitry Streltsov" in card.text
+    # Done within REPLY_WITHIN_MS: the answer is the one response, no "thinking…" first.
+    assert card.callback_type == 4 and "Dmitry Streltsov" in card.text
+    assert len(card.requests) == 1
     assert "Rethinking Russia" in card.text
     compared = await run(fake, "compare", {"topic": "the territorial dispute"})
     assert len(compared.embeds[0]["fields"]) >= 2
@@ -284,7 +286,7 @@ async def test_summit_commands(bot: BotProcess, fake: FakeDiscord) -> None:
     """/summits attaches the timeline PNG; /summit Moscow 2019 shows commentary after it."""
     sub_service("knowledge.meetings.service")
     listing = await run(fake, "summits")
-    assert listing.callback_type == 5
+    assert listing.callback_type == 4  # the registry and its picture in one step
     assert any(a["filename"] == "timeline.png" for a in listing.attachments)
     assert "Moscow" in listing.text
     one = await run(fake, "summit", {"name": "Moscow 2019"})

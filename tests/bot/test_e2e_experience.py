@@ -49,13 +49,13 @@ def world() -> World:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def bot(fake: FakeDiscord, world: World, tmp_path_factory: pytest.TempPathFactory
               ) -> AsyncIterator[BotProcess]:
-    """`python -m bot`, synced globally, owner commands in "Owner Lab". ASK_REPLY_WITHIN_MS=0:
+    """`python -m bot`, synced globally, owner commands in "Owner Lab". REPLY_WITHIN_MS=0:
     /ask shows "thinking…" at once here, as it does when a search is slow (a quick one is
     answered in one step: tests/bot/test_e2e.py)."""
     home = tmp_path_factory.mktemp("experience")
     env = bot_env(fake, home, **HASHING, DISCORD_OWNER_GUILD_ID=str(world.guild("Owner Lab").id),
                   ASK_COOLDOWN_SECONDS="0", ASK_PAGE_SIZE="2", ASK_MAX_HITS="8",
-                  ASK_REPLY_WITHIN_MS="0")
+                  REPLY_WITHIN_MS="0")
     async with running_bot(fake, env, home) as process:
         yield process
 
