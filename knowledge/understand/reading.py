@@ -106,9 +106,10 @@ class Interpretation:
 
 def interpret(question: str, vocabulary: QuestionVocabulary) -> Interpretation:
     """Read a question's people, time window and meetings from the vocabulary's data."""
-    people = _people(question, vocabulary)
-    meetings, relations = _meetings(question, vocabulary)
+    words = _stems(question, raw=True)  # read once, for people and for meetings
     periods = explicit_periods(question)
+    people = _people(question, vocabulary, words)
+    meetings, relations = _meetings(question, vocabulary, words, list(periods))
     readings = []
     for index, _at in meetings:
         m = vocabulary.meetings[index]
@@ -165,8 +166,10 @@ def _stems(question: str, *, raw: bool = False) -> list[Any]:
     return out if raw else [(s, o) for s, o, _ in out]
 
 
-def _people(question: str, vocabulary: QuestionVocabulary) -> list[PersonReading]:
-    """Experts named (any spelling of a surname, written with a capital) or described."""
+def _people(question: str, vocabulary: QuestionVocabulary,
+            words: list[tuple[str, int, str]] | None = None) -> list[PersonReading]:
+    """Experts named (any spelling of a surname, written with a capital) or described;
+    `words` are the question's `_stems(question, raw=True)` when the caller has them."""
     found: dict[int, PersonReading] = {}
     for m in _WORD.finditer(question):
         if not m.group(0)[0].isupper():
@@ -177,7 +180,7 @@ def _people(question: str, vocabulary: QuestionVocabulary) -> list[PersonReading
             found[position] = PersonReading(expert.id, expert.name, "name", (m.group(0),))
     if found:
         return list(found.values())
-    tokens = _stems(question, raw=True)
+    tokens = _stems(question, raw=True) if words is None else words
     stems = [s for s, _, _ in tokens]
     # A singular person noun: "heads of state" describes nobody in particular.
     nouns = [i for i, (s, _, word) in enumerate(tokens) if s in PERSON_NOUNS
@@ -211,10 +214,12 @@ def _people(question: str, vocabulary: QuestionVocabulary) -> list[PersonReading
             if score >= PEOPLE_RELATIVE * best]
 
 
-def _meetings(question: str, vocabulary: QuestionVocabulary
+def _meetings(question: str, vocabulary: QuestionVocabulary,
+              words: list[tuple[str, int, str]], periods: list[Period]
               ) -> tuple[list[tuple[int, int]], dict[int, Relation]]:
     """Meetings the question names, best first, as (position, where first named), and the
-    relation word ("before", "after", "year after", ...) in front of each."""
+    relation word ("before", "after", "year after", ...) in front of each; `words` and
+    `periods` are the question's `_stems(question, raw=True)` and `explicit_periods`."""
     scores: dict[int, float] = {}
     first: dict[int, int] = {}
 
@@ -222,14 +227,15 @@ def _meetings(question: str, vocabulary: QuestionVocabulary
         scores[position] = scores.get(position, 0.0) + score
         first[position] = min(first.get(position, at), at)
 
-    for pattern, position in vocabulary.aliases:
-        if (m := pattern.search(question)) is not None:
-            add(position, ALIAS_SCORE, m.start())
+    if vocabulary.any_alias is not None and vocabulary.any_alias.search(question):
+        for pattern, position in vocabulary.aliases:
+            if (m := pattern.search(question)) is not None:
+                add(position, ALIAS_SCORE, m.start())
     for m in _ORDINAL.finditer(question):
         for position, meeting in enumerate(vocabulary.meetings):
             if meeting.ordinal == int(m.group(1)):
                 add(position, ORDINAL_SCORE, m.start())
-    stems = _stems(question)
+    stems = [(s, o) for s, o, _ in words]
     stem_set = {s for s, _ in stems}
     for kind, pattern in vocabulary.topic.formats.items():
         m = pattern.search(question)
@@ -259,7 +265,6 @@ def _meetings(question: str, vocabulary: QuestionVocabulary
             score = sum(vocabulary.meeting_idf[s] for s in {s for s, _ in hits}) + 0.5 * sum(
                 vocabulary.meeting_idf[s] for s in {s for s, _ in near})
             add(position, score, min(o for _, o in hits + near))
-    periods = explicit_periods(question)
     if periods:  # a year or month the question gives favours the meetings inside it
         for p in scores:
             entry = vocabulary.meetings[p]

@@ -85,6 +85,7 @@ class QuestionVocabulary:
     meeting_idf: Mapping[str, float]
     rare_meeting_words: frozenset[str]  # words naming at most a quarter of the meetings
     aliases: tuple[tuple[re.Pattern[str], int], ...]  # alias phrase -> meeting position
+    any_alias: re.Pattern[str] | None  # matches where some alias does (None: no aliases)
     format_words: Mapping[str, frozenset[str]]  # format kind -> words of its description
 
     def meeting(self, meeting_id: str) -> MeetingEntry:
@@ -127,8 +128,13 @@ def build_question_vocabulary(topic: Vocabulary, experts: Sequence[ExpertEntry],
                    for w in tokenize(text)} - words - party_words
         meeting_words.append(frozenset(words))
         meeting_context.append(frozenset(context))
+    phrases = [(a, i) for i, m in enumerate(meetings) for a in (m.name, *m.aliases) if len(a) >= 4]
     aliases = tuple((re.compile(rf"(?<![\w-]){re.escape(a)}(?![\w-])", re.IGNORECASE), i)
-                    for i, m in enumerate(meetings) for a in (m.name, *m.aliases) if len(a) >= 4)
+                    for a, i in phrases)
+    # One pass that finds a match wherever any alias would: most questions name no alias, and
+    # then the aliases need not be tried one by one.
+    any_alias = re.compile(rf"(?<![\w-])(?:{'|'.join(re.escape(a) for a, _ in phrases)})"
+                           rf"(?![\w-])", re.IGNORECASE) if phrases else None
     format_words = {kind: frozenset(tokenize(f.description)) - MEETING_NOUNS
                     for kind, f in formats.items()}
     return QuestionVocabulary(
@@ -141,4 +147,4 @@ def build_question_vocabulary(topic: Vocabulary, experts: Sequence[ExpertEntry],
         meeting_idf=_idf([w | c for w, c in zip(meeting_words, meeting_context, strict=True)]),
         rare_meeting_words=_rare([w | c for w, c in zip(meeting_words, meeting_context,
                                                         strict=True)]),
-        aliases=aliases, format_words=format_words)
+        aliases=aliases, any_alias=any_alias, format_words=format_words)
