@@ -51,6 +51,8 @@ class _Postings:
 # Contributions kept in the per-term cache (4 bytes each; the positions are the postings'
 # own arrays): 32 MB, thousands of terms at 100k passages.
 CACHED_CONTRIBUTIONS = 8_000_000
+# Terms whose (document frequency, idf) are remembered between adds.
+STATS_KEPT = 100_000
 
 
 class BM25Index:
@@ -73,6 +75,8 @@ class BM25Index:
         # contributions held), valid until the next add or removal (lengths and idf change).
         self._cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._cached_values = 0
+        # Per term looked up since the last add or removal: (document frequency, idf).
+        self._stats: dict[str, tuple[int, float]] = {}
 
     def __len__(self) -> int:
         return len(self._lengths)
@@ -122,18 +126,27 @@ class BM25Index:
     def _clear_cache(self) -> None:
         self._cache.clear()
         self._cached_values = 0
+        self._stats.clear()
+
+    def _term_stats(self, term: str) -> tuple[int, float]:
+        """(document frequency, idf) of a term, remembered until the next add or removal."""
+        found = self._stats.get(term)
+        if found is None:
+            if len(self._stats) >= STATS_KEPT:  # questions' unknown words must not pile up
+                self._stats.clear()
+            postings = self._get(term)
+            df = len(postings) if postings else 0
+            n = len(self._lengths) - len(self._removed)
+            found = self._stats[term] = (df, math.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+        return found
 
     def document_frequency(self, term: str) -> int:
         """How many documents hold the term."""
-        postings = self._get(term)
-        return len(postings) if postings else 0
+        return self._term_stats(term)[0]
 
     def idf(self, term: str) -> float:
         """Smoothed inverse document frequency (never negative)."""
-        postings = self._get(term)
-        df = len(postings) if postings else 0
-        n = len(self._lengths) - len(self._removed)
-        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        return self._term_stats(term)[1]
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every document for the query (zeros where no term matches)."""

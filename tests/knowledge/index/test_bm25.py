@@ -62,3 +62,23 @@ def test_scores_match_the_formula(monkeypatch: pytest.MonkeyPatch, cache_limit: 
                 removed.add(pos)
     # the cache holds at most its limit (or the one term just scored, if that is larger)
     assert index._cached_values <= cache_limit or len(index._cache) == 1
+
+
+def test_remembered_term_statistics_follow_adds_and_removals() -> None:
+    """idf and document frequency are remembered between changes, never past one: an add or a
+    removal gives the values a fresh index over the same documents gives."""
+    docs = [["kuril", "islands"], ["peace", "treaty"], ["kuril", "fisheries"]]
+    index = BM25Index()
+    for doc in docs:
+        index.add(doc)
+    before = (index.document_frequency("kuril"), index.idf("kuril"), index.idf("treaty"))
+    added = index.add(["kuril", "treaty", "visit"])
+    fresh = BM25Index()
+    for doc in [*docs, ["kuril", "treaty", "visit"]]:
+        fresh.add(doc)
+    assert index.document_frequency("kuril") == 3 == fresh.document_frequency("kuril")
+    assert index.idf("kuril") == fresh.idf("kuril") < before[1]
+    assert index.idf("treaty") == fresh.idf("treaty") < before[2]
+    index.remove(added, ["kuril", "treaty", "visit"])
+    assert (index.document_frequency("kuril"), index.idf("kuril"), index.idf("treaty")) == before
+    assert index.document_frequency("visit") == 0
