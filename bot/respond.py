@@ -53,14 +53,16 @@ async def in_time(interaction: discord.Interaction[SummitDesk], work: Awaitable[
                   ephemeral: bool = False) -> T:
     """`work`'s result, the interaction acknowledged only if it needs one.
 
-    Work done within REPLY_WITHIN_MS leaves the interaction unacknowledged: the answer (or a
+    Work done within REPLY_WITHIN_MS of the interaction's arrival (what came before, such as
+    checking a name, counts too) leaves the interaction unacknowledged: the answer (or a
     refusal, privately) is then its one response, with no "thinking…" step and one request
     fewer. Slower work is acknowledged ("thinking…", public unless `ephemeral`) while it runs
     on; a failure of either is raised after the acknowledgement."""
     running = asyncio.ensure_future(work)
-    within = interaction.client.settings.reply_within_ms / 1000
-    if within:
-        done, _ = await asyncio.wait({running}, timeout=within)
+    started = interaction.extras.get(STARTED, time.perf_counter())
+    left = interaction.client.settings.reply_within_ms / 1000 - (time.perf_counter() - started)
+    if left > 0:
+        done, _ = await asyncio.wait({running}, timeout=left)
         if done:
             return running.result()
     try:
