@@ -88,6 +88,23 @@ def test_results_are_diversified_across_articles() -> None:
     assert 4 in ranked[:2]
 
 
+def test_a_question_read_as_someone_keeps_their_article_together() -> None:
+    """Read as one expert (evidence naming article 1, which both articles' passages fit
+    equally otherwise), the article's passages come first without the repeat discount; the
+    same question without a reading is diversified."""
+    from knowledge.index.hybrid import Boost, Evidence
+
+    index = _index({1: ["islands treaty talks one", "islands treaty talks two",
+                        "islands treaty talks three"],
+                    2: ["islands treaty talks elsewhere"]})
+    query = "islands treaty talks"
+    # A weak reading: too little to lift a repeat over article 2 by itself, were it discounted.
+    evidence = Evidence((("person", Boost("Jane Roe", 0.02, article_ids=frozenset({1}))),))
+    read = index.search(tokenize(query), EMB.embed([query])[0], top=4, evidence=evidence)
+    assert [h.article_id for h in read] == [1, 1, 1, 2]
+    assert 4 in _search(index, query, top=3)[:2]
+
+
 def test_filters_by_article_publisher_and_dates() -> None:
     """Filters restrict results; partial dates count when their period overlaps the range."""
     index = _index({1: ["islands treaty in spring"], 2: ["islands treaty in winter"],
