@@ -109,7 +109,7 @@ def interpret(question: str, vocabulary: QuestionVocabulary) -> Interpretation:
     words = _stems(question, raw=True)  # read once, for people and for meetings
     periods = explicit_periods(question)
     people = _people(question, vocabulary, words)
-    meetings, relations = _meetings(question, vocabulary, words, list(periods))
+    meetings, relations = _meetings(question, vocabulary, words, periods)
     readings = []
     for index, _at in meetings:
         m = vocabulary.meetings[index]
