@@ -16,21 +16,9 @@ from pydantic import ValidationError
 
 from knowledge.errors import KnowledgeError
 from knowledge.logs import setup_logging
-from knowledge.settings import Settings, load_settings
+from knowledge.settings import Settings, load_settings, settings_problems
 
 log = logging.getLogger("bot")
-
-
-def settings_problems(error: ValidationError) -> list[str]:
-    """One line per invalid setting, never echoing a value (it may be the token)."""
-    lines = []
-    for problem in error.errors():
-        name = "_".join(str(part) for part in problem["loc"]).upper() or "settings"
-        if problem["type"] == "missing":
-            lines.append(f"{name} is not set (put it in the environment or .env)")
-        else:
-            lines.append(f"{name}: {problem['msg'].removeprefix('Value error, ')}")
-    return lines
 
 
 def fail(message: str) -> int:
@@ -99,7 +87,7 @@ def run_check() -> int:
     setup_logging("WARNING", settings.log_format)
 
     def database() -> str:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.ensure_data_dir()
         seeded = restore_seed(settings)  # a new embedded library starts as the bot's would
         engine = make_engine(settings.resolved_database_url)
         try:

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.checks import ADMINS_ONLY, NotAdmin, NotOwner
+from bot.replies import clean
 from bot.respond import answer_text, log_interaction, mark_started
 from knowledge.errors import BadInput, ConfigurationError, KnowledgeError, NotFound
 
@@ -39,7 +40,9 @@ def sentence(text: str) -> str:
 
 def domain_message(error: KnowledgeError) -> str:
     """A domain error as one or two sentences: what is wrong, then what to do next."""
-    message = sentence(str(error)) or "That did not work."
+    message = sentence(clean(str(error))) or "That did not work."  # may quote what was typed
+    if isinstance(error, NotFound) and error.listing:
+        return f"{message} /{error.listing} lists them all; suggestions appear as you type."
     if any(hint in message.casefold() for hint in HINTED):
         return message
     step = next((text for kind, text in NEXT_STEP.items() if isinstance(error, kind)),

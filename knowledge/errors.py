@@ -12,7 +12,13 @@ class BadInput(KnowledgeError):
 
 
 class NotFound(KnowledgeError):
-    """A named thing (article, person, meeting, source) does not exist."""
+    """A named thing (article, person, meeting, source) does not exist; `listing` names the
+    command that lists what does ("summits", "experts"), for each front end to point to in
+    its own terms (/summits in Discord, a subcommand on the command line)."""
+
+    def __init__(self, message: str, *, listing: str | None = None) -> None:
+        super().__init__(message)
+        self.listing = listing
 
 
 class AlreadyStored(KnowledgeError):

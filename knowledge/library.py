@@ -78,7 +78,7 @@ class Library:
     def connect(cls, settings: Settings, *, embedder: Embedder | None = None,
                 enrichers: Sequence[Enricher] = ()) -> Library:
         """Create the engine and apply migrations; the index is loaded by `load_index`."""
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.ensure_data_dir()
         limit_blas_threads()
         engine = make_engine(settings.resolved_database_url)
         migrate(engine)

@@ -100,6 +100,21 @@ class Retriever:
                 ArticlePersonRow.person_id.in_([p.expert_id for p in people])))
             return frozenset(ids)
 
+    def check_publisher(self, name: str, visible_to: int | None) -> None:
+        """NotFound unless some article the viewer may see has a publisher containing ``name``
+        (case-insensitive, as the index's publisher filter matches); BadInput when blank."""
+        wanted = name.strip().casefold()
+        if not wanted:
+            raise BadInput("the publisher's name is empty")
+        index = self.library.index
+        articles = index.articles
+        for article_id in index.visible_article_ids(visible_to):
+            article = articles.get(article_id)
+            if article is not None and article.publisher \
+                    and wanted in article.publisher.casefold():
+                return
+        raise NotFound(f"no publisher called “{name.strip()}” in the library")
+
     def search(self, request: SearchRequest, *, filters: Filters | None = None) -> list[Hit]:
         """Rank passages for a question; [] means no good match."""
         query = self.validate(request.query)
@@ -113,11 +128,14 @@ class Retriever:
             person_ids = self.person_article_ids(request.person)
             article_ids = person_ids if article_ids is None else article_ids & person_ids
         filters = dataclasses.replace(
-            base, article_ids=article_ids, publisher=request.publisher or base.publisher,
+            base, article_ids=article_ids,
+            publisher=request.publisher.strip() if request.publisher else base.publisher,
             since=request.since.start if request.since else base.since,
             until=request.until.end if request.until else base.until,
             visible_to=request.guild_id if request.guild_id is not None else base.visible_to,
         )
+        if request.publisher:
+            self.check_publisher(request.publisher, filters.visible_to)
         index = self.library.index
         # Who, when and which meeting the question means: evidence for the ranking, not a filter.
         vector = self._embed_soon(query)

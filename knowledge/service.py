@@ -32,7 +32,13 @@ from knowledge.people.service import ExpertsService
 from knowledge.retrieval import Retriever, SearchRequest
 from knowledge.settings import Settings
 from knowledge.store import queries
-from knowledge.store.tables import ArticleDeletionRow, ArticleRow, PassageRow, PersonRow
+from knowledge.store.tables import (
+    ArticleDeletionRow,
+    ArticleRow,
+    PassageRow,
+    PersonRow,
+    possible_row_id,
+)
 
 if TYPE_CHECKING:
     from knowledge.digests.service import DigestService
@@ -199,7 +205,7 @@ class KnowledgeService:
         """One article with its text; NotFound for an unknown id or one ``guild_id`` may not
         see."""
         with self.library.read() as session:
-            row = session.get(ArticleRow, article_id)
+            row = session.get(ArticleRow, article_id) if possible_row_id(article_id) else None
             if row is None or (guild_id is not None and not session.scalar(
                     select(ArticleRow.id).where(ArticleRow.id == article_id,
                                                 visibility.visible(ArticleRow.id, guild_id)))):
@@ -211,6 +217,8 @@ class KnowledgeService:
 
     def delete_article(self, article_id: int) -> None:
         """Remove an article and its passages from the store and the index."""
+        if not possible_row_id(article_id):
+            raise NotFound(f"no article #{article_id}")
         with self.library.write() as session:
             deleted = session.execute(delete(ArticleRow).where(ArticleRow.id == article_id))
             if not deleted.rowcount:  # type: ignore[attr-defined]

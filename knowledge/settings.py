@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from knowledge.errors import ConfigurationError
 
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 
@@ -107,6 +109,24 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        # Checked here so a typo is one settings line at start-up, not an engine error later.
+        # The dialect module is loaded, not its driver (psycopg is imported at connection).
+        if not value:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value).get_dialect()
+        except ArgumentError:  # also NoSuchModuleError: an unknown dialect or driver
+            raise ValueError("not a database URL SQLAlchemy knows (for PostgreSQL: "
+                             "postgresql+psycopg://user:pw@host/db; empty: SQLite in "
+                             "DATA_DIR)") from None
+        return value
+
     @field_validator("log_format")
     @classmethod
     def _check_format(cls, value: str) -> str:
@@ -120,6 +140,31 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'summit-desk.sqlite3').resolve()}"
+
+    def ensure_data_dir(self) -> Path:
+        """Create DATA_DIR if it is missing; ConfigurationError naming it when it cannot be a
+        directory (a file is there, or the place cannot hold one)."""
+        path = self.data_dir
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:  # exist_ok covers directories only
+            raise ConfigurationError(f"DATA_DIR: {path} exists and is not a directory") from None
+        except OSError as exc:
+            raise ConfigurationError(f"DATA_DIR: cannot create {path} "
+                                     f"({exc.strerror or exc})") from None
+        return path
+
+
+def settings_problems(error: ValidationError) -> list[str]:
+    """One line per invalid setting, never echoing a value (it may be the token)."""
+    lines = []
+    for problem in error.errors():
+        name = "_".join(str(part) for part in problem["loc"]).upper() or "settings"
+        if problem["type"] == "missing":
+            lines.append(f"{name} is not set (put it in the environment or .env)")
+        else:
+            lines.append(f"{name}: {problem['msg'].removeprefix('Value error, ')}")
+    return lines
 
 
 def load_settings(**overrides: object) -> Settings:

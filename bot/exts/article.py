@@ -19,6 +19,7 @@ from bot.exts._render import article_pages, page_of_passage, passage_reply
 from bot.replies import Reply, format_date
 from bot.respond import answer, answer_text, log_interaction, mark_started
 from knowledge.errors import NotFound
+from knowledge.store.tables import MAX_ROW_ID
 from knowledge.visibility import viewer
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ class Reading(commands.Cog):
                            public="Show it to the channel instead of only to you.")
     @app_commands.autocomplete(id=article_titles)
     async def article(self, interaction: discord.Interaction[SummitDesk],
-                      id: app_commands.Range[int, 1], public: bool = False) -> None:
+                      id: app_commands.Range[int, 1, MAX_ROW_ID], public: bool = False) -> None:
         """The article's metadata and text, paged; private unless asked otherwise."""
         try:
             pages = await self.pages_of(id, interaction.guild_id)

@@ -1,7 +1,8 @@
 """`python -m knowledge`: every answer the bot gives, without Discord.
 
 Each command family lives in its own module with a `register(subparsers)` function; errors a
-user can fix exit with status 2 and one line on stderr, never a traceback.
+user can fix (a wrong setting among them) exit with status 2 and one line on stderr, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -12,12 +13,33 @@ import sys
 from collections.abc import Callable
 
 from knowledge.cli import core, digests, experts, meetings, onnx, sources
-from knowledge.errors import ConfigurationError, KnowledgeError
+from knowledge.errors import KnowledgeError, NotFound
 from knowledge.logs import setup_logging
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+def add_common_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """-v and --debug, on the program and on every command, so they work on either side of
+    the command's name. Under a command they default to "not given" (SUPPRESS): argparse
+    copies a command's defaults over the program's, which would undo `--debug show 1`."""
+    default = False if top else argparse.SUPPRESS
+    parser.add_argument("-v", "--verbose", action="store_true", default=default,
+                        help="log progress to stderr")
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="show tracebacks for errors")
+
+
+def _commands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every command parser under ``parser``, nested ones (`digest preview`) included."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in dict.fromkeys(action.choices.values()):  # aliases share a parser
+                found += [command, *_commands(command)]
+    return found
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,12 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m knowledge",
         description="Question, browse and grow the Summit Desk library from the command line.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    add_common_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module in (core, experts, meetings, sources, digests, onnx):
         module.register(sub)
+    for command in _commands(parser):
+        add_common_options(command, top=False)
     return parser
 
 
@@ -47,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     except KnowledgeError as exc:
         if args.debug:
             log.exception("command failed")
-        print(f"error: {exc}", file=sys.stderr)
-        return 3 if isinstance(exc, ConfigurationError) else 2
+        hint = (f"; `{parser.prog} {exc.listing}` lists them all"
+                if isinstance(exc, NotFound) and exc.listing else "")
+        print(f"error: {exc}{hint}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

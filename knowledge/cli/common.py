@@ -1,4 +1,4 @@
-"""Helpers shared by the CLI command modules: opening the service, printing, dates."""
+"""Helpers shared by the CLI command modules: opening the service, printing, dates, ids."""
 
 from __future__ import annotations
 
@@ -8,16 +8,31 @@ import sys
 import textwrap
 from typing import Any
 
-from knowledge.errors import BadInput
+from pydantic import ValidationError
+
+from knowledge.errors import BadInput, ConfigurationError
 from knowledge.models import ArticleSummary, Hit, PartialDate
 from knowledge.service import KnowledgeService
-from knowledge.settings import load_settings
+from knowledge.settings import Settings, load_settings, settings_problems
+from knowledge.store.tables import MAX_ROW_ID
+
+MAX_ID = MAX_ROW_ID  # stored ids (knowledge.store.tables)
+# Discord ids (snowflakes) are stored as BIGINT.
+MAX_DISCORD_ID = 2**63 - 1
 
 
-def open_service(progress: bool = False) -> KnowledgeService:
+def cli_settings() -> Settings:
+    """The environment's settings; a wrong one is a ConfigurationError naming each setting in
+    one line (never echoing a value: it may be a password inside DATABASE_URL)."""
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        raise ConfigurationError("; ".join(settings_problems(exc))) from None
+
+
+def open_service() -> KnowledgeService:
     """Open the service from the environment's settings."""
-    settings = load_settings()
-    return KnowledgeService.open(settings)
+    return KnowledgeService.open(cli_settings())
 
 
 def partial_date(text: str) -> PartialDate:
@@ -41,8 +56,9 @@ def describe_article(a: ArticleSummary) -> str:
     return f"#{a.id} {a.title} ({'; '.join(bits)})"
 
 
-def print_hits(hits: list[Hit]) -> None:
-    """Human-readable hits, or the no-match line."""
+def print_hits(hits: list[Hit], *, explain: bool = False) -> None:
+    """Human-readable hits, or the no-match line; ``explain`` adds each hit's ranking signals
+    (its `why`) and scores."""
     if not hits:
         print("No good match in the library for that question.")
         return
@@ -51,6 +67,11 @@ def print_hits(hits: list[Hit]) -> None:
         print(textwrap.indent(textwrap.fill(f"» {hit.highlight}", 96), "   "))
         if hit.article.url:
             print(f"   {hit.article.url}")
+        if explain:
+            why = "; ".join(hit.why) or "no particular signal"
+            print(textwrap.indent(textwrap.fill(
+                f"why: {why} (meaning {hit.dense_score:.3f}, words {hit.bm25_score:.3f})", 96),
+                "   "))
         print()
 
 
@@ -62,6 +83,27 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a number: {text}") from exc
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def record_id(text: str) -> int:
+    """argparse type for the id of something stored (article, source, proposal): 1 to
+    `MAX_ID`."""
+    return _id_within(text, MAX_ID)
+
+
+def discord_id(text: str) -> int:
+    """argparse type for a Discord id (a server's): 1 to `MAX_DISCORD_ID`."""
+    return _id_within(text, MAX_DISCORD_ID)
+
+
+def _id_within(text: str, limit: int) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an id: {text!r} (ids are whole numbers)") from exc
+    if not 1 <= value <= limit:
+        raise argparse.ArgumentTypeError(f"no such id: {text} (ids run from 1 to {limit})")
     return value
 
 

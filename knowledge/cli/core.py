@@ -7,12 +7,14 @@ import sys
 from pathlib import Path
 
 from knowledge.cli.common import (
+    cli_settings,
     describe_article,
     open_service,
     partial_date,
     positive_int,
     print_hits,
     print_json,
+    record_id,
     require,
 )
 from knowledge.errors import BadInput, KnowledgeError
@@ -32,8 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--until", type=partial_date, help="published on or before (YYYY[-MM[-DD]])")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--explain", action="store_true",
-                   help="with --json: print {interpreted, hits}, the question's reading (people, "
-                        "window, meetings) beside the hits")
+                   help="show how the question was read (people, window, meetings) and why each "
+                        "passage ranked; with --json: print {interpreted, hits}")
     p.set_defaults(handler=cmd_search)
 
     p = sub.add_parser("list", help="list the articles in the library")
@@ -41,12 +43,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_list)
 
     p = sub.add_parser("show", help="show one article")
-    p.add_argument("article_id", type=positive_int)
+    p.add_argument("article_id", type=record_id)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--original", action="store_true", help="print the original text too")
     p.set_defaults(handler=cmd_show)
 
     p = sub.add_parser("rebuild", help="re-embed every passage with the configured model")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_rebuild)
 
     p = sub.add_parser("build-prebuilt", help="(maintainers) regenerate the shipped index")
@@ -69,6 +72,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             lines = args.queries_file.read_text(encoding="utf-8").splitlines()
         except OSError as exc:
             raise BadInput(f"cannot read {args.queries_file}: {exc.strerror}") from exc
+        except UnicodeDecodeError:
+            raise BadInput(f"cannot read {args.queries_file}: not UTF-8 text") from None
     service = open_service()
     top = args.top or service.settings.search_default_top
 
@@ -85,7 +90,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         else:
             if reading:
                 print(reading.describe())
-            print_hits(hits)
+            elif args.explain:
+                print("read as: no particular expert, period or meeting")
+            print_hits(hits, explain=args.explain)
         return 0
     for line in lines:
         if not line.strip():
@@ -144,7 +151,11 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
     count = service.rebuild(progress)
     bar.close()
-    print(f"rebuilt the index: {count} passages embedded with {service.embedder.fingerprint}")
+    if args.json:
+        print_json({"passages": count, "embedder": service.embedder.fingerprint})
+    else:
+        print(f"rebuilt the index: {count} passages embedded with "
+              f"{service.embedder.fingerprint}")
     return 0
 
 
@@ -152,9 +163,8 @@ def cmd_build_prebuilt(args: argparse.Namespace) -> int:
     """Write knowledge/corpus/founding_index.npz with the configured model."""
     from knowledge.corpus import write_prebuilt
     from knowledge.embedding import embedder_from_settings
-    from knowledge.settings import load_settings
 
-    settings = load_settings()
+    settings = cli_settings()
     path = write_prebuilt(embedder_from_settings(settings))
     print(f"wrote {path}")
     print("now run: python -m knowledge build-seed (the seed database holds these vectors)")

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import textwrap
 
-from knowledge.cli.common import open_service, print_json
+from knowledge.cli.common import discord_id, open_service, print_json
 from knowledge.models import Digest, PartialDate
 
 
@@ -20,12 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--since", type=since_time,
                    help="start here (YYYY[-MM[-DD]] or an ISO time; default: where the last "
                         "digest ended)")
-    p.add_argument("--guild", type=int, help="the digest of this Discord server (id)")
+    p.add_argument("--guild", type=discord_id, help="the digest of this Discord server (id)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_preview)
 
     p = commands.add_parser("list", help="list digest subscriptions")
-    p.add_argument("--guild", type=int, help="only this Discord server (id)")
+    p.add_argument("--guild", type=discord_id, help="only this Discord server (id)")
     p.add_argument("--all", action="store_true", help="include stopped subscriptions")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_list)

@@ -15,6 +15,7 @@ from knowledge.cli.common import (
     positive_int,
     print_hits,
     print_json,
+    record_id,
 )
 from knowledge.errors import BadInput
 from knowledge.meetings.timeline import format_meeting_date
@@ -38,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("timeline", help="draw the meetings and their commentary to a PNG")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.png", help="where to write")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_timeline)
 
     p = sub.add_parser("proposals", help="meetings articles discuss that the registry lacks")
@@ -46,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_proposals)
 
     p = sub.add_parser("confirm-proposal", help="add a proposed meeting to the registry")
-    p.add_argument("proposal_id", type=positive_int, metavar="ID")
+    p.add_argument("proposal_id", type=record_id, metavar="ID")
     p.add_argument("--name", help="a better name for the meeting")
     p.add_argument("--date", help="the date, if the guess is wrong or missing (YYYY-MM[-DD])")
     p.add_argument("--place", help="the place, if the guess is wrong or missing")
@@ -54,7 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_confirm_proposal)
 
     p = sub.add_parser("reject-proposal", help="keep a proposed meeting out of the registry")
-    p.add_argument("proposal_id", type=positive_int, metavar="ID")
+    p.add_argument("proposal_id", type=record_id, metavar="ID")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_reject_proposal)
 
 
@@ -108,7 +111,10 @@ def cmd_timeline(args: argparse.Namespace) -> int:
         args.out.write_bytes(png)
     except OSError as exc:
         raise BadInput(f"cannot write {args.out}: {exc.strerror}") from exc
-    print(f"wrote {args.out} ({len(png):,} bytes)")
+    if args.json:
+        print_json({"out": str(args.out), "bytes": len(png)})
+    else:
+        print(f"wrote {args.out} ({len(png):,} bytes)")
     return 0
 
 
@@ -142,5 +148,8 @@ def cmd_confirm_proposal(args: argparse.Namespace) -> int:
 def cmd_reject_proposal(args: argparse.Namespace) -> int:
     """Mark a proposal rejected."""
     proposal = open_service().meetings.reject_proposal(args.proposal_id)
-    print(f"rejected #{proposal.id} {proposal.name}")
+    if args.json:
+        print_json(proposal.to_json())
+    else:
+        print(f"rejected #{proposal.id} {proposal.name}")
     return 0

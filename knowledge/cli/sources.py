@@ -7,7 +7,7 @@ import asyncio
 import sys
 from typing import TYPE_CHECKING
 
-from knowledge.cli.common import open_service, positive_int, print_json
+from knowledge.cli.common import open_service, print_json, record_id
 from knowledge.models import AddResult, SourceStatus
 
 if TYPE_CHECKING:  # imported by service.sources when a command uses it (httpx, feedparser)
@@ -29,12 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("sources", help="list sources with their polling status")
     p.add_argument("--json", action="store_true", help="print a JSON array")
-    p.add_argument("--remove", type=positive_int, metavar="ID",
+    p.add_argument("--remove", type=record_id, metavar="ID",
                    help="stop following a source (its articles stay)")
     p.set_defaults(handler=cmd_sources)
 
     p = sub.add_parser("poll", help="poll the feeds that are due now")
-    p.add_argument("--source", type=positive_int, metavar="ID", help="poll this feed, due or not")
+    p.add_argument("--source", type=record_id, metavar="ID", help="poll this feed, due or not")
     p.add_argument("--json", action="store_true", help="one JSON object per feed (JSON Lines)")
     p.set_defaults(handler=cmd_poll)
 
@@ -83,7 +83,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
-    """Poll due feeds (or one feed) and print what each poll did."""
+    """Poll due feeds (or one feed) and print what each poll did; exit 2 when any failed."""
     service = open_service()
     sources: SourcesService = service.sources
 
@@ -100,10 +100,11 @@ def cmd_poll(args: argparse.Namespace) -> int:
         if args.json:
             print_json(outcome.to_json())
         else:
-            print(f"#{outcome.source_id} {outcome.status}: {outcome.message}")
+            print(f"#{outcome.source_id} {outcome.status}: {outcome.message}",
+                  file=sys.stderr if outcome.status == "failed" else sys.stdout)
     if not outcomes and not args.json:
         print("No feed is due.")
-    return 0
+    return 2 if any(o.status == "failed" for o in outcomes) else 0
 
 
 def describe_status(s: SourceStatus) -> str:
@@ -126,9 +127,11 @@ def describe_status(s: SourceStatus) -> str:
 
 
 def _print_result(result: AddResult, as_json: bool) -> None:
-    """One result line, flushed so a pipe sees it at once."""
+    """One result line, flushed so a pipe sees it at once; in plain mode an error goes to
+    stderr, like every other user mistake (JSON lines all stay on stdout)."""
     if as_json:
         print_json(result.to_json())
-    else:
-        print(f"{result.input}: {result.status}: {result.message}")
-    sys.stdout.flush()
+        sys.stdout.flush()
+        return
+    stream = sys.stderr if result.status == "error" else sys.stdout
+    print(f"{result.input}: {result.status}: {result.message}", file=stream, flush=True)

@@ -19,7 +19,9 @@ from knowledge.store.tables import (
     MeetingRow,
     PassageMeetingRow,
     PassageRow,
+    as_utc,
 )
+from knowledge.text.clean import shorten
 from knowledge.text.split import paragraphs, split_sentences
 from knowledge.visibility import visible
 
@@ -27,8 +29,9 @@ EXTRACT_CHARS = 300
 OTHER_HEADING = "Other new commentary"
 # An article is stamped `added_at` when its row is flushed but becomes visible only at commit,
 # so one stored just before a period ended can appear after that period was composed. The next
-# period looks back this far and skips what an earlier run already announced.
+# period looks back this far into the periods earlier runs covered and skips what they announced.
 LATE_COMMIT_WINDOW = dt.timedelta(minutes=15)
+DONE_STATUSES = ("posted", "empty")  # runs whose period is covered
 
 
 def new_article_ids(session: Session, subscription_id: int | None, start: dt.datetime,
@@ -37,8 +40,9 @@ def new_article_ids(session: Session, subscription_id: int | None, start: dt.dat
     among those the subscription's server (else ``guild_id``; None: every article) may see
     (knowledge/visibility.py).
 
-    When `start` is where a previous run of the subscription ended, the window reaches back
-    LATE_COMMIT_WINDOW to catch articles committed late, excluding those already announced.
+    The window reaches back up to LATE_COMMIT_WINDOW before `start` to catch articles committed
+    late, but only over time the subscription's earlier periods covered: never before it was
+    created or resumed, so an article added before then is in no digest (preview included).
     """
     lower = start
     announced: set[int] = set()
@@ -47,14 +51,11 @@ def new_article_ids(session: Session, subscription_id: int | None, start: dt.dat
             DigestSubscriptionRow.id == subscription_id))
         if guild_id is None:  # the subscription is gone: nothing may be shown
             return []
-        last_end = session.scalar(
-            select(func.max(DigestRunRow.period_end)).where(
-                DigestRunRow.subscription_id == subscription_id,
-                DigestRunRow.status.in_(("posted", "empty"))))
-        if last_end is not None and last_end == start:
-            lower = start - LATE_COMMIT_WINDOW
+        lower = _covered_since(session, subscription_id, start, start - LATE_COMMIT_WINDOW)
+        if lower < start:
             for ids in session.scalars(select(DigestRunRow.article_ids).where(
                     DigestRunRow.subscription_id == subscription_id,
+                    DigestRunRow.status.in_(DONE_STATUSES),
                     DigestRunRow.period_end > lower)):
                 announced.update(ids or ())
     rows = session.scalars(
@@ -63,6 +64,27 @@ def new_article_ids(session: Session, subscription_id: int | None, start: dt.dat
                                     visible(ArticleRow.id, guild_id))
         .order_by(ArticleRow.added_at, ArticleRow.id))
     return [aid for aid in rows if aid not in announced]
+
+
+def _covered_since(session: Session, subscription_id: int, start: dt.datetime,
+                   floor: dt.datetime) -> dt.datetime:
+    """How far back from `start` (not before `floor`) the subscription's finished runs cover
+    time without a gap. `start` itself when no run ends there: a new subscription, or one
+    resumed after /digest off, whose time before it started belongs to no digest."""
+    covered, floor = as_utc(start), as_utc(floor)
+    periods = session.execute(
+        select(DigestRunRow.period_start, DigestRunRow.period_end).where(
+            DigestRunRow.subscription_id == subscription_id,
+            DigestRunRow.status.in_(DONE_STATUSES),
+            DigestRunRow.period_end > floor, DigestRunRow.period_end <= start)
+        .order_by(DigestRunRow.period_end.desc()))
+    for period_start, period_end in periods:
+        if as_utc(period_end) != covered:
+            break  # a gap: the subscription was paused there
+        covered = as_utc(period_start)
+        if covered <= floor:
+            break
+    return max(covered, floor)
 
 
 def compose(session: Session, article_ids: Iterable[int], start: dt.datetime, end: dt.datetime,
@@ -156,12 +178,3 @@ def lead_extract(text: str, title: str | None = None, publisher: str | None = No
         return extract
     return shorten(" ".join(text.split()), limit)
 
-
-def shorten(text: str, limit: int) -> str:
-    """Cut text at a word boundary so that, with an ellipsis, it fits in `limit` characters."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut[limit // 2:]:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:-—") + "…"

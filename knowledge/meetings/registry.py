@@ -172,7 +172,11 @@ def _token_score(token: str, meeting: Meeting, scope: Scope) -> float | None:
     """How well one query token fits a meeting; None when a date or ordinal contradicts it."""
     start, end = meeting.start, meeting.end
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", token):
-        return 4.0 if start <= dt.date.fromisoformat(token) <= end else None
+        try:
+            day = dt.date.fromisoformat(token)
+        except ValueError:  # no such day (2016-02-30): no meeting was held on it
+            return None
+        return 4.0 if start <= day <= end else None
     if re.fullmatch(r"\d{4}-\d{2}", token):
         year, month = int(token[:4]), int(token[5:])
         return 4.0 if (start.year, start.month) <= (year, month) <= (end.year, end.month) else None
@@ -209,13 +213,15 @@ def _score(query_tokens: Sequence[str], meeting: Meeting,
 
 
 def find_meeting(query: str, meetings: Sequence[Meeting], limit: int = 25, *,
-                 scope: Scope | None = None) -> list[Meeting]:
+                 scope: Scope | None = None, complete: bool = False) -> list[Meeting]:
     """Meetings matching a loose query ("Lima 2016", "2017-04", "17th", "nagato", "2+2", a slug),
     best first; also serves autocomplete (an empty query lists the newest meetings first).
 
     Dates, months and ordinals must match; other words rank the candidates, and every one of
-    them must match when some meeting matches them all. ``scope`` names the meeting formats
-    (the shipped one by default).
+    them must match when some meeting matches them all. ``complete`` (to say which meeting a
+    name means) keeps only meetings that every word fits, and nothing for a query without
+    words: "Osaka 2016" is no meeting, not the 2016 one that Osaka does not fit. ``scope``
+    names the meeting formats (the shipped one by default).
     """
     scope = scope or load_scope()
     query = query.strip()
@@ -229,10 +235,10 @@ def find_meeting(query: str, meetings: Sequence[Meeting], limit: int = 25, *,
         normalised = pattern.sub(f" {kind} ", normalised)
     tokens = [t for t in _query_token(scope).findall(normalised) if t not in _STOPWORDS]
     if not tokens:
-        return sorted(meetings, key=lambda m: m.start, reverse=True)[:limit]
+        return [] if complete else sorted(meetings, key=lambda m: m.start, reverse=True)[:limit]
     scored = [(score, m) for m in meetings if (score := _score(tokens, m, scope)) is not None]
     scored = [(s, m) for s, m in scored if s[0] > 0.0]
-    complete = [(s, m) for s, m in scored if s[1] == 0]
-    ranked = complete or scored
+    fitting = [(s, m) for s, m in scored if s[1] == 0]
+    ranked = fitting if complete else (fitting or scored)
     ranked.sort(key=lambda sm: (-sm[0][0], sm[0][1], -sm[1].start.toordinal()))
     return [m for _, m in ranked[:limit]]

@@ -44,7 +44,9 @@ from knowledge.store.tables import (
     PassagePersonRow,
     PassageRow,
     PersonRow,
+    possible_row_id,
 )
+from knowledge.text.clean import echo
 from knowledge.visibility import visible
 
 log = logging.getLogger(__name__)
@@ -128,9 +130,9 @@ class MeetingsService:
         query = " ".join(name_or_date.split())
         if not query:
             raise BadInput("the meeting's name or date is empty")
-        found = find_meeting(query, self.registry(), limit=2)
+        found = find_meeting(query, self.registry(), limit=2, complete=True)
         if not found:
-            raise NotFound(f"no meeting matches “{query}”; try /summits")
+            raise NotFound(f"no meeting matches “{echo(query)}”", listing="summits")
         if len(found) > 1:
             log.debug("%r matches several meetings; taking %s", query, found[0].id)
         return found[0]
@@ -334,7 +336,8 @@ class MeetingsService:
         """Add a proposed meeting to the registry (name, date and place may be corrected) and
         link every stored passage that discusses it."""
         with self.library.write() as session:
-            row = session.get(MeetingProposalRow, proposal_id)
+            row = session.get(MeetingProposalRow, proposal_id) \
+                if possible_row_id(proposal_id) else None
             if row is None:
                 raise NotFound(f"no meeting proposal #{proposal_id}; try the proposals list")
             if row.status != "open":
@@ -345,7 +348,11 @@ class MeetingsService:
             try:
                 when = PartialDate.parse(date_text)
             except ValueError as exc:
-                raise BadInput(str(exc)) from exc
+                raise BadInput(f"the meeting's date “{echo(date_text)}”: {exc}") from exc
+            if when.precision == "year":
+                # A year alone cannot tell the commentary before the meeting from the one after.
+                raise BadInput(f"the meeting's date needs at least its month (YYYY-MM or "
+                               f"YYYY-MM-DD), not only {when.iso}")
             details = self._proposal_details(session, row)
             # Events the evidence names ("on the sidelines of the Eastern Economic Forum") become
             # aliases: the linker matches events against a meeting's name and aliases.
@@ -381,9 +388,12 @@ class MeetingsService:
     def reject_proposal(self, proposal_id: int) -> Proposal:
         """Mark a proposal rejected: the meeting stays out of the registry."""
         with self.library.write() as session:
-            row = session.get(MeetingProposalRow, proposal_id)
+            row = session.get(MeetingProposalRow, proposal_id) \
+                if possible_row_id(proposal_id) else None
             if row is None:
                 raise NotFound(f"no meeting proposal #{proposal_id}; try the proposals list")
+            if row.status != "open":
+                raise BadInput(f"proposal #{proposal_id} is already {row.status}")
             row.status = "rejected"
         return next(p for p in self.proposals(None) if p.id == proposal_id)
 

@@ -25,6 +25,7 @@ from knowledge.store.tables import (
     PassageRow,
     PersonRow,
 )
+from knowledge.text.clean import echo
 from knowledge.visibility import visible
 
 log = logging.getLogger(__name__)
@@ -100,10 +101,10 @@ class ExpertsService:
         """The one expert a loosely written name denotes; NotFound (with a hint) otherwise."""
         best = match_experts(session, name)
         if not best:
-            raise NotFound(f"no expert matches “{name}”; try /experts")
+            raise NotFound(f"no expert matches “{echo(name)}”", listing="experts")
         if len(best) > 1:
             names = ", ".join(p.name for p in best)
-            raise NotFound(f"“{name}” matches several experts ({names}); give more of the name")
+            raise NotFound(f"“{echo(name)}” matches several experts ({names}); give more of the name")
         return best[0]
 
     def get(self, name: str, *, guild_id: int | None = None) -> Expert:
@@ -113,7 +114,7 @@ class ExpertsService:
             person = self._match(session, name)
             found = self._experts(session, [person.id], guild_id)
             if not found:
-                raise NotFound(f"no expert matches “{name}”; try /experts")
+                raise NotFound(f"no expert matches “{echo(name)}”", listing="experts")
             return found[0]
 
     def passage_ids(self, expert_id: int, *, guild_id: int | None = None

@@ -23,6 +23,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# The largest id a row can have: primary keys are INTEGER, 32-bit on PostgreSQL. A larger number
+# names nothing, and the drivers refuse it ("integer out of range"; SQLite past 2**63:
+# OverflowError), so lookups answer "not found" without asking the database.
+MAX_ROW_ID = 2**31 - 1
+
+
+def possible_row_id(value: int) -> bool:
+    """Whether a stored row could have this id (1 to MAX_ROW_ID)."""
+    return 1 <= value <= MAX_ROW_ID
+
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite drops the zone)."""

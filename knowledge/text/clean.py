@@ -25,6 +25,24 @@ def normalise_whitespace(text: str) -> str:
     return "\n".join(out).strip()
 
 
+def shorten(text: str, limit: int) -> str:
+    """Cut text at a word boundary so that, with an ellipsis, it fits in `limit` characters."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-—") + "…"
+
+
+ECHO_LIMIT = 80  # a user's name or query repeated in a message: enough to recognise it
+
+
+def echo(text: str) -> str:
+    """What a user typed, for repeating it in a message: one line, at most ECHO_LIMIT."""
+    return shorten(" ".join(text.split()), ECHO_LIMIT)
+
+
 def _words_key(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 

@@ -9,9 +9,9 @@ import pytest
 import yarl
 from pydantic import ValidationError
 
-from bot.__main__ import settings_problems
 from bot.client import DEFAULT_API_BASE, configure_endpoints
 from bot.settings import BotSettings
+from knowledge.settings import settings_problems
 
 
 def make(**values: object) -> BotSettings:

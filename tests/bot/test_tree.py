@@ -23,8 +23,9 @@ def test_domain_errors_become_sentences_saying_what_next() -> None:
                                 "appear as you type), or see /help.", False)
     message, _ = explain(BadInput("the question is empty"))
     assert message.startswith("The question is empty. Change that") and "/help" in message
-    assert explain(NotFound("no meeting matches “x”; try /summits")) == (
-        "No meeting matches “x”; try /summits.", False)
+    assert explain(NotFound("no meeting matches “x”", listing="summits")) == (
+        "No meeting matches “x”. /summits lists them all; suggestions appear as you type.",
+        False)
 
 
 def test_every_refusal_is_a_sentence_with_a_next_step() -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from knowledge.corpus import PREBUILT_INDEX, founding_document, founding_metadata
 from knowledge.embedding import HashingEmbedder
+from knowledge.errors import NotFound
 from knowledge.ingest import Document, prepare
 from knowledge.models import PartialDate
 from knowledge.retrieval import SearchRequest
@@ -78,3 +79,17 @@ def test_changed_model_rebuilds_at_start(settings: Settings, caplog: pytest.LogC
         blobs = session.scalars(select(PassageRow.embedding)).all()
     assert {len(b) for b in blobs} == {128 * 4}
     assert service.retriever.search(SearchRequest("Kuril islands joint economic development"))
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2**31, 2**70])
+def test_an_id_no_row_can_have_is_not_found(hashing_service: KnowledgeService, bad: int) -> None:
+    """Ids outside what a stored row can hold are "not found", never a driver error
+    (OverflowError on SQLite, "integer out of range" on PostgreSQL)."""
+    with pytest.raises(NotFound, match=f"no article #{bad}"):
+        hashing_service.get_article(bad)
+    with pytest.raises(NotFound, match=f"no article #{bad}"):
+        hashing_service.delete_article(bad)
+    with pytest.raises(NotFound, match=f"no meeting proposal #{bad}"):
+        hashing_service.meetings.reject_proposal(bad)
+    with pytest.raises(NotFound, match=f"no meeting proposal #{bad}"):
+        hashing_service.meetings.confirm_proposal(bad)

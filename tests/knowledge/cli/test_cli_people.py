@@ -95,7 +95,8 @@ def test_unknown_names_exit_2_with_a_hint(env: dict[str, str]) -> None:
     """An unknown meeting or expert is one line on stderr, exit status 2, no traceback."""
     out = run(["summit", "Paris 2030"], env)
     assert out.returncode == 2
-    assert out.stderr.strip() == "error: no meeting matches “Paris 2030”; try /summits"
+    assert out.stderr.strip() == ("error: no meeting matches “Paris 2030”; "
+                                  "`python -m knowledge summits` lists them all")
     out = run(["expert", "nobody known"], env)
     assert out.returncode == 2 and "no expert matches" in out.stderr
     assert "Traceback" not in out.stderr

@@ -130,6 +130,18 @@ def test_find_meeting_dates_and_ordinals_are_hard_filters(registry: tuple[Meetin
     assert find_meeting("zzzz", registry) == []
 
 
+def test_complete_keeps_only_meetings_every_word_fits(registry: tuple[Meeting, ...]) -> None:
+    """Autocomplete offers partial fits while typing; `complete` (naming one meeting) does not,
+    and a query without words names none."""
+    assert find_meeting("osaka 2016", registry)  # the 2016 meetings, for the year
+    assert find_meeting("osaka 2016", registry, complete=True) == []
+    assert find_meeting("?", registry, limit=2)  # the newest, as for an empty query
+    assert find_meeting("?", registry, complete=True) == []
+    assert [m.id for m in find_meeting("moscow 2019", registry, complete=True)] == [
+        "2019-01-moscow-abe-putin-summit"]
+    assert find_meeting("2016-02-30", registry) == []  # no such day: no meeting held on it
+
+
 def test_find_meeting_ambiguous_query_lists_candidates(registry: tuple[Meeting, ...]) -> None:
     """"december 2016" offers both December 2016 meetings; "sochi" both Sochi meetings."""
     assert {m.id for m in find_meeting("december 2016", registry)} == {

@@ -113,10 +113,31 @@ def test_meetings_match_loosely(hashing_service: KnowledgeService, query: str,
 
 def test_unknown_meeting_gets_a_hint(hashing_service: KnowledgeService) -> None:
     """A meeting nobody held is NotFound, pointing at the list."""
-    with pytest.raises(NotFound, match="no meeting matches “Paris 2030”; try /summits"):
+    with pytest.raises(NotFound, match="no meeting matches “Paris 2030”"):
         hashing_service.meetings.commentary("Paris 2030")
     with pytest.raises(BadInput):
         hashing_service.meetings.get("   ")
+
+
+@pytest.mark.parametrize("query", ["?", "!!!", "-", "the", "🙂", "Osaka 2016",
+                                   "Vladivostok 2019", "lima 2015", "2016-02-30", "2016-13"])
+def test_a_name_no_meeting_fits_is_not_some_other_meeting(hashing_service: KnowledgeService,
+                                                            query: str) -> None:
+    """Junk, or a place and a year no meeting has together, is NotFound (with the list to see),
+    never the newest meeting or the one the other word fits."""
+    with pytest.raises(NotFound, match="no meeting matches") as caught:
+        hashing_service.meetings.get(query)
+    assert caught.value.listing == "summits"
+
+
+def test_an_echoed_name_is_kept_short(hashing_service: KnowledgeService) -> None:
+    """A 10,000-character name comes back as a short quote, not in full."""
+    with pytest.raises(NotFound) as caught:
+        hashing_service.meetings.get("x" * 10_000)
+    assert len(str(caught.value)) < 120
+    with pytest.raises(NotFound) as caught:
+        hashing_service.experts.get("y" * 10_000)
+    assert len(str(caught.value)) < 120 and caught.value.listing == "experts"
 
 
 def test_autocomplete_labels_and_ids(hashing_service: KnowledgeService) -> None:
@@ -177,6 +198,18 @@ def test_confirming_a_proposal_adds_the_meeting(hashing_service: KnowledgeServic
         hashing_service.meetings.confirm_proposal(9999)
 
 
+def test_a_proposal_is_confirmed_with_at_least_a_month(hashing_service: KnowledgeService) -> None:
+    """A year alone, or no date at all, is refused (saying which date), the proposal left open."""
+    add_fixture(hashing_service)
+    proposal = next(p for p in hashing_service.meetings.proposals()
+                    if p.place == "Vladivostok")
+    with pytest.raises(BadInput, match="needs at least its month"):
+        hashing_service.meetings.confirm_proposal(proposal.id, date="2018")
+    with pytest.raises(BadInput, match="the meeting's date “2018-13”"):
+        hashing_service.meetings.confirm_proposal(proposal.id, date="2018-13")
+    assert proposal.id in {p.id for p in hashing_service.meetings.proposals()}
+
+
 def test_rejecting_a_proposal_keeps_it_out(hashing_service: KnowledgeService) -> None:
     """A rejected proposal leaves the open list and the registry unchanged."""
     add_fixture(hashing_service)
@@ -184,6 +217,21 @@ def test_rejecting_a_proposal_keeps_it_out(hashing_service: KnowledgeService) ->
     assert hashing_service.meetings.reject_proposal(proposal.id).status == "rejected"
     assert proposal.id not in {p.id for p in hashing_service.meetings.proposals()}
     assert len(hashing_service.meetings.list()) == 11
+    with pytest.raises(BadInput, match="already rejected"):
+        hashing_service.meetings.reject_proposal(proposal.id)
+
+
+def test_a_confirmed_proposal_cannot_be_rejected(hashing_service: KnowledgeService) -> None:
+    """Rejecting a confirmed proposal is refused; its meeting stays in the registry."""
+    add_fixture(hashing_service)
+    proposal = next(p for p in hashing_service.meetings.proposals()
+                    if p.place == "Vladivostok")
+    meeting = hashing_service.meetings.confirm_proposal(proposal.id)
+    with pytest.raises(BadInput, match=f"proposal #{proposal.id} is already confirmed"):
+        hashing_service.meetings.reject_proposal(proposal.id)
+    assert [p.status for p in hashing_service.meetings.proposals(None)
+            if p.id == proposal.id] == ["confirmed"]
+    assert hashing_service.meetings.get("Vladivostok 2018").id == meeting.id
 
 
 async def test_timeline_png(hashing_service: KnowledgeService) -> None:
