@@ -124,15 +124,21 @@ class Embeddings:
 # Creates the source row of a link or file inside the transaction that stores its article and
 # returns the source's id: an article is never stored without the source that brought it.
 SourceMaker = Callable[[Session, ArticleRow], int]
+# Gives the adder of a link or an upload that turns out to be stored already its own source of
+# that article (knowledge/sources/records.py: adopter), inside the transaction that records the
+# appearance; returns that source's id, or None when the adder already had the article.
+SourceAdopter = Callable[[Session, ArticleRow], int | None]
 
 
 @dataclasses.dataclass(frozen=True)
 class Origin:
     """Who a document reaches (knowledge/visibility.py; OPERATOR_GUILD: the operator's library)
-    and, for a link or an upload, how to create its source row with the article."""
+    and, for a link or an upload, how to create its source row with the article (new_source)
+    or, when the article is stored already, to give its adder a source of it (adopt_source)."""
 
     guilds: tuple[int, ...] = (OPERATOR_GUILD,)
     new_source: SourceMaker | None = None
+    adopt_source: SourceAdopter | None = None
 
 
 OPERATOR = Origin()
@@ -349,7 +355,7 @@ def add_documents(library: Library, docs: Sequence[Document], *,
             found = find_duplicate_with_reason(session, prepared)
             seen = (found[0].id, found[0].title, found[1]) if found else None
         if seen is not None:
-            results[i] = _seen_again(library, prepared, name, *seen, guilds=froms[i].guilds)
+            results[i] = _seen_again(library, prepared, name, *seen, origin=froms[i])
             continue
         todo.append((i, prepared, name))
     # The next batch is embedded while this one is stored and enriched (Python work that
@@ -395,7 +401,7 @@ def _store(library: Library, prepared: PreparedArticle, vectors: Embeddings, lab
         if seen is None:
             return AddResult(label, "duplicate", str(exc),
                              article_id=exc.article_id if exc.article_id > 0 else None)
-        return _seen_again(library, prepared, label, *seen, guilds=origin.guilds)
+        return _seen_again(library, prepared, label, *seen, origin=origin)
     log.info("added article #%d %r (%d passages)", article_id, prepared.title,
              len(prepared.passages))
     return AddResult(label, "added", f"added #{article_id} “{prepared.title}” "
@@ -404,27 +410,41 @@ def _store(library: Library, prepared: PreparedArticle, vectors: Embeddings, lab
 
 
 def _seen_again(library: Library, prepared: PreparedArticle, label: str, article_id: int,
-                title: str, reason: str, *, guilds: Sequence[int]) -> AddResult:
-    """Record that a stored article was met again (and reached ``guilds``), and say so."""
+                title: str, reason: str, *, origin: Origin) -> AddResult:
+    """Record that a stored article was met again (and reached ``origin.guilds``), and say so,
+    naming the source its adder got now (``origin.adopt_source``), which it lists and removes
+    like any other: what an adder is told it has is what it sees."""
     doc = prepared.document
-    record_appearance(library, article_id, source_id=doc.source_id, url=doc.url,
-                      title=prepared.title, reason=reason, guilds=guilds)
+    adopted = record_appearance(library, article_id, source_id=doc.source_id, url=doc.url,
+                                title=prepared.title, reason=reason, guilds=origin.guilds,
+                                adopt=origin.adopt_source)
+    yours = f"; now yours too, as source #{adopted}" if adopted is not None else ""
     return AddResult(label, "duplicate",
-                     f"already in the library as #{article_id} “{title}” ({REASON_TEXT[reason]})",
-                     article_id=article_id, title=title)
+                     f"already in the library as #{article_id} “{title}” ({REASON_TEXT[reason]})"
+                     f"{yours}", article_id=article_id, title=title)
 
 
 def record_appearance(library: Library, article_id: int, *, source_id: int | None,
                       url: str | None, title: str | None, reason: str,
-                      guilds: Sequence[int] = ()) -> None:
+                      guilds: Sequence[int] = (), adopt: SourceAdopter | None = None
+                      ) -> int | None:
     """Note that a stored article was seen again (same link, same text, a near-copy, an edited
-    feed entry), and why; the guilds it came through may see it from now on."""
+    feed entry), and why; the guilds it came through may see it from now on. With ``adopt``,
+    its adder gets a source of it first (in the same transaction, before the new reach):
+    returns that source's id, recorded on the appearance, or None."""
+    adopted = None
     with library.write() as session:
-        session.add(ArticleAppearanceRow(article_id=article_id, source_id=source_id, url=url,
-                                      title=title, reason=reason, seen_at=utcnow()))
-        if session.get(ArticleRow, article_id) is not None:
+        article = session.get(ArticleRow, article_id)
+        if adopt is not None and article is not None:
+            adopted = adopt(session, article)
+        session.add(ArticleAppearanceRow(
+            article_id=article_id, source_id=source_id if adopted is None else adopted,
+            url=url, title=title, reason=reason, seen_at=utcnow()))
+        if article is not None:
             add_reach(session, article_id, guilds)
     if guilds:
         library.refresh_index()  # the index picks up the new reach
-    log.info("article #%d seen again (%s)", article_id, reason)
+    log.info("article #%d seen again (%s)%s", article_id, reason,
+             f", now through source #{adopted}" if adopted is not None else "")
+    return adopted
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import urllib.parse
 
 from knowledge.ingest import Document
 from knowledge.models import Contributor, PartialDate
@@ -111,16 +110,3 @@ def entry_signature(entry: FeedEntry) -> str:
     """What an edit changes (title, date, link): a new signature for a known entry is an edit."""
     raw = "\x00".join([entry.title or "", entry.published or "", entry.link or ""])
     return hashlib.sha1(raw.encode()).hexdigest()[:16]
-
-
-def display_url(url: str | None) -> str | None:
-    """A URL without credentials, for status displays."""
-    if not url:
-        return url
-    parts = urllib.parse.urlsplit(url)
-    if parts.username or parts.password:
-        netloc = parts.hostname or ""
-        if parts.port:
-            netloc += f":{parts.port}"
-        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-    return url

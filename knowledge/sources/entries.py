@@ -1,7 +1,8 @@
 """Ingest a feed's entries: new ones stored, known ones skipped, edited ones recorded as appearances.
 
 Summary-only entries get the full text of their page through the same safe fetch as any link.
-A page that cannot be fetched is retried on the next polls (up to MAX_ENTRY_TRIES); only then
+A page that cannot be fetched is retried on the next polls (up to MAX_ENTRY_TRIES; until then
+those polls read the whole feed, never a 304: FeedState.needs_whole_feed); only then
 is the feed's own teaser stored, if it is long enough to index.
 """
 
@@ -21,7 +22,8 @@ from knowledge.sources.feeds import FeedEntry, ParsedFeed
 from knowledge.sources.fetch import ARTICLE_TYPES, FetchSettings, fetch
 from knowledge.sources.files import read_upload
 from knowledge.sources.outcomes import EntryTally
-from knowledge.sources.polling import MAX_ENTRY_TRIES, FeedState
+from knowledge.sources.polling import MAX_ENTRY_TRIES, FeedState, retry_pending
+from knowledge.sources.urls import display_url
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,13 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
     todo: list[tuple[FeedEntry, str, int]] = []
     entries = _unique(feed.entries)
     state.carried = {entry.id for entry in entries}
+    for entry_id, remembered in state.entries.items():
+        if entry_id not in state.carried and retry_pending(remembered):
+            # Gone from the feed: no later poll can retry it, so it must not keep the
+            # conditional GET off (FeedState.needs_whole_feed).
+            remembered["tries"] = MAX_ENTRY_TRIES
+            log.info("feed #%d: entry %s left the feed before it could be read; given up",
+                     state.id, entry_id)
     origin = Origin(guilds=state.guilds)
     for entry in entries:
         signature = entry_signature(entry)
@@ -68,9 +77,9 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
                 known["sig"] = signature
                 tally.seen_again += 1
             continue
-        tries = int(known.get("tries", 0)) if known else 0
-        if tries >= MAX_ENTRY_TRIES:
+        if known and not retry_pending(known):
             continue
+        tries = int(known.get("tries", 0)) if known else 0
         todo.append((entry, signature, tries))
     cap = library.settings.feed_max_entries_per_poll
     state.backlog = max(0, len(todo) - cap)
@@ -114,8 +123,8 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
         elif result.status == "duplicate":
             tally.seen_again += 1
         else:
-            log.info("feed #%d entry %s not stored: %s", state.id, label, result.message)
-            tally.errors.append(f"{entry.title or label}: {result.message}")
+            log.info("feed #%d entry %s not stored: %s", state.id, display_url(label), result.message)
+            tally.errors.append(f"{entry.title or display_url(label)}: {result.message}")
         counts["stored"] += 1
         await report()
     return tally
@@ -139,10 +148,10 @@ async def _entry_page(entry: FeedEntry, settings: FetchSettings, *, last_try: bo
         return ExtractedArticle(None, (), None, page.text.strip(), None, None)
     except SourceError as exc:
         if last_try:
-            log.info("entry page %s still unreadable (%s): using the feed's text", entry.link,
-                     exc.message)
+            log.info("entry page %s still unreadable after %d tries (%s): given up, using the "
+                     "feed's own text", display_url(entry.link), MAX_ENTRY_TRIES, exc.message)
             return None
-        return EntryDeferred(f"{entry.title or entry.link}: {exc.message} (will retry)")
+        return EntryDeferred(f"{entry.title or display_url(entry.link)}: {exc.message} (will retry)")
 
 
 def _most_recent(entries: tuple[FeedEntry, ...], count: int) -> frozenset[str]:

@@ -13,6 +13,7 @@ import lxml.html
 
 from knowledge.sources.errors import ExtractionError
 from knowledge.sources.sandbox import ExtractionLimits, run_limited
+from knowledge.sources.urls import display_url
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def extract_here(html: str | bytes, url: str, max_text_chars: int) -> ExtractedA
     title = _clean(meta.get("title")) or (_head_title(tree) if tree is not None else None)
     text = _strip_leading_title(meta.get("text") or "", title)
     if not text:
-        log.info("no article text found on %s", url)
+        log.info("no article text found on %s", display_url(url))
     if len(text) > max_text_chars:
         raise ExtractionError(f"this page holds too much text (over {max_text_chars:,} "
                               "characters)")
@@ -133,7 +134,10 @@ def canonicalize_url(url: str) -> str:
     Lower-cases scheme and host, drops credentials, the fragment, default ports and tracking
     parameters, and the trailing slash of a non-root path; keeps the other parameters in order.
     """
-    parts = urllib.parse.urlsplit(url.strip())
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+    except ValueError:  # an unclosed "[" of an IPv6 host: nothing to normalise
+        return url.strip()
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         return url.strip()

@@ -19,6 +19,7 @@ from knowledge.sources.encoding import decode_bytes, text_codec
 from knowledge.sources.errors import FeedError
 from knowledge.sources.extract import check_markup_size
 from knowledge.sources.sandbox import ExtractionLimits, run_limited
+from knowledge.sources.urls import display_url
 from knowledge.text.html import html_to_text
 
 log = logging.getLogger(__name__)
@@ -93,14 +94,14 @@ def parse_feed_here(data: bytes | str, base_url: str, content_type: str | None) 
         parsed = feedparser.parse(io.BytesIO(raw), response_headers=headers, sanitize_html=True,
                                   resolve_relative_uris=True)
     except (UnicodeError, LookupError) as exc:
-        log.info("feed %s could not be decoded: %s", base_url, exc)
+        log.info("feed %s could not be decoded: %s", display_url(base_url), exc)
         raise FeedError("not a valid RSS or Atom feed: its text could not be decoded") from None
     if not parsed.version and not parsed.entries:
         raise FeedError(f"not a valid RSS or Atom feed: {_why_not(parsed, raw)}")
     if parsed.bozo and not parsed.entries:
         raise FeedError(f"not a valid RSS or Atom feed: {_why_not(parsed, raw)}")
     if parsed.bozo:
-        log.warning("feed %s is malformed but readable (%s)", base_url,
+        log.warning("feed %s is malformed but readable (%s)", display_url(base_url),
                     _describe(parsed.get("bozo_exception")))
     feed = parsed.feed
     return ParsedFeed(

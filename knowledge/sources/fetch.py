@@ -25,7 +25,8 @@ from knowledge.sources.inflate import SUPPORTED_ENCODINGS, BoundedInflater, pars
 from knowledge.sources.sandbox import ExtractionLimits
 from knowledge.sources.sniff import is_pdf, looks_like_markup, sniff_binary
 from knowledge.sources.units import human_size, seconds
-from knowledge.text.remote import quote_remote
+from knowledge.sources.urls import display_url
+from knowledge.text.remote import plain_line
 
 if TYPE_CHECKING:
     from knowledge.settings import Settings
@@ -50,6 +51,7 @@ _SNIFF_BYTES = 1024
 # "Some bytes": servers send these for PDFs and text files alike, so the bytes decide.
 _UNKNOWN_BINARY_TYPES = frozenset({"application/octet-stream", "binary/octet-stream"})
 _FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF)[\s>]", re.I)
+_MAX_PORT = 65535
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -151,7 +153,7 @@ async def _fetch(
         headers["If-Modified-Since"] = last_modified
     timeout = httpx.Timeout(connect=settings.connect_timeout, read=settings.read_timeout,
                             write=settings.read_timeout, pool=settings.connect_timeout)
-    current = _checked_url(url)
+    current = check_link(url)
     redirects: list[str] = []
     # trust_env=False: a proxy from the environment would bypass the address check.
     # Built in a worker thread once: reading the CA bundle takes ~70 ms the loop must not wait.
@@ -159,7 +161,7 @@ async def _fetch(
     async with httpx.AsyncClient(transport=_GuardedTransport(settings, tls), timeout=timeout,
                                  headers=headers, follow_redirects=False, trust_env=False) as client:
         while True:
-            host = quote_remote(current.host, limit=100)  # as shown in messages
+            host = plain_line(current.host, limit=100)  # as shown in messages
             try:
                 response = await client.send(client.build_request("GET", current), stream=True)
             except httpx.HTTPError as exc:
@@ -190,8 +192,9 @@ async def _fetch(
                 await response.aclose()
 
 
-def _checked_url(raw: str) -> httpx.URL:
-    """Parse a URL and refuse anything but an absolute http(s) link."""
+def check_link(raw: str) -> httpx.URL:
+    """Parse a URL and refuse anything but an absolute http(s) link with a host and a port in
+    range (FetchError "invalid_url"): every fetch and every redirect hop, and adding a link."""
     raw = raw.strip()
     try:
         url = httpx.URL(raw)
@@ -204,6 +207,9 @@ def _checked_url(raw: str) -> httpx.URL:
                                         f"(not {url.scheme}://)")
     if not url.host:
         raise FetchError("invalid_url", f"not a valid link (no host): {_short(raw)}")
+    # httpx accepts any number here; the socket layer would fail later with an internal error.
+    if url.port is not None and not 0 < url.port <= _MAX_PORT:
+        raise FetchError("invalid_url", f"not a valid link (port out of range): {_short(raw)}")
     return url
 
 
@@ -213,14 +219,14 @@ def _next_hop(
     """Where a redirect points, refusing missing targets, loops and long chains."""
     location = response.headers.get("location", "").strip()
     if not location:
-        raise FetchError("redirects", f"{quote_remote(current.host, limit=100)} sent a "
+        raise FetchError("redirects", f"{plain_line(current.host, limit=100)} sent a "
                                       "redirect without a target")
     try:
         target = current.join(location)
     except httpx.InvalidURL:
-        raise FetchError("redirects", f"{quote_remote(current.host, limit=100)} redirected "
+        raise FetchError("redirects", f"{plain_line(current.host, limit=100)} redirected "
                                       "to an invalid link") from None
-    target = _checked_url(str(target.copy_with(fragment=None)))
+    target = check_link(str(target.copy_with(fragment=None)))
     if str(target) in redirects:
         raise FetchError("redirects", "refused: the page redirects in a loop")
     if len(redirects) > settings.max_redirects:
@@ -452,7 +458,7 @@ def _tls_context() -> ssl.SSLContext:
 async def resolve_public(host: str, port: int, settings: FetchSettings) -> list[str]:
     """Resolve ``host`` and return its addresses, refusing when any of them is not public."""
     loop = asyncio.get_running_loop()
-    shown = quote_remote(host, limit=100)
+    shown = plain_line(host, limit=100)
     try:
         async with asyncio.timeout(settings.connect_timeout):
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -537,9 +543,11 @@ def _elapsed_ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
-def _short(text: str, limit: int = 80) -> str:
-    """Text the user gave, cut to ``limit`` characters and quoted for an error message."""
-    return quote_remote(text, limit=limit)
+def _short(link: str, limit: int = 80) -> str:
+    """A link the user gave, as an error message shows it: without credentials or secret
+    parameter values (display_url), on one plain line of at most ``limit`` characters; the
+    bot escapes it for Discord."""
+    return plain_line(display_url(link), limit=limit)
 
 
 def _loggable(url: str) -> str:

@@ -16,7 +16,7 @@ from knowledge.sources.sandbox import ExtractionLimits, run_limited
 from knowledge.sources.sniff import is_pdf, looks_like_markup, sniff_binary
 from knowledge.sources.units import human_size
 from knowledge.text.html import html_to_text
-from knowledge.text.remote import quote_remote
+from knowledge.text.remote import plain_line
 
 if TYPE_CHECKING:
     import pypdf
@@ -39,8 +39,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def shown(name: str) -> str:
-    """A file name as quoted in messages: it is the uploader's text, shown in chat."""
-    return quote_remote(name, limit=100)
+    """A file name as messages quote it: the uploader's text on one plain line (the bot
+    escapes it for Discord)."""
+    return plain_line(name, limit=100)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -179,7 +180,8 @@ def read_pdf_here(name: str, data: bytes, max_pages: int, max_chars: int) -> Upl
     # pypdf reports damaged files through many exception types; all mean "cannot read it".
     except (pypdf.errors.PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError,
             RecursionError, OSError, NotImplementedError) as exc:
-        log.warning("could not read PDF %s: %s: %s", name, type(exc).__name__, exc)
+        # INFO: the user is told (UploadError); the operator sees why with -v / LOG_LEVEL=INFO.
+        log.info("could not read PDF %s: %s: %s", name, type(exc).__name__, exc)
         raise UploadError(f"could not read {shown(name)}: the PDF looks damaged") from None
     text = "\n\n".join(_normalise_newlines(_CONTROL.sub("", p)) for p in pages if p.strip())
     if not text:

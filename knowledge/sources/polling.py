@@ -60,6 +60,18 @@ class FeedState:
     # New entries left for the next polls (FEED_MAX_ENTRIES_PER_POLL).
     backlog: int = 0
 
+    @property
+    def needs_whole_feed(self) -> bool:
+        """True when the next poll must read the whole feed rather than accept a 304: new
+        entries were left for later, or entries wait for another try (retry_pending)."""
+        return bool(self.backlog) or any(retry_pending(e) for e in self.entries.values())
+
+
+def retry_pending(entry: dict[str, Any]) -> bool:
+    """True for a remembered entry that is not stored yet and has tries left: the next poll
+    that reads the feed tries it again (its page could not be fetched, say)."""
+    return not entry.get("article") and int(entry.get("tries", 0)) < MAX_ENTRY_TRIES
+
 
 def lease_length(library: Library) -> dt.timedelta:
     """How long a feed's lease lasts (FEED_LEASE_SECONDS)."""
@@ -183,7 +195,13 @@ def backoff(poll_minutes: int, failures: int) -> dt.timedelta:
 def save_success(library: Library, state: FeedState, now: dt.datetime, *,
                  etag: str | None, last_modified: str | None, new_articles: bool,
                  entry_error: str | None, title: str | None = None) -> bool:
-    """Record a good fetch; returns True when the feed was failing and admins had been told."""
+    """Record a good fetch; returns True when the feed was failing and admins had been told.
+
+    ``etag`` and ``last_modified`` (the validators of the conditional GET) are dropped while
+    ``state.needs_whole_feed``: a 304 would hide the entries still to handle.
+    """
+    if state.needs_whole_feed:
+        etag = last_modified = None
     with library.write() as session:
         row = session.get(SourceRow, state.id)
         if row is None:

@@ -13,21 +13,32 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from knowledge.errors import NotFound
-from knowledge.ingest import SourceMaker
+from knowledge.errors import BadInput, NotFound
+from knowledge.ingest import SourceAdopter, SourceMaker
 from knowledge.library import Library
 from knowledge.models import SourceStatus
-from knowledge.sources.documents import display_url
+from knowledge.sources.urls import display_url
 from knowledge.store.tables import (
+    OPERATOR_GUILD,
     ArticleAppearanceRow,
+    ArticleReachRow,
     ArticleRow,
     SourceRow,
     SourceSubscriptionRow,
+    possible_row_id,
+    utcnow,
 )
 from knowledge.text.simhash import band_columns, simhash, to_signed
 from knowledge.visibility import grant, owner
 
 log = logging.getLogger(__name__)
+
+def known_id(source_id: int) -> int:
+    """``source_id`` when a stored source could have it; NotFound ("no source #…") otherwise,
+    before any query."""
+    if not possible_row_id(source_id):
+        raise NotFound(f"no source #{source_id}")
+    return source_id
 
 
 def source_maker(**fields: Any) -> SourceMaker:
@@ -42,6 +53,53 @@ def source_maker(**fields: Any) -> SourceMaker:
                                        active=True))
         return row.id
     return make
+
+
+# Sources that bring one article (a link, an upload): a second server adding that article shares
+# the source through its own subscription, as with a feed. A feed is never shared this way: its
+# other articles are not what the second server asked for.
+_ONE_ARTICLE_KINDS = ("article", "file")
+
+
+def adopter(guild_id: int | None, added_by: str | None, maker: SourceMaker) -> SourceAdopter:
+    """What gives a guild (None: the operator) that adds an already stored article its own
+    source of it (knowledge/ingest.py), so what it is told it has, it can list and remove.
+
+    Nothing changes when the guild already follows a source of the article, or the article is
+    in the operator's library (every server sees it). Otherwise the guild subscribes, as to a
+    feed another server follows (``subscribe``): again to its own stopped link or upload of
+    the article, else to the link or upload that brought it; an article a feed or the
+    operator brought gets a new source row of the guild's own (``maker``), linked to it by the
+    appearance. Removing it ends only that guild's subscription; the others keep theirs.
+    """
+    guild = owner(guild_id)
+
+    def adopt(session: Session, article: ArticleRow) -> int | None:
+        seen_in = session.scalars(select(ArticleAppearanceRow.source_id).where(
+            ArticleAppearanceRow.article_id == article.id))
+        linked = {sid for sid in seen_in if sid is not None}
+        if article.source_id is not None:
+            linked.add(article.source_id)
+        mine = dict(session.execute(
+            select(SourceSubscriptionRow.source_id, SourceSubscriptionRow.active).where(
+                SourceSubscriptionRow.source_id.in_(linked),
+                SourceSubscriptionRow.guild_id == guild)).tuples().all())
+        everyone_sees = session.scalar(select(ArticleReachRow.id).where(
+            ArticleReachRow.article_id == article.id,
+            ArticleReachRow.guild_id == OPERATOR_GUILD).limit(1)) is not None
+        if any(mine.values()) or everyone_sees:
+            return None
+        shared = [row for row in (session.get(SourceRow, sid) for sid in sorted(linked))
+                  if row is not None and row.kind in _ONE_ARTICLE_KINDS]
+        again = [row for row in shared if row.id in mine]
+        brought = [row for row in shared if row.id == article.source_id]
+        for row in again or brought:
+            subscribe(session, row.id, guild_id, added_by, utcnow())
+            row.active = True  # the operator's listing shows it again too
+            return row.id
+        return maker(session, article)
+
+    return adopt
 
 
 def find_feed(library: Library, guild_id: int | None, *urls: str) -> int | None:
@@ -77,7 +135,8 @@ def statuses(library: Library, *, guild_id: int | None = None, active_only: bool
             if active_only:
                 query = query.where(SourceSubscriptionRow.active.is_(True))
         if source_ids is not None:
-            query = query.where(SourceRow.id.in_(source_ids))
+            query = query.where(SourceRow.id.in_(
+                [s for s in source_ids if possible_row_id(s)]))
         rows = list(session.execute(query).tuples())
         counts = dict(session.execute(
             select(ArticleRow.source_id, func.count()).where(ArticleRow.source_id.in_(
@@ -99,6 +158,7 @@ def status_of(row: SourceRow, articles: int, *, active: bool | None = None) -> S
 
 def get_status(library: Library, source_id: int, guild_id: int | None = None) -> SourceStatus:
     """One source's status as the guild sees it; NotFound for an id it does not follow."""
+    known_id(source_id)
     found = statuses(library, guild_id=guild_id, source_ids=[source_id])
     if not found:
         raise NotFound(f"no source #{source_id}")
@@ -107,7 +167,9 @@ def get_status(library: Library, source_id: int, guild_id: int | None = None) ->
 
 def deactivate(library: Library, source_id: int, guild_id: int | None = None) -> SourceStatus:
     """Stop a guild's subscription to a source (the operator, None: every subscription); the
-    source is polled while any subscription is left. Its articles stay in the library."""
+    source is polled while any subscription is left. Its articles stay in the library.
+    NotFound for an id the guild never followed, BadInput when it was already stopped."""
+    known_id(source_id)
     with library.write() as session:
         row = session.get(SourceRow, source_id)
         subs = list(session.scalars(select(SourceSubscriptionRow).where(
@@ -115,6 +177,9 @@ def deactivate(library: Library, source_id: int, guild_id: int | None = None) ->
         mine = [s for s in subs if guild_id is None or s.guild_id == owner(guild_id)]
         if row is None or (guild_id is not None and not mine):
             raise NotFound(f"no source #{source_id}")
+        if not any(s.active for s in mine) and (guild_id is not None or not row.active):
+            raise BadInput(f"source #{source_id} was already stopped (its articles stay in the "
+                           "library; add it again to follow it)")
         for sub in mine:
             sub.active = False
         if not any(s.active for s in subs):

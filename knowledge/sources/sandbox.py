@@ -240,8 +240,15 @@ class _RecordCollector(logging.Handler):
 
 
 def _replay(records: list[logging.LogRecord]) -> None:
-    """Log a worker's records through this process's handlers (operator log, test capture)."""
+    """Log a worker's records through this process's handlers (operator log, test capture).
+
+    A parser's own warnings (pypdf's "incorrect startxref pointer") are about the untrusted
+    document, which the caller already answers for (an error result, or text read anyway): they
+    come back at INFO, so a CLI user at the default level sees only that answer.
+    """
     for record in records:
+        if record.levelno == logging.WARNING and record.name.partition(".")[0] != "knowledge":
+            record.levelno, record.levelname = logging.INFO, logging.getLevelName(logging.INFO)
         logger = logging.getLogger(record.name)
         if logger.isEnabledFor(record.levelno):
             logger.handle(record)

@@ -28,20 +28,16 @@ from knowledge.library import Library
 from knowledge.models import AddResult, SourceStatus
 from knowledge.notices import AdminNotifier, notify_admins
 from knowledge.sources import polling, records
-from knowledge.sources.documents import (
-    display_url,
-    page_document,
-    plain_page_document,
-    upload_document,
-)
+from knowledge.sources.documents import page_document, plain_page_document, upload_document
 from knowledge.sources.entries import AddProgress, ingest_entries
 from knowledge.sources.errors import FeedError, SourceError
 from knowledge.sources.extract import canonicalize_url, extract_article
 from knowledge.sources.feeds import looks_like_feed, parse_feed
-from knowledge.sources.fetch import FetchResult, FetchSettings, fetch
+from knowledge.sources.fetch import FetchResult, FetchSettings, check_link, fetch
 from knowledge.sources.files import read_upload
 from knowledge.sources.outcomes import PollOutcome
 from knowledge.sources.units import human_size
+from knowledge.sources.urls import display_url
 from knowledge.visibility import owner as owner_guild
 
 __all__ = ["PollOutcome", "SourcesService"]
@@ -117,8 +113,10 @@ class SourcesService:
                        local_ok: bool, progress: AddProgress | None = None) -> AddResult:
         """One input: a link, or a local path when allowed."""
         if _is_link(item):
-            return await self._guarded(item, self._add_link(item, kind, guild_id, added_by,
-                                                            progress))
+            # The result names the link as it may be shown (the bot echoes it to a server's
+            # alert channel): without credentials or secret parameter values. Fetched: ``item``.
+            return await self._guarded(display_url(item) or item,
+                                       self._add_link(item, kind, guild_id, added_by, progress))
         if not local_ok:
             return _logged(AddResult(item, "error", "only links starting with http:// or "
                                      "https:// can be added here (upload files instead)"))
@@ -133,7 +131,7 @@ class SourcesService:
         except KnowledgeError as exc:
             result = AddResult(label, "error", str(exc))
         except Exception:
-            log.exception("adding %s failed unexpectedly", label)
+            log.exception("adding %s failed unexpectedly", display_url(label))
             result = AddResult(label, "error", "internal error while adding this source "
                                                "(details are in the operator's log)")
         return _logged(result)
@@ -167,16 +165,18 @@ class SourcesService:
                         ) -> AddResult:
         """Fetch a link and decide: a feed to follow, a page advertising one, or an article."""
         url = url.strip()
+        label = display_url(url) or url  # as results and log lines show it; ``url`` is fetched
+        check_link(url)  # a malformed link is the user's mistake, told before any lookup
         if kind != "article":
             known = await self.library.run(records.find_feed, self.library, guild_id, url,
                                             canonicalize_url(url))
             if known is not None:
-                return _already_following(url, known)
+                return _already_following(label, known)
         page = await fetch(url, settings=self.fetch_settings)
         if looks_like_feed(page.content_type, page.content):
             if kind == "article":
                 raise BadInput("this link is an RSS or Atom feed, not an article: add it as a feed")
-            return await self._follow(url, page, guild_id, added_by, progress)
+            return await self._follow(label, page, guild_id, added_by, progress)
         media_type = page.content_type or ""
         if page.is_pdf:
             if kind == "feed":
@@ -185,14 +185,14 @@ class SourcesService:
                                              page.content, self.fetch_settings.max_bytes,
                                              limits=self.fetch_settings.extraction)
             doc = upload_document(upload, url=page.final_url, extra={"via": "url"})
-            return await self._add_article(url, doc, guild_id, added_by)
+            return await self._add_article(label, doc, guild_id, added_by)
         if "html" in media_type:
             article = await self.library.run(extract_article, page.text, page.final_url,
                                            limits=self.fetch_settings.extraction)
             wants_feed = kind == "feed" or (
                 kind == "auto" and len(article.text) < MIN_TEXT_CHARS and article.feed_links)
             if not wants_feed:
-                return await self._add_article(url, page_document(article, page), guild_id,
+                return await self._add_article(label, page_document(article, page), guild_id,
                                                added_by)
             if not article.feed_links:
                 raise FeedError("no RSS or Atom feed found on this page")
@@ -200,15 +200,15 @@ class SourcesService:
             known = await self.library.run(records.find_feed, self.library, guild_id, feed_url,
                                             canonicalize_url(feed_url))
             if known is not None:
-                return _already_following(url, known)
+                return _already_following(label, known)
             feed_page = await fetch(feed_url, settings=self.fetch_settings)
             if not looks_like_feed(feed_page.content_type, feed_page.content):
                 raise FeedError(f"the feed this page advertises ({display_url(feed_url)}) is not "
                                 "an RSS or Atom feed")
-            return await self._follow(url, feed_page, guild_id, added_by, progress)
+            return await self._follow(label, feed_page, guild_id, added_by, progress)
         if kind == "feed" or media_type in _XML_TYPES or media_type.endswith("+xml"):
             raise FeedError(f"this link is not an RSS or Atom feed ({media_type or 'unknown type'})")
-        return await self._add_article(url, plain_page_document(page), guild_id, added_by)
+        return await self._add_article(label, plain_page_document(page), guild_id, added_by)
 
     async def _add_article(self, label: str, doc: Document, guild_id: int | None,
                            added_by: str | None) -> AddResult:
@@ -252,9 +252,8 @@ class SourcesService:
                 tally = await ingest_entries(self.library, self.fetch_settings, state, feed,
                                              first=True, progress=progress)
                 await self.library.run(
-                    polling.save_success, self.library, state, now,
-                    etag=None if state.backlog else page.etag,
-                    last_modified=None if state.backlog else page.last_modified,
+                    polling.save_success, self.library, state, now, etag=page.etag,
+                    last_modified=page.last_modified,
                     new_articles=bool(tally.added), entry_error=_entry_error(tally.errors),
                     title=feed.title)
         finally:
@@ -345,13 +344,13 @@ class SourcesService:
         try:
             state = await self.library.run(polling.load_feed, self.library, source_id)
             async with self._lease_kept(source_id):
-                return await self._poll_leased(state, now)
+                return await self._poll_leased(state, now, due_only=due_only)
         except Exception as exc:
             log.exception("polling feed #%d failed unexpectedly", source_id)
             message = f"internal error ({type(exc).__name__})"
             if state is not None:
                 try:
-                    return await self._failed(state, message, now)
+                    return await self._failed(state, message, now, due_only=due_only)
                 except Exception:
                     log.exception("could not record the failure of feed #%d", source_id)
             return PollOutcome(source_id, None, "failed", message=message)
@@ -361,7 +360,8 @@ class SourcesService:
             except Exception:
                 log.exception("could not release the lease on feed #%d", source_id)
 
-    async def _poll_leased(self, state: polling.FeedState, now: dt.datetime) -> PollOutcome:
+    async def _poll_leased(self, state: polling.FeedState, now: dt.datetime, *, due_only: bool
+                           ) -> PollOutcome:
         """Conditional GET, parse, ingest the new entries, record the outcome."""
         try:
             page = await fetch(state.url, settings=self.fetch_settings, etag=state.etag,
@@ -374,18 +374,17 @@ class SourcesService:
                                                content_type=page.content_type,
                                        limits=self.fetch_settings.extraction)
         except SourceError as exc:
-            return await self._failed(state, exc.message, now)
+            return await self._failed(state, exc.message, now, due_only=due_only)
         if feed is None:
             tally = None
         else:
             await self._ensure_simhashes()
             tally = await ingest_entries(self.library, self.fetch_settings, state, feed,
                                          first=state.first)
-        # With entries left for later, the next poll must get the whole feed, not a 304.
+        # save_success drops the validators while entries wait (backlog, retries): no 304 then.
         recovered = await self.library.run(
-            polling.save_success, self.library, state, now,
-            etag=None if state.backlog else page.etag or state.etag,
-            last_modified=None if state.backlog else page.last_modified or state.last_modified,
+            polling.save_success, self.library, state, now, etag=page.etag or state.etag,
+            last_modified=page.last_modified or state.last_modified,
             new_articles=bool(tally and tally.added),
             entry_error=_entry_error(tally.errors) if tally else None)
         if recovered:
@@ -399,16 +398,20 @@ class SourcesService:
                            new_article_ids=tuple(tally.added), seen_again=tally.seen_again,
                            unreadable=len(tally.errors), message=tally.summary())
 
-    async def _failed(self, state: polling.FeedState, message: str, now: dt.datetime
-                      ) -> PollOutcome:
+    async def _failed(self, state: polling.FeedState, message: str, now: dt.datetime, *,
+                      due_only: bool) -> PollOutcome:
         """Record a failed poll; tell the admins once when the feed becomes failing."""
         failures, tell = await self.library.run(polling.save_failure, self.library, state, now,
                                                  message)
-        log.warning("feed #%d %s failed (%d in a row): %s", state.id, display_url(state.url),
-                    failures, message)
+        # A poll someone asked for (not ``due_only``) hands its failure to them in the outcome;
+        # a scheduled one has only this line to tell the operator.
+        log.log(logging.WARNING if due_only else logging.INFO,
+                "feed #%d %s failed (%d in a row): %s", state.id, display_url(state.url),
+                failures, message)
         if tell and await self._notify_followers(
                 state,
-                f"Source #{state.id} “{_name(state)}” is failing: {message}. It failed "
+                f"Source #{state.id} “{_name(state)}” is failing: "
+                f"{quote_remote(message, limit=300)}. It failed "
                 f"{failures} times in a row; I will keep trying, less often."):
             await self.library.run(polling.mark_notified, self.library, state.id)
         return PollOutcome(state.id, display_url(state.url), "failed", message=message)
@@ -416,6 +419,10 @@ class SourcesService:
     async def _notify(self, guild_id: int | None, message: str, added_by: str | None = None
                       ) -> bool:
         """Tell the admins; False when that failed (then retried on a later poll)."""
+        if self._notifier is None:
+            # The CLI and tests run without one; whoever polled sees the outcome itself.
+            log.debug("no notifier: admin notice for guild %s not sent: %s", guild_id, message)
+            return False
         return await notify_admins(self._notifier, guild_id, message, added_by=added_by)
 
     async def _notify_followers(self, state: polling.FeedState, message: str) -> bool:
@@ -439,7 +446,7 @@ class SourcesService:
 
     def remove(self, source_id: int, *, guild_id: int | None = None) -> SourceStatus:
         """Stop a server's following of a source (the operator, None: everyone's); its articles
-        stay. NotFound for an id the server does not follow."""
+        stay. NotFound for an id the server does not follow, BadInput when already stopped."""
         return records.deactivate(self.library, source_id, guild_id)
 
     def autocomplete(self, prefix: str, limit: int = 25, *, guild_id: int | None = None
@@ -457,12 +464,15 @@ class SourcesService:
 
 def _new_source_origin(**fields: Any) -> Origin:
     """The origin of a link or an upload: its adder's server (or the operator), and the source
-    row created with the article, in its transaction."""
+    row created with the article, in its transaction; when the article is stored already, the
+    adder's own source of it (records.adopter), as a second server following a feed gets."""
     now = utcnow()
     if fields.get("kind") == "article":
         fields.update(last_fetch_at=now, last_success_at=now)
     maker = records.source_maker(active=True, added_at=now, last_new_article_at=now, **fields)
-    return Origin(guilds=(owner_guild(fields.get("guild_id")),), new_source=maker)
+    return Origin(guilds=(owner_guild(fields.get("guild_id")),), new_source=maker,
+                  adopt_source=records.adopter(fields.get("guild_id"), fields.get("added_by"),
+                                               maker))
 
 
 def _read_local(path: Path, limit: int) -> tuple[bytes, str]:
@@ -508,7 +518,9 @@ def _entry_error(errors: list[str]) -> str | None:
 
 def _name(state: polling.FeedState) -> str:
     """How a feed is named in admin notices: its title or link, written by a third party, so
-    quoted as plain text (no Markdown, no live links or mentions: knowledge.text.remote)."""
+    quoted as plain text (no Markdown, no live links or mentions: knowledge.text.remote).
+    Notices are composed here and delivered as they are, unlike error messages and add
+    results, which stay plain and are escaped by whoever shows them."""
     return quote_remote(state.title or display_url(state.url), limit=100) or f"feed {state.id}"
 
 

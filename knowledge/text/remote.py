@@ -1,8 +1,11 @@
-"""Quote text that came from outside (feed and page titles, file names, hosts) in a chat message.
+"""Text that came from outside (feed and page titles, file names, hosts, links) in a message.
 
-Messages built here are shown in Discord, where Markdown, links and mentions in a feed title
-would render as formatting, clickable links or pings. ``quote_remote`` makes such text show as
-itself on one line; it knows Discord's syntax but not Discord (no import of it here).
+``plain_line`` is what the library's own messages (errors, add results) carry: one tidy line of
+bounded length, no escaping; whoever displays them escapes for their medium (the bot for
+Discord, nothing for the command line). ``quote_remote`` is for the few messages the library
+composes for chat itself (admin notices, delivered as they are): there Markdown, links and
+mentions in a feed title would render as formatting, clickable links or pings, so it makes such
+text show as itself; it knows Discord's syntax but not Discord (no import of it here).
 """
 
 from __future__ import annotations
@@ -20,18 +23,27 @@ _LINK = re.compile(r"(?<=[a-z0-9+.-])(?=://)", re.IGNORECASE)
 _ZERO_WIDTH_SPACE = "\u200b"
 
 
-def quote_remote(text: str | None, *, limit: int = 150) -> str:
-    """``text`` as one plain line at most ``limit`` characters long (before escaping).
-
-    Control and invisible characters go, whitespace collapses, Markdown is backslash-escaped,
-    and mentions (@everyone, @here) and bare links are broken with a zero-width space so that
-    they neither ping nor link.
-    """
+def plain_line(text: str | None, *, limit: int = 150) -> str:
+    """``text`` as one plain line at most ``limit`` characters long: control and invisible
+    characters go, whitespace collapses, an overlong line ends with "…". Nothing is escaped."""
     if not text:
         return ""
     line = " ".join(_CONTROL.sub(" ", text).split())
     if len(line) > limit:
         line = line[: limit - 1].rstrip() + "…"
+    return line
+
+
+def quote_remote(text: str | None, *, limit: int = 150) -> str:
+    """``text`` as one line at most ``limit`` characters long (before escaping; `plain_line`),
+    made inert for a chat message.
+
+    Markdown is backslash-escaped, and mentions (@everyone, @here) and bare links are broken
+    with a zero-width space so that they neither ping nor link.
+    """
+    line = plain_line(text, limit=limit)
+    if not line:
+        return ""
     line = _LINK.sub(_ZERO_WIDTH_SPACE, line)
     line = _LINE_START.sub(r"\\", _MARKDOWN.sub(r"\\\1", line), count=1)
     return _MENTION.sub("@" + _ZERO_WIDTH_SPACE, line)
