@@ -183,9 +183,15 @@ class SummitDesk(commands.AutoShardedBot):
 
     async def on_command_error(self, context: commands.Context[Any],  # type: ignore[override]
                                exception: commands.CommandError) -> None:
-        """Text commands exist only for the owner; everything else is quietly ignored."""
-        if isinstance(exception, commands.CommandNotFound | commands.NotOwner
-                      | commands.CheckFailure):
+        """Text commands exist only for the owner. Anyone else gets no reply: /resync refuses
+        privately, which a channel message cannot, and the owner's commands stay out of other
+        people's sight. The refusal is logged at debug level; other text is ignored."""
+        if isinstance(exception, commands.CommandNotFound):
+            return
+        if isinstance(exception, commands.CheckFailure):  # NotOwner included
+            log.debug("text command %s refused for user %s in guild %s: only the bot's owner "
+                      "can use it", context.command, context.author.id,
+                      context.guild.id if context.guild else None)
             return
         log.error("text command %s failed for user %s", context.command, context.author.id,
                   exc_info=exception)

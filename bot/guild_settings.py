@@ -48,8 +48,13 @@ class GuildSettings:
 
     # ----- effective values ---------------------------------------------------------------------
     def admin_role(self, config: GuildConfig) -> str:
-        """The role (name or id) that counts as admin besides Manage Server."""
-        return config.admin_role or self.bot.settings.discord_admin_role
+        """The role (name or id) that counts as admin besides Manage Server. A stored id equal
+        to the server's (its @everyone role, which /config admin-role now refuses) counts as
+        unset: it would make every member an admin."""
+        chosen = config.admin_role
+        if chosen is not None and chosen.strip() == str(config.guild_id):
+            chosen = None
+        return chosen or self.bot.settings.discord_admin_role
 
     def cooldown(self, config: GuildConfig) -> tuple[int, float]:
         """(questions, per seconds) for /ask; seconds 0 means no cooldown."""

@@ -27,10 +27,12 @@ from bot.replies import (
     READ_COLOUR,
     SUMMIT_COLOUR,
     TITLE_LIMIT,
+    WARN_COLOUR,
     EmbedBuilder,
     Reply,
     clean,
     clean_cut,
+    code,
     format_date,
     format_when,
     link,
@@ -359,16 +361,98 @@ def summits_embeds(meetings: Sequence[Meeting]) -> list[discord.Embed]:
 
 
 # ----- sources ---------------------------------------------------------------------------------
-def result_lines(results: Sequence[AddResult]) -> list[str]:
-    """One line per add result: a mark and the message."""
-    marks = {"added": "✅", "duplicate": "↩️", "error": "⚠️"}
-    lines = [f"{marks.get(r.status, '•')} {clean_cut(r.message, 300)}" for r in results]
-    return lines or ["Nothing to add at that address."]
+RESULT_MARKS = {"added": "✅", "duplicate": "↩️", "error": "⚠️"}
+# How the rest of a group of identical outcomes is summed up, and a count of outcomes put.
+SAME_WAY = {"added": "were added the same way", "duplicate": "were already in the library",
+            "error": "failed the same way"}
+OUTCOME_COUNTS = {"added": "added", "duplicate": "already in the library", "error": "failed"}
+RESULTS_TEXT_LIMIT = 3500   # of the reply's description (Discord allows 4,096)
+RESULT_MESSAGE_LIMIT = 300  # of each outcome's message
+INPUT_LABEL_LIMIT = 60      # of each input's name, when several were given
+SAME_WAY_SHOWN = 3          # lines of one repeated outcome shown before it is summed up
+SUMMARY_RESERVE = 120       # room kept for the closing "… and N more" line
+
+
+def input_label(text: str, limit: int = INPUT_LABEL_LIMIT) -> str:
+    """An input (link or file name) shortened for a result line: no scheme, the middle cut
+    out of a long one, shown verbatim in a code span (no Markdown or mention works there)."""
+    short = " ".join(text.split()).removeprefix("https://").removeprefix("http://")
+    short = short.removeprefix("www.")
+    if len(short) > limit:
+        head = (limit - 1) * 2 // 3
+        short = f"{short[:head]}…{short[len(short) - (limit - 1 - head):]}"
+    return code(short, limit)
+
+
+def _outcomes(counts: dict[str, int]) -> str:
+    """"3 added, 2 failed": the counts in a fixed order (added, duplicate, error)."""
+    order = [*OUTCOME_COUNTS, *(s for s in counts if s not in OUTCOME_COUNTS)]
+    return ", ".join(f"{counts[status]} {OUTCOME_COUNTS.get(status, status)}"
+                     for status in order if counts.get(status))
+
+
+def result_lines(results: Sequence[AddResult], limit: int = RESULTS_TEXT_LIMIT) -> list[str]:
+    """One line per add result (a mark, the input when there were several, the message),
+    together within `limit` characters: past a few identical outcomes, and past the limit,
+    the rest is counted in a closing line instead of listed."""
+    if not results:
+        return ["Nothing to add at that address."]
+    named = len(results) > 1
+    groups: dict[tuple[str, str], list[AddResult]] = {}
+    for result in results:
+        groups.setdefault((result.status, result.message), []).append(result)
+    # (text, outcomes it stands for), in the order of each outcome's first appearance.
+    items: list[tuple[str, dict[str, int]]] = []
+    for (status, message), members in groups.items():
+        text = clean_cut(message, RESULT_MESSAGE_LIMIT)
+        # Summing up a single line would save nothing.
+        shown = members if len(members) <= SAME_WAY_SHOWN + 1 else members[:SAME_WAY_SHOWN]
+        for result in shown:
+            label = f"{input_label(result.input)}: " if named else ""
+            items.append((f"{RESULT_MARKS.get(status, '•')} {label}{text}", {status: 1}))
+        if hidden := len(members) - len(shown):
+            items.append((f"… and {hidden} more {SAME_WAY.get(status, 'ended the same way')}",
+                          {status: hidden}))
+    lines: list[str] = []
+    size = 0
+    for n, (text, _) in enumerate(items):
+        room = limit - (SUMMARY_RESERVE if n < len(items) - 1 else 0)
+        if size + len(text) + 1 > room:
+            left: dict[str, int] = {}
+            for _, counts in items[n:]:
+                for status, count in counts.items():
+                    left[status] = left.get(status, 0) + count
+            total = sum(left.values())
+            if len(left) == 1:
+                [status] = left
+                lines.append(f"… and {total} more {OUTCOME_COUNTS.get(status, status)}")
+            else:
+                lines.append(f"… and {total} more ({_outcomes(left)})")
+            break
+        lines.append(text)
+        size += len(text) + 1
+    return lines
+
+
+def add_results_title(results: Sequence[AddResult]) -> str:
+    """The reply's title says the outcome: all added, some of them, or nothing."""
+    added = sum(r.status == "added" for r in results)
+    if not added:
+        return "Nothing added"
+    if added == len(results):
+        return "Added to the library"
+    return f"Added {added} of {len(results)}"
 
 
 def add_results_reply(results: Sequence[AddResult]) -> Reply:
-    """What `/source add` or `/source upload` stored, or why not."""
-    return Reply(embeds=paged_list("Added to the library", result_lines(results))[:1])
+    """What `/source add` or `/source upload` stored, or why not: one embed, within Discord's
+    limits whatever the number of inputs (result_lines sums up what does not fit)."""
+    title = add_results_title(results)
+    colour = WARN_COLOUR if title == "Nothing added" and any(
+        r.status == "error" for r in results) else LIST_COLOUR
+    builder = EmbedBuilder(title=title, colour=colour)
+    builder.set_description("\n".join(result_lines(results)))
+    return Reply(embeds=[builder.build()])
 
 
 def source_line(source: SourceStatus, *, detail: bool = False) -> str:

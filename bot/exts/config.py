@@ -22,9 +22,36 @@ NO_ALERT_CHANNEL = ("none: notices go by DM to the admin who added the source, e
                     "server's owner")
 
 
-def config_embed(guild_name: str, config: GuildConfig, *, admin_role: str, cooldown: tuple[int, float],
-                 timezone: str) -> discord.Embed:
-    """/config show: each setting, and whether this server set it or it is the default."""
+EVERYONE_REFUSED = ("@everyone cannot be the admin role: every member has it, so anyone could "
+                    "add sources, change digests and these settings. Create a role for the "
+                    "people who run Summit Desk (Server Settings → Roles), give it to them, and "
+                    "pick that role here.")
+
+
+def role_text(guild: discord.Guild | None, setting: str) -> str:
+    """The admin role as a reader knows it: a mention when this server has the role (shown
+    with its name; messages go out with mentions disabled, so nobody is pinged), else what
+    the setting names."""
+    wanted = setting.strip()
+    if not wanted:
+        return "none (Manage Server only)"
+    role = None
+    if guild is not None:
+        role = guild.get_role(int(wanted)) if wanted.isdigit() else None
+        if role is None:
+            role = discord.utils.find(lambda r: r.name.casefold() == wanted.casefold(),
+                                      guild.roles)
+    if role is not None:
+        return role.mention
+    if wanted.isdigit():
+        return "a role this server no longer has (choose another with /config admin-role)"
+    return f"{clean_cut(wanted, 100)} (no role of that name here)"
+
+
+def config_embed(guild_name: str, config: GuildConfig, *, admin_role: str,
+                 cooldown: tuple[int, float], timezone: str) -> discord.Embed:
+    """/config show: each setting, and whether this server set it or it is the default;
+    `admin_role` as `role_text` shows it."""
     def origin(value: object) -> str:
         return " *(set here)*" if value is not None else " *(default)*"
 
@@ -32,8 +59,7 @@ def config_embed(guild_name: str, config: GuildConfig, *, admin_role: str, coold
                            colour=ADMIN_COLOUR)
     builder.add_field("Alert channel", (f"<#{config.alert_channel_id}>" if config.alert_channel_id
                                         else NO_ALERT_CHANNEL) + origin(config.alert_channel_id))
-    role = clean_cut(admin_role, 100) if admin_role else "none (Manage Server only)"
-    builder.add_field("Admin role", role + origin(config.admin_role))
+    builder.add_field("Admin role", admin_role + origin(config.admin_role))
     rate, seconds = cooldown
     pace = f"{rate} question{'s' * (rate != 1)} per {seconds:g} s" if seconds > 0 else "off"
     changed = config.ask_cooldown_rate if config.ask_cooldown_rate is not None \
@@ -66,7 +92,7 @@ class Config(commands.GroupCog, group_name="config",
         settings = self.bot.guild_settings
         guild = interaction.guild
         embed = config_embed(guild.name if guild else "this server", config,
-                             admin_role=settings.admin_role(config),
+                             admin_role=role_text(guild, settings.admin_role(config)),
                              cooldown=settings.cooldown(config),
                              timezone=settings.timezone(config))
         return Reply(content=headline, embeds=[embed])
@@ -108,8 +134,12 @@ class Config(commands.GroupCog, group_name="config",
     @app_commands.describe(role="The role; leave empty to go back to the default.")
     async def admin_role(self, interaction: discord.Interaction[SummitDesk],
                          role: discord.Role | None = None) -> None:
-        """Set (or reset) the server's admin role."""
+        """Set (or reset) the server's admin role; never @everyone (every member would be an
+        admin)."""
         assert interaction.guild_id is not None
+        if role is not None and role.is_default():
+            await answer(interaction, notice(EVERYONE_REFUSED), ephemeral=True)
+            return
         config = await self.bot.guild_settings.update(interaction.guild_id,
                                                       admin_role=str(role.id) if role else None)
         headline = (f"Members with {role.mention} may now use the admin commands (let the role "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
+import re
 import zoneinfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -60,6 +61,37 @@ def _weekdays(field: str, expr: str) -> str:
     return ",".join(_DAY_NAMES[d] for d in sorted(days))
 
 
+# Cron fields other than the weekday, with the values each allows.
+_FIELD_RANGES = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12))
+_NUMERIC_PART = re.compile(r"(?:\*|\?|(\d+)(?:-(\d+))?)(?:/(\d+))?")
+
+
+def _field_problem(name: str, low: int, high: int, text: str) -> str | None:
+    """What is wrong with one cron field, in words ("hour 25 is out of range (0-23)"), or None.
+
+    Numbers, ranges, lists and steps are checked here; anything else (month names, APScheduler
+    day expressions such as "last") is left to APScheduler, asked about this field alone.
+    """
+    for part in text.split(","):
+        match = _NUMERIC_PART.fullmatch(part)
+        if match is None:
+            try:
+                CronTrigger(**{name: part}, timezone=dt.UTC)
+            except ValueError:
+                return (f"{name} {part!r} is not understood (use a number {low}-{high}, a range "
+                        f"such as {low}-{low + 2}, a list such as {low},{low + 2}, or * for any)")
+            continue
+        first, last, step = match.groups()
+        for value in (first, last):
+            if value is not None and not low <= int(value) <= high:
+                return f"{name} {int(value)} is out of range ({low}-{high})"
+        if first is not None and last is not None and int(last) < int(first):
+            return f"{name} range {part} runs backwards (write the smaller number first)"
+        if step is not None and int(step) < 1:
+            return f"{name} step {part} must be 1 or more"
+    return None
+
+
 def resolve_timezone(name: str) -> zoneinfo.ZoneInfo:
     """An IANA timezone by name (case-insensitive); BadInput with a suggestion otherwise."""
     name = (name or "").strip()
@@ -96,6 +128,10 @@ def cron_trigger(expr: str, timezone: str = "UTC") -> CronTrigger:
         got = 0 if not fields[0] else len(fields)
         raise BadInput(f"{CRON_HELP} (got {got} field{'s' if got != 1 else ''})")
     minute, hour, day, month, weekday = fields
+    problems = [problem for (name, low, high), text in zip(_FIELD_RANGES, fields, strict=False)
+                if (problem := _field_problem(name, low, high, text))]
+    if problems:
+        raise BadInput(f"invalid schedule {expr!r}: " + " and ".join(problems))
     days_of_week = _weekdays(weekday, expr)
     if day not in ("*", "?") and weekday not in ("*", "?"):
         # crontab fires when EITHER matches; APScheduler would require both.

@@ -325,3 +325,34 @@ def test_each_kind_of_answer_has_its_own_colour() -> None:
     assert render.ask_page("q", [hit()])[0].colour == shared.ANSWER_COLOUR
     assert render.compare_embed("t", [ExpertView("E", hit())]).colour == shared.EXPERT_COLOUR
     assert render.latest_embed([article()]).colour == shared.LIST_COLOUR
+
+
+@pytest.mark.parametrize(("statuses", "title"), [
+    (["added"], "Added to the library"), (["added", "added"], "Added to the library"),
+    (["error"], "Nothing added"), (["duplicate"], "Nothing added"), ([], "Nothing added"),
+    (["added", "error", "duplicate"], "Added 1 of 3")])
+def test_add_results_title_matches_the_outcome(statuses: list[str], title: str) -> None:
+    """The /source reply's title says whether anything was added, and how much of it."""
+    results = [AddResult(f"https://e.org/{n}", status, f"{status} {n}")  # type: ignore[arg-type]
+               for n, status in enumerate(statuses)]
+    assert render.add_results_reply(results).embeds[0].title == title
+
+
+def test_add_results_name_each_input_and_sum_up_the_rest() -> None:
+    """Several inputs: each line names its input, shortened and inert; many identical failures
+    end in one "… and N more" line; hundreds of different ones still fit one message."""
+    nasty = "https://example.org/`**bold**`/" + "a" * 200 + "/end.html"
+    few = render.result_lines([AddResult(nasty, "error", "HTTP 404"),
+                               AddResult("report.pdf", "added", "added #1 “R” (2 passages)")])
+    assert few[0].startswith("⚠️ `example.org/ˋ**bold**ˋ/aaa") and few[0].endswith(
+        "/end.html`: HTTP 404")
+    assert len(few[0]) < 100 and few[1] == "✅ `report.pdf`: added #1 “R” (2 passages)"
+    same = [AddResult(f"http://127.0.0.1:9/{n}", "error", "could not connect") for n in range(52)]
+    assert render.result_lines(same)[-1] == "… and 49 more failed the same way"
+    assert render.result_lines([AddResult("x", "added", "added #1")]) == ["✅ added #1"]
+    varied = [AddResult(f"https://e.org/{n}", "error" if n % 3 else "added", f"{NASTY} {n}" * 5)
+              for n in range(300)]
+    reply = render.add_results_reply(varied)
+    assert_fits(reply)
+    last = (reply.embeds[0].description or "").splitlines()[-1]
+    assert re.fullmatch(r"… and \d+ more \(\d+ added, \d+ failed\)", last), last

@@ -1,0 +1,214 @@
+"""Admin replies QA found wrong, end to end against the fake Discord: /source add and upload
+titles and per-input lines, /config admin-role (@everyone refused, the role shown by name),
+"@Summit Desk resync" from a non-owner, and a bad cron in /digest set."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from tests.bot.launch import HASHING, bot_env, running_bot
+from tests.fakes.discord_server import (
+    BotProcess,
+    FakeDiscord,
+    FakeFile,
+    InteractionHandle,
+    StoredMessage,
+)
+from tests.fakes.validation import validate_message
+from tests.fakes.web_server import FakeWeb
+from tests.fakes.world import World
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
+
+ANSWER_TIMEOUT = 60.0
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    """Default world (owner, alice with Summit Admin, bob) with an Editors role, and a second
+    server."""
+    world = World.default()
+    world.add_role(world.guild(), "Editors", 0)
+    world.add_guild("Other Server", channels=("general",))  # its owner: the bot's owner
+    return world
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bot's working directory."""
+    return tmp_path_factory.mktemp("qa-admin")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bot(fake: FakeDiscord, world: World, web: FakeWeb, home: Path
+              ) -> AsyncIterator[BotProcess]:
+    """`python -m bot` with global commands (both servers), logging at debug level, its
+    deployment admin role given by name."""
+    env = bot_env(fake, home, f"sqlite:///{home / 'library.sqlite3'}", **HASHING,
+                  FETCH_ALLOW_PRIVATE_ADDRESSES="true", FETCH_READ_TIMEOUT="2",
+                  ASK_COOLDOWN_SECONDS="0", LOG_LEVEL="DEBUG", DISCORD_ADMIN_ROLE="Summit Admin")
+    async with running_bot(fake, env, home) as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def refused_base() -> str:
+    """A local address nothing listens on (connection refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+async def run(fake: FakeDiscord, name: str, options: dict[str, Any] | None = None,
+              *, user: str = "alice", **kwargs: Any) -> InteractionHandle:
+    """Invoke a command (as alice, an admin, by default) and wait for its final answer."""
+    return await (await fake.slash(name, options, user=user, **kwargs)).wait_done(
+        timeout=ANSWER_TIMEOUT)
+
+
+def valid(message: StoredMessage) -> None:
+    """Discord would accept the message as it stands."""
+    assert validate_message(message.payload, file_count=0, is_edit=True) == {}
+
+
+def lines(handle: InteractionHandle) -> list[str]:
+    """The result lines of a /source reply."""
+    return str(handle.embeds[0]["description"]).splitlines()
+
+
+# ----- 1, 2. /source add and upload say what happened, input by input ---------------------------
+async def test_a_refused_link_is_titled_nothing_added(bot: BotProcess, fake: FakeDiscord,
+                                                      refused_base: str) -> None:
+    """A link whose server refuses the connection: "Nothing added", not "Added to the library"."""
+    reply = await run(fake, "source add", {"url": f"{refused_base}/gone.html"})
+    assert reply.ephemeral and reply.embeds[0]["title"] == "Nothing added"
+    assert lines(reply)[0].startswith("⚠️") and "connect" in lines(reply)[0]
+    valid(reply.message)
+
+
+async def test_failed_uploads_are_titled_nothing_added(bot: BotProcess,
+                                                       fake: FakeDiscord) -> None:
+    """An empty .txt and a damaged PDF store nothing, and the title says so."""
+    for file in (FakeFile("empty.txt", b""), FakeFile("broken.pdf", b"%PDF-1.4 not really")):
+        reply = await run(fake, "source upload", attachments={"file": file})
+        assert reply.embeds[0]["title"] == "Nothing added", (file.filename, reply.text)
+        valid(reply.message)
+
+
+async def test_a_mixed_add_counts_what_was_added_and_names_each_input(
+        bot: BotProcess, fake: FakeDiscord, web: FakeWeb, refused_base: str) -> None:
+    """Three links, one stored: "Added 1 of 3", each line naming its (shortened) link; the
+    same link again is a duplicate, so "Nothing added"."""
+    article = web.url("/posts/summit-1.html")
+    urls = [article, web.url("/status/404"), f"{refused_base}/x.html"]
+    reply = await run(fake, "source add", {"url": " ".join(urls), "kind": "article"})
+    assert reply.embeds[0]["title"] == "Added 1 of 3", reply.text
+    found = lines(reply)
+    assert len(found) == 3
+    for line, url in zip(found, urls, strict=True):
+        assert f"`{url.removeprefix('http://')}`: " in line, line
+    assert found[0].startswith("✅") and found[1].startswith("⚠️")
+    valid(reply.message)
+    again = await run(fake, "source add", {"url": article, "kind": "article"})
+    assert again.embeds[0]["title"] == "Nothing added" and lines(again)[0].startswith("↩️")
+
+
+async def test_many_failed_links_are_named_then_summed_up(bot: BotProcess, fake: FakeDiscord,
+                                                          refused_base: str) -> None:
+    """52 refused links: a few lines naming their link, then "… and 49 more failed the same
+    way", in one message Discord accepts."""
+    urls = [f"{refused_base}/feed-{n}.xml" for n in range(52)]
+    reply = await run(fake, "source add", {"url": " ".join(urls)})
+    assert reply.embeds[0]["title"] == "Nothing added"
+    found = lines(reply)
+    assert found[-1] == "… and 49 more failed the same way", found
+    for line, url in zip(found[:-1], urls, strict=False):
+        assert line.startswith(f"⚠️ `{url.removeprefix('http://')}`: could not connect"), line
+    valid(reply.message)
+
+
+# ----- 3, 4. the admin role ------------------------------------------------------------------
+async def test_everyone_is_refused_as_the_admin_role(bot: BotProcess, fake: FakeDiscord,
+                                                     world: World) -> None:
+    """/config admin-role @everyone is refused privately with what to do instead, and bob (no
+    role) stays a non-admin."""
+    everyone = world.guild().roles[0]
+    assert everyone.id == world.guild().id
+    refused = await run(fake, "config admin-role", {"role": everyone})
+    assert refused.ephemeral and refused.embeds == []
+    assert refused.content.startswith("@everyone cannot be the admin role")
+    assert "Create a role" in refused.content
+    shown = await run(fake, "config show")
+    admin = next(f for f in shown.embeds[0]["fields"] if f["name"] == "Admin role")
+    assert admin["value"].endswith("*(default)*")
+    bob = await run(fake, "digest list", user="bob", strict=False)
+    assert bob.content.startswith("Only server admins")
+
+
+async def test_the_admin_role_is_shown_as_a_role_not_an_id(bot: BotProcess, fake: FakeDiscord,
+                                                           world: World) -> None:
+    """The confirmation and /config show mention the role (<@&id>) with pings disabled."""
+    role = world.guild().role("Editors")
+    changed = await run(fake, "config admin-role", {"role": role})
+    shown = await run(fake, "config show")
+    for reply in (changed, shown):
+        admin = next(f for f in reply.embeds[0]["fields"] if f["name"] == "Admin role")
+        assert admin["value"] == f"<@&{role.id}> *(set here)*", admin
+        assert (reply.message.allowed_mentions or {}).get("parse") == []
+        valid(reply.message)
+    default = await run(fake, "config admin-role")
+    admin = next(f for f in default.embeds[0]["fields"] if f["name"] == "Admin role")
+    summit_admin = world.guild().role("Summit Admin")  # DISCORD_ADMIN_ROLE, given by name
+    assert admin["value"] == f"<@&{summit_admin.id}> *(default)*", admin
+
+
+async def test_the_other_server_keeps_its_own_admin_role(bot: BotProcess, fake: FakeDiscord,
+                                                         world: World) -> None:
+    """A role chosen in one server does not show in another's /config show."""
+    await run(fake, "config admin-role", {"role": world.guild().role("Editors")})
+    other = world.guild("Other Server")
+    shown = await run(fake, "config show", user="owner", guild=other)
+    admin = next(f for f in shown.embeds[0]["fields"] if f["name"] == "Admin role")
+    assert admin["value"].endswith("*(default)*") and "<@&" not in admin["value"], admin
+    await run(fake, "config admin-role")
+
+
+# ----- 5. "@Summit Desk resync" from someone else ----------------------------------------------
+async def test_a_non_owner_resync_is_ignored_but_logged(bot: BotProcess, fake: FakeDiscord,
+                                                        world: World) -> None:
+    """bob's "@Summit Desk resync" gets no public reply and no sync, and is logged (debug)."""
+    channel = world.guild().channel("bot-log")
+    syncs = len(fake.command_syncs)
+    bob = world.user("bob")
+    await fake.user_message(f"<@{world.bot.id}> resync", user="bob", channel=channel)
+    line = await bot.wait_for_output(f"text command resync refused for user {bob.id}",
+                                     timeout=ANSWER_TIMEOUT)
+    assert "DEBUG" in line and "only the bot's owner" in line
+    assert not [m for m in fake.channel_messages(channel)
+                if m.payload["author"]["id"] == str(world.bot.id)]
+    assert len(fake.command_syncs) == syncs
+
+
+# ----- 6. a cron with impossible values ------------------------------------------------------
+async def test_a_bad_cron_names_the_bad_fields(bot: BotProcess, fake: FakeDiscord) -> None:
+    """`61 25 * * *` is refused with each bad field named in words, not APScheduler's text."""
+    refused = await run(fake, "digest set", {"channel": "general", "schedule": "61 25 * * *"})
+    assert refused.ephemeral
+    assert "minute 61 is out of range (0-59)" in refused.content
+    assert "hour 25 is out of range (0-23)" in refused.content
+    assert "Error validating" not in refused.content
+    listed = await run(fake, "digest list")
+    assert "61 25" not in listed.text
+
+
+async def test_zz_nothing_rejected(bot: BotProcess, fake: FakeDiscord) -> None:
+    """Nothing above made Discord reject a request, or the bot log an error."""
+    fake.assert_no_errors()
+    assert bot.error_lines() == [], bot.output
