@@ -18,8 +18,8 @@ from bot.exts._render import (
     read_options,
     read_view,
 )
-from bot.replies import Reply
-from bot.respond import answer, in_time
+from bot.replies import Reply, clean_cut
+from bot.respond import answer, answer_text, in_time
 from knowledge.people.service import ExpertsService
 from knowledge.visibility import viewer
 
@@ -27,6 +27,20 @@ if TYPE_CHECKING:
     from bot.client import SummitDesk
 
 EXPERTS_SOURCE = "experts"
+
+
+def no_view_text(topic: str) -> str:
+    """The private /compare reply when no expert addressed the topic: what to try next."""
+    return (f"No expert in the library addressed “{clean_cut(topic, 300)}”. Try other words "
+            "(a place, a meeting, a policy), /ask with a filter (expert, publisher, since, "
+            "until), or see /help for examples.")
+
+
+def no_passage_text(expert: str, topic: str) -> str:
+    """The private /expert reply when none of the expert's passages matches the topic."""
+    return (f"Nothing {clean_cut(expert, 100)} said in the library matches "
+            f"“{clean_cut(topic, 300)}”. Try other words, leave the topic out to see their "
+            "newest passages, or /ask with a filter; /help shows examples.")
 
 
 class Experts(commands.Cog):
@@ -68,6 +82,9 @@ class Experts(commands.Cog):
             self.bot.service.retriever.validate(topic)
         expert, hits = await in_time(interaction, self.bot.service.run(
             self.experts.views, name, topic, top=3, guild_id=guild_id))
+        if topic is not None and not hits:  # "no good match" is private (docs/discord.md)
+            await answer_text(interaction, no_passage_text(expert.name, topic))
+            return
         await answer(interaction, Reply(embeds=[expert_embed(expert, hits, topic)],
                                         view=read_view(hits)))
 
@@ -93,6 +110,9 @@ class Experts(commands.Cog):
         topic = self.bot.service.retriever.validate(topic)
         views = await in_time(interaction, self.bot.service.run(
             self.experts.compare, topic, guild_id=viewer(interaction.guild_id)))
+        if not views:  # "no good match" is private (docs/discord.md)
+            await answer_text(interaction, no_view_text(topic))
+            return
         embed = compare_embed(topic, views)
         shown = views[:len(embed.fields)]
         menu = read_menu(read_options([(f"{v.expert}: {v.hit.article.title or 'Untitled'}",

@@ -11,9 +11,15 @@ from discord.ext import commands
 
 from bot.checks import topic_cooldown, topic_key
 from bot.exts._choices import NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
-from bot.exts._render import read_menu, read_options, summit_embed, summits_embeds
-from bot.replies import Reply, pack
-from bot.respond import answer, in_time
+from bot.exts._render import (
+    meeting_title,
+    read_menu,
+    read_options,
+    summit_embed,
+    summits_embeds,
+)
+from bot.replies import Reply, clean_cut, pack
+from bot.respond import answer, answer_text, in_time
 from knowledge.meetings.service import MeetingsService
 from knowledge.models import Meeting
 from knowledge.visibility import viewer
@@ -22,6 +28,14 @@ if TYPE_CHECKING:
     from bot.client import SummitDesk
 
 TIMELINE_FILE = "timeline.png"
+
+
+def no_commentary_text(meeting: str, topic: str) -> str:
+    """The private /summit reply when nothing before or after the meeting matches the topic."""
+    return (f"Nothing in the library about {clean_cut(meeting, 200)} matches "
+            f"“{clean_cut(topic, 300)}”. Try other words, leave the topic out to see what was "
+            "expected and said, or /ask with since and until around the meeting; /help shows "
+            "examples.")
 
 
 class Summits(commands.Cog):
@@ -57,6 +71,11 @@ class Summits(commands.Cog):
             self.bot.service.retriever.validate(topic)
         commentary = await in_time(interaction, self.bot.service.run(
             self.meetings.commentary, name, topic, top=3, guild_id=viewer(interaction.guild_id)))
+        if topic is not None and not (commentary.before or commentary.after):
+            # "no good match" is private (docs/discord.md)
+            await answer_text(interaction, no_commentary_text(
+                meeting_title(commentary.meeting), topic))
+            return
         cited = [(f"{label} · {h.article.title or 'Untitled'}", h)
                  for label, hits in (("Before", commentary.before), ("After", commentary.after))
                  for h in hits]
