@@ -33,6 +33,12 @@ QUERY_VECTORS_KEPT = 64
 # in its own thread, outside the GIL).
 EMBEDDING_WORKERS = 8
 EMBED_ALONGSIDE_FROM = 20_000  # passages (see Retriever._embed_soon)
+# Within a narrowed pool (one expert's passages, one meeting's commentary) a passage is shown
+# only when it shares a word with the topic or clears the no-match threshold by this much:
+# among a pool's few passages the next best are often merely the least unrelated (measured on
+# the founding corpus: unrelated passages score 0.20-0.34 cosine with no shared word, passages
+# on the topic 0.37 and up or share its words; docs/benchmarks.md "Narrowed searches").
+NARROWED_DENSE_MARGIN = 0.05
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -148,6 +154,18 @@ class Retriever:
                     passage=r.text, highlight=r.highlight, score=r.score, dense_score=r.dense,
                     bm25_score=r.bm25, why=r.why)
                 for r in ranked if r.article_id in index.articles]
+
+    def search_within(self, request: SearchRequest, passage_ids: Iterable[int]) -> list[Hit]:
+        """`search` among the given passages only (an expert's, a meeting's), keeping the hits
+        that are on the topic by themselves: a shared word (BM25 > 0) or a dense cosine at
+        least NARROWED_DENSE_MARGIN above the no-match threshold. [] when none is."""
+        pool = frozenset(passage_ids)
+        if not pool:
+            self.validate(request.query)
+            return []
+        floor = self.library.settings.no_match_threshold + NARROWED_DENSE_MARGIN
+        return [hit for hit in self.search(request, filters=Filters(passage_ids=pool))
+                if hit.bm25_score > 0 or hit.dense_score >= floor]
 
     def _embed_soon(self, query: str) -> np.ndarray | Future[np.ndarray]:
         """The question's vector if remembered; for a large index its embedding under way in a

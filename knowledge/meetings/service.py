@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.errors import BadInput, NotFound
-from knowledge.index.hybrid import Filters
 from knowledge.library import Library
 from knowledge.meetings.linking import (
     BeforeAfter,
@@ -274,10 +273,7 @@ class MeetingsService:
 
     def _search(self, topic: str, pool: set[int], top: int, guild_id: int | None
                 ) -> builtins.list[Hit]:
-        if not pool:
-            return []
-        return self.retriever.search(SearchRequest(topic, top, guild_id=guild_id),
-                                     filters=Filters(passage_ids=frozenset(pool)))
+        return self.retriever.search_within(SearchRequest(topic, top, guild_id=guild_id), pool)
 
     # ----- timeline -----------------------------------------------------------------------------
     def timeline_entries(self, *, guild_id: int | None = None) -> builtins.list[TimelineEntry]:

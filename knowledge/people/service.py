@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.errors import BadInput, NotFound
-from knowledge.index.hybrid import Filters
 from knowledge.library import Library
 from knowledge.models import Expert, ExpertArticle, ExpertView, Hit, PartialDate
 from knowledge.people.match import EXPERT_RELATIONS, match_experts
@@ -29,12 +28,6 @@ from knowledge.text.clean import echo
 from knowledge.visibility import visible
 
 log = logging.getLogger(__name__)
-
-# In /compare an expert's best passage must share a word with the topic, or clear the no-match
-# threshold by this much: among one expert's few passages, the best one is often merely the
-# least unrelated (measured on the founding corpus: unrelated bests score 0.30-0.34 cosine with
-# no shared word, passages on the topic 0.37 and up or share its words).
-COMPARE_DENSE_MARGIN = 0.05
 
 
 def _newest_first(date: PartialDate | None) -> int:
@@ -133,10 +126,8 @@ class ExpertsService:
 
     def _search(self, topic: str, passage_ids: builtins.list[int], top: int,
                 guild_id: int | None) -> builtins.list[Hit]:
-        if not passage_ids:
-            return []
-        return self.retriever.search(SearchRequest(topic, top, guild_id=guild_id),
-                                     filters=Filters(passage_ids=frozenset(passage_ids)))
+        return self.retriever.search_within(SearchRequest(topic, top, guild_id=guild_id),
+                                            passage_ids)
 
     def views(self, name: str, topic: str | None = None, top: int = 5, *,
               guild_id: int | None = None) -> tuple[Expert, builtins.list[Hit]]:
@@ -159,13 +150,11 @@ class ExpertsService:
         topic = self.retriever.validate(topic)
         if not 1 <= top_per_expert <= 10:
             raise BadInput("top_per_expert must be between 1 and 10")
-        floor = self.library.settings.no_match_threshold + COMPARE_DENSE_MARGIN
         views = []
         for expert in self.list(guild_id=guild_id):
             for hit in self._search(topic, self.passage_ids(expert.id, guild_id=guild_id),
                                     top_per_expert, guild_id):
-                if hit.bm25_score > 0 or hit.dense_score >= floor:
-                    views.append(ExpertView(expert.name, hit))
+                views.append(ExpertView(expert.name, hit))
         views.sort(key=lambda v: (_oldest_first(v.hit.article.published), -v.hit.score))
         return views
 

@@ -55,3 +55,27 @@ def test_date_and_publisher_filters(real_service: KnowledgeService) -> None:
     assert set(titles) == {VALDAI_2019}
     titles = _titles(real_service, "territorial dispute", 10, publisher="east asia forum")
     assert set(titles) == {"Can Japan and Russia achieve a genuine rapprochement?"}
+
+
+def test_a_narrowed_search_shows_only_passages_on_the_topic(
+        real_service: KnowledgeService) -> None:
+    """Within one meeting's commentary (a handful of passages) the topic's passage is shown and
+    the pool's unrelated ones are not: each hit shares a word with the topic or is close in
+    meaning by itself, although the plain search of the same pool ranks the unrelated ones too."""
+    from knowledge.index.hybrid import Filters
+    from knowledge.retrieval import NARROWED_DENSE_MARGIN
+
+    commentary = real_service.meetings.commentary("2017-04", "security")
+    shown = [h.highlight for h in commentary.after]
+    assert len(shown) == 1 and "THAAD" in shown[0], shown
+    assert commentary.before == ()
+    # the same pool through the plain search: more passages, among them unrelated ones
+    pool = {h.passage_id for h in real_service.meetings.commentary("2017-04").after}
+    pool |= {h.passage_id for h in commentary.after}
+    every = real_service.retriever.search(SearchRequest("security", 10),
+                                          filters=Filters(passage_ids=frozenset(pool)))
+    floor = real_service.library.settings.no_match_threshold + NARROWED_DENSE_MARGIN
+    assert any(h.bm25_score == 0 and h.dense_score < floor for h in every)
+    experts = real_service.experts.views("streltsov", "Korean Peninsula")[1]
+    assert experts and all(h.bm25_score > 0 or h.dense_score >= floor for h in experts)
+    assert "Korean Peninsula" in experts[0].highlight
