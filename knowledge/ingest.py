@@ -292,11 +292,20 @@ def store(session: Session, prepared: PreparedArticle, vectors: Embeddings,
         )
         passages.append(passage)
     session.add_all(passages)
+    # One link per person (what enrichment merges the text's mentions into): metadata may name
+    # someone twice ("Anna Ivanova", "ANNA  IVANOVA" are one person); the first relation and
+    # the first stated role are kept.
+    links: dict[int, ArticlePersonRow] = {}
     for contributor in doc.contributors:
         person = get_or_create_person(session, contributor.name)
-        session.add(ArticlePersonRow(article_id=row.id, person_id=person.id,
-                                  relation=contributor.relation, role=contributor.role,
-                                  evidence="metadata"))
+        link = links.get(person.id)
+        if link is not None:
+            link.role = link.role or contributor.role
+            continue
+        links[person.id] = ArticlePersonRow(
+            article_id=row.id, person_id=person.id, relation=contributor.relation,
+            role=contributor.role, evidence="metadata")
+        session.add(links[person.id])
     session.flush()
     add_reach(session, row.id, reach)
     for enrich in enrichers:
@@ -404,8 +413,9 @@ def _store(library: Library, prepared: PreparedArticle, vectors: Embeddings, lab
         return _seen_again(library, prepared, label, *seen, origin=origin)
     log.info("added article #%d %r (%d passages)", article_id, prepared.title,
              len(prepared.passages))
+    count = len(prepared.passages)
     return AddResult(label, "added", f"added #{article_id} “{prepared.title}” "
-                     f"({len(prepared.passages)} passages)", article_id=article_id,
+                     f"({count} passage{'s' * (count != 1)})", article_id=article_id,
                      title=prepared.title, passages=len(prepared.passages))
 
 

@@ -117,6 +117,26 @@ def test_a_spelling_variant_in_metadata_is_the_same_person(hashing_service: Know
     assert any(h.article.id == result.article_id for h in hits)
 
 
+def test_an_author_named_twice_in_metadata_is_linked_once(hashing_service: KnowledgeService
+                                                          ) -> None:
+    """Metadata naming one person twice (spacing, capitals, another relation) stores the
+    article with one link, the first relation and the role that was stated; before, the second link broke the unique constraint and
+    the add failed with an IntegrityError."""
+    from knowledge.models import Contributor
+    from knowledge.store.tables import ArticlePersonRow
+
+    result = hashing_service.add_document(Document(
+        NEW_ARTICLE, title="Arctic shipping after the thaw",
+        contributors=(Contributor("Anna Ivanova", "author"),
+                      Contributor("ANNA  IVANOVA", "author", role="senior fellow"),
+                      Contributor("Anna Ivanova", "interviewee"))))
+    assert result.status == "added", result.message
+    with hashing_service.library.read() as session:
+        links = session.execute(select(ArticlePersonRow.relation, ArticlePersonRow.role).where(
+            ArticlePersonRow.article_id == result.article_id,
+            ArticlePersonRow.evidence == "metadata")).all()
+    assert links == [("author", "senior fellow")]
+
 
 def test_an_articles_vectors_do_not_depend_on_its_batch() -> None:
     """With the default (ONNX) embedder, an article embedded alone or among others, in any
