@@ -257,16 +257,19 @@ class Meeting:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class MeetingCommentary:
-    """What was said about a meeting: expectations before it, assessments after it."""
+    """What was said about a meeting: expectations before it, assessments after it, and the
+    linked passages of articles that cannot be placed on either side (undated, no cue)."""
 
     meeting: Meeting
     before: tuple[Hit, ...]
     after: tuple[Hit, ...]
+    unplaced: tuple[Hit, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready dict; `before` and `after` are lists of hit objects."""
+        """JSON-ready dict; `before`, `after` and `unplaced` are lists of hit objects."""
         return {**self.meeting.to_json(), "before": [h.to_json() for h in self.before],
-                "after": [h.to_json() for h in self.after]}
+                "after": [h.to_json() for h in self.after],
+                "unplaced": [h.to_json() for h in self.unplaced]}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

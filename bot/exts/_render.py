@@ -320,6 +320,19 @@ def meeting_title(meeting: Meeting) -> str:
     return f"{meeting.name} ({', '.join(bits)})"
 
 
+def summit_halves(commentary: MeetingCommentary
+                  ) -> tuple[tuple[str, str, tuple[Hit, ...]], ...]:
+    """(label, what it holds, hits) of a /summit reply: Before and After always, then the
+    passages no side could be told for (undated articles), when there are any."""
+    halves: tuple[tuple[str, str, tuple[Hit, ...]], ...] = (
+        ("Before", "expectations", commentary.before),
+        ("After", "assessments", commentary.after))
+    if commentary.unplaced:
+        halves += (("Side unknown", "undated, or the text does not say",
+                    commentary.unplaced),)
+    return halves
+
+
 def summit_embed(commentary: MeetingCommentary, topic: str | None) -> discord.Embed:
     """/summit: the meeting, expectations before it and assessments after it."""
     meeting = commentary.meeting
@@ -332,8 +345,7 @@ def summit_embed(commentary: MeetingCommentary, topic: str | None) -> discord.Em
         desc += ("\n" if desc else "") + f"Topic: {clean_cut(topic, 200)}"
     builder.set_description(desc)
     # Before first, then After; each quote sized by the room left for the fields still to come.
-    halves = (("Before", "expectations", commentary.before),
-              ("After", "assessments", commentary.after))
+    halves = summit_halves(commentary)
     remaining = sum(max(len(hits), 1) for _, _, hits in halves)
     for label, what, hits in halves:
         if not hits:

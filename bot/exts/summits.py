@@ -16,6 +16,7 @@ from bot.exts._render import (
     read_menu,
     read_options,
     summit_embed,
+    summit_halves,
     summits_embeds,
 )
 from bot.replies import Reply, clean_cut, pack
@@ -71,14 +72,14 @@ class Summits(commands.Cog):
             self.bot.service.retriever.validate(topic)
         commentary = await in_time(interaction, self.bot.service.run(
             self.meetings.commentary, name, topic, top=3, guild_id=viewer(interaction.guild_id)))
-        if topic is not None and not (commentary.before or commentary.after):
+        if topic is not None and not (commentary.before or commentary.after
+                                      or commentary.unplaced):
             # "no good match" is private (docs/discord.md)
             await answer_text(interaction, no_commentary_text(
                 meeting_title(commentary.meeting), topic))
             return
         cited = [(f"{label} · {h.article.title or 'Untitled'}", h)
-                 for label, hits in (("Before", commentary.before), ("After", commentary.after))
-                 for h in hits]
+                 for label, _, hits in summit_halves(commentary) for h in hits]
         await answer(interaction, Reply(embeds=[summit_embed(commentary, topic)],
                                         view=read_menu(read_options(cited))))
 

@@ -81,6 +81,9 @@ def cmd_summits(args: argparse.Namespace) -> int:
     return 0
 
 
+UNPLACED_LABEL = "Not placed before or after (undated, or the text does not say)"
+
+
 def cmd_summit(args: argparse.Namespace) -> int:
     """Print what was said before and after one meeting."""
     commentary = open_service().meetings.commentary(args.name_or_date, args.topic,
@@ -99,6 +102,9 @@ def cmd_summit(args: argparse.Namespace) -> int:
             print_hits(list(hits))
         else:
             print("   Nothing in the library.")
+    if commentary.unplaced:
+        print(f"\n{UNPLACED_LABEL}")
+        print_hits(list(commentary.unplaced))
     return 0
 
 

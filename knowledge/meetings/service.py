@@ -227,7 +227,7 @@ class MeetingsService:
                    guild_id: int | None = None) -> MeetingCommentary:
         """What was said about a meeting: passages of articles written before it (expectations)
         and after it (assessments), optionally narrowed to a topic. Articles whose side cannot
-        be told (undated, no cues either way) are left out rather than guessed."""
+        be told (undated, no cues either way) are not guessed: their passages are `unplaced`."""
         if not 1 <= top <= 50:
             raise BadInput("top must be between 1 and 50")
         topic = self.retriever.validate(topic) if topic is not None and topic.strip() else None
@@ -242,16 +242,18 @@ class MeetingsService:
             halves: dict[str, builtins.list[Hit]] = {}
             focus = self._focus_passages(session, meeting, article_ids, registry) \
                 if topic else {}
-            for side in ("before", "after"):
+            for side in ("before", "after", None):
                 mine = [link for link in linked if sides.get(link.article_id) == side]
+                key = side or "unplaced"
                 if topic is None:
-                    halves[side] = self._unranked(session, mine, articles, top)
+                    halves[key] = self._unranked(session, mine, articles, top)
                     continue
                 pool = {link.passage_id for link in mine}
                 side_articles = {link.article_id for link in mine}
                 pool |= {pid for pid, aid in focus.items() if aid in side_articles}
-                halves[side] = self._search(topic, pool, top, guild_id)
-        return MeetingCommentary(model, tuple(halves["before"]), tuple(halves["after"]))
+                halves[key] = self._search(topic, pool, top, guild_id)
+        return MeetingCommentary(model, tuple(halves["before"]), tuple(halves["after"]),
+                                 tuple(halves["unplaced"]))
 
     @staticmethod
     def _unranked(session: Session, linked: builtins.list[_Linked],

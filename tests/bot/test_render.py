@@ -256,6 +256,7 @@ def test_expert_summit_and_compare_cards_fit_with_long_data() -> None:
     embeds = [
         render.expert_embed(expert, long_hits, "sanctions " * 50),
         render.summit_embed(MeetingCommentary(meeting, long_hits, long_hits), "islands"),
+        render.summit_embed(MeetingCommentary(meeting, long_hits, long_hits, long_hits), None),
         render.compare_embed("topic " * 100, [ExpertView(f"Expert {n}", h)
                                              for n, h in enumerate(long_hits * 3)]),
     ]
@@ -314,6 +315,12 @@ def test_summit_shows_before_then_after() -> None:
     only_after = render.summit_embed(MeetingCommentary(meeting, (), after), None)
     assert [f.name.split(":")[0].split(" · ")[0] for f in only_after.fields] == \
         ["Before", "After", "After", "After"]
+    # passages of undated articles: a third group, after the two sides, only when there are any
+    undated = tuple(hit(n, title=f"Undated {n}") for n in (6, 7))
+    both = render.summit_embed(MeetingCommentary(meeting, before, (), undated), None)
+    assert [f.name.split(":")[0].split(" · ")[0] for f in both.fields] == \
+        ["Before", "Before", "After", "Side unknown", "Side unknown"]
+    assert both.fields[-1].name == "Side unknown · Undated 7"
 
 
 def test_each_kind_of_answer_has_its_own_colour() -> None:

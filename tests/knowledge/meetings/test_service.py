@@ -277,3 +277,26 @@ def test_topic_nobody_discussed_gives_empty_sides(real_service: KnowledgeService
     """An off-topic question about a meeting finds nothing on either side."""
     commentary = real_service.meetings.commentary("Lima", "sourdough bread baking times")
     assert commentary.before == () and commentary.after == ()
+
+
+def test_an_undated_article_about_a_meeting_is_shown_unplaced(
+        hashing_service: KnowledgeService) -> None:
+    """An undated article linked to a meeting is counted in the meeting's header and shown
+    as neither before nor after (its side cannot be told), with and without a topic; the
+    dated commentary is unchanged."""
+    before = hashing_service.meetings.commentary("2017-04")
+    doc = Document(text="# Notes on the islands\n\nAt the leaders' 17th meeting, Abe and Putin "
+                        "discussed joint economic activities on the disputed islands.\n",
+                   format="markdown")
+    result = hashing_service.add_document(doc)
+    assert result.status == "added" and result.article_id is not None, result.message
+    meeting = hashing_service.meetings.get("2017-04")
+    assert result.article_id in meeting.article_ids
+    after = hashing_service.meetings.commentary("2017-04")
+    assert (after.before, after.after) == (before.before, before.after)
+    assert before.unplaced == ()
+    assert [h.article.id for h in after.unplaced] == [result.article_id]
+    assert "17th meeting" in after.unplaced[0].highlight
+    on_topic = hashing_service.meetings.commentary("2017-04", "joint economic activities")
+    assert result.article_id in {h.article.id for h in on_topic.unplaced}
+    assert after.to_json()["unplaced"][0]["article_id"] == result.article_id
