@@ -138,15 +138,29 @@ class AskFilters:
     def described(self) -> str:
         """" · expert: X · since: 2017" (empty without filters): readable, and parsed back."""
         parts = [(name, getattr(self, name)) for name in FILTER_ORDER]
-        return "".join(f" · {name}: {' '.join(str(value).split())}"
+        return "".join(f" · {name}: {_footer_text(' '.join(str(value).split()))}"
                        for name, value in parts if value)
+
+
+# A "·" typed by the user is followed by a word joiner in the footer (invisible), so a question
+# such as "Moscow · expert: Nobody" or "… · passages 1–5" is never read back as a filter or a
+# page range.
+_FOOTER_DOT, _USER_DOT = "·", "·\u2060"
+
+
+def _footer_text(text: str) -> str:
+    return text.replace(_FOOTER_DOT, _USER_DOT)
+
+
+def _from_footer_text(text: str) -> str:
+    return text.replace(_USER_DOT, _FOOTER_DOT)
 
 
 def ask_footer(question: str, first: int, last: int, filters: AskFilters | None = None) -> str:
     """Footer text carrying the question and filters (plain: footers render no Markdown) and
     the range; a click on Back/Next re-runs the search from it."""
     described = filters.described() if filters else ""
-    return f"{QUESTION_PREFIX}{question}{described}{PAGE_MARK}{first}–{last}"
+    return f"{QUESTION_PREFIX}{_footer_text(question)}{described}{PAGE_MARK}{first}–{last}"
 
 
 def ask_state_from_footer(footer: str | None) -> tuple[str, AskFilters] | None:
@@ -159,10 +173,11 @@ def ask_state_from_footer(footer: str | None) -> tuple[str, AskFilters] | None:
         name, value = rest[last + 3:].split(": ", 1)  # filters come last, in a fixed order
         if name in found:
             break
-        found[name] = value
+        found[name] = _from_footer_text(value)
         rest = rest[:last]
     if not rest:
         return None
+    rest = _from_footer_text(rest)
     try:
         filters = AskFilters(
             expert=found.get("expert"), publisher=found.get("publisher"),

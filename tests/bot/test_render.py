@@ -153,6 +153,19 @@ def test_question_with_markers_round_trips_through_the_footer() -> None:
     assert render.question_from_footer("someone else's footer") is None
 
 
+@pytest.mark.parametrize("question", [
+    "summit in Moscow · expert: Nobody Atall", "summit · since: soon",
+    "islands · publisher: Valdai · until: 2019", "a · b ·· c · expert:"])
+def test_a_question_that_looks_like_filters_pages_as_asked(question: str) -> None:
+    """Filter-like text inside the question (or a filter's value) is not read back as a
+    filter: Back/Next re-run the question and filters exactly as they were asked."""
+    filters = render.AskFilters(expert="Togo · since: 2016", since=PartialDate.parse("2017"))
+    for given in (render.AskFilters(), filters):
+        embed, _, stored = render.ask_page(question, [hit()], filters=given)
+        assert stored
+        assert render.ask_state_from_footer(embed.footer.text) == (question, given)
+
+
 def test_overlong_question_disables_paging_instead_of_corrupting_it() -> None:
     """A question longer than a footer is not stored cut (a cut question would page wrongly)."""
     embed, _, stored = render.ask_page("why " * 600, [hit()])
