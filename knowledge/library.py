@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import functools
 import gc
+import json
 import logging
 import threading
 import time
@@ -38,11 +39,19 @@ from knowledge.models import ArticleSummary
 from knowledge.settings import Settings
 from knowledge.store import queries
 from knowledge.store.db import make_engine, make_sessionmaker, migrate
-from knowledge.store.tables import ArticleDeletionRow, ArticleRow, PassageRow, utcnow
+from knowledge.store.tables import (
+    MAX_ROW_ID,
+    ArticleDeletionRow,
+    ArticleRow,
+    PassageRow,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
 FINGERPRINT_KEY = "model_fingerprint"
+# A re-embedding under way: {"target": fingerprint, "through": last passage id done}.
+REEMBED_KEY = "reembed_progress"
 # The index cache is rewritten (on close) once this many passages were added or removed since
 # it was written, or this share of what it holds, whichever is more.
 CACHE_REWRITE_PASSAGES = 1000
@@ -116,15 +125,47 @@ class Library:
             return queries.get_state(session, FINGERPRINT_KEY)
 
     def ensure_model_matches(self, progress: ProgressCallback | None = None) -> None:
-        """Record the model on a new library; re-embed everything when the model changed."""
+        """Record the model on a new library; re-embed everything when the model changed, and
+        finish a re-embedding that was interrupted (its passages up to some id hold one
+        model's vectors, the rest the other's: never left mixed)."""
         stored = self.stored_fingerprint()
+        current = self.embedder.fingerprint
+        unfinished = self._unfinished_reembed()
         if stored is None:
             with self.write() as session:
-                queries.set_state(session, FINGERPRINT_KEY, self.embedder.fingerprint)
-        elif stored != self.embedder.fingerprint:
+                queries.set_state(session, FINGERPRINT_KEY, current)
+        elif unfinished is not None:
+            target, through = unfinished
+            if target == current:
+                log.warning("finishing an interrupted re-embedding with %s (passages after "
+                            "#%d)", current, through)
+                self.reembed_all(progress, after=through)
+            elif stored == current:
+                log.warning("an interrupted re-embedding with %s left passages up to #%d "
+                            "with its vectors: re-embedding them with %s", target, through,
+                            current)
+                self.reembed_all(progress, until=through)
+            else:
+                log.warning("an interrupted re-embedding (%s -> %s) and now %s: rebuilding "
+                            "the index", stored, target, current)
+                self.reembed_all(progress)
+        elif stored != current:
             log.warning("embedding model changed (%s -> %s): rebuilding the index",
-                        stored, self.embedder.fingerprint)
+                        stored, current)
             self.reembed_all(progress)
+
+    def _unfinished_reembed(self) -> tuple[str, int] | None:
+        """(the model, the last passage id done) of a re-embedding that did not finish."""
+        with self.read() as session:
+            value = queries.get_state(session, REEMBED_KEY)
+        if not value:
+            return None
+        try:
+            found = json.loads(value)
+            return str(found["target"]), int(found["through"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("unreadable re-embedding progress %r: rebuilding the index", value)
+            return "", MAX_ROW_ID  # every passage redone, whichever model is configured
 
     # ----- the in-memory index -------------------------------------------------------------
     def load_index(self, *, use_cache: bool = True) -> None:
@@ -281,22 +322,32 @@ class Library:
             log.info("index refreshed: %d new passages", count)
         return count
 
-    def reembed_all(self, progress: ProgressCallback | None = None) -> int:
-        """Re-embed passages and their sentences with the configured model, a batch at a time."""
+    def reembed_all(self, progress: ProgressCallback | None = None, *, after: int = 0,
+                    until: int | None = None) -> int:
+        """Re-embed passages and their sentences with the configured model, a batch at a time
+        (the passages with ids in (after, until], by default all). Each batch's commit also
+        records how far it got, so an interrupted run is finished by the next start
+        (`ensure_model_matches`); the model's fingerprint is stored when all are done."""
+        target = self.embedder.fingerprint
+        wanted = PassageRow.id > after
+        if until is not None:
+            wanted = wanted & (PassageRow.id <= until)
         with self.read() as session:
-            total = session.scalar(select(func.count()).select_from(PassageRow)) or 0
+            total = session.scalar(select(func.count()).select_from(PassageRow).where(wanted)) \
+                or 0
             titles = dict(session.execute(select(ArticleRow.id, ArticleRow.title)).tuples().all())
         done = 0
         batch_size = max(self.settings.embedding_batch_size * 4, 64)
-        last_id = 0
+        last_id = after
         now = utcnow()
         while True:
             with self.read() as session:
+                query = select(PassageRow.id, PassageRow.article_id, PassageRow.text,
+                               PassageRow.sentence_spans).where(PassageRow.id > last_id)
+                if until is not None:
+                    query = query.where(PassageRow.id <= until)
                 rows = session.execute(
-                    select(PassageRow.id, PassageRow.article_id, PassageRow.text,
-                           PassageRow.sentence_spans)
-                    .where(PassageRow.id > last_id).order_by(PassageRow.id).limit(batch_size)
-                ).tuples().all()
+                    query.order_by(PassageRow.id).limit(batch_size)).tuples().all()
             if not rows:
                 break
             texts = [embedding_document(ArticleSummary(aid, titles.get(aid, ""), None, None,
@@ -313,12 +364,18 @@ class Library:
                     sent = vectors[offset:offset + len(spans)]
                     row.sentence_embeddings = sent.astype(np.float16).tobytes()
                     offset += len(spans)
+                # Passages up to here have the target's vectors (redoing a range keeps the
+                # mark of the larger run, whose later passages are still the other model's).
+                if until is None:
+                    queries.set_state(session, REEMBED_KEY, json.dumps(
+                        {"target": target, "through": rows[-1][0]}))
             done += len(rows)
             last_id = rows[-1][0]
             if progress:
                 progress(done, total)
         with self.write() as session:
-            queries.set_state(session, FINGERPRINT_KEY, self.embedder.fingerprint)
+            queries.set_state(session, FINGERPRINT_KEY, target)
+            queries.set_state(session, REEMBED_KEY, "")
         return done
 
     def rebuild(self, progress: ProgressCallback | None = None) -> int:

@@ -81,6 +81,57 @@ def test_changed_model_rebuilds_at_start(settings: Settings, caplog: pytest.LogC
     assert service.retriever.search(SearchRequest("Kuril islands joint economic development"))
 
 
+class _DiesAfter(HashingEmbedder):
+    """A model whose process dies (here: raises) at its `calls`-th batch."""
+
+    def __init__(self, dim: int, calls: int) -> None:
+        super().__init__(dim)
+        self.calls = calls
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.calls -= 1
+        if self.calls <= 0:
+            raise KeyboardInterrupt("killed")
+        return super().embed(texts)
+
+
+def _vector_sizes(service: KnowledgeService) -> set[int]:
+    with service.library.read() as session:
+        return {len(b) for b in session.scalars(select(PassageRow.embedding))}
+
+
+@pytest.mark.parametrize("next_model", [64, 128, 32])
+def test_an_interrupted_re_embedding_is_finished_by_the_next_start(
+        settings: Settings, caplog: pytest.LogCaptureFixture, next_model: int) -> None:
+    """A re-embedding killed after its first batch (64 of the founding 79 passages committed
+    with the new model) is finished at the next start whatever model it has: the same new one
+    (the rest), the old one back (the passages done), or a third (all). Before, going back to
+    the old model left the two models' vectors mixed for good."""
+    settings = settings.model_copy(update={"embedding_batch_size": 1})  # 64 passages a batch
+    first = KnowledgeService.open(settings, embedder=HashingEmbedder(64))
+    words = sorted({w for a in first.list_articles() for w in a.title.split()})
+    for n in range(8):  # more than one batch of passages in all
+        first.add_document(Document("\n\n".join(
+            f"Note {n}.{p}: " + " ".join(words[(n * 7 + p * 3 + k) % len(words)] for k in range(90))
+            + "." for p in range(12)), title=f"Working notes {n}"))
+    assert count_rows(first, PassageRow) > 64
+    first.close()
+    with pytest.raises(KeyboardInterrupt):
+        KnowledgeService.open(settings, embedder=_DiesAfter(128, calls=2))
+    caplog.set_level("WARNING")
+    service = KnowledgeService.open(settings, embedder=HashingEmbedder(next_model))
+    try:
+        assert _vector_sizes(service) == {next_model * 4}
+        assert service.library.stored_fingerprint() == f"hashing:{next_model}"
+        assert "interrupted re-embedding" in caplog.text
+        assert service.retriever.search(SearchRequest("Kuril islands joint economic development"))
+    finally:
+        service.close()
+    caplog.clear()
+    KnowledgeService.open(settings, embedder=HashingEmbedder(next_model)).close()
+    assert "re-embedding" not in caplog.text and "model changed" not in caplog.text
+
+
 @pytest.mark.parametrize("bad", [0, -1, 2**31, 2**70])
 def test_an_id_no_row_can_have_is_not_found(hashing_service: KnowledgeService, bad: int) -> None:
     """Ids outside what a stored row can hold are "not found", never a driver error
