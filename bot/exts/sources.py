@@ -12,9 +12,9 @@ from discord.ext import commands
 
 from bot.checks import admin_check, is_admin
 from bot.exts._choices import autocompleter, choices
-from bot.exts._render import add_results_reply, result_lines, sources_embeds
+from bot.exts._render import add_results_reply, input_label, result_lines, sources_embeds
 from bot.replies import NO_MENTIONS, Reply, clean_cut, code, notice
-from bot.respond import answer, defer
+from bot.respond import STARTED, answer, defer, in_time
 from knowledge.models import AddResult
 from knowledge.sources.service import SourcesService
 
@@ -28,26 +28,45 @@ URL_LIMIT = 2000  # longer links are not web addresses anyone can follow
 
 
 class ProgressNote:
-    """Edits a deferred reply with a feed's progress: at once, then at most every few seconds
-    (edits are rate-limited); stops quietly when the reply cannot be edited any more."""
+    """Edits a deferred reply with how an add is going (which of several links, a feed's
+    entries): at once, then at most every few seconds (edits are rate-limited). Shortly before
+    the interaction's 15 minutes run out it says where the result will go instead, and stops;
+    it also stops quietly when the reply cannot be edited any more."""
 
     EVERY_SECONDS = 2.0
+    FINAL_NOTE_AFTER = 13 * 60.0  # seconds after the command; Discord allows edits for 15 min
 
-    def __init__(self, interaction: discord.Interaction[SummitDesk]) -> None:
+    def __init__(self, interaction: discord.Interaction[SummitDesk], later: str) -> None:
         self.interaction = interaction
+        self.later = later  # where the result goes when the reply cannot show it
         self.last = 0.0
         self.broken = False
         self.shown = False
+        self.step = ""
+        # when the interaction arrived (bot.respond marks it), as perf_counter time
+        self.started = interaction.extras.get(STARTED, time.perf_counter())
 
     async def __call__(self, read: int, stored: int, total: int) -> None:
         """Show "entries read / stored" unless an edit went out moments ago."""
+        await self._show(f"{self.step}Reading the feed: {read} of {total} entries read, "
+                         f"{stored} stored…")
+
+    async def each(self, number: int, total: int, item: str) -> None:
+        """Show which of several links is being added."""
+        self.step = f"Link {number} of {total}: {input_label(item)}\n"
+        await self._show(f"Adding link {number} of {total}: {input_label(item)}…")
+
+    async def _show(self, content: str) -> None:
         now = time.monotonic()
         if self.broken or now - self.last < self.EVERY_SECONDS:
             return
         self.last = now
+        if time.perf_counter() - self.started >= self.FINAL_NOTE_AFTER:
+            content = (f"Still working ({content.rstrip('…')}). This note cannot change after "
+                       f"15 minutes: the result will be {self.later}.")
+            self.broken = True  # the last edit
         try:
-            await self.interaction.edit_original_response(
-                content=f"Reading the feed: {read} of {total} entries read, {stored} stored…")
+            await self.interaction.edit_original_response(content=content)
             self.shown = True
         except discord.HTTPException as exc:  # e.g. the 15-minute token ran out
             log.info("progress of a source add not shown: %s", exc)
@@ -97,10 +116,19 @@ class Sources(commands.GroupCog, group_name="source",
         """Fetch and store an article, or start following a feed (its progress shown as it
         goes)."""
         await defer(interaction, ephemeral=True)
-        progress = ProgressNote(interaction)
+        progress = ProgressNote(interaction, await self.result_later(interaction))
         results = await self.sources.add(url, kind=kind or "auto", guild_id=interaction.guild_id,
-                                         added_by=str(interaction.user.id), progress=progress)
+                                         added_by=str(interaction.user.id), progress=progress,
+                                         each=progress.each)
         await self.report(interaction, results, over_progress=progress.shown)
+
+    async def result_later(self, interaction: discord.Interaction[SummitDesk]) -> str:
+        """Where `report` sends the results when the reply cannot show them any more."""
+        config = await self.bot.guild_settings.get(interaction.guild_id) \
+            if interaction.guild_id is not None else None
+        if config is not None and config.alert_channel_id:
+            return f"posted in <#{config.alert_channel_id}>"
+        return "sent to you by direct message"
 
     async def report(self, interaction: discord.Interaction[SummitDesk],
                      results: list[AddResult], *, over_progress: bool = False) -> None:
@@ -177,8 +205,9 @@ class Sources(commands.GroupCog, group_name="source",
     async def remove(self, interaction: discord.Interaction[SummitDesk], source: int) -> None:
         """Stop this server's following of a source (another server's is left alone: NotFound);
         stored articles are kept."""
-        removed = await self.bot.service.run(self.sources.remove, source,
-                                             guild_id=interaction.guild_id)
+        # a write: "thinking…" first when the database is slow to give its lock
+        removed = await in_time(interaction, self.bot.service.run(
+            self.sources.remove, source, guild_id=interaction.guild_id), ephemeral=True)
         label = clean_cut(removed.title or removed.url or f"source {removed.id}", 200)
         await answer(interaction, notice(
             f"Stopped #{removed.id} {label}. Its {removed.articles} articles stay in the "

@@ -18,7 +18,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,6 +46,9 @@ from knowledge.store.tables import as_utc, utcnow
 from knowledge.text.remote import quote_remote
 
 log = logging.getLogger(__name__)
+
+# async (number of the input from 1, inputs, the input): which of several inputs starts.
+InputProgress = Callable[[int, int, str], Awaitable[None]]
 
 Kind = Literal["auto", "article", "feed"]
 KINDS = ("auto", "article", "feed")
@@ -84,14 +87,16 @@ class SourcesService:
     # ----- adding ---------------------------------------------------------------------------
     async def add(self, url_or_path: str, *, kind: Kind = "auto", guild_id: int | None = None,
                   added_by: str | None = None, allow_local: bool | None = None,
-                  progress: AddProgress | None = None) -> list[AddResult]:
+                  progress: AddProgress | None = None,
+                  each: InputProgress | None = None) -> list[AddResult]:
         """Add links (and, from the CLI, local files); one AddResult per whitespace-separated input.
 
         ``kind``: "feed" insists on a feed (a page is searched for the feed it advertises),
         "article" refuses feeds, "auto" decides from the response. Local paths are read only
         when ``allow_local`` is true; by default only for operator calls (no guild, no user),
         so a Discord admin can never make the bot read files on its host. ``progress`` hears
-        how a feed's entries are going (read, stored, to handle).
+        how a feed's entries are going (read, stored, to handle); ``each``, when there are
+        several inputs, which one starts (its number from 1, how many, the input).
         """
         if kind not in KINDS:
             return [AddResult(url_or_path, "error", "kind must be auto, article or feed")]
@@ -100,8 +105,13 @@ class SourcesService:
         items = _split_inputs(url_or_path, local_ok)
         if not items:
             return [AddResult(url_or_path, "error", "nothing to add: give a link or a file")]
-        return [await self._add_one(item, kind, guild_id, added_by, local_ok, progress)
-                for item in items]
+        results = []
+        for number, item in enumerate(items, 1):
+            if each is not None and len(items) > 1:
+                await each(number, len(items), item)
+            results.append(await self._add_one(item, kind, guild_id, added_by, local_ok,
+                                               progress))
+        return results
 
     async def add_upload(self, filename: str, data: bytes, *, guild_id: int | None = None,
                          added_by: str | None = None) -> AddResult:

@@ -286,6 +286,22 @@ async def test_a_feed_add_shows_its_progress_then_the_result(bot: BotProcess, fa
     valid(message)
 
 
+async def test_several_links_show_which_one_is_being_added(bot: BotProcess, fake: FakeDiscord,
+                                                           web: FakeWeb) -> None:
+    """/source add of several links edits its private "thinking" reply with the link being
+    added ("Adding link 1 of 2: …"), then the same message becomes the results."""
+    urls = [web.url("/status/404"), web.url("/status/500")]
+    added = await run(fake, "source add", {"url": " ".join(urls), "kind": "article"})
+    await added.wait_for(lambda h: "Nothing added" in h.message.text, timeout=ANSWER_TIMEOUT)
+    message = added.message
+    assert added.ephemeral and message is added.original and added.followups == []
+    steps = [h["content"] for h in message.history if "Adding link" in (h["content"] or "")]
+    assert steps and re.fullmatch(r"Adding link 1 of 2: `127\.0\.0\.1:\d+/status/404`…",
+                                  steps[0]), steps
+    assert message.content == "" and "/status/500" in message.text
+    valid(message)
+
+
 async def test_zz_nothing_rejected(bot: BotProcess, fake: FakeDiscord) -> None:
     """Nothing above made Discord reject a request, or the bot log an error."""
     fake.assert_no_errors()
