@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.checks import admin_check, missing_permissions
 from bot.exts._choices import autocompleter, choices, timezone_names
 from bot.replies import ADMIN_COLOUR, EmbedBuilder, Reply, clean_cut, notice
-from bot.respond import answer
+from bot.respond import answer, in_time
 from knowledge.models import GuildConfig
 
 if TYPE_CHECKING:
@@ -86,6 +86,15 @@ class Config(commands.GroupCog, group_name="config",
         """Checked again at run time: Manage Server or the admin role."""
         return await admin_check(interaction)
 
+    async def update(self, interaction: discord.Interaction[SummitDesk], **changes: Any
+                     ) -> GuildConfig:
+        """Change some of the server's settings: a write, which a busy database (another
+        process writing) may hold up for longer than Discord waits for an answer, so the
+        interaction is acknowledged first when it takes long (`in_time`)."""
+        assert interaction.guild_id is not None  # guild_only
+        return await in_time(interaction, self.bot.guild_settings.update(
+            interaction.guild_id, **changes), ephemeral=True)
+
     async def show_reply(self, interaction: discord.Interaction[SummitDesk],
                          config: GuildConfig, headline: str = "") -> Reply:
         """The settings card, optionally under a one-line confirmation."""
@@ -121,8 +130,8 @@ class Config(commands.GroupCog, group_name="config",
                     f"{', '.join(missing)} there. Grant them in the channel's settings and run "
                     "/config alerts again."), ephemeral=True)
                 return
-        config = await self.bot.guild_settings.update(
-            interaction.guild_id, alert_channel_id=channel.id if channel else None)
+        config = await self.update(interaction,
+                                   alert_channel_id=channel.id if channel else None)
         headline = (f"Admin alerts now go to {channel.mention}." if channel else
                     "Admin alerts now go by DM to the admin who added the source, else to the "
                     "server's owner.")
@@ -140,8 +149,7 @@ class Config(commands.GroupCog, group_name="config",
         if role is not None and role.is_default():
             await answer(interaction, notice(EVERYONE_REFUSED), ephemeral=True)
             return
-        config = await self.bot.guild_settings.update(interaction.guild_id,
-                                                      admin_role=str(role.id) if role else None)
+        config = await self.update(interaction, admin_role=str(role.id) if role else None)
         headline = (f"Members with {role.mention} may now use the admin commands (let the role "
                     "see them under Server Settings → Integrations too)." if role else
                     "The admin role is back to the default.")
@@ -157,8 +165,8 @@ class Config(commands.GroupCog, group_name="config",
         """Set the /ask cooldown; with neither option, back to the default."""
         assert interaction.guild_id is not None
         if uses is None and seconds is None:
-            config = await self.bot.guild_settings.update(
-                interaction.guild_id, ask_cooldown_rate=None, ask_cooldown_seconds=None)
+            config = await self.update(interaction, ask_cooldown_rate=None,
+                                       ask_cooldown_seconds=None)
             headline = "The /ask cooldown is back to the default."
         else:
             changes: dict[str, object] = {}
@@ -166,7 +174,7 @@ class Config(commands.GroupCog, group_name="config",
                 changes["ask_cooldown_rate"] = uses
             if seconds is not None:
                 changes["ask_cooldown_seconds"] = seconds
-            config = await self.bot.guild_settings.update(interaction.guild_id, **changes)
+            config = await self.update(interaction, **changes)
             headline = "The /ask cooldown is changed (members already counting keep their " \
                        "current window)."
         await answer(interaction, await self.show_reply(interaction, config, headline),
@@ -188,7 +196,7 @@ class Config(commands.GroupCog, group_name="config",
                        name: app_commands.Range[str, 1, 64] | None = None) -> None:
         """Set (or reset) the server's default time zone."""
         assert interaction.guild_id is not None
-        config = await self.bot.guild_settings.update(interaction.guild_id, timezone=name)
+        config = await self.update(interaction, timezone=name)
         headline = (f"New digest schedules use {config.timezone} unless they say otherwise."
                     if config.timezone else "The default time zone is back to the default.")
         await answer(interaction, await self.show_reply(interaction, config, headline),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import re
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+import time
+from collections.abc import Awaitable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import discord
 from discord import app_commands
@@ -14,7 +16,7 @@ from discord.ext import commands
 
 from bot.checks import admin_check, guild_id_of, missing_permissions
 from bot.exts._choices import autocompleter, choices, timezone_names
-from bot.posting import ChannelDigestPoster
+from bot.posting import ChannelDigestPoster, ChannelPostedFinder
 from bot.replies import (
     ADMIN_COLOUR,
     EmbedBuilder,
@@ -24,15 +26,26 @@ from bot.replies import (
     digest_replies,
     notice,
 )
-from bot.respond import answer, defer
+from bot.respond import (
+    STARTED,
+    answer,
+    answer_text,
+    defer,
+    in_time,
+    log_interaction,
+    mark_started,
+)
 from knowledge.digests.service import DigestService
 from knowledge.digests.types import RunOutcome, Subscription
-from knowledge.errors import BadInput
+from knowledge.errors import BadInput, DeliveryFailed
+from knowledge.models import Digest
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 # Name -> cron; "weekly mon 09:00" takes a weekday, the others a time only.
@@ -46,6 +59,18 @@ SCHEDULE_LIMIT = 120  # the stored schedule's length
 TIMEZONE_LIMIT = 64   # the stored time zone's length
 DIGEST_NEEDS = (("view_channel", "View Channel"), ("send_messages", "Send Messages"),
                 ("embed_links", "Embed Links"), ("read_message_history", "Read Message History"))
+# /digest off's question: its buttons carry the server, so a click is understood after a
+# restart too; unanswered for this long, it is closed (and a later click says it expired).
+OFF_ID = re.compile(r"digest:off:(?P<answer>stop|keep):(?P<guild>\d+)")
+CONFIRM_SECONDS = 120
+NO_ANSWER = "No answer, so nothing changed. Run /digest off again to stop them."
+EXPIRED = ("This question expired (it stands for two minutes), so nothing changed. Run "
+           "/digest off again to stop them.")
+KEPT = "Nothing changed: the digests go on."
+# A click must be acknowledged within Discord's 3 s. Acknowledging it first (a deferred
+# update) shows the clicker nothing, so unlike REPLY_WITHIN_MS ("thinking…" or not) this is
+# only about the deadline: wait this long for the work, acknowledge if it is not done.
+UPDATE_WITHIN_SECONDS = 1.5
 
 
 def cron_of(schedule: str) -> str:
@@ -104,39 +129,138 @@ def digest_list_embed(subscriptions: Sequence[Subscription]) -> discord.Embed:
     return builder.build()
 
 
-class ConfirmOff(discord.ui.View):
-    """"Stop every digest?" with Stop all / Keep them; private, so only the asker sees it."""
+def missing_text(opening: str, missing: Sequence[str], command: str) -> str:
+    """`opening` ("I cannot post digests in #news"), then which permissions the bot lacks
+    there, where to grant them and what to run next (/digest set before subscribing,
+    /digest now after a refused post)."""
+    return (f"{opening}: I am missing {', '.join(missing)} there. Grant them in the channel's "
+            f"settings (Permissions → Summit Desk) and run {command} again.")
 
-    def __init__(self, cog: Digests, guild_id: int, count: int) -> None:
-        super().__init__(timeout=120)
-        self.cog, self.guild_id, self.count = cog, guild_id, count
-        self.asked: discord.Interaction[SummitDesk] | None = None
 
-    @discord.ui.button(label="Stop all", style=discord.ButtonStyle.danger)
-    async def confirm(self, interaction: discord.Interaction[SummitDesk],
-                      button: discord.ui.Button[ConfirmOff]) -> None:
-        """Unsubscribe every channel."""
-        text = await self.cog.stop(self.guild_id, None)
-        self.stop()
-        await interaction.response.edit_message(content=text, view=None)
+class PlainDelivery:
+    """The digest poster and finder of /digest now: Discord's refusals become sentences an
+    admin can act on (the permissions missing and where to grant them, a channel gone)."""
 
-    @discord.ui.button(label="Keep them", style=discord.ButtonStyle.secondary)
-    async def cancel(self, interaction: discord.Interaction[SummitDesk],
-                     button: discord.ui.Button[ConfirmOff]) -> None:
-        """Change nothing."""
-        self.stop()
-        await interaction.response.edit_message(content="Nothing changed: the digests go on.",
-                                                view=None)
+    def __init__(self, bot: SummitDesk) -> None:
+        self.bot = bot
+        self.poster = ChannelDigestPoster(bot)
+        self.finder = ChannelPostedFinder(bot)
 
-    async def on_timeout(self) -> None:
-        """Unanswered: the buttons go away."""
-        if self.asked is not None:
-            try:
-                await self.asked.edit_original_response(
-                    content="No answer, so nothing changed. Run /digest off again to stop "
-                            "them.", view=None)
-            except discord.HTTPException as exc:
-                log.info("could not close the /digest off question: %s", exc)
+    async def post(self, channel_id: int, digest: Digest, run_id: int) -> list[int]:
+        """DigestPoster: post the digest's messages, unless the bot lacks a permission there
+        (a request bound to be refused is not made: Discord limits invalid requests)."""
+        missing = self.missing(channel_id)
+        if missing:
+            raise DeliveryFailed(missing_text(self.opening(channel_id), missing,
+                                              "/digest now"))
+        return await self._plainly(channel_id, self.poster(channel_id, digest, run_id))
+
+    async def find(self, channel_id: int, run_id: int) -> list[int] | None:
+        """PostedFinder: the run's messages, if the channel shows them already."""
+        return await self._plainly(channel_id, self.finder(channel_id, run_id))
+
+    async def _plainly(self, channel_id: int, work: Awaitable[T]) -> T:
+        try:
+            return await work
+        except (discord.HTTPException, DeliveryFailed) as exc:
+            refused = exc.__cause__ if isinstance(exc, DeliveryFailed) else exc
+            if not isinstance(refused, discord.HTTPException):
+                raise
+            raise DeliveryFailed(self.explain(channel_id, refused)) from exc
+
+    def missing(self, channel_id: int) -> list[str]:
+        """The permissions digests need that the bot lacks in the channel, as far as it knows."""
+        channel = self.bot.get_channel(channel_id)
+        if not isinstance(channel, discord.abc.GuildChannel):
+            return []
+        return missing_permissions(channel, channel.guild.me, DIGEST_NEEDS)
+
+    @staticmethod
+    def opening(channel_id: int) -> str:
+        """How every explanation starts."""
+        return f"I could not post the digest in <#{channel_id}>"
+
+    def explain(self, channel_id: int, refused: discord.HTTPException) -> str:
+        """What went wrong posting in the channel, and what to do about it."""
+        opening = self.opening(channel_id)
+        if isinstance(refused, discord.NotFound):
+            return (f"{opening}: the channel no longer exists, or I cannot see it. Choose "
+                    "another channel with /digest set, or stop this one with /digest off.")
+        if isinstance(refused, discord.Forbidden):
+            missing = self.missing(channel_id)
+            if missing:
+                return missing_text(opening, missing, "/digest now")
+            # What the bot knows of the channel may lag behind Discord: name all it needs.
+            return (f"{opening}: Discord refused it for lack of a permission. I need "
+                    f"{', '.join(label for _, label in DIGEST_NEEDS)} there; grant them in "
+                    "the channel's settings (Permissions → Summit Desk) and run /digest now "
+                    "again.")
+        return (f"{opening}: Discord did not take it (error {refused.status}, a problem on its "
+                "side). Run /digest now again in a few minutes.")
+
+
+class OffButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=OFF_ID.pattern):
+    """"Stop all" or "Keep them" under /digest off's question (private, so only the asker
+    sees it). The server is in the custom_id: a click is answered after a restart too."""
+
+    def __init__(self, choice: str, guild_id: int) -> None:
+        stop = choice == "stop"
+        super().__init__(discord.ui.Button(
+            label="Stop all" if stop else "Keep them",
+            style=discord.ButtonStyle.danger if stop else discord.ButtonStyle.secondary,
+            custom_id=f"digest:off:{choice}:{guild_id}"))
+        self.choice, self.guild_id = choice, guild_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any],
+                             item: discord.ui.Item[Any], match: re.Match[str], /
+                             ) -> OffButton:
+        """Rebuild the button from a click on any message."""
+        return cls(match["answer"], int(match["guild"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Stop every digest of the server, or change nothing."""
+        bot = cast("SummitDesk", interaction.client)
+        cog = bot.get_cog(Digests.__cog_name__)
+        if not isinstance(cog, Digests):  # the extension is being reloaded
+            mark_started(interaction)
+            await answer_text(interaction, "This question cannot be answered right now: run "
+                                           "/digest off again in a moment.")
+            return
+        await cog.on_off_answer(interaction, self.choice, self.guild_id)
+
+
+def off_question(guild_id: int, subs: Sequence[Subscription]) -> Reply:
+    """/digest off without a channel: stop them all? (Stop all / Keep them)."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(OffButton("stop", guild_id))
+    view.add_item(OffButton("keep", guild_id))
+    count = len(subs)
+    return Reply(content=f"Stop all {count} digest subscription{'s' * (count != 1)} of this "
+                         f"server ({', '.join(f'<#{s.channel_id}>' for s in subs)})? Nothing "
+                         "is deleted; /digest set starts one again.", view=view)
+
+
+async def update_in_time(interaction: discord.Interaction[SummitDesk], work: Awaitable[str]
+                         ) -> None:
+    """Replace the clicked message with `work`'s sentence (its buttons go): in one step when
+    it is ready within UPDATE_WITHIN_SECONDS of the click, else after acknowledging the click
+    (a busy database must not make Discord drop it), as `in_time` does for commands."""
+    running = asyncio.ensure_future(work)
+    started = interaction.extras.get(STARTED, time.perf_counter())
+    left = UPDATE_WITHIN_SECONDS - (time.perf_counter() - started)
+    if left > 0:
+        done, _ = await asyncio.wait({running}, timeout=left)
+        if done:
+            await interaction.response.edit_message(content=running.result(), view=None)
+            return
+    try:
+        await interaction.response.defer()  # type 6: the edit follows
+    except BaseException:
+        running.cancel()
+        running.add_done_callback(lambda done: done.cancelled() or done.exception())
+        raise
+    await interaction.edit_original_response(content=await running, view=None)
 
 
 @app_commands.guild_only()
@@ -147,7 +271,11 @@ class Digests(commands.GroupCog, group_name="digest",
 
     def __init__(self, bot: SummitDesk) -> None:
         self.bot = bot
-        self.poster = ChannelDigestPoster(bot)
+        self.delivery = PlainDelivery(bot)
+        # /digest off questions still open in this process: the asking interaction's id ->
+        # the timer that closes the question (its token edits the message).
+        self._questions: dict[int, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         super().__init__()
 
     @property
@@ -156,8 +284,17 @@ class Digests(commands.GroupCog, group_name="digest",
         return self.bot.service.digests
 
     async def cog_load(self) -> None:
-        """Make previews pageable (private: only their admin turns them)."""
+        """Make previews pageable (private: only their admin turns them); route /digest off's
+        buttons here, also on questions asked before a restart."""
         self.bot.paginator.register(PREVIEW_SOURCE, self.preview_pages)
+        self.bot.add_dynamic_items(OffButton)
+
+    async def cog_unload(self) -> None:
+        """Stop routing the buttons here; forget the open questions' timers."""
+        self.bot.remove_dynamic_items(OffButton)
+        for timer in self._questions.values():
+            timer.cancel()
+        self._questions.clear()
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         """Checked again at run time: Manage Server or the admin role."""
@@ -197,16 +334,17 @@ class Digests(commands.GroupCog, group_name="digest",
         guild = interaction.guild
         missing = missing_permissions(channel, guild.me if guild else None, DIGEST_NEEDS)
         if missing:
-            await answer(interaction, notice(
-                f"I cannot post digests in {channel.mention}: I am missing "
-                f"{', '.join(missing)} there. Grant them in the channel's settings "
-                "(Permissions → Summit Desk) and run /digest set again."), ephemeral=True)
+            await answer(interaction, notice(missing_text(
+                f"I cannot post digests in {channel.mention}", missing, "/digest set")),
+                ephemeral=True)
             return
         settings = self.bot.guild_settings
         zone = timezone or settings.timezone(await settings.get(guild_id))
         cron = cron_of(schedule)
-        sub = await self.bot.service.run(self.digests.subscribe, guild_id, channel.id, cron,
-                                         zone)
+        # A write: the database may be busy (another process writing) for longer than
+        # Discord waits for an answer.
+        sub = await in_time(interaction, self.bot.service.run(
+            self.digests.subscribe, guild_id, channel.id, cron, zone), ephemeral=True)
         shown = describe_schedule(schedule) or f"on {code(sub.schedule)}"
         await answer(interaction, notice(
             f"Digests will be posted in {channel.mention} {shown} ({clean_cut(sub.timezone, 64)})"
@@ -216,7 +354,8 @@ class Digests(commands.GroupCog, group_name="digest",
                                                    "and next post times.")
     async def list_digests(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """Every digest subscription of the server."""
-        subs = await self.bot.service.run(self.digests.subscriptions, guild_id_of(interaction))
+        subs = await in_time(interaction, self.bot.service.run(
+            self.digests.subscriptions, guild_id_of(interaction)), ephemeral=True)
         await answer(interaction, Reply(embeds=[digest_list_embed(subs)]), ephemeral=True)
 
     @app_commands.command(name="off", description="Stop digests in this server (or one "
@@ -228,18 +367,15 @@ class Digests(commands.GroupCog, group_name="digest",
         """Unsubscribe one channel, or every channel after a confirmation."""
         guild_id = guild_id_of(interaction)
         if channel is None:
-            subs = await self.bot.service.run(self.digests.subscriptions, guild_id)
+            subs = await in_time(interaction, self.bot.service.run(
+                self.digests.subscriptions, guild_id), ephemeral=True)
             if subs:
-                view = ConfirmOff(self, guild_id, len(subs))
-                await answer(interaction, Reply(
-                    content=f"Stop all {len(subs)} digest subscription{'s' * (len(subs) != 1)} "
-                            f"of this server ({', '.join(f'<#{s.channel_id}>' for s in subs)})?"
-                            " Nothing is deleted; /digest set starts one again.",
-                    view=view), ephemeral=True)
-                view.asked = interaction
+                await answer(interaction, off_question(guild_id, subs), ephemeral=True)
+                self._arm_question(interaction)
                 return
-        await answer(interaction, notice(await self.stop(guild_id, channel.id if channel
-                                                          else None)), ephemeral=True)
+        text = await in_time(interaction, self.stop(guild_id, channel.id if channel else None),
+                             ephemeral=True)
+        await answer(interaction, notice(text), ephemeral=True)
 
     async def stop(self, guild_id: int, channel_id: int | None) -> str:
         """Unsubscribe; the sentence saying what happened."""
@@ -247,18 +383,87 @@ class Digests(commands.GroupCog, group_name="digest",
         return (f"Stopped {count} digest subscription{'s' * (count != 1)}." if count
                 else "There was no digest subscription to stop. /digest list shows them.")
 
+    # ----- /digest off's question ---------------------------------------------------------------
+    def _arm_question(self, asked: discord.Interaction[SummitDesk]) -> None:
+        """Close the question after CONFIRM_SECONDS unless it is answered first."""
+        loop = asyncio.get_running_loop()
+        self._questions[asked.id] = loop.call_later(CONFIRM_SECONDS, self._close_question,
+                                                    asked)
+
+    def _close_question(self, asked: discord.Interaction[SummitDesk]) -> None:
+        self._questions.pop(asked.id, None)
+        task = asyncio.create_task(self._say_no_answer(asked))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _say_no_answer(asked: discord.Interaction[SummitDesk]) -> None:
+        try:
+            await asked.edit_original_response(content=NO_ANSWER, view=None)
+        except discord.HTTPException as exc:  # dismissed meanwhile, or the token ran out
+            log.info("could not close the /digest off question: %s", exc)
+        except Exception:
+            log.exception("closing the /digest off question failed")
+
+    def _answered(self, message: discord.Message | None) -> None:
+        """The question on `message` got its answer: its timer (if this process has it) stops."""
+        metadata = message.interaction_metadata if message is not None else None
+        timer = self._questions.pop(metadata.id, None) if metadata is not None else None
+        if timer is not None:
+            timer.cancel()
+
+    @staticmethod
+    def _expired(message: discord.Message | None) -> bool:
+        """Asked more than CONFIRM_SECONDS ago (its timer went with a restart)."""
+        if message is None:
+            return False
+        age = dt.datetime.now(dt.UTC) - message.created_at
+        return age.total_seconds() > CONFIRM_SECONDS
+
+    async def on_off_answer(self, interaction: discord.Interaction[SummitDesk], choice: str,
+                            guild_id: int) -> None:
+        """A click on Stop all / Keep them; failures become a short private reply."""
+        from bot.tree import report_error  # the tree imports the cogs' helpers, not the reverse
+
+        mark_started(interaction)
+        command = "digest off (stop all)" if choice == "stop" else "digest off (keep)"
+        try:
+            outcome = await self._off_answer(interaction, choice, guild_id)
+        except Exception as exc:  # the tree's handler does not see component callbacks
+            await report_error(interaction, exc, command=command)
+            return
+        log_interaction(interaction, outcome, command=command)
+
+    async def _off_answer(self, interaction: discord.Interaction[SummitDesk], choice: str,
+                          guild_id: int) -> str:
+        message = interaction.message
+        if choice == "keep" or self._expired(message):
+            self._answered(message)
+            await interaction.response.edit_message(
+                content=KEPT if choice == "keep" else EXPIRED, view=None)
+            return "ok" if choice == "keep" else "expired"
+        if interaction.guild_id != guild_id:
+            await answer_text(interaction, "This question is about another server: run "
+                                           "/digest off there.")
+            return "refused"
+        # Anyone may click by the time this runs: the clicker must be an admin now.
+        await admin_check(interaction)
+        self._answered(message)
+        await update_in_time(interaction, self.stop(guild_id, None))
+        return "ok"
+
     @app_commands.command(name="now", description="Post the digest now (covers everything "
                                                   "since the last one).")
     async def now(self, interaction: discord.Interaction[SummitDesk]) -> None:
-        """Claim a period ending now for each of the server's digest channels and post it."""
+        """Retry a failed digest and claim a period ending now, for each of the server's
+        digest channels, and post it."""
         await defer(interaction, ephemeral=True)
-        outcomes = await self.digests.run_now(guild_id_of(interaction), self.poster)
-        if not outcomes:
-            await answer(interaction, notice("Nothing to post now: the previous digest is "
-                                             "still being posted or waits to be retried."),
-                         ephemeral=True)
-            return
-        await answer(interaction, notice("\n".join(_outcome_line(o) for o in outcomes)),
+        outcomes = await self.digests.run_now(guild_id_of(interaction), self.delivery.post,
+                                              find_posted=self.delivery.find)
+        lines = outcome_lines(outcomes)
+        await answer(interaction, notice("\n".join(lines) if lines else
+                                         "Nothing to post now: every digest channel is up to "
+                                         "date. /digest list shows when the next one is due."),
                      ephemeral=True)
 
     @app_commands.command(name="preview", description="See the next digest privately, without "
@@ -282,13 +487,39 @@ async def setup(bot: SummitDesk) -> None:
     await bot.add_cog(Digests(bot))
 
 
+def outcome_lines(outcomes: Sequence[RunOutcome]) -> list[str]:
+    """/digest now's answer, a line per outcome; "nothing new" is left out for a channel that
+    just got the digest that had failed."""
+    posted = {o.subscription.id for o in outcomes if o.status in ("posted", "recovered")}
+    return [_outcome_line(o) for o in outcomes
+            if not (o.status == "empty" and o.subscription.id in posted)]
+
+
+def _when(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return "later"
+    return discord.utils.format_dt(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC),
+                                   "R")
+
+
 def _outcome_line(outcome: RunOutcome) -> str:
     """One line per channel for /digest now."""
     where = f"<#{outcome.subscription.channel_id}>"
     if outcome.status == "empty":
         return f"{where}: nothing new since the last digest."
+    if outcome.status == "busy":
+        return (f"{where}: the previous digest is still being posted, so nothing more is posted "
+                f"now. If it stalls, it is retried automatically {_when(outcome.retry_at)}.")
     if outcome.status == "failed":
-        return (f"{where}: could not post ({clean_cut(outcome.error or 'unknown error', 200)}); "
-                "it will be retried.")
+        if outcome.unexpected or not outcome.error:
+            problem = (f"I could not post the digest in {where}: something went wrong on my "
+                       "side. The error is logged; tell the bot's operator if it keeps "
+                       "happening.")
+        else:
+            problem = clean_cut(outcome.error, 600)
+        return f"{problem} It is also retried automatically {_when(outcome.retry_at)}."
     count = len(outcome.message_ids)
-    return f"{where}: posted ({count} message{'s' * (count != 1)})."
+    messages = f"{count} message{'s' * (count != 1)}"
+    if outcome.retried:
+        return f"{where}: posted the digest that had failed ({messages})."
+    return f"{where}: posted ({messages})."

@@ -321,17 +321,29 @@ class DigestService:
         return digest
 
     # ----- the scheduler's pass ------------------------------------------------------------
+    def _run_row(self, run_id: int) -> DigestRunRow | None:
+        with self.library.read() as session:
+            return session.get(DigestRunRow, run_id)
+
     def _open_run(self, subscription_id: int) -> DigestRunRow | None:
         with self.library.read() as session:
             return session.scalar(select(DigestRunRow).where(
                 DigestRunRow.subscription_id == subscription_id,
                 DigestRunRow.status.in_(OPEN_STATUSES)).order_by(DigestRunRow.id).limit(1))
 
-    def _may_take_over(self, run: DigestRunRow, now: dt.datetime) -> bool:
-        since = now - (run.claimed_at or run.period_end)
-        if run.status == "failed":
-            return since >= self.retry_after
-        return since >= self.lease or known_dead(run.claimed_by)
+    def _retry_at(self, run: DigestRunRow) -> dt.datetime:
+        """When a pass may take the open run over: a failed post after the retry delay, a
+        claimed one when its lease runs out (sooner if its owner is known dead)."""
+        since = as_utc(run.claimed_at or run.period_end)
+        return since + (self.retry_after if run.status == "failed" else self.lease)
+
+    def _may_take_over(self, run: DigestRunRow, now: dt.datetime, *,
+                       retry_failed_now: bool = False) -> bool:
+        if run.status == "failed" and retry_failed_now:
+            return True
+        if run.status == "claimed" and known_dead(run.claimed_by):
+            return True
+        return now >= self._retry_at(run)
 
     def _take_over(self, run: DigestRunRow, now: dt.datetime) -> RunClaim | None:
         """Compare-and-set the run's owner to us; None if someone else got there first."""
@@ -386,28 +398,48 @@ class DigestService:
         return outcomes
 
     async def _run_subscription(self, sub_id: int, poster: DigestPoster,
-                                find_posted: PostedFinder | None, now: dt.datetime
-                                ) -> list[RunOutcome]:
+                                find_posted: PostedFinder | None, now: dt.datetime, *,
+                                on_demand: bool = False) -> list[RunOutcome]:
+        """Settle the subscription's open run, then post its due period.
+
+        `on_demand` (/digest now): a failed post is retried at once instead of after the retry
+        delay, the period ends now instead of at the latest fire time, and a previous post
+        still running is reported as a "busy" outcome instead of passed over in silence.
+        """
         outcomes: list[RunOutcome] = []
         run = await self.library.run(self._open_run, sub_id)
         if run is not None:
-            if not self._may_take_over(run, now):
-                return outcomes
+            if not self._may_take_over(run, now, retry_failed_now=on_demand):
+                return [await self._busy(run, now)] if on_demand else outcomes
             claim = await self.library.run(self._take_over, run, now)
-            if claim is None:
-                return outcomes
+            if claim is None:  # another process took it first: it is being posted now
+                return [await self._busy(run, now, taken=True)] if on_demand else outcomes
             outcome = await self.deliver(claim, poster, find_posted=find_posted, recovering=True,
                                          retried=run.status == "failed", now=now)
             outcomes.append(outcome)
             if outcome.status == "failed":
                 return outcomes
-        period_end = await self.library.run(self._due_period_end, sub_id, now)
+        period_end = now if on_demand else \
+            await self.library.run(self._due_period_end, sub_id, now)
         if period_end is None:
             return outcomes
         claim = await self.library.run(self.claim, sub_id, period_end, now=now)
         if claim is not None:
             outcomes.append(await self.deliver(claim, poster, find_posted=find_posted, now=now))
+        elif on_demand and not outcomes:
+            # Another process claimed a period between our look and our claim.
+            run = await self.library.run(self._open_run, sub_id)
+            if run is not None:
+                outcomes.append(await self._busy(run, now))
         return outcomes
+
+    async def _busy(self, run: DigestRunRow, now: dt.datetime, *, taken: bool = False
+                    ) -> RunOutcome:
+        """The outcome saying the subscription's previous digest is still being posted;
+        `taken`: another process has just taken the run over (its lease starts now)."""
+        sub = await self.library.run(self.get_subscription, run.subscription_id, now)
+        retry_at = now + self.lease if taken else self._retry_at(run)
+        return RunOutcome(sub, run.id, "busy", None, retry_at=retry_at)
 
     async def deliver(self, claim: RunClaim, poster: DigestPoster, *,
                       find_posted: PostedFinder | None = None, recovering: bool = False,
@@ -435,12 +467,16 @@ class DigestService:
             message_ids = await self._with_heartbeat(claim, now,
                                                      poster(sub.channel_id, digest, claim.run_id))
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            # A KnowledgeError's message is meant for people (the poster says what to do).
+            unexpected = not isinstance(exc, KnowledgeError)
+            error = f"{type(exc).__name__}: {exc}" if unexpected else str(exc)
             log.warning("digest run #%d to channel %d failed: %s", claim.run_id, sub.channel_id,
-                        error, exc_info=not isinstance(exc, KnowledgeError))
+                        error, exc_info=unexpected)
             await self.library.run(self.mark_failed, claim.run_id, error, owner=claim.owner)
+            run = await self.library.run(self._run_row, claim.run_id)
             return RunOutcome(sub, claim.run_id, "failed", digest, error=error,
-                              retried=retried)
+                              retried=retried, unexpected=unexpected,
+                              retry_at=self._retry_at(run) if run is not None else None)
         await self.library.run(self.mark_posted, claim.run_id, message_ids, article_ids=article_ids,
                                owner=claim.owner, now=now)
         return RunOutcome(sub, claim.run_id, "posted", digest, tuple(message_ids),
@@ -485,18 +521,17 @@ class DigestService:
     async def run_now(self, guild_id: int, poster: DigestPoster, *,
                       find_posted: PostedFinder | None = None, now: dt.datetime | None = None
                       ) -> list[RunOutcome]:
-        """Claim a period ending now for each of the guild's channels and deliver it exactly as a
-        scheduled digest is delivered (claim, heartbeat, mark), for /digest now. A channel whose
-        previous digest is still being posted is skipped. NotFound when the guild has no digest
-        channel."""
+        """/digest now: for each of the guild's channels, retry a failed post at once (an
+        explicit request is the time to try again), then claim a period ending now and deliver
+        it exactly as a scheduled digest is delivered (claim, heartbeat, mark). A channel whose
+        previous digest is still being posted gets a "busy" outcome saying when it would be
+        taken over. NotFound when the guild has no digest channel."""
         now = self._now(now)
         subs = await self.library.run(self.subscriptions, guild_id)
         if not subs:
             raise NotFound("this server has no digest channel yet (set one with /digest set)")
         outcomes: list[RunOutcome] = []
         for sub in subs:
-            claim = await self.library.run(self.claim, sub.id, now, now=now)
-            if claim is not None:
-                outcomes.append(await self.deliver(claim, poster, find_posted=find_posted,
-                                                   now=now))
+            outcomes.extend(await self._run_subscription(sub.id, poster, find_posted, now,
+                                                         on_demand=True))
         return outcomes

@@ -16,7 +16,8 @@ DigestPoster = Callable[[int, Digest, int], Awaitable[list[int]]]
 # the channel already shows them, else None. Raising means "cannot tell now" (retried later).
 PostedFinder = Callable[[int, int], Awaitable[list[int] | None]]
 
-RunStatus = Literal["posted", "empty", "failed", "recovered"]
+# busy: an on-demand run found the channel's previous digest still being posted (run_now only).
+RunStatus = Literal["posted", "empty", "failed", "recovered", "busy"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -54,12 +55,18 @@ class RunClaim:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RunOutcome:
-    """What happened to one digest period in a scheduler pass."""
+    """What happened to one digest period in a scheduler pass (or a /digest now)."""
 
     subscription: Subscription
     run_id: int
     status: RunStatus  # recovered = found already posted after a crash, not posted again
     digest: Digest | None
     message_ids: tuple[int, ...] = ()
+    # failed: what went wrong; the message as is when the poster raised a KnowledgeError (a
+    # sentence fit for a user), else the exception's class and text (a bug, logged as one).
     error: str | None = None
     retried: bool = False  # a post that had failed, tried again (admins were told already)
+    unexpected: bool = False  # failed with an exception that is not a KnowledgeError
+    # failed or busy: when the period is tried again without anyone asking (a failed post after
+    # the retry delay; a post still running when its lease runs out, if it stalls).
+    retry_at: dt.datetime | None = None

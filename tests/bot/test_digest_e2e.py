@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from tests.fakes.discord_server import (
     InteractionHandle,
     StoredMessage,
 )
-from tests.fakes.world import FakeChannel, World
+from tests.fakes.world import SEND_MESSAGES, FakeChannel, World
 
 pytestmark = [pytest.mark.e2e]
 
@@ -48,6 +49,8 @@ ANSWER_TIMEOUT = 60.0
 DIGEST_TIMEOUT = 30.0
 # A 429 long enough to kill the bot while discord.py waits to retry the post.
 STALLING_RETRY_AFTER = 120.0
+YEARLY = "0 0 1 1 *"  # a schedule that never fires during a test: only /digest now posts
+RETRY_TIME = re.compile(r"retried automatically <t:\d+:R>")
 
 ARTICLES = {
     "fisheries": ("Salmon quotas near the Kurils agreed", """# Salmon quotas near the Kurils agreed
@@ -322,4 +325,114 @@ async def test_kill_9_between_post_and_record_then_restart_does_not_repost(
     posts = [r for r in fake.requests if r.route == f"POST /channels/{channel.id}/messages"]
     assert len(posts) == 1
     assert_lists_exactly(post, keys)
+    await bot.stop()
+
+
+# ----- /digest off's question and /digest now, by an admin -----------------------------------
+def button(handle: InteractionHandle, label: str) -> str:
+    """The custom_id of the button with this label on the handle's message."""
+    return next(c["custom_id"] for c in handle.message.walk_components()
+                if c.get("label") == label)
+
+
+async def upload(fake: FakeDiscord, key: str) -> None:
+    """/source upload one of the test articles."""
+    title, body = ARTICLES[key]
+    added = await run(fake, "source upload",
+                      attachments={"file": FakeFile(f"{key}.md", body.encode())})
+    assert title in added.text and "added" in added.text, added.describe()
+
+
+async def test_stop_all_clicked_after_a_restart_stops_the_digests(
+        bot: Bot, fake: FakeDiscord, world: World, database: BotDatabase) -> None:
+    """The bot restarts between /digest off's question and the click on "Stop all": the click
+    is answered in place (the question becomes the result) and the digests stop."""
+    channel = world.guild().channel("summit-news")
+    await run(fake, "digest set", {"channel": "summit-news", "schedule": YEARLY})
+    asked = await run(fake, "digest off")
+    assert asked.ephemeral and asked.content.startswith("Stop all 1 digest subscription")
+    await bot.stop()
+    await bot.start()
+    clicked = await (await fake.component(button(asked, "Stop all"), message=asked,
+                                          user="alice")).wait_done(timeout=ANSWER_TIMEOUT)
+    assert clicked.callback_type == 7, clicked.describe()
+    assert asked.message.content == "Stopped 1 digest subscription."
+    assert asked.message.components == []
+    assert not database.subscription(channel.id).active
+    await bot.stop()
+
+
+async def test_stop_all_is_refused_to_someone_who_is_no_longer_an_admin(
+        bot: Bot, fake: FakeDiscord, world: World, database: BotDatabase) -> None:
+    """Admin rights are checked again at the click: alice, whose admin role was taken away
+    after she asked, is told only admins may stop digests, and they go on."""
+    channel = world.guild().channel("summit-news")
+    await run(fake, "digest set", {"channel": "summit-news", "schedule": YEARLY})
+    asked = await run(fake, "digest off")
+    world.guild().member(world.user("alice").id).roles.clear()
+    refused = await (await fake.component(button(asked, "Stop all"), message=asked,
+                                          user="alice")).wait_done(timeout=ANSWER_TIMEOUT)
+    assert refused.ephemeral and refused.content.startswith("Only server admins"), \
+        refused.describe()
+    assert database.subscription(channel.id).active
+    assert asked.message.content.startswith("Stop all")
+    await bot.stop()
+
+
+async def test_a_refused_digest_names_the_missing_permission_then_digest_now_retries_it(
+        bot: Bot, fake: FakeDiscord, world: World, database: BotDatabase) -> None:
+    """The bot lost Send Messages in the digest channel: /digest now says so in words (the
+    permission, where to grant it, what to run, when it is retried) instead of Discord's error;
+    once it is granted again, the next /digest now posts the waiting digest at once instead of
+    answering that it waits to be retried."""
+    channel = world.guild().channel("summit-news")
+    await run(fake, "digest set", {"channel": "summit-news", "schedule": YEARLY})
+    await upload(fake, "fisheries")
+    world.deny(channel, SEND_MESSAGES, user=world.bot)
+    await fake.channel_updated(channel)
+    refused = await run(fake, "digest now")
+    text = refused.content
+    assert refused.ephemeral
+    # (Discord takes Embed Links away with Send Messages, and discord.py knows it.)
+    assert text.startswith(f"I could not post the digest in <#{channel.id}>: I am missing Send "
+                           "Messages, Embed Links there. Grant them in the channel's settings "
+                           "(Permissions → Summit Desk) and run /digest now again."), text
+    assert RETRY_TIME.search(text), text
+    for technical in ("DeliveryFailed", "403", "50013", "Forbidden", "error code"):
+        assert technical not in text, text
+    assert digests(fake, channel) == []
+
+    world.allow(channel, SEND_MESSAGES, user=world.bot)
+    await fake.channel_updated(channel)
+    retried = await run(fake, "digest now")
+    assert retried.content == f"<#{channel.id}>: posted the digest that had failed (1 message).", \
+        retried.content
+    (post,) = digests(fake, channel)
+    assert_lists_exactly(post, ("fisheries",))
+    first = database.runs(channel.id)[0]
+    assert first.status == "posted" and digest_run(post) == first.id
+    await bot.stop()
+
+
+async def test_digest_now_while_the_last_one_is_being_posted_says_when_it_is_retried(
+        bot: Bot, fake: HoldingFakeDiscord, world: World) -> None:
+    """A second /digest now while the first one's post is still under way posts nothing and
+    says the digest is still being posted and when it is retried if it stalls; the first
+    then finishes, once."""
+    channel = world.guild().channel("summit-news")
+    await run(fake, "digest set", {"channel": "summit-news", "schedule": YEARLY})
+    await upload(fake, "visits")
+    fake.hold_channel = channel.id
+    first = await fake.slash("digest now", user="alice")
+    (held,) = await fake.wait_until(lambda: digests(fake, channel), DIGEST_TIMEOUT)
+    second = await run(fake, "digest now")
+    assert second.content.startswith(f"<#{channel.id}>: the previous digest is still being "
+                                     "posted"), second.content
+    assert RETRY_TIME.search(second.content), second.content
+    fake.hold_channel = None
+    fake.release.set()
+    await first.wait_done(timeout=ANSWER_TIMEOUT)
+    assert first.content == f"<#{channel.id}>: posted (1 message).", first.content
+    await settle()
+    assert digests(fake, channel) == [held]
     await bot.stop()

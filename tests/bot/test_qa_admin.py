@@ -109,6 +109,8 @@ async def test_a_mixed_add_counts_what_was_added_and_names_each_input(
     article = web.url("/posts/summit-1.html")
     urls = [article, web.url("/status/404"), f"{refused_base}/x.html"]
     reply = await run(fake, "source add", {"url": " ".join(urls), "kind": "article"})
+    # the note shows each link as it goes ("Adding link 2 of 3: …"), then becomes the result
+    await reply.wait_for(lambda h: bool(h.message.embeds), timeout=ANSWER_TIMEOUT)
     assert reply.embeds[0]["title"] == "Added 1 of 3", reply.text
     found = lines(reply)
     assert len(found) == 3
@@ -126,6 +128,7 @@ async def test_many_failed_links_are_named_then_summed_up(bot: BotProcess, fake:
     way", in one message Discord accepts."""
     urls = [f"{refused_base}/feed-{n}.xml" for n in range(52)]
     reply = await run(fake, "source add", {"url": " ".join(urls)})
+    await reply.wait_for(lambda h: bool(h.message.embeds), timeout=ANSWER_TIMEOUT)
     assert reply.embeds[0]["title"] == "Nothing added"
     found = lines(reply)
     assert found[-1] == "… and 49 more failed the same way", found
