@@ -37,6 +37,7 @@ from knowledge.store.tables import (
 from knowledge.text.clean import clean_text, content_fingerprint, markdown_to_text
 from knowledge.text.dates import find_dateline
 from knowledge.text.html import html_to_text
+from knowledge.text.remote import plain_line
 from knowledge.text.simhash import (
     NEAR_DUPLICATE_BITS,
     band_columns,
@@ -144,6 +145,9 @@ class Origin:
 OPERATOR = Origin()
 
 
+MAX_TITLE_CHARS = 500
+
+
 def _guess_title(text: str) -> str:
     for line in text.splitlines():
         line = line.strip().lstrip("#").strip()
@@ -164,7 +168,9 @@ def prepare(doc: Document) -> PreparedArticle:
         raw = html_to_text(raw)
     elif doc.format == "markdown":
         raw = markdown_to_text(raw)
-    title = (doc.title or _guess_title(raw)).strip()
+    # One plain line: no bidi overrides, zero-width or control characters (they would flip or
+    # hide the rest of every line that shows the title).
+    title = plain_line(doc.title or _guess_title(raw), limit=MAX_TITLE_CHARS) or "Untitled"
     text = raw.strip() if doc.already_clean else clean_text(raw, title=title,
                                                              publisher=doc.publisher)
     if len(text) < MIN_TEXT_CHARS:

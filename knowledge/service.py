@@ -34,6 +34,7 @@ from knowledge.settings import Settings
 from knowledge.store import queries
 from knowledge.store.tables import (
     ArticleDeletionRow,
+    ArticlePersonRow,
     ArticleRow,
     PassageRow,
     PersonRow,
@@ -226,11 +227,18 @@ class KnowledgeService:
             session.add(ArticleDeletionRow(article_id=article_id))  # other processes' refresh
         self.library.index.remove_article(article_id)
 
-    def stats(self) -> LibraryStats:
-        """Counts of articles, passages and experts."""
+    def stats(self, *, guild_id: int | None = None) -> LibraryStats:
+        """Counts of the articles ``guild_id`` may see (every one for None), their passages and
+        the experts with such an article (knowledge/visibility.py)."""
+        seen = visibility.visible(ArticleRow.id, guild_id)
         with self.library.read() as session:
-            articles = session.scalar(select(func.count()).select_from(ArticleRow)) or 0
-            passages = session.scalar(select(func.count()).select_from(PassageRow)) or 0
-            experts = session.scalar(select(func.count()).select_from(PersonRow).where(
-                PersonRow.kind == "expert")) or 0
+            articles = session.scalar(select(func.count()).select_from(ArticleRow).where(
+                seen)) or 0
+            passages = session.scalar(select(func.count()).select_from(PassageRow).join(
+                ArticleRow, ArticleRow.id == PassageRow.article_id).where(seen)) or 0
+            experts = session.scalar(
+                select(func.count(func.distinct(PersonRow.id))).select_from(PersonRow)
+                .join(ArticlePersonRow, ArticlePersonRow.person_id == PersonRow.id)
+                .join(ArticleRow, ArticleRow.id == ArticlePersonRow.article_id)
+                .where(PersonRow.kind == "expert", seen)) or 0
         return LibraryStats(articles, passages, experts, self.embedder.fingerprint)

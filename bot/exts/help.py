@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.replies import HELP_COLOUR, EmbedBuilder, Reply, clean_cut
 from bot.respond import answer
 from knowledge.corpus import founding_metadata
+from knowledge.visibility import viewer
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
@@ -73,10 +74,11 @@ class Help(commands.Cog):
     def __init__(self, bot: SummitDesk) -> None:
         self.bot = bot
 
-    async def help_reply(self) -> Reply:
-        """The help card, from the library's current size and the synced command tree."""
+    async def help_reply(self, guild_id: int | None) -> Reply:
+        """The help card, from the size of the library the asker's server sees (a DM: the
+        operator's library) and the synced command tree."""
         service = self.bot.service
-        stats = await service.run(service.stats)
+        stats = await service.run(service.stats, guild_id=viewer(guild_id))
         shown: list[tuple[str, str]] = []
         admin: list[str] = []
         for command in self.bot.tree.get_commands(type=discord.AppCommandType.chat_input):
@@ -91,7 +93,7 @@ class Help(commands.Cog):
     @app_commands.command(name="help", description="What Summit Desk knows and how to ask it.")
     async def help(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """Public, short help with an example per command."""
-        await answer(interaction, await self.help_reply())
+        await answer(interaction, await self.help_reply(interaction.guild_id))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -105,7 +107,8 @@ class Help(commands.Cog):
         if rest.strip().casefold() not in ("", "help", "/help"):
             return
         try:
-            await message.reply(**(await self.help_reply()).kwargs(), mention_author=False)
+            reply = await self.help_reply(message.guild.id if message.guild else None)
+            await message.reply(**reply.kwargs(), mention_author=False)
         except discord.HTTPException as exc:
             log.warning("could not answer a mention in channel %s: %s", message.channel.id, exc)
 

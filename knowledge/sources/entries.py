@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from knowledge.ingest import Origin, add_document, record_appearance
 from knowledge.library import Library
 from knowledge.sources.documents import entry_document, entry_signature
-from knowledge.sources.errors import SourceError
+from knowledge.sources.errors import FetchError, SourceError
 from knowledge.sources.extract import ExtractedArticle, extract_article
 from knowledge.sources.feeds import FeedEntry, ParsedFeed
 from knowledge.sources.fetch import ARTICLE_TYPES, FetchSettings, fetch
@@ -147,11 +147,25 @@ async def _entry_page(entry: FeedEntry, settings: FetchSettings, *, last_try: bo
                                            limits=settings.extraction)
         return ExtractedArticle(None, (), None, page.text.strip(), None, None)
     except SourceError as exc:
+        if _final(exc):
+            log.info("entry page %s cannot be read (%s): using the feed's own text",
+                     display_url(entry.link), exc.message)
+            return None
         if last_try:
             log.info("entry page %s still unreadable after %d tries (%s): given up, using the "
                      "feed's own text", display_url(entry.link), MAX_ENTRY_TRIES, exc.message)
             return None
         return EntryDeferred(f"{entry.title or display_url(entry.link)}: {exc.message} (will retry)")
+
+
+# What no later try can change: a link that is not a web address, or points inside. (A 404
+# is retried: feeds often announce a page before it is published.)
+_FINAL_KINDS = frozenset({"invalid_url", "address"})
+
+
+def _final(exc: SourceError) -> bool:
+    """Whether an entry page's failure is for good (no retry)."""
+    return isinstance(exc, FetchError) and exc.kind in _FINAL_KINDS
 
 
 def _most_recent(entries: tuple[FeedEntry, ...], count: int) -> frozenset[str]:

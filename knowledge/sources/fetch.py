@@ -164,6 +164,10 @@ async def _fetch(
             host = plain_line(current.host, limit=100)  # as shown in messages
             try:
                 response = await client.send(client.build_request("GET", current), stream=True)
+            except httpx.InvalidURL as exc:  # httpx reads a redirect's Location as it answers
+                log.info("%s redirected to an unusable address: %s", host, exc)
+                raise FetchError("invalid_url", f"{host} redirected to an address that is not "
+                                 "a web link (only http and https links can be fetched)") from exc
             except httpx.HTTPError as exc:
                 raise _translate(exc, host, settings, answered=False) from exc
             try:

@@ -83,6 +83,9 @@ def read_upload(filename: str, data: bytes, max_bytes: int, *,
         warnings = (f"{shown(name)} is not UTF-8; it was read as {_encoding_label(decoded.encoding)}, "
                     "so a few characters may be wrong",)
     text = _CONTROL.sub("", decoded.text)
+    if file_type != "html" and len(text) > limits.max_text_chars:
+        raise UploadError(f"refused: {shown(name)} holds too much text (over "
+                          f"{limits.max_text_chars:,} characters)")
     if file_type == "html":
         check_markup_size(text, limits, what="file")
         return run_limited(read_html_here, name, text, warnings, limits.max_text_chars,

@@ -17,7 +17,7 @@ import re
 # (quote, heading, list); a backslash makes each show as itself.
 _MARKDOWN = re.compile(r"([\\*_~`|\[\]<])")
 _LINE_START = re.compile(r"^(?=[>#+-])|(?<=^\d)(?=\.)|(?<=^\d\d)(?=\.)")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]+")
 _MENTION = re.compile(r"@(?=everyone|here|&|!|\d)", re.IGNORECASE)
 _LINK = re.compile(r"(?<=[a-z0-9+.-])(?=://)", re.IGNORECASE)
 _ZERO_WIDTH_SPACE = "\u200b"

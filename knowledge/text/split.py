@@ -41,8 +41,15 @@ def _is_abbreviation(text: str, dot_index: int) -> bool:
     return len(word) == 1 and text[word_start].isupper() and word != "i"
 
 
+# A "sentence" longer than this (text without sentence ends: a list, a table, a pasted dump)
+# is cut at the last space before it, so a passage stays within its size and the work per
+# sentence (meeting and people patterns, highlights) stays bounded.
+MAX_SENTENCE_CHARS = 900
+
+
 def split_sentences(text: str, offset: int = 0) -> list[Span]:
-    """Split a paragraph into sentences, keeping offsets relative to ``offset``."""
+    """Split a paragraph into sentences, keeping offsets relative to ``offset``; a run of text
+    longer than MAX_SENTENCE_CHARS without a sentence end is cut into pieces."""
     spans: list[Span] = []
     start = 0
     for match in _BOUNDARY_RE.finditer(text):
@@ -52,14 +59,33 @@ def split_sentences(text: str, offset: int = 0) -> list[Span]:
         piece = text[start:end].strip()
         if piece:
             lead = len(text[start:end]) - len(text[start:end].lstrip())
-            spans.append(Span(piece, offset + start + lead, offset + start + lead + len(piece)))
+            spans += _cut(piece, offset + start + lead)
         start = end
     tail = text[start:]
     if tail.strip():
         lead = len(tail) - len(tail.lstrip())
-        piece = tail.strip()
-        spans.append(Span(piece, offset + start + lead, offset + start + lead + len(piece)))
+        spans += _cut(tail.strip(), offset + start + lead)
     return spans
+
+
+def _cut(piece: str, at: int) -> list[Span]:
+    """A sentence as one span, or as pieces of at most MAX_SENTENCE_CHARS cut at spaces."""
+    if len(piece) <= MAX_SENTENCE_CHARS:
+        return [Span(piece, at, at + len(piece))]
+    out = []
+    start = 0
+    while start < len(piece):
+        end = min(start + MAX_SENTENCE_CHARS, len(piece))
+        if end < len(piece):
+            space = piece.rfind(" ", start + MAX_SENTENCE_CHARS // 2, end + 1)
+            end = space if space > start else end
+        part = piece[start:end]
+        stripped = part.strip()
+        if stripped:
+            lead = len(part) - len(part.lstrip())
+            out.append(Span(stripped, at + start + lead, at + start + lead + len(stripped)))
+        start = end
+    return out
 
 
 def paragraphs(text: str) -> list[Span]:

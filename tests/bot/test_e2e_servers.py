@@ -5,6 +5,7 @@ operator's library only; a feed both follow is one source with a subscription ea
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,22 @@ async def test_both_servers_and_dms_see_the_founding_library(bot: BotProcess,
     assert NORTH_TITLE not in private.text
     latest = await run(fake, "latest", {"count": 25}, user="bob", dm=True)
     assert NORTH_TITLE not in latest.text and SOUTH_TITLE not in latest.text
+
+
+async def test_help_counts_the_library_each_server_sees(bot: BotProcess, fake: FakeDiscord
+                                                        ) -> None:
+    """/help's library size is what the asker can search: a DM the founding articles, South
+    those plus its upload, North those plus its upload and feed (before: everything stored)."""
+    def counts(reply: InteractionHandle) -> tuple[int, int, int]:
+        found = re.search(r"(\d+) articles\*\* \((\d+) passages, (\d+) experts\)", reply.text)
+        assert found, reply.text
+        return int(found[1]), int(found[2]), int(found[3])
+
+    dm = counts(await run(fake, "help", user="bob", dm=True))
+    south = counts(await run(fake, "help", **as_south()))
+    north = counts(await run(fake, "help", **as_north()))
+    assert dm[0] == 5 and south[0] == 6 and north[0] > 6, (dm, south, north)
+    assert dm[1] < south[1] < north[1] and dm[2] <= south[2]
 
 
 async def test_neither_server_lists_completes_or_removes_the_others_sources(

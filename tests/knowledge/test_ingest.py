@@ -138,6 +138,30 @@ def test_an_author_named_twice_in_metadata_is_linked_once(hashing_service: Knowl
     assert links == [("author", "senior fellow")]
 
 
+def test_an_upload_title_loses_invisible_and_bidi_characters(hashing_service: KnowledgeService
+                                                             ) -> None:
+    """A heading with a right-to-left override, zero-width space and isolates is stored as its
+    visible words (those characters flip or hide the rest of every line showing the title)."""
+    result = asyncio.run(hashing_service.sources.add_upload(
+        "rtl.md", ("# \u202e\u200b\u2066Hidden\u2069 title\n\n" + NEW_ARTICLE).encode()))
+    assert result.status == "added", result.message
+    assert hashing_service.get_article(result.article_id).summary.title == "Hidden title"
+
+
+def test_one_huge_paragraph_without_sentence_ends_is_stored_in_bounded_passages(
+        hashing_service: KnowledgeService) -> None:
+    """150 kB of text without a sentence end becomes many passages of at most 1,000
+    characters (before: one 150 kB passage, and meeting linking on it took ~30 s, growing with
+    the square of its length: a 1.8 MB upload ran for more than 15 minutes)."""
+    text = "# Notes\n\n" + " ".join(f"the summit negotiators talked {n}" for n in range(5000))
+    result = hashing_service.add_document(Document(text, format="markdown"))
+    assert result.status == "added", result.message
+    with hashing_service.library.read() as session:
+        sizes = session.scalars(select(func.length(PassageRow.text)).where(
+            PassageRow.article_id == result.article_id)).all()
+    assert len(sizes) > 100 and max(sizes) <= 1000
+
+
 def test_an_articles_vectors_do_not_depend_on_its_batch() -> None:
     """With the default (ONNX) embedder, an article embedded alone or among others, in any
     order and sharing sentences with them, gets exactly the same passage and sentence vectors."""

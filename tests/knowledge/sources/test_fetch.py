@@ -122,6 +122,21 @@ async def test_redirect_to_a_file_url_is_refused(
     assert "only http and https" in caught.value.message
 
 
+@pytest.mark.parametrize("target", ["javascript:alert(1)", "data:text/html,hi",
+                                    "mailto:someone@example.org"])
+async def test_a_redirect_to_a_non_web_address_is_a_clear_refusal(
+    web: FakeWeb, fetch_settings: FetchSettings, target: str,
+) -> None:
+    """A javascript:, data: or mailto: Location is refused in one line (httpx's InvalidURL
+    escaped as an internal error with a traceback before)."""
+    from urllib.parse import quote
+
+    with pytest.raises(FetchError) as caught:
+        await fetch(web.url(f"redirect/to?url={quote(target)}"), settings=fetch_settings)
+    assert caught.value.kind == "invalid_url", caught.value.message
+    assert caught.value.message.startswith("127.0.0.1 redirected to "), caught.value.message
+
+
 async def test_loopback_refused_without_allowlist(web: FakeWeb) -> None:
     """With default settings the local server itself is refused, and never contacted."""
     with pytest.raises(FetchError) as caught:

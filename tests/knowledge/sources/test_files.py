@@ -213,3 +213,15 @@ def test_damaged_pdf_is_refused() -> None:
     with pytest.raises(UploadError) as caught:
         read_upload("broken.pdf", data, LIMIT)
     assert caught.value.message == "could not read broken.pdf: the PDF looks damaged"
+
+
+@pytest.mark.parametrize("name", ["dump.txt", "dump.md"])
+def test_a_text_file_with_too_much_text_is_refused(name: str) -> None:
+    """Text and Markdown obey the same text limit as HTML and PDF (EXTRACT_MAX_TEXT_CHARS)."""
+    from knowledge.sources.sandbox import ExtractionLimits
+
+    limits = ExtractionLimits(max_text_chars=10_000)
+    data = ("# A dump\n\n" + "the summit negotiators talked " * 400).encode()
+    with pytest.raises(UploadError, match=r"holds too much text \(over 10,000 characters\)"):
+        read_upload(name, data, LIMIT, limits=limits)
+    assert read_upload(name, data[:9000], LIMIT, limits=limits).text

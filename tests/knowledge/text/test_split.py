@@ -6,7 +6,7 @@ import itertools
 
 from knowledge.corpus import FOUNDING_DIR
 from knowledge.text.clean import clean_text
-from knowledge.text.split import split_passages, split_sentences
+from knowledge.text.split import MAX_SENTENCE_CHARS, split_passages, split_sentences
 
 
 def test_abbreviations_and_initials_do_not_end_sentences() -> None:
@@ -54,8 +54,20 @@ def test_consecutive_passages_overlap_by_a_sentence_inside_a_paragraph() -> None
         assert second.text.startswith(last_sentence)
 
 
-def test_an_overlong_sentence_becomes_its_own_passage() -> None:
-    """A single sentence longer than the maximum is kept whole rather than lost."""
-    long_sentence = "word " * 400 + "end."
-    passages = split_passages(f"Short one. {long_sentence} Short two.", max_chars=600)
-    assert any(long_sentence.strip() in p.text for p in passages)
+def test_an_overlong_sentence_is_cut_at_spaces_and_nothing_is_lost() -> None:
+    """A "sentence" longer than MAX_SENTENCE_CHARS (a run of text without sentence ends) is cut
+    at spaces into pieces of at most that size, in order, every character kept; a 150 kB one
+    used to become one passage, and meeting linking on it took minutes."""
+    long_sentence = "Start " + " ".join(f"word{n}" for n in range(2000)) + " end."
+    text = f"Short one. {long_sentence} Short two."
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences[:1] + sentences[-1:]] == ["Short one.", "Short two."]
+    pieces = sentences[1:-1]
+    assert len(pieces) > 2 and all(len(p.text) <= MAX_SENTENCE_CHARS for p in pieces)
+    assert " ".join(p.text for p in pieces) == long_sentence
+    assert all(text[p.start:p.end] == p.text for p in sentences)
+    passages = split_passages(text, max_chars=1000)
+    assert all(len(p.text) <= 1000 for p in passages)
+    assert all(f"word{n} " in " ".join(p.text for p in passages) for n in range(0, 2000, 97))
+    unspaced = "x" * 2500  # no space at all: hard cuts
+    assert [len(s.text) for s in split_sentences(unspaced)] == [900, 900, 700]

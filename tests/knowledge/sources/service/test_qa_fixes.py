@@ -161,3 +161,16 @@ async def test_removing_a_source_twice_says_it_was_already_stopped(
         sources.remove(source_id, guild_id=GUILD)
     with pytest.raises(BadInput, match="already stopped"):
         sources.remove(source_id)
+
+
+async def test_an_entry_linking_to_a_non_web_address_is_not_retried(
+        sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
+    """An entry whose link can never be fetched (a file: link) is settled at once (the feed's
+    own text, here too short to store, is what there is), not reported "(will retry)" as if a
+    later poll could fetch it."""
+    web.route("feed.xml", FEED.replace("/{path}", "file:///etc/passwd"),
+              "application/rss+xml")
+    [result] = await sources.add(web.url("feed.xml"))
+    assert result.status == "added" and "will retry" not in result.message, result.message
+    source_id = source_id_of(library, web.url("feed.xml"))
+    assert "almost no text" in result.message and feed_articles(library, source_id) == []
