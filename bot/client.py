@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from bot.guild_settings import GuildSettings
 from bot.paginator import DeleteButton, Paginator, TurnButton
-from bot.posting import ChannelDigestPoster, ChannelPostedFinder, GuildAdminNotifier
+from bot.posting import GuildAdminNotifier
 from bot.respond import log_interaction
 from bot.settings import BotSettings
 from bot.tree import SummitTree
@@ -153,8 +153,12 @@ class SummitDesk(commands.AutoShardedBot):
                 self.tree.add_command(command, guild=guild, override=True)
 
     async def _start_scheduler(self) -> None:
-        self.scheduler = JobScheduler(self.service, ChannelDigestPoster(self), self.notifier,
-                                      find_posted=ChannelPostedFinder(self))
+        from bot.exts.digest import PlainDelivery  # the cog's module: loaded with the cogs
+
+        # Discord's refusals become sentences an admin can act on, as for /digest now.
+        delivery = PlainDelivery(self)
+        self.scheduler = JobScheduler(self.service, delivery.post, self.notifier,
+                                      find_posted=delivery.find)
         await self.scheduler.start()
 
     async def close(self) -> None:
