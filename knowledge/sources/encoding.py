@@ -1,4 +1,5 @@
-"""Decode text bytes by BOM, declaration and UTF-8, with a Windows-1252/Latin-1 last resort.
+"""Decode text bytes by BOM, declaration and UTF-8, then detection (charset-normalizer) for
+text in another script, with a Windows-1252/Latin-1 last resort.
 
 Every label a document or a server declares is checked to name a real text charset; a bogus one
 (``charset=base64``) is ignored and the bytes are decoded as if nothing had been declared.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import re
+import unicodedata
 
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
@@ -48,11 +50,37 @@ def decode_bytes(data: bytes, declared: str | None = None, *, markup: bool = Fal
         return DecodedText(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
+    other = _other_script(data)
+    if other is not None:
+        return DecodedText(data.decode(other, errors="replace"), other, guessed=True)
     try:
         return DecodedText(data.decode("cp1252"), "cp1252", guessed=True)
     except UnicodeDecodeError:
         # latin-1 maps every byte, so this cannot fail.
         return DecodedText(data.decode("latin-1"), "latin-1", guessed=True)
+
+
+DETECT_BYTES = 64 * 1024  # what charset detection reads of an undeclared document
+
+
+def _other_script(data: bytes) -> str | None:
+    """The codec charset-normalizer finds for undeclared, non-UTF-8 bytes, when the text it
+    gives is mostly letters of another script than Latin (Cyrillic, Greek, Japanese…); None
+    otherwise. Between Latin code pages detection is unreliable on short texts ("naïve" read
+    as cp1250 "naďve"), so Latin text keeps the Windows-1252 reading."""
+    from charset_normalizer import from_bytes  # imported on first use: most text is UTF-8
+
+    best = from_bytes(data[:DETECT_BYTES]).best()
+    codec = text_codec(best.encoding) if best is not None else None
+    if codec is None:
+        return None
+    try:
+        sample = data[:DETECT_BYTES].decode(codec, errors="replace")
+    except (UnicodeError, LookupError, ValueError):
+        return None
+    letters = [c for c in sample if ord(c) > 127 and c.isalpha()]
+    latin = sum(unicodedata.name(c, "").startswith("LATIN") for c in letters)
+    return codec if letters and latin < len(letters) / 2 else None
 
 
 def text_codec(label: str | None) -> str | None:

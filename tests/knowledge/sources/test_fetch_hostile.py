@@ -149,6 +149,22 @@ def test_nul_bytes_and_bad_utf16_decode_without_error() -> None:
     assert decode_bytes(b"ok\x00\xc3", "utf-8").text == "ok\x00\ufffd"
 
 
+@pytest.mark.parametrize(("text", "encoding", "read_as"), [
+    ("<p>Переговоры в Москве прошли в дружественной обстановке.</p>", "cp1251", "cp1251"),
+    ("<p>Ελληνικά κείμενα για τη σύνοδο κορυφής.</p>", "cp1253", "cp1253"),
+    ("<p>日本とロシアの首脳会談が行われた。</p>", "shift_jis", "cp932"),
+    ("<p>Café au lait, naïve façade — résumé.</p>", "cp1252", "cp1252"),
+    ("<p>Übergroße Straße, schön.</p>", "cp1252", "cp1252"),
+])
+def test_an_undeclared_page_in_another_script_is_detected(text: str, encoding: str,
+                                                         read_as: str) -> None:
+    """Without a declared charset and not UTF-8: Cyrillic, Greek or Japanese bytes are read in
+    their own encoding (before: as Windows-1252, "Ïåðåãîâîðû"); Latin text keeps the
+    Windows-1252 reading. Either way the reading is marked as a guess."""
+    decoded = decode_bytes(text.encode(encoding), markup=True)
+    assert (decoded.text, decoded.encoding, decoded.guessed) == (text, read_as, True)
+
+
 @pytest.mark.parametrize(("host", "message"), [
     ("[::ffff:10.0.0.1]", "refused: ::ffff:10.0.0.1 is an IPv6 form of 10.0.0.1, not a public "
                           "address"),
