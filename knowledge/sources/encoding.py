@@ -60,7 +60,9 @@ def decode_bytes(data: bytes, declared: str | None = None, *, markup: bool = Fal
         return DecodedText(data.decode("latin-1"), "latin-1", guessed=True)
 
 
-DETECT_BYTES = 64 * 1024  # what charset detection reads of an undeclared document
+DETECT_BYTES = 64 * 1024
+_WORD = re.compile(r"\w+")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")  # what charset detection reads of an undeclared document
 
 
 def _other_script(data: bytes) -> str | None:
@@ -80,7 +82,13 @@ def _other_script(data: bytes) -> str | None:
         return None
     letters = [c for c in sample if ord(c) > 127 and c.isalpha()]
     latin = sum(unicodedata.name(c, "").startswith("LATIN") for c in letters)
-    return codec if letters and latin < len(letters) / 2 else None
+    if not letters or latin >= len(letters) / 2:
+        return None
+    # Real text in another script writes whole words in it; a misreading of Latin text puts
+    # its letters inside Latin words ("“quoted” café" read as cp1251: "УquotedФ cafщ").
+    words = [w for w in _WORD.findall(sample) if not w.isascii()]
+    mixed = sum(bool(_ASCII_LETTER.search(w)) for w in words)
+    return codec if mixed <= len(words) / 10 else None
 
 
 def text_codec(label: str | None) -> str | None:

@@ -155,6 +155,7 @@ def test_nul_bytes_and_bad_utf16_decode_without_error() -> None:
     ("<p>日本とロシアの首脳会談が行われた。</p>", "shift_jis", "cp932"),
     ("<p>Café au lait, naïve façade — résumé.</p>", "cp1252", "cp1252"),
     ("<p>Übergroße Straße, schön.</p>", "cp1252", "cp1252"),
+    ("“quoted” café", "cp1252", "cp1252"),
 ])
 def test_an_undeclared_page_in_another_script_is_detected(text: str, encoding: str,
                                                          read_as: str) -> None:
