@@ -119,9 +119,13 @@ def main() -> None:
     """Serve every case, add each through the CLI, then measure loop stalls in-process."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hashing", action="store_true", help="use the fast test embedder")
+    parser.add_argument("--only", metavar="TEXT",
+                        help="only the cases whose name contains TEXT (and the normal article)")
     args = parser.parse_args()
     started = time.monotonic()
     all_cases = cases()
+    if args.only:
+        all_cases = [c for i, c in enumerate(all_cases) if i == 0 or args.only in c.name]
     print(f"generated {len(all_cases)} inputs in {time.monotonic() - started:.1f} s")
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_"))}
     base_env.update(FETCH_ALLOW_PRIVATE_ADDRESSES="true", PYTHONPATH=str(HERE.parent))

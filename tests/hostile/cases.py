@@ -157,6 +157,12 @@ def cases() -> list[HostileCase]:
         HostileCase("bogus charset in <meta>", "charset-meta.html", "added", "",
                     _route(_article("Charset meta").replace(
                         "<head>", '<head><meta charset="undefined">'), "text/html")),
+        # 150 kB without a sentence end: meeting linking was quadratic in a sentence's length
+        # (~30 s here, over 15 minutes at 1.8 MB); now cut into pieces of at most 900 chars.
+        HostileCase("one paragraph without sentence ends", "one-paragraph.txt", "added",
+                    r"\(\d{3} passages\)",
+                    _route(" ".join(f"the summit negotiators talked {n}" for n in range(4500)),
+                           "text/plain; charset=utf-8")),
         HostileCase("feed with one poisoned entry", "poisoned-feed.xml", "added",
                     r"3 new articles, 1 could not be read \(Poisoned entry: refused: the server "
                     r"stacked several content encodings", _serve_feed),
