@@ -1,30 +1,65 @@
-"""`python -m bot` runs the bot; `python -m bot check` validates the set-up without connecting."""
+"""`python -m bot` runs the bot; `python -m bot check` validates the set-up without connecting;
+`python -m bot health` reports whether the running bot is connected (from its heartbeat file)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import math
+import os
 import signal
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
-from knowledge.errors import KnowledgeError
-from knowledge.logs import setup_logging
-from knowledge.settings import Settings, load_settings, settings_problems
+from knowledge.errors import ConfigurationError, KnowledgeError
+from knowledge.logs import redact, setup_logging
+from knowledge.settings import (
+    Settings,
+    database_failure,
+    describe_unknown_keys,
+    display_database_url,
+    load_settings,
+    settings_problems,
+    unknown_env_file_keys,
+)
+
+if TYPE_CHECKING:
+    from bot.client import SummitDesk
+    from bot.settings import BotSettings
 
 log = logging.getLogger("bot")
+
+# The running bot rewrites its heartbeat file this often; `health` calls it stuck when the
+# file is older than STALE_BEATS of them.
+HEARTBEAT_SECONDS = 15.0
+STALE_BEATS = 4
 
 
 def fail(message: str) -> int:
     """Print one line to stderr and return the exit status for a start-up failure."""
-    print(f"summit-desk: {message}", file=sys.stderr)
+    print(redact(f"summit-desk: {message}"), file=sys.stderr)
     return 1
+
+
+def unknown_keys_line() -> str | None:
+    """Keys of `.env` that look like settings but are none (a misspelt DATABASE_URL would
+    otherwise silently mean SQLite), or None."""
+    from bot.settings import BotSettings
+
+    unknown = unknown_env_file_keys(BotSettings.model_fields)
+    if not unknown:
+        return None
+    return f".env sets {describe_unknown_keys(unknown)}: not settings, ignored"
 
 
 # ----- python -m bot check -----------------------------------------------------------------------
@@ -33,36 +68,36 @@ class Checklist:
 
     def __init__(self) -> None:
         self.failed = False
+        self.database_url = ""  # for a database failure's line, once settings are read
 
     def run(self, name: str, check: Callable[[], str]) -> bool:
         """Run one check; print `name: ok (detail)` or `name: FAILED: reason`."""
         try:
             detail = check()
+        except DBAPIError as exc:  # the driver's words in one line, without the password
+            self.fail(name, database_failure(exc, self.database_url))
+            return False
         except (KnowledgeError, ValueError, OSError, ImportError, RuntimeError) as exc:
-            print(f"{name}: FAILED: {exc}")
-            self.failed = True
+            self.fail(name, str(exc))
             return False
         except Exception as exc:  # any other failure is still a failed check, not a crash
-            print(f"{name}: FAILED: {type(exc).__name__}: {exc}")
-            self.failed = True
+            self.fail(name, f"{type(exc).__name__}: {exc}")
             return False
-        print(f"{name}: ok ({detail})" if detail else f"{name}: ok")
+        print(redact(f"{name}: ok ({detail})" if detail else f"{name}: ok"))
         return True
 
     def fail(self, name: str, reason: str) -> None:
         """Record a failure found outside `run`."""
-        print(f"{name}: FAILED: {reason}")
+        print(redact(f"{name}: FAILED: {reason}"))
         self.failed = True
 
 
 def run_check() -> int:
     """Validate settings, database, model and index; print what is wrong; never connect."""
-    from sqlalchemy.engine import make_url
-
     from bot.client import DEFAULT_API_BASE
     from bot.settings import load_bot_settings
     from knowledge.corpus.seed import restore_seed
-    from knowledge.embedding import Embedder, embedder_from_settings
+    from knowledge.embedding import Embedder, SentenceTransformerEmbedder, embedder_from_settings
     from knowledge.service import KnowledgeService
     from knowledge.store.db import make_engine, migrate
 
@@ -80,11 +115,16 @@ def run_check() -> int:
     else:
         settings = bot_settings
         guild = bot_settings.discord_dev_guild_id
-        print(f"settings: ok (token set, commands sync to "
-              f"{f'guild {guild}' if guild else 'all guilds (global)'}; REST "
-              f"{bot_settings.discord_api_base_url or DEFAULT_API_BASE}; gateway "
-              f"{bot_settings.discord_gateway_url or 'Discord default'}; not contacted)")
-    setup_logging("WARNING", settings.log_format)
+        print(redact(f"settings: ok (token set, commands sync to "
+                     f"{f'guild {guild}' if guild else 'all guilds (global)'}; REST "
+                     f"{bot_settings.discord_api_base_url or DEFAULT_API_BASE}; gateway "
+                     f"{bot_settings.discord_gateway_url or 'Discord default'}; "
+                     f"{bot_settings.describe_sharding()}; not contacted)"))
+    setup_logging("WARNING", settings.log_format, secrets=settings.secret_values())
+    checks.database_url = settings.resolved_database_url
+    unknown = unknown_keys_line()
+    if unknown:
+        print(f"settings: WARNING: {unknown}")
 
     def database() -> str:
         settings.ensure_data_dir()
@@ -94,7 +134,7 @@ def run_check() -> int:
             migrate(engine)
         finally:
             engine.dispose()
-        url = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+        url = display_database_url(settings.resolved_database_url)
         return f"{url}, schema migrated" + (", new library from the seed database" if seeded
                                             else "")
 
@@ -103,12 +143,23 @@ def run_check() -> int:
     def model() -> str:
         started = time.perf_counter()
         embedder = embedder_from_settings(settings)
+        fallback = embedder.fallback_reason \
+            if isinstance(embedder, SentenceTransformerEmbedder) else None
+        if fallback and settings.embedding_onnx_file is not None:
+            # The running bot falls back (issue 11: it starts whatever happens), but a file the
+            # operator named that cannot be used is a mistake to fix before the library is
+            # re-embedded with torch: the index check that would do it is not run.
+            raise ConfigurationError(
+                f"EMBEDDING_ONNX_FILE: {fallback}; the bot would fall back to "
+                "sentence-transformers (torch) and re-embed the whole library: fix the file "
+                "or empty the setting")
         embedders.append(embedder)
         vectors = embedder.embed(["The two leaders held a summit."])
         if vectors.shape != (1, embedder.dim):
             raise RuntimeError(f"the model returned shape {vectors.shape}")
+        note = f"; fell back to sentence-transformers (torch): {fallback}" if fallback else ""
         return (f"{settings.embedding_model}, {embedder.fingerprint}, dim {embedder.dim}, "
-                f"{time.perf_counter() - started:.1f} s")
+                f"{time.perf_counter() - started:.1f} s{note}")
 
     def index() -> str:
         service = KnowledgeService.open(settings, embedder=embedders[0])
@@ -127,9 +178,115 @@ def run_check() -> int:
     return 1 if checks.failed else 0
 
 
+# ----- heartbeat and python -m bot health --------------------------------------------------------
+def health_file(settings: BotSettings) -> Path:
+    """The heartbeat file of the process running these settings' shards (processes sharing
+    DATA_DIR with other shards keep one each)."""
+    ids = settings.discord_shard_ids
+    name = f"bot-health-shards-{'-'.join(map(str, ids))}.json" if ids else "bot-health.json"
+    return settings.data_dir / name
+
+
+def gateway_state(bot: SummitDesk) -> tuple[str, list[int]]:
+    """(phase, shard ids not connected): starting (opening the library, syncing), connecting
+    (first connection), ready (every shard connected), disconnected (a shard is reconnecting),
+    stopping."""
+    if bot.is_closed():
+        return "stopping", []
+    if not bot.is_ready():  # set at the first READY, kept through reconnections
+        return ("starting" if bot.scheduler is None else "connecting"), []
+    closed = sorted(shard_id for shard_id, shard in bot.shards.items() if shard.is_closed())
+    return ("disconnected" if closed else "ready"), closed
+
+
+async def keep_heartbeat(bot: SummitDesk, path: Path) -> None:
+    """Keep the heartbeat file current for `python -m bot health`: rewritten every
+    HEARTBEAT_SECONDS, and within a second of a change of the gateway state. A stuck event loop
+    stops it, which is what `health` looks for."""
+    phase, since, written, warned = "", time.time(), 0.0, False
+    while True:
+        now = time.time()
+        current, closed = gateway_state(bot)
+        if current != phase:
+            phase, since, written = current, now, 0.0
+        if now - written >= HEARTBEAT_SECONDS:
+            latency = bot.latency
+            record: dict[str, Any] = {
+                "pid": os.getpid(), "time": now, "every": HEARTBEAT_SECONDS, "phase": phase,
+                "since": since, "shards": sorted(bot.shards), "closed_shards": closed,
+                "latency_ms": round(latency * 1000) if math.isfinite(latency) else None,
+            }
+            try:
+                # On the loop, not a thread: a few hundred bytes, and the clean stop's removal
+                # can then never race a write still in flight.
+                write_heartbeat(path, record)
+                written = now
+            except OSError as exc:
+                if not warned:
+                    log.warning("cannot write the heartbeat file %s (python -m bot health "
+                                "will report the bot down): %s", path, exc)
+                    warned = True
+        await asyncio.sleep(1.0)
+
+
+def write_heartbeat(path: Path, record: dict[str, Any] | None) -> None:
+    """Replace the heartbeat file with `record` (renamed into place, so `health` never reads
+    half of one); None removes it (a clean stop)."""
+    if record is None:
+        path.unlink(missing_ok=True)
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(record), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def judge_heartbeat(record: dict[str, Any], now: float) -> tuple[bool, str]:
+    """(healthy, one line) for a heartbeat file's content."""
+    age = now - float(record["time"])
+    every = float(record.get("every", HEARTBEAT_SECONDS))
+    if age > STALE_BEATS * every:
+        return False, (f"last heartbeat {age:.0f} s ago: the bot stopped or its event loop "
+                       "is stuck")
+    phase, lasted = record["phase"], now - float(record["since"])
+    shards = ", ".join(map(str, record.get("shards") or [])) or "none yet"
+    if phase == "ready":
+        latency = record.get("latency_ms")
+        return True, (f"connected to Discord (shards {shards}"
+                      f"{f', latency {latency} ms' if latency is not None else ''})")
+    if phase == "starting":  # opening (maybe re-embedding) the library: progress, not trouble
+        return True, f"starting for {lasted:.0f} s (opening the library, syncing commands)"
+    if phase == "disconnected":
+        closed = ", ".join(map(str, record.get("closed_shards") or []))
+        return False, f"shard {closed} disconnected from Discord for {lasted:.0f} s"
+    return False, f"{phase} for {lasted:.0f} s, not connected to Discord"
+
+
+def run_health() -> int:
+    """Exit 0 when the running bot's heartbeat is fresh and it is connected (or starting),
+    1 otherwise; one line either way (Docker's HEALTHCHECK)."""
+    from bot.settings import load_bot_settings
+
+    try:
+        settings = load_bot_settings()
+    except ValidationError as exc:
+        print(f"unhealthy: {'; '.join(settings_problems(exc))}")
+        return 1
+    path = health_file(settings)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        healthy, line = judge_heartbeat(record, time.time())
+    except FileNotFoundError:
+        healthy, line = False, f"no heartbeat file {path}: the bot is not running"
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        healthy, line = False, f"heartbeat file {path} unreadable: {exc}"
+    print(f"{'healthy' if healthy else 'unhealthy'}: {line}")
+    return 0 if healthy else 1
+
+
 # ----- python -m bot -----------------------------------------------------------------------------
-async def serve(bot: discord.Client, token: str) -> None:
-    """Run until the connection ends or SIGINT/SIGTERM asks for a clean shutdown."""
+async def serve(bot: SummitDesk, token: str, heartbeat: Path | None = None) -> None:
+    """Run until the connection ends or SIGINT/SIGTERM asks for a clean shutdown, keeping the
+    heartbeat file (if given) current meanwhile."""
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None
@@ -144,7 +301,14 @@ async def serve(bot: discord.Client, token: str) -> None:
         loop.add_signal_handler(sig, stop)
     try:
         async with bot:
-            await bot.start(token)
+            beat = asyncio.create_task(keep_heartbeat(bot, heartbeat), name="heartbeat") \
+                if heartbeat is not None else None
+            try:
+                await bot.start(token)
+            finally:
+                if beat is not None and heartbeat is not None:
+                    beat.cancel()
+                    write_heartbeat(heartbeat, None)
     except asyncio.CancelledError:
         log.info("stopped")
 
@@ -158,15 +322,23 @@ def run_bot() -> int:
         settings = load_bot_settings()
     except ValidationError as exc:
         return fail("; ".join(settings_problems(exc)))
-    setup_logging(settings.log_level, settings.log_format)
+    setup_logging(settings.log_level, settings.log_format, secrets=settings.secret_values())
+    try:
+        settings.ensure_data_dir()
+    except ConfigurationError as exc:
+        return fail(str(exc))
+    unknown = unknown_keys_line()
+    if unknown:
+        log.warning("%s", unknown)
     configure_endpoints(settings)
     guild = settings.discord_dev_guild_id
-    log.info("starting: commands sync to %s; REST %s; gateway %s",
+    log.info("starting: commands sync to %s; REST %s; gateway %s; %s",
              f"guild {guild}" if guild else "all guilds", discord.http.Route.BASE,
-             settings.discord_gateway_url or "from Discord")
+             settings.discord_gateway_url or "from Discord", settings.describe_sharding())
     bot = SummitDesk(settings)
     try:
-        asyncio.run(serve(bot, settings.discord_token.get_secret_value()))
+        asyncio.run(serve(bot, settings.discord_token.get_secret_value(),
+                          health_file(settings)))
     except discord.LoginFailure:
         return fail("Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the bot token "
                     "again from the Developer Portal (Bot > Reset Token)")
@@ -174,6 +346,8 @@ def run_bot() -> int:
         return fail("Discord refused the requested gateway intents")
     except KnowledgeError as exc:
         return fail(str(exc))
+    except DBAPIError as exc:  # the library could not open its database
+        return fail(database_failure(exc, settings.resolved_database_url))
     except (aiohttp.ClientConnectorError, OSError) as exc:
         return fail(f"cannot reach Discord ({discord.http.Route.BASE}): {exc}")
     except discord.GatewayNotFound:
@@ -186,11 +360,14 @@ def run_bot() -> int:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point (also `summit-bot`)."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("command", nargs="?", choices=("run", "check"), default="run",
-                        help="run the bot (default) or check the set-up without connecting")
+    parser.add_argument("command", nargs="?", choices=("run", "check", "health"), default="run",
+                        help="run the bot (default), check the set-up without connecting, or "
+                             "report whether the running bot is connected")
     args = parser.parse_args(argv)
     if args.command == "check":
         return run_check()
+    if args.command == "health":
+        return run_health()
     return run_bot()
 
 

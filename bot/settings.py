@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from knowledge.settings import Settings
+
+MAX_SNOWFLAKE = 2**63 - 1  # Discord ids are 64-bit
+
+
+def _check_url(value: str, schemes: tuple[str, ...]) -> str:
+    """An empty value, or a URL with one of `schemes` and a host (the value is not echoed:
+    a proxy URL may carry credentials)."""
+    value = value.strip()
+    if not value:
+        return value
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    else:
+        if parts.scheme.lower() not in schemes:
+            host = None
+    if not host:
+        schemes_text = " or ".join(f"{scheme}://" for scheme in schemes)
+        article = "an" if schemes_text.startswith("h") else "a"
+        raise ValueError(f"must be {article} {schemes_text} URL with a host (empty: Discord's "
+                         "own)")
+    return value
 
 
 class BotSettings(Settings):
@@ -15,11 +40,13 @@ class BotSettings(Settings):
 
     discord_token: SecretStr = Field(description="The bot token from the Developer Portal.")
     discord_dev_guild_id: int | None = Field(
-        None, description="Sync commands to this guild only (instant); empty = global sync."
+        None, ge=1, le=MAX_SNOWFLAKE,
+        description="Sync commands to this guild only (instant); empty = global sync.",
     )
     discord_owner_guild_id: int | None = Field(
-        None, description="The owner's own server: /about and /resync are registered there "
-                          "only; empty = the dev guild, else hidden behind Administrator."
+        None, ge=1, le=MAX_SNOWFLAKE,
+        description="The owner's own server: /about and /resync are registered there only; "
+                    "empty = the dev guild, else hidden behind Administrator.",
     )
     discord_admin_role: str = Field(
         "", description="Role name or id that may use admin commands besides Manage Server."
@@ -41,7 +68,8 @@ class BotSettings(Settings):
     )
 
     ask_cooldown_rate: int = Field(3, ge=1, description="/ask uses allowed per user per window.")
-    ask_cooldown_seconds: float = Field(30.0, ge=0.0, description="/ask cooldown window.")
+    ask_cooldown_seconds: float = Field(30.0, ge=0.0, description="/ask cooldown window "
+                                                                 "(0 = no cooldown).")
     ask_page_size: int = Field(3, ge=1, le=10, description="Passages per /ask page.")
     ask_max_hits: int = Field(15, ge=1, le=50, description="Passages /ask pages through at most.")
     # Discord drops an interaction not acknowledged within 3 s: stay well under that.
@@ -65,8 +93,27 @@ class BotSettings(Settings):
             try:
                 return [int(p) for p in parts]
             except ValueError:
-                raise ValueError("DISCORD_SHARD_IDS must be a comma list of numbers") from None
+                raise ValueError("must be a comma list of numbers (e.g. 0,1)") from None
         return value
+
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _no_repeated_shard(cls, value: list[int]) -> list[int]:
+        # discord.py would open the same shard twice and never report ready.
+        repeated = sorted({i for i in value if value.count(i) > 1})
+        if repeated:
+            raise ValueError(f"lists shard {', '.join(map(str, repeated))} more than once")
+        return value
+
+    @field_validator("discord_api_base_url")
+    @classmethod
+    def _check_api_base(cls, value: str) -> str:
+        return _check_url(value, ("http", "https"))
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _check_gateway(cls, value: str) -> str:
+        return _check_url(value, ("ws", "wss"))
 
     @field_validator("discord_dev_guild_id", "discord_owner_guild_id", "discord_shard_count",
                      mode="before")
@@ -89,8 +136,24 @@ class BotSettings(Settings):
             bad = [i for i in self.discord_shard_ids if not 0 <= i < self.discord_shard_count]
             if bad:
                 top = self.discord_shard_count - 1
-                raise ValueError(f"DISCORD_SHARD_IDS {bad} are outside 0..{top}")
+                raise ValueError(f"DISCORD_SHARD_IDS {', '.join(map(str, bad))} "
+                                 f"{'is' if len(bad) == 1 else 'are'} outside 0..{top} "
+                                 f"(DISCORD_SHARD_COUNT is {self.discord_shard_count})")
         return self
+
+    def secret_values(self) -> list[str]:
+        """Strings no output may show: the token and the database password."""
+        return [self.discord_token.get_secret_value(), *super().secret_values()]
+
+    def describe_sharding(self) -> str:
+        """The shard set-up in words, for `bot check` and the start-up log line."""
+        count = self.effective_shard_count
+        if self.discord_shard_ids:
+            ids = ", ".join(map(str, self.discord_shard_ids))
+            return f"shards {ids} of {count} in this process"
+        if count is None:
+            return "all shards, as many as Discord recommends"
+        return f"all {count} shard{'s' if count != 1 else ''} in this process"
 
     @property
     def effective_shard_count(self) -> int | None:

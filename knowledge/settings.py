@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote, unquote
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -11,6 +15,22 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from knowledge.errors import ConfigurationError
 
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Upper-case names a `.env` may hold that are not settings (not reported as misspelt).
+NOT_SETTINGS = frozenset({"TEST_DATABASE_URL", "POSTGRES_PASSWORD"})
+# The user and password of a URL as SQLAlchemy reads them (after "scheme://"): the user ends
+# at ':' or '/', the password at the first '@'.
+_CREDENTIALS = re.compile(r"(?P<user>[^:/]*)(?::(?P<password>[^@]*))?@")
+
+
+def _password_spills(url: str) -> bool:
+    """Whether an unencoded character cut the URL's password short, so that what follows it
+    would be read as host, port or database: an '@' after the one ending the credentials."""
+    if "://" not in url:
+        return False
+    rest = url.split("://", 1)[1]
+    match = _CREDENTIALS.match(rest)
+    return match is not None and "@" in rest[match.end():]
 
 
 class Settings(BaseSettings):
@@ -32,30 +52,35 @@ class Settings(BaseSettings):
     embedding_onnx_file: Path | None = Field(
         None, description="An int8 ONNX file of the bundled model (with its .json manifest) "
         "instead of the shipped one.")
-    log_level: str = Field("INFO")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL.")
     log_format: str = Field("text", description="text or json")
 
     # Retrieval
     search_default_top: int = Field(5, ge=1, le=50)
     search_max_query_chars: int = Field(500, ge=10)
+    # The three below are cosines, so -1..1.
     no_match_threshold: float = Field(
-        0.27, description="Minimum dense cosine of the best hit; below it: 'no good match' "
+        0.27, ge=-1.0, le=1.0,
+        description="Minimum dense cosine of the best hit; below it: 'no good match' "
         "(calibrated for the bundled int8 model: docs/benchmarks.md)."
     )
     no_match_lexical_floor: float = Field(
-        0.20, description="Between this and NO_MATCH_THRESHOLD a question is answered only when "
+        0.20, ge=-1.0, le=1.0,
+        description="Between this and NO_MATCH_THRESHOLD a question is answered only when "
         "its best BM25 passage holds most of its rare words (names, acronyms)."
     )
     no_match_lexical_coverage: float = Field(0.5, ge=0.0, le=1.0)
     hit_min_similarity: float = Field(
-        0.20, description="Hits below this dense cosine are never shown, even after a good one."
+        0.20, ge=-1.0, le=1.0,
+        description="Hits below this dense cosine are never shown, even after a good one."
     )
 
     # Sources
     fetch_allow_private_addresses: bool = False
     fetch_max_bytes: int = Field(5_000_000, ge=10_000)
-    fetch_connect_timeout: float = 5.0
-    fetch_read_timeout: float = 15.0
+    fetch_connect_timeout: float = Field(5.0, gt=0, description="Seconds to wait for a "
+                                         "connection.")
+    fetch_read_timeout: float = Field(15.0, gt=0, description="Seconds to wait for data.")
     feed_poll_minutes: int = Field(60, ge=1)
     feed_initial_announce: int = Field(
         3, ge=0, description="On a feed's first add, how many recent entries the next digest shows."
@@ -114,25 +139,72 @@ class Settings(BaseSettings):
     def _check_database_url(cls, value: str) -> str:
         # Checked here so a typo is one settings line at start-up, not an engine error later.
         # The dialect module is loaded, not its driver (psycopg is imported at connection).
+        # No message repeats the URL or a part of it: it may hold a password.
         if not value:
             return value
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
 
+        if _password_spills(value):
+            raise ValueError("an unencoded '@' in the password (or user name) ends it early: "
+                             "percent-encode it (@ is %40; likewise / %2F, ? %3F, # %23, "
+                             "% %25)")
         try:
             make_url(value).get_dialect()
-        except ArgumentError:  # also NoSuchModuleError: an unknown dialect or driver
+        except (ArgumentError, ValueError):  # ArgumentError also covers NoSuchModuleError;
+            # ValueError: a port that is not a number (its text would be in the message)
             raise ValueError("not a database URL SQLAlchemy knows (for PostgreSQL: "
                              "postgresql+psycopg://user:pw@host/db; empty: SQLite in "
                              "DATA_DIR)") from None
         return value
 
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("digest_default_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        # The digests' own check (what /digest set runs), so a value passing here works there.
+        # The default is known good: checking it would load APScheduler into every command.
+        if value == "UTC":
+            return value
+        from knowledge.digests.schedule import resolve_timezone
+        from knowledge.errors import BadInput
+
+        try:
+            return resolve_timezone(value).key
+        except BadInput as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("digest_default_schedule")
+    @classmethod
+    def _check_schedule(cls, value: str) -> str:
+        if value == "0 9 * * *":  # the default (see _check_timezone)
+            return value
+        from knowledge.digests.schedule import cron_trigger, normalise_schedule
+        from knowledge.errors import BadInput
+
+        try:
+            cron_trigger(normalise_schedule(value), "UTC")
+        except BadInput as exc:
+            raise ValueError(str(exc)) from None
+        return normalise_schedule(value)
+
     @field_validator("log_format")
     @classmethod
     def _check_format(cls, value: str) -> str:
         if value not in ("text", "json"):
-            raise ValueError("LOG_FORMAT must be 'text' or 'json'")
+            raise ValueError("must be 'text' or 'json'")
         return value
+
+    def secret_values(self) -> list[str]:
+        """Strings no output may show: the database password, as written and as decoded."""
+        return database_url_secrets(self.database_url)
 
     @property
     def resolved_database_url(self) -> str:
@@ -156,15 +228,94 @@ class Settings(BaseSettings):
 
 
 def settings_problems(error: ValidationError) -> list[str]:
-    """One line per invalid setting, never echoing a value (it may be the token)."""
+    """One line per invalid setting, never echoing a value that may be secret (the token, a
+    URL's password); the digest defaults are quoted, as /digest set quotes them."""
     lines = []
     for problem in error.errors():
-        name = "_".join(str(part) for part in problem["loc"]).upper() or "settings"
+        name = str(problem["loc"][0]).upper() if problem["loc"] else ""
+        message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "missing":
             lines.append(f"{name} is not set (put it in the environment or .env)")
+        elif not name or message.startswith(name):  # a rule across settings names its own
+            lines.append(message)
         else:
-            lines.append(f"{name}: {problem['msg'].removeprefix('Value error, ')}")
+            lines.append(f"{name}: {message}")
     return lines
+
+
+def unknown_env_file_keys(known: Iterable[str], env_file: Path | None = None
+                          ) -> list[tuple[str, str | None]]:
+    """Keys of the `.env` file that look like settings but are none: (key, closest known name
+    or None). Only upper-case keys count (the way settings are written); keys of other tools
+    (no known name close, no known prefix) are left alone, and the environment is not read."""
+    from dotenv import dotenv_values
+
+    path = env_file or Path(str(Settings.model_config.get("env_file") or ".env"))
+    try:
+        keys = list(dotenv_values(path))
+    except (OSError, UnicodeDecodeError):
+        return []
+    names = {name.upper() for name in known}
+    prefixes = {name.split("_", 1)[0] for name in names}
+    unknown = []
+    for key in keys:
+        if key != key.upper() or key in names or key in NOT_SETTINGS:
+            continue
+        close = difflib.get_close_matches(key, names, n=1, cutoff=0.8)
+        if close or key.split("_", 1)[0] in prefixes:
+            unknown.append((key, close[0] if close else None))
+    return unknown
+
+
+def describe_unknown_keys(unknown: list[tuple[str, str | None]]) -> str:
+    """One line naming misspelt or unknown `.env` keys, with the likely intended names."""
+    return ", ".join(f"{key}{f' (did you mean {close}?)' if close else ''}"
+                     for key, close in unknown)
+
+
+def database_url_secrets(url: str) -> list[str]:
+    """The password of a database URL in every form an error could show it: as written, as
+    decoded, and, when an unencoded '@' or '/' cut it short, each piece a parser may have
+    taken for a host or database name (longest first, for masking)."""
+    match = _CREDENTIALS.match(url.split("://", 1)[-1]) if "://" in url else None
+    if match is None or match.group("password") is None:
+        return []
+    written = match.group("password")
+    secrets = {written, unquote(written), quote(unquote(written), safe="")}
+    if _password_spills(url):  # where the password really ends is unknown: mask generously
+        rest = url.split("://", 1)[1]
+        spilled = rest[len(match.group("user")) + 1:rest.rfind("@")]
+        secrets |= {spilled, *re.split(r"[@/?#:]", spilled)}
+    return sorted((s for s in secrets if len(s) >= 2), key=len, reverse=True)
+
+
+def mask_secrets(text: str, secrets: Iterable[str]) -> str:
+    """`text` with each secret replaced by ***."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+def display_database_url(url: str) -> str:
+    """The database URL fit to print: the password shown as ***."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        shown = "(not a URL)"
+    return mask_secrets(shown, database_url_secrets(url))
+
+
+def database_failure(exc: BaseException, url: str) -> str:
+    """One line for a database that could not be reached or refused the connection: the
+    driver's words (without SQLAlchemy's "Background on this error" link), no password."""
+    cause = getattr(exc, "orig", None) or exc
+    words = " ".join(line.strip() for line in str(cause).splitlines()
+                     if line.strip() and not line.startswith("(Background on this error"))
+    return mask_secrets(f"cannot use the database {display_database_url(url)}: "
+                        f"{words or type(cause).__name__}", database_url_secrets(url))
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from bot.settings import BotSettings
+from knowledge.settings import unknown_env_file_keys
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -26,3 +30,24 @@ def test_every_setting_is_listed_with_a_comment() -> None:
             uncommented.append(name)
     assert not missing, f"not in .env.example: {missing}"
     assert not uncommented
+
+
+def test_the_example_is_a_valid_settings_file() -> None:
+    """Copied as it is (plus a token), .env.example loads: every active value passes the
+    checks settings now make, no key in it is unknown, and it leaves DATA_DIR to the
+    environment (a copy as systemd's EnvironmentFile would override the unit's DATA_DIR)."""
+    example = REPO / ".env.example"
+    settings = BotSettings(_env_file=example, discord_token="x")  # type: ignore[call-arg]
+    assert "data_dir" not in settings.model_fields_set
+    assert unknown_env_file_keys(BotSettings.model_fields, example) == []
+
+
+def test_the_cooldown_is_switched_off_as_documented() -> None:
+    """The comment says ASK_COOLDOWN_SECONDS=0 switches the /ask cooldown off: that value is
+    accepted; ASK_COOLDOWN_RATE must stay at least 1 (0 would not mean "off")."""
+    text = (REPO / ".env.example").read_text(encoding="utf-8")
+    assert "(ASK_COOLDOWN_SECONDS=0 = no cooldown)" in text and "(0 = off)" not in text
+    assert BotSettings(_env_file=None, discord_token="x",  # type: ignore[call-arg]
+                       ask_cooldown_seconds=0).ask_cooldown_seconds == 0
+    with pytest.raises(ValidationError, match="ask_cooldown_rate"):
+        BotSettings(_env_file=None, discord_token="x", ask_cooldown_rate=0)  # type: ignore[call-arg]

@@ -12,9 +12,11 @@ import logging
 import sys
 from collections.abc import Callable
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from knowledge.cli import core, digests, experts, meetings, onnx, sources
 from knowledge.errors import KnowledgeError, NotFound
-from knowledge.logs import setup_logging
+from knowledge.logs import redact, setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +74,15 @@ def main(argv: list[str] | None = None) -> int:
             log.exception("command failed")
         hint = (f"; `{parser.prog} {exc.listing}` lists them all"
                 if isinstance(exc, NotFound) and exc.listing else "")
-        print(f"error: {exc}{hint}", file=sys.stderr)
+        print(redact(f"error: {exc}{hint}"), file=sys.stderr)
+        return 2
+    except (OperationalError, InterfaceError) as exc:
+        # The database went away during the command (opening it is mapped in open_service):
+        # the driver's words in one line, without SQLAlchemy's link and the statement.
+        if args.debug:
+            log.exception("command failed")
+        words = " ".join(line.strip() for line in str(exc.orig).splitlines() if line.strip())
+        print(redact(f"error: database: {words or type(exc.orig).__name__}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -82,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         log.debug("unexpected failure", exc_info=True)
         if args.debug:
-            raise
-        print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
-              file=sys.stderr)
+            log.exception("command failed")  # through logging, so secrets are masked
+            return 1
+        print(redact(f"internal error: {type(exc).__name__}: {exc} (run with --debug for "
+                     "details)"), file=sys.stderr)
         return 1

@@ -9,11 +9,13 @@ import textwrap
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from knowledge.errors import BadInput, ConfigurationError
+from knowledge.logs import hide_in_logs
 from knowledge.models import ArticleSummary, Hit, PartialDate
 from knowledge.service import KnowledgeService
-from knowledge.settings import Settings, load_settings, settings_problems
+from knowledge.settings import Settings, database_failure, load_settings, settings_problems
 from knowledge.store.tables import MAX_ROW_ID
 
 MAX_ID = MAX_ROW_ID  # stored ids (knowledge.store.tables)
@@ -25,14 +27,24 @@ def cli_settings() -> Settings:
     """The environment's settings; a wrong one is a ConfigurationError naming each setting in
     one line (never echoing a value: it may be a password inside DATABASE_URL)."""
     try:
-        return load_settings()
+        settings = load_settings()
     except ValidationError as exc:
         raise ConfigurationError("; ".join(settings_problems(exc))) from None
+    hide_in_logs(settings.secret_values())
+    return settings
 
 
 def open_service() -> KnowledgeService:
-    """Open the service from the environment's settings."""
-    return KnowledgeService.open(cli_settings())
+    """Open the service from the environment's settings. A DATA_DIR that cannot be a folder,
+    or a database that cannot be reached or refuses us, is a ConfigurationError in one line
+    (the driver's words, never the password)."""
+    settings = cli_settings()
+    settings.ensure_data_dir()
+    try:
+        return KnowledgeService.open(settings)
+    except DBAPIError as exc:
+        raise ConfigurationError(database_failure(exc, settings.resolved_database_url)) \
+            from exc
 
 
 def partial_date(text: str) -> PartialDate:

@@ -68,7 +68,7 @@ def make_embedder(model: str, batch_size: int = 64, *, backend: str = "auto",
         if backend == "onnx":
             raise
         log.warning("ONNX embedder unavailable, using sentence-transformers (torch): %s", exc)
-        return SentenceTransformerEmbedder(model, batch_size)
+        return SentenceTransformerEmbedder(model, batch_size, fallback_reason=str(exc))
 
 
 def embedder_from_settings(settings: Settings) -> Embedder:

@@ -38,6 +38,18 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
+def missing_model_folder(name: str) -> str | None:
+    """What is wrong when EMBEDDING_MODEL is a path (absolute, ./, ../ or ~) that is no model
+    folder ("folder not found"), else None: said before loading, instead of the model hub's
+    complaint about the path as a model name ("Repo id must use alphanumeric chars ...")."""
+    if not (name.startswith(("/", "./", "../", "~")) or name in (".", "..")):
+        return None
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        return None
+    return "is a file, not a model folder" if folder.exists() else "folder not found"
+
+
 def bundled_model_folder() -> Path:
     """The folder of the bundled sentence-transformers model (weights, tokenizer, configs)."""
     try:

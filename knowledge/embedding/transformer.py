@@ -8,7 +8,11 @@ import threading
 
 import numpy as np
 
-from knowledge.embedding.base import resolve_model_path, sentence_transformer_fingerprint
+from knowledge.embedding.base import (
+    missing_model_folder,
+    resolve_model_path,
+    sentence_transformer_fingerprint,
+)
 from knowledge.embedding.batching import QueryBatcher
 from knowledge.errors import ConfigurationError
 
@@ -18,8 +22,12 @@ log = logging.getLogger(__name__)
 class SentenceTransformerEmbedder:
     """A sentence-transformers model on the CPU, loaded on first use and shared by threads."""
 
-    def __init__(self, model: str, batch_size: int = 64) -> None:
+    def __init__(self, model: str, batch_size: int = 64, *,
+                 fallback_reason: str | None = None) -> None:
         self.model_name = model
+        # Why the ONNX file was not used, when this embedder stands in for it (`bot check`
+        # reports it; the library only logs it once).
+        self.fallback_reason = fallback_reason
         self.path = resolve_model_path(model)
         self.batch_size = batch_size
         self._model: object | None = None
@@ -38,6 +46,11 @@ class SentenceTransformerEmbedder:
         with self._lock:
             if self._model is not None:
                 return
+            problem = missing_model_folder(self.path)
+            if problem:
+                raise ConfigurationError(
+                    f"cannot load embedding model {self.model_name!r}: {problem} "
+                    "(EMBEDDING_MODEL is a sentence-transformers model folder or a model name)")
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")

@@ -70,7 +70,9 @@ def test_check_reports_each_failing_part_without_connecting(tmp_path: Path) -> N
                        "or .env)"
     database = next(line for line in lines if line.startswith("database: ok"))
     assert "seed" not in database  # another model is configured: not the bundled one's vectors
-    assert any(line.startswith("model: FAILED: cannot load embedding model") for line in lines)
+    model = f"model: FAILED: cannot load embedding model '{tmp_path / 'no-such-model'}': " \
+            "folder not found"
+    assert any(line.startswith(model) for line in lines), lines
     assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -86,3 +88,120 @@ def test_check_passes_on_a_fresh_install(tmp_path: Path) -> None:
     assert "new library from the seed database" in result.stdout
     again = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET)  # the library is there now
     assert again.returncode == 0 and "seed" not in again.stdout
+
+
+def test_check_refuses_a_password_with_an_unencoded_at_without_showing_it(tmp_path: Path
+                                                                           ) -> None:
+    """An '@' inside the password would make the driver print its tail as the host: the
+    settings line refuses the URL instead, and no piece of the password is printed."""
+    url = "postgresql+psycopg://summit:Zq7s3cr3t@Pw9pass@db:5432/summitdesk"
+    result = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET, DATABASE_URL=url)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0].startswith(
+        "settings: FAILED: DATABASE_URL: an unencoded '@' in the password"), output
+    assert "Zq7s3cr3t" not in output and "Pw9pass" not in output and SECRET not in output
+
+
+def test_check_reports_an_unreachable_database_in_one_line(tmp_path: Path) -> None:
+    """A database that refuses the connection is one `database` line: the driver's words and
+    the URL with its password masked, without SQLAlchemy's "Background on this error" line."""
+    url = "postgresql+psycopg://summit:Hunter2Secret@127.0.0.1:1/summitdesk"
+    result = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET, DATABASE_URL=url)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[1:] == [
+        "database: FAILED: cannot use the database postgresql+psycopg://summit:***@127.0.0.1:1/"
+        "summitdesk: connection failed: connection to server at \"127.0.0.1\", port 1 failed: "
+        "Connection refused Is the server running on that host and accepting TCP/IP "
+        "connections?"], output
+    assert "Hunter2Secret" not in output and "Background on this error" not in output
+
+
+def test_an_unknown_log_level_stops_check_and_start_in_one_line(tmp_path: Path) -> None:
+    """LOG_LEVEL=verbose is a settings error for `check` and for the bot, not a ValueError
+    traceback once the bot sets up logging."""
+    start = run_bot(tmp_path, DISCORD_TOKEN=SECRET, LOG_LEVEL="verbose")
+    assert start.returncode == 1
+    assert (start.stdout + start.stderr).strip().splitlines() == [
+        "summit-desk: LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"]
+    check = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET, LOG_LEVEL="verbose")
+    assert check.returncode == 1
+    assert check.stdout.splitlines()[0] == \
+        "settings: FAILED: LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+
+
+def test_bad_digest_defaults_and_repeated_shards_fail_the_check(tmp_path: Path) -> None:
+    """A default /digest set would refuse and a shard listed twice fail `check` (before, both
+    passed it), each named once ("settings: FAILED: settings: ..." no more)."""
+    result = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET,
+                     DIGEST_DEFAULT_TIMEZONE="Mars/Olympus", DIGEST_DEFAULT_SCHEDULE="61 9 * * *",
+                     DISCORD_SHARD_COUNT="2", DISCORD_SHARD_IDS="0,0")
+    assert result.returncode == 1
+    failed = [line for line in result.stdout.splitlines() if line.startswith("settings: ")]
+    assert failed == [
+        "settings: FAILED: DIGEST_DEFAULT_SCHEDULE: invalid schedule '61 9 * * *': minute 61 is "
+        "out of range (0-59)",
+        "settings: FAILED: DIGEST_DEFAULT_TIMEZONE: unknown timezone 'Mars/Olympus' (use an "
+        "IANA name such as 'UTC', 'Europe/London' or 'America/New_York')",
+        "settings: FAILED: DISCORD_SHARD_IDS: lists shard 0 more than once"]
+    outside = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET, DISCORD_SHARD_COUNT="2",
+                      DISCORD_SHARD_IDS="0,5")
+    assert outside.stdout.splitlines()[0] == \
+        "settings: FAILED: DISCORD_SHARD_IDS 5 is outside 0..1 (DISCORD_SHARD_COUNT is 2)"
+
+
+def test_check_names_misspelt_env_keys_and_the_shards(tmp_path: Path) -> None:
+    """A misspelt key in .env (DATABSE_URL: the bot would silently use SQLite) is named with the
+    setting it resembles, without failing the check; the settings line shows the shards."""
+    (tmp_path / ".env").write_text("DATABSE_URL=postgresql+psycopg://u:p@h/db\n"
+                                   "HF_HUB_OFFLINE=1\n", encoding="utf-8")
+    result = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET, EMBEDDING_MODEL="hashing",
+                     DISCORD_SHARD_COUNT="4", DISCORD_SHARD_IDS="2,3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert "shards 2, 3 of 4 in this process" in lines[0]
+    assert lines[1] == ("settings: WARNING: .env sets DATABSE_URL (did you mean DATABASE_URL?): "
+                        "not settings, ignored")
+    assert lines[2].startswith("database: ok (sqlite:")
+
+
+def test_check_fails_when_the_named_onnx_file_is_missing(tmp_path: Path) -> None:
+    """EMBEDDING_ONNX_FILE naming a missing file: the running bot would fall back to torch and
+    re-embed the library; `check` says so and fails, and does not do that re-embedding."""
+    missing = tmp_path / "absent.onnx"
+    result = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET, EMBEDDING_ONNX_FILE=str(missing))
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[-1] == (f"model: FAILED: EMBEDDING_ONNX_FILE: {missing} is missing; the bot "
+                         "would fall back to sentence-transformers (torch) and re-embed the "
+                         "whole library: fix the file or empty the setting")
+    assert not any(line.startswith("index:") for line in lines)
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.e2e
+async def test_an_unreachable_database_stops_the_bot_in_one_line(tmp_path: Path) -> None:
+    """Logged in, the bot opens its library: a database refusing the connection ends the
+    process with one line (driver's words, password masked), not an OperationalError
+    traceback."""
+    url = "postgresql+psycopg://summit:Hunter2Secret@127.0.0.1:1/summitdesk"
+    async with FakeDiscord(World.default()) as fake:
+        env = {"DISCORD_TOKEN": fake.token, "DISCORD_API_BASE_URL": fake.api_base,
+               "DISCORD_GATEWAY_URL": fake.gateway_url, "DATA_DIR": str(tmp_path / "data"),
+               "DATABASE_URL": url, "EMBEDDING_MODEL": "hashing", "PYTHONPATH": str(REPO)}
+        process = BotProcess([sys.executable, "-m", "bot"], env=env, cwd=str(tmp_path))
+        await process.start()
+        line = await process.wait_for_output("summit-desk: ", timeout=60)
+        for _ in range(300):
+            if not process.running:
+                break
+            await asyncio.sleep(0.1)
+        code = await process.stop(timeout=5)
+    assert code == 1
+    assert line == ("summit-desk: cannot use the database postgresql+psycopg://summit:***@"
+                    "127.0.0.1:1/summitdesk: connection failed: connection to server at "
+                    "\"127.0.0.1\", port 1 failed: Connection refused Is the server running on "
+                    "that host and accepting TCP/IP connections?")
+    assert "Traceback" not in process.output and "Hunter2Secret" not in process.output
+    assert "Background on this error" not in process.output

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,10 +36,13 @@ def test_dockerfile_installs_exactly_what_the_readme_installs() -> None:
 
 
 def test_dockerfile_runs_as_non_root_with_a_healthcheck() -> None:
-    """Non-root user, healthcheck through `python -m bot check`, bot as the command."""
+    """Non-root user, healthcheck through `python -m bot health` (the running bot's gateway
+    state; `bot check` loaded a second index and called a disconnected bot healthy), bot as
+    the command."""
     dockerfile = (REPO / "deploy" / "Dockerfile").read_text(encoding="utf-8")
     assert re.search(r"^USER (?!root)\w+", dockerfile, re.M)
-    assert re.search(r"HEALTHCHECK .*\n\s+CMD python -m bot check", dockerfile)
+    assert re.search(r"HEALTHCHECK .*\n\s+CMD python -m bot health", dockerfile)
+    assert "bot check" not in dockerfile.split("HEALTHCHECK", 1)[1]
     assert 'CMD ["python", "-m", "bot"]' in dockerfile
 
 
@@ -45,6 +53,54 @@ def test_compose_runs_the_bot_with_postgres_and_volumes() -> None:
     assert "postgresql+psycopg://" in compose
     assert "pgdata:/var/lib/postgresql/data" in compose
     assert "dockerfile: deploy/Dockerfile" in compose
+
+
+def test_compose_needs_a_password_and_has_no_default() -> None:
+    """Every ${POSTGRES_PASSWORD} in compose.yaml stops `up` when it is unset (`:?`) instead of
+    falling back to a known password, and the file says the password must be URL-safe (it is
+    pasted into DATABASE_URL)."""
+    compose = (REPO / "deploy" / "compose.yaml").read_text(encoding="utf-8")
+    settings = "\n".join(line for line in compose.splitlines()
+                         if not line.lstrip().startswith("#"))
+    uses = re.findall(r"\$\{POSTGRES_PASSWORD([^}]*)\}", settings)
+    assert len(uses) == 2 and all(use.startswith(":?") for use in uses), uses
+    assert "change-me" not in compose
+    assert "URL-safe" in compose
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="no docker-compose here")
+def test_compose_itself_refuses_to_start_without_a_password(tmp_path: Path) -> None:
+    """`docker-compose config` (what `up` interpolates first) fails naming POSTGRES_PASSWORD
+    when it is unset, and with one puts it into the bot's DATABASE_URL."""
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=x\n", encoding="utf-8")
+    shutil.copytree(REPO / "deploy", tmp_path / "deploy")
+    env = {k: v for k, v in os.environ.items() if k != "POSTGRES_PASSWORD"}
+
+    def config(**extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["docker-compose", "-f", "deploy/compose.yaml", "config"],
+                              cwd=tmp_path, env={**env, **extra}, capture_output=True,
+                              text=True, timeout=60, check=False)
+
+    unset = config()
+    assert unset.returncode != 0 and "set POSTGRES_PASSWORD" in unset.stderr
+    assert "change-me" not in unset.stdout + unset.stderr
+    given = config(POSTGRES_PASSWORD="c0ffee42")
+    assert given.returncode == 0, given.stderr
+    assert "postgresql+psycopg://summit:c0ffee42@db:5432/summitdesk" in given.stdout
+
+
+def test_systemd_unit_gives_the_check_time_and_keeps_its_data_dir() -> None:
+    """The check before the start may re-embed the library: no 90 s default start timeout.
+    DATA_DIR comes from the unit, and .env.example (copied to the unit's EnvironmentFile,
+    which overrides Environment=) does not set it."""
+    unit = (REPO / "deploy" / "summit-desk.service").read_text(encoding="utf-8")
+    timeout = re.search(r"^TimeoutStartSec=(\S+)$", unit, re.M)
+    assert timeout and (timeout.group(1) == "infinity" or timeout.group(1).endswith(("h", "min")))
+    assert "Environment=DATA_DIR=/var/lib/summit-desk" in unit
+    assert "EnvironmentFile=/etc/summit-desk.env" in unit
+    example = (REPO / ".env.example").read_text(encoding="utf-8")
+    assert not re.search(r"^DATA_DIR=", example, re.M)
+    assert re.search(r"^# DATA_DIR=\./data$", example, re.M)
 
 
 def test_systemd_unit_runs_the_checked_bot() -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from knowledge.corpus import PREBUILT_INDEX
 from knowledge.embedding import BUNDLED_ONNX, SentenceTransformerEmbedder, make_embedder
+from knowledge.errors import ConfigurationError
 from knowledge.settings import BUNDLED_MODEL
 from knowledge.store.tables import IndexStateRow, PassageRow
 
@@ -95,3 +96,27 @@ def test_fresh_install_with_a_bad_file_does_not_use_the_onnx_prebuilt_vectors(
     assert len(vectors) == len(shipped)
     # No stored vector is a shipped (ONNX) one: every row was embedded by torch at start-up.
     assert (vectors @ shipped.T).max(axis=1).max() < 0.99999
+
+
+def test_the_fallback_says_why(tmp_path: Path) -> None:
+    """The torch embedder standing in for a bad ONNX file carries the reason (`bot check`
+    prints it); one chosen on purpose carries none."""
+    fallback = make_embedder(BUNDLED_MODEL, onnx_file=tmp_path / "absent.onnx")
+    assert isinstance(fallback, SentenceTransformerEmbedder)
+    assert fallback.fallback_reason == f"{tmp_path / 'absent.onnx'} is missing"
+    chosen = make_embedder(BUNDLED_MODEL, backend="torch")
+    assert isinstance(chosen, SentenceTransformerEmbedder) and chosen.fallback_reason is None
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_a_model_path_that_is_no_folder_says_so(tmp_path: Path, kind: str) -> None:
+    """EMBEDDING_MODEL=/nonexistent is "folder not found" at once, not the model hub's "Repo id
+    must use alphanumeric chars" when the model first loads."""
+    path = tmp_path / "model"
+    if kind == "file":
+        path.write_text("not a model", encoding="utf-8")
+    problem = "folder not found" if kind == "missing" else "is a file, not a model folder"
+    embedder = make_embedder(str(path))  # nothing is loaded (or checked) before first use
+    with pytest.raises(ConfigurationError) as refused:
+        embedder.embed(["a question"])
+    assert str(refused.value).startswith(f"cannot load embedding model {str(path)!r}: {problem}")

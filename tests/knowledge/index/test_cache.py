@@ -3,15 +3,18 @@ database, and a cache that is stale, damaged or missing is noticed, logged once 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, update
 
 from knowledge.embedding import HashingEmbedder
+from knowledge.index.cache import cache_path
 from knowledge.index.hybrid import Boost, Evidence, Filters, RankedPassage
 from knowledge.ingest import Document
 from knowledge.retrieval import SearchRequest
@@ -283,3 +286,23 @@ def test_ids_of_deleted_passages_given_again_do_not_fool_the_check(
     assert_same(reader, fresh)
     if sorted(fresh.index._passage_ids)[-len(old_ids):] == old_ids:  # ids were reused here
         assert rejected(caplog) and "ids of deleted passages" in rejected(caplog)[0]
+
+
+def test_cache_file_name_does_not_depend_on_the_password(tmp_path: Path) -> None:
+    """The name hashes the URL without its password: no password-guessing oracle in a file
+    name (logged at INFO), and a new password keeps the cache; other parts still count, and
+    a URL without a password keeps the name earlier versions gave it."""
+    def name(url: str) -> str:
+        return cache_path(tmp_path, url).name
+
+    base = "postgresql+psycopg://summit:{}@db:5432/summitdesk"
+    assert name(base.format("old-secret")) == name(base.format("new%40secret"))
+    assert name(base.format("old-secret")) == name("postgresql+psycopg://summit@db:5432/summitdesk")
+    assert name("postgresql+psycopg://summit@db/x?password=one") == \
+        name("postgresql+psycopg://summit@db/x?password=two")
+    assert name(base.format("pw")) != name(base.format("pw").replace("db:5432", "db2:5432"))
+    without = "postgresql+psycopg://summit@db:5432/summitdesk"
+    for url in (without, f"sqlite:///{tmp_path / 'summit-desk.sqlite3'}"):
+        assert name(url) == f"index-{hashlib.sha256(url.encode()).hexdigest()[:16]}.bin"
+    secret = hashlib.sha256(base.format("old-secret").encode()).hexdigest()[:16]
+    assert secret not in name(base.format("old-secret"))
