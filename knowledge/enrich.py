@@ -310,7 +310,10 @@ def prepare_store(library: Library) -> None:
                 enrich_article(session, article_id)
         except IntegrityError:
             log.warning("article #%d was enriched concurrently; leaving it", article_id)
-    with library.write() as session:
-        queries.set_state(session, STATE_KEY, ENRICHMENT_VERSION)
+    try:
+        with library.write() as session:
+            queries.set_state(session, STATE_KEY, ENRICHMENT_VERSION)
+    except IntegrityError:  # another process starting at the same moment recorded it first
+        log.info("enrichment version recorded concurrently by another process")
     if ids:
         log.info("enriched %d stored articles (people, meeting links)", len(ids))

@@ -29,6 +29,7 @@ from typing import ParamSpec, TypeVar
 import numpy as np
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge import visibility
@@ -132,8 +133,11 @@ class Library:
         current = self.embedder.fingerprint
         unfinished = self._unfinished_reembed()
         if stored is None:
-            with self.write() as session:
-                queries.set_state(session, FINGERPRINT_KEY, current)
+            try:
+                with self.write() as session:
+                    queries.set_state(session, FINGERPRINT_KEY, current)
+            except IntegrityError:  # another process starting at the same moment was first
+                self.ensure_model_matches(progress)  # theirs is stored now: compare with it
         elif unfinished is not None:
             target, through = unfinished
             if target == current:
