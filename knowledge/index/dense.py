@@ -153,7 +153,9 @@ class DenseScores:
         """Allowed rows whose upper bound reaches the k-th highest lower bound: every row of
         the exact top k is among them (its cosine is at least that lower bound)."""
         assert self._estimate is not None and self._bound is not None
-        lower = np.where(mask, self._estimate - self._bound, -np.inf)
+        lower = self._estimate - self._bound
+        if not mask.all():
+            np.putmask(lower, ~mask, -np.inf)
         upper = self._estimate + self._bound
         n = len(lower)
         if k >= n:
@@ -168,6 +170,16 @@ class DenseScores:
         if k < len(rows):
             floor = max(floor, float(np.partition(low, len(rows) - k)[len(rows) - k]))
         return rows[upper[rows] >= floor]
+
+    def top_among(self, positions: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """`top` over the given rows only (ascending, distinct positions): for a few hundred
+        rows their exact cosines cost less than a pass over every row's bound."""
+        positions = np.asarray(positions, dtype=np.int64)
+        if k <= 0 or not len(positions):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scores = self.at(positions)
+        order = np.lexsort((positions, -scores))[:k]
+        return positions[order], scores[order]
 
     def best(self, mask: np.ndarray) -> float:
         """The highest cosine among the allowed rows (-1 when none is allowed)."""

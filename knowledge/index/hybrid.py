@@ -47,6 +47,9 @@ SAME_ARTICLE_DECAY = 0.8
 # places and never hides it.
 EVIDENCE_SHARE = 0.3
 EVIDENCE_CANDIDATES = 50  # best dense passages among those the evidence names, added as candidates
+# Up to this many named passages, their exact cosines are computed directly (cheaper than the
+# int8 estimate's pass over every row at 100k passages; the same passages either way).
+EXACT_EVIDENCE_ROWS = 1000
 # Pseudo-relevance feedback: words of the best dense passages, weighted into the BM25 query,
 # only when those passages agree (the best two come from one article).
 FEEDBACK_PASSAGES = 5
@@ -212,14 +215,16 @@ def _diversified(scores: dict[int, float], article_of: Sequence[int], top: int, 
     return chosen
 
 
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the k highest finite scores, best first."""
-    if k < len(scores):
-        cand = np.argpartition(-scores, k - 1)[:k]
-    else:
-        cand = np.arange(len(scores))
-    cand = cand[np.isfinite(scores[cand])]
-    return cand[np.argsort(-scores[cand], kind="stable")]
+def _top(positions: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    """The k of `positions` (ascending) with the highest `scores` (theirs, in the same order),
+    best first; equal scores by position, so the cut at k is the same on every run."""
+    if k < len(positions):
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+        keep = scores > kth
+        ties = np.flatnonzero(scores == kth)[: k - int(keep.sum())]
+        keep[ties] = True
+        positions, scores = positions[keep], scores[keep]
+    return positions[np.lexsort((positions, -scores))]
 
 
 def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -244,6 +249,15 @@ class _SentenceSims:
     def __getitem__(self, pos: int) -> np.ndarray:
         a, b = self._where[pos]
         return self._flat[a:b]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _SentenceRows:
+    """Some passages' sentence vectors, one block: `sizes[i]` rows for `positions[i]`."""
+
+    positions: list[int]
+    block: np.ndarray
+    sizes: list[int]
 
 
 class HybridIndex:
@@ -452,15 +466,19 @@ class HybridIndex:
             if not mask.any():
                 return []
             bm25 = self._bm25.scores(query_tokens)
-            bm25_masked = np.where(mask & (bm25 > 0), bm25, -np.inf)
+            # the allowed passages holding a word of the question (ascending)
+            matching = np.flatnonzero(mask & (bm25 > 0))
             k = min(CANDIDATES, n)
-            cand_bm25 = _top(bm25_masked, k)
+            cand_bm25 = _top(matching, bm25[matching], k)
+            ready = None
             if isinstance(query_vector, Future):
+                if not query_vector.done():  # meanwhile, read what the BM25 side will need
+                    ready = self._sentence_rows(cand_bm25.tolist())
                 query_vector = query_vector.result()
             dense = self._dense.scores(query_vector)
             cand_dense, top_dense = dense.top(mask, k)
             if no_match is not None and not self._answerable(
-                    query_tokens, float(top_dense[0]), bm25_masked, no_match):
+                    query_tokens, float(top_dense[0]), bm25, matching, no_match):
                 return []
             expansion: list[str] = []
             # Feedback only for a paraphrase: when the best lexical match lacks much of the
@@ -488,7 +506,7 @@ class HybridIndex:
             # passage with one sentence squarely on the question beats a vaguely related one.
             q = np.asarray(query_vector, dtype=np.float32)
             cosine = dict(zip(candidates.tolist(), dense.at(candidates).tolist(), strict=True))
-            sentence_sims = self._sentence_sims(list(cosine), q)
+            sentence_sims = self._sentence_sims(list(cosine), q, ready)
             semantic = {p: c + b for (p, c), b in zip(cosine.items(), sentence_sims.best,
                                                       strict=True)}
             fused: dict[int, float] = {}
@@ -542,21 +560,32 @@ class HybridIndex:
             self._sentence_terms_cache.move_to_end(pos)
         return best_sentence(text, spans, similarities, query_tokens, idf, terms)
 
-    def _sentence_sims(self, positions: list[int], q: np.ndarray) -> _SentenceSims:
-        """The cosines of each position's sentences with `q`, and each one's best (-1 for a
-        passage without sentences): every passage's sentence vectors in one product, those
-        from the index cache file in one read, the maxima in one reduction."""
+    def _sentence_rows(self, positions: list[int]) -> _SentenceRows:
+        """The sentence vectors of the given positions as one block: those from the index
+        cache file in one read, then those added since."""
         base, at, read = self._sentence_read or (0, [], None)
         from_file = [p for p in positions if p < base]
         rest = [p for p in positions if p >= base]
         blocks = [read([(at[p], at[p + 1]) for p in from_file])] if read and from_file else []
         blocks += [self._sentence_vectors[p] for p in rest]
-        sizes = np.fromiter([at[p + 1] - at[p] for p in from_file]
-                            + [len(self._sentence_vectors[p]) for p in rest],
-                            dtype=np.int64, count=len(positions))
-        order = from_file + rest
-        sims = np.concatenate(blocks).astype(np.float32) @ q if blocks else \
-            np.zeros(0, dtype=np.float32)
+        sizes = [at[p + 1] - at[p] for p in from_file] + \
+            [len(self._sentence_vectors[p]) for p in rest]
+        block = np.concatenate(blocks) if blocks else np.zeros((0, self.dim), np.float16)
+        return _SentenceRows(from_file + rest, block, sizes)
+
+    def _sentence_sims(self, positions: list[int], q: np.ndarray,
+                       ready: _SentenceRows | None = None) -> _SentenceSims:
+        """The cosines of each position's sentences with `q`, and each one's best (-1 for a
+        passage without sentences): every passage's sentence vectors in one product (`ready`:
+        rows read beforehand, while the question was being embedded), the maxima in one
+        reduction."""
+        parts = [ready] if ready is not None else []
+        known = set(ready.positions) if ready is not None else set()
+        parts.append(self._sentence_rows([p for p in positions if p not in known]))
+        order = [p for part in parts for p in part.positions]
+        sizes = np.fromiter((n for part in parts for n in part.sizes), dtype=np.int64,
+                            count=len(order))
+        sims = np.concatenate([part.block.astype(np.float32) @ q for part in parts])
         ends = np.cumsum(sizes)
         starts = ends - sizes
         best = np.full(len(order), -1.0)
@@ -609,9 +638,13 @@ class HybridIndex:
                  for pid in boost.passage_ids if pid in self._position_of}
         if not named:
             return np.zeros(0, dtype=np.int64)
+        rows = np.sort(np.fromiter(named, dtype=np.int64, count=len(named)))
+        rows = rows[mask[rows]]
+        if len(rows) <= EXACT_EVIDENCE_ROWS:
+            return dense.top_among(rows, EVIDENCE_CANDIDATES)[0]
         wanted = np.zeros(len(mask), dtype=bool)
-        wanted[np.fromiter(named, dtype=np.int64)] = True
-        positions, _ = dense.top(wanted & mask, EVIDENCE_CANDIDATES)
+        wanted[rows] = True
+        positions, _ = dense.top(wanted, EVIDENCE_CANDIDATES)
         return positions
 
     def _evidence_bonus(self, evidence: Evidence, candidates: np.ndarray
@@ -638,13 +671,14 @@ class HybridIndex:
                 out[pos] = (min(1.0, sum(best.values())), tuple(labels))
         return out
 
-    def _answerable(self, query_tokens: list[str], best_dense: float, bm25_masked: np.ndarray,
-                    rule: NoMatchRule) -> bool:
+    def _answerable(self, query_tokens: list[str], best_dense: float, bm25: np.ndarray,
+                    matching: np.ndarray, rule: NoMatchRule) -> bool:
         if best_dense >= rule.threshold:
             return True
-        if best_dense < rule.lexical_floor or not np.isfinite(bm25_masked.max()):
+        if best_dense < rule.lexical_floor or not len(matching):
             return False
-        return self._coverage(set(query_tokens), int(np.argmax(bm25_masked))) >= rule.coverage
+        best = int(matching[np.argmax(bm25[matching])])
+        return self._coverage(set(query_tokens), best) >= rule.coverage
 
     def _terms(self, pos: int) -> Counter[str]:
         """The BM25 terms of the passage at a position, with their counts (cached, LRU)."""

@@ -92,6 +92,9 @@ def test_int8_top_is_the_exact_top(quantize_from_100: None, seed: int) -> None:
             for k in (1, 10, 100):
                 positions, top = scores.top(mask, k)
                 reference_check(vectors, query, mask, k, positions, top)
+                # the same rows given by position (the evidence's few named passages)
+                among, among_top = scores.top_among(np.flatnonzero(mask), k)
+                reference_check(vectors, query, mask, k, among, among_top)
         at = rng.integers(0, 3000, 50)
         np.testing.assert_allclose(scores.at(at), vectors[at] @ query, atol=1e-6)
         assert scores.best(masks[0]) == pytest.approx(float((vectors @ query).max()), abs=1e-6)
@@ -259,3 +262,43 @@ def test_search_takes_a_question_vector_still_being_computed() -> None:
     ready = index.search(tokens, vectors[5], top=5, feedback=True)
     assert later and [(r.passage_id, r.score, r.highlight) for r in later] == \
         [(r.passage_id, r.score, r.highlight) for r in ready]
+
+
+def test_a_vector_on_its_way_over_rows_from_the_cache_and_rows_added_since() -> None:
+    """While the question is being embedded, the search reads the BM25 side's sentence
+    vectors ahead; over an index restored from its cache arrays, with passages appended since
+    (both kinds of rows in one search), the answers are those of the finished vector and of
+    the index that was never restored."""
+    original, vectors = synthetic_index(4, 300)
+    strings, arrays, pieces = original.export()
+    arrays = dict(arrays, sentence_vectors=np.concatenate(pieces["sentence_vectors"]))
+    restored = HybridIndex.restore(DIM, strings, arrays, dict(original.articles))
+    rng = np.random.default_rng(5)
+    extra = ArticleSummary(id=999, title="Added later", publisher="Outlet", published=None,
+                           url=None, language="en", contributors=(),
+                           added_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+    added = []
+    for o in range(10):
+        text = "icebreaker tariff summit. " + " ".join(rng.choice(WORDS, 6)) + "."
+        spans = tuple((x.start, x.end) for x in split_sentences(text))
+        added.append(IndexedPassage(5000 + o, 999, text, unit(rng.standard_normal(DIM)), spans,
+                                    unit(rng.standard_normal((len(spans), DIM))
+                                         ).astype(np.float16)))
+    for index in (original, restored):
+        index.add(extra, added)
+    tokens = "icebreaker tariff summit".split()
+
+    def slow_vector() -> np.ndarray:
+        time.sleep(0.05)  # still computing when the search has ranked BM25
+        return vectors[7]
+
+    answers = []
+    for index in (restored, original):
+        for pending in (True, False):
+            with ThreadPoolExecutor(1) as pool:
+                vector = pool.submit(slow_vector) if pending else vectors[7]
+                answers.append([(r.passage_id, round(r.score, 6), r.highlight) for r in
+                                index.search(tokens, vector, top=8, feedback=True)])
+    assert {r[0] for r in answers[0]} & {5000 + o for o in range(10)}  # rows added since
+    assert {r[0] for r in answers[0]} - {5000 + o for o in range(10)}  # rows from the arrays
+    assert answers[0] == answers[1] == answers[2] == answers[3]

@@ -172,3 +172,16 @@ def test_diversified_selection_equals_rescoring_every_step() -> None:
         decay = (0.7, 1.0, 0.35)[case % 3]
         got = _diversified(scores, article_of, top, decay)
         assert list(got.items()) == list(plain(scores, article_of, top, decay).items())
+
+
+def test_bm25_candidates_cut_at_equal_scores_by_position() -> None:
+    """More passages tie at the BM25 side's cut than it keeps: the first ones by position are
+    kept, best first, the same on every run (the cut used to depend on argpartition)."""
+    from knowledge.index.hybrid import _top
+
+    positions = np.arange(10, 30, dtype=np.int64)
+    scores = np.asarray([1.0] * 15 + [3.0, 2.0, 2.0, 5.0, 1.0], dtype=np.float32)
+    assert _top(positions, scores, 5).tolist() == [28, 25, 26, 27, 10]
+    assert _top(positions, scores, 4).tolist() == [28, 25, 26, 27]
+    assert _top(positions, scores, 50).tolist() == [28, 25, 26, 27, *range(10, 25), 29]
+    assert _top(positions[:0], scores[:0], 5).tolist() == []
