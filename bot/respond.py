@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
@@ -50,28 +50,46 @@ async def defer(interaction: discord.Interaction[SummitDesk], *, ephemeral: bool
 
 
 async def in_time(interaction: discord.Interaction[SummitDesk], work: Awaitable[T], *,
-                  ephemeral: bool = False) -> T:
+                  ephemeral: bool = False, within: float | None = None,
+                  acknowledge: Callable[[], Awaitable[object]] | None = None) -> T:
     """`work`'s result, the interaction acknowledged only if it needs one.
 
-    Work done within REPLY_WITHIN_MS of the interaction's arrival (what came before, such as
-    checking a name, counts too) leaves the interaction unacknowledged: the answer (or a
-    refusal, privately) is then its one response, with no "thinking…" step and one request
-    fewer. Slower work is acknowledged ("thinking…", public unless `ephemeral`) while it runs
-    on; a failure of either is raised after the acknowledgement."""
+    Work done within `within` seconds of the interaction's arrival (default REPLY_WITHIN_MS;
+    what came before, such as checking a name, counts too) leaves the interaction
+    unacknowledged: the answer (or a refusal, privately) is then its one response, with no
+    "thinking…" step and one request fewer. Slower work is acknowledged while it runs on, by
+    `acknowledge` (default "thinking…", public unless `ephemeral`); a failure of either is
+    raised after the acknowledgement."""
     running = asyncio.ensure_future(work)
     started = interaction.extras.get(STARTED, time.perf_counter())
-    left = interaction.client.settings.reply_within_ms / 1000 - (time.perf_counter() - started)
+    if within is None:
+        within = interaction.client.settings.reply_within_ms / 1000
+    left = within - (time.perf_counter() - started)
     if left > 0:
         done, _ = await asyncio.wait({running}, timeout=left)
         if done:
             return running.result()
     try:
-        await defer(interaction, ephemeral=ephemeral)
+        await (acknowledge() if acknowledge is not None else
+               defer(interaction, ephemeral=ephemeral))
     except BaseException:
         running.cancel()
         running.add_done_callback(_consume)
         raise
     return await running
+
+
+async def edit_in_time(interaction: discord.Interaction[SummitDesk], work: Awaitable[str], *,
+                       within: float) -> None:
+    """Replace a clicked component's message with `work`'s sentence (its components go): in
+    the click's one response when the sentence is ready within `within` seconds, else after a
+    silent acknowledgement (type 6; Discord drops a click left unanswered for 3 s)."""
+    text = await in_time(interaction, work, within=within,
+                         acknowledge=interaction.response.defer)
+    if interaction.response.is_done():
+        await interaction.edit_original_response(content=text, view=None)
+    else:
+        await interaction.response.edit_message(content=text, view=None)
 
 
 def _consume(future: asyncio.Future[Any]) -> None:

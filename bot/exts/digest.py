@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import logging
 import re
-import time
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -27,10 +26,10 @@ from bot.replies import (
     notice,
 )
 from bot.respond import (
-    STARTED,
     answer,
     answer_text,
     defer,
+    edit_in_time,
     in_time,
     log_interaction,
     mark_started,
@@ -241,28 +240,6 @@ def off_question(guild_id: int, subs: Sequence[Subscription]) -> Reply:
                          "is deleted; /digest set starts one again.", view=view)
 
 
-async def update_in_time(interaction: discord.Interaction[SummitDesk], work: Awaitable[str]
-                         ) -> None:
-    """Replace the clicked message with `work`'s sentence (its buttons go): in one step when
-    it is ready within UPDATE_WITHIN_SECONDS of the click, else after acknowledging the click
-    (a busy database must not make Discord drop it), as `in_time` does for commands."""
-    running = asyncio.ensure_future(work)
-    started = interaction.extras.get(STARTED, time.perf_counter())
-    left = UPDATE_WITHIN_SECONDS - (time.perf_counter() - started)
-    if left > 0:
-        done, _ = await asyncio.wait({running}, timeout=left)
-        if done:
-            await interaction.response.edit_message(content=running.result(), view=None)
-            return
-    try:
-        await interaction.response.defer()  # type 6: the edit follows
-    except BaseException:
-        running.cancel()
-        running.add_done_callback(lambda done: done.cancelled() or done.exception())
-        raise
-    await interaction.edit_original_response(content=await running, view=None)
-
-
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class Digests(commands.GroupCog, group_name="digest",
@@ -449,7 +426,7 @@ class Digests(commands.GroupCog, group_name="digest",
         # Anyone may click by the time this runs: the clicker must be an admin now.
         await admin_check(interaction)
         self._answered(message)
-        await update_in_time(interaction, self.stop(guild_id, None))
+        await edit_in_time(interaction, self.stop(guild_id, None), within=UPDATE_WITHIN_SECONDS)
         return "ok"
 
     @app_commands.command(name="now", description="Post the digest now (covers everything "
