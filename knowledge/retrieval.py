@@ -77,7 +77,7 @@ class Retriever:
         self._vectors_lock = threading.Lock()
         # (question, index version) -> its reading: /ask reads a question to rank it and again
         # for the "read as" line of its answer.
-        self._readings: OrderedDict[tuple[str, object], Interpretation] = OrderedDict()
+        self._readings: OrderedDict[tuple[str, object, int | None], Interpretation] = OrderedDict()
         # Questions are embedded here while the question is read and BM25 ranks it (the model
         # runs outside the GIL, on the other core); made on first use.
         self._embedding: ThreadPoolExecutor | None = None
@@ -93,12 +93,14 @@ class Retriever:
         """Trim a question and refuse empty or overlong ones (SEARCH_MAX_QUERY_CHARS)."""
         return validate_query(query, self.library.settings.search_max_query_chars)
 
-    def person_article_ids(self, name: str) -> frozenset[int]:
-        """Articles of the experts a loosely written name ("akiyama") or a description ("the
-        Kyoto professor") denotes, through the one person matcher; NotFound when nobody."""
+    def person_article_ids(self, name: str, guild_id: int | None = None) -> frozenset[int]:
+        """Articles of the experts (of those ``guild_id`` may see) a loosely written name
+        ("akiyama") or a description ("the Kyoto professor") denotes, through the one person
+        matcher; NotFound when nobody."""
         if not name.strip():
             raise BadInput("the expert's name is empty")
-        people = self.reader.match_people(name, version=self.library.index.version)
+        people = self.reader.match_people(name, version=self.library.index.version,
+                                          viewer=guild_id)
         if not people:
             raise NotFound(f"no expert called “{name}” in the library")
         with self.library.read() as session:
@@ -131,7 +133,9 @@ class Retriever:
         base = filters or Filters()
         article_ids = base.article_ids
         if request.person:
-            person_ids = self.person_article_ids(request.person)
+            person_ids = self.person_article_ids(request.person, request.guild_id
+                                                 if request.guild_id is not None
+                                                 else base.visible_to)
             article_ids = person_ids if article_ids is None else article_ids & person_ids
         filters = dataclasses.replace(
             base, article_ids=article_ids,
@@ -145,7 +149,7 @@ class Retriever:
         index = self.library.index
         # Who, when and which meeting the question means: evidence for the ranking, not a filter.
         vector = self._embed_soon(query)
-        reading = self._read(query, index.version)
+        reading = self._read(query, index.version, filters.visible_to)
         evidence = self.reader.evidence(reading, version=index.version)
         ranked = index.search(tokenize(query), vector, top=request.top, filters=filters,
                               min_similarity=self.library.settings.hit_min_similarity,
@@ -213,20 +217,21 @@ class Retriever:
             self._vectors.clear()
             self._readings.clear()
 
-    def interpret(self, query: str) -> Interpretation:
-        """Who, when and which meeting a question was read to be about (knowledge/understand)."""
-        return self._read(self.validate(query), self.library.index.version)
+    def interpret(self, query: str, guild_id: int | None = None) -> Interpretation:
+        """Who, when and which meeting a question was read to be about (knowledge/understand),
+        among the experts ``guild_id`` may see."""
+        return self._read(self.validate(query), self.library.index.version, guild_id)
 
-    def _read(self, query: str, version: tuple[int, int]) -> Interpretation:
+    def _read(self, query: str, version: tuple[int, ...], viewer: int | None) -> Interpretation:
         """The reader's interpretation, remembered for the last few questions at this version
-        of the index (the reading depends on nothing else)."""
-        key = (query, version)
+        of the index and viewer (the reading depends on nothing else)."""
+        key = (query, version, viewer)
         with self._vectors_lock:
             found = self._readings.get(key)
             if found is not None:
                 self._readings.move_to_end(key)
                 return found
-        reading = self.reader.interpret(query, version=version)
+        reading = self.reader.interpret(query, version=version, viewer=viewer)
         with self._vectors_lock:
             self._readings[key] = reading
             while len(self._readings) > QUERY_VECTORS_KEPT:

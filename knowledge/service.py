@@ -28,16 +28,15 @@ from knowledge.index.hybrid import HybridIndex
 from knowledge.library import Library, ProgressCallback
 from knowledge.meetings.service import MeetingsService
 from knowledge.models import AddResult, Article, ArticleSummary, Hit, PartialDate
+from knowledge.people.match import expert_ids
 from knowledge.people.service import ExpertsService
 from knowledge.retrieval import Retriever, SearchRequest
 from knowledge.settings import Settings
 from knowledge.store import queries
 from knowledge.store.tables import (
     ArticleDeletionRow,
-    ArticlePersonRow,
     ArticleRow,
     PassageRow,
-    PersonRow,
     possible_row_id,
 )
 
@@ -236,9 +235,6 @@ class KnowledgeService:
                 seen)) or 0
             passages = session.scalar(select(func.count()).select_from(PassageRow).join(
                 ArticleRow, ArticleRow.id == PassageRow.article_id).where(seen)) or 0
-            experts = session.scalar(
-                select(func.count(func.distinct(PersonRow.id))).select_from(PersonRow)
-                .join(ArticlePersonRow, ArticlePersonRow.person_id == PersonRow.id)
-                .join(ArticleRow, ArticleRow.id == ArticlePersonRow.article_id)
-                .where(PersonRow.kind == "expert", seen)) or 0
+            experts = session.scalar(select(func.count()).select_from(
+                expert_ids(guild_id).subquery())) or 0
         return LibraryStats(articles, passages, experts, self.embedder.fingerprint)

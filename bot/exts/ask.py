@@ -103,7 +103,8 @@ class Ask(commands.Cog):
                               person=filters.expert, publisher=filters.publisher,
                               since=filters.since, until=filters.until,
                               guild_id=viewer(guild_id))
-        reading = service.retriever.interpret(question).describe() if hits else ""
+        reading = service.retriever.interpret(question, viewer(guild_id)).describe() \
+            if hits else ""
         return hits, reading
 
     async def answer(self, question: str, filters: AskFilters, guild_id: int | None

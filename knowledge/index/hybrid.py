@@ -304,9 +304,10 @@ class HybridIndex:
         return int(self._alive.sum()) if len(self._alive) else 0
 
     @property
-    def version(self) -> tuple[int, int]:
-        """Changes when passages or articles are added or removed (caches key on it)."""
-        return self.max_passage_id, len(self.articles)
+    def version(self) -> tuple[int, int, int]:
+        """Changes when passages or articles are added or removed, or an article reaches
+        another server (caches key on it)."""
+        return self.max_passage_id, len(self.articles), self.max_reach_id
 
     def add(self, article: ArticleSummary, passages: Iterable[IndexedPassage]) -> None:
         """Add (or refresh the metadata of) an article and append its passages."""

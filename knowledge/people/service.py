@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from knowledge.errors import BadInput, NotFound
 from knowledge.library import Library
 from knowledge.models import Expert, ExpertArticle, ExpertView, Hit, PartialDate
-from knowledge.people.match import EXPERT_RELATIONS, match_experts
+from knowledge.people.match import expert_links, match_experts
 from knowledge.people.names import canonical_person_key
 from knowledge.retrieval import Retriever, SearchRequest, unranked_hits
 from knowledge.store import queries
@@ -52,11 +52,7 @@ class ExpertsService:
                  guild_id: int | None = None) -> list[Expert]:
         """Experts with the articles ``guild_id`` may see (knowledge/visibility.py); an expert
         with none is left out."""
-        stmt = (select(PersonRow, ArticlePersonRow, ArticleRow)
-                .join(ArticlePersonRow, ArticlePersonRow.person_id == PersonRow.id)
-                .join(ArticleRow, ArticleRow.id == ArticlePersonRow.article_id)
-                .where(PersonRow.kind == "expert", ArticlePersonRow.relation.in_(EXPERT_RELATIONS),
-                       visible(ArticleRow.id, guild_id)))
+        stmt = expert_links(guild_id)
         if person_ids is not None:
             stmt = stmt.where(PersonRow.id.in_(list(person_ids)))
         by_person: dict[int, list[tuple[ArticlePersonRow, ArticleRow]]] = {}
@@ -90,9 +86,10 @@ class ExpertsService:
         with self.library.read() as session:
             return self._experts(session, guild_id=guild_id)
 
-    def _match(self, session: Session, name: str) -> PersonRow:
-        """The one expert a loosely written name denotes; NotFound (with a hint) otherwise."""
-        best = match_experts(session, name)
+    def _match(self, session: Session, name: str, guild_id: int | None) -> PersonRow:
+        """The one expert (of those ``guild_id`` may see) a loosely written name denotes;
+        NotFound (with a hint) otherwise."""
+        best = match_experts(session, name, guild_id)
         if not best:
             raise NotFound(f"no expert matches “{echo(name)}”", listing="experts")
         if len(best) > 1:
@@ -104,7 +101,7 @@ class ExpertsService:
         """One expert by a loosely written name; NotFound with a hint when nobody matches (or
         none of their articles is visible to ``guild_id``)."""
         with self.library.read() as session:
-            person = self._match(session, name)
+            person = self._match(session, name, guild_id)
             found = self._experts(session, [person.id], guild_id)
             if not found:
                 raise NotFound(f"no expert matches “{echo(name)}”", listing="experts")

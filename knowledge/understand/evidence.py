@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from knowledge.index.hybrid import Boost, Evidence
 from knowledge.meetings.vocabulary import Vocabulary, load_vocabulary
+from knowledge.people.match import EXPERT_RELATIONS, expert_ids
 from knowledge.people.names import canonical_person_key
 from knowledge.store.tables import (
     ArticlePersonRow,
@@ -36,7 +37,8 @@ from knowledge.understand.vocabulary import (
 
 log = logging.getLogger(__name__)
 
-EXPERT_RELATIONS = ("author", "interviewed", "quoted")
+VIEWERS_KEPT = 256  # servers whose visible experts are remembered (cleared when full)
+
 # How strongly each reading counts for a passage (the index caps the sum of the groups at 1).
 PERSON_PASSAGE = 1.0  # a passage carrying the expert's words
 PERSON_ARTICLE = 0.5  # another passage of their article
@@ -184,6 +186,8 @@ class QuestionReader:
         self._version: Hashable = object()
         self._vocabulary: QuestionVocabulary | None = None
         self._links: LinkTables | None = None
+        # viewer -> the ids of the experts it may see, at `_version`
+        self._seen: dict[int, frozenset[int]] = {}
 
     def _tables(self, version: Hashable) -> tuple[QuestionVocabulary, LinkTables]:
         with self._lock:
@@ -194,19 +198,41 @@ class QuestionReader:
                 self._vocabulary = build_question_vocabulary(self._topic or load_vocabulary(),
                                                              experts, meetings)
                 self._links, self._version = links, version
+                self._seen.clear()
                 log.debug("question reader loaded %d experts, %d meetings", len(experts),
                           len(meetings))
             return self._vocabulary, self._links
 
-    def interpret(self, question: str, *, version: Hashable = None) -> Interpretation:
-        """Who, when and which meeting the question means."""
-        vocabulary, _ = self._tables(version)
-        return interpret(question, vocabulary)
+    def _experts_seen(self, viewer: int | None, version: Hashable) -> frozenset[int] | None:
+        """The ids of the experts the viewer may see (None: every expert), remembered per
+        viewer until the library changes."""
+        if viewer is None:
+            return None
+        with self._lock:
+            found = self._seen.get(viewer) if version == self._version else None
+        if found is None:
+            with self._read() as session:
+                found = frozenset(session.scalars(expert_ids(viewer)))
+            with self._lock:
+                if version == self._version:
+                    if len(self._seen) >= VIEWERS_KEPT:
+                        self._seen.clear()
+                    self._seen[viewer] = found
+        return found
 
-    def match_people(self, text: str, *, version: Hashable = None) -> tuple[PersonReading, ...]:
-        """The experts a name or a description denotes (`knowledge.understand.match_people`)."""
+    def interpret(self, question: str, *, version: Hashable = None,
+                  viewer: int | None = None) -> Interpretation:
+        """Who, when and which meeting the question means; people only among the experts the
+        viewer may see (knowledge/visibility.py; None: every expert)."""
         vocabulary, _ = self._tables(version)
-        return match_people(text, vocabulary)
+        return interpret(question, vocabulary, self._experts_seen(viewer, version))
+
+    def match_people(self, text: str, *, version: Hashable = None,
+                     viewer: int | None = None) -> tuple[PersonReading, ...]:
+        """The experts the viewer may see that a name or a description denotes
+        (`knowledge.understand.match_people`)."""
+        vocabulary, _ = self._tables(version)
+        return match_people(text, vocabulary, self._experts_seen(viewer, version))
 
     def evidence(self, reading: Interpretation, *, version: Hashable = None) -> Evidence:
         """The ranking evidence of a reading."""

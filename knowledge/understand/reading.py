@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from collections.abc import Collection
 from typing import Any, Literal, overload
 
 from knowledge.people.names import match_names, name_tokens
@@ -104,11 +105,13 @@ class Interpretation:
         }
 
 
-def interpret(question: str, vocabulary: QuestionVocabulary) -> Interpretation:
-    """Read a question's people, time window and meetings from the vocabulary's data."""
+def interpret(question: str, vocabulary: QuestionVocabulary,
+              experts: Collection[int] | None = None) -> Interpretation:
+    """Read a question's people, time window and meetings from the vocabulary's data; people
+    only among `experts` (ids; None: every expert), the ones the asker may see."""
     words = _stems(question, raw=True)  # read once, for people and for meetings
     periods = explicit_periods(question)
-    people = _people(question, vocabulary, words)
+    people = _people(question, vocabulary, words, experts)
     meetings, relations = _meetings(question, vocabulary, words, periods)
     readings = []
     for index, _at in meetings:
@@ -137,15 +140,18 @@ def interpret(question: str, vocabulary: QuestionVocabulary) -> Interpretation:
     return Interpretation(tuple(people), window, tuple(readings))
 
 
-def match_people(text: str, vocabulary: QuestionVocabulary) -> tuple[PersonReading, ...]:
-    """The experts a loosely written name ("strel", "Dmitri Streltsov") or a description ("the
-    Kyoto professor", "former foundation president") denotes: the name matcher first
-    (knowledge.people.names.match_names), else the stored roles; () when nobody fits."""
-    named = match_names(text, ((i, e.name) for i, e in enumerate(vocabulary.experts)))
+def match_people(text: str, vocabulary: QuestionVocabulary,
+                 experts: Collection[int] | None = None) -> tuple[PersonReading, ...]:
+    """The experts (among `experts`, ids; None: all) a loosely written name ("strel", "Dmitri
+    Streltsov") or a description ("the Kyoto professor", "former foundation president")
+    denotes: the name matcher first (knowledge.people.names.match_names), else the stored
+    roles; () when nobody fits."""
+    named = match_names(text, ((i, e.name) for i, e in enumerate(vocabulary.experts)
+                               if experts is None or e.id in experts))
     if named:
         return tuple(PersonReading(vocabulary.experts[i].id, vocabulary.experts[i].name, "name",
                                    (text,)) for i in named)
-    return tuple(_people(text, vocabulary))
+    return tuple(_people(text, vocabulary, experts=experts))
 
 
 @overload
@@ -167,9 +173,11 @@ def _stems(question: str, *, raw: bool = False) -> list[Any]:
 
 
 def _people(question: str, vocabulary: QuestionVocabulary,
-            words: list[tuple[str, int, str]] | None = None) -> list[PersonReading]:
-    """Experts named (any spelling of a surname, written with a capital) or described;
-    `words` are the question's `_stems(question, raw=True)` when the caller has them."""
+            words: list[tuple[str, int, str]] | None = None,
+            experts: Collection[int] | None = None) -> list[PersonReading]:
+    """Experts (among `experts`, ids; None: all) named (any spelling of a surname, written
+    with a capital) or described; `words` are the question's `_stems(question, raw=True)`
+    when the caller has them."""
     found: dict[int, PersonReading] = {}
     for m in _WORD.finditer(question):
         if not m.group(0)[0].isupper():
@@ -177,7 +185,8 @@ def _people(question: str, vocabulary: QuestionVocabulary,
         folded = name_tokens(m.group(0))
         for position in vocabulary.surnames.get(folded[-1] if folded else "", ()):
             expert = vocabulary.experts[position]
-            found[position] = PersonReading(expert.id, expert.name, "name", (m.group(0),))
+            if experts is None or expert.id in experts:
+                found[position] = PersonReading(expert.id, expert.name, "name", (m.group(0),))
     if found:
         return list(found.values())
     tokens = _stems(question, raw=True) if words is None else words
@@ -202,7 +211,8 @@ def _people(question: str, vocabulary: QuestionVocabulary,
         return sum(vocabulary.role_idf.get(w, 0.0) * (1.0 if w in proper else 0.5)
                    for w in matched), matched
 
-    scores = {p: f for p, words in enumerate(vocabulary.expert_words) if (f := fit(words))}
+    scores = {p: f for p, words in enumerate(vocabulary.expert_words)
+              if (experts is None or vocabulary.experts[p].id in experts) and (f := fit(words))}
     if not scores:
         return []
     best = max(score for score, _ in scores.values())

@@ -111,6 +111,44 @@ def test_experts_of_a_servers_article_are_that_servers(hashing_service: Knowledg
     assert len(service.experts.list(guild_id=GUILD_B)) >= 3
 
 
+def test_another_servers_expert_is_no_candidate_when_matching_names(
+        hashing_service: KnowledgeService) -> None:
+    """Guild A's upload by "Pavel Streltsov" (a founding expert is Dmitry Streltsov): for B and
+    DMs "Streltsov" still means Dmitry alone (no "matches several experts (…, Pavel
+    Streltsov)"), the question reader never reads Pavel, by name or by his role, and /help's
+    expert count is B's; for A both are candidates."""
+    service = hashing_service
+    doc = Document(UPLOAD, title="Private memo",
+                   contributors=(Contributor("Pavel Streltsov", "author",
+                                             "Khabarovsk fisheries analyst"),))
+    result = add_document(service.library, doc, origin=Origin(guilds=(GUILD_A,)))
+    assert result.status == "added", result.message
+    service.refresh()
+    by_name = "What did Pavel Streltsov say about the quillfeather secretariat?"
+    by_role = "What did the Khabarovsk fisheries analyst expect?"
+    for viewer in (GUILD_B, OPERATOR_ONLY):
+        assert service.experts.get("Streltsov", guild_id=viewer).name == "Dmitry Streltsov"
+        with pytest.raises(NotFound):
+            service.experts.get("Pavel Streltsov", guild_id=viewer)
+        for question in (by_name, by_role):
+            assert "Pavel" not in service.retriever.interpret(question, viewer).describe()
+        assert {h.article.id for h in service.search(
+            "quillfeather secretariat", person="Streltsov", guild_id=viewer)} <= \
+            {a.article_id for a in service.experts.get("Streltsov", guild_id=viewer).articles}
+        with pytest.raises(NotFound):
+            service.search("quillfeather secretariat", person="Pavel", guild_id=viewer)
+        assert service.stats(guild_id=viewer).experts == len(
+            service.experts.list(guild_id=viewer))
+    with pytest.raises(NotFound, match="several experts"):
+        service.experts.get("Streltsov", guild_id=GUILD_A)
+    assert service.experts.get("Pavel Streltsov", guild_id=GUILD_A).name == "Pavel Streltsov"
+    assert "Pavel Streltsov" in service.retriever.interpret(by_name, GUILD_A).describe()
+    assert "Pavel Streltsov" in service.retriever.interpret(by_role, GUILD_A).describe()
+    assert service.search("quillfeather secretariat", person="Pavel", guild_id=GUILD_A)
+    assert service.stats(guild_id=GUILD_A).experts == \
+        service.stats(guild_id=GUILD_B).experts + 1 == len(service.experts.list(guild_id=GUILD_A))
+
+
 async def test_a_digest_carries_only_what_its_server_may_see(hashing_service: KnowledgeService
                                                              ) -> None:
     """A's upload is news in A's digest, never in B's."""
