@@ -8,6 +8,7 @@ are the same everywhere.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -26,6 +27,7 @@ from knowledge.store.tables import ArticlePersonRow, PassageRow
 from knowledge.text.split import split_sentences
 from knowledge.text.tokens import tokenize
 from knowledge.understand import Interpretation, QuestionReader
+from knowledge.understand.times import Period
 
 MAX_TOP = 50
 QUERY_VECTORS_KEPT = 64
@@ -97,16 +99,22 @@ class Retriever:
         """Articles of the experts (of those ``guild_id`` may see) a loosely written name
         ("akiyama") or a description ("the Kyoto professor") denotes, through the one person
         matcher; NotFound when nobody."""
+        people = self._people(name, guild_id)
+        with self.library.read() as session:
+            ids = session.scalars(select(ArticlePersonRow.article_id).where(
+                ArticlePersonRow.person_id.in_(people)))
+            return frozenset(ids)
+
+    def _people(self, name: str, guild_id: int | None) -> frozenset[int]:
+        """The ids of the experts an expert filter names; BadInput/NotFound as the filter's
+        refusal."""
         if not name.strip():
             raise BadInput("the expert's name is empty")
         people = self.reader.match_people(name, version=self.library.index.version,
                                           viewer=guild_id)
         if not people:
             raise NotFound(f"no expert called “{name}” in the library")
-        with self.library.read() as session:
-            ids = session.scalars(select(ArticlePersonRow.article_id).where(
-                ArticlePersonRow.person_id.in_([p.expert_id for p in people])))
-            return frozenset(ids)
+        return frozenset(p.expert_id for p in people)
 
     def check_publisher(self, name: str, visible_to: int | None) -> None:
         """NotFound unless some article the viewer may see has a publisher containing ``name``
@@ -149,7 +157,8 @@ class Retriever:
         index = self.library.index
         # Who, when and which meeting the question means: evidence for the ranking, not a filter.
         vector = self._embed_soon(query)
-        reading = self._read(query, index.version, filters.visible_to)
+        reading = self._narrowed(self._read(query, index.version, filters.visible_to),
+                                 request, filters.visible_to)
         evidence = self.reader.evidence(reading, version=index.version)
         ranked = index.search(tokenize(query), vector, top=request.top, filters=filters,
                               min_similarity=self.library.settings.hit_min_similarity,
@@ -222,6 +231,34 @@ class Retriever:
         among the experts ``guild_id`` may see."""
         return self._read(self.validate(query), self.library.index.version, guild_id)
 
+    def reading(self, request: SearchRequest) -> Interpretation:
+        """The reading `search` ranks a request's question by: `interpret`, narrowed by the
+        request's explicit filters (`_narrowed`), so a "read as" line never claims an expert,
+        a period or a meeting the filters rule out."""
+        query = self.validate(request.query)
+        return self._narrowed(self._read(query, self.library.index.version, request.guild_id),
+                              request, request.guild_id)
+
+    def _narrowed(self, reading: Interpretation, request: SearchRequest,
+                  viewer: int | None) -> Interpretation:
+        """The part of a reading the explicit filters leave room for: with an expert filter,
+        only the read experts it names; with --since/--until, the read window clipped to them
+        (dropped when outside) and only the read meetings inside them."""
+        if not reading or not (request.person or request.since or request.until):
+            return reading
+        people = reading.people
+        if request.person and people:
+            named = self._people(request.person, viewer)
+            people = tuple(p for p in people if p.expert_id in named)
+        low = request.since.start if request.since else dt.date.min
+        high = request.until.end if request.until else dt.date.max
+        window = reading.window
+        if window is not None and (window.start < low or window.end > high):
+            start, end = max(window.start, low), min(window.end, high)
+            window = Period(start, end, _span_label(start, end)) if start <= end else None
+        meetings = tuple(m for m in reading.meetings if m.start <= high and m.end >= low)
+        return Interpretation(people, window, meetings)
+
     def _read(self, query: str, version: tuple[int, ...], viewer: int | None) -> Interpretation:
         """The reader's interpretation, remembered for the last few questions at this version
         of the index and viewer (the reading depends on nothing else)."""
@@ -242,6 +279,15 @@ class Retriever:
         """Whether a question gets any hits at all (used by the calibration benchmark)."""
         return bool(self.library.index.search(tokens, vector, top=1, filters=filters,
                                               no_match=self.no_match_rule))
+
+
+def _span_label(start: dt.date, end: dt.date) -> str:
+    """A clipped window's label: "March 2017", "March – December 2017", "2016 – 2017"."""
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start:%B %Y}"
+    if start.year == end.year:
+        return f"{start:%B} – {end:%B %Y}"
+    return f"{start:%B %Y} – {end:%B %Y}"
 
 
 def unranked_hits(session: Session, passage_ids: Iterable[int],

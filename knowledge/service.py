@@ -39,6 +39,7 @@ from knowledge.store.tables import (
     PassageRow,
     possible_row_id,
 )
+from knowledge.understand import Interpretation
 
 if TYPE_CHECKING:
     from knowledge.digests.service import DigestService
@@ -154,6 +155,14 @@ class KnowledgeService:
         return self.retriever.search(SearchRequest(
             query, top or self.settings.search_default_top, person, publisher, since, until,
             guild_id))
+
+    def reading(self, query: str, *, person: str | None = None,
+                since: PartialDate | None = None, until: PartialDate | None = None,
+                guild_id: int | None = None) -> Interpretation:
+        """Who, when and which meeting `search` with the same filters reads the question as
+        (the "read as" line): among the experts ``guild_id`` may see, within the filters."""
+        return self.retriever.reading(SearchRequest(query, person=person, since=since,
+                                                    until=until, guild_id=guild_id))
 
     # ----- the index ----------------------------------------------------------------------
     def refresh(self) -> int:

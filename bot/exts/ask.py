@@ -103,8 +103,9 @@ class Ask(commands.Cog):
                               person=filters.expert, publisher=filters.publisher,
                               since=filters.since, until=filters.until,
                               guild_id=viewer(guild_id))
-        reading = service.retriever.interpret(question, viewer(guild_id)).describe() \
-            if hits else ""
+        reading = service.reading(question, person=filters.expert, since=filters.since,
+                                  until=filters.until, guild_id=viewer(guild_id)
+                                  ).describe() if hits else ""
         return hits, reading
 
     async def answer(self, question: str, filters: AskFilters, guild_id: int | None

@@ -26,7 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("search", help="ask the library a question")
     p.add_argument("query", nargs="?", help="the question")
     p.add_argument("--queries-file", type=Path,
-                   help="one query per line; prints one JSON array per line (JSON Lines)")
+                   help="one query per line; prints one JSON line per query (JSON Lines): "
+                        "its hits as an array ({interpreted, hits} with --explain), or "
+                        "{error, query} when the line cannot be asked (empty, too long)")
     p.add_argument("--top", type=positive_int, default=None, help="how many passages (default 5)")
     p.add_argument("--person", help="only articles by or with this expert")
     p.add_argument("--publisher", help="only articles from this publisher")
@@ -82,7 +84,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     if args.queries_file is None:
         hits = service.retriever.search(request(args.query))
-        reading = service.retriever.interpret(args.query)
+        reading = service.retriever.reading(request(args.query))
         if args.json:
             found = [h.to_json() for h in hits]
             print_json({"interpreted": reading.to_json(), "hits": found} if args.explain
@@ -95,12 +97,11 @@ def cmd_search(args: argparse.Namespace) -> int:
             print_hits(hits, explain=args.explain)
         return 0
     for line in lines:
-        if not line.strip():
-            print_json([])
-            continue
         try:
             hits = service.retriever.search(request(line))
-            print_json([h.to_json() for h in hits])
+            found = [h.to_json() for h in hits]
+            print_json({"interpreted": service.retriever.reading(request(line)).to_json(),
+                        "hits": found} if args.explain else found)
         except KnowledgeError as exc:
             print_json({"error": str(exc), "query": line})
         sys.stdout.flush()

@@ -26,7 +26,9 @@ def name_tokens(name: str) -> list[str]:
     """Normalised tokens of a person's name, honorifics dropped, transliteration folded."""
     tokens = []
     for raw in re.split(r"\s+", _fold(name).replace("’", "'").strip()):
-        token = re.sub(r"[^a-z'-]", "", raw).replace("'", "").replace("-", "")
+        # a possessive is no part of the name: "Togo's" -> "togo"
+        token = re.sub(r"[^a-z'-]", "", raw.removesuffix("'s").removesuffix("'S"))
+        token = token.replace("'", "").replace("-", "")
         if not token or token in _HONORIFICS:
             continue
         if len(token) > 3:

@@ -195,8 +195,10 @@ class QuestionReader:
                 with self._read() as session:
                     experts, meetings = load_experts(session), load_meetings(session)
                     links = load_links(session)
+                    publishers = [p for p in session.scalars(
+                        select(ArticleRow.publisher).distinct()) if p]
                 self._vocabulary = build_question_vocabulary(self._topic or load_vocabulary(),
-                                                             experts, meetings)
+                                                             experts, meetings, publishers)
                 self._links, self._version = links, version
                 self._seen.clear()
                 log.debug("question reader loaded %d experts, %d meetings", len(experts),

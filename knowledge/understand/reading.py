@@ -44,6 +44,10 @@ MAX_MEETINGS = 3
 PEOPLE_RELATIVE = 0.7  # a described expert is read beside the best one above this share
 FORMAT_WORD = stem("format")
 _ORDINAL = re.compile(r"\b(\d{1,3})(?:st|nd|rd|th)\b", re.IGNORECASE)
+# "17th December", "the 25th of April", "December 17th": a day of a month, not a meeting's number.
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DAY_AFTER = re.compile(rf"\s*(?:of\s+)?{_MONTH}(?![\w])", re.IGNORECASE)
+_DAY_BEFORE = re.compile(rf"(?<![\w]){_MONTH}\s*(?:the\s+)?$", re.IGNORECASE)
 _WORD = re.compile(r"[\w][\w'’\-]*")
 
 
@@ -112,7 +116,14 @@ def interpret(question: str, vocabulary: QuestionVocabulary,
     words = _stems(question, raw=True)  # read once, for people and for meetings
     periods = explicit_periods(question)
     people = _people(question, vocabulary, words, experts)
-    meetings, relations = _meetings(question, vocabulary, words, periods)
+    # A publisher's name ("the East Asia Forum article") names no meeting (the Eastern
+    # Economic Forum): the meetings are read with it blanked out, offsets kept.
+    unnamed = vocabulary.publishers.sub(lambda m: " " * len(m.group(0)), question) \
+        if vocabulary.publishers is not None else question
+    if unnamed != question:
+        meetings, relations = _meetings(unnamed, vocabulary, _stems(unnamed, raw=True), periods)
+    else:
+        meetings, relations = _meetings(question, vocabulary, words, periods)
     readings = []
     for index, _at in meetings:
         m = vocabulary.meetings[index]
@@ -242,6 +253,8 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
             if (m := pattern.search(question)) is not None:
                 add(position, ALIAS_SCORE, m.start())
     for m in _ORDINAL.finditer(question):
+        if _DAY_AFTER.match(question, m.end()) or _DAY_BEFORE.search(question[:m.start()]):
+            continue
         for position, meeting in enumerate(vocabulary.meetings):
             if meeting.ordinal == int(m.group(1)):
                 add(position, ORDINAL_SCORE, m.start())

@@ -87,6 +87,8 @@ class QuestionVocabulary:
     aliases: tuple[tuple[re.Pattern[str], int], ...]  # alias phrase -> meeting position
     any_alias: re.Pattern[str] | None  # matches where some alias does (None: no aliases)
     format_words: Mapping[str, frozenset[str]]  # format kind -> words of its description
+    # The library's publishers' names ("East Asia Forum"): they name no meeting (None: none)
+    publishers: re.Pattern[str] | None = None
 
     def meeting(self, meeting_id: str) -> MeetingEntry:
         """A meeting by id."""
@@ -94,8 +96,10 @@ class QuestionVocabulary:
 
 
 def build_question_vocabulary(topic: Vocabulary, experts: Sequence[ExpertEntry],
-                              meetings: Sequence[MeetingEntry]) -> QuestionVocabulary:
-    """Compile the reader's word tables from the topic, the experts and the meetings."""
+                              meetings: Sequence[MeetingEntry],
+                              publishers: Sequence[str] = ()) -> QuestionVocabulary:
+    """Compile the reader's word tables from the topic, the experts, the meetings and the
+    publishers' names."""
     expert_words = tuple(frozenset(w for role in e.roles for w in tokenize(role))
                          for e in experts)
     surnames: dict[str, list[int]] = {}
@@ -147,4 +151,16 @@ def build_question_vocabulary(topic: Vocabulary, experts: Sequence[ExpertEntry],
         meeting_idf=_idf([w | c for w, c in zip(meeting_words, meeting_context, strict=True)]),
         rare_meeting_words=_rare([w | c for w, c in zip(meeting_words, meeting_context,
                                                         strict=True)]),
-        aliases=aliases, any_alias=any_alias, format_words=format_words)
+        aliases=aliases, any_alias=any_alias, format_words=format_words,
+        publishers=_phrases(publishers))
+
+
+def _phrases(names: Sequence[str]) -> re.Pattern[str] | None:
+    """One pattern finding any of the names as whole words, longest first (None: no names).
+    Only names of two words or more: a one-word publisher ("Kommersant") is read as a word."""
+    names = sorted({" ".join(n.split()) for n in names if len(n.split()) >= 2}, key=len,
+                   reverse=True)
+    if not names:
+        return None
+    return re.compile(rf"(?<![\w-])(?:{'|'.join(re.escape(n) for n in names)})(?![\w-])",
+                      re.IGNORECASE)

@@ -4,6 +4,7 @@ it and again for its "read as" line, and the second time must cost nothing and s
 from __future__ import annotations
 
 from knowledge.ingest import Document
+from knowledge.models import PartialDate
 from knowledge.retrieval import SearchRequest
 from knowledge.service import KnowledgeService
 
@@ -36,3 +37,27 @@ def test_readings_kept_are_bounded(hashing_service: KnowledgeService) -> None:
         retriever.interpret(f"What happened at summit number {n}?")
     assert retriever.interpret(QUESTION) is not first
     assert retriever.interpret(QUESTION) == first
+
+
+def test_the_reading_shown_is_what_the_filters_leave(hashing_service: KnowledgeService
+                                                     ) -> None:
+    """"Read as" never claims what the explicit filters rule out: an expert filter keeps only
+    the read experts it names, --since/--until clip the window and drop meetings outside."""
+    service = hashing_service
+    question = "What did Togo expect from the January 2019 Moscow summit?"
+    plain = service.reading(question)
+    assert [p.name for p in plain.people] == ["Kazuhiko Togo"] and plain.window \
+        and plain.meetings
+    assert service.reading(question, person="Akiyama").people == ()
+    assert [p.name for p in service.reading(question, person="togo").people] == \
+        ["Kazuhiko Togo"]
+    later = service.reading(question, since=PartialDate.parse("2020"))
+    assert later.window is None and later.meetings == ()
+    assert later.people == plain.people
+    clipped = service.reading("What was said in 2016 and 2017?",
+                              since=PartialDate.parse("2017-03"))
+    assert clipped.window is not None and clipped.describe() == \
+        "read as: March – December 2017"
+    # what search ranks by is the same narrowed reading (its evidence labels say so)
+    hits = service.search(question, person="Akiyama", top=5)
+    assert hits and not any("by Kazuhiko Togo" in " ".join(h.why or ()) for h in hits)

@@ -52,7 +52,8 @@ def test_sample_question_puts_valdai_2019_first(env: dict[str, str]) -> None:
 
 
 def test_queries_file_prints_json_lines(env: dict[str, str], tmp_path: Path) -> None:
-    """--queries-file answers each line with one JSON array per line."""
+    """--queries-file answers each line with one JSON line: an array of hits, or an error
+    object for a line that cannot be asked (an empty line as "search ''" would be)."""
     queries = tmp_path / "q.txt"
     queries.write_text("Kuril islands joint economic activities\n\nsanctions after Crimea\n" +
                        "x" * 600 + "\n", encoding="utf-8")
@@ -60,8 +61,13 @@ def test_queries_file_prints_json_lines(env: dict[str, str], tmp_path: Path) -> 
     assert out.returncode == 0, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(lines) == 4
-    assert lines[0] and lines[1] == [] and lines[2]
-    assert "too long" in lines[3]["error"]
+    assert lines[0] and lines[1] == {"error": "the question is empty", "query": ""}
+    assert lines[2] and "too long" in lines[3]["error"]
+    # --explain: each line is {interpreted, hits}, as one question's is
+    explained = run(["search", "--queries-file", str(queries), "--json", "--explain"], env)
+    rows = [json.loads(line) for line in explained.stdout.splitlines()]
+    assert rows[0]["hits"] == lines[0] and "interpreted" in rows[0]
+    assert [h["article_id"] for h in rows[2]["hits"]] == [h["article_id"] for h in lines[2]]
 
 
 @pytest.mark.parametrize("args,needle", [

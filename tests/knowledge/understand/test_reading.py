@@ -126,3 +126,47 @@ def test_match_people_takes_a_name_or_a_description(typed: str, experts: list[st
                                                    fictional: QuestionVocabulary) -> None:
     """The one person matcher: a loose name first, else a description against stored roles."""
     assert [p.name for p in match_people(typed, fictional)] == experts
+
+
+def test_a_day_of_a_month_is_no_meetings_number(fictional: QuestionVocabulary) -> None:
+    """"The 3rd meeting" is the registry's third; "the 3rd of November", "3rd November" and
+    "November 3rd" are days (they used to read the third meeting too)."""
+    import dataclasses
+
+    numbered = dataclasses.replace(fictional, meetings=tuple(
+        dataclasses.replace(m, ordinal=i + 1) for i, m in enumerate(fictional.meetings)))
+    third = numbered.meetings[2].id
+    assert [m.meeting_id for m in interpret("What came of the 3rd meeting?", numbered
+                                            ).meetings] == [third]
+    for question in ("What was said on the 3rd of November 2021?",
+                     "What was said on 3rd November 2021?",
+                     "What was said on November 3rd, 2021?",
+                     "What was said on the 3rd Nov. 2021?"):
+        assert interpret(question, numbered).meetings == (), question
+
+
+def test_a_possessive_name_is_the_name(fictional: QuestionVocabulary) -> None:
+    """"Horvat's view" and "Dvořák’s" name the experts (the possessive made "horvats")."""
+    for question, expert in (("What was Horvat's view on the expo?", "Mila Horvat"),
+                             ("Was Dvořák’s forecast right?", "Jan Dvorak")):
+        assert [p.name for p in interpret(question, fictional).people] == [expert]
+    assert [p.name for p in match_people("horvat's", fictional)] == ["Mila Horvat"]
+
+
+def test_a_publishers_name_names_no_meeting(fictional: QuestionVocabulary) -> None:
+    """A publisher called "Danube Expo Weekly" is no mention of the Danube Expo meeting; the
+    meeting is still read when named without the publisher."""
+    import dataclasses
+
+    from knowledge.understand.vocabulary import _phrases
+
+    with_publisher = dataclasses.replace(fictional,
+                                         publishers=_phrases(["Danube Expo Weekly", "Klow"]))
+    assert interpret("What did the Danube Expo Weekly article say about tariffs?",
+                     with_publisher).meetings == ()
+    assert [m.meeting_id for m in interpret(
+        "Who expected anything from the Danube Expo meeting?", with_publisher).meetings][:1] \
+        == ["2021-11-vienna-expo"]
+    # a one-word publisher is left to be read as a word ("How did the Klow summit end?")
+    assert [m.meeting_id for m in interpret("How did the Klow summit end?", with_publisher
+                                            ).meetings][:1] == ["2021-03-klow-summit"]
