@@ -46,7 +46,7 @@ from knowledge.text.simhash import (
     to_signed,
 )
 from knowledge.text.split import split_passages, split_sentences
-from knowledge.visibility import add_reach
+from knowledge.visibility import add_reach, reached_guilds
 
 log = logging.getLogger(__name__)
 
@@ -451,13 +451,14 @@ def record_appearance(library: Library, article_id: int, *, source_id: int | Non
     adopted = None
     with library.write() as session:
         article = session.get(ArticleRow, article_id)
+        before = reached_guilds(session, article_id)
         if adopt is not None and article is not None:
-            adopted = adopt(session, article)
+            adopted = adopt(session, article)  # (its source's reach is this appearance's)
         session.add(ArticleAppearanceRow(
             article_id=article_id, source_id=source_id if adopted is None else adopted,
             url=url, title=title, reason=reason, seen_at=utcnow()))
         if article is not None:
-            add_reach(session, article_id, guilds)
+            add_reach(session, article_id, guilds, again=True, known=before)
     if guilds:
         library.refresh_index()  # the index picks up the new reach
     log.info("article #%d seen again (%s)%s", article_id, reason,

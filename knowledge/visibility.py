@@ -16,10 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, Subquery, func, select, true, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from knowledge.store.tables import OPERATOR_GUILD, ArticleReachRow, SourceSubscriptionRow
+from knowledge.store.tables import (
+    OPERATOR_GUILD,
+    ArticleReachRow,
+    ArticleRow,
+    SourceSubscriptionRow,
+    utcnow,
+)
 
 EVERYTHING: None = None
 OPERATOR_ONLY = OPERATOR_GUILD
@@ -40,6 +46,18 @@ def guilds_seen_by(guild_id: int) -> tuple[int, ...]:
     return (OPERATOR_GUILD,) if guild_id == OPERATOR_GUILD else (OPERATOR_GUILD, guild_id)
 
 
+def first_seen(guild_id: int) -> Subquery:
+    """(article_id, seen_at) of every article the viewer may see: when it first reached the
+    viewer or the operator's library (`ArticleReachRow.reached_at`, else the article's
+    `added_at`). A server's digests announce an article at that time."""
+    return (select(ArticleReachRow.article_id,
+                   func.min(func.coalesce(ArticleReachRow.reached_at, ArticleRow.added_at)
+                            ).label("seen_at"))
+            .join(ArticleRow, ArticleRow.id == ArticleReachRow.article_id)
+            .where(ArticleReachRow.guild_id.in_(guilds_seen_by(guild_id)))
+            .group_by(ArticleReachRow.article_id).subquery())
+
+
 def visible(article_id: InstrumentedAttribute[int] | ColumnElement[int],
             guild_id: int | None) -> ColumnElement[bool]:
     """A WHERE clause keeping the articles (by an article-id column) the viewer may see."""
@@ -49,20 +67,39 @@ def visible(article_id: InstrumentedAttribute[int] | ColumnElement[int],
         ArticleReachRow.guild_id.in_(guilds_seen_by(guild_id))))
 
 
-def add_reach(session: Session, article_id: int, guilds: Iterable[int]) -> None:
-    """Record that an article reached these guilds (already-known pairs are left alone)."""
+def reached_guilds(session: Session, article_id: int) -> set[int]:
+    """The guilds an article has reached so far."""
+    return set(session.scalars(select(ArticleReachRow.guild_id).where(
+        ArticleReachRow.article_id == article_id)))
+
+
+def add_reach(session: Session, article_id: int, guilds: Iterable[int], *,
+              again: bool = False, known: set[int] | None = None) -> None:
+    """Record that an article reached these guilds (already-known pairs are left alone).
+
+    `again`: a stored article came once more (a duplicate): for a guild it newly reached it
+    is news from now on (`reached_at`), also where this transaction already gave that guild
+    the article through a source it adopted (the guilds not in `known`, the article's reach
+    before the transaction's changes). Otherwise the article is new and its `added_at` says
+    when it reached them."""
     wanted = set(guilds)
     if not wanted:
         return
-    known = set(session.scalars(select(ArticleReachRow.guild_id).where(
-        ArticleReachRow.article_id == article_id, ArticleReachRow.guild_id.in_(wanted))))
-    session.add_all(ArticleReachRow(article_id=article_id, guild_id=g)
-                    for g in sorted(wanted - known))
+    present = reached_guilds(session, article_id) & wanted
+    now = utcnow() if again else None
+    session.add_all(ArticleReachRow(article_id=article_id, guild_id=g, reached_at=now)
+                    for g in sorted(wanted - present))
+    fresh = present - known if again and known is not None else set()
+    if fresh:
+        session.execute(update(ArticleReachRow).where(
+            ArticleReachRow.article_id == article_id, ArticleReachRow.guild_id.in_(fresh),
+            ArticleReachRow.reached_at.is_(None)).values(reached_at=now))
     session.flush()
 
 
 def grant(session: Session, article_ids: Iterable[int], guild_id: int) -> int:
-    """Let one guild see many articles (a feed it now follows); returns how many were new."""
+    """Let one guild see many articles (a feed it now follows); returns how many were new.
+    They are no news for it: its digests take each at the article's own time."""
     wanted = set(article_ids)
     if not wanted:
         return 0

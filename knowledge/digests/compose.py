@@ -23,7 +23,7 @@ from knowledge.store.tables import (
 )
 from knowledge.text.clean import shorten
 from knowledge.text.split import paragraphs, split_sentences
-from knowledge.visibility import visible
+from knowledge.visibility import first_seen
 
 EXTRACT_CHARS = 300
 OTHER_HEADING = "Other new commentary"
@@ -58,11 +58,17 @@ def new_article_ids(session: Session, subscription_id: int | None, start: dt.dat
                     DigestRunRow.status.in_(DONE_STATUSES),
                     DigestRunRow.period_end > lower)):
                 announced.update(ids or ())
-    rows = session.scalars(
-        select(ArticleRow.id).where(ArticleRow.announce.is_(True), ArticleRow.added_at > lower,
-                                    ArticleRow.added_at <= end,
-                                    visible(ArticleRow.id, guild_id))
-        .order_by(ArticleRow.added_at, ArticleRow.id))
+    if guild_id is None:  # every article, at the time it was added
+        rows = session.scalars(
+            select(ArticleRow.id).where(ArticleRow.announce.is_(True),
+                                        ArticleRow.added_at > lower, ArticleRow.added_at <= end)
+            .order_by(ArticleRow.added_at, ArticleRow.id))
+    else:  # a server's: at the time each reached it (knowledge/visibility.py `first_seen`)
+        seen = first_seen(guild_id)
+        rows = session.scalars(
+            select(ArticleRow.id).join(seen, seen.c.article_id == ArticleRow.id)
+            .where(ArticleRow.announce.is_(True), seen.c.seen_at > lower, seen.c.seen_at <= end)
+            .order_by(seen.c.seen_at, ArticleRow.id))
     return [aid for aid in rows if aid not in announced]
 
 

@@ -123,7 +123,9 @@ class SourceSubscriptionRow(Base):
 class ArticleReachRow(Base):
     """A server an article reached through its sources or uploads (guild OPERATOR_GUILD: the
     operator's library, which every server sees). Ids only grow, so an index picks up new
-    reach by id."""
+    reach by id. `reached_at`: when it reached the server (its digests announce it from then);
+    NULL when that is the article's own `added_at` (rows from before migration 0006, and an
+    existing source's articles a server sees once it follows the source)."""
 
     __tablename__ = "article_reach"
     __table_args__ = (UniqueConstraint("article_id", "guild_id"),)
@@ -132,6 +134,7 @@ class ArticleReachRow(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"),
                                             index=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    reached_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ArticleRow(Base):

@@ -163,3 +163,23 @@ async def test_a_digest_carries_only_what_its_server_may_see(hashing_service: Kn
         assert article not in compose.new_article_ids(session, sub_b.id, start, end)
     preview = service.digests.preview(GUILD_B, since=start)
     assert article not in {i.article_id for s in preview.sections for i in s.items}
+
+
+async def test_an_article_reaching_a_server_as_a_duplicate_is_news_there(
+        hashing_service: KnowledgeService) -> None:
+    """A's upload, uploaded again by B later (a duplicate: one copy, B now sees it), is news
+    in B's next digest from when it reached B (it was never in one: A's copy is older than
+    B's digests); A's digest still has it once."""
+    service = hashing_service
+
+    def in_preview(guild_id: int) -> bool:
+        return article in {i.article_id for s in service.digests.preview(guild_id).sections
+                           for i in s.items}
+
+    service.digests.subscribe(GUILD_A, 1)
+    article = await upload(service, GUILD_A)
+    service.digests.subscribe(GUILD_B, 2)  # B's digests start after A's upload
+    assert in_preview(GUILD_A) and not in_preview(GUILD_B)
+    result = await service.sources.add_upload("again.md", UPLOAD.encode(), guild_id=GUILD_B)
+    assert result.status == "duplicate" and result.article_id == article
+    assert in_preview(GUILD_B) and in_preview(GUILD_A)
