@@ -46,6 +46,7 @@ class Mention:
     event: str | None = None
     ordinal: int | None = None
     meeting_word: bool = False
+    summit: bool = False  # called a summit: a leaders' meeting, not an official's visit
     time: TimeExpr | None = None
     persons: list[Subject] = dataclasses.field(default_factory=list)
     direction: Direction | None = None
@@ -255,6 +256,7 @@ def _add_head(mention: Mention, head: Anchor) -> None:
     elif head.kind == "meeting":
         word = str(head.value)
         mention.meeting_word = True
+        mention.summit = mention.summit or word.casefold() in ("summit", "summits")
         if word in ("summits", "meetings", "visits"):
             mention.plural = True
 

@@ -191,6 +191,8 @@ def _candidates(mention: Mention, meetings: Sequence[Meeting], article: ArticleR
             continue
         if mention.visitor is not None and not _has_participant(meeting, mention.visitor.name):
             continue
+        if mention.summit and meeting.kind == "visit":
+            continue  # "the January summit" is not a minister's visit that month
         if not (_at_place(meeting, mention) and _in_time(meeting, mention.time)
                 and _in_window(meeting, mention, article)):
             continue

@@ -50,6 +50,8 @@ from knowledge.visibility import visible
 
 log = logging.getLogger(__name__)
 
+AMBIGUOUS_LISTED = 4  # meetings named when a query fits several
+
 AUTOCOMPLETE_LABEL_MAX = 100  # Discord's limit for a choice name; harmless elsewhere
 
 
@@ -129,11 +131,15 @@ class MeetingsService:
         query = " ".join(name_or_date.split())
         if not query:
             raise BadInput("the meeting's name or date is empty")
-        found = find_meeting(query, self.registry(), limit=2, complete=True)
+        found = find_meeting(query, self.registry(), limit=AMBIGUOUS_LISTED + 1, complete=True)
         if not found:
             raise NotFound(f"no meeting matches “{echo(query)}”", listing="summits")
         if len(found) > 1:
-            log.debug("%r matches several meetings; taking %s", query, found[0].id)
+            shown = "; ".join(f"{m.name}, {m.date}" for m in found[:AMBIGUOUS_LISTED])
+            more = " and more" if len(found) > AMBIGUOUS_LISTED else ""
+            raise NotFound(f"“{echo(query)}” matches several meetings ({shown}{more}); add a "
+                           f"word of its name, its date (YYYY-MM-DD) or its number",
+                           listing="summits")
         return found[0]
 
     def _linked(self, session: Session, meeting_ids: builtins.list[str] | None = None,
@@ -368,7 +374,9 @@ class MeetingsService:
                 date_precision=when.precision, date_start=when.start, date_end=when.end,
                 place=where or None, kind=kind, ordinal=details.get("ordinal"),
                 participants=details.get("participants", []),
-                description=f"Confirmed from a proposal: “{row.evidence}”", aliases=aliases,
+                # Not the evidence itself: the registry is every server's, the passage may be
+                # one server's upload (the proposal keeps it for the operator).
+                description=f"Confirmed from meeting proposal #{row.id}", aliases=aliases,
                 status="confirmed"))
             row.status = "confirmed"
             for other in session.scalars(select(MeetingProposalRow).where(

@@ -300,3 +300,31 @@ def test_an_undated_article_about_a_meeting_is_shown_unplaced(
     on_topic = hashing_service.meetings.commentary("2017-04", "joint economic activities")
     assert result.article_id in {h.article.id for h in on_topic.unplaced}
     assert after.to_json()["unplaced"][0]["article_id"] == result.article_id
+
+
+def test_confirming_a_ministers_visit_keeps_the_summit_links(
+        hashing_service: KnowledgeService) -> None:
+    """An article naming "a visit of Foreign Minister Kono to Moscow in January 2019" proposes
+    that visit; confirming it leaves the founding passage on "the January summit" (the 25th
+    Abe-Putin summit) linked to that summit: a summit is no minister's visit. The registry's
+    description does not quote the proposal's passage (it may be one server's upload)."""
+    service = hashing_service
+    summit = service.meetings.get("2019-01")
+    with service.library.read() as session:
+        links_before = set(session.scalars(select(PassageMeetingRow.passage_id).where(
+            PassageMeetingRow.meeting_id == summit.id)))
+    assert links_before
+    text = ("At their summit in Singapore on 14 November 2018, Abe and Putin agreed to "
+            "accelerate peace treaty negotiations. The meeting in Singapore was followed by a "
+            "visit of Foreign Minister Kono to Moscow in January 2019, who met Lavrov.")
+    result = service.add_document(Document(text=text, title="After Singapore",
+                                           published=PartialDate("2018-11-20", "day")))
+    assert result.status == "added"
+    proposal = next(p for p in service.meetings.proposals() if "Kono" in p.name
+                    or (p.place == "Moscow" and (p.date_guess or "").startswith("2019-01")))
+    visit = service.meetings.confirm_proposal(proposal.id, date="2019-01-14")
+    assert "Kono" not in visit.description and "Lavrov" not in visit.description
+    with service.library.read() as session:
+        links_after = set(session.scalars(select(PassageMeetingRow.passage_id).where(
+            PassageMeetingRow.meeting_id == summit.id)))
+    assert links_after >= links_before
