@@ -11,16 +11,28 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from typing import NoReturn
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from knowledge.cli import core, digests, experts, meetings, onnx, sources
+from knowledge.cli.common import valid_text
 from knowledge.errors import KnowledgeError, NotFound
 from knowledge.logs import redact, setup_logging
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+class CommandLineParser(argparse.ArgumentParser):
+    """An argument parser whose mistakes are one line on stderr, exit status 2, like every
+    other user mistake (argparse's own error prints the usage block first); --help is
+    argparse's. Command parsers are made of the same class (add_subparsers uses the parent's)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print `error: <what argparse found> (see `<command> --help`)` and exit 2."""
+        self.exit(2, f"error: {' '.join(message.split())} (see `{self.prog} --help`)\n")
 
 
 def add_common_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -46,7 +58,7 @@ def _commands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered command family."""
-    parser = argparse.ArgumentParser(
+    parser = CommandLineParser(
         prog="python -m knowledge",
         description="Question, browse and grow the Summit Desk library from the command line.",
     )
@@ -57,7 +69,20 @@ def build_parser() -> argparse.ArgumentParser:
         module.register(sub)
     for command in _commands(parser):
         add_common_options(command, top=False)
+    for each in (parser, *_commands(parser)):
+        _check_text_arguments(each)
     return parser
+
+
+def _check_text_arguments(parser: argparse.ArgumentParser) -> None:
+    """Every argument taken as plain text (no type of its own) must be valid text: checked
+    once here, so a question, a name or a topic with bytes that are not UTF-8 is a one-line
+    mistake naming the argument. Paths have their own type (Path, or `add`'s URL_OR_PATH,
+    which keeps a file name the system gave us) and are left alone."""
+    for action in parser._actions:
+        if isinstance(action, argparse._StoreAction | argparse._AppendAction) \
+                and action.type is None:
+            action.type = valid_text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = "DEBUG" if args.debug else ("INFO" if args.verbose else "WARNING")
     setup_logging(level)
+    if level == "INFO":
+        # -v is for this program's progress: Alembic's INFO lines ("setup plugin ..." at every
+        # migration) are left to --debug.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     handler: Handler = args.handler
     try:
         return handler(args)

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import textwrap
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -15,7 +16,14 @@ from knowledge.errors import BadInput, ConfigurationError
 from knowledge.logs import hide_in_logs
 from knowledge.models import ArticleSummary, Hit, PartialDate
 from knowledge.service import KnowledgeService
-from knowledge.settings import Settings, database_failure, load_settings, settings_problems
+from knowledge.settings import (
+    Settings,
+    database_failure,
+    describe_unknown_keys,
+    load_settings,
+    settings_problems,
+    unknown_env_file_keys,
+)
 from knowledge.store.tables import MAX_ROW_ID
 
 MAX_ID = MAX_ROW_ID  # stored ids (knowledge.store.tables)
@@ -25,7 +33,13 @@ MAX_DISCORD_ID = 2**63 - 1
 
 def cli_settings() -> Settings:
     """The environment's settings; a wrong one is a ConfigurationError naming each setting in
-    one line (never echoing a value: it may be a password inside DATABASE_URL)."""
+    one line (never echoing a value: it may be a password inside DATABASE_URL). A `.env` key
+    that is no setting (a misspelt DATABASE_URL would silently mean SQLite) is warned about
+    first, in the words `python -m bot check` uses."""
+    unknown = unknown_env_file_keys(Settings.model_fields)
+    if unknown:
+        print(f"warning: .env sets {describe_unknown_keys(unknown)}: not settings, ignored",
+              file=sys.stderr)
     try:
         settings = load_settings()
     except ValidationError as exc:
@@ -91,11 +105,37 @@ def positive_int(text: str) -> int:
     """argparse type for a positive integer."""
     try:
         value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a number: {text}") from exc
+    except ValueError:
+        value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text!r}")
     return value
+
+
+def whole_number_up_to(limit: int) -> Callable[[str], int]:
+    """argparse type for a whole number from 1 to ``limit`` (the library's own bound, told
+    with the option's name rather than the library's parameter's)."""
+    def whole_number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= limit:
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number from 1 to {limit}, not {text!r}")
+        return value
+    return whole_number
+
+
+def valid_text(text: str) -> str:
+    """argparse type for any text argument (a question, a name, a link): bytes the terminal
+    passed that are not UTF-8 arrive as lone surrogates, which no later step can encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError(
+            "not valid text: it holds bytes that are not UTF-8") from None
+    return text
 
 
 def record_id(text: str) -> int:

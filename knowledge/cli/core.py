@@ -11,14 +11,14 @@ from knowledge.cli.common import (
     describe_article,
     open_service,
     partial_date,
-    positive_int,
     print_hits,
     print_json,
     record_id,
     require,
+    whole_number_up_to,
 )
 from knowledge.errors import BadInput, KnowledgeError
-from knowledge.retrieval import SearchRequest
+from knowledge.retrieval import MAX_TOP, SearchRequest
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="one query per line; prints one JSON line per query (JSON Lines): "
                         "its hits as an array ({interpreted, hits} with --explain), or "
                         "{error, query} when the line cannot be asked (empty, too long)")
-    p.add_argument("--top", type=positive_int, default=None, help="how many passages (default 5)")
+    p.add_argument("--top", type=whole_number_up_to(MAX_TOP), default=None,
+                   help=f"how many passages (default 5, at most {MAX_TOP})")
     p.add_argument("--person", help="only articles by or with this expert")
     p.add_argument("--publisher", help="only articles from this publisher")
     p.add_argument("--since", type=partial_date, help="published on or after (YYYY[-MM[-DD]])")
@@ -143,15 +144,22 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     service = open_service()
-    bar = tqdm(total=0, unit="passage", desc="re-embedding", file=sys.stderr)
+    bars: list[tqdm] = []  # made at the first batch, when the total is known
 
     def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
+        if not bars:
+            bars.append(tqdm(total=total, unit=" passages", desc="re-embedding",
+                             file=sys.stderr))
+        if done < total:
+            bars[0].update(done - bars[0].n)  # drawn at most every 0.1 s
+        else:
+            bars[0].n = done  # the last line is drawn once, by close()
 
-    count = service.rebuild(progress)
-    bar.close()
+    try:
+        count = service.rebuild(progress)
+    finally:
+        for bar in bars:
+            bar.close()
     if args.json:
         print_json({"passages": count, "embedder": service.embedder.fingerprint})
     else:

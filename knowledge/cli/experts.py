@@ -11,8 +11,12 @@ from knowledge.cli.common import (
     positive_int,
     print_hits,
     print_json,
+    whole_number_up_to,
 )
 from knowledge.models import Expert
+
+# ExpertsService.compare's bound on passages per expert (knowledge/people/service.py).
+MAX_TOP_PER_EXPERT = 10
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,8 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("compare", help="each expert's best passage on a topic, with dates")
     p.add_argument("topic", help="the topic, in a few words")
-    p.add_argument("--top-per-expert", type=positive_int, default=1,
-                   help="passages per expert (default 1)")
+    p.add_argument("--top-per-expert", type=whole_number_up_to(MAX_TOP_PER_EXPERT), default=1,
+                   help=f"passages per expert (default 1, at most {MAX_TOP_PER_EXPERT})")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_compare)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from typing import TYPE_CHECKING
 
-from knowledge.cli.common import open_service, print_json, record_id
+from knowledge.cli.common import open_service, print_json, record_id, valid_text
 from knowledge.models import AddResult, SourceStatus
 
 if TYPE_CHECKING:  # imported by service.sources when a command uses it (httpx, feedparser)
@@ -18,7 +19,7 @@ if TYPE_CHECKING:  # imported by service.sources when a command uses it (httpx, 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the source commands to the CLI."""
     p = sub.add_parser("add", help="add article links, feeds, or local files (txt, md, html, pdf)")
-    p.add_argument("inputs", nargs="+", metavar="URL_OR_PATH")
+    p.add_argument("inputs", nargs="+", metavar="URL_OR_PATH", type=link_or_path)
     kind = p.add_mutually_exclusive_group()
     kind.add_argument("--feed", dest="kind", action="store_const", const="feed",
                       help="follow as a feed (a page is searched for the feed it advertises)")
@@ -30,13 +31,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sources", help="list sources with their polling status")
     p.add_argument("--json", action="store_true", help="print a JSON array")
     p.add_argument("--remove", type=record_id, metavar="ID",
-                   help="stop following a source (its articles stay)")
+                   help="stop following a feed, or remove a link or upload from the list "
+                        "(its articles stay)")
     p.set_defaults(handler=cmd_sources)
 
     p = sub.add_parser("poll", help="poll the feeds that are due now")
     p.add_argument("--source", type=record_id, metavar="ID", help="poll this feed, due or not")
     p.add_argument("--json", action="store_true", help="one JSON object per feed (JSON Lines)")
     p.set_defaults(handler=cmd_poll)
+
+
+def link_or_path(text: str) -> str:
+    """argparse type for an input of `add`: a link must be valid text; a path need not be (a
+    Linux file name may hold bytes that are not UTF-8), so one that exists is kept as given."""
+    return text if os.path.lexists(text) else valid_text(text)
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -67,8 +75,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
         if args.remove is not None:
             removed = sources.remove(args.remove)
             if not args.json:
-                print(f"stopped following source #{removed.id}; its {removed.articles} "
-                      "articles stay in the library")
+                print(describe_removal(removed))
+                return 0
         statuses = sources.status()
     finally:
         service.close()
@@ -107,11 +115,26 @@ def cmd_poll(args: argparse.Namespace) -> int:
     return 2 if any(o.status == "failed" for o in outcomes) else 0
 
 
+def articles(count: int) -> str:
+    """"1 article", "3 articles"."""
+    return f"{count} article{'s' * (count != 1)}"
+
+
+def describe_removal(s: SourceStatus) -> str:
+    """The one line `sources --remove` prints: a feed is no longer followed; a link or an
+    upload was never followed, only listed."""
+    stay = f"{articles(s.articles)} {'stays' if s.articles == 1 else 'stay'} in the library"
+    if s.kind == "feed":
+        return f"stopped following source #{s.id}; its {stay}"
+    what = {"file": "upload", "article": "link"}.get(s.kind, "source")
+    return f"removed {what} #{s.id} from the sources; its {stay}"
+
+
 def describe_status(s: SourceStatus) -> str:
     """One or two lines per source for the terminal."""
     state = "removed" if not s.active else ("FAILING" if s.failing else "ok")
     name = s.title or s.url or "untitled"
-    line = f"#{s.id} [{s.kind}, {state}] {name} — {s.articles} articles"
+    line = f"#{s.id} [{s.kind}, {state}] {name} — {articles(s.articles)}"
     bits = []
     if s.last_fetch_at:
         bits.append(f"last fetch {s.last_fetch_at:%Y-%m-%d %H:%M} UTC")
@@ -133,5 +156,7 @@ def _print_result(result: AddResult, as_json: bool) -> None:
         print_json(result.to_json())
         sys.stdout.flush()
         return
-    stream = sys.stderr if result.status == "error" else sys.stdout
-    print(f"{result.input}: {result.status}: {result.message}", file=stream, flush=True)
+    if result.status == "error":
+        print(f"{result.input}: error: {result.message}", file=sys.stderr, flush=True)
+    else:  # the message says what happened ("added #6 …", "following feed #2 …", "already …")
+        print(f"{result.input}: {result.message}", flush=True)

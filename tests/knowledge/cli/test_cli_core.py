@@ -106,11 +106,16 @@ def test_add_twice_list_and_show(env: dict[str, str], tmp_path: Path) -> None:
 
 
 def test_rebuild_shows_progress(env: dict[str, str]) -> None:
-    """rebuild re-embeds every passage with a progress bar on stderr."""
+    """rebuild re-embeds every passage with a progress bar on stderr: counted against the
+    total in "passages" from the start, its finished line drawn once."""
     out = run(["rebuild"], env)
     assert out.returncode == 0, out.stderr
-    assert "rebuilt the index" in out.stdout
-    assert "re-embedding" in out.stderr and "100%" in out.stderr
+    count = int(out.stdout.split("rebuilt the index: ")[1].split()[0])
+    lines = [line for line in out.stderr.splitlines() if line]  # tqdm's \r as newlines
+    assert lines[0] == f"re-embedding:   0%|          | 0/{count} [00:00<?, ? passages/s]"
+    assert lines[-1].startswith("re-embedding: 100%|") and f"| {count}/{count} [" in lines[-1]
+    assert lines[-1].endswith(" passages/s]")
+    assert out.stderr.count("100%") == 1, out.stderr
 
 
 def _counts(db: Path) -> tuple[int, int, set[int]]:

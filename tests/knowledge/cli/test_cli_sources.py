@@ -165,8 +165,25 @@ def test_removing_a_source_twice_is_an_error(env: dict[str, str], web: FakeWeb) 
     assert run(["add", web.url("rss.xml")], env).returncode == 0
     first = run(["sources", "--remove", "1"], env)
     assert first.returncode == 0
-    assert first.stdout.startswith("stopped following source #1;")
+    assert first.stdout == "stopped following source #1; its 3 articles stay in the library\n"
     again = run(["sources", "--remove", "1"], env)
     assert again.returncode == 2
     assert again.stdout == ""
     assert again.stderr.startswith("error: source #1 was already stopped")
+
+
+def test_adding_and_removing_an_upload_reads_plainly(env: dict[str, str]) -> None:
+    """`add` says what happened once ("added #6", not "added: added #6"); `sources` counts
+    "1 article"; removing an upload (never followed) says so, in one line, without the list."""
+    brief = str(FIXTURES / "uploads" / "brief.md")
+    added = run(["add", brief], env)
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.startswith(f"{brief}: added #6 “")
+    again = run(["add", brief], env)
+    assert again.stdout.startswith(f"{brief}: already in the library as #6 “"), again.stdout
+    listing = run(["sources"], env)
+    assert listing.stdout.startswith("#1 [file, ok] ") and "— 1 article\n" in listing.stdout
+    removed = run(["sources", "--remove", "1"], env)
+    assert (removed.returncode, removed.stderr) == (0, "")
+    assert removed.stdout == "removed upload #1 from the sources; its 1 article stays in the " \
+                             "library\n"
