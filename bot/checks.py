@@ -68,9 +68,14 @@ async def ask_cooldown(interaction: discord.Interaction[SummitDesk]
                        ) -> app_commands.Cooldown | None:
     """Per-user /ask cooldown: the server's (/config cooldown), else the deployment's; none
     when the window is 0."""
-    settings = interaction.client.guild_settings
-    config = await settings.get(interaction.guild_id) if interaction.guild_id else \
-        settings.cached(None)
+    return await server_cooldown(interaction.client, interaction.guild_id)
+
+
+async def server_cooldown(bot: SummitDesk, guild_id: int | None) -> app_commands.Cooldown | None:
+    """The /ask cooldown of a server (None: a DM, the deployment's); none when the window
+    is 0."""
+    settings = bot.guild_settings
+    config = await settings.get(guild_id) if guild_id else settings.cached(None)
     rate, seconds = settings.cooldown(config)
     if seconds <= 0:
         return None
@@ -92,24 +97,32 @@ def topic_key(interaction: discord.Interaction[SummitDesk]) -> int | None:
     return interaction.user.id if getattr(interaction.namespace, "topic", None) else None
 
 
-class ButtonCooldowns:
-    """Per-user /ask cooldown for search-backed buttons ("More"): app-command checks do not
-    run for components, so the buckets are kept here."""
+class UserCooldowns:
+    """Per-user buckets of the /ask cooldown for what app-command checks do not cover
+    (buttons such as "More", a mention asking for help)."""
 
     def __init__(self) -> None:
         self._buckets: dict[int, app_commands.Cooldown] = {}
 
-    async def retry_after(self, interaction: discord.Interaction[SummitDesk]) -> float:
-        """Seconds the user must wait before this click may search (0: go ahead)."""
-        cooldown = await ask_cooldown(interaction)
+    def retry_after_for(self, user_id: int, cooldown: app_commands.Cooldown | None) -> float:
+        """Seconds the user must wait under `cooldown` (0: go ahead; this use is counted)."""
         if cooldown is None:
             return 0.0
         if len(self._buckets) > 10_000:  # forget users whose window has passed
             self._buckets = {u: b for u, b in self._buckets.items() if b.get_tokens() < b.rate}
-        bucket = self._buckets.get(interaction.user.id)
+        bucket = self._buckets.get(user_id)
         if bucket is None or (bucket.rate, bucket.per) != (cooldown.rate, cooldown.per):
-            bucket = self._buckets[interaction.user.id] = cooldown
+            bucket = self._buckets[user_id] = cooldown
         return bucket.update_rate_limit() or 0.0
+
+
+class ButtonCooldowns(UserCooldowns):
+    """Per-user /ask cooldown for search-backed buttons ("More"): app-command checks do not
+    run for components, so the buckets are kept here."""
+
+    async def retry_after(self, interaction: discord.Interaction[SummitDesk]) -> float:
+        """Seconds the user must wait before this click may search (0: go ahead)."""
+        return self.retry_after_for(interaction.user.id, await ask_cooldown(interaction))
 
 
 def cooldown_text(retry_after: float) -> str:

@@ -30,6 +30,9 @@ FOOTER_LIMIT = 2048
 AUTHOR_LIMIT = 256
 EMBED_TOTAL_LIMIT = 6000  # all embeds of one message together
 EMBEDS_PER_MESSAGE = 10
+# https://discord.com/developers/docs/components/reference#string-select
+SELECT_OPTIONS_LIMIT = 25  # options of one select menu, whose values must differ
+OPTION_TEXT_LIMIT = 100    # an option's label, value and description
 
 ELLIPSIS = "…"
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -329,13 +332,23 @@ def digest_run_of(message_footers: Iterable[str | None], custom_ids: Iterable[st
 
 
 def digest_read_options(items: Sequence[DigestItem]) -> list[discord.SelectOption]:
-    """One Read option per digest article (value "a<article id>": the whole article)."""
-    return [discord.SelectOption(
-        label=truncate(item.title or "Untitled", 100) or "?",
-        description=truncate(" · ".join(x for x in (item.publisher or "",
-                                                    format_date(item.published)) if x), 100)
-        or None,
-        value=f"a{item.article_id}") for item in items[:25]]
+    """One Read option per digest article (value "a<article id>": the whole article), an
+    article listed twice offered once: Discord refuses a menu whose option values repeat.
+    At most 25 (`digest_replies` puts no more articles than that in one message)."""
+    options: list[discord.SelectOption] = []
+    seen: set[str] = set()
+    for item in items:
+        value = f"a{item.article_id}"
+        if value in seen:
+            continue
+        seen.add(value)
+        options.append(discord.SelectOption(
+            label=truncate(item.title or "Untitled", OPTION_TEXT_LIMIT) or "?",
+            description=truncate(" · ".join(x for x in (item.publisher or "",
+                                                        format_date(item.published)) if x),
+                                 OPTION_TEXT_LIMIT) or None,
+            value=value))
+    return options[:SELECT_OPTIONS_LIMIT]
 
 
 def digest_view(items: Sequence[DigestItem], tag: str) -> discord.ui.View | None:
@@ -356,17 +369,20 @@ def digest_replies(digest: Digest, *, title: str = "Digest", run_id: int | None 
                    ) -> list[Reply]:
     """A digest as a list of messages, each within Discord's per-message limits, each with a
     Read menu for its articles. With a run id the menu's custom_id carries the run, so a
-    restarted bot can tell whether a run was already posted."""
+    restarted bot can tell whether a run was already posted. A message shows at most 25
+    articles (an embed holds at most 25 fields), so its one Read menu offers every one."""
     budget = EMBED_TOTAL_LIMIT - 100
     groups: list[list[tuple[discord.Embed, list[DigestItem]]]] = []
-    size = 0
+    size = count = 0
     for embed, items in digest_parts(digest, title=title):
         length = len(embed)
-        if not groups or len(groups[-1]) >= EMBEDS_PER_MESSAGE or size + length > budget:
+        if not groups or len(groups[-1]) >= EMBEDS_PER_MESSAGE or size + length > budget \
+                or count + len(items) > SELECT_OPTIONS_LIMIT:
             groups.append([])
-            size = 0
+            size = count = 0
         groups[-1].append((embed, items))
         size += length
+        count += len(items)
     replies = []
     for n, group in enumerate(groups, 1):
         items = [item for _, shown in group for item in shown]

@@ -30,13 +30,14 @@ def mark_started(interaction: discord.Interaction[Any]) -> None:
 
 
 def log_interaction(interaction: discord.Interaction[Any], outcome: str,
-                    command: str | None = None) -> None:
-    """One structured line per interaction: guild, command, user id, latency, outcome."""
+                    command: str | None = None, *, level: int = logging.INFO) -> None:
+    """One structured line per interaction: guild, command, user id, latency, outcome (at
+    `level`: DEBUG for autocompletes, which come one per keystroke)."""
     started = interaction.extras.get(STARTED)
     latency = round((time.perf_counter() - started) * 1000, 1) if started else None
     if command is None:
         command = interaction.command.qualified_name if interaction.command else "?"
-    log.info("interaction %s %s", command, outcome, extra={
+    log.log(level, "interaction %s %s", command, outcome, extra={
         "guild_id": interaction.guild_id, "command": command, "user_id": interaction.user.id,
         "latency_ms": latency, "outcome": outcome, "kind": interaction.type.name})
 

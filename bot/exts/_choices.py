@@ -48,7 +48,8 @@ def choices(pairs: Iterable[tuple[str, ChoiceT]]) -> list[app_commands.Choice[Ch
 
 def autocompleter(func: Completer) -> Completer:
     """Wrap a cog's autocomplete method: a domain error means no suggestions (not a logged
-    traceback), and each autocomplete interaction gets its log line like a command does."""
+    traceback), and each autocomplete interaction gets its log line like a command does, at
+    DEBUG (an autocomplete comes per keystroke)."""
 
     @functools.wraps(func)
     async def wrapper(self: Any, interaction: discord.Interaction[Any], current: str
@@ -57,9 +58,11 @@ def autocompleter(func: Completer) -> Completer:
         try:
             found = await func(self, interaction, current)
         except KnowledgeError as exc:
-            log.info("no suggestions for %s: %s", command, exc)
+            log.debug("no suggestions for %s: %s", command, exc)
             found = []
-        log_interaction(interaction, "ok", command=f"{command} (autocomplete)")
+        # One per keystroke: at INFO it would drown the lines of commands.
+        log_interaction(interaction, "ok", command=f"{command} (autocomplete)",
+                        level=logging.DEBUG)
         return found
 
     return wrapper  # type: ignore[return-value]

@@ -24,7 +24,9 @@ from bot.replies import (
     FOOTER_LIMIT,
     LIST_COLOUR,
     LONG_URL,
+    OPTION_TEXT_LIMIT,
     READ_COLOUR,
+    SELECT_OPTIONS_LIMIT,
     SUMMIT_COLOUR,
     TITLE_LIMIT,
     WARN_COLOUR,
@@ -56,6 +58,7 @@ from knowledge.models import (
 NO_MATCH = "No good match in the library for that question. Try other words, or a name."
 QUESTION_PREFIX = "Q: "
 PAGE_MARK = " · passages "
+SHORT_QUESTION_FOOTER = 200  # a question too long for a footer is shown this short (no paging)
 
 
 # ----- citations -------------------------------------------------------------------------------
@@ -216,12 +219,15 @@ def ask_page(question: str, hits: Sequence[Hit], *, offset: int = 0,
                            else "What the experts said (continued)", colour=ANSWER_COLOUR)
     if reading:
         builder.set_description(f"*{clean_cut(reading, 300)}*")
+    # The footer is part of the 6,000 characters: its room is kept before any citation is
+    # added, the whole question's when it fits a footer, else a shortened one's (shown only).
     footer = ask_footer(question, first, offset + len(hits), filters)
-    reserve = len(footer) if len(footer) <= FOOTER_LIMIT else 0
+    fallback = truncate(f"{QUESTION_PREFIX}{question}", SHORT_QUESTION_FOOTER)
+    reserve = len(footer) if len(footer) <= FOOTER_LIMIT else len(fallback)
     shown = add_citations(builder, hits, start=first, reserve=reserve)
     stored = builder.set_footer(ask_footer(question, first, offset + shown, filters))
     if not stored:
-        builder.embed.set_footer(text=truncate(f"{QUESTION_PREFIX}{question}", 200))
+        builder.set_footer(fallback)
     return builder.build(), shown, stored
 
 
@@ -644,15 +650,24 @@ def passage_reply(article: Article, passage_id: int,
 
 
 def read_options(cited: Sequence[tuple[str, Hit]]) -> list[discord.SelectOption]:
-    """One Read option per (label, cited passage): value "p<article>:<passage>"."""
-    options = []
-    for label, hit in cited[:25]:
+    """One Read option per cited passage (value "p<article>:<passage>"), at most 25. A passage
+    cited twice (two co-authors' best passage in /compare) is offered once, under its first
+    label: Discord refuses a menu whose option values repeat."""
+    options: list[discord.SelectOption] = []
+    seen: set[str] = set()
+    for label, hit in cited:
         article = hit.article
+        value = f"p{article.id}:{hit.passage_id}"
+        if value in seen:
+            continue
+        seen.add(value)
         detail = " · ".join(x for x in (", ".join(article.experts[:2]), article.publisher or "",
                                         format_date(article.published)) if x)
         options.append(discord.SelectOption(
-            label=truncate(label, 100) or "?", description=truncate(detail, 100) or None,
-            value=f"p{article.id}:{hit.passage_id}"))
+            label=truncate(label, OPTION_TEXT_LIMIT) or "?",
+            description=truncate(detail, OPTION_TEXT_LIMIT) or None, value=value))
+        if len(options) == SELECT_OPTIONS_LIMIT:
+            break
     return options
 
 
@@ -663,8 +678,19 @@ def read_menu(options: Sequence[discord.SelectOption], tag: str = "") -> discord
     view = discord.ui.View(timeout=None)
     view.add_item(discord.ui.Select(custom_id=f"read:pick:{tag}" if tag else "read:pick",
                                     placeholder="📖 Read a source in context…",
-                                    options=list(options[:25])))
+                                    options=list(options[:SELECT_OPTIONS_LIMIT])))
     return view
+
+
+def compare_options(views: Sequence[ExpertView]) -> list[discord.SelectOption]:
+    """/compare's Read options, one per passage shown: experts whose best passage is the same
+    one (co-authors, or an interview and its author) share its option, all named."""
+    names: dict[tuple[int, int], list[str]] = {}
+    for view in views:
+        names.setdefault((view.hit.article.id, view.hit.passage_id), []).append(view.expert)
+    return read_options([(f"{', '.join(names[view.hit.article.id, view.hit.passage_id])}: "
+                          f"{view.hit.article.title or 'Untitled'}", view.hit)
+                         for view in views])
 
 
 def read_view(hits: Sequence[Hit], *, start: int = 1) -> discord.ui.View | None:

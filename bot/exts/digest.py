@@ -18,12 +18,13 @@ from bot.exts._choices import autocompleter, choices, timezone_names
 from bot.posting import ChannelDigestPoster, ChannelPostedFinder
 from bot.replies import (
     ADMIN_COLOUR,
-    EmbedBuilder,
+    CONTENT_LIMIT,
     Reply,
     clean_cut,
     code,
     digest_replies,
     notice,
+    paged_list,
 )
 from bot.respond import (
     answer,
@@ -54,6 +55,7 @@ WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 PRESET = re.compile(r"(?P<name>daily|weekdays|weekly)(?:\s+(?P<day>[a-z]{3})[a-z]*)?"
                     r"\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})", re.IGNORECASE)
 PREVIEW_SOURCE = "preview"
+LIST_SOURCE = "digests"  # the paginator's name for /digest list pages
 SCHEDULE_LIMIT = 120  # the stored schedule's length
 TIMEZONE_LIMIT = 64   # the stored time zone's length
 DIGEST_NEEDS = (("view_channel", "View Channel"), ("send_messages", "Send Messages"),
@@ -115,17 +117,17 @@ def next_time(moment: dt.datetime | None) -> str:
             f"({discord.utils.format_dt(moment, 'R')})")
 
 
-def digest_list_embed(subscriptions: Sequence[Subscription]) -> discord.Embed:
-    """/digest list: channel, schedule, time zone and next post, one line each."""
-    builder = EmbedBuilder(title="Digest channels", colour=ADMIN_COLOUR)
+def digest_list_embeds(subscriptions: Sequence[Subscription]) -> list[discord.Embed]:
+    """/digest list: channel, schedule, time zone and next post, one line each; as many
+    embeds (pages) as the lines need, so no channel is left out."""
     lines = [f"<#{sub.channel_id}> · {code(sub.schedule)} · "
              f"{clean_cut(sub.timezone, 64)} · next "
              f"{next_time(sub.next_digest_at).removeprefix('is due ')}"
              for sub in subscriptions]
-    builder.set_description("\n".join(lines) if lines else
-                            "No digest channel yet. Start one with /digest set, e.g. "
-                            "`schedule: weekly mon 09:00`.")
-    return builder.build()
+    if not lines:
+        lines = ["No digest channel yet. Start one with /digest set, e.g. "
+                 "`schedule: weekly mon 09:00`."]
+    return paged_list("Digest channels", lines, colour=ADMIN_COLOUR)
 
 
 def missing_text(opening: str, missing: Sequence[str], command: str) -> str:
@@ -235,9 +237,23 @@ def off_question(guild_id: int, subs: Sequence[Subscription]) -> Reply:
     view.add_item(OffButton("stop", guild_id))
     view.add_item(OffButton("keep", guild_id))
     count = len(subs)
-    return Reply(content=f"Stop all {count} digest subscription{'s' * (count != 1)} of this "
-                         f"server ({', '.join(f'<#{s.channel_id}>' for s in subs)})? Nothing "
-                         "is deleted; /digest set starts one again.", view=view)
+    head = f"Stop all {count} digest subscription{'s' * (count != 1)} of this server ("
+    tail = ")? Nothing is deleted; /digest set starts one again."
+    channels = mention_list([f"<#{s.channel_id}>" for s in subs],
+                            CONTENT_LIMIT - len(head) - len(tail))
+    return Reply(content=f"{head}{channels}{tail}", view=view)
+
+
+def mention_list(mentions: Sequence[str], limit: int) -> str:
+    """"<#1>, <#2> and 3 more": as many whole mentions as fit in `limit` characters with the
+    count of the rest (a mention cut in the middle would show as raw text)."""
+    for shown in range(len(mentions), -1, -1):
+        text = ", ".join(mentions[:shown])
+        if hidden := len(mentions) - shown:
+            text = f"{text} and {hidden} more" if shown else f"{hidden} channels"
+        if len(text) <= limit:
+            return text
+    return ""
 
 
 @app_commands.guild_only()
@@ -261,9 +277,10 @@ class Digests(commands.GroupCog, group_name="digest",
         return self.bot.service.digests
 
     async def cog_load(self) -> None:
-        """Make previews pageable (private: only their admin turns them); route /digest off's
-        buttons here, also on questions asked before a restart."""
+        """Make previews and the channel list pageable (private: only their admin turns them);
+        route /digest off's buttons here, also on questions asked before a restart."""
         self.bot.paginator.register(PREVIEW_SOURCE, self.preview_pages)
+        self.bot.paginator.register(LIST_SOURCE, self.list_pages)
         self.bot.add_dynamic_items(OffButton)
 
     async def cog_unload(self) -> None:
@@ -330,10 +347,16 @@ class Digests(commands.GroupCog, group_name="digest",
     @app_commands.command(name="list", description="This server's digest channels, schedules "
                                                    "and next post times.")
     async def list_digests(self, interaction: discord.Interaction[SummitDesk]) -> None:
-        """Every digest subscription of the server."""
-        subs = await in_time(interaction, self.bot.service.run(
-            self.digests.subscriptions, guild_id_of(interaction)), ephemeral=True)
-        await answer(interaction, Reply(embeds=[digest_list_embed(subs)]), ephemeral=True)
+        """Every digest subscription of the server, paged when they are many."""
+        pages = await in_time(interaction, self.list_pages(interaction, "", None),
+                              ephemeral=True)
+        await self.bot.paginator.send(interaction, LIST_SOURCE, "", pages, ephemeral=True)
+
+    async def list_pages(self, interaction: discord.Interaction[Any], key: str,
+                         message: discord.Message | None) -> list[Reply]:
+        """Paginator source "digests": the server's digest channels, an embed per page."""
+        subs = await self.bot.service.run(self.digests.subscriptions, guild_id_of(interaction))
+        return [Reply(embeds=[embed]) for embed in digest_list_embeds(subs)]
 
     @app_commands.command(name="off", description="Stop digests in this server (or one "
                                                   "channel).")

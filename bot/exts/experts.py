@@ -12,10 +12,10 @@ from bot.checks import ask_cooldown, topic_cooldown, topic_key
 from bot.exts._choices import NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
 from bot.exts._render import (
     compare_embed,
+    compare_options,
     expert_embed,
     experts_embeds,
     read_menu,
-    read_options,
     read_view,
 )
 from bot.replies import Reply, clean_cut
@@ -114,9 +114,7 @@ class Experts(commands.Cog):
             await answer_text(interaction, no_view_text(topic))
             return
         embed = compare_embed(topic, views)
-        shown = views[:len(embed.fields)]
-        menu = read_menu(read_options([(f"{v.expert}: {v.hit.article.title or 'Untitled'}",
-                                        v.hit) for v in shown]))
+        menu = read_menu(compare_options(views[:len(embed.fields)]))
         await answer(interaction, Reply(embeds=[embed], view=menu))
 
 

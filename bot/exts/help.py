@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import UserCooldowns, server_cooldown
 from bot.replies import HELP_COLOUR, EmbedBuilder, Reply, clean_cut
 from bot.respond import answer
 from knowledge.corpus import founding_metadata
@@ -73,6 +74,7 @@ class Help(commands.Cog):
 
     def __init__(self, bot: SummitDesk) -> None:
         self.bot = bot
+        self.mention_cooldowns = UserCooldowns()
 
     async def help_reply(self, guild_id: int | None) -> Reply:
         """The help card, from the size of the library the asker's server sees (a DM: the
@@ -97,7 +99,8 @@ class Help(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        """A message that only mentions the bot (or says "help" to it) gets the help card."""
+        """A message that only mentions the bot (or says "help" to it) gets the help card,
+        unless its author is on the /ask cooldown."""
         me = self.bot.user
         if me is None or message.author.bot or not any(u.id == me.id for u in message.mentions):
             return
@@ -106,8 +109,18 @@ class Help(commands.Cog):
             rest = rest.replace(token, " ")
         if rest.strip().casefold() not in ("", "help", "/help"):
             return
+        guild_id = message.guild.id if message.guild else None
+        # Each card counts the library and posts: a mention is held to the /ask cooldown
+        # like a question, and one on cooldown gets no answer at all (an answer saying so
+        # would be the very post the cooldown is there to spare).
+        wait = self.mention_cooldowns.retry_after_for(
+            message.author.id, await server_cooldown(self.bot, guild_id))
+        if wait:
+            log.info("help mention by user %s in channel %s left unanswered: cooling down "
+                     "for %.0f s", message.author.id, message.channel.id, wait)
+            return
         try:
-            reply = await self.help_reply(message.guild.id if message.guild else None)
+            reply = await self.help_reply(guild_id)
             await message.reply(**reply.kwargs(), mention_author=False)
         except discord.HTTPException as exc:
             log.warning("could not answer a mention in channel %s: %s", message.channel.id, exc)

@@ -27,7 +27,7 @@ from knowledge.models import (
     PartialDate,
     SourceStatus,
 )
-from tests.fakes.validation import validate_embeds
+from tests.fakes.validation import validate_components, validate_embeds
 
 NASTY = ("**bold** __under__ `code` ||spoiler|| @everyone @here <@123456789012345678> "
          "<@&987654321098765432> # h")
@@ -174,6 +174,45 @@ def test_overlong_question_disables_paging_instead_of_corrupting_it() -> None:
     assert_fits(shared.Reply(embeds=[embed]))
 
 
+def test_a_question_too_long_for_a_footer_fits_at_the_largest_page_size() -> None:
+    """A 4,000-character question (SEARCH_MAX_QUERY_CHARS set high) on pages of 10 long
+    citations (ASK_PAGE_SIZE's maximum): its shortened footer counts toward the 6,000
+    characters, so every page is one Discord accepts."""
+    question = "why " * 1000
+    hits = [hit(n, text="analysis " * 300) for n in range(1, 31)]
+    pages = render.ask_pages(question, render.AskFilters(), hits, 10, "read as: " + "x " * 200)
+    for page in pages:
+        assert_fits(page)
+        [embed] = page.embeds
+        assert (embed.footer.text or "").startswith("Q: why why")
+        assert render.question_from_footer(embed.footer.text) is None
+    assert sum(len(page.embeds[0].fields) for page in pages) == 30
+
+
+def components_problems(view: discord.ui.View | None) -> dict[str, str]:
+    """What Discord would refuse in a view's components (the fake Discord's validator)."""
+    assert view is not None
+    problems: dict[str, str] = {}
+    validate_components(view.to_components(), 0, problems)
+    return problems
+
+
+def test_read_menus_offer_a_passage_cited_twice_once() -> None:
+    """Co-authors sharing their best passage get one /compare Read option naming both (Discord
+    refuses repeated option values); any menu keeps its first 25 distinct passages."""
+    shared_hit = hit(6, title="Kuril fisheries accord")
+    views = [ExpertView("Dmitry Streltsov", hit(4)), ExpertView("Jane Example", shared_hit),
+             ExpertView("John Sample", shared_hit)]
+    options = render.compare_options(views)
+    assert [o.value for o in options] == ["p4:4", "p6:6"]
+    assert options[1].label == "Jane Example, John Sample: Kuril fisheries accord"
+    assert components_problems(render.read_menu(options)) == {}
+    cited = [(f"{n}. cited", hit(n % 30 + 1)) for n in range(60)]
+    many = render.read_options(cited)
+    assert [o.value for o in many] == [f"p{n}:{n}" for n in range(1, 26)]
+    assert components_problems(render.read_menu(many)) == {}
+
+
 def test_links_are_kept_whole_or_left_out() -> None:
     """Parentheses are encoded; overlong or non-web URLs are dropped rather than cut."""
     assert shared.link("x", "https://e.org/a_(b)") == "[x](<https://e.org/a_%28b%29>)"
@@ -227,6 +266,21 @@ def test_digest_messages_carry_their_run_marker() -> None:
     assert shared.digest_run_of(["nothing here", None]) is None
     empty = shared.digest_replies(Digest(ADDED, ADDED, ()), run_id=7)
     assert [getattr(i, "custom_id", "") for i in empty[0].view.children] == ["latest:d7.1"]
+
+
+def test_every_article_of_a_long_digest_is_in_its_messages_read_menu() -> None:
+    """80 short items (more than one menu's 25 options): each message's Read menu offers
+    every article the message shows, each once, and Discord accepts every menu."""
+    replies = shared.digest_replies(digest_of(80, "New."), run_id=12)
+    offered: list[str] = []
+    for reply in replies:
+        assert_fits(reply)
+        assert components_problems(reply.view) == {}
+        shown = [f"a{(f.name or '').split()[1]}" for e in reply.embeds for f in e.fields]
+        [menu] = [i for i in reply.view.children if isinstance(i, discord.ui.Select)]
+        assert [o.value for o in menu.options] == shown
+        offered += shown
+    assert sorted(offered) == sorted(f"a{n}" for n in range(80))
 
 
 def test_empty_digest_says_nothing_new() -> None:

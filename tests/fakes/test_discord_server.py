@@ -430,6 +430,28 @@ async def test_oversized_message_is_invalid_form_body(bare_fake: FakeDiscord) ->
 
 
 @pytest.mark.asyncio
+async def test_select_with_repeated_option_values_is_refused(bare_fake: FakeDiscord) -> None:
+    """A select whose options share a value gets 400 / 50035 with Discord's
+    SELECT_COMPONENT_OPTION_VALUE_DUPLICATED on its options, and is not stored."""
+    channel = bare_fake.world.guild().channel("general")
+    options = [{"label": f"Option {n}", "value": value}
+               for n, value in enumerate(("p4:20", "p6:32", "p6:32"))]
+    select = {"type": 3, "custom_id": "read:pick", "options": options}
+    status, _, body = await http(bare_fake, "POST", f"/channels/{channel.id}/messages",
+                                 json={"content": "pick", "components": [
+                                     {"type": 1, "components": [select]}]})
+    assert (status, body["code"]) == (400, 50035)
+    [error] = body["errors"]["components"]["0"]["components"]["0"]["options"]["_errors"]
+    assert error["code"] == "SELECT_COMPONENT_OPTION_VALUE_DUPLICATED"
+    assert bare_fake.channel_messages(channel) == []
+    options[2]["value"] = "p7:1"
+    status, _, _ = await http(bare_fake, "POST", f"/channels/{channel.id}/messages",
+                              json={"content": "pick", "components": [
+                                  {"type": 1, "components": [select]}]})
+    assert status == 200
+
+
+@pytest.mark.asyncio
 async def test_multipart_channel_post_records_files(bare_fake: FakeDiscord) -> None:
     """payload_json plus files[n] parts become a message with attachments served by the fake."""
     channel = bare_fake.world.guild().channel("general")

@@ -8,6 +8,10 @@ from typing import Any
 # "errors" maps a dotted field path to a message; the server turns it into Discord's nested shape.
 Problems = dict[str, str]
 
+DUPLICATE_OPTION_VALUES = "Select component option values must be unique"
+# The error code Discord gives a message (BASE_TYPE_INVALID for any other).
+ERROR_CODES = {DUPLICATE_OPTION_VALUES: "SELECT_COMPONENT_OPTION_VALUE_DUPLICATED"}
+
 COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
 BUTTON = 2
 TEXT_INPUT = 4
@@ -76,6 +80,13 @@ def _walk_components(components: list[dict[str, Any]], problems: Problems, path:
             options = comp.get("options") or []
             if not 1 <= len(options) <= 25:
                 problems[f"{p}.options"] = "Must be between 1 and 25 in length."
+            for j, option in enumerate(options):
+                _length(problems, f"{p}.options.{j}.label", option.get("label"), 100, 1)
+                _length(problems, f"{p}.options.{j}.value", option.get("value"), 100, 1)
+                _length(problems, f"{p}.options.{j}.description", option.get("description"), 100)
+            values = [option.get("value") for option in options]
+            if len(set(values)) != len(values):
+                problems[f"{p}.options"] = DUPLICATE_OPTION_VALUES
         if ctype == ACTION_ROW:
             children = comp.get("components") or []
             if not 1 <= len(children) <= 5:
@@ -198,5 +209,6 @@ def form_errors(problems: Problems) -> dict[str, Any]:
         node = root
         for part in path.split("."):
             node = node.setdefault(part, {})
-        node.setdefault("_errors", []).append({"code": "BASE_TYPE_INVALID", "message": message})
+        code = ERROR_CODES.get(message, "BASE_TYPE_INVALID")
+        node.setdefault("_errors", []).append({"code": code, "message": message})
     return root
