@@ -24,9 +24,10 @@ from knowledge.library import Library
 from knowledge.models import Hit, PartialDate
 from knowledge.store import queries
 from knowledge.store.tables import ArticlePersonRow, PassageRow
+from knowledge.text.clean import echo
 from knowledge.text.split import split_sentences
 from knowledge.text.tokens import tokenize
-from knowledge.understand import Interpretation, QuestionReader
+from knowledge.understand import Interpretation, PersonReading, QuestionReader
 from knowledge.understand.times import Period
 
 MAX_TOP = 50
@@ -105,16 +106,24 @@ class Retriever:
                 ArticlePersonRow.person_id.in_(people)))
             return frozenset(ids)
 
-    def _people(self, name: str, guild_id: int | None) -> frozenset[int]:
-        """The ids of the experts an expert filter names; BadInput/NotFound as the filter's
-        refusal."""
+    def match_experts(self, name: str, guild_id: int | None = None
+                      ) -> tuple[PersonReading, ...]:
+        """The experts (of those ``guild_id`` may see) a loosely written name ("akiyama",
+        "D. Streltsov", "Togo's") or a description ("the Kyoto professor") denotes: the one
+        person matcher of /expert, the expert filter and the question reader. BadInput when
+        the name is blank, NotFound when nobody fits."""
         if not name.strip():
             raise BadInput("the expert's name is empty")
         people = self.reader.match_people(name, version=self.library.index.version,
                                           viewer=guild_id)
         if not people:
-            raise NotFound(f"no expert called “{name}” in the library")
-        return frozenset(p.expert_id for p in people)
+            raise NotFound(f"no expert matches “{echo(name)}”",
+                           listing="experts")
+        return people
+
+    def _people(self, name: str, guild_id: int | None) -> frozenset[int]:
+        """The ids of the experts an expert filter names."""
+        return frozenset(p.expert_id for p in self.match_experts(name, guild_id))
 
     def check_publisher(self, name: str, visible_to: int | None) -> None:
         """NotFound unless some article the viewer may see has a publisher containing ``name``
@@ -129,7 +138,7 @@ class Retriever:
             if article is not None and article.publisher \
                     and wanted in article.publisher.casefold():
                 return
-        raise NotFound(f"no publisher called “{name.strip()}” in the library")
+        raise NotFound(f"no publisher called “{echo(name)}” in the library")
 
     def search(self, request: SearchRequest, *, filters: Filters | None = None) -> list[Hit]:
         """Rank passages for a question; [] means no good match."""

@@ -258,9 +258,13 @@ class JobScheduler:
                 subscription_id=subscription_id)
         for outcome in outcomes:
             if outcome.status == "failed" and not outcome.retried:
+                # A KnowledgeError's message is meant for people; any other exception is a bug
+                # whose class and traceback are in the operator's log (digests.service).
+                why = (f" ({outcome.error})" if outcome.error and not outcome.unexpected
+                       else " because of an internal error (see the bot's log)")
                 await self.notify(outcome.subscription.guild_id,
                                   f"The digest for <#{outcome.subscription.channel_id}> could "
-                                  f"not be posted ({outcome.error}); it will be retried.")
+                                  f"not be posted{why}; it will be retried.")
         return outcomes
 
     async def catch_up(self) -> list[RunOutcome]:

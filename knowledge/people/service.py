@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from knowledge.errors import BadInput, NotFound
 from knowledge.library import Library
 from knowledge.models import Expert, ExpertArticle, ExpertView, Hit, PartialDate
-from knowledge.people.match import expert_links, match_experts
+from knowledge.people.match import expert_links
 from knowledge.people.names import canonical_person_key
 from knowledge.retrieval import Retriever, SearchRequest, unranked_hits
 from knowledge.store import queries
@@ -86,26 +86,20 @@ class ExpertsService:
         with self.library.read() as session:
             return self._experts(session, guild_id=guild_id)
 
-    def _match(self, session: Session, name: str, guild_id: int | None) -> PersonRow:
-        """The one expert (of those ``guild_id`` may see) a loosely written name denotes;
-        NotFound (with a hint) otherwise."""
-        best = match_experts(session, name, guild_id)
-        if not best:
-            raise NotFound(f"no expert matches “{echo(name)}”", listing="experts")
-        if len(best) > 1:
-            names = ", ".join(p.name for p in best)
-            raise NotFound(f"“{echo(name)}” matches several experts ({names}); give more of the name")
-        return best[0]
-
     def get(self, name: str, *, guild_id: int | None = None) -> Expert:
-        """One expert by a loosely written name; NotFound with a hint when nobody matches (or
-        none of their articles is visible to ``guild_id``)."""
+        """One expert by a loosely written name or a description (`Retriever.match_experts`,
+        the matcher of the expert filter too); NotFound with a hint when nobody or several
+        fit, or none of their articles is visible to ``guild_id``."""
+        people = self.retriever.match_experts(name, guild_id)
+        if len(people) > 1:
+            names = ", ".join(p.name for p in people)
+            raise NotFound(f"“{echo(name)}” matches several experts ({names}); give more of "
+                           f"the name")
         with self.library.read() as session:
-            person = self._match(session, name, guild_id)
-            found = self._experts(session, [person.id], guild_id)
-            if not found:
-                raise NotFound(f"no expert matches “{echo(name)}”", listing="experts")
-            return found[0]
+            found = self._experts(session, [people[0].expert_id], guild_id)
+        if not found:
+            raise NotFound(f"no expert matches “{echo(name)}”", listing="experts")
+        return found[0]
 
     def passage_ids(self, expert_id: int, *, guild_id: int | None = None
                     ) -> builtins.list[int]:

@@ -101,8 +101,10 @@ def parse_feed_here(data: bytes | str, base_url: str, content_type: str | None) 
     if parsed.bozo and not parsed.entries:
         raise FeedError(f"not a valid RSS or Atom feed: {_why_not(parsed, raw)}")
     if parsed.bozo:
-        log.warning("feed %s is malformed but readable (%s)", display_url(base_url),
-                    _describe(parsed.get("bozo_exception")))
+        # INFO: the feed was read, so nobody needs to act; the operator sees why with -v.
+        problem = parsed.get("bozo_exception")
+        log.info("feed %s is malformed but readable (%s: %s)", display_url(base_url),
+                 type(problem).__name__, _describe(problem))
     feed = parsed.feed
     return ParsedFeed(
         title=_plain(feed.get("title"), feed.get("title_detail")),
@@ -229,9 +231,9 @@ def _why_not(parsed: Any, raw: bytes) -> str:
 
 
 def _describe(exc: BaseException | None) -> str:
-    """One-line description of feedparser's bozo exception."""
+    """One-line description of feedparser's bozo exception, in words (no class name)."""
     if exc is None:
         return "unknown problem"
     if isinstance(exc, xml.sax.SAXParseException):
         return exc.getMessage()
-    return f"{type(exc).__name__}: {exc}"
+    return " ".join(str(exc).split()) or "unknown problem"

@@ -204,6 +204,10 @@ def check_link(raw: str) -> httpx.URL:
         url = httpx.URL(raw)
     except httpx.InvalidURL:
         raise FetchError("invalid_url", f"not a valid link: {_short(raw)}") from None
+    except UnicodeEncodeError:
+        # A lone surrogate: bytes that were not UTF-8 (a shell's $'\xe9'), which no URL can hold.
+        raise FetchError("invalid_url", f"not a valid link: {_short(raw)} (it holds bytes that "
+                                        "are not text)") from None
     if not url.scheme:
         raise FetchError("invalid_url", f"not a valid link: {_short(raw)} (start it with https://)")
     if url.scheme not in ("http", "https"):
@@ -374,7 +378,12 @@ def _translate(
         return FetchError("invalid_url", f"not a valid link for {host}")
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
         return FetchError("protocol", f"{host} closed the connection unexpectedly")
-    return FetchError("protocol", f"could not fetch from {host} ({type(exc).__name__})")
+    # Anything else (a write error, a request httpx could not build): the user learns which
+    # host failed, the operator which exception.
+    log.info("fetching from %s failed: %s: %s", host, type(exc).__name__, exc)
+    if isinstance(exc, httpx.NetworkError):
+        return FetchError("connect", f"the connection to {host} failed")
+    return FetchError("protocol", f"could not fetch from {host}")
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
@@ -553,7 +562,12 @@ def _elapsed_ms(started: float) -> int:
 def _short(link: str, limit: int = 80) -> str:
     """A link the user gave, as an error message shows it: without credentials or secret
     parameter values (display_url), on one plain line of at most ``limit`` characters; the
-    bot escapes it for Discord."""
+    bot escapes it for Discord. Bytes that are not text (lone surrogates, from a shell's
+    $'\\xe9') are shown as backslash escapes: they cannot be printed or sent as they are."""
+    try:
+        link = link.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        link = link.encode("utf-8", "backslashreplace").decode("utf-8")
     return plain_line(display_url(link), limit=limit)
 
 
@@ -561,8 +575,8 @@ def _loggable(url: str) -> str:
     """The URL without credentials or query values, safe for the operator's log."""
     try:
         parsed = httpx.URL(url.strip())
-    except httpx.InvalidURL:
-        return url.split("?", 1)[0][:80]
+    except (httpx.InvalidURL, UnicodeEncodeError):  # the latter: bytes that are not text
+        return _short(url.split("?", 1)[0])
     shown = parsed.copy_with(username=None, password=None, query=None, fragment=None)
     return str(shown) + ("?…" if parsed.query else "")
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
+import itertools
 import logging
 import re
 from pathlib import PurePath
@@ -36,6 +38,12 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r
 _PDF_JUNK_TITLES = re.compile(r"^(untitled|microsoft word - .*|document\d*|.*\.(docx?|pdf|odt))$",
                               re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*$")
+_BYLINE = re.compile(r"^By\s+(?P<rest>[A-ZÀ-Þ].{2,200})$")
+_BYLINE_WITHIN = 5  # paragraphs from the top
+# strptime patterns for a printed date, with how much of the ISO date they fix (day, month).
+_DATE_FORMATS = (("%Y-%m-%d", 10), ("%d %B %Y", 10), ("%B %d, %Y", 10), ("%d %b %Y", 10),
+                 ("%b %d, %Y", 10), ("%B %Y", 7), ("%b %Y", 7))
 
 
 def shown(name: str) -> str:
@@ -79,7 +87,8 @@ def read_upload(filename: str, data: bytes, max_bytes: int, *,
     decoded = decode_bytes(data, markup=file_type == "html")
     warnings: tuple[str, ...] = ()
     if decoded.guessed:
-        log.warning("upload %s is not UTF-8; read as %s", name, decoded.encoding)
+        # INFO: the user sees this in the result (``warnings``); the operator needs it with -v.
+        log.info("upload %s is not UTF-8; read as %s", name, decoded.encoding)
         warnings = (f"{shown(name)} is not UTF-8; it was read as {_encoding_label(decoded.encoding)}, "
                     "so a few characters may be wrong",)
     text = _CONTROL.sub("", decoded.text)
@@ -112,7 +121,7 @@ def _file_type(name: str, data: bytes) -> FileType:
         what = f"this {suffix} file holds {binary} data" if suffix else f"binary data ({binary})"
         raise UploadError(f"unsupported file type: {what} ({SUPPORTED_HINT})")
     if is_pdf(head):
-        raise UploadError(f"{shown(name)} is a PDF: rename it to .pdf and send it again")
+        raise UploadError(f"{shown(name)} is a PDF: rename it to .pdf and add it again")
     if suffix:
         return EXTENSIONS[suffix]
     return "html" if looks_like_markup(head) else "txt"
@@ -165,14 +174,15 @@ def read_pdf_here(name: str, data: bytes, max_pages: int, max_chars: int) -> Upl
         if count > max_pages:
             raise ExtractionError(f"refused: {shown(name)} has {count:,} pages (the limit is "
                                   f"{max_pages:,})")
-        pages: list[str] = []
+        pages: list[list[str]] = []
         total = 0
         for page in reader.pages:
-            pages.append(page.extract_text() or "")
-            total += len(pages[-1])
+            raw = page.extract_text() or ""
+            total += len(raw)
             if total > max_chars:
                 raise ExtractionError(f"refused: {shown(name)} holds too much text (over "
                                       f"{max_chars:,} characters)")
+            pages.append(_pdf_paragraphs(_CONTROL.sub("", raw), _pdf_gaps(name, page)))
         info = reader.metadata
     except (UploadError, ExtractionError):
         raise
@@ -186,16 +196,123 @@ def read_pdf_here(name: str, data: bytes, max_pages: int, max_chars: int) -> Upl
         # INFO: the user is told (UploadError); the operator sees why with -v / LOG_LEVEL=INFO.
         log.info("could not read PDF %s: %s: %s", name, type(exc).__name__, exc)
         raise UploadError(f"could not read {shown(name)}: the PDF looks damaged") from None
-    text = "\n\n".join(_normalise_newlines(_CONTROL.sub("", p)) for p in pages if p.strip())
-    if not text:
+    paragraphs = _join_pages(pages)
+    if not paragraphs:
         raise UploadError(f"no text found in {shown(name)} (scanned pages are not supported)")
+    text = "\n\n".join(paragraphs)
     title: str | None = _pdf_field(info, "/Title")
     if title and _PDF_JUNK_TITLES.match(title):
         title = None
+    # A date printed under the title is when the piece appeared; the file's creation date is
+    # only when this PDF was made.
     return UploadedDocument(
         name, "pdf", title or _first_short_line(text), _split_names(_pdf_field(info, "/Author")),
-        _pdf_date(_pdf_field(info, "/CreationDate")), text,
+        _byline_date(paragraphs) or _pdf_date(_pdf_field(info, "/CreationDate")), text,
     )
+
+
+def _pdf_gaps(name: str, page: pypdf.PageObject) -> frozenset[str]:
+    """Lines of a page that a vertical gap follows (paragraph ends), keyed by ``_line_key``.
+
+    pypdf's layout mode shows those gaps as blank lines, but it lays text out row by row, which
+    interleaves the columns of a two-column page; so the text itself comes from pypdf's default
+    mode (content order) and layout mode only says where paragraphs end.
+    """
+    import pypdf.errors
+
+    try:
+        layout = page.extract_text(extraction_mode="layout")
+    except pypdf.errors.LimitReachedError:
+        raise
+    except (pypdf.errors.PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError,
+            ZeroDivisionError, NotImplementedError) as exc:
+        # The page's text is still read; only its paragraph ends are guessed from the text.
+        log.info("PDF %s: no layout for a page (%s: %s)", name, type(exc).__name__, exc)
+        return frozenset()
+    lines = [_line_key(line) for line in layout.splitlines()]
+    return frozenset(line for line, after in itertools.pairwise(lines) if line and not after)
+
+
+def _line_key(line: str) -> str:
+    """A line without any whitespace: the two extraction modes space words differently."""
+    return "".join(line.split())
+
+
+def _pdf_paragraphs(raw: str, gaps: frozenset[str]) -> list[str]:
+    """One page's hard-wrapped lines joined into paragraphs.
+
+    A paragraph ends at a blank line, at a line a vertical gap follows (``gaps``), or at a short
+    line that ends a sentence before a line that starts one; other lines are wrapped text.
+    """
+    lines = [" ".join(line.split()) for line in raw.splitlines()]
+    longest = max((len(line) for line in lines), default=0)
+    paragraphs: list[str] = []
+    current = ""
+    previous = ""
+    for line in lines:
+        if not line:
+            ended = True
+        else:
+            ended = bool(current) and (
+                _line_key(previous) in gaps
+                or (_SENTENCE_END.search(previous) is not None and not line[0].islower()
+                    and len(previous) < 0.7 * longest))
+        if ended and current:
+            paragraphs.append(current)
+            current = ""
+        if line:
+            current = _join_wrapped(current, line) if current else line
+        previous = line
+    if current:
+        paragraphs.append(current)
+    return paragraphs
+
+
+def _join_pages(pages: list[list[str]]) -> list[str]:
+    """Every page's paragraphs; a sentence running on to the next page is one paragraph."""
+    paragraphs: list[str] = []
+    for page in pages:
+        if (paragraphs and page and not _SENTENCE_END.search(paragraphs[-1])
+                and page[0][0].islower()):
+            paragraphs[-1] = _join_wrapped(paragraphs[-1], page[0])
+            page = page[1:]
+        paragraphs.extend(page)
+    return paragraphs
+
+
+def _join_wrapped(before: str, after: str) -> str:
+    """Two parts of a wrapped line: "on the is-" + "lands" is "on the islands"."""
+    if before.endswith("-") and before[-2:-1].isalpha() and after[:1].islower():
+        return before[:-1] + after
+    return f"{before} {after}"
+
+
+def _byline_date(paragraphs: list[str]) -> str | None:
+    """The date of a "By Kenji Watanabe, 10 February 2020" line near the top, if any."""
+    for paragraph in paragraphs[:_BYLINE_WITHIN]:
+        match = _BYLINE.match(paragraph)
+        if not match:
+            continue
+        parts = [p.strip() for p in match.group("rest").split(",")]
+        # The date is the last part or two ("February 10, 2020" holds a comma itself).
+        for taken in (2, 1):
+            published = _printed_date(", ".join(parts[-taken:])) if len(parts) > taken else None
+            if published:
+                return published
+        return None
+    return None
+
+
+def _printed_date(raw: str) -> str | None:
+    """'2020-02-10', '10 February 2020', 'Feb. 10, 2020', 'February 2020' -> ISO, else None."""
+    raw = " ".join(raw.replace(".", " ").split())
+    for pattern, keep in _DATE_FORMATS:
+        try:
+            parsed = dt.datetime.strptime(raw, pattern)
+        except ValueError:
+            continue
+        return parsed.date().isoformat()[:keep]
+    return None
 
 
 def _pdf_field(info: pypdf.DocumentInformation | None, key: str) -> str:

@@ -355,9 +355,10 @@ class SourcesService:
             state = await self.library.run(polling.load_feed, self.library, source_id)
             async with self._lease_kept(source_id):
                 return await self._poll_leased(state, now, due_only=due_only)
-        except Exception as exc:
+        except Exception:
             log.exception("polling feed #%d failed unexpectedly", source_id)
-            message = f"internal error ({type(exc).__name__})"
+            # Shown by /source status and in alerts: the class and traceback are in the log.
+            message = "an internal error (details are in the operator's log)"
             if state is not None:
                 try:
                     return await self._failed(state, message, now, due_only=due_only)

@@ -38,9 +38,16 @@ def shorten(text: str, limit: int) -> str:
 ECHO_LIMIT = 80  # a user's name or query repeated in a message: enough to recognise it
 
 
+# Control, zero-width and direction-override characters: never repeated back (a terminal
+# escape sequence in a name would recolour or clear the user's screen).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e"
+                          "\u2066-\u2069\ufeff\ud800-\udfff]")
+
+
 def echo(text: str) -> str:
-    """What a user typed, for repeating it in a message: one line, at most ECHO_LIMIT."""
-    return shorten(" ".join(text.split()), ECHO_LIMIT)
+    """What a user typed, for repeating it in a message: one line of printable characters, at
+    most ECHO_LIMIT."""
+    return shorten(" ".join(_UNPRINTABLE.sub("", text).split()), ECHO_LIMIT)
 
 
 def _words_key(text: str) -> str:

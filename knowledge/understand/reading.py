@@ -162,7 +162,17 @@ def match_people(text: str, vocabulary: QuestionVocabulary,
     if named:
         return tuple(PersonReading(vocabulary.experts[i].id, vocabulary.experts[i].name, "name",
                                    (text,)) for i in named)
-    return tuple(_people(text, vocabulary, experts=experts))
+    typed = name_tokens(text)
+    # A surname with other names ("D. Streltsov", "Streltsov Dmitry"): only an expert whose
+    # names those fit ("Pavel Streltsov" is not Dmitry Streltsov).
+    return tuple(p for p in _people(text, vocabulary, experts=experts)
+                 if p.via != "name" or _fits_names(typed, name_tokens(p.name)))
+
+
+def _fits_names(typed: list[str], names: list[str]) -> bool:
+    """Whether every typed name is one of the expert's names, or an initial or the start of
+    one (the surname is among them)."""
+    return all(any(n.startswith(t) for n in names) for t in typed)
 
 
 @overload

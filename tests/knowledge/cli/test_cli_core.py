@@ -74,7 +74,7 @@ def test_queries_file_prints_json_lines(env: dict[str, str], tmp_path: Path) -> 
     (["search", "x", "--since", "2019-13"], "month must be in 1..12"),
     (["search"], "give either a QUERY or --queries-file"),
     (["search", "x" * 600], "too long"),
-    (["search", "islands", "--person", "nobody known"], "no expert called"),
+    (["search", "islands", "--person", "nobody known"], "no expert matches"),
     (["show", "999"], "no article #999"),
     (["add", "/does/not/exist.txt"], "no such file"),
 ])

@@ -112,6 +112,16 @@ def test_byline() -> None:
         ("Maria Petrova", "author", "Research Fellow, Example Institute")]
 
 
+@pytest.mark.parametrize("dated", ["2020-02-10", "10 February 2020", "Feb. 10, 2020"])
+def test_a_bylines_date_is_no_role(dated: str) -> None:
+    """"By X, <date>" (a PDF's byline) names the author with no role; a real role after the
+    name is still read."""
+    text = (f"Why the Islands Matter\n\nBy Kenji Watanabe, {dated}\n\nThe talks on the "
+            f"islands went on for years, and little moved.")
+    assert _experts(extract_people(text, title="Why the Islands Matter")) == [
+        ("Kenji Watanabe", "author", None)]
+
+
 def test_interview_with_phrase() -> None:
     """"In an interview with X, role, ..." marks X as interviewed."""
     text = ("In an interview with Kenji Tanaka, a professor at Example University, we discussed "

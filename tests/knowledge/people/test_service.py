@@ -146,6 +146,27 @@ def test_names_match_loosely(hashing_service: KnowledgeService) -> None:
         experts.get("Timofeev")
 
 
+def test_expert_and_the_expert_filter_read_names_alike(hashing_service: KnowledgeService
+                                                       ) -> None:
+    """/expert and the search's expert filter are one matcher: an initial, a name written
+    surname first, a possessive and a description find the same expert in both; a different
+    first name with a known surname, or a name in another script, is nobody in both (the
+    latter used to be "the expert's name is empty" in one and "no expert called" in the
+    other)."""
+    service = hashing_service
+    for typed, name in (("D. Streltsov", "Dmitry Streltsov"), ("Togo K", "Kazuhiko Togo"),
+                        ("Togo's", "Kazuhiko Togo"), ("the Kyoto professor", "Kazuhiko Togo")):
+        expert = service.experts.get(typed)
+        assert expert.name == name, typed
+        assert service.retriever.person_article_ids(typed) == \
+            {a.article_id for a in expert.articles}, typed
+    for typed in ("Pavel Streltsov", "Стрельцов"):
+        with pytest.raises(NotFound, match=f"no expert matches “{typed}”"):
+            service.experts.get(typed)
+        with pytest.raises(NotFound, match=f"no expert matches “{typed}”"):
+            service.search("the islands", person=typed)
+
+
 def test_autocomplete_suggests_by_any_part_of_the_name(hashing_service: KnowledgeService) -> None:
     """Typing "stre" or "kazu" suggests the expert; an empty prefix lists everyone."""
     experts = hashing_service.experts

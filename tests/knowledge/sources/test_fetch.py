@@ -178,6 +178,44 @@ async def test_non_http_schemes_are_refused(
     assert caught.value.message == message
 
 
+async def test_a_link_holding_bytes_that_are_not_text_is_refused(
+    fetch_settings: FetchSettings, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A shell's $'\\xe9' reaches Python as a lone surrogate, which no URL can hold: a one-line
+    refusal showing the byte, not a UnicodeEncodeError."""
+    with (caplog.at_level(logging.INFO, logger="knowledge.sources.fetch"),
+          pytest.raises(FetchError) as caught):
+        await fetch("http://127.0.0.1:8765/\udce9.html", settings=fetch_settings)
+    assert caught.value.kind == "invalid_url"
+    assert caught.value.message == ("not a valid link: http://127.0.0.1:8765/\\xe9.html (it holds "
+                                    "bytes that are not text)")
+    assert "\\xe9.html" in caplog.text
+
+
+async def test_a_link_with_non_ascii_characters_is_fetched_percent_encoded(
+    web: FakeWeb, fetch_settings: FetchSettings,
+) -> None:
+    """An IRI (/café.html) is requested as its UTF-8 percent-encoding."""
+    web.route("caf%C3%A9.html", (FIXTURES / "article.html").read_bytes())
+    result = await fetch(f"{web.base_url}/café.html", settings=fetch_settings)
+    assert (result.status, result.final_url) == (200, web.url("caf%C3%A9.html"))
+    assert web.paths_requested() == ["/caf%C3%A9.html"]
+    assert "After Nagato" in result.text
+
+
+async def test_an_unforeseen_httpx_error_is_plain_words(
+    web: FakeWeb, fetch_settings: FetchSettings, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A request httpx refuses to send (a line break in the configured user agent) names the
+    host to the user; the exception's class is only in the operator's log."""
+    settings = dataclasses.replace(fetch_settings, user_agent="SummitDesk\r\nX-Evil: 1")
+    with (caplog.at_level(logging.INFO, logger="knowledge.sources.fetch"),
+          pytest.raises(FetchError) as caught):
+        await fetch(web.url("article.html"), settings=settings)
+    assert caught.value.message == "could not fetch from 127.0.0.1"
+    assert "LocalProtocolError" in caplog.text
+
+
 @pytest.mark.parametrize(("path", "status", "message"), [
     ("status/404", 404, "127.0.0.1 answered 404 Not Found"),
     ("status/500", 500, "127.0.0.1 answered 500 Internal Server Error"),

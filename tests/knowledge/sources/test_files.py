@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import codecs
 import io
+import logging
 
 import pypdf
 import pytest
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from knowledge.errors import BadInput
 from knowledge.sources import UploadError, read_upload
@@ -26,6 +28,43 @@ def pdf_bytes(writer: pypdf.PdfWriter) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def text_pdf(*pages: list[str], leading: int = 14) -> bytes:
+    """A real PDF that sets each line of each page in Helvetica 11 at its own position, as word
+    processors do; "" is a paragraph gap (vertical space, no text)."""
+    writer = pypdf.PdfWriter()
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"),
+                             NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica"),
+                             NameObject("/Encoding"): NameObject("/WinAnsiEncoding")})
+    for lines in pages:
+        page = writer.add_blank_page(width=612, height=792)
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
+        operators, y = ["BT /F1 11 Tf"], 720
+        for line in lines:
+            if line:
+                escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+                operators.append(f"1 0 0 1 72 {y} Tm ({escaped}) Tj")
+            y -= leading
+        operators.append("ET")
+        stream = DecodedStreamObject()
+        stream.set_data("\n".join(operators).encode("cp1252"))
+        page.replace_contents(stream)
+    return pdf_bytes(writer)
+
+
+WRAPPED_REPORT = [
+    "Kuril Talks Stall Again", "",
+    "By Kenji Watanabe, 2020-02-10", "",
+    "Tokyo read the new constitutional amendment on Iturup and Kunashir",
+    "as a sign that Moscow will not discuss sovereignty at all. Officials",
+    "in the Foreign Ministry said the joint economic activity on the is-",
+    "lands would continue regardless.", "",
+    "Few in Tokyo expect a treaty soon. The next round of talks, now set",
+    "for the spring, is expected to deal with fishing quotas and visas.",
+]
 
 
 def test_plain_text() -> None:
@@ -90,12 +129,62 @@ def test_pdf_text_and_info() -> None:
     assert "first concrete step toward joint economic activity" in doc.text
 
 
+def test_pdf_wrapped_lines_are_joined_into_paragraphs() -> None:
+    """Hard-wrapped lines are one paragraph (a hyphenated word break joined); paragraphs end
+    at the gaps between them; a sentence running on to the next page stays one paragraph."""
+    doc = read_upload("report.pdf", text_pdf(WRAPPED_REPORT, [
+        "but none of that was", "on the agenda in Moscow."]), LIMIT)
+    assert doc.title == "Kuril Talks Stall Again"
+    assert doc.text.split("\n\n") == [
+        "Kuril Talks Stall Again",
+        "By Kenji Watanabe, 2020-02-10",
+        "Tokyo read the new constitutional amendment on Iturup and Kunashir as a sign that "
+        "Moscow will not discuss sovereignty at all. Officials in the Foreign Ministry said the "
+        "joint economic activity on the islands would continue regardless.",
+        "Few in Tokyo expect a treaty soon. The next round of talks, now set for the spring, is "
+        "expected to deal with fishing quotas and visas.",
+        "but none of that was on the agenda in Moscow.",
+    ]
+
+
+@pytest.mark.parametrize(("byline", "published"), [
+    ("By Kenji Watanabe, 2020-02-10", "2020-02-10"),
+    ("By Kenji Watanabe, 10 February 2020", "2020-02-10"),
+    ("By Kenji Watanabe and Mira Kovalenko, Feb. 10, 2020", "2020-02-10"),
+    ("By Kenji Watanabe, February 2020", "2020-02"),
+    ("By Kenji Watanabe, Senior Fellow", None),
+])
+def test_pdf_byline_date_is_the_publication_date(byline: str, published: str | None) -> None:
+    """A date after the byline's names dates an undated PDF; a role is not a date."""
+    lines = [byline if line.startswith("By ") else line for line in WRAPPED_REPORT]
+    assert read_upload("report.pdf", text_pdf(lines), LIMIT).published == published
+
+
+def test_pdf_byline_date_wins_over_the_file_creation_date() -> None:
+    """The printed date is when the piece appeared; the PDF's CreationDate is when it was made."""
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(text_pdf(WRAPPED_REPORT)))
+    writer.add_metadata({"/CreationDate": "D:20230105120000Z"})
+    assert read_upload("report.pdf", pdf_bytes(writer), LIMIT).published == "2020-02-10"
+
+
 def test_cp1252_text_is_read_with_a_warning() -> None:
     """Text that is not UTF-8 is read as Windows-1252 and the user is told."""
     doc = read_upload("legacy-cp1252.txt", upload("legacy-cp1252.txt"), LIMIT)
     assert doc.text.startswith("Café diplomacy: naïve hopes for a \u201cgrand bargain\u201d")
     assert doc.warnings == ("legacy-cp1252.txt is not UTF-8; it was read as Windows-1252, "
                             "so a few characters may be wrong",)
+
+
+def test_latin1_warning_is_for_the_user_not_a_warning_log(caplog: pytest.LogCaptureFixture
+                                                          ) -> None:
+    """The user gets the encoding warning in the result; the operator's log has it at INFO only
+    (a WARNING would print it a second time on the CLI)."""
+    with caplog.at_level(logging.INFO, logger="knowledge.sources.files"):
+        doc = read_upload("latin1.txt", "Café notes\nna\u00efve r\u00e9sum\u00e9".encode("latin-1"),
+                          LIMIT)
+    assert doc.text == "Café notes\nnaïve résumé" and len(doc.warnings) == 1
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.INFO, "upload latin1.txt is not UTF-8; read as cp1252")]
 
 
 def test_utf8_bom_is_dropped_without_warning() -> None:
@@ -151,7 +240,7 @@ def test_long_first_line_is_not_a_title() -> None:
     ("report.pdf", b"<html>not a pdf</html>",
      "report.pdf is not a real PDF (send .txt, .md, .html or .pdf)"),
     ("report.txt", (FIXTURES / "report.pdf").read_bytes(),
-     "report.txt is a PDF: rename it to .pdf and send it again"),
+     "report.txt is a PDF: rename it to .pdf and add it again"),
     ("empty.txt", b"", "empty.txt is empty"),
     ("blank.md", b" \n\t\n", "blank.md is empty"),
     ("only-front-matter.md", b"---\ntitle: x\n---\n", "no text found in only-front-matter.md"),

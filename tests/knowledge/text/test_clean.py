@@ -72,3 +72,13 @@ def test_markdown_is_flattened() -> None:
     """Markdown headings, links and emphasis become plain text."""
     text = markdown_to_text("# Title\n\nSee [the report](http://x.example) and **bold** _it_.")
     assert text == "Title\n\nSee the report and bold it."
+
+
+def test_echo_repeats_printable_text_only() -> None:
+    """A name or query repeated in a message loses terminal escapes, other control and
+    direction-override characters and lone surrogates, and stays one short line."""
+    from knowledge.text.clean import ECHO_LIMIT, echo
+
+    assert echo("zz\x1b[2J\nFAKE LINE") == "zz[2J FAKE LINE"
+    assert echo("abc\u202edef\u200b\udcff") == "abcdef"
+    assert len(echo("x" * 3000)) <= ECHO_LIMIT

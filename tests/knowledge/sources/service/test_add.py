@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from knowledge.models import Contributor
@@ -190,6 +192,27 @@ async def test_unusable_inputs_are_refused(sources: SourcesService, text: str,
     [result] = await sources.add(text)
     assert result.status == "error"
     assert expected in result.message
+
+
+async def test_a_link_holding_bytes_that_are_not_text_is_one_error(
+        sources: SourcesService, web: FakeWeb, caplog: pytest.LogCaptureFixture) -> None:
+    """`add $'http://host/\\xe9.html'` is refused as not a valid link, with no internal error."""
+    [result] = await sources.add(f"{web.base_url}/\udce9.html")
+    assert (result.status, result.message) == (
+        "error", f"not a valid link: {web.base_url}/\\xe9.html (it holds bytes that are not "
+                 "text)")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert sources.status() == []
+
+
+async def test_a_link_with_non_ascii_characters_is_added(
+        sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
+    """An IRI is fetched percent-encoded and the article stored under that URL."""
+    web.route("caf%C3%A9.html", (FIXTURES / "article.html").read_bytes())
+    [result] = await sources.add(f"{web.base_url}/café.html")
+    assert result.status == "added", result.message
+    assert result.article_id is not None
+    assert library.get_article(result.article_id).summary.url == web.url("caf%C3%A9.html")
 
 
 async def test_malformed_feed_keeps_the_entries_it_can_read(

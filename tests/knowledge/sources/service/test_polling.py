@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 
 import pytest
 
@@ -270,8 +271,9 @@ async def test_a_first_add_cut_short_still_does_not_flood(
 
 async def test_an_unexpected_error_fails_only_that_feed(
         sources: SourcesService, web: FakeWeb, library: KnowledgeService,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """A bug while polling one feed is logged and recorded as its failure; poll_due returns."""
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A bug while polling one feed is logged (with its class) and recorded as its failure in
+    plain words; poll_due returns."""
     source_id = await follow(sources, web, library, "/feed.xml", rss_items(0))
     web.route("/feed.xml", rss_items(0, 1), "application/rss+xml")
 
@@ -279,10 +281,13 @@ async def test_an_unexpected_error_fails_only_that_feed(
         raise RuntimeError("parser bug")
 
     monkeypatch.setattr("knowledge.sources.service.parse_feed", broken_parser)
-    [outcome] = await sources.poll_due(now=later(61))
-    assert (outcome.status, outcome.message) == ("failed", "internal error (RuntimeError)")
+    with caplog.at_level(logging.ERROR, logger="knowledge.sources.service"):
+        [outcome] = await sources.poll_due(now=later(61))
+    plain = "an internal error (details are in the operator's log)"
+    assert (outcome.status, outcome.message) == ("failed", plain)
     row = source_row(library, source_id)
-    assert (row.consecutive_failures, row.lease_owner) == (1, None)
+    assert (row.consecutive_failures, row.lease_owner, row.last_error) == (1, None, plain)
+    assert "RuntimeError: parser bug" in caplog.text
 
 
 async def test_a_failing_notice_names_who_added_the_feed(
