@@ -26,12 +26,11 @@ from knowledge.logs import redact, setup_logging
 from knowledge.settings import (
     Settings,
     database_failure,
-    describe_unknown_keys,
     display_database_url,
     load_settings,
     settings_problems,
-    unknown_env_file_keys,
 )
+from knowledge.settings import unknown_keys_line as settings_unknown_keys_line
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
@@ -56,10 +55,7 @@ def unknown_keys_line() -> str | None:
     otherwise silently mean SQLite), or None."""
     from bot.settings import BotSettings
 
-    unknown = unknown_env_file_keys(BotSettings.model_fields)
-    if not unknown:
-        return None
-    return f".env sets {describe_unknown_keys(unknown)}: not settings, ignored"
+    return settings_unknown_keys_line(BotSettings.model_fields)
 
 
 # ----- python -m bot check -----------------------------------------------------------------------

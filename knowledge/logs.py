@@ -127,5 +127,5 @@ def setup_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[str]
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "sentence_transformers", "transformers", "urllib3",
                   "filelock", "huggingface_hub", "trafilatura", "htmldate", "matplotlib",
-                  "apscheduler.executors.default", "discord.gateway", "alembic.runtime.migration"):
+                  "apscheduler.executors.default", "discord.gateway", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

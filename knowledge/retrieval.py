@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.errors import BadInput, NotFound
-from knowledge.index.hybrid import Filters, NoMatchRule
+from knowledge.index.hybrid import Filters, NoMatchRule, publisher_fits
 from knowledge.library import Library
 from knowledge.models import Hit, PartialDate
 from knowledge.store import queries
@@ -59,13 +59,14 @@ class SearchRequest:
     guild_id: int | None = None
 
 
-def validate_query(query: str, limit: int) -> str:
-    """A question with its whitespace tidied; BadInput when empty or over ``limit`` chars."""
+def validate_query(query: str, limit: int, what: str = "question") -> str:
+    """A question (or a topic: `what`) with its whitespace tidied; BadInput when empty or over
+    ``limit`` chars."""
     query = " ".join(query.split())
     if not query:
-        raise BadInput("the question is empty")
+        raise BadInput(f"the {what} is empty")
     if len(query) > limit:
-        raise BadInput(f"the question is too long ({len(query)} characters; the limit is "
+        raise BadInput(f"the {what} is too long ({len(query)} characters; the limit is "
                        f"{limit})")
     return query
 
@@ -92,9 +93,10 @@ class Retriever:
         return NoMatchRule(s.no_match_threshold, s.no_match_lexical_floor,
                            s.no_match_lexical_coverage)
 
-    def validate(self, query: str) -> str:
-        """Trim a question and refuse empty or overlong ones (SEARCH_MAX_QUERY_CHARS)."""
-        return validate_query(query, self.library.settings.search_max_query_chars)
+    def validate(self, query: str, what: str = "question") -> str:
+        """Trim a question (or a topic: `what`) and refuse empty or overlong ones
+        (SEARCH_MAX_QUERY_CHARS)."""
+        return validate_query(query, self.library.settings.search_max_query_chars, what)
 
     def person_article_ids(self, name: str, guild_id: int | None = None) -> frozenset[int]:
         """Articles of the experts (of those ``guild_id`` may see) a loosely written name
@@ -128,15 +130,14 @@ class Retriever:
     def check_publisher(self, name: str, visible_to: int | None) -> None:
         """NotFound unless some article the viewer may see has a publisher containing ``name``
         (case-insensitive, as the index's publisher filter matches); BadInput when blank."""
-        wanted = name.strip().casefold()
-        if not wanted:
+        if not name.strip():
             raise BadInput("the publisher's name is empty")
         index = self.library.index
         articles = index.articles
         for article_id in index.visible_article_ids(visible_to):
             article = articles.get(article_id)
             if article is not None and article.publisher \
-                    and wanted in article.publisher.casefold():
+                    and publisher_fits(name, article.publisher):
                 return
         raise NotFound(f"no publisher called “{echo(name)}” in the library")
 
@@ -181,9 +182,9 @@ class Retriever:
         """`search` among the given passages only (an expert's, a meeting's), keeping the hits
         that are on the topic by themselves: a shared word (BM25 > 0) or a dense cosine at
         least NARROWED_DENSE_MARGIN above the no-match threshold. [] when none is."""
+        self.validate(request.query, "topic")  # (a narrowed search is on a topic)
         pool = frozenset(passage_ids)
         if not pool:
-            self.validate(request.query)
             return []
         floor = self.library.settings.no_match_threshold + NARROWED_DENSE_MARGIN
         return [hit for hit in self.search(request, filters=Filters(passage_ids=pool))

@@ -268,9 +268,18 @@ def unknown_env_file_keys(known: Iterable[str], env_file: Path | None = None
 
 
 def describe_unknown_keys(unknown: list[tuple[str, str | None]]) -> str:
-    """One line naming misspelt or unknown `.env` keys, with the likely intended names."""
+    """Misspelt or unknown `.env` keys, with the likely intended names."""
     return ", ".join(f"{key}{f' (did you mean {close}?)' if close else ''}"
                      for key, close in unknown)
+
+
+def unknown_keys_line(known: Iterable[str]) -> str | None:
+    """The one-line warning about `.env` keys that look like settings but are none (a
+    misspelt DATABASE_URL would otherwise silently mean SQLite), or None; the bot's check and
+    start and the CLI say it alike."""
+    unknown = unknown_env_file_keys(known)
+    return f".env sets {describe_unknown_keys(unknown)}: not settings, ignored" \
+        if unknown else None
 
 
 def database_url_secrets(url: str) -> list[str]:

@@ -90,11 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = "DEBUG" if args.debug else ("INFO" if args.verbose else "WARNING")
-    setup_logging(level)
-    if level == "INFO":
-        # -v is for this program's progress: Alembic's INFO lines ("setup plugin ..." at every
-        # migration) are left to --debug.
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    setup_logging(level)  # (quietens chatty libraries, Alembic's per-migration lines among them)
     handler: Handler = args.handler
     try:
         return handler(args)

@@ -19,10 +19,9 @@ from knowledge.service import KnowledgeService
 from knowledge.settings import (
     Settings,
     database_failure,
-    describe_unknown_keys,
     load_settings,
     settings_problems,
-    unknown_env_file_keys,
+    unknown_keys_line,
 )
 from knowledge.store.tables import MAX_ROW_ID
 
@@ -36,10 +35,9 @@ def cli_settings() -> Settings:
     one line (never echoing a value: it may be a password inside DATABASE_URL). A `.env` key
     that is no setting (a misspelt DATABASE_URL would silently mean SQLite) is warned about
     first, in the words `python -m bot check` uses."""
-    unknown = unknown_env_file_keys(Settings.model_fields)
-    if unknown:
-        print(f"warning: .env sets {describe_unknown_keys(unknown)}: not settings, ignored",
-              file=sys.stderr)
+    warning = unknown_keys_line(Settings.model_fields)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     try:
         settings = load_settings()
     except ValidationError as exc:

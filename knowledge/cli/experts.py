@@ -14,9 +14,7 @@ from knowledge.cli.common import (
     whole_number_up_to,
 )
 from knowledge.models import Expert
-
-# ExpertsService.compare's bound on passages per expert (knowledge/people/service.py).
-MAX_TOP_PER_EXPERT = 10
+from knowledge.people.service import MAX_TOP_PER_EXPERT
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import heapq
+import re
 import threading
+import unicodedata
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
@@ -213,6 +215,21 @@ def _diversified(scores: dict[int, float], article_of: Sequence[int], top: int, 
         chosen[pos] = -negative
         taken[article_of[pos]] = now + 1
     return chosen
+
+
+def publisher_fits(wanted: str, publisher: str) -> bool:
+    """Whether a publisher filter ("valdai club", "Tokyo Foundation", "east asia") means this
+    publisher ("Valdai Discussion Club"): every word typed begins a word of its name, in any
+    order; case and accents do not count."""
+    typed = _folded_words(wanted)
+    names = _folded_words(publisher)
+    return bool(typed) and all(any(n.startswith(t) for n in names) for t in typed)
+
+
+def _folded_words(text: str) -> list[str]:
+    """Words of a name, case- and accent-folded."""
+    plain = unicodedata.normalize("NFKD", text.casefold())
+    return re.findall(r"\w+", "".join(c for c in plain if not unicodedata.combining(c)))
 
 
 def _top(positions: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
@@ -431,9 +448,8 @@ class HybridIndex:
         if filters.visible_to is not None:
             mask &= self._visible_mask(filters.visible_to)
         if filters.publisher:
-            wanted = filters.publisher.casefold()
             ids = [a.id for a in self.articles.values()
-                   if a.publisher and wanted in a.publisher.casefold()]
+                   if a.publisher and publisher_fits(filters.publisher, a.publisher)]
             mask &= np.isin(self._article_pos, np.asarray(ids, dtype=np.int64))
         # Partial dates: an article counts when its period overlaps the requested range.
         if filters.since:

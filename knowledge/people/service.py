@@ -29,6 +29,8 @@ from knowledge.visibility import visible
 
 log = logging.getLogger(__name__)
 
+MAX_TOP_PER_EXPERT = 10  # passages per expert in a comparison
+
 
 def _newest_first(date: PartialDate | None) -> int:
     """Sort key: newest publication first, undated last."""
@@ -138,9 +140,9 @@ class ExpertsService:
         """Each expert's best passage(s) on a topic, oldest article first so that views read as
         they developed; experts with no matching passage are left out. The topic is embedded
         once for every expert (Retriever.embed_query)."""
-        topic = self.retriever.validate(topic)
-        if not 1 <= top_per_expert <= 10:
-            raise BadInput("top_per_expert must be between 1 and 10")
+        topic = self.retriever.validate(topic, "topic")
+        if not 1 <= top_per_expert <= MAX_TOP_PER_EXPERT:
+            raise BadInput(f"passages per expert must be between 1 and {MAX_TOP_PER_EXPERT}")
         views = []
         for expert in self.list(guild_id=guild_id):
             for hit in self._search(topic, self.passage_ids(expert.id, guild_id=guild_id),

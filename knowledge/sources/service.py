@@ -151,8 +151,10 @@ class SourcesService:
         """A local text, Markdown, HTML or PDF file."""
         data, resolved = await self.library.run(_read_local, path,
                                                  self.library.settings.upload_max_bytes)
-        return await self._add_file(path.name, data, str(path), guild_id, added_by,
-                                    {"path": resolved})
+        # A file name may hold bytes that are not UTF-8 (Linux allows it): read by its real
+        # name above, stored and shown with those bytes replaced.
+        return await self._add_file(_shown(path.name), data, _shown(str(path)), guild_id,
+                                    added_by, {"path": _shown(str(resolved))})
 
     async def _add_file(self, filename: str, data: bytes, label: str, guild_id: int | None,
                         added_by: str | None, extra: dict) -> AddResult:
@@ -540,3 +542,7 @@ def _logged(result: AddResult) -> AddResult:
     log.info("add %s -> %s: %s", display_url(result.input), result.status, result.message)
     return result
 
+
+def _shown(name: str) -> str:
+    """A file name as text that can be stored and printed (undecodable bytes as U+FFFD)."""
+    return os.fsencode(name).decode("utf-8", "replace")

@@ -185,3 +185,21 @@ def test_bm25_candidates_cut_at_equal_scores_by_position() -> None:
     assert _top(positions, scores, 4).tolist() == [28, 25, 26, 27]
     assert _top(positions, scores, 50).tolist() == [28, 25, 26, 27, *range(10, 25), 29]
     assert _top(positions[:0], scores[:0], 5).tolist() == []
+
+
+def test_a_publisher_filter_is_words_of_the_name() -> None:
+    """"Valdai Club" means "Valdai Discussion Club" (it used to need the name's exact run of
+    words); word beginnings in any order, any case or accents; not a word's middle."""
+    from knowledge.index.hybrid import publisher_fits
+
+    assert publisher_fits("Valdai Club", "Valdai Discussion Club")
+    assert publisher_fits("club valdai", "Valdai Discussion Club")
+    assert publisher_fits("tokyo found", "The Tokyo Foundation for Policy Research")
+    assert publisher_fits("Le Monde Diplo", "Le Monde diplomatique")
+    assert publisher_fits("economie", "Économie Review")
+    assert not publisher_fits("dai", "Valdai Discussion Club")
+    assert not publisher_fits("Valdai Forum", "Valdai Discussion Club")
+    assert not publisher_fits("  ", "Valdai Discussion Club")
+    index = _index({1: ["Sanctions and the islands."], 2: ["Sanctions and the ferries."]},
+                   {1: {"publisher": "Valdai Discussion Club"}, 2: {"publisher": "East Asia Forum"}})
+    assert _search(index, "sanctions", publisher="Valdai Club") == [1]

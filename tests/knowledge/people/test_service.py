@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from knowledge.errors import NotFound
+from knowledge.errors import BadInput, NotFound
 from knowledge.ingest import Document
 from knowledge.models import Contributor, PartialDate
 from knowledge.retrieval import SearchRequest
@@ -245,3 +245,15 @@ def test_compare_gives_one_dated_row_per_expert(real_service: KnowledgeService) 
     dates = [v.hit.article.published for v in views]
     assert all(dates) and dates == sorted(dates, key=lambda d: d.start)  # type: ignore[union-attr]
     assert real_service.experts.compare("How long should I bake sourdough bread?") == []
+
+
+def test_a_comparisons_topic_is_called_a_topic(hashing_service: KnowledgeService) -> None:
+    """/compare and /expert … topic: refuse an empty or overlong topic naming it a topic (it
+    said "the question"), and name the bound on passages per expert in words."""
+    experts = hashing_service.experts
+    with pytest.raises(BadInput, match="the topic is empty"):
+        experts.compare("   ")
+    with pytest.raises(BadInput, match="the topic is too long"):
+        experts.views("togo", "x" * 5000)
+    with pytest.raises(BadInput, match="passages per expert must be between 1 and 10"):
+        experts.compare("islands", top_per_expert=11)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 import pytest
 
@@ -279,3 +281,17 @@ async def test_an_unexpected_error_is_an_error_result(
     results = await sources.add(f"{web.url('article.html')} {web.url('rss.xml')}")
     assert [r.status for r in results] == ["error", "added"]
     assert "internal error" in results[0].message
+
+
+async def test_a_file_whose_name_is_not_utf8_is_added(sources: SourcesService,
+                                                      tmp_path: Path) -> None:
+    """A local file named with bytes that are not UTF-8 (Linux allows it) is read by its real
+    name and stored with those bytes shown as U+FFFD (it used to fail on the insert)."""
+    folder = tmp_path
+    name = os.fsdecode(b"caf\xe9 notes.txt")
+    (folder / name).write_text("Notes on the islands. " + "Abe and Putin met in Moscow and "
+                               "talked about joint economic activity on the islands. " * 4,
+                               encoding="utf-8")
+    [result] = await sources.add(str(folder / name))
+    assert result.status == "added", result.message
+    assert "caf\ufffd notes.txt" in result.input
