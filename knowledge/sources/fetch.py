@@ -61,7 +61,7 @@ class FetchSettings:
     connect_timeout: float = 10.0
     read_timeout: float = 10.0
     total_timeout: float = 30.0
-    max_bytes: int = 5 * 1024 * 1024
+    max_bytes: int = 5_000_000  # as FETCH_MAX_BYTES' default
     max_redirects: int = 5
     allow_private_addresses: bool = False
     # Exact IPs let through even though they are not public (a test server, a trusted LAN host).

@@ -22,7 +22,7 @@ def web() -> Iterator[FakeWeb]:
 def fetch_settings() -> FetchSettings:
     """Settings that allow exactly the fake server's address; every other private IP is refused."""
     return FetchSettings(connect_timeout=2.0, read_timeout=2.0, total_timeout=10.0,
-                         max_bytes=1024 * 1024, allowed_addresses=frozenset({"127.0.0.1"}))
+                         max_bytes=1_000_000, allowed_addresses=frozenset({"127.0.0.1"}))
 
 
 @pytest.fixture

@@ -255,7 +255,7 @@ def test_refusals(name: str, data: bytes, message: str) -> None:
 def test_too_large_is_refused() -> None:
     """A file over the limit is refused before it is parsed, and the limit is named."""
     with pytest.raises(UploadError) as caught:
-        read_upload("big.txt", b"a" * (2 * 1024 * 1024 + 1), 2 * 1024 * 1024)
+        read_upload("big.txt", b"a" * 2_000_001, 2_000_000)
     assert caught.value.message == "refused: the file is larger than 2 MB"
 
 

@@ -17,7 +17,7 @@ from tests.fakes.web_server import FIXTURES
 
 # Private addresses stay refused: only the fake server's exact address is let through.
 TEST_FETCH = FetchSettings(connect_timeout=2.0, read_timeout=1.0, total_timeout=5.0,
-                           max_bytes=512 * 1024, allowed_addresses=frozenset({"127.0.0.1"}))
+                           max_bytes=512_000, allowed_addresses=frozenset({"127.0.0.1"}))
 
 
 @pytest.fixture
