@@ -328,3 +328,19 @@ def test_confirming_a_ministers_visit_keeps_the_summit_links(
         links_after = set(session.scalars(select(PassageMeetingRow.passage_id).where(
             PassageMeetingRow.meeting_id == summit.id)))
     assert links_after >= links_before
+
+
+def test_a_name_several_meetings_fit_is_refused_with_the_candidates(
+        hashing_service: KnowledgeService) -> None:
+    """"Moscow summit" was an alias of the 2019 summit alone, though the April 2017 visit was
+    a Moscow summit too: both are candidates now, and a name several meetings fit is refused
+    with them (it used to take one silently); adding the month makes it one."""
+    meetings = hashing_service.meetings
+    for typed in ("Moscow summit", "Moscow", "2016-12"):
+        with pytest.raises(NotFound, match="matches several meetings"):
+            meetings.get(typed)
+    with pytest.raises(NotFound) as caught:
+        meetings.get("Moscow summit")
+    assert "2019-01-22" in str(caught.value) and "2017-04-27" in str(caught.value)
+    assert meetings.get("Moscow summit 2019-01").id == "2019-01-moscow-abe-putin-summit"
+    assert meetings.get("Lima 2016").id == "2016-11-lima-apec"
