@@ -10,6 +10,7 @@ have stored it meanwhile); either way it is recorded as an `ArticleAppearanceRow
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,7 +26,7 @@ from knowledge.errors import AlreadyStored, BadInput, KnowledgeError
 from knowledge.index.hybrid import embedding_document
 from knowledge.library import Enricher, Library, ProgressCallback
 from knowledge.models import AddResult, ArticleSummary, Contributor, PartialDate
-from knowledge.store.queries import get_or_create_person, summarise
+from knowledge.store.queries import get_or_create_person
 from knowledge.store.tables import (
     OPERATOR_GUILD,
     ArticleAppearanceRow,
@@ -46,7 +47,7 @@ from knowledge.text.simhash import (
     to_signed,
 )
 from knowledge.text.split import split_passages, split_sentences
-from knowledge.visibility import add_reach, reached_guilds
+from knowledge.visibility import add_reach
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +128,9 @@ class Embeddings:
 SourceMaker = Callable[[Session, ArticleRow], int]
 # Gives the adder of a link or an upload that turns out to be stored already its own source of
 # that article (knowledge/sources/records.py: adopter), inside the transaction that records the
-# appearance; returns that source's id, or None when the adder already had the article.
-SourceAdopter = Callable[[Session, ArticleRow], int | None]
+# appearance at the time given (the article is news for the adder from then); returns that
+# source's id, or None when the adder already had the article.
+SourceAdopter = Callable[[Session, ArticleRow, dt.datetime], int | None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -319,13 +321,6 @@ def store(session: Session, prepared: PreparedArticle, vectors: Embeddings,
     return row
 
 
-def summary_of(session: Session, row: ArticleRow) -> ArticleSummary:
-    """Plain summary of a row just stored (contributors read back from the session)."""
-    from knowledge.store.queries import article_summaries
-
-    return article_summaries(session, [row.id]).get(row.id) or summarise(row, [])
-
-
 # ----- the one way in ---------------------------------------------------------------------------
 REASON_TEXT = {
     "url": "same link",
@@ -445,20 +440,20 @@ def record_appearance(library: Library, article_id: int, *, source_id: int | Non
                       guilds: Sequence[int] = (), adopt: SourceAdopter | None = None
                       ) -> int | None:
     """Note that a stored article was seen again (same link, same text, a near-copy, an edited
-    feed entry), and why; the guilds it came through may see it from now on. With ``adopt``,
-    its adder gets a source of it first (in the same transaction, before the new reach):
-    returns that source's id, recorded on the appearance, or None."""
+    feed entry), and why; the guilds it came through may see it from now on (it is news there
+    from now). With ``adopt``, its adder gets a source of it first (in the same transaction,
+    before the new reach): returns that source's id, recorded on the appearance, or None."""
     adopted = None
     with library.write() as session:
+        now = utcnow()  # the article is news from now for a guild it newly reaches
         article = session.get(ArticleRow, article_id)
-        before = reached_guilds(session, article_id)
         if adopt is not None and article is not None:
-            adopted = adopt(session, article)  # (its source's reach is this appearance's)
+            adopted = adopt(session, article, now)
         session.add(ArticleAppearanceRow(
             article_id=article_id, source_id=source_id if adopted is None else adopted,
-            url=url, title=title, reason=reason, seen_at=utcnow()))
+            url=url, title=title, reason=reason, seen_at=now))
         if article is not None:
-            add_reach(session, article_id, guilds, again=True, known=before)
+            add_reach(session, article_id, guilds, reached_at=now)
     if guilds:
         library.refresh_index()  # the index picks up the new reach
     log.info("article #%d seen again (%s)%s", article_id, reason,

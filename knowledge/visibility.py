@@ -14,9 +14,10 @@ Every reading method takes ``guild_id``:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Subquery, func, select, true, update
+from sqlalchemy import ColumnElement, Subquery, func, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from knowledge.store.tables import (
@@ -24,7 +25,6 @@ from knowledge.store.tables import (
     ArticleReachRow,
     ArticleRow,
     SourceSubscriptionRow,
-    utcnow,
 )
 
 EVERYTHING: None = None
@@ -74,38 +74,32 @@ def reached_guilds(session: Session, article_id: int) -> set[int]:
 
 
 def add_reach(session: Session, article_id: int, guilds: Iterable[int], *,
-              again: bool = False, known: set[int] | None = None) -> None:
+              reached_at: dt.datetime | None = None) -> None:
     """Record that an article reached these guilds (already-known pairs are left alone).
 
-    `again`: a stored article came once more (a duplicate): for a guild it newly reached it
-    is news from now on (`reached_at`), also where this transaction already gave that guild
-    the article through a source it adopted (the guilds not in `known`, the article's reach
-    before the transaction's changes). Otherwise the article is new and its `added_at` says
-    when it reached them."""
+    `reached_at`: a stored article came once more (a duplicate): for a guild it newly reached
+    it is news from then on. None: the article is new and its `added_at` says when it reached
+    them."""
     wanted = set(guilds)
     if not wanted:
         return
     present = reached_guilds(session, article_id) & wanted
-    now = utcnow() if again else None
-    session.add_all(ArticleReachRow(article_id=article_id, guild_id=g, reached_at=now)
+    session.add_all(ArticleReachRow(article_id=article_id, guild_id=g, reached_at=reached_at)
                     for g in sorted(wanted - present))
-    fresh = present - known if again and known is not None else set()
-    if fresh:
-        session.execute(update(ArticleReachRow).where(
-            ArticleReachRow.article_id == article_id, ArticleReachRow.guild_id.in_(fresh),
-            ArticleReachRow.reached_at.is_(None)).values(reached_at=now))
     session.flush()
 
 
-def grant(session: Session, article_ids: Iterable[int], guild_id: int) -> int:
+def grant(session: Session, article_ids: Iterable[int], guild_id: int, *,
+          reached_at: dt.datetime | None = None) -> int:
     """Let one guild see many articles (a feed it now follows); returns how many were new.
-    They are no news for it: its digests take each at the article's own time."""
+    None for `reached_at`: they are no news for it, its digests take each at the article's
+    own time; else they are news from then on (an article its adder met again)."""
     wanted = set(article_ids)
     if not wanted:
         return 0
     known = set(session.scalars(select(ArticleReachRow.article_id).where(
         ArticleReachRow.guild_id == guild_id, ArticleReachRow.article_id.in_(wanted))))
-    session.add_all(ArticleReachRow(article_id=a, guild_id=guild_id)
+    session.add_all(ArticleReachRow(article_id=a, guild_id=guild_id, reached_at=reached_at)
                     for a in sorted(wanted - known))
     session.flush()
     return len(wanted - known)

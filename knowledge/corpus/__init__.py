@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from knowledge.embedding import Embedder
 from knowledge.errors import AlreadyStored
@@ -59,7 +60,7 @@ def ensure_founding_corpus(library: Library) -> int:
     todo = [m for m in founding_metadata() if m["slug"] not in present]
     if not todo:
         return 0
-    from knowledge.ingest import embed_prepared, prepare, store
+    from knowledge.ingest import embed_prepared, prepare
 
     prebuilt = load_prebuilt()
     fingerprint = library.embedder.fingerprint
@@ -75,14 +76,28 @@ def ensure_founding_corpus(library: Library) -> int:
                 log.warning("prebuilt index is stale for %s: re-embedding", meta["slug"])
             vectors = embed_prepared(prepared, library.embedder)
         try:
-            with library.write() as session:
-                store(session, prepared, vectors, library.enrichers)
-                if queries.get_state(session, FINGERPRINT_KEY) is None:
-                    queries.set_state(session, FINGERPRINT_KEY, fingerprint)
-        except AlreadyStored:
-            log.info("founding article %s already stored", meta["slug"])
+            _store_founding(library, prepared, vectors, meta["slug"])
+        except IntegrityError:
+            # Another process starting on the same new database recorded the model fingerprint
+            # (or a person) first: theirs is committed now, so store the article beside it.
+            _store_founding(library, prepared, vectors, meta["slug"])
     log.info("founding corpus loaded: %d articles", len(todo))
     return len(todo)
+
+
+def _store_founding(library: Library, prepared: PreparedArticle, vectors: Embeddings,
+                    slug: str) -> None:
+    """Store one founding article and, with a library's first vectors, the model that made
+    them, in one transaction; an article already stored is left alone."""
+    from knowledge.ingest import store
+
+    try:
+        with library.write() as session:
+            store(session, prepared, vectors, library.enrichers)
+            if queries.get_state(session, FINGERPRINT_KEY) is None:
+                queries.set_state(session, FINGERPRINT_KEY, library.embedder.fingerprint)
+    except AlreadyStored:
+        log.info("founding article %s already stored", slug)
 
 
 def load_prebuilt() -> dict | None:

@@ -7,6 +7,7 @@ import functools
 import re
 
 from knowledge.scope import alternation, load_scope
+from knowledge.text.dates import parse_printed_date
 
 _UP = "A-ZÀ-ÖØ-ÞĀĒĪŌŪ"
 _LO = "a-zß-öø-ÿāēīōū"
@@ -117,14 +118,6 @@ def is_name_line(line: str) -> bool:
     return clean_name(line) == line
 
 
-# A date where a byline's role would be ("By Kenji Watanabe, 2020-02-10", "…, 10 February
-# 2020", "…, Feb. 10, 2020"): the publication date, not a role.
-_DATE_ONLY = re.compile(
-    r"\d{4}(?:-\d{1,2}(?:-\d{1,2})?)?|\d{1,2}[./]\d{1,2}[./]\d{2,4}"
-    r"|(?:\d{1,2}\s+)?[A-Za-z]{3,9}\.?\s+(?:\d{1,2},?\s+)?\d{4}", re.IGNORECASE)
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-
-
 def clean_role(role: str | None) -> str | None:
     """Collapse whitespace and trim articles and trailing punctuation off a role phrase; None
     for a date (a byline's publication date is no role)."""
@@ -132,8 +125,9 @@ def clean_role(role: str | None) -> str | None:
         return None
     role = re.sub(r"\s+", " ", role).strip(" ,;:.-–—")
     role = re.sub(r"^(?:a|an)\s+", "", role)
-    numeric = role[:1].isdigit() and not re.search(r"[A-Za-z]", role)
-    if _DATE_ONLY.fullmatch(role) and (numeric or any(m in role.lower() for m in _MONTHS)):
+    # A date where a byline's role would be ("By Kenji Watanabe, 10 February 2020") is its
+    # publication date, not a role.
+    if parse_printed_date(role) is not None:
         return None
     return role or None
 

@@ -42,12 +42,6 @@ def canonical_person_key(name: str) -> str:
     return " ".join(name_tokens(name))
 
 
-def surname_key(name: str) -> str:
-    """The key of the last token of a name ("" for an empty name)."""
-    tokens = name_tokens(name)
-    return tokens[-1] if tokens else ""
-
-
 def merge_names(names: Iterable[str]) -> dict[str, str]:
     """Map every name to the display form of the person it denotes.
 

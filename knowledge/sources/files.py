@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import io
 import itertools
 import logging
@@ -17,6 +16,7 @@ from knowledge.sources.extract import check_markup_size, extract_here
 from knowledge.sources.sandbox import ExtractionLimits, run_limited
 from knowledge.sources.sniff import is_pdf, looks_like_markup, sniff_binary
 from knowledge.sources.units import human_size
+from knowledge.text.dates import parse_printed_date
 from knowledge.text.html import html_to_text
 from knowledge.text.remote import plain_line
 
@@ -41,9 +41,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*$")
 _BYLINE = re.compile(r"^By\s+(?P<rest>[A-ZÀ-Þ].{2,200})$")
 _BYLINE_WITHIN = 5  # paragraphs from the top
-# strptime patterns for a printed date, with how much of the ISO date they fix (day, month).
-_DATE_FORMATS = (("%Y-%m-%d", 10), ("%d %B %Y", 10), ("%B %d, %Y", 10), ("%d %b %Y", 10),
-                 ("%b %d, %Y", 10), ("%B %Y", 7), ("%b %Y", 7))
 
 
 def shown(name: str) -> str:
@@ -296,22 +293,11 @@ def _byline_date(paragraphs: list[str]) -> str | None:
         parts = [p.strip() for p in match.group("rest").split(",")]
         # The date is the last part or two ("February 10, 2020" holds a comma itself).
         for taken in (2, 1):
-            published = _printed_date(", ".join(parts[-taken:])) if len(parts) > taken else None
+            published = parse_printed_date(", ".join(parts[-taken:])) \
+                if len(parts) > taken else None
             if published:
-                return published
+                return published.iso
         return None
-    return None
-
-
-def _printed_date(raw: str) -> str | None:
-    """'2020-02-10', '10 February 2020', 'Feb. 10, 2020', 'February 2020' -> ISO, else None."""
-    raw = " ".join(raw.replace(".", " ").split())
-    for pattern, keep in _DATE_FORMATS:
-        try:
-            parsed = dt.datetime.strptime(raw, pattern)
-        except ValueError:
-            continue
-        return parsed.date().isoformat()[:keep]
     return None
 
 

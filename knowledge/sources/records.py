@@ -26,7 +26,6 @@ from knowledge.store.tables import (
     SourceRow,
     SourceSubscriptionRow,
     possible_row_id,
-    utcnow,
 )
 from knowledge.text.simhash import band_columns, simhash, to_signed
 from knowledge.visibility import grant, owner
@@ -74,7 +73,7 @@ def adopter(guild_id: int | None, added_by: str | None, maker: SourceMaker) -> S
     """
     guild = owner(guild_id)
 
-    def adopt(session: Session, article: ArticleRow) -> int | None:
+    def adopt(session: Session, article: ArticleRow, now: dt.datetime) -> int | None:
         seen_in = session.scalars(select(ArticleAppearanceRow.source_id).where(
             ArticleAppearanceRow.article_id == article.id))
         linked = {sid for sid in seen_in if sid is not None}
@@ -94,7 +93,9 @@ def adopter(guild_id: int | None, added_by: str | None, maker: SourceMaker) -> S
         again = [row for row in shared if row.id in mine]
         brought = [row for row in shared if row.id == article.source_id]
         for row in again or brought:
-            subscribe(session, row.id, guild_id, added_by, utcnow())
+            # The article met again is news for the guild from now; the source's others are not.
+            grant(session, [article.id], guild, reached_at=now)
+            subscribe(session, row.id, guild_id, added_by, now)
             row.active = True  # the operator's listing shows it again too
             return row.id
         return maker(session, article)

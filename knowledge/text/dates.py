@@ -1,4 +1,5 @@
-"""Publication dates printed in a text's header ("June 11, 2015", "11 June 2015", "2015-06-11")."""
+"""Dates printed in a text: one written out alone ("June 11, 2015", "11 June 2015", "2015-06-11",
+"February 2020"), as a byline or a text's header gives its publication date."""
 
 from __future__ import annotations
 
@@ -8,18 +9,55 @@ import re
 from knowledge.models import PartialDate
 from knowledge.text.months import MONTHS
 
-_MDY = re.compile(r"^(?:published:?\s*|posted:?\s*|date:?\s*)?([A-Za-z]{3,9})\.? (\d{1,2}),? (\d{4})$",
-                  re.I)
-_DMY = re.compile(r"^(?:published:?\s*|posted:?\s*|date:?\s*)?(\d{1,2}) ([A-Za-z]{3,9})\.? (\d{4})$",
-                  re.I)
-_ISO = re.compile(r"^(?:published:?\s*|posted:?\s*|date:?\s*)?(\d{4})-(\d{2})-(\d{2})$", re.I)
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+# The forms a printed date takes, each matched against the whole text.
+_ISO = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2}))?)?")
+_DAY_MONTH_YEAR = re.compile(rf"(?P<day>\d{{1,2}})\s+(?P<name>{_MONTH})\.?\s+(?P<year>\d{{4}})",
+                             re.IGNORECASE)
+_MONTH_DAY_YEAR = re.compile(
+    rf"(?P<name>{_MONTH})\.?\s+(?:(?P<day>\d{{1,2}}),?\s+)?(?P<year>\d{{4}})", re.IGNORECASE)
+# "10/02/2020", "10.2.20": whether the day or the month comes first differs by country, so
+# only the year is taken.
+_NUMERIC = re.compile(r"(?P<first>\d{1,2})(?P<sep>[./])(?P<second>\d{1,2})(?P=sep)"
+                      r"(?P<year>\d{4}|\d{2})")
+_DATELINE_LABEL = re.compile(r"(?:published|posted|date):?\s*", re.IGNORECASE)
 
 
-def _date(year: int, month: int, day: int) -> PartialDate | None:
-    try:
-        return PartialDate(dt.date(year, month, day).isoformat(), "day")
-    except ValueError:
+def parse_printed_date(text: str) -> PartialDate | None:
+    """The date a text is, written out alone: "2020-02-10", "10 February 2020", "Feb. 10, 2020"
+    (a day); "February 2020", "2020-02" (a month); "2020", "10/02/2020" (a year); else None,
+    also for an impossible date. The one recogniser for bylines, datelines and roles."""
+    text = " ".join(text.split())
+    if m := _NUMERIC.fullmatch(text):
+        first, second, year = int(m["first"]), int(m["second"]), int(m["year"])
+        if len(m["year"]) == 2:  # "10.2.20": the most recent such year
+            year += 2000 if 2000 + year <= dt.date.today().year else 1900
+        if _valid(year, second, first) or _valid(year, first, second):
+            return PartialDate(f"{year:04d}", "year")
         return None
+    m = (_ISO.fullmatch(text) or _DAY_MONTH_YEAR.fullmatch(text)
+         or _MONTH_DAY_YEAR.fullmatch(text))
+    if m is None:
+        return None
+    fields = m.groupdict()
+    year = int(fields["year"])
+    month = MONTHS[fields["name"].lower()] if fields.get("name") else int(fields["month"] or 0)
+    day = int(fields["day"] or 0)
+    if not _valid(year, month or 1, day or 1):
+        return None
+    if not month:
+        return PartialDate(f"{year:04d}", "year")
+    if not day:
+        return PartialDate(f"{year:04d}-{month:02d}", "month")
+    return PartialDate(f"{year:04d}-{month:02d}-{day:02d}", "day")
+
+
+def _valid(year: int, month: int, day: int) -> bool:
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def find_dateline(text: str, max_lines: int = 15) -> PartialDate | None:
@@ -32,14 +70,8 @@ def find_dateline(text: str, max_lines: int = 15) -> PartialDate | None:
         seen += 1
         if seen > max_lines:
             return None
-        if m := _ISO.match(line):
-            return _date(int(m[1]), int(m[2]), int(m[3]))
-        if m := _MDY.match(line):
-            month = MONTHS.get(m[1][:3].lower())
-            if month:
-                return _date(int(m[3]), month, int(m[2]))
-        if m := _DMY.match(line):
-            month = MONTHS.get(m[2][:3].lower())
-            if month:
-                return _date(int(m[3]), month, int(m[1]))
+        label = _DATELINE_LABEL.match(line)
+        date = parse_printed_date(line[label.end():] if label else line)
+        if date is not None and date.precision == "day":
+            return date
     return None

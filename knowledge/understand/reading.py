@@ -26,6 +26,7 @@ from knowledge.understand.times import (
     Side,
     anchored_periods,
     explicit_periods,
+    is_day_of_month,
     relation_before,
 )
 from knowledge.understand.vocabulary import MEETING_NOUNS, PERSON_NOUNS, QuestionVocabulary
@@ -44,10 +45,6 @@ MAX_MEETINGS = 3
 PEOPLE_RELATIVE = 0.7  # a described expert is read beside the best one above this share
 FORMAT_WORD = stem("format")
 _ORDINAL = re.compile(r"\b(\d{1,3})(?:st|nd|rd|th)\b", re.IGNORECASE)
-# "17th December", "the 25th of April", "December 17th": a day of a month, not a meeting's number.
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-_DAY_AFTER = re.compile(rf"\s*(?:of\s+)?{_MONTH}(?![\w])", re.IGNORECASE)
-_DAY_BEFORE = re.compile(rf"(?<![\w]){_MONTH}\s*(?:the\s+)?$", re.IGNORECASE)
 _WORD = re.compile(r"[\w][\w'’\-]*")
 
 
@@ -263,7 +260,7 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
             if (m := pattern.search(question)) is not None:
                 add(position, ALIAS_SCORE, m.start())
     for m in _ORDINAL.finditer(question):
-        if _DAY_AFTER.match(question, m.end()) or _DAY_BEFORE.search(question[:m.start()]):
+        if is_day_of_month(question, m.start(), m.end()):  # "17th December"
             continue
         for position, meeting in enumerate(vocabulary.meetings):
             if meeting.ordinal == int(m.group(1)):

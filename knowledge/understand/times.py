@@ -31,6 +31,9 @@ _PART_YEAR = re.compile(rf"\b(?:the\s+)?(?P<part>early|mid|middle|late|end|begin
 _BARE_YEAR = re.compile(rf"(?<![\w-]){_YEAR}")
 _MONTH_ALONE = re.compile(rf"\b(?:in|during|by|since|until)\s+(?P<month>{_MONTH})\b(?!\s+\d)",
                           re.IGNORECASE)
+# "17th December", "the 25th of April", "December 17th": an ordinal that is a day of a month.
+_DAY_AFTER = re.compile(rf"\s*(?:of\s+)?(?:{_MONTH})\.?(?!\w)", re.IGNORECASE)
+_DAY_BEFORE = re.compile(rf"(?<!\w)(?:{_MONTH})\.?\s*(?:the\s+)?$", re.IGNORECASE)
 _SEASON_ALONE = re.compile(r"\b(?:that|the same|this|in|in the|during the)\s+"
                            r"(?P<season>spring|summer|autumn|fall|winter)\b(?!\s+(?:of\s+)?\d)",
                            re.IGNORECASE)
@@ -107,6 +110,12 @@ def anchored_periods(question: str, year: int) -> list[Period]:
     if _THAT_YEAR.search(question):
         periods.append(Period(dt.date(year, 1, 1), dt.date(year, 12, 31), str(year)))
     return periods
+
+
+def is_day_of_month(question: str, start: int, end: int) -> bool:
+    """Whether the ordinal at ``question[start:end]`` ("17th") is a day of a month ("17th
+    December", "the 25th of April", "December 17th"), not a meeting's number."""
+    return bool(_DAY_AFTER.match(question, end) or _DAY_BEFORE.search(question[:start]))
 
 
 def relation_before(question: str, at: int) -> Relation | None:
