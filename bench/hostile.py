@@ -106,7 +106,7 @@ async def loop_stalls(web: FakeWeb, all_cases: list[HostileCase]) -> dict[str, f
                     last = now
 
             ticker = asyncio.create_task(tick())
-            await service.sources.add(web.url(case.path))
+            await service.sources.add(web.url(case.path), guild_id=None)
             done.set()
             await ticker
             stalls[case.name] = worst

@@ -189,13 +189,13 @@ def _latency(settings: Settings, n_queries: int, compare_dense: bool = False) ->
     service.embedder.embed(["warm up"])  # type: ignore[attr-defined]
     queries = _queries(n_queries)
     for q in queries[:10]:
-        service.retriever.search(SearchRequest(q))
+        service.retriever.search(SearchRequest(q, guild_id=None))
     if compare_dense:
         _compare_dense(service, queries)
     times = []
     for q in queries:
         t = time.perf_counter()
-        service.retriever.search(SearchRequest(q))
+        service.retriever.search(SearchRequest(q, guild_id=None))
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
     result = {
@@ -228,7 +228,7 @@ def _compare_dense(service: KnowledgeService, queries: list[str]) -> None:
             dense.QUANTIZED_FROM = int8_from if name == "int8" else 1 << 62
             service.retriever.forget_questions()  # both pay the question's embedding
             t = time.perf_counter()
-            hits = service.retriever.search(SearchRequest(q))
+            hits = service.retriever.search(SearchRequest(q, guild_id=None))
             times[name].append((time.perf_counter() - t) * 1000)
             answers[name] = [(h.passage_id, h.score) for h in hits]
         # the same passages in the same order, scores equal up to float32 rounding (a cosine
@@ -244,6 +244,46 @@ def _compare_dense(service: KnowledgeService, queries: list[str]) -> None:
                           "p95_ms": round(ts[int(0.95 * len(ts)) - 1], 2)}))
     print(json.dumps({"identical_answers": same, "of": len(queries),
                       "load_average": os.getloadavg()}))
+
+
+def cmd_autocomplete(args: argparse.Namespace) -> None:
+    """Per keystroke of typing a title or a publisher in DATA_DIR's library (a server's view):
+    the choices as the bot made them before (every article summary from the database, then
+    filtered) and from the index's memory (`article_choices`, `publisher_choices`)."""
+    from knowledge.service import KnowledgeService
+    from knowledge.settings import load_settings
+
+    service = KnowledgeService.open(load_settings())
+    service.search("summit", guild_id=None)  # the index is loaded
+    viewer = 1  # a server with no uploads of its own: the operator's library
+
+    def old_titles(typed: str) -> object:
+        return [a for a in service.list_articles(guild_id=viewer)
+                if typed in (a.title or "").casefold()][:25]
+
+    def old_publishers(typed: str) -> object:
+        return sorted({a.publisher for a in service.list_articles(guild_id=viewer)
+                       if a.publisher and typed in a.publisher.casefold()})
+
+    rows = [("titles, before: every summary from the database", old_titles),
+            ("titles: article_choices", lambda t: service.article_choices(t, guild_id=viewer)),
+            ("publishers, before: every summary from the database", old_publishers),
+            ("publishers: publisher_choices",
+             lambda t: service.publisher_choices(t, guild_id=viewer))]
+    word = args.word.casefold()
+    typed = [word[:i] for i in range(len(word) + 1)]
+    times: dict[str, list[float]] = {name: [] for name, _ in rows}
+    for _ in range(args.rounds):  # the two ways take turns
+        for name, fn in rows:
+            for prefix in typed:
+                t = time.perf_counter()
+                fn(prefix)
+                times[name].append((time.perf_counter() - t) * 1000)
+    for name, ts in times.items():
+        print(json.dumps({"choices": name, "articles": len(service.index.articles),
+                          "keystrokes": len(ts), "median_ms": round(statistics.median(ts), 2),
+                          "max_ms": round(max(ts), 2)}))
+    service.close()
 
 
 def cmd_startup(args: argparse.Namespace) -> None:
@@ -600,6 +640,10 @@ def main() -> None:
     p = sub.add_parser("latency-run", help="(used by latency --compare-cache)")
     p.add_argument("--queries", type=int, default=200)
     p.set_defaults(fn=cmd_latency_run)
+    p = sub.add_parser("autocomplete", help="title and publisher choices per keystroke")
+    p.add_argument("--word", default="summit", help="typed one letter at a time")
+    p.add_argument("--rounds", type=int, default=3)
+    p.set_defaults(fn=cmd_autocomplete)
     p = sub.add_parser("startup")
     p.set_defaults(fn=cmd_startup)
     p = sub.add_parser("ingest")

@@ -31,6 +31,7 @@ from knowledge.settings import (
     settings_problems,
 )
 from knowledge.settings import unknown_keys_line as settings_unknown_keys_line
+from knowledge.visibility import EVERYTHING
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
@@ -160,10 +161,10 @@ def run_check() -> int:
     def index() -> str:
         service = KnowledgeService.open(settings, embedder=embedders[0])
         try:
-            stats = service.stats()
+            stats = service.stats(guild_id=EVERYTHING)
             if stats.passages == 0:
                 raise RuntimeError("the library has no passages")
-            hits = service.search("summit", top=1)
+            hits = service.search("summit", top=1, guild_id=EVERYTHING)
         finally:
             service.close()
         return (f"{stats.articles} articles, {stats.passages} passages, "

@@ -55,8 +55,8 @@ class SearchRequest:
     since: PartialDate | None = None
     until: PartialDate | None = None
     # Whose view (knowledge/visibility.py): None every article, 0 the operator's library
-    # alone (a DM), else a server's id.
-    guild_id: int | None = None
+    # alone (a DM), else a server's id. Required: a caller that forgot it would see all.
+    guild_id: int | None = dataclasses.field(kw_only=True)
 
 
 def validate_query(query: str, limit: int, what: str = "question") -> str:
@@ -98,7 +98,7 @@ class Retriever:
         (SEARCH_MAX_QUERY_CHARS)."""
         return validate_query(query, self.library.settings.search_max_query_chars, what)
 
-    def person_article_ids(self, name: str, guild_id: int | None = None) -> frozenset[int]:
+    def person_article_ids(self, name: str, guild_id: int | None) -> frozenset[int]:
         """Articles of the experts (of those ``guild_id`` may see) a loosely written name
         ("akiyama") or a description ("the Kyoto professor") denotes, through the one person
         matcher; NotFound when nobody."""
@@ -108,7 +108,7 @@ class Retriever:
                 ArticlePersonRow.person_id.in_(people)))
             return frozenset(ids)
 
-    def match_experts(self, name: str, guild_id: int | None = None
+    def match_experts(self, name: str, guild_id: int | None
                       ) -> tuple[PersonReading, ...]:
         """The experts (of those ``guild_id`` may see) a loosely written name ("akiyama",
         "D. Streltsov", "Togo's") or a description ("the Kyoto professor") denotes: the one
@@ -236,7 +236,7 @@ class Retriever:
             self._vectors.clear()
             self._readings.clear()
 
-    def interpret(self, query: str, guild_id: int | None = None) -> Interpretation:
+    def interpret(self, query: str, guild_id: int | None) -> Interpretation:
         """Who, when and which meeting a question was read to be about (knowledge/understand),
         among the experts ``guild_id`` may see."""
         return self._read(self.validate(query), self.library.index.version, guild_id)

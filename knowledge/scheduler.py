@@ -32,6 +32,7 @@ from knowledge.digests.types import DigestPoster, PostedFinder, RunOutcome
 from knowledge.errors import BadInput
 from knowledge.notices import AdminNotifier, notify_admins
 from knowledge.store.tables import utcnow
+from knowledge.visibility import EVERYTHING
 
 if TYPE_CHECKING:
     from knowledge.service import KnowledgeService
@@ -220,7 +221,7 @@ class JobScheduler:
         if scheduler is None:
             return
         wanted = {f"{DIGEST_JOB_PREFIX}{s.id}": s
-                  for s in self.service.digests.subscriptions(now=self.clock())}
+                  for s in self.service.digests.subscriptions(EVERYTHING, now=self.clock())}
         existing = {j.id: j for j in scheduler.get_jobs(jobstore=DB_STORE)
                     if j.id.startswith(DIGEST_JOB_PREFIX)}
         for job_id in existing.keys() - wanted.keys():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import heapq
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
@@ -49,6 +50,11 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+def _newest_first(article: ArticleSummary) -> tuple[dt.date, int]:
+    """Sort key, descending: latest publication first, undated last, then newest id."""
+    return (article.published.start if article.published else dt.date.min, article.id)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -149,16 +155,16 @@ class KnowledgeService:
     # ----- questions ----------------------------------------------------------------------
     def search(self, query: str, *, top: int | None = None, person: str | None = None,
                publisher: str | None = None, since: PartialDate | None = None,
-               until: PartialDate | None = None, guild_id: int | None = None) -> list[Hit]:
+               until: PartialDate | None = None, guild_id: int | None) -> list[Hit]:
         """The best passages for a question, among those ``guild_id`` may see
         (knowledge/visibility.py; None: every one); [] means no good match."""
         return self.retriever.search(SearchRequest(
             query, top or self.settings.search_default_top, person, publisher, since, until,
-            guild_id))
+            guild_id=guild_id))
 
     def reading(self, query: str, *, person: str | None = None,
                 since: PartialDate | None = None, until: PartialDate | None = None,
-                guild_id: int | None = None) -> Interpretation:
+                guild_id: int | None) -> Interpretation:
         """Who, when and which meeting `search` with the same filters reads the question as
         (the "read as" line): among the experts ``guild_id`` may see, within the filters."""
         return self.retriever.reading(SearchRequest(query, person=person, since=since,
@@ -189,17 +195,35 @@ class KnowledgeService:
         return add_documents(self.library, docs, labels=labels, chunk=chunk, progress=progress)
 
     # ----- browsing -----------------------------------------------------------------------
-    def list_articles(self, *, guild_id: int | None = None) -> list[ArticleSummary]:
+    def list_articles(self, *, guild_id: int | None) -> list[ArticleSummary]:
         """Every article ``guild_id`` may see, newest publication first (undated last)."""
         with self.library.read() as session:
             summaries = list(queries.article_summaries(session).values())
         if guild_id is not None:
             allowed = self.library.index.visible_article_ids(guild_id)
             summaries = [a for a in summaries if a.id in allowed]
-        return sorted(summaries, key=lambda a: (a.published.start if a.published else dt.date.min,
-                                                a.id), reverse=True)
+        return sorted(summaries, key=_newest_first, reverse=True)
 
-    def latest(self, count: int = 5, *, guild_id: int | None = None) -> list[ArticleSummary]:
+    def article_choices(self, typed: str, limit: int = 25, *, guild_id: int | None
+                        ) -> list[ArticleSummary]:
+        """Up to `limit` articles ``guild_id`` may see whose title contains what was typed
+        (case and spacing ignored), newest publication first: autocomplete, answered from the
+        index's memory, so a keystroke costs no database read however large the library."""
+        needle = " ".join(typed.casefold().split())
+        found = [a for a in self.library.index.visible_articles(guild_id)
+                 if needle in " ".join((a.title or "").casefold().split())]
+        return heapq.nlargest(limit, found, key=_newest_first)
+
+    def publisher_choices(self, typed: str, limit: int = 25, *, guild_id: int | None
+                          ) -> list[str]:
+        """Up to `limit` publishers of articles ``guild_id`` may see whose name contains what
+        was typed, alphabetically (autocomplete; from memory like `article_choices`)."""
+        needle = " ".join(typed.casefold().split())
+        names = {a.publisher for a in self.library.index.visible_articles(guild_id)
+                 if a.publisher and needle in a.publisher.casefold()}
+        return sorted(names, key=str.casefold)[:limit]
+
+    def latest(self, count: int = 5, *, guild_id: int | None) -> list[ArticleSummary]:
         """The most recently added articles ``guild_id`` may see."""
         if not 1 <= count <= 25:
             raise BadInput("count must be between 1 and 25")
@@ -210,7 +234,7 @@ class KnowledgeService:
             summaries = queries.article_summaries(session, ids)
         return [summaries[i] for i in ids]
 
-    def get_article(self, article_id: int, *, guild_id: int | None = None) -> Article:
+    def get_article(self, article_id: int, *, guild_id: int | None) -> Article:
         """One article with its text; NotFound for an unknown id or one ``guild_id`` may not
         see."""
         with self.library.read() as session:
@@ -235,7 +259,7 @@ class KnowledgeService:
             session.add(ArticleDeletionRow(article_id=article_id))  # other processes' refresh
         self.library.index.remove_article(article_id)
 
-    def stats(self, *, guild_id: int | None = None) -> LibraryStats:
+    def stats(self, *, guild_id: int | None) -> LibraryStats:
         """Counts of the articles ``guild_id`` may see (every one for None), their passages and
         the experts with such an article (knowledge/visibility.py)."""
         seen = visibility.visible(ArticleRow.id, guild_id)

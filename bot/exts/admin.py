@@ -16,6 +16,7 @@ from bot.checks import owner_check
 from bot.replies import EmbedBuilder, Reply, clean_cut, format_when, notice
 from bot.respond import answer, defer
 from knowledge.errors import KnowledgeError
+from knowledge.visibility import EVERYTHING
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
@@ -80,7 +81,7 @@ class Admin(commands.Cog):
     async def about_embed(self) -> discord.Embed:
         """The /about card."""
         service = self.bot.service
-        stats = await service.run(service.stats)
+        stats = await service.run(service.stats, guild_id=EVERYTHING)  # the owner's view
         builder = EmbedBuilder(title=f"Summit Desk {package_version()}")
         builder.add_field("Library", f"{stats.articles} articles, {stats.passages} passages, "
                                      f"{stats.experts} experts", inline=True)
@@ -100,7 +101,7 @@ class Admin(commands.Cog):
     async def sources_health(self) -> str:
         """How many sources are failing, and which."""
         try:
-            statuses = await self.bot.service.run(self.bot.service.sources.status)
+            statuses = await self.bot.service.run(self.bot.service.sources.status, EVERYTHING)
         except KnowledgeError as exc:
             return f"unavailable: {clean_cut(str(exc), 200)}"
         failing = [s for s in statuses if s.failing]
@@ -114,7 +115,8 @@ class Admin(commands.Cog):
         """Per digest channel: where the last digest ended and when the next one is due."""
         scheduler = "scheduler running" if self.bot.scheduler is not None else "scheduler off"
         try:
-            subscriptions = await self.bot.service.run(self.bot.service.digests.subscriptions)
+            subscriptions = await self.bot.service.run(self.bot.service.digests.subscriptions,
+                                                       EVERYTHING)
         except KnowledgeError as exc:
             return f"{scheduler}; unavailable: {clean_cut(str(exc), 200)}"
         lines = [scheduler] + [

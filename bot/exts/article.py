@@ -14,10 +14,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.exts._choices import autocompleter, choices
+from bot.exts._choices import CHOICE_LIMIT, autocompleter, choices
 from bot.exts._render import article_pages, page_of_passage, passage_reply
 from bot.replies import Reply, format_date
-from bot.respond import answer, answer_text, log_interaction, mark_started
+from bot.respond import answer, answer_text, in_time, log_interaction, mark_started
 from knowledge.errors import NotFound
 from knowledge.store.tables import MAX_ROW_ID
 from knowledge.visibility import viewer
@@ -112,10 +112,8 @@ class Reading(commands.Cog):
                              ) -> list[app_commands.Choice[int]]:
         """Autocomplete: articles whose title contains what was typed, newest first."""
         service = self.bot.service
-        articles = await service.run(service.list_articles,
-                                     guild_id=viewer(interaction.guild_id))
-        needle = " ".join(current.casefold().split())
-        found = [a for a in articles if needle in (a.title or "").casefold()]
+        found = await service.run(service.article_choices, current, CHOICE_LIMIT,
+                                  guild_id=viewer(interaction.guild_id))
         return choices((f"{a.title} ({format_date(a.published)})", a.id) for a in found)
 
     @app_commands.command(name="article", description="Read an article: its details and "
@@ -127,7 +125,8 @@ class Reading(commands.Cog):
                       id: app_commands.Range[int, 1, MAX_ROW_ID], public: bool = False) -> None:
         """The article's metadata and text, paged; private unless asked otherwise."""
         try:
-            pages = await self.pages_of(id, interaction.guild_id)
+            pages = await in_time(interaction, self.pages_of(id, interaction.guild_id),
+                                  ephemeral=not public)
         except NotFound:
             raise NotFound(f"there is no article #{id}: type part of a title in /article and "
                            "pick one of the suggestions") from None
@@ -150,10 +149,10 @@ async def open_read(interaction: discord.Interaction[Any], value: str, *,
         return
     article_id = int(match["article"])
     try:
-        await interaction.response.defer(ephemeral=True, thinking=True)
         service = bot.service
-        article = await service.run(service.get_article, article_id,
-                                    guild_id=viewer(interaction.guild_id))
+        article = await in_time(interaction, service.run(
+            service.get_article, article_id, guild_id=viewer(interaction.guild_id)),
+            ephemeral=True)
         if match["kind"] == "p" and match["passage"]:
             passage_id = int(match["passage"])
             reply = passage_reply(article, passage_id,

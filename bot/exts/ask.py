@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ButtonCooldowns, ask_cooldown
-from bot.exts._choices import NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
+from bot.exts._choices import CHOICE_LIMIT, NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
 from bot.exts._render import AskFilters, ask_pages, ask_state_from, no_match_text
 from bot.replies import Reply
 from bot.respond import answer_text, in_time
@@ -150,11 +150,8 @@ class Ask(commands.Cog):
                               ) -> list[app_commands.Choice[str]]:
         """Autocomplete: publishers in the library matching what was typed."""
         service = self.bot.service
-        articles = await service.run(service.list_articles,
-                                     guild_id=viewer(interaction.guild_id))
-        needle = current.casefold().strip()
-        names = sorted({a.publisher for a in articles if a.publisher
-                        and needle in a.publisher.casefold()})
+        names = await service.run(service.publisher_choices, current, CHOICE_LIMIT,
+                                  guild_id=viewer(interaction.guild_id))
         return choices((name, name) for name in names)
 
     # ----- commands -----------------------------------------------------------------------------

@@ -67,9 +67,10 @@ class Summits(commands.Cog):
                      name: app_commands.Range[str, 1, NAME_LIMIT],
                      topic: app_commands.Range[str, 1, TOPIC_LIMIT] | None = None) -> None:
         """What was said before and after one meeting."""
-        await self.bot.service.run(self.meetings.get, name)  # an unknown meeting is refused privately, before deferring
         if topic is not None:
             self.bot.service.retriever.validate(topic)
+        # The meeting is looked up within `in_time` (a slow library could otherwise outlast
+        # Discord's 3 s); an unknown or ambiguous name is still refused privately.
         commentary = await in_time(interaction, self.bot.service.run(
             self.meetings.commentary, name, topic, top=3, guild_id=viewer(interaction.guild_id)))
         if topic is not None and not (commentary.before or commentary.after

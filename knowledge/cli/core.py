@@ -19,6 +19,7 @@ from knowledge.cli.common import (
 )
 from knowledge.errors import BadInput, KnowledgeError
 from knowledge.retrieval import MAX_TOP, SearchRequest
+from knowledge.visibility import EVERYTHING
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -81,7 +82,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     top = args.top or service.settings.search_default_top
 
     def request(query: str) -> SearchRequest:
-        return SearchRequest(query, top, args.person, args.publisher, args.since, args.until)
+        return SearchRequest(query, top, args.person, args.publisher, args.since, args.until,
+                             guild_id=EVERYTHING)
 
     if args.queries_file is None:
         hits = service.retriever.search(request(args.query))
@@ -111,7 +113,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print every article."""
-    articles = open_service().list_articles()
+    articles = open_service().list_articles(guild_id=EVERYTHING)
     if args.json:
         print_json([a.to_json() for a in articles])
     else:
@@ -122,7 +124,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Print one article."""
-    article = open_service().get_article(args.article_id)
+    article = open_service().get_article(args.article_id, guild_id=EVERYTHING)
     if args.json:
         print_json(article.to_json())
         return 0

@@ -15,6 +15,7 @@ from knowledge.cli.common import (
 )
 from knowledge.models import Expert
 from knowledge.people.service import MAX_TOP_PER_EXPERT
+from knowledge.visibility import EVERYTHING
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,7 +51,7 @@ def _expert_lines(expert: Expert) -> list[str]:
 
 def cmd_experts(args: argparse.Namespace) -> int:
     """Print every expert."""
-    experts = open_service().experts.list()
+    experts = open_service().experts.list(guild_id=EVERYTHING)
     if args.json:
         print_json([e.to_json() for e in experts])
         return 0
@@ -63,7 +64,8 @@ def cmd_experts(args: argparse.Namespace) -> int:
 
 def cmd_expert(args: argparse.Namespace) -> int:
     """Print one expert and their passages."""
-    expert, hits = open_service().experts.views(args.name, args.topic, args.top)
+    expert, hits = open_service().experts.views(args.name, args.topic, args.top,
+                                                guild_id=EVERYTHING)
     if args.json:
         print_json({**expert.to_json(), "topic": args.topic,
                     "passages": [h.to_json() for h in hits]})
@@ -80,7 +82,8 @@ def cmd_expert(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Print each expert's best passage on a topic."""
-    views = open_service().experts.compare(args.topic, args.top_per_expert)
+    views = open_service().experts.compare(args.topic, args.top_per_expert,
+                                           guild_id=EVERYTHING)
     if args.json:
         print_json([{**v.to_json(), "published": v.hit.article.published.iso
                      if v.hit.article.published else None} for v in views])

@@ -20,6 +20,7 @@ from knowledge.cli.common import (
 from knowledge.errors import BadInput
 from knowledge.meetings.timeline import format_meeting_date
 from knowledge.models import Meeting
+from knowledge.visibility import EVERYTHING
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,7 +71,7 @@ def _meeting_line(m: Meeting) -> str:
 
 def cmd_summits(args: argparse.Namespace) -> int:
     """Print every meeting."""
-    meetings = open_service().meetings.list()
+    meetings = open_service().meetings.list(guild_id=EVERYTHING)
     if args.json:
         print_json([m.to_json() for m in meetings])
         return 0
@@ -87,7 +88,7 @@ UNPLACED_LABEL = "Not placed before or after (undated, or the text does not say)
 def cmd_summit(args: argparse.Namespace) -> int:
     """Print what was said before and after one meeting."""
     commentary = open_service().meetings.commentary(args.name_or_date, args.topic,
-                                                          args.top)
+                                                          args.top, guild_id=EVERYTHING)
     if args.json:
         print_json({**commentary.to_json(), "topic": args.topic})
         return 0
@@ -112,7 +113,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     """Write the timeline PNG."""
     if args.out.suffix.lower() != ".png":
         raise BadInput(f"the timeline is a PNG: give a file name ending in .png, not {args.out}")
-    png = open_service().meetings.timeline_png()
+    png = open_service().meetings.timeline_png(guild_id=EVERYTHING)
     try:
         args.out.write_bytes(png)
     except OSError as exc:

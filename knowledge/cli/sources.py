@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from knowledge.cli.common import open_service, print_json, record_id, valid_text
 from knowledge.models import AddResult, SourceStatus
+from knowledge.visibility import EVERYTHING
 
 if TYPE_CHECKING:  # imported by service.sources when a command uses it (httpx, feedparser)
     from knowledge.sources.outcomes import PollOutcome
@@ -56,7 +57,8 @@ def cmd_add(args: argparse.Namespace) -> int:
         failed = False
         for item in args.inputs:
             # One input at a time, each printed at once: a slow feed does not hide the others.
-            for result in await sources.add(item, kind=args.kind, allow_local=True):
+            for result in await sources.add(item, kind=args.kind, allow_local=True,
+                                              guild_id=EVERYTHING):
                 failed |= result.status == "error"
                 _print_result(result, args.json)
         return failed
@@ -73,11 +75,11 @@ def cmd_sources(args: argparse.Namespace) -> int:
     sources: SourcesService = service.sources
     try:
         if args.remove is not None:
-            removed = sources.remove(args.remove)
+            removed = sources.remove(args.remove, guild_id=EVERYTHING)
             if not args.json:
                 print(describe_removal(removed))
                 return 0
-        statuses = sources.status()
+        statuses = sources.status(EVERYTHING)
     finally:
         service.close()
     if args.json:
@@ -97,7 +99,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
     async def run() -> list[PollOutcome]:
         if args.source is not None:
-            return [await sources.poll(args.source)]
+            return [await sources.poll(args.source, guild_id=EVERYTHING)]
         return await sources.poll_due()
 
     try:

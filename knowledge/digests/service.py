@@ -163,7 +163,7 @@ class DigestService:
         return len(ids)
 
 
-    def subscriptions(self, guild_id: int | None = None, *, include_inactive: bool = False,
+    def subscriptions(self, guild_id: int | None, *, include_inactive: bool = False,
                            now: dt.datetime | None = None) -> list[Subscription]:
         """Subscriptions (of one guild, or all), oldest first."""
         now = self._now(now)
@@ -186,7 +186,7 @@ class DigestService:
             return _plain(row, self._now(now))
 
     # ----- previews ------------------------------------------------------------------------
-    def preview(self, guild_id: int | None = None, since: dt.datetime | None = None, *,
+    def preview(self, guild_id: int | None, since: dt.datetime | None = None, *,
                      now: dt.datetime | None = None) -> Digest:
         """The next digest as it stands now, without claiming anything.
 

@@ -358,13 +358,6 @@ class HybridIndex:
                     self._bm25.remove(pos, tokenize(f"{header}\n{self._texts[pos]}"))
             self._alive &= ~gone
 
-    def update_article(self, article: ArticleSummary) -> None:
-        """Replace an article's metadata (contributors, title) without touching its passages."""
-        with self._lock:
-            self.articles[article.id] = article
-            self._arrays_dirty = True
-            self._terms_cache.clear()  # the title is part of a passage's BM25 terms
-
     # ----- visibility (knowledge/visibility.py) --------------------------------------------
     def add_reach(self, rows: Iterable[tuple[int, int, int]]) -> None:
         """Record (reach id, article id, guild id) rows: the guild may now see the article."""
@@ -408,12 +401,17 @@ class HybridIndex:
 
     def visible_article_ids(self, viewer: int | None) -> frozenset[int]:
         """Ids of the indexed articles the viewer may see (every one for None)."""
+        return frozenset(a.id for a in self.visible_articles(viewer))
+
+    def visible_articles(self, viewer: int | None) -> list[ArticleSummary]:
+        """The summaries of the indexed articles the viewer may see (every one for None), from
+        memory: what autocomplete filters on every keystroke without reading the database."""
         with self._lock:
             if viewer is None:
-                return frozenset(self.articles)
+                return list(self.articles.values())
             seen = {0, viewer}
-            return frozenset(aid for aid in self.articles
-                             if not seen.isdisjoint(self._reach.get(aid, ())))
+            return [a for aid, a in self.articles.items()
+                    if not seen.isdisjoint(self._reach.get(aid, ()))]
 
     def _refresh_arrays(self) -> None:
         if not self._arrays_dirty:
@@ -714,19 +712,6 @@ class HybridIndex:
         found = self._terms(pos)
         total = sum(self._bm25.idf(t) for t in terms)
         return sum(self._bm25.idf(t) for t in terms if t in found) / total if total else 0.0
-
-    def lexical_coverage(self, query_tokens: list[str], filters: Filters | None = None) -> float:
-        """Share of the query's idf mass found in its best BM25 passage (0 when none matches)."""
-        with self._lock:
-            self._refresh_arrays()
-            terms = set(query_tokens)
-            if not self._passage_ids or not terms:
-                return 0.0
-            mask = self._mask(filters or Filters())
-            scores = np.where(mask, self._bm25.scores(list(terms)), 0.0)
-            if scores.max(initial=0.0) <= 0:
-                return 0.0
-            return self._coverage(terms, int(np.argmax(scores)))
 
     def best_similarity(self, query_vector: np.ndarray, filters: Filters | None = None) -> float:
         """Highest dense cosine among the allowed passages (for the no-match decision)."""

@@ -46,7 +46,7 @@ from knowledge.store.tables import (
     possible_row_id,
 )
 from knowledge.text.clean import echo
-from knowledge.visibility import visible
+from knowledge.visibility import EVERYTHING, visible
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +142,8 @@ class MeetingsService:
                            listing="summits")
         return found[0]
 
-    def _linked(self, session: Session, meeting_ids: builtins.list[str] | None = None,
-                guild_id: int | None = None) -> dict[str, builtins.list[_Linked]]:
+    def _linked(self, session: Session, meeting_ids: builtins.list[str] | None, *,
+                guild_id: int | None) -> dict[str, builtins.list[_Linked]]:
         """Passages linked to meetings, in articles ``guild_id`` may see."""
         stmt = (select(PassageMeetingRow.meeting_id, PassageMeetingRow.passage_id, PassageRow.article_id,
                        PassageRow.ordinal, PassageMeetingRow.evidence, PassageMeetingRow.confidence)
@@ -186,21 +186,21 @@ class MeetingsService:
         experts = tuple(self._experts_of(session, [link.passage_id for link in ordered]))
         return meeting.to_model(article_ids=article_ids, passages=len(linked), experts=experts)
 
-    def list(self, *, guild_id: int | None = None) -> builtins.list[MeetingModel]:
+    def list(self, *, guild_id: int | None) -> builtins.list[MeetingModel]:
         """Every confirmed meeting, oldest first, with its linked articles and passages (those
         ``guild_id`` may see)."""
         registry = self.registry()
         with self.library.read() as session:
-            linked = self._linked(session, guild_id=guild_id)
+            linked = self._linked(session, None, guild_id=guild_id)
             articles = self._articles(session, {link.article_id for links in linked.values()
                                                 for link in links})
             return [self._model(session, m, linked.get(m.id, []), articles) for m in registry]
 
-    def get(self, name_or_date: str, *, guild_id: int | None = None) -> MeetingModel:
+    def get(self, name_or_date: str, *, guild_id: int | None) -> MeetingModel:
         """One meeting by a loose name ("Lima 2016", "2017-04", "17th", an id)."""
         meeting = self.resolve(name_or_date)
         with self.library.read() as session:
-            linked = self._linked(session, [meeting.id], guild_id).get(meeting.id, [])
+            linked = self._linked(session, [meeting.id], guild_id=guild_id).get(meeting.id, [])
             articles = self._articles(session, {link.article_id for link in linked})
             return self._model(session, meeting, linked, articles)
 
@@ -230,7 +230,7 @@ class MeetingsService:
         return out
 
     def commentary(self, name_or_date: str, topic: str | None = None, top: int = 5, *,
-                   guild_id: int | None = None) -> MeetingCommentary:
+                   guild_id: int | None) -> MeetingCommentary:
         """What was said about a meeting: passages of articles written before it (expectations)
         and after it (assessments), optionally narrowed to a topic. Articles whose side cannot
         be told (undated, no cues either way) are not guessed: their passages are `unplaced`."""
@@ -240,7 +240,7 @@ class MeetingsService:
         meeting = self.resolve(name_or_date)
         registry = self.registry()
         with self.library.read() as session:
-            linked = self._linked(session, [meeting.id], guild_id).get(meeting.id, [])
+            linked = self._linked(session, [meeting.id], guild_id=guild_id).get(meeting.id, [])
             article_ids = {link.article_id for link in linked}
             sides = self._sides(session, meeting, article_ids, registry)
             articles = self._articles(session, article_ids)
@@ -284,13 +284,13 @@ class MeetingsService:
         return self.retriever.search_within(SearchRequest(topic, top, guild_id=guild_id), pool)
 
     # ----- timeline -----------------------------------------------------------------------------
-    def timeline_entries(self, *, guild_id: int | None = None) -> builtins.list[TimelineEntry]:
+    def timeline_entries(self, *, guild_id: int | None) -> builtins.list[TimelineEntry]:
         """What the timeline picture shows: each meeting, its articles (those ``guild_id`` may
         see) and their sides."""
         registry = self.registry()
         entries = []
         with self.library.read() as session:
-            linked = self._linked(session, guild_id=guild_id)
+            linked = self._linked(session, None, guild_id=guild_id)
             articles = self._articles(session, {link.article_id for links in linked.values()
                                                 for link in links})
             for meeting in registry:
@@ -304,7 +304,7 @@ class MeetingsService:
                 entries.append(TimelineEntry(model, dated, undated, model.experts))
         return entries
 
-    def timeline_png(self, *, guild_id: int | None = None) -> bytes:
+    def timeline_png(self, *, guild_id: int | None) -> bytes:
         """The meetings on a time axis with their commentary, as a PNG (1200 px wide, legible
         when shown 600 px wide)."""
         return render_timeline(self.timeline_entries(guild_id=guild_id))
@@ -389,7 +389,7 @@ class MeetingsService:
             self._relink(session)
         log.info("meeting proposal #%d confirmed as %s (%s)", proposal_id, meeting_id,
                  country_of(where) or "country unknown")
-        return self.get(meeting_id)
+        return self.get(meeting_id, guild_id=EVERYTHING)
 
     def reject_proposal(self, proposal_id: int) -> Proposal:
         """Mark a proposal rejected: the meeting stays out of the registry."""

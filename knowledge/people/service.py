@@ -50,8 +50,8 @@ class ExpertsService:
         self.retriever = retriever
 
     # ----- reading -----------------------------------------------------------------------------
-    def _experts(self, session: Session, person_ids: Iterable[int] | None = None,
-                 guild_id: int | None = None) -> list[Expert]:
+    def _experts(self, session: Session, person_ids: Iterable[int] | None, *,
+                 guild_id: int | None) -> list[Expert]:
         """Experts with the articles ``guild_id`` may see (knowledge/visibility.py); an expert
         with none is left out."""
         stmt = expert_links(guild_id)
@@ -83,12 +83,12 @@ class ExpertsService:
                                           link.role, queries.published_date(article), article.publisher))
         return Expert(person.id, person.name, tuple(dict.fromkeys(roles)), tuple(articles))
 
-    def list(self, *, guild_id: int | None = None) -> builtins.list[Expert]:
+    def list(self, *, guild_id: int | None) -> builtins.list[Expert]:
         """Every expert with their articles and roles, by surname (as ``guild_id`` sees them)."""
         with self.library.read() as session:
-            return self._experts(session, guild_id=guild_id)
+            return self._experts(session, None, guild_id=guild_id)
 
-    def get(self, name: str, *, guild_id: int | None = None) -> Expert:
+    def get(self, name: str, *, guild_id: int | None) -> Expert:
         """One expert by a loosely written name or a description (`Retriever.match_experts`,
         the matcher of the expert filter too); NotFound with a hint when nobody or several
         fit, or none of their articles is visible to ``guild_id``."""
@@ -98,12 +98,12 @@ class ExpertsService:
             raise NotFound(f"“{echo(name)}” matches several experts ({names}); give more of "
                            f"the name")
         with self.library.read() as session:
-            found = self._experts(session, [people[0].expert_id], guild_id)
+            found = self._experts(session, [people[0].expert_id], guild_id=guild_id)
         if not found:
             raise NotFound(f"no expert matches “{echo(name)}”", listing="experts")
         return found[0]
 
-    def passage_ids(self, expert_id: int, *, guild_id: int | None = None
+    def passage_ids(self, expert_id: int, *, guild_id: int | None
                     ) -> builtins.list[int]:
         """The passages carrying an expert's words (in articles ``guild_id`` may see), newest
         article first, in text order."""
@@ -123,7 +123,7 @@ class ExpertsService:
                                             passage_ids)
 
     def views(self, name: str, topic: str | None = None, top: int = 5, *,
-              guild_id: int | None = None) -> tuple[Expert, builtins.list[Hit]]:
+              guild_id: int | None) -> tuple[Expert, builtins.list[Hit]]:
         """An expert and their passages (those ``guild_id`` may see): on a topic (ranked; []
         when none matches) or, without one, their passages newest first."""
         if not 1 <= top <= 50:
@@ -135,7 +135,7 @@ class ExpertsService:
         with self.library.read() as session:
             return expert, unranked_hits(session, pids[:top])
 
-    def compare(self, topic: str, top_per_expert: int = 1, *, guild_id: int | None = None
+    def compare(self, topic: str, top_per_expert: int = 1, *, guild_id: int | None
                 ) -> builtins.list[ExpertView]:
         """Each expert's best passage(s) on a topic, oldest article first so that views read as
         they developed; experts with no matching passage are left out. The topic is embedded
@@ -151,7 +151,7 @@ class ExpertsService:
         views.sort(key=lambda v: (_oldest_first(v.hit.article.published), -v.hit.score))
         return views
 
-    def autocomplete(self, prefix: str, limit: int = 25, *, guild_id: int | None = None
+    def autocomplete(self, prefix: str, limit: int = 25, *, guild_id: int | None
                      ) -> builtins.list[str]:
         """Expert names ``guild_id`` may see whose name or any part of it starts with what was
         typed."""

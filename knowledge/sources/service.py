@@ -85,7 +85,7 @@ class SourcesService:
         self._notifier = notifier
 
     # ----- adding ---------------------------------------------------------------------------
-    async def add(self, url_or_path: str, *, kind: Kind = "auto", guild_id: int | None = None,
+    async def add(self, url_or_path: str, *, kind: Kind = "auto", guild_id: int | None,
                   added_by: str | None = None, allow_local: bool | None = None,
                   progress: AddProgress | None = None,
                   each: InputProgress | None = None) -> list[AddResult]:
@@ -113,7 +113,7 @@ class SourcesService:
                                                progress))
         return results
 
-    async def add_upload(self, filename: str, data: bytes, *, guild_id: int | None = None,
+    async def add_upload(self, filename: str, data: bytes, *, guild_id: int | None,
                          added_by: str | None = None) -> AddResult:
         """Add an uploaded file (.txt, .md, .html, .pdf); other types get a clear refusal."""
         return await self._guarded(filename, self._add_file(
@@ -328,7 +328,7 @@ class SourcesService:
         return outcomes
 
     async def poll(self, source_id: int, now: dt.datetime | None = None, *,
-                   guild_id: int | None = None) -> PollOutcome:
+                   guild_id: int | None) -> PollOutcome:
         """Poll one feed now, due or not (NotFound / BadInput for unknown or non-feed sources,
         or, with ``guild_id``, one that server does not follow)."""
         kind, active = await self.library.run(records.source_kind, self.library, source_id,
@@ -447,22 +447,22 @@ class SourcesService:
         return any(told)
 
     # ----- browsing and removing ------------------------------------------------------------
-    def list(self, guild_id: int | None = None) -> builtins.list[SourceStatus]:
+    def list(self, guild_id: int | None) -> builtins.list[SourceStatus]:
         """Active sources: a server's own (its subscriptions), every one for the operator
         (None)."""
         return records.statuses(self.library, guild_id=guild_id, active_only=True)
 
-    def status(self, guild_id: int | None = None) -> builtins.list[SourceStatus]:
+    def status(self, guild_id: int | None) -> builtins.list[SourceStatus]:
         """A server's sources (every one for None), removed ones included, with last fetch,
         errors and next poll."""
         return records.statuses(self.library, guild_id=guild_id)
 
-    def remove(self, source_id: int, *, guild_id: int | None = None) -> SourceStatus:
+    def remove(self, source_id: int, *, guild_id: int | None) -> SourceStatus:
         """Stop a server's following of a source (the operator, None: everyone's); its articles
         stay. NotFound for an id the server does not follow, BadInput when already stopped."""
         return records.deactivate(self.library, source_id, guild_id)
 
-    def autocomplete(self, prefix: str, limit: int = 25, *, guild_id: int | None = None
+    def autocomplete(self, prefix: str, limit: int = 25, *, guild_id: int | None
                      ) -> builtins.list[tuple[str, int]]:
         """(label, id) of the server's active sources whose id, title or link has ``prefix``."""
         wanted = prefix.strip().casefold().lstrip("#")

@@ -47,9 +47,9 @@ def test_older_install_is_enriched_at_open(settings: Settings) -> None:
     old.close()
     new = KnowledgeService.open(settings, embedder=HashingEmbedder())
     try:
-        assert [e.name for e in new.experts.list()] == [
+        assert [e.name for e in new.experts.list(guild_id=None)] == [
             "Masahiro Akiyama", "Dmitry Streltsov", "Kazuhiko Togo"]
-        assert all(m.passages for m in new.meetings.list())
+        assert all(m.passages for m in new.meetings.list(guild_id=None))
     finally:
         new.close()
 

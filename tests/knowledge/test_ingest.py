@@ -25,14 +25,14 @@ def test_adding_a_file_twice_says_it_is_already_there(hashing_service: Knowledge
     """The second add of the same content is reported as a duplicate and stores nothing."""
     path = tmp_path / "arctic.md"
     path.write_text(NEW_ARTICLE, encoding="utf-8")
-    (first,) = asyncio.run(hashing_service.sources.add(str(path)))
+    (first,) = asyncio.run(hashing_service.sources.add(str(path), guild_id=None))
     assert first.status == "added" and first.passages >= 1
     assert first.title == "Arctic shipping after the thaw"
     passages = count_rows(hashing_service, PassageRow)
     copy = tmp_path / "copy.txt"
     copy.write_text(NEW_ARTICLE.replace("\n", " \n").upper(), encoding="utf-8")
     for again in (path, copy):
-        (result,) = asyncio.run(hashing_service.sources.add(str(again)))
+        (result,) = asyncio.run(hashing_service.sources.add(str(again), guild_id=None))
         assert result.status == "duplicate"
         assert result.article_id == first.article_id
         assert "already in the library" in result.message
@@ -57,7 +57,7 @@ def test_bad_uploads_are_refused_clearly(hashing_service: KnowledgeService, file
                                          data: bytes, needle: str) -> None:
     """Binary, unsupported and empty uploads get a clear refusal and store nothing."""
     before = count_rows(hashing_service, ArticleRow)
-    result = asyncio.run(hashing_service.sources.add_upload(filename, data))
+    result = asyncio.run(hashing_service.sources.add_upload(filename, data, guild_id=None))
     assert result.status == "error" and needle in result.message
     assert count_rows(hashing_service, ArticleRow) == before
 
@@ -65,7 +65,7 @@ def test_bad_uploads_are_refused_clearly(hashing_service: KnowledgeService, file
 def test_oversized_upload_is_refused(hashing_service: KnowledgeService) -> None:
     """An upload above UPLOAD_MAX_BYTES is refused with the size limit in the message."""
     data = b"word " * (hashing_service.settings.upload_max_bytes // 5 + 10)
-    result = asyncio.run(hashing_service.sources.add_upload("big.txt", data))
+    result = asyncio.run(hashing_service.sources.add_upload("big.txt", data, guild_id=None))
     assert result.status == "error" and "larger than" in result.message
 
 
@@ -87,16 +87,16 @@ def test_failed_store_leaves_nothing_behind(hashing_service: KnowledgeService) -
 def test_added_article_is_searchable_at_once(hashing_service: KnowledgeService) -> None:
     """Ingestion updates the in-memory index without a rebuild."""
     hashing_service.add_document(Document(NEW_ARTICLE))
-    hits = hashing_service.retriever.search(SearchRequest("icebreaker escorts dredging ports", top=1))
+    hits = hashing_service.retriever.search(SearchRequest("icebreaker escorts dredging ports", top=1, guild_id=None))
     assert hits and hits[0].article.title == "Arctic shipping after the thaw"
 
 
 def test_undated_upload_takes_its_dateline(hashing_service: KnowledgeService) -> None:
     """An uploaded text with a date under its title is stored with that date."""
     text = "Ports of the north\n\nJune 11, 2015\n\n" + NEW_ARTICLE.split("\n", 2)[2]
-    result = asyncio.run(hashing_service.sources.add_upload("ports.txt", text.encode()))
+    result = asyncio.run(hashing_service.sources.add_upload("ports.txt", text.encode(), guild_id=None))
     assert result.status == "added"
-    article = hashing_service.get_article(result.article_id)  # type: ignore[arg-type]
+    article = hashing_service.get_article(result.article_id, guild_id=None)  # type: ignore[arg-type]
     assert article.summary.published == PartialDate("2015-06-11", "day")
 
 
@@ -113,7 +113,7 @@ def test_a_spelling_variant_in_metadata_is_the_same_person(hashing_service: Know
     assert result.status == "added"
     assert count_rows(hashing_service, PersonRow) == before
     hits = hashing_service.retriever.search(SearchRequest("icebreaker escorts", top=10,
-                                                     person="streltsov"))
+                                                     person="streltsov", guild_id=None))
     assert any(h.article.id == result.article_id for h in hits)
 
 
@@ -143,9 +143,9 @@ def test_an_upload_title_loses_invisible_and_bidi_characters(hashing_service: Kn
     """A heading with a right-to-left override, zero-width space and isolates is stored as its
     visible words (those characters flip or hide the rest of every line showing the title)."""
     result = asyncio.run(hashing_service.sources.add_upload(
-        "rtl.md", ("# \u202e\u200b\u2066Hidden\u2069 title\n\n" + NEW_ARTICLE).encode()))
+        "rtl.md", ("# \u202e\u200b\u2066Hidden\u2069 title\n\n" + NEW_ARTICLE).encode(), guild_id=None))
     assert result.status == "added", result.message
-    assert hashing_service.get_article(result.article_id).summary.title == "Hidden title"
+    assert hashing_service.get_article(result.article_id, guild_id=None).summary.title == "Hidden title"
 
 
 def test_one_huge_paragraph_without_sentence_ends_is_stored_in_bounded_passages(

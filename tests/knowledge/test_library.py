@@ -20,7 +20,7 @@ from tests.knowledge.articles import NEW_ARTICLE, count_rows
 
 def test_fresh_install_holds_the_founding_corpus_with_metadata(hashing_service: KnowledgeService) -> None:
     """A fresh install has the five founding articles, their metadata and no invented URLs."""
-    articles = hashing_service.list_articles()
+    articles = hashing_service.list_articles(guild_id=None)
     assert len(articles) == 5
     by_title = {a.title: a for a in articles}
     togo = by_title["Can Japan and Russia achieve a genuine rapprochement?"]
@@ -30,7 +30,7 @@ def test_fresh_install_holds_the_founding_corpus_with_metadata(hashing_service: 
     assert all(a.url is None for a in articles)
     valdai = by_title["Abe-Putin Summit in Moscow: No Sensations, Moderation Prevails"]
     assert valdai.authors == [] and valdai.experts == []
-    article = hashing_service.get_article(valdai.id)
+    article = hashing_service.get_article(valdai.id, guild_id=None)
     assert "Ivan Timofeev" in article.original_text
     assert "Ivan Timofeev" not in article.text
 
@@ -50,7 +50,7 @@ def test_another_process_write_is_picked_up_by_refresh(settings: Settings) -> No
     a = KnowledgeService.open(settings, embedder=emb)
     b = KnowledgeService.open(settings, embedder=emb)
     a.add_document(Document(NEW_ARTICLE))
-    query = SearchRequest("icebreaker escorts dredging ports", top=1)
+    query = SearchRequest("icebreaker escorts dredging ports", top=1, guild_id=None)
     assert all(h.article.title != "Arctic shipping after the thaw" for h in b.retriever.search(query))
     assert b.refresh() > 0
     assert b.retriever.search(query)[0].article.title == "Arctic shipping after the thaw"
@@ -78,7 +78,7 @@ def test_changed_model_rebuilds_at_start(settings: Settings, caplog: pytest.LogC
     with service.library.read() as session:
         blobs = session.scalars(select(PassageRow.embedding)).all()
     assert {len(b) for b in blobs} == {128 * 4}
-    assert service.retriever.search(SearchRequest("Kuril islands joint economic development"))
+    assert service.retriever.search(SearchRequest("Kuril islands joint economic development", guild_id=None))
 
 
 class _DiesAfter(HashingEmbedder):
@@ -109,7 +109,7 @@ def test_an_interrupted_re_embedding_is_finished_by_the_next_start(
     the old model left the two models' vectors mixed for good."""
     settings = settings.model_copy(update={"embedding_batch_size": 1})  # 64 passages a batch
     first = KnowledgeService.open(settings, embedder=HashingEmbedder(64))
-    words = sorted({w for a in first.list_articles() for w in a.title.split()})
+    words = sorted({w for a in first.list_articles(guild_id=None) for w in a.title.split()})
     for n in range(8):  # more than one batch of passages in all
         first.add_document(Document("\n\n".join(
             f"Note {n}.{p}: " + " ".join(words[(n * 7 + p * 3 + k) % len(words)] for k in range(90))
@@ -124,7 +124,7 @@ def test_an_interrupted_re_embedding_is_finished_by_the_next_start(
         assert _vector_sizes(service) == {next_model * 4}
         assert service.library.stored_fingerprint() == f"hashing:{next_model}"
         assert "interrupted re-embedding" in caplog.text
-        assert service.retriever.search(SearchRequest("Kuril islands joint economic development"))
+        assert service.retriever.search(SearchRequest("Kuril islands joint economic development", guild_id=None))
     finally:
         service.close()
     caplog.clear()
@@ -137,7 +137,7 @@ def test_an_id_no_row_can_have_is_not_found(hashing_service: KnowledgeService, b
     """Ids outside what a stored row can hold are "not found", never a driver error
     (OverflowError on SQLite, "integer out of range" on PostgreSQL)."""
     with pytest.raises(NotFound, match=f"no article #{bad}"):
-        hashing_service.get_article(bad)
+        hashing_service.get_article(bad, guild_id=None)
     with pytest.raises(NotFound, match=f"no article #{bad}"):
         hashing_service.delete_article(bad)
     with pytest.raises(NotFound, match=f"no meeting proposal #{bad}"):

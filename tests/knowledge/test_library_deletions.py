@@ -13,7 +13,7 @@ from knowledge.settings import Settings
 from knowledge.store.tables import ArticleDeletionRow
 from tests.knowledge.articles import NEW_ARTICLE
 
-QUERY = SearchRequest("icebreaker escorts dredging ports", top=3)
+QUERY = SearchRequest("icebreaker escorts dredging ports", top=3, guild_id=None)
 TITLE = "Arctic shipping after the thaw"
 
 

@@ -17,19 +17,19 @@ def test_bad_queries_are_user_errors(hashing_service: KnowledgeService, query: s
                                      error: type) -> None:
     """Empty and overlong questions raise a user error, not a crash."""
     with pytest.raises(error):
-        hashing_service.retriever.search(SearchRequest(query))
+        hashing_service.retriever.search(SearchRequest(query, guild_id=None))
 
 
 def test_unknown_person_filter_is_not_found(hashing_service: KnowledgeService) -> None:
     """Filtering by a person nobody knows says so."""
     with pytest.raises(NotFound):
-        hashing_service.retriever.search(SearchRequest("islands", person="Nobody Atall"))
+        hashing_service.retriever.search(SearchRequest("islands", person="Nobody Atall", guild_id=None))
 
 
 def test_person_filter_matches_loosely(hashing_service: KnowledgeService) -> None:
     """'akiyama' finds Masahiro Akiyama's two articles and nothing else."""
     hits = hashing_service.retriever.search(SearchRequest("Russia Japan relations", top=10,
-                                                     person="akiyama"))
+                                                     person="akiyama", guild_id=None))
     assert hits
     assert {h.article.title for h in hits} <= {
         "Russia-Japan Summit Could Improve Relations, but No Breakthrough Expected",
@@ -46,13 +46,13 @@ def test_search_runs_off_the_event_loop(hashing_service: KnowledgeService) -> No
         return original(request, **kw)
 
     hashing_service.retriever.search = spy  # type: ignore[method-assign]
-    asyncio.run(hashing_service.run(hashing_service.search, "islands"))
+    asyncio.run(hashing_service.run(hashing_service.search, "islands", guild_id=None))
     assert seen and seen[0] != threading.get_ident()
 
 
 def test_hits_are_ordered_by_their_score(real_service: KnowledgeService) -> None:
     """The shown score decreases down the list (it includes the repeat-article discount)."""
-    hits = real_service.retriever.search(SearchRequest("expectations before the Moscow summit", 8))
+    hits = real_service.retriever.search(SearchRequest("expectations before the Moscow summit", 8, guild_id=None))
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True)
 
@@ -61,6 +61,6 @@ def test_person_filter_takes_a_description(hashing_service: KnowledgeService) ->
     """--person accepts what the texts say of an expert ("the Kyoto professor" is Togo), through
     the same matcher questions are read with."""
     hits = hashing_service.retriever.search(SearchRequest("Russia Japan relations", top=10,
-                                                          person="the Kyoto professor"))
+                                                          person="the Kyoto professor", guild_id=None))
     assert hits and {h.article.title for h in hits} == {
         "Can Japan and Russia achieve a genuine rapprochement?"}

@@ -18,12 +18,12 @@ def test_reading_is_remembered_until_the_index_changes(hashing_service: Knowledg
     """The search's reading is the one the answer line shows (the same object, not a second
     read); after an article is added the question is read afresh, to the same effect."""
     retriever = hashing_service.retriever
-    retriever.search(SearchRequest(QUESTION))
-    first = retriever.interpret(QUESTION)
+    retriever.search(SearchRequest(QUESTION, guild_id=None))
+    first = retriever.interpret(QUESTION, guild_id=None)
     assert first.describe()  # the question names people, a month and a meeting
-    assert retriever.interpret(QUESTION) is first
+    assert retriever.interpret(QUESTION, guild_id=None) is first
     hashing_service.add_document(Document(NEW_ARTICLE, title="After the talks"))
-    again = retriever.interpret(QUESTION)
+    again = retriever.interpret(QUESTION, guild_id=None)
     assert again is not first and again == first
 
 
@@ -32,11 +32,11 @@ def test_readings_kept_are_bounded(hashing_service: KnowledgeService) -> None:
     from knowledge.retrieval import QUERY_VECTORS_KEPT
 
     retriever = hashing_service.retriever
-    first = retriever.interpret(QUESTION)
+    first = retriever.interpret(QUESTION, guild_id=None)
     for n in range(QUERY_VECTORS_KEPT):
-        retriever.interpret(f"What happened at summit number {n}?")
-    assert retriever.interpret(QUESTION) is not first
-    assert retriever.interpret(QUESTION) == first
+        retriever.interpret(f"What happened at summit number {n}?", guild_id=None)
+    assert retriever.interpret(QUESTION, guild_id=None) is not first
+    assert retriever.interpret(QUESTION, guild_id=None) == first
 
 
 def test_the_reading_shown_is_what_the_filters_leave(hashing_service: KnowledgeService
@@ -45,19 +45,19 @@ def test_the_reading_shown_is_what_the_filters_leave(hashing_service: KnowledgeS
     the read experts it names, --since/--until clip the window and drop meetings outside."""
     service = hashing_service
     question = "What did Togo expect from the January 2019 Moscow summit?"
-    plain = service.reading(question)
+    plain = service.reading(question, guild_id=None)
     assert [p.name for p in plain.people] == ["Kazuhiko Togo"] and plain.window \
         and plain.meetings
-    assert service.reading(question, person="Akiyama").people == ()
-    assert [p.name for p in service.reading(question, person="togo").people] == \
+    assert service.reading(question, person="Akiyama", guild_id=None).people == ()
+    assert [p.name for p in service.reading(question, person="togo", guild_id=None).people] == \
         ["Kazuhiko Togo"]
-    later = service.reading(question, since=PartialDate.parse("2020"))
+    later = service.reading(question, since=PartialDate.parse("2020"), guild_id=None)
     assert later.window is None and later.meetings == ()
     assert later.people == plain.people
     clipped = service.reading("What was said in 2016 and 2017?",
-                              since=PartialDate.parse("2017-03"))
+                              since=PartialDate.parse("2017-03"), guild_id=None)
     assert clipped.window is not None and clipped.describe() == \
         "read as: March – December 2017"
     # what search ranks by is the same narrowed reading (its evidence labels say so)
-    hits = service.search(question, person="Akiyama", top=5)
+    hits = service.search(question, person="Akiyama", top=5, guild_id=None)
     assert hits and not any("by Kazuhiko Togo" in " ".join(h.why or ()) for h in hits)

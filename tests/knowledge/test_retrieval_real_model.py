@@ -15,7 +15,7 @@ RETHINKING = "Russia and Japan on the Way towards Fully Normalized Relations"
 
 
 def _titles(service: KnowledgeService, query: str, top: int = 5, **kw: object) -> list[str]:
-    hits = service.retriever.search(SearchRequest(query, top, **kw))  # type: ignore[arg-type]
+    hits = service.retriever.search(SearchRequest(query, top, **{"guild_id": None, **kw}))  # type: ignore[arg-type]
     return [h.article.title for h in hits]
 
 
@@ -40,7 +40,7 @@ def test_off_topic_questions_get_no_match(real_service: KnowledgeService) -> Non
 
 def test_hits_carry_attribution_and_highlight(real_service: KnowledgeService) -> None:
     """Each hit is attributed, dated and highlighted with a sentence of its passage."""
-    hits = real_service.retriever.search(SearchRequest("Kazuhiko Togo on the Lima meeting", 3))
+    hits = real_service.retriever.search(SearchRequest("Kazuhiko Togo on the Lima meeting", 3, guild_id=None))
     assert hits
     for hit in hits:
         assert hit.highlight in hit.passage
@@ -65,17 +65,17 @@ def test_a_narrowed_search_shows_only_passages_on_the_topic(
     from knowledge.index.hybrid import Filters
     from knowledge.retrieval import NARROWED_DENSE_MARGIN
 
-    commentary = real_service.meetings.commentary("2017-04", "security")
+    commentary = real_service.meetings.commentary("2017-04", "security", guild_id=None)
     shown = [h.highlight for h in commentary.after]
     assert len(shown) == 1 and "THAAD" in shown[0], shown
     assert commentary.before == ()
     # the same pool through the plain search: more passages, among them unrelated ones
-    pool = {h.passage_id for h in real_service.meetings.commentary("2017-04").after}
+    pool = {h.passage_id for h in real_service.meetings.commentary("2017-04", guild_id=None).after}
     pool |= {h.passage_id for h in commentary.after}
-    every = real_service.retriever.search(SearchRequest("security", 10),
+    every = real_service.retriever.search(SearchRequest("security", 10, guild_id=None),
                                           filters=Filters(passage_ids=frozenset(pool)))
     floor = real_service.library.settings.no_match_threshold + NARROWED_DENSE_MARGIN
     assert any(h.bm25_score == 0 and h.dense_score < floor for h in every)
-    experts = real_service.experts.views("streltsov", "Korean Peninsula")[1]
+    experts = real_service.experts.views("streltsov", "Korean Peninsula", guild_id=None)[1]
     assert experts and all(h.bm25_score > 0 or h.dense_score >= floor for h in experts)
     assert "Korean Peninsula" in experts[0].highlight

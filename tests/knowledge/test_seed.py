@@ -74,9 +74,9 @@ def test_a_seeded_library_holds_what_a_normal_first_start_stores(
         for question in ("what did the professor expect from the Putin visit",
                          "joint economic activities on the islands"):
             assert [(h.passage_id, h.passage, h.highlight, round(h.score, 5))
-                    for h in seeded.search(question)] == \
+                    for h in seeded.search(question, guild_id=None)] == \
                 [(h.passage_id, h.passage, h.highlight, round(h.score, 5))
-                 for h in normal.search(question)]
+                 for h in normal.search(question, guild_id=None)]
     finally:
         seeded.close()
         normal.close()

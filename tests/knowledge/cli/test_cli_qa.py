@@ -170,7 +170,7 @@ def test_unknown_publisher_in_the_shared_search(hashing_service: KnowledgeServic
     """The check is in retrieval, so the bot's /ask gets it too; a publisher only another
     server's articles have is unknown to a server that cannot see them."""
     with pytest.raises(NotFound, match="no publisher called “Nowhere”"):
-        hashing_service.search("islands", publisher="Nowhere")
+        hashing_service.search("islands", publisher="Nowhere", guild_id=None)
     with pytest.raises(NotFound, match="no publisher"):
         hashing_service.search("islands", publisher="Nowhere", guild_id=42)
     assert hashing_service.search("islands", publisher=" east asia ", guild_id=42)

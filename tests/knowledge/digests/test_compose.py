@@ -57,7 +57,7 @@ async def test_preview_since_overrides_the_period_start(hashing_service: Knowled
     service = hashing_service
     add_article(service, "Older", at(1, 10))
     add_article(service, "Newer", at(3, 10))
-    digest = service.digests.preview(since=at(2, 0), now=at(4, 0))
+    digest = service.digests.preview(since=at(2, 0), now=at(4, 0), guild_id=None)
     assert [t for _, t in items(digest)] == ["Newer"]
 
 
@@ -73,7 +73,7 @@ async def test_item_carries_title_publisher_experts_date_extract_and_link(
         published=PartialDate("2030-01-06", "day"), url="https://example.org/talks",
         contributors=(Contributor("Dmitry Streltsov", "author"),), announce=True))
     assert result.status == "added"
-    digest = service.digests.preview(since=utcnow() - dt.timedelta(minutes=5))
+    digest = service.digests.preview(since=utcnow() - dt.timedelta(minutes=5), guild_id=None)
     (item,) = [i for s in digest.sections for i in s.items]
     assert item.title == "Japan and Russia: Talks Resume"
     assert item.publisher == "Tokyo Foundation"
@@ -99,7 +99,7 @@ async def test_articles_are_grouped_by_the_meeting_they_discuss(
                                  .limit(1))
         session.add(PassageMeetingRow(passage_id=passage, meeting_id="test-2030-01-vladivostok",
                                    evidence="the summit", confidence=5.0))
-    digest = service.digests.preview(since=at(1, 9), now=at(1, 12))
+    digest = service.digests.preview(since=at(1, 9), now=at(1, 12), guild_id=None)
     assert items(digest) == [("Test summit in Vladivostok (Jan 2030)", "Summit expectations"),
                              ("Valdai Club", "Unrelated commentary")]
 

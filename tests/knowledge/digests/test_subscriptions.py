@@ -13,14 +13,14 @@ async def test_subscribe_validates_the_schedule(hashing_service: KnowledgeServic
     """A malformed schedule is refused with the cron format, and nothing is stored."""
     with pytest.raises(BadInput, match="minute hour day month weekday"):
         hashing_service.digests.subscribe(1, 10, "every monday", "UTC")
-    assert hashing_service.digests.subscriptions() == []
+    assert hashing_service.digests.subscriptions(guild_id=None) == []
 
 
 async def test_subscribe_validates_the_timezone(hashing_service: KnowledgeService) -> None:
     """An unknown timezone is refused with a suggestion, and nothing is stored."""
     with pytest.raises(BadInput, match="Asia/Tokyo"):
         hashing_service.digests.subscribe(1, 10, DAILY_9, "Asia/Tokio")
-    assert hashing_service.digests.subscriptions() == []
+    assert hashing_service.digests.subscriptions(guild_id=None) == []
 
 
 async def test_subscription_starts_covering_at_creation(hashing_service: KnowledgeService
@@ -56,8 +56,8 @@ async def test_unsubscribe_stops_one_channel_or_all(hashing_service: KnowledgeSe
     assert [s.channel_id for s in digests.subscriptions(1)] == [11]
     assert digests.unsubscribe(1) == 1
     assert digests.unsubscribe(1) == 0
-    assert [s.guild_id for s in digests.subscriptions()] == [2]
-    assert len(digests.subscriptions(include_inactive=True)) == 3
+    assert [s.guild_id for s in digests.subscriptions(guild_id=None)] == [2]
+    assert len(digests.subscriptions(include_inactive=True, guild_id=None)) == 3
 
 
 async def test_a_stopped_channel_gets_no_digest(hashing_service: KnowledgeService,

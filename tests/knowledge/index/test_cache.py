@@ -86,7 +86,7 @@ def ranked(service: KnowledgeService) -> list[list[RankedPassage]]:
 def hits(service: KnowledgeService) -> list[list[tuple[int, str, float, float, float]]]:
     """What the retriever returns for every question (passage, highlight, scores)."""
     return [[(h.passage_id, h.highlight, h.score, h.dense_score, h.bm25_score)
-             for h in service.retriever.search(SearchRequest(q, top=8))] for q in QUESTIONS]
+             for h in service.retriever.search(SearchRequest(q, top=8, guild_id=None))] for q in QUESTIONS]
 
 
 def assert_same(cached: KnowledgeService, fresh: KnowledgeService) -> None:

@@ -230,14 +230,14 @@ def test_cache_keeps_the_int8_copy(settings: Settings, monkeypatch: pytest.Monke
         assert len(cached.index) >= 10
         codes = cached.index._dense._codes  # what the cache gave it
         assert codes is not None and not codes.flags.writeable  # mapped from the file
-        int8 = [cached.retriever.search(SearchRequest(q)) for q in questions]
+        int8 = [cached.retriever.search(SearchRequest(q, guild_id=None)) for q in questions]
     finally:
         cached.close()
     monkeypatch.setattr(dense, "QUANTIZED_FROM", 1 << 62)
     plain = KnowledgeService.open(base.model_copy(update={"index_cache": False}),
                                   embedder=embedder)
     try:
-        float32 = [plain.retriever.search(SearchRequest(q)) for q in questions]
+        float32 = [plain.retriever.search(SearchRequest(q, guild_id=None)) for q in questions]
     finally:
         plain.close()
     assert any(float32)

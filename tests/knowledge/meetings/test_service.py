@@ -55,7 +55,7 @@ def add_fixture(service: KnowledgeService) -> int:
 
 def test_every_meeting_is_listed_with_linked_passages(hashing_service: KnowledgeService) -> None:
     """summits lists all 11 meetings, oldest first, each with linked articles and passages."""
-    meetings = hashing_service.meetings.list()
+    meetings = hashing_service.meetings.list(guild_id=None)
     assert [m.id for m in meetings] == [m.id for m in load_registry()]
     for meeting in meetings:
         assert meeting.passages >= 1 and meeting.article_ids, meeting.id
@@ -71,16 +71,16 @@ def test_lima_links_the_east_asia_forum_passage(hashing_service: KnowledgeServic
     texts = linked_texts(hashing_service, "2016-11-lima-apec")
     assert any("This somewhat optimistic mood changed after Abe and Putin’s meeting in Lima"
                in t for t in texts.values())
-    assert hashing_service.meetings.get("Lima 2016").article_ids == (
+    assert hashing_service.meetings.get("Lima 2016", guild_id=None).article_ids == (
         article_id(hashing_service, "003"),)
 
 
 def test_25th_summit_links_the_valdai_2019_commentary(hashing_service: KnowledgeService) -> None:
     """The 25th summit links the 2019 Valdai commentary, which comes after it."""
-    meeting = hashing_service.meetings.get("25th")
+    meeting = hashing_service.meetings.get("25th", guild_id=None)
     assert meeting.id == "2019-01-moscow-abe-putin-summit"
     assert meeting.article_ids == (article_id(hashing_service, "002"),)
-    commentary = hashing_service.meetings.commentary("Moscow 2019")
+    commentary = hashing_service.meetings.commentary("Moscow 2019", guild_id=None)
     assert commentary.before == ()
     assert commentary.after and {h.article.title for h in commentary.after} == {VALDAI_2019}
     assert "25th Putin-Abe summit" in commentary.after[0].highlight
@@ -88,11 +88,11 @@ def test_25th_summit_links_the_valdai_2019_commentary(hashing_service: Knowledge
 
 def test_april_2017_visit_splits_before_and_after(hashing_service: KnowledgeService) -> None:
     """Valdai, March 2017 ("expected in April") is before; Rethinking Russia is after."""
-    commentary = hashing_service.meetings.commentary("2017-04")
+    commentary = hashing_service.meetings.commentary("2017-04", guild_id=None)
     assert commentary.meeting.id == "2017-04-moscow-abe-visit"
     assert {h.article.id for h in commentary.before} == {article_id(hashing_service, "000")}
     assert {h.article.id for h in commentary.after} == {article_id(hashing_service, "004")}
-    assert len(hashing_service.meetings.commentary("2017-04", top=1).after) == 1
+    assert len(hashing_service.meetings.commentary("2017-04", top=1, guild_id=None).after) == 1
 
 
 @pytest.mark.parametrize(("query", "meeting_id"), [
@@ -108,15 +108,15 @@ def test_april_2017_visit_splits_before_and_after(hashing_service: KnowledgeServ
 def test_meetings_match_loosely(hashing_service: KnowledgeService, query: str,
                                 meeting_id: str) -> None:
     """Places, dates, ordinals, ids and aliases find the meeting."""
-    assert hashing_service.meetings.get(query).id == meeting_id
+    assert hashing_service.meetings.get(query, guild_id=None).id == meeting_id
 
 
 def test_unknown_meeting_gets_a_hint(hashing_service: KnowledgeService) -> None:
     """A meeting nobody held is NotFound, pointing at the list."""
     with pytest.raises(NotFound, match="no meeting matches “Paris 2030”"):
-        hashing_service.meetings.commentary("Paris 2030")
+        hashing_service.meetings.commentary("Paris 2030", guild_id=None)
     with pytest.raises(BadInput):
-        hashing_service.meetings.get("   ")
+        hashing_service.meetings.get("   ", guild_id=None)
 
 
 @pytest.mark.parametrize("query", ["?", "!!!", "-", "the", "🙂", "Osaka 2016",
@@ -126,17 +126,17 @@ def test_a_name_no_meeting_fits_is_not_some_other_meeting(hashing_service: Knowl
     """Junk, or a place and a year no meeting has together, is NotFound (with the list to see),
     never the newest meeting or the one the other word fits."""
     with pytest.raises(NotFound, match="no meeting matches") as caught:
-        hashing_service.meetings.get(query)
+        hashing_service.meetings.get(query, guild_id=None)
     assert caught.value.listing == "summits"
 
 
 def test_an_echoed_name_is_kept_short(hashing_service: KnowledgeService) -> None:
     """A 10,000-character name comes back as a short quote, not in full."""
     with pytest.raises(NotFound) as caught:
-        hashing_service.meetings.get("x" * 10_000)
+        hashing_service.meetings.get("x" * 10_000, guild_id=None)
     assert len(str(caught.value)) < 120
     with pytest.raises(NotFound) as caught:
-        hashing_service.experts.get("y" * 10_000)
+        hashing_service.experts.get("y" * 10_000, guild_id=None)
     assert len(str(caught.value)) < 120 and caught.value.listing == "experts"
 
 
@@ -150,7 +150,7 @@ def test_autocomplete_labels_and_ids(hashing_service: KnowledgeService) -> None:
 def test_new_article_links_and_proposes(hashing_service: KnowledgeService) -> None:
     """The fixture links the 2016 Vladivostok meeting and proposes the 2018 one with its passage."""
     new = add_fixture(hashing_service)
-    assert new in hashing_service.meetings.get("2016-09-vladivostok-eef").article_ids
+    assert new in hashing_service.meetings.get("2016-09-vladivostok-eef", guild_id=None).article_ids
     proposals = hashing_service.meetings.proposals()
     assert {(p.name, p.date_guess, p.place) for p in proposals} == {
         ("Abe-Putin meeting in Vladivostok", "2018-09-10", "Vladivostok"),
@@ -189,8 +189,8 @@ def test_confirming_a_proposal_adds_the_meeting(hashing_service: KnowledgeServic
     assert meeting.date == PartialDate("2018-09-10", "day") and meeting.place == "Vladivostok"
     assert meeting.article_ids == (new,)
     assert set(meeting.participants) == {"Shinzo Abe", "Vladimir Putin"}
-    assert len(hashing_service.meetings.list()) == 12
-    assert hashing_service.meetings.get("Vladivostok 2018").id == meeting.id
+    assert len(hashing_service.meetings.list(guild_id=None)) == 12
+    assert hashing_service.meetings.get("Vladivostok 2018", guild_id=None).id == meeting.id
     assert proposal.id not in {p.id for p in hashing_service.meetings.proposals()}
     with pytest.raises(BadInput, match="already confirmed"):
         hashing_service.meetings.confirm_proposal(proposal.id)
@@ -216,7 +216,7 @@ def test_rejecting_a_proposal_keeps_it_out(hashing_service: KnowledgeService) ->
     proposal = hashing_service.meetings.proposals()[0]
     assert hashing_service.meetings.reject_proposal(proposal.id).status == "rejected"
     assert proposal.id not in {p.id for p in hashing_service.meetings.proposals()}
-    assert len(hashing_service.meetings.list()) == 11
+    assert len(hashing_service.meetings.list(guild_id=None)) == 11
     with pytest.raises(BadInput, match="already rejected"):
         hashing_service.meetings.reject_proposal(proposal.id)
 
@@ -231,12 +231,12 @@ def test_a_confirmed_proposal_cannot_be_rejected(hashing_service: KnowledgeServi
         hashing_service.meetings.reject_proposal(proposal.id)
     assert [p.status for p in hashing_service.meetings.proposals(None)
             if p.id == proposal.id] == ["confirmed"]
-    assert hashing_service.meetings.get("Vladivostok 2018").id == meeting.id
+    assert hashing_service.meetings.get("Vladivostok 2018", guild_id=None).id == meeting.id
 
 
 async def test_timeline_png(hashing_service: KnowledgeService) -> None:
     """The timeline is a valid PNG, 1200 px wide (legible at 600), one row per meeting."""
-    png = hashing_service.meetings.timeline_png()
+    png = hashing_service.meetings.timeline_png(guild_id=None)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     with Image.open(io.BytesIO(png)) as image:
         image.verify()
@@ -250,9 +250,9 @@ async def test_async_callers_use_run(hashing_service: KnowledgeService) -> None:
     """`await service.run(...)` (the bot's way) answers like direct calls."""
     service = hashing_service
     meetings = service.meetings
-    assert [m.id for m in await service.run(meetings.list)] == [m.id for m in meetings.list()]
-    assert (await service.run(meetings.get, "Lima 2016")).id == "2016-11-lima-apec"
-    commentary = await service.run(meetings.commentary, "2017-04", None, 3)
+    assert [m.id for m in await service.run(meetings.list, guild_id=None)] == [m.id for m in meetings.list(guild_id=None)]
+    assert (await service.run(meetings.get, "Lima 2016", guild_id=None)).id == "2016-11-lima-apec"
+    commentary = await service.run(meetings.commentary, "2017-04", None, 3, guild_id=None)
     assert commentary.before and commentary.after
     assert (await service.run(meetings.autocomplete, "osaka"))[0][1] == "2019-06-osaka-g20"
     assert await service.run(meetings.proposals) == []
@@ -263,7 +263,7 @@ async def test_async_callers_use_run(hashing_service: KnowledgeService) -> None:
 @pytest.mark.model
 def test_commentary_narrowed_by_topic(real_service: KnowledgeService) -> None:
     """Joint economic activities around the April 2017 visit: Valdai before, Streltsov after."""
-    commentary = real_service.meetings.commentary("2017-04", "joint economic activities", 3)
+    commentary = real_service.meetings.commentary("2017-04", "joint economic activities", 3, guild_id=None)
     assert commentary.before and {h.article.id for h in commentary.before} == {
         article_id(real_service, "000")}
     assert commentary.after and {h.article.id for h in commentary.after} == {
@@ -275,7 +275,7 @@ def test_commentary_narrowed_by_topic(real_service: KnowledgeService) -> None:
 @pytest.mark.model
 def test_topic_nobody_discussed_gives_empty_sides(real_service: KnowledgeService) -> None:
     """An off-topic question about a meeting finds nothing on either side."""
-    commentary = real_service.meetings.commentary("Lima", "sourdough bread baking times")
+    commentary = real_service.meetings.commentary("Lima", "sourdough bread baking times", guild_id=None)
     assert commentary.before == () and commentary.after == ()
 
 
@@ -284,20 +284,20 @@ def test_an_undated_article_about_a_meeting_is_shown_unplaced(
     """An undated article linked to a meeting is counted in the meeting's header and shown
     as neither before nor after (its side cannot be told), with and without a topic; the
     dated commentary is unchanged."""
-    before = hashing_service.meetings.commentary("2017-04")
+    before = hashing_service.meetings.commentary("2017-04", guild_id=None)
     doc = Document(text="# Notes on the islands\n\nAt the leaders' 17th meeting, Abe and Putin "
                         "discussed joint economic activities on the disputed islands.\n",
                    format="markdown")
     result = hashing_service.add_document(doc)
     assert result.status == "added" and result.article_id is not None, result.message
-    meeting = hashing_service.meetings.get("2017-04")
+    meeting = hashing_service.meetings.get("2017-04", guild_id=None)
     assert result.article_id in meeting.article_ids
-    after = hashing_service.meetings.commentary("2017-04")
+    after = hashing_service.meetings.commentary("2017-04", guild_id=None)
     assert (after.before, after.after) == (before.before, before.after)
     assert before.unplaced == ()
     assert [h.article.id for h in after.unplaced] == [result.article_id]
     assert "17th meeting" in after.unplaced[0].highlight
-    on_topic = hashing_service.meetings.commentary("2017-04", "joint economic activities")
+    on_topic = hashing_service.meetings.commentary("2017-04", "joint economic activities", guild_id=None)
     assert result.article_id in {h.article.id for h in on_topic.unplaced}
     assert after.to_json()["unplaced"][0]["article_id"] == result.article_id
 
@@ -309,7 +309,7 @@ def test_confirming_a_ministers_visit_keeps_the_summit_links(
     Abe-Putin summit) linked to that summit: a summit is no minister's visit. The registry's
     description does not quote the proposal's passage (it may be one server's upload)."""
     service = hashing_service
-    summit = service.meetings.get("2019-01")
+    summit = service.meetings.get("2019-01", guild_id=None)
     with service.library.read() as session:
         links_before = set(session.scalars(select(PassageMeetingRow.passage_id).where(
             PassageMeetingRow.meeting_id == summit.id)))
@@ -338,9 +338,9 @@ def test_a_name_several_meetings_fit_is_refused_with_the_candidates(
     meetings = hashing_service.meetings
     for typed in ("Moscow summit", "Moscow", "2016-12"):
         with pytest.raises(NotFound, match="matches several meetings"):
-            meetings.get(typed)
+            meetings.get(typed, guild_id=None)
     with pytest.raises(NotFound) as caught:
-        meetings.get("Moscow summit")
+        meetings.get("Moscow summit", guild_id=None)
     assert "2019-01-22" in str(caught.value) and "2017-04-27" in str(caught.value)
-    assert meetings.get("Moscow summit 2019-01").id == "2019-01-moscow-abe-putin-summit"
-    assert meetings.get("Lima 2016").id == "2016-11-lima-apec"
+    assert meetings.get("Moscow summit 2019-01", guild_id=None).id == "2019-01-moscow-abe-putin-summit"
+    assert meetings.get("Lima 2016", guild_id=None).id == "2016-11-lima-apec"

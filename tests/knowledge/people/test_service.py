@@ -49,7 +49,7 @@ def add_fixture(service: KnowledgeService) -> int:
 
 def test_founding_experts_are_exactly_the_three(hashing_service: KnowledgeService) -> None:
     """A fresh install lists Akiyama (two articles), Streltsov and Togo, and nobody else."""
-    experts = hashing_service.experts.list()
+    experts = hashing_service.experts.list(guild_id=None)
     assert [e.name for e in experts] == ["Masahiro Akiyama", "Dmitry Streltsov", "Kazuhiko Togo"]
     relations = {e.name: sorted((a.article_id, a.relation) for a in e.articles) for e in experts}
     assert relations == {
@@ -62,7 +62,7 @@ def test_founding_experts_are_exactly_the_three(hashing_service: KnowledgeServic
 
 def test_roles_are_kept_as_each_text_states_them(hashing_service: KnowledgeService) -> None:
     """Each role is kept with its article, including the 001 text's "President (2012–2016)"."""
-    by_name = {e.name: e for e in hashing_service.experts.list()}
+    by_name = {e.name: e for e in hashing_service.experts.list(guild_id=None)}
     akiyama = by_name["Masahiro Akiyama"]
     assert akiyama.roles == (ROLE_000, "Tokyo Foundation President", "President (2012–2016)")
     assert {a.role for a in akiyama.articles} == {ROLE_000, "Tokyo Foundation President"}
@@ -93,12 +93,12 @@ def test_politicians_are_subjects_never_experts(hashing_service: KnowledgeServic
     for name in ("Vladimir Putin", "Shinzo Abe", "Fumio Kishida", "Donald Trump",
                  "Junichiro Koizumi"):
         assert kinds[name] == "subject"
-    experts = {e.name for e in hashing_service.experts.list()}
+    experts = {e.name for e in hashing_service.experts.list(guild_id=None)}
     assert not experts & {"Vladimir Putin", "Shinzo Abe"}
     with pytest.raises(NotFound):
-        hashing_service.experts.get("putin")
+        hashing_service.experts.get("putin", guild_id=None)
     with pytest.raises(NotFound):
-        hashing_service.retriever.search(SearchRequest("islands", person="putin"))
+        hashing_service.retriever.search(SearchRequest("islands", person="putin", guild_id=None))
 
 
 def test_metadata_and_text_merge_into_one_link(hashing_service: KnowledgeService) -> None:
@@ -138,12 +138,12 @@ def test_passages_carrying_their_words(hashing_service: KnowledgeService) -> Non
 def test_names_match_loosely(hashing_service: KnowledgeService) -> None:
     """Surnames, case and transliteration variants find the expert; strangers get a hint."""
     experts = hashing_service.experts
-    assert experts.get("streltsov").name == "Dmitry Streltsov"
-    assert experts.get("Dmitri Streltsov").name == "Dmitry Streltsov"
-    assert experts.get("AKIYAMA").name == "Masahiro Akiyama"
-    assert experts.get("togo").name == "Kazuhiko Togo"
+    assert experts.get("streltsov", guild_id=None).name == "Dmitry Streltsov"
+    assert experts.get("Dmitri Streltsov", guild_id=None).name == "Dmitry Streltsov"
+    assert experts.get("AKIYAMA", guild_id=None).name == "Masahiro Akiyama"
+    assert experts.get("togo", guild_id=None).name == "Kazuhiko Togo"
     with pytest.raises(NotFound, match="no expert matches “Timofeev”"):
-        experts.get("Timofeev")
+        experts.get("Timofeev", guild_id=None)
 
 
 def test_expert_and_the_expert_filter_read_names_alike(hashing_service: KnowledgeService
@@ -156,29 +156,29 @@ def test_expert_and_the_expert_filter_read_names_alike(hashing_service: Knowledg
     service = hashing_service
     for typed, name in (("D. Streltsov", "Dmitry Streltsov"), ("Togo K", "Kazuhiko Togo"),
                         ("Togo's", "Kazuhiko Togo"), ("the Kyoto professor", "Kazuhiko Togo")):
-        expert = service.experts.get(typed)
+        expert = service.experts.get(typed, guild_id=None)
         assert expert.name == name, typed
-        assert service.retriever.person_article_ids(typed) == \
+        assert service.retriever.person_article_ids(typed, guild_id=None) == \
             {a.article_id for a in expert.articles}, typed
     for typed in ("Pavel Streltsov", "Стрельцов"):
         with pytest.raises(NotFound, match=f"no expert matches “{typed}”"):
-            service.experts.get(typed)
+            service.experts.get(typed, guild_id=None)
         with pytest.raises(NotFound, match=f"no expert matches “{typed}”"):
-            service.search("the islands", person=typed)
+            service.search("the islands", person=typed, guild_id=None)
 
 
 def test_autocomplete_suggests_by_any_part_of_the_name(hashing_service: KnowledgeService) -> None:
     """Typing "stre" or "kazu" suggests the expert; an empty prefix lists everyone."""
     experts = hashing_service.experts
-    assert experts.autocomplete("stre") == ["Dmitry Streltsov"]
-    assert experts.autocomplete("kazu") == ["Kazuhiko Togo"]
-    assert len(experts.autocomplete("")) == 3
-    assert experts.autocomplete("zzz") == []
+    assert experts.autocomplete("stre", guild_id=None) == ["Dmitry Streltsov"]
+    assert experts.autocomplete("kazu", guild_id=None) == ["Kazuhiko Togo"]
+    assert len(experts.autocomplete("", guild_id=None)) == 3
+    assert experts.autocomplete("zzz", guild_id=None) == []
 
 
 def test_views_without_topic_are_their_passages(hashing_service: KnowledgeService) -> None:
     """Without a topic, an expert's views are their own passages, newest article first."""
-    expert, hits = hashing_service.experts.views("akiyama", None, top=50)
+    expert, hits = hashing_service.experts.views("akiyama", None, top=50, guild_id=None)
     assert expert.name == "Masahiro Akiyama"
     ids = [h.article.id for h in hits]
     assert set(ids) == {article_id(hashing_service, "000"), article_id(hashing_service, "001")}
@@ -188,15 +188,15 @@ def test_views_without_topic_are_their_passages(hashing_service: KnowledgeServic
 def test_new_article_adds_its_expert_automatically(hashing_service: KnowledgeService) -> None:
     """The fixture's bio-line author and quoted economist are stored; its teaser's name is not."""
     new = add_fixture(hashing_service)
-    by_name = {e.name: e for e in hashing_service.experts.list()}
+    by_name = {e.name: e for e in hashing_service.experts.list(guild_id=None)}
     jane = by_name["Jane Doe"]
     assert [(a.article_id, a.relation) for a in jane.articles] == [(new, "author")]
     assert jane.roles == ("Senior Fellow at the Pacific Rim Policy Institute",)
     assert [(a.article_id, a.relation) for a in by_name["John Roe"].articles] == [(new, "quoted")]
     assert "Ivan Timofeev" not in by_name
-    _, hits = hashing_service.experts.views("jane doe", None)
+    _, hits = hashing_service.experts.views("jane doe", None, guild_id=None)
     assert hits and {h.article.id for h in hits} == {new}
-    summary = hashing_service.get_article(new).summary
+    summary = hashing_service.get_article(new, guild_id=None).summary
     assert summary.authors == ["Jane Doe"]
 
 
@@ -211,18 +211,18 @@ def test_scraped_byline_found_only_in_a_teaser_is_dropped(
         text=text, title="Talks resume", contributors=(Contributor("Petr Lavrentyev",
                                                                    "author"),)))
     assert result.article_id is not None
-    summary = hashing_service.get_article(result.article_id).summary
+    summary = hashing_service.get_article(result.article_id, guild_id=None).summary
     assert summary.authors == []
-    assert "Petr Lavrentyev" not in {e.name for e in hashing_service.experts.list()}
+    assert "Petr Lavrentyev" not in {e.name for e in hashing_service.experts.list(guild_id=None)}
 
 
 async def test_async_callers_use_run(hashing_service: KnowledgeService) -> None:
     """`await service.run(...)` (the bot's way) gives the same answers as direct calls."""
     service = hashing_service
     experts = service.experts
-    assert [e.name for e in await service.run(experts.list)] == [e.name for e in experts.list()]
-    assert (await service.run(experts.get, "togo")).name == "Kazuhiko Togo"
-    assert await service.run(experts.autocomplete, "aki") == ["Masahiro Akiyama"]
+    assert [e.name for e in await service.run(experts.list, guild_id=None)] == [e.name for e in experts.list(guild_id=None)]
+    assert (await service.run(experts.get, "togo", guild_id=None)).name == "Kazuhiko Togo"
+    assert await service.run(experts.autocomplete, "aki", guild_id=None) == ["Masahiro Akiyama"]
 
 
 # ----- retrieval quality on the real model ----------------------------------------------------
@@ -230,7 +230,7 @@ async def test_async_callers_use_run(hashing_service: KnowledgeService) -> None:
 @pytest.mark.model
 def test_expert_views_on_a_topic(real_service: KnowledgeService) -> None:
     """Streltsov on joint economic activities: his own passages, the Kuril one first."""
-    expert, hits = real_service.experts.views("streltsov", "joint economic activities", 3)
+    expert, hits = real_service.experts.views("streltsov", "joint economic activities", 3, guild_id=None)
     assert expert.name == "Dmitry Streltsov"
     assert hits and {h.article.id for h in hits} == {article_id(real_service, "004")}
     assert "joint economic development of the South Kuril Islands" in hits[0].passage
@@ -239,12 +239,12 @@ def test_expert_views_on_a_topic(real_service: KnowledgeService) -> None:
 @pytest.mark.model
 def test_compare_gives_one_dated_row_per_expert(real_service: KnowledgeService) -> None:
     """Compare on joint economic activities: each founding expert once, oldest article first."""
-    views = real_service.experts.compare("joint economic activities")
+    views = real_service.experts.compare("joint economic activities", guild_id=None)
     assert sorted(v.expert for v in views) == ["Dmitry Streltsov", "Kazuhiko Togo",
                                                "Masahiro Akiyama"]
     dates = [v.hit.article.published for v in views]
     assert all(dates) and dates == sorted(dates, key=lambda d: d.start)  # type: ignore[union-attr]
-    assert real_service.experts.compare("How long should I bake sourdough bread?") == []
+    assert real_service.experts.compare("How long should I bake sourdough bread?", guild_id=None) == []
 
 
 def test_a_comparisons_topic_is_called_a_topic(hashing_service: KnowledgeService) -> None:
@@ -252,8 +252,8 @@ def test_a_comparisons_topic_is_called_a_topic(hashing_service: KnowledgeService
     said "the question"), and name the bound on passages per expert in words."""
     experts = hashing_service.experts
     with pytest.raises(BadInput, match="the topic is empty"):
-        experts.compare("   ")
+        experts.compare("   ", guild_id=None)
     with pytest.raises(BadInput, match="the topic is too long"):
-        experts.views("togo", "x" * 5000)
+        experts.views("togo", "x" * 5000, guild_id=None)
     with pytest.raises(BadInput, match="passages per expert must be between 1 and 10"):
-        experts.compare("islands", top_per_expert=11)
+        experts.compare("islands", top_per_expert=11, guild_id=None)

@@ -17,10 +17,10 @@ def test_role_and_ordinal_put_the_right_commentary_first(real_service: Knowledge
     his comment on it is the first hit, and the hit says which readings ranked it."""
     question = ("How did the professor from the Moscow institute of international relations "
                 "judge the outcome of the leaders' 17th meeting?")
-    reading = real_service.retriever.interpret(question)
+    reading = real_service.retriever.interpret(question, guild_id=None)
     assert [p.name for p in reading.people] == ["Dmitry Streltsov"]
     assert [m.meeting_id for m in reading.meetings] == ["2017-04-moscow-abe-visit"]
-    hits = real_service.search(question)
+    hits = real_service.search(question, guild_id=None)
     assert hits and hits[0].article.title == STRELTSOV
     assert "by Dmitry Streltsov" in hits[0].why
     assert reading.describe() == ("read as: Dmitry Streltsov · Abe visits Moscow (17th Putin-Abe "
@@ -30,6 +30,6 @@ def test_role_and_ordinal_put_the_right_commentary_first(real_service: Knowledge
 def test_explicit_filters_still_filter(real_service: KnowledgeService) -> None:
     """Reading one expert from the question does not override the user's --person filter."""
     hits = real_service.search("What did the MGIMO professor say about the 17th meeting?",
-                               person="Togo")
+                               person="Togo", guild_id=None)
     assert hits and {h.article.title for h in hits} == {
         "Can Japan and Russia achieve a genuine rapprochement?"}

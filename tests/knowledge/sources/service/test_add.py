@@ -24,18 +24,18 @@ from tests.knowledge.sources.service.conftest import (
 async def test_article_link_is_stored_with_its_metadata(sources: SourcesService, web: FakeWeb,
                                                         library: KnowledgeService) -> None:
     """An article URL is fetched, extracted (title, author, date, canonical URL, site) and stored."""
-    [result] = await sources.add(web.url("article.html"))
+    [result] = await sources.add(web.url("article.html"), guild_id=None)
     assert result.status == "added", result.message
     assert result.title == "After Nagato: What the Summit Did and Did Not Settle"
     assert result.article_id is not None
-    article = (library.get_article(result.article_id)).summary
+    article = (library.get_article(result.article_id, guild_id=None)).summary
     assert article.publisher == "Harbour Institute"
     assert article.published is not None and article.published.iso == "2016-12-20"
     assert article.contributors == (Contributor("Mira Kovalenko", "author"),)
     row = article_row(library, result.article_id)
     assert row.canonical_url == "https://analysis.example.org/commentary/after-nagato"
     assert row.announce is True
-    [status] = sources.status()
+    [status] = sources.status(guild_id=None)
     assert (status.kind, status.articles, status.url) == ("article", 1, web.url("article.html"))
     assert row.source_id == status.id
 
@@ -43,7 +43,7 @@ async def test_article_link_is_stored_with_its_metadata(sources: SourcesService,
 async def test_rss_feed_is_followed_and_every_entry_stored(sources: SourcesService, web: FakeWeb,
                                                            library: KnowledgeService) -> None:
     """An RSS 2.0 link becomes a polled feed source and each of its three items an article."""
-    [result] = await sources.add(web.url("rss.xml"))
+    [result] = await sources.add(web.url("rss.xml"), guild_id=None)
     assert result.status == "added", result.message
     assert result.message.startswith("following feed #")
     assert "3 new articles" in result.message
@@ -57,7 +57,7 @@ async def test_rss_feed_is_followed_and_every_entry_stored(sources: SourcesServi
         "After Nagato: What the Summit Did and Did Not Settle", "An Energy Bridge to Hokkaido?",
         "Why the 2+2 Format Matters"]
     nagato = next(a for a in stored if a.title.startswith("After Nagato"))
-    summary = (library.get_article(nagato.id)).summary
+    summary = (library.get_article(nagato.id, guild_id=None)).summary
     assert summary.authors == ["Mira Kovalenko"]
     assert summary.published is not None and summary.published.iso == "2016-12-20"
     assert summary.publisher == "Harbour Institute"
@@ -66,12 +66,12 @@ async def test_rss_feed_is_followed_and_every_entry_stored(sources: SourcesServi
 async def test_atom_feed_is_followed_with_all_authors(sources: SourcesService, web: FakeWeb,
                                                       library: KnowledgeService) -> None:
     """An Atom 1.0 feed is followed; entries keep every author and their publication day."""
-    [result] = await sources.add(web.url("atom.xml"))
+    [result] = await sources.add(web.url("atom.xml"), guild_id=None)
     assert result.status == "added", result.message
     stored = feed_articles(library, source_id_of(library, web.url("atom.xml")))
     assert len(stored) == 2
     two_plus_two = next(a for a in stored if a.title == "Why the 2+2 Format Matters")
-    summary = (library.get_article(two_plus_two.id)).summary
+    summary = (library.get_article(two_plus_two.id, guild_id=None)).summary
     assert summary.authors == ["Tomas Lindqvist", "Mira Kovalenko"]
     assert summary.published is not None and summary.published.iso == "2017-03-22"
 
@@ -79,7 +79,7 @@ async def test_atom_feed_is_followed_with_all_authors(sources: SourcesService, w
 async def test_summary_only_feed_gets_full_text_from_entry_pages(
         sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
     """Entries that carry only a teaser are stored with the full text of their linked page."""
-    [result] = await sources.add(web.url("summary-rss.xml"))
+    [result] = await sources.add(web.url("summary-rss.xml"), guild_id=None)
     assert result.status == "added", result.message
     assert {"/posts/summit-1.html", "/posts/summit-2.html"} <= set(web.paths_requested())
     stored = feed_articles(library, source_id_of(library, web.url("summary-rss.xml")))
@@ -88,14 +88,14 @@ async def test_summary_only_feed_gets_full_text_from_entry_pages(
     # The page's later paragraphs, which the feed's teaser does not carry.
     assert "Expectations were low" not in feed_text
     assert "Expectations were low, and the outcome matched them." in osaka.text
-    assert (library.get_article(osaka.id)).summary.authors == ["Tomas Lindqvist"]
+    assert (library.get_article(osaka.id, guild_id=None)).summary.authors == ["Tomas Lindqvist"]
 
 
 async def test_first_add_announces_only_the_most_recent_entries(
         sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
     """On a feed's first add every entry is indexed but only FEED_INITIAL_ANNOUNCE are announced."""
     library.library.settings = library.settings.model_copy(update={"feed_initial_announce": 1})
-    [result] = await sources.add(web.url("rss.xml"))
+    [result] = await sources.add(web.url("rss.xml"), guild_id=None)
     assert "1 of them in the next digest" in result.message
     stored = feed_articles(library, source_id_of(library, web.url("rss.xml")))
     announced = {a.title: a.announce for a in stored}
@@ -107,19 +107,19 @@ async def test_first_add_announces_only_the_most_recent_entries(
 async def test_page_advertising_a_feed_is_followed_to_it(sources: SourcesService, web: FakeWeb,
                                                          library: KnowledgeService) -> None:
     """A page with no article text that links an RSS feed makes the feed the source."""
-    [result] = await sources.add(web.url("blog-index.html"))
+    [result] = await sources.add(web.url("blog-index.html"), guild_id=None)
     assert result.status == "added", result.message
     assert result.input == web.url("blog-index.html")
-    [status] = sources.status()
+    [status] = sources.status(guild_id=None)
     assert (status.kind, status.url) == ("feed", web.url("rss.xml"))
 
 
 async def test_kind_feed_follows_the_feed_an_article_page_advertises(
         sources: SourcesService, web: FakeWeb) -> None:
     """kind="feed" on an article page follows its advertised feed instead of storing the page."""
-    [result] = await sources.add(web.url("article.html"), kind="feed")
+    [result] = await sources.add(web.url("article.html"), kind="feed", guild_id=None)
     assert result.status == "added", result.message
-    [status] = sources.status()
+    [status] = sources.status(guild_id=None)
     assert (status.kind, status.url, status.articles) == ("feed", web.url("rss.xml"), 3)
 
 
@@ -127,30 +127,30 @@ async def test_kind_article_refuses_a_feed(sources: SourcesService, web: FakeWeb
                                            library: KnowledgeService) -> None:
     """kind="article" on a feed link is an error result, and nothing is followed."""
     before = article_count(library)
-    [result] = await sources.add(web.url("rss.xml"), kind="article")
+    [result] = await sources.add(web.url("rss.xml"), kind="article", guild_id=None)
     assert result.status == "error"
     assert "feed, not an article" in result.message
-    assert sources.status() == []
+    assert sources.status(guild_id=None) == []
     assert article_count(library) == before
 
 
 async def test_adding_the_same_feed_twice_says_it_is_followed(sources: SourcesService,
                                                               web: FakeWeb) -> None:
     """A second add of a followed feed (directly or through its page) stores nothing new."""
-    [first] = await sources.add(web.url("rss.xml"))
-    [again] = await sources.add(web.url("rss.xml"))
-    [via_page] = await sources.add(web.url("blog-index.html"))
+    [first] = await sources.add(web.url("rss.xml"), guild_id=None)
+    [again] = await sources.add(web.url("rss.xml"), guild_id=None)
+    [via_page] = await sources.add(web.url("blog-index.html"), guild_id=None)
     assert first.status == "added"
     for result in (again, via_page):
         assert result.status == "duplicate"
         assert "already following this feed" in result.message
-    assert len(sources.status()) == 1
+    assert len(sources.status(guild_id=None)) == 1
 
 
 async def test_several_inputs_give_one_result_each(sources: SourcesService, web: FakeWeb) -> None:
     """Whitespace-separated inputs are added in order, each with its own result."""
     results = await sources.add(f"{web.url('article.html')}  {web.url('status/404')}\n"
-                                f"{web.url('posts/summit-1.html')}")
+                                f"{web.url('posts/summit-1.html')}", guild_id=None)
     assert [r.status for r in results] == ["added", "error", "added"]
     assert [r.input for r in results] == [web.url("article.html"), web.url("status/404"),
                                           web.url("posts/summit-1.html")]
@@ -172,15 +172,15 @@ async def test_bad_links_are_clear_errors_and_lose_nothing(
         sources: SourcesService, web: FakeWeb, library: KnowledgeService, path: str,
         expected: str) -> None:
     """Each misbehaving link yields one error result with its reason; stored articles stay."""
-    [kept] = await sources.add(web.url("article.html"))
+    [kept] = await sources.add(web.url("article.html"), guild_id=None)
     before = article_count(library)
-    [result] = await sources.add(web.url(path.format(port=web.port)))
+    [result] = await sources.add(web.url(path.format(port=web.port)), guild_id=None)
     assert result.status == "error"
     assert expected in result.message
     assert article_count(library) == before
     assert kept.article_id is not None
-    assert (library.get_article(kept.article_id)).summary.title == kept.title
-    assert [s.kind for s in sources.status()] == ["article"]
+    assert (library.get_article(kept.article_id, guild_id=None)).summary.title == kept.title
+    assert [s.kind for s in sources.status(guild_id=None)] == ["article"]
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -191,7 +191,7 @@ async def test_bad_links_are_clear_errors_and_lose_nothing(
 async def test_unusable_inputs_are_refused(sources: SourcesService, text: str,
                                            expected: str) -> None:
     """Other schemes and empty input get an error result instead of an exception."""
-    [result] = await sources.add(text)
+    [result] = await sources.add(text, guild_id=None)
     assert result.status == "error"
     assert expected in result.message
 
@@ -199,22 +199,22 @@ async def test_unusable_inputs_are_refused(sources: SourcesService, text: str,
 async def test_a_link_holding_bytes_that_are_not_text_is_one_error(
         sources: SourcesService, web: FakeWeb, caplog: pytest.LogCaptureFixture) -> None:
     """`add $'http://host/\\xe9.html'` is refused as not a valid link, with no internal error."""
-    [result] = await sources.add(f"{web.base_url}/\udce9.html")
+    [result] = await sources.add(f"{web.base_url}/\udce9.html", guild_id=None)
     assert (result.status, result.message) == (
         "error", f"not a valid link: {web.base_url}/\\xe9.html (it holds bytes that are not "
                  "text)")
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert sources.status() == []
+    assert sources.status(guild_id=None) == []
 
 
 async def test_a_link_with_non_ascii_characters_is_added(
         sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
     """An IRI is fetched percent-encoded and the article stored under that URL."""
     web.route("caf%C3%A9.html", (FIXTURES / "article.html").read_bytes())
-    [result] = await sources.add(f"{web.base_url}/café.html")
+    [result] = await sources.add(f"{web.base_url}/café.html", guild_id=None)
     assert result.status == "added", result.message
     assert result.article_id is not None
-    assert library.get_article(result.article_id).summary.url == web.url("caf%C3%A9.html")
+    assert library.get_article(result.article_id, guild_id=None).summary.url == web.url("caf%C3%A9.html")
 
 
 async def test_malformed_feed_keeps_the_entries_it_can_read(
@@ -224,7 +224,7 @@ async def test_malformed_feed_keeps_the_entries_it_can_read(
         "https://analysis.example.org/commentary/lima-notes", web.url("posts/summit-1.html"),
     ).replace("https://analysis.example.org/commentary/second", web.url("posts/summit-2.html"))
     web.route("/broken.xml", broken, "application/rss+xml")
-    [result] = await sources.add(web.url("broken.xml"))
+    [result] = await sources.add(web.url("broken.xml"), guild_id=None)
     assert result.status == "added", result.message
     stored = feed_articles(library, source_id_of(library, web.url("broken.xml")))
     assert [a.title for a in stored] == ["Second item", "Notes from Lima & Beyond"]
@@ -236,11 +236,11 @@ async def test_local_file_is_added_from_the_command_line_only(
     path = str(FIXTURES / "uploads" / "brief.md")
     [refused] = await sources.add(path, guild_id=1, added_by="admin#1")
     assert refused.status == "error" and "only links" in refused.message
-    [added] = await sources.add(path)
+    [added] = await sources.add(path, guild_id=None)
     assert added.status == "added", added.message
-    [status] = sources.status()
+    [status] = sources.status(guild_id=None)
     assert (status.kind, status.articles) == ("file", 1)
-    [missing] = await sources.add("no-such-file.txt")
+    [missing] = await sources.add("no-such-file.txt", guild_id=None)
     assert (missing.status, missing.message) == ("error", "no such file: no-such-file.txt")
 
 
@@ -264,10 +264,10 @@ async def test_upload_is_ingested_as_a_file_source(sources: SourcesService,
 async def test_unreadable_uploads_are_refused(sources: SourcesService, name: str, data: bytes,
                                               expected: str) -> None:
     """Binary or empty uploads get a clear refusal and create no source."""
-    result = await sources.add_upload(name, data)
+    result = await sources.add_upload(name, data, guild_id=None)
     assert result.status == "error"
     assert expected in result.message
-    assert sources.status() == []
+    assert sources.status(guild_id=None) == []
 
 
 
@@ -278,7 +278,7 @@ async def test_an_unexpected_error_is_an_error_result(
         raise RuntimeError("extractor bug")
 
     monkeypatch.setattr("knowledge.sources.service.extract_article", broken_extractor)
-    results = await sources.add(f"{web.url('article.html')} {web.url('rss.xml')}")
+    results = await sources.add(f"{web.url('article.html')} {web.url('rss.xml')}", guild_id=None)
     assert [r.status for r in results] == ["error", "added"]
     assert "internal error" in results[0].message
 
@@ -292,6 +292,6 @@ async def test_a_file_whose_name_is_not_utf8_is_added(sources: SourcesService,
     (folder / name).write_text("Notes on the islands. " + "Abe and Putin met in Moscow and "
                                "talked about joint economic activity on the islands. " * 4,
                                encoding="utf-8")
-    [result] = await sources.add(str(folder / name))
+    [result] = await sources.add(str(folder / name), guild_id=None)
     assert result.status == "added", result.message
     assert "caf\ufffd notes.txt" in result.input

@@ -33,7 +33,7 @@ async def follow(sources: SourcesService, web: FakeWeb, library: KnowledgeServic
                  body: str) -> int:
     """Serve ``body`` as an RSS feed at ``path``, add it, and return its source id."""
     web.route(path, body, "application/rss+xml")
-    [result] = await sources.add(web.url(path))
+    [result] = await sources.add(web.url(path), guild_id=None)
     assert result.status == "added", result.message
     return source_id_of(library, web.url(path))
 
@@ -82,7 +82,7 @@ async def test_new_entries_are_stored_and_announced(sources: SourcesService, web
     assert (row.title, row.announce, row.source_id) == (
         "An Energy Bridge to Hokkaido?", True, source_id)
     assert source_row(library, source_id).last_new_article_at == now
-    [status] = sources.status()
+    [status] = sources.status(guild_id=None)
     assert (status.articles, status.last_new_article_at, status.next_poll_at) == (
         3, now, now + HOUR)
 
@@ -111,7 +111,7 @@ async def test_failures_back_off_notify_once_and_recovery_is_told(
     assert notices.messages[0][0] is None  # added from the CLI: every guild's admins
     assert notices.added_by == [None]
     assert "is failing: 127.0.0.1 answered 500" in notices.messages[0][1]
-    [status] = sources.status()
+    [status] = sources.status(guild_id=None)
     assert status.failing and status.last_error == "127.0.0.1 answered 500 Internal Server Error"
 
     web.routes["/feed.xml"] = good
@@ -206,52 +206,52 @@ async def test_remove_stops_polling_and_keeps_articles(sources: SourcesService, 
                                                        library: KnowledgeService) -> None:
     """A removed feed is no longer polled, its articles stay, and unknown ids are NotFound."""
     source_id = await follow(sources, web, library, "/feed.xml", rss_items(0, 1))
-    status = sources.remove(source_id)
+    status = sources.remove(source_id, guild_id=None)
     assert (status.active, status.articles, status.next_poll_at) == (False, 2, None)
     assert await sources.poll_due(now=later(6000)) == []
-    assert sources.list() == []
-    assert [s.id for s in sources.status()] == [source_id]
+    assert sources.list(guild_id=None) == []
+    assert [s.id for s in sources.status(guild_id=None)] == [source_id]
     with pytest.raises(BadInput, match="was removed"):
-        await sources.poll(source_id)
+        await sources.poll(source_id, guild_id=None)
     with pytest.raises(NotFound, match="no source #999"):
-        sources.remove(999)
+        sources.remove(999, guild_id=None)
 
 
 async def test_following_a_removed_feed_again_stores_only_news(
         sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
     """Re-adding a removed feed revives the same source and adds only entries it had not seen."""
     source_id = await follow(sources, web, library, "/feed.xml", rss_items(0, 1))
-    sources.remove(source_id)
+    sources.remove(source_id, guild_id=None)
     web.route("/feed.xml", rss_items(0, 1, 2), "application/rss+xml")
-    [result] = await sources.add(web.url("feed.xml"))
+    [result] = await sources.add(web.url("feed.xml"), guild_id=None)
     assert result.status == "added"
     assert result.message.startswith(f"following again feed #{source_id}")
     assert "1 new article" in result.message
-    assert [s.active for s in sources.status()] == [True]
+    assert [s.active for s in sources.status(guild_id=None)] == [True]
 
 
 async def test_poll_refuses_sources_that_are_not_feeds(sources: SourcesService,
                                                        web: FakeWeb) -> None:
     """Polling an article source is a clear error, and an unknown id is NotFound."""
-    await sources.add(web.url("article.html"))
-    [status] = sources.status()
+    await sources.add(web.url("article.html"), guild_id=None)
+    [status] = sources.status(guild_id=None)
     with pytest.raises(BadInput, match="not a feed"):
-        await sources.poll(status.id)
+        await sources.poll(status.id, guild_id=None)
     with pytest.raises(NotFound):
-        await sources.poll(12345)
+        await sources.poll(12345, guild_id=None)
 
 
 async def test_autocomplete_finds_sources_by_name_or_id(sources: SourcesService,
                                                         web: FakeWeb) -> None:
     """Autocomplete offers (label, id) for sources whose title, link or id matches."""
-    await sources.add(web.url("rss.xml"))
-    await sources.add(web.url("posts/summit-1.html"))
-    [feed_status] = [s for s in sources.status() if s.kind == "feed"]
-    choices = sources.autocomplete("commentary")
+    await sources.add(web.url("rss.xml"), guild_id=None)
+    await sources.add(web.url("posts/summit-1.html"), guild_id=None)
+    [feed_status] = [s for s in sources.status(guild_id=None) if s.kind == "feed"]
+    choices = sources.autocomplete("commentary", guild_id=None)
     assert choices == [(f"#{feed_status.id} Harbour Institute: Commentary (feed)",
                         feed_status.id)]
-    assert len(sources.autocomplete("")) == 2
-    assert sources.autocomplete("no such source") == []
+    assert len(sources.autocomplete("", guild_id=None)) == 2
+    assert sources.autocomplete("no such source", guild_id=None) == []
 
 
 async def test_a_first_add_cut_short_still_does_not_flood(
@@ -315,7 +315,7 @@ async def test_adding_a_feed_reports_its_progress(sources: SourcesService, web: 
     async def progress(read: int, stored: int, total: int) -> None:
         seen.append((read, stored, total))
 
-    [result] = await sources.add(web.url("/progress.xml"), progress=progress)
+    [result] = await sources.add(web.url("/progress.xml"), progress=progress, guild_id=None)
     assert result.status == "added", result.message
     assert seen[0] == (1, 0, 3) and seen[-1] == (3, 3, 3)
     assert [s for _, s, _ in seen] == sorted(s for _, s, _ in seen)

@@ -44,7 +44,7 @@ async def follow_late_feed(sources: SourcesService, web: FakeWeb, library: Knowl
                            page: str = "late.html") -> int:
     """Follow a feed whose one entry links to ``page``, which does not exist yet (404)."""
     web.route("feed.xml", FEED.format(path=page), "application/rss+xml")
-    [result] = await sources.add(web.url("feed.xml"))
+    [result] = await sources.add(web.url("feed.xml"), guild_id=None)
     assert result.status == "added", result.message
     assert "404 Not Found (will retry)" in result.message
     return source_id_of(library, web.url("feed.xml"))
@@ -64,12 +64,12 @@ async def test_a_deferred_entry_is_retried_while_the_feed_is_unchanged(
     assert source_row(library, source_id).etag is None
     web.route("late.html", (FIXTURES / "posts" / "summit-2.html").read_bytes())
 
-    retried = await sources.poll(source_id, now=later(61))
+    retried = await sources.poll(source_id, now=later(61), guild_id=None)
     assert not conditional(web)
     assert (retried.status, len(retried.new_article_ids)) == ("new", 1), retried.message
     assert len(feed_articles(library, source_id)) == 1
 
-    again = await sources.poll(source_id, now=later(122))
+    again = await sources.poll(source_id, now=later(122), guild_id=None)
     assert conditional(web)
     assert again.status == "not_modified"
 
@@ -82,12 +82,12 @@ async def test_a_permanently_broken_entry_is_given_up_after_its_tries(
     source_id = await follow_late_feed(sources, web, library)  # try 1
     caplog.set_level(logging.INFO, logger="knowledge.sources.entries")
     for n in range(2, polling.MAX_ENTRY_TRIES + 1):
-        await sources.poll(source_id, now=later(61 * n))
+        await sources.poll(source_id, now=later(61 * n), guild_id=None)
         assert not conditional(web)
     assert "given up" in caplog.text
     assert source_row(library, source_id).etag is not None
 
-    last = await sources.poll(source_id, now=later(61 * (polling.MAX_ENTRY_TRIES + 1)))
+    last = await sources.poll(source_id, now=later(61 * (polling.MAX_ENTRY_TRIES + 1)), guild_id=None)
     assert conditional(web)
     assert last.status == "not_modified"
 
@@ -99,9 +99,9 @@ async def test_an_entry_gone_from_the_feed_stops_unconditional_polls(
     source_id = await follow_late_feed(sources, web, library)
     web.route("feed.xml", FEED.format(path="other.html"), "application/rss+xml")
     web.route("other.html", (FIXTURES / "posts" / "summit-2.html").read_bytes())
-    await sources.poll(source_id, now=later(61))
+    await sources.poll(source_id, now=later(61), guild_id=None)
     assert source_row(library, source_id).etag is not None
-    assert (await sources.poll(source_id, now=later(122))).status == "not_modified"
+    assert (await sources.poll(source_id, now=later(122), guild_id=None)).status == "not_modified"
 
 
 @pytest.mark.parametrize(("link", "reason"), [
@@ -126,12 +126,12 @@ async def test_a_failed_explicit_poll_logs_no_warning_without_a_notifier(
     """Polling a broken feed on request (the CLI: no notifier) returns "failed" and logs no
     warning: neither about a notice that could not be sent nor the failure itself."""
     web.route("feed.xml", FEED.format(path="late.html"), "application/rss+xml")
-    await sources.add(web.url("feed.xml"))
+    await sources.add(web.url("feed.xml"), guild_id=None)
     source_id = source_id_of(library, web.url("feed.xml"))
     web.route("feed.xml", "gone", status=404)
     caplog.set_level(logging.WARNING)
     for n in range(1, polling.FAILING_AFTER + 1):  # up to the failing notice
-        outcome = await sources.poll(source_id, now=later(61 * n))
+        outcome = await sources.poll(source_id, now=later(61 * n), guild_id=None)
         assert outcome.status == "failed"
     assert source_row(library, source_id).failing
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
@@ -142,7 +142,7 @@ async def test_a_failed_scheduled_poll_still_warns_the_operator(
         caplog: pytest.LogCaptureFixture) -> None:
     """A due poll that fails has nobody to report to but the operator's log: a warning."""
     web.route("feed.xml", FEED.format(path="late.html"), "application/rss+xml")
-    await sources.add(web.url("feed.xml"))
+    await sources.add(web.url("feed.xml"), guild_id=None)
     web.route("feed.xml", "gone", status=404)
     caplog.set_level(logging.WARNING)
     [outcome] = await sources.poll_due(now=later(61))
@@ -160,7 +160,7 @@ async def test_removing_a_source_twice_says_it_was_already_stopped(
     with pytest.raises(BadInput, match=f"source #{source_id} was already stopped"):
         sources.remove(source_id, guild_id=GUILD)
     with pytest.raises(BadInput, match="already stopped"):
-        sources.remove(source_id)
+        sources.remove(source_id, guild_id=None)
 
 
 async def test_an_entry_linking_to_a_non_web_address_is_not_retried(
@@ -170,7 +170,7 @@ async def test_an_entry_linking_to_a_non_web_address_is_not_retried(
     later poll could fetch it."""
     web.route("feed.xml", FEED.replace("/{path}", "file:///etc/passwd"),
               "application/rss+xml")
-    [result] = await sources.add(web.url("feed.xml"))
+    [result] = await sources.add(web.url("feed.xml"), guild_id=None)
     assert result.status == "added" and "will retry" not in result.message, result.message
     source_id = source_id_of(library, web.url("feed.xml"))
     assert "almost no text" in result.message and feed_articles(library, source_id) == []

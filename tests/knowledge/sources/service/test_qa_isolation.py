@@ -103,7 +103,7 @@ async def test_the_operator_adding_a_servers_link_gets_its_own_subscription(
     operator's library, and North removing its source keeps the source followed."""
     [north] = await sources.add(web.url("article.html"), guild_id=NORTH, added_by="1")
     [source_id] = listed(sources, NORTH)
-    [mine] = await sources.add(web.url("article.html"))
+    [mine] = await sources.add(web.url("article.html"), guild_id=None)
     assert f"now yours too, as source #{source_id}" in mine.message
     assert subscribers(library, source_id) == {0: True, NORTH: True}
     sources.remove(source_id, guild_id=NORTH)
@@ -115,7 +115,7 @@ async def test_a_server_adding_an_operator_article_is_told_it_is_already_there(
         sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
     """An article of the operator's library is every server's already: a plain duplicate, no
     source the server could not have removed anyway."""
-    [operator] = await sources.add(web.url("article.html"))
+    [operator] = await sources.add(web.url("article.html"), guild_id=None)
     [south] = await sources.add(web.url("article.html"), guild_id=SOUTH, added_by="2")
     assert south.status == "duplicate" and "now yours" not in south.message
     assert listed(sources, SOUTH) == set()
@@ -164,7 +164,7 @@ async def test_a_links_secrets_never_reach_the_log_or_the_result(
 async def test_link_errors_are_plain_text(sources: SourcesService, link: str,
                                           expected: str) -> None:
     """No zero-width space, no backslash: the one who shows the message escapes it."""
-    [result] = await sources.add(link)
+    [result] = await sources.add(link, guild_id=None)
     assert result.status == "error" and result.message == expected
 
 
@@ -184,9 +184,9 @@ async def test_ids_out_of_range_are_unknown_sources(
         sources: SourcesService, library: KnowledgeService, source_id: int) -> None:
     """Poll, remove and status answer NotFound ("no source #…") before any query."""
     with pytest.raises(NotFound, match=f"no source #{source_id}"):
-        await sources.poll(source_id)
+        await sources.poll(source_id, guild_id=None)
     with pytest.raises(NotFound, match=f"no source #{source_id}"):
-        sources.remove(source_id)
+        sources.remove(source_id, guild_id=None)
     with pytest.raises(NotFound, match=f"no source #{source_id}"):
         sources.remove(source_id, guild_id=SOUTH)
     with pytest.raises(NotFound):

@@ -82,7 +82,7 @@ async def test_a_server_sees_lists_and_removes_only_its_own_sources(
     with pytest.raises(NotFound):
         await sources.poll(source_id, guild_id=GUILD_B)
     assert source_row(library, source_id).active
-    assert [s.id for s in sources.list()] == [source_id]  # the operator sees every source
+    assert [s.id for s in sources.list(guild_id=None)] == [source_id]  # the operator sees every source
 
 
 async def test_a_feed_two_servers_follow_is_one_source_with_two_subscriptions(
@@ -193,7 +193,7 @@ async def test_a_big_feed_is_handled_a_capped_number_of_entries_per_poll(
         update={"feed_max_entries_per_poll": 40})
     monkeypatch.setattr(polling, "MAX_REMEMBERED_ENTRIES", 10)
     web.route("/big.xml", big_feed(150), "application/rss+xml")
-    [result] = await sources.add(web.url("/big.xml"))
+    [result] = await sources.add(web.url("/big.xml"), guild_id=None)
     assert result.status == "added", result.message
     assert "110 older entries follow" in result.message
     source_id = source_id_of(library, web.url("/big.xml"))
@@ -225,7 +225,7 @@ async def test_the_lease_is_renewed_while_a_poll_works(
     library.library.settings = library.settings.model_copy(
         update={"feed_lease_seconds": 0.6})
     web.route("/feed.xml", rss_items(0), "application/rss+xml")
-    await sources.add(web.url("/feed.xml"))
+    await sources.add(web.url("/feed.xml"), guild_id=None)
     source_id = source_id_of(library, web.url("/feed.xml"))
     # Entries whose pages never answer: each waits for the read timeout (1 s), four at a time.
     web.route("/slow.xml", big_feed(12, summary_only=True, link_path="/stall")
@@ -235,7 +235,7 @@ async def test_the_lease_is_renewed_while_a_poll_works(
         assert row is not None
         row.url = web.url("/slow.xml")
         row.etag = row.last_modified = None
-    poll = asyncio.create_task(sources.poll(source_id))
+    poll = asyncio.create_task(sources.poll(source_id, guild_id=None))
     await asyncio.sleep(1.5)  # more than twice the lease
     assert not poll.done()
     taken = await library.run(polling.try_lease, library.library, source_id, "other-process",
