@@ -307,11 +307,6 @@ def digest_parts(digest: Digest, *, title: str = "Digest"
     return parts
 
 
-def digest_embeds(digest: Digest, *, title: str = "Digest") -> list[discord.Embed]:
-    """A digest as embeds: a header, then one or more embeds per section."""
-    return [embed for embed, _ in digest_parts(digest, title=title)]
-
-
 # A run's messages carry its id where readers do not see it: in the custom_id of their Read
 # menu (or, with nothing to read, of a "Newest articles" button). Digests posted before that
 # carry it in their footers ("digest #12"): both are recognised.

@@ -74,8 +74,8 @@ class BotSettings(Settings):
     ask_max_hits: int = Field(15, ge=1, le=50, description="Passages /ask pages through at most.")
     # Discord drops an interaction not acknowledged within 3 s: stay well under that.
     reply_within_ms: int = Field(
-        1000, ge=0, le=2000, description="Commands that search (/ask, /expert, /compare, "
-                                         "/summit, /summits) answer in one step when done "
+        1000, ge=0, le=2000, description="Commands and clicks that read the library "
+                                         "(/ask, /latest, ...) answer in one step when done "
                                          "within this many milliseconds; slower ones show "
                                          "\"thinking…\" first (0 = always show it)."
     )

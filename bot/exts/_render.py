@@ -62,7 +62,7 @@ SHORT_QUESTION_FOOTER = 200  # a question too long for a footer is shown this sh
 
 
 # ----- citations -------------------------------------------------------------------------------
-def byline(article: ArticleSummary, *, with_link: bool = True, limit: int | None = None) -> str:
+def byline(article: ArticleSummary, *, limit: int | None = None) -> str:
     """Expert(s) · *publication* · date · link, escaped; within `limit`, whole parts are left
     out (the link first) rather than cut, so no link or emphasis is ever broken."""
     bits: list[str] = []
@@ -71,7 +71,7 @@ def byline(article: ArticleSummary, *, with_link: bool = True, limit: int | None
     if article.publisher:
         bits.append(f"*{clean_cut(article.publisher, 120)}*")
     bits.append(format_date(article.published))
-    if with_link and (anchor := link("source", article.url)):
+    if anchor := link("source", article.url):
         bits.append(anchor)
     if limit is None:
         return " · ".join(bits)
@@ -266,14 +266,6 @@ def no_match_reply() -> Reply:
 
 
 # ----- browsing --------------------------------------------------------------------------------
-def article_line(article: ArticleSummary) -> str:
-    """One line for a list: title (linked), byline."""
-    title = clean_cut(article.title or "Untitled", 200)
-    anchor = link(title, article.url)
-    head = anchor or f"**{title}**"
-    return f"{head}\n{byline(article, with_link=False)}"
-
-
 def latest_embed(articles: Sequence[ArticleSummary]) -> discord.Embed:
     """/latest: the newest articles, one field each."""
     builder = EmbedBuilder(title="Newest in the library", colour=LIST_COLOUR)

@@ -76,12 +76,13 @@ class Experts(commands.Cog):
                      name: app_commands.Range[str, 1, NAME_LIMIT],
                      topic: app_commands.Range[str, 1, TOPIC_LIMIT] | None = None) -> None:
         """Show an expert's card and their best passages."""
-        guild_id = viewer(interaction.guild_id)
-        await self.bot.service.run(self.experts.get, name, guild_id=guild_id)  # an unknown name is refused privately, before deferring
         if topic is not None:
             self.bot.service.retriever.validate(topic)
+        # The name is looked up within `in_time` too: on a slow library the lookup alone can
+        # outlast Discord's 3 s. An unknown name stays private either way (`answer_text`
+        # removes a public "thinking…" placeholder first).
         expert, hits = await in_time(interaction, self.bot.service.run(
-            self.experts.views, name, topic, top=3, guild_id=guild_id))
+            self.experts.views, name, topic, top=3, guild_id=viewer(interaction.guild_id)))
         if topic is not None and not hits:  # "no good match" is private (docs/discord.md)
             await answer_text(interaction, no_passage_text(expert.name, topic))
             return
@@ -91,8 +92,8 @@ class Experts(commands.Cog):
     @app_commands.command(name="experts", description="Every expert in the library.")
     async def list_experts(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """List experts with their roles and article counts."""
-        await self.bot.paginator.send(interaction, EXPERTS_SOURCE, "",
-                                      await self.expert_pages(interaction, "", None))
+        pages = await in_time(interaction, self.expert_pages(interaction, "", None))
+        await self.bot.paginator.send(interaction, EXPERTS_SOURCE, "", pages)
 
     async def expert_pages(self, interaction: discord.Interaction[Any], key: str,
                            message: discord.Message | None) -> list[Reply]:

@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.checks import UserCooldowns, server_cooldown
 from bot.replies import HELP_COLOUR, EmbedBuilder, Reply, clean_cut
-from bot.respond import answer
+from bot.respond import answer, in_time
 from knowledge.corpus import founding_metadata
 from knowledge.visibility import viewer
 
@@ -95,7 +95,8 @@ class Help(commands.Cog):
     @app_commands.command(name="help", description="What Summit Desk knows and how to ask it.")
     async def help(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """Public, short help with an example per command."""
-        await answer(interaction, await self.help_reply(interaction.guild_id))
+        await answer(interaction, await in_time(interaction,
+                                                self.help_reply(interaction.guild_id)))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

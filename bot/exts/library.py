@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.exts._render import latest_embed
 from bot.replies import Reply
-from bot.respond import answer, log_interaction, mark_started
+from bot.respond import answer, in_time, log_interaction, mark_started
 from knowledge.visibility import viewer
 
 if TYPE_CHECKING:
@@ -42,8 +42,9 @@ class LatestButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         bot = cast("SummitDesk", interaction.client)
         mark_started(interaction)
         try:
-            articles = await bot.service.run(bot.service.latest, LATEST_ON_CLICK,
-                                             guild_id=viewer(interaction.guild_id))
+            articles = await in_time(interaction, bot.service.run(
+                bot.service.latest, LATEST_ON_CLICK, guild_id=viewer(interaction.guild_id)),
+                ephemeral=True)
             await answer(interaction, Reply(embeds=[latest_embed(articles)]), ephemeral=True)
         except Exception as exc:  # the tree's handler does not see component callbacks
             await report_error(interaction, exc, command="latest (button)")
@@ -69,9 +70,9 @@ class Library(commands.Cog):
     @app_commands.describe(count="How many articles to show (1-25, default 5).")
     async def latest(self, interaction: discord.Interaction[SummitDesk],
                      count: app_commands.Range[int, 1, 25] = 5) -> None:
-        """List the most recently added articles."""
-        articles = await self.bot.service.run(self.bot.service.latest, count,
-                                              guild_id=viewer(interaction.guild_id))
+        """List the most recently added articles (in one step when the library is quick)."""
+        articles = await in_time(interaction, self.bot.service.run(
+            self.bot.service.latest, count, guild_id=viewer(interaction.guild_id)))
         await answer(interaction, Reply(embeds=[latest_embed(articles)]))
 
 

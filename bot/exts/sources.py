@@ -182,9 +182,9 @@ class Sources(commands.GroupCog, group_name="source",
     @app_commands.command(name="list", description="The sources this server added.")
     async def list_sources(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """List sources."""
-        await self.bot.paginator.send(interaction, LIST_SOURCE, "",
-                                      await self.list_pages(interaction, "", None),
-                                      ephemeral=True)
+        pages = await in_time(interaction, self.list_pages(interaction, "", None),
+                              ephemeral=True)
+        await self.bot.paginator.send(interaction, LIST_SOURCE, "", pages, ephemeral=True)
 
     async def list_pages(self, interaction: discord.Interaction[Any], key: str,
                          message: discord.Message | None) -> list[Reply]:
@@ -217,9 +217,9 @@ class Sources(commands.GroupCog, group_name="source",
                                                      "errors, next poll.")
     async def status(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """Sources with fetch times, failures and next poll."""
-        await self.bot.paginator.send(interaction, STATUS_SOURCE, "",
-                                      await self.status_pages(interaction, "", None),
-                                      ephemeral=True)
+        pages = await in_time(interaction, self.status_pages(interaction, "", None),
+                              ephemeral=True)
+        await self.bot.paginator.send(interaction, STATUS_SOURCE, "", pages, ephemeral=True)
 
 
 async def setup(bot: SummitDesk) -> None:

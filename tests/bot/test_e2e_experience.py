@@ -238,7 +238,9 @@ async def test_article_command_autocompletes_titles_and_pages_privately(
     assert typed.choices and all("summit" in c["name"].casefold() for c in typed.choices)
     chosen = typed.choices[0]
     shown = await run(fake, "article", {"id": chosen["value"]}, user="reader3")
-    assert shown.ephemeral and shown.callback_type == 4
+    # REPLY_WITHIN_MS=0: a private "thinking…" first (one step when quick:
+    # tests/bot/test_e2e_slow_library.py)
+    assert shown.ephemeral and shown.callback_type == 5
     embed = shown.embeds[0]
     assert embed["title"] and embed["title"] in chosen["name"]
     assert any(p in embed["description"] for p in FOUNDING_PUBLISHERS)
