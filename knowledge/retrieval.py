@@ -102,7 +102,10 @@ class Retriever:
         """Articles of the experts (of those ``guild_id`` may see) a loosely written name
         ("akiyama") or a description ("the Kyoto professor") denotes, through the one person
         matcher; NotFound when nobody."""
-        people = self._people(name, guild_id)
+        return self._articles_of(self._people(name, guild_id))
+
+    def _articles_of(self, people: frozenset[int]) -> frozenset[int]:
+        """The articles these experts are people of."""
         with self.library.read() as session:
             ids = session.scalars(select(ArticlePersonRow.article_id).where(
                 ArticlePersonRow.person_id.in_(people)))
@@ -150,10 +153,11 @@ class Retriever:
             raise BadInput("--since is after --until")
         base = filters or Filters()
         article_ids = base.article_ids
+        named = None  # the experts the expert filter names (matched once per search)
         if request.person:
-            person_ids = self.person_article_ids(request.person, request.guild_id
-                                                 if request.guild_id is not None
-                                                 else base.visible_to)
+            named = self._people(request.person, request.guild_id
+                                 if request.guild_id is not None else base.visible_to)
+            person_ids = self._articles_of(named)
             article_ids = person_ids if article_ids is None else article_ids & person_ids
         filters = dataclasses.replace(
             base, article_ids=article_ids,
@@ -168,7 +172,7 @@ class Retriever:
         # Who, when and which meeting the question means: evidence for the ranking, not a filter.
         vector = self._embed_soon(query)
         reading = self._narrowed(self._read(query, index.version, filters.visible_to),
-                                 request, filters.visible_to)
+                                 request, filters.visible_to, named)
         evidence = self.reader.evidence(reading, version=index.version)
         ranked = index.search(tokenize(query), vector, top=request.top, filters=filters,
                               min_similarity=self.library.settings.hit_min_similarity,
@@ -250,24 +254,30 @@ class Retriever:
                               request, request.guild_id)
 
     def _narrowed(self, reading: Interpretation, request: SearchRequest,
-                  viewer: int | None) -> Interpretation:
+                  viewer: int | None, named: frozenset[int] | None = None) -> Interpretation:
         """The part of a reading the explicit filters leave room for: with an expert filter,
-        only the read experts it names; with --since/--until, the read window clipped to them
-        (dropped when outside) and only the read meetings inside them."""
+        only the read experts it names (`named`, when the caller matched the filter already);
+        with --since/--until, each read window clipped to them (dropped when outside) and only
+        the read meetings inside them."""
         if not reading or not (request.person or request.since or request.until):
             return reading
         people = reading.people
         if request.person and people:
-            named = self._people(request.person, viewer)
+            if named is None:
+                named = self._people(request.person, viewer)
             people = tuple(p for p in people if p.expert_id in named)
         low = request.since.start if request.since else dt.date.min
         high = request.until.end if request.until else dt.date.max
-        window = reading.window
-        if window is not None and (window.start < low or window.end > high):
-            start, end = max(window.start, low), min(window.end, high)
-            window = Period(start, end, _span_label(start, end)) if start <= end else None
+        windows = []
+        for window in reading.windows:
+            if window.start < low or window.end > high:
+                start, end = max(window.start, low), min(window.end, high)
+                if start > end:
+                    continue
+                window = Period(start, end, _span_label(start, end))
+            windows.append(window)
         meetings = tuple(m for m in reading.meetings if m.start <= high and m.end >= low)
-        return Interpretation(people, window, meetings)
+        return Interpretation(people, tuple(windows), meetings)
 
     def _read(self, query: str, version: tuple[int, ...], viewer: int | None) -> Interpretation:
         """The reader's interpretation, remembered for the last few questions at this version

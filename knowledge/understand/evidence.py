@@ -155,9 +155,9 @@ def evidence_for(reading: Interpretation, vocabulary: QuestionVocabulary, links:
         else:
             span = (meeting.end + dt.timedelta(days=1), meeting.end + SIDE_SPAN)
         boosts.extend(_window_boosts(label, span, vocabulary, links, lag=False))
-    if reading.window is not None:
-        span = (reading.window.start, reading.window.end)
-        boosts.extend(_window_boosts(reading.window.label, span, vocabulary, links, lag=True))
+    for window in reading.windows:  # separate periods ("in 2015 and 2019"): either fits
+        span = (window.start, window.end)
+        boosts.extend(_window_boosts(window.label, span, vocabulary, links, lag=True))
     return Evidence(tuple((g, b) for g, b in boosts if b.passage_ids or b.article_ids
                           or b.window))
 

@@ -74,11 +74,22 @@ class Interpretation:
     """Who, when and which meeting a question was read to be about (empty parts unknown)."""
 
     people: tuple[PersonReading, ...] = ()
-    window: Period | None = None
+    # Date windows, apart from each other and in date order: "in 2015 and 2019" is two.
+    windows: tuple[Period, ...] = ()
     meetings: tuple[MeetingReading, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.people or self.window or self.meetings)
+        return bool(self.people or self.windows or self.meetings)
+
+    @property
+    def window(self) -> Period | None:
+        """The span from the first window's start to the last one's end (None without any)."""
+        if not self.windows:
+            return None
+        if len(self.windows) == 1:
+            return self.windows[0]
+        return Period(self.windows[0].start, self.windows[-1].end,
+                      " / ".join(w.label for w in self.windows))
 
     def describe(self) -> str:
         """One line for people: "read as: <expert> · <month year> · <meeting>" ("" if empty),
@@ -86,8 +97,8 @@ class Interpretation:
         parts = []
         if self.people:
             parts.append(" / ".join(p.name for p in self.people))
-        if self.window:
-            parts.append(self.window.label)
+        if self.windows:
+            parts.append(" / ".join(w.label for w in self.windows))
         if self.meetings:
             parts.append(" / ".join(f"{m.side} {m.name}" if m.side else m.name
                                     for m in self.meetings))
@@ -98,8 +109,8 @@ class Interpretation:
         return {
             "people": [{"expert_id": p.expert_id, "name": p.name, "via": p.via,
                         "words": list(p.words)} for p in self.people],
-            "window": {"start": self.window.start.isoformat(), "end": self.window.end.isoformat(),
-                       "label": self.window.label} if self.window else None,
+            "window": _period_json(self.window) if self.window else None,
+            "windows": [_period_json(w) for w in self.windows],
             "meetings": [{"id": m.meeting_id, "name": m.name, "side": m.side}
                          for m in self.meetings],
             "line": self.describe(),
@@ -141,11 +152,34 @@ def interpret(question: str, vocabulary: QuestionVocabulary,
         readings.append(MeetingReading(m.id, m.name, m.start, m.end, side))
     if not periods and readings:
         periods = anchored_periods(question, readings[0].start.year)
-    window = None
-    if periods:
-        window = Period(min(p.start for p in periods), max(p.end for p in periods),
-                        " – ".join(dict.fromkeys(p.label for p in periods)))
-    return Interpretation(tuple(people), window, tuple(readings))
+    return Interpretation(tuple(people), windows_of(periods), tuple(readings))
+
+
+def windows_of(periods: Collection[Period]) -> tuple[Period, ...]:
+    """The periods as date windows: overlapping or touching ones joined ("November 2016" and
+    "December 2016"; "2016" and "December 2016" is 2016), separate ones kept apart, in date
+    order."""
+    windows: list[list[Period]] = []
+    for period in sorted(periods, key=lambda p: (p.start, p.end)):
+        if windows and period.start <= max(p.end for p in windows[-1]) + dt.timedelta(days=1):
+            windows[-1].append(period)
+        else:
+            windows.append([period])
+    out = []
+    for group in windows:
+        start, end = group[0].start, max(p.end for p in group)
+        whole = next((p for p in group if p.start == start and p.end == end), None)
+        if whole is not None:  # one of them covers the others
+            out.append(Period(start, end, whole.label))
+        else:
+            last = max(group, key=lambda p: (p.end, p.start))
+            out.append(Period(start, end, f"{group[0].label} – {last.label}"))
+    return tuple(out)
+
+
+def _period_json(period: Period) -> dict[str, str]:
+    return {"start": period.start.isoformat(), "end": period.end.isoformat(),
+            "label": period.label}
 
 
 def match_people(text: str, vocabulary: QuestionVocabulary,

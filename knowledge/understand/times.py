@@ -32,8 +32,16 @@ _BARE_YEAR = re.compile(rf"(?<![\w-]){_YEAR}")
 _MONTH_ALONE = re.compile(rf"\b(?:in|during|by|since|until)\s+(?P<month>{_MONTH})\b(?!\s+\d)",
                           re.IGNORECASE)
 # "17th December", "the 25th of April", "December 17th": an ordinal that is a day of a month.
-_DAY_AFTER = re.compile(rf"\s*(?:of\s+)?(?:{_MONTH})\.?(?!\w)", re.IGNORECASE)
-_DAY_BEFORE = re.compile(rf"(?<!\w)(?:{_MONTH})\.?\s*(?:the\s+)?$", re.IGNORECASE)
+_DAY_AFTER = re.compile(rf"\s*(?:of\s+)?(?P<month>{_MONTH})\.?(?!\w)", re.IGNORECASE)
+_DAY_BEFORE = re.compile(rf"(?<!\w)(?P<month>{_MONTH})\.?\s*(?:the\s+)?$", re.IGNORECASE)
+# Two periods joined into one span: "2015 to 2019", "November 2016 - March 2017", and with
+# "between"/"from" before the first, "between 2015 and 2019". A bare "and" keeps them apart.
+_SPAN_JOIN = re.compile(r"\s*(?:-|–|—|to|until|till|through)\s*", re.IGNORECASE)
+_SPAN_AND = re.compile(r"\s*and\s*", re.IGNORECASE)
+_SPAN_OPEN = re.compile(r"\b(?:between|from)\s+(?:the\s+)?$", re.IGNORECASE)
+# "2015-2019", "2015–19": years written as one span.
+_YEAR_SPAN = re.compile(r"(?<![\w-])(?P<year>(?:19[4-9]|20\d)\d)\s*[-–—]\s*"
+                        r"(?P<to>(?:19|20)?\d\d)(?![\w-])")
 _SEASON_ALONE = re.compile(r"\b(?:that|the same|this|in|in the|during the)\s+"
                            r"(?P<season>spring|summer|autumn|fall|winter)\b(?!\s+(?:of\s+)?\d)",
                            re.IGNORECASE)
@@ -70,9 +78,15 @@ def _season(season: str, year: int) -> tuple[dt.date, dt.date]:
 
 def explicit_periods(question: str) -> list[Period]:
     """Periods the question states outright, with their year: "November 2016", "spring 2017",
-    "late 2016", "2015" (a year only where no longer phrase already covers it)."""
-    periods: list[Period] = []
-    taken: list[tuple[int, int]] = []
+    "late 2016", "2015" (a year only where no longer phrase already covers it), and spans of
+    two ("between 2015 and 2019", "2015-2019", "from spring 2016 to March 2017") as one."""
+    found: list[tuple[tuple[int, int], Period]] = []
+    for m in _YEAR_SPAN.finditer(question):
+        first, to = int(m.group("year")), m.group("to")
+        last = int(to) if len(to) == 4 else first // 100 * 100 + int(to)
+        if last > first:
+            found.append((m.span(), Period(dt.date(first, 1, 1), dt.date(last, 12, 31),
+                                           f"{first} – {last}")))
     for pattern in (_MONTH_YEAR, _SEASON_YEAR, _PART_YEAR):
         for m in pattern.finditer(question):
             year = int(m.group("year"))
@@ -87,12 +101,34 @@ def explicit_periods(question: str) -> list[Period]:
                 part = m.group("part").lower()
                 start, end = _months(year, *_PARTS[part])
                 label = f"{'mid' if part == 'middle' else part} {year}"
-            periods.append(Period(start, end, label))
-            taken.append(m.span())
+            if not any(a <= m.start() < b for (a, b), _ in found):
+                found.append((m.span(), Period(start, end, label)))
     for m in _BARE_YEAR.finditer(question):
-        if not any(a <= m.start() < b for a, b in taken):
+        if not any(a <= m.start() < b for (a, b), _ in found):
             year = int(m.group("year"))
-            periods.append(Period(dt.date(year, 1, 1), dt.date(year, 12, 31), str(year)))
+            found.append((m.span(), Period(dt.date(year, 1, 1), dt.date(year, 12, 31),
+                                           str(year))))
+    return _spans_joined(question, sorted(found, key=lambda f: f[0]))
+
+
+def _spans_joined(question: str, found: list[tuple[tuple[int, int], Period]]) -> list[Period]:
+    """The periods in text order, two joined into one where the text makes them a span."""
+    periods: list[Period] = []
+    i = 0
+    while i < len(found):
+        (start, end), period = found[i]
+        if i + 1 < len(found):
+            (next_start, _), following = found[i + 1]
+            between = question[end:next_start]
+            if following.end >= period.start and (
+                    _SPAN_JOIN.fullmatch(between) or (
+                        _SPAN_AND.fullmatch(between) and _SPAN_OPEN.search(question[:start]))):
+                periods.append(Period(period.start, following.end,
+                                      f"{period.label} – {following.label}"))
+                i += 2
+                continue
+        periods.append(period)
+        i += 1
     return periods
 
 
@@ -115,7 +151,11 @@ def anchored_periods(question: str, year: int) -> list[Period]:
 def is_day_of_month(question: str, start: int, end: int) -> bool:
     """Whether the ordinal at ``question[start:end]`` ("17th") is a day of a month ("17th
     December", "the 25th of April", "December 17th"), not a meeting's number."""
-    return bool(_DAY_AFTER.match(question, end) or _DAY_BEFORE.search(question[:start]))
+    if _DAY_AFTER.match(question, end):
+        return True
+    before = _DAY_BEFORE.search(question[:start])
+    # A lowercase "may" before it is the verb ("what may the 3rd summit bring?").
+    return before is not None and before.group("month") != "may"
 
 
 def relation_before(question: str, at: int) -> Relation | None:

@@ -61,3 +61,22 @@ def test_the_reading_shown_is_what_the_filters_leave(hashing_service: KnowledgeS
     # what search ranks by is the same narrowed reading (its evidence labels say so)
     hits = service.search(question, person="Akiyama", top=5, guild_id=None)
     assert hits and not any("by Kazuhiko Togo" in " ".join(h.why or ()) for h in hits)
+
+
+def test_two_separate_years_lift_articles_of_either_and_not_between(
+        hashing_service: KnowledgeService) -> None:
+    """"In 2015 and in 2019" boosts the 2015 and the 2019 commentary, each hit saying which
+    year fits it; the 2016 and 2017 articles between them get no time boost (before, the
+    reading was one window, 2015 to 2019, which fitted every article)."""
+    service = hashing_service
+    question = "What did experts say about the islands in 2015 and in 2019?"
+    assert service.reading(question, guild_id=None).describe() == "read as: 2015 / 2019"
+    hits = service.search(question, top=10, guild_id=None)
+    years = {h.article.published.start.year: h.why for h in hits if h.article.published}
+    assert "2015" in years[2015] and "2019" not in years[2015]
+    assert "2019" in years[2019]
+    for year in (2016, 2017):
+        if year in years:
+            assert "2015" not in years[year] and "2019" not in years[year]
+    clipped = service.reading(question, until=PartialDate.parse("2018"), guild_id=None)
+    assert clipped.describe() == "read as: 2015"

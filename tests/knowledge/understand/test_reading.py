@@ -101,6 +101,22 @@ def test_time_phrases_become_a_window(fictional: QuestionVocabulary) -> None:
     assert window("What did the professor think?") is None
 
 
+def test_separate_periods_are_separate_windows(fictional: QuestionVocabulary) -> None:
+    """"In 2015 and 2019" is two windows (not 2015 to 2019), shown and given as JSON apart;
+    touching or nested periods are one window."""
+    reading = interpret("What was said in 2015 and in 2019?", fictional)
+    assert [(w.start, w.end) for w in reading.windows] == [
+        (dt.date(2015, 1, 1), dt.date(2015, 12, 31)), (dt.date(2019, 1, 1), dt.date(2019, 12, 31))]
+    assert reading.describe() == "read as: 2015 / 2019"
+    assert [w["label"] for w in reading.to_json()["windows"]] == ["2015", "2019"]
+    assert reading.to_json()["window"]["start"] == "2015-01-01"
+    touching = interpret("What was said in November 2021 and December 2021?", fictional)
+    assert [w.label for w in touching.windows] == ["November 2021 – December 2021"]
+    nested = interpret("What was hoped in 2021, above all in December 2021?", fictional)
+    assert [(w.label, w.start, w.end) for w in nested.windows] == [
+        ("2021", dt.date(2021, 1, 1), dt.date(2021, 12, 31))]
+
+
 def test_unrelated_questions_read_nothing(fictional: QuestionVocabulary) -> None:
     """No person noun, meeting word or date: an empty reading and an empty line."""
     reading = interpret("How long should I bake sourdough bread?", fictional)

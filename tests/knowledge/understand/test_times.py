@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from knowledge.understand.times import is_day_of_month
+from knowledge.understand.times import explicit_periods, is_day_of_month
 
 _ORDINAL = re.compile(r"\b\d{1,3}(?:st|nd|rd|th)\b")
 
@@ -42,3 +42,32 @@ def test_an_ordinal_beside_a_month_is_a_day(question: str) -> None:
 def test_an_ordinal_beside_no_month_is_no_day(question: str) -> None:
     """An ordinal with no month next to it is left for the reader to take as a number."""
     assert not _day(question)
+
+
+def test_lowercase_may_before_an_ordinal_is_the_verb() -> None:
+    """"What may the 3rd summit bring?" asks about a meeting; "May the 3rd" is a day."""
+    assert not _day("What may the 3rd summit bring?")
+    assert _day("What was said on May the 3rd?")
+
+
+@pytest.mark.parametrize(("question", "spans"), [
+    ("What changed between 2015 and 2019?", [("2015-01-01", "2019-12-31", "2015 – 2019")]),
+    ("What changed from 2015 to 2019?", [("2015-01-01", "2019-12-31", "2015 – 2019")]),
+    ("Views over 2015-2019?", [("2015-01-01", "2019-12-31", "2015 – 2019")]),
+    ("Views over 2016–17?", [("2016-01-01", "2017-12-31", "2016 – 2017")]),
+    ("From spring 2016 to March 2017, what was hoped?",
+     [("2016-03-01", "2017-03-31", "spring 2016 – March 2017")]),
+    ("November 2016 - March 2017: any progress?",
+     [("2016-11-01", "2017-03-31", "November 2016 – March 2017")]),
+    ("What was said in 2015 and 2019?",
+     [("2015-01-01", "2015-12-31", "2015"), ("2019-01-01", "2019-12-31", "2019")]),
+    ("How did 2016 compare to 2018?",
+     [("2016-01-01", "2016-12-31", "2016"), ("2018-01-01", "2018-12-31", "2018")]),
+    ("From 2019 to 2016, backwards?",
+     [("2019-01-01", "2019-12-31", "2019"), ("2016-01-01", "2016-12-31", "2016")]),
+])
+def test_two_periods_make_a_span_only_when_the_text_joins_them(
+        question: str, spans: list[tuple[str, str, str]]) -> None:
+    """"between X and Y", "from X to Y", "X-Y" are one span; "in X and Y" stays two periods."""
+    assert [(p.start.isoformat(), p.end.isoformat(), p.label)
+            for p in explicit_periods(question)] == spans
