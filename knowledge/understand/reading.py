@@ -46,6 +46,9 @@ PEOPLE_RELATIVE = 0.7  # a described expert is read beside the best one above th
 FORMAT_WORD = stem("format")
 _ORDINAL = re.compile(r"\b(\d{1,3})(?:st|nd|rd|th)\b", re.IGNORECASE)
 _WORD = re.compile(r"[\w][\w'’\-]*")
+# Between a name and a person noun describing it: "Togo, the former" (a comma, no "and").
+_APPOSITION = re.compile(r"[’']?s?\s*,[^,;:.?!]*")
+_JOINED = re.compile(r"\b(?:and|or|with|than|versus|vs|nor)\b", re.IGNORECASE)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -228,9 +231,11 @@ def _people(question: str, vocabulary: QuestionVocabulary,
             words: list[tuple[str, int, str]] | None = None,
             experts: Collection[int] | None = None) -> list[PersonReading]:
     """Experts (among `experts`, ids; None: all) named (any spelling of a surname, written
-    with a capital) or described; `words` are the question's `_stems(question, raw=True)`
-    when the caller has them."""
+    with a capital) or described, the named ones first ("Akiyama and the Moscow professor"
+    is two); `words` are the question's `_stems(question, raw=True)` when the caller has
+    them."""
     found: dict[int, PersonReading] = {}
+    spans: list[tuple[int, int]] = []
     for m in _WORD.finditer(question):
         if not m.group(0)[0].isupper():
             continue
@@ -239,13 +244,40 @@ def _people(question: str, vocabulary: QuestionVocabulary,
             expert = vocabulary.experts[position]
             if experts is None or expert.id in experts:
                 found[position] = PersonReading(expert.id, expert.name, "name", (m.group(0),))
-    if found:
-        return list(found.values())
+                spans.append(m.span())
+    named = list(found.values())
+    if named:  # beside a name, a description read is of one more expert, the clearest
+        return named + _described(question, vocabulary, words, experts, set(found),
+                                  spans)[:1]
+    return _described(question, vocabulary, words, experts)
+
+
+def _apposed(question: str, start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether the person noun at ``question[start:end]`` describes a name beside it: "Togo,
+    the former ambassador" or "the Kyoto professor Togo" (not "Akiyama and the professor")."""
+    for a, b in spans:
+        between = question[b:start]
+        if b <= start and _APPOSITION.fullmatch(between) and not _JOINED.search(between):
+            return True
+        if end <= a and not question[end:a].strip():
+            return True
+    return False
+
+
+def _described(question: str, vocabulary: QuestionVocabulary,
+               words: list[tuple[str, int, str]] | None, experts: Collection[int] | None,
+               named: Collection[int] = (), spans: list[tuple[int, int]] | None = None
+               ) -> list[PersonReading]:
+    """Experts (among `experts`, but not the `named` positions) the question describes by a
+    stored role or affiliation near a person noun ("the Kyoto professor"), the clearest
+    first; a noun in apposition to a name (`spans`, where the names are) describes that name
+    and is not read."""
     tokens = _stems(question, raw=True) if words is None else words
     stems = [s for s, _, _ in tokens]
     # A singular person noun: "heads of state" describes nobody in particular.
-    nouns = [i for i, (s, _, word) in enumerate(tokens) if s in PERSON_NOUNS
-             and not (word.endswith("s") and stem(word[:-1]) == s)]
+    nouns = [i for i, (s, at, word) in enumerate(tokens) if s in PERSON_NOUNS
+             and not (word.endswith("s") and stem(word[:-1]) == s)
+             and not (spans and _apposed(question, at, at + len(word), spans))]
     if not nouns:
         return []
     near = {i for i in range(len(stems)) if any(abs(i - n) <= ROLE_WINDOW for n in nouns)}
@@ -264,7 +296,8 @@ def _people(question: str, vocabulary: QuestionVocabulary,
                    for w in matched), matched
 
     scores = {p: f for p, words in enumerate(vocabulary.expert_words)
-              if (experts is None or vocabulary.experts[p].id in experts) and (f := fit(words))}
+              if (experts is None or vocabulary.experts[p].id in experts) and p not in named
+              and (f := fit(words))}
     if not scores:
         return []
     best = max(score for score, _ in scores.values())

@@ -101,6 +101,22 @@ def test_time_phrases_become_a_window(fictional: QuestionVocabulary) -> None:
     assert window("What did the professor think?") is None
 
 
+def test_a_name_and_a_description_of_someone_else_are_two_experts(
+        fictional: QuestionVocabulary) -> None:
+    """"Horvat and the Szohod director" reads both experts; a description in apposition to
+    the name ("Horvat, the Szohod director", "the Szohod director Horvat") is that name's."""
+    def people(question: str) -> list[str]:
+        return [p.name for p in interpret(question, fictional).people]
+
+    assert people("What did Horvat and the Szohod director expect?") == [
+        "Mila Horvat", "Jan Dvorak"]
+    assert people("What did the Szohod director and Horvat expect?") == [
+        "Mila Horvat", "Jan Dvorak"]
+    assert people("What did Horvat, the Szohod director, expect?") == ["Mila Horvat"]
+    assert people("What did the Szohod director Horvat expect?") == ["Mila Horvat"]
+    assert people("What did Horvat, the Klow professor, expect?") == ["Mila Horvat"]
+
+
 def test_separate_periods_are_separate_windows(fictional: QuestionVocabulary) -> None:
     """"In 2015 and 2019" is two windows (not 2015 to 2019), shown and given as JSON apart;
     touching or nested periods are one window."""
