@@ -261,6 +261,13 @@ def _add_head(mention: Mention, head: Anchor) -> None:
             mention.plural = True
 
 
+# What may stand before a meeting that opens a sentence: "At their", "During the", "On a".
+# Between such a meeting and a person of the subject (other names blanked): ", ", ", ... and".
+_SUBJECT_GAP = re.compile(r"\s*,(?:[\s,]|\band\b)*")
+_OPENER = re.compile(r"\s*(?:(?:at|during|on|in|after|following|before|ahead of)\s+)?"
+                     r"(?:(?:the|their|a|an|this|that|last|next)\s+)?", re.IGNORECASE)
+
+
 def _attach(mod: Anchor, mentions: list[Mention], sentence: str, mods: list[Anchor],
             titles: re.Pattern[str]) -> Mention | None:
     """The mention a modifier belongs to, or None when it belongs to none."""
@@ -285,6 +292,11 @@ def _attach(mod: Anchor, mentions: list[Mention], sentence: str, mods: list[Anch
             return nxt
         return None
     if mod.kind == "person":
+        # "At their summit in Singapore on 14 November 2018, Abe and Putin agreed ...": the
+        # subject after an opening phrase that is a meeting took part in it.
+        if prev is not None and gap_prev is not None and _SUBJECT_GAP.fullmatch(gap_prev) \
+                and prev is mentions[0] and _OPENER.fullmatch(sentence[:prev.start]):
+            return prev
         appositive = gap_next is not None and gap_next.startswith(",") \
             and gap_next.rstrip().endswith(",")
         if nxt is not None and (clean(gap_next, 40) or (appositive and clean(gap_next, 60, True))):

@@ -59,6 +59,12 @@ def _single_month(article: ArticleRange | None) -> tuple[int, int] | None:
         else None
 
 
+# A year that starts a document's name: "the 1956 Declaration", "the 1993 Tokyo Declaration".
+_DOCUMENT_AFTER = re.compile(
+    r"\s+(?:[A-Z][\w-]*\s+){0,3}(?:Declaration|Treaty|Agreement|Accord|Act|Communiqu[ée]|"
+    r"Statement|Protocol|Convention|Charter|Memorandum|Constitution)\b")
+
+
 def find_times(sentence: str, article: ArticleRange | None) -> list[tuple[int, int, TimeExpr]]:
     """Every time expression in the sentence as (start, end, expr), longest first, no overlaps."""
     found: list[tuple[int, int, TimeExpr]] = []
@@ -126,6 +132,8 @@ def find_times(sentence: str, article: ArticleRange | None) -> list[tuple[int, i
         add(m, TimeExpr(m.group(0), dt.date(decade, 1, 1), dt.date(decade + 9, 12, 31),
                         precision="decade"))
     for m in re.finditer(r"(?<![\w-])(19[4-9]\d|20[0-4]\d)(?![\w-]|'s)", sentence):
+        if _DOCUMENT_AFTER.match(sentence, m.end()):
+            continue  # "the 1956 Declaration" names a document, no time of the sentence
         year = int(m[1])
         add(m, TimeExpr(m.group(0), dt.date(year, 1, 1), dt.date(year, 12, 31), precision="year"))
     return found

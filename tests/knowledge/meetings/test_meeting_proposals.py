@@ -102,3 +102,21 @@ def test_month_only_date_guess_uses_the_article_year(registry: tuple[Meeting, ..
     proposals = detect_unknown_meetings("Putin's visit to Japan in May went well.",
                                         (dt.date(2018, 9, 1), dt.date(2018, 9, 30)), registry)
     assert [(p.date_guess, p.place, p.kind) for p in proposals] == [("2018-05", "Japan", "visit")]
+
+
+def test_a_summit_opening_the_sentence_takes_the_leaders_of_its_subject(
+        registry: tuple[Meeting, ...]) -> None:
+    """"At their summit in Singapore on 14 November 2018, Abe and Putin agreed ..." proposes
+    that summit with its place, day and leaders; the year in "the 1956 Declaration" names a
+    document, not a meeting."""
+    text = ("At their summit in Singapore on 14 November 2018, Abe and Putin agreed to "
+            "accelerate the peace treaty talks on the basis of the 1956 Declaration.")
+    [proposal] = detect_unknown_meetings(text, (dt.date(2019, 1, 20), dt.date(2019, 1, 20)),
+                                         registry)
+    assert (proposal.place, proposal.date_guess) == ("Singapore", "2018-11-14")
+    assert set(proposal.participants) == {"Shinzo Abe", "Vladimir Putin"}
+    opening = ("At the Singapore summit in November 2018, Abe and Putin agreed to speed up "
+               "the talks.")
+    [proposal] = detect_unknown_meetings(opening, (dt.date(2019, 1, 20), dt.date(2019, 1, 20)),
+                                         registry)
+    assert (proposal.place, proposal.date_guess) == ("Singapore", "2018-11")
