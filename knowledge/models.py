@@ -274,14 +274,15 @@ class MeetingCommentary:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ExpertView:
-    """One expert's best passage on a topic (a row of /compare)."""
+    """One passage on a topic and every expert whose best passage it is (a section of
+    /compare): co-authors of one article often share theirs, and it is shown once."""
 
-    expert: str
+    experts: tuple[str, ...]  # names, in the expert list's order (by surname)
     hit: Hit
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready dict (CLI contract: `expert`, `hit`)."""
-        return {"expert": self.expert, "hit": self.hit.to_json()}
+        """JSON-ready dict (CLI contract: `experts`, a list of names, and `hit`)."""
+        return {"experts": list(self.experts), "hit": self.hit.to_json()}
 
 
 # ----- sources and digests (knowledge/sources, knowledge/digests) -------------------------------

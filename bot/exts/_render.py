@@ -311,16 +311,30 @@ def experts_embeds(experts: Sequence[Expert]) -> list[discord.Embed]:
     return paged_list("Experts in the library", lines)
 
 
+def experts_heading(names: Sequence[str], limit: int = FIELD_NAME_LIMIT) -> str:
+    """"Jane Example, John Sample and 3 more": as many whole names as fit in `limit`
+    characters, then how many are left out (only a first name too long alone is cut)."""
+    cleaned = [clean(name) for name in names]
+
+    def rest(shown: int) -> str:
+        return f" and {len(cleaned) - shown} more" if shown < len(cleaned) else ""
+
+    for shown in range(len(cleaned), 1, -1):
+        heading = ", ".join(cleaned[:shown]) + rest(shown)
+        if len(heading) <= limit:
+            return heading
+    return truncate(cleaned[0] if cleaned else "", limit - len(rest(1))) + rest(1)
+
+
 def compare_embed(topic: str, views: Sequence[ExpertView]) -> discord.Embed:
-    """/compare: each expert's best passage on the topic."""
+    """/compare: one field per passage, headed by the experts whose best passage it is."""
     builder = EmbedBuilder(title=f"Experts on {clean_cut(topic, 200)}", colour=EXPERT_COLOUR)
     if not views:
         builder.set_description("No expert in the library addressed that topic.")
     shown = views[:FIELD_COUNT_LIMIT]
     for n, view in enumerate(shown):
-        # Every expert shown gets an equal part of the embed's 6,000 characters.
-        if not add_shared(builder, clean_cut(view.expert, FIELD_NAME_LIMIT), view.hit,
-                          len(shown) - n):
+        # Every passage shown gets an equal part of the embed's 6,000 characters.
+        if not add_shared(builder, experts_heading(view.experts), view.hit, len(shown) - n):
             break
     return builder.build()
 
@@ -642,17 +656,13 @@ def passage_reply(article: Article, passage_id: int,
 
 
 def read_options(cited: Sequence[tuple[str, Hit]]) -> list[discord.SelectOption]:
-    """One Read option per cited passage (value "p<article>:<passage>"), at most 25. A passage
-    cited twice (two co-authors' best passage in /compare) is offered once, under its first
-    label: Discord refuses a menu whose option values repeat."""
+    """One Read option per cited passage (value "p<article>:<passage>"), at most 25. Every
+    caller cites each passage once (one search, a meeting's disjoint halves, /compare's one
+    view per passage): Discord refuses a menu whose option values repeat."""
     options: list[discord.SelectOption] = []
-    seen: set[str] = set()
     for label, hit in cited:
         article = hit.article
         value = f"p{article.id}:{hit.passage_id}"
-        if value in seen:
-            continue
-        seen.add(value)
         detail = " · ".join(x for x in (", ".join(article.experts[:2]), article.publisher or "",
                                         format_date(article.published)) if x)
         options.append(discord.SelectOption(
@@ -675,14 +685,9 @@ def read_menu(options: Sequence[discord.SelectOption], tag: str = "") -> discord
 
 
 def compare_options(views: Sequence[ExpertView]) -> list[discord.SelectOption]:
-    """/compare's Read options, one per passage shown: experts whose best passage is the same
-    one (co-authors, or an interview and its author) share its option, all named."""
-    names: dict[tuple[int, int], list[str]] = {}
-    for view in views:
-        names.setdefault((view.hit.article.id, view.hit.passage_id), []).append(view.expert)
-    return read_options([(f"{', '.join(names[view.hit.article.id, view.hit.passage_id])}: "
-                          f"{view.hit.article.title or 'Untitled'}", view.hit)
-                         for view in views])
+    """/compare's Read options, one per view (a view is one passage, naming its experts)."""
+    return read_options([(f"{', '.join(view.experts)}: {view.hit.article.title or 'Untitled'}",
+                          view.hit) for view in views])
 
 
 def read_view(hits: Sequence[Hit], *, start: int = 1) -> discord.ui.View | None:

@@ -31,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_expert)
 
-    p = sub.add_parser("compare", help="each expert's best passage on a topic, with dates")
+    p = sub.add_parser("compare", help="each expert's best passage on a topic, with dates "
+                                       "(a passage several experts share is shown once)")
     p.add_argument("topic", help="the topic, in a few words")
     p.add_argument("--top-per-expert", type=whole_number_up_to(MAX_TOP_PER_EXPERT), default=1,
                    help=f"passages per expert (default 1, at most {MAX_TOP_PER_EXPERT})")
@@ -81,7 +82,8 @@ def cmd_expert(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    """Print each expert's best passage on a topic."""
+    """Print each expert's best passage on a topic, once per passage, headed by the experts
+    whose best it is (JSON: a list of {experts, hit, published})."""
     views = open_service().experts.compare(args.topic, args.top_per_expert,
                                            guild_id=EVERYTHING)
     if args.json:
@@ -91,7 +93,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if not views:
         print("No expert in the library addressed that topic.")
     for view in views:
-        print(f"{view.expert}: {describe_article(view.hit.article)}")
+        print(f"{', '.join(view.experts)}: {describe_article(view.hit.article)}")
         print(textwrap.indent(textwrap.fill(f"» {view.hit.highlight}", 96), "   "))
         print()
     return 0

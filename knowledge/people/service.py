@@ -138,18 +138,26 @@ class ExpertsService:
     def compare(self, topic: str, top_per_expert: int = 1, *, guild_id: int | None
                 ) -> builtins.list[ExpertView]:
         """Each expert's best passage(s) on a topic, oldest article first so that views read as
-        they developed; experts with no matching passage are left out. The topic is embedded
-        once for every expert (Retriever.embed_query)."""
+        they developed; experts with no matching passage are left out. A passage that is the
+        best of several experts (co-authors of one article) is one view naming them all, so
+        there are at most `top_per_expert` views per expert. The topic is embedded once for
+        every expert (Retriever.embed_query)."""
         topic = self.retriever.validate(topic, "topic")
         if not 1 <= top_per_expert <= MAX_TOP_PER_EXPERT:
             raise BadInput(f"passages per expert must be between 1 and {MAX_TOP_PER_EXPERT}")
-        views = []
-        for expert in self.list(guild_id=guild_id):
+        found: builtins.list[tuple[int, str, Hit]] = []  # (place in the expert list, name, hit)
+        for place, expert in enumerate(self.list(guild_id=guild_id)):
             for hit in self._search(topic, self.passage_ids(expert.id, guild_id=guild_id),
                                     top_per_expert, guild_id):
-                views.append(ExpertView(expert.name, hit))
-        views.sort(key=lambda v: (_oldest_first(v.hit.article.published), -v.hit.score))
-        return views
+                found.append((place, expert.name, hit))
+        found.sort(key=lambda f: (_oldest_first(f[2].article.published), -f[2].score))
+        # A passage's view takes the place (and the hit) of its best-ranked copy: each expert's
+        # search scores it within their own passages, so the copies' scores may differ.
+        shared: dict[int, tuple[Hit, builtins.list[tuple[int, str]]]] = {}
+        for place, name, hit in found:
+            shared.setdefault(hit.passage_id, (hit, []))[1].append((place, name))
+        return [ExpertView(tuple(name for _, name in sorted(names)), hit)
+                for hit, names in shared.values()]
 
     def autocomplete(self, prefix: str, limit: int = 25, *, guild_id: int | None
                      ) -> builtins.list[str]:

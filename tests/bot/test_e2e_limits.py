@@ -85,19 +85,22 @@ def controls(message: StoredMessage) -> dict[str, dict[str, Any]]:
 
 async def test_compare_offers_a_passage_two_coauthors_share_once(bot: BotProcess,
                                                                  fake: FakeDiscord) -> None:
-    """Two co-authors whose best passage is the same one: /compare answers publicly with a
-    field each and one Read option for the passage naming both, and the pick opens it."""
+    """Two co-authors whose best passage is the same one: /compare answers publicly with one
+    field for it headed by both names, one Read option per field (the shared one naming
+    both), and the pick opens it."""
     added = await run(fake, "source upload", user="alice", attachments={
         "file": FakeFile("kuril-fisheries.md", COAUTHORED.encode())})
     assert "Kuril fisheries accord" in added.text
     compared = await run(fake, "compare", {"topic": "salmon fishing quota regime"},
                          user="reader1")
     assert not compared.ephemeral, compared.text
-    names = [f["name"] for f in compared.embeds[0]["fields"]]
-    assert {"Jane Example", "John Sample"} <= set(names)
+    fields = compared.embeds[0]["fields"]
+    quoting = [f for f in fields if "Negotiators from Tokyo and Moscow" in f["value"]]
+    assert [f["name"] for f in quoting] == ["Jane Example, John Sample"]
+    assert not {"Jane Example", "John Sample"} & {f["name"] for f in fields}
     [menu] = [c for c in compared.message.walk_components() if c["type"] == 3]
     values = [o["value"] for o in menu["options"]]
-    assert len(values) == len(set(values))
+    assert len(values) == len(set(values)) == len(fields)
     [shared] = [o for o in menu["options"] if "Kuril fisheries accord" in o["label"]]
     assert "Jane Example" in shared["label"] and "John Sample" in shared["label"]
     valid(compared.message)

@@ -197,20 +197,37 @@ def components_problems(view: discord.ui.View | None) -> dict[str, str]:
     return problems
 
 
-def test_read_menus_offer_a_passage_cited_twice_once() -> None:
-    """Co-authors sharing their best passage get one /compare Read option naming both (Discord
-    refuses repeated option values); any menu keeps its first 25 distinct passages."""
-    shared_hit = hit(6, title="Kuril fisheries accord")
-    views = [ExpertView("Dmitry Streltsov", hit(4)), ExpertView("Jane Example", shared_hit),
-             ExpertView("John Sample", shared_hit)]
+def test_compare_shows_a_shared_passage_once_headed_by_its_experts() -> None:
+    """A view two co-authors share is one field headed by both names and one Read option
+    naming both; any menu keeps its first 25 passages."""
+    views = [ExpertView(("Dmitry Streltsov",), hit(4)),
+             ExpertView(("Jane Example", "John Sample"), hit(6, title="Kuril fisheries accord"))]
+    embed = render.compare_embed("the islands", views)
+    assert [f.name for f in embed.fields] == ["Dmitry Streltsov", "Jane Example, John Sample"]
     options = render.compare_options(views)
     assert [o.value for o in options] == ["p4:4", "p6:6"]
     assert options[1].label == "Jane Example, John Sample: Kuril fisheries accord"
     assert components_problems(render.read_menu(options)) == {}
-    cited = [(f"{n}. cited", hit(n % 30 + 1)) for n in range(60)]
+    cited = [(f"{n}. cited", hit(n + 1)) for n in range(60)]
     many = render.read_options(cited)
     assert [o.value for o in many] == [f"p{n}:{n}" for n in range(1, 26)]
     assert components_problems(render.read_menu(many)) == {}
+
+
+def test_compare_heading_names_whole_experts_then_how_many_more() -> None:
+    """A passage shared by many experts is headed by the whole names that fit Discord's 256
+    characters and "and N more"; markdown in a name is inert."""
+    names = tuple(f"Expert Number {n:02d} of the *Institute*" for n in range(40))
+    heading = render.experts_heading(names)
+    assert len(heading) <= shared.FIELD_NAME_LIMIT
+    shown = heading.split(" and ")[0].split(", ")
+    assert heading.endswith(f" and {40 - len(shown)} more") and len(shown) >= 2
+    assert all(name.endswith(r"of the \*Institute\*") for name in shown)
+    embed = render.compare_embed("t", [ExpertView(names, hit(1))])
+    assert embed.fields[0].name == heading
+    assert_fits(shared.Reply(embeds=[embed]))
+    long_name = render.experts_heading(("A" * 300, "Bo Bee"))
+    assert len(long_name) == shared.FIELD_NAME_LIMIT and long_name.endswith("… and 1 more")
 
 
 def test_links_are_kept_whole_or_left_out() -> None:
@@ -324,7 +341,7 @@ def test_expert_summit_and_compare_cards_fit_with_long_data() -> None:
         render.expert_embed(expert, long_hits, "sanctions " * 50),
         render.summit_embed(MeetingCommentary(meeting, long_hits, long_hits), "islands"),
         render.summit_embed(MeetingCommentary(meeting, long_hits, long_hits, long_hits), None),
-        render.compare_embed("topic " * 100, [ExpertView(f"Expert {n}", h)
+        render.compare_embed("topic " * 100, [ExpertView((f"Expert {n}", NASTY * 3), h)
                                              for n, h in enumerate(long_hits * 3)]),
     ]
     for embed in embeds:
@@ -347,7 +364,7 @@ def whole_markup(value: str) -> bool:
 def test_compare_shares_the_budget_and_keeps_links_whole() -> None:
     """Eight experts with long passages: all shown, each given about the same room, and every
     source link and bold quote whole."""
-    views = [ExpertView(f"Expert {n}", hit(n, text="assessment " * 300,
+    views = [ExpertView((f"Expert {n}",), hit(n, text="assessment " * 300,
                                              url=f"https://example.org/{'x' * 80}/{n}"))
              for n in range(1, 9)]
     embed = render.compare_embed("the islands", views)
@@ -397,7 +414,7 @@ def test_each_kind_of_answer_has_its_own_colour() -> None:
                shared.ADMIN_COLOUR, shared.HELP_COLOUR, shared.WARN_COLOUR}
     assert len(colours) == 9
     assert render.ask_page("q", [hit()])[0].colour == shared.ANSWER_COLOUR
-    assert render.compare_embed("t", [ExpertView("E", hit())]).colour == shared.EXPERT_COLOUR
+    assert render.compare_embed("t", [ExpertView(("E",), hit())]).colour == shared.EXPERT_COLOUR
     assert render.latest_embed([article()]).colour == shared.LIST_COLOUR
 
 

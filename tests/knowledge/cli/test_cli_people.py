@@ -103,13 +103,44 @@ def test_unknown_names_exit_2_with_a_hint(env: dict[str, str]) -> None:
 
 
 def test_compare_json_one_row_per_expert(env: dict[str, str]) -> None:
-    """compare --json: rows of {expert, hit}, each expert at most once, with dates."""
+    """compare --json: rows of {experts, hit, published}, each expert at most once, with dates."""
     rows = run_json(["compare", "joint economic activities"], env)
     assert isinstance(rows, list) and rows
-    experts = [r["expert"] for r in rows]
-    assert len(experts) == len(set(experts))
+    experts = [name for r in rows for name in r["experts"]]
+    assert experts and len(experts) == len(set(experts))
     for row in rows:
+        assert set(row) == {"experts", "hit", "published"}
         assert set(row["hit"]) >= HIT_KEYS and row["published"] == row["hit"]["published"]
+
+
+COAUTHORED = """# Kuril fisheries accord reached
+
+By Jane Example and John Sample, senior fellows at the Example Institute.
+
+Negotiators from Tokyo and Moscow agreed on a quota regime for salmon fishing near the
+Kuril Islands, a modest step the authors call a test of the joint economic activities plan.
+The accord covers the 2024 season and sets up a commission that meets twice a year.
+"""
+
+
+def test_compare_shows_a_passage_two_coauthors_share_once(env: dict[str, str],
+                                                          tmp_path: Path) -> None:
+    """compare (--json and text): co-authors' shared best passage is one row naming both."""
+    upload = tmp_path / "kuril-fisheries.md"
+    upload.write_text(COAUTHORED, encoding="utf-8")
+    added = run(["add", str(upload)], env)
+    assert added.returncode == 0, added.stderr
+    rows = run_json(["compare", "salmon fishing quota regime"], env)
+    shared = [r for r in rows if r["hit"]["title"] == "Kuril fisheries accord reached"]
+    assert [r["experts"] for r in shared] == [["Jane Example", "John Sample"]]
+    passages = [r["hit"]["passage_id"] for r in rows]
+    assert len(passages) == len(set(passages))
+    out = run(["compare", "salmon fishing quota regime"], env)
+    assert out.returncode == 0, out.stderr
+    headings = [line for line in out.stdout.splitlines() if "Kuril fisheries accord" in line]
+    assert len(headings) == 1
+    assert headings[0].startswith("Jane Example, John Sample: #")
+    assert out.stdout.count("» Negotiators from Tokyo and Moscow") == 1
 
 
 def test_human_readable_output(env: dict[str, str]) -> None:
