@@ -299,7 +299,7 @@ svc = ks.KnowledgeService.open(s)
 t2 = time.perf_counter()
 svc.embedder.load()
 t3 = time.perf_counter()
-hits = svc.search("what did the experts expect from the Moscow summit")
+hits = svc.search("what did the experts expect from the Moscow summit", guild_id=None)
 t4 = time.perf_counter()
 import resource
 print(json.dumps({"import_s": round(t1 - t0, 2), "open_index_s": round(t2 - t1, 2),
