@@ -45,6 +45,18 @@ MAX_MEETINGS = 3
 PEOPLE_RELATIVE = 0.7  # a described expert is read beside the best one above this share
 FORMAT_WORD = stem("format")
 _ORDINAL = re.compile(r"\b(\d{1,3})(?:st|nd|rd|th)\b", re.IGNORECASE)
+# An ordinal that counts something else: "the 17th century", "the 25th anniversary".
+_NOT_A_MEETING = re.compile(r"[\s-]+(?:centur(?:y|ies)|anniversar(?:y|ies)|birthdays?|years?|"
+                            r"days?|times?|rounds?|sessions?|congress(?:es)?|editions?|"
+                            r"amendments?|articles?|paragraphs?|generations?|places?|floors?|"
+                            r"decades?|percent|per\s+cent)\b", re.IGNORECASE)
+# A meeting's noun phrase before where its date or place was found ("before the Moscow summit
+# in <January 2019>"): its relation word stands before the phrase, not before the date.
+_PHRASE_BEFORE = re.compile(r"(?<![\w'’-])(?:(?:the|a|an|his|her|their)\s+)?"
+                            r"(?:(?!(?:before|after|since|following|ahead|prior|until|preceding|"
+                            r"during|at|in|of)\b)[\w'’-]+\s+){0,3}?"
+                            r"(?:summit|meeting|visit|talks|forum|conference)s?\s+"
+                            r"(?:in|at|of|on)\s+(?:[\w'’-]+\s+(?:in|on)\s+)?$", re.IGNORECASE)
 _WORD = re.compile(r"[\w][\w'’\-]*")
 # Between a name and a person noun describing it: "Togo, the former" (a comma, no "and").
 _APPOSITION = re.compile(r"[’']?s?\s*,[^,;:.?!]*")
@@ -309,6 +321,13 @@ def _described(question: str, vocabulary: QuestionVocabulary,
             if score >= PEOPLE_RELATIVE * best]
 
 
+def _phrase_start(question: str, at: int) -> int:
+    """Where the meeting named at ``at`` starts being named: the start of "the Moscow summit
+    in" when ``at`` is the date or place after it, else ``at``."""
+    m = _PHRASE_BEFORE.search(question[:at])
+    return m.start() if m else at
+
+
 def _meetings(question: str, vocabulary: QuestionVocabulary,
               words: list[tuple[str, int, str]], periods: list[Period]
               ) -> tuple[list[tuple[int, int]], dict[int, Relation]]:
@@ -327,7 +346,8 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
             if (m := pattern.search(question)) is not None:
                 add(position, ALIAS_SCORE, m.start())
     for m in _ORDINAL.finditer(question):
-        if is_day_of_month(question, m.start(), m.end()):  # "17th December"
+        if is_day_of_month(question, m.start(), m.end()) \
+                or _NOT_A_MEETING.match(question, m.end()):  # "17th December", "17th century"
             continue
         for position, meeting in enumerate(vocabulary.meetings):
             if meeting.ordinal == int(m.group(1)):
@@ -374,5 +394,6 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
     best = max(read.values())
     chosen = sorted((p for p, s in read.items() if s >= RELATIVE * best),
                     key=lambda p: -read[p])[:MAX_MEETINGS]
-    relations = {p: r for p in chosen if (r := relation_before(question, first[p]))}
+    relations = {p: r for p in chosen if (r := relation_before(question, _phrase_start(
+        question, first[p])))}
     return [(p, first[p]) for p in chosen], relations

@@ -28,6 +28,24 @@ _SEASON_YEAR = re.compile(rf"\b(?P<season>spring|summer|autumn|fall|winter)(?:\s
                           re.IGNORECASE)
 _PART_YEAR = re.compile(rf"\b(?:the\s+)?(?P<part>early|mid|middle|late|end|beginning|start)"
                         rf"(?:\s+of)?[\s-]+{_YEAR}", re.IGNORECASE)
+# A day: "2019-01-22", "22.01.2019" (day first), "January 22, 2019", "Dec. 15th 2016".
+_DAY_DATE = re.compile(
+    r"(?<![\w.-])(?:(?P<iso>(?P<iy>(?:19|20)\d\d)-(?P<im>\d\d)-(?P<id>\d\d))"
+    r"|(?P<dotted>(?P<dd>\d{1,2})\.(?P<dm>\d{1,2})\.(?P<dy>(?:19|20)\d\d))"
+    rf"|(?P<wm>{_MONTH})\.?\s+(?P<wd>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<wy>(?:19|20)\d\d))"
+    r"(?![\w-])", re.IGNORECASE)
+# A month in figures: "12/2016", "2016-12".
+_NUMERIC_MONTH = re.compile(r"(?<![\w./-])(?:(?P<m1>\d{1,2})/(?P<y1>(?:19|20)\d\d)|"
+                            r"(?P<y2>(?:19|20)\d\d)-(?P<m2>\d\d))(?![\w/-])")
+_DECADE = re.compile(r"\b(?:the\s+)?(?:(?P<part>early|mid|late)[\s-]+)?"
+                     r"(?P<decade>(?:19|20)\d0)[’']?s\b", re.IGNORECASE)
+# A year that starts a document's name: "the 1956 Declaration", "the 1993 Tokyo Declaration".
+_DOCUMENT_AFTER = re.compile(
+    r"\s+(?:[A-Z][\w-]*\s+){0,3}(?i:Declaration|Treaty|Agreement|Accord|Act|Communiqu[ée]|"
+    r"Statement|Protocol|Convention|Charter|Memorandum|Constitution)\b")
+# A period naming a meeting ("after the November 2016 talks"): a relation word is the meeting's.
+_MEETING_AFTER = re.compile(r"\s+(?:[A-Z][\w-]*\s+){0,2}(?:summit|meeting|visit|talks|forum|"
+                            r"conference)s?\b", re.IGNORECASE)
 _BARE_YEAR = re.compile(rf"(?<![\w-]){_YEAR}")
 _MONTH_ALONE = re.compile(rf"\b(?:in|during|by|since|until)\s+(?P<month>{_MONTH})\b(?!\s+\d)",
                           re.IGNORECASE)
@@ -52,6 +70,12 @@ _BEFORE = re.compile(r"\b(?:before|ahead of|prior to|in the run-up to|in the lea
                      r"(?:\s+(?:the|a|an|his|her|their))?\s*$", re.IGNORECASE)
 _AFTER = re.compile(r"\b(?:after|following|since|in the wake of|in the aftermath of)"
                     r"(?:\s+(?:the|a|an|his|her|their))?\s*$", re.IGNORECASE)
+# A period open on one side: "after 2016", "since spring 2017", "before the end of 2015".
+_OPEN_SIDE = re.compile(r"\b(?P<side>after|since|before)\s+(?:the\s+)?$", re.IGNORECASE)
+# The open end of such a period (far enough for any article, near enough for date arithmetic).
+OPEN_START, OPEN_END = dt.date(1000, 1, 1), dt.date(2999, 12, 31)
+_BOTH_SIDES = re.compile(r"\b(?:before and after|after and before)(?:\s+(?:the|a|an|his|her|"
+                         r"their))?\s*$", re.IGNORECASE)
 _YEAR_AFTER = re.compile(r"\b(?:the|a)\s+year\s+after(?:\s+the)?\s*$", re.IGNORECASE)
 _YEAR_BEFORE = re.compile(r"\b(?:the|a)\s+year\s+before(?:\s+the)?\s*$", re.IGNORECASE)
 
@@ -81,6 +105,25 @@ def explicit_periods(question: str) -> list[Period]:
     "late 2016", "2015" (a year only where no longer phrase already covers it), and spans of
     two ("between 2015 and 2019", "2015-2019", "from spring 2016 to March 2017") as one."""
     found: list[tuple[tuple[int, int], Period]] = []
+    for m in _DAY_DATE.finditer(question):  # "2019-01-22", "Jan 22, 2019", "22.01.2019"
+        day = _day_of(m)
+        if day is not None:  # its month, as for "17 December 2016": commentary comes around it
+            start, end = _months(day.year, day.month, day.month)
+            found.append((m.span(), Period(start, end,
+                                           f"{MONTH_NAMES[day.month - 1]} {day.year}")))
+    for m in _NUMERIC_MONTH.finditer(question):  # "12/2016", "2016-12"
+        month, year = int(m.group("m1") or m.group("m2")), int(m.group("y1") or m.group("y2"))
+        if 1 <= month <= 12 and not any(a <= m.start() < b for (a, b), _ in found):
+            start, end = _months(year, month, month)
+            found.append((m.span(), Period(start, end, f"{MONTH_NAMES[month - 1]} {year}")))
+    for m in _DECADE.finditer(question):  # "the 1990s", "the 1990's", "the early 2010s"
+        if _DOCUMENT_AFTER.match(question, m.end()):
+            continue  # "the 1950s declaration"
+        decade, part = int(m.group("decade")), (m.group("part") or "").lower()
+        first, last = {"early": (0, 3), "mid": (3, 6), "late": (7, 9)}.get(part, (0, 9))
+        found.append((m.span(), Period(dt.date(decade + first, 1, 1),
+                                       dt.date(decade + last, 12, 31),
+                                       f"the {part + ' ' if part else ''}{decade}s")))
     for m in _YEAR_SPAN.finditer(question):
         first, to = int(m.group("year")), m.group("to")
         last = int(to) if len(to) == 4 else first // 100 * 100 + int(to)
@@ -104,16 +147,51 @@ def explicit_periods(question: str) -> list[Period]:
             if not any(a <= m.start() < b for (a, b), _ in found):
                 found.append((m.span(), Period(start, end, label)))
     for m in _BARE_YEAR.finditer(question):
+        if _DOCUMENT_AFTER.match(question, m.end()):
+            continue  # "the 1956 Declaration" names a document, not a time
         if not any(a <= m.start() < b for (a, b), _ in found):
             year = int(m.group("year"))
             found.append((m.span(), Period(dt.date(year, 1, 1), dt.date(year, 12, 31),
                                            str(year))))
-    return _spans_joined(question, sorted(found, key=lambda f: f[0]))
+    return [_opened(question, span, period) for span, period in
+            _spans_joined(question, sorted(found, key=lambda f: f[0]))]
 
 
-def _spans_joined(question: str, found: list[tuple[tuple[int, int], Period]]) -> list[Period]:
-    """The periods in text order, two joined into one where the text makes them a span."""
-    periods: list[Period] = []
+def _day_of(m: re.Match[str]) -> dt.date | None:
+    """The day a `_DAY_DATE` match names (None for an impossible one)."""
+    if m.group("iso"):
+        year, month, day = int(m.group("iy")), int(m.group("im")), int(m.group("id"))
+    elif m.group("dotted"):
+        year, month, day = int(m.group("dy")), int(m.group("dm")), int(m.group("dd"))
+    else:
+        year, day = int(m.group("wy")), int(m.group("wd"))
+        month = MONTHS[m.group("wm").lower().rstrip(".")]
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _opened(question: str, span: tuple[int, int], period: Period) -> Period:
+    """"after 2016", "since 2017", "before 2016": the period opened on one side (not "after
+    the November 2016 talks": that relation is the meeting's)."""
+    start, end = span
+    side = _OPEN_SIDE.search(question[max(0, start - 30):start])
+    if side is None or _MEETING_AFTER.match(question, end):
+        return period
+    word = side.group("side").lower()
+    if word == "before":
+        return Period(OPEN_START, period.start - dt.timedelta(days=1), f"before {period.label}")
+    if word == "since":
+        return Period(period.start, OPEN_END, f"since {period.label}")
+    return Period(period.end + dt.timedelta(days=1), OPEN_END, f"after {period.label}")
+
+
+def _spans_joined(question: str, found: list[tuple[tuple[int, int], Period]]
+                  ) -> list[tuple[tuple[int, int], Period]]:
+    """The periods in text order (with where they are written), two joined into one where
+    the text makes them a span."""
+    periods: list[tuple[tuple[int, int], Period]] = []
     i = 0
     while i < len(found):
         (start, end), period = found[i]
@@ -123,11 +201,11 @@ def _spans_joined(question: str, found: list[tuple[tuple[int, int], Period]]) ->
             if following.end >= period.start and (
                     _SPAN_JOIN.fullmatch(between) or (
                         _SPAN_AND.fullmatch(between) and _SPAN_OPEN.search(question[:start]))):
-                periods.append(Period(period.start, following.end,
-                                      f"{period.label} – {following.label}"))
+                periods.append(((start, found[i + 1][0][1]), Period(
+                    period.start, following.end, f"{period.label} – {following.label}")))
                 i += 2
                 continue
-        periods.append(period)
+        periods.append(found[i])
         i += 1
     return periods
 
@@ -161,6 +239,8 @@ def is_day_of_month(question: str, start: int, end: int) -> bool:
 def relation_before(question: str, at: int) -> Relation | None:
     """The relation word that ends just before position ``at`` (where a meeting is named)."""
     head = question[max(0, at - 40):at]
+    if _BOTH_SIDES.search(head):  # "before and after the summit": neither side alone
+        return None
     if _YEAR_AFTER.search(head):
         return "year after"
     if _YEAR_BEFORE.search(head):

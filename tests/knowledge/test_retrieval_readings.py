@@ -80,3 +80,15 @@ def test_two_separate_years_lift_articles_of_either_and_not_between(
             assert "2015" not in years[year] and "2019" not in years[year]
     clipped = service.reading(question, until=PartialDate.parse("2018"), guild_id=None)
     assert clipped.describe() == "read as: 2015"
+
+
+def test_ordinals_of_centuries_and_anniversaries_name_no_meeting(
+        hashing_service: KnowledgeService) -> None:
+    """"the 17th century" and "the 25th anniversary" are no 17th or 25th meeting; "the 17th
+    summit" still is."""
+    service = hashing_service
+    assert service.reading("Has it been disputed since the 17th century?",
+                           guild_id=None).meetings == ()
+    assert service.reading("What happened on the 25th anniversary of the Tokyo Declaration?",
+                           guild_id=None).meetings == ()
+    assert service.reading("What did the 17th summit bring?", guild_id=None).meetings

@@ -117,6 +117,18 @@ def test_a_name_and_a_description_of_someone_else_are_two_experts(
     assert people("What did Horvat, the Klow professor, expect?") == ["Mila Horvat"]
 
 
+def test_relation_words_belong_to_the_meeting_phrase(fictional: QuestionVocabulary) -> None:
+    """"before the summit in Klow in March 2021" is before that meeting though its place and
+    date come after the noun; "before and after" takes neither side."""
+    for question in ("What was expected before the Klow summit?",
+                     "What was expected before the summit in Klow in March 2021?"):
+        reading = interpret(question, fictional)
+        assert [(m.meeting_id, m.side) for m in reading.meetings] == [
+            ("2021-03-klow-summit", "before")], question
+    both = interpret("What was said before and after the Klow summit?", fictional)
+    assert [(m.meeting_id, m.side) for m in both.meetings] == [("2021-03-klow-summit", None)]
+
+
 def test_separate_periods_are_separate_windows(fictional: QuestionVocabulary) -> None:
     """"In 2015 and 2019" is two windows (not 2015 to 2019), shown and given as JSON apart;
     touching or nested periods are one window."""

@@ -71,3 +71,30 @@ def test_two_periods_make_a_span_only_when_the_text_joins_them(
     """"between X and Y", "from X to Y", "X-Y" are one span; "in X and Y" stays two periods."""
     assert [(p.start.isoformat(), p.end.isoformat(), p.label)
             for p in explicit_periods(question)] == spans
+
+
+@pytest.mark.parametrize(("question", "spans"), [
+    ("What happened after 2016?", [("2017-01-01", "2999-12-31", "after 2016")]),
+    ("Since spring 2017, how have ties developed?",
+     [("2017-03-01", "2999-12-31", "since spring 2017")]),
+    ("What was said before 2016?", [("1000-01-01", "2015-12-31", "before 2016")]),
+    ("How did Tokyo react right after the November 2016 talks?",
+     [("2016-11-01", "2016-11-30", "November 2016")]),
+    ("Expectations in 12/2016?", [("2016-12-01", "2016-12-31", "December 2016")]),
+    ("What was said on Jan 22, 2019?", [("2019-01-01", "2019-01-31", "January 2019")]),
+    ("What was said on 2019-01-22?", [("2019-01-01", "2019-01-31", "January 2019")]),
+    ("What was said on 22.01.2019?", [("2019-01-01", "2019-01-31", "January 2019")]),
+    ("What was said on December 15th 2016?", [("2016-12-01", "2016-12-31", "December 2016")]),
+    ("Any 2+2 in the 1990's?", [("1990-01-01", "1999-12-31", "the 1990s")]),
+    ("The warm-up of the early 2010s?", [("2010-01-01", "2013-12-31", "the early 2010s")]),
+    ("What does the 1956 Declaration say?", []),
+    ("What does the 1993 Tokyo Declaration say?", []),
+    ("What was the 1950s declaration about?", []),
+])
+def test_open_periods_figures_decades_and_documents(question: str,
+                                                    spans: list[tuple[str, str, str]]) -> None:
+    """"after/since/before <period>" is open on one side (not when the period names a
+    meeting); dates in figures keep their month; decades are periods; a year or decade that
+    starts a document's name is none."""
+    assert [(p.start.isoformat(), p.end.isoformat(), p.label)
+            for p in explicit_periods(question)] == spans
