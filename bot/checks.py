@@ -3,10 +3,14 @@ every search-backed command and button."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
+
+from bot.guild_settings import CHECK_WAIT_SECONDS
+from bot.respond import STARTED
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
@@ -14,10 +18,17 @@ if TYPE_CHECKING:
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
 ADMINS_ONLY = ("Only server admins (Manage Server, or the server's admin role) can use this "
                "command. Ask one of them, or see /help for the commands everyone can use.")
+ADMIN_UNCONFIRMED = ("I could not check this server's admin role in time: the bot's library is "
+                     "slow to answer right now. Please try again in a few seconds.")
 
 
 class NotAdmin(app_commands.CheckFailure):
     """The user lacks Manage Server and the configured admin role."""
+
+
+class AdminUnconfirmed(NotAdmin):
+    """The server's admin role could not be read in time, and the user lacks Manage Server:
+    refused for now (never let through on a guess); a retry finds the role read."""
 
 
 class NotOwner(app_commands.CheckFailure):
@@ -25,13 +36,23 @@ class NotOwner(app_commands.CheckFailure):
 
 
 def has_admin_role(member: discord.Member, role_setting: str) -> bool:
-    """Whether the member holds the configured admin role (given by id or by name)."""
+    """Whether the member holds the configured admin role (given by id or by name); @everyone
+    never counts (every member holds it)."""
     wanted = role_setting.strip()
-    if not wanted:
+    roles = [r for r in member.roles if not r.is_default()]
+    if not wanted or not roles:
         return False
-    if wanted.isdigit() and int(wanted) in {r.id for r in member.roles}:
+    if wanted.isdigit() and int(wanted) in {r.id for r in roles}:
         return True
-    return any(r.name.casefold() == wanted.casefold() for r in member.roles)
+    return any(r.name.casefold() == wanted.casefold() for r in roles)
+
+
+def check_wait(interaction: discord.Interaction[SummitDesk]) -> float:
+    """What is left of CHECK_WAIT_SECONDS since handling began: the checks run before the
+    acknowledgement share it."""
+    started = interaction.extras.get(STARTED)
+    spent = time.perf_counter() - started if started is not None else 0.0
+    return max(CHECK_WAIT_SECONDS - spent, 0.0)
 
 
 def is_admin(interaction: discord.Interaction[SummitDesk]) -> bool:
@@ -47,11 +68,26 @@ def is_admin(interaction: discord.Interaction[SummitDesk]) -> bool:
 
 
 async def admin_check(interaction: discord.Interaction[SummitDesk]) -> bool:
-    """app_commands check: refuse non-admins with NotAdmin."""
-    if interaction.guild is None:
+    """app_commands check: refuse non-admins with NotAdmin, waiting on the library for the
+    server's admin role only when it could matter, and then briefly (`check_wait`); a role not
+    read in time refuses with AdminUnconfirmed (Manage Server needs no read)."""
+    guild, member = interaction.guild, interaction.user
+    if guild is None:
         raise app_commands.NoPrivateMessage()
-    await interaction.client.guild_settings.get(interaction.guild.id)  # the server's admin role
-    if not is_admin(interaction):
+    if not isinstance(member, discord.Member):
+        raise NotAdmin(ADMINS_ONLY)
+    if interaction.permissions.manage_guild:
+        return True
+    if all(role.is_default() for role in member.roles):
+        raise NotAdmin(ADMINS_ONLY)  # no role of theirs can be the admin role
+    settings = interaction.client.guild_settings
+    config = await settings.for_check(guild.id, check_wait(interaction))
+    if config is None:
+        settings.warn(guild.id, "the admin role of guild %s was not read within %.1f s (the "
+                      "library is slow or failing): members without Manage Server are asked "
+                      "to try again", guild.id, CHECK_WAIT_SECONDS)
+        raise AdminUnconfirmed(ADMIN_UNCONFIRMED)
+    if not has_admin_role(member, settings.admin_role(config)):
         raise NotAdmin(ADMINS_ONLY)
     return True
 
@@ -68,14 +104,23 @@ async def ask_cooldown(interaction: discord.Interaction[SummitDesk]
                        ) -> app_commands.Cooldown | None:
     """Per-user /ask cooldown: the server's (/config cooldown), else the deployment's; none
     when the window is 0."""
-    return await server_cooldown(interaction.client, interaction.guild_id)
+    return await server_cooldown(interaction.client, interaction.guild_id,
+                                 check_wait(interaction))
 
 
-async def server_cooldown(bot: SummitDesk, guild_id: int | None) -> app_commands.Cooldown | None:
+async def server_cooldown(bot: SummitDesk, guild_id: int | None,
+                          wait: float = CHECK_WAIT_SECONDS) -> app_commands.Cooldown | None:
     """The /ask cooldown of a server (None: a DM, the deployment's); none when the window
-    is 0."""
+    is 0. Settings not read within `wait` seconds: the server's last known cooldown, else the
+    deployment's."""
     settings = bot.guild_settings
-    config = await settings.get(guild_id) if guild_id else settings.cached(None)
+    config = await settings.for_check(guild_id, wait) if guild_id else None
+    if config is None:
+        config = settings.cached(guild_id)
+        if guild_id:
+            settings.warn(guild_id, "the /ask cooldown of guild %s was not read within %.1f s "
+                          "(the library is slow or failing): its last known one, else the "
+                          "deployment's, applies", guild_id, wait)
     rate, seconds = settings.cooldown(config)
     if seconds <= 0:
         return None
