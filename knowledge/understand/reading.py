@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
 import re
 from collections.abc import Collection
 from typing import Any, Literal, overload
@@ -211,8 +212,42 @@ def match_people(text: str, vocabulary: QuestionVocabulary,
     typed = name_tokens(text)
     # A surname with other names ("D. Streltsov", "Streltsov Dmitry"): only an expert whose
     # names those fit ("Pavel Streltsov" is not Dmitry Streltsov).
-    return tuple(p for p in _people(text, vocabulary, experts=experts)
-                 if p.via != "name" or _fits_names(typed, name_tokens(p.name)))
+    found = tuple(p for p in _people(text, vocabulary, experts=experts)
+                  if p.via != "name" or _fits_names(typed, name_tokens(p.name)))
+    return found or _misspelt(text, vocabulary, experts)
+
+
+_HONORIFIC = re.compile(r"[\s-]+(?:san|sama|sensei|shi|kun)\s*$", re.IGNORECASE)
+MISSPELT_SIMILARITY = 0.8  # difflib ratio of a typed name word to an expert's name word
+
+
+def _misspelt(text: str, vocabulary: QuestionVocabulary, experts: Collection[int] | None
+              ) -> tuple[PersonReading, ...]:
+    """The one expert a name typed with a slip or an honorific denotes ("Streltzov",
+    "Akiyma", "Akiyama-san"): every typed word of four letters or more close to one of their
+    name words, the others their initials; () when nobody or several fit."""
+    typed = name_tokens(_HONORIFIC.sub("", text))
+    if not typed or max(len(t) for t in typed) < 5:
+        return ()
+    if name_tokens(text) != typed:  # only the honorific was in the way
+        named = match_names(" ".join(typed), ((i, e.name) for i, e in
+                                              enumerate(vocabulary.experts)
+                                              if experts is None or e.id in experts))
+        if len(named) == 1:
+            e = vocabulary.experts[named[0]]
+            return (PersonReading(e.id, e.name, "name", (text,)),)
+    fits = []
+    for e in vocabulary.experts:
+        if experts is not None and e.id not in experts:
+            continue
+        names = name_tokens(e.name)
+        if all(any(n.startswith(t) if len(t) < 4 else
+                   difflib.SequenceMatcher(None, t, n).ratio() >= MISSPELT_SIMILARITY
+                   for n in names) for t in typed):
+            fits.append(e)
+    if len(fits) != 1:
+        return ()
+    return (PersonReading(fits[0].id, fits[0].name, "name", (text,)),)
 
 
 def _fits_names(typed: list[str], names: list[str]) -> bool:

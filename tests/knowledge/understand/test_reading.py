@@ -129,6 +129,21 @@ def test_relation_words_belong_to_the_meeting_phrase(fictional: QuestionVocabula
     assert [(m.meeting_id, m.side) for m in both.meetings] == [("2021-03-klow-summit", None)]
 
 
+def test_a_typed_name_with_a_slip_or_an_honorific_is_the_one_expert_it_resembles(
+        fictional: QuestionVocabulary) -> None:
+    """/expert and the expert filter forgive a slip ("Horvath", "Dvorack") or an honorific
+    ("Dvorak-san") when one expert fits; another name or an unknown one matches nobody."""
+    def typed(name: str) -> list[str]:
+        return [p.name for p in match_people(name, fictional)]
+
+    assert typed("Horvath") == ["Mila Horvat"]
+    assert typed("Dvorack") == ["Jan Dvorak"]
+    assert typed("Dvorak-san") == ["Jan Dvorak"]
+    assert typed("J. Dvorack") == ["Jan Dvorak"]
+    assert typed("Pavel Dvorak") == []
+    assert typed("Novakova") == []
+
+
 def test_separate_periods_are_separate_windows(fictional: QuestionVocabulary) -> None:
     """"In 2015 and 2019" is two windows (not 2015 to 2019), shown and given as JSON apart;
     touching or nested periods are one window."""
