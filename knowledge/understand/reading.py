@@ -16,7 +16,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any, Literal, overload
 
 from knowledge.people.names import match_names, name_tokens
@@ -30,7 +30,12 @@ from knowledge.understand.times import (
     is_day_of_month,
     relation_before,
 )
-from knowledge.understand.vocabulary import MEETING_NOUNS, PERSON_NOUNS, QuestionVocabulary
+from knowledge.understand.vocabulary import (
+    MEETING_NOUNS,
+    PERSON_NOUNS,
+    MeetingEntry,
+    QuestionVocabulary,
+)
 
 # A role word counts only this many words away from a person noun ("professor ... Kyoto").
 ROLE_WINDOW = 4
@@ -153,6 +158,10 @@ def interpret(question: str, vocabulary: QuestionVocabulary,
         m = vocabulary.meetings[index]
         relation = relations.get(index)
         side: Side | None = None
+        if relation in ("year after", "year before"):
+            # "the year before the Moscow 2019 summit": its own year only names the meeting.
+            periods = [p for p in periods if (p.start, p.end) != (
+                dt.date(m.start.year, 1, 1), dt.date(m.start.year, 12, 31))]
         if relation == "year after":
             periods.append(Period(dt.date(m.start.year + 1, 1, 1), dt.date(m.start.year + 1, 12, 31),
                                   f"{m.start.year + 1}"))
@@ -356,6 +365,11 @@ def _described(question: str, vocabulary: QuestionVocabulary,
             if score >= PEOPLE_RELATIVE * best]
 
 
+def _inside(meeting: MeetingEntry, periods: Sequence[Period]) -> bool:
+    """Whether a meeting falls in any of the periods."""
+    return any(meeting.start <= period.end and meeting.end >= period.start for period in periods)
+
+
 def _phrase_start(question: str, at: int) -> int:
     """Where the meeting named at ``at`` starts being named: the start of "the Moscow summit
     in" when ``at`` is the date or place after it, else ``at``."""
@@ -417,11 +431,19 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
             score = sum(vocabulary.meeting_idf[s] for s in {s for s, _ in hits}) + 0.5 * sum(
                 vocabulary.meeting_idf[s] for s in {s for s, _ in near})
             add(position, score, min(o for _, o in hits + near))
+    if periods and stem_set & MEETING_NOUNS:
+        # "the Moscow summit in 2017": a word several meetings share (a place) and a date only
+        # one of them fits name that one.
+        fitting = [(p, o) for p, named in enumerate(vocabulary.meeting_words)
+                   for o in [min((o for s, o in stems if s in named
+                                  and s not in vocabulary.rare_meeting_words
+                                  and s not in MEETING_NOUNS), default=-1)]
+                   if o >= 0 and _inside(vocabulary.meetings[p], periods)]
+        if len(fitting) == 1:
+            add(fitting[0][0], MEETING_MIN, fitting[0][1])
     if periods:  # a year or month the question gives favours the meetings inside it
         for p in scores:
-            entry = vocabulary.meetings[p]
-            if not any(entry.start <= period.end and entry.end >= period.start
-                       for period in periods):
+            if not _inside(vocabulary.meetings[p], periods):
                 scores[p] *= 0.5
     read = {p: s for p, s in scores.items() if s >= MEETING_MIN}
     if not read:

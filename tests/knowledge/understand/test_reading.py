@@ -144,6 +144,21 @@ def test_a_typed_name_with_a_slip_or_an_honorific_is_the_one_expert_it_resembles
     assert typed("Novakova") == []
 
 
+def test_a_shared_place_and_a_date_name_the_one_meeting_they_fit(
+        fictional: QuestionVocabulary) -> None:
+    """Two meetings were in Szohod: "the Szohod meeting in 2022" is the royal visit, "in
+    September 2021" the 3+3; "the year before the Klow summit in 2021" is 2020 alone (the
+    meeting's own year only names it)."""
+    def meetings(question: str) -> list[str]:
+        return [m.meeting_id for m in interpret(question, fictional).meetings]
+
+    assert meetings("What came of the Szohod meeting in 2022?") == ["2022-01-szohod-royal-visit"]
+    assert meetings("What came of the meeting in Szohod in September 2021?") == [
+        "2021-09-szohod-3plus3"]
+    before = interpret("What was said the year before the Klow summit in 2021?", fictional)
+    assert [w.label for w in before.windows] == ["2020"]
+
+
 def test_separate_periods_are_separate_windows(fictional: QuestionVocabulary) -> None:
     """"In 2015 and 2019" is two windows (not 2015 to 2019), shown and given as JSON apart;
     touching or nested periods are one window."""
