@@ -28,6 +28,11 @@ _SEASON_YEAR = re.compile(rf"\b(?P<season>spring|summer|autumn|fall|winter)(?:\s
                           re.IGNORECASE)
 _PART_YEAR = re.compile(rf"\b(?:the\s+)?(?P<part>early|mid|middle|late|end|beginning|start)"
                         rf"(?:\s+of)?[\s-]+{_YEAR}", re.IGNORECASE)
+# Two parts of one year: "between spring and autumn 2016", "from March to June 2017".
+_PART = rf"(?:spring|summer|autumn|fall|{_MONTH})"
+_ONE_YEAR_SPAN = re.compile(rf"\b(?:between|from)\s+(?:the\s+)?(?P<a>{_PART})\.?\s+"
+                            rf"(?:and|to|until|till|through)\s+(?:the\s+)?(?P<b>{_PART})\.?"
+                            rf"(?:\s+of)?\s+{_YEAR}", re.IGNORECASE)
 # A day: "2019-01-22", "22.01.2019" (day first), "January 22, 2019", "Dec. 15th 2016".
 _DAY_DATE = re.compile(
     r"(?<![\w.-])(?:(?P<iso>(?P<iy>(?:19|20)\d\d)-(?P<im>\d\d)-(?P<id>\d\d))"
@@ -105,6 +110,13 @@ def explicit_periods(question: str) -> list[Period]:
     "late 2016", "2015" (a year only where no longer phrase already covers it), and spans of
     two ("between 2015 and 2019", "2015-2019", "from spring 2016 to March 2017") as one."""
     found: list[tuple[tuple[int, int], Period]] = []
+    for m in _ONE_YEAR_SPAN.finditer(question):  # "between spring and autumn 2016"
+        year = int(m.group("year"))
+        opening, closing = _part_of_year(m.group("a"), year), _part_of_year(m.group("b"), year)
+        if opening[0] > closing[0]:  # "from December to March 2017": the December before
+            opening = _part_of_year(m.group("a"), year - 1)
+        found.append((m.span(), Period(opening[0], closing[1], f"{_named(m.group('a'))} – "
+                                                               f"{_named(m.group('b'))} {year}")))
     for m in _DAY_DATE.finditer(question):  # "2019-01-22", "Jan 22, 2019", "22.01.2019"
         day = _day_of(m)
         if day is not None:  # its month, as for "17 December 2016": commentary comes around it
@@ -155,6 +167,20 @@ def explicit_periods(question: str) -> list[Period]:
                                            str(year))))
     return [_opened(question, span, period) for span, period in
             _spans_joined(question, sorted(found, key=lambda f: f[0]))]
+
+
+def _part_of_year(word: str, year: int) -> tuple[dt.date, dt.date]:
+    """A season's or a month's dates in a year."""
+    word = word.lower().rstrip(".")
+    if word in MONTHS:
+        return _months(year, MONTHS[word], MONTHS[word])
+    return _season(word, year)
+
+
+def _named(word: str) -> str:
+    """A month's full name, or a season in lower case."""
+    word = word.lower().rstrip(".")
+    return MONTH_NAMES[MONTHS[word] - 1] if word in MONTHS else word
 
 
 def _day_of(m: re.Match[str]) -> dt.date | None:

@@ -87,6 +87,8 @@ def test_two_periods_make_a_span_only_when_the_text_joins_them(
     ("What was said on December 15th 2016?", [("2016-12-01", "2016-12-31", "December 2016")]),
     ("Any 2+2 in the 1990's?", [("1990-01-01", "1999-12-31", "the 1990s")]),
     ("The warm-up of the early 2010s?", [("2010-01-01", "2013-12-31", "the early 2010s")]),
+    ("Between spring and autumn 2016?", [("2016-03-01", "2016-11-30", "spring – autumn 2016")]),
+    ("From December to March 2017?", [("2016-12-01", "2017-03-31", "December – March 2017")]),
     ("What does the 1956 Declaration say?", []),
     ("What does the 1993 Tokyo Declaration say?", []),
     ("What was the 1950s declaration about?", []),
