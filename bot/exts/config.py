@@ -111,7 +111,8 @@ class Config(commands.GroupCog, group_name="config",
     async def show(self, interaction: discord.Interaction[SummitDesk]) -> None:
         """Show every per-server setting."""
         assert interaction.guild_id is not None  # guild_only
-        config = await self.bot.guild_settings.get(interaction.guild_id)
+        config = await in_time(interaction, self.bot.guild_settings.get(interaction.guild_id),
+                               ephemeral=True)
         await answer(interaction, await self.show_reply(interaction, config), ephemeral=True)
 
     @app_commands.command(name="alerts", description="Where feed failures, digest failures and "

@@ -333,12 +333,16 @@ class Digests(commands.GroupCog, group_name="digest",
                 ephemeral=True)
             return
         settings = self.bot.guild_settings
-        zone = timezone or settings.timezone(await settings.get(guild_id))
         cron = cron_of(schedule)
-        # A write: the database may be busy (another process writing) for longer than
-        # Discord waits for an answer.
-        sub = await in_time(interaction, self.bot.service.run(
-            self.digests.subscribe, guild_id, channel.id, cron, zone), ephemeral=True)
+
+        async def subscribe() -> Subscription:
+            zone = timezone or settings.timezone(await settings.get(guild_id))
+            return await self.bot.service.run(self.digests.subscribe, guild_id, channel.id,
+                                              cron, zone)
+
+        # The server's time zone and the write: the database may be busy (another process
+        # writing) for longer than Discord waits for an answer.
+        sub = await in_time(interaction, subscribe(), ephemeral=True)
         shown = describe_schedule(schedule) or f"on {code(sub.schedule)}"
         await answer(interaction, notice(
             f"Digests will be posted in {channel.mention} {shown} ({clean_cut(sub.timezone, 64)})"

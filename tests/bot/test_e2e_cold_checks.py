@@ -35,7 +35,7 @@ from tests.fakes.world import SUMMIT_ADMIN_PERMISSIONS, FakeGuild, World
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
 DESK_ADMINS = "Desk Admins"  # DISCORD_ADMIN_ROLE: an admin role without Manage Server
-SERVERS = ("Admin Checks", "Configured Role", "Ask Cooldown", "Page Turns")
+SERVERS = ("Admin Checks", "Configured Role", "Ask Cooldown", "Page Turns", "Config Show")
 QUESTION = "What did experts expect from the summit in Moscow?"
 ONLY_ADMINS = "Only server admins"
 TRY_AGAIN = "I could not check this server's admin role in time"
@@ -175,6 +175,17 @@ async def test_page_turn_answers_in_time_when_the_cache_expired(
             custom_id_of(message, r"pg:ask:next:.+"), message=message, user="frank"))
     assert turned.callback_type == DEFERRED_UPDATE and turned.errors == [], turned.describe()
     assert message.embeds[0]["fields"][0]["name"].startswith("3. "), message.embeds
+
+
+async def test_config_show_answers_in_time_on_a_cold_cache(
+        bot: BotProcess, fake: FakeDiscord, world: World, hooks: Path) -> None:
+    """/config show reads the server's settings inside `in_time`: on a slow library with
+    nothing cached it says "thinking…" privately in time, then shows the settings."""
+    guild = world.guild("Config Show")
+    with slow_library(hooks):
+        shown = await answered(await fake.slash("config show", user="alice", guild=guild))
+    assert thinking_first(shown) and shown.ephemeral, shown.describe()
+    assert "cooldown" in shown.text.lower(), shown.describe()
 
 
 async def test_zz_nothing_rejected(bot: BotProcess, fake: FakeDiscord) -> None:
