@@ -26,14 +26,15 @@ TEXTS = {
 }
 
 
+# PostgreSQL only: SQLite lets one writer in at a time, so both writes are never in flight.
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
+                         indirect=True)
 def test_two_processes_seeding_one_new_database_at_once_both_start(
         settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two processes (two libraries in two threads) each store a first founding article and
     each read that no model fingerprint is recorded yet: the one that commits second no longer
     fails on the duplicate fingerprint but stores its article beside the other's record;
     every article is stored once, with one fingerprint."""
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite lets one writer in at a time: both writes are never in flight")
     metas = [{"slug": slug} for slug in TEXTS]
     monkeypatch.setattr(corpus, "founding_metadata", lambda: (
         metas if threading.current_thread().name == "first" else metas[::-1]))
