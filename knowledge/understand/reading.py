@@ -385,6 +385,7 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
     `periods` are the question's `_stems(question, raw=True)` and `explicit_periods`."""
     scores: dict[int, float] = {}
     first: dict[int, int] = {}
+    specific: set[int] = set()  # named by an ordinal, a format or an occasion
 
     def add(position: int, score: float, at: int) -> None:
         scores[position] = scores.get(position, 0.0) + score
@@ -401,6 +402,7 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
         for position, meeting in enumerate(vocabulary.meetings):
             if meeting.ordinal == int(m.group(1)):
                 add(position, ORDINAL_SCORE, m.start())
+                specific.add(position)
     stems = [(s, o) for s, o, _ in words]
     stem_set = {s for s, _ in stems}
     for kind, pattern in vocabulary.topic.formats.items():
@@ -413,12 +415,14 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
         for position, meeting in enumerate(vocabulary.meetings):
             if meeting.kind == kind:
                 add(position, FORMAT_SCORE, at)
+                specific.add(position)
     for key, pattern in vocabulary.topic.events.items():
         if (m := pattern.search(question)) is None:
             continue
         for position, named in enumerate(vocabulary.meeting_words):
             if stem(key.lower()) in named:
                 add(position, EVENT_SCORE, m.start())
+                specific.add(position)
     if stem_set & MEETING_NOUNS:
         # Words that name few meetings ("Nagato", "forum"), not those most share ("visit").
         rare = vocabulary.rare_meeting_words
@@ -442,8 +446,17 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
         if len(fitting) == 1:
             add(fitting[0][0], MEETING_MIN, fitting[0][1])
     if periods:  # a year or month the question gives favours the meetings inside it
-        for p in scores:
-            if not _inside(vocabulary.meetings[p], periods):
+        inside = [p for p in scores if _inside(vocabulary.meetings[p], periods)]
+        for p in list(scores):
+            if _inside(vocabulary.meetings[p], periods):
+                continue
+            # "the Sochi meeting in 2014": every word naming this one (outside the date) also
+            # names one the date fits, and no number, format or occasion singled it out.
+            naming = {s for s in stem_set if s in vocabulary.meeting_words[p]} - MEETING_NOUNS
+            if naming and p not in specific and any(
+                    naming <= vocabulary.meeting_words[q] for q in inside):
+                del scores[p]
+            else:
                 scores[p] *= 0.5
     read = {p: s for p, s in scores.items() if s >= MEETING_MIN}
     if not read:

@@ -52,6 +52,15 @@ _DOCUMENT_AFTER = re.compile(
 _MEETING_AFTER = re.compile(r"\s+(?:[A-Z][\w-]*\s+){0,2}(?:summit|meeting|visit|talks|forum|"
                             r"conference)s?\b", re.IGNORECASE)
 _BARE_YEAR = re.compile(rf"(?<![\w-]){_YEAR}")
+# A number that only looks like a year: "2000 or more", "1950 islanders", "more than 2000".
+_QUANTITY_AFTER = re.compile(
+    r"\s*(?:\+|%|percent\b|per\s+cent\b|or\s+(?:more|fewer|less|so)\b|"
+    r"(?:people|islanders|residents|inhabitants|troops|soldiers|km|kilometres|kilometers|miles|"
+    r"tons|tonnes|yen|dollars|roubles|rubles|times|votes|jobs|companies|firms|visitors|"
+    r"tourists|hectares|square)\b)", re.IGNORECASE)
+_QUANTITY_BEFORE = re.compile(r"(?:\b(?:(?:more|fewer|less|greater|other)\s+than|at\s+(?:least|"
+                              r"most)|up\s+to|nearly|almost|roughly|approximately)|[$¥€£])\s*$",
+                              re.IGNORECASE)
 _MONTH_ALONE = re.compile(rf"\b(?:in|during|by|since|until)\s+(?P<month>{_MONTH})\b(?!\s+\d)",
                           re.IGNORECASE)
 # "17th December", "the 25th of April", "December 17th": an ordinal that is a day of a month.
@@ -142,6 +151,10 @@ def explicit_periods(question: str) -> list[Period]:
         if last > first:
             found.append((m.span(), Period(dt.date(first, 1, 1), dt.date(last, 12, 31),
                                            f"{first} – {last}")))
+        elif last >= 1940:  # "2019-2015": two years, as "from 2019 to 2015" reads
+            found.append(((m.start(), m.start("to")), _year(first)))
+            if last != first:
+                found.append((m.span("to"), _year(last)))
     for pattern in (_MONTH_YEAR, _SEASON_YEAR, _PART_YEAR):
         for m in pattern.finditer(question):
             year = int(m.group("year"))
@@ -161,12 +174,17 @@ def explicit_periods(question: str) -> list[Period]:
     for m in _BARE_YEAR.finditer(question):
         if _DOCUMENT_AFTER.match(question, m.end()):
             continue  # "the 1956 Declaration" names a document, not a time
+        if _QUANTITY_AFTER.match(question, m.end()) \
+                or _QUANTITY_BEFORE.search(question[max(0, m.start() - 20):m.start()]):
+            continue  # "2000 or more islanders", "more than 2000": a number, not a year
         if not any(a <= m.start() < b for (a, b), _ in found):
-            year = int(m.group("year"))
-            found.append((m.span(), Period(dt.date(year, 1, 1), dt.date(year, 12, 31),
-                                           str(year))))
+            found.append((m.span(), _year(int(m.group("year")))))
     return [_opened(question, span, period) for span, period in
             _spans_joined(question, sorted(found, key=lambda f: f[0]))]
+
+
+def _year(year: int) -> Period:
+    return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), str(year))
 
 
 def _part_of_year(word: str, year: int) -> tuple[dt.date, dt.date]:

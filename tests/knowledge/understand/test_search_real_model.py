@@ -33,3 +33,20 @@ def test_explicit_filters_still_filter(real_service: KnowledgeService) -> None:
                                person="Togo", guild_id=None)
     assert hits and {h.article.title for h in hits} == {
         "Can Japan and Russia achieve a genuine rapprochement?"}
+
+
+def test_a_place_two_meetings_share_is_the_one_the_date_fits(
+        real_service: KnowledgeService) -> None:
+    """"The Sochi meeting" names the May 2016 meeting, but "the Sochi meeting in 2014" is
+    Abe's visit to the Sochi Olympics (the place names both, the year one); a word only the
+    other meeting has keeps it ("in 2016 after the Sochi Olympics")."""
+    def meetings(question: str) -> list[str]:
+        return [m.meeting_id for m in
+                real_service.retriever.interpret(question, guild_id=None).meetings]
+
+    assert meetings("What did experts say about the Sochi meeting?") == [
+        "2016-05-sochi-abe-putin"]
+    assert meetings("What did experts say about the Sochi meeting in 2014?") == [
+        "2014-02-sochi-olympics-opening"]
+    assert "2014-02-sochi-olympics-opening" in meetings(
+        "What did experts expect in 2016 after the Sochi Olympics?")

@@ -65,6 +65,10 @@ def test_lowercase_may_before_an_ordinal_is_the_verb() -> None:
      [("2016-01-01", "2016-12-31", "2016"), ("2018-01-01", "2018-12-31", "2018")]),
     ("From 2019 to 2016, backwards?",
      [("2019-01-01", "2019-12-31", "2019"), ("2016-01-01", "2016-12-31", "2016")]),
+    ("What changed 2019-2015?",
+     [("2019-01-01", "2019-12-31", "2019"), ("2015-01-01", "2015-12-31", "2015")]),
+    ("Views over 2017-16?",
+     [("2017-01-01", "2017-12-31", "2017"), ("2016-01-01", "2016-12-31", "2016")]),
 ])
 def test_two_periods_make_a_span_only_when_the_text_joins_them(
         question: str, spans: list[tuple[str, str, str]]) -> None:
@@ -98,5 +102,22 @@ def test_open_periods_figures_decades_and_documents(question: str,
     """"after/since/before <period>" is open on one side (not when the period names a
     meeting); dates in figures keep their month; decades are periods; a year or decade that
     starts a document's name is none."""
+    assert [(p.start.isoformat(), p.end.isoformat(), p.label)
+            for p in explicit_periods(question)] == spans
+
+
+@pytest.mark.parametrize(("question", "spans"), [
+    ("Were 2000 or more islanders moved?", []),
+    ("Did more than 2000 people sign in 2016?", [("2016-01-01", "2016-12-31", "2016")]),
+    ("Were 1950 islanders still there in 2019?", [("2019-01-01", "2019-12-31", "2019")]),
+    ("A 2000% rise?", []),
+    ("Nearly 2000 troops on the islands?", []),
+    ("What did experts say in 2000?", [("2000-01-01", "2000-12-31", "2000")]),
+    ("What did the 2016 talks bring?", [("2016-01-01", "2016-12-31", "2016")]),
+])
+def test_a_number_that_counts_something_is_no_year(question: str,
+                                                   spans: list[tuple[str, str, str]]) -> None:
+    """A figure with "or more", a unit or "more than" in front counts something; a year
+    beside a meeting's noun is still a year."""
     assert [(p.start.isoformat(), p.end.isoformat(), p.label)
             for p in explicit_periods(question)] == spans
