@@ -329,14 +329,48 @@ def _described(question: str, vocabulary: QuestionVocabulary,
     first; a noun in apposition to a name (`spans`, where the names are) describes that name
     and is not read."""
     tokens = _stems(question, raw=True) if words is None else words
-    stems = [s for s, _, _ in tokens]
     # A singular person noun: "heads of state" describes nobody in particular.
     nouns = [i for i, (s, at, word) in enumerate(tokens) if s in PERSON_NOUNS
              and not (word.endswith("s") and stem(word[:-1]) == s)
              and not (spans and _apposed(question, at, at + len(word), spans))]
     if not nouns:
         return []
-    near = {i for i in range(len(stems)) if any(abs(i - n) <= ROLE_WINDOW for n in nouns)}
+    # "the MGIMO professor and the former foundation president": two descriptions, each read
+    # by itself (its words end where a joining word stands between two person nouns).
+    groups = [nouns[:1]]
+    for n in nouns[1:]:
+        previous = groups[-1][-1]
+        if _JOINED.search(question[tokens[previous][1]:tokens[n][1]]):
+            groups.append([n])
+        else:
+            groups[-1].append(n)
+    found = {p.expert_id: p for p in
+             _fitting(vocabulary, tokens, nouns, range(len(tokens)), experts, named)}
+    for k, group in enumerate(groups if len(groups) > 1 else ()):
+        # the words from the joining word before this description to the one after it; its
+        # clearest expert is read too, when the whole question's reading left them out
+        low = _joined_after(question, tokens, groups[k - 1][-1], group[0]) if k else 0
+        high = _joined_after(question, tokens, group[-1], groups[k + 1][0]) \
+            if k + 1 < len(groups) else len(tokens)
+        for person in _fitting(vocabulary, tokens, group, range(low, high), experts, named)[:1]:
+            found.setdefault(person.expert_id, person)
+    return list(found.values())
+
+
+def _joined_after(question: str, tokens: list[tuple[str, int, str]], a: int, b: int) -> int:
+    """The first word (index into `tokens`) after the joining word between words a and b."""
+    join = _JOINED.search(question, tokens[a][1], tokens[b][1])
+    assert join is not None
+    return next(i for i in range(a + 1, b + 1) if tokens[i][1] >= join.end())
+
+
+def _fitting(vocabulary: QuestionVocabulary, tokens: list[tuple[str, int, str]],
+             nouns: list[int], allowed: range, experts: Collection[int] | None,
+             named: Collection[int]) -> list[PersonReading]:
+    """The experts whose stored roles fit the words near the person nouns (`allowed` words
+    only), the clearest first."""
+    stems = [s for s, _, _ in tokens]
+    near = {i for i in allowed if any(abs(i - n) <= ROLE_WINDOW for n in nouns)}
     # A proper name of an affiliation ("Kyoto", "MGIMO") describes someone more clearly than
     # a common word; place and party names ("Tokyo") are common here.
     proper = {stems[i] for i in near if tokens[i][2][:1].isupper() and i not in nouns

@@ -159,6 +159,21 @@ def test_a_shared_place_and_a_date_name_the_one_meeting_they_fit(
     assert [w.label for w in before.windows] == ["2020"]
 
 
+def test_two_joined_descriptions_are_two_experts(fictional: QuestionVocabulary) -> None:
+    """Each description joined by "and" / "compared with" is read by itself, so a clearer one
+    does not crowd the other out; one description whose words include a person-like word
+    ("the Szohod peace institute director") stays one expert."""
+    def people(question: str) -> set[str]:
+        return {p.name for p in interpret(question, fictional).people}
+
+    assert people("Did the Klow economics professor and the foundation president agree?") == {
+        "Mila Horvat", "Eva Stern"}
+    assert people("What did the Szohod institute director say compared with the Danube "
+                  "Foundation president?") == {"Jan Dvorak", "Eva Stern"}
+    assert people("What did the director of the Szohod institute for peace and research "
+                  "studies say?") == {"Jan Dvorak"}
+
+
 def test_separate_periods_are_separate_windows(fictional: QuestionVocabulary) -> None:
     """"In 2015 and 2019" is two windows (not 2015 to 2019), shown and given as JSON apart;
     touching or nested periods are one window."""
