@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from typing import Literal
 
+from knowledge.text.dates import names_a_document
 from knowledge.text.months import MONTHS
 
 ArticleRange = tuple[dt.date, dt.date]
@@ -57,12 +58,6 @@ def _single_month(article: ArticleRange | None) -> tuple[int, int] | None:
     start, end = article
     return (start.year, start.month) if (start.year, start.month) == (end.year, end.month) \
         else None
-
-
-# A year that starts a document's name: "the 1956 Declaration", "the 1993 Tokyo Declaration".
-_DOCUMENT_AFTER = re.compile(
-    r"\s+(?:[A-Z][\w-]*\s+){0,3}(?:Declaration|Treaty|Agreement|Accord|Act|Communiqu[ée]|"
-    r"Statement|Protocol|Convention|Charter|Memorandum|Constitution)\b")
 
 
 def find_times(sentence: str, article: ArticleRange | None) -> list[tuple[int, int, TimeExpr]]:
@@ -132,7 +127,7 @@ def find_times(sentence: str, article: ArticleRange | None) -> list[tuple[int, i
         add(m, TimeExpr(m.group(0), dt.date(decade, 1, 1), dt.date(decade + 9, 12, 31),
                         precision="decade"))
     for m in re.finditer(r"(?<![\w-])(19[4-9]\d|20[0-4]\d)(?![\w-]|'s)", sentence):
-        if _DOCUMENT_AFTER.match(sentence, m.end()):
+        if names_a_document(sentence, m.end()):
             continue  # "the 1956 Declaration" names a document, no time of the sentence
         year = int(m[1])
         add(m, TimeExpr(m.group(0), dt.date(year, 1, 1), dt.date(year, 12, 31), precision="year"))

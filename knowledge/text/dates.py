@@ -21,6 +21,21 @@ _MONTH_DAY_YEAR = re.compile(
 _NUMERIC = re.compile(r"(?P<first>\d{1,2})(?P<sep>[./])(?P<second>\d{1,2})(?P=sep)"
                       r"(?P<year>\d{4}|\d{2})")
 _DATELINE_LABEL = re.compile(r"(?:published|posted|date):?\s*", re.IGNORECASE)
+# What follows a year that starts a document's name: "the 1956 Declaration", "the 1993 Tokyo
+# Declaration". In article text the document's noun is capitalised (a "1956 agreement" may be
+# a time); in a question, any case ("the 1950s declaration").
+_DOCUMENT = (r"Declaration|Treaty|Agreement|Accord|Act|Communiqu[ée]|Statement|Protocol|"
+             r"Convention|Charter|Memorandum|Constitution")
+_DOCUMENT_AFTER = re.compile(rf"\s+(?:[A-Z][\w-]*\s+){{0,3}}(?:{_DOCUMENT})\b")
+_DOCUMENT_AFTER_ANY_CASE = re.compile(rf"\s+(?:[A-Z][\w-]*\s+){{0,3}}(?i:{_DOCUMENT})\b")
+
+
+def names_a_document(text: str, end: int, *, any_case: bool = False) -> bool:
+    """Whether the year (or decade) ending at ``text[end]`` starts a document's name ("the
+    1956 Declaration"): then it names the document, not a time. ``any_case``: the document's
+    noun may be lower case (questions)."""
+    pattern = _DOCUMENT_AFTER_ANY_CASE if any_case else _DOCUMENT_AFTER
+    return pattern.match(text, end) is not None
 
 
 def parse_printed_date(text: str) -> PartialDate | None:

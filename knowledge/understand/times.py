@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from typing import Literal
 
+from knowledge.text.dates import names_a_document
 from knowledge.text.months import MONTH_NAMES, MONTHS
 
 Side = Literal["before", "after"]
@@ -44,10 +45,6 @@ _NUMERIC_MONTH = re.compile(r"(?<![\w./-])(?:(?P<m1>\d{1,2})/(?P<y1>(?:19|20)\d\
                             r"(?P<y2>(?:19|20)\d\d)-(?P<m2>\d\d))(?![\w/-])")
 _DECADE = re.compile(r"\b(?:the\s+)?(?:(?P<part>early|mid|late)[\s-]+)?"
                      r"(?P<decade>(?:19|20)\d0)[’']?s\b", re.IGNORECASE)
-# A year that starts a document's name: "the 1956 Declaration", "the 1993 Tokyo Declaration".
-_DOCUMENT_AFTER = re.compile(
-    r"\s+(?:[A-Z][\w-]*\s+){0,3}(?i:Declaration|Treaty|Agreement|Accord|Act|Communiqu[ée]|"
-    r"Statement|Protocol|Convention|Charter|Memorandum|Constitution)\b")
 # A period naming a meeting ("after the November 2016 talks"): a relation word is the meeting's.
 _MEETING_AFTER = re.compile(r"\s+(?:[A-Z][\w-]*\s+){0,2}(?:summit|meeting|visit|talks|forum|"
                             r"conference)s?\b", re.IGNORECASE)
@@ -138,7 +135,7 @@ def explicit_periods(question: str) -> list[Period]:
             start, end = _months(year, month, month)
             found.append((m.span(), Period(start, end, f"{MONTH_NAMES[month - 1]} {year}")))
     for m in _DECADE.finditer(question):  # "the 1990s", "the 1990's", "the early 2010s"
-        if _DOCUMENT_AFTER.match(question, m.end()):
+        if names_a_document(question, m.end(), any_case=True):
             continue  # "the 1950s declaration"
         decade, part = int(m.group("decade")), (m.group("part") or "").lower()
         first, last = {"early": (0, 3), "mid": (3, 6), "late": (7, 9)}.get(part, (0, 9))
@@ -172,7 +169,7 @@ def explicit_periods(question: str) -> list[Period]:
             if not any(a <= m.start() < b for (a, b), _ in found):
                 found.append((m.span(), Period(start, end, label)))
     for m in _BARE_YEAR.finditer(question):
-        if _DOCUMENT_AFTER.match(question, m.end()):
+        if names_a_document(question, m.end(), any_case=True):
             continue  # "the 1956 Declaration" names a document, not a time
         if _QUANTITY_AFTER.match(question, m.end()) \
                 or _QUANTITY_BEFORE.search(question[max(0, m.start() - 20):m.start()]):
