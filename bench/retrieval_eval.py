@@ -23,7 +23,10 @@ reported on its own, per kind and half.
 
 The no-match calibration counts on-topic questions twice: "core" (bench/questions.jsonl, the
 rich set and bench/short_queries.txt, the set the rule was first calibrated on) and "all" (with
-the fresh sets, whose paraphrases go further from the answer's words).
+the fresh sets, whose paraphrases go further from the answer's words). Off-topic questions
+that carry the topic's names ("weather in Tokyo", "Putin's dog breed") are counted apart:
+bench/offtopic_places.txt (written to choose the names rule of `NoMatchRule`) and
+bench/offtopic_places_held_out.txt (an outside tester's, only measured).
 """
 
 from __future__ import annotations
@@ -154,7 +157,8 @@ def _group_order(name: str) -> tuple[int, str]:
 
 
 def calibration(service: KnowledgeService, on_topic: list[str], off_topic: list[str],
-                core: int | None = None) -> dict[str, float]:
+                core: int | None = None,
+                named_off_topic: dict[str, list[str]] | None = None) -> dict[str, float]:
     """Best-passage similarities on both sides of the no-match threshold; ``core``: how many
     of the on-topic questions (the first ones) form the core set, reported on its own too."""
     def best(queries: list[str]) -> list[float]:
@@ -163,7 +167,7 @@ def calibration(service: KnowledgeService, on_topic: list[str], off_topic: list[
 
     def answered(queries: list[str]) -> list[bool]:
         vecs = service.embedder.embed(queries)
-        return [service.retriever.is_answerable(tokenize(q), v, Filters())
+        return [service.retriever.is_answerable(q, v, Filters())
                 for q, v in zip(queries, vecs, strict=True)]
 
     on, off = best(on_topic), best(off_topic)
@@ -177,6 +181,9 @@ def calibration(service: KnowledgeService, on_topic: list[str], off_topic: list[
         "on_topic_answered_core": sum(answered_on[:core]) / core,
         "on_topic_answered_all": sum(answered_on) / len(on_topic),
         "off_topic_rejected": 1 - sum(answered(off_topic)) / len(off_topic),
+        # off-topic questions that name the topic's places or people ("weather in Tokyo")
+        **{f"off_topic_{name}_rejected": 1 - sum(answered(qs)) / len(qs)
+           for name, qs in (named_off_topic or {}).items()},
     }
 
 
@@ -197,13 +204,17 @@ def main() -> int:
                   for line in path.read_text().splitlines() if line]
     off_topic = [q for q in (HERE / "offtopic.txt").read_text().splitlines() if q.strip()]
     short = [q for q in (HERE / "short_queries.txt").read_text().splitlines() if q.strip()]
+    named = {name: [q for q in (HERE / file).read_text().splitlines() if q.strip()]
+             for name, file in (("places", "offtopic_places.txt"),
+                                ("places_held_out", "offtopic_places_held_out.txt"))}
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), _env_file=None)  # type: ignore[call-arg]
         service = KnowledgeService.open(settings)
         metrics = report(questions, question_ranks(service, questions))
         core = [q["question"] for q in questions if "set" not in q] + short
         fresh = [q["question"] for q in questions if "set" in q]
-        calib = calibration(service, core + fresh, off_topic, core=len(core))
+        calib = calibration(service, core + fresh, off_topic, core=len(core),
+                            named_off_topic=named)
         service.close()
     if args.json:
         print(json.dumps({"questions": len(questions), "metrics": metrics,

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.errors import BadInput, NotFound
-from knowledge.index.hybrid import Filters, NoMatchRule, publisher_fits
+from knowledge.index.hybrid import Filters, NamesCheck, NoMatchRule, publisher_fits
 from knowledge.library import Library
 from knowledge.models import Hit, PartialDate
 from knowledge.store import queries
@@ -91,7 +91,8 @@ class Retriever:
         """The calibrated no-match decision (bench/retrieval_eval.py, docs/benchmarks.md)."""
         s = self.library.settings
         return NoMatchRule(s.no_match_threshold, s.no_match_lexical_floor,
-                           s.no_match_lexical_coverage)
+                           s.no_match_lexical_coverage, s.no_match_names_margin,
+                           s.no_match_names_ceiling)
 
     def validate(self, query: str, what: str = "question") -> str:
         """Trim a question (or a topic: `what`) and refuse empty or overlong ones
@@ -176,7 +177,8 @@ class Retriever:
         evidence = self.reader.evidence(reading, version=index.version)
         ranked = index.search(tokenize(query), vector, top=request.top, filters=filters,
                               min_similarity=self.library.settings.hit_min_similarity,
-                              no_match=self.no_match_rule, evidence=evidence, feedback=True)
+                              no_match=self.no_match_rule, evidence=evidence, feedback=True,
+                              names=self._names_check(query, index.version))
         return [Hit(passage_id=r.passage_id, article=index.articles[r.article_id],
                     passage=r.text, highlight=r.highlight, score=r.score, dense_score=r.dense,
                     bm25_score=r.bm25, why=r.why)
@@ -295,10 +297,21 @@ class Retriever:
                 self._readings.popitem(last=False)
         return reading
 
-    def is_answerable(self, tokens: list[str], vector: np.ndarray, filters: Filters) -> bool:
+    def is_answerable(self, query: str, vector: np.ndarray, filters: Filters) -> bool:
         """Whether a question gets any hits at all (used by the calibration benchmark)."""
-        return bool(self.library.index.search(tokens, vector, top=1, filters=filters,
-                                              no_match=self.no_match_rule))
+        index = self.library.index
+        return bool(index.search(tokenize(query), vector, top=1, filters=filters,
+                                 no_match=self.no_match_rule,
+                                 names=self._names_check(query, index.version)))
+
+    def _names_check(self, query: str, version: tuple[int, ...]) -> NamesCheck | None:
+        """The names the question carries, for the no-match rule (their vector embedded only
+        if the rule asks for it, and remembered like a question's)."""
+        found = self.reader.names_in(query, version=version)
+        if found is None:
+            return None
+        names, rest = found
+        return NamesCheck(rest, lambda: self.embed_query(names))
 
 
 def _span_label(start: dt.date, end: dt.date) -> str:

@@ -70,6 +70,13 @@ class Settings(BaseSettings):
         "its best BM25 passage holds most of its rare words (names, acronyms)."
     )
     no_match_lexical_coverage: float = Field(0.5, ge=0.0, le=1.0)
+    no_match_names_margin: float = Field(
+        0.10, ge=0.0, le=2.0,
+        description="A question carrying names (places, countries, people) whose best cosine "
+        "is below NO_MATCH_NAMES_CEILING must beat its names alone by this much ('weather in "
+        "Tokyo' is near a passage on Tokyo only because of 'Tokyo'); 0 turns the check off."
+    )
+    no_match_names_ceiling: float = Field(0.40, ge=-1.0, le=1.0)
     hit_min_similarity: float = Field(
         0.20, ge=-1.0, le=1.0,
         description="Hits below this dense cosine are never shown, even after a good one."

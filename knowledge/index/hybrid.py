@@ -58,6 +58,9 @@ FEEDBACK_PASSAGES = 5
 FEEDBACK_TERMS = 8
 FEEDBACK_WEIGHT = 0.3
 FEEDBACK_BELOW = 0.5  # only when the best BM25 passage holds less of the question's words
+# The no-match rule's names check applies when fewer than this share of the words a question
+# says besides its names occur in the library ("weather", "cheap hotels"; NoMatchRule).
+NAMES_KNOWN_SHARE = 0.5
 FEEDBACK_MAX_DF = 0.1  # words in more than this share of passages say nothing about a topic
 TERMS_CACHE = 4096  # passages whose BM25 terms stay cached
 # The hybrid score of a passage ranked first by both signals and fitting all the evidence.
@@ -120,11 +123,27 @@ class Evidence:
 @dataclasses.dataclass(frozen=True, slots=True)
 class NoMatchRule:
     """When a question has no good match: best passage cosine below `threshold`, unless it is
-    above `lexical_floor` and its best BM25 passage holds `coverage` of its idf mass."""
+    above `lexical_floor` and its best BM25 passage holds `coverage` of its idf mass.
+
+    And when the names a question carries are what matches ("weather in Tokyo" is close to a
+    passage on Tokyo and Moscow because of "Tokyo"): below `names_ceiling`, a question most
+    of whose other words the library never uses must have a cosine with its best passage
+    exceeding its names' alone ("Tokyo") by `names_margin`."""
 
     threshold: float
     lexical_floor: float
     coverage: float
+    names_margin: float = 0.0
+    names_ceiling: float = -1.0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NamesCheck:
+    """The names a question carries, for `NoMatchRule`'s names check: the words it says
+    besides them (stems) and the names' own vector, embedded only if the check needs it."""
+
+    rest: tuple[str, ...]
+    vector: Callable[[], np.ndarray]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -462,6 +481,7 @@ class HybridIndex:
                *, top: int,
                filters: Filters | None = None, min_similarity: float = -1.0,
                mode: str = "hybrid", no_match: NoMatchRule | None = None,
+               names: NamesCheck | None = None,
                evidence: Evidence | None = None, feedback: bool = False,
                ) -> list[RankedPassage]:
         """Fuse BM25 and dense rankings and return up to `top` diversified passages.
@@ -470,7 +490,8 @@ class HybridIndex:
         `query_vector` may still be on its way (a Future): the lexical side runs first.
         `evidence` (hybrid only) adds its bounded bonus; `feedback` expands the BM25 query with
         the best dense passages' distinctive words. Neither changes which passages may be
-        returned nor the no-match decision.
+        returned nor the no-match decision. `names`: the names the question carries, for
+        the no-match rule's names check (`NoMatchRule`).
         """
         with self._lock:
             self._refresh_arrays()
@@ -493,7 +514,8 @@ class HybridIndex:
             dense = self._dense.scores(query_vector)
             cand_dense, top_dense = dense.top(mask, k)
             if no_match is not None and not self._answerable(
-                    query_tokens, float(top_dense[0]), bm25, matching, no_match):
+                    query_tokens, int(cand_dense[0]), float(top_dense[0]), bm25, matching,
+                    no_match, names):
                 return []
             expansion: list[str] = []
             # Feedback only for a paraphrase: when the best lexical match lacks much of the
@@ -686,14 +708,25 @@ class HybridIndex:
                 out[pos] = (min(1.0, sum(best.values())), tuple(labels))
         return out
 
-    def _answerable(self, query_tokens: list[str], best_dense: float, bm25: np.ndarray,
-                    matching: np.ndarray, rule: NoMatchRule) -> bool:
-        if best_dense >= rule.threshold:
+    def _answerable(self, query_tokens: list[str], best_position: int, best_dense: float,
+                    bm25: np.ndarray, matching: np.ndarray, rule: NoMatchRule,
+                    names: NamesCheck | None = None) -> bool:
+        if best_dense < rule.threshold:
+            if best_dense < rule.lexical_floor or not len(matching):
+                return False
+            best = int(matching[np.argmax(bm25[matching])])
+            if self._coverage(set(query_tokens), best) < rule.coverage:
+                return False
+        if names is None or best_dense >= rule.names_ceiling:
             return True
-        if best_dense < rule.lexical_floor or not len(matching):
-            return False
-        best = int(matching[np.argmax(bm25[matching])])
-        return self._coverage(set(query_tokens), best) >= rule.coverage
+        # The library speaks of what the question says besides its names ("the Sochi
+        # Olympics opening ceremony"): that is its topic, whatever the names add.
+        known = sum(self._bm25.document_frequency(t) > 0 for t in names.rest)
+        if known >= NAMES_KNOWN_SHARE * len(names.rest):
+            return True
+        vector = np.asarray(names.vector(), dtype=np.float32)
+        names_alone = float(self._dense.vectors()[best_position] @ vector)
+        return best_dense - names_alone >= rule.names_margin
 
     def _terms(self, pos: int) -> Counter[str]:
         """The BM25 terms of the passage at a position, with their counts (cached, LRU)."""

@@ -236,6 +236,13 @@ class QuestionReader:
         vocabulary, _ = self._tables(version)
         return match_people(text, vocabulary, self._experts_seen(viewer, version))
 
+    def names_in(self, question: str, *, version: Hashable = None
+                 ) -> tuple[str, tuple[str, ...]] | None:
+        """The names a question carries, alone, when it says more than them (the no-match
+        rule checks the question is about more than its names: `QuestionVocabulary.names_in`)."""
+        vocabulary, _ = self._tables(version)
+        return vocabulary.names_in(question)
+
     def evidence(self, reading: Interpretation, *, version: Hashable = None) -> Evidence:
         """The ranking evidence of a reading."""
         vocabulary, links = self._tables(version)

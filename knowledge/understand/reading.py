@@ -55,7 +55,8 @@ _ORDINAL = re.compile(r"\b(\d{1,3})(?:st|nd|rd|th)\b", re.IGNORECASE)
 _NOT_A_MEETING = re.compile(r"[\s-]+(?:centur(?:y|ies)|anniversar(?:y|ies)|birthdays?|years?|"
                             r"days?|times?|rounds?|sessions?|congress(?:es)?|editions?|"
                             r"amendments?|articles?|paragraphs?|generations?|places?|floors?|"
-                            r"decades?|percent|per\s+cent)\b", re.IGNORECASE)
+                            r"decades?|percent|per\s+cent|half|halves|quarters?)\b",
+                            re.IGNORECASE)
 # A meeting's noun phrase before where its date or place was found ("before the Moscow summit
 # in <January 2019>"): its relation word stands before the phrase, not before the date.
 _PHRASE_BEFORE = re.compile(r"(?<![\w'’-])(?:(?:the|a|an|his|her|their)\s+)?"

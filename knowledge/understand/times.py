@@ -31,9 +31,20 @@ _PART_YEAR = re.compile(rf"\b(?:the\s+)?(?P<part>early|mid|middle|late|end|begin
                         rf"(?:\s+of)?[\s-]+{_YEAR}", re.IGNORECASE)
 # Two parts of one year: "between spring and autumn 2016", "from March to June 2017".
 _PART = rf"(?:spring|summer|autumn|fall|{_MONTH})"
-_ONE_YEAR_SPAN = re.compile(rf"\b(?:between|from)\s+(?:the\s+)?(?P<a>{_PART})\.?\s+"
+_ONE_YEAR_SPAN = re.compile(rf"(?:\b(?:between|from)\s+(?:the\s+)?(?P<a>{_PART})\.?\s+"
                             rf"(?:and|to|until|till|through)\s+(?:the\s+)?(?P<b>{_PART})\.?"
+                            rf"|\b(?P<a2>{_PART})\.?\s*[-–—]\s*(?P<b2>{_PART})\.?)"
                             rf"(?:\s+of)?\s+{_YEAR}", re.IGNORECASE)
+# A winter across two years: "the winter of 2018-19", "winter 2018/2019".
+_WINTER_SPAN = re.compile(r"\bwinter\s+(?:of\s+)?(?P<year>(?:19[4-9]|20\d)\d)\s*[-–—/]\s*"
+                          r"(?P<to>(?:19|20)?\d\d)(?![\w-])", re.IGNORECASE)
+# Halves and quarters: "the first half of 2016", "H2 2016", "Q1 2019", "the third quarter of 2016".
+_HALF_QUARTER = re.compile(
+    rf"\b(?:(?:the\s+)?(?P<nth>first|second|third|fourth|1st|2nd|3rd|4th)\s+(?P<unit>half|quarter)"
+    rf"(?:\s+of)?|(?P<letter>[QH])(?P<n>[1-4])(?:\s+of)?)[\s-]+{_YEAR}", re.IGNORECASE)
+_NTH = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
+# "pre-2015", "post-2016": open periods written as one word.
+_PRE_POST = re.compile(rf"\b(?P<side>pre|post)-{_YEAR}", re.IGNORECASE)
 # A day: "2019-01-22", "22.01.2019" (day first), "January 22, 2019", "Dec. 15th 2016".
 _DAY_DATE = re.compile(
     r"(?<![\w.-])(?:(?P<iso>(?P<iy>(?:19|20)\d\d)-(?P<im>\d\d)-(?P<id>\d\d))"
@@ -56,7 +67,7 @@ _QUANTITY_AFTER = re.compile(
     r"tons|tonnes|yen|dollars|roubles|rubles|times|votes|jobs|companies|firms|visitors|"
     r"tourists|hectares|square)\b)", re.IGNORECASE)
 _QUANTITY_BEFORE = re.compile(r"(?:\b(?:(?:more|fewer|less|greater|other)\s+than|at\s+(?:least|"
-                              r"most)|up\s+to|nearly|almost|roughly|approximately)|[$¥€£])\s*$",
+                              r"most)|nearly|almost|roughly|approximately)|[$¥€£])\s*$",
                               re.IGNORECASE)
 _MONTH_ALONE = re.compile(rf"\b(?:in|during|by|since|until)\s+(?P<month>{_MONTH})\b(?!\s+\d)",
                           re.IGNORECASE)
@@ -69,7 +80,7 @@ _SPAN_JOIN = re.compile(r"\s*(?:-|–|—|to|until|till|through)\s*", re.IGNOREC
 _SPAN_AND = re.compile(r"\s*and\s*", re.IGNORECASE)
 _SPAN_OPEN = re.compile(r"\b(?:between|from)\s+(?:the\s+)?$", re.IGNORECASE)
 # "2015-2019", "2015–19": years written as one span.
-_YEAR_SPAN = re.compile(r"(?<![\w-])(?P<year>(?:19[4-9]|20\d)\d)\s*[-–—]\s*"
+_YEAR_SPAN = re.compile(r"(?<![\w-])(?P<year>(?:19[4-9]|20\d)\d)\s*[-–—/]\s*"
                         r"(?P<to>(?:19|20)?\d\d)(?![\w-])")
 _SEASON_ALONE = re.compile(r"\b(?:that|the same|this|in|in the|during the)\s+"
                            r"(?P<season>spring|summer|autumn|fall|winter)\b(?!\s+(?:of\s+)?\d)",
@@ -82,7 +93,16 @@ _BEFORE = re.compile(r"\b(?:before|ahead of|prior to|in the run-up to|in the lea
 _AFTER = re.compile(r"\b(?:after|following|since|in the wake of|in the aftermath of)"
                     r"(?:\s+(?:the|a|an|his|her|their))?\s*$", re.IGNORECASE)
 # A period open on one side: "after 2016", "since spring 2017", "before the end of 2015".
-_OPEN_SIDE = re.compile(r"\b(?P<side>after|since|before)\s+(?:the\s+)?$", re.IGNORECASE)
+_OPEN_SIDE = re.compile(r"\b(?P<side>no\s+later\s+than|not\s+later\s+than|later\s+than|"
+                        r"after|since|before|prior\s+to|earlier\s+than|until|till|up\s+to|"
+                        r"from)\s+(?:the\s+)?$", re.IGNORECASE)
+# "2016 onwards", "2016 and after": open after, the period included.
+_OPEN_AFTER = re.compile(r"\s*(?:onwards?|and\s+(?:after|later|beyond|since))\b",
+                         re.IGNORECASE)
+_SIDES = {"after": "after", "later than": "after", "since": "since", "from": "since",
+          "before": "before", "prior to": "before", "earlier than": "before",
+          "until": "until", "till": "until", "up to": "until",
+          "no later than": "until", "not later than": "until"}
 # The open end of such a period (far enough for any article, near enough for date arithmetic).
 OPEN_START, OPEN_END = dt.date(1000, 1, 1), dt.date(2999, 12, 31)
 _BOTH_SIDES = re.compile(r"\b(?:before and after|after and before)(?:\s+(?:the|a|an|his|her|"
@@ -117,12 +137,38 @@ def explicit_periods(question: str) -> list[Period]:
     two ("between 2015 and 2019", "2015-2019", "from spring 2016 to March 2017") as one."""
     found: list[tuple[tuple[int, int], Period]] = []
     for m in _ONE_YEAR_SPAN.finditer(question):  # "between spring and autumn 2016"
-        year = int(m.group("year"))
-        opening, closing = _part_of_year(m.group("a"), year), _part_of_year(m.group("b"), year)
+        year, a, b = int(m.group("year")), m.group("a") or m.group("a2"), \
+            m.group("b") or m.group("b2")
+        opening, closing = _part_of_year(a, year), _part_of_year(b, year)
         if opening[0] > closing[0]:  # "from December to March 2017": the December before
-            opening = _part_of_year(m.group("a"), year - 1)
-        found.append((m.span(), Period(opening[0], closing[1], f"{_named(m.group('a'))} – "
-                                                               f"{_named(m.group('b'))} {year}")))
+            opening = _part_of_year(a, year - 1)
+        found.append((m.span(), Period(opening[0], closing[1],
+                                       f"{_named(a)} – {_named(b)} {year}")))
+    for m in _WINTER_SPAN.finditer(question):  # "the winter of 2018-19"
+        first, to = int(m.group("year")), m.group("to")
+        if (int(to) if len(to) == 4 else first // 100 * 100 + int(to)) == first + 1:
+            found.append((m.span(), Period(dt.date(first, 12, 1), dt.date(
+                first + 1, 2, calendar.monthrange(first + 1, 2)[1]), f"winter {first}–{to}")))
+    for m in _HALF_QUARTER.finditer(question):  # "the first half of 2016", "Q3 2016"
+        year = int(m.group("year"))
+        if m.group("letter"):
+            unit = "half" if m.group("letter").upper() == "H" else "quarter"
+            n = int(m.group("n"))
+        else:
+            unit, n = m.group("unit").lower(), _NTH[m.group("nth").lower()]
+        if (unit == "half" and n > 2) or _overlaps(found, m.start()):
+            continue
+        months = 6 if unit == "half" else 3
+        start, end = _months(year, (n - 1) * months + 1, n * months)
+        label = f"{('first', 'second', 'third', 'fourth')[n - 1]} {unit} of {year}"
+        found.append((m.span(), Period(start, end, label)))
+    for m in _PRE_POST.finditer(question):  # "pre-2015", "post-2016"
+        year = int(m.group("year"))
+        if m.group("side").lower() == "pre":
+            period = Period(OPEN_START, dt.date(year - 1, 12, 31), f"before {year}")
+        else:
+            period = Period(dt.date(year + 1, 1, 1), OPEN_END, f"after {year}")
+        found.append((m.span(), period))
     for m in _DAY_DATE.finditer(question):  # "2019-01-22", "Jan 22, 2019", "22.01.2019"
         day = _day_of(m)
         if day is not None:  # its month, as for "17 December 2016": commentary comes around it
@@ -143,6 +189,8 @@ def explicit_periods(question: str) -> list[Period]:
                                        dt.date(decade + last, 12, 31),
                                        f"the {part + ' ' if part else ''}{decade}s")))
     for m in _YEAR_SPAN.finditer(question):
+        if _overlaps(found, m.start()):
+            continue
         first, to = int(m.group("year")), m.group("to")
         last = int(to) if len(to) == 4 else first // 100 * 100 + int(to)
         if last > first:
@@ -180,6 +228,11 @@ def explicit_periods(question: str) -> list[Period]:
             _spans_joined(question, sorted(found, key=lambda f: f[0]))]
 
 
+def _overlaps(found: list[tuple[tuple[int, int], Period]], at: int) -> bool:
+    """Whether position ``at`` is inside a period already found."""
+    return any(a <= at < b for (a, b), _ in found)
+
+
 def _year(year: int) -> Period:
     return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), str(year))
 
@@ -214,18 +267,30 @@ def _day_of(m: re.Match[str]) -> dt.date | None:
 
 
 def _opened(question: str, span: tuple[int, int], period: Period) -> Period:
-    """"after 2016", "since 2017", "before 2016": the period opened on one side (not "after
-    the November 2016 talks": that relation is the meeting's)."""
+    """"after 2016", "since 2017", "before 2016", "prior to 2016", "until 2016", "from 2016",
+    "2016 onwards": the period opened on one side (not "after the November 2016 talks": that
+    relation is the meeting's; not a span "from 2015 to 2019")."""
     start, end = span
-    side = _OPEN_SIDE.search(question[max(0, start - 30):start])
-    if side is None or _MEETING_AFTER.match(question, end):
+    if period.start == OPEN_START or period.end == OPEN_END:
+        return period  # "pre-2015": opened as written
+    if _MEETING_AFTER.match(question, end):
         return period
-    word = side.group("side").lower()
-    if word == "before":
+    found = _OPEN_SIDE.search(question[max(0, start - 30):start])
+    side = _SIDES[" ".join(found.group("side").lower().split())] if found else None
+    if side == "since" and found and found.group("side").lower() == "from" and (
+            " – " in period.label or _SPAN_JOIN.match(question, end)):
+        side = None  # "from 2015 to 2019", "from 2019 to 2016": spans, not open periods
+    if side is None and _OPEN_AFTER.match(question, end):
+        side = "since"
+    if side == "before":
         return Period(OPEN_START, period.start - dt.timedelta(days=1), f"before {period.label}")
-    if word == "since":
+    if side == "until":
+        return Period(OPEN_START, period.end, f"until {period.label}")
+    if side == "since":
         return Period(period.start, OPEN_END, f"since {period.label}")
-    return Period(period.end + dt.timedelta(days=1), OPEN_END, f"after {period.label}")
+    if side == "after":
+        return Period(period.end + dt.timedelta(days=1), OPEN_END, f"after {period.label}")
+    return period
 
 
 def _spans_joined(question: str, found: list[tuple[tuple[int, int], Period]]

@@ -25,6 +25,14 @@ PERSON_NOUNS = frozenset(tokenize(
     "editor analyst dean scholar ambassador adviser advisor founder expert chief historian "
     "economist specialist rector commentator academic author writer observer journalist "
     "columnist scientist diplomat"))
+# Words that ask about a meeting or a person rather than say what about ("What did Togo
+# write about the Lima meeting?"): meeting and person nouns and verbs of saying.
+ASKING_WORDS = MEETING_NOUNS | PERSON_NOUNS | frozenset(tokenize(
+    "view views opinion opinions comment comments write wrote written writes argue argued "
+    "argues believe believed explain explained describe described discuss discussed mention "
+    "mentioned expect expected expectations mean meant analysis commentary experts "
+    "interview interviews article articles piece essay paper compare compared comparison "
+    "versus vs"))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -89,6 +97,23 @@ class QuestionVocabulary:
     format_words: Mapping[str, frozenset[str]]  # format kind -> words of its description
     # The library's publishers' names ("East Asia Forum"): they name no meeting (None: none)
     publishers: re.Pattern[str] | None = None
+    # Names a question may carry: places, the parties and outside parties, officials, meeting
+    # participants and experts ("Tokyo", "Japanese", "Putin", "Akiyama"); None: no names
+    names: re.Pattern[str] | None = None
+
+    def names_in(self, question: str) -> tuple[str, tuple[str, ...]] | None:
+        """The names the question carries, alone ("Tokyo"), and the words it says besides
+        them (["weather"]); None when it names nothing or says nothing else. Words that ask
+        about a meeting or a person ("What did Togo say about the Lima meeting?") and figures
+        ("2017") are not counted as saying something else."""
+        if self.names is None:
+            return None
+        found = [m.group(0) for m in self.names.finditer(question)]
+        if not found:
+            return None
+        rest = tuple(dict.fromkeys(t for t in tokenize(self.names.sub(" ", question))
+                                   if t not in ASKING_WORDS and not t.isdigit()))
+        return (" ".join(found), rest) if rest else None
 
     def meeting(self, meeting_id: str) -> MeetingEntry:
         """A meeting by id."""
@@ -152,7 +177,31 @@ def build_question_vocabulary(topic: Vocabulary, experts: Sequence[ExpertEntry],
         rare_meeting_words=_rare([w | c for w, c in zip(meeting_words, meeting_context,
                                                         strict=True)]),
         aliases=aliases, any_alias=any_alias, format_words=format_words,
-        publishers=_phrases(publishers))
+        publishers=_phrases(publishers), names=_names(topic, experts, meetings))
+
+
+def _names(topic: Vocabulary, experts: Sequence[ExpertEntry],
+           meetings: Sequence[MeetingEntry]) -> re.Pattern[str] | None:
+    """One pattern for every name a question may carry, in any case ("tokyo"), but for
+    short capitals ("US", "EU", "U.S."), which must be written so ("tell us" names no one)."""
+    scope = topic.scope
+    # Cities, the two parties and people: a question about a third country ("the Korean
+    # Peninsula", "Ukraine") is about that country, one of the library's subjects.
+    names = {*(name for name, place in topic.places.items() if not place.is_country),
+             *topic.people, *scope.bilateral_terms,
+             *(n for p in scope.parties for n in (p.country, *p.names, *p.demonyms)),
+             *(p for m in meetings for p in m.participants),
+             *(e.name for e in experts),
+             *(t for e in experts for t in e.name.split()[-1:] if len(t) >= 3)}
+    names = {" ".join(n.split()) for n in names if n.strip()}
+    exact = sorted((n for n in names if len(n.replace(".", "")) <= 4 and n.upper() == n),
+                   key=len, reverse=True)
+    spelt = sorted(names.difference(exact), key=len, reverse=True)
+    parts = [f"(?i:{'|'.join(re.escape(n) for n in spelt)})"] if spelt else []
+    parts += [re.escape(n) for n in exact]
+    if not parts:
+        return None
+    return re.compile(rf"(?<![\w-])(?:{'|'.join(parts)})(?![\w-])")
 
 
 def _phrases(names: Sequence[str]) -> re.Pattern[str] | None:

@@ -203,3 +203,43 @@ def test_a_publisher_filter_is_words_of_the_name() -> None:
     index = _index({1: ["Sanctions and the islands."], 2: ["Sanctions and the ferries."]},
                    {1: {"publisher": "Valdai Discussion Club"}, 2: {"publisher": "East Asia Forum"}})
     assert _search(index, "sanctions", publisher="Valdai Club") == [1]
+
+
+def test_a_question_must_say_more_than_the_names_it_carries() -> None:
+    """Below the names ceiling, a question whose other words the library never uses, and
+    whose cosine with its best passage is no more than its names' alone ("weather in Tokyo"
+    against "Tokyo"), has no good match; above the ceiling, with a clear margin, with words
+    the library uses or without names, it is answered. The names are only embedded when the
+    rule needs them."""
+    from knowledge.index.hybrid import NamesCheck, NoMatchRule
+
+    index = HybridIndex(4)
+    sentence = np.asarray([[1.0, 0.0, 0.0, 0.0]], dtype=np.float32)
+    index.add(_article(1), [IndexedPassage(1, 1, "Tokyo and Moscow talk trade.", sentence[0],
+                                           ((0, 28),), sentence)])
+    rule = NoMatchRule(threshold=0.27, lexical_floor=0.2, coverage=0.5, names_margin=0.1,
+                       names_ceiling=0.4)
+
+    def unit(cosine: float, axis: int) -> np.ndarray:
+        v = np.zeros(4, dtype=np.float32)
+        v[0], v[axis] = cosine, np.sqrt(1 - cosine ** 2)
+        return v
+
+    asked: list[float] = []
+
+    def answered(question: float, names: float | None, rest: str = "weather") -> bool:
+        def names_vector() -> np.ndarray:
+            asked.append(names)  # type: ignore[arg-type]
+            return unit(names, 2)  # type: ignore[arg-type]
+        check = NamesCheck(tuple(tokenize(rest)), names_vector) if names is not None else None
+        return bool(index.search(tokenize(f"{rest} in Tokyo"), unit(question, 1), top=1,
+                                 no_match=rule, names=check))
+
+    assert not answered(0.35, 0.30)  # the names alone match almost as well
+    assert answered(0.35, 0.20)  # the question adds 0.15 to its names
+    assert answered(0.35, None)  # no names: the threshold alone decides
+    assert asked == [0.30, 0.20]
+    assert answered(0.45, 0.44)  # a strong match needs no names check
+    assert answered(0.35, 0.30, rest="trade")  # the library speaks of trade
+    assert asked == [0.30, 0.20]
+    assert not answered(0.25, 0.0)  # under the threshold, whatever the names

@@ -174,6 +174,24 @@ def test_two_joined_descriptions_are_two_experts(fictional: QuestionVocabulary) 
                   "studies say?") == {"Jan Dvorak"}
 
 
+@pytest.mark.parametrize(("question", "names"), [
+    ("What is the weather in klow?", ("klow", ("weather",))),  # any case
+    ("Did Horvat's visit to Szohod help Bordurian trade?",
+     ("Horvat Szohod Bordurian", ("help", "trade"))),
+    ("Kurvi on the expo in 2021", ("Kurvi", ("expo",))),  # a participant; figures not counted
+    ("Klow and Szohod", None),  # nothing but names: nothing to check them against
+    # asking about the names themselves: who said what about which meeting
+    ("What did the Klow professor expect of the Szohod summit?", None),
+    ("How are the trade talks going?", None),  # no names
+    ("What about Zemblan trade?", None),  # a third country is a subject, not a name
+])
+def test_the_names_a_question_carries(fictional: QuestionVocabulary, question: str,
+                                      names: tuple[str, tuple[str, ...]] | None) -> None:
+    """Places, parties, participants and experts a question names, read from the topic's
+    data, and the words it says besides them (the no-match rule's names check)."""
+    assert fictional.names_in(question) == names
+
+
 def test_separate_periods_are_separate_windows(fictional: QuestionVocabulary) -> None:
     """"In 2015 and 2019" is two windows (not 2015 to 2019), shown and given as JSON apart;
     touching or nested periods are one window."""
@@ -259,3 +277,10 @@ def test_a_publishers_name_names_no_meeting(fictional: QuestionVocabulary) -> No
     # a one-word publisher is left to be read as a word ("How did the Klow summit end?")
     assert [m.meeting_id for m in interpret("How did the Klow summit end?", with_publisher
                                             ).meetings][:1] == ["2021-03-klow-summit"]
+
+
+def test_a_half_or_a_quarter_is_no_meeting_number(fictional: QuestionVocabulary) -> None:
+    """"the 1st half of 2022" is a time, not the first meeting."""
+    reading = interpret("What came in the 1st half of 2022?", fictional)
+    assert reading.meetings == ()
+    assert [w.label for w in reading.windows] == ["first half of 2022"]

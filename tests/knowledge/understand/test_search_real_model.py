@@ -50,3 +50,19 @@ def test_a_place_two_meetings_share_is_the_one_the_date_fits(
         "2014-02-sochi-olympics-opening"]
     assert "2014-02-sochi-olympics-opening" in meetings(
         "What did experts expect in 2016 after the Sochi Olympics?")
+
+
+@pytest.mark.parametrize("question", [
+    "Putin's dog breed", "Russian vodka brands", "Moscow metro opening hours"])
+def test_an_off_topic_question_carrying_the_topics_names_has_no_good_match(
+        real_service: KnowledgeService, question: str) -> None:
+    """"Moscow" or "Putin" make a question about the metro or a dog look close to the
+    library; it is about no more than its names, so it gets "no good match"."""
+    assert real_service.search(question, guild_id=None) == []
+
+
+def test_an_on_topic_question_with_names_is_still_answered(
+        real_service: KnowledgeService) -> None:
+    """The question says more than "Abe" and "Russia": answered."""
+    assert real_service.search("Was a spring trip by Abe to Russia confirmed in early 2019?",
+                               guild_id=None)

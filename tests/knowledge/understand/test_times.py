@@ -121,3 +121,46 @@ def test_a_number_that_counts_something_is_no_year(question: str,
     beside a meeting's noun is still a year."""
     assert [(p.start.isoformat(), p.end.isoformat(), p.label)
             for p in explicit_periods(question)] == spans
+
+
+@pytest.mark.parametrize(("question", "spans"), [
+    ("What was said prior to 2016?", [("1000-01-01", "2015-12-31", "before 2016")]),
+    ("Anything earlier than 2016?", [("1000-01-01", "2015-12-31", "before 2016")]),
+    ("Commentary no later than 2017?", [("1000-01-01", "2017-12-31", "until 2017")]),
+    ("Views up to 2017?", [("1000-01-01", "2017-12-31", "until 2017")]),
+    ("What was expected until 2016?", [("1000-01-01", "2016-12-31", "until 2016")]),
+    ("Commentary from 2016?", [("2016-01-01", "2999-12-31", "since 2016")]),
+    ("Views from 2016 onwards?", [("2016-01-01", "2999-12-31", "since 2016")]),
+    ("What about 2017 and after?", [("2017-01-01", "2999-12-31", "since 2017")]),
+    ("Any post-2016 commentary?", [("2017-01-01", "2999-12-31", "after 2016")]),
+    ("What did pre-2015 analysis say?", [("1000-01-01", "2014-12-31", "before 2015")]),
+    ("Views later than 2016?", [("2017-01-01", "2999-12-31", "after 2016")]),
+    ("What changed through 2014 and 2015?",
+     [("2014-01-01", "2014-12-31", "2014"), ("2015-01-01", "2015-12-31", "2015")]),
+    ("From 2015 to 2019, what changed?", [("2015-01-01", "2019-12-31", "2015 – 2019")]),
+])
+def test_periods_open_on_one_side_in_other_words(question: str,
+                                                 spans: list[tuple[str, str, str]]) -> None:
+    """"prior to", "earlier than", "pre-" end before the period; "until", "up to", "no later
+    than" end with it; "from", "onwards", "and after" start with it; "later than", "post-"
+    start after it; "through" and "from ... to ..." stay spans."""
+    assert [(p.start.isoformat(), p.end.isoformat(), p.label)
+            for p in explicit_periods(question)] == spans
+
+
+@pytest.mark.parametrize(("question", "spans"), [
+    ("In the first half of 2016?", [("2016-01-01", "2016-06-30", "first half of 2016")]),
+    ("In the 2nd half of 2016?", [("2016-07-01", "2016-12-31", "second half of 2016")]),
+    ("What was said in Q1 2019?", [("2019-01-01", "2019-03-31", "first quarter of 2019")]),
+    ("In the third quarter of 2016, Vladivostok?",
+     [("2016-07-01", "2016-09-30", "third quarter of 2016")]),
+    ("During the winter of 2018-19?", [("2018-12-01", "2019-02-28", "winter 2018–19")]),
+    ("The 2015/16 period?", [("2015-01-01", "2016-12-31", "2015 – 2016")]),
+    ("What happened May-November 2016?", [("2016-05-01", "2016-11-30", "May – November 2016")]),
+])
+def test_halves_quarters_and_dashed_spans(question: str,
+                                          spans: list[tuple[str, str, str]]) -> None:
+    """Halves and quarters of a year, a winter across two years, "2015/16", and two months
+    joined by a dash are the periods they say (not the whole year, not a year dropped)."""
+    assert [(p.start.isoformat(), p.end.isoformat(), p.label)
+            for p in explicit_periods(question)] == spans
