@@ -131,7 +131,14 @@ class MeetingsService:
         query = " ".join(name_or_date.split())
         if not query:
             raise BadInput("the meeting's name or date is empty")
-        found = find_meeting(query, self.registry(), limit=AMBIGUOUS_LISTED + 1, complete=True)
+        registry = self.registry()
+        found = find_meeting(query, registry, limit=AMBIGUOUS_LISTED + 1, complete=True)
+        if not found:
+            # As a question would name it: "the seventeenth meeting", "the ministers' joint
+            # format", "the Sochi Winter Games" (knowledge/understand).
+            read = {m.meeting_id for m in self.retriever.reader.interpret(
+                query, version=self.library.index.version).meetings}
+            found = [m for m in registry if m.id in read]
         if not found:
             raise NotFound(f"no meeting matches “{echo(query)}”", listing="summits")
         if len(found) > 1:

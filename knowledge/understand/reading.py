@@ -51,6 +51,13 @@ MAX_MEETINGS = 3
 PEOPLE_RELATIVE = 0.7  # a described expert is read beside the best one above this share
 FORMAT_WORD = stem("format")
 _ORDINAL = re.compile(r"\b(\d{1,3})(?:st|nd|rd|th)\b", re.IGNORECASE)
+# Ordinals in words: "the seventeenth meeting", "their twenty-fifth summit".
+_UNITS = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+          "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth").split()
+_TENS = "twent thirt fort fift sixt sevent eight ninet".split()  # twenty/twentieth, ...
+_ORDINAL_WORD = re.compile(
+    rf"\b(?:(?P<tens>{'|'.join(_TENS)})(?:ieth|y[\s-]*(?P<unit>{'|'.join(_UNITS[:9])}))"
+    rf"|(?P<alone>{'|'.join(_UNITS)}))\b", re.IGNORECASE)
 # An ordinal that counts something else: "the 17th century", "the 25th anniversary".
 _NOT_A_MEETING = re.compile(r"[\s-]+(?:centur(?:y|ies)|anniversar(?:y|ies)|birthdays?|years?|"
                             r"days?|times?|rounds?|sessions?|congress(?:es)?|editions?|"
@@ -278,9 +285,12 @@ def _stems(question: str, *, raw: bool = False) -> list[Any]:
         word = written.casefold()
         if word and word not in STOP_WORDS:
             out.append((stem(word), m.start(), written))
-            if "-" in word:
-                out.extend((stem(p), m.start(), q) for p, q in zip(
-                    word.split("-"), written.split("-"), strict=True) if p and p not in STOP_WORDS)
+            if "-" in word:  # "ex-diplomat": each part too, where it is written
+                at = m.start() + m.group(0).index(written)
+                for part, as_written in zip(word.split("-"), written.split("-"), strict=True):
+                    if part and part not in STOP_WORDS:
+                        out.append((stem(part), at, as_written))
+                    at += len(as_written) + 1
     return out if raw else [(s, o) for s, o, _ in out]
 
 
@@ -296,8 +306,11 @@ def _people(question: str, vocabulary: QuestionVocabulary,
     for m in _WORD.finditer(question):
         if not m.group(0)[0].isupper():
             continue
-        folded = name_tokens(m.group(0))
-        for position in vocabulary.surnames.get(folded[-1] if folded else "", ()):
+        word = _HONORIFIC.sub("", m.group(0))  # "Akiyama-san", "Togo-sensei"
+        folded = name_tokens(word)
+        key = folded[-1] if folded else ""
+        positions = vocabulary.surnames.get(key, ()) or _surname_like(key, word, vocabulary)
+        for position in positions:
             expert = vocabulary.experts[position]
             if experts is None or expert.id in experts:
                 found[position] = PersonReading(expert.id, expert.name, "name", (m.group(0),))
@@ -307,6 +320,17 @@ def _people(question: str, vocabulary: QuestionVocabulary,
         return named + _described(question, vocabulary, words, experts, set(found),
                                   spans)[:1]
     return _described(question, vocabulary, words, experts)
+
+
+def _surname_like(key: str, word: str, vocabulary: QuestionVocabulary) -> tuple[int, ...]:
+    """The experts of the one surname a capitalised word of five letters or more is a slip
+    of ("Streltzov", "Akiyamma", "Tougou"); () when none or several are that close, or the
+    word is another name the topic knows ("Tokyo")."""
+    if len(key) < 5 or (vocabulary.names is not None and vocabulary.names.fullmatch(word)):
+        return ()
+    close = [positions for surname, positions in vocabulary.surnames.items()
+             if difflib.SequenceMatcher(None, key, surname).ratio() >= MISSPELT_SIMILARITY]
+    return close[0] if len(close) == 1 else ()
 
 
 def _apposed(question: str, start: int, end: int, spans: list[tuple[int, int]]) -> bool:
@@ -400,6 +424,20 @@ def _fitting(vocabulary: QuestionVocabulary, tokens: list[tuple[str, int, str]],
             if score >= PEOPLE_RELATIVE * best]
 
 
+def _ordinals(question: str) -> list[tuple[re.Match[str], int]]:
+    """The ordinals in the question, in figures ("17th") or words ("seventeenth", "twenty-
+    fifth"), with their numbers."""
+    found = [(m, int(m.group(1))) for m in _ORDINAL.finditer(question)]
+    for m in _ORDINAL_WORD.finditer(question):
+        if m.group("alone"):
+            number = _UNITS.index(m.group("alone").lower()) + 1
+        else:
+            number = (_TENS.index(m.group("tens").lower()) + 2) * 10 + (
+                _UNITS.index(m.group("unit").lower()) + 1 if m.group("unit") else 0)
+        found.append((m, number))
+    return found
+
+
 def _inside(meeting: MeetingEntry, periods: Sequence[Period]) -> bool:
     """Whether a meeting falls in any of the periods."""
     return any(meeting.start <= period.end and meeting.end >= period.start for period in periods)
@@ -430,12 +468,12 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
         for pattern, position in vocabulary.aliases:
             if (m := pattern.search(question)) is not None:
                 add(position, ALIAS_SCORE, m.start())
-    for m in _ORDINAL.finditer(question):
+    for m, number in _ordinals(question):
         if is_day_of_month(question, m.start(), m.end()) \
                 or _NOT_A_MEETING.match(question, m.end()):  # "17th December", "17th century"
             continue
         for position, meeting in enumerate(vocabulary.meetings):
-            if meeting.ordinal == int(m.group(1)):
+            if meeting.ordinal == number:
                 add(position, ORDINAL_SCORE, m.start())
                 specific.add(position)
     stems = [(s, o) for s, o, _ in words]

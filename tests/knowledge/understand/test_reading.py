@@ -284,3 +284,46 @@ def test_a_half_or_a_quarter_is_no_meeting_number(fictional: QuestionVocabulary)
     reading = interpret("What came in the 1st half of 2022?", fictional)
     assert reading.meetings == ()
     assert [w.label for w in reading.windows] == ["first half of 2022"]
+
+
+@pytest.mark.parametrize(("question", "expert"), [
+    ("What did Horvath say about the expo?", "Mila Horvat"),  # a slip in the surname
+    ("Did Dvorak-san expect a deal?", "Jan Dvorak"),  # an honorific
+    ("Is Dvorjak hopeful?", "Jan Dvorak"),
+    ("What did Szohod expect?", None),  # a place the topic knows, however close
+    ("What did Hor say?", None),  # too short to be a slip
+])
+def test_a_surname_with_a_slip_or_an_honorific_in_a_question(
+        fictional: QuestionVocabulary, question: str, expert: str | None) -> None:
+    """A capitalised word close to exactly one expert's surname is that expert, as /expert
+    forgives the same slips; the topic's other names are never taken for one."""
+    assert [p.name for p in interpret(question, fictional).people] == (
+        [expert] if expert else [])
+
+
+def test_a_hyphenated_description_beside_a_name_is_that_name(
+        fictional: QuestionVocabulary) -> None:
+    """"the Klow ex-professor Dvorak" describes Dvorak: the noun inside the hyphenated word
+    stands right before the name, so it is not read as a second expert (Horvat, the Klow
+    professor)."""
+    reading = interpret("What did the Klow ex-professor Dvorak say?", fictional)
+    assert [p.name for p in reading.people] == ["Jan Dvorak"]
+
+
+def test_an_ordinal_in_words_names_the_numbered_meeting(fictional: QuestionVocabulary) -> None:
+    """With the Klow summit numbered 23rd, "the twenty-third summit" and "their twenty third
+    meeting" name it as "the 23rd summit" does; "the third quarter" names nothing."""
+    import dataclasses
+
+    numbered = build_question_vocabulary(
+        fictional.topic, EXPERTS,
+        [dataclasses.replace(m, ordinal=23) if m.id == "2021-03-klow-summit" else m
+         for m in fictional.meetings])
+
+    def meetings(question: str) -> list[str]:
+        return [m.meeting_id for m in interpret(question, numbered).meetings]
+
+    assert meetings("What came of the 23rd summit?") == ["2021-03-klow-summit"]
+    assert meetings("What came of the twenty-third summit?") == ["2021-03-klow-summit"]
+    assert meetings("What came of their twenty third meeting?") == ["2021-03-klow-summit"]
+    assert meetings("What came in the third quarter of 2021?") == []
