@@ -155,7 +155,7 @@ class Retriever:
         base = filters or Filters()
         article_ids = base.article_ids
         named = None  # the experts the expert filter names (matched once per search)
-        if request.person:
+        if request.person is not None:  # (a blank name is BadInput, never ignored)
             named = self._people(request.person, request.guild_id
                                  if request.guild_id is not None else base.visible_to)
             person_ids = self._articles_of(named)
@@ -167,9 +167,18 @@ class Retriever:
             until=request.until.end if request.until else base.until,
             visible_to=request.guild_id if request.guild_id is not None else base.visible_to,
         )
-        if request.publisher:
+        if request.publisher is not None:
             self.check_publisher(request.publisher, filters.visible_to)
         index = self.library.index
+        given = [(label, value) for label, value in (
+            ("expert", request.person), ("publisher", request.publisher),
+            ("since", request.since), ("until", request.until)) if value is not None]
+        if len(given) > 1 and not index.allows_any(filters):
+            # each filter alone was checked above (a name nobody has is NotFound); together
+            # they may still leave nothing: say so rather than "no good match"
+            raise NotFound("no article in the library fits these filters together ("
+                           + ", ".join(f"{label}: {echo(str(value))}" for label, value in given)
+                           + "); drop one to search more widely")
         # Who, when and which meeting the question means: evidence for the ranking, not a filter.
         vector = self._embed_soon(query)
         reading = self._narrowed(self._read(query, index.version, filters.visible_to),

@@ -746,6 +746,12 @@ class HybridIndex:
         total = sum(self._bm25.idf(t) for t in terms)
         return sum(self._bm25.idf(t) for t in terms if t in found) / total if total else 0.0
 
+    def allows_any(self, filters: Filters) -> bool:
+        """Whether any live passage passes the filters."""
+        with self._lock:
+            self._refresh_arrays()
+            return bool(self._passage_ids) and bool(self._mask(filters).any())
+
     def best_similarity(self, query_vector: np.ndarray, filters: Filters | None = None) -> float:
         """Highest dense cosine among the allowed passages (for the no-match decision)."""
         with self._lock:

@@ -176,3 +176,18 @@ def test_proposal_flow(env: dict[str, str]) -> None:
     assert confirmed["date"] == "2018-09-10" and confirmed["passages"] >= 1
     assert len(run_json(["summits"], env)) == 12
     assert vladivostok["id"] not in {p["id"] for p in run_json(["proposals"], env)}
+
+
+def test_blank_filters_and_filters_that_leave_nothing_are_said(env: dict[str, str]) -> None:
+    """An empty --person or --publisher is refused like a blank one (not silently dropped);
+    two filters that no article fits together are named, instead of "no good match"."""
+    for flag, what in (("--person", "expert"), ("--publisher", "publisher")):
+        out = run(["search", "islands", flag, ""], env)
+        assert out.returncode == 2 and f"the {what}'s name is empty" in out.stderr, out.stderr
+    out = run(["search", "islands", "--person", "Togo", "--publisher", "Valdai"], env)
+    assert out.returncode == 2
+    assert ("no article in the library fits these filters together (expert: Togo, publisher: "
+            "Valdai)") in out.stderr
+    out = run(["search", "islands", "--person", "Togo", "--publisher", "East Asia", "--json"],
+              env)
+    assert out.returncode == 0 and json.loads(out.stdout)
