@@ -100,13 +100,17 @@ class Boost:
     """One reading of the question as ranking evidence: the passages it fits and how strongly.
 
     A passage fits when its id is in ``passage_ids``, its article in ``article_ids``, or its
-    article's publication period overlaps ``window``; ``label`` names the signal in `why`."""
+    article's publication period overlaps ``window``, and, with ``published``, its article's
+    publication period lies within that span ("before the summit": commentary written before
+    it; an article dated "April 2017" is not surely before 27 April);
+    ``label`` names the signal in `why`."""
 
     label: str
     weight: float  # 0..1
     passage_ids: frozenset[int] = frozenset()
     article_ids: frozenset[int] = frozenset()
     window: tuple[dt.date, dt.date] | None = None
+    published: tuple[dt.date, dt.date] | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -158,6 +162,16 @@ class RankedPassage:
     dense: float
     bm25: float
     why: tuple[str, ...] = ()
+
+
+def _overlaps(start: int, end: int, span: tuple[dt.date, dt.date]) -> bool:
+    """Whether a dated article's publication period (ordinals) overlaps a span of dates."""
+    return start != _NO_DATE_START and start <= span[1].toordinal() and end >= span[0].toordinal()
+
+
+def _within(start: int, end: int, span: tuple[dt.date, dt.date]) -> bool:
+    """Whether a dated article's publication period (ordinals) lies within a span of dates."""
+    return start != _NO_DATE_START and start >= span[0].toordinal() and end <= span[1].toordinal()
 
 
 def _why(dense_rank: int | None, bm25_rank: int | None, expanded: bool,
@@ -697,10 +711,8 @@ class HybridIndex:
             labels: list[str] = []
             for group, boost in evidence.boosts:
                 fits = pid in boost.passage_ids or aid in boost.article_ids or (
-                    boost.window is not None and start != _NO_DATE_START
-                    and start <= boost.window[1].toordinal()
-                    and end >= boost.window[0].toordinal())
-                if fits:
+                    boost.window is not None and _overlaps(start, end, boost.window))
+                if fits and (boost.published is None or _within(start, end, boost.published)):
                     best[group] = max(best.get(group, 0.0), boost.weight)
                     if boost.label not in labels:
                         labels.append(boost.label)

@@ -8,16 +8,19 @@ import dataclasses
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from contextlib import AbstractContextManager
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.index.hybrid import Boost, Evidence
+from knowledge.meetings.linking import split_before_after
+from knowledge.meetings.stored import confirmed_meetings
 from knowledge.meetings.vocabulary import Vocabulary, load_vocabulary
 from knowledge.people.match import EXPERT_RELATIONS, expert_ids
 from knowledge.people.names import canonical_person_key
+from knowledge.store.queries import published_date
 from knowledge.store.tables import (
     ArticlePersonRow,
     ArticleRow,
@@ -48,6 +51,9 @@ MEETING_PASSAGE = 1.0  # a passage linked to the meeting
 # the meeting (which paragraph answers is left to the text signals).
 MEETING_ARTICLE = 0.9
 ANCHOR_PASSAGE = 0.5  # a passage on the meeting a "before/after" question hangs on
+# An article on that meeting written on the side asked ("before the summit": expectations),
+# as /summit files it (knowledge/meetings/linking.split_before_after).
+SIDE_ARTICLE = 0.9
 WINDOW_MEETING = 0.8  # a passage on a meeting inside the time window
 WINDOW_ARTICLE = 0.6  # a passage of an article published in (or just after) the window
 # Commentary follows events: an article published this long after the window still counts.
@@ -125,10 +131,11 @@ def load_links(session: Session) -> LinkTables:
                       {k: frozenset(v) for k, v in meeting_articles.items()})
 
 
-def evidence_for(reading: Interpretation, vocabulary: QuestionVocabulary, links: LinkTables
-                 ) -> Evidence:
+def evidence_for(reading: Interpretation, vocabulary: QuestionVocabulary, links: LinkTables,
+                 sides: Callable[[str], Mapping[int, str | None]] | None = None) -> Evidence:
     """The ranking evidence a reading gives: boosts for the passages by the experts read, in
-    the time window, and on the meetings read (or before/after them)."""
+    the time window, and on the meetings read (or before/after them); ``sides``: per meeting
+    id, whether each article on it was written before or after it (None: unsure)."""
     boosts: list[tuple[str, Boost]] = []
     share = 1.0 if len(reading.people) <= 1 else 0.7
     for person in reading.people:
@@ -149,12 +156,22 @@ def evidence_for(reading: Interpretation, vocabulary: QuestionVocabulary, links:
                 links.meeting_articles.get(meeting.meeting_id, frozenset())))))
             continue
         label = f"{meeting.side} {meeting.name}"
-        boosts.append(("meeting", Boost(label, ANCHOR_PASSAGE * share, passage_ids=passages)))
+        # "Before the summit": commentary written before it (as /summit files it), on the
+        # summit or on the meetings of the year before; not a later look back at them.
         if meeting.side == "before":
             span = (meeting.start - SIDE_SPAN, meeting.start - dt.timedelta(days=1))
+            written = (dt.date.min, meeting.start - dt.timedelta(days=1))
         else:
             span = (meeting.end + dt.timedelta(days=1), meeting.end + SIDE_SPAN)
-        boosts.extend(_window_boosts(label, span, vocabulary, links, lag=False))
+            written = (meeting.end + dt.timedelta(days=1), dt.date.max)
+        boosts.append(("meeting", Boost(label, ANCHOR_PASSAGE * share, passage_ids=passages,
+                                        published=written)))
+        if sides is not None:
+            on_side = frozenset(a for a, side in sides(meeting.meeting_id).items()
+                                if side == meeting.side)
+            boosts.append(("meeting", Boost(label, SIDE_ARTICLE * share, article_ids=on_side)))
+        boosts.extend(_window_boosts(label, span, vocabulary, links, lag=False,
+                                     written=written))
     for window in reading.windows:  # separate periods ("in 2015 and 2019"): either fits
         span = (window.start, window.end)
         boosts.extend(_window_boosts(window.label, span, vocabulary, links, lag=True))
@@ -163,15 +180,17 @@ def evidence_for(reading: Interpretation, vocabulary: QuestionVocabulary, links:
 
 
 def _window_boosts(label: str, span: tuple[dt.date, dt.date], vocabulary: QuestionVocabulary,
-                   links: LinkTables, *, lag: bool) -> list[tuple[str, Boost]]:
+                   links: LinkTables, *, lag: bool,
+                   written: tuple[dt.date, dt.date] | None = None) -> list[tuple[str, Boost]]:
     """Boosts for a time span: passages on the meetings inside it, and articles published in
-    it (or, for commentary on a stated period, shortly after it)."""
+    it (or, for commentary on a stated period, shortly after it); ``written``: only in
+    articles published then."""
     start, end = span
     inside = frozenset(pid for m in vocabulary.meetings if m.start <= end and m.end >= start
                        for pid in links.meeting_passages.get(m.id, ()))
     published = (start, end + PUBLICATION_LAG if lag else end)
-    return [("time", Boost(label, WINDOW_MEETING, passage_ids=inside)),
-            ("time", Boost(label, WINDOW_ARTICLE, window=published))]
+    return [("time", Boost(label, WINDOW_MEETING, passage_ids=inside, published=written)),
+            ("time", Boost(label, WINDOW_ARTICLE, window=published, published=written))]
 
 
 class QuestionReader:
@@ -188,6 +207,8 @@ class QuestionReader:
         self._links: LinkTables | None = None
         # viewer -> the ids of the experts it may see, at `_version`
         self._seen: dict[int, frozenset[int]] = {}
+        # meeting id -> article id -> "before" / "after" / None, at `_version`
+        self._side_cache: dict[str, dict[int, str | None]] = {}
 
     def _tables(self, version: Hashable) -> tuple[QuestionVocabulary, LinkTables]:
         with self._lock:
@@ -201,6 +222,7 @@ class QuestionReader:
                                                              experts, meetings, publishers)
                 self._links, self._version = links, version
                 self._seen.clear()
+                self._side_cache.clear()
                 log.debug("question reader loaded %d experts, %d meetings", len(experts),
                           len(meetings))
             return self._vocabulary, self._links
@@ -246,6 +268,44 @@ class QuestionReader:
     def evidence(self, reading: Interpretation, *, version: Hashable = None) -> Evidence:
         """The ranking evidence of a reading."""
         vocabulary, links = self._tables(version)
-        return evidence_for(reading, vocabulary, links)
+        return evidence_for(reading, vocabulary, links,
+                            lambda meeting_id: self._sides(meeting_id, version))
+
+    def _sides(self, meeting_id: str, version: Hashable) -> Mapping[int, str | None]:
+        """For each article on a meeting, whether it was written before or after it (None:
+        unsure): by its date, else by its wording (`split_before_after`, as /summit files
+        commentary); remembered until the library changes."""
+        _, links = self._tables(version)
+        with self._lock:
+            found = self._side_cache.get(meeting_id) if version == self._version else None
+        if found is not None:
+            return found
+        found = {}
+        ids = links.meeting_articles.get(meeting_id, frozenset())
+        with self._read() as session:
+            registry = confirmed_meetings(session)
+            meeting = next((m for m in registry if m.id == meeting_id), None)
+            if meeting is not None and ids:
+                unsure = set()
+                for aid, start, end in session.execute(
+                        select(ArticleRow.id, ArticleRow.published_start,
+                               ArticleRow.published_end).where(ArticleRow.id.in_(ids))):
+                    if start is None:
+                        found[aid] = None
+                    elif (end or start) < meeting.start:
+                        found[aid] = "before"
+                    elif start > meeting.end:
+                        found[aid] = "after"
+                    else:
+                        unsure.add(aid)
+                # dated around the meeting ("April 2017" on 27 April): by what it says
+                for row in session.scalars(select(ArticleRow).where(ArticleRow.id.in_(unsure))):
+                    found[row.id] = split_before_after(
+                        meeting, published_date(row), [p.text for p in row.passages],
+                        meetings=registry)
+        with self._lock:
+            if version == self._version:
+                self._side_cache[meeting_id] = found
+        return found
 
 

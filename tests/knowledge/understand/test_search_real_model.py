@@ -66,3 +66,16 @@ def test_an_on_topic_question_with_names_is_still_answered(
     """The question says more than "Abe" and "Russia": answered."""
     assert real_service.search("Was a spring trip by Abe to Russia confirmed in early 2019?",
                                guild_id=None)
+
+
+def test_before_a_meeting_fits_what_was_written_before_it(
+        real_service: KnowledgeService) -> None:
+    """"Before the 17th meeting" is evidence for commentary written before Abe's visit of
+    27 April 2017 (the March 2017 Valdai piece, the December 2016 one), not for Streltsov's assessment dated "April
+    2017", written after it, as /summit files them."""
+    label = "before Abe visits Moscow (17th Putin-Abe meeting)"
+    hits = real_service.search("What was expected before the 17th meeting?", top=10,
+                               guild_id=None)
+    fitted = {h.article.title for h in hits if label in h.why}
+    assert "Russia-Japan Summit Could Improve Relations, but No Breakthrough Expected" in fitted
+    assert STRELTSOV in {h.article.title for h in hits} and STRELTSOV not in fitted
