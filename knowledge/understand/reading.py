@@ -502,11 +502,18 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
         for position, (named, context) in enumerate(zip(vocabulary.meeting_words,
                                                         vocabulary.meeting_context, strict=True)):
             hits = [(s, o) for s, o in stems if s in named and s in rare]
+            near = [(s, o) for s, o in stems if s in context and s in rare]
+            if not hits and near:
+                # "Lavrov in Tokyo": a place several meetings share, with a participant few
+                # meetings have
+                hits = [(s, o) for s, o in stems if s in named and s in vocabulary.place_words]
             if not hits:
                 continue
-            near = [(s, o) for s, o in stems if s in context and s in rare]
+            # and the shared words naming it too, at half ("Moscow" in "Kishida's Moscow visit")
+            shared = {s for s, _ in stems if s in named and s not in rare
+                      and s in vocabulary.place_words}
             score = sum(vocabulary.meeting_idf[s] for s in {s for s, _ in hits}) + 0.5 * sum(
-                vocabulary.meeting_idf[s] for s in {s for s, _ in near})
+                vocabulary.meeting_idf[s] for s in {s for s, _ in near} | shared)
             add(position, score, min(o for _, o in hits + near))
     if periods and stem_set & MEETING_NOUNS:
         # "the Moscow summit in 2017": a word several meetings share (a place) and a date only

@@ -327,3 +327,13 @@ def test_an_ordinal_in_words_names_the_numbered_meeting(fictional: QuestionVocab
     assert meetings("What came of the twenty-third summit?") == ["2021-03-klow-summit"]
     assert meetings("What came of their twenty third meeting?") == ["2021-03-klow-summit"]
     assert meetings("What came in the third quarter of 2021?") == []
+
+
+def test_a_participant_and_a_shared_place_name_the_meeting(fictional: QuestionVocabulary) -> None:
+    """Two meetings were in Szohod; Lenk took part in one: "Lenk's Szohod trip" is the 3+3.
+    A shared place with a common word ("the trade minister's Szohod trip") names neither."""
+    def meetings(question: str) -> list[str]:
+        return [m.meeting_id for m in interpret(question, fictional).meetings]
+
+    assert meetings("What came of Lenk's Szohod trip?") == ["2021-09-szohod-3plus3"]
+    assert meetings("What came of the Szohod trip?") == []
