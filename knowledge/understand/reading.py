@@ -28,6 +28,7 @@ from knowledge.understand.times import (
     anchored_periods,
     explicit_periods,
     is_day_of_month,
+    neighbour_before,
     relation_before,
 )
 from knowledge.understand.vocabulary import (
@@ -438,9 +439,19 @@ def _ordinals(question: str) -> list[tuple[re.Match[str], int]]:
     return found
 
 
+# A season's or a year's edges are loose ("summer 2016" for a meeting on 2 September 2016);
+# a month's are not ("the April 2017 talks" are not the 2+2 of 20 March).
+PERIOD_SLACK = dt.timedelta(days=14)
+LOOSE_FROM = dt.timedelta(days=80)
+
+
 def _inside(meeting: MeetingEntry, periods: Sequence[Period]) -> bool:
-    """Whether a meeting falls in any of the periods."""
-    return any(meeting.start <= period.end and meeting.end >= period.start for period in periods)
+    """Whether a meeting falls in any of the periods (a season or longer: give or take
+    `PERIOD_SLACK`)."""
+    def slack(period: Period) -> dt.timedelta:
+        return PERIOD_SLACK if period.end - period.start >= LOOSE_FROM else dt.timedelta(0)
+    return any(meeting.start <= period.end + slack(period)
+               and meeting.end >= period.start - slack(period) for period in periods)
 
 
 def _phrase_start(question: str, at: int) -> int:
@@ -544,6 +555,19 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
     best = max(read.values())
     chosen = sorted((p for p, s in read.items() if s >= RELATIVE * best),
                     key=lambda p: -read[p])[:MAX_MEETINGS]
-    relations = {p: r for p in chosen if (r := relation_before(question, _phrase_start(
-        question, first[p])))}
-    return [(p, first[p]) for p in chosen], relations
+    neighbours: list[int] = []
+    relations: dict[int, Relation] = {}
+    for p in chosen:
+        at = _phrase_start(question, first[p])
+        step = neighbour_before(question, at)
+        if step is not None:  # the meeting before or after the one named
+            q = p - 1 if step == "previous" else p + 1  # (the meetings are oldest first)
+            if 0 <= q < len(vocabulary.meetings) and q not in neighbours:
+                neighbours.append(q)
+                first[q] = first[p]
+            continue
+        if p not in neighbours:
+            neighbours.append(p)
+            if (r := relation_before(question, at)):
+                relations[p] = r
+    return [(p, first[p]) for p in neighbours], relations

@@ -342,6 +342,26 @@ def is_day_of_month(question: str, start: int, end: int) -> bool:
     return before is not None and before.group("month") != "may"
 
 
+# "the summit right after the Vladivostok one", "the meeting that preceded the 2+2", "the
+# previous summit before the 25th": not a side of that meeting but its neighbour in time.
+_NEIGHBOUR = re.compile(
+    r"\b(?:summit|meeting|visit|trip|talks|session|one|gathering|encounter)s?\s+"
+    r"(?:(?:right|just|immediately|directly)\s+)?(?P<word>before|after|preceding|following|"
+    r"prior\s+to)(?:\s+(?:the|a|an|his|her|their))?\s*$"
+    r"|\b(?:that|which)\s+(?:(?:immediately|directly)\s+)?(?P<verb>preceded|followed)"
+    r"(?:\s+(?:the|a|an|his|her|their))?\s*$", re.IGNORECASE)
+
+
+def neighbour_before(question: str, at: int) -> Literal["previous", "next"] | None:
+    """Whether the words just before position ``at`` (where a meeting is named) ask for the
+    meeting before it or after it ("the summit right after the Vladivostok one")."""
+    m = _NEIGHBOUR.search(question[max(0, at - 50):at])
+    if m is None:
+        return None
+    word = (m.group("word") or m.group("verb")).lower()
+    return "previous" if word.startswith(("before", "preced", "prior")) else "next"
+
+
 def relation_before(question: str, at: int) -> Relation | None:
     """The relation word that ends just before position ``at`` (where a meeting is named)."""
     head = question[max(0, at - 40):at]

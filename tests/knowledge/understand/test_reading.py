@@ -337,3 +337,18 @@ def test_a_participant_and_a_shared_place_name_the_meeting(fictional: QuestionVo
 
     assert meetings("What came of Lenk's Szohod trip?") == ["2021-09-szohod-3plus3"]
     assert meetings("What came of the Szohod trip?") == []
+
+
+def test_the_meeting_before_or_after_a_named_one(fictional: QuestionVocabulary) -> None:
+    """"The meeting right after the Klow summit" is the next meeting in the registry (the
+    3+3), "the one that preceded the royal visit" the one before it (the Danube Expo); what
+    was said before a meeting keeps the meeting, with its side."""
+    def meetings(question: str) -> list[tuple[str, str | None]]:
+        return [(m.meeting_id, m.side) for m in interpret(question, fictional).meetings]
+
+    assert meetings("What came of the meeting right after the Klow summit?") == [
+        ("2021-09-szohod-3plus3", None)]
+    assert meetings("What came of the one that preceded the royal visit?") == [
+        ("2021-11-vienna-expo", None)]
+    assert meetings("What was expected before the Klow summit?") == [
+        ("2021-03-klow-summit", "before")]

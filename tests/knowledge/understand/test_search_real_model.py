@@ -79,3 +79,17 @@ def test_before_a_meeting_fits_what_was_written_before_it(
     fitted = {h.article.title for h in hits if label in h.why}
     assert "Russia-Japan Summit Could Improve Relations, but No Breakthrough Expected" in fitted
     assert STRELTSOV in {h.article.title for h in hits} and STRELTSOV not in fitted
+
+
+def test_a_season_is_loose_at_its_edges_a_month_is_not(real_service: KnowledgeService) -> None:
+    """The Vladivostok meeting of 2 September 2016 is "summer 2016" enough to stay read (it
+    was dropped for falling two days outside); "the April 2017 talks" in Tokyo's words do not
+    become the 2+2 of 20 March."""
+    def meetings(question: str) -> list[str]:
+        return [m.meeting_id for m in
+                real_service.retriever.interpret(question, guild_id=None).meetings]
+
+    assert meetings("summer 2016 Vladivostok") == [
+        "2016-09-vladivostok-eef"]
+    assert "2017-03-tokyo-2plus2" not in meetings(
+        "Which flashpoint did Tokyo put first at the April 2017 talks?")
