@@ -536,6 +536,11 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
                    if o >= 0 and _inside(vocabulary.meetings[p], periods)]
         if len(fitting) == 1:
             add(fitting[0][0], MEETING_MIN, fitting[0][1])
+    for p in [p for p in scores if p not in specific]:
+        # "the Sochi Winter Games": "Sochi" names two meetings, "Winter Games" one of them
+        naming = {s for s in stem_set if s in vocabulary.meeting_words[p]} - MEETING_NOUNS
+        if naming and any(naming <= vocabulary.meeting_words[q] for q in specific if q != p):
+            del scores[p]
     if periods:  # a year or month the question gives favours the meetings inside it
         inside = [p for p in scores if _inside(vocabulary.meetings[p], periods)]
         for p in list(scores):

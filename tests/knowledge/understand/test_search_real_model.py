@@ -50,6 +50,8 @@ def test_a_place_two_meetings_share_is_the_one_the_date_fits(
         "2014-02-sochi-olympics-opening"]
     assert "2014-02-sochi-olympics-opening" in meetings(
         "What did experts expect in 2016 after the Sochi Olympics?")
+    # the place names both, the occasion one ("Winter Games" is the scope's word for it)
+    assert meetings("What came of the Sochi Winter Games?") == ["2014-02-sochi-olympics-opening"]
 
 
 @pytest.mark.parametrize("question", [
