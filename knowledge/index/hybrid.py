@@ -729,7 +729,7 @@ class HybridIndex:
             best = int(matching[np.argmax(bm25[matching])])
             if self._coverage(set(query_tokens), best) < rule.coverage:
                 return False
-        if names is None or best_dense >= rule.names_ceiling:
+        if names is None or rule.names_margin <= 0 or best_dense >= rule.names_ceiling:
             return True
         # The library speaks of what the question says besides its names ("the Sochi
         # Olympics opening ceremony"): that is its topic, whatever the names add.

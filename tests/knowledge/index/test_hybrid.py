@@ -243,3 +243,6 @@ def test_a_question_must_say_more_than_the_names_it_carries() -> None:
     assert answered(0.35, 0.30, rest="trade")  # the library speaks of trade
     assert asked == [0.30, 0.20]
     assert not answered(0.25, 0.0)  # under the threshold, whatever the names
+    rule = NoMatchRule(threshold=0.27, lexical_floor=0.2, coverage=0.5, names_margin=0.0,
+                       names_ceiling=0.4)
+    assert answered(0.35, 0.40)  # a margin of 0 turns the check off
