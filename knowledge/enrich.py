@@ -41,6 +41,7 @@ from knowledge.store.tables import (
 from knowledge.store.tables import (
     MeetingProposalRow as MeetingProposalRow,
 )
+from knowledge.text.clean import markdown_to_text
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,13 @@ _HTML = re.compile(r"<(?:html|head|body|p|div|article|span|br|a|h[1-6])\b[^>]*>"
 
 def people_text(article: ArticleRow) -> str:
     """The text people are extracted from: the original (bylines, bio lines and teasers as
-    published) unless it is markup, then the cleaned text."""
+    published) unless it is HTML, then the cleaned text; Markdown without its marks."""
     original = article.original_text or ""
-    return article.text if not original.strip() or _HTML.search(original) else original
+    if not original.strip() or _HTML.search(original):
+        return article.text
+    if (article.extra or {}).get("file_type") == "md":  # "**By Yuri Tanaka, ...**"
+        return markdown_to_text(original)
+    return original
 
 
 class _People:

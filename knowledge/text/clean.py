@@ -54,6 +54,13 @@ def _words_key(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
+# A byline line near the top: "By Yuri Tanaka, professor of law at Kobe University." (people
+# are read from the original text, which keeps it; a passage should not quote it as words).
+BYLINE_WITHIN = 3  # body lines
+_BYLINE_RE = re.compile(r"(?:By|Written by|Author:)\s+[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){1,3}"
+                        r"(?:\s*(?:,|\||—|–)\s*[^\n]{0,160})?\.?$")
+
+
 def clean_text(text: str, *, title: str | None = None, publisher: str | None = None) -> str:
     """Return the article body without furniture, title or repeated publisher lines."""
     text = html.unescape(normalise_whitespace(text))
@@ -64,6 +71,8 @@ def clean_text(text: str, *, title: str | None = None, publisher: str | None = N
     for line in lines:
         if is_furniture(line) or _words_key(line) in drop_exact:
             continue
+        if len(body) < BYLINE_WITHIN and _BYLINE_RE.match(line):
+            continue  # "By Yuri Tanaka, professor of law": who wrote it, not what it says
         line = _PHOTO_CREDIT_RE.sub("", line)
         line = _FOOTNOTE_MARK_RE.sub("", line).strip()
         if line:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -257,3 +258,25 @@ def test_a_comparisons_topic_is_called_a_topic(hashing_service: KnowledgeService
         experts.views("togo", "x" * 5000, guild_id=None)
     with pytest.raises(BadInput, match="passages per expert must be between 1 and 10"):
         experts.compare("islands", top_per_expert=11, guild_id=None)
+
+
+def test_a_byline_names_the_author_but_is_no_passage_of_theirs(
+        hashing_service: KnowledgeService) -> None:
+    """An uploaded note whose second line is "By Yuri Tanaka, professor of law at Kobe
+    University." stores Tanaka as its author with that role, and /expert quotes what the note
+    says, not the byline (it is taken out of the indexed text; the original keeps it)."""
+    text = ("# Kuril customs regime note\n\n**By Yuri Tanaka, professor of law at Kobe "
+            "University.**\n\nThe customs regime on the southern Kuril islands would have to "
+            "change before any joint economic activity could start, and both governments know "
+            "that the legal basis is the hardest part of the package.")
+    result = asyncio.run(hashing_service.sources.add_upload("note.md", text.encode(),
+                                                            guild_id=None))
+    assert result.article_id is not None, result
+    tanaka = next(e for e in hashing_service.experts.list(guild_id=None)
+                  if e.name == "Yuri Tanaka")
+    assert tanaka.roles == ("professor of law at Kobe University",)
+    _, hits = hashing_service.experts.views("Yuri Tanaka", None, guild_id=None)
+    assert hits and all("By Yuri Tanaka" not in h.passage for h in hits)
+    assert "customs regime" in hits[0].highlight
+    article = hashing_service.get_article(result.article_id, guild_id=None)
+    assert "By Yuri Tanaka" in article.original_text and "By Yuri Tanaka" not in article.text
