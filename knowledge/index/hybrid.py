@@ -58,6 +58,10 @@ FEEDBACK_PASSAGES = 5
 FEEDBACK_TERMS = 8
 FEEDBACK_WEIGHT = 0.3
 FEEDBACK_BELOW = 0.5  # only when the best BM25 passage holds less of the question's words
+# Hits under the similarity floor are still shown when the reading fits them this well, down
+# to this much under the floor.
+EVIDENCE_FLOOR_FIT = 0.5
+EVIDENCE_FLOOR_RELIEF = 0.05
 # The no-match rule's names check applies when fewer than this share of the words a question
 # says besides its names occur in the library ("weather", "cheap hotels"; NoMatchRule).
 NAMES_KNOWN_SHARE = 0.5
@@ -576,8 +580,13 @@ class HybridIndex:
                     bm25_rank[pos] = rank + 1
             if mode == "hybrid":  # scores, not ranks (see BM25_SHARE)
                 fused = self._fuse(semantic, bm25, expansion, bonus)
+            # A passage the reading fits (the expert, the period, the meeting asked about) may
+            # be shown a little under the floor: "what was expected in spring 2017?" is about
+            # the spring 2017 commentary even where its wording is far from the question's.
             final = _diversified(
-                {p: s for p, s in fused.items() if cosine[p] >= min_similarity},
+                {p: s for p, s in fused.items() if cosine[p] >= min_similarity or (
+                    bonus.get(p, (0.0,))[0] >= EVIDENCE_FLOOR_FIT
+                    and cosine[p] >= min_similarity - EVIDENCE_FLOOR_RELIEF)},
                 self._article_of, top,
                 SAME_ARTICLE_DECAY if mode == "hybrid" and not evidence else 1.0)
             chosen = list(final)

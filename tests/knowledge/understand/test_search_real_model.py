@@ -95,3 +95,13 @@ def test_a_season_is_loose_at_its_edges_a_month_is_not(real_service: KnowledgeSe
         "2016-09-vladivostok-eef"]
     assert "2017-03-tokyo-2plus2" not in meetings(
         "Which flashpoint did Tokyo put first at the April 2017 talks?")
+
+
+def test_a_period_asked_about_shows_its_commentary_under_the_floor(
+        real_service: KnowledgeService) -> None:
+    """"What did experts expect in spring 2017?" shares few words with the March 2017 Valdai
+    piece (cosine ~0.18, under HIT_MIN_SIMILARITY 0.20): the reading fits it, so it is shown,
+    and first, instead of 2016 and 2019 commentary only."""
+    hits = real_service.search("What did experts expect in spring 2017?", guild_id=None)
+    assert hits and str(hits[0].article.published).startswith("2017-0")
+    assert "spring 2017" in hits[0].why
