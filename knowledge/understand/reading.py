@@ -461,33 +461,51 @@ def _phrase_start(question: str, at: int) -> int:
     return m.start() if m else at
 
 
+@dataclasses.dataclass
+class _Named:
+    """The meetings a question's words point at: a score each, where each was first named,
+    and those singled out by a number, a format or an occasion."""
+
+    scores: dict[int, float] = dataclasses.field(default_factory=dict)
+    first: dict[int, int] = dataclasses.field(default_factory=dict)
+    specific: set[int] = dataclasses.field(default_factory=set)
+
+    def add(self, position: int, score: float, at: int, *, specific: bool = False) -> None:
+        self.scores[position] = self.scores.get(position, 0.0) + score
+        self.first[position] = min(self.first.get(position, at), at)
+        if specific:
+            self.specific.add(position)
+
+
 def _meetings(question: str, vocabulary: QuestionVocabulary,
               words: list[tuple[str, int, str]], periods: list[Period]
               ) -> tuple[list[tuple[int, int]], dict[int, Relation]]:
     """Meetings the question names, best first, as (position, where first named), and the
     relation word ("before", "after", "year after", ...) in front of each; `words` and
     `periods` are the question's `_stems(question, raw=True)` and `explicit_periods`."""
-    scores: dict[int, float] = {}
-    first: dict[int, int] = {}
-    specific: set[int] = set()  # named by an ordinal, a format or an occasion
+    stems = [(s, o) for s, o, _ in words]
+    named = _Named()
+    _by_name_or_kind(question, vocabulary, stems, named)
+    _by_words(vocabulary, stems, periods, named)
+    _weighed(vocabulary, {s for s, _ in stems}, periods, named)
+    return _chosen(question, vocabulary, named)
 
-    def add(position: int, score: float, at: int) -> None:
-        scores[position] = scores.get(position, 0.0) + score
-        first[position] = min(first.get(position, at), at)
 
+def _by_name_or_kind(question: str, vocabulary: QuestionVocabulary,
+                     stems: list[tuple[str, int]], named: _Named) -> None:
+    """Aliases ("the Nagato summit"), numbers ("the 17th meeting"), formats ("the 2+2", "the
+    ministers' joint format") and occasions ("the Winter Games")."""
     if vocabulary.any_alias is not None and vocabulary.any_alias.search(question):
         for pattern, position in vocabulary.aliases:
             if (m := pattern.search(question)) is not None:
-                add(position, ALIAS_SCORE, m.start())
+                named.add(position, ALIAS_SCORE, m.start())
     for m, number in _ordinals(question):
         if is_day_of_month(question, m.start(), m.end()) \
                 or _NOT_A_MEETING.match(question, m.end()):  # "17th December", "17th century"
             continue
         for position, meeting in enumerate(vocabulary.meetings):
             if meeting.ordinal == number:
-                add(position, ORDINAL_SCORE, m.start())
-                specific.add(position)
-    stems = [(s, o) for s, o, _ in words]
+                named.add(position, ORDINAL_SCORE, m.start(), specific=True)
     stem_set = {s for s, _ in stems}
     for kind, pattern in vocabulary.topic.formats.items():
         m = pattern.search(question)
@@ -498,81 +516,96 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
         at = m.start() if m else min(o for s, o in stems if s in described)
         for position, meeting in enumerate(vocabulary.meetings):
             if meeting.kind == kind:
-                add(position, FORMAT_SCORE, at)
-                specific.add(position)
+                named.add(position, FORMAT_SCORE, at, specific=True)
     for key, pattern in vocabulary.topic.events.items():
         if (m := pattern.search(question)) is None:
             continue
-        for position, named in enumerate(vocabulary.meeting_words):
-            if stem(key.lower()) in named:
-                add(position, EVENT_SCORE, m.start())
-                specific.add(position)
-    if stem_set & MEETING_NOUNS:
-        # Words that name few meetings ("Nagato", "forum"), not those most share ("visit").
-        rare = vocabulary.rare_meeting_words
-        for position, (named, context) in enumerate(zip(vocabulary.meeting_words,
-                                                        vocabulary.meeting_context, strict=True)):
-            hits = [(s, o) for s, o in stems if s in named and s in rare]
-            near = [(s, o) for s, o in stems if s in context and s in rare]
-            if not hits and near:
-                # "Lavrov in Tokyo": a place several meetings share, with a participant few
-                # meetings have
-                hits = [(s, o) for s, o in stems if s in named and s in vocabulary.place_words]
-            if not hits:
-                continue
-            # and the shared words naming it too, at half ("Moscow" in "Kishida's Moscow visit")
-            shared = {s for s, _ in stems if s in named and s not in rare
-                      and s in vocabulary.place_words}
-            score = sum(vocabulary.meeting_idf[s] for s in {s for s, _ in hits}) + 0.5 * sum(
-                vocabulary.meeting_idf[s] for s in {s for s, _ in near} | shared)
-            add(position, score, min(o for _, o in hits + near))
-    if periods and stem_set & MEETING_NOUNS:
-        # "the Moscow summit in 2017": a word several meetings share (a place) and a date only
-        # one of them fits name that one.
-        fitting = [(p, o) for p, named in enumerate(vocabulary.meeting_words)
-                   for o in [min((o for s, o in stems if s in named
-                                  and s not in vocabulary.rare_meeting_words
+        for position, words in enumerate(vocabulary.meeting_words):
+            if stem(key.lower()) in words:
+                named.add(position, EVENT_SCORE, m.start(), specific=True)
+
+
+def _by_words(vocabulary: QuestionVocabulary, stems: list[tuple[str, int]],
+              periods: list[Period], named: _Named) -> None:
+    """Beside a meeting noun: words that name few meetings ("Nagato", "Kishida"), a shared
+    place with a participant few meetings have ("Lavrov in Tokyo"), or a shared place and a
+    date only one meeting fits ("the Moscow summit in 2017")."""
+    stem_set = {s for s, _ in stems}
+    if not stem_set & MEETING_NOUNS:
+        return
+    rare = vocabulary.rare_meeting_words
+    for position, (words, context) in enumerate(zip(vocabulary.meeting_words,
+                                                    vocabulary.meeting_context, strict=True)):
+        hits = [(s, o) for s, o in stems if s in words and s in rare]
+        near = [(s, o) for s, o in stems if s in context and s in rare]
+        if not hits and near:
+            hits = [(s, o) for s, o in stems if s in words and s in vocabulary.place_words]
+        if not hits:
+            continue
+        # and the shared places naming it too, at half ("Moscow" in "Kishida's Moscow visit")
+        shared = {s for s, _ in stems if s in words and s not in rare
+                  and s in vocabulary.place_words}
+        score = sum(vocabulary.meeting_idf[s] for s in {s for s, _ in hits}) + 0.5 * sum(
+            vocabulary.meeting_idf[s] for s in {s for s, _ in near} | shared)
+        named.add(position, score, min(o for _, o in hits + near))
+    if periods:
+        fitting = [(p, o) for p, words in enumerate(vocabulary.meeting_words)
+                   for o in [min((o for s, o in stems if s in words and s not in rare
                                   and s not in MEETING_NOUNS), default=-1)]
                    if o >= 0 and _inside(vocabulary.meetings[p], periods)]
         if len(fitting) == 1:
-            add(fitting[0][0], MEETING_MIN, fitting[0][1])
+            named.add(fitting[0][0], MEETING_MIN, fitting[0][1])
+
+
+def _weighed(vocabulary: QuestionVocabulary, stem_set: set[str], periods: list[Period],
+             named: _Named) -> None:
+    """Drop a meeting named only by words that also name one singled out by its number,
+    format or occasion ("the Sochi Winter Games"), or one the question's date fits ("the
+    Sochi meeting in 2014"); halve the others outside the question's date."""
+    scores, specific = named.scores, named.specific
+
+    def naming(p: int) -> set[str]:
+        return {s for s in stem_set if s in vocabulary.meeting_words[p]} - MEETING_NOUNS
+
     for p in [p for p in scores if p not in specific]:
-        # "the Sochi Winter Games": "Sochi" names two meetings, "Winter Games" one of them
-        naming = {s for s in stem_set if s in vocabulary.meeting_words[p]} - MEETING_NOUNS
-        if naming and any(naming <= vocabulary.meeting_words[q] for q in specific if q != p):
+        if (words := naming(p)) and any(words <= vocabulary.meeting_words[q]
+                                        for q in specific if q != p):
             del scores[p]
-    if periods:  # a year or month the question gives favours the meetings inside it
-        inside = [p for p in scores if _inside(vocabulary.meetings[p], periods)]
-        for p in list(scores):
-            if _inside(vocabulary.meetings[p], periods):
-                continue
-            # "the Sochi meeting in 2014": every word naming this one (outside the date) also
-            # names one the date fits, and no number, format or occasion singled it out.
-            naming = {s for s in stem_set if s in vocabulary.meeting_words[p]} - MEETING_NOUNS
-            if naming and p not in specific and any(
-                    naming <= vocabulary.meeting_words[q] for q in inside):
-                del scores[p]
-            else:
-                scores[p] *= 0.5
-    read = {p: s for p, s in scores.items() if s >= MEETING_MIN}
+    if not periods:
+        return
+    inside = [p for p in scores if _inside(vocabulary.meetings[p], periods)]
+    for p in [p for p in scores if p not in inside]:
+        if p not in specific and (words := naming(p)) and any(
+                words <= vocabulary.meeting_words[q] for q in inside):
+            del scores[p]
+        else:
+            scores[p] *= 0.5
+
+
+def _chosen(question: str, vocabulary: QuestionVocabulary, named: _Named
+            ) -> tuple[list[tuple[int, int]], dict[int, Relation]]:
+    """The meetings read (at MEETING_MIN, near the best), each replaced by its neighbour when
+    the question asks for the one before or after it, with the relation word before each."""
+    read = {p: s for p, s in named.scores.items() if s >= MEETING_MIN}
     if not read:
         return [], {}
     best = max(read.values())
     chosen = sorted((p for p, s in read.items() if s >= RELATIVE * best),
                     key=lambda p: -read[p])[:MAX_MEETINGS]
-    neighbours: list[int] = []
+    first = dict(named.first)
+    out: list[int] = []
     relations: dict[int, Relation] = {}
     for p in chosen:
         at = _phrase_start(question, first[p])
         step = neighbour_before(question, at)
         if step is not None:  # the meeting before or after the one named
             q = p - 1 if step == "previous" else p + 1  # (the meetings are oldest first)
-            if 0 <= q < len(vocabulary.meetings) and q not in neighbours:
-                neighbours.append(q)
+            if 0 <= q < len(vocabulary.meetings) and q not in out:
+                out.append(q)
                 first[q] = first[p]
             continue
-        if p not in neighbours:
-            neighbours.append(p)
+        if p not in out:
+            out.append(p)
             if (r := relation_before(question, at)):
                 relations[p] = r
-    return [(p, first[p]) for p in neighbours], relations
+    return [(p, first[p]) for p in out], relations
