@@ -44,7 +44,9 @@ def parse_period(value: str | None, option: str) -> PartialDate | None:
 class MoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
                  template=r"ask:more:(?P<offset>\d+)"):
     """The "More" button of answers posted before the paginator: it opens the page holding
-    passage offset+1, so those messages keep working."""
+    passage offset+1, so those messages keep working. It never expires: no timer watched
+    those messages, and a click starts paging afresh (the asker's message turns into a paged
+    answer with its own expiry; anyone else gets a private copy)."""
 
     def __init__(self, offset: int) -> None:
         super().__init__(discord.ui.Button(label="More", custom_id=f"ask:more:{offset}"))
@@ -62,7 +64,7 @@ class MoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         the turn back while the /ask cooldown runs)."""
         bot = cast("SummitDesk", interaction.client)
         page = self.offset // bot.settings.ask_page_size
-        await bot.paginator.on_turn(interaction, ASK_SOURCE, "", page)
+        await bot.paginator.on_turn(interaction, ASK_SOURCE, "", page, expires=False)
 
 
 class Ask(commands.Cog):
