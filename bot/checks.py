@@ -55,18 +55,6 @@ def check_wait(interaction: discord.Interaction[SummitDesk]) -> float:
     return max(CHECK_WAIT_SECONDS - spent, 0.0)
 
 
-def is_admin(interaction: discord.Interaction[SummitDesk]) -> bool:
-    """Manage Server in this guild, or the server's admin role (/config admin-role, else
-    DISCORD_ADMIN_ROLE)."""
-    if interaction.guild is None or not isinstance(interaction.user, discord.Member):
-        return False
-    if interaction.permissions.manage_guild:
-        return True
-    settings = interaction.client.guild_settings
-    return has_admin_role(interaction.user,
-                          settings.admin_role(settings.cached(interaction.guild_id)))
-
-
 async def admin_check(interaction: discord.Interaction[SummitDesk]) -> bool:
     """app_commands check: refuse non-admins with NotAdmin, waiting on the library for the
     server's admin role only when it could matter, and then briefly (`check_wait`); a role not
@@ -90,6 +78,16 @@ async def admin_check(interaction: discord.Interaction[SummitDesk]) -> bool:
     if not has_admin_role(member, settings.admin_role(config)):
         raise NotAdmin(ADMINS_ONLY)
     return True
+
+
+async def is_admin(interaction: discord.Interaction[SummitDesk]) -> bool:
+    """Whether `admin_check` lets the user through, for what must not raise (autocomplete):
+    the server's admin role is read as the check reads it, within `check_wait` (cold after a
+    restart too); not read in time counts as no."""
+    try:
+        return await admin_check(interaction)
+    except app_commands.CheckFailure:
+        return False
 
 
 async def owner_check(interaction: discord.Interaction[SummitDesk]) -> bool:

@@ -101,7 +101,7 @@ class Sources(commands.GroupCog, group_name="source",
     async def source_choices(self, interaction: discord.Interaction[SummitDesk], current: str
                              ) -> list[app_commands.Choice[int]]:
         """Autocomplete: sources matching what was typed (admins only)."""
-        if not is_admin(interaction):
+        if not await is_admin(interaction):
             return []
         pairs = await self.bot.service.run(self.sources.autocomplete, current, limit=25,
                                            guild_id=interaction.guild_id)
