@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ButtonCooldowns, ask_cooldown
+from bot.checks import ButtonCooldowns, search_cooldown
 from bot.exts._choices import CHOICE_LIMIT, NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
 from bot.exts._render import AskFilters, ask_pages, ask_state_from, no_match_text
 from bot.replies import Reply
@@ -167,7 +167,7 @@ class Ask(commands.Cog):
         since="Only articles from this date on: 2017, 2017-04 or 2017-04-27.",
         until="Only articles up to this date: 2019, 2019-06 or 2019-06-30.")
     @app_commands.autocomplete(expert=expert_names, publisher=publisher_names)
-    @app_commands.checks.dynamic_cooldown(ask_cooldown)
+    @search_cooldown()
     async def ask(self, interaction: discord.Interaction[SummitDesk],
                   question: app_commands.Range[str, 1, TOPIC_LIMIT],
                   expert: app_commands.Range[str, 1, NAME_LIMIT] | None = None,
@@ -194,7 +194,7 @@ class Ask(commands.Cog):
         """Say so privately; the public "thinking…" placeholder goes away."""
         await answer_text(interaction, no_match_text(question, filters))
 
-    @app_commands.checks.dynamic_cooldown(ask_cooldown)  # the menu searches like /ask
+    @search_cooldown()  # the menu searches like /ask
     async def ask_about_message(self, interaction: discord.Interaction[SummitDesk],
                                 message: discord.Message) -> None:
         """Message menu: ask the library with the message's text; the answer is private."""

@@ -176,8 +176,7 @@ class Config(commands.GroupCog, group_name="config",
             if seconds is not None:
                 changes["ask_cooldown_seconds"] = seconds
             config = await self.update(interaction, **changes)
-            headline = "The /ask cooldown is changed (members already counting keep their " \
-                       "current window)."
+            headline = "The /ask cooldown is changed (from each member's next question)."
         await answer(interaction, await self.show_reply(interaction, config, headline),
                      ephemeral=True)
 

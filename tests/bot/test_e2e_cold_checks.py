@@ -37,7 +37,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
 DESK_ADMINS = "Desk Admins"  # DISCORD_ADMIN_ROLE: an admin role without Manage Server
 SERVERS = ("Admin Checks", "Configured Role", "Ask Cooldown", "Page Turns", "Config Show",
-           "Source Picks")
+           "Source Picks", "Asked Together")
 QUESTION = "What did experts expect from the summit in Moscow?"
 ONLY_ADMINS = "Only server admins"
 TRY_AGAIN = "I could not check this server's admin role in time"
@@ -163,6 +163,19 @@ async def test_ask_cooldown_answers_in_time_on_a_cold_cache(bot: BotProcess, fak
     warnings = [line for line in bot.lines if "WARNING" in line
                 and f"/ask cooldown of guild {guild.id} was not read" in line]
     assert len(warnings) == 1, bot.output
+
+
+async def test_questions_sent_together_on_a_cold_cache_keep_the_cooldown(
+        bot: BotProcess, fake: FakeDiscord, world: World) -> None:
+    """Three /ask sent at the same moment by one member while the server's settings are being
+    read, one allowed per 10 minutes: one is answered, the other two are told to wait (each
+    used to start a count of its own while the read was awaited)."""
+    guild = world.guild("Asked Together")
+    sent = [await fake.slash("ask", {"question": f"{QUESTION} ({n})"}, user="erin", guild=guild)
+            for n in range(3)]
+    done = await asyncio.gather(*(answered(handle) for handle in sent))
+    waiting = [h for h in done if h.ephemeral and h.content.startswith("Easy there")]
+    assert len(waiting) == 2, [h.describe() for h in done]
 
 
 async def test_page_turn_answers_in_time_when_the_cache_expired(
