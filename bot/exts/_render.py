@@ -40,6 +40,7 @@ from bot.replies import (
     link,
     notice,
     paged_list,
+    strip_bidi,
     truncate,
 )
 from knowledge.models import (
@@ -152,7 +153,9 @@ _FOOTER_DOT, _USER_DOT = "·", "·\u2060"
 
 
 def _footer_text(text: str) -> str:
-    return text.replace(_FOOTER_DOT, _USER_DOT)
+    # Footers render no Markdown, but a direction override typed in the question would still
+    # reverse the rest of the line.
+    return strip_bidi(text).replace(_FOOTER_DOT, _USER_DOT)
 
 
 def _from_footer_text(text: str) -> str:
@@ -222,7 +225,7 @@ def ask_page(question: str, hits: Sequence[Hit], *, offset: int = 0,
     # The footer is part of the 6,000 characters: its room is kept before any citation is
     # added, the whole question's when it fits a footer, else a shortened one's (shown only).
     footer = ask_footer(question, first, offset + len(hits), filters)
-    fallback = truncate(f"{QUESTION_PREFIX}{question}", SHORT_QUESTION_FOOTER)
+    fallback = truncate(f"{QUESTION_PREFIX}{strip_bidi(question)}", SHORT_QUESTION_FOOTER)
     reserve = len(footer) if len(footer) <= FOOTER_LIMIT else len(fallback)
     shown = add_citations(builder, hits, start=first, reserve=reserve)
     stored = builder.set_footer(ask_footer(question, first, offset + shown, filters))

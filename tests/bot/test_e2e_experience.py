@@ -316,6 +316,18 @@ async def test_no_match_is_private_repeats_the_question_and_suggests(
     assert all(question not in m.text for m in fake.channel_messages(channel))
 
 
+async def test_no_match_echoes_the_question_without_direction_controls(
+        bot: BotProcess, fake: FakeDiscord) -> None:
+    """A question holding a right-to-left override and an isolate is repeated without them, so
+    Discord does not draw the rest of the sentence reversed."""
+    question = "Which talks \u202edid the experts\u2066 expect to fail?"
+    handle = await run(fake, "ask", {"question": question, "since": "1990", "until": "1990-06"},
+                       user="reader6")
+    [said] = handle.followups
+    assert said.ephemeral and "“Which talks did the experts expect to fail?”" in said.content
+    assert not {"\u202e", "\u2066"} & set(said.content), repr(said.content)
+
+
 async def test_error_replies_are_private_sentences_saying_what_next(
         bot: BotProcess, fake: FakeDiscord) -> None:
     """Unknown names, non-admins and overlong input each get a private, whole-sentence reply

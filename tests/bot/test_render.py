@@ -447,3 +447,21 @@ def test_add_results_name_each_input_and_sum_up_the_rest() -> None:
     assert_fits(reply)
     last = (reply.embeds[0].description or "").splitlines()[-1]
     assert re.fullmatch(r"… and \d+ more \(\d+ added, \d+ failed\)", last), last
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_direction_controls_typed_by_a_user_are_never_echoed() -> None:
+    """A right-to-left override (and every other embedding, isolate or mark) in a question is
+    dropped wherever it would be repeated: the no-match sentence, the footer that carries the
+    question, a code span; the words around it stay."""
+    question = "islands \u202edrawn backwards\u2066 and \u200fmore"
+    said = render.no_match_text(question)
+    footer = render.ask_footer(question, 1, 3, render.AskFilters(expert="\u202eTogo"))
+    spans = [shared.code(question), render.input_label(f"https://e.org/{BIDI}x")]
+    for text in (said, footer, *spans, shared.clean(NASTY + BIDI)):
+        assert not set(text) & set(BIDI), repr(text)
+    assert "“islands drawn backwards and more”" in said
+    assert render.ask_state_from_footer(footer) == (
+        "islands drawn backwards and more", render.AskFilters(expert="Togo"))
