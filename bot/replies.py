@@ -95,6 +95,11 @@ def _clean(text: str) -> str:
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """"1 article", "2 articles", "1,204 passages", "1 entry" (with plural="entries")."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
 def clean_cut(text: str | None, limit: int) -> str:
     """`clean` then `truncate`."""
     return truncate(clean(text), limit)

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.checks import UserCooldowns, server_cooldown
 from bot.exts._choices import TOPIC_LIMIT
-from bot.replies import HELP_COLOUR, EmbedBuilder, Reply, clean_cut, code, notice
+from bot.replies import HELP_COLOUR, EmbedBuilder, Reply, clean_cut, code, counted, notice
 from bot.respond import answer, in_time
 from knowledge.corpus import founding_metadata
 from knowledge.visibility import viewer
@@ -81,7 +81,8 @@ def help_embed(*, articles: int, passages: int, experts: int, publishers: list[s
     builder = EmbedBuilder(title="Summit Desk: expert commentary, cited", colour=HELP_COLOUR)
     founded = ", ".join(clean_cut(p, 80) for p in publishers) or "its first articles"
     builder.set_description(
-        f"A library of **{articles:,} articles** ({passages:,} passages, {experts:,} experts), "
+        f"A library of **{counted(articles, 'article')}** ({counted(passages, 'passage')}, "
+        f"{counted(experts, 'expert')}), "
         f"started with articles from {founded}. Every answer cites who said it, where and "
         "when; **Read** opens the source.")
     builder.add_field("Commands", "\n".join(command_lines(commands_shown)))

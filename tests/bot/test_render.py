@@ -11,6 +11,7 @@ import pytest
 
 from bot import replies as shared
 from bot.exts import _render as render
+from bot.exts.help import help_embed
 from knowledge.models import (
     AddResult,
     ArticleSummary,
@@ -435,7 +436,7 @@ def test_add_results_name_each_input_and_sum_up_the_rest() -> None:
     nasty = "https://example.org/`**bold**`/" + "a" * 200 + "/end.html"
     few = render.result_lines([AddResult(nasty, "error", "HTTP 404"),
                                AddResult("report.pdf", "added", "added #1 “R” (2 passages)")])
-    assert few[0].startswith("⚠️ `example.org/ˋ**bold**ˋ/aaa") and few[0].endswith(
+    assert few[0].startswith("⚠️ `https://example.org/ˋ**bold**ˋ/aaa") and few[0].endswith(
         "/end.html`: HTTP 404")
     assert len(few[0]) < 100 and few[1] == "✅ `report.pdf`: added #1 “R” (2 passages)"
     same = [AddResult(f"http://127.0.0.1:9/{n}", "error", "could not connect") for n in range(52)]
@@ -465,3 +466,41 @@ def test_direction_controls_typed_by_a_user_are_never_echoed() -> None:
     assert "“islands drawn backwards and more”" in said
     assert render.ask_state_from_footer(footer) == (
         "islands drawn backwards and more", render.AskFilters(expert="Togo"))
+
+
+def test_an_article_the_server_gained_is_titled_added() -> None:
+    """An article the library had that the server now has as a source is added for that
+    server: alone it is "Added to your sources", among others it counts as added."""
+    gained = AddResult("https://e.org/a", "duplicate", "already in the library as #6 “A” "
+                       "(same link); now yours too, as source #1", adopted_source=1)
+    had = AddResult("https://e.org/b", "duplicate", "already in the library as #7 “B”")
+    failed = AddResult("https://e.org/c", "error", "HTTP 404")
+    title = render.add_results_title
+    assert title([gained]) == "Added to your sources"
+    assert title([gained, gained]) == "Added 2 to your sources"
+    assert title([gained, had, failed]) == "Added 1 of 3"
+    assert title([had]) == "Nothing added"
+    assert "adopted_source" not in gained.to_json()  # the CLI's JSON keeps its keys
+
+
+def test_inputs_are_labelled_as_typed() -> None:
+    """A link typed with and without its scheme gets two different labels; a long one keeps
+    its start and its end."""
+    labels = {render.input_label(text) for text in
+              ("http://e.org/a.html", "e.org/a.html", "https://www.e.org/a.html")}
+    assert labels == {"`http://e.org/a.html`", "`e.org/a.html`", "`https://www.e.org/a.html`"}
+    long = render.input_label("https://example.org/" + "x" * 200 + "/end.html")
+    assert long.startswith("`https://example.org/x") and long.endswith("/end.html`")
+
+
+def test_counts_of_one_are_singular() -> None:
+    """"1 article", "1 passage", "1 entry": never "1 articles"."""
+    one = SourceStatus(id=1, kind="file", url=None, title="T", active=True, articles=1,
+                       last_fetch_at=ADDED, last_new_article_at=None, last_error=None,
+                       failing=False, next_poll_at=None)
+    assert "(active, 1 article)" in render.source_line(one)
+    assert shared.counted(1, "entry", "entries") == "1 entry"
+    assert shared.counted(1204, "passage") == "1,204 passages"
+    card = help_embed(articles=1, passages=1, experts=1, publishers=[], commands_shown=[],
+                      admin_groups=[])
+    assert "**1 article** (1 passage, 1 expert)" in (card.description or "")
