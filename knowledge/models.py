@@ -134,6 +134,9 @@ class Article:
     original_text: str
     passages: tuple[str, ...]
     passage_ids: tuple[int, ...] = ()  # the id of each passage, in order (a Hit's passage_id)
+    # Where each passage starts in `text` (passages overlap by a sentence, and several may
+    # open with the same words: their position, not their words, places them).
+    passage_starts: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (CLI contract)."""

@@ -611,18 +611,16 @@ def article_pages(article: Article) -> list[Reply]:
 
 
 def page_of_passage(article: Article, passage_id: int) -> int:
-    """The /article page holding a passage (0 when it cannot be placed)."""
+    """The /article page holding a passage (0 when it cannot be placed), found by where the
+    library says the passage starts: several passages may open with the same words, so their
+    words alone could point to an earlier page."""
     try:
         index = article.passage_ids.index(passage_id)
-    except ValueError:
-        return 0
-    probe = " ".join(article.passages[index].split())[:80]
-    flat = article.text
-    offset = flat.find(probe[:40]) if probe else -1
-    if offset < 0:
+        offset = article.passage_starts[index]
+    except (ValueError, IndexError):
         return 0
     page = 0
-    for n, (start, _) in enumerate(text_pages(flat)):
+    for n, (start, _) in enumerate(text_pages(article.text)):
         if start <= offset:
             page = n
     return page

@@ -14,6 +14,7 @@ from bot.exts import _render as render
 from bot.exts.help import help_embed
 from knowledge.models import (
     AddResult,
+    Article,
     ArticleSummary,
     Contributor,
     Digest,
@@ -504,3 +505,22 @@ def test_counts_of_one_are_singular() -> None:
     card = help_embed(articles=1, passages=1, experts=1, publishers=[], commands_shown=[],
                       admin_groups=[])
     assert "**1 article** (1 passage, 1 expert)" in (card.description or "")
+
+
+def test_a_passage_is_placed_by_where_it_starts_not_by_its_opening_words() -> None:
+    """Paragraphs that all open with the same words: each passage's page is the one holding
+    its start (the first page those words appear on was taken for all of them)."""
+    opening = "Delegates from both capitals returned to the same question once more"
+    paragraphs = [f"{opening}, round {n}. " + "The minutes ran on at length. " * 40
+                  for n in range(12)]
+    text = "\n\n".join(paragraphs)
+    starts = tuple(text.index(f"round {n}.") - len(opening) - 2 for n in range(12))
+    whole = Article(summary=article(), text=text, original_text=text,
+                    passages=tuple(paragraphs), passage_ids=tuple(range(100, 112)),
+                    passage_starts=starts)
+    pages = render.text_pages(text)
+    assert len(pages) > 3
+    for n in range(12):
+        page = render.page_of_passage(whole, 100 + n)
+        assert f"round {n}." in pages[page][1], (n, page)
+    assert render.page_of_passage(whole, 999) == 0
