@@ -167,7 +167,8 @@ def run_check() -> int:
             hits = service.search("summit", top=1, guild_id=EVERYTHING)
         finally:
             service.close()
-        return (f"{stats.articles} articles, {stats.passages} passages, "
+        return (f"{stats.articles} article{'s' * (stats.articles != 1)}, {stats.passages} "
+                f"passage{'s' * (stats.passages != 1)}, "
                 f"probe search {'answered' if hits else 'found nothing'}")
 
     if checks.run("database", database):

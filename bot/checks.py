@@ -4,7 +4,8 @@ every search-backed command and button."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Hashable
+from typing import TYPE_CHECKING, TypeVar
 
 import discord
 from discord import app_commands
@@ -14,6 +15,10 @@ from bot.respond import STARTED
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
+
+T = TypeVar("T")
+CooldownFactory = Callable[["discord.Interaction[SummitDesk]"],
+                           Awaitable[app_commands.Cooldown | None]]
 
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
 ADMINS_ONLY = ("Only server admins (Manage Server, or the server's admin role) can use this "
@@ -55,18 +60,6 @@ def check_wait(interaction: discord.Interaction[SummitDesk]) -> float:
     return max(CHECK_WAIT_SECONDS - spent, 0.0)
 
 
-def is_admin(interaction: discord.Interaction[SummitDesk]) -> bool:
-    """Manage Server in this guild, or the server's admin role (/config admin-role, else
-    DISCORD_ADMIN_ROLE)."""
-    if interaction.guild is None or not isinstance(interaction.user, discord.Member):
-        return False
-    if interaction.permissions.manage_guild:
-        return True
-    settings = interaction.client.guild_settings
-    return has_admin_role(interaction.user,
-                          settings.admin_role(settings.cached(interaction.guild_id)))
-
-
 async def admin_check(interaction: discord.Interaction[SummitDesk]) -> bool:
     """app_commands check: refuse non-admins with NotAdmin, waiting on the library for the
     server's admin role only when it could matter, and then briefly (`check_wait`); a role not
@@ -90,6 +83,16 @@ async def admin_check(interaction: discord.Interaction[SummitDesk]) -> bool:
     if not has_admin_role(member, settings.admin_role(config)):
         raise NotAdmin(ADMINS_ONLY)
     return True
+
+
+async def is_admin(interaction: discord.Interaction[SummitDesk]) -> bool:
+    """Whether `admin_check` lets the user through, for what must not raise (autocomplete):
+    the server's admin role is read as the check reads it, within `check_wait` (cold after a
+    restart too); not read in time counts as no."""
+    try:
+        return await admin_check(interaction)
+    except app_commands.CheckFailure:
+        return False
 
 
 async def owner_check(interaction: discord.Interaction[SummitDesk]) -> bool:
@@ -136,29 +139,44 @@ async def topic_cooldown(interaction: discord.Interaction[SummitDesk]
     return await ask_cooldown(interaction)
 
 
-def topic_key(interaction: discord.Interaction[SummitDesk]) -> int | None:
-    """Cooldown bucket of a topic-searching command: the user's; None (no bucket is kept, as
-    topic_cooldown gives none) when no topic was given."""
-    return interaction.user.id if getattr(interaction.namespace, "topic", None) else None
-
-
 class UserCooldowns:
-    """Per-user buckets of the /ask cooldown for what app-command checks do not cover
-    (buttons such as "More", a mention asking for help)."""
+    """Buckets of the /ask cooldown, one per user (or member: any key): for the search-backed
+    commands (`search_cooldown`), buttons such as "More", a mention asking for help.
+    Checking a use and counting it is one step with nothing awaited in between, so uses that
+    arrive together are counted one after the other; a bucket whose rate or window no longer
+    matches the server's setting starts afresh under the new one."""
 
     def __init__(self) -> None:
-        self._buckets: dict[int, app_commands.Cooldown] = {}
+        self._buckets: dict[Hashable, app_commands.Cooldown] = {}
 
-    def retry_after_for(self, user_id: int, cooldown: app_commands.Cooldown | None) -> float:
-        """Seconds the user must wait under `cooldown` (0: go ahead; this use is counted)."""
+    def retry_after_for(self, key: Hashable, cooldown: app_commands.Cooldown | None) -> float:
+        """Seconds `key` must wait under `cooldown` (0: go ahead; this use is counted)."""
         if cooldown is None:
             return 0.0
         if len(self._buckets) > 10_000:  # forget users whose window has passed
-            self._buckets = {u: b for u, b in self._buckets.items() if b.get_tokens() < b.rate}
-        bucket = self._buckets.get(user_id)
+            self._buckets = {k: b for k, b in self._buckets.items() if b.get_tokens() < b.rate}
+        bucket = self._buckets.get(key)
         if bucket is None or (bucket.rate, bucket.per) != (cooldown.rate, cooldown.per):
-            bucket = self._buckets[user_id] = cooldown
+            bucket = self._buckets[key] = cooldown
         return bucket.update_rate_limit() or 0.0
+
+
+def search_cooldown(factory: CooldownFactory = ask_cooldown) -> Callable[[T], T]:
+    """app_commands check: the /ask cooldown `factory` gives (None: none), per member of a
+    server, counted for this command alone. Unlike discord.py's dynamic_cooldown, which
+    awaits the factory between looking for a member's bucket and making one (so commands
+    sent together each made their own and all went through), the count is taken in one
+    step after the settings are read."""
+    counts = UserCooldowns()
+
+    async def predicate(interaction: discord.Interaction[SummitDesk]) -> bool:
+        cooldown = await factory(interaction)
+        wait = counts.retry_after_for((interaction.guild_id, interaction.user.id), cooldown)
+        if wait and cooldown is not None:
+            raise app_commands.CommandOnCooldown(cooldown, wait)
+        return True
+
+    return app_commands.check(predicate)
 
 
 class ButtonCooldowns(UserCooldowns):

@@ -182,29 +182,34 @@ class Paginator:
 
     # ----- clicks -------------------------------------------------------------------------------
     async def on_turn(self, interaction: discord.Interaction[SummitDesk], source: str, key: str,
-                      page: int) -> None:
-        """Back or Next: the asker's message turns in place; others get a private copy."""
+                      page: int, *, expires: bool = True) -> None:
+        """Back or Next: the asker's message turns in place; others get a private copy. A
+        click that `expires` (Back/Next: their message's timer may have died with a restart)
+        on a message unused past the timeout disables them instead; one that does not (an old
+        release's "More", which no timer ever watched) always turns."""
         from bot.tree import report_error  # the tree imports the cogs' helpers, not the reverse
 
         mark_started(interaction)
         command = f"{source} page"
         try:
-            await self._turn(interaction, source, key, page)
+            await self._turn(interaction, source, key, page, expires=expires)
         except Exception as exc:  # the tree's handler does not see component callbacks
             await report_error(interaction, exc, command=command)
             return
         log_interaction(interaction, "ok", command=command)
 
     async def _turn(self, interaction: discord.Interaction[SummitDesk], source: str, key: str,
-                    page: int) -> None:
+                    page: int, *, expires: bool) -> None:
         message = interaction.message
         maker = self.sources.get(source)
         if maker is None or message is None:
             await answer_text(interaction, "These pages cannot be turned any more: run the "
                                            "command again.")
             return
-        if message.id not in self._timers and self._is_stale(message):
+        if expires and message.id not in self._timers and self._is_stale(message):
             # Our timer for it is gone (a restart): expire it now, as the timer would have.
+            # Staleness is read from the last edit, which this one renews: it disables every
+            # button that expires, so no click can meet the renewed message as fresh.
             await interaction.response.edit_message(view=expired_view(message))
             await answer_text(interaction, "These pages expired: run the command again to "
                                            "page through a fresh answer.")

@@ -3,7 +3,8 @@
 and by /digest alike). Replies specific to one command family live in bot/exts/_render.py.
 
 Article text is untrusted: it is escaped (Markdown, mentions) before it reaches an embed, and
-every message goes out with mentions disabled.
+every message goes out with mentions disabled. Untrusted text, and what users typed that is
+echoed back, also loses its bidirectional formatting characters (`strip_bidi`).
 """
 
 from __future__ import annotations
@@ -64,8 +65,22 @@ def truncate(text: str, limit: int) -> str:
     return cut + ELLIPSIS
 
 
+# Invisible characters that change the direction text is drawn in: embeddings and overrides
+# (U+202A-U+202E), isolates (U+2066-U+2069) and the marks (U+200E, U+200F, U+061C). In text
+# echoed back ("No good match for “…”") an override opened there reverses the rest of the
+# line, our own words included, and a mark can move the closing quote; the library drops them
+# from what it echoes too (knowledge.text.clean.echo).
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_bidi(text: str) -> str:
+    """Text without bidirectional formatting characters (`BIDI_CONTROLS`)."""
+    return BIDI_CONTROLS.sub("", text)
+
+
 def clean(text: str | None) -> str:
-    """Untrusted text made inert: Markdown escaped, mentions defused, whitespace collapsed."""
+    """Untrusted text made inert: Markdown escaped, mentions defused, direction controls
+    dropped, whitespace collapsed."""
     if not text:
         return ""
     return _clean(text)
@@ -76,8 +91,13 @@ def _clean(text: str) -> str:
     # Remembered: titles, bylines and highlighted sentences come back answer after answer, and
     # discord.py's Markdown escaping (a large regular expression with a Python callback per
     # match) was the largest part of rendering an /ask answer.
-    text = " ".join(text.split())
+    text = " ".join(strip_bidi(text).split())
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """"1 article", "2 articles", "1,204 passages", "1 entry" (with plural="entries")."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
 
 
 def clean_cut(text: str | None, limit: int) -> str:
@@ -87,8 +107,8 @@ def clean_cut(text: str | None, limit: int) -> str:
 
 def code(text: str, limit: int = 100) -> str:
     """Text shown verbatim in a code span (no Markdown works inside one, so none is escaped;
-    backticks, which would end it, are swapped for a look-alike)."""
-    return f"`{truncate(' '.join(text.split()).replace('`', 'ˋ'), limit) or ' '}`"
+    backticks, which would end it, are swapped for a look-alike; direction controls go)."""
+    return f"`{truncate(' '.join(strip_bidi(text).split()).replace('`', 'ˋ'), limit) or ' '}`"
 
 
 def link(label: str, url: str | None) -> str:

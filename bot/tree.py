@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.checks import ADMINS_ONLY, NotAdmin, NotOwner
-from bot.replies import clean
+from bot.replies import clean, clean_cut
 from bot.respond import answer_text, log_interaction, mark_started
 from knowledge.errors import BadInput, ConfigurationError, KnowledgeError, NotFound
 
@@ -73,8 +73,8 @@ def explain(error: BaseException) -> tuple[str, bool]:
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command only works in a server: run it in one of its channels.", False
     if isinstance(error, app_commands.TransformerError):
-        return (f"I could not understand “{error.value}”. Pick one of the suggestions, or see "
-                "/help for the format."), False
+        return (f"I could not understand “{clean_cut(str(error.value), 100)}”. Pick one of the "
+                "suggestions, or see /help for the format."), False
     if isinstance(error, app_commands.CheckFailure):
         return "You cannot use this command here. See /help for what you can use.", False
     if isinstance(error, app_commands.CommandSignatureMismatch):

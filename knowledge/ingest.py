@@ -432,7 +432,7 @@ def _seen_again(library: Library, prepared: PreparedArticle, label: str, article
     yours = f"; now yours too, as source #{adopted}" if adopted is not None else ""
     return AddResult(label, "duplicate",
                      f"already in the library as #{article_id} “{title}” ({REASON_TEXT[reason]})"
-                     f"{yours}", article_id=article_id, title=title)
+                     f"{yours}", article_id=article_id, title=title, adopted_source=adopted)
 
 
 def record_appearance(library: Library, article_id: int, *, source_id: int | None,

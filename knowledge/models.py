@@ -134,6 +134,9 @@ class Article:
     original_text: str
     passages: tuple[str, ...]
     passage_ids: tuple[int, ...] = ()  # the id of each passage, in order (a Hit's passage_id)
+    # Where each passage starts in `text` (passages overlap by a sentence, and several may
+    # open with the same words: their position, not their words, places them).
+    passage_starts: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (CLI contract)."""
@@ -185,10 +188,15 @@ class AddResult:
     article_id: int | None = None
     title: str | None = None
     passages: int = 0
+    # A duplicate the adder's server did not have: the source it got now (it gained the
+    # article), else None.
+    adopted_source: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready dict (CLI contract for ``add --json``)."""
-        return dataclasses.asdict(self)
+        """JSON-ready dict (CLI contract for ``add --json``, whose keys it keeps)."""
+        out = dataclasses.asdict(self)
+        del out["adopted_source"]  # in the message ("now yours too, as source #N")
+        return out
 
 
 # ----- experts and meetings (knowledge/people, knowledge/meetings) -----------------------------

@@ -265,7 +265,8 @@ class KnowledgeService:
             summary = queries.article_summaries(session, [article_id])[article_id]
             return Article(summary=summary, text=row.text, original_text=row.original_text,
                            passages=tuple(p.text for p in row.passages),
-                           passage_ids=tuple(p.id for p in row.passages))
+                           passage_ids=tuple(p.id for p in row.passages),
+                           passage_starts=tuple(p.char_start for p in row.passages))
 
     def delete_article(self, article_id: int) -> None:
         """Remove an article and its passages from the store and the index."""

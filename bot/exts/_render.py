@@ -35,11 +35,13 @@ from bot.replies import (
     clean,
     clean_cut,
     code,
+    counted,
     format_date,
     format_when,
     link,
     notice,
     paged_list,
+    strip_bidi,
     truncate,
 )
 from knowledge.models import (
@@ -152,7 +154,9 @@ _FOOTER_DOT, _USER_DOT = "·", "·\u2060"
 
 
 def _footer_text(text: str) -> str:
-    return text.replace(_FOOTER_DOT, _USER_DOT)
+    # Footers render no Markdown, but a direction override typed in the question would still
+    # reverse the rest of the line.
+    return strip_bidi(text).replace(_FOOTER_DOT, _USER_DOT)
 
 
 def _from_footer_text(text: str) -> str:
@@ -222,7 +226,7 @@ def ask_page(question: str, hits: Sequence[Hit], *, offset: int = 0,
     # The footer is part of the 6,000 characters: its room is kept before any citation is
     # added, the whole question's when it fits a footer, else a shortened one's (shown only).
     footer = ask_footer(question, first, offset + len(hits), filters)
-    fallback = truncate(f"{QUESTION_PREFIX}{question}", SHORT_QUESTION_FOOTER)
+    fallback = truncate(f"{QUESTION_PREFIX}{strip_bidi(question)}", SHORT_QUESTION_FOOTER)
     reserve = len(footer) if len(footer) <= FOOTER_LIMIT else len(fallback)
     shown = add_citations(builder, hits, start=first, reserve=reserve)
     stored = builder.set_footer(ask_footer(question, first, offset + shown, filters))
@@ -413,10 +417,10 @@ SUMMARY_RESERVE = 120       # room kept for the closing "… and N more" line
 
 
 def input_label(text: str, limit: int = INPUT_LABEL_LIMIT) -> str:
-    """An input (link or file name) shortened for a result line: no scheme, the middle cut
-    out of a long one, shown verbatim in a code span (no Markdown or mention works there)."""
-    short = " ".join(text.split()).removeprefix("https://").removeprefix("http://")
-    short = short.removeprefix("www.")
+    """An input (link or file name) as it was typed, for a result line: the middle cut out of
+    a long one (its scheme and its end stay, so inputs that differ there stay apart), shown
+    verbatim in a code span (no Markdown or mention works there)."""
+    short = " ".join(text.split())
     if len(short) > limit:
         head = (limit - 1) * 2 // 3
         short = f"{short[:head]}…{short[len(short) - (limit - 1 - head):]}"
@@ -474,13 +478,17 @@ def result_lines(results: Sequence[AddResult], limit: int = RESULTS_TEXT_LIMIT) 
 
 
 def add_results_title(results: Sequence[AddResult]) -> str:
-    """The reply's title says the outcome: all added, some of them, or nothing."""
+    """The reply's title says the outcome: all added, some of them, or nothing. An article
+    the library had already counts as added when the server gained it as a source."""
     added = sum(r.status == "added" for r in results)
-    if not added:
+    adopted = sum(r.status == "duplicate" and r.adopted_source is not None for r in results)
+    if not added + adopted:
         return "Nothing added"
-    if added == len(results):
-        return "Added to the library"
-    return f"Added {added} of {len(results)}"
+    if added + adopted < len(results):
+        return f"Added {added + adopted} of {len(results)}"
+    if not added:
+        return "Added to your sources" if adopted == 1 else f"Added {adopted} to your sources"
+    return "Added to the library"
 
 
 def add_results_reply(results: Sequence[AddResult]) -> Reply:
@@ -499,7 +507,7 @@ def source_line(source: SourceStatus, *, detail: bool = False) -> str:
     label = clean_cut(source.title or source.url or f"source {source.id}", 150)
     anchor = link(label, source.url) or label
     state = "⚠️ failing" if source.failing else ("active" if source.active else "stopped")
-    line = f"`#{source.id}` {source.kind}: {anchor} ({state}, {source.articles} articles)"
+    line = f"`#{source.id}` {source.kind}: {anchor} ({state}, {counted(source.articles, 'article')})"
     if detail:
         line += f"\n  fetched {format_when(source.last_fetch_at)}"
         line += f", newest article {format_when(source.last_new_article_at)}"
@@ -596,25 +604,23 @@ def article_pages(article: Article) -> list[Reply]:
                                colour=READ_COLOUR)
         body = f"{header}\n\n{chunk}" if n == 0 else chunk
         builder.set_description(body or "This article has no text.")
-        builder.set_footer(f"{summary.passages or len(article.passages)} passages · page "
-                           f"{n + 1} of {total}")
+        builder.set_footer(f"{counted(summary.passages or len(article.passages), 'passage')}"
+                           f" · page {n + 1} of {total}")
         pages.append(Reply(embeds=[builder.build()]))
     return pages
 
 
 def page_of_passage(article: Article, passage_id: int) -> int:
-    """The /article page holding a passage (0 when it cannot be placed)."""
+    """The /article page holding a passage (0 when it cannot be placed), found by where the
+    library says the passage starts: several passages may open with the same words, so their
+    words alone could point to an earlier page."""
     try:
         index = article.passage_ids.index(passage_id)
-    except ValueError:
-        return 0
-    probe = " ".join(article.passages[index].split())[:80]
-    flat = article.text
-    offset = flat.find(probe[:40]) if probe else -1
-    if offset < 0:
+        offset = article.passage_starts[index]
+    except (ValueError, IndexError):
         return 0
     page = 0
-    for n, (start, _) in enumerate(text_pages(flat)):
+    for n, (start, _) in enumerate(text_pages(article.text)):
         if start <= offset:
             page = n
     return page

@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import owner_check
-from bot.replies import EmbedBuilder, Reply, clean_cut, format_when, notice
+from bot.replies import EmbedBuilder, Reply, clean_cut, counted, format_when, notice
 from bot.respond import answer, defer
 from knowledge.errors import KnowledgeError
 from knowledge.visibility import EVERYTHING
@@ -83,8 +83,9 @@ class Admin(commands.Cog):
         service = self.bot.service
         stats = await service.run(service.stats, guild_id=EVERYTHING)  # the owner's view
         builder = EmbedBuilder(title=f"Summit Desk {package_version()}")
-        builder.add_field("Library", f"{stats.articles} articles, {stats.passages} passages, "
-                                     f"{stats.experts} experts", inline=True)
+        builder.add_field("Library", f"{counted(stats.articles, 'article')}, "
+                                     f"{counted(stats.passages, 'passage')}, "
+                                     f"{counted(stats.experts, 'expert')}", inline=True)
         builder.add_field("Model", clean_cut(stats.model_fingerprint, 200), inline=True)
         builder.add_field("Uptime", format_uptime(time.time() - self.bot.started_at),
                           inline=True)
@@ -105,7 +106,7 @@ class Admin(commands.Cog):
         except KnowledgeError as exc:
             return f"unavailable: {clean_cut(str(exc), 200)}"
         failing = [s for s in statuses if s.failing]
-        text = f"{len(statuses)} sources, {len(failing)} failing"
+        text = f"{counted(len(statuses), 'source')}, {len(failing)} failing"
         if failing:
             text += ": " + ", ".join(f"#{s.id} {clean_cut(s.title or s.url, 60)}"
                                      for s in failing[:10])

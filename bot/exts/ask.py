@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ButtonCooldowns, ask_cooldown
+from bot.checks import ButtonCooldowns, search_cooldown
 from bot.exts._choices import CHOICE_LIMIT, NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
 from bot.exts._render import AskFilters, ask_pages, ask_state_from, no_match_text
 from bot.replies import Reply
@@ -44,7 +44,9 @@ def parse_period(value: str | None, option: str) -> PartialDate | None:
 class MoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
                  template=r"ask:more:(?P<offset>\d+)"):
     """The "More" button of answers posted before the paginator: it opens the page holding
-    passage offset+1, so those messages keep working."""
+    passage offset+1, so those messages keep working. It never expires: no timer watched
+    those messages, and a click starts paging afresh (the asker's message turns into a paged
+    answer with its own expiry; anyone else gets a private copy)."""
 
     def __init__(self, offset: int) -> None:
         super().__init__(discord.ui.Button(label="More", custom_id=f"ask:more:{offset}"))
@@ -62,7 +64,7 @@ class MoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         the turn back while the /ask cooldown runs)."""
         bot = cast("SummitDesk", interaction.client)
         page = self.offset // bot.settings.ask_page_size
-        await bot.paginator.on_turn(interaction, ASK_SOURCE, "", page)
+        await bot.paginator.on_turn(interaction, ASK_SOURCE, "", page, expires=False)
 
 
 class Ask(commands.Cog):
@@ -165,7 +167,7 @@ class Ask(commands.Cog):
         since="Only articles from this date on: 2017, 2017-04 or 2017-04-27.",
         until="Only articles up to this date: 2019, 2019-06 or 2019-06-30.")
     @app_commands.autocomplete(expert=expert_names, publisher=publisher_names)
-    @app_commands.checks.dynamic_cooldown(ask_cooldown)
+    @search_cooldown()
     async def ask(self, interaction: discord.Interaction[SummitDesk],
                   question: app_commands.Range[str, 1, TOPIC_LIMIT],
                   expert: app_commands.Range[str, 1, NAME_LIMIT] | None = None,
@@ -192,7 +194,7 @@ class Ask(commands.Cog):
         """Say so privately; the public "thinking…" placeholder goes away."""
         await answer_text(interaction, no_match_text(question, filters))
 
-    @app_commands.checks.dynamic_cooldown(ask_cooldown)  # the menu searches like /ask
+    @search_cooldown()  # the menu searches like /ask
     async def ask_about_message(self, interaction: discord.Interaction[SummitDesk],
                                 message: discord.Message) -> None:
         """Message menu: ask the library with the message's text; the answer is private."""

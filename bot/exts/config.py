@@ -48,6 +48,30 @@ def role_text(guild: discord.Guild | None, setting: str) -> str:
     return f"{clean_cut(wanted, 100)} (no role of that name here)"
 
 
+def pace_text(cooldown: tuple[int, float]) -> str:
+    """"2 questions per 30 s", or "off" for a window of 0."""
+    rate, seconds = cooldown
+    return f"{rate} question{'s' * (rate != 1)} per {seconds:g} s" if seconds > 0 else "off"
+
+
+def cooldown_headline(before: tuple[int, float], after: tuple[int, float], *,
+                      reset: bool, window_given: bool) -> str:
+    """What a /config cooldown did, exactly: the cooldown it set and the one before, or that
+    nothing changed (and, for a number of uses given while the cooldown is off, why)."""
+    now, was = pace_text(after), pace_text(before)
+    if reset:
+        return (f"The /ask cooldown is back to the default: {now} (was {was})." if now != was
+                else f"The /ask cooldown is back to the default: {now}, as it was.")
+    if now != was:
+        return f"The /ask cooldown is now {now} (was {was}), from each member's next question."
+    if now == "off" and not window_given:
+        kept = (f"{after[0]} question{'s' * (after[0] != 1)} per window is kept, but "
+                if after[0] != before[0] else "")
+        return (f"The /ask cooldown stays off: {kept}its window is 0 s. Give seconds too to "
+                "turn it on.")
+    return f"Nothing changed: the /ask cooldown is already {now}."
+
+
 def config_embed(guild_name: str, config: GuildConfig, *, admin_role: str,
                  cooldown: tuple[int, float], timezone: str) -> discord.Embed:
     """/config show: each setting, and whether this server set it or it is the default;
@@ -60,8 +84,7 @@ def config_embed(guild_name: str, config: GuildConfig, *, admin_role: str,
     builder.add_field("Alert channel", (f"<#{config.alert_channel_id}>" if config.alert_channel_id
                                         else NO_ALERT_CHANNEL) + origin(config.alert_channel_id))
     builder.add_field("Admin role", admin_role + origin(config.admin_role))
-    rate, seconds = cooldown
-    pace = f"{rate} question{'s' * (rate != 1)} per {seconds:g} s" if seconds > 0 else "off"
+    pace = pace_text(cooldown)
     changed = config.ask_cooldown_rate if config.ask_cooldown_rate is not None \
         else config.ask_cooldown_seconds
     builder.add_field("/ask cooldown (per member)", pace + origin(changed))
@@ -163,21 +186,24 @@ class Config(commands.GroupCog, group_name="config",
     async def cooldown(self, interaction: discord.Interaction[SummitDesk],
                        uses: app_commands.Range[int, 1, 100] | None = None,
                        seconds: app_commands.Range[int, 0, 86400] | None = None) -> None:
-        """Set the /ask cooldown; with neither option, back to the default."""
-        assert interaction.guild_id is not None
-        if uses is None and seconds is None:
-            config = await self.update(interaction, ask_cooldown_rate=None,
-                                       ask_cooldown_seconds=None)
-            headline = "The /ask cooldown is back to the default."
-        else:
-            changes: dict[str, object] = {}
-            if uses is not None:
-                changes["ask_cooldown_rate"] = uses
-            if seconds is not None:
-                changes["ask_cooldown_seconds"] = seconds
-            config = await self.update(interaction, **changes)
-            headline = "The /ask cooldown is changed (members already counting keep their " \
-                       "current window)."
+        """Set the /ask cooldown (an option left empty keeps its value); with neither option,
+        back to the default. The reply says exactly what changed."""
+        guild_id = interaction.guild_id
+        assert guild_id is not None
+        settings = self.bot.guild_settings
+        reset = uses is None and seconds is None
+        changes: dict[str, object] = {"ask_cooldown_rate": uses, "ask_cooldown_seconds": seconds}
+        if not reset:
+            changes = {name: value for name, value in changes.items() if value is not None}
+
+        async def change() -> tuple[GuildConfig, GuildConfig]:
+            before = await settings.get(guild_id)
+            return before, await settings.update(guild_id, **changes)
+
+        # A read and a write: "thinking…" first when the database is slow (`update`).
+        before, config = await in_time(interaction, change(), ephemeral=True)
+        headline = cooldown_headline(settings.cooldown(before), settings.cooldown(config),
+                                     reset=reset, window_given=seconds is not None)
         await answer(interaction, await self.show_reply(interaction, config, headline),
                      ephemeral=True)
 

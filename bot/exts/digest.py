@@ -54,6 +54,7 @@ PRESET_EXAMPLES = ("daily 09:00", "weekdays 08:30", "weekly mon 09:00", "0 9 * *
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 PRESET = re.compile(r"(?P<name>daily|weekdays|weekly)(?:\s+(?P<day>[a-z]{3})[a-z]*)?"
                     r"\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})", re.IGNORECASE)
+CRON_TIME = re.compile(r"[\d*?,/-]+")  # a cron minute or hour field's characters
 PREVIEW_SOURCE = "preview"
 LIST_SOURCE = "digests"  # the paginator's name for /digest list pages
 SCHEDULE_LIMIT = 120  # the stored schedule's length
@@ -74,11 +75,29 @@ KEPT = "Nothing changed: the digests go on."
 UPDATE_WITHIN_SECONDS = 1.5
 
 
+def unreadable_schedule(schedule: str) -> str:
+    """The refusal of a schedule that is neither a preset nor cron: every form /digest set
+    accepts, with examples (the weekly one and the cron one on a weekday it names, if any)."""
+    day = next((d for d in WEEKDAYS if re.search(rf"\b{d}", schedule, re.IGNORECASE)), "mon")
+    full = {"sun": "Sunday", "mon": "Monday", "tue": "Tuesday", "wed": "Wednesday",
+            "thu": "Thursday", "fri": "Friday", "sat": "Saturday"}[day]
+    shown = " ".join(schedule.split())
+    shown = shown if len(shown) <= 60 else f"{shown[:59]}…"
+    return (f"“{shown}” is not a schedule I can read. Write one of: daily 09:00, weekdays "
+            f"08:30, weekly {day} 09:00 (any weekday, mon to sun), or cron's five fields "
+            f"(minute hour day month weekday), e.g. 0 9 * * {WEEKDAYS.index(day)} for "
+            f"{full}s at 09:00")
+
+
 def cron_of(schedule: str) -> str:
-    """A preset (daily 09:00, weekdays 08:30, weekly mon 09:00) as cron; anything else as is
-    (the library validates it)."""
+    """A preset (daily 09:00, weekdays 08:30, weekly mon 09:00) as cron; what reads as cron
+    (five fields, minute and hour in cron's characters) as is (the library validates it);
+    BadInput naming the accepted forms for anything else."""
     match = PRESET.fullmatch(" ".join(schedule.split()))
     if match is None:
+        fields = schedule.split()
+        if len(fields) != 5 or not all(CRON_TIME.fullmatch(f) for f in fields[:2]):
+            raise BadInput(unreadable_schedule(schedule))
         return schedule
     name, day = match["name"].lower(), (match["day"] or "").lower()
     hour, minute = int(match["hour"]), int(match["minute"])

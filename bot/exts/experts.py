@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ask_cooldown, topic_cooldown, topic_key
+from bot.checks import search_cooldown, topic_cooldown
 from bot.exts._choices import NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
 from bot.exts._render import (
     compare_embed,
@@ -71,7 +71,7 @@ class Experts(commands.Cog):
     @app_commands.describe(name="The expert's name (suggestions appear as you type).",
                            topic="Only their passages about this, in a few words.")
     @app_commands.autocomplete(name=expert_names)
-    @app_commands.checks.dynamic_cooldown(topic_cooldown, key=topic_key)
+    @search_cooldown(topic_cooldown)
     async def expert(self, interaction: discord.Interaction[SummitDesk],
                      name: app_commands.Range[str, 1, NAME_LIMIT],
                      topic: app_commands.Range[str, 1, TOPIC_LIMIT] | None = None) -> None:
@@ -104,7 +104,7 @@ class Experts(commands.Cog):
 
     @app_commands.command(name="compare", description="What each expert said on one topic.")
     @app_commands.describe(topic="The topic, in a few words (each expert's best passage on it).")
-    @app_commands.checks.dynamic_cooldown(ask_cooldown)
+    @search_cooldown()
     async def compare(self, interaction: discord.Interaction[SummitDesk],
                       topic: app_commands.Range[str, 1, TOPIC_LIMIT]) -> None:
         """Each expert's best passage on the topic, side by side."""

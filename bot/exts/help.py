@@ -1,4 +1,5 @@
-"""/help (and a bare mention of the bot): what the library holds and one example per command."""
+"""/help (and a bare mention of the bot): what the library holds and one example per command; a
+mention with a question gets the /ask command to paste."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import UserCooldowns, server_cooldown
-from bot.replies import HELP_COLOUR, EmbedBuilder, Reply, clean_cut
+from bot.exts._choices import TOPIC_LIMIT
+from bot.replies import HELP_COLOUR, EmbedBuilder, Reply, clean_cut, code, counted, notice
 from bot.respond import answer, in_time
 from knowledge.corpus import founding_metadata
 from knowledge.visibility import viewer
@@ -37,6 +39,29 @@ EXAMPLES: dict[str, str] = {
 CONTEXT_MENU_HINT = ("On any message: **Apps → Ask Summit Desk** asks the library with its "
                      "text (only you see the answer).")
 ADMIN_GROUPS = ("source", "digest", "config")
+HELP_WORDS = ("", "help", "/help")
+
+
+def mention_question(message: discord.Message, me: discord.abc.User) -> str:
+    """What a message mentioning the bot says besides the mention, as one line a slash
+    option takes: other mentions as the names they show, at most TOPIC_LIMIT characters."""
+    shown = next((u for u in message.mentions if u.id == me.id), me)
+    text = message.clean_content.replace(f"@{shown.display_name}", " ")
+    text = " ".join(text.split())
+    return text[:TOPIC_LIMIT].rsplit(" ", 1)[0] if len(text) > TOPIC_LIMIT else text
+
+
+def question_reply(question: str) -> Reply:
+    """The answer to a mention with a question: the /ask command that asks it, to paste."""
+    return notice(f"I answer questions through /ask, which cites who said what. Paste this in "
+                  f"the message box: {code(f'/ask question: {question}', TOPIC_LIMIT + 20)}")
+
+
+def posting_rights(message: discord.Message) -> discord.Permissions:
+    """What the bot may do in the message's channel (everything in a DM to it)."""
+    if message.guild is None:
+        return discord.Permissions.all()
+    return message.channel.permissions_for(message.guild.me)
 
 
 def founding_publishers() -> list[str]:
@@ -56,7 +81,8 @@ def help_embed(*, articles: int, passages: int, experts: int, publishers: list[s
     builder = EmbedBuilder(title="Summit Desk: expert commentary, cited", colour=HELP_COLOUR)
     founded = ", ".join(clean_cut(p, 80) for p in publishers) or "its first articles"
     builder.set_description(
-        f"A library of **{articles:,} articles** ({passages:,} passages, {experts:,} experts), "
+        f"A library of **{counted(articles, 'article')}** ({counted(passages, 'passage')}, "
+        f"{counted(experts, 'expert')}), "
         f"started with articles from {founded}. Every answer cites who said it, where and "
         "when; **Read** opens the source.")
     builder.add_field("Commands", "\n".join(command_lines(commands_shown)))
@@ -100,20 +126,33 @@ class Help(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        """A message that only mentions the bot (or says "help" to it) gets the help card,
-        unless its author is on the /ask cooldown."""
+        """A message that mentions the bot gets the help card when it says nothing else (or
+        "help"), else the /ask command asking what it says; none while its author is on the
+        /ask cooldown, for a bot, a text command ("@Summit Desk resync": its own handler
+        answers), a reply to one of the bot's messages without a mention in its text, or in a
+        channel where the bot cannot post."""
         me = self.bot.user
         if me is None or message.author.bot or not any(u.id == me.id for u in message.mentions):
             return
+        tokens = (f"<@{me.id}>", f"<@!{me.id}>")
         rest = message.content
-        for token in (f"<@{me.id}>", f"<@!{me.id}>"):
+        for token in tokens:
             rest = rest.replace(token, " ")
-        if rest.strip().casefold() not in ("", "help", "/help"):
+        wants_help = rest.strip().casefold() in HELP_WORDS
+        if not wants_help and not any(token in message.content for token in tokens):
+            return  # a reply that pings the bot: conversation, not a question for it
+        if not wants_help and (await self.bot.get_context(message)).valid:
+            return
+        question = "" if wants_help else mention_question(message, me)
+        rights = posting_rights(message)
+        if not rights.send_messages or (not question and not rights.embed_links):
+            log.info("mention by user %s in channel %s left unanswered: I may not post there",
+                     message.author.id, message.channel.id)
             return
         guild_id = message.guild.id if message.guild else None
-        # Each card counts the library and posts: a mention is held to the /ask cooldown
-        # like a question, and one on cooldown gets no answer at all (an answer saying so
-        # would be the very post the cooldown is there to spare).
+        # Each reply posts (a card also counts the library): a mention is held to the /ask
+        # cooldown like a question, and one on cooldown gets no answer at all (an answer
+        # saying so would be the very post the cooldown is there to spare).
         wait = self.mention_cooldowns.retry_after_for(
             message.author.id, await server_cooldown(self.bot, guild_id))
         if wait:
@@ -121,8 +160,12 @@ class Help(commands.Cog):
                      "for %.0f s", message.author.id, message.channel.id, wait)
             return
         try:
-            reply = await self.help_reply(guild_id)
-            await message.reply(**reply.kwargs(), mention_author=False)
+            reply = question_reply(question) if question else await self.help_reply(guild_id)
+            # A reply needs Read Message History; without it the answer is a plain post.
+            if rights.read_message_history:
+                await message.reply(**reply.kwargs(), mention_author=False)
+            else:
+                await message.channel.send(**reply.kwargs())
         except discord.HTTPException as exc:
             log.warning("could not answer a mention in channel %s: %s", message.channel.id, exc)
 

@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.checks import admin_check, is_admin
 from bot.exts._choices import autocompleter, choices
 from bot.exts._render import add_results_reply, input_label, result_lines, sources_embeds
-from bot.replies import NO_MENTIONS, Reply, clean_cut, code, notice
+from bot.replies import NO_MENTIONS, Reply, clean_cut, code, counted, notice
 from bot.respond import STARTED, answer, defer, in_time
 from knowledge.models import AddResult
 from knowledge.sources.service import SourcesService
@@ -48,8 +48,8 @@ class ProgressNote:
 
     async def __call__(self, read: int, stored: int, total: int) -> None:
         """Show "entries read / stored" unless an edit went out moments ago."""
-        await self._show(f"{self.step}Reading the feed: {read} of {total} entries read, "
-                         f"{stored} stored…")
+        await self._show(f"{self.step}Reading the feed: {read} of "
+                         f"{counted(total, 'entry', 'entries')} read, {stored} stored…")
 
     async def each(self, number: int, total: int, item: str) -> None:
         """Show which of several links is being added."""
@@ -101,7 +101,7 @@ class Sources(commands.GroupCog, group_name="source",
     async def source_choices(self, interaction: discord.Interaction[SummitDesk], current: str
                              ) -> list[app_commands.Choice[int]]:
         """Autocomplete: sources matching what was typed (admins only)."""
-        if not is_admin(interaction):
+        if not await is_admin(interaction):
             return []
         pairs = await self.bot.service.run(self.sources.autocomplete, current, limit=25,
                                            guild_id=interaction.guild_id)
@@ -209,9 +209,10 @@ class Sources(commands.GroupCog, group_name="source",
         removed = await in_time(interaction, self.bot.service.run(
             self.sources.remove, source, guild_id=interaction.guild_id), ephemeral=True)
         label = clean_cut(removed.title or removed.url or f"source {removed.id}", 200)
+        stay = "stays" if removed.articles == 1 else "stay"
         await answer(interaction, notice(
-            f"Stopped #{removed.id} {label}. Its {removed.articles} articles stay in the "
-            "library."), ephemeral=True)
+            f"Stopped #{removed.id} {label}. Its {counted(removed.articles, 'article')} {stay} "
+            "in the library."), ephemeral=True)
 
     @app_commands.command(name="status", description="Health of each source: last fetch, "
                                                      "errors, next poll.")

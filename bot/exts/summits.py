@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import topic_cooldown, topic_key
+from bot.checks import search_cooldown, topic_cooldown
 from bot.exts._choices import NAME_LIMIT, TOPIC_LIMIT, autocompleter, choices
 from bot.exts._render import (
     meeting_title,
@@ -62,7 +62,7 @@ class Summits(commands.Cog):
     @app_commands.describe(name="The meeting: a place and year, a month (YYYY-MM) or an ordinal (suggestions appear).",
                            topic="Only passages about this, in a few words.")
     @app_commands.autocomplete(name=meeting_names)
-    @app_commands.checks.dynamic_cooldown(topic_cooldown, key=topic_key)
+    @search_cooldown(topic_cooldown)
     async def summit(self, interaction: discord.Interaction[SummitDesk],
                      name: app_commands.Range[str, 1, NAME_LIMIT],
                      topic: app_commands.Range[str, 1, TOPIC_LIMIT] | None = None) -> None:

@@ -298,7 +298,7 @@ async def test_several_links_show_which_one_is_being_added(bot: BotProcess, fake
     message = added.message
     assert added.ephemeral and message is added.original and added.followups == []
     steps = [h["content"] for h in message.history if "Adding link" in (h["content"] or "")]
-    assert steps and re.fullmatch(r"Adding link 1 of 2: `127\.0\.0\.1:\d+/status/404`…",
+    assert steps and re.fullmatch(r"Adding link 1 of 2: `http://127\.0\.0\.1:\d+/status/404`…",
                                   steps[0]), steps
     assert message.content == "" and "/status/500" in message.text
     valid(message)

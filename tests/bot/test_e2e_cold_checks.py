@@ -1,8 +1,9 @@
-"""Checks that run before an interaction is acknowledged (the admin check, the /ask cooldown, a
-page turn's cooldown) never hold it past Discord's 3 s, even when a server's settings are not
-cached and the library is slow; permission answers stay right. End to end against the fake
-Discord, the bot's library slowed from outside as in test_e2e_slow_library. Each test has a
-server of its own whose settings nothing read before (a cold cache)."""
+"""Checks that run before an interaction is acknowledged (the admin check, also behind /source
+remove's suggestions, the /ask cooldown, a page turn's cooldown) never hold it past Discord's
+3 s, even when a server's settings are not cached and the library is slow; permission answers
+stay right. End to end against the fake Discord, the bot's library slowed from outside as in
+test_e2e_slow_library. Each test has a server of its own whose settings nothing read before (a
+cold cache), or whose copy has expired."""
 
 from __future__ import annotations
 
@@ -29,13 +30,14 @@ from tests.bot.test_e2e_slow_library import (
     slow_library,
     thinking_first,
 )
-from tests.fakes.discord_server import BotProcess, FakeDiscord, InteractionHandle
+from tests.fakes.discord_server import BotProcess, FakeDiscord, FakeFile, InteractionHandle
 from tests.fakes.world import SUMMIT_ADMIN_PERMISSIONS, FakeGuild, World
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
 DESK_ADMINS = "Desk Admins"  # DISCORD_ADMIN_ROLE: an admin role without Manage Server
-SERVERS = ("Admin Checks", "Configured Role", "Ask Cooldown", "Page Turns", "Config Show")
+SERVERS = ("Admin Checks", "Configured Role", "Ask Cooldown", "Page Turns", "Config Show",
+           "Source Picks", "Asked Together")
 QUESTION = "What did experts expect from the summit in Moscow?"
 ONLY_ADMINS = "Only server admins"
 TRY_AGAIN = "I could not check this server's admin role in time"
@@ -163,6 +165,19 @@ async def test_ask_cooldown_answers_in_time_on_a_cold_cache(bot: BotProcess, fak
     assert len(warnings) == 1, bot.output
 
 
+async def test_questions_sent_together_on_a_cold_cache_keep_the_cooldown(
+        bot: BotProcess, fake: FakeDiscord, world: World) -> None:
+    """Three /ask sent at the same moment by one member while the server's settings are being
+    read, one allowed per 10 minutes: one is answered, the other two are told to wait (each
+    used to start a count of its own while the read was awaited)."""
+    guild = world.guild("Asked Together")
+    sent = [await fake.slash("ask", {"question": f"{QUESTION} ({n})"}, user="erin", guild=guild)
+            for n in range(3)]
+    done = await asyncio.gather(*(answered(handle) for handle in sent))
+    waiting = [h for h in done if h.ephemeral and h.content.startswith("Easy there")]
+    assert len(waiting) == 2, [h.describe() for h in done]
+
+
 async def test_page_turn_answers_in_time_when_the_cache_expired(
         bot: BotProcess, fake: FakeDiscord, world: World, hooks: Path) -> None:
     """An /ask page turned on a slow library after the server's settings expired from the
@@ -186,6 +201,28 @@ async def test_config_show_answers_in_time_on_a_cold_cache(
         shown = await answered(await fake.slash("config show", user="alice", guild=guild))
     assert thinking_first(shown) and shown.ephemeral, shown.describe()
     assert "cooldown" in shown.text.lower(), shown.describe()
+
+
+async def test_source_suggestions_read_the_admin_role_when_not_cached(
+        bot: BotProcess, fake: FakeDiscord, world: World, database: Session) -> None:
+    """/source remove's suggestions for a member who is an admin by the server's admin role
+    alone come from the role read then (as the admin check reads it), not from a copy that
+    never saw it (a cold cache after a restart, or an expired one): suggestions for dave,
+    none for bob."""
+    guild = world.guild("Source Picks")
+    text = "# Quarry ledger\n\nBy Ann Example.\n\n" + "The quarry ledger was read aloud. " * 8
+    uploaded = await answered(await fake.slash(
+        "source upload", user="alice", guild=guild,
+        attachments={"file": FakeFile("quarry.md", text.encode())}))
+    assert "Quarry ledger" in uploaded.text, uploaded.describe()
+    database.add(GuildSettingsRow(guild_id=guild.id, admin_role=str(guild.role("Editors").id)))
+    database.commit()
+    await asyncio.sleep(TTL_SECONDS + 0.5)  # what the upload read of the settings is stale
+    dave, bob = [await answered(await fake.autocomplete("source remove", "source", "",
+                                                        user=user, guild=guild, strict=False))
+                 for user in ("dave", "bob")]
+    assert ["Quarry ledger" in c["name"] for c in dave.choices] == [True], dave.describe()
+    assert bob.choices == [], bob.describe()
 
 
 async def test_zz_nothing_rejected(bot: BotProcess, fake: FakeDiscord) -> None:

@@ -20,6 +20,7 @@ from tests.fakes.discord_server import (
     BotProcess,
     CommandNotAvailable,
     FakeDiscord,
+    FakeFile,
     InteractionHandle,
     StoredMessage,
 )
@@ -230,6 +231,43 @@ async def test_read_a_cited_passage_then_the_whole_article(bot: BotProcess,
     within_limits(opened.message)
 
 
+def same_opening_article() -> str:
+    """An article whose fourteen paragraphs all open with the same words; only the last one
+    mentions the zebulon quarry."""
+    opening = "Delegates from both capitals returned to the lanternfield question once more"
+    paragraphs = []
+    for n in range(14):
+        topic = "the zebulon quarry tariffs" if n == 13 else f"harbour dues of season {n}"
+        paragraphs.append(
+            f"{opening}, this time over {topic}. " + "The talks went on without a result, "
+            "and the minutes recorded each side's position at length. " * 6
+            + f"Observers called the round number {n} a modest step.")
+    return "# Lanternfield talks\n\nBy Ann Example.\n\n" + "\n\n".join(paragraphs) + "\n"
+
+
+async def test_whole_article_opens_where_a_passage_is_when_paragraphs_open_alike(
+        bot: BotProcess, fake: FakeDiscord) -> None:
+    """"Whole article" from a passage whose opening words every paragraph shares opens the
+    page holding that passage, not the first page those words appear on."""
+    uploaded = await run(fake, "source upload", user="alice", attachments={
+        "file": FakeFile("lanternfield.md", same_opening_article().encode())})
+    assert "Lanternfield talks" in uploaded.text, uploaded.text
+    reply = await run(fake, "ask", {"question": "zebulon quarry tariffs"}, user="reader7")
+    menu = next(c for c in reply.message.walk_components() if c["type"] == 3)
+    shown = await (await fake.component("read:pick", message=reply, user="reader7",
+                                        values=[menu["options"][0]["value"]])).wait_done(
+        timeout=ANSWER_TIMEOUT)
+    assert "zebulon" in shown.embeds[0]["description"], shown.embeds
+    whole = next(c for c in shown.message.walk_components()
+                 if c.get("label") == "Whole article")
+    opened = await (await fake.component(whole["custom_id"], message=shown.message,
+                                         user="reader7")).wait_done(timeout=ANSWER_TIMEOUT)
+    page = opened.embeds[0]
+    assert "zebulon" in page["description"], (whole["custom_id"], page["footer"])
+    at = re.search(r"page (\d+) of (\d+)", page["footer"]["text"])
+    assert at is not None and 1 < int(at[1]) == int(at[2]), page["footer"]  # the last page
+
+
 async def test_article_command_autocompletes_titles_and_pages_privately(
         bot: BotProcess, fake: FakeDiscord) -> None:
     """/article suggests titles as you type; the article comes back privately, metadata first,
@@ -314,6 +352,18 @@ async def test_no_match_is_private_repeats_the_question_and_suggests(
     assert said.ephemeral and question in said.content and "/help" in said.content
     assert "since: 1990" in said.content and is_sentence(said.content)
     assert all(question not in m.text for m in fake.channel_messages(channel))
+
+
+async def test_no_match_echoes_the_question_without_direction_controls(
+        bot: BotProcess, fake: FakeDiscord) -> None:
+    """A question holding a right-to-left override and an isolate is repeated without them, so
+    Discord does not draw the rest of the sentence reversed."""
+    question = "Which talks \u202edid the experts\u2066 expect to fail?"
+    handle = await run(fake, "ask", {"question": question, "since": "1990", "until": "1990-06"},
+                       user="reader6")
+    [said] = handle.followups
+    assert said.ephemeral and "“Which talks did the experts expect to fail?”" in said.content
+    assert not {"\u202e", "\u2066"} & set(said.content), repr(said.content)
 
 
 async def test_error_replies_are_private_sentences_saying_what_next(

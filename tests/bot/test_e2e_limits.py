@@ -1,8 +1,8 @@
 """Discord's limits where the data grows past them, end to end: the real `python -m bot`
 against the fake Discord (which refuses what Discord refuses, repeated select option values
 included). Co-authors sharing their best passage in /compare, a server with 90 digest
-channels (/digest list, /digest off), mentions asking for help under the cooldown, and
-autocompletes kept out of the INFO log.
+channels (/digest list, /digest off), mentions asking for help under the cooldown or asking a
+question, and autocompletes kept out of the INFO log.
 
 One bot process serves the module (the fast hashing embedder: these tests are about sizes
 and what gets posted, not ranking).
@@ -26,7 +26,7 @@ from tests.fakes.discord_server import (
     StoredMessage,
 )
 from tests.fakes.validation import validate_message
-from tests.fakes.world import World
+from tests.fakes.world import READ_MESSAGE_HISTORY, SEND_MESSAGES, World
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -51,8 +51,13 @@ def world() -> World:
     guild = world.guild()
     for n in range(FEED_CHANNELS):
         world.add_channel(guild, f"feed-{n:02d}")
-    for name in ("reader1", "reader2", "mia", "noor"):
+    for name in ("reader1", "reader2", "mia", "noor", "ravi", "sol", "tess"):
         world.add_user(name, guild=guild)
+    world.add_user("helperbot", guild=guild, bot=True)
+    quiet = world.add_channel(guild, "quiet")  # the bot may read here, not post
+    world.deny(quiet, SEND_MESSAGES, user=world.bot)
+    unread = world.add_channel(guild, "no-history")  # it may post, not reply
+    world.deny(unread, READ_MESSAGE_HISTORY, user=world.bot)
     return world
 
 
@@ -177,6 +182,45 @@ async def test_a_mention_on_cooldown_gets_no_help_card(bot: BotProcess, fake: Fa
     other = await fake.user_message(f"<@{me}>", user="noor", channel=channel)
     await fake.wait_until(lambda: replies_to(other), ANSWER_TIMEOUT)
     assert replies_to(again) == []
+
+
+async def test_a_mention_with_a_question_gets_the_ask_command_to_paste(
+        bot: BotProcess, fake: FakeDiscord, world: World) -> None:
+    """A mention with a question gets a reply with the /ask command asking it (other mentions
+    as names, nobody pinged); a bot's mention gets none; in a channel where the bot may not
+    post, nothing is attempted; where it may not read the history, a plain post."""
+    guild = world.guild()
+    general = guild.channel("general")
+    me, tess = world.bot.id, world.user("tess")
+    from_bot = await fake.user_message(f"<@{me}> what about the islands?", user="helperbot",
+                                       channel=general)
+    asked = await fake.user_message(f"<@{me}> what did experts say about <@{tess.id}> and "
+                                    "the islands?", user="ravi", channel=general)
+
+    def replies_to(message: StoredMessage) -> list[StoredMessage]:
+        return [m for m in fake.channel_messages(message.channel_id)
+                if str((m.payload.get("message_reference") or {}).get("message_id"))
+                == str(message.id)]
+
+    [pointer] = await fake.wait_until(lambda: replies_to(asked), ANSWER_TIMEOUT)
+    assert "`/ask question: what did experts say about @Tess and the islands?`" \
+        in pointer.content, pointer.content
+    assert pointer.allowed_mentions == {"parse": [], "replied_user": False}
+    assert pointer.payload["mentions"] == [] and not pointer.embeds
+    valid(pointer)
+    assert replies_to(from_bot) == []
+    await fake.user_message(f"<@{me}> and the ferries?", user="sol",
+                            channel=guild.channel("quiet"))
+    await bot.wait_for_output(f"mention by user {world.user('sol').id} in channel "
+                              f"{guild.channel('quiet').id} left unanswered: I may not post "
+                              "there", ANSWER_TIMEOUT)
+    unread = guild.channel("no-history")
+    before = len(fake.channel_messages(unread))
+    await fake.user_message(f"<@{me}> and the fisheries?", user="tess", channel=unread)
+    [post] = (await fake.wait_until(lambda: fake.channel_messages(unread)[before + 1:],
+                                    ANSWER_TIMEOUT))
+    assert "`/ask question: and the fisheries?`" in post.content
+    assert "message_reference" not in post.payload
 
 
 async def test_autocompletes_stay_out_of_the_info_log(bot: BotProcess, fake: FakeDiscord,

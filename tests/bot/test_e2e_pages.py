@@ -1,9 +1,12 @@
 """Paged answers over time: a click after a restart still turns the page; Back and Next are
 disabled when a message sits unused past PAGE_TIMEOUT_SECONDS, also for messages a previous
-process sent. The real `python -m bot`, started several times on one data directory."""
+process sent; an older release's "More" button never expires. The real `python -m bot`, started
+several times on one data directory."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -76,4 +79,37 @@ async def test_pages_turn_after_a_restart_and_expire(tmp_path: Path) -> None:
         assert note.ephemeral and "expired" in note.content
         assert answer.embeds[0]["fields"][0]["name"].startswith("3. ")  # the page stays
         await stopped(third)
+        fake.assert_no_errors()
+
+
+async def test_an_old_more_button_keeps_working_click_after_click(tmp_path: Path) -> None:
+    """A "More" button of an answer older than the timeout (as an older release posted them)
+    turns the same way on every click: a private copy for others, each time, the message left
+    as it was (no "expired" reply that would make the next click look fresh), and in place for
+    the asker."""
+    async with FakeDiscord(World.default(), heartbeat_interval=0.5) as fake:
+        process = await started(fake, tmp_path, "1")
+        answer = (await (await fake.slash("ask", {"question": QUESTION}, user="bob"))
+                  .wait_done(timeout=ANSWER_TIMEOUT)).message
+        await fake.wait_until(lambda: all(b.get("disabled")
+                                          for b in turn_buttons(answer).values()), 10.0)
+        # What an older release posted: the answer with only a "More" button.
+        answer.payload["components"] = [{"type": 1, "components": [
+            {"type": 2, "style": 1, "label": "More", "custom_id": "ask:more:2"}]}]
+        await asyncio.sleep(1.5)  # older than PAGE_TIMEOUT_SECONDS, counted from its last edit
+        before = json.dumps(answer.payload, sort_keys=True)
+        for _ in range(2):
+            click = await (await fake.component("ask:more:2", message=answer, user="alice")
+                           ).wait_done(timeout=ANSWER_TIMEOUT)
+            assert click.callback_type == 5, click.describe()
+            [copy] = [m for m in click.messages if m.ephemeral and m.embeds]
+            assert copy.embeds[0]["fields"][0]["name"].startswith("3. "), copy.embeds
+            assert "expired" not in click.text
+            assert json.dumps(answer.payload, sort_keys=True) == before
+        own = await (await fake.component("ask:more:2", message=answer, user="bob")
+                     ).wait_done(timeout=ANSWER_TIMEOUT)
+        assert own.callback_type == 6, own.describe()
+        assert answer.embeds[0]["fields"][0]["name"].startswith("3. ")
+        assert set(turn_buttons(answer)) == {"Back", "Next"}  # a paged answer now
+        await stopped(process)
         fake.assert_no_errors()

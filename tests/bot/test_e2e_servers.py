@@ -254,6 +254,35 @@ async def test_every_search_backed_command_keeps_the_cooldown(bot: BotProcess,
     await run(fake, "config cooldown", **as_south())
 
 
+SHARED_PAGE = """<html><head><title>Lanternfield ferry charter renewed</title></head><body>
+<article><h1>Lanternfield ferry charter renewed</h1><p>By Ilse Northcote.</p>
+<p>The lanternfield ferry charter was renewed for five seasons after a long dispute over the
+winter timetable, the harbour dues and who pays for the new breakwater at the northern pier.</p>
+<p>Both councils agreed to review the lanternfield timetable each spring.</p></article>
+</body></html>"""
+
+
+async def test_a_link_another_server_added_is_titled_as_gained(
+        bot: BotProcess, fake: FakeDiscord, web: FakeWeb) -> None:
+    """South adding an article North added first gains it as a source: the title says so (it
+    said "Nothing added" over "now yours too"); two inputs that differ only by their scheme
+    are shown as typed, so the refused one is told apart."""
+    web.route("/lanternfield.html", SHARED_PAGE)
+    url = web.url("/lanternfield.html")
+    north = await run(fake, "source add", {"url": url, "kind": "article"}, **as_north())
+    assert north.embeds[0]["title"] == "Added to the library", north.text
+    south = await run(fake, "source add", {"url": url, "kind": "article"}, **as_south())
+    assert south.embeds[0]["title"] == "Added to your sources", south.text
+    assert "now yours too" in south.text
+    bare = url.removeprefix("http://")
+    both = await run(fake, "source add", {"url": f"{url} {bare}"}, **as_south())
+    await both.wait_for(lambda h: bool(h.message.embeds), timeout=ANSWER_TIMEOUT)
+    lines = str(both.embeds[0]["description"]).splitlines()
+    assert lines[0].startswith(f"↩️ `{url}`: "), lines
+    assert lines[1].startswith(f"⚠️ `{bare}`: "), lines
+    assert both.embeds[0]["title"] == "Nothing added", both.text  # South had it already
+
+
 async def test_zz_nothing_rejected(bot: BotProcess, fake: FakeDiscord) -> None:
     """Nothing above made Discord reject a request, or the bot log an error."""
     fake.assert_no_errors()

@@ -34,8 +34,8 @@ def test_the_note_shows_each_link_then_feed_progress_at_most_every_two_seconds()
 
     asyncio.run(go())
     assert interaction.edits == [
-        "Adding link 1 of 3: `example.org/a`…",
-        "Link 2 of 3: `example.org/b`\nReading the feed: 4 of 10 entries read, 1 stored…"]
+        "Adding link 1 of 3: `https://example.org/a`…",
+        "Link 2 of 3: `https://example.org/b`\nReading the feed: 4 of 10 entries read, 1 stored…"]
     assert note.shown and not note.broken
 
 
@@ -50,6 +50,6 @@ def test_near_the_15_minutes_the_note_says_where_the_result_will_go_and_stops() 
 
     asyncio.run(go())
     assert interaction.edits == [
-        "Still working (Adding link 7 of 9: `example.org/slow`). This note cannot change "
-        "after 15 minutes: the result will be posted in <#42>."]
+        "Still working (Adding link 7 of 9: `https://example.org/slow`). This note cannot "
+        "change after 15 minutes: the result will be posted in <#42>."]
     assert note.broken

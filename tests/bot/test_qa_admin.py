@@ -1,6 +1,7 @@
 """Admin replies QA found wrong, end to end against the fake Discord: /source add and upload
 titles and per-input lines, /config admin-role (@everyone refused, the role shown by name),
-"@Summit Desk resync" from a non-owner, and a bad cron in /digest set."""
+"@Summit Desk resync" from a non-owner, a bad cron or an unreadable schedule in /digest set, and
+what /config cooldown says it changed."""
 
 from __future__ import annotations
 
@@ -115,7 +116,7 @@ async def test_a_mixed_add_counts_what_was_added_and_names_each_input(
     found = lines(reply)
     assert len(found) == 3
     for line, url in zip(found, urls, strict=True):
-        assert f"`{url.removeprefix('http://')}`: " in line, line
+        assert f"`{url}`: " in line, line  # as typed
     assert found[0].startswith("✅") and found[1].startswith("⚠️")
     valid(reply.message)
     again = await run(fake, "source add", {"url": article, "kind": "article"})
@@ -133,7 +134,7 @@ async def test_many_failed_links_are_named_then_summed_up(bot: BotProcess, fake:
     found = lines(reply)
     assert found[-1] == "… and 49 more failed the same way", found
     for line, url in zip(found[:-1], urls, strict=False):
-        assert line.startswith(f"⚠️ `{url.removeprefix('http://')}`: could not connect"), line
+        assert line.startswith(f"⚠️ `{url}`: could not connect"), line
     valid(reply.message)
 
 
@@ -209,6 +210,36 @@ async def test_a_bad_cron_names_the_bad_fields(bot: BotProcess, fake: FakeDiscor
     assert "Error validating" not in refused.content
     listed = await run(fake, "digest list")
     assert "61 25" not in listed.text
+
+
+async def test_an_unreadable_schedule_names_the_accepted_forms(bot: BotProcess,
+                                                                fake: FakeDiscord) -> None:
+    """`every tuesday` is refused with every form /digest set accepts, the weekly and cron
+    examples on the Tuesday it named, and no pointer to a /help that has no /digest example."""
+    refused = await run(fake, "digest set", {"channel": "general", "schedule": "every tuesday"})
+    assert refused.ephemeral and refused.content.startswith("“every tuesday” is not a schedule")
+    for form in ("daily 09:00", "weekdays 08:30", "weekly tue 09:00", r"0 9 \* \* 2"):
+        assert form in refused.content, (form, refused.content)
+    assert "/help" not in refused.content
+
+
+async def test_config_cooldown_says_exactly_what_changed(bot: BotProcess,
+                                                         fake: FakeDiscord) -> None:
+    """Each /config cooldown reply names the cooldown it set and the one before, or says that
+    nothing changed (`uses: 2` alone on 2 per 5 s); `uses: 2` while the cooldown is off (the
+    deployment's window here is 0 s) says it stays off until seconds are given."""
+    steps = [({"uses": 2, "seconds": 5}, "The /ask cooldown is now 2 questions per 5 s (was "
+                                         "off), from each member's next question."),
+             ({"uses": 2}, "Nothing changed: the /ask cooldown is already 2 questions per 5 s."),
+             ({"uses": 3}, "The /ask cooldown is now 3 questions per 5 s (was 2 questions per "
+                           "5 s)"),
+             ({}, "The /ask cooldown is back to the default: off (was 3 questions per 5 s)."),
+             ({"uses": 2}, "The /ask cooldown stays off: 2 questions per window is kept, but "
+                           "its window is 0 s. Give seconds too"),
+             ({}, "The /ask cooldown is back to the default: off, as it was.")]
+    for options, said in steps:
+        reply = await run(fake, "config cooldown", options)
+        assert reply.ephemeral and reply.content.startswith(said), (options, reply.content)
 
 
 async def test_zz_nothing_rejected(bot: BotProcess, fake: FakeDiscord) -> None:

@@ -11,8 +11,10 @@ import pytest
 
 from bot import replies as shared
 from bot.exts import _render as render
+from bot.exts.help import help_embed
 from knowledge.models import (
     AddResult,
+    Article,
     ArticleSummary,
     Contributor,
     Digest,
@@ -435,7 +437,7 @@ def test_add_results_name_each_input_and_sum_up_the_rest() -> None:
     nasty = "https://example.org/`**bold**`/" + "a" * 200 + "/end.html"
     few = render.result_lines([AddResult(nasty, "error", "HTTP 404"),
                                AddResult("report.pdf", "added", "added #1 “R” (2 passages)")])
-    assert few[0].startswith("⚠️ `example.org/ˋ**bold**ˋ/aaa") and few[0].endswith(
+    assert few[0].startswith("⚠️ `https://example.org/ˋ**bold**ˋ/aaa") and few[0].endswith(
         "/end.html`: HTTP 404")
     assert len(few[0]) < 100 and few[1] == "✅ `report.pdf`: added #1 “R” (2 passages)"
     same = [AddResult(f"http://127.0.0.1:9/{n}", "error", "could not connect") for n in range(52)]
@@ -447,3 +449,78 @@ def test_add_results_name_each_input_and_sum_up_the_rest() -> None:
     assert_fits(reply)
     last = (reply.embeds[0].description or "").splitlines()[-1]
     assert re.fullmatch(r"… and \d+ more \(\d+ added, \d+ failed\)", last), last
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_direction_controls_typed_by_a_user_are_never_echoed() -> None:
+    """A right-to-left override (and every other embedding, isolate or mark) in a question is
+    dropped wherever it would be repeated: the no-match sentence, the footer that carries the
+    question, a code span; the words around it stay."""
+    question = "islands \u202edrawn backwards\u2066 and \u200fmore"
+    said = render.no_match_text(question)
+    footer = render.ask_footer(question, 1, 3, render.AskFilters(expert="\u202eTogo"))
+    spans = [shared.code(question), render.input_label(f"https://e.org/{BIDI}x")]
+    for text in (said, footer, *spans, shared.clean(NASTY + BIDI)):
+        assert not set(text) & set(BIDI), repr(text)
+    assert "“islands drawn backwards and more”" in said
+    assert render.ask_state_from_footer(footer) == (
+        "islands drawn backwards and more", render.AskFilters(expert="Togo"))
+
+
+def test_an_article_the_server_gained_is_titled_added() -> None:
+    """An article the library had that the server now has as a source is added for that
+    server: alone it is "Added to your sources", among others it counts as added."""
+    gained = AddResult("https://e.org/a", "duplicate", "already in the library as #6 “A” "
+                       "(same link); now yours too, as source #1", adopted_source=1)
+    had = AddResult("https://e.org/b", "duplicate", "already in the library as #7 “B”")
+    failed = AddResult("https://e.org/c", "error", "HTTP 404")
+    title = render.add_results_title
+    assert title([gained]) == "Added to your sources"
+    assert title([gained, gained]) == "Added 2 to your sources"
+    assert title([gained, had, failed]) == "Added 1 of 3"
+    assert title([had]) == "Nothing added"
+    assert "adopted_source" not in gained.to_json()  # the CLI's JSON keeps its keys
+
+
+def test_inputs_are_labelled_as_typed() -> None:
+    """A link typed with and without its scheme gets two different labels; a long one keeps
+    its start and its end."""
+    labels = {render.input_label(text) for text in
+              ("http://e.org/a.html", "e.org/a.html", "https://www.e.org/a.html")}
+    assert labels == {"`http://e.org/a.html`", "`e.org/a.html`", "`https://www.e.org/a.html`"}
+    long = render.input_label("https://example.org/" + "x" * 200 + "/end.html")
+    assert long.startswith("`https://example.org/x") and long.endswith("/end.html`")
+
+
+def test_counts_of_one_are_singular() -> None:
+    """"1 article", "1 passage", "1 entry": never "1 articles"."""
+    one = SourceStatus(id=1, kind="file", url=None, title="T", active=True, articles=1,
+                       last_fetch_at=ADDED, last_new_article_at=None, last_error=None,
+                       failing=False, next_poll_at=None)
+    assert "(active, 1 article)" in render.source_line(one)
+    assert shared.counted(1, "entry", "entries") == "1 entry"
+    assert shared.counted(1204, "passage") == "1,204 passages"
+    card = help_embed(articles=1, passages=1, experts=1, publishers=[], commands_shown=[],
+                      admin_groups=[])
+    assert "**1 article** (1 passage, 1 expert)" in (card.description or "")
+
+
+def test_a_passage_is_placed_by_where_it_starts_not_by_its_opening_words() -> None:
+    """Paragraphs that all open with the same words: each passage's page is the one holding
+    its start (the first page those words appear on was taken for all of them)."""
+    opening = "Delegates from both capitals returned to the same question once more"
+    paragraphs = [f"{opening}, round {n}. " + "The minutes ran on at length. " * 40
+                  for n in range(12)]
+    text = "\n\n".join(paragraphs)
+    starts = tuple(text.index(f"round {n}.") - len(opening) - 2 for n in range(12))
+    whole = Article(summary=article(), text=text, original_text=text,
+                    passages=tuple(paragraphs), passage_ids=tuple(range(100, 112)),
+                    passage_starts=starts)
+    pages = render.text_pages(text)
+    assert len(pages) > 3
+    for n in range(12):
+        page = render.page_of_passage(whole, 100 + n)
+        assert f"round {n}." in pages[page][1], (n, page)
+    assert render.page_of_passage(whole, 999) == 0

@@ -59,3 +59,13 @@ def test_anything_else_is_a_generic_reply_and_a_logged_bug() -> None:
     """Unexpected exceptions get the generic reply and are flagged for a logged traceback."""
     wrapped = app_commands.CommandInvokeError(probe, KeyError("boom"))
     assert explain(wrapped) == (GENERIC, True)
+
+
+def test_a_value_that_could_not_be_read_is_echoed_inert() -> None:
+    """An option value discord.py could not convert is repeated without Markdown, mentions or
+    direction controls (an override would reverse the rest of the sentence)."""
+    error = app_commands.TransformerError("\u202e**x** @everyone", discord.AppCommandOptionType.string,
+                                          app_commands.Transformer())
+    message, unexpected = explain(error)
+    assert "\u202e" not in message and "**" not in message and "@everyone" not in message
+    assert message.startswith("I could not understand “") and not unexpected
