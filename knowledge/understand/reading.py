@@ -310,7 +310,8 @@ def _people(question: str, vocabulary: QuestionVocabulary,
         word = _HONORIFIC.sub("", m.group(0))  # "Akiyama-san", "Togo-sensei"
         folded = name_tokens(word)
         key = folded[-1] if folded else ""
-        positions = vocabulary.surnames.get(key, ()) or _surname_like(key, word, vocabulary)
+        positions = vocabulary.surnames.get(key, ()) or _surname_like(key, word, vocabulary,
+                                                                       experts)
         for position in positions:
             expert = vocabulary.experts[position]
             if experts is None or expert.id in experts:
@@ -323,14 +324,17 @@ def _people(question: str, vocabulary: QuestionVocabulary,
     return _described(question, vocabulary, words, experts)
 
 
-def _surname_like(key: str, word: str, vocabulary: QuestionVocabulary) -> tuple[int, ...]:
-    """The experts of the one surname a capitalised word of five letters or more is a slip
-    of ("Streltzov", "Akiyamma", "Tougou"); () when none or several are that close, or the
-    word is another name the topic knows ("Tokyo")."""
+def _surname_like(key: str, word: str, vocabulary: QuestionVocabulary,
+                  experts: Collection[int] | None) -> tuple[int, ...]:
+    """The experts (among `experts`, ids; None: all) of the one surname a capitalised word
+    of five letters or more is a slip of ("Streltzov", "Akiyamma", "Tougou"); () when none
+    or several are that close, or the word is another name the topic knows ("Tokyo")."""
     if len(key) < 5 or (vocabulary.names is not None and vocabulary.names.fullmatch(word)):
         return ()
-    close = [positions for surname, positions in vocabulary.surnames.items()
-             if difflib.SequenceMatcher(None, key, surname).ratio() >= MISSPELT_SIMILARITY]
+    close = [seen for surname, positions in vocabulary.surnames.items()
+             if (seen := tuple(p for p in positions if experts is None
+                               or vocabulary.experts[p].id in experts))
+             and difflib.SequenceMatcher(None, key, surname).ratio() >= MISSPELT_SIMILARITY]
     return close[0] if len(close) == 1 else ()
 
 

@@ -352,3 +352,14 @@ def test_the_meeting_before_or_after_a_named_one(fictional: QuestionVocabulary) 
         ("2021-11-vienna-expo", None)]
     assert meetings("What was expected before the Klow summit?") == [
         ("2021-03-klow-summit", "before")]
+
+
+def test_a_slip_is_read_among_the_experts_the_viewer_may_see(
+        fictional: QuestionVocabulary) -> None:
+    """Another server's expert with a close surname does not make a slip ambiguous here:
+    with only Horvat visible, "Horvath" is Horvat even beside a "Horvatz" elsewhere."""
+    other = ExpertEntry(9, "Ana Horvatz", ("Analyst at the Onisko Institute",))
+    both = build_question_vocabulary(fictional.topic, (*EXPERTS, other), fictional.meetings)
+    assert [p.name for p in interpret("What did Horvath say?", both).people] == []
+    assert [p.name for p in interpret("What did Horvath say?", both, {1}).people] == [
+        "Mila Horvat"]
