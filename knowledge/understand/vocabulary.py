@@ -97,8 +97,8 @@ class QuestionVocabulary:
     format_words: Mapping[str, frozenset[str]]  # format kind -> words of its description
     # The library's publishers' names ("East Asia Forum"): they name no meeting (None: none)
     publishers: re.Pattern[str] | None = None
-    # Names a question may carry: places, the parties and outside parties, officials, meeting
-    # participants and experts ("Tokyo", "Japanese", "Putin", "Akiyama"); None: no names
+    # Names a question may carry: cities, the two parties, officials and meeting participants
+    # ("Tokyo", "Japanese", "Putin"); None: no names
     names: re.Pattern[str] | None = None
 
     def names_in(self, question: str) -> tuple[str, tuple[str, ...]] | None:
@@ -177,22 +177,21 @@ def build_question_vocabulary(topic: Vocabulary, experts: Sequence[ExpertEntry],
         rare_meeting_words=_rare([w | c for w, c in zip(meeting_words, meeting_context,
                                                         strict=True)]),
         aliases=aliases, any_alias=any_alias, format_words=format_words,
-        publishers=_phrases(publishers), names=_names(topic, experts, meetings))
+        publishers=_phrases(publishers), names=_names(topic, meetings))
 
 
-def _names(topic: Vocabulary, experts: Sequence[ExpertEntry],
-           meetings: Sequence[MeetingEntry]) -> re.Pattern[str] | None:
+def _names(topic: Vocabulary, meetings: Sequence[MeetingEntry]) -> re.Pattern[str] | None:
     """One pattern for every name a question may carry, in any case ("tokyo"), but for
-    short capitals ("US", "EU", "U.S."), which must be written so ("tell us" names no one)."""
+    short capitals ("US", "EU", "U.S."), which must be written so ("tell us" names no one).
+    The topic's own names only: experts are a server's (knowledge/visibility.py), and what
+    one server stored must not change how another's questions are answered."""
     scope = topic.scope
     # Cities, the two parties and people: a question about a third country ("the Korean
     # Peninsula", "Ukraine") is about that country, one of the library's subjects.
     names = {*(name for name, place in topic.places.items() if not place.is_country),
              *topic.people, *scope.bilateral_terms,
              *(n for p in scope.parties for n in (p.country, *p.names, *p.demonyms)),
-             *(p for m in meetings for p in m.participants),
-             *(e.name for e in experts),
-             *(t for e in experts for t in e.name.split()[-1:] if len(t) >= 3)}
+             *(p for m in meetings for p in m.participants)}
     names = {" ".join(n.split()) for n in names if n.strip()}
     exact = sorted((n for n in names if len(n.replace(".", "")) <= 4 and n.upper() == n),
                    key=len, reverse=True)
