@@ -6,10 +6,10 @@ import difflib
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 from urllib.parse import quote, unquote
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from knowledge.errors import ConfigurationError
@@ -136,10 +136,16 @@ class Settings(BaseSettings):
         "it at start-up instead of rebuilding from every passage (checked against the database "
         "first; a stale or damaged copy is ignored and rewritten).")
 
-    @field_validator("embedding_onnx_file", mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
+    def _blank_optional_is_none(cls, value: object, info: ValidationInfo) -> object:
+        # Every field that may be None, the subclasses' too (BotSettings' guild ids): `KEY=` as
+        # .env.example writes it means "not set", not Path("") or a parse error. One validator
+        # for all, since pydantic lets a subclass's validator of the same name replace this.
+        if not (isinstance(value, str) and not value.strip()) or info.field_name is None:
+            return value
+        annotation = cls.model_fields[info.field_name].annotation
+        return None if type(None) in get_args(annotation) else value
 
     @field_validator("database_url")
     @classmethod

@@ -90,6 +90,21 @@ def test_check_passes_on_a_fresh_install(tmp_path: Path) -> None:
     assert again.returncode == 0 and "seed" not in again.stdout
 
 
+@pytest.mark.model
+def test_check_passes_with_a_settings_file_copied_from_the_example(tmp_path: Path) -> None:
+    """.env.example copied to .env with a token set (the README's set-up) passes `check`:
+    its empty EMBEDDING_ONNX_FILE= means the shipped file, not a file named '.'."""
+    text = (REPO / ".env.example").read_text(encoding="utf-8")
+    (tmp_path / ".env").write_text(
+        text.replace("\nDISCORD_TOKEN=\n", f"\nDISCORD_TOKEN={SECRET}\n"), encoding="utf-8")
+    result = run_bot(tmp_path, "check")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    model = next(line for line in result.stdout.splitlines() if line.startswith("model:"))
+    assert model.startswith("model: ok (bundled:all-MiniLM-L6-v2, ") and "fell back" not in model
+    assert SECRET not in output and "Traceback" not in output
+
+
 def test_check_refuses_a_password_with_an_unencoded_at_without_showing_it(tmp_path: Path
                                                                            ) -> None:
     """An '@' inside the password would make the driver print its tail as the host: the
