@@ -345,7 +345,11 @@ def run_bot() -> int:
         return fail(str(exc))
     except DBAPIError as exc:  # the library could not open its database
         return fail(database_failure(exc, settings.resolved_database_url))
-    except (aiohttp.ClientConnectorError, OSError) as exc:
+    except OSError as exc:
+        if exc.filename is not None and not isinstance(exc, aiohttp.ClientError):
+            # A file of the library (DATA_DIR is checked at start, but a disk can fill up or a
+            # file inside be another user's), not the network.
+            return fail(f"cannot use {exc.filename}: {exc.strerror or exc}")
         return fail(f"cannot reach Discord ({discord.http.Route.BASE}): {exc}")
     except discord.GatewayNotFound:
         return fail("the Discord gateway could not be found")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal, get_args
@@ -228,7 +230,8 @@ class Settings(BaseSettings):
 
     def ensure_data_dir(self) -> Path:
         """Create DATA_DIR if it is missing; ConfigurationError naming it when it cannot be a
-        directory (a file is there, or the place cannot hold one)."""
+        directory (a file is there, or the place cannot hold one) or this user cannot write
+        in it (a bind-mounted folder owned by another user, a read-only file system)."""
         path = self.data_dir
         try:
             path.mkdir(parents=True, exist_ok=True)
@@ -237,6 +240,16 @@ class Settings(BaseSettings):
         except OSError as exc:
             raise ConfigurationError(f"DATA_DIR: cannot create {path} "
                                      f"({exc.strerror or exc})") from None
+        # Written to, not asked (os.access): root passes os.access on a read-only mount, and a
+        # failure here is one line instead of a PermissionError deep inside the first write.
+        try:
+            with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check-"):
+                pass
+        except OSError as exc:
+            raise ConfigurationError(
+                f"DATA_DIR {path.resolve()} is not writable by this user (uid {os.getuid()}): "
+                f"{exc.strerror or exc}; make it writable by uid {os.getuid()} (a bind-mounted "
+                f"folder: chown -R {os.getuid()} it on the host)") from None
         return path
 
 

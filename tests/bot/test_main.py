@@ -4,24 +4,29 @@ traceback, never the token."""
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.discord_server import BotProcess, FakeDiscord, World
+from tests.unwritable import unwritable_folder
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "not-the-token-SECRET-4242"
 
 
-def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run the entry point in an empty directory (no .env) with only the given settings."""
+def run_bot(tmp_path: Path, *args: str, prefix: Sequence[str] = (),
+            **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the entry point in an empty directory (no .env) with only the given settings
+    (`prefix`: a command that runs it, such as setpriv)."""
     environ = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": str(tmp_path),
                "DATA_DIR": str(tmp_path / "data"), **env}
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp_path, env=environ,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run([*prefix, sys.executable, "-m", "bot", *args], cwd=tmp_path,
+                          env=environ, capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_missing_token_is_one_line(tmp_path: Path) -> None:
@@ -220,3 +225,23 @@ async def test_an_unreachable_database_stops_the_bot_in_one_line(tmp_path: Path)
                     "that host and accepting TCP/IP connections?")
     assert "Traceback" not in process.output and "Hunter2Secret" not in process.output
     assert "Background on this error" not in process.output
+
+
+def test_a_data_dir_this_user_cannot_write_is_named(tmp_path: Path) -> None:
+    """A bind-mounted DATA_DIR owned by another user: the bot and `check` say so in one line
+    naming the folder and the uid (it was "cannot reach Discord (...): Permission denied:
+    '.../summit-desk.sqlite3.migrate-lock'"), before any attempt to connect."""
+    folder, prefix = unwritable_folder(tmp_path)
+    expected = f"DATA_DIR {folder} is not writable by this user (uid {os.geteuid()}): " \
+               "Permission denied"
+    start = run_bot(tmp_path, prefix=prefix, DISCORD_TOKEN=SECRET, DATA_DIR=str(folder),
+                    EMBEDDING_MODEL="hashing", DISCORD_API_BASE_URL="http://127.0.0.1:1/api/v10")
+    assert start.returncode == 1, start.stderr
+    lines = start.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"summit-desk: {expected}; "), lines
+    assert "Discord" not in lines[0]
+    check = run_bot(tmp_path, "check", prefix=prefix, DISCORD_TOKEN=SECRET,
+                    DATA_DIR=str(folder), EMBEDDING_MODEL="hashing")
+    assert check.returncode == 1
+    assert check.stdout.splitlines()[1].startswith(f"database: FAILED: {expected}; "), \
+        check.stdout
