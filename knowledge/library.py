@@ -158,6 +158,24 @@ class Library:
                         stored, current)
             self.reembed_all(progress)
 
+    def model_mismatch(self) -> str | None:
+        """Why the stored vectors are not all the configured model's, in words (a changed
+        model, a re-embedding that stopped part-way), or None (they are, or the library is
+        new): what `ensure_model_matches` would re-embed."""
+        stored = self.stored_fingerprint()
+        if stored is None:
+            return None
+        current = self.embedder.fingerprint
+        unfinished = self._unfinished_reembed()
+        if unfinished is not None:
+            target, through = unfinished
+            return (f"a re-embedding of the library ({stored} -> {target or 'unknown'}) "
+                    f"stopped after passage #{through}; the configured model is {current}")
+        if stored != current:
+            return (f"the library's vectors were made with {stored}; the configured model "
+                    f"is {current}")
+        return None
+
     def _unfinished_reembed(self) -> tuple[str, int] | None:
         """(the model, the last passage id done) of a re-embedding that did not finish."""
         with self.read() as session:

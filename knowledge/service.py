@@ -16,7 +16,7 @@ import functools
 import heapq
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
 from sqlalchemy import delete, func, select
 
@@ -24,7 +24,7 @@ from knowledge import corpus, visibility
 from knowledge.corpus.seed import restore_seed
 from knowledge.embedding import Embedder
 from knowledge.enrich import ENRICHERS, prepare_store
-from knowledge.errors import BadInput, NotFound
+from knowledge.errors import BadInput, ConfigurationError, NotFound
 from knowledge.index.hybrid import HybridIndex
 from knowledge.library import Library, ProgressCallback
 from knowledge.meetings.service import MeetingsService
@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 T = TypeVar("T")
+# What opening does with stored vectors another model made (KnowledgeService.open).
+ModelChange = Literal["reembed", "refuse", "rebuild"]
 
 
 def _newest_first(article: ArticleSummary) -> tuple[dt.date, int]:
@@ -114,16 +116,33 @@ class KnowledgeService:
     # ----- opening and closing ------------------------------------------------------------
     @classmethod
     def open(cls, settings: Settings, *, embedder: Embedder | None = None,
-             progress: ProgressCallback | None = None, seed: bool = True) -> KnowledgeService:
+             progress: ProgressCallback | None = None, seed: bool = True,
+             model_change: ModelChange = "reembed") -> KnowledgeService:
         """Migrate the database, seed the founding corpus if absent, and load the index. A new
         embedded library starts from the shipped seed database when it fits (`corpus.seed`;
-        `seed=False`: always store the founding texts)."""
+        `seed=False`: always store the founding texts).
+
+        When the stored vectors are not the configured model's (`Library.model_mismatch`),
+        ``model_change`` says what to do: "reembed" them all now (the bot's start, as
+        documented); "refuse" with a ConfigurationError before anything is written (one-off
+        commands, which must not rewrite the library because of one command's settings);
+        "rebuild": the caller re-embeds next with `rebuild()`, so the index is not loaded."""
         if seed:
             restore_seed(settings, fingerprint=embedder.fingerprint
                          if embedder is not None else None)
         library = Library.connect(settings, embedder=embedder, enrichers=ENRICHERS)
+        mismatch = library.model_mismatch() if model_change != "reembed" else None
+        if mismatch and model_change == "refuse":
+            library.close()
+            raise ConfigurationError(
+                f"{mismatch} (EMBEDDING_MODEL, EMBEDDING_BACKEND, EMBEDDING_ONNX_FILE): this "
+                "command does not re-embed the library; use the settings the library was "
+                "built with, or re-embed it deliberately with `python -m knowledge rebuild` "
+                "(the bot also does at its next start)")
         prepare_store(library)  # meeting registry seeded, older articles re-enriched
         corpus.ensure_founding_corpus(library)
+        if mismatch:  # "rebuild": every vector is redone next, the index loaded after it
+            return cls(library)
         library.ensure_model_matches(progress)
         library.load_index()
         return cls(library)

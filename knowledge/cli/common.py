@@ -46,14 +46,17 @@ def cli_settings() -> Settings:
     return settings
 
 
-def open_service() -> KnowledgeService:
+def open_service(*, rebuilding: bool = False) -> KnowledgeService:
     """Open the service from the environment's settings. A DATA_DIR that cannot be a folder,
     or a database that cannot be reached or refuses us, is a ConfigurationError in one line
-    (the driver's words, never the password)."""
+    (the driver's words, never the password). So is a library whose vectors another model
+    made: a one-off command's settings (EMBEDDING_ONNX_FILE=/wrong.onnx falls back to torch)
+    must never re-embed the whole library; `rebuilding` (the `rebuild` command) does it."""
     settings = cli_settings()
     settings.ensure_data_dir()
     try:
-        return KnowledgeService.open(settings)
+        return KnowledgeService.open(settings,
+                                     model_change="rebuild" if rebuilding else "refuse")
     except DBAPIError as exc:
         raise ConfigurationError(database_failure(exc, settings.resolved_database_url)) \
             from exc

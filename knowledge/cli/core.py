@@ -145,7 +145,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     """Re-embed everything with a progress bar."""
     from tqdm import tqdm
 
-    service = open_service()
+    service = open_service(rebuilding=True)
     bars: list[tqdm] = []  # made at the first batch, when the total is known
 
     def progress(done: int, total: int) -> None:
