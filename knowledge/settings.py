@@ -153,7 +153,6 @@ class Settings(BaseSettings):
     @classmethod
     def _check_database_url(cls, value: str) -> str:
         # Checked here so a typo is one settings line at start-up, not an engine error later.
-        # The dialect module is loaded, not its driver (psycopg is imported at connection).
         # No message repeats the URL or a part of it: it may hold a password.
         if not value:
             return value
@@ -165,12 +164,22 @@ class Settings(BaseSettings):
                              "percent-encode it (@ is %40; likewise / %2F, ? %3F, # %23, "
                              "% %25)")
         try:
-            make_url(value).get_dialect()
+            dialect = make_url(value).get_dialect()
         except (ArgumentError, ValueError):  # ArgumentError also covers NoSuchModuleError;
             # ValueError: a port that is not a number (its text would be in the message)
             raise ValueError("not a database URL SQLAlchemy knows (for PostgreSQL: "
                              "postgresql+psycopg://user:pw@host/db; empty: SQLite in "
                              "DATA_DIR)") from None
+        # The driver too (psycopg2 or MySQLdb when only psycopg 3 is installed): the engine
+        # would import it at once anyway, and its ImportError was an "internal error".
+        try:
+            dialect.import_dbapi()
+        except ImportError as exc:
+            raise ValueError(
+                f"the {dialect.name} driver {dialect.driver!r} is not installed "
+                f"({exc}); supported: postgresql+psycopg:// (PostgreSQL through psycopg 3, "
+                "installed with Summit Desk), sqlite:/// or empty (SQLite in DATA_DIR)") \
+                from None
         return value
 
     @field_validator("log_level")

@@ -59,6 +59,20 @@ def test_a_data_dir_this_user_cannot_write_is_named(tmp_path: Path) -> None:
                            f"(uid {os.geteuid()}): Permission denied; "), line
 
 
+@pytest.mark.parametrize(("url", "driver"), [
+    (f"postgresql+psycopg2://summit:{PASSWORD}@db:5432/summitdesk",
+     "postgresql driver 'psycopg2' is not installed (No module named 'psycopg2')"),
+    ("mysql://x", "mysql driver 'mysqldb' is not installed (No module named 'MySQLdb')")])
+def test_a_driver_that_is_not_installed_is_a_setting_mistake(tmp_path: Path, url: str,
+                                                              driver: str) -> None:
+    """A database driver Summit Desk does not install (psycopg2, MySQLdb) is one line, exit
+    2, naming the supported forms (it was "internal error: ModuleNotFoundError", exit 1)."""
+    line = one_line(run(tmp_path, "list", DATABASE_URL=url))
+    assert line == (f"error: DATABASE_URL: the {driver}; supported: postgresql+psycopg:// "
+                    "(PostgreSQL through psycopg 3, installed with Summit Desk), sqlite:/// "
+                    "or empty (SQLite in DATA_DIR)")
+
+
 def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path) -> None:
     """A server that is down: the driver's words, the URL with *** for its password."""
     url = f"postgresql+psycopg://summit:{PASSWORD}@127.0.0.1:1/summitdesk"
