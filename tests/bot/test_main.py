@@ -4,6 +4,7 @@ traceback, never the token."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -245,3 +246,31 @@ def test_a_data_dir_this_user_cannot_write_is_named(tmp_path: Path) -> None:
     assert check.returncode == 1
     assert check.stdout.splitlines()[1].startswith(f"database: FAILED: {expected}; "), \
         check.stdout
+
+
+def test_start_up_failures_are_json_records_when_logs_are_json(tmp_path: Path) -> None:
+    """With LOG_FORMAT=json (in the environment or .env) a start-up failure is one JSON log
+    record like every other line, also when the settings themselves did not load (it was a
+    plain "summit-desk: ..." line a collector cannot parse); text logs keep that line."""
+    def record(result: subprocess.CompletedProcess[str]) -> dict[str, object]:
+        assert result.returncode == 1
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and result.stdout == "", result.stderr
+        found = json.loads(lines[0])
+        assert found["level"] == "ERROR" and found["event"] == "start_failed", found
+        return found
+
+    assert record(run_bot(tmp_path, LOG_FORMAT="json"))["msg"] == \
+        "DISCORD_TOKEN is not set (put it in the environment or .env)"
+    (tmp_path / ".env").write_text("LOG_FORMAT=json\nLOG_LEVEL=verbose\n", encoding="utf-8")
+    assert record(run_bot(tmp_path, DISCORD_TOKEN=SECRET))["msg"] == \
+        "LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+    (tmp_path / ".env").unlink()
+    taken = tmp_path / "a-file"
+    taken.write_text("", encoding="utf-8")
+    assert record(run_bot(tmp_path, DISCORD_TOKEN=SECRET, LOG_FORMAT="json",
+                          DATA_DIR=str(taken)))["msg"] == \
+        f"DATA_DIR: {taken} exists and is not a directory"
+    text = run_bot(tmp_path, DISCORD_TOKEN=SECRET, DATA_DIR=str(taken))
+    assert text.stderr.strip().splitlines() == [
+        f"summit-desk: DATA_DIR: {taken} exists and is not a directory"]
