@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from knowledge.errors import ConfigurationError, KnowledgeError
-from knowledge.logs import redact, setup_logging
+from knowledge.logs import JsonFormatter, redact, setup_logging
 from knowledge.settings import (
     Settings,
     database_failure,
@@ -46,9 +46,25 @@ STALE_BEATS = 4
 
 
 def fail(message: str) -> int:
-    """Print one line to stderr and return the exit status for a start-up failure."""
-    print(redact(f"summit-desk: {message}"), file=sys.stderr)
+    """Write one line to stderr and return the exit status for a start-up failure: with
+    LOG_FORMAT=json a log record like every other line (a collector parses each line),
+    otherwise `summit-desk: <message>`."""
+    if any(isinstance(handler.formatter, JsonFormatter)
+           for handler in logging.getLogger().handlers):
+        log.error("%s", message, extra={"event": "start_failed"})
+    else:
+        print(redact(f"summit-desk: {message}"), file=sys.stderr)
     return 1
+
+
+def requested_log_format() -> str:
+    """LOG_FORMAT from the environment or `.env` when the settings as a whole did not load
+    (a failure must still come in the format the collector expects); "text" unless "json"."""
+    from dotenv import dotenv_values
+
+    values = {key.upper(): value for key, value in dotenv_values(".env").items()}
+    values.update({key.upper(): value for key, value in os.environ.items()})
+    return "json" if (values.get("LOG_FORMAT") or "").strip() == "json" else "text"
 
 
 def unknown_keys_line() -> str | None:
@@ -319,6 +335,8 @@ def run_bot() -> int:
     try:
         settings = load_bot_settings()
     except ValidationError as exc:
+        if requested_log_format() == "json":
+            setup_logging("INFO", "json")
         return fail("; ".join(settings_problems(exc)))
     setup_logging(settings.log_level, settings.log_format, secrets=settings.secret_values())
     try:
@@ -346,7 +364,11 @@ def run_bot() -> int:
         return fail(str(exc))
     except DBAPIError as exc:  # the library could not open its database
         return fail(database_failure(exc, settings.resolved_database_url))
-    except (aiohttp.ClientConnectorError, OSError) as exc:
+    except OSError as exc:
+        if exc.filename is not None and not isinstance(exc, aiohttp.ClientError):
+            # A file of the library (DATA_DIR is checked at start, but a disk can fill up or a
+            # file inside be another user's), not the network.
+            return fail(f"cannot use {exc.filename}: {exc.strerror or exc}")
         return fail(f"cannot reach Discord ({discord.http.Route.BASE}): {exc}")
     except discord.GatewayNotFound:
         return fail("the Discord gateway could not be found")

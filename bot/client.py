@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from typing import Any
 
@@ -50,6 +51,10 @@ def configure_endpoints(settings: BotSettings) -> None:
         else DEFAULT_GATEWAY
 
 
+class OpeningStopped(Exception):
+    """The library's opening was stopped at a safe point because the bot is stopping."""
+
+
 class SummitDesk(commands.AutoShardedBot):
     """A thin adapter: slash commands in, KnowledgeService calls, embeds out."""
 
@@ -80,6 +85,8 @@ class SummitDesk(commands.AutoShardedBot):
         self.notifier = GuildAdminNotifier(self)
         self.paginator = Paginator(settings.page_timeout_seconds)
         self.guild_settings = GuildSettings(self)
+        # Set when a stop comes while the library opens (read by the worker thread).
+        self._stop_opening = threading.Event()
 
     @property
     def service(self) -> KnowledgeService:
@@ -92,25 +99,68 @@ class SummitDesk(commands.AutoShardedBot):
         """Open the library and warm the model in a worker thread while the cogs load (they
         do not use the library until a command runs), then sync and start jobs. A library
         that cannot open stops the start before anything is synced, as before."""
+        self._stop_opening.clear()
         opening = asyncio.ensure_future(asyncio.to_thread(self._open_service))
+        stopping = False
         try:
             # Page buttons on any message, also one sent before a restart, reach the paginator.
             self.add_dynamic_items(TurnButton, DeleteButton)
             for name in EXTENSIONS:
                 await self.load_extension(name)
+        except asyncio.CancelledError:  # SIGINT/SIGTERM during the start (bot/__main__.py)
+            stopping = True
+            raise
         finally:
             # Wait for the library whatever happened: a failed start still closes it.
-            self._service = await opening
+            self._service = await self._library_opened(opening, stopping=stopping)
         if self._syncs_commands():
             await self.sync_commands()
         # Failing (and recovered) feeds are reported to the guild's admins.
         self._service.sources.set_notifier(self.notifier)
         await self._start_scheduler()
 
+    async def _library_opened(self, opening: asyncio.Future[KnowledgeService], *,
+                              stopping: bool) -> KnowledgeService:
+        """The opened library. Asked to stop meanwhile (the start-up is cancelled), it still
+        waits for the worker thread, which cannot be interrupted mid-write (migrations,
+        storing the founding corpus); a re-embedding stops at its next batch, where the next
+        start resumes it. Only then does the cancellation go on, so "stopped" is logged when
+        the process really stops, and the library is closed."""
+        if not stopping:
+            try:
+                return await asyncio.shield(opening)
+            except asyncio.CancelledError:
+                if opening.done() and not opening.cancelled() and opening.exception() is None:
+                    opening.result().close()  # opened at the moment the stop came
+                    raise
+        self._stop_opening.set()
+        if not opening.done():
+            log.info("stopping: waiting for the library to finish opening (it cannot be "
+                     "interrupted safely; a re-embedding stops after its current batch)")
+        while not opening.done():
+            try:
+                await asyncio.wait({opening})
+            except asyncio.CancelledError:  # another signal: the thread still cannot stop
+                log.info("stopping: still waiting for the library to finish opening")
+        if not opening.cancelled():
+            if opening.exception() is None:
+                opening.result().close()
+            elif not isinstance(opening.exception(), OpeningStopped):
+                log.warning("the library failed while the bot was stopping: %s",
+                            opening.exception())
+        raise asyncio.CancelledError
+
     def _open_service(self) -> KnowledgeService:
         """(in a worker thread) Open the library and load the model now, not on the first
-        question."""
-        service = KnowledgeService.open(self.settings)
+        question. A stop asked meanwhile ends a re-embedding after its current batch (each is
+        committed with its progress: the next start resumes it)."""
+        def progress(done: int, total: int) -> None:
+            if self._stop_opening.is_set():
+                log.info("re-embedding stopped after %d of %d passages; the next start "
+                         "resumes it", done, total)
+                raise OpeningStopped
+
+        service = KnowledgeService.open(self.settings, progress=progress)
         try:
             service.embedder.embed(["warm-up"])
         except BaseException:

@@ -115,12 +115,6 @@ class BotSettings(Settings):
     def _check_gateway(cls, value: str) -> str:
         return _check_url(value, ("ws", "wss"))
 
-    @field_validator("discord_dev_guild_id", "discord_owner_guild_id", "discord_shard_count",
-                     mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
-
     @field_validator("discord_token")
     @classmethod
     def _token_present(cls, value: SecretStr) -> SecretStr:

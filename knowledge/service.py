@@ -131,20 +131,24 @@ class KnowledgeService:
             restore_seed(settings, fingerprint=embedder.fingerprint
                          if embedder is not None else None)
         library = Library.connect(settings, embedder=embedder, enrichers=ENRICHERS)
-        mismatch = library.model_mismatch() if model_change != "reembed" else None
-        if mismatch and model_change == "refuse":
-            library.close()
-            raise ConfigurationError(
-                f"{mismatch} (EMBEDDING_MODEL, EMBEDDING_BACKEND, EMBEDDING_ONNX_FILE): this "
-                "command does not re-embed the library; use the settings the library was "
-                "built with, or re-embed it deliberately with `python -m knowledge rebuild` "
-                "(the bot also does at its next start)")
-        prepare_store(library)  # meeting registry seeded, older articles re-enriched
-        corpus.ensure_founding_corpus(library)
-        if mismatch:  # "rebuild": every vector is redone next, the index loaded after it
-            return cls(library)
-        library.ensure_model_matches(progress)
-        library.load_index()
+        try:
+            mismatch = library.model_mismatch() if model_change != "reembed" else None
+            if mismatch and model_change == "refuse":
+                raise ConfigurationError(
+                    f"{mismatch} (EMBEDDING_MODEL, EMBEDDING_BACKEND, EMBEDDING_ONNX_FILE): "
+                    "this command does not re-embed the library; use the settings the "
+                    "library was built with, or re-embed it deliberately with `python -m "
+                    "knowledge rebuild` (the bot also does at its next start)")
+            prepare_store(library)  # meeting registry seeded, older articles re-enriched
+            corpus.ensure_founding_corpus(library)
+            if mismatch:  # "rebuild": every vector is redone next, the index loaded after it
+                return cls(library)
+            # `progress` may raise to stop a re-embedding between batches (the bot stopping)
+            library.ensure_model_matches(progress)
+            library.load_index()
+        except BaseException:
+            library.close()  # connections released whatever stopped the opening
+            raise
         return cls(library)
 
     def close(self) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 from urllib.parse import quote, unquote
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from knowledge.errors import ConfigurationError
@@ -136,16 +138,21 @@ class Settings(BaseSettings):
         "it at start-up instead of rebuilding from every passage (checked against the database "
         "first; a stale or damaged copy is ignored and rewritten).")
 
-    @field_validator("embedding_onnx_file", mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
+    def _blank_optional_is_none(cls, value: object, info: ValidationInfo) -> object:
+        # Every field that may be None, the subclasses' too (BotSettings' guild ids): `KEY=` as
+        # .env.example writes it means "not set", not Path("") or a parse error. One validator
+        # for all, since pydantic lets a subclass's validator of the same name replace this.
+        if not (isinstance(value, str) and not value.strip()) or info.field_name is None:
+            return value
+        annotation = cls.model_fields[info.field_name].annotation
+        return None if type(None) in get_args(annotation) else value
 
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
         # Checked here so a typo is one settings line at start-up, not an engine error later.
-        # The dialect module is loaded, not its driver (psycopg is imported at connection).
         # No message repeats the URL or a part of it: it may hold a password.
         if not value:
             return value
@@ -157,12 +164,22 @@ class Settings(BaseSettings):
                              "percent-encode it (@ is %40; likewise / %2F, ? %3F, # %23, "
                              "% %25)")
         try:
-            make_url(value).get_dialect()
+            dialect = make_url(value).get_dialect()
         except (ArgumentError, ValueError):  # ArgumentError also covers NoSuchModuleError;
             # ValueError: a port that is not a number (its text would be in the message)
             raise ValueError("not a database URL SQLAlchemy knows (for PostgreSQL: "
                              "postgresql+psycopg://user:pw@host/db; empty: SQLite in "
                              "DATA_DIR)") from None
+        # The driver too (psycopg2 or MySQLdb when only psycopg 3 is installed): the engine
+        # would import it at once anyway, and its ImportError was an "internal error".
+        try:
+            dialect.import_dbapi()
+        except ImportError as exc:
+            raise ValueError(
+                f"the {dialect.name} driver {dialect.driver!r} is not installed "
+                f"({exc}); supported: postgresql+psycopg:// (PostgreSQL through psycopg 3, "
+                "installed with Summit Desk), sqlite:/// or empty (SQLite in DATA_DIR)") \
+                from None
         return value
 
     @field_validator("log_level")
@@ -222,7 +239,8 @@ class Settings(BaseSettings):
 
     def ensure_data_dir(self) -> Path:
         """Create DATA_DIR if it is missing; ConfigurationError naming it when it cannot be a
-        directory (a file is there, or the place cannot hold one)."""
+        directory (a file is there, or the place cannot hold one) or this user cannot write
+        in it (a bind-mounted folder owned by another user, a read-only file system)."""
         path = self.data_dir
         try:
             path.mkdir(parents=True, exist_ok=True)
@@ -231,6 +249,16 @@ class Settings(BaseSettings):
         except OSError as exc:
             raise ConfigurationError(f"DATA_DIR: cannot create {path} "
                                      f"({exc.strerror or exc})") from None
+        # Written to, not asked (os.access): root passes os.access on a read-only mount, and a
+        # failure here is one line instead of a PermissionError deep inside the first write.
+        try:
+            with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check-"):
+                pass
+        except OSError as exc:
+            raise ConfigurationError(
+                f"DATA_DIR {path.resolve()} is not writable by this user (uid {os.getuid()}): "
+                f"{exc.strerror or exc}; make it writable by uid {os.getuid()} (a bind-mounted "
+                f"folder: chown -R {os.getuid()} it on the host)") from None
         return path
 
 

@@ -9,7 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from bot.settings import BotSettings
-from knowledge.settings import unknown_env_file_keys
+from knowledge.cli.common import cli_settings
+from knowledge.settings import Settings, unknown_env_file_keys
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -51,3 +52,40 @@ def test_the_cooldown_is_switched_off_as_documented() -> None:
                        ask_cooldown_seconds=0).ask_cooldown_seconds == 0
     with pytest.raises(ValidationError, match="ask_cooldown_rate"):
         BotSettings(_env_file=None, discord_token="x", ask_cooldown_rate=0)  # type: ignore[call-arg]
+
+
+def test_the_example_means_the_same_to_the_bot_and_the_command_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Copied to .env (plus a token), .env.example gives every library setting the same value
+    through BotSettings and the CLI's settings as through the library's own Settings: no
+    check of the library is lost in the bot (EMBEDDING_ONNX_FILE= was Path('.') there)."""
+    text = (REPO / ".env.example").read_text(encoding="utf-8")
+    assert "\nDISCORD_TOKEN=\n" in text
+    (tmp_path / ".env").write_text(text.replace("\nDISCORD_TOKEN=\n", "\nDISCORD_TOKEN=x\n"),
+                                   encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    library = Settings()  # type: ignore[call-arg]
+    bot = BotSettings()  # type: ignore[call-arg]
+    cli = cli_settings()
+    assert library.embedding_onnx_file is None
+    for field in Settings.model_fields:
+        assert getattr(bot, field) == getattr(library, field), field
+        assert getattr(cli, field) == getattr(library, field), field
+    assert bot.discord_dev_guild_id is None and bot.discord_shard_count is None
+
+
+def test_no_subclass_replaces_a_settings_validator() -> None:
+    """pydantic lets a subclass's validator replace the parent's of the same name: each of
+    the library's validators is still the one the bot's settings run."""
+    parent = Settings.__pydantic_decorators__
+    child = BotSettings.__pydantic_decorators__
+    for kind in ("field_validators", "model_validators"):
+        mine, theirs = getattr(parent, kind), getattr(child, kind)
+        for name, decorator in mine.items():
+            assert name in theirs, (kind, name)
+            assert unbound(theirs[name].func) is unbound(decorator.func), (kind, name)
+
+
+def unbound(function: object) -> object:
+    """The function under a classmethod's binding (each class binds its own)."""
+    return getattr(function, "__func__", function)

@@ -21,6 +21,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from knowledge.errors import ConfigurationError
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -90,6 +92,18 @@ def head_revision() -> str | None:
     """The newest revision of the packaged migrations, read from the files' `revision` and
     `down_revision` assignments without loading Alembic; None unless there is exactly one head
     (then `migrate` lets Alembic decide)."""
+    found = _revisions()
+    if found is None:
+        return None
+    revisions, parents = found
+    heads = sorted(revisions - parents)
+    return heads[0] if len(heads) == 1 else None
+
+
+@functools.cache
+def _revisions() -> tuple[frozenset[str], frozenset[str]] | None:
+    """(every revision, every revision some other one follows) of the packaged migrations;
+    None when a file's assignments cannot be read without running it."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in sorted((MIGRATIONS / "versions").glob("*.py")):
@@ -113,8 +127,7 @@ def head_revision() -> str | None:
             parents.add(down)
         elif isinstance(down, tuple | list):
             parents.update(str(d) for d in down)
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
+    return frozenset(revisions), frozenset(parents)
 
 
 def stored_revision(engine: Engine) -> str | None:
@@ -131,9 +144,18 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (idempotent, safe with concurrent starters).
     A database already at the head revision is left alone without loading Alembic."""
     head = head_revision()
-    if head is not None and stored_revision(engine) == head:
+    stored = stored_revision(engine)
+    if head is not None and stored == head:
         log.debug("database schema is at head (%s)", head)
         return
+    known = _revisions()
+    if stored is not None and known is not None and stored not in known[0]:
+        # A newer version of the code migrated it and this one was put back: Alembic would
+        # say "Can't locate revision identified by ..." (an internal error).
+        raise ConfigurationError(
+            f"the database is at schema {stored}, newer than this code knows (latest "
+            f"{head or 'several heads'}): upgrade the code or restore the backup taken "
+            "before the upgrade")
     from alembic import command
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))

@@ -92,7 +92,9 @@ async def test_the_running_bot_keeps_its_heartbeat_and_masks_tokens(tmp_path: Pa
             await process.wait_for_output("ready as", timeout=START_TIMEOUT)
             for _ in range(20):
                 result = await asyncio.to_thread(health, tmp_path, DISCORD_TOKEN=fake.token)
-                if result.returncode == 0:
+                # "starting" is healthy too: wait for the file to say connected (it follows
+                # READY within a second, so a check right after "ready as" may miss it).
+                if result.stdout.startswith("healthy: connected"):
                     break
                 await asyncio.sleep(0.5)
             assert result.returncode == 0, result.stdout

@@ -4,24 +4,30 @@ traceback, never the token."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.discord_server import BotProcess, FakeDiscord, World
+from tests.unwritable import unwritable_folder
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "not-the-token-SECRET-4242"
 
 
-def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run the entry point in an empty directory (no .env) with only the given settings."""
+def run_bot(tmp_path: Path, *args: str, prefix: Sequence[str] = (),
+            **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the entry point in an empty directory (no .env) with only the given settings
+    (`prefix`: a command that runs it, such as setpriv)."""
     environ = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": str(tmp_path),
                "DATA_DIR": str(tmp_path / "data"), **env}
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp_path, env=environ,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run([*prefix, sys.executable, "-m", "bot", *args], cwd=tmp_path,
+                          env=environ, capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_missing_token_is_one_line(tmp_path: Path) -> None:
@@ -88,6 +94,21 @@ def test_check_passes_on_a_fresh_install(tmp_path: Path) -> None:
     assert "new library from the seed database" in result.stdout
     again = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET)  # the library is there now
     assert again.returncode == 0 and "seed" not in again.stdout
+
+
+@pytest.mark.model
+def test_check_passes_with_a_settings_file_copied_from_the_example(tmp_path: Path) -> None:
+    """.env.example copied to .env with a token set (the README's set-up) passes `check`:
+    its empty EMBEDDING_ONNX_FILE= means the shipped file, not a file named '.'."""
+    text = (REPO / ".env.example").read_text(encoding="utf-8")
+    (tmp_path / ".env").write_text(
+        text.replace("\nDISCORD_TOKEN=\n", f"\nDISCORD_TOKEN={SECRET}\n"), encoding="utf-8")
+    result = run_bot(tmp_path, "check")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    model = next(line for line in result.stdout.splitlines() if line.startswith("model:"))
+    assert model.startswith("model: ok (bundled:all-MiniLM-L6-v2, ") and "fell back" not in model
+    assert SECRET not in output and "Traceback" not in output
 
 
 def test_check_refuses_a_password_with_an_unencoded_at_without_showing_it(tmp_path: Path
@@ -205,3 +226,51 @@ async def test_an_unreachable_database_stops_the_bot_in_one_line(tmp_path: Path)
                     "that host and accepting TCP/IP connections?")
     assert "Traceback" not in process.output and "Hunter2Secret" not in process.output
     assert "Background on this error" not in process.output
+
+
+def test_a_data_dir_this_user_cannot_write_is_named(tmp_path: Path) -> None:
+    """A bind-mounted DATA_DIR owned by another user: the bot and `check` say so in one line
+    naming the folder and the uid (it was "cannot reach Discord (...): Permission denied:
+    '.../summit-desk.sqlite3.migrate-lock'"), before any attempt to connect."""
+    folder, prefix = unwritable_folder(tmp_path)
+    expected = f"DATA_DIR {folder} is not writable by this user (uid {os.geteuid()}): " \
+               "Permission denied"
+    start = run_bot(tmp_path, prefix=prefix, DISCORD_TOKEN=SECRET, DATA_DIR=str(folder),
+                    EMBEDDING_MODEL="hashing", DISCORD_API_BASE_URL="http://127.0.0.1:1/api/v10")
+    assert start.returncode == 1, start.stderr
+    lines = start.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"summit-desk: {expected}; "), lines
+    assert "Discord" not in lines[0]
+    check = run_bot(tmp_path, "check", prefix=prefix, DISCORD_TOKEN=SECRET,
+                    DATA_DIR=str(folder), EMBEDDING_MODEL="hashing")
+    assert check.returncode == 1
+    assert check.stdout.splitlines()[1].startswith(f"database: FAILED: {expected}; "), \
+        check.stdout
+
+
+def test_start_up_failures_are_json_records_when_logs_are_json(tmp_path: Path) -> None:
+    """With LOG_FORMAT=json (in the environment or .env) a start-up failure is one JSON log
+    record like every other line, also when the settings themselves did not load (it was a
+    plain "summit-desk: ..." line a collector cannot parse); text logs keep that line."""
+    def record(result: subprocess.CompletedProcess[str]) -> dict[str, object]:
+        assert result.returncode == 1
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and result.stdout == "", result.stderr
+        found = json.loads(lines[0])
+        assert found["level"] == "ERROR" and found["event"] == "start_failed", found
+        return found
+
+    assert record(run_bot(tmp_path, LOG_FORMAT="json"))["msg"] == \
+        "DISCORD_TOKEN is not set (put it in the environment or .env)"
+    (tmp_path / ".env").write_text("LOG_FORMAT=json\nLOG_LEVEL=verbose\n", encoding="utf-8")
+    assert record(run_bot(tmp_path, DISCORD_TOKEN=SECRET))["msg"] == \
+        "LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+    (tmp_path / ".env").unlink()
+    taken = tmp_path / "a-file"
+    taken.write_text("", encoding="utf-8")
+    assert record(run_bot(tmp_path, DISCORD_TOKEN=SECRET, LOG_FORMAT="json",
+                          DATA_DIR=str(taken)))["msg"] == \
+        f"DATA_DIR: {taken} exists and is not a directory"
+    text = run_bot(tmp_path, DISCORD_TOKEN=SECRET, DATA_DIR=str(taken))
+    assert text.stderr.strip().splitlines() == [
+        f"summit-desk: DATA_DIR: {taken} exists and is not a directory"]

@@ -93,6 +93,20 @@ class BotProcess:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
 
+    def send_signal(self, sig: int) -> None:
+        """Send `sig` to the process (as `docker stop` or systemd sends SIGTERM)."""
+        assert self._proc is not None
+        self._proc.send_signal(sig)
+
+    async def wait(self, timeout: float) -> int:
+        """Wait until the process exits by itself; its exit code."""
+        assert self._proc is not None
+        code = await asyncio.wait_for(self._proc.wait(), timeout)
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._reader, 2.0)
+        return code
+
     async def stop(self, timeout: float = 5.0) -> int | None:
         """SIGINT (graceful), then SIGKILL after `timeout`; returns the exit code."""
         proc = self._proc

@@ -1,5 +1,6 @@
 """A library embedded with the ONNX file, reopened when that file has gone bad: one warning, the
-torch fallback, and every stored vector re-embedded with it (never two models' vectors mixed)."""
+torch fallback, and every stored vector re-embedded with it when asked (never two models'
+vectors mixed)."""
 
 from __future__ import annotations
 
@@ -26,12 +27,13 @@ REPO = Path(__file__).resolve().parents[2]
 QUESTION = "What did experts expect from the Moscow summit in January 2019?"
 
 
-def search(home: Path, **settings: str) -> subprocess.CompletedProcess[str]:
-    """`python -m knowledge search` on the library under `home`, as an operator runs it."""
+def search(home: Path, *command: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`python -m knowledge search` (or another command) on the library under `home`, as an
+    operator runs it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("EMBEDDING_")}
     env.update(DATA_DIR=str(home / "data"), DATABASE_URL="", PYTHONPATH=str(REPO), **settings)
-    return subprocess.run([sys.executable, "-m", "knowledge", "search", QUESTION], cwd=home,
-                          env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, "-m", "knowledge", *(command or ("search", QUESTION))],
+                          cwd=home, env=env, capture_output=True, text=True, timeout=600)
 
 
 def stored(home: Path) -> tuple[str, list[tuple[str, np.ndarray]]]:
@@ -46,7 +48,10 @@ def stored(home: Path) -> tuple[str, list[tuple[str, np.ndarray]]]:
 
 
 def test_damaged_onnx_file_falls_back_and_reembeds_everything(tmp_path: Path) -> None:
-    """The ONNX-built library is re-embedded by sentence-transformers: answers, no traceback."""
+    """The ONNX-built library with a damaged file: a one-off search refuses to re-embed it
+    (one warning, one error line, nothing rewritten); `rebuild` re-embeds it with
+    sentence-transformers, after which searches answer, no traceback. (The bot re-embeds at
+    its start instead: tests/knowledge/test_library.py.)"""
     first = search(tmp_path)
     assert first.returncode == 0, first.stderr
     onnx = make_embedder(BUNDLED_MODEL)
@@ -58,6 +63,14 @@ def test_damaged_onnx_file_falls_back_and_reembeds_everything(tmp_path: Path) ->
     data = bytearray(BUNDLED_ONNX.read_bytes())
     data[1000] ^= 0xFF
     damaged.write_bytes(bytes(data))
+    refused = search(tmp_path, EMBEDDING_ONNX_FILE=str(damaged))
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.splitlines()[-1].startswith(
+        f"error: the library's vectors were made with {onnx.fingerprint}; the configured "
+        "model is st:"), refused.stderr
+    assert stored(tmp_path)[0] == onnx.fingerprint
+    rebuilt = search(tmp_path, "rebuild", EMBEDDING_ONNX_FILE=str(damaged))
+    assert rebuilt.returncode == 0, rebuilt.stderr
     second = search(tmp_path, EMBEDDING_ONNX_FILE=str(damaged))
     assert second.returncode == 0, second.stderr
     assert "Abe-Putin Summit in Moscow" in second.stdout

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from knowledge.corpus import PREBUILT_INDEX, founding_document, founding_metadata
 from knowledge.embedding import HashingEmbedder
-from knowledge.errors import NotFound
+from knowledge.errors import ConfigurationError, NotFound
 from knowledge.ingest import Document, prepare
 from knowledge.models import PartialDate
 from knowledge.retrieval import SearchRequest
@@ -79,6 +79,45 @@ def test_changed_model_rebuilds_at_start(settings: Settings, caplog: pytest.LogC
         blobs = session.scalars(select(PassageRow.embedding)).all()
     assert {len(b) for b in blobs} == {128 * 4}
     assert service.retriever.search(SearchRequest("Kuril islands joint economic development", guild_id=None))
+
+
+def test_a_changed_model_is_refused_or_rebuilt_on_request(settings: Settings) -> None:
+    """Opened with model_change="refuse" (one-off commands), another model's library is a
+    ConfigurationError naming both models and `rebuild`, and nothing is re-embedded;
+    "rebuild" leaves the re-embedding to `rebuild()`, done once."""
+    KnowledgeService.open(settings, embedder=HashingEmbedder(64)).close()
+    with pytest.raises(ConfigurationError) as refused:
+        KnowledgeService.open(settings, embedder=HashingEmbedder(128), model_change="refuse")
+    message = str(refused.value)
+    assert message.startswith("the library's vectors were made with hashing:64; the "
+                              "configured model is hashing:128 "), message
+    assert "`python -m knowledge rebuild`" in message
+    service = KnowledgeService.open(settings, embedder=HashingEmbedder(64), model_change="refuse")
+    assert _vector_sizes(service) == {64 * 4}  # untouched by the refused opening
+    service.close()
+    embedder = _Counting(128)
+    service = KnowledgeService.open(settings, embedder=embedder, model_change="rebuild")
+    try:
+        assert embedder.texts == 0
+        passages = service.rebuild()
+        assert _vector_sizes(service) == {128 * 4} and embedder.texts >= passages
+        assert service.library.stored_fingerprint() == "hashing:128"
+        assert service.retriever.search(SearchRequest("Kuril islands joint economic "
+                                                      "development", guild_id=None))
+    finally:
+        service.close()
+
+
+class _Counting(HashingEmbedder):
+    """A model that counts the texts it embeds."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__(dim)
+        self.texts = 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.texts += len(texts)
+        return super().embed(texts)
 
 
 class _DiesAfter(HashingEmbedder):

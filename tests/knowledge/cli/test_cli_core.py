@@ -118,6 +118,36 @@ def test_rebuild_shows_progress(env: dict[str, str]) -> None:
     assert out.stderr.count("100%") == 1, out.stderr
 
 
+def test_a_command_never_re_embeds_the_library_for_another_model(env: dict[str, str]) -> None:
+    """A one-off command with another embedding model (EMBEDDING_ONNX_FILE=/wrong.onnx falls
+    back to torch) is refused in one line, exit 2, naming both models and `rebuild`: before,
+    it re-embedded the whole library and the next normal command re-embedded it back.
+    `rebuild` re-embeds deliberately, once."""
+    assert run(["list"], env).returncode == 0
+    db = Path(env["DATA_DIR"]) / "summit-desk.sqlite3"
+    other = {**env, "EMBEDDING_MODEL": "hashing:128"}
+    for command in (["search", "Kuril islands"], ["list"], ["expert", "togo"],
+                    ["summits"], ["add", str(REPO / "README.md")]):
+        out = run(command, other)
+        assert out.returncode == 2, (command, out.stderr)
+        assert out.stderr.splitlines() == [
+            "error: the library's vectors were made with hashing:256; the configured model is "
+            "hashing:128 (EMBEDDING_MODEL, EMBEDDING_BACKEND, EMBEDDING_ONNX_FILE): this "
+            "command does not re-embed the library; use the settings the library was built "
+            "with, or re-embed it deliberately with `python -m knowledge rebuild` (the bot "
+            "also does at its next start)"], command
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT value FROM index_state WHERE key = 'model_fingerprint'"
+                            ).fetchone() == ("hashing:256",)
+        assert {len(row[0]) for row in conn.execute("SELECT embedding FROM passages")} \
+            == {256 * 4}
+    rebuilt = run(["rebuild", "--json"], other)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert json.loads(rebuilt.stdout)["embedder"] == "hashing:128"
+    assert "model changed" not in rebuilt.stderr  # re-embedded once, by rebuild itself
+    assert run(["search", "Kuril islands"], other).returncode == 0
+
+
 def _counts(db: Path) -> tuple[int, int, set[int]]:
     with sqlite3.connect(db) as conn:
         articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]

@@ -7,24 +7,28 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from sqlalchemy import make_url
 
 from tests.conftest import PG_URL
+from tests.unwritable import unwritable_folder
 
 REPO = Path(__file__).resolve().parents[3]
 PASSWORD = "Hunter2Secret"
 
 
-def run(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
-    """The CLI in an empty folder (no .env) with the bundled model unless told otherwise."""
+def run(tmp_path: Path, *args: str, prefix: Sequence[str] = (),
+        **settings: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in an empty folder (no .env) with the bundled model unless told otherwise
+    (`prefix`: a command that runs it, such as setpriv)."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DISCORD_", "DATABASE_", "EMBEDDING_", "LOG_"))}
     env.update({"DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(REPO), **settings})
-    return subprocess.run([sys.executable, "-m", "knowledge", *args], capture_output=True,
-                          text=True, env=env, timeout=300, cwd=tmp_path)
+    return subprocess.run([*prefix, sys.executable, "-m", "knowledge", *args],
+                          capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
 
 
 def one_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -43,6 +47,30 @@ def test_a_data_dir_that_is_a_file_is_named(tmp_path: Path) -> None:
     file.write_text("root:x:0:0\n", encoding="utf-8")
     line = one_line(run(tmp_path, "list", DATA_DIR=str(file)))
     assert line == f"error: DATA_DIR: {file} exists and is not a directory"
+
+
+def test_a_data_dir_this_user_cannot_write_is_named(tmp_path: Path) -> None:
+    """A DATA_DIR owned by another user: one line naming it and the uid, exit 2 (it was
+    "internal error: PermissionError: ... summit-desk.sqlite3.migrate-lock")."""
+    folder, prefix = unwritable_folder(tmp_path)
+    line = one_line(run(tmp_path, "list", prefix=prefix, DATA_DIR=str(folder),
+                        EMBEDDING_MODEL="hashing"))
+    assert line.startswith(f"error: DATA_DIR {folder} is not writable by this user "
+                           f"(uid {os.geteuid()}): Permission denied; "), line
+
+
+@pytest.mark.parametrize(("url", "driver"), [
+    (f"postgresql+psycopg2://summit:{PASSWORD}@db:5432/summitdesk",
+     "postgresql driver 'psycopg2' is not installed (No module named 'psycopg2')"),
+    ("mysql://x", "mysql driver 'mysqldb' is not installed (No module named 'MySQLdb')")])
+def test_a_driver_that_is_not_installed_is_a_setting_mistake(tmp_path: Path, url: str,
+                                                              driver: str) -> None:
+    """A database driver Summit Desk does not install (psycopg2, MySQLdb) is one line, exit
+    2, naming the supported forms (it was "internal error: ModuleNotFoundError", exit 1)."""
+    line = one_line(run(tmp_path, "list", DATABASE_URL=url))
+    assert line == (f"error: DATABASE_URL: the {driver}; supported: postgresql+psycopg:// "
+                    "(PostgreSQL through psycopg 3, installed with Summit Desk), sqlite:/// "
+                    "or empty (SQLite in DATA_DIR)")
 
 
 def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path) -> None:
