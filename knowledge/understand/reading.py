@@ -20,7 +20,7 @@ from collections.abc import Collection, Sequence
 from typing import Any, Literal, overload
 
 from knowledge.people.names import match_names, name_tokens
-from knowledge.text.tokens import STOP_WORDS, stem
+from knowledge.text.tokens import STOP_WORDS, stem, tokenize
 from knowledge.understand.times import (
     Period,
     Relation,
@@ -557,6 +557,12 @@ def _by_words(vocabulary: QuestionVocabulary, stems: list[tuple[str, int]],
                    for o in [min((o for s, o in stems if s in words and s not in rare
                                   and s not in MEETING_NOUNS), default=-1)]
                    if o >= 0 and _inside(vocabulary.meetings[p], periods)]
+        if len(fitting) > 1:
+            # several: the one whose own name has the question's noun ("Putin's 2016 visit":
+            # "Putin visits Japan", not the Abe-Putin meetings of 2016)
+            nouns = stem_set & MEETING_NOUNS
+            fitting = [(p, o) for p, o in fitting
+                       if nouns & set(tokenize(vocabulary.meetings[p].name))]
         if len(fitting) == 1:
             named.add(fitting[0][0], MEETING_MIN, fitting[0][1])
 

@@ -105,3 +105,11 @@ def test_a_period_asked_about_shows_its_commentary_under_the_floor(
     hits = real_service.search("What did experts expect in spring 2017?", guild_id=None)
     assert hits and str(hits[0].article.published).startswith("2017-0")
     assert "spring 2017" in hits[0].why
+
+
+def test_a_date_and_a_noun_of_the_meetings_own_name(real_service: KnowledgeService) -> None:
+    """Four 2016 meetings name Putin; only "Putin visits Japan" is a visit by its name: that
+    is "Putin's 2016 visit"."""
+    reading = real_service.retriever.interpret("What came of Putin's 2016 visit?",
+                                               guild_id=None)
+    assert [m.meeting_id for m in reading.meetings] == ["2016-12-japan-putin-visit"]
