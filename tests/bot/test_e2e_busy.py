@@ -83,7 +83,7 @@ async def test_commands_that_write_are_answered_while_the_database_is_locked(
     another process writes for 5 s: each shows "thinking…" at once, then its answer."""
     await run(fake, "digest set", {"channel": "summit-news", "schedule": YEARLY})
     commands: list[tuple[str, dict[str, Any], str]] = [
-        ("config cooldown", {"uses": 3, "seconds": 60}, "The /ask cooldown is changed"),
+        ("config cooldown", {"uses": 3, "seconds": 60}, "The /ask cooldown is now 3 questions per 60 s"),
         ("config alerts", {"channel": "bot-log"}, "Admin alerts now go to"),
         ("config timezone", {"name": "Europe/Berlin"}, "New digest schedules use Europe/Berlin"),
         ("digest set", {"channel": "general", "schedule": "daily 09:00"},
