@@ -25,6 +25,7 @@ from knowledge.models import Hit, PartialDate
 from knowledge.store import queries
 from knowledge.store.tables import ArticlePersonRow, PassageRow
 from knowledge.text.clean import echo
+from knowledge.text.remote import visible_text
 from knowledge.text.split import split_sentences
 from knowledge.text.tokens import tokenize
 from knowledge.understand import Interpretation, PersonReading, QuestionReader
@@ -60,9 +61,10 @@ class SearchRequest:
 
 
 def validate_query(query: str, limit: int, what: str = "question") -> str:
-    """A question (or a topic: `what`) with its whitespace tidied; BadInput when empty or over
-    ``limit`` chars."""
-    query = " ".join(query.split())
+    """A question (or a topic: `what`) with its whitespace tidied and its invisible
+    characters (zero-width, direction overrides) gone; BadInput when nothing is left or it is
+    over ``limit`` chars."""
+    query = visible_text(query)
     if not query:
         raise BadInput(f"the {what} is empty")
     if len(query) > limit:

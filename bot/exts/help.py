@@ -16,6 +16,7 @@ from bot.exts._choices import TOPIC_LIMIT
 from bot.replies import HELP_COLOUR, EmbedBuilder, Reply, clean_cut, code, counted, notice
 from bot.respond import answer, in_time
 from knowledge.corpus import founding_metadata
+from knowledge.text.remote import visible_text
 from knowledge.visibility import viewer
 
 if TYPE_CHECKING:
@@ -42,19 +43,26 @@ ADMIN_GROUPS = ("source", "digest", "config")
 HELP_WORDS = ("", "help", "/help")
 
 
-def mention_question(message: discord.Message, me: discord.abc.User) -> str:
+def mention_question(message: discord.Message, me: discord.abc.User) -> tuple[str, bool]:
     """What a message mentioning the bot says besides the mention, as one line a slash
-    option takes: other mentions as the names they show, at most TOPIC_LIMIT characters."""
+    option takes: other mentions as the names they show, no invisible characters or code
+    marks (backticks), at most TOPIC_LIMIT characters; and whether it had to be cut."""
     shown = next((u for u in message.mentions if u.id == me.id), me)
     text = message.clean_content.replace(f"@{shown.display_name}", " ")
-    text = " ".join(text.split())
-    return text[:TOPIC_LIMIT].rsplit(" ", 1)[0] if len(text) > TOPIC_LIMIT else text
+    text = visible_text(text.replace("`", " "))
+    if len(text) <= TOPIC_LIMIT:
+        return text, False
+    return text[:TOPIC_LIMIT].rsplit(" ", 1)[0], True
 
 
-def question_reply(question: str) -> Reply:
-    """The answer to a mention with a question: the /ask command that asks it, to paste."""
+def question_reply(question: str, cut: bool = False) -> Reply:
+    """The answer to a mention with a question: the /ask command that asks it, to paste
+    (saying so when the question was too long for it)."""
+    shortened = (f" Your question was cut to fit: /ask takes {TOPIC_LIMIT} characters at "
+                 f"most.") if cut else ""
     return notice(f"I answer questions through /ask, which cites who said what. Paste this in "
-                  f"the message box: {code(f'/ask question: {question}', TOPIC_LIMIT + 20)}")
+                  f"the message box: {code(f'/ask question: {question}', TOPIC_LIMIT + 20)}"
+                  f"{shortened}")
 
 
 def posting_rights(message: discord.Message) -> discord.Permissions:
@@ -143,7 +151,7 @@ class Help(commands.Cog):
             return  # a reply that pings the bot: conversation, not a question for it
         if not wants_help and (await self.bot.get_context(message)).valid:
             return
-        question = "" if wants_help else mention_question(message, me)
+        question, cut = ("", False) if wants_help else mention_question(message, me)
         rights = posting_rights(message)
         if not rights.send_messages or (not question and not rights.embed_links):
             log.info("mention by user %s in channel %s left unanswered: I may not post there",
@@ -160,7 +168,8 @@ class Help(commands.Cog):
                      "for %.0f s", message.author.id, message.channel.id, wait)
             return
         try:
-            reply = question_reply(question) if question else await self.help_reply(guild_id)
+            reply = question_reply(question, cut) if question \
+                else await self.help_reply(guild_id)
             # A reply needs Read Message History; without it the answer is a plain post.
             if rights.read_message_history:
                 await message.reply(**reply.kwargs(), mention_author=False)

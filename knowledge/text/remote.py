@@ -23,12 +23,18 @@ _LINK = re.compile(r"(?<=[a-z0-9+.-])(?=://)", re.IGNORECASE)
 _ZERO_WIDTH_SPACE = "\u200b"
 
 
+def visible_text(text: str) -> str:
+    """``text`` without control and invisible characters (zero-width, direction marks and
+    overrides), its whitespace collapsed: what a reader sees of it."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
 def plain_line(text: str | None, *, limit: int = 150) -> str:
     """``text`` as one plain line at most ``limit`` characters long: control and invisible
     characters go, whitespace collapses, an overlong line ends with "…". Nothing is escaped."""
     if not text:
         return ""
-    line = " ".join(_CONTROL.sub(" ", text).split())
+    line = visible_text(text)
     if len(line) > limit:
         line = line[: limit - 1].rstrip() + "…"
     return line

@@ -51,7 +51,8 @@ def world() -> World:
     guild = world.guild()
     for n in range(FEED_CHANNELS):
         world.add_channel(guild, f"feed-{n:02d}")
-    for name in ("reader1", "reader2", "mia", "noor", "ravi", "sol", "tess"):
+    for name in ("reader1", "reader2", "mia", "noor", "ravi", "sol", "tess", "una", "vic",
+                 "wes"):
         world.add_user(name, guild=guild)
     world.add_user("helperbot", guild=guild, bot=True)
     quiet = world.add_channel(guild, "quiet")  # the bot may read here, not post
@@ -221,6 +222,34 @@ async def test_a_mention_with_a_question_gets_the_ask_command_to_paste(
                                     ANSWER_TIMEOUT))
     assert "`/ask question: and the fisheries?`" in post.content
     assert "message_reference" not in post.payload
+
+
+async def test_a_mention_with_invisible_marks_code_or_a_long_question(
+        bot: BotProcess, fake: FakeDiscord, world: World) -> None:
+    """A mention followed only by invisible characters gets the help card (not "/ask
+    question: " with a zero-width space); code fences are left out of the command to paste;
+    a question too long for /ask is cut at a word and the reply says so."""
+    general = world.guild().channel("general")
+    me = world.bot.id
+
+    async def reply_to(content: str, user: str) -> StoredMessage:
+        asked = await fake.user_message(content, user=user, channel=general)
+        [answer] = await fake.wait_until(lambda: [
+            m for m in fake.channel_messages(general.id)
+            if str((m.payload.get("message_reference") or {}).get("message_id"))
+            == str(asked.id)], ANSWER_TIMEOUT)
+        valid(answer)
+        return answer
+
+    invisible = await reply_to(f"<@{me}> \u202e\u200b\u2066", "una")
+    assert invisible.embeds and "/ask question" not in invisible.content
+    fenced = await reply_to(f"<@{me}> ```\nwhat about the islands?\n```", "vic")
+    assert "`/ask question: what about the islands?`" in fenced.content, fenced.content
+    long = await reply_to(f"<@{me}> " + "what did experts say about the islands " * 20, "wes")
+    assert "cut to fit: /ask takes 500 characters at most" in long.content, long.content
+    pasted = long.content.split("`")[1]
+    assert len(pasted) <= len("/ask question: ") + 500
+    assert pasted.split()[-1] in "what did experts say about the islands".split()  # a word
 
 
 async def test_autocompletes_stay_out_of_the_info_log(bot: BotProcess, fake: FakeDiscord,

@@ -12,10 +12,14 @@ from knowledge.retrieval import SearchRequest
 from knowledge.service import KnowledgeService
 
 
-@pytest.mark.parametrize("query,error", [("", BadInput), ("x" * 501, BadInput)])
+@pytest.mark.parametrize("query,error", [
+    ("", BadInput), ("x" * 501, BadInput),
+    ("\u200b \u202e\u2066 ", BadInput),  # nothing visible: empty, not "no good match"
+])
 def test_bad_queries_are_user_errors(hashing_service: KnowledgeService, query: str,
                                      error: type) -> None:
-    """Empty and overlong questions raise a user error, not a crash."""
+    """Empty (also when only invisible characters are typed) and overlong questions raise a
+    user error, not a crash."""
     with pytest.raises(error):
         hashing_service.retriever.search(SearchRequest(query, guild_id=None))
 
