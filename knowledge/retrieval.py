@@ -175,9 +175,11 @@ class Retriever:
         given = [(label, value) for label, value in (
             ("expert", request.person), ("publisher", request.publisher),
             ("since", request.since), ("until", request.until)) if value is not None]
-        if len(given) > 1 and not index.allows_any(filters):
-            # each filter alone was checked above (a name nobody has is NotFound); together
-            # they may still leave nothing: say so rather than "no good match"
+        if len(given) > 1 and (request.person is not None or request.publisher is not None) \
+                and not index.allows_any(filters):
+            # each name alone was checked above (a name nobody has is NotFound); with another
+            # filter they may still leave nothing: say so rather than "no good match" (a period
+            # with no article keeps "no good match", which repeats the question)
             raise NotFound("no article in the library fits these filters together ("
                            + ", ".join(f"{label}: {echo(str(value))}" for label, value in given)
                            + "); drop one to search more widely")

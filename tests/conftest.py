@@ -59,7 +59,8 @@ def hashing_service(settings: Settings) -> Iterator[KnowledgeService]:
     """A service on the fast deterministic test embedder (founding corpus embedded at open)."""
     # Hashed bags of words have lower cosines than the real model: thresholds to match.
     settings = settings.model_copy(update={"no_match_threshold": 0.05,
-                                           "hit_min_similarity": 0.0})
+                                           "hit_min_similarity": 0.0,
+                                           "no_match_names_margin": 0.0})
     service = KnowledgeService.open(settings, embedder=HashingEmbedder())
     yield service
     service.close()

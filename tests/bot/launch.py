@@ -27,7 +27,7 @@ START_TIMEOUT = 120.0  # two bots starting at once on a busy 2-core machine
 # The fast deterministic embedder and the thresholds that suit its lower cosines (the real model
 # is exercised by tests/bot/test_e2e.py; these tests are about processes and time, not ranking).
 HASHING = {"EMBEDDING_MODEL": "hashing", "NO_MATCH_THRESHOLD": "0.05",
-           "HIT_MIN_SIMILARITY": "0.0"}
+           "HIT_MIN_SIMILARITY": "0.0", "NO_MATCH_NAMES_MARGIN": "0"}
 
 
 def bot_env(fake: FakeDiscord, home: Path, database_url: str = "",

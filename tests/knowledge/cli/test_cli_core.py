@@ -27,7 +27,7 @@ def run(args: list[str], env: dict[str, str], timeout: float = 120
 def env(tmp_path: Path) -> dict[str, str]:
     """A fresh data dir and the fast test embedder (real-model runs override it)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_"))}
-    base.update(DATA_DIR=str(tmp_path), EMBEDDING_MODEL="hashing:256", NO_MATCH_THRESHOLD="0.05",
+    base.update(DATA_DIR=str(tmp_path), EMBEDDING_MODEL="hashing:256", NO_MATCH_THRESHOLD="0.05", NO_MATCH_NAMES_MARGIN="0",
                 NO_MATCH_LEXICAL_FLOOR="0.05", HIT_MIN_SIMILARITY="0", PYTHONPATH=str(REPO))
     return base
 
@@ -37,6 +37,7 @@ def test_sample_question_puts_valdai_2019_first(env: dict[str, str]) -> None:
     """The issue's sample question, on a fresh install with the real model, ranks Valdai 2019 first."""
     real = {k: v for k, v in env.items() if k not in ("EMBEDDING_MODEL", "NO_MATCH_THRESHOLD",
                                                       "NO_MATCH_LEXICAL_FLOOR",
+                                                      "NO_MATCH_NAMES_MARGIN",
                                                       "HIT_MIN_SIMILARITY")}
     out = run(["search", "what did the experts expect from the Moscow summit in January 2019",
                "--json"], real)

@@ -36,7 +36,7 @@ def run_json(args: list[str], env: dict[str, str]) -> Any:
 def env(tmp_path: Path) -> dict[str, str]:
     """A fresh data dir and the fast test embedder."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_"))}
-    base.update(DATA_DIR=str(tmp_path), EMBEDDING_MODEL="hashing:256", NO_MATCH_THRESHOLD="0.05",
+    base.update(DATA_DIR=str(tmp_path), EMBEDDING_MODEL="hashing:256", NO_MATCH_THRESHOLD="0.05", NO_MATCH_NAMES_MARGIN="0",
                 NO_MATCH_LEXICAL_FLOOR="0.05", HIT_MIN_SIMILARITY="0", PYTHONPATH=str(REPO))
     return base
 

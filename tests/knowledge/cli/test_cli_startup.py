@@ -27,7 +27,7 @@ def search(tmp_path: Path) -> tuple[str, set[str]]:
     """`python -X importtime -m knowledge search QUESTION`: its output and what it imported."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_"))}
     env.update(DATA_DIR=str(tmp_path / "data"), EMBEDDING_MODEL="hashing:256",
-               NO_MATCH_THRESHOLD="0.05", NO_MATCH_LEXICAL_FLOOR="0.05", HIT_MIN_SIMILARITY="0",
+               NO_MATCH_THRESHOLD="0.05", NO_MATCH_NAMES_MARGIN="0", NO_MATCH_LEXICAL_FLOOR="0.05", HIT_MIN_SIMILARITY="0",
                PYTHONPATH=str(REPO))
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "knowledge", "search",
                              QUESTION], capture_output=True, text=True, env=env, timeout=300,

@@ -15,7 +15,7 @@ QUESTION = "What did the MGIMO professor say about the 17th meeting in April 201
 
 def _search(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATABASE_"))}
-    env.update(DATA_DIR=str(tmp_path), EMBEDDING_MODEL="hashing:256", NO_MATCH_THRESHOLD="0.05",
+    env.update(DATA_DIR=str(tmp_path), EMBEDDING_MODEL="hashing:256", NO_MATCH_THRESHOLD="0.05", NO_MATCH_NAMES_MARGIN="0",
                NO_MATCH_LEXICAL_FLOOR="0.05", HIT_MIN_SIMILARITY="0", PYTHONPATH=str(REPO))
     return subprocess.run([sys.executable, "-m", "knowledge", "search", QUESTION, *flags],
                           capture_output=True, text=True, env=env, timeout=180, cwd=tmp_path)
