@@ -148,7 +148,8 @@ def cases() -> list[HostileCase]:
                     _route(_article("Early NUL").replace(" on the talks", "\0 on the talks"))),
         HostileCase("NUL bytes after the sniffed head", "nul-late.html", "added", "",
                     _route(_article("Late NUL", 3000).replace("number 2000 ", "number\0 2000 "))),
-        HostileCase("PDF text bomb", "bomb.pdf", "error", "too much text",
+        # refused by the text cap or, on a loaded machine, by the extraction time cap first
+        HostileCase("PDF text bomb", "bomb.pdf", "error", "too much text|too complex to extract",
                     _route(pdf_document(250, 3000), "application/pdf")),
         HostileCase("PDF page-count bomb", "pages.pdf", "error", "too complex to extract",
                     _route(pdf_document(200_000, 1, shared_kids=True), "application/pdf")),
