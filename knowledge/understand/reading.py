@@ -331,11 +331,21 @@ def _surname_like(key: str, word: str, vocabulary: QuestionVocabulary,
     or several are that close, or the word is another name the topic knows ("Tokyo")."""
     if len(key) < 5 or (vocabulary.names is not None and vocabulary.names.fullmatch(word)):
         return ()
+    # a slip in a question keeps the surname's first letter ("Streltzov", "Akiyamma"): only
+    # those surnames are compared, so a large library's thousands cost little per search
     close = [seen for surname, positions in vocabulary.surnames.items()
-             if (seen := tuple(p for p in positions if experts is None
-                               or vocabulary.experts[p].id in experts))
-             and difflib.SequenceMatcher(None, key, surname).ratio() >= MISSPELT_SIMILARITY]
+             if surname[:1] == key[:1] and _similar(key, surname) and (seen := tuple(
+                 p for p in positions if experts is None or vocabulary.experts[p].id in experts))]
     return close[0] if len(close) == 1 else ()
+
+
+def _similar(typed: str, name: str) -> bool:
+    """difflib ratio >= MISSPELT_SIMILARITY, with its cheap upper bounds tried first."""
+    if 2 * min(len(typed), len(name)) < MISSPELT_SIMILARITY * (len(typed) + len(name)):
+        return False  # the ratio's bound by length alone
+    m = difflib.SequenceMatcher(None, typed, name)
+    return (m.real_quick_ratio() >= MISSPELT_SIMILARITY and m.quick_ratio() >= MISSPELT_SIMILARITY
+            and m.ratio() >= MISSPELT_SIMILARITY)
 
 
 def _apposed(question: str, start: int, end: int, spans: list[tuple[int, int]]) -> bool:
