@@ -134,8 +134,14 @@ class KnowledgeService:
         try:
             mismatch = library.model_mismatch() if model_change != "reembed" else None
             if mismatch and model_change == "refuse":
+                # The bundled model's ONNX file could not be used: say so first, since the
+                # "other model" is then only its sentence-transformers stand-in.
+                fallback = getattr(library.embedder, "fallback_reason", None)
+                because = (f"{fallback}, so the bundled model fell back to "
+                           "sentence-transformers; " if fallback else "")
                 raise ConfigurationError(
-                    f"{mismatch} (EMBEDDING_MODEL, EMBEDDING_BACKEND, EMBEDDING_ONNX_FILE): "
+                    f"{because}{mismatch} (EMBEDDING_MODEL, EMBEDDING_BACKEND, "
+                    "EMBEDDING_ONNX_FILE): "
                     "this command does not re-embed the library; use the settings the "
                     "library was built with, or re-embed it deliberately with `python -m "
                     "knowledge rebuild` (the bot also does at its next start)")

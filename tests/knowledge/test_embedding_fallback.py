@@ -49,7 +49,7 @@ def stored(home: Path) -> tuple[str, list[tuple[str, np.ndarray]]]:
 
 def test_damaged_onnx_file_falls_back_and_reembeds_everything(tmp_path: Path) -> None:
     """The ONNX-built library with a damaged file: a one-off search refuses to re-embed it
-    (one warning, one error line, nothing rewritten); `rebuild` re-embeds it with
+    (one warning, one error line naming the file's fault, nothing rewritten); `rebuild` re-embeds it with
     sentence-transformers, after which searches answer, no traceback. (The bot re-embeds at
     its start instead: tests/knowledge/test_library.py.)"""
     first = search(tmp_path)
@@ -65,9 +65,11 @@ def test_damaged_onnx_file_falls_back_and_reembeds_everything(tmp_path: Path) ->
     damaged.write_bytes(bytes(data))
     refused = search(tmp_path, EMBEDDING_ONNX_FILE=str(damaged))
     assert refused.returncode == 2, refused.stderr
-    assert refused.stderr.splitlines()[-1].startswith(
-        f"error: the library's vectors were made with {onnx.fingerprint}; the configured "
-        "model is st:"), refused.stderr
+    error = refused.stderr.splitlines()[-1]
+    # the error line itself says why the model is another one: the file, then the models
+    assert error.startswith(f"error: {damaged} does not match its manifest ("), error
+    assert (f"so the bundled model fell back to sentence-transformers; the library's vectors "
+            f"were made with {onnx.fingerprint}; the configured model is st:") in error
     assert stored(tmp_path)[0] == onnx.fingerprint
     rebuilt = search(tmp_path, "rebuild", EMBEDDING_ONNX_FILE=str(damaged))
     assert rebuilt.returncode == 0, rebuilt.stderr
