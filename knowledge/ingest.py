@@ -26,6 +26,7 @@ from knowledge.errors import AlreadyStored, BadInput, KnowledgeError
 from knowledge.index.hybrid import embedding_document
 from knowledge.library import Enricher, Library, ProgressCallback
 from knowledge.models import AddResult, ArticleSummary, Contributor, PartialDate
+from knowledge.people import names_someone
 from knowledge.store.queries import get_or_create_person
 from knowledge.store.tables import (
     OPERATOR_GUILD,
@@ -305,6 +306,11 @@ def store(session: Session, prepared: PreparedArticle, vectors: Embeddings,
     # the first stated role are kept.
     links: dict[int, ArticlePersonRow] = {}
     for contributor in doc.contributors:
+        if not names_someone(contributor.name):
+            log.info("article #%d: metadata author %r names no one (a title or an "
+                     "institution's words); not stored as an expert", row.id,
+                     contributor.name[:80])
+            continue
         person = get_or_create_person(session, contributor.name)
         link = links.get(person.id)
         if link is not None:

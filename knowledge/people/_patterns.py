@@ -51,6 +51,21 @@ TITLE_WORDS = (
     "executive", "partner", "consultant", "journalist", "correspondent", "columnist", "economist",
     "historian", "specialist", "rector", "principal", "lead", "leader",
 )
+# Words of bylines that sign for no one in particular ("The Editors", "Staff writer").
+_BYLINE_NOT_NAMES = frozenset("editors staff team desk writer writers correspondents contributor "
+                              "contributors guest author authors admin administrator anonymous "
+                              "unknown newsroom".split())
+
+
+def names_someone(name: str) -> bool:
+    """Whether a metadata author is a person's name, not a title or an institution's words
+    alone: a byline "By Dmitry Streltsov, Professor at MGIMO-University" reaches us from the
+    page's metadata as the authors "Dmitry Streltsov" and "Professor"."""
+    words = [w.strip(".,'’()").lower() for w in name.replace("-", " ").split()]
+    words = [w for w in words if w]
+    never = non_name_words() | frozenset(TITLE_WORDS) | _BYLINE_NOT_NAMES
+    return bool(words) and not all(w in never for w in words)
+
 
 # An office that makes its holder a subject of the commentary when it stands before a name
 # without an organisation in front of it ("Russian President Putin", "Prime Minister Abe"), as

@@ -86,6 +86,11 @@ def extract_here(html: str | bytes, url: str, max_text_chars: int) -> ExtractedA
         document = trafilatura.bare_extraction(
             html, url=url or None, with_metadata=True, favor_precision=True,
             include_comments=False, include_images=False, include_links=False,
+            # The page's own date only (its metadata, <time>, structured data, URL): htmldate's
+            # extensive search takes a year the body mentions ("since December 2016") for the
+            # publication day (2016-01-01), which then files the article on the wrong side of
+            # a summit and under the wrong period. An undated page stays undated.
+            date_extraction_params=trafilatura.settings.set_date_params(extensive=False),
         )
     meta: dict[str, Any] = {}
     if isinstance(document, trafilatura.settings.Document):

@@ -20,7 +20,7 @@ _MONTH_DAY_YEAR = re.compile(
 # only the year is taken.
 _NUMERIC = re.compile(r"(?P<first>\d{1,2})(?P<sep>[./])(?P<second>\d{1,2})(?P=sep)"
                       r"(?P<year>\d{4}|\d{2})")
-_DATELINE_LABEL = re.compile(r"(?:published|posted|date):?\s*", re.IGNORECASE)
+_DATELINE_LABEL = re.compile(r"(?:(?:published|posted)(?:\s+on)?|date):?\s*", re.IGNORECASE)
 # What follows a year that starts a document's name: "the 1956 Declaration", "the 1993 Tokyo
 # Declaration". In article text the document's noun is capitalised (a "1956 agreement" may be
 # a time); in a question, any case ("the 1950s declaration").

@@ -191,3 +191,35 @@ def test_blank_filters_and_filters_that_leave_nothing_are_said(env: dict[str, st
     out = run(["search", "islands", "--person", "Togo", "--publisher", "East Asia", "--json"],
               env)
     assert out.returncode == 0 and json.loads(out.stdout)
+
+
+BYLINE_PAGE = """<html><head><title>Tokyo weighs a new approach to the Kurils | Example Review</title>
+</head><body><nav>Home | About | Subscribe</nav>
+<article><h1>Tokyo weighs a new approach to the Kurils</h1>
+<p class="byline">By Yuri Tanaka, Professor at Harbour University</p>
+<p>Japanese diplomats are quietly preparing a revised proposal on joint economic activities on
+the southern Kuril Islands ahead of the next leaders' meeting, according to officials familiar
+with the talks.</p>
+<p>The proposal would expand fisheries cooperation and create a special legal regime for
+investors, a step both governments have discussed since the Nagato summit in December 2016.</p>
+<p>Critics in Tokyo warn that without movement on sovereignty, the economic track risks
+becoming an end in itself rather than a route to a peace treaty.</p>
+</article><footer>Example Review</footer></body></html>"""
+
+
+def test_a_byline_with_a_title_makes_one_expert_and_no_date(env: dict[str, str],
+                                                            tmp_path: Path) -> None:
+    """"By Yuri Tanaka, Professor at Harbour University" on an undated page (an outside
+    tester's page): the page's metadata gives the authors "Yuri Tanaka" and "Professor", and
+    the body's "December 2016" was taken for the publication day 2016-01-01. Now the expert is
+    Yuri Tanaka alone (no expert called "Professor") and the article stays undated."""
+    page = tmp_path / "kurils.html"
+    page.write_text(BYLINE_PAGE, encoding="utf-8")
+    added = run_json(["add", str(page)], env)
+    assert added["status"] == "added", added
+    names = {e["name"] for e in run_json(["experts"], env)}
+    assert "Yuri Tanaka" in names
+    assert "Professor" not in names
+    listed = run_json(["list"], env)
+    new = next(a for a in listed if a["title"] == "Tokyo weighs a new approach to the Kurils")
+    assert new["published"] is None, new

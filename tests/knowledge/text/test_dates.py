@@ -13,6 +13,9 @@ from knowledge.text.dates import find_dateline
     ("# Title\n\n*September 14, 2018*\n\nBody.", "2018-09-14"),
     ("Title\n11 June 2015\nBody", "2015-06-11"),
     ("Title\nPublished: 2019-01-23\nBody", "2019-01-23"),
+    # a page's "Posted on" line: the page extractor no longer guesses dates from the body
+    ("Title\nPosted on March 12, 2019\nBody", "2019-03-12"),
+    ("Title\nPublished on 12 March 2019\nBody", "2019-03-12"),
 ])
 def test_header_datelines_are_read(text: str, expected: str) -> None:
     """Common dateline forms near the top are recognised at day precision."""
