@@ -167,10 +167,10 @@ class Sources(commands.GroupCog, group_name="source",
                      file: discord.Attachment) -> None:
         """Store an uploaded document."""
         limit = self.bot.settings.upload_max_bytes
-        if file.size > limit:
-            await answer(interaction, notice(
-                f"{clean_cut(file.filename, 100)} is {file.size / 1e6:.1f} MB; the limit is "
-                f"{limit / 1e6:.1f} MB."), ephemeral=True)
+        if file.size > limit:  # refused like every other upload: the "Nothing added" card
+            await answer(interaction, add_results_reply([AddResult(
+                file.filename, "error", f"{clean_cut(file.filename, 100)} is "
+                f"{file.size / 1e6:.1f} MB; the limit is {limit / 1e6:.1f} MB")]), ephemeral=True)
             return
         await defer(interaction, ephemeral=True)
         data = await file.read()

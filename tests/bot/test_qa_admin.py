@@ -103,6 +103,17 @@ async def test_failed_uploads_are_titled_nothing_added(bot: BotProcess,
         valid(reply.message)
 
 
+async def test_an_oversized_upload_is_refused_on_the_same_card(bot: BotProcess,
+                                                                fake: FakeDiscord) -> None:
+    """A file over UPLOAD_MAX_BYTES (5 MB by default) is refused before it is read, on the
+    "Nothing added" card every other refused upload gets (it was a bare line)."""
+    big = FakeFile("big.txt", b"x" * 5_500_000)
+    reply = await run(fake, "source upload", attachments={"file": big})
+    assert reply.ephemeral and reply.embeds[0]["title"] == "Nothing added", reply.text
+    assert lines(reply) == ["⚠️ big.txt is 5.5 MB; the limit is 5.0 MB"], lines(reply)
+    valid(reply.message)
+
+
 async def test_a_mixed_add_counts_what_was_added_and_names_each_input(
         bot: BotProcess, fake: FakeDiscord, web: FakeWeb, refused_base: str) -> None:
     """Three links, one stored: "Added 1 of 3", each line naming its (shortened) link; the
