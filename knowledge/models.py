@@ -309,11 +309,18 @@ class SourceStatus:
     last_error: str | None
     failing: bool
     next_poll_at: dt.datetime | None
+    # The last fetch that worked (last_fetch_at is the last attempt, failed ones included).
+    last_success_at: dt.datetime | None = None
+
+    @property
+    def last_fetch_failed(self) -> bool:
+        """Whether the last attempt failed (then its time is not the last success's)."""
+        return self.last_fetch_at is not None and self.last_fetch_at != self.last_success_at
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
         out = dataclasses.asdict(self)
-        for key in ("last_fetch_at", "last_new_article_at", "next_poll_at"):
+        for key in ("last_fetch_at", "last_new_article_at", "next_poll_at", "last_success_at"):
             out[key] = out[key].isoformat() if out[key] else None
         return out
 

@@ -140,6 +140,9 @@ def describe_status(s: SourceStatus) -> str:
     bits = []
     if s.last_fetch_at:
         bits.append(f"last fetch {s.last_fetch_at:%Y-%m-%d %H:%M} UTC")
+        if s.last_fetch_failed:
+            worked = f"{s.last_success_at:%Y-%m-%d %H:%M} UTC" if s.last_success_at else "never"
+            bits.append(f"it failed; last worked {worked}")
     if s.last_new_article_at:
         bits.append(f"last new article {s.last_new_article_at:%Y-%m-%d %H:%M} UTC")
     if s.next_poll_at:

@@ -154,6 +154,7 @@ def status_of(row: SourceRow, articles: int, *, active: bool | None = None) -> S
         active=active, articles=articles, last_fetch_at=row.last_fetch_at,
         last_new_article_at=row.last_new_article_at, last_error=row.last_error,
         failing=bool(row.failing), next_poll_at=row.next_poll_at if active else None,
+        last_success_at=row.last_success_at,
     )
 
 

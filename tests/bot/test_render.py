@@ -507,6 +507,27 @@ def test_counts_of_one_are_singular() -> None:
     assert "**1 article** (1 passage, 1 expert)" in (card.description or "")
 
 
+def test_source_status_says_when_a_failed_fetch_last_worked() -> None:
+    """/source status: "fetched" is the last attempt; after a failed one the line says when a
+    fetch last worked (an admin read "fetched 1 minute ago" beside "last error: 500" as a
+    success), or "never"; a working source's line is as before."""
+    earlier = ADDED - dt.timedelta(hours=3)
+    fields = dict(kind="feed", url="https://e.org/feed.xml", title="Feed", active=True,
+                  articles=2, last_new_article_at=earlier, next_poll_at=None)
+    failing = SourceStatus(id=1, **fields, last_fetch_at=ADDED, last_success_at=earlier,
+                           last_error="e.org answered 500", failing=True)
+    never = SourceStatus(id=2, **fields, last_fetch_at=ADDED, last_success_at=None,
+                         last_error="could not connect", failing=False)
+    working = SourceStatus(id=3, **fields, last_fetch_at=ADDED, last_success_at=ADDED,
+                           last_error=None, failing=False)
+    when = shared.format_when
+    assert f"fetched {when(ADDED)} (failed; last worked {when(earlier)})" in \
+        render.source_line(failing, detail=True)
+    assert f"fetched {when(ADDED)} (failed; last worked never)" in \
+        render.source_line(never, detail=True)
+    assert "failed" not in render.source_line(working, detail=True)
+
+
 def test_a_passage_is_placed_by_where_it_starts_not_by_its_opening_words() -> None:
     """Paragraphs that all open with the same words: each passage's page is the one holding
     its start (the first page those words appear on was taken for all of them)."""

@@ -3,6 +3,7 @@ including when something goes wrong."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -147,6 +148,11 @@ def test_a_failed_poll_exits_2_with_one_line(env: dict[str, str], web: FakeWeb) 
         assert out.returncode == 2
         assert out.stdout == ""
         assert out.stderr == "#1 failed: 127.0.0.1 answered 404 Not Found\n"
+    # `sources` says the last fetch failed and when one last worked (the add's)
+    [status] = json.loads(run(["sources", "--json"], env).stdout)
+    worked = dt.datetime.fromisoformat(status["last_success_at"])
+    assert worked < dt.datetime.fromisoformat(status["last_fetch_at"])
+    assert f"it failed; last worked {worked:%Y-%m-%d %H:%M} UTC" in run(["sources"], env).stdout
 
 
 def test_a_deferred_entry_is_read_on_the_next_poll(env: dict[str, str], web: FakeWeb) -> None:

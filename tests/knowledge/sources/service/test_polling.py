@@ -113,6 +113,11 @@ async def test_failures_back_off_notify_once_and_recovery_is_told(
     assert "is failing: 127.0.0.1 answered 500" in notices.messages[0][1]
     [status] = sources.status(guild_id=None)
     assert status.failing and status.last_error == "127.0.0.1 answered 500 Internal Server Error"
+    # "fetched" is the last attempt; the status also says when a fetch last worked (admin QA:
+    # "fetched 1 minute ago" next to "last error: 500" read as a success)
+    assert status.last_fetch_failed and status.last_success_at is not None
+    assert status.last_success_at < status.last_fetch_at
+    assert status.to_json()["last_success_at"] == status.last_success_at.isoformat()
 
     web.routes["/feed.xml"] = good
     [outcome] = await sources.poll_due(now=now)
@@ -123,6 +128,8 @@ async def test_failures_back_off_notify_once_and_recovery_is_told(
     assert (row.failing, row.failing_notified, row.consecutive_failures, row.last_error) == (
         False, False, 0, None)
     assert row.next_poll_at == now + HOUR
+    [status] = sources.status(guild_id=None)
+    assert not status.last_fetch_failed and status.last_success_at == status.last_fetch_at
 
 
 async def test_failing_notice_is_retried_when_the_notifier_failed(
