@@ -502,7 +502,10 @@ def _split_inputs(text: str, local_ok: bool) -> list[str]:
     stripped = text.strip()
     if local_ok and stripped and not _is_link(stripped) and Path(stripped).exists():
         return [stripped]
-    return stripped.split()
+    parts = stripped.split()
+    if len(parts) > 1 and not any(_is_link(p) or "." in p or "/" in p for p in parts):
+        return [stripped]  # words, not several links ("not a url"): one input, one refusal
+    return parts
 
 
 def _is_link(item: str) -> bool:

@@ -295,3 +295,13 @@ async def test_a_file_whose_name_is_not_utf8_is_added(sources: SourcesService,
     [result] = await sources.add(str(folder / name), guild_id=None)
     assert result.status == "added", result.message
     assert "caf\ufffd notes.txt" in result.input
+
+
+async def test_words_that_are_no_links_are_one_refusal(sources: SourcesService) -> None:
+    """`/source add url: not a url`: one refusal for the text as typed, not one per word (the
+    words are several inputs only when one of them looks like a link or a path)."""
+    [refused] = await sources.add("not a url", guild_id=1, added_by="admin#1")
+    assert (refused.input, refused.status) == ("not a url", "error")
+    assert refused.message.startswith("only links starting with http:// or https://")
+    two = await sources.add("https://a.example/x www.b.example", guild_id=1, added_by="admin#1")
+    assert [r.input for r in two] == ["https://a.example/x", "www.b.example"]
