@@ -23,6 +23,7 @@ from knowledge.store.tables import (
     ArticleAppearanceRow,
     ArticleReachRow,
     ArticleRow,
+    DigestSubscriptionRow,
     SourceRow,
     SourceSubscriptionRow,
     possible_row_id,
@@ -243,3 +244,13 @@ def backfill_simhashes(library: Library) -> int:
                 for name, part in band_columns(value).items():
                     setattr(row, name, part)
     return len(values)
+
+
+def gets_digests(library: Library, guild_id: int | None) -> bool:
+    """Whether a channel of this server (the operator, None: of any server) asks for digests:
+    only then may an add promise articles "in the next digest"."""
+    query = select(DigestSubscriptionRow.id).where(DigestSubscriptionRow.active.is_(True))
+    if guild_id is not None:
+        query = query.where(DigestSubscriptionRow.guild_id == guild_id)
+    with library.read() as session:
+        return session.execute(query.limit(1)).first() is not None

@@ -271,7 +271,11 @@ class SourcesService:
         finally:
             await self.library.run(polling.release_lease, self.library, source_id, self.owner)
         verb = "following feed" if what == "new" else "following again feed"
-        shown = f"; {tally.announced} of them in the next digest" if tally.added else ""
+        shown = ""
+        if tally.added:
+            shown = (f"; {tally.announced} of them in the next digest"
+                     if await self.library.run(records.gets_digests, self.library, guild_id)
+                     else "; no channel of this server gets digests yet (/digest set)")
         later = f"; {state.backlog} older entries follow on the next polls" if state.backlog \
             else ""
         return AddResult(label, "added",

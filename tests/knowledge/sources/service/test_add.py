@@ -95,6 +95,7 @@ async def test_first_add_announces_only_the_most_recent_entries(
         sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
     """On a feed's first add every entry is indexed but only FEED_INITIAL_ANNOUNCE are announced."""
     library.library.settings = library.settings.model_copy(update={"feed_initial_announce": 1})
+    library.digests.subscribe(7, 70)  # a channel that gets digests: the promise is true
     [result] = await sources.add(web.url("rss.xml"), guild_id=None)
     assert "1 of them in the next digest" in result.message
     stored = feed_articles(library, source_id_of(library, web.url("rss.xml")))
@@ -305,3 +306,20 @@ async def test_words_that_are_no_links_are_one_refusal(sources: SourcesService) 
     assert refused.message.startswith("only links starting with http:// or https://")
     two = await sources.add("https://a.example/x www.b.example", guild_id=1, added_by="admin#1")
     assert [r.input for r in two] == ["https://a.example/x", "www.b.example"]
+
+
+async def test_no_digest_is_promised_to_a_server_without_one(
+        sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
+    """A feed added by a server none of whose channels asked for digests: the reply says so
+    instead of "3 of them in the next digest" (an outside admin waited for that digest); once a
+    channel of the server asks, the promise is made again. Another server's digest is none of
+    this server's."""
+    library.digests.subscribe(8, 80)  # another server's channel
+    [first] = await sources.add(web.url("rss.xml"), guild_id=7, added_by="admin#1")
+    assert first.status == "added", first.message
+    assert "in the next digest" not in first.message
+    assert first.message.endswith("; no channel of this server gets digests yet (/digest set)")
+    library.digests.subscribe(7, 70)
+    [again] = await sources.add(web.url("summary-rss.xml"), guild_id=7, added_by="admin#1")
+    assert again.status == "added", again.message
+    assert "of them in the next digest" in again.message
