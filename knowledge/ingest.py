@@ -38,7 +38,7 @@ from knowledge.store.tables import (
 from knowledge.text.clean import clean_text, content_fingerprint, markdown_to_text
 from knowledge.text.dates import find_dateline
 from knowledge.text.html import html_to_text
-from knowledge.text.remote import plain_line
+from knowledge.text.remote import TITLE_LIMIT, plain_line
 from knowledge.text.simhash import (
     NEAR_DUPLICATE_BITS,
     band_columns,
@@ -147,7 +147,7 @@ class Origin:
 OPERATOR = Origin()
 
 
-MAX_TITLE_CHARS = 500
+MAX_TITLE_CHARS = TITLE_LIMIT
 
 
 def _guess_title(text: str) -> str:

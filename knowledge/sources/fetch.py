@@ -54,6 +54,7 @@ _FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF)[\s>]", re.I)
 _MAX_PORT = 65535
 _MAX_LABEL_CHARS = 63  # RFC 1035
 _MAX_HOST_CHARS = 253
+_LOGGED_URL_CHARS = 300
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -600,7 +601,7 @@ def _loggable(url: str) -> str:
     except (httpx.InvalidURL, UnicodeEncodeError):  # the latter: bytes that are not text
         return _short(url.split("?", 1)[0])
     shown = parsed.copy_with(username=None, password=None, query=None, fragment=None)
-    return str(shown) + ("?…" if parsed.query else "")
+    return plain_line(str(shown), limit=_LOGGED_URL_CHARS) + ("?…" if parsed.query else "")
 
 
 def _log_failure(url: str, error: FetchError, started: float) -> None:

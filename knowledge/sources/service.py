@@ -43,7 +43,7 @@ from knowledge.visibility import owner as owner_guild
 __all__ = ["PollOutcome", "SourcesService"]
 
 from knowledge.store.tables import as_utc, utcnow
-from knowledge.text.remote import quote_remote
+from knowledge.text.remote import plain_line, quote_remote
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ Kind = Literal["auto", "article", "feed"]
 KINDS = ("auto", "article", "feed")
 POLL_CONCURRENCY = 4
 _XML_TYPES = ("application/xml", "text/xml")
+_LOGGED_CHARS = 300  # of an input or a result message in the operator's log line
+_SHOWN_TITLE_CHARS = 150
 
 
 class SourcesService:
@@ -252,7 +254,8 @@ class SourcesService:
             fields)
         if what == "following":
             return _already_following(label, source_id)
-        name = feed.title or display_url(page.final_url)
+        # As results name it: the stored title is capped at TITLE_LIMIT, a line needs less.
+        name = plain_line(feed.title, limit=_SHOWN_TITLE_CHARS) or display_url(page.final_url)
         if what == "subscribed":
             return AddResult(label, "added", f"following feed #{source_id} “{name}”: another "
                              "server already follows it, so its articles are in the library "
@@ -538,8 +541,10 @@ def _name(state: polling.FeedState) -> str:
 
 
 def _logged(result: AddResult) -> AddResult:
-    """One operator log line per input."""
-    log.info("add %s -> %s: %s", display_url(result.input), result.status, result.message)
+    """One operator log line per input, of bounded length: the input and the message (which
+    may quote a feed's title) come from outside."""
+    log.info("add %s -> %s: %s", plain_line(display_url(result.input), limit=_LOGGED_CHARS),
+             result.status, plain_line(result.message, limit=_LOGGED_CHARS))
     return result
 
 
