@@ -23,11 +23,19 @@ from knowledge.sources.fetch import ARTICLE_TYPES, FetchSettings, fetch
 from knowledge.sources.files import read_upload
 from knowledge.sources.outcomes import EntryTally
 from knowledge.sources.polling import MAX_ENTRY_TRIES, FeedState, retry_pending
+from knowledge.sources.units import seconds
 from knowledge.sources.urls import display_url
 
 log = logging.getLogger(__name__)
 
 PAGE_FETCH_CONCURRENCY = 4
+
+
+class _Postponed:
+    """An entry's page was not fetched before the poll's deadline: no try, no error."""
+
+
+POSTPONED = _Postponed()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -42,8 +50,8 @@ AddProgress = Callable[[int, int, int], Awaitable[None]]
 
 
 async def ingest_entries(library: Library, fetch_settings: FetchSettings, state: FeedState,
-                         feed: ParsedFeed, *, first: bool, progress: AddProgress | None = None
-                         ) -> EntryTally:
+                         feed: ParsedFeed, *, first: bool, progress: AddProgress | None = None,
+                         deadline: float | None = None) -> EntryTally:
     """Store the feed's new entries (oldest first) and update ``state.entries`` in place.
 
     ``progress`` (when given) hears how many entries were read and stored so far.
@@ -52,6 +60,10 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
     later, every new entry is. A known entry whose title, date or link changed is an appearance.
     At most ``feed_max_entries_per_poll`` new entries are handled, the most recent first; the
     rest are counted in ``state.backlog`` and handled by the next polls.
+
+    ``deadline`` (the event loop's clock; FEED_POLL_DEADLINE_SECONDS after the poll began):
+    entry pages not fetched by then are left for the next poll, like the backlog, without
+    counting as a try (``tally.postponed``); what was fetched is stored.
     """
     tally = EntryTally()
     announced = _most_recent(feed.entries, library.settings.feed_initial_announce) if first else None
@@ -95,10 +107,18 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
         if progress is not None:
             await progress(counts["read"], counts["stored"], len(todo))
 
-    async def page_of(entry: FeedEntry, tries: int) -> ExtractedArticle | EntryDeferred | None:
+    async def page_of(entry: FeedEntry, tries: int
+                      ) -> ExtractedArticle | EntryDeferred | _Postponed | None:
         async with limit:
-            page = await _entry_page(entry, fetch_settings,
-                                     last_try=tries + 1 >= MAX_ENTRY_TRIES)
+            timer = asyncio.timeout_at(deadline)
+            try:
+                async with timer:
+                    page = await _entry_page(entry, fetch_settings,
+                                             last_try=tries + 1 >= MAX_ENTRY_TRIES)
+            except TimeoutError:
+                if not timer.expired():
+                    raise
+                return POSTPONED
         counts["read"] += 1
         await report()
         return page
@@ -107,6 +127,9 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
     ordered = sorted(zip(todo, pages, strict=True), key=lambda item: item[0][0].published or "")
     for (entry, signature, tries), page in ordered:
         label = entry.link or entry.title or entry.id
+        if isinstance(page, _Postponed):  # as if never seen: new (or pending) on the next poll
+            tally.postponed += 1
+            continue
         if isinstance(page, EntryDeferred):
             state.entries[entry.id] = {"article": None, "sig": signature, "tries": tries + 1}
             tally.errors.append(page.reason)
@@ -127,6 +150,11 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
             tally.errors.append(f"{entry.title or display_url(label)}: {result.message}")
         counts["stored"] += 1
         await report()
+    if tally.postponed:
+        state.backlog += tally.postponed  # the next poll reads the whole feed (no 304)
+        log.info("feed #%d: %d entry pages not fetched within the poll's %s; left for the next "
+                 "poll", state.id, tally.postponed,
+                 seconds(library.settings.feed_poll_deadline_seconds))
     return tally
 
 

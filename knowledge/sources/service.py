@@ -178,6 +178,7 @@ class SourcesService:
                         added_by: str | None, progress: AddProgress | None = None
                         ) -> AddResult:
         """Fetch a link and decide: a feed to follow, a page advertising one, or an article."""
+        deadline = self._poll_deadline()  # a feed's add is its first poll
         url = url.strip()
         label = display_url(url) or url  # as results and log lines show it; ``url`` is fetched
         check_link(url)  # a malformed link is the user's mistake, told before any lookup
@@ -190,7 +191,7 @@ class SourcesService:
         if looks_like_feed(page.content_type, page.content):
             if kind == "article":
                 raise BadInput("this link is an RSS or Atom feed, not an article: add it as a feed")
-            return await self._follow(label, page, guild_id, added_by, progress)
+            return await self._follow(label, page, guild_id, added_by, deadline, progress)
         media_type = page.content_type or ""
         if page.is_pdf:
             if kind == "feed":
@@ -219,7 +220,8 @@ class SourcesService:
             if not looks_like_feed(feed_page.content_type, feed_page.content):
                 raise FeedError(f"the feed this page advertises ({display_url(feed_url)}) is not "
                                 "an RSS or Atom feed")
-            return await self._follow(label, feed_page, guild_id, added_by, progress)
+            return await self._follow(label, feed_page, guild_id, added_by, deadline,
+                                      progress)
         if kind == "feed" or media_type in _XML_TYPES or media_type.endswith("+xml"):
             raise FeedError(f"this link is not an RSS or Atom feed ({media_type or 'unknown type'})")
         return await self._add_article(label, plain_page_document(page), guild_id, added_by)
@@ -238,8 +240,15 @@ class SourcesService:
         return await self.library.run(add_document, self.library, doc, label=label,
                                       origin=origin)
 
+    def _poll_deadline(self) -> float:
+        """When a poll (or a feed's add) starting now stops fetching entry pages, on the event
+        loop's clock: the rest wait for the next poll, so slow pages cannot add up to hours."""
+        return (asyncio.get_running_loop().time()
+                + self.library.settings.feed_poll_deadline_seconds)
+
     async def _follow(self, label: str, page: FetchResult, guild_id: int | None,
-                      added_by: str | None, progress: AddProgress | None = None) -> AddResult:
+                      added_by: str | None, deadline: float,
+                      progress: AddProgress | None = None) -> AddResult:
         """Follow a fetched feed: create (or revive) its source and ingest its entries."""
         feed = await self.library.run(parse_feed, page.content, page.final_url,
                                        content_type=page.content_type,
@@ -265,7 +274,7 @@ class SourcesService:
             async with self._lease_kept(source_id):
                 state = await self.library.run(polling.load_feed, self.library, source_id)
                 tally = await ingest_entries(self.library, self.fetch_settings, state, feed,
-                                             first=True, progress=progress)
+                                             first=True, progress=progress, deadline=deadline)
                 await self.library.run(
                     polling.save_success, self.library, state, now, etag=page.etag,
                     last_modified=page.last_modified,
@@ -275,8 +284,8 @@ class SourcesService:
             await self.library.run(polling.release_lease, self.library, source_id, self.owner)
         verb = "following feed" if what == "new" else "following again feed"
         shown = f"; {tally.announced} of them in the next digest" if tally.added else ""
-        later = f"; {state.backlog} older entries follow on the next polls" if state.backlog \
-            else ""
+        older = state.backlog - tally.postponed  # the rest of the backlog is in the summary
+        later = f"; {older} older entries follow on the next polls" if older else ""
         return AddResult(label, "added",
                          f"{verb} #{source_id} “{name}”: {tally.summary()}{shown}{later}",
                          title=feed.title, passages=tally.passages)
@@ -379,6 +388,7 @@ class SourcesService:
     async def _poll_leased(self, state: polling.FeedState, now: dt.datetime, *, due_only: bool
                            ) -> PollOutcome:
         """Conditional GET, parse, ingest the new entries, record the outcome."""
+        deadline = self._poll_deadline()
         try:
             page = await fetch(state.url, settings=self.fetch_settings, etag=state.etag,
                                last_modified=state.last_modified)
@@ -396,7 +406,7 @@ class SourcesService:
         else:
             await self._ensure_simhashes()
             tally = await ingest_entries(self.library, self.fetch_settings, state, feed,
-                                         first=state.first)
+                                         first=state.first, deadline=deadline)
         # save_success drops the validators while entries wait (backlog, retries): no 304 then.
         recovered = await self.library.run(
             polling.save_success, self.library, state, now, etag=page.etag or state.etag,

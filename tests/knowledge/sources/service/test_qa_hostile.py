@@ -5,6 +5,7 @@ impossible dates and entries that are no article."""
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -12,7 +13,7 @@ from knowledge.ingest import MAX_TITLE_CHARS
 from knowledge.service import KnowledgeService
 from knowledge.sources.service import SourcesService
 from tests.fakes.web_server import FIXTURES, FakeWeb
-from tests.knowledge.sources.service.conftest import source_id_of, source_row
+from tests.knowledge.sources.service.conftest import later, source_id_of, source_row
 
 ARTICLE = (FIXTURES / "posts" / "summit-2.html").read_bytes()
 
@@ -25,9 +26,9 @@ def feed(title: str, items: str = "") -> str:
 
 
 def item(path: str, title: str = "An Entry", date: str = "Mon, 01 Jul 2019 06:00:00 GMT",
-         description: str = "A short teaser. Read more…") -> str:
+         description: str = "A short teaser. Read more…", guid: str | None = None) -> str:
     """One summary-only <item> linking to ``path`` on the fake web."""
-    return (f"<item><title>{title}</title><link>/{path}</link><guid>/{path}</guid>"
+    return (f"<item><title>{title}</title><link>/{path}</link><guid>{guid or '/' + path}</guid>"
             f"<pubDate>{date}</pubDate><description>{description}</description></item>")
 
 
@@ -56,3 +57,32 @@ async def test_an_uploads_huge_heading_is_capped_as_its_source_title(
     assert result.status == "added", result.message[:300]
     [status] = [s for s in sources.list(None) if s.kind == "file"]
     assert status.title is not None and len(status.title) <= MAX_TITLE_CHARS
+
+
+async def test_a_feed_add_stops_fetching_entry_pages_at_its_deadline(
+        sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
+    """12 summary-only entries whose pages trickle for ever: the add ends at
+    FEED_POLL_DEADLINE_SECONDS (not 3 rounds of the 5 s page limit), says how many entries
+    were left for the next poll, counts none as a failed try, and the next poll reads them."""
+    library.library.settings = library.settings.model_copy(
+        update={"feed_poll_deadline_seconds": 1.0})
+    def items(path: str) -> str:
+        return "".join(item(f"{path}?n={n}", title=f"Entry {n}", guid=f"entry-{n}",
+                            date=f"Mon, {n + 1:02d} Jul 2019 06:00:00 GMT") for n in range(12))
+
+    web.route("feed.xml", feed("Slow Pages", items("trickle")), "application/rss+xml")
+    started = time.monotonic()
+    [result] = await sources.add(web.url("feed.xml"), kind="feed", guild_id=None)
+    assert time.monotonic() - started < 4.0
+    assert result.status == "added", result.message
+    assert "12 left for the next poll" in result.message, result.message
+    assert "could not be read" not in result.message
+    source_id = source_id_of(library, web.url("feed.xml"))
+    row = source_row(library, source_id)
+    assert row.extra["entries"] == {} and row.etag is None  # nothing tried; no 304 next time
+
+    web.route("page.html", ARTICLE)
+    web.route("feed.xml", feed("Slow Pages", items("page.html")), "application/rss+xml")
+    polled = await sources.poll(source_id, now=later(61), guild_id=None)
+    assert polled.unreadable == 0 and "left for the next poll" not in polled.message
+    assert polled.new_article_ids, polled.message  # the same entries (guids), read now
