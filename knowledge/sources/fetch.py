@@ -312,7 +312,7 @@ async def _read_body(
         decoded = decode_bytes(body, charset, markup="html" in media_type)
         text, used = decoded.text, decoded.encoding
         if decoded.guessed:
-            log.info("%s declares no charset and is not UTF-8: read as %s",
+            log.info("%s declares no usable charset and is not UTF-8: read as %s",
                      display_url(str(current)), used)
     return FetchResult(
         url=url, final_url=str(current), status=response.status_code, content_type=media_type,

@@ -170,6 +170,9 @@ def cases() -> list[HostileCase]:
                     _route("<html><body><p>" + "&amp;" * 900_000 + "</p></body></html>")),
         HostileCase("one endless word", "endless.txt", "error", "almost no readable text",
                     _route("T\n\n" + "x" * 999_000, "text/plain; charset=utf-8")),
+        # Latin-1 bytes under the header's charset=utf-8 (were stored with U+FFFD in them).
+        HostileCase("Latin-1 labelled UTF-8", "latin1.html", "added", "“Café Ünïcödé”",
+                    _route(_article("Café Ünïcödé").encode("latin-1"))),
         HostileCase("feed with one poisoned entry", "poisoned-feed.xml", "added",
                     r"3 new articles, 1 could not be read \(Poisoned entry: refused: the server "
                     r"stacked several content encodings", _serve_feed),
