@@ -4,8 +4,12 @@ impossible dates and entries that are no article."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import random
+import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -13,9 +17,15 @@ from knowledge.ingest import MAX_TITLE_CHARS
 from knowledge.service import KnowledgeService
 from knowledge.sources.service import SourcesService
 from tests.fakes.web_server import FIXTURES, FakeWeb
-from tests.knowledge.sources.service.conftest import later, source_id_of, source_row
+from tests.knowledge.sources.service.conftest import (
+    feed_articles,
+    later,
+    source_id_of,
+    source_row,
+)
 
 ARTICLE = (FIXTURES / "posts" / "summit-2.html").read_bytes()
+FOUNDING = Path(__file__).resolve().parents[4] / "knowledge" / "corpus" / "founding"
 
 
 def feed(title: str, items: str = "") -> str:
@@ -86,3 +96,35 @@ async def test_a_feed_add_stops_fetching_entry_pages_at_its_deadline(
     polled = await sources.poll(source_id, now=later(61), guild_id=None)
     assert polled.unreadable == 0 and "left for the next poll" not in polled.message
     assert polled.new_article_ids, polled.message  # the same entries (guids), read now
+
+
+def prose(seed: int, words: int = 160) -> str:
+    """Distinct ordinary prose (no near-duplicates of each other): founding-corpus words."""
+    vocabulary = sorted(set(re.findall(r"[a-z]{4,}", next(FOUNDING.glob("*.txt")).read_text())))
+    picked = random.Random(seed).sample(vocabulary, words)
+    return ". ".join(" ".join(picked[i:i + 8]).capitalize() for i in range(0, words, 8)) + "."
+
+
+async def test_impossible_feed_dates_are_unknown(
+        sources: SourcesService, web: FakeWeb, library: KnowledgeService,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Entries dated 9999-12-31, ten years ahead or 0001-01-01 are stored without a date
+    (one log line each), so they neither top every list nor match every "since"; a real
+    date, and one a few hours ahead (time zones), are kept."""
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=6)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    dates = {"far": "Fri, 31 Dec 9999 23:59:59 GMT", "ahead": "Mon, 01 Jan 2035 00:00:00 GMT",
+             "early": "Mon, 01 Jan 0001 00:00:00 GMT", "real": "Mon, 01 Jul 2019 06:00:00 GMT",
+             "soon": soon}
+    items = "".join(item(f"{name}.html", title=f"Entry {name}", date=date, guid=name,
+                         description=prose(n)) for n, (name, date) in enumerate(dates.items()))
+    web.route("feed.xml", feed("Dated", items), "application/rss+xml")
+    with caplog.at_level(logging.INFO, logger="knowledge.sources.documents"):
+        [result] = await sources.add(web.url("feed.xml"), guild_id=None)
+    assert result.message.startswith("following feed") and "5 new articles" in result.message, \
+        result.message
+    source_id = source_id_of(library, web.url("feed.xml"))
+    published = {row.title: row.published_iso for row in feed_articles(library, source_id)}
+    assert published["Entry far"] is None and published["Entry ahead"] is None
+    assert published["Entry early"] is None and published["Entry real"] == "2019-07-01"
+    assert published["Entry soon"] is not None
+    assert len([r for r in caplog.records if "treated as unknown" in r.getMessage()]) == 3
