@@ -38,6 +38,14 @@ class _Postponed:
 POSTPONED = _Postponed()
 
 
+class _FeedTextOnly:
+    """An entry's page can never be read (a link to no web page, or to something that is no
+    article): the feed's own text is all there is, now and on every later poll."""
+
+
+FEED_TEXT_ONLY = _FeedTextOnly()
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class EntryDeferred:
     """An entry's page could not be fetched this time; it will be tried again next poll."""
@@ -108,7 +116,7 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
             await progress(counts["read"], counts["stored"], len(todo))
 
     async def page_of(entry: FeedEntry, tries: int
-                      ) -> ExtractedArticle | EntryDeferred | _Postponed | None:
+                      ) -> ExtractedArticle | EntryDeferred | _Postponed | _FeedTextOnly | None:
         async with limit:
             timer = asyncio.timeout_at(deadline)
             try:
@@ -135,10 +143,13 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
             tally.errors.append(page.reason)
             continue
         announce = announced is None or entry.id in announced
-        doc = entry_document(entry, feed, page, source_id=state.id, announce=announce)
+        settled = isinstance(page, _FeedTextOnly)
+        doc = entry_document(entry, feed, None if isinstance(page, _FeedTextOnly) else page,
+                             source_id=state.id, announce=announce)
         result = await library.run(add_document, library, doc, label=label, origin=origin)
+        # Settled: not tried again even when the feed's text could not be stored either.
         state.entries[entry.id] = {"article": result.article_id, "sig": signature,
-                                   "tries": tries + 1}
+                                   "tries": MAX_ENTRY_TRIES if settled else tries + 1}
         if result.status == "added" and result.article_id is not None:
             tally.added.append(result.article_id)
             tally.passages += result.passages
@@ -159,7 +170,7 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
 
 
 async def _entry_page(entry: FeedEntry, settings: FetchSettings, *, last_try: bool
-                      ) -> ExtractedArticle | EntryDeferred | None:
+                      ) -> ExtractedArticle | EntryDeferred | _FeedTextOnly | None:
     """The full article behind a summary-only entry; None when the feed's text is the article."""
     if not entry.is_summary_only or not entry.link:
         return None
@@ -178,7 +189,7 @@ async def _entry_page(entry: FeedEntry, settings: FetchSettings, *, last_try: bo
         if _final(exc):
             log.info("entry page %s cannot be read (%s): using the feed's own text",
                      display_url(entry.link), exc.message)
-            return None
+            return FEED_TEXT_ONLY
         if last_try:
             log.info("entry page %s still unreadable after %d tries (%s): given up, using the "
                      "feed's own text", display_url(entry.link), MAX_ENTRY_TRIES, exc.message)
@@ -186,9 +197,10 @@ async def _entry_page(entry: FeedEntry, settings: FetchSettings, *, last_try: bo
         return EntryDeferred(f"{entry.title or display_url(entry.link)}: {exc.message} (will retry)")
 
 
-# What no later try can change: a link that is not a web address, or points inside. (A 404
-# is retried: feeds often announce a page before it is published.)
-_FINAL_KINDS = frozenset({"invalid_url", "address"})
+# What no later try can change: a link that is not a web address, points inside, or serves
+# something that is no article (an image, the feed itself). (A 404 is retried: feeds often
+# announce a page before it is published.)
+_FINAL_KINDS = frozenset({"invalid_url", "address", "content_type"})
 
 
 def _final(exc: SourceError) -> bool:

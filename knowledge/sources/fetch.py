@@ -55,6 +55,9 @@ _MAX_PORT = 65535
 _MAX_LABEL_CHARS = 63  # RFC 1035
 _MAX_HOST_CHARS = 253
 _LOGGED_URL_CHARS = 300
+# h11's words when a response's head (status line and headers) passes its 16 KB limit; the body
+# is streamed, so it is only ever said of headers.
+_OVERSIZED_HEADERS = "Receive buffer too long"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -397,6 +400,8 @@ def _translate(
         return FetchError("protocol", f"{host} sent a body that could not be decoded")
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
         return FetchError("invalid_url", f"not a valid link for {host}")
+    if isinstance(exc, httpx.RemoteProtocolError) and _OVERSIZED_HEADERS in str(exc):
+        return FetchError("protocol", f"refused: the server sent oversized headers ({host})")
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
         return FetchError("protocol", f"{host} closed the connection unexpectedly")
     # Anything else (a write error, a request httpx could not build): the user learns which

@@ -56,6 +56,9 @@ POLL_CONCURRENCY = 4
 _XML_TYPES = ("application/xml", "text/xml")
 _LOGGED_CHARS = 300  # of an input or a result message in the operator's log line
 _SHOWN_TITLE_CHARS = 150
+_WEB_LINKS_ONLY = "only links starting with http:// or https:// can be added here"
+_SCHEMES_WITHOUT_SLASHES = ("data:", "javascript:", "vbscript:", "mailto:", "about:", "blob:",
+                            "tel:")
 
 
 class SourcesService:
@@ -130,8 +133,10 @@ class SourcesService:
             return await self._guarded(display_url(item) or item,
                                        self._add_link(item, kind, guild_id, added_by, progress))
         if not local_ok:
-            return _logged(AddResult(item, "error", "only links starting with http:// or "
-                                     "https:// can be added here (upload files instead)"))
+            return _logged(AddResult(item, "error", f"{_WEB_LINKS_ONLY} (upload files instead)"))
+        if _other_scheme(item):
+            return _logged(AddResult(_shown_input(item), "error",
+                                     f"{_WEB_LINKS_ONLY} (or a file's path)"))
         if kind == "feed":
             return _logged(AddResult(item, "error", "a feed must be a link (http:// or https://)"))
         return await self._guarded(item, self._add_path(Path(item), guild_id, added_by))
@@ -521,6 +526,17 @@ def _split_inputs(text: str, local_ok: bool) -> list[str]:
 def _is_link(item: str) -> bool:
     """True for anything meant as a web link (a scheme, or a bare www. host)."""
     return "://" in item or item.lower().startswith("www.")
+
+
+def _other_scheme(item: str) -> bool:
+    """True for a link in a scheme written without "//" (data:, javascript:, mailto:), which
+    is no file's path either: told like the bot tells it, not "no such file"."""
+    return item.lower().startswith(_SCHEMES_WITHOUT_SLASHES) and not Path(item).exists()
+
+
+def _shown_input(item: str) -> str:
+    """An input as results and the log show it: a data: link can be megabytes long."""
+    return plain_line(item, limit=_LOGGED_CHARS)
 
 
 def _pdf_name(url: str) -> str:

@@ -229,3 +229,18 @@ def test_feed_with_bogus_encoding_is_read_as_text(label: str) -> None:
                         content_type=f"application/rss+xml; charset={label}")
     assert parsed.title == "Caf\u00e9 Notes"
     assert [e.title for e in parsed.entries] == ["One"]
+
+
+@pytest.mark.parametrize("headers", [
+    {"X_Big": "v" * 2_000_000},  # one 2 MB header
+    {f"X_H{n}": "v" * 100 for n in range(5_000)},  # 5,000 headers
+])
+async def test_oversized_headers_are_named(
+    web: FakeWeb, fetch_settings: FetchSettings, headers: dict[str, str],
+) -> None:
+    """Response headers past the client's limit are "oversized headers", not a connection
+    the server closed (which it did not)."""
+    web.route("headers.html", "<p>x</p>", **headers)
+    with pytest.raises(FetchError) as caught:
+        await fetch(web.url("headers.html"), settings=fetch_settings)
+    assert caught.value.message == "refused: the server sent oversized headers (127.0.0.1)"

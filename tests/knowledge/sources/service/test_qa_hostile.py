@@ -128,3 +128,18 @@ async def test_impossible_feed_dates_are_unknown(
     assert published["Entry early"] is None and published["Entry real"] == "2019-07-01"
     assert published["Entry soon"] is not None
     assert len([r for r in caplog.records if "treated as unknown" in r.getMessage()]) == 3
+
+
+async def test_an_entry_linking_to_no_article_is_settled_not_retried(
+        sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
+    """Entries linking to the feed itself (a content type that is no article) are settled at
+    once with the feed's own text, not "(will retry)" on three polls: nothing can change."""
+    items = "".join(item("feed.xml", title=f"Self {n}", guid=f"self-{n}") for n in range(3))
+    web.route("feed.xml", feed("Self", items), "application/rss+xml")
+    [result] = await sources.add(web.url("feed.xml"), guild_id=None)
+    assert result.status == "added" and "will retry" not in result.message, result.message
+    source_id = source_id_of(library, web.url("feed.xml"))
+    row = source_row(library, source_id)
+    assert row.etag is not None  # nothing waits for another try: the next poll may be a 304
+    polled = await sources.poll(source_id, now=later(61), guild_id=None)
+    assert polled.status == "not_modified", polled.message
