@@ -87,7 +87,8 @@ def test_a_parsers_errors_about_a_bad_page_are_not_the_operators_errors(
     """Random bytes served as HTML: trafilatura's "empty HTML tree" ERROR lines come back at
     INFO (the page's refusal is the caller's one line); the extraction itself still answers."""
     data = bytes(random.Random(1).choice(range(1, 256)) for _ in range(20_000))
-    with caplog.at_level(logging.DEBUG):
+    # trafilatura's own level too: setup_logging (run by an earlier test) sets it to WARNING.
+    with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, logger="trafilatura"):
         article = extract_article(decode_bytes(data, None, markup=True).text,
                                   "http://127.0.0.1/noise.html")
     assert article.text == ""
