@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot.guild_settings import GuildSettings
 from bot.paginator import DeleteButton, Paginator, TurnButton
 from bot.posting import GuildAdminNotifier
-from bot.respond import log_interaction
+from bot.respond import OUTCOME, log_interaction
 from bot.settings import BotSettings
 from bot.tree import SummitTree
 from knowledge.scheduler import JobScheduler
@@ -232,8 +232,9 @@ class SummitDesk(commands.AutoShardedBot):
     async def on_app_command_completion(self, interaction: discord.Interaction[Any],
                                         command: app_commands.Command[Any, ..., Any]
                                         | app_commands.ContextMenu) -> None:
-        """One structured log line per successful command."""
-        log_interaction(interaction, "ok", command=command.qualified_name)
+        """One structured log line per completed command ("ok", or what the command set)."""
+        log_interaction(interaction, interaction.extras.get(OUTCOME, "ok"),
+                        command=command.qualified_name)
 
     async def on_command_error(self, context: commands.Context[Any],  # type: ignore[override]
                                exception: commands.CommandError) -> None:

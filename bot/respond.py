@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 STARTED = "summit_desk_started"
 PUBLIC_PLACEHOLDER = "summit_desk_public_placeholder"
 ANSWERED = "summit_desk_answered"
+# A command that completes but refused what it was given (every link of a /source add) sets
+# this to "refused", so its interaction line does not say "ok".
+OUTCOME = "summit_desk_outcome"
 
 T = TypeVar("T")
 

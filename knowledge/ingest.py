@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -39,7 +40,7 @@ from knowledge.store.tables import (
 from knowledge.text.clean import clean_text, content_fingerprint, markdown_to_text
 from knowledge.text.dates import find_dateline
 from knowledge.text.html import html_to_text
-from knowledge.text.remote import plain_line
+from knowledge.text.remote import TITLE_LIMIT, plain_line
 from knowledge.text.simhash import (
     NEAR_DUPLICATE_BITS,
     band_columns,
@@ -48,12 +49,15 @@ from knowledge.text.simhash import (
     to_signed,
 )
 from knowledge.text.split import split_passages, split_sentences
+from knowledge.text.tokens import readable_words
 from knowledge.visibility import add_reach
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 2_000_000  # about 300k words: far beyond any article; keeps memory bounded
 MIN_TEXT_CHARS = 80
+MIN_WORDS = 10  # 80 characters of prose hold about 13
+_BLANK = re.compile(r"\s")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,7 +152,15 @@ class Origin:
 OPERATOR = Origin()
 
 
-MAX_TITLE_CHARS = 500
+MAX_TITLE_CHARS = TITLE_LIMIT
+
+
+def _has_words(text: str) -> bool:
+    """True when ``text`` reads as words: at least MIN_WORDS, and words make at least half of
+    its non-blank characters (not "&" × 900,000, nor a 999,000-letter string that splits into
+    a thousand passages of nothing). Unspaced scripts (CJK, Thai) count a word per character."""
+    count, chars = readable_words(text)
+    return count >= MIN_WORDS and chars * 2 >= len(text) - len(_BLANK.findall(text))
 
 
 def _guess_title(text: str) -> str:
@@ -179,6 +191,9 @@ def prepare(doc: Document) -> PreparedArticle:
     if len(text) < MIN_TEXT_CHARS:
         raise BadInput("there is almost no text to index here (under 80 characters after "
                        "removing page furniture)")
+    if not _has_words(text):
+        raise BadInput("there is almost no readable text to index here (too few words: "
+                       "mostly symbols or one endless string)")
     passages = []
     for span in split_passages(text):
         sentences = tuple((s.start, s.end) for s in split_sentences(span.text))

@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     feed_max_entries_per_poll: int = Field(
         100, ge=1, description="New entries of one feed handled per poll (newest first); the "
         "rest wait for the next polls, so a huge feed cannot hold a poll for hours.")
+    feed_poll_deadline_seconds: float = Field(
+        150.0, gt=0, description="Wall time of one feed poll or feed add (the feed and its "
+        "entries' pages); pages not fetched by then wait for the next poll.")
     feed_lease_seconds: float = Field(
         900.0, gt=0, description="How long a poll holds its feed against other processes; "
         "renewed every third of it while the poll works.")

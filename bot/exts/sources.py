@@ -14,7 +14,7 @@ from bot.checks import admin_check, is_admin
 from bot.exts._choices import autocompleter, choices
 from bot.exts._render import add_results_reply, input_label, result_lines, sources_embeds
 from bot.replies import NO_MENTIONS, Reply, clean_cut, code, counted, notice
-from bot.respond import STARTED, answer, defer, in_time
+from bot.respond import OUTCOME, STARTED, answer, defer, in_time
 from knowledge.models import AddResult
 from knowledge.sources.service import SourcesService
 
@@ -120,6 +120,8 @@ class Sources(commands.GroupCog, group_name="source",
         results = await self.sources.add(url, kind=kind or "auto", guild_id=interaction.guild_id,
                                          added_by=str(interaction.user.id), progress=progress,
                                          each=progress.each)
+        if results and all(r.status == "error" for r in results):
+            interaction.extras[OUTCOME] = "refused"  # told as a user error is, not "ok"
         await self.report(interaction, results, over_progress=progress.shown)
 
     async def result_later(self, interaction: discord.Interaction[SummitDesk]) -> str:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from knowledge.cli.common import (
     cli_settings,
@@ -70,14 +73,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     """Run one query, or a file of queries as JSON Lines."""
     require((args.query is None) != (args.queries_file is None),
             "give either a QUERY or --queries-file, not both or neither")
+    queries: BinaryIO | None = None
     if args.queries_file is not None:
         require(args.json, "--queries-file needs --json (one JSON array per line)")
         try:
-            lines = args.queries_file.read_text(encoding="utf-8").splitlines()
+            queries = args.queries_file.open("rb")
         except OSError as exc:
             raise BadInput(f"cannot read {args.queries_file}: {exc.strerror}") from exc
-        except UnicodeDecodeError:
-            raise BadInput(f"cannot read {args.queries_file}: not UTF-8 text") from None
     service = open_service()
     top = args.top or service.settings.search_default_top
 
@@ -85,7 +87,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         return SearchRequest(query, top, args.person, args.publisher, args.since, args.until,
                              guild_id=EVERYTHING)
 
-    if args.queries_file is None:
+    if queries is None:
         hits = service.retriever.search(request(args.query))
         reading = service.retriever.reading(request(args.query))
         if args.json:
@@ -99,16 +101,68 @@ def cmd_search(args: argparse.Namespace) -> int:
                 print("read as: no particular expert, period or meeting")
             print_hits(hits, explain=args.explain)
         return 0
-    for line in lines:
-        try:
-            hits = service.retriever.search(request(line))
-            found = [h.to_json() for h in hits]
-            print_json({"interpreted": service.retriever.reading(request(line)).to_json(),
-                        "hits": found} if args.explain else found)
-        except KnowledgeError as exc:
-            print_json({"error": str(exc), "query": line})
-        sys.stdout.flush()
+    with queries:
+        for line in query_lines(queries, args.queries_file,
+                                service.settings.search_max_query_chars):
+            try:
+                if isinstance(line, OverlongLine):
+                    raise BadInput(line.problem)
+                hits = service.retriever.search(request(line))
+                found = [h.to_json() for h in hits]
+                print_json({"interpreted": service.retriever.reading(request(line)).to_json(),
+                            "hits": found} if args.explain else found)
+            except KnowledgeError as exc:
+                shown = line.head if isinstance(line, OverlongLine) else line
+                print_json({"error": str(exc), "query": _echoed(shown)})
+            sys.stdout.flush()
     return 0
+
+
+# A refused query is echoed back at most this long: a 5 MB line must not become a 5 MB answer.
+ECHO_CHARS = 200
+# Lines one --queries-file may hold: /dev/urandom or a log file is no list of questions.
+MAX_QUERY_LINES = 10_000
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OverlongLine:
+    """A line far over the query limit: only its start was read (and is echoed back)."""
+
+    head: str
+    problem: str
+
+
+def query_lines(file: BinaryIO, path: Path, max_chars: int) -> Iterator[str | OverlongLine]:
+    """The file's lines, read one at a time in bounded memory: a line over 4 bytes per allowed
+    character (UTF-8's most) is skipped to its end unread, as an OverlongLine. BadInput for
+    bytes that are not UTF-8, or past MAX_QUERY_LINES lines."""
+    limit = 4 * max_chars + 2  # and CR LF
+    number = 0
+    try:
+        while raw := file.readline(limit + 1):
+            number += 1
+            if number > MAX_QUERY_LINES:
+                raise BadInput(f"{path} holds more than {MAX_QUERY_LINES:,} lines: split it "
+                               "(the earlier ones are answered above)")
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                head = raw[:4 * ECHO_CHARS].decode("utf-8", "replace")
+                while raw and not raw.endswith(b"\n"):  # the rest of the line, unkept
+                    raw = file.readline(64 * 1024)
+                yield OverlongLine(head, f"the question is too long (over {limit:,} bytes; "
+                                         f"the limit is {max_chars} characters)")
+                continue
+            try:
+                yield raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError:
+                where = f" (line {number:,})" if number > 1 else ""
+                raise BadInput(f"cannot read {path}: not UTF-8 text{where}") from None
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _echoed(query: str) -> str:
+    """A refused query as its error line repeats it: at most ECHO_CHARS characters."""
+    return query if len(query) <= ECHO_CHARS else query[:ECHO_CHARS - 1] + "…"
 
 
 def cmd_list(args: argparse.Namespace) -> int:

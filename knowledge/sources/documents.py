@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import logging
 import re
 
 from knowledge.ingest import Document
@@ -11,22 +13,38 @@ from knowledge.sources.extract import ExtractedArticle, canonicalize_url
 from knowledge.sources.feeds import FeedEntry, ParsedFeed
 from knowledge.sources.fetch import FetchResult
 from knowledge.sources.files import UploadedDocument
+from knowledge.store.tables import utcnow
+
+log = logging.getLogger(__name__)
 
 # "Harbour Institute: Commentary", "The Diplomat – Asia" -> the outlet's name before the section.
 _FEED_TITLE_SECTION = re.compile(r"\s+[|–—-]\s+|:\s+")
 
 
-def partial_date(raw: str | None) -> PartialDate | None:
-    """A PartialDate from "YYYY[-MM[-DD]]..." (an ISO timestamp is cut to its day), or None."""
+# Dates a source may claim: none before this, none more than a day (time zones) after now.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+_FUTURE_SLACK = dt.timedelta(days=1)
+
+
+def partial_date(raw: str | None, *, today: dt.date | None = None) -> PartialDate | None:
+    """A PartialDate from "YYYY[-MM[-DD]]..." (an ISO timestamp is cut to its day), or None;
+    None too for an impossible date (9999-12-31, 0001-01-01: a feed's placeholder or error),
+    which would otherwise top every list, or match every "since"."""
     if not raw:
         return None
     match = re.match(r"\d{4}(?:-\d{2}(?:-\d{2})?)?", raw.strip())
     if not match:
         return None
     try:
-        return PartialDate.parse(match.group(0))
+        date = PartialDate.parse(match.group(0))
     except ValueError:
         return None
+    today = today or utcnow().date()
+    if date.start > today + _FUTURE_SLACK or date.end < EARLIEST_DATE:
+        log.info("published date %s is %s: treated as unknown", date.iso,
+                 "in the future" if date.start > today else f"before {EARLIEST_DATE.year}")
+        return None
+    return date
 
 
 def authors_of(names: tuple[str, ...]) -> tuple[Contributor, ...]:

@@ -43,9 +43,12 @@ def decode_bytes(data: bytes, declared: str | None = None, *, markup: bool = Fal
         if codec is None:
             continue
         try:
-            return DecodedText(data.decode(codec, errors="replace"), codec)
+            text = data.decode(codec, errors="replace")
         except (UnicodeError, LookupError, ValueError):
             continue  # a codec that refuses "replace" or chokes on these bytes: try the next
+        if _bogus_utf8(codec, text):
+            continue
+        return DecodedText(text, codec)
     try:
         return DecodedText(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
@@ -60,6 +63,16 @@ def decode_bytes(data: bytes, declared: str | None = None, *, markup: bool = Fal
         return DecodedText(data.decode("latin-1"), "latin-1", guessed=True)
 
 
+def _bogus_utf8(codec: str, text: str) -> bool:
+    """True when bytes declared UTF-8 hold not one valid multi-byte character but do hold bytes
+    that are invalid: Latin-1 or Windows-1252 labelled UTF-8 ("Caf\ufffd"), read by the rules
+    for an undeclared document instead. A UTF-8 page with a few damaged bytes keeps its
+    declaration (a Windows-1252 reading would garble every accented letter in it)."""
+    return (codecs.lookup(codec).name == "utf-8" and "\ufffd" in text
+            and _NON_ASCII_CHARACTER.search(text) is None)
+
+
+_NON_ASCII_CHARACTER = re.compile("[^\x00-\x7f\ufffd]")
 DETECT_BYTES = 64 * 1024
 _WORD = re.compile(r"\w+")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")  # what charset detection reads of an undeclared document

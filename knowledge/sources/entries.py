@@ -23,11 +23,27 @@ from knowledge.sources.fetch import ARTICLE_TYPES, FetchSettings, fetch
 from knowledge.sources.files import read_upload
 from knowledge.sources.outcomes import EntryTally
 from knowledge.sources.polling import MAX_ENTRY_TRIES, FeedState, retry_pending
+from knowledge.sources.units import seconds
 from knowledge.sources.urls import display_url
 
 log = logging.getLogger(__name__)
 
 PAGE_FETCH_CONCURRENCY = 4
+
+
+class _Postponed:
+    """An entry's page was not fetched before the poll's deadline: no try, no error."""
+
+
+POSTPONED = _Postponed()
+
+
+class _FeedTextOnly:
+    """An entry's page can never be read (a link to no web page, or to something that is no
+    article): the feed's own text is all there is, now and on every later poll."""
+
+
+FEED_TEXT_ONLY = _FeedTextOnly()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -42,8 +58,8 @@ AddProgress = Callable[[int, int, int], Awaitable[None]]
 
 
 async def ingest_entries(library: Library, fetch_settings: FetchSettings, state: FeedState,
-                         feed: ParsedFeed, *, first: bool, progress: AddProgress | None = None
-                         ) -> EntryTally:
+                         feed: ParsedFeed, *, first: bool, progress: AddProgress | None = None,
+                         deadline: float | None = None) -> EntryTally:
     """Store the feed's new entries (oldest first) and update ``state.entries`` in place.
 
     ``progress`` (when given) hears how many entries were read and stored so far.
@@ -52,6 +68,10 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
     later, every new entry is. A known entry whose title, date or link changed is an appearance.
     At most ``feed_max_entries_per_poll`` new entries are handled, the most recent first; the
     rest are counted in ``state.backlog`` and handled by the next polls.
+
+    ``deadline`` (the event loop's clock; FEED_POLL_DEADLINE_SECONDS after the poll began):
+    entry pages not fetched by then are left for the next poll, like the backlog, without
+    counting as a try (``tally.postponed``); what was fetched is stored.
     """
     tally = EntryTally()
     announced = _most_recent(feed.entries, library.settings.feed_initial_announce) if first else None
@@ -95,10 +115,18 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
         if progress is not None:
             await progress(counts["read"], counts["stored"], len(todo))
 
-    async def page_of(entry: FeedEntry, tries: int) -> ExtractedArticle | EntryDeferred | None:
+    async def page_of(entry: FeedEntry, tries: int
+                      ) -> ExtractedArticle | EntryDeferred | _Postponed | _FeedTextOnly | None:
         async with limit:
-            page = await _entry_page(entry, fetch_settings,
-                                     last_try=tries + 1 >= MAX_ENTRY_TRIES)
+            timer = asyncio.timeout_at(deadline)
+            try:
+                async with timer:
+                    page = await _entry_page(entry, fetch_settings,
+                                             last_try=tries + 1 >= MAX_ENTRY_TRIES)
+            except TimeoutError:
+                if not timer.expired():
+                    raise
+                return POSTPONED
         counts["read"] += 1
         await report()
         return page
@@ -107,15 +135,21 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
     ordered = sorted(zip(todo, pages, strict=True), key=lambda item: item[0][0].published or "")
     for (entry, signature, tries), page in ordered:
         label = entry.link or entry.title or entry.id
+        if isinstance(page, _Postponed):  # as if never seen: new (or pending) on the next poll
+            tally.postponed += 1
+            continue
         if isinstance(page, EntryDeferred):
             state.entries[entry.id] = {"article": None, "sig": signature, "tries": tries + 1}
             tally.errors.append(page.reason)
             continue
         announce = announced is None or entry.id in announced
-        doc = entry_document(entry, feed, page, source_id=state.id, announce=announce)
+        settled = isinstance(page, _FeedTextOnly)
+        doc = entry_document(entry, feed, None if isinstance(page, _FeedTextOnly) else page,
+                             source_id=state.id, announce=announce)
         result = await library.run(add_document, library, doc, label=label, origin=origin)
+        # Settled: not tried again even when the feed's text could not be stored either.
         state.entries[entry.id] = {"article": result.article_id, "sig": signature,
-                                   "tries": tries + 1}
+                                   "tries": MAX_ENTRY_TRIES if settled else tries + 1}
         if result.status == "added" and result.article_id is not None:
             tally.added.append(result.article_id)
             tally.passages += result.passages
@@ -127,11 +161,16 @@ async def ingest_entries(library: Library, fetch_settings: FetchSettings, state:
             tally.errors.append(f"{entry.title or display_url(label)}: {result.message}")
         counts["stored"] += 1
         await report()
+    if tally.postponed:
+        state.backlog += tally.postponed  # the next poll reads the whole feed (no 304)
+        log.info("feed #%d: %d entry pages not fetched within the poll's %s; left for the next "
+                 "poll", state.id, tally.postponed,
+                 seconds(library.settings.feed_poll_deadline_seconds))
     return tally
 
 
 async def _entry_page(entry: FeedEntry, settings: FetchSettings, *, last_try: bool
-                      ) -> ExtractedArticle | EntryDeferred | None:
+                      ) -> ExtractedArticle | EntryDeferred | _FeedTextOnly | None:
     """The full article behind a summary-only entry; None when the feed's text is the article."""
     if not entry.is_summary_only or not entry.link:
         return None
@@ -150,7 +189,7 @@ async def _entry_page(entry: FeedEntry, settings: FetchSettings, *, last_try: bo
         if _final(exc):
             log.info("entry page %s cannot be read (%s): using the feed's own text",
                      display_url(entry.link), exc.message)
-            return None
+            return FEED_TEXT_ONLY
         if last_try:
             log.info("entry page %s still unreadable after %d tries (%s): given up, using the "
                      "feed's own text", display_url(entry.link), MAX_ENTRY_TRIES, exc.message)
@@ -158,9 +197,10 @@ async def _entry_page(entry: FeedEntry, settings: FetchSettings, *, last_try: bo
         return EntryDeferred(f"{entry.title or display_url(entry.link)}: {exc.message} (will retry)")
 
 
-# What no later try can change: a link that is not a web address, or points inside. (A 404
-# is retried: feeds often announce a page before it is published.)
-_FINAL_KINDS = frozenset({"invalid_url", "address"})
+# What no later try can change: a link that is not a web address, points inside, or serves
+# something that is no article (an image, the feed itself). (A 404 is retried: feeds often
+# announce a page before it is published.)
+_FINAL_KINDS = frozenset({"invalid_url", "address", "content_type"})
 
 
 def _final(exc: SourceError) -> bool:

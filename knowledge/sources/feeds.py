@@ -21,6 +21,7 @@ from knowledge.sources.extract import check_markup_size
 from knowledge.sources.sandbox import ExtractionLimits, run_limited
 from knowledge.sources.urls import display_url
 from knowledge.text.html import html_to_text
+from knowledge.text.remote import TITLE_LIMIT, plain_line
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +193,8 @@ def _plain(value: str | None, detail: Any) -> str | None:
     if not value:
         return None
     kind = (detail or {}).get("type", "text/plain")
-    text = html_to_text(value) if "html" in kind else " ".join(value.split())
-    return " ".join(text.split()) or None
+    text = html_to_text(value) if "html" in kind else value
+    return plain_line(text, limit=TITLE_LIMIT) or None
 
 
 def _iso(parsed: time.struct_time | None) -> str | None:

@@ -52,6 +52,12 @@ _SNIFF_BYTES = 1024
 _UNKNOWN_BINARY_TYPES = frozenset({"application/octet-stream", "binary/octet-stream"})
 _FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF)[\s>]", re.I)
 _MAX_PORT = 65535
+_MAX_LABEL_CHARS = 63  # RFC 1035
+_MAX_HOST_CHARS = 253
+_LOGGED_URL_CHARS = 300
+# h11's words when a response's head (status line and headers) passes its 16 KB limit; the body
+# is streamed, so it is only ever said of headers.
+_OVERSIZED_HEADERS = "Receive buffer too long"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -213,12 +219,30 @@ def check_link(raw: str) -> httpx.URL:
     if url.scheme not in ("http", "https"):
         raise FetchError("invalid_url", f"refused: only http and https links can be fetched "
                                         f"(not {url.scheme}://)")
-    if not url.host:
+    if not url.raw_host:
         raise FetchError("invalid_url", f"not a valid link (no host): {_short(raw)}")
+    if not _valid_host(url):
+        raise FetchError("invalid_url", f"not a valid link (bad host name): {_short(raw)}")
     # httpx accepts any number here; the socket layer would fail later with an internal error.
     if url.port is not None and not 0 < url.port <= _MAX_PORT:
         raise FetchError("invalid_url", f"not a valid link (port out of range): {_short(raw)}")
     return url
+
+
+def _valid_host(url: httpx.URL) -> bool:
+    """True when the host is an IP address or a name DNS can hold: labels of 1 to 63
+    characters, 253 in all, and valid IDNA (``xn--`` labels decode). Otherwise the lookup
+    (getaddrinfo's idna codec) or httpx itself raises UnicodeError, which is no FetchError."""
+    raw = url.raw_host.decode("ascii", "replace")
+    if ":" in raw:  # an IPv6 literal; httpx checked its form
+        return True
+    try:
+        url.host  # noqa: B018 - decoding the xn-- labels is the check
+    except UnicodeError:  # idna.IDNAError is one
+        return False
+    name = raw.removesuffix(".")  # "example.com." is a fully qualified name
+    return len(name) <= _MAX_HOST_CHARS and all(
+        0 < len(label) <= _MAX_LABEL_CHARS for label in name.split("."))
 
 
 def _next_hop(
@@ -291,7 +315,7 @@ async def _read_body(
         decoded = decode_bytes(body, charset, markup="html" in media_type)
         text, used = decoded.text, decoded.encoding
         if decoded.guessed:
-            log.info("%s declares no charset and is not UTF-8: read as %s",
+            log.info("%s declares no usable charset and is not UTF-8: read as %s",
                      display_url(str(current)), used)
     return FetchResult(
         url=url, final_url=str(current), status=response.status_code, content_type=media_type,
@@ -376,6 +400,8 @@ def _translate(
         return FetchError("protocol", f"{host} sent a body that could not be decoded")
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
         return FetchError("invalid_url", f"not a valid link for {host}")
+    if isinstance(exc, httpx.RemoteProtocolError) and _OVERSIZED_HEADERS in str(exc):
+        return FetchError("protocol", f"refused: the server sent oversized headers ({host})")
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
         return FetchError("protocol", f"{host} closed the connection unexpectedly")
     # Anything else (a write error, a request httpx could not build): the user learns which
@@ -481,6 +507,8 @@ async def resolve_public(host: str, port: int, settings: FetchSettings) -> list[
     except TimeoutError:
         raise FetchError("timeout", f"gave up after {seconds(settings.connect_timeout)}: "
                                     f"could not look up {shown}") from None
+    except UnicodeError:  # the idna codec: a name check_link let through (it should not)
+        raise FetchError("invalid_url", f"not a valid link (bad host name): {shown}") from None
     except socket.gaierror as exc:
         if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
             raise FetchError("dns", f"could not find the server {shown}") from None
@@ -578,7 +606,7 @@ def _loggable(url: str) -> str:
     except (httpx.InvalidURL, UnicodeEncodeError):  # the latter: bytes that are not text
         return _short(url.split("?", 1)[0])
     shown = parsed.copy_with(username=None, password=None, query=None, fragment=None)
-    return str(shown) + ("?…" if parsed.query else "")
+    return plain_line(str(shown), limit=_LOGGED_URL_CHARS) + ("?…" if parsed.query else "")
 
 
 def _log_failure(url: str, error: FetchError, started: float) -> None:

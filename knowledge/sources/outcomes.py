@@ -39,6 +39,7 @@ class EntryTally:
     seen_again: int = 0
     errors: list[str] = dataclasses.field(default_factory=list)
     passages: int = 0
+    postponed: int = 0  # entries whose pages wait for the next poll (the poll's deadline)
 
     def summary(self) -> str:
         """'2 new articles, 1 already in the library, 1 could not be read'."""
@@ -47,4 +48,6 @@ class EntryTally:
             parts.append(f"{self.seen_again} already in the library")
         if self.errors:
             parts.append(f"{len(self.errors)} could not be read ({self.errors[0]})")
+        if self.postponed:
+            parts.append(f"{self.postponed} left for the next poll (this one ran out of time)")
         return ", ".join(parts)

@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from knowledge.errors import BadInput, NotFound
-from knowledge.ingest import SourceAdopter, SourceMaker
+from knowledge.ingest import MAX_TITLE_CHARS, SourceAdopter, SourceMaker
 from knowledge.library import Library
 from knowledge.models import SourceStatus
 from knowledge.sources.urls import display_url
@@ -28,6 +28,7 @@ from knowledge.store.tables import (
     SourceSubscriptionRow,
     possible_row_id,
 )
+from knowledge.text.remote import plain_line
 from knowledge.text.simhash import band_columns, simhash, to_signed
 from knowledge.visibility import grant, owner
 
@@ -45,7 +46,9 @@ def source_maker(**fields: Any) -> SourceMaker:
     """What creates a link's or a file's source row, and its adder's subscription, inside the
     transaction that stores the article (knowledge/ingest.py)."""
     def make(session: Session, article: ArticleRow) -> int:
-        row = SourceRow(**{**fields, "title": fields.get("title") or article.title})
+        # A feed's or an upload's own title, capped as the article's is (a 200 KB <title>).
+        title = plain_line(fields.get("title"), limit=MAX_TITLE_CHARS) or article.title
+        row = SourceRow(**{**fields, "title": title})
         session.add(row)
         session.flush()
         session.add(SourceSubscriptionRow(source_id=row.id, guild_id=owner(row.guild_id),

@@ -242,12 +242,16 @@ class _RecordCollector(logging.Handler):
 def _replay(records: list[logging.LogRecord]) -> None:
     """Log a worker's records through this process's handlers (operator log, test capture).
 
-    A parser's own warnings (pypdf's "incorrect startxref pointer") are about the untrusted
-    document, which the caller already answers for (an error result, or text read anyway): they
-    come back at INFO, so a CLI user at the default level sees only that answer.
+    A parser's own warnings and errors (pypdf's "incorrect startxref pointer", trafilatura's
+    "empty HTML tree" for bytes that are no HTML) are about the untrusted document, which the
+    caller already answers for (an error result, or text read anyway) in its own log line: they
+    come back at INFO, so a CLI user at the default level sees only that answer and an operator
+    who alerts on ERROR is not paged by users' input. A crash in the worker is not a record:
+    it comes back as an exception.
     """
     for record in records:
-        if record.levelno == logging.WARNING and record.name.partition(".")[0] != "knowledge":
+        if logging.WARNING <= record.levelno <= logging.ERROR and (
+                record.name.partition(".")[0] != "knowledge"):
             record.levelno, record.levelname = logging.INFO, logging.getLevelName(logging.INFO)
         logger = logging.getLogger(record.name)
         if logger.isEnabledFor(record.levelno):

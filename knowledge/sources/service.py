@@ -43,7 +43,7 @@ from knowledge.visibility import owner as owner_guild
 __all__ = ["PollOutcome", "SourcesService"]
 
 from knowledge.store.tables import as_utc, utcnow
-from knowledge.text.remote import quote_remote
+from knowledge.text.remote import plain_line, quote_remote
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,11 @@ Kind = Literal["auto", "article", "feed"]
 KINDS = ("auto", "article", "feed")
 POLL_CONCURRENCY = 4
 _XML_TYPES = ("application/xml", "text/xml")
+_LOGGED_CHARS = 300  # of an input or a result message in the operator's log line
+_SHOWN_TITLE_CHARS = 150
+_WEB_LINKS_ONLY = "only links starting with http:// or https:// can be added here"
+_SCHEMES_WITHOUT_SLASHES = ("data:", "javascript:", "vbscript:", "mailto:", "about:", "blob:",
+                            "tel:")
 
 
 class SourcesService:
@@ -128,8 +133,10 @@ class SourcesService:
             return await self._guarded(display_url(item) or item,
                                        self._add_link(item, kind, guild_id, added_by, progress))
         if not local_ok:
-            return _logged(AddResult(item, "error", "only links starting with http:// or "
-                                     "https:// can be added here (upload files instead)"))
+            return _logged(AddResult(item, "error", f"{_WEB_LINKS_ONLY} (upload files instead)"))
+        if _other_scheme(item):
+            return _logged(AddResult(_shown_input(item), "error",
+                                     f"{_WEB_LINKS_ONLY} (or a file's path)"))
         if kind == "feed":
             return _logged(AddResult(item, "error", "a feed must be a link (http:// or https://)"))
         return await self._guarded(item, self._add_path(Path(item), guild_id, added_by))
@@ -176,6 +183,7 @@ class SourcesService:
                         added_by: str | None, progress: AddProgress | None = None
                         ) -> AddResult:
         """Fetch a link and decide: a feed to follow, a page advertising one, or an article."""
+        deadline = self._poll_deadline()  # a feed's add is its first poll
         url = url.strip()
         label = display_url(url) or url  # as results and log lines show it; ``url`` is fetched
         check_link(url)  # a malformed link is the user's mistake, told before any lookup
@@ -188,7 +196,7 @@ class SourcesService:
         if looks_like_feed(page.content_type, page.content):
             if kind == "article":
                 raise BadInput("this link is an RSS or Atom feed, not an article: add it as a feed")
-            return await self._follow(label, page, guild_id, added_by, progress)
+            return await self._follow(label, page, guild_id, added_by, deadline, progress)
         media_type = page.content_type or ""
         if page.is_pdf:
             if kind == "feed":
@@ -217,7 +225,8 @@ class SourcesService:
             if not looks_like_feed(feed_page.content_type, feed_page.content):
                 raise FeedError(f"the feed this page advertises ({display_url(feed_url)}) is not "
                                 "an RSS or Atom feed")
-            return await self._follow(label, feed_page, guild_id, added_by, progress)
+            return await self._follow(label, feed_page, guild_id, added_by, deadline,
+                                      progress)
         if kind == "feed" or media_type in _XML_TYPES or media_type.endswith("+xml"):
             raise FeedError(f"this link is not an RSS or Atom feed ({media_type or 'unknown type'})")
         return await self._add_article(label, plain_page_document(page), guild_id, added_by)
@@ -236,8 +245,15 @@ class SourcesService:
         return await self.library.run(add_document, self.library, doc, label=label,
                                       origin=origin)
 
+    def _poll_deadline(self) -> float:
+        """When a poll (or a feed's add) starting now stops fetching entry pages, on the event
+        loop's clock: the rest wait for the next poll, so slow pages cannot add up to hours."""
+        return (asyncio.get_running_loop().time()
+                + self.library.settings.feed_poll_deadline_seconds)
+
     async def _follow(self, label: str, page: FetchResult, guild_id: int | None,
-                      added_by: str | None, progress: AddProgress | None = None) -> AddResult:
+                      added_by: str | None, deadline: float,
+                      progress: AddProgress | None = None) -> AddResult:
         """Follow a fetched feed: create (or revive) its source and ingest its entries."""
         feed = await self.library.run(parse_feed, page.content, page.final_url,
                                        content_type=page.content_type,
@@ -252,7 +268,8 @@ class SourcesService:
             fields)
         if what == "following":
             return _already_following(label, source_id)
-        name = feed.title or display_url(page.final_url)
+        # As results name it: the stored title is capped at TITLE_LIMIT, a line needs less.
+        name = plain_line(feed.title, limit=_SHOWN_TITLE_CHARS) or display_url(page.final_url)
         if what == "subscribed":
             return AddResult(label, "added", f"following feed #{source_id} “{name}”: another "
                              "server already follows it, so its articles are in the library "
@@ -262,7 +279,7 @@ class SourcesService:
             async with self._lease_kept(source_id):
                 state = await self.library.run(polling.load_feed, self.library, source_id)
                 tally = await ingest_entries(self.library, self.fetch_settings, state, feed,
-                                             first=True, progress=progress)
+                                             first=True, progress=progress, deadline=deadline)
                 await self.library.run(
                     polling.save_success, self.library, state, now, etag=page.etag,
                     last_modified=page.last_modified,
@@ -276,8 +293,8 @@ class SourcesService:
             shown = (f"; {tally.announced} of them in the next digest"
                      if await self.library.run(records.gets_digests, self.library, guild_id)
                      else "; no channel of this server gets digests yet (/digest set)")
-        later = f"; {state.backlog} older entries follow on the next polls" if state.backlog \
-            else ""
+        older = state.backlog - tally.postponed  # the rest of the backlog is in the summary
+        later = f"; {older} older entries follow on the next polls" if older else ""
         return AddResult(label, "added",
                          f"{verb} #{source_id} “{name}”: {tally.summary()}{shown}{later}",
                          title=feed.title, passages=tally.passages)
@@ -380,6 +397,7 @@ class SourcesService:
     async def _poll_leased(self, state: polling.FeedState, now: dt.datetime, *, due_only: bool
                            ) -> PollOutcome:
         """Conditional GET, parse, ingest the new entries, record the outcome."""
+        deadline = self._poll_deadline()
         try:
             page = await fetch(state.url, settings=self.fetch_settings, etag=state.etag,
                                last_modified=state.last_modified)
@@ -397,7 +415,7 @@ class SourcesService:
         else:
             await self._ensure_simhashes()
             tally = await ingest_entries(self.library, self.fetch_settings, state, feed,
-                                         first=state.first)
+                                         first=state.first, deadline=deadline)
         # save_success drops the validators while entries wait (backlog, retries): no 304 then.
         recovered = await self.library.run(
             polling.save_success, self.library, state, now, etag=page.etag or state.etag,
@@ -517,6 +535,17 @@ def _is_link(item: str) -> bool:
     return "://" in item or item.lower().startswith("www.")
 
 
+def _other_scheme(item: str) -> bool:
+    """True for a link in a scheme written without "//" (data:, javascript:, mailto:), which
+    is no file's path either: told like the bot tells it, not "no such file"."""
+    return item.lower().startswith(_SCHEMES_WITHOUT_SLASHES) and not Path(item).exists()
+
+
+def _shown_input(item: str) -> str:
+    """An input as results and the log show it: a data: link can be megabytes long."""
+    return plain_line(item, limit=_LOGGED_CHARS)
+
+
 def _pdf_name(url: str) -> str:
     """A file name for a fetched PDF (read_upload checks the extension)."""
     name = url.rsplit("/", 1)[-1].split("?", 1)[0] or "document"
@@ -545,8 +574,10 @@ def _name(state: polling.FeedState) -> str:
 
 
 def _logged(result: AddResult) -> AddResult:
-    """One operator log line per input."""
-    log.info("add %s -> %s: %s", display_url(result.input), result.status, result.message)
+    """One operator log line per input, of bounded length: the input and the message (which
+    may quote a feed's title) come from outside."""
+    log.info("add %s -> %s: %s", plain_line(display_url(result.input), limit=_LOGGED_CHARS),
+             result.status, plain_line(result.message, limit=_LOGGED_CHARS))
     return result
 
 

@@ -21,6 +21,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u20
 _MENTION = re.compile(r"@(?=everyone|here|&|!|\d)", re.IGNORECASE)
 _LINK = re.compile(r"(?<=[a-z0-9+.-])(?=://)", re.IGNORECASE)
 _ZERO_WIDTH_SPACE = "\u200b"
+# The longest title kept: an article's, a feed's or an upload's (its source's title).
+TITLE_LIMIT = 500
 
 
 def visible_text(text: str) -> str:

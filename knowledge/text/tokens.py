@@ -45,3 +45,28 @@ def tokenize(text: str) -> list[str]:
         if "-" in word:
             out.extend(stem(p) for p in word.split("-") if p and p not in STOP_WORDS)
     return out
+
+
+# Scripts written without spaces between words (Thai, kana, CJK ideographs): there each
+# character is counted as a word, since a run of them between punctuation is one \w+ match.
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Longer than any word in a dictionary: "x" × 999,000 or a base64 blob is not a word.
+MAX_WORD_CHARS = 45
+
+
+def readable_words(text: str) -> tuple[int, int]:
+    """(words, characters in them) of ``text``, counting only what can be a word: runs of
+    letters and digits of at most MAX_WORD_CHARS, or each character of an unspaced script.
+    Symbols ("&&&&…"), and overlong runs of letters, are no words."""
+    count = chars = 0
+    for match in _WORD_RE.finditer(text):
+        word = match.group()
+        # search first: most words hold no unspaced script at all, and it stops at the first.
+        unspaced = len(_UNSPACED.findall(word)) if _UNSPACED.search(word) else 0
+        if unspaced and unspaced * 2 >= len(word):
+            count += unspaced
+            chars += len(word)
+        elif len(word) <= MAX_WORD_CHARS:
+            count += 1
+            chars += len(word)
+    return count, chars

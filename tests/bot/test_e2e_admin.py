@@ -304,6 +304,19 @@ async def test_several_links_show_which_one_is_being_added(bot: BotProcess, fake
     valid(message)
 
 
+async def test_a_malformed_host_name_is_a_refused_link(bot: BotProcess, fake: FakeDiscord) -> None:
+    """/source add of a host name DNS cannot hold (a 64-character label) answers "bad host
+    name" in one line, and its interaction is logged as refused, not ok (nor an error)."""
+    url = f"http://{'a' * 64}.com/"
+    added = await run(fake, "source add", {"url": url, "kind": "article"})
+    await added.wait_for(lambda h: "bad host name" in h.message.text, timeout=ANSWER_TIMEOUT)
+    assert "internal error" not in added.message.text
+    await fake.wait_until(lambda: any(
+        "interaction source add " in line for line in bot.lines[-20:]), 5.0)
+    logged = [line for line in bot.lines if "interaction source add " in line]
+    assert "outcome=refused" in logged[-1], logged[-1]
+
+
 async def test_zz_nothing_rejected(bot: BotProcess, fake: FakeDiscord) -> None:
     """Nothing above made Discord reject a request, or the bot log an error."""
     fake.assert_no_errors()

@@ -164,6 +164,15 @@ def cases() -> list[HostileCase]:
                     r"\(\d{3} passages\)",
                     _route(" ".join(f"the summit negotiators talked {n}" for n in range(4500)),
                            "text/plain; charset=utf-8")),
+        # No words: one <p> of 900,000 entities, and one endless string (were stored as about
+        # a thousand passages of "&&&&" or "xxxx").
+        HostileCase("symbols only", "symbols.html", "error", "almost no readable text",
+                    _route("<html><body><p>" + "&amp;" * 900_000 + "</p></body></html>")),
+        HostileCase("one endless word", "endless.txt", "error", "almost no readable text",
+                    _route("T\n\n" + "x" * 999_000, "text/plain; charset=utf-8")),
+        # Latin-1 bytes under the header's charset=utf-8 (were stored with U+FFFD in them).
+        HostileCase("Latin-1 labelled UTF-8", "latin1.html", "added", "“Café Ünïcödé”",
+                    _route(_article("Café Ünïcödé").encode("latin-1"))),
         HostileCase("feed with one poisoned entry", "poisoned-feed.xml", "added",
                     r"3 new articles, 1 could not be read \(Poisoned entry: refused: the server "
                     r"stacked several content encodings", _serve_feed),

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from knowledge.embedding import HashingEmbedder
-from knowledge.ingest import Document, Embeddings, PreparedArticle
+from knowledge.errors import BadInput
+from knowledge.ingest import Document, Embeddings, PreparedArticle, prepare
 from knowledge.models import PartialDate
 from knowledge.retrieval import SearchRequest
 from knowledge.service import KnowledgeService
@@ -320,3 +321,32 @@ def test_a_killed_ingest_leaves_no_article_without_its_people(settings: Settings
                     PassagePersonRow.passage_id.in_(ids)))
     finally:
         service.close()
+
+
+@pytest.mark.parametrize(("text", "fmt"), [
+    ("&amp;" * 20_000, "html"),  # symbols only
+    ("# T\n\n" + "x" * 100_000, "markdown"),  # one endless string
+    ("A real sentence with eleven honest words in it, just here. " + "&" * 5_000, "text"),
+])
+def test_text_without_enough_words_is_refused(text: str, fmt: str) -> None:
+    """Input that is (almost) no words is refused as having no readable text, however many
+    characters it has: it would be stored as hundreds of passages of nothing."""
+    with pytest.raises(BadInput, match="almost no readable text"):
+        prepare(Document(text, title="Summit", format=fmt))
+
+
+@pytest.mark.parametrize("text", [
+    NEW_ARTICLE,
+    "北京で開かれた首脳会談では、両国の首相が経済協力と安全保障について長時間にわたり話し合い、"
+    "共同声明を発表した。専門家は今回の合意が地域の安定に寄与すると評価している。",
+    "中美两国领导人在峰会上就贸易、气候变化和地区安全问题进行了深入交流，双方同意继续保持高层沟通。",
+    "Лидеры двух стран обсудили на саммите вопросы торговли, безопасности и климата, а также "
+    "договорились продолжить переговоры в следующем году.",
+    "Die Gipfelteilnehmer vereinbarten eine Zusammenarbeit bei Donaudampfschifffahrtsgesellschafts"
+    "kapitänsmützen und Energiepolitik in den kommenden Jahren.",
+])
+def test_real_text_has_enough_words(text: str) -> None:
+    """Prose in English, Japanese, Chinese, Russian or German (long compounds) passes the
+    words check; so does the founding corpus (test_seed) and every fixture."""
+    paragraph = text if text == NEW_ARTICLE else "\n\n".join([text] * 3)
+    assert prepare(Document(paragraph, title="Summit")).passages

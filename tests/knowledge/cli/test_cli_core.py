@@ -71,6 +71,44 @@ def test_queries_file_prints_json_lines(env: dict[str, str], tmp_path: Path) -> 
     assert [h["article_id"] for h in rows[2]["hits"]] == [h["article_id"] for h in lines[2]]
 
 
+def test_an_overlong_query_line_is_refused_unread_and_echoed_short(
+        env: dict[str, str], tmp_path: Path) -> None:
+    """A 5 MB line in --queries-file is refused as too long without being held (read in
+    bounded pieces), its echo cut to 200 characters; the lines around it are answered."""
+    queries = tmp_path / "q.txt"
+    with queries.open("w", encoding="utf-8") as file:
+        file.write("Kuril islands joint economic activities\n" + "b" * 5_000_000
+                   + "\nsanctions after Crimea\n" + "c" * 700 + "\n")
+    out = run(["search", "--queries-file", str(queries), "--json"], env)
+    assert out.returncode == 0, out.stderr
+    assert len(out.stdout) < 20_000
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(lines) == 4 and lines[0] and lines[2]
+    assert lines[1]["error"].startswith("the question is too long")
+    assert lines[1]["query"] == "b" * 199 + "…"
+    assert "too long" in lines[3]["error"] and len(lines[3]["query"]) == 200
+
+
+def test_a_queries_file_that_is_a_stream_of_bytes_stops_in_one_line(
+        env: dict[str, str]) -> None:
+    """/dev/urandom as --queries-file: one "not UTF-8" line and exit 2 at once (it was read
+    whole, past 20 GB)."""
+    out = run(["search", "--queries-file", "/dev/urandom", "--json"], env, timeout=60)
+    assert out.returncode == 2
+    assert "not UTF-8 text" in out.stderr.strip().splitlines()[-1]
+
+
+def test_a_queries_file_has_a_bounded_number_of_lines(env: dict[str, str], tmp_path: Path
+                                                      ) -> None:
+    """Past MAX_QUERY_LINES lines the answers stop with one error line (exit 2)."""
+    queries = tmp_path / "q.txt"
+    queries.write_text("\n" * 10_001, encoding="utf-8")
+    out = run(["search", "--queries-file", str(queries), "--json"], env)
+    assert out.returncode == 2
+    assert len(out.stdout.splitlines()) == 10_000
+    assert "more than 10,000 lines" in out.stderr.strip().splitlines()[-1]
+
+
 @pytest.mark.parametrize("args,needle", [
     (["search", "x", "--since", "2019-13"], "month must be in 1..12"),
     (["search"], "give either a QUERY or --queries-file"),

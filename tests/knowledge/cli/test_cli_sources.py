@@ -136,6 +136,29 @@ def test_malformed_links_are_one_line_errors(env: dict[str, str]) -> None:
     assert message.startswith("not a valid link (port out of range)")
 
 
+def test_links_in_other_schemes_are_told_web_links_only(env: dict[str, str]) -> None:
+    """`add data:...` or `add javascript:...` is told that only http(s) links can be added, as
+    the bot tells it, not "no such file"."""
+    out = run(["add", "--json", "data:text/html,<h1>x</h1>", "javascript:alert(1)"], env)
+    assert out.returncode == 2 and out.stderr == ""
+    messages = [json.loads(line)["message"] for line in out.stdout.splitlines()]
+    assert len(messages) == 2
+    assert all(m.startswith("only links starting with http:// or https:// can be added")
+               for m in messages), messages
+
+
+def test_malformed_host_names_are_one_line_errors(env: dict[str, str]) -> None:
+    """Host names DNS cannot hold (a label over 63 characters, an empty label, invalid IDNA)
+    are "bad host name", exit 2, with no traceback or ERROR line."""
+    links = [f"http://{'a' * 64}.com/", "http://a..b/", "http://.example/", "http://xn--ls8h.la/"]
+    out = run(["add", "--json", *links], env)
+    assert out.returncode == 2
+    assert out.stderr == ""
+    messages = [json.loads(line)["message"] for line in out.stdout.splitlines()]
+    assert len(messages) == 4
+    assert all(m.startswith("not a valid link (bad host name)") for m in messages), messages
+
+
 def test_a_failed_poll_exits_2_with_one_line(env: dict[str, str], web: FakeWeb) -> None:
     """`poll --source N` on a feed that now fails prints one line on stderr and exits 2, on
     every try, the one that makes it failing included (no notifier warnings)."""

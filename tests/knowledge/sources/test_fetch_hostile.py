@@ -144,9 +144,25 @@ def test_text_codec_accepts_real_charsets_only() -> None:
 
 
 def test_nul_bytes_and_bad_utf16_decode_without_error() -> None:
-    """Odd bytes under a real but wrong charset are replaced, never raised."""
+    """Odd bytes under a real but wrong charset are replaced, never raised; a UTF-8 page with
+    a damaged byte keeps its UTF-8 reading."""
     assert decode_bytes(b"\xff\xfeA\x00\x00", "utf-16").text.startswith("A")
-    assert decode_bytes(b"ok\x00\xc3", "utf-8").text == "ok\x00\ufffd"
+    assert decode_bytes(b"caf\xc3\xa9 ok\x00\xc3", "utf-8").text == "café ok\x00\ufffd"
+
+
+@pytest.mark.parametrize("where", ["header", "meta"])
+async def test_latin1_labelled_utf8_is_read_as_windows_1252(
+    web: FakeWeb, fetch_settings: FetchSettings, where: str,
+) -> None:
+    """Latin-1 bytes declared UTF-8 (not one valid UTF-8 character among them) are read as
+    Windows-1252, as an undeclared page is, not stored with U+FFFD in place of every accent."""
+    meta = '<meta charset="utf-8">' if where == "meta" else ""
+    body = f"<html><head>{meta}<title>Café Ünïcödé</title></head><body><p>Résumé</p></body></html>"
+    content_type = "text/html; charset=utf-8" if where == "header" else "text/html"
+    web.route("latin1.html", body.encode("latin-1"), content_type)
+    result = await fetch(web.url("latin1.html"), settings=fetch_settings)
+    assert "Café Ünïcödé" in result.text and "Résumé" in result.text
+    assert "\ufffd" not in result.text and result.charset == "cp1252"
 
 
 @pytest.mark.parametrize(("text", "encoding", "read_as"), [
@@ -213,3 +229,18 @@ def test_feed_with_bogus_encoding_is_read_as_text(label: str) -> None:
                         content_type=f"application/rss+xml; charset={label}")
     assert parsed.title == "Caf\u00e9 Notes"
     assert [e.title for e in parsed.entries] == ["One"]
+
+
+@pytest.mark.parametrize("headers", [
+    {"X_Big": "v" * 2_000_000},  # one 2 MB header
+    {f"X_H{n}": "v" * 100 for n in range(5_000)},  # 5,000 headers
+])
+async def test_oversized_headers_are_named(
+    web: FakeWeb, fetch_settings: FetchSettings, headers: dict[str, str],
+) -> None:
+    """Response headers past the client's limit are "oversized headers", not a connection
+    the server closed (which it did not)."""
+    web.route("headers.html", "<p>x</p>", **headers)
+    with pytest.raises(FetchError) as caught:
+        await fetch(web.url("headers.html"), settings=fetch_settings)
+    assert caught.value.message == "refused: the server sent oversized headers (127.0.0.1)"

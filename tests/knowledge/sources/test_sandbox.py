@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Iterator
 
 import pytest
 
+from knowledge.sources.encoding import decode_bytes
 from knowledge.sources.errors import ExtractionError, UploadError
+from knowledge.sources.extract import extract_article
 from knowledge.sources.sandbox import ExtractionLimits, Sandbox
 from tests.hostile import workloads
 
@@ -76,3 +79,19 @@ def test_worker_log_lines_reach_the_operators_log(
     assert [(r.name, r.getMessage()) for r in caplog.records
             if r.name == workloads.__name__] == [(workloads.__name__,
                                                   "worker says from the worker")]
+
+
+def test_a_parsers_errors_about_a_bad_page_are_not_the_operators_errors(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Random bytes served as HTML: trafilatura's "empty HTML tree" ERROR lines come back at
+    INFO (the page's refusal is the caller's one line); the extraction itself still answers."""
+    data = bytes(random.Random(1).choice(range(1, 256)) for _ in range(20_000))
+    # trafilatura's own level too: setup_logging (run by an earlier test) sets it to WARNING.
+    with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, logger="trafilatura"):
+        article = extract_article(decode_bytes(data, None, markup=True).text,
+                                  "http://127.0.0.1/noise.html")
+    assert article.text == ""
+    parsers = [r for r in caplog.records if r.name.startswith("trafilatura")]
+    assert any("empty HTML tree" in r.getMessage() for r in parsers)  # seen with -v
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

@@ -108,12 +108,18 @@ async def test_an_entry_gone_from_the_feed_stops_unconditional_polls(
     ("http://[::1", "not a valid link"),
     ("http://127.0.0.1:99999/", "not a valid link (port out of range)"),
     ("https://user:pw@127.0.0.1:0/x", "not a valid link (port out of range)"),
+    (f"http://{'a' * 64}.com/", "not a valid link (bad host name)"),
+    ("http://a..b/", "not a valid link (bad host name)"),
+    ("http://.example/", "not a valid link (bad host name)"),
+    ("http://xn--ls8h.la/", "not a valid link (bad host name)"),  # not valid IDNA
+    (f"http://{'a.' * 127}a/", "not a valid link (bad host name)"),  # 255 characters
 ])
 @pytest.mark.parametrize("guild_id", [None, GUILD])
 async def test_a_malformed_link_is_a_clear_error(sources: SourcesService, link: str,
                                                  reason: str, guild_id: int | None) -> None:
-    """A malformed link (unclosed IPv6 bracket, port out of range) is refused with a clear
-    message, from the command line and from Discord alike, never an internal error."""
+    """A malformed link (unclosed IPv6 bracket, port out of range, a host name DNS cannot hold)
+    is refused with a clear message, from the command line and from Discord alike, never an
+    internal error."""
     added_by = None if guild_id is None else "1"
     [result] = await sources.add(link, guild_id=guild_id, added_by=added_by)
     assert result.status == "error"
