@@ -512,6 +512,8 @@ def source_line(source: SourceStatus, *, detail: bool = False) -> str:
         line += f"\n  fetched {format_when(source.last_fetch_at)}"
         if source.last_fetch_failed:  # the attempt failed: when did one last work?
             line += f" (failed; last worked {format_when(source.last_success_at)})"
+        elif source.kind == "feed" and source.last_fetch_at is None and source.active:
+            line += " (its first read is pending: /source add it again to read it now)"
         line += f", newest article {format_when(source.last_new_article_at)}"
         if source.next_poll_at and source.active:
             line += f", next poll {format_when(source.next_poll_at)}"

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
+from knowledge.digests.owners import known_dead
 from knowledge.errors import NotFound
 from knowledge.library import Library
 from knowledge.sources.records import subscribe
@@ -89,9 +90,18 @@ def due_feed_ids(library: Library, now: dt.datetime) -> list[int]:
 
 def try_lease(library: Library, source_id: int, owner: str, now: dt.datetime, *,
               due_only: bool) -> bool:
-    """Take the feed's lease if nobody holds it (and, with ``due_only``, if it is still due)."""
-    conditions = [SourceRow.id == source_id, SourceRow.active.is_(True),
-                  or_(SourceRow.lease_until.is_(None), SourceRow.lease_until < now)]
+    """Take the feed's lease if nobody holds it (and, with ``due_only``, if it is still due).
+
+    A lease held by a process of this host that no longer exists (killed mid-poll) is free at
+    once, as digest claims are, instead of blocking the feed for FEED_LEASE_SECONDS."""
+    free = [SourceRow.lease_until.is_(None), SourceRow.lease_until < now]
+    with library.read() as session:
+        holder = session.scalar(select(SourceRow.lease_owner).where(SourceRow.id == source_id))
+    if holder and known_dead(holder):
+        log.info("feed #%d: its lease was held by a process that is gone (%s); taking it over",
+                 source_id, holder)
+        free.append(SourceRow.lease_owner == holder)
+    conditions = [SourceRow.id == source_id, SourceRow.active.is_(True), or_(*free)]
     if due_only:
         # Re-checked here: another process may have polled it since we listed the due feeds.
         conditions.append(or_(SourceRow.next_poll_at.is_(None), SourceRow.next_poll_at <= now))

@@ -257,3 +257,10 @@ def gets_digests(library: Library, guild_id: int | None) -> bool:
         query = query.where(DigestSubscriptionRow.guild_id == guild_id)
     with library.read() as session:
         return session.execute(query.limit(1)).first() is not None
+
+
+def was_read(library: Library, source_id: int) -> bool:
+    """Whether a source was ever fetched successfully (a feed's first read finished)."""
+    with library.read() as session:
+        return session.scalar(select(SourceRow.last_success_at).where(
+            SourceRow.id == source_id)) is not None

@@ -16,12 +16,11 @@ import dataclasses
 import datetime as dt
 import logging
 import os
-import socket
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, Literal
 
+from knowledge.digests.owners import new_owner
 from knowledge.errors import BadInput, KnowledgeError
 from knowledge.ingest import MIN_TEXT_CHARS, Document, Origin, add_document
 from knowledge.library import Library
@@ -70,7 +69,8 @@ class SourcesService:
         self._fetch_settings = fetch_settings
         self._notifier: AdminNotifier | None = None
         # Names this process in lease rows, so a lease is only ever released by its holder.
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # (host, PID namespace, PID: a lease whose process is gone is taken over at once)
+        self.owner = new_owner()
         self._simhashes_checked = False
 
     # ----- configuration --------------------------------------------------------------------
@@ -191,7 +191,7 @@ class SourcesService:
             known = await self.library.run(records.find_feed, self.library, guild_id, url,
                                             canonicalize_url(url))
             if known is not None:
-                return _already_following(label, known)
+                return await self._known_feed(label, known)
         page = await fetch(url, settings=self.fetch_settings)
         if looks_like_feed(page.content_type, page.content):
             if kind == "article":
@@ -220,7 +220,7 @@ class SourcesService:
             known = await self.library.run(records.find_feed, self.library, guild_id, feed_url,
                                             canonicalize_url(feed_url))
             if known is not None:
-                return _already_following(label, known)
+                return await self._known_feed(label, known)
             feed_page = await fetch(feed_url, settings=self.fetch_settings)
             if not looks_like_feed(feed_page.content_type, feed_page.content):
                 raise FeedError(f"the feed this page advertises ({display_url(feed_url)}) is not "
@@ -230,6 +230,22 @@ class SourcesService:
         if kind == "feed" or media_type in _XML_TYPES or media_type.endswith("+xml"):
             raise FeedError(f"this link is not an RSS or Atom feed ({media_type or 'unknown type'})")
         return await self._add_article(label, plain_page_document(page), guild_id, added_by)
+
+    async def _known_feed(self, label: str, source_id: int) -> AddResult:
+        """A feed this server already follows: said so; but one whose first read never
+        finished (the process reading it was stopped) is read now, not left empty until its
+        next poll."""
+        if await self.library.run(records.was_read, self.library, source_id):
+            return _already_following(label, source_id)
+        outcome = await self._poll_guarded(source_id, utcnow(), due_only=False)
+        already = f"already following this feed (source #{source_id})"
+        if outcome.status == "busy":
+            return AddResult(label, "duplicate", f"{already}; its first read is under way")
+        if outcome.status == "failed":
+            return AddResult(label, "error", f"{already}, but its first read failed: "
+                             f"{outcome.message}")
+        return AddResult(label, "added", f"{already}; its first read had not finished, so it "
+                         f"was read now: {outcome.message}")
 
     async def _add_article(self, label: str, doc: Document, guild_id: int | None,
                            added_by: str | None) -> AddResult:

@@ -526,6 +526,9 @@ def test_source_status_says_when_a_failed_fetch_last_worked() -> None:
     assert f"fetched {when(ADDED)} (failed; last worked never)" in \
         render.source_line(never, detail=True)
     assert "failed" not in render.source_line(working, detail=True)
+    unread = SourceStatus(id=4, **fields, last_fetch_at=None, last_error=None, failing=False)
+    assert "fetched never (its first read is pending: /source add it again to read it now)" \
+        in render.source_line(unread, detail=True)
 
 
 def test_a_passage_is_placed_by_where_it_starts_not_by_its_opening_words() -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import subprocess
+import sys
 
 import pytest
 
+from knowledge.digests.owners import new_owner
 from knowledge.embedding import HashingEmbedder
 from knowledge.errors import BadInput, NotFound
 from knowledge.service import KnowledgeService
@@ -348,3 +351,56 @@ async def test_a_feed_title_reaches_admins_as_plain_text(
     assert "\\*\\*URGENT\\*\\*" in notice and "@everyone" not in notice  # escaped, no ping
     assert "https://" not in notice.replace("https://127.0.0.1", "")  # links broken
     assert "\\[here\\]" in notice  # a Markdown link shows as text
+
+
+def dead_owner() -> str:
+    """A lease owner id naming a process of this host that has exited."""
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    host, namespace, _, token = new_owner().split("|")
+    return f"{host}|{namespace}|{child.stdout.strip()}|{token}"
+
+
+async def test_a_lease_held_by_a_process_that_is_gone_is_taken_over(
+        sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
+    """A process killed mid-poll (kill -9) leaves its lease: the next poll takes it over at
+    once instead of leaving the feed unread for FEED_LEASE_SECONDS (15 minutes), as digest
+    claims are; a lease held by a live process (or one of another host) is still respected."""
+    web.route("/feed.xml", rss_items(0, 1, 2), "application/rss+xml")
+    now = later(0)
+    source_id, what = polling.claim_feed_source(  # the add's first step, then kill -9
+        library.library, (web.url("feed.xml"),), dead_owner(), now,
+        {"url": web.url("feed.xml"), "poll_minutes": 60})
+    assert what == "new"
+    [outcome] = await sources.poll_due(now=now + dt.timedelta(seconds=1))
+    assert outcome.status == "new", outcome
+    assert len(feed_articles(library, source_id)) == 3
+
+    alive = new_owner()  # this very process: alive
+    elsewhere = "other-host|ns|1|token"  # another host: cannot be checked
+    for holder in (alive, elsewhere):
+        with library.library.write() as session:
+            row = session.get(SourceRow, source_id)
+            assert row is not None
+            row.lease_owner, row.lease_until = holder, now + dt.timedelta(hours=1)
+            row.next_poll_at = now
+        [busy] = await sources.poll_due(now=now + dt.timedelta(minutes=2))
+        assert busy.status == "busy", holder
+
+
+async def test_adding_again_a_feed_whose_first_read_died_reads_it_now(
+        sources: SourcesService, web: FakeWeb, library: KnowledgeService) -> None:
+    """`/source add` again of a feed whose first read was cut short (the process killed): it was
+    "already following this feed" and stayed empty; now it is read at once."""
+    web.route("/feed.xml", rss_items(0, 1, 2), "application/rss+xml")
+    source_id, _ = polling.claim_feed_source(
+        library.library, (web.url("feed.xml"),), dead_owner(), later(0),
+        {"url": web.url("feed.xml"), "poll_minutes": 60, "guild_id": 5, "added_by": "1"})
+    [again] = await sources.add(web.url("feed.xml"), guild_id=5, added_by="1")
+    assert again.status == "added", again
+    assert again.message.startswith(f"already following this feed (source #{source_id}); its "
+                                    "first read had not finished, so it was read now: 3 new")
+    assert len(feed_articles(library, source_id)) == 3
+    [twice] = await sources.add(web.url("feed.xml"), guild_id=5, added_by="1")
+    assert (twice.status, twice.message) == (
+        "duplicate", f"already following this feed (source #{source_id})")
