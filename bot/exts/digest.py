@@ -175,9 +175,9 @@ class PlainDelivery:
                                               "/digest now"))
         return await self._plainly(channel_id, self.poster(channel_id, digest, run_id))
 
-    async def find(self, channel_id: int, run_id: int) -> list[int] | None:
-        """PostedFinder: the run's messages, if the channel shows them already."""
-        return await self._plainly(channel_id, self.finder(channel_id, run_id))
+    async def find(self, channel_id: int, run_id: int, since: dt.datetime) -> list[int] | None:
+        """PostedFinder: the run's messages, if the channel shows all of them already."""
+        return await self._plainly(channel_id, self.finder(channel_id, run_id, since))
 
     async def _plainly(self, channel_id: int, work: Awaitable[T]) -> T:
         try:
@@ -533,6 +533,9 @@ def _outcome_line(outcome: RunOutcome) -> str:
     if outcome.status == "busy":
         return (f"{where}: the previous digest is still being posted, so nothing more is posted "
                 f"now. If it stalls, it is retried automatically {_when(outcome.retry_at)}.")
+    if outcome.status == "interrupted":
+        return (f"{where}: the bot is stopping, so the digest was not finished; it is posted "
+                "whole when the bot starts again.")
     if outcome.status == "failed":
         if outcome.unexpected or not outcome.error:
             problem = (f"I could not post the digest in {where}: something went wrong on my "

@@ -36,7 +36,7 @@ from knowledge.digests.types import (
     RunOutcome,
     Subscription,
 )
-from knowledge.errors import BadInput, KnowledgeError, NotFound
+from knowledge.errors import BadInput, DeliveryInterrupted, KnowledgeError, NotFound
 from knowledge.library import Library
 from knowledge.models import Digest
 from knowledge.store.tables import DigestRunRow, DigestSubscriptionRow, as_utc, utcnow
@@ -48,6 +48,9 @@ SubscriptionListener = Callable[[list[int]], None]
 OPEN_STATUSES = ("claimed", "failed")
 # What `digest preview` shows when no channel subscribes yet and no --since is given.
 PREVIEW_DEFAULT_WINDOW = dt.timedelta(days=7)
+# A run's messages are posted after its period ends (the claim comes at or after the fire time);
+# the finder looks from this much earlier, for a chat service whose clock differs from ours.
+FINDER_CLOCK_MARGIN = dt.timedelta(minutes=10)
 T = TypeVar("T")
 
 
@@ -466,6 +469,13 @@ class DigestService:
                                       retried=retried)
             message_ids = await self._with_heartbeat(claim, now,
                                                      poster(sub.channel_id, digest, claim.run_id))
+        except DeliveryInterrupted as exc:
+            # A stop, not a failure: the run stays claimed by this (soon dead) owner, so the
+            # next start takes it over at once and completes or re-posts it.
+            log.info("digest run #%d to channel %d interrupted: %s", claim.run_id,
+                     sub.channel_id, exc)
+            return RunOutcome(sub, claim.run_id, "interrupted", digest, error=str(exc),
+                              retried=retried)
         except Exception as exc:
             # A KnowledgeError's message is meant for people (the poster says what to do).
             unexpected = not isinstance(exc, KnowledgeError)
@@ -489,7 +499,8 @@ class DigestService:
             log.warning("digest run #%d: its owner died and no finder was given, so it is "
                         "posted again (it may appear twice)", claim.run_id)
             return None
-        return await find_posted(sub.channel_id, claim.run_id)
+        return await find_posted(sub.channel_id, claim.run_id,
+                                 claim.period_end - FINDER_CLOCK_MARGIN)
 
     async def _with_heartbeat(self, claim: RunClaim, now: dt.datetime,
                               posting: Awaitable[list[int]]) -> list[int]:

@@ -12,12 +12,16 @@ from knowledge.models import Digest
 # The bot posts a digest and returns the ids of the messages it sent. It should put a marker
 # such as "digest #<run_id>" in the first message, so `PostedFinder` can recognise it later.
 DigestPoster = Callable[[int, Digest, int], Awaitable[list[int]]]
-# Asked before re-posting a run whose poster may have died: the ids of that run's messages if
-# the channel already shows them, else None. Raising means "cannot tell now" (retried later).
-PostedFinder = Callable[[int, int], Awaitable[list[int] | None]]
+# Asked before re-posting a run whose poster may have died or failed: (channel_id, run_id,
+# since) -> the ids of that run's messages if the channel shows ALL of them (every part of a
+# digest of several messages), looking at every message posted after `since` (not only the
+# latest ones); else None, after taking back any part of an incomplete copy, so the run is
+# posted again whole. Raising means "cannot tell now" (retried later).
+PostedFinder = Callable[[int, int, dt.datetime], Awaitable[list[int] | None]]
 
 # busy: an on-demand run found the channel's previous digest still being posted (run_now only).
-RunStatus = Literal["posted", "empty", "failed", "recovered", "busy"]
+# interrupted: the process stopped while posting; the run stays claimed for the next start.
+RunStatus = Literal["posted", "empty", "failed", "recovered", "busy", "interrupted"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -85,8 +86,20 @@ class HoldingFakeDiscord(FakeDiscord):
         super().__init__(*args, **kwargs)
         self.hold_channel: int | None = None
         self.release = asyncio.Event()
+        # Store this many posts to `hold_channel`, then hold the next one before storing it (a
+        # digest of several messages interrupted between two of them).
+        self.store_then_hold: int | None = None
+        self.held = asyncio.Event()
 
     async def _post_message(self, request: web.Request) -> web.Response:
+        if self.store_then_hold is not None and request.match_info["channel_id"] == str(
+                self.hold_channel):
+            if self.store_then_hold == 0:
+                self.held.set()
+                await self.release.wait()
+                raise web.HTTPServiceUnavailable()
+            self.store_then_hold -= 1
+            return await super()._post_message(request)
         response = await super()._post_message(request)
         if self.hold_channel is not None and request.match_info["channel_id"] == str(
                 self.hold_channel):
@@ -325,6 +338,116 @@ async def test_kill_9_between_post_and_record_then_restart_does_not_repost(
     posts = [r for r in fake.requests if r.route == f"POST /channels/{channel.id}/messages"]
     assert len(posts) == 1
     assert_lists_exactly(post, keys)
+    await bot.stop()
+
+
+# ----- a digest of several messages, interrupted between them ------------------------------
+MANY = 27  # a message shows at most 25 articles: two messages
+
+
+async def upload_many(fake: FakeDiscord, count: int) -> list[str]:
+    """/source upload `count` short articles; their titles."""
+    titles = []
+    for n in range(count):
+        title = f"Fishery note {n} on quota number {n * 7 + 3}"
+        body = (f"# {title}\n\nBy Ann Example, fellow at the Example Institute.\n\nNote {n}: "
+                f"negotiators discussed quota {n * 7 + 3} for zone {n} near the islands, "
+                f"a step numbered {n} in the long talks.\n")
+        added = await run(fake, "source upload",
+                          attachments={"file": FakeFile(f"note{n}.md", body.encode())})
+        assert "added" in added.text, added.describe()
+        titles.append(title)
+    return titles
+
+
+async def interrupted_after_part_1(fake: HoldingFakeDiscord, database: BotDatabase,
+                                   channel: FakeChannel) -> list[str]:
+    """A due digest of two messages whose first message Discord stores and whose second it
+    holds (not stored); returns the titles once the second is held."""
+    schedule = daily_schedule_fired(dt.timedelta(hours=1))
+    done = await run(fake, "digest set", {"channel": "summit-news", "schedule": schedule})
+    assert "Digests will be posted" in done.content, done.describe()
+    titles = await upload_many(fake, MANY)
+    fake.hold_channel, fake.store_then_hold = channel.id, 1
+    database.backdate(dt.timedelta(hours=2), [channel.id],
+                      [database.article_id(t) for t in titles])
+    await asyncio.wait_for(fake.held.wait(), DIGEST_TIMEOUT)
+    assert len(digests(fake, channel)) == 1
+    return titles
+
+
+async def assert_whole_digest_once(bot: Bot, fake: FakeDiscord, channel: FakeChannel,
+                                   database: BotDatabase, titles: list[str]) -> None:
+    """After a restart the channel shows the digest's two parts once, listing every article,
+    and the run records both."""
+    posts = await fake.wait_until(lambda: (found := digests(fake, channel)) and len(found) == 2
+                                  and found, DIGEST_TIMEOUT)
+    await settle()
+    assert digests(fake, channel) == posts
+    footers = [m.embeds[0]["footer"]["text"] for m in posts]
+    assert footers == ["Summit Desk digest · part 1 of 2", "Summit Desk digest · part 2 of 2"]
+    text = "\n".join(m.text for m in posts)
+    assert all(title in text for title in titles)
+    (run_row,) = database.runs(channel.id)
+    assert run_row.status == "posted" and run_row.message_ids == [m.id for m in posts]
+
+
+async def test_kill_9_between_two_parts_of_a_digest_then_restart_posts_it_whole(
+        bot: Bot, fake: HoldingFakeDiscord, world: World, database: BotDatabase) -> None:
+    """SIGKILL after part 1 of 2 reached the channel: the restarted bot does not take part 1 for
+    the whole digest; the channel ends with both parts, once, and the run records both."""
+    channel = world.guild().channel("summit-news")
+    titles = await interrupted_after_part_1(fake, database, channel)
+    await bot.kill()
+    fake.store_then_hold = None
+    fake.release.set()
+    await bot.start()
+    await assert_whole_digest_once(bot, fake, channel, database, titles)
+    await bot.stop()
+
+
+async def test_sigterm_between_two_parts_of_a_digest_stops_cleanly_and_the_restart_completes_it(
+        bot: Bot, fake: HoldingFakeDiscord, world: World, database: BotDatabase) -> None:
+    """SIGTERM (a normal stop) while part 2 of 2 is in flight: the bot exits 0 with no error
+    or traceback, and the next start posts the digest whole, once."""
+    channel = world.guild().channel("summit-news")
+    titles = await interrupted_after_part_1(fake, database, channel)
+    process = bot.process
+    assert process._proc is not None
+    process._proc.send_signal(signal.SIGTERM)
+    assert await process.wait(timeout=30) == 0, process.output
+    assert process.error_lines() == [], process.output
+    fake.store_then_hold = None
+    fake.release.set()
+    await bot.start()
+    await assert_whole_digest_once(bot, fake, channel, database, titles)
+    await bot.stop()
+
+
+async def test_recovery_finds_the_digest_behind_more_than_100_newer_messages(
+        bot: Bot, fake: HoldingFakeDiscord, world: World, database: BotDatabase) -> None:
+    """SIGKILL after Discord stored the digest but before the bot heard back, then 120 member
+    messages in the channel: the restarted bot still finds its digest and does not post it again."""
+    channel = world.guild().channel("summit-news")
+    keys = ("visits",)
+    await subscribe_and_add(fake, keys)
+    fake.hold_channel = channel.id
+    make_due(database, channel, keys, dt.timedelta(hours=2))
+    (post,) = await fake.wait_until(lambda: digests(fake, channel), DIGEST_TIMEOUT)
+    await bot.kill()
+    fake.hold_channel = None
+    fake.release.set()
+    for n in range(120):
+        await fake.user_message(f"chat message {n}", user="bob", channel=channel)
+
+    await bot.start()
+    (claimed,) = database.runs(channel.id)
+    assert f"run #{claimed.id} recovered" in await bot.process.wait_for_output(
+        "digest catch-up finished")
+    await settle()
+    assert digests(fake, channel) == [post]
+    (recorded,) = database.runs(channel.id)
+    assert recorded.status == "posted" and recorded.message_ids == [post.id]
     await bot.stop()
 
 
