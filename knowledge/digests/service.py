@@ -36,7 +36,13 @@ from knowledge.digests.types import (
     RunOutcome,
     Subscription,
 )
-from knowledge.errors import BadInput, DeliveryInterrupted, KnowledgeError, NotFound
+from knowledge.errors import (
+    BadInput,
+    ChannelGone,
+    DeliveryInterrupted,
+    KnowledgeError,
+    NotFound,
+)
 from knowledge.library import Library
 from knowledge.models import Digest
 from knowledge.store.tables import DigestRunRow, DigestSubscriptionRow, as_utc, utcnow
@@ -476,6 +482,13 @@ class DigestService:
                      sub.channel_id, exc)
             return RunOutcome(sub, claim.run_id, "interrupted", digest, error=str(exc),
                               retried=retried)
+        except ChannelGone as exc:
+            # Every retry would fail the same way: stop the subscription, drop the run.
+            log.warning("digest run #%d: channel %d is gone; subscription #%d stopped", claim.run_id,
+                        sub.channel_id, sub.id)
+            await self.library.run(self._stop_gone, claim, str(exc))
+            return RunOutcome(sub, claim.run_id, "failed", digest, error=str(exc),
+                              retried=retried, stopped=True)
         except Exception as exc:
             # A KnowledgeError's message is meant for people (the poster says what to do).
             unexpected = not isinstance(exc, KnowledgeError)
@@ -491,6 +504,20 @@ class DigestService:
                                owner=claim.owner, now=now)
         return RunOutcome(sub, claim.run_id, "posted", digest, tuple(message_ids),
                           retried=retried)
+
+    def _stop_gone(self, claim: RunClaim, error: str) -> None:
+        """The channel is gone: the run is dropped (with why) and the subscription stopped."""
+        with self.library.write() as session:
+            session.execute(update(DigestRunRow)
+                            .where(DigestRunRow.id == claim.run_id,
+                                   DigestRunRow.claimed_by == claim.owner)
+                            .values(status="dropped", error=error[:2000])
+                            .execution_options(synchronize_session=False))
+            session.execute(update(DigestSubscriptionRow)
+                            .where(DigestSubscriptionRow.id == claim.subscription_id)
+                            .values(active=False)
+                            .execution_options(synchronize_session=False))
+        self._changed([claim.subscription_id])
 
     @staticmethod
     async def _find_posted(find_posted: PostedFinder | None, sub: Subscription,

@@ -71,6 +71,8 @@ class RunOutcome:
     error: str | None = None
     retried: bool = False  # a post that had failed, tried again (admins were told already)
     unexpected: bool = False  # failed with an exception that is not a KnowledgeError
+    # failed because the channel is gone: the subscription was stopped, nothing is retried.
+    stopped: bool = False
     # failed or busy: when the period is tried again without anyone asking (a failed post after
     # the retry delay; a post still running when its lease runs out, if it stalls).
     retry_at: dt.datetime | None = None

@@ -451,6 +451,50 @@ async def test_recovery_finds_the_digest_behind_more_than_100_newer_messages(
     await bot.stop()
 
 
+# ----- a digest channel deleted -------------------------------------------------------------
+async def test_a_deleted_digest_channel_stops_its_subscription_and_tells_the_admins_once(
+        bot: Bot, fake: FakeDiscord, world: World, database: BotDatabase) -> None:
+    """The digest channel is deleted: the first post's 404 Unknown Channel stops that
+    subscription (no retries every DIGEST_RETRY_MINUTES), the alert channel gets one plain
+    notice that promises no retry, /digest list no longer shows the channel, and a digest
+    channel that still exists goes on."""
+    await bot.stop()
+    bot.env["DIGEST_RETRY_MINUTES"] = "0.02"  # a retry, if any, would come within a second
+    await bot.start()
+    guild = world.guild()
+    channel, alerts = guild.channel("summit-news"), guild.channel("bot-log")
+    other = guild.channel("general")
+    assert "Admin alerts now go to" in (await run(fake, "config alerts",
+                                                  {"channel": alerts})).text
+    schedule = daily_schedule_fired(dt.timedelta(hours=1))
+    await run(fake, "digest set", {"channel": other, "schedule": schedule})
+    await subscribe_and_add(fake, ("fisheries",))
+    guild.channels.remove(channel)
+    await fake.dispatch("CHANNEL_DELETE", channel.payload(), guild=guild)
+    database.backdate(dt.timedelta(hours=2), [other.id])
+    make_due(database, channel, ("fisheries",), dt.timedelta(hours=2))
+
+    def notices() -> list[StoredMessage]:
+        return [m for m in fake.channel_messages(alerts) if f"<#{channel.id}>" in m.text]
+
+    (notice,) = await fake.wait_until(notices, DIGEST_TIMEOUT)
+    assert "no longer exists, so I stopped its digests" in notice.text, notice.text
+    assert "/digest set" in notice.text and "retr" not in notice.text, notice.text
+    assert notice.text.count(f"<#{channel.id}>") == 1, notice.text
+    gets = len([r for r in fake.requests if str(channel.id) in r.path])
+    await settle()
+    assert notices() == [notice]
+    assert len([r for r in fake.requests if str(channel.id) in r.path]) == gets
+    assert database.subscription(channel.id).active is False
+    assert [r.status for r in database.runs(channel.id)] == ["dropped"]
+    listed = await run(fake, "digest list")
+    assert str(channel.id) not in listed.text and str(other.id) in listed.text, listed.text
+    (post,) = digests(fake, other)
+    assert_lists_exactly(post, ("fisheries",))
+    fake.errors[:] = [e for e in fake.errors if e.status != 404]  # the deletion we arranged
+    await bot.stop()
+
+
 # ----- /digest off's question and /digest now, by an admin -----------------------------------
 def button(handle: InteractionHandle, label: str) -> str:
     """The custom_id of the button with this label on the handle's message."""
