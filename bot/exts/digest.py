@@ -142,12 +142,21 @@ def digest_list_embeds(subscriptions: Sequence[Subscription]) -> list[discord.Em
     embeds (pages) as the lines need, so no channel is left out."""
     lines = [f"<#{sub.channel_id}> · {code(sub.schedule)} · "
              f"{clean_cut(sub.timezone, 64)} · next "
-             f"{next_time(sub.next_digest_at).removeprefix('is due ')}"
+             f"{next_time(sub.next_digest_at).removeprefix('is due ')}{failing(sub)}"
              for sub in subscriptions]
     if not lines:
         lines = ["No digest channel yet. Start one with /digest set, e.g. "
                  "`schedule: weekly mon 09:00`."]
     return paged_list("Digest channels", lines, colour=ADMIN_COLOUR)
+
+
+def failing(sub: Subscription) -> str:
+    """For /digest list: that the channel's last digest failed, why, and when it is retried
+    (empty while nothing fails)."""
+    if not sub.last_error:
+        return ""
+    return (f"\n⚠️ The last digest failed and is retried {_when(sub.retry_at)} (or now with "
+            f"/digest now): {clean_cut(sub.last_error, 300)}")
 
 
 def missing_text(opening: str, missing: Sequence[str], command: str) -> str:

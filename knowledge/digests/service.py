@@ -10,6 +10,7 @@ anything is posted again. See docs/digests.md.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -182,7 +183,25 @@ class DigestService:
         if not include_inactive:
             stmt = stmt.where(DigestSubscriptionRow.active.is_(True))
         with self.library.read() as session:
-            return [_plain(row, now) for row in session.scalars(stmt)]
+            rows = list(session.scalars(stmt))
+            failed = self._failed_runs(session, [row.id for row in rows])
+            return [self._with_failure(_plain(row, now), failed.get(row.id)) for row in rows]
+
+    @staticmethod
+    def _failed_runs(session: Session, subscription_ids: list[int]) -> dict[int, DigestRunRow]:
+        """The open failed run of each of these subscriptions that has one."""
+        if not subscription_ids:
+            return {}
+        return {run.subscription_id: run for run in session.scalars(
+            select(DigestRunRow).where(DigestRunRow.subscription_id.in_(subscription_ids),
+                                       DigestRunRow.status == "failed"))}
+
+    def _with_failure(self, sub: Subscription, run: DigestRunRow | None) -> Subscription:
+        """The subscription saying its last digest failed (why, and when it is retried)."""
+        if run is None:
+            return sub
+        return dataclasses.replace(sub, last_error=run.error or "unknown error",
+                                   retry_at=self._retry_at(run))
 
 
     def get_subscription(self, subscription_id: int, now: dt.datetime | None = None
@@ -192,7 +211,8 @@ class DigestService:
             row = session.get(DigestSubscriptionRow, subscription_id)
             if row is None:
                 raise NotFound(f"no digest subscription #{subscription_id}")
-            return _plain(row, self._now(now))
+            failed = self._failed_runs(session, [row.id])
+            return self._with_failure(_plain(row, self._now(now)), failed.get(row.id))
 
     # ----- previews ------------------------------------------------------------------------
     def preview(self, guild_id: int | None, since: dt.datetime | None = None, *,

@@ -37,12 +37,17 @@ class Subscription:
     post_when_empty: bool
     covered_until: dt.datetime  # articles added after this instant go in the next digest
     next_digest_at: dt.datetime | None
+    # The last digest could not be posted: why (as the admins were told), and when it is
+    # tried again without anyone asking. None while nothing is failing.
+    last_error: str | None = None
+    retry_at: dt.datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (CLI contract of `digest list --json`)."""
         out = dataclasses.asdict(self)
         out["covered_until"] = self.covered_until.isoformat()
         out["next_digest_at"] = self.next_digest_at.isoformat() if self.next_digest_at else None
+        out["retry_at"] = self.retry_at.isoformat() if self.retry_at else None
         return out
 
 

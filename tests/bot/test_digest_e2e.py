@@ -51,6 +51,7 @@ DIGEST_TIMEOUT = 30.0
 # A 429 long enough to kill the bot while discord.py waits to retry the post.
 STALLING_RETRY_AFTER = 120.0
 YEARLY = "0 0 1 1 *"  # a schedule that never fires during a test: only /digest now posts
+RELATIVE_TIME = re.compile(r"<t:\d+:R>")
 RETRY_TIME = re.compile(r"retried automatically <t:\d+:R>")
 
 ARTICLES = {
@@ -492,6 +493,28 @@ async def test_a_deleted_digest_channel_stops_its_subscription_and_tells_the_adm
     (post,) = digests(fake, other)
     assert_lists_exactly(post, ("fisheries",))
     fake.errors[:] = [e for e in fake.errors if e.status != 404]  # the deletion we arranged
+    await bot.stop()
+
+
+async def test_digest_list_shows_a_failing_digest_with_its_error_and_retry(
+        bot: Bot, fake: FakeDiscord, world: World, database: BotDatabase) -> None:
+    """The bot may not post in the digest channel: once the due digest has failed, /digest
+    list shows that channel's failure, the missing permission and when it is retried, not
+    only the next scheduled time."""
+    channel = world.guild().channel("summit-news")
+    keys = ("energy",)
+    await subscribe_and_add(fake, keys)
+    world.deny(channel, SEND_MESSAGES, user=world.bot)
+    await fake.channel_updated(channel)
+    make_due(database, channel, keys, dt.timedelta(hours=2))
+    await fake.wait_until(lambda: [r for r in database.runs(channel.id) if r.status == "failed"],
+                          DIGEST_TIMEOUT)
+    listed = await run(fake, "digest list")
+    assert "The last digest failed and is retried" in listed.text, listed.text
+    assert "Send Messages" in listed.text, listed.text
+    assert RELATIVE_TIME.search(listed.text.split("failed", 1)[1]), listed.text
+    world.allow(channel, SEND_MESSAGES, user=world.bot)
+    await fake.channel_updated(channel)
     await bot.stop()
 
 
