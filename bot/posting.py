@@ -3,13 +3,15 @@ digests) to the alert channel or by DM."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
 import discord
 
-from bot.replies import alert, clean_cut, digest_replies, digest_run_of
-from knowledge.errors import DeliveryFailed
+from bot.replies import alert, clean_cut, digest_part_of, digest_replies, digest_run_of
+from knowledge.errors import DeliveryFailed, DeliveryInterrupted
 from knowledge.models import Digest
 
 if TYPE_CHECKING:
@@ -52,6 +54,13 @@ class ChannelDigestPoster:
                     log.warning("could not delete partial digest message %s: %s", message.id, exc)
             # An expected failure (permissions, an outage): one line in the log, no traceback.
             raise DeliveryFailed(f"Discord refused the post: {refused}") from refused
+        except Exception as exc:
+            if not self.bot.is_closed():
+                raise
+            # The bot is stopping (its HTTP session closed under the post): the next start
+            # takes the run over and completes the digest (bot.posting.ChannelPostedFinder).
+            raise DeliveryInterrupted(f"the bot stopped after {len(sent)} of the digest's "
+                                      "messages") from exc
         ids = [message.id for message in sent]
         log.info("posted digest run %s to channel %s in %d messages", run_id, channel_id,
                  len(ids))
@@ -59,24 +68,47 @@ class ChannelDigestPoster:
 
 
 class ChannelPostedFinder:
-    """PostedFinder: the ids of a digest run's messages if the channel already shows them."""
+    """PostedFinder: the ids of a digest run's messages if the channel shows every part of it;
+    an incomplete copy (a post interrupted between parts) is deleted so the run is posted again
+    whole."""
 
-    def __init__(self, bot: SummitDesk, history: int = 100) -> None:
+    def __init__(self, bot: SummitDesk) -> None:
         self.bot = bot
-        self.history = history
 
-    async def __call__(self, channel_id: int, run_id: int) -> list[int] | None:
-        """Look through the channel's recent messages for the run's marker."""
+    async def __call__(self, channel_id: int, run_id: int, since: dt.datetime
+                       ) -> list[int] | None:
+        """Read every message posted after `since` (oldest first, however busy the channel)
+        for the run's parts."""
         await self.bot.wait_until_ready()
         channel = await resolve_channel(self.bot, channel_id)
-        if not isinstance(channel, discord.abc.Messageable):
-            return None
         me = self.bot.user
-        found = [message.id async for message in channel.history(limit=self.history)
-                 if me is not None and message.author.id == me.id
-                 and digest_run_of((e.footer.text for e in message.embeds),
-                                   custom_ids(message)) == run_id]
-        return sorted(found) or None
+        parts: dict[int, discord.Message] = {}
+        extra: list[discord.Message] = []
+        total: int | None = None
+        async for message in channel.history(limit=None, after=since, oldest_first=True):
+            if me is None or message.author.id != me.id:
+                continue
+            footers = [e.footer.text for e in message.embeds]
+            if digest_run_of(footers, custom_ids(message)) != run_id:
+                continue
+            part = digest_part_of(footers)
+            number, total = part if part is not None else (1, 1)  # digests before parts: whole
+            if number in parts:
+                extra.append(message)
+            else:
+                parts[number] = message
+            if total is not None and len(parts) == total:
+                break
+        if not parts:
+            return None
+        if total is not None and sorted(parts) == list(range(1, total + 1)):
+            return [parts[n].id for n in sorted(parts)]
+        log.warning("digest run %s: channel %s shows %d of its %s messages; taking them back to "
+                    "post the digest again whole", run_id, channel_id, len(parts), total)
+        for message in [*parts.values(), *extra]:
+            with contextlib.suppress(discord.NotFound):  # already gone
+                await message.delete()
+        return None
 
 
 def custom_ids(message: discord.Message) -> list[str]:

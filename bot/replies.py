@@ -346,6 +346,17 @@ def digest_run_of(message_footers: Iterable[str | None], custom_ids: Iterable[st
     return None
 
 
+DIGEST_PART = re.compile(r"\bdigest · part (\d+) of (\d+)$")
+
+
+def digest_part_of(message_footers: Iterable[str | None]) -> tuple[int, int] | None:
+    """(part, of how many) a digest message's footer says, e.g. (2, 3); None if it says none."""
+    for footer in message_footers:
+        if footer and (match := DIGEST_PART.search(footer)):
+            return int(match.group(1)), int(match.group(2))
+    return None
+
+
 def digest_read_options(items: Sequence[DigestItem]) -> list[discord.SelectOption]:
     """One Read option per digest article (value "a<article id>": the whole article), an
     article listed twice offered once: Discord refuses a menu whose option values repeat.

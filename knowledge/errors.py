@@ -35,3 +35,13 @@ class ConfigurationError(KnowledgeError):
 
 class DeliveryFailed(KnowledgeError):
     """A poster could not deliver (the chat service refused or failed); retried later."""
+
+
+class ChannelGone(DeliveryFailed):
+    """The channel a digest goes to no longer exists: its subscription is stopped (a retry
+    cannot succeed); the message says so and what to do."""
+
+
+class DeliveryInterrupted(KnowledgeError):
+    """The poster stopped because its process is shutting down: the run is left claimed, so
+    the next start takes it over (and completes or re-posts it), with nobody told of a failure."""

@@ -258,15 +258,27 @@ class JobScheduler:
                 self.poster, find_posted=self.find_posted, now=self.clock(),
                 subscription_id=subscription_id)
         for outcome in outcomes:
-            if outcome.status == "failed" and not outcome.retried:
-                # A KnowledgeError's message is meant for people; any other exception is a bug
-                # whose class and traceback are in the operator's log (digests.service).
-                why = (f" ({outcome.error})" if outcome.error and not outcome.unexpected
-                       else " because of an internal error (see the bot's log)")
-                await self.notify(outcome.subscription.guild_id,
-                                  f"The digest for <#{outcome.subscription.channel_id}> could "
-                                  f"not be posted{why}; it will be retried.")
+            if outcome.status == "failed" and (not outcome.retried or outcome.stopped):
+                await self.notify(outcome.subscription.guild_id, self.failure_notice(outcome))
         return outcomes
+
+    def failure_notice(self, outcome: RunOutcome) -> str:
+        """What admins are told, once, of a digest that could not be posted: one message
+        saying what happened and what to do, and a retry only when one can succeed."""
+        where = f"<#{outcome.subscription.channel_id}>"
+        if outcome.stopped and outcome.error:
+            return outcome.error  # the channel is gone: the subscription is stopped
+        minutes = self.service.digests.retry_after.total_seconds() / 60
+        retry = f"I will also try again by myself every {minutes:g} minutes."
+        if outcome.unexpected or not outcome.error:
+            # A bug: its class and traceback are in the operator's log (digests.service).
+            return (f"The digest for {where} could not be posted because of an internal error "
+                    f"(see the bot's log). {retry}")
+        # A KnowledgeError's message is meant for people; the bot's names the channel.
+        error = outcome.error.rstrip()
+        if where not in error:
+            error = f"The digest for {where} could not be posted: {error}"
+        return f"{error}{'' if error.endswith(('.', '!', '?')) else '.'} {retry}"
 
     async def catch_up(self) -> list[RunOutcome]:
         """Recover stale claims and post every missed period once (used at start-up)."""

@@ -37,7 +37,7 @@ from bot.respond import (
 )
 from knowledge.digests.service import DigestService
 from knowledge.digests.types import RunOutcome, Subscription
-from knowledge.errors import BadInput, DeliveryFailed
+from knowledge.errors import BadInput, ChannelGone, DeliveryFailed
 from knowledge.models import Digest
 
 if TYPE_CHECKING:
@@ -63,6 +63,7 @@ DIGEST_NEEDS = (("view_channel", "View Channel"), ("send_messages", "Send Messag
                 ("embed_links", "Embed Links"), ("read_message_history", "Read Message History"))
 # /digest off's question: its buttons carry the server, so a click is understood after a
 # restart too; unanswered for this long, it is closed (and a later click says it expired).
+UNKNOWN_CHANNEL = 10003  # Discord's JSON error code for a deleted (or never existing) channel
 OFF_ID = re.compile(r"digest:off:(?P<answer>stop|keep):(?P<guild>\d+)")
 CONFIRM_SECONDS = 120
 NO_ANSWER = "No answer, so nothing changed. Run /digest off again to stop them."
@@ -141,12 +142,21 @@ def digest_list_embeds(subscriptions: Sequence[Subscription]) -> list[discord.Em
     embeds (pages) as the lines need, so no channel is left out."""
     lines = [f"<#{sub.channel_id}> · {code(sub.schedule)} · "
              f"{clean_cut(sub.timezone, 64)} · next "
-             f"{next_time(sub.next_digest_at).removeprefix('is due ')}"
+             f"{next_time(sub.next_digest_at).removeprefix('is due ')}{failing(sub)}"
              for sub in subscriptions]
     if not lines:
         lines = ["No digest channel yet. Start one with /digest set, e.g. "
                  "`schedule: weekly mon 09:00`."]
     return paged_list("Digest channels", lines, colour=ADMIN_COLOUR)
+
+
+def failing(sub: Subscription) -> str:
+    """For /digest list: that the channel's last digest failed, why, and when it is retried
+    (empty while nothing fails)."""
+    if not sub.last_error:
+        return ""
+    return (f"\n⚠️ The last digest failed and is retried {_when(sub.retry_at)} (or now with "
+            f"/digest now): {clean_cut(sub.last_error, 300)}")
 
 
 def missing_text(opening: str, missing: Sequence[str], command: str) -> str:
@@ -175,9 +185,9 @@ class PlainDelivery:
                                               "/digest now"))
         return await self._plainly(channel_id, self.poster(channel_id, digest, run_id))
 
-    async def find(self, channel_id: int, run_id: int) -> list[int] | None:
-        """PostedFinder: the run's messages, if the channel shows them already."""
-        return await self._plainly(channel_id, self.finder(channel_id, run_id))
+    async def find(self, channel_id: int, run_id: int, since: dt.datetime) -> list[int] | None:
+        """PostedFinder: the run's messages, if the channel shows all of them already."""
+        return await self._plainly(channel_id, self.finder(channel_id, run_id, since))
 
     async def _plainly(self, channel_id: int, work: Awaitable[T]) -> T:
         try:
@@ -186,6 +196,11 @@ class PlainDelivery:
             refused = exc.__cause__ if isinstance(exc, DeliveryFailed) else exc
             if not isinstance(refused, discord.HTTPException):
                 raise
+            if isinstance(refused, discord.NotFound) and refused.code == UNKNOWN_CHANNEL:
+                # Deleted: no retry can succeed, so the service stops the subscription.
+                raise ChannelGone(f"The digest channel <#{channel_id}> no longer exists, so I "
+                                  "stopped its digests. To get them in another channel, choose "
+                                  "it with /digest set.") from exc
             raise DeliveryFailed(self.explain(channel_id, refused)) from exc
 
     def missing(self, channel_id: int) -> list[str]:
@@ -204,8 +219,8 @@ class PlainDelivery:
         """What went wrong posting in the channel, and what to do about it."""
         opening = self.opening(channel_id)
         if isinstance(refused, discord.NotFound):
-            return (f"{opening}: the channel no longer exists, or I cannot see it. Choose "
-                    "another channel with /digest set, or stop this one with /digest off.")
+            return (f"{opening}: Discord says it does not know it (error {refused.code}). Run "
+                    "/digest now again in a few minutes.")
         if isinstance(refused, discord.Forbidden):
             missing = self.missing(channel_id)
             if missing:
@@ -533,6 +548,12 @@ def _outcome_line(outcome: RunOutcome) -> str:
     if outcome.status == "busy":
         return (f"{where}: the previous digest is still being posted, so nothing more is posted "
                 f"now. If it stalls, it is retried automatically {_when(outcome.retry_at)}.")
+    if outcome.status == "interrupted":
+        return (f"{where}: the bot is stopping, so the digest was not finished; it is posted "
+                "whole when the bot starts again.")
+    if outcome.status == "failed" and outcome.stopped:
+        return clean_cut(outcome.error or f"{where}: the channel is gone; its digests stopped.",
+                         600)
     if outcome.status == "failed":
         if outcome.unexpected or not outcome.error:
             problem = (f"I could not post the digest in {where}: something went wrong on my "

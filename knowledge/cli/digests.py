@@ -93,4 +93,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"#{s.id} guild {s.guild_id} channel {s.channel_id}: {s.schedule!r} "
               f"{s.timezone}{state}; covered until {s.covered_until:%Y-%m-%d %H:%M} UTC; "
               f"next {upcoming}")
+        if s.last_error:
+            retry = f"{s.retry_at:%Y-%m-%d %H:%M} UTC" if s.retry_at else "later"
+            print(f"    FAILING: the last digest could not be posted ({s.last_error}); "
+                  f"retried at {retry}")
     return 0

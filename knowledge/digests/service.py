@@ -10,6 +10,7 @@ anything is posted again. See docs/digests.md.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -36,7 +37,13 @@ from knowledge.digests.types import (
     RunOutcome,
     Subscription,
 )
-from knowledge.errors import BadInput, KnowledgeError, NotFound
+from knowledge.errors import (
+    BadInput,
+    ChannelGone,
+    DeliveryInterrupted,
+    KnowledgeError,
+    NotFound,
+)
 from knowledge.library import Library
 from knowledge.models import Digest
 from knowledge.store.tables import DigestRunRow, DigestSubscriptionRow, as_utc, utcnow
@@ -48,6 +55,9 @@ SubscriptionListener = Callable[[list[int]], None]
 OPEN_STATUSES = ("claimed", "failed")
 # What `digest preview` shows when no channel subscribes yet and no --since is given.
 PREVIEW_DEFAULT_WINDOW = dt.timedelta(days=7)
+# A run's messages are posted after its period ends (the claim comes at or after the fire time);
+# the finder looks from this much earlier, for a chat service whose clock differs from ours.
+FINDER_CLOCK_MARGIN = dt.timedelta(minutes=10)
 T = TypeVar("T")
 
 
@@ -173,7 +183,25 @@ class DigestService:
         if not include_inactive:
             stmt = stmt.where(DigestSubscriptionRow.active.is_(True))
         with self.library.read() as session:
-            return [_plain(row, now) for row in session.scalars(stmt)]
+            rows = list(session.scalars(stmt))
+            failed = self._failed_runs(session, [row.id for row in rows])
+            return [self._with_failure(_plain(row, now), failed.get(row.id)) for row in rows]
+
+    @staticmethod
+    def _failed_runs(session: Session, subscription_ids: list[int]) -> dict[int, DigestRunRow]:
+        """The open failed run of each of these subscriptions that has one."""
+        if not subscription_ids:
+            return {}
+        return {run.subscription_id: run for run in session.scalars(
+            select(DigestRunRow).where(DigestRunRow.subscription_id.in_(subscription_ids),
+                                       DigestRunRow.status == "failed"))}
+
+    def _with_failure(self, sub: Subscription, run: DigestRunRow | None) -> Subscription:
+        """The subscription saying its last digest failed (why, and when it is retried)."""
+        if run is None:
+            return sub
+        return dataclasses.replace(sub, last_error=run.error or "unknown error",
+                                   retry_at=self._retry_at(run))
 
 
     def get_subscription(self, subscription_id: int, now: dt.datetime | None = None
@@ -183,7 +211,8 @@ class DigestService:
             row = session.get(DigestSubscriptionRow, subscription_id)
             if row is None:
                 raise NotFound(f"no digest subscription #{subscription_id}")
-            return _plain(row, self._now(now))
+            failed = self._failed_runs(session, [row.id])
+            return self._with_failure(_plain(row, self._now(now)), failed.get(row.id))
 
     # ----- previews ------------------------------------------------------------------------
     def preview(self, guild_id: int | None, since: dt.datetime | None = None, *,
@@ -466,6 +495,20 @@ class DigestService:
                                       retried=retried)
             message_ids = await self._with_heartbeat(claim, now,
                                                      poster(sub.channel_id, digest, claim.run_id))
+        except DeliveryInterrupted as exc:
+            # A stop, not a failure: the run stays claimed by this (soon dead) owner, so the
+            # next start takes it over at once and completes or re-posts it.
+            log.info("digest run #%d to channel %d interrupted: %s", claim.run_id,
+                     sub.channel_id, exc)
+            return RunOutcome(sub, claim.run_id, "interrupted", digest, error=str(exc),
+                              retried=retried)
+        except ChannelGone as exc:
+            # Every retry would fail the same way: stop the subscription, drop the run.
+            log.warning("digest run #%d: channel %d is gone; subscription #%d stopped", claim.run_id,
+                        sub.channel_id, sub.id)
+            await self.library.run(self._stop_gone, claim, str(exc))
+            return RunOutcome(sub, claim.run_id, "failed", digest, error=str(exc),
+                              retried=retried, stopped=True)
         except Exception as exc:
             # A KnowledgeError's message is meant for people (the poster says what to do).
             unexpected = not isinstance(exc, KnowledgeError)
@@ -482,6 +525,20 @@ class DigestService:
         return RunOutcome(sub, claim.run_id, "posted", digest, tuple(message_ids),
                           retried=retried)
 
+    def _stop_gone(self, claim: RunClaim, error: str) -> None:
+        """The channel is gone: the run is dropped (with why) and the subscription stopped."""
+        with self.library.write() as session:
+            session.execute(update(DigestRunRow)
+                            .where(DigestRunRow.id == claim.run_id,
+                                   DigestRunRow.claimed_by == claim.owner)
+                            .values(status="dropped", error=error[:2000])
+                            .execution_options(synchronize_session=False))
+            session.execute(update(DigestSubscriptionRow)
+                            .where(DigestSubscriptionRow.id == claim.subscription_id)
+                            .values(active=False)
+                            .execution_options(synchronize_session=False))
+        self._changed([claim.subscription_id])
+
     @staticmethod
     async def _find_posted(find_posted: PostedFinder | None, sub: Subscription,
                            claim: RunClaim) -> list[int] | None:
@@ -489,7 +546,8 @@ class DigestService:
             log.warning("digest run #%d: its owner died and no finder was given, so it is "
                         "posted again (it may appear twice)", claim.run_id)
             return None
-        return await find_posted(sub.channel_id, claim.run_id)
+        return await find_posted(sub.channel_id, claim.run_id,
+                                 claim.period_end - FINDER_CLOCK_MARGIN)
 
     async def _with_heartbeat(self, claim: RunClaim, now: dt.datetime,
                               posting: Awaitable[list[int]]) -> list[int]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ DIGEST_TIMEOUT = 30.0
 # A 429 long enough to kill the bot while discord.py waits to retry the post.
 STALLING_RETRY_AFTER = 120.0
 YEARLY = "0 0 1 1 *"  # a schedule that never fires during a test: only /digest now posts
+RELATIVE_TIME = re.compile(r"<t:\d+:R>")
 RETRY_TIME = re.compile(r"retried automatically <t:\d+:R>")
 
 ARTICLES = {
@@ -85,8 +87,20 @@ class HoldingFakeDiscord(FakeDiscord):
         super().__init__(*args, **kwargs)
         self.hold_channel: int | None = None
         self.release = asyncio.Event()
+        # Store this many posts to `hold_channel`, then hold the next one before storing it (a
+        # digest of several messages interrupted between two of them).
+        self.store_then_hold: int | None = None
+        self.held = asyncio.Event()
 
     async def _post_message(self, request: web.Request) -> web.Response:
+        if self.store_then_hold is not None and request.match_info["channel_id"] == str(
+                self.hold_channel):
+            if self.store_then_hold == 0:
+                self.held.set()
+                await self.release.wait()
+                raise web.HTTPServiceUnavailable()
+            self.store_then_hold -= 1
+            return await super()._post_message(request)
         response = await super()._post_message(request)
         if self.hold_channel is not None and request.match_info["channel_id"] == str(
                 self.hold_channel):
@@ -325,6 +339,182 @@ async def test_kill_9_between_post_and_record_then_restart_does_not_repost(
     posts = [r for r in fake.requests if r.route == f"POST /channels/{channel.id}/messages"]
     assert len(posts) == 1
     assert_lists_exactly(post, keys)
+    await bot.stop()
+
+
+# ----- a digest of several messages, interrupted between them ------------------------------
+MANY = 27  # a message shows at most 25 articles: two messages
+
+
+async def upload_many(fake: FakeDiscord, count: int) -> list[str]:
+    """/source upload `count` short articles; their titles."""
+    titles = []
+    for n in range(count):
+        title = f"Fishery note {n} on quota number {n * 7 + 3}"
+        body = (f"# {title}\n\nBy Ann Example, fellow at the Example Institute.\n\nNote {n}: "
+                f"negotiators discussed quota {n * 7 + 3} for zone {n} near the islands, "
+                f"a step numbered {n} in the long talks.\n")
+        added = await run(fake, "source upload",
+                          attachments={"file": FakeFile(f"note{n}.md", body.encode())})
+        assert "added" in added.text, added.describe()
+        titles.append(title)
+    return titles
+
+
+async def interrupted_after_part_1(fake: HoldingFakeDiscord, database: BotDatabase,
+                                   channel: FakeChannel) -> list[str]:
+    """A due digest of two messages whose first message Discord stores and whose second it
+    holds (not stored); returns the titles once the second is held."""
+    schedule = daily_schedule_fired(dt.timedelta(hours=1))
+    done = await run(fake, "digest set", {"channel": "summit-news", "schedule": schedule})
+    assert "Digests will be posted" in done.content, done.describe()
+    titles = await upload_many(fake, MANY)
+    fake.hold_channel, fake.store_then_hold = channel.id, 1
+    database.backdate(dt.timedelta(hours=2), [channel.id],
+                      [database.article_id(t) for t in titles])
+    await asyncio.wait_for(fake.held.wait(), DIGEST_TIMEOUT)
+    assert len(digests(fake, channel)) == 1
+    return titles
+
+
+async def assert_whole_digest_once(bot: Bot, fake: FakeDiscord, channel: FakeChannel,
+                                   database: BotDatabase, titles: list[str]) -> None:
+    """After a restart the channel shows the digest's two parts once, listing every article,
+    and the run records both."""
+    posts = await fake.wait_until(lambda: (found := digests(fake, channel)) and len(found) == 2
+                                  and found, DIGEST_TIMEOUT)
+    await settle()
+    assert digests(fake, channel) == posts
+    footers = [m.embeds[0]["footer"]["text"] for m in posts]
+    assert footers == ["Summit Desk digest · part 1 of 2", "Summit Desk digest · part 2 of 2"]
+    text = "\n".join(m.text for m in posts)
+    assert all(title in text for title in titles)
+    (run_row,) = database.runs(channel.id)
+    assert run_row.status == "posted" and run_row.message_ids == [m.id for m in posts]
+
+
+async def test_kill_9_between_two_parts_of_a_digest_then_restart_posts_it_whole(
+        bot: Bot, fake: HoldingFakeDiscord, world: World, database: BotDatabase) -> None:
+    """SIGKILL after part 1 of 2 reached the channel: the restarted bot does not take part 1 for
+    the whole digest; the channel ends with both parts, once, and the run records both."""
+    channel = world.guild().channel("summit-news")
+    titles = await interrupted_after_part_1(fake, database, channel)
+    await bot.kill()
+    fake.store_then_hold = None
+    fake.release.set()
+    await bot.start()
+    await assert_whole_digest_once(bot, fake, channel, database, titles)
+    await bot.stop()
+
+
+async def test_sigterm_between_two_parts_of_a_digest_stops_cleanly_and_the_restart_completes_it(
+        bot: Bot, fake: HoldingFakeDiscord, world: World, database: BotDatabase) -> None:
+    """SIGTERM (a normal stop) while part 2 of 2 is in flight: the bot exits 0 with no error
+    or traceback, and the next start posts the digest whole, once."""
+    channel = world.guild().channel("summit-news")
+    titles = await interrupted_after_part_1(fake, database, channel)
+    process = bot.process
+    assert process._proc is not None
+    process._proc.send_signal(signal.SIGTERM)
+    assert await process.wait(timeout=30) == 0, process.output
+    assert process.error_lines() == [], process.output
+    fake.store_then_hold = None
+    fake.release.set()
+    await bot.start()
+    await assert_whole_digest_once(bot, fake, channel, database, titles)
+    await bot.stop()
+
+
+async def test_recovery_finds_the_digest_behind_more_than_100_newer_messages(
+        bot: Bot, fake: HoldingFakeDiscord, world: World, database: BotDatabase) -> None:
+    """SIGKILL after Discord stored the digest but before the bot heard back, then 120 member
+    messages in the channel: the restarted bot still finds its digest and does not post it again."""
+    channel = world.guild().channel("summit-news")
+    keys = ("visits",)
+    await subscribe_and_add(fake, keys)
+    fake.hold_channel = channel.id
+    make_due(database, channel, keys, dt.timedelta(hours=2))
+    (post,) = await fake.wait_until(lambda: digests(fake, channel), DIGEST_TIMEOUT)
+    await bot.kill()
+    fake.hold_channel = None
+    fake.release.set()
+    for n in range(120):
+        await fake.user_message(f"chat message {n}", user="bob", channel=channel)
+
+    await bot.start()
+    (claimed,) = database.runs(channel.id)
+    assert f"run #{claimed.id} recovered" in await bot.process.wait_for_output(
+        "digest catch-up finished")
+    await settle()
+    assert digests(fake, channel) == [post]
+    (recorded,) = database.runs(channel.id)
+    assert recorded.status == "posted" and recorded.message_ids == [post.id]
+    await bot.stop()
+
+
+# ----- a digest channel deleted -------------------------------------------------------------
+async def test_a_deleted_digest_channel_stops_its_subscription_and_tells_the_admins_once(
+        bot: Bot, fake: FakeDiscord, world: World, database: BotDatabase) -> None:
+    """The digest channel is deleted: the first post's 404 Unknown Channel stops that
+    subscription (no retries every DIGEST_RETRY_MINUTES), the alert channel gets one plain
+    notice that promises no retry, /digest list no longer shows the channel, and a digest
+    channel that still exists goes on."""
+    await bot.stop()
+    bot.env["DIGEST_RETRY_MINUTES"] = "0.02"  # a retry, if any, would come within a second
+    await bot.start()
+    guild = world.guild()
+    channel, alerts = guild.channel("summit-news"), guild.channel("bot-log")
+    other = guild.channel("general")
+    assert "Admin alerts now go to" in (await run(fake, "config alerts",
+                                                  {"channel": alerts})).text
+    schedule = daily_schedule_fired(dt.timedelta(hours=1))
+    await run(fake, "digest set", {"channel": other, "schedule": schedule})
+    await subscribe_and_add(fake, ("fisheries",))
+    guild.channels.remove(channel)
+    await fake.dispatch("CHANNEL_DELETE", channel.payload(), guild=guild)
+    database.backdate(dt.timedelta(hours=2), [other.id])
+    make_due(database, channel, ("fisheries",), dt.timedelta(hours=2))
+
+    def notices() -> list[StoredMessage]:
+        return [m for m in fake.channel_messages(alerts) if f"<#{channel.id}>" in m.text]
+
+    (notice,) = await fake.wait_until(notices, DIGEST_TIMEOUT)
+    assert "no longer exists, so I stopped its digests" in notice.text, notice.text
+    assert "/digest set" in notice.text and "retr" not in notice.text, notice.text
+    assert notice.text.count(f"<#{channel.id}>") == 1, notice.text
+    gets = len([r for r in fake.requests if str(channel.id) in r.path])
+    await settle()
+    assert notices() == [notice]
+    assert len([r for r in fake.requests if str(channel.id) in r.path]) == gets
+    assert database.subscription(channel.id).active is False
+    assert [r.status for r in database.runs(channel.id)] == ["dropped"]
+    listed = await run(fake, "digest list")
+    assert str(channel.id) not in listed.text and str(other.id) in listed.text, listed.text
+    (post,) = digests(fake, other)
+    assert_lists_exactly(post, ("fisheries",))
+    fake.errors[:] = [e for e in fake.errors if e.status != 404]  # the deletion we arranged
+    await bot.stop()
+
+
+async def test_digest_list_shows_a_failing_digest_with_its_error_and_retry(
+        bot: Bot, fake: FakeDiscord, world: World, database: BotDatabase) -> None:
+    """The bot may not post in the digest channel: once the due digest has failed, /digest
+    list shows that channel's failure, the missing permission and when it is retried, not
+    only the next scheduled time."""
+    channel = world.guild().channel("summit-news")
+    keys = ("energy",)
+    await subscribe_and_add(fake, keys)
+    world.deny(channel, SEND_MESSAGES, user=world.bot)
+    await fake.channel_updated(channel)
+    make_due(database, channel, keys, dt.timedelta(hours=2))
+    await fake.wait_until(lambda: [r for r in database.runs(channel.id) if r.status == "failed"],
+                          DIGEST_TIMEOUT)
+    listed = await run(fake, "digest list")
+    assert "The last digest failed and is retried" in listed.text, listed.text
+    assert "Send Messages" in listed.text, listed.text
+    assert RELATIVE_TIME.search(listed.text.split("failed", 1)[1]), listed.text
+    world.allow(channel, SEND_MESSAGES, user=world.bot)
+    await fake.channel_updated(channel)
     await bot.stop()
 
 

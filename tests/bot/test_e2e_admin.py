@@ -229,14 +229,14 @@ async def test_a_failed_digest_goes_to_the_owner_by_dm_without_an_alert_channel(
     owner_dm = world.dm_channel(world.owner)
 
     def told() -> list[StoredMessage]:
-        return [m for m in fake.channel_messages(owner_dm) if "could not be posted" in m.text]
+        return [m for m in fake.channel_messages(owner_dm) if "could not post the digest" in m.text]
 
     [notice] = await fake.wait_until(told, NOTICE_TIMEOUT)
     assert "Summit Desk" in notice.text and f"<#{channel.id}>" in notice.text
     # in words an admin can act on: the permission to grant, not Discord's status line
     assert "Send Messages" in notice.text and "403" not in notice.text, notice.text
     for public in world.guild().text_channels:
-        assert not any("could not be posted" in m.text for m in fake.channel_messages(public))
+        assert not any("could not post the digest" in m.text for m in fake.channel_messages(public))
     fake.errors[:] = [e for e in fake.errors if e.status != 403]  # the refusal we arranged
     world.allow(channel, SEND_MESSAGES, user=world.bot)
     await fake.channel_updated(channel)

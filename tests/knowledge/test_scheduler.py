@@ -245,10 +245,10 @@ async def test_failure_notices_keep_user_messages_and_hide_exception_classes(
     finally:
         await scheduler.shutdown()
     assert sorted(notices.sent) == [
-        (1, "The digest for <#10> could not be posted (the bot may not post in that channel); "
-            "it will be retried."),
+        (1, "The digest for <#10> could not be posted: the bot may not post in that channel. "
+            "I will also try again by myself every 5 minutes."),
         (2, "The digest for <#20> could not be posted because of an internal error (see the "
-            "bot's log); it will be retried."),
+            "bot's log). I will also try again by myself every 5 minutes."),
     ]
     assert "AttributeError: 'NoneType' object has no attribute 'send'" in caplog.text
 

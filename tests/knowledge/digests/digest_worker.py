@@ -49,7 +49,8 @@ class FileChannel:
             await self._stop_here()
         return [len(self.path.read_text(encoding="utf-8").splitlines())]
 
-    async def find(self, channel_id: int, run_id: int) -> list[int] | None:
+    async def find(self, channel_id: int, run_id: int, since: dt.datetime
+                   ) -> list[int] | None:
         """Line numbers of the run's digest in the file, if it was posted."""
         if not self.path.exists():
             return None

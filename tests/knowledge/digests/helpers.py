@@ -66,7 +66,8 @@ class FakeChannels:
         self.posted.set()
         return [message_id]
 
-    async def find(self, channel_id: int, run_id: int) -> list[int] | None:
+    async def find(self, channel_id: int, run_id: int, since: dt.datetime
+                   ) -> list[int] | None:
         """The PostedFinder."""
         self.finder_calls.append(run_id)
         found = [p.message_id for p in self.posts if p.channel_id == channel_id

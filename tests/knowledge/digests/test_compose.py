@@ -164,3 +164,28 @@ def test_cli_digest_list(hashing_service: KnowledgeService, monkeypatch: pytest.
     (sub,) = json.loads(capsys.readouterr().out)
     assert (sub["guild_id"], sub["channel_id"], sub["schedule"]) == (1, 10, DAILY_9)
     assert sub["covered_until"] == "2030-01-07T08:00:00+00:00"
+
+
+def test_cli_digest_list_shows_a_failing_digest(
+        hashing_service: KnowledgeService, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`digest list` (text and --json) says a subscription's last digest failed, why, and when
+    it is retried, not only the next scheduled time."""
+    digests = hashing_service.digests
+    sub = digests.subscribe(1, 10, DAILY_9, "UTC", now=at(1, 8))
+    claim = digests.claim(sub.id, at(1, 9), now=at(1, 9))
+    assert claim is not None
+    assert digests.mark_failed(claim.run_id, "I am missing Send Messages in <#10>.")
+    settings = hashing_service.settings
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("EMBEDDING_MODEL", "hashing")
+    retry = (at(1, 9) + digests.retry_after)
+    assert cli_main(["digest", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "FAILING" in out and "I am missing Send Messages in <#10>." in out, out
+    assert f"retried at {retry:%Y-%m-%d %H:%M} UTC" in out, out
+    assert cli_main(["digest", "list", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["last_error"] == "I am missing Send Messages in <#10>."
+    assert listed["retry_at"] == retry.isoformat()

@@ -272,7 +272,8 @@ async def test_recovery_waits_when_the_channel_cannot_be_checked(
     add_article(hashing_service, "Unknown fate", at(1, 8, 30))
     assert crashed.claim(sub.id, at(1, 9), now=at(1, 9)) is not None
 
-    async def cannot_tell(channel_id: int, run_id: int) -> list[int] | None:
+    async def cannot_tell(channel_id: int, run_id: int, since: dt.datetime
+                         ) -> list[int] | None:
         raise ConnectionError("history unavailable")
 
     restarted = second_service.digests
