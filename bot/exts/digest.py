@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Sequence
@@ -369,18 +370,24 @@ class Digests(commands.GroupCog, group_name="digest",
         settings = self.bot.guild_settings
         cron = cron_of(schedule)
 
-        async def subscribe() -> Subscription:
-            zone = timezone or settings.timezone(await settings.get(guild_id))
-            return await self.bot.service.run(self.digests.subscribe, guild_id, channel.id,
-                                              cron, zone)
+        async def subscribe() -> tuple[Subscription, str]:
+            server_zone = settings.timezone(await settings.get(guild_id))
+            # Without timezone: a channel already subscribed keeps its own zone.
+            sub = await self.bot.service.run(
+                functools.partial(self.digests.subscribe, guild_id, channel.id, cron, timezone,
+                                  default_timezone=server_zone))
+            return sub, server_zone
 
         # The server's time zone and the write: the database may be busy (another process
         # writing) for longer than Discord waits for an answer.
-        sub = await in_time(interaction, subscribe(), ephemeral=True)
+        sub, server_zone = await in_time(interaction, subscribe(), ephemeral=True)
         shown = describe_schedule(schedule) or f"on {code(sub.schedule)}"
+        zone = clean_cut(sub.timezone, 64)
+        if timezone is None and sub.timezone != server_zone:
+            zone += ", the channel's own time zone, kept; timezone: changes it"
         await answer(interaction, notice(
-            f"Digests will be posted in {channel.mention} {shown} ({clean_cut(sub.timezone, 64)})"
-            f"; the next one {next_time(sub.next_digest_at)}."), ephemeral=True)
+            f"Digests will be posted in {channel.mention} {shown} ({zone}); the next one "
+            f"{next_time(sub.next_digest_at)}."), ephemeral=True)
 
     @app_commands.command(name="list", description="This server's digest channels, schedules "
                                                    "and next post times.")

@@ -150,6 +150,13 @@ def next_fire(trigger: CronTrigger, after: dt.datetime) -> dt.datetime | None:
     return fire.astimezone(dt.UTC) if fire is not None else None
 
 
+def ensure_fires(trigger: CronTrigger, expr: str, now: dt.datetime) -> None:
+    """BadInput when a valid schedule never fires (a day no month has, e.g. '0 9 31 2 *')."""
+    if next_fire(trigger, now) is None:
+        raise BadInput(f"schedule {expr!r} never fires: no date has that day in that month "
+                       "(31 February, for instance). Choose a day the month has.")
+
+
 def latest_fire(trigger: CronTrigger, after: dt.datetime, now: dt.datetime) -> dt.datetime | None:
     """The last fire time in (after, now], in UTC: the end of the period due now, if any."""
     if now <= after:

@@ -25,6 +25,7 @@ from knowledge.digests import compose as composing
 from knowledge.digests.owners import known_dead, new_owner
 from knowledge.digests.schedule import (
     cron_trigger,
+    ensure_fires,
     latest_fire,
     next_fire,
     normalise_schedule,
@@ -108,12 +109,23 @@ class DigestService:
 
     def subscribe(self, guild_id: int, channel_id: int, schedule: str | None = None,
                        timezone: str | None = None, *, post_when_empty: bool | None = None,
-                       now: dt.datetime | None = None) -> Subscription:
-        """Create or update a channel's digest schedule (validated; BadInput explains)."""
+                       default_timezone: str | None = None, now: dt.datetime | None = None
+                       ) -> Subscription:
+        """Create or update a channel's digest schedule (validated; BadInput explains).
+
+        Without `timezone` a channel that has a subscription keeps its own zone; a new one
+        gets `default_timezone` (the server's), else DIGEST_DEFAULT_TIMEZONE.
+        """
         schedule = normalise_schedule(schedule or self.settings.digest_default_schedule)
-        zone = resolve_timezone(timezone or self.settings.digest_default_timezone)
-        cron_trigger(schedule, zone.key)
         now = self._now(now)
+        if timezone is None:
+            with self.library.read() as session:
+                timezone = session.scalar(select(DigestSubscriptionRow.timezone).where(
+                    DigestSubscriptionRow.guild_id == guild_id,
+                    DigestSubscriptionRow.channel_id == channel_id))
+        zone = resolve_timezone(timezone or default_timezone
+                                or self.settings.digest_default_timezone)
+        ensure_fires(cron_trigger(schedule, zone.key), schedule, now)
         for attempt in range(2):
             try:
                 with self.library.write() as session:

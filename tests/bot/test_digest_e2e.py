@@ -518,6 +518,27 @@ async def test_digest_list_shows_a_failing_digest_with_its_error_and_retry(
     await bot.stop()
 
 
+# ----- /digest set again ---------------------------------------------------------------------
+async def test_digest_set_again_keeps_the_channels_zone_and_refuses_a_schedule_that_never_fires(
+        bot: Bot, fake: FakeDiscord, world: World, database: BotDatabase) -> None:
+    """A channel set in Europe/Berlin, then /config timezone Asia/Tokyo: /digest set with only
+    a new hour keeps Europe/Berlin and says so; '0 9 31 2 *' is refused in words and the
+    channel's schedule is unchanged."""
+    channel = world.guild().channel("summit-news")
+    first = await run(fake, "digest set", {"channel": channel, "schedule": "daily 09:00",
+                                           "timezone": "Europe/Berlin"})
+    assert "Europe/Berlin" in first.text, first.describe()
+    await run(fake, "config timezone", {"name": "Asia/Tokyo"})
+    again = await run(fake, "digest set", {"channel": channel, "schedule": "daily 08:00"})
+    assert "Europe/Berlin" in again.text and "kept" in again.text, again.text
+    assert "Asia/Tokyo" not in again.text, again.text
+    assert database.subscription(channel.id).timezone == "Europe/Berlin"
+    never = await run(fake, "digest set", {"channel": channel, "schedule": "0 9 31 2 *"})
+    assert "never fires" in never.text, never.text
+    assert database.subscription(channel.id).schedule == "0 8 * * *"
+    await bot.stop()
+
+
 # ----- /digest off's question and /digest now, by an admin -----------------------------------
 def button(handle: InteractionHandle, label: str) -> str:
     """The custom_id of the button with this label on the handle's message."""

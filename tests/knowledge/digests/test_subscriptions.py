@@ -86,3 +86,25 @@ async def test_run_now_without_a_channel_says_so(hashing_service: KnowledgeServi
     """/digest now in a server without a digest channel is a clear NotFound."""
     with pytest.raises(NotFound, match="digest channel"):
         await hashing_service.digests.run_now(1, channels.post)
+
+
+async def test_a_schedule_that_never_fires_is_refused(hashing_service: KnowledgeService) -> None:
+    """'0 9 31 2 *' (31 February) is valid cron that never fires: refused in words, not stored."""
+    with pytest.raises(BadInput, match=r"never fires.*31 February"):
+        hashing_service.digests.subscribe(1, 10, "0 9 31 2 *", "UTC", now=at(1, 8))
+    assert hashing_service.digests.subscriptions(guild_id=None) == []
+    leap = hashing_service.digests.subscribe(1, 10, "0 9 29 2 *", "UTC", now=at(1, 8))
+    assert leap.next_digest_at is not None  # rare, but it fires
+
+
+async def test_resubscribing_without_a_timezone_keeps_the_channels_own(
+        hashing_service: KnowledgeService) -> None:
+    """A re-set that names no time zone keeps the channel's; the server default is only for a
+    channel that has none yet."""
+    digests = hashing_service.digests
+    digests.subscribe(1, 10, DAILY_9, "Europe/Berlin", now=at(1, 8))
+    again = digests.subscribe(1, 10, "0 8 * * *", None, default_timezone="Asia/Tokyo",
+                              now=at(1, 9))
+    assert (again.schedule, again.timezone) == ("0 8 * * *", "Europe/Berlin")
+    new = digests.subscribe(1, 11, DAILY_9, None, default_timezone="Asia/Tokyo", now=at(1, 9))
+    assert new.timezone == "Asia/Tokyo"
