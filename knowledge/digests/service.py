@@ -56,6 +56,8 @@ SubscriptionListener = Callable[[list[int]], None]
 OPEN_STATUSES = ("claimed", "failed")
 # What `digest preview` shows when no channel subscribes yet and no --since is given.
 PREVIEW_DEFAULT_WINDOW = dt.timedelta(days=7)
+# Channels one digest pass posts to at once (each waits for Discord on its own).
+CHANNELS_AT_ONCE = 4
 # A run's messages are posted after its period ends (the claim comes at or after the fire time);
 # the finder looks from this much earlier, for a chat service whose clock differs from ours.
 FINDER_CLOCK_MARGIN = dt.timedelta(minutes=10)
@@ -427,16 +429,24 @@ class DigestService:
         """Resolve open periods (stale claims, failed posts) and post every due period.
 
         A subscription that missed several fire times gets ONE digest up to the latest due one.
-        Errors are logged per subscription and never stop the others.
+        Errors are logged per subscription and never stop the others; channels are posted to
+        side by side (CHANNELS_AT_ONCE), so one channel Discord holds back (a rate limit, a
+        slow request) does not delay every other server's digest.
         """
         now = self._now(now)
-        outcomes: list[RunOutcome] = []
-        for sub_id in await self.library.run(self._active_ids, subscription_id):
-            try:
-                outcomes.extend(await self._run_subscription(sub_id, poster, find_posted, now))
-            except Exception:
-                log.exception("digest pass for subscription #%d failed", sub_id)
-        return outcomes
+        limit = asyncio.Semaphore(CHANNELS_AT_ONCE)
+
+        async def one(sub_id: int) -> list[RunOutcome]:
+            async with limit:
+                try:
+                    return await self._run_subscription(sub_id, poster, find_posted, now)
+                except Exception:
+                    log.exception("digest pass for subscription #%d failed", sub_id)
+                    return []
+
+        ids = await self.library.run(self._active_ids, subscription_id)
+        return [outcome for found in await asyncio.gather(*(one(s) for s in ids))
+                for outcome in found]
 
     async def _run_subscription(self, sub_id: int, poster: DigestPoster,
                                 find_posted: PostedFinder | None, now: dt.datetime, *,

@@ -284,3 +284,29 @@ async def test_recovery_waits_when_the_channel_cannot_be_checked(
     (retry,) = await restarted.run_due(channels.post, find_posted=channels.find,
                                        now=after_lease + restarted.retry_after)
     assert retry.status == "posted" and len(channels.posts) == 1
+
+
+async def test_one_slow_channel_does_not_hold_up_the_others(
+        hashing_service: KnowledgeService) -> None:
+    """Two servers' digests fall due together and Discord holds back the first channel (a
+    rate limit: an outside admin saw another server's digest arrive 60 s late): the second is
+    posted while the first still waits, and both are posted once."""
+    digests = hashing_service.digests
+    slow = digests.subscribe(1, 10, DAILY_9, post_when_empty=True, now=at(1, 8))
+    other = digests.subscribe(2, 20, DAILY_9, post_when_empty=True, now=at(1, 8))
+    assert slow.id < other.id  # the slow one comes first in a pass
+    other_posted = asyncio.Event()
+    posted: list[int] = []
+
+    async def post(channel_id: int, digest: object, run_id: int) -> list[int]:
+        if channel_id == 10:  # held back until the other server's digest is out
+            await asyncio.wait_for(other_posted.wait(), timeout=10)
+        posted.append(channel_id)
+        if channel_id == 20:
+            other_posted.set()
+        return [run_id * 100 + channel_id]
+
+    outcomes = await digests.run_due(post, now=at(1, 9, 0, 1))  # type: ignore[arg-type]
+    assert posted == [20, 10]
+    assert sorted((o.subscription.channel_id, o.status) for o in outcomes) == [
+        (10, "posted"), (20, "posted")]
