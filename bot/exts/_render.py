@@ -11,7 +11,7 @@ import dataclasses
 import functools
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -56,6 +56,9 @@ from knowledge.models import (
     PartialDate,
     SourceStatus,
 )
+
+if TYPE_CHECKING:
+    from knowledge.sources.outcomes import PollOutcome
 
 NO_MATCH = "No good match in the library for that question. Try other words, or a name."
 QUESTION_PREFIX = "Q: "
@@ -520,6 +523,19 @@ def source_line(source: SourceStatus, *, detail: bool = False) -> str:
         if source.last_error:
             line += f"\n  last error: {clean_cut(source.last_error, 200)}"
     return line
+
+
+def poll_line(outcome: PollOutcome) -> str:
+    """What `/source poll` found: new articles, nothing new, or why the feed was not read."""
+    where = f"Feed #{outcome.source_id}"
+    message = clean_cut(outcome.message, RESULT_MESSAGE_LIMIT)
+    if outcome.status == "busy":
+        return f"{where} is being read right now (by another poll); try again in a minute."
+    if outcome.status == "failed":
+        return f"⚠️ {where} could not be read: {message}. Its next poll is shown by /source status."
+    if outcome.status == "not_modified":
+        return f"{where} has not changed since it was last read."
+    return f"{where} read now: {message}."
 
 
 def sources_embeds(sources: Sequence[SourceStatus], *, detail: bool = False) -> list[discord.Embed]:

@@ -12,7 +12,13 @@ from discord.ext import commands
 
 from bot.checks import admin_check, is_admin
 from bot.exts._choices import autocompleter, choices
-from bot.exts._render import add_results_reply, input_label, result_lines, sources_embeds
+from bot.exts._render import (
+    add_results_reply,
+    input_label,
+    poll_line,
+    result_lines,
+    sources_embeds,
+)
 from bot.replies import NO_MENTIONS, Reply, clean_cut, code, counted, notice
 from bot.respond import OUTCOME, STARTED, answer, defer, in_time
 from knowledge.models import AddResult
@@ -215,6 +221,17 @@ class Sources(commands.GroupCog, group_name="source",
         await answer(interaction, notice(
             f"Stopped #{removed.id} {label}. Its {counted(removed.articles, 'article')} {stay} "
             "in the library."), ephemeral=True)
+
+    @app_commands.command(name="poll", description="Read a followed feed now, without waiting "
+                                                   "for its next poll.")
+    @app_commands.describe(source="The feed (suggestions appear as you type).")
+    @app_commands.autocomplete(source=source_choices)
+    async def poll(self, interaction: discord.Interaction[SummitDesk], source: int) -> None:
+        """Poll one of this server's feeds now (after fixing a failing feed's server, say: its
+        backoff would otherwise wait up to a day); what it found, or why it could not."""
+        await defer(interaction, ephemeral=True)
+        outcome = await self.sources.poll(source, guild_id=interaction.guild_id)
+        await answer(interaction, notice(poll_line(outcome)), ephemeral=True)
 
     @app_commands.command(name="status", description="Health of each source: last fetch, "
                                                      "errors, next poll.")

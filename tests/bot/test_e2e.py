@@ -330,6 +330,7 @@ ADMIN_CASES: list[tuple[str, dict[str, Any]]] = [
     ("source upload", {"file": FakeFile("notes.md", b"# Notes\n\nText.")}),
     ("source list", {}),
     ("source remove", {"source": 1}),
+    ("source poll", {"source": 1}),
     ("source status", {}),
     ("resync", {}),
     ("about", {}),

@@ -5,6 +5,7 @@ what /config cooldown says it changed."""
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from tests.fakes.discord_server import (
 from tests.fakes.validation import validate_message
 from tests.fakes.web_server import FakeWeb
 from tests.fakes.world import World
+from tests.knowledge.sources.service.conftest import rss_items
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
@@ -257,3 +259,32 @@ async def test_zz_nothing_rejected(bot: BotProcess, fake: FakeDiscord) -> None:
     """Nothing above made Discord reject a request, or the bot log an error."""
     fake.assert_no_errors()
     assert bot.error_lines() == [], bot.output
+
+
+# ----- /source poll: a feed read now from Discord ------------------------------------------------
+async def test_an_admin_reads_a_feed_now_after_fixing_it(bot: BotProcess, fake: FakeDiscord,
+                                                         web: FakeWeb) -> None:
+    """A feed that failed waits for its backoff (up to a day); `/source poll` reads it now and
+    says what it found, or why it could not: an outside admin had only the CLI for that. An
+    article is not a feed, and says so."""
+    web.route("/poll-feed.xml", rss_items(0), "application/rss+xml")
+    added = await run(fake, "source add", {"url": web.url("/poll-feed.xml"), "kind": "feed"})
+    await added.wait_for(lambda h: bool(h.message.embeds), timeout=ANSWER_TIMEOUT)
+    found = re.search(r"following feed #(\d+)", lines(added)[0])
+    assert found, lines(added)
+    source_id = int(found.group(1))
+    web.route("/poll-feed.xml", "<h1>down</h1>", status=500)
+    failed = await run(fake, "source poll", {"source": source_id})
+    assert failed.ephemeral
+    assert failed.content.startswith(f"⚠️ Feed #{source_id} could not be read: 127.0.0.1 "
+                                     "answered 500 Internal Server Error"), failed.content
+    web.route("/poll-feed.xml", rss_items(0, 1), "application/rss+xml")
+    read = await run(fake, "source poll", {"source": source_id})
+    assert read.content == f"Feed #{source_id} read now: 1 new article.", read.content
+    article = await run(fake, "source add", {"url": web.url("/posts/summit-2.html"),
+                                             "kind": "article"})
+    await article.wait_for(lambda h: bool(h.message.embeds), timeout=ANSWER_TIMEOUT)
+    listed = await run(fake, "source list")
+    ids = [int(n) for n in re.findall(r"`#(\d+)` article", listed.text)]
+    refused = await run(fake, "source poll", {"source": ids[-1]}, strict=False)
+    assert refused.ephemeral and "not a feed" in refused.content, refused.content
