@@ -157,6 +157,14 @@ def ensure_fires(trigger: CronTrigger, expr: str, now: dt.datetime) -> None:
                        "(31 February, for instance). Choose a day the month has.")
 
 
+def same_wall_time(a: dt.datetime, b: dt.datetime, timezone: str) -> bool:
+    """Whether two instants read the same on the zone's clocks (to the minute): the two
+    occurrences of a local time in the hour the clocks go back."""
+    zone = zoneinfo.ZoneInfo(timezone)
+    return a.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0) == \
+        b.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+
+
 def latest_fire(trigger: CronTrigger, after: dt.datetime, now: dt.datetime) -> dt.datetime | None:
     """The last fire time in (after, now], in UTC: the end of the period due now, if any."""
     if now <= after:

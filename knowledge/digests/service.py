@@ -30,6 +30,7 @@ from knowledge.digests.schedule import (
     next_fire,
     normalise_schedule,
     resolve_timezone,
+    same_wall_time,
 )
 from knowledge.digests.types import (
     DigestPoster,
@@ -413,7 +414,12 @@ class DigestService:
             except BadInput as exc:
                 log.error("digest subscription #%d has an unusable schedule: %s", row.id, exc)
                 return None
-            return latest_fire(trigger, row.covered_until, now)
+            end = latest_fire(trigger, row.covered_until, now)
+            if end is not None and same_wall_time(end, row.covered_until, row.timezone):
+                # The hour clocks go back repeats a local time (02:30 twice): posted at the
+                # first, the repeat is no new fire; the next period ends at the next one.
+                return None
+            return end
 
     def _active_ids(self, subscription_id: int | None) -> list[int]:
         stmt = select(DigestSubscriptionRow.id).where(DigestSubscriptionRow.active.is_(True)) \

@@ -8,6 +8,7 @@ import pytest
 
 from knowledge.digests.schedule import CRON_HELP, cron_trigger, latest_fire, next_fire
 from knowledge.errors import BadInput
+from knowledge.service import KnowledgeService
 
 UTC = dt.UTC
 TUESDAY = dt.datetime(2030, 1, 1, tzinfo=UTC)  # 2030-01-01 is a Tuesday
@@ -117,3 +118,27 @@ def test_latest_fire_of_a_rare_schedule_far_back() -> None:
     now = dt.datetime(2030, 6, 1, tzinfo=UTC)
     assert latest_fire(trigger, dt.datetime(2025, 6, 1, tzinfo=UTC), now) == \
         dt.datetime(2030, 1, 1, tzinfo=UTC)
+
+
+async def test_a_daily_time_repeated_when_clocks_go_back_posts_once(
+        hashing_service: KnowledgeService) -> None:
+    """Daily at 02:30 Europe/Berlin: on 27 October 2030 clocks go back at 03:00, so 02:30 comes
+    twice (00:30 and 01:30 UTC). One digest that day, at the first; the next day's as usual (an
+    outside admin saw two digests that day)."""
+    digests = hashing_service.digests
+    sub = digests.subscribe(1, 10, "30 2 * * *", "Europe/Berlin", post_when_empty=True,
+                            now=dt.datetime(2030, 10, 26, 12, 0, tzinfo=dt.UTC))
+    posted: list[dt.datetime] = []
+
+    async def post(channel_id: int, digest: object, run_id: int) -> list[int]:
+        return [run_id]
+
+    for minute in range(0, 24 * 60 * 2, 30):  # every half hour for two days
+        now = dt.datetime(2030, 10, 26, 12, 0, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=minute)
+        for outcome in await digests.run_due(post, now=now):  # type: ignore[arg-type]
+            assert outcome.subscription.id == sub.id
+            posted.append(now)
+    assert [p.strftime("%Y-%m-%d %H:%M") for p in posted] == [
+        "2030-10-27 00:30",  # 02:30 CEST, the first 02:30
+        "2030-10-28 01:30",  # 02:30 CET, the next day
+    ]
