@@ -22,7 +22,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from knowledge.digests import compose as composing
-from knowledge.digests.owners import known_dead, new_owner
 from knowledge.digests.schedule import (
     cron_trigger,
     ensure_fires,
@@ -48,6 +47,7 @@ from knowledge.errors import (
 )
 from knowledge.library import Library
 from knowledge.models import Digest
+from knowledge.owners import known_dead, new_owner
 from knowledge.store.tables import DigestRunRow, DigestSubscriptionRow, as_utc, utcnow
 
 log = logging.getLogger(__name__)

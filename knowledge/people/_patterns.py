@@ -63,8 +63,14 @@ def names_someone(name: str) -> bool:
     page's metadata as the authors "Dmitry Streltsov" and "Professor"."""
     words = [w.strip(".,'’()").lower() for w in name.replace("-", " ").split()]
     words = [w for w in words if w]
-    never = non_name_words() | frozenset(TITLE_WORDS) | _BYLINE_NOT_NAMES
+    never = _never_a_name()
     return bool(words) and not all(w in never for w in words)
+
+
+@functools.cache
+def _never_a_name() -> frozenset[str]:
+    """Words no metadata author is made of alone (built once: ingestion asks per author)."""
+    return non_name_words() | frozenset(TITLE_WORDS) | _BYLINE_NOT_NAMES
 
 
 # An office that makes its holder a subject of the commentary when it stands before a name

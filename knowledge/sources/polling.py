@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
-from knowledge.digests.owners import known_dead
 from knowledge.errors import NotFound
 from knowledge.library import Library
+from knowledge.owners import known_dead
 from knowledge.sources.records import subscribe
 from knowledge.store.tables import OPERATOR_GUILD, SourceRow, SourceSubscriptionRow
 from knowledge.visibility import owner as owner_guild

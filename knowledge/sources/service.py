@@ -20,12 +20,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, Literal
 
-from knowledge.digests.owners import new_owner
 from knowledge.errors import BadInput, KnowledgeError
 from knowledge.ingest import MIN_TEXT_CHARS, Document, Origin, add_document
 from knowledge.library import Library
 from knowledge.models import AddResult, SourceStatus
 from knowledge.notices import AdminNotifier, notify_admins
+from knowledge.owners import new_owner
 from knowledge.sources import polling, records
 from knowledge.sources.documents import page_document, plain_page_document, upload_document
 from knowledge.sources.entries import AddProgress, ingest_entries

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from knowledge.digests.owners import new_owner
 from knowledge.embedding import HashingEmbedder
 from knowledge.errors import BadInput, NotFound
+from knowledge.owners import new_owner
 from knowledge.service import KnowledgeService
 from knowledge.sources import polling
 from knowledge.sources.service import SourcesService

@@ -1,4 +1,4 @@
-"""Who holds a digest claim, and whether that holder can still be alive."""
+"""Who holds a digest claim or a feed lease, and whether that holder can still be alive."""
 
 from __future__ import annotations
 
