@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.errors import BadInput, NotFound
-from knowledge.index.hybrid import Filters, NamesCheck, NoMatchRule, publisher_fits
+from knowledge.index.hybrid import Browse, Filters, NamesCheck, NoMatchRule, publisher_fits
 from knowledge.library import Library
 from knowledge.models import Hit, PartialDate
 from knowledge.store import queries
@@ -27,7 +27,7 @@ from knowledge.store.tables import ArticlePersonRow, PassageRow
 from knowledge.text.clean import echo
 from knowledge.text.remote import visible_text
 from knowledge.text.split import split_sentences
-from knowledge.text.tokens import tokenize
+from knowledge.text.tokens import request_stems, tokenize
 from knowledge.understand import Interpretation, PersonReading, QuestionReader
 from knowledge.understand.times import Period
 
@@ -191,7 +191,8 @@ class Retriever:
         ranked = index.search(tokenize(query), vector, top=request.top, filters=filters,
                               min_similarity=self.library.settings.hit_min_similarity,
                               no_match=self.no_match_rule, evidence=evidence, feedback=True,
-                              names=self._names_check(query, index.version))
+                              names=self._names_check(query, index.version),
+                              browse=_browse(reading))
         return [Hit(passage_id=r.passage_id, article=index.articles[r.article_id],
                     passage=r.text, highlight=r.highlight, score=r.score, dense_score=r.dense,
                     bm25_score=r.bm25, why=r.why)
@@ -313,9 +314,12 @@ class Retriever:
     def is_answerable(self, query: str, vector: np.ndarray, filters: Filters) -> bool:
         """Whether a question gets any hits at all (used by the calibration benchmark)."""
         index = self.library.index
+        reading = self._read(query, index.version, filters.visible_to)
         return bool(index.search(tokenize(query), vector, top=1, filters=filters,
                                  no_match=self.no_match_rule,
-                                 names=self._names_check(query, index.version)))
+                                 names=self._names_check(query, index.version),
+                                 evidence=self.reader.evidence(reading, version=index.version),
+                                 browse=_browse(reading)))
 
     def _names_check(self, query: str, version: tuple[int, ...]) -> NamesCheck | None:
         """The names the question carries, for the no-match rule (their vector embedded only
@@ -325,6 +329,18 @@ class Retriever:
             return None
         names, rest = found
         return NamesCheck(rest, lambda: self.embed_query(names))
+
+
+def _browse(reading: Interpretation) -> Browse | None:
+    """The stems of a reading (its experts' words as typed, periods and meetings as labelled)
+    and of the words asking for commentary, for a question that may ask only for what its
+    reading names (`Browse`); None without a reading."""
+    if not reading:
+        return None
+    text = " ".join([*(w for p in reading.people for w in (*p.words, p.name)),
+                     *(w.label for w in reading.windows),
+                     *(m.name for m in reading.meetings)])
+    return Browse(frozenset(tokenize(text)) | request_stems(), dated=bool(reading.windows))
 
 
 def _span_label(start: dt.date, end: dt.date) -> str:

@@ -33,7 +33,7 @@ from knowledge.text.tokens import tokenize
 # modes ("dense", "bm25") order by reciprocal rank; the hybrid adds scores, not ranks, so how
 # far ahead a passage is counts: the dense signal (passage cosine + best sentence cosine, an
 # absolute scale), plus BM25_SHARE times its BM25 score as a share of the best candidate's,
-# plus EVIDENCE_SHARE times the evidence it fits (0..1).
+# plus EVIDENCE_SHARE times the evidence it fits (0..1 for each part of the reading it fits).
 RRF_K = 10
 BM25_WEIGHT = 0.7  # the BM25 ranking's weight in the rank-fused `why` order
 BM25_SHARE = 0.2
@@ -44,9 +44,12 @@ CANDIDATES = 100  # per ranker, before fusion
 # passages that fit it, however few articles hold them: no discount then (MRR +0.01 to +0.05
 # on every question set, docs/benchmarks.md).
 SAME_ARTICLE_DECAY = 0.8
-# Evidence read from the question: bounded (a passage fitting it fully gains 0.3, about what a
-# clearly better sentence match gives), so a wrong reading moves the right passage down a few
-# places and never hides it.
+# Evidence read from the question: bounded (a passage fitting one part of the reading fully,
+# the expert, the time or the meeting, gains 0.3, about what a clearly better sentence match
+# gives), so a wrong reading moves the right passage down a few places and never hides it.
+# Each part counts: a passage by the expert asked about *and* of the year asked about beats
+# one that is only by the expert ("What did Akiyama write in 2015?": his 2015 article, not
+# his 2017 one, whose words happen to be closer).
 EVIDENCE_SHARE = 0.3
 EVIDENCE_CANDIDATES = 50  # best dense passages among those the evidence names, added as candidates
 # Up to this many named passages, their exact cosines are computed directly (cheaper than the
@@ -67,7 +70,8 @@ EVIDENCE_FLOOR_RELIEF = 0.05
 NAMES_KNOWN_SHARE = 0.5
 FEEDBACK_MAX_DF = 0.1  # words in more than this share of passages say nothing about a topic
 TERMS_CACHE = 4096  # passages whose BM25 terms stay cached
-# The hybrid score of a passage ranked first by both signals and fitting all the evidence.
+# The hybrid score of a passage ranked first by both signals and fitting evidence of one part
+# (each further part of the reading adds EVIDENCE_SHARE to it).
 FUSED_BEST = 2.0 + BM25_SHARE + EVIDENCE_SHARE
 _NO_DATE_START = dt.date.min.toordinal()
 _NO_DATE_END = dt.date.max.toordinal()
@@ -152,6 +156,20 @@ class NamesCheck:
 
     rest: tuple[str, ...]
     vector: Callable[[], np.ndarray]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Browse:
+    """A question that may ask only for what its reading names ("What was written in March
+    2017?", "Commentary from spring 2017"): `words`, the stems of the reading (its expert,
+    period and meeting) and of the words that ask for commentary (`request_stems`). Such a
+    question carries no topic words to match, so its cosine is low; when it says nothing
+    else, it is answered with the passages the reading fits instead of "no good match".
+    `dated`: a period was read, so the question's numbers belong to it ("Q1 2017", "on 22
+    January 2019", "2017/18")."""
+
+    words: frozenset[str]
+    dated: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -501,6 +519,7 @@ class HybridIndex:
                mode: str = "hybrid", no_match: NoMatchRule | None = None,
                names: NamesCheck | None = None,
                evidence: Evidence | None = None, feedback: bool = False,
+               browse: Browse | None = None,
                ) -> list[RankedPassage]:
         """Fuse BM25 and dense rankings and return up to `top` diversified passages.
 
@@ -509,7 +528,9 @@ class HybridIndex:
         `evidence` (hybrid only) adds its bounded bonus; `feedback` expands the BM25 query with
         the best dense passages' distinctive words. Neither changes which passages may be
         returned nor the no-match decision. `names`: the names the question carries, for
-        the no-match rule's names check (`NoMatchRule`).
+        the no-match rule's names check (`NoMatchRule`). `browse`: the question asks only for
+        what its reading names (`Browse`); below the no-match rule it then gets the passages
+        the evidence fits, under the similarity floor too.
         """
         with self._lock:
             self._refresh_arrays()
@@ -531,10 +552,13 @@ class HybridIndex:
                 query_vector = query_vector.result()
             dense = self._dense.scores(query_vector)
             cand_dense, top_dense = dense.top(mask, k)
+            browsing = False
             if no_match is not None and not self._answerable(
                     query_tokens, int(cand_dense[0]), float(top_dense[0]), bm25, matching,
                     no_match, names):
-                return []
+                if not (evidence and mode == "hybrid" and self._browses(query_tokens, browse)):
+                    return []
+                browsing = True
             expansion: list[str] = []
             # Feedback only for a paraphrase: when the best lexical match lacks much of the
             # question's own (idf-weighted) words; a question in the answer's words keeps its
@@ -583,7 +607,9 @@ class HybridIndex:
             # A passage the reading fits (the expert, the period, the meeting asked about) may
             # be shown a little under the floor: "what was expected in spring 2017?" is about
             # the spring 2017 commentary even where its wording is far from the question's.
+            # A question asking only for what its reading names is answered by what fits it.
             final = _diversified(
+                {p: s for p, s in fused.items() if p in bonus} if browsing else
                 {p: s for p, s in fused.items() if cosine[p] >= min_similarity or (
                     bonus.get(p, (0.0,))[0] >= EVIDENCE_FLOOR_FIT
                     and cosine[p] >= min_similarity - EVIDENCE_FLOOR_RELIEF)},
@@ -592,7 +618,9 @@ class HybridIndex:
             chosen = list(final)
             idf = {t: self._bm25.idf(t) for t in set(query_tokens)}
             # Ranked first by both rankers (and fitting all the evidence, in the hybrid).
-            best = FUSED_BEST if mode == "hybrid" else (1.0 + BM25_WEIGHT) / (RRF_K + 1)
+            parts = len({group for group, _ in evidence.boosts}) if evidence else 1
+            best = FUSED_BEST + EVIDENCE_SHARE * max(parts - 1, 0) if mode == "hybrid" \
+                else (1.0 + BM25_WEIGHT) / (RRF_K + 1)
             return [
                 RankedPassage(
                     passage_id=self._passage_ids[pos], article_id=self._article_of[pos],
@@ -710,7 +738,8 @@ class HybridIndex:
     def _evidence_bonus(self, evidence: Evidence, candidates: np.ndarray
                         ) -> dict[int, tuple[float, tuple[str, ...]]]:
         """Per candidate position: the evidence strength (strongest boost of each group,
-        summed, at most 1) and the labels of the boosts that fit it."""
+        summed: up to 1 per group, so a passage fitting more of the reading gains more) and
+        the labels of the boosts that fit it."""
         out: dict[int, tuple[float, tuple[str, ...]]] = {}
         for pos in candidates:
             pos = int(pos)
@@ -726,7 +755,7 @@ class HybridIndex:
                     if boost.label not in labels:
                         labels.append(boost.label)
             if best:
-                out[pos] = (min(1.0, sum(best.values())), tuple(labels))
+                out[pos] = (sum(best.values()), tuple(labels))
         return out
 
     def _answerable(self, query_tokens: list[str], best_position: int, best_dense: float,
@@ -748,6 +777,15 @@ class HybridIndex:
         vector = np.asarray(names.vector(), dtype=np.float32)
         names_alone = float(self._dense.vectors()[best_position] @ vector)
         return best_dense - names_alone >= rule.names_margin
+
+    @staticmethod
+    def _browses(query_tokens: list[str], browse: Browse | None) -> bool:
+        """Whether the question says nothing besides its reading and the words asking for
+        commentary (`Browse`): "What was written in March 2017?" browses; "weather in 2015"
+        and "Who won the election in 2016?" do not."""
+        return browse is not None and bool(query_tokens) and all(
+            t in browse.words or (browse.dated and any(c.isdigit() for c in t))
+            for t in query_tokens)
 
     def _terms(self, pos: int) -> Counter[str]:
         """The BM25 terms of the passage at a position, with their counts (cached, LRU)."""

@@ -24,6 +24,20 @@ yourself yourselves also s t just will said says say tell told think thought did
 """.split())
 
 
+# Words a question uses to ask for commentary itself, in any library ("What did experts write
+# in 2015?", "commentary from spring 2017"): a question made only of these, stop words and
+# what its reading names (an expert, a period, a meeting) asks for what the reading names.
+REQUEST_WORDS = frozenset("""
+write writes wrote written writing comment comments commented commentary commentaries
+article articles piece pieces paper papers view views opinion opinions analysis analyses
+expert experts analyst analysts author authors commentator commentators scholar scholars
+publish published publication publications argue argued expect expected expectation
+expectations predict predicted prediction predictions happen happened anything something
+everything new news report reports reported cover covered coverage discuss discussed
+discussion discussions
+""".split())
+
+
 @functools.lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """Snowball stem of a casefolded word (cached: corpora repeat words)."""
@@ -45,6 +59,11 @@ def tokenize(text: str) -> list[str]:
         if "-" in word:
             out.extend(stem(p) for p in word.split("-") if p and p not in STOP_WORDS)
     return out
+
+
+def request_stems() -> frozenset[str]:
+    """The stems of REQUEST_WORDS."""
+    return _REQUEST_STEMS
 
 
 # Scripts written without spaces between words (Thai, kana, CJK ideographs): there each
@@ -70,3 +89,6 @@ def readable_words(text: str) -> tuple[int, int]:
             count += 1
             chars += len(word)
     return count, chars
+
+
+_REQUEST_STEMS = frozenset(tokenize(" ".join(REQUEST_WORDS)))

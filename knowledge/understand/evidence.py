@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 
 VIEWERS_KEPT = 256  # servers whose visible experts are remembered (cleared when full)
 
-# How strongly each reading counts for a passage (the index caps the sum of the groups at 1).
+# How strongly each reading counts for a passage: per group (person, meeting, time) the
+# strongest boost that fits it counts, and the groups add up (knowledge/index/hybrid.py).
 PERSON_PASSAGE = 1.0  # a passage carrying the expert's words
 PERSON_ARTICLE = 0.5  # another passage of their article
 MEETING_PASSAGE = 1.0  # a passage linked to the meeting

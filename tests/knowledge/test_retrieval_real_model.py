@@ -38,6 +38,34 @@ def test_off_topic_questions_get_no_match(real_service: KnowledgeService) -> Non
         assert _titles(real_service, query) == [], query
 
 
+def test_a_question_asking_only_for_a_period_gets_its_commentary(
+        real_service: KnowledgeService) -> None:
+    """"What did experts write in 2015?" names only a period: no topic word to match, so its
+    cosine is under the no-match threshold; it is answered with that period's commentary (it
+    was "no good match"), while off-topic questions with a year stay refused."""
+    published = {"What did experts write in 2015?": "2015",
+                 "What was written in March 2017?": "2017-0",
+                 "What did experts write in Q1 2017?": "2017-0",
+                 "What did experts write in January 2019?": "2019-01"}
+    for query, prefix in published.items():
+        hits = real_service.retriever.search(SearchRequest(query, 3, guild_id=None))
+        assert hits, query
+        assert all(str(h.article.published).startswith(prefix) for h in hits), query
+    for query in ("weather in Tokyo in 2015", "best restaurants in 2017",
+                  "Who won the election in 2016?", "football results in 2016"):
+        assert _titles(real_service, query) == [], query
+
+
+def test_a_passage_fitting_the_expert_and_the_year_comes_first(
+        real_service: KnowledgeService) -> None:
+    """"What did Akiyama write in 2015?": his 2015 article first, not his 2017 one (whose words
+    are closer): each part of the reading the passage fits counts."""
+    hits = real_service.retriever.search(
+        SearchRequest("What did Akiyama write in 2015?", 3, guild_id=None))
+    assert str(hits[0].article.published).startswith("2015")
+    assert hits[0].article.authors == ["Masahiro Akiyama"]
+
+
 def test_hits_carry_attribution_and_highlight(real_service: KnowledgeService) -> None:
     """Each hit is attributed, dated and highlighted with a sentence of its passage."""
     hits = real_service.retriever.search(SearchRequest("Kazuhiko Togo on the Lima meeting", 3, guild_id=None))

@@ -105,6 +105,27 @@ def test_a_question_read_as_someone_keeps_their_article_together() -> None:
     assert 4 in _search(index, query, top=3)[:2]
 
 
+def test_a_passage_fitting_more_of_the_reading_ranks_higher() -> None:
+    """"What did Akiyama write in 2015?": both his articles fit the expert, only one the year.
+    Fitting the expert *and* the year outranks the expert alone (the evidence of each part
+    adds up; it used to be capped at one part, so the year counted for nothing there)."""
+    from knowledge.index.hybrid import Boost, Evidence
+
+    index = _index({1: ["islands treaty talks in depth"], 2: ["islands treaty talks in depth"]},
+                   {1: {"published": "2017-03"}, 2: {"published": "2015-06-11"}})
+    query = "islands treaty talks"
+    assert _search(index, query) == [1, 2]  # equal texts: the first added comes first
+    person = ("person", Boost("by Jane Roe", 1.0, article_ids=frozenset({1, 2})))
+    year = ("time", Boost("2015", 0.6, window=(dt.date(2015, 1, 1), dt.date(2015, 12, 31))))
+    vector = EMB.embed([query])[0]
+    read = index.search(tokenize(query), vector, top=2, evidence=Evidence((person, year)))
+    assert [h.article_id for h in read] == [2, 1]
+    assert read[0].why[-2:] == ("by Jane Roe", "2015")
+    assert read[0].score <= 1  # the best possible score grows with the parts read
+    only_person = index.search(tokenize(query), vector, top=2, evidence=Evidence((person,)))
+    assert [h.article_id for h in only_person] == [1, 2]
+
+
 def test_filters_by_article_publisher_and_dates() -> None:
     """Filters restrict results; partial dates count when their period overlaps the range."""
     index = _index({1: ["islands treaty in spring"], 2: ["islands treaty in winter"],
