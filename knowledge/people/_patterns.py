@@ -7,7 +7,7 @@ import functools
 import re
 
 from knowledge.scope import alternation, load_scope
-from knowledge.text.dates import parse_printed_date
+from knowledge.text.dates import parse_printed_date, split_trailing_date
 
 _UP = "A-ZÀ-ÖØ-ÞĀĒĪŌŪ"
 _LO = "a-zß-öø-ÿāēīōū"
@@ -147,9 +147,11 @@ def clean_role(role: str | None) -> str | None:
     role = re.sub(r"\s+", " ", role).strip(" ,;:.-–—")
     role = re.sub(r"^(?:a|an)\s+", "", role)
     # A date where a byline's role would be ("By Kenji Watanabe, 10 February 2020") is its
-    # publication date, not a role.
+    # publication date, not a role; so is a date ending it ("Senior Fellow at X. March 20,
+    # 2021").
     if parse_printed_date(role) is not None:
         return None
+    role = split_trailing_date(role)[0].strip(" ,;:.-–—")
     return role or None
 
 

@@ -51,7 +51,9 @@ class _Patterns:
     that only answers questions imports this module (through enrichment) but never runs it."""
 
     def __init__(self) -> None:
-        self.byline = re.compile(r"^[ \t]*By[ \t]+(?P<rest>[A-ZÀ-Þ][^\n]{2,200})$", re.MULTILINE)
+        # "By X, role" and "Commentary by Professor X, role"
+        self.byline = re.compile(r"^[ \t]*(?:[A-Z][a-z]+[ \t]+by|By)[ \t]+"
+                                 r"(?P<rest>[A-ZÀ-Þ][^\n]{2,200})$", re.MULTILINE)
         # "notes Tokyo Foundation President Masahiro Akiyama in an article originally
         # published by ..."
         self.notes_in_article = re.compile(
@@ -131,10 +133,17 @@ def _author_candidates(text: str) -> list[_Candidate]:
         # that is not a name, then the role.
         parts = re.split(r"[ \t]*(?:,|\band\b|&|\||[–—])[ \t]*", m.group("rest").strip())
         names: list[str] = []
+        titled = None  # "By Professor Tomas Reddick, historian at ...": the title is a role
+        if parts and clean_name(parts[0]) is None:
+            titled, name = _split_role_name(parts[0])
+            if titled and name:
+                names.append(name)
+                parts.pop(0)
         while parts and (name := clean_name(parts[0])) is not None:
             names.append(name)
             parts.pop(0)
         role = clean_role(", ".join(parts)) if parts else None
+        role = ", ".join(r for r in (titled, role) if r) or None
         for name in names:
             out.append(_Candidate(name, "author", role, m.group(0).strip(), m.start()))
     for m in _patterns().notes_in_article.finditer(text):

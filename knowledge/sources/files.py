@@ -16,7 +16,7 @@ from knowledge.sources.extract import check_markup_size, extract_here
 from knowledge.sources.sandbox import ExtractionLimits, run_limited
 from knowledge.sources.sniff import is_pdf, looks_like_markup, sniff_binary
 from knowledge.sources.units import human_size
-from knowledge.text.dates import parse_printed_date
+from knowledge.text.dates import byline_date
 from knowledge.text.html import html_to_text
 from knowledge.text.remote import plain_line
 
@@ -39,7 +39,6 @@ _PDF_JUNK_TITLES = re.compile(r"^(untitled|microsoft word - .*|document\d*|.*\.(
                               re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*$")
-_BYLINE = re.compile(r"^By\s+(?P<rest>[A-ZÀ-Þ].{2,200})$")
 _BYLINE_WITHIN = 5  # paragraphs from the top
 
 
@@ -285,19 +284,11 @@ def _join_wrapped(before: str, after: str) -> str:
 
 
 def _byline_date(paragraphs: list[str]) -> str | None:
-    """The date of a "By Kenji Watanabe, 10 February 2020" line near the top, if any."""
+    """The date ending a "By Kenji Watanabe, 10 February 2020" line near the top, if any."""
     for paragraph in paragraphs[:_BYLINE_WITHIN]:
-        match = _BYLINE.match(paragraph)
-        if not match:
-            continue
-        parts = [p.strip() for p in match.group("rest").split(",")]
-        # The date is the last part or two ("February 10, 2020" holds a comma itself).
-        for taken in (2, 1):
-            published = parse_printed_date(", ".join(parts[-taken:])) \
-                if len(parts) > taken else None
-            if published:
-                return published.iso
-        return None
+        published = byline_date(paragraph)
+        if published is not None:
+            return published.iso
     return None
 
 

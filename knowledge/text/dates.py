@@ -67,6 +67,32 @@ def parse_printed_date(text: str) -> PartialDate | None:
     return PartialDate(f"{year:04d}-{month:02d}-{day:02d}", "day")
 
 
+# Where a date may follow the rest of a line: after a comma, full stop, bar or dash.
+_BEFORE_DATE = re.compile(r"[,.;|–—]\s+")
+# A byline, with a word before "by" ("Commentary by ..."): its date may end it.
+_BYLINE_LINE = re.compile(r"(?:[A-Z][a-z]+[ \t]+)?[Bb]y[ \t]+(?P<rest>[A-ZÀ-Þ].{2,300})")
+
+
+def split_trailing_date(text: str) -> tuple[str, PartialDate | None]:
+    """A date ending a phrase, split off: "Senior Fellow at X. March 20, 2021" -> ("Senior
+    Fellow at X", 2021-03-20); "Professor, 10 February 2020" -> ("Professor", 2020-02-10);
+    else (the text, None). The longest date wins ("February 10, 2020", not "2020")."""
+    text = text.strip().rstrip(".").strip()
+    cuts = [m for m in _BEFORE_DATE.finditer(text)][-3:]
+    for cut in cuts:
+        date = parse_printed_date(text[cut.end():])
+        if date is not None:
+            return text[:cut.start()].strip(), date
+    return text, None
+
+
+def byline_date(line: str) -> PartialDate | None:
+    """The date ending a byline ("By Kenji Watanabe, 10 February 2020", "*Commentary by X,
+    historian at Y. June 2022*"), or None; Markdown emphasis around the line is ignored."""
+    m = _BYLINE_LINE.fullmatch(line.strip().strip("*_").strip())
+    return split_trailing_date(m["rest"])[1] if m else None
+
+
 def _valid(year: int, month: int, day: int) -> bool:
     try:
         dt.date(year, month, day)
@@ -76,7 +102,8 @@ def _valid(year: int, month: int, day: int) -> bool:
 
 
 def find_dateline(text: str, max_lines: int = 15) -> PartialDate | None:
-    """A date standing alone on one of the first lines (a dateline), or None."""
+    """A day standing alone on one of the first lines (a dateline), or a day or month ending
+    a byline there ("By X, Senior Fellow. March 20, 2021"), or None."""
     seen = 0
     for raw in text.splitlines():
         line = raw.strip().strip("*_").strip()
@@ -88,5 +115,9 @@ def find_dateline(text: str, max_lines: int = 15) -> PartialDate | None:
         label = _DATELINE_LABEL.match(line)
         date = parse_printed_date(line[label.end():] if label else line)
         if date is not None and date.precision == "day":
+            return date
+        # a byline's date may be a month ("... historian at Y. June 2022")
+        date = byline_date(line)
+        if date is not None and date.precision in ("day", "month"):
             return date
     return None

@@ -122,6 +122,22 @@ def test_a_bylines_date_is_no_role(dated: str) -> None:
         ("Kenji Watanabe", "author", None)]
 
 
+@pytest.mark.parametrize("line,expected", [
+    ("By Ilse Marquand, Senior Fellow at the Halvorsen Institute. March 20, 2021",
+     ("Ilse Marquand", "author", "Senior Fellow at the Halvorsen Institute")),
+    ("Commentary by Professor Tomas Reddick, historian at Kestrel State University. June 2022",
+     ("Tomas Reddick", "author", "historian at Kestrel State University")),
+    ("Analysis by Maria Petrova, Research Fellow, Example Institute | 10 February 2020",
+     ("Maria Petrova", "author", "Research Fellow, Example Institute")),
+])
+def test_a_byline_ending_in_its_date_or_led_by_a_word(line: str,
+                                                       expected: tuple[str, str, str]) -> None:
+    """A byline's date after a full stop or bar is no part of the role, and "Commentary by
+    Professor X" names X (it named nobody, or a role "... Studies. March 20, 2021")."""
+    text = f"Why the Islands Matter\n\n{line}\n\nThe talks on the islands went on for years."
+    assert _experts(extract_people(text, title="Why the Islands Matter")) == [expected]
+
+
 def test_interview_with_phrase() -> None:
     """"In an interview with X, role, ..." marks X as interviewed."""
     text = ("In an interview with Kenji Tanaka, a professor at Example University, we discussed "

@@ -22,6 +22,18 @@ def test_header_datelines_are_read(text: str, expected: str) -> None:
     assert find_dateline(text) == PartialDate(expected, "day")
 
 
+@pytest.mark.parametrize("text,expected", [
+    ("# T\n\n*By Ilse Marquand, Senior Fellow at X. March 20, 2021*\n\nBody.",
+     PartialDate("2021-03-20", "day")),
+    ("# T\n\n*Commentary by Professor Tomas Reddick, historian at Y. June 2022*\n\nBody.",
+     PartialDate("2022-06", "month")),
+    ("Title\n\nBy Kenji Watanabe, Feb. 10, 2020\n\nBody.", PartialDate("2020-02-10", "day")),
+])
+def test_a_bylines_date_dates_the_text(text: str, expected: PartialDate) -> None:
+    """An undated upload whose byline ends with a date takes it (it was stored undated)."""
+    assert find_dateline(text) == expected
+
+
 @pytest.mark.parametrize("text", [
     "Title\n\nThe meeting on June 11, 2015 was short.",  # a date inside a sentence
     "Title\nFebruary 30, 2015\nBody",  # not a real day
