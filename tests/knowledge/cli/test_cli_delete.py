@@ -50,9 +50,7 @@ def database(env: dict[str, str]) -> sqlite3.Connection:
 
 def test_delete_shows_first_then_removes_the_article_for_every_later_process(
         env: dict[str, str]) -> None:
-    """Without --yes the article is shown and kept (exit 2); with it the article, its passages
-    and its hits are gone, logged for other indexes, and a process loading the (now stale)
-    index cache finds what a process without the cache finds."""
+    """Shown and kept without --yes; gone with it, also from a process on the older cache."""
     text = Path(env["DATA_DIR"]) / "arctic.md"
     text.write_text(NEW_ARTICLE, encoding="utf-8")
     added = run(env, "add", str(text), "--json")
@@ -96,8 +94,7 @@ def test_delete_shows_first_then_removes_the_article_for_every_later_process(
 
 def test_a_deleted_founding_article_is_not_stored_again_at_the_next_start(
         env: dict[str, str]) -> None:
-    """The founding corpus is stored at each start when missing: one the operator deleted
-    stays deleted; the others are left alone."""
+    """Each start stores missing founding articles, but not one the operator deleted."""
     listed = run(env, "list", "--json")
     assert listed.returncode == 0, listed.stderr
     articles = {a["article_id"]: a["title"] for a in json.loads(listed.stdout)}
