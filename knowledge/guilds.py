@@ -15,7 +15,6 @@ from knowledge.store.tables import GuildSettingsRow, utcnow
 
 FIELDS = ("admin_role", "ask_cooldown_rate", "ask_cooldown_seconds", "timezone",
           "alert_channel_id")
-UNSET = object()  # "leave as it is" for update(); None means "back to the default"
 
 
 def _config(guild_id: int, row: GuildSettingsRow | None) -> GuildConfig:

@@ -1,6 +1,7 @@
-"""The shape of the code (docs/architecture.md): no import circle inside knowledge/, feature
-services built with the Library and never importing the facade, no Discord in knowledge/, and
-the bot's core modules not reaching into a cog's private module."""
+"""The shape of the code (docs/architecture.md): no import circle inside knowledge/, its
+imports pointing down the layers of the architecture's table, feature services built with the
+Library and never importing the facade, no Discord or bot in knowledge/, and the bot's core
+modules not reaching into a cog's module."""
 
 from __future__ import annotations
 
@@ -11,6 +12,25 @@ ROOT = Path(__file__).resolve().parents[1]
 FEATURE_MODULES = ("knowledge.people", "knowledge.meetings", "knowledge.sources",
                    "knowledge.digests", "knowledge.retrieval", "knowledge.ingest",
                    "knowledge.library", "knowledge.enrich", "knowledge.corpus")
+
+
+# docs/architecture.md's table, top to bottom: a module imports from its own layer or below.
+# Every module not named here is a building block, the bottom layer.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("adapters", ("knowledge.cli", "knowledge.__main__", "knowledge.scheduler")),
+    ("facade", ("knowledge.service",)),
+    ("features", ("knowledge.people.service", "knowledge.meetings.service",
+                  "knowledge.sources.service", "knowledge.sources.entries",
+                  "knowledge.sources.records", "knowledge.sources.polling",
+                  "knowledge.sources.documents", "knowledge.digests.service",
+                  "knowledge.digests.compose", "knowledge.guilds", "knowledge.corpus")),
+    ("question and article paths", ("knowledge.retrieval", "knowledge.understand",
+                                    "knowledge.ingest", "knowledge.enrich")),
+    ("the shared object", ("knowledge.library",)),
+)
+# bot/*.py importing a cog's module, known and reported (reviewer finding 3: the scheduler's
+# digest poster lives in the digest cog); no other may appear.
+KNOWN_CORE_TO_COG = {("bot.client", "bot.exts.digest")}
 
 
 def _modules(package: str) -> dict[str, Path]:
@@ -51,6 +71,8 @@ def import_graph(package: str) -> dict[str, set[str]]:
                     prefix = ".".join(base + ([node.module] if node.module else []))
                 else:
                     prefix = node.module or ""
+                # Each name (`from knowledge import corpus, visibility` is two modules), and
+                # the module or package it is taken from.
                 targets = [f"{prefix}.{a.name}" for a in node.names] + [prefix]
             for target in targets:
                 found = resolve(target)
@@ -58,7 +80,6 @@ def import_graph(package: str) -> dict[str, set[str]]:
                 if found and found != module and not module.startswith(found + ".") \
                         and found != package:
                     graph[module].add(found)
-                    break
     return graph
 
 
@@ -123,3 +144,47 @@ def test_bot_core_does_not_import_private_cog_modules() -> None:
     offenders = sorted((m, d) for m, deps in graph.items() if m.count(".") == 1
                        for d in deps if d.startswith("bot.exts._"))
     assert offenders == []
+
+
+def layer_of(module: str) -> int:
+    """A knowledge module's layer: 0 for the building blocks, higher up the table."""
+    for rank, (_, prefixes) in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return len(LAYERS) - rank
+    return 0
+
+
+def test_the_layers_name_existing_modules() -> None:
+    """Every module or package the layer table names exists (a rename cannot empty a layer)."""
+    mods = _modules("knowledge")
+    named = [p for _, prefixes in LAYERS for p in prefixes]
+    assert [p for p in named if not any(m == p or m.startswith(p + ".") for m in mods)] == []
+
+
+def test_knowledge_imports_point_down_the_layers() -> None:
+    """No module imports one from a higher layer of docs/architecture.md's table (every import
+    counts, TYPE_CHECKING ones included)."""
+    graph = import_graph("knowledge")
+    upward = sorted((m, d) for m, deps in graph.items() for d in deps
+                    if layer_of(d) > layer_of(m))
+    assert upward == []
+
+
+def test_knowledge_never_imports_the_bot() -> None:
+    """knowledge/ knows nothing of the bot (ruff bans only `discord` there)."""
+    offenders = []
+    for module, path in _modules("knowledge").items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            offenders += [(module, n) for n in names if n == "bot" or n.startswith("bot.")]
+    assert offenders == []
+
+
+def test_bot_core_imports_no_cog_module_but_the_known_one() -> None:
+    """bot/*.py do not import bot/exts/*, public cog modules included; the one known exception
+    (client.py taking the digest poster from the digest cog) may go, no other may come."""
+    graph = import_graph("bot")
+    found = {(m, d) for m, deps in graph.items() if m.count(".") == 1
+             for d in deps if d.startswith("bot.exts.")}
+    assert found <= KNOWN_CORE_TO_COG

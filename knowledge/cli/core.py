@@ -1,4 +1,4 @@
-"""Core commands: search, list, show, rebuild (adding sources: knowledge/cli/sources.py)."""
+"""Core commands: search, list, show, delete, rebuild (adding sources: knowledge/cli/sources.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from knowledge import corpus
 from knowledge.cli.common import (
     cli_settings,
     describe_article,
@@ -54,6 +55,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--original", action="store_true", help="print the original text too")
     p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("delete", help="delete one article, its passages and its search hits "
+                                      "(shows it and deletes nothing without --yes)")
+    p.add_argument("article_id", type=record_id)
+    p.add_argument("--yes", action="store_true", help="delete it (without: only show it)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_delete)
 
     p = sub.add_parser("rebuild", help="re-embed every passage with the configured model")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -192,6 +200,32 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.original:
         print("\n----- original text -----\n")
         print(article.original_text)
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    """Show an article and, with --yes, delete it for every server and process: the deletion
+    is logged for other processes' indexes, and a founding article is not stored again at the
+    next start. Without --yes nothing changes and the exit status is 2."""
+    service = open_service()
+    summary = service.get_article(args.article_id, guild_id=EVERYTHING).summary
+    slug = corpus.founding_slug(service.library, summary.id)
+    if args.yes:
+        if slug is not None:
+            corpus.keep_deleted(service.library, slug)
+        service.delete_article(summary.id)
+    if args.json:
+        print_json({"deleted": args.yes, "founding": slug is not None,
+                    "article": summary.to_json()})
+    else:
+        done = "deleted" if args.yes else "would delete"
+        print(f"{done} {describe_article(summary)}: {summary.passages} passages")
+        if slug is not None:
+            print("  a founding article: later starts do not store it again")
+    if not args.yes:
+        print(f"error: nothing deleted: run `python -m knowledge delete {summary.id} --yes` "
+              "to delete it", file=sys.stderr)
+        return 2
     return 0
 
 

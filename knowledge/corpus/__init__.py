@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from knowledge.embedding import Embedder
 from knowledge.errors import AlreadyStored
@@ -28,6 +29,9 @@ CORPUS_DIR = Path(__file__).resolve().parent
 FOUNDING_DIR = CORPUS_DIR / "founding"
 FOUNDING_METADATA = CORPUS_DIR / "founding.json"
 PREBUILT_INDEX = CORPUS_DIR / "founding_index.npz"
+# index_state key: the slugs of founding articles an operator deleted (a JSON list), which
+# `ensure_founding_corpus` must not store again at the next start.
+DELETED_KEY = "founding_deleted"
 
 
 def founding_metadata() -> list[dict]:
@@ -57,7 +61,8 @@ def ensure_founding_corpus(library: Library) -> int:
     made by the configured model; returns how many were stored."""
     with library.read() as session:
         present = set(session.scalars(select(ArticleRow.slug).where(ArticleRow.slug.is_not(None))))
-    todo = [m for m in founding_metadata() if m["slug"] not in present]
+        deleted = _deleted_slugs(session)
+    todo = [m for m in founding_metadata() if m["slug"] not in present | deleted]
     if not todo:
         return 0
     from knowledge.ingest import embed_prepared, prepare
@@ -83,6 +88,27 @@ def ensure_founding_corpus(library: Library) -> int:
             _store_founding(library, prepared, vectors, meta["slug"])
     log.info("founding corpus loaded: %d articles", len(todo))
     return len(todo)
+
+
+def founding_slug(library: Library, article_id: int) -> str | None:
+    """The founding-corpus slug of a stored article, or None for any other article."""
+    with library.read() as session:
+        slug = session.scalar(select(ArticleRow.slug).where(ArticleRow.id == article_id))
+    return slug if slug in {m["slug"] for m in founding_metadata()} else None
+
+
+def keep_deleted(library: Library, slug: str) -> None:
+    """Record that the founding article ``slug`` is being deleted, so later starts do not
+    store it again. Called before the deletion: a deletion that then fails leaves a record
+    that changes nothing while the article is stored."""
+    with library.write() as session:
+        deleted = _deleted_slugs(session) | {slug}
+        queries.set_state(session, DELETED_KEY, json.dumps(sorted(deleted)))
+
+
+def _deleted_slugs(session: Session) -> set[str]:
+    stored = queries.get_state(session, DELETED_KEY)
+    return set(json.loads(stored)) if stored else set()
 
 
 def _store_founding(library: Library, prepared: PreparedArticle, vectors: Embeddings,

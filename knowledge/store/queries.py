@@ -79,12 +79,6 @@ def _summary(columns: Sequence[Any], contributors: Sequence[Contributor], passag
         passages=passages, source_id=source_id)
 
 
-def summarise(row: ArticleRow, contributors: list[Contributor], passages: int = 0
-              ) -> ArticleSummary:
-    """An ORM article row as plain data."""
-    return _summary([getattr(row, c.key) for c in SUMMARY_COLUMNS], contributors, passages)
-
-
 def article_summaries(session: Session, ids: Iterable[int] | None = None
                       ) -> dict[int, ArticleSummary]:
     """Summaries of the given articles (all when ids is None), keyed by id."""
