@@ -75,10 +75,12 @@ _MONTH_ALONE = re.compile(rf"\b(?:in|during|by|since|until)\s+(?P<month>{_MONTH}
 _DAY_AFTER = re.compile(rf"\s*(?:of\s+)?(?P<month>{_MONTH})\.?(?!\w)", re.IGNORECASE)
 _DAY_BEFORE = re.compile(rf"(?<!\w)(?P<month>{_MONTH})\.?\s*(?:the\s+)?$", re.IGNORECASE)
 # Two periods joined into one span: "2015 to 2019", "November 2016 - March 2017", and with
-# "between"/"from" before the first, "between 2015 and 2019". A bare "and" keeps them apart.
+# "between" before the first, "between 2015 and 2019" (or "2019 and 2015"). A bare "and"
+# keeps them apart, and so does "from 2015 and 2019".
 _SPAN_JOIN = re.compile(r"\s*(?:-|–|—|to|until|till|through)\s*", re.IGNORECASE)
 _SPAN_AND = re.compile(r"\s*and\s*", re.IGNORECASE)
-_SPAN_OPEN = re.compile(r"\b(?:between|from)\s+(?:the\s+)?$", re.IGNORECASE)
+# "from 2015 and 2019" is two periods ("from" each), "between 2015 and 2019" one span.
+_SPAN_BETWEEN = re.compile(r"\bbetween\s+(?:the\s+)?$", re.IGNORECASE)
 # "2015-2019", "2015–19": years written as one span.
 _YEAR_SPAN = re.compile(r"(?<![\w-])(?P<year>(?:19[4-9]|20\d)\d)\s*[-–—/]\s*"
                         r"(?P<to>(?:19|20)?\d\d)(?![\w-])")
@@ -92,14 +94,16 @@ _BEFORE = re.compile(r"\b(?:before|ahead of|prior to|in the run-up to|in the lea
                      r"(?:\s+(?:the|a|an|his|her|their))?\s*$", re.IGNORECASE)
 _AFTER = re.compile(r"\b(?:after|following|since|in the wake of|in the aftermath of)"
                     r"(?:\s+(?:the|a|an|his|her|their))?\s*$", re.IGNORECASE)
-# A period open on one side: "after 2016", "since spring 2017", "before the end of 2015".
+# A period open on one side: "after 2016", "since spring 2017", "before the end of 2015" (not
+# "from": "commentary from December 2016" was written then; "from 2016 onwards" opens).
 _OPEN_SIDE = re.compile(r"\b(?P<side>no\s+later\s+than|not\s+later\s+than|later\s+than|"
-                        r"after|since|before|prior\s+to|earlier\s+than|until|till|up\s+to|"
-                        r"from)\s+(?:the\s+)?$", re.IGNORECASE)
-# "2016 onwards", "2016 and after": open after, the period included.
-_OPEN_AFTER = re.compile(r"\s*(?:onwards?|and\s+(?:after|later|beyond|since))\b",
-                         re.IGNORECASE)
-_SIDES = {"after": "after", "later than": "after", "since": "since", "from": "since",
+                        r"after|since|before|prior\s+to|earlier\s+than|until|till|up\s+to)"
+                        r"\s+(?:the\s+)?$", re.IGNORECASE)
+# "2016 onwards", "2016 and after", "from 2016 on": open after, the period included ("on"
+# only where the phrase ends: "from 2016 on Putin's visit" is commentary of 2016).
+_OPEN_AFTER = re.compile(r"\s*(?:onwards?|and\s+(?:after|later|beyond|since))\b"
+                         r"|\s+on\s*(?:$|[,;:.?!)]|and\b|,)", re.IGNORECASE)
+_SIDES = {"after": "after", "later than": "after", "since": "since",
           "before": "before", "prior to": "before", "earlier than": "before",
           "until": "until", "till": "until", "up to": "until",
           "no later than": "until", "not later than": "until"}
@@ -267,9 +271,9 @@ def _day_of(m: re.Match[str]) -> dt.date | None:
 
 
 def _opened(question: str, span: tuple[int, int], period: Period) -> Period:
-    """"after 2016", "since 2017", "before 2016", "prior to 2016", "until 2016", "from 2016",
-    "2016 onwards": the period opened on one side (not "after the November 2016 talks": that
-    relation is the meeting's; not a span "from 2015 to 2019")."""
+    """"after 2016", "since 2017", "before 2016", "prior to 2016", "until 2016", "2016
+    onwards", "from 2016 on": the period opened on one side (not "after the November 2016
+    talks": that relation is the meeting's; not "from 2016" alone, the period itself)."""
     start, end = span
     if period.start == OPEN_START or period.end == OPEN_END:
         return period  # "pre-2015": opened as written
@@ -277,9 +281,6 @@ def _opened(question: str, span: tuple[int, int], period: Period) -> Period:
         return period
     found = _OPEN_SIDE.search(question[max(0, start - 30):start])
     side = _SIDES[" ".join(found.group("side").lower().split())] if found else None
-    if side == "since" and found and found.group("side").lower() == "from" and (
-            " – " in period.label or _SPAN_JOIN.match(question, end)):
-        side = None  # "from 2015 to 2019", "from 2019 to 2016": spans, not open periods
     if side is None and _OPEN_AFTER.match(question, end):
         side = "since"
     if side == "before":
@@ -306,9 +307,15 @@ def _spans_joined(question: str, found: list[tuple[tuple[int, int], Period]]
             between = question[end:next_start]
             if following.end >= period.start and (
                     _SPAN_JOIN.fullmatch(between) or (
-                        _SPAN_AND.fullmatch(between) and _SPAN_OPEN.search(question[:start]))):
+                        _SPAN_AND.fullmatch(between) and _SPAN_BETWEEN.search(question[:start]))):
                 periods.append(((start, found[i + 1][0][1]), Period(
                     period.start, following.end, f"{period.label} – {following.label}")))
+                i += 2
+                continue
+            if _SPAN_AND.fullmatch(between) and _SPAN_BETWEEN.search(question[:start]):
+                # "between 2019 and 2015": the same span as "between 2015 and 2019"
+                periods.append(((start, found[i + 1][0][1]), Period(
+                    following.start, period.end, f"{following.label} – {period.label}")))
                 i += 2
                 continue
         periods.append(found[i])
