@@ -6,7 +6,7 @@ texts give each expert. Meetings: a registry alias, an ordinal ("the 17th meetin
 as the scope spells or describes it ("the ministers' joint format"), an event ("APEC"), or the
 words that name a meeting (its place, name, participants). Time: years, months, seasons, "early
 2014", and relative phrases hung on a meeting ("before the Lima summit", "the year after the
-Olympics"). Every topic word comes from the vocabulary (data); a reading is evidence for the
+Olympics", "two months before the G20", "the year of the Olympics"). Every topic word comes from the vocabulary (data); a reading is evidence for the
 ranking, never a filter.
 """
 
@@ -16,12 +16,13 @@ import dataclasses
 import datetime as dt
 import difflib
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any, Literal, overload
 
 from knowledge.people.names import match_names, name_tokens
 from knowledge.text.tokens import STOP_WORDS, stem, tokenize
 from knowledge.understand.times import (
+    Offset,
     Period,
     Relation,
     Side,
@@ -167,22 +168,15 @@ def interpret(question: str, vocabulary: QuestionVocabulary,
         m = vocabulary.meetings[index]
         relation = relations.get(index)
         side: Side | None = None
-        if relation in ("year after", "year before"):
-            # "the year before the Moscow 2019 summit": its own year only names the meeting.
+        if isinstance(relation, Offset):
+            # "the year before the Moscow 2019 summit": its own year only names the meeting;
+            # "two years before it" is 2017, "a month after the 2+2" April 2017.
             periods = [p for p in periods if (p.start, p.end) != (
                 dt.date(m.start.year, 1, 1), dt.date(m.start.year, 12, 31))]
-        if relation == "year after":
-            periods.append(Period(dt.date(m.start.year + 1, 1, 1), dt.date(m.start.year + 1, 12, 31),
-                                  f"{m.start.year + 1}"))
-            side = "after"
-        elif relation == "year before":
-            periods.append(Period(dt.date(m.start.year - 1, 1, 1), dt.date(m.start.year - 1, 12, 31),
-                                  f"{m.start.year - 1}"))
-            side = "before"
-        elif relation == "before":
-            side = "before"
-        elif relation == "after":
-            side = "after"
+            periods.append(relation.period(m.start, m.end))
+            side = relation.side
+        elif relation is not None:
+            side = relation
         readings.append(MeetingReading(m.id, m.name, m.start, m.end, side))
     if not periods and readings:
         periods = anchored_periods(question, readings[0].start.year)
@@ -483,10 +477,15 @@ class _Named:
     scores: dict[int, float] = dataclasses.field(default_factory=dict)
     first: dict[int, int] = dataclasses.field(default_factory=dict)
     specific: set[int] = dataclasses.field(default_factory=set)
+    # every place each was named at: a relation stands before one of them ("two years before
+    # the Klow summit", where "two" is also a word of the summit's description)
+    named_at: dict[int, set[int]] = dataclasses.field(default_factory=dict)
 
-    def add(self, position: int, score: float, at: int, *, specific: bool = False) -> None:
+    def add(self, position: int, score: float, at: int, *, specific: bool = False,
+            also: Iterable[int] = ()) -> None:
         self.scores[position] = self.scores.get(position, 0.0) + score
         self.first[position] = min(self.first.get(position, at), at)
+        self.named_at.setdefault(position, set()).update((at, *also))
         if specific:
             self.specific.add(position)
 
@@ -495,7 +494,7 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
               words: list[tuple[str, int, str]], periods: list[Period]
               ) -> tuple[list[tuple[int, int]], dict[int, Relation]]:
     """Meetings the question names, best first, as (position, where first named), and the
-    relation word ("before", "after", "year after", ...) in front of each; `words` and
+    relation in front of each ("before", "after", or a distance: "the year after"); `words` and
     `periods` are the question's `_stems(question, raw=True)` and `explicit_periods`."""
     stems = [(s, o) for s, o, _ in words]
     named = _Named()
@@ -561,7 +560,8 @@ def _by_words(vocabulary: QuestionVocabulary, stems: list[tuple[str, int]],
                   and s in vocabulary.place_words}
         score = sum(vocabulary.meeting_idf[s] for s in {s for s, _ in hits}) + 0.5 * sum(
             vocabulary.meeting_idf[s] for s in {s for s, _ in near} | shared)
-        named.add(position, score, min(o for _, o in hits + near))
+        named.add(position, score, min(o for _, o in hits + near),
+                  also=[o for _, o in hits + near])
     if periods:
         fitting = [(p, o) for p, words in enumerate(vocabulary.meeting_words)
                    for o in [min((o for s, o in stems if s in words and s not in rare
@@ -626,6 +626,8 @@ def _chosen(question: str, vocabulary: QuestionVocabulary, named: _Named
             continue
         if p not in out:
             out.append(p)
-            if (r := relation_before(question, at)):
+            r = next((r for a in sorted(named.named_at.get(p, set()) | {first[p]})
+                      if (r := relation_before(question, _phrase_start(question, a)))), None)
+            if r is not None:
                 relations[p] = r
     return [(p, first[p]) for p in out], relations

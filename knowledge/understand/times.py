@@ -17,7 +17,6 @@ from knowledge.text.dates import names_a_document
 from knowledge.text.months import MONTH_NAMES, MONTHS
 
 Side = Literal["before", "after"]
-Relation = Literal["before", "after", "year before", "year after"]
 
 _SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11)}
 _PARTS = {"early": (1, 4), "mid": (5, 8), "middle": (5, 8), "late": (9, 12), "end": (10, 12),
@@ -111,8 +110,15 @@ _SIDES = {"after": "after", "later than": "after", "since": "since",
 OPEN_START, OPEN_END = dt.date(1000, 1, 1), dt.date(2999, 12, 31)
 _BOTH_SIDES = re.compile(r"\b(?:before and after|after and before)(?:\s+(?:the|a|an|his|her|"
                          r"their))?\s*$", re.IGNORECASE)
-_YEAR_AFTER = re.compile(r"\b(?:the|a)\s+year\s+after(?:\s+the)?\s*$", re.IGNORECASE)
-_YEAR_BEFORE = re.compile(r"\b(?:the|a)\s+year\s+before(?:\s+the)?\s*$", re.IGNORECASE)
+# A time at a distance from a meeting: "the year after", "two years before", "a month after",
+# "three weeks ahead of"; "(in) the year of the Olympics" is its own year.
+_COUNTS = {"a": 1, "an": 1, "the": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+           "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+_OFFSET = re.compile(rf"\b(?P<count>{'|'.join(_COUNTS)}|\d{{1,2}})[\s-]+(?P<unit>year|month|week)s?"
+                     r"\s+(?P<side>before|after|prior\s+to|ahead\s+of|following)"
+                     r"(?:\s+(?:the|a|an|his|her|their))?\s*$", re.IGNORECASE)
+_YEAR_OF = re.compile(r"\b(?:the|that)\s+(?:same\s+)?year\s+of(?:\s+(?:the|a|an|his|her|their))?"
+                      r"\s*$", re.IGNORECASE)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -122,6 +128,37 @@ class Period:
     start: dt.date
     end: dt.date
     label: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Offset:
+    """A time a question hangs on a meeting at a distance: "two years before" (count 2, unit
+    "year"), "a month after"; "the year of" is count 0 and no side."""
+
+    side: Side | None
+    count: int
+    unit: Literal["year", "month", "week"]
+
+    def period(self, start: dt.date, end: dt.date) -> Period:
+        """The period at this distance from a meeting held from `start` to `end`: a calendar
+        year or month (as "the year after the Olympics" is the next calendar year), or the
+        week around the day."""
+        sign = -1 if self.side == "before" else 1
+        anchor = start if self.side == "before" else end
+        if self.unit == "year":
+            return _year(anchor.year + sign * self.count)
+        if self.unit == "month":
+            index = anchor.year * 12 + anchor.month - 1 + sign * self.count
+            year, month = divmod(index, 12)
+            first, last = _months(year, month + 1, month + 1)
+            return Period(first, last, f"{MONTH_NAMES[month]} {year}")
+        day = anchor + dt.timedelta(weeks=sign * self.count)
+        first, last = day - dt.timedelta(days=3), day + dt.timedelta(days=3)
+        return Period(first, last, f"{first.day} {MONTH_NAMES[first.month - 1]} – "
+                                   f"{last.day} {MONTH_NAMES[last.month - 1]} {last.year}")
+
+
+Relation = Side | Offset
 
 
 def _months(year: int, first: int, last: int) -> tuple[dt.date, dt.date]:
@@ -370,14 +407,20 @@ def neighbour_before(question: str, at: int) -> Literal["previous", "next"] | No
 
 
 def relation_before(question: str, at: int) -> Relation | None:
-    """The relation word that ends just before position ``at`` (where a meeting is named)."""
+    """The relation that ends just before position ``at`` (where a meeting is named): a side
+    ("before the summit") or a distance ("two years before the summit", "the year of")."""
     head = question[max(0, at - 40):at]
     if _BOTH_SIDES.search(head):  # "before and after the summit": neither side alone
         return None
-    if _YEAR_AFTER.search(head):
-        return "year after"
-    if _YEAR_BEFORE.search(head):
-        return "year before"
+    if (m := _OFFSET.search(head)) is not None:
+        side: Side = "before" if m.group("side").lower().startswith(("before", "prior", "ahead")) \
+            else "after"
+        count = m.group("count").lower()
+        return Offset(side, int(count) if count.isdigit() else _COUNTS[count],
+                      "year" if m.group("unit").lower() == "year" else
+                      "month" if m.group("unit").lower() == "month" else "week")
+    if _YEAR_OF.search(head):
+        return Offset(None, 0, "year")
     if _BEFORE.search(head):
         return "before"
     if _AFTER.search(head):

@@ -364,3 +364,21 @@ def test_a_slip_is_read_among_the_experts_the_viewer_may_see(
     assert [p.name for p in interpret("What did Horvath say?", both).people] == []
     assert [p.name for p in interpret("What did Horvath say?", both, {1}).people] == [
         "Mila Horvat"]
+
+
+@pytest.mark.parametrize(("question", "labels", "side"), [
+    ("What was expected two years before the Klow summit?", ["2019"], "before"),
+    ("What was expected one year before the Klow summit?", ["2020"], "before"),
+    ("What was said two months before the Klow summit?", ["January 2021"], "before"),
+    ("What was said a month after the Klow summit?", ["April 2021"], "after"),
+    ("What was said three weeks after the Klow summit?", ["2 April – 8 April 2021"], "after"),
+    ("What was said in the year of the Klow summit?", ["2021"], None),
+    ("What was said the year after the Klow summit in 2021?", ["2022"], "after"),
+])
+def test_a_distance_from_a_meeting_is_a_window(fictional: QuestionVocabulary, question: str,
+                                               labels: list[str], side: str | None) -> None:
+    """"two years before the Klow summit" is 2019, "a month after" it April 2021, "the year
+    of" it 2021 (outside tester MED-3: the distance was dropped, leaving "before" open)."""
+    reading = interpret(question, fictional)
+    assert [w.label for w in reading.windows] == labels
+    assert [(m.meeting_id, m.side) for m in reading.meetings] == [("2021-03-klow-summit", side)]
