@@ -66,6 +66,8 @@ _NOT_A_MEETING = re.compile(r"[\s-]+(?:centur(?:y|ies)|anniversar(?:y|ies)|birth
                             r"amendments?|articles?|paragraphs?|generations?|places?|floors?|"
                             r"decades?|percent|per\s+cent|half|halves|quarters?)\b",
                             re.IGNORECASE)
+# Between an ordinal and the format it counts: "the third 2+2", "the 2nd Russia-Japan 2+2".
+_FORMAT_ORDINAL = re.compile(r"[\s-]+(?:[\w'’-]+\s+){0,2}?", re.IGNORECASE)
 # A meeting's noun phrase before where its date or place was found ("before the Moscow summit
 # in <January 2019>"): its relation word stands before the phrase, not before the date.
 _PHRASE_BEFORE = re.compile(r"(?<![\w'’-])(?:(?:the|a|an|his|her|their)\s+)?"
@@ -508,17 +510,11 @@ def _by_name_or_kind(question: str, vocabulary: QuestionVocabulary,
                      stems: list[tuple[str, int]], named: _Named) -> None:
     """Aliases ("the Nagato summit"), numbers ("the 17th meeting"), formats ("the 2+2", "the
     ministers' joint format") and occasions ("the Winter Games")."""
-    if vocabulary.any_alias is not None and vocabulary.any_alias.search(question):
-        for pattern, position in vocabulary.aliases:
-            if (m := pattern.search(question)) is not None:
-                named.add(position, ALIAS_SCORE, m.start())
-    for m, number in _ordinals(question):
-        if is_day_of_month(question, m.start(), m.end()) \
-                or _NOT_A_MEETING.match(question, m.end()):  # "17th December", "17th century"
-            continue
-        for position, meeting in enumerate(vocabulary.meetings):
-            if meeting.ordinal == number:
-                named.add(position, ORDINAL_SCORE, m.start(), specific=True)
+    ordinals = [(m, number) for m, number in _ordinals(question)
+                if not is_day_of_month(question, m.start(), m.end())  # "17th December"
+                and not _NOT_A_MEETING.match(question, m.end())]  # "the 17th century"
+    counted: set[int] = set()  # the ordinals that count a format's meetings
+    counted_at: dict[str, int] = {}  # format kind -> where an ordinal counts it
     stem_set = {s for s, _ in stems}
     for kind, pattern in vocabulary.topic.formats.items():
         m = pattern.search(question)
@@ -527,9 +523,32 @@ def _by_name_or_kind(question: str, vocabulary: QuestionVocabulary,
         if m is None and len(described) < (1 if FORMAT_WORD in stem_set else 3):
             continue
         at = m.start() if m else min(o for s, o in stems if s in described)
+        of_kind = sorted((p for p, meeting in enumerate(vocabulary.meetings)
+                          if meeting.kind == kind), key=lambda p: vocabulary.meetings[p].start)
+        # "the third 2+2": the format's third meeting by date, when the registry holds it;
+        # none when it does not (as a leaders' ordinal the registry lacks reads nothing)
+        count = next((k for k, (o, _) in enumerate(ordinals)
+                      if _FORMAT_ORDINAL.fullmatch(question, o.end(), at)), None)
+        if count is not None:
+            counted.add(count)
+            counted_at[kind] = at
+            number = ordinals[count][1]
+            of_kind = of_kind[number - 1:number]
+        for position in of_kind:
+            named.add(position, FORMAT_SCORE, at, specific=True)
+    if vocabulary.any_alias is not None and vocabulary.any_alias.search(question):
+        for pattern, position in vocabulary.aliases:
+            if (m := pattern.search(question)) is None:
+                continue
+            counted_here = counted_at.get(vocabulary.meetings[position].kind, -1)
+            if not m.start() <= counted_here < m.end():  # "the second two-plus-two" is counted
+                named.add(position, ALIAS_SCORE, m.start())
+    for k, (m, number) in enumerate(ordinals):
+        if k in counted:
+            continue
         for position, meeting in enumerate(vocabulary.meetings):
-            if meeting.kind == kind:
-                named.add(position, FORMAT_SCORE, at, specific=True)
+            if meeting.ordinal == number:
+                named.add(position, ORDINAL_SCORE, m.start(), specific=True)
     for key, pattern in vocabulary.topic.events.items():
         if (m := pattern.search(question)) is None:
             continue

@@ -382,3 +382,31 @@ def test_a_distance_from_a_meeting_is_a_window(fictional: QuestionVocabulary, qu
     reading = interpret(question, fictional)
     assert [w.label for w in reading.windows] == labels
     assert [(m.meeting_id, m.side) for m in reading.meetings] == [("2021-03-klow-summit", side)]
+
+
+def test_an_ordinal_on_a_format_counts_that_formats_meetings(
+        fictional: QuestionVocabulary) -> None:
+    """"the second 3+3" is the registry's second 3+3 by date, "the first" its first; "the
+    third" is none (the registry holds two), not every 3+3 and not the leaders' third
+    meeting (outside tester MED-5: "the third 2+2" was read as the only 2+2)."""
+    import dataclasses
+
+    first = next(m for m in fictional.meetings if m.kind == "3+3")
+    later = dataclasses.replace(first, id="2022-06-klow-3plus3", start=dt.date(2022, 6, 1),
+                                end=dt.date(2022, 6, 1), place="Klow",
+                                name="Syldavia-Borduria 3+3 in Klow")
+    both = build_question_vocabulary(
+        fictional.topic, EXPERTS,
+        [dataclasses.replace(m, ordinal=3) if m.id == "2021-03-klow-summit" else m
+         for m in (*fictional.meetings, later)])
+
+    def meetings(question: str) -> list[str]:
+        return [m.meeting_id for m in interpret(question, both).meetings]
+
+    assert meetings("What came of the second 3+3?") == ["2022-06-klow-3plus3"]
+    assert meetings("What came of the first three-plus-three meeting?") == [
+        "2021-09-szohod-3plus3"]
+    assert meetings("What came of the 3rd 3+3?") == []
+    assert meetings("What came of the third summit?") == ["2021-03-klow-summit"]
+    assert set(meetings("What came of the 3+3?")) == {"2021-09-szohod-3plus3",
+                                                      "2022-06-klow-3plus3"}
