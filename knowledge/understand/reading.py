@@ -20,6 +20,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any, Literal, overload
 
 from knowledge.people.names import match_names, name_tokens
+from knowledge.text.months import MONTH_NAMES, MONTHS
 from knowledge.text.tokens import STOP_WORDS, stem, tokenize
 from knowledge.understand.times import (
     Offset,
@@ -76,6 +77,7 @@ _PHRASE_BEFORE = re.compile(r"(?<![\w'’-])(?:(?:the|a|an|his|her|their)\s+)?"
                             r"(?:summit|meeting|visit|talks|forum|conference)s?\s+"
                             r"(?:in|at|of|on)\s+(?:[\w'’-]+\s+(?:in|on)\s+)?$", re.IGNORECASE)
 _WORD = re.compile(r"[\w][\w'’\-]*")
+_YEAR_NEXT = re.compile(r"\.?,?\s+(?:of\s+)?(?:19|20)\d\d\b")
 # Between a name and a person noun describing it: "Togo, the former" (a comma, no "and").
 _APPOSITION = re.compile(r"[’']?s?\s*,[^,;:.?!]*")
 _JOINED = re.compile(r"\b(?:and|or|with|than|versus|vs|nor)\b", re.IGNORECASE)
@@ -180,9 +182,28 @@ def interpret(question: str, vocabulary: QuestionVocabulary,
         elif relation is not None:
             side = relation
         readings.append(MeetingReading(m.id, m.name, m.start, m.end, side))
+    if not periods and (between := _between(readings)) is not None:
+        periods = [between]
     if not periods and readings:
         periods = anchored_periods(question, readings[0].start.year)
     return Interpretation(tuple(people), windows_of(periods), tuple(readings))
+
+
+def _between(readings: Sequence[MeetingReading]) -> Period | None:
+    """"After the Nagato summit and before the April visit": the time between them (from the
+    end of the first meeting asked after to the start of the last one asked before)."""
+    afters = [m.end for m in readings if m.side == "after"]
+    befores = [m.start for m in readings if m.side == "before"]
+    if not afters or not befores:
+        return None
+    start, end = min(afters) + dt.timedelta(days=1), max(befores) - dt.timedelta(days=1)
+    if start > end:
+        return None
+    return Period(start, end, f"{_day(start)} – {_day(end)}")
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def windows_of(periods: Collection[Period]) -> tuple[Period, ...]:
@@ -502,6 +523,7 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
     named = _Named()
     _by_name_or_kind(question, vocabulary, stems, named)
     _by_words(vocabulary, stems, periods, named)
+    _by_month_or_place(question, vocabulary, words, periods, named)
     _weighed(vocabulary, {s for s, _ in stems}, periods, named)
     return _chosen(question, vocabulary, named)
 
@@ -596,6 +618,59 @@ def _by_words(vocabulary: QuestionVocabulary, stems: list[tuple[str, int]],
             named.add(fitting[0][0], MEETING_MIN, fitting[0][1])
 
 
+# A place after a meeting's noun: "the summit in Japan", "the chairman's visit to Japan".
+_PLACE_AFTER = re.compile(r"\s+(?:in|to|at)\s+", re.IGNORECASE)
+FEW_FITTING = 2  # a month, shared place or country names at most this many meetings
+
+
+def _by_month_or_place(question: str, vocabulary: QuestionVocabulary,
+                       words: list[tuple[str, int, str]], periods: list[Period],
+                       named: _Named) -> None:
+    """A meeting noun with a month ("the April visit"), a place several meetings share ("the
+    Moscow summit") or the country one was held in ("the summit in Japan"): that month's,
+    place's or country's meetings the noun fits (their kind or name: "summit"), narrowed by
+    the question's date and by words only some of them have ("the State Duma chairman's
+    visit": Naryshkin's); read when one or two are left."""
+    # the words that tell the meetings apart, but for the month and the nouns themselves
+    other = {s for s, _, w in words if not MONTHS.get(w.casefold())} \
+        & vocabulary.rare_meeting_words - MEETING_NOUNS
+    meetings = vocabulary.meetings
+    places = vocabulary.topic.places
+    for i, (noun, at, _) in enumerate(words):
+        if noun not in MEETING_NOUNS:
+            continue
+        found: list[tuple[int, set[int]]] = []  # (where, the meetings it names)
+        for s, o, written in words[max(0, i - 2):i]:
+            month = MONTHS.get(written.casefold()) if written[:1].isupper() else None
+            if month is not None and not _YEAR_NEXT.match(question, o + len(written)):
+                found.append((o, {p for p, m in enumerate(meetings)
+                                  if month in (m.start.month, m.end.month)}))
+            elif s in vocabulary.place_words:  # a place one meeting has is _by_words' job
+                sharing = {p for p, w in enumerate(vocabulary.meeting_words) if s in w}
+                if len(sharing) > 1:
+                    found.append((o, sharing))
+        linked = _PLACE_AFTER.match(question, at + len(words[i][2]))
+        if linked and (name := vocabulary.topic.place_re.match(question, linked.end())):
+            place = places[name.group(0)]
+            found.append((at, {p for p, countries in enumerate(vocabulary.meeting_countries)
+                               if place.country in countries} if place.is_country else
+                          {p for p, w in enumerate(vocabulary.meeting_words)
+                           if set(tokenize(place.name)) <= w}))
+        for where, candidates in found:
+            # the noun must fit: "the Szohod trip" names neither of the meetings there
+            fitting = [p for p in candidates if noun == stem(meetings[p].kind)
+                       or noun in tokenize(meetings[p].name)]
+            if periods:
+                fitting = [p for p in fitting if _inside(meetings[p], periods)]
+            own = {p: len(other & (vocabulary.meeting_words[p] | vocabulary.meeting_context[p]))
+                   for p in fitting}
+            if own and max(own.values()):
+                fitting = [p for p in fitting if own[p] == max(own.values())]
+            if 1 <= len(fitting) <= FEW_FITTING:
+                for p in fitting:
+                    named.add(p, MEETING_MIN, min(where, at), also=[where, at])
+
+
 def _weighed(vocabulary: QuestionVocabulary, stem_set: set[str], periods: list[Period],
              named: _Named) -> None:
     """Drop a meeting named only by words that also name one singled out by its number,
@@ -629,12 +704,24 @@ def _chosen(question: str, vocabulary: QuestionVocabulary, named: _Named
     if not read:
         return [], {}
     best = max(read.values())
-    chosen = sorted((p for p, s in read.items() if s >= RELATIVE * best),
-                    key=lambda p: -read[p])[:MAX_MEETINGS]
     first = dict(named.first)
+
+    def places(p: int) -> set[int]:
+        return named.named_at.get(p, set()) | {first[p]}
+
+    def relation(p: int) -> Relation | None:
+        return next((r for a in sorted(places(p))
+                     if (r := relation_before(question, _phrase_start(question, a)))), None)
+
+    ranked = sorted(read, key=lambda p: -read[p])
+    chosen = [p for p in ranked if read[p] >= RELATIVE * best]
+    # "after Lima and before the December visit": a meeting named apart, with a side of its
+    # own, is read however much more clearly the other one is named
+    chosen += [p for p in ranked if p not in chosen and relation(p) is not None
+               and not any(places(p) & places(q) for q in chosen)]
     out: list[int] = []
     relations: dict[int, Relation] = {}
-    for p in chosen:
+    for p in chosen[:MAX_MEETINGS]:
         at = _phrase_start(question, first[p])
         step = neighbour_before(question, at)
         if step is not None:  # the meeting before or after the one named
@@ -645,8 +732,6 @@ def _chosen(question: str, vocabulary: QuestionVocabulary, named: _Named
             continue
         if p not in out:
             out.append(p)
-            r = next((r for a in sorted(named.named_at.get(p, set()) | {first[p]})
-                      if (r := relation_before(question, _phrase_start(question, a)))), None)
-            if r is not None:
+            if (r := relation(p)) is not None:
                 relations[p] = r
     return [(p, first[p]) for p in out], relations

@@ -410,3 +410,35 @@ def test_an_ordinal_on_a_format_counts_that_formats_meetings(
     assert meetings("What came of the third summit?") == ["2021-03-klow-summit"]
     assert set(meetings("What came of the 3+3?")) == {"2021-09-szohod-3plus3",
                                                       "2022-06-klow-3plus3"}
+
+
+def test_two_meetings_each_with_its_side_and_the_time_between(
+        fictional: QuestionVocabulary) -> None:
+    """"after the Klow summit and before the January visit" reads both meetings, each with
+    its side, and the time between them; a month before a meeting noun names that month's
+    meeting (outside tester MED-2: only the first meeting was read)."""
+    reading = interpret("What was said after the Klow summit and before the January visit?",
+                        fictional)
+    assert [(m.meeting_id, m.side) for m in reading.meetings] == [
+        ("2021-03-klow-summit", "after"), ("2022-01-szohod-royal-visit", "before")]
+    assert [(w.start, w.end) for w in reading.windows] == [
+        (dt.date(2021, 3, 16), dt.date(2022, 1, 17))]
+    # the stronger one first in the question makes no difference
+    reading = interpret("What was expected before the January visit and after the Klow "
+                        "summit?", fictional)
+    assert {(m.meeting_id, m.side) for m in reading.meetings} == {
+        ("2021-03-klow-summit", "after"), ("2022-01-szohod-royal-visit", "before")}
+
+
+@pytest.mark.parametrize(("question", "meeting_ids"), [
+    ("What came of the visit to Borduria?", ["2022-01-szohod-royal-visit"]),
+    ("What came of the summit in Syldavia?", ["2021-03-klow-summit"]),
+    ("What came of the September 2021 meeting in Borduria?", []),  # the 3+3: no such noun
+    ("What came of the September 2021 3+3 in Borduria?", ["2021-09-szohod-3plus3"]),
+    ("What came of the summit in Zembla?", []),  # none held there
+])
+def test_a_meeting_named_by_the_country_it_was_held_in(
+        fictional: QuestionVocabulary, question: str, meeting_ids: list[str]) -> None:
+    """A country after a meeting noun names the meetings held there (places data) that the
+    noun fits (outside tester MED-8: "the summit in Japan" read nothing)."""
+    assert [m.meeting_id for m in interpret(question, fictional).meetings] == meeting_ids
