@@ -524,6 +524,7 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
     _by_name_or_kind(question, vocabulary, stems, named)
     _by_words(vocabulary, stems, periods, named)
     _by_month_or_place(question, vocabulary, words, periods, named)
+    _by_own_words(vocabulary, stems, named)
     _weighed(vocabulary, {s for s, _ in stems}, periods, named)
     return _chosen(question, vocabulary, named)
 
@@ -669,6 +670,38 @@ def _by_month_or_place(question: str, vocabulary: QuestionVocabulary,
             if 1 <= len(fitting) <= FEW_FITTING:
                 for p in fitting:
                     named.add(p, MEETING_MIN, min(where, at), also=[where, at])
+
+
+def _by_own_words(vocabulary: QuestionVocabulary, stems: list[tuple[str, int]],
+                  named: _Named) -> None:
+    """A place several meetings share and one of them has for an alias, with words that name
+    only another ("the Sochi Games opening ceremony": the Olympics, not the 2016 Sochi
+    meeting, though "Sochi" alone is that meeting's alias): that one, singled out as an
+    occasion is, with or without a meeting noun."""
+    rare = vocabulary.rare_meeting_words
+    for place, at in stems:
+        if place not in vocabulary.place_words:
+            continue
+        sharing = [p for p, words in enumerate(vocabulary.meeting_words) if place in words]
+        # only where the place alone is one of them's alias ("Sochi"): elsewhere a shared
+        # place names none of them by itself, and the words beside it are _by_words' job
+        if len(sharing) < 2 or not any(tokenize(alias) == [place] for p in sharing
+                                       for alias in vocabulary.meetings[p].aliases):
+            continue
+        own: dict[int, tuple[float, list[int]]] = {}
+        for p in sharing:
+            names = {(s, o) for s, o in stems if s != place and s in rare
+                     and s in vocabulary.meeting_words[p] and s not in MEETING_NOUNS}
+            if not names:  # by a name ("Games"); its description's words only add to it
+                continue
+            context = {(s, o) for s, o in stems if s in rare and s not in MEETING_NOUNS
+                       and s in vocabulary.meeting_context[p]}
+            score = sum(vocabulary.meeting_idf[s] for s in {s for s, _ in names}) + 0.5 * sum(
+                vocabulary.meeting_idf[s] for s in {s for s, _ in context} | {place})
+            own[p] = score, [o for _, o in names | context]
+        if len(own) == 1:
+            (p, (score, where)), = own.items()
+            named.add(p, score, at, specific=True, also=where)
 
 
 def _weighed(vocabulary: QuestionVocabulary, stem_set: set[str], periods: list[Period],

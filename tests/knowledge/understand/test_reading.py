@@ -442,3 +442,22 @@ def test_a_meeting_named_by_the_country_it_was_held_in(
     """A country after a meeting noun names the meetings held there (places data) that the
     noun fits (outside tester MED-8: "the summit in Japan" read nothing)."""
     assert [m.meeting_id for m in interpret(question, fictional).meetings] == meeting_ids
+
+
+def test_words_only_one_meeting_has_beat_a_shared_place(fictional: QuestionVocabulary) -> None:
+    """With "Szohod" an alias of the 3+3, "King Muskar's Szohod reception" is still the royal
+    visit: its own name's words single it out among the meetings held there, with no meeting
+    noun (outside tester MED-6: "the Sochi Games opening ceremony" was the 2016 meeting)."""
+    import dataclasses
+
+    aliased = build_question_vocabulary(
+        fictional.topic, EXPERTS,
+        [dataclasses.replace(m, aliases=("Szohod",)) if m.id == "2021-09-szohod-3plus3" else m
+         for m in fictional.meetings])
+
+    def meetings(question: str) -> list[str]:
+        return [m.meeting_id for m in interpret(question, aliased).meetings]
+
+    assert meetings("How did King Muskar's Szohod reception go?") == [
+        "2022-01-szohod-royal-visit"]
+    assert meetings("How did the Szohod talks go?") == ["2021-09-szohod-3plus3"]
