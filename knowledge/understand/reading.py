@@ -402,14 +402,15 @@ def _described(question: str, vocabulary: QuestionVocabulary,
         else:
             groups[-1].append(n)
     found = {p.expert_id: p for p in
-             _fitting(vocabulary, tokens, nouns, range(len(tokens)), experts, named)}
+             _fitting(question, vocabulary, tokens, nouns, range(len(tokens)), experts, named)}
     for k, group in enumerate(groups if len(groups) > 1 else ()):
         # the words from the joining word before this description to the one after it; its
         # clearest expert is read too, when the whole question's reading left them out
         low = _joined_after(question, tokens, groups[k - 1][-1], group[0]) if k else 0
         high = _joined_after(question, tokens, group[-1], groups[k + 1][0]) \
             if k + 1 < len(groups) else len(tokens)
-        for person in _fitting(vocabulary, tokens, group, range(low, high), experts, named)[:1]:
+        for person in _fitting(question, vocabulary, tokens, group, range(low, high), experts,
+                               named)[:1]:
             found.setdefault(person.expert_id, person)
     return list(found.values())
 
@@ -421,21 +422,63 @@ def _joined_after(question: str, tokens: list[tuple[str, int, str]], a: int, b: 
     return next(i for i in range(a + 1, b + 1) if tokens[i][1] >= join.end())
 
 
-def _fitting(vocabulary: QuestionVocabulary, tokens: list[tuple[str, int, str]],
+# Between two words of one proper name: "Institute for World Affairs", "Kyoto Sangyo".
+# ("Horvat and the Szohod director", "Akiyama's Tokyo Foundation" are two names).
+_IN_A_NAME = re.compile(r"\s+(?:(?:of|for|the)\s+)*", re.IGNORECASE)
+
+
+def _proper_names(question: str, tokens: list[tuple[str, int, str]], near: set[int]
+                  ) -> list[tuple[str, ...]]:
+    """The names of two words or more near the person nouns ("Moscow State University",
+    "Institute for World Affairs"), as stems, person nouns left out ("the Kyoto Sangyo
+    University Professor" is "Kyoto Sangyo University")."""
+    runs: list[list[int]] = []
+    for i in sorted(near):
+        s, at, word = tokens[i]
+        if not word[:1].isupper() or s in PERSON_NOUNS:
+            continue
+        if runs and runs[-1][-1] == i - 1 and not tokens[i - 1][2].endswith(("'s", "’s")) \
+                and _IN_A_NAME.fullmatch(question, tokens[i - 1][1] + len(tokens[i - 1][2]), at):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return [tuple(tokenize(question[tokens[run[0]][1]:tokens[run[-1]][1]
+                                    + len(tokens[run[-1]][2])]))
+            for run in runs if len(run) > 1]
+
+
+def _names_in(name: tuple[str, ...], roles: Sequence[str]) -> bool:
+    """Whether a role holds the name's words one after another ("Kyoto Sangyo University"
+    holds "Kyoto Sangyo", not "Kyoto University")."""
+    for role in roles:
+        words = tokenize(role)
+        if any(tuple(words[k:k + len(name)]) == name for k in range(len(words))):
+            return True
+    return False
+
+
+def _fitting(question: str, vocabulary: QuestionVocabulary, tokens: list[tuple[str, int, str]],
              nouns: list[int], allowed: range, experts: Collection[int] | None,
              named: Collection[int]) -> list[PersonReading]:
     """The experts whose stored roles fit the words near the person nouns (`allowed` words
-    only), the clearest first."""
+    only), the clearest first. A name of several words counts only for an expert whose role
+    holds it whole: "the Moscow State University professor" is not Streltsov (Moscow State
+    Institute of International Relations), though each word is in his role."""
     stems = [s for s, _, _ in tokens]
     near = {i for i in allowed if any(abs(i - n) <= ROLE_WINDOW for n in nouns)}
+    names = _proper_names(question, tokens, near)
     # A proper name of an affiliation ("Kyoto", "MGIMO") describes someone more clearly than
     # a common word; place and party names ("Tokyo") are common here.
     proper = {stems[i] for i in near if tokens[i][2][:1].isupper() and i not in nouns
               and stems[i] not in vocabulary.place_words}
     near_stems = {stems[i] for i in near}
 
-    def fit(role_words: frozenset[str]) -> tuple[float, tuple[str, ...]] | None:
-        matched = tuple(sorted(near_stems & role_words))
+    def fit(role_words: frozenset[str], roles: Sequence[str] | None = None
+            ) -> tuple[float, tuple[str, ...]] | None:
+        # the words of a name the expert's roles do not hold whole say nothing about them
+        other = {w for name in names if roles is not None and not _names_in(name, roles)
+                 for w in name}
+        matched = tuple(sorted((near_stems - other) & role_words))
         weights = [1.0 if w in proper else 0.5 for w in matched if w not in PERSON_NOUNS]
         if not weights or sum(weights) + 0.5 * (len(matched) > len(weights)) < ROLE_CLARITY:
             return None
@@ -444,7 +487,7 @@ def _fitting(vocabulary: QuestionVocabulary, tokens: list[tuple[str, int, str]],
 
     scores = {p: f for p, words in enumerate(vocabulary.expert_words)
               if (experts is None or vocabulary.experts[p].id in experts) and p not in named
-              and (f := fit(words))}
+              and (f := fit(words, vocabulary.experts[p].roles))}
     if not scores:
         return []
     best = max(score for score, _ in scores.values())

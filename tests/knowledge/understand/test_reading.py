@@ -461,3 +461,20 @@ def test_words_only_one_meeting_has_beat_a_shared_place(fictional: QuestionVocab
     assert meetings("How did King Muskar's Szohod reception go?") == [
         "2022-01-szohod-royal-visit"]
     assert meetings("How did the Szohod talks go?") == ["2021-09-szohod-3plus3"]
+
+
+@pytest.mark.parametrize(("question", "experts"), [
+    ("What did the Klow State University professor say?", []),
+    ("What did the Danube University professor say?", []),
+    ("What did the University of Klow professor say?", ["Mila Horvat"]),
+    ("What did the Szohod Institute director say?", ["Jan Dvorak"]),
+    ("What did the Danube Foundation president say?", ["Eva Stern"]),
+    ("What did the Klow professor say?", ["Mila Horvat"]),
+])
+def test_a_name_of_several_words_fits_only_a_role_that_holds_it_whole(
+        fictional: QuestionVocabulary, question: str, experts: list[str]) -> None:
+    """"the Klow State University professor" is another institution than Horvat's University
+    of Klow, though "Klow" and "University" are both in her role (outside tester MED-7: "the
+    Moscow State University professor" was Streltsov of MGIMO); a name her role holds whole
+    is hers."""
+    assert [p.name for p in interpret(question, fictional).people] == experts
