@@ -6,7 +6,7 @@ texts give each expert. Meetings: a registry alias, an ordinal ("the 17th meetin
 as the scope spells or describes it ("the ministers' joint format"), an event ("APEC"), or the
 words that name a meeting (its place, name, participants). Time: years, months, seasons, "early
 2014", and relative phrases hung on a meeting ("before the Lima summit", "the year after the
-Olympics"). Every topic word comes from the vocabulary (data); a reading is evidence for the
+Olympics", "two months before the G20", "the year of the Olympics"). Every topic word comes from the vocabulary (data); a reading is evidence for the
 ranking, never a filter.
 """
 
@@ -16,12 +16,14 @@ import dataclasses
 import datetime as dt
 import difflib
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any, Literal, overload
 
 from knowledge.people.names import match_names, name_tokens
+from knowledge.text.months import MONTH_NAMES, MONTHS
 from knowledge.text.tokens import STOP_WORDS, stem, tokenize
 from knowledge.understand.times import (
+    Offset,
     Period,
     Relation,
     Side,
@@ -65,6 +67,8 @@ _NOT_A_MEETING = re.compile(r"[\s-]+(?:centur(?:y|ies)|anniversar(?:y|ies)|birth
                             r"amendments?|articles?|paragraphs?|generations?|places?|floors?|"
                             r"decades?|percent|per\s+cent|half|halves|quarters?)\b",
                             re.IGNORECASE)
+# Between an ordinal and the format it counts: "the third 2+2", "the 2nd Russia-Japan 2+2".
+_FORMAT_ORDINAL = re.compile(r"[\s-]+(?:[\w'’-]+\s+){0,2}?", re.IGNORECASE)
 # A meeting's noun phrase before where its date or place was found ("before the Moscow summit
 # in <January 2019>"): its relation word stands before the phrase, not before the date.
 _PHRASE_BEFORE = re.compile(r"(?<![\w'’-])(?:(?:the|a|an|his|her|their)\s+)?"
@@ -73,6 +77,7 @@ _PHRASE_BEFORE = re.compile(r"(?<![\w'’-])(?:(?:the|a|an|his|her|their)\s+)?"
                             r"(?:summit|meeting|visit|talks|forum|conference)s?\s+"
                             r"(?:in|at|of|on)\s+(?:[\w'’-]+\s+(?:in|on)\s+)?$", re.IGNORECASE)
 _WORD = re.compile(r"[\w][\w'’\-]*")
+_YEAR_NEXT = re.compile(r"\.?,?\s+(?:of\s+)?(?:19|20)\d\d\b")
 # Between a name and a person noun describing it: "Togo, the former" (a comma, no "and").
 _APPOSITION = re.compile(r"[’']?s?\s*,[^,;:.?!]*")
 _JOINED = re.compile(r"\b(?:and|or|with|than|versus|vs|nor)\b", re.IGNORECASE)
@@ -167,26 +172,38 @@ def interpret(question: str, vocabulary: QuestionVocabulary,
         m = vocabulary.meetings[index]
         relation = relations.get(index)
         side: Side | None = None
-        if relation in ("year after", "year before"):
-            # "the year before the Moscow 2019 summit": its own year only names the meeting.
+        if isinstance(relation, Offset):
+            # "the year before the Moscow 2019 summit": its own year only names the meeting;
+            # "two years before it" is 2017, "a month after the 2+2" April 2017.
             periods = [p for p in periods if (p.start, p.end) != (
                 dt.date(m.start.year, 1, 1), dt.date(m.start.year, 12, 31))]
-        if relation == "year after":
-            periods.append(Period(dt.date(m.start.year + 1, 1, 1), dt.date(m.start.year + 1, 12, 31),
-                                  f"{m.start.year + 1}"))
-            side = "after"
-        elif relation == "year before":
-            periods.append(Period(dt.date(m.start.year - 1, 1, 1), dt.date(m.start.year - 1, 12, 31),
-                                  f"{m.start.year - 1}"))
-            side = "before"
-        elif relation == "before":
-            side = "before"
-        elif relation == "after":
-            side = "after"
+            periods.append(relation.period(m.start, m.end))
+            side = relation.side
+        elif relation is not None:
+            side = relation
         readings.append(MeetingReading(m.id, m.name, m.start, m.end, side))
+    if not periods and (between := _between(readings)) is not None:
+        periods = [between]
     if not periods and readings:
         periods = anchored_periods(question, readings[0].start.year)
     return Interpretation(tuple(people), windows_of(periods), tuple(readings))
+
+
+def _between(readings: Sequence[MeetingReading]) -> Period | None:
+    """"After the Nagato summit and before the April visit": the time between them (from the
+    end of the first meeting asked after to the start of the last one asked before)."""
+    afters = [m.end for m in readings if m.side == "after"]
+    befores = [m.start for m in readings if m.side == "before"]
+    if not afters or not befores:
+        return None
+    start, end = min(afters) + dt.timedelta(days=1), max(befores) - dt.timedelta(days=1)
+    if start > end:
+        return None
+    return Period(start, end, f"{_day(start)} – {_day(end)}")
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def windows_of(periods: Collection[Period]) -> tuple[Period, ...]:
@@ -385,14 +402,15 @@ def _described(question: str, vocabulary: QuestionVocabulary,
         else:
             groups[-1].append(n)
     found = {p.expert_id: p for p in
-             _fitting(vocabulary, tokens, nouns, range(len(tokens)), experts, named)}
+             _fitting(question, vocabulary, tokens, nouns, range(len(tokens)), experts, named)}
     for k, group in enumerate(groups if len(groups) > 1 else ()):
         # the words from the joining word before this description to the one after it; its
         # clearest expert is read too, when the whole question's reading left them out
         low = _joined_after(question, tokens, groups[k - 1][-1], group[0]) if k else 0
         high = _joined_after(question, tokens, group[-1], groups[k + 1][0]) \
             if k + 1 < len(groups) else len(tokens)
-        for person in _fitting(vocabulary, tokens, group, range(low, high), experts, named)[:1]:
+        for person in _fitting(question, vocabulary, tokens, group, range(low, high), experts,
+                               named)[:1]:
             found.setdefault(person.expert_id, person)
     return list(found.values())
 
@@ -404,21 +422,63 @@ def _joined_after(question: str, tokens: list[tuple[str, int, str]], a: int, b: 
     return next(i for i in range(a + 1, b + 1) if tokens[i][1] >= join.end())
 
 
-def _fitting(vocabulary: QuestionVocabulary, tokens: list[tuple[str, int, str]],
+# Between two words of one proper name: "Institute for World Affairs", "Kyoto Sangyo".
+# ("Horvat and the Szohod director", "Akiyama's Tokyo Foundation" are two names).
+_IN_A_NAME = re.compile(r"\s+(?:(?:of|for|the)\s+)*", re.IGNORECASE)
+
+
+def _proper_names(question: str, tokens: list[tuple[str, int, str]], near: set[int]
+                  ) -> list[tuple[str, ...]]:
+    """The names of two words or more near the person nouns ("Moscow State University",
+    "Institute for World Affairs"), as stems, person nouns left out ("the Kyoto Sangyo
+    University Professor" is "Kyoto Sangyo University")."""
+    runs: list[list[int]] = []
+    for i in sorted(near):
+        s, at, word = tokens[i]
+        if not word[:1].isupper() or s in PERSON_NOUNS:
+            continue
+        if runs and runs[-1][-1] == i - 1 and not tokens[i - 1][2].endswith(("'s", "’s")) \
+                and _IN_A_NAME.fullmatch(question, tokens[i - 1][1] + len(tokens[i - 1][2]), at):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return [tuple(tokenize(question[tokens[run[0]][1]:tokens[run[-1]][1]
+                                    + len(tokens[run[-1]][2])]))
+            for run in runs if len(run) > 1]
+
+
+def _names_in(name: tuple[str, ...], roles: Sequence[str]) -> bool:
+    """Whether a role holds the name's words one after another ("Kyoto Sangyo University"
+    holds "Kyoto Sangyo", not "Kyoto University")."""
+    for role in roles:
+        words = tokenize(role)
+        if any(tuple(words[k:k + len(name)]) == name for k in range(len(words))):
+            return True
+    return False
+
+
+def _fitting(question: str, vocabulary: QuestionVocabulary, tokens: list[tuple[str, int, str]],
              nouns: list[int], allowed: range, experts: Collection[int] | None,
              named: Collection[int]) -> list[PersonReading]:
     """The experts whose stored roles fit the words near the person nouns (`allowed` words
-    only), the clearest first."""
+    only), the clearest first. A name of several words counts only for an expert whose role
+    holds it whole: "the Moscow State University professor" is not Streltsov (Moscow State
+    Institute of International Relations), though each word is in his role."""
     stems = [s for s, _, _ in tokens]
     near = {i for i in allowed if any(abs(i - n) <= ROLE_WINDOW for n in nouns)}
+    names = _proper_names(question, tokens, near)
     # A proper name of an affiliation ("Kyoto", "MGIMO") describes someone more clearly than
     # a common word; place and party names ("Tokyo") are common here.
     proper = {stems[i] for i in near if tokens[i][2][:1].isupper() and i not in nouns
               and stems[i] not in vocabulary.place_words}
     near_stems = {stems[i] for i in near}
 
-    def fit(role_words: frozenset[str]) -> tuple[float, tuple[str, ...]] | None:
-        matched = tuple(sorted(near_stems & role_words))
+    def fit(role_words: frozenset[str], roles: Sequence[str] | None = None
+            ) -> tuple[float, tuple[str, ...]] | None:
+        # the words of a name the expert's roles do not hold whole say nothing about them
+        other = {w for name in names if roles is not None and not _names_in(name, roles)
+                 for w in name}
+        matched = tuple(sorted((near_stems - other) & role_words))
         weights = [1.0 if w in proper else 0.5 for w in matched if w not in PERSON_NOUNS]
         if not weights or sum(weights) + 0.5 * (len(matched) > len(weights)) < ROLE_CLARITY:
             return None
@@ -427,7 +487,7 @@ def _fitting(vocabulary: QuestionVocabulary, tokens: list[tuple[str, int, str]],
 
     scores = {p: f for p, words in enumerate(vocabulary.expert_words)
               if (experts is None or vocabulary.experts[p].id in experts) and p not in named
-              and (f := fit(words))}
+              and (f := fit(words, vocabulary.experts[p].roles))}
     if not scores:
         return []
     best = max(score for score, _ in scores.values())
@@ -483,10 +543,15 @@ class _Named:
     scores: dict[int, float] = dataclasses.field(default_factory=dict)
     first: dict[int, int] = dataclasses.field(default_factory=dict)
     specific: set[int] = dataclasses.field(default_factory=set)
+    # every place each was named at: a relation stands before one of them ("two years before
+    # the Klow summit", where "two" is also a word of the summit's description)
+    named_at: dict[int, set[int]] = dataclasses.field(default_factory=dict)
 
-    def add(self, position: int, score: float, at: int, *, specific: bool = False) -> None:
+    def add(self, position: int, score: float, at: int, *, specific: bool = False,
+            also: Iterable[int] = ()) -> None:
         self.scores[position] = self.scores.get(position, 0.0) + score
         self.first[position] = min(self.first.get(position, at), at)
+        self.named_at.setdefault(position, set()).update((at, *also))
         if specific:
             self.specific.add(position)
 
@@ -495,12 +560,14 @@ def _meetings(question: str, vocabulary: QuestionVocabulary,
               words: list[tuple[str, int, str]], periods: list[Period]
               ) -> tuple[list[tuple[int, int]], dict[int, Relation]]:
     """Meetings the question names, best first, as (position, where first named), and the
-    relation word ("before", "after", "year after", ...) in front of each; `words` and
+    relation in front of each ("before", "after", or a distance: "the year after"); `words` and
     `periods` are the question's `_stems(question, raw=True)` and `explicit_periods`."""
     stems = [(s, o) for s, o, _ in words]
     named = _Named()
     _by_name_or_kind(question, vocabulary, stems, named)
     _by_words(vocabulary, stems, periods, named)
+    _by_month_or_place(question, vocabulary, words, periods, named)
+    _by_own_words(vocabulary, stems, named)
     _weighed(vocabulary, {s for s, _ in stems}, periods, named)
     return _chosen(question, vocabulary, named)
 
@@ -509,17 +576,11 @@ def _by_name_or_kind(question: str, vocabulary: QuestionVocabulary,
                      stems: list[tuple[str, int]], named: _Named) -> None:
     """Aliases ("the Nagato summit"), numbers ("the 17th meeting"), formats ("the 2+2", "the
     ministers' joint format") and occasions ("the Winter Games")."""
-    if vocabulary.any_alias is not None and vocabulary.any_alias.search(question):
-        for pattern, position in vocabulary.aliases:
-            if (m := pattern.search(question)) is not None:
-                named.add(position, ALIAS_SCORE, m.start())
-    for m, number in _ordinals(question):
-        if is_day_of_month(question, m.start(), m.end()) \
-                or _NOT_A_MEETING.match(question, m.end()):  # "17th December", "17th century"
-            continue
-        for position, meeting in enumerate(vocabulary.meetings):
-            if meeting.ordinal == number:
-                named.add(position, ORDINAL_SCORE, m.start(), specific=True)
+    ordinals = [(m, number) for m, number in _ordinals(question)
+                if not is_day_of_month(question, m.start(), m.end())  # "17th December"
+                and not _NOT_A_MEETING.match(question, m.end())]  # "the 17th century"
+    counted: set[int] = set()  # the ordinals that count a format's meetings
+    counted_at: dict[str, int] = {}  # format kind -> where an ordinal counts it
     stem_set = {s for s, _ in stems}
     for kind, pattern in vocabulary.topic.formats.items():
         m = pattern.search(question)
@@ -528,9 +589,32 @@ def _by_name_or_kind(question: str, vocabulary: QuestionVocabulary,
         if m is None and len(described) < (1 if FORMAT_WORD in stem_set else 3):
             continue
         at = m.start() if m else min(o for s, o in stems if s in described)
+        of_kind = sorted((p for p, meeting in enumerate(vocabulary.meetings)
+                          if meeting.kind == kind), key=lambda p: vocabulary.meetings[p].start)
+        # "the third 2+2": the format's third meeting by date, when the registry holds it;
+        # none when it does not (as a leaders' ordinal the registry lacks reads nothing)
+        count = next((k for k, (o, _) in enumerate(ordinals)
+                      if _FORMAT_ORDINAL.fullmatch(question, o.end(), at)), None)
+        if count is not None:
+            counted.add(count)
+            counted_at[kind] = at
+            number = ordinals[count][1]
+            of_kind = of_kind[number - 1:number]
+        for position in of_kind:
+            named.add(position, FORMAT_SCORE, at, specific=True)
+    if vocabulary.any_alias is not None and vocabulary.any_alias.search(question):
+        for pattern, position in vocabulary.aliases:
+            if (m := pattern.search(question)) is None:
+                continue
+            counted_here = counted_at.get(vocabulary.meetings[position].kind, -1)
+            if not m.start() <= counted_here < m.end():  # "the second two-plus-two" is counted
+                named.add(position, ALIAS_SCORE, m.start())
+    for k, (m, number) in enumerate(ordinals):
+        if k in counted:
+            continue
         for position, meeting in enumerate(vocabulary.meetings):
-            if meeting.kind == kind:
-                named.add(position, FORMAT_SCORE, at, specific=True)
+            if meeting.ordinal == number:
+                named.add(position, ORDINAL_SCORE, m.start(), specific=True)
     for key, pattern in vocabulary.topic.events.items():
         if (m := pattern.search(question)) is None:
             continue
@@ -561,7 +645,8 @@ def _by_words(vocabulary: QuestionVocabulary, stems: list[tuple[str, int]],
                   and s in vocabulary.place_words}
         score = sum(vocabulary.meeting_idf[s] for s in {s for s, _ in hits}) + 0.5 * sum(
             vocabulary.meeting_idf[s] for s in {s for s, _ in near} | shared)
-        named.add(position, score, min(o for _, o in hits + near))
+        named.add(position, score, min(o for _, o in hits + near),
+                  also=[o for _, o in hits + near])
     if periods:
         fitting = [(p, o) for p, words in enumerate(vocabulary.meeting_words)
                    for o in [min((o for s, o in stems if s in words and s not in rare
@@ -575,6 +660,91 @@ def _by_words(vocabulary: QuestionVocabulary, stems: list[tuple[str, int]],
                        if nouns & set(tokenize(vocabulary.meetings[p].name))]
         if len(fitting) == 1:
             named.add(fitting[0][0], MEETING_MIN, fitting[0][1])
+
+
+# A place after a meeting's noun: "the summit in Japan", "the chairman's visit to Japan".
+_PLACE_AFTER = re.compile(r"\s+(?:in|to|at)\s+", re.IGNORECASE)
+FEW_FITTING = 2  # a month, shared place or country names at most this many meetings
+
+
+def _by_month_or_place(question: str, vocabulary: QuestionVocabulary,
+                       words: list[tuple[str, int, str]], periods: list[Period],
+                       named: _Named) -> None:
+    """A meeting noun with a month ("the April visit"), a place several meetings share ("the
+    Moscow summit") or the country one was held in ("the summit in Japan"): that month's,
+    place's or country's meetings the noun fits (their kind or name: "summit"), narrowed by
+    the question's date and by words only some of them have ("the State Duma chairman's
+    visit": Naryshkin's); read when one or two are left."""
+    # the words that tell the meetings apart, but for the month and the nouns themselves
+    other = {s for s, _, w in words if not MONTHS.get(w.casefold())} \
+        & vocabulary.rare_meeting_words - MEETING_NOUNS
+    meetings = vocabulary.meetings
+    places = vocabulary.topic.places
+    for i, (noun, at, _) in enumerate(words):
+        if noun not in MEETING_NOUNS:
+            continue
+        found: list[tuple[int, set[int]]] = []  # (where, the meetings it names)
+        for s, o, written in words[max(0, i - 2):i]:
+            month = MONTHS.get(written.casefold()) if written[:1].isupper() else None
+            if month is not None and not _YEAR_NEXT.match(question, o + len(written)):
+                found.append((o, {p for p, m in enumerate(meetings)
+                                  if month in (m.start.month, m.end.month)}))
+            elif s in vocabulary.place_words:  # a place one meeting has is _by_words' job
+                sharing = {p for p, w in enumerate(vocabulary.meeting_words) if s in w}
+                if len(sharing) > 1:
+                    found.append((o, sharing))
+        linked = _PLACE_AFTER.match(question, at + len(words[i][2]))
+        if linked and (name := vocabulary.topic.place_re.match(question, linked.end())):
+            place = places[name.group(0)]
+            found.append((at, {p for p, countries in enumerate(vocabulary.meeting_countries)
+                               if place.country in countries} if place.is_country else
+                          {p for p, w in enumerate(vocabulary.meeting_words)
+                           if set(tokenize(place.name)) <= w}))
+        for where, candidates in found:
+            # the noun must fit: "the Szohod trip" names neither of the meetings there
+            fitting = [p for p in candidates if noun == stem(meetings[p].kind)
+                       or noun in tokenize(meetings[p].name)]
+            if periods:
+                fitting = [p for p in fitting if _inside(meetings[p], periods)]
+            own = {p: len(other & (vocabulary.meeting_words[p] | vocabulary.meeting_context[p]))
+                   for p in fitting}
+            if own and max(own.values()):
+                fitting = [p for p in fitting if own[p] == max(own.values())]
+            if 1 <= len(fitting) <= FEW_FITTING:
+                for p in fitting:
+                    named.add(p, MEETING_MIN, min(where, at), also=[where, at])
+
+
+def _by_own_words(vocabulary: QuestionVocabulary, stems: list[tuple[str, int]],
+                  named: _Named) -> None:
+    """A place several meetings share and one of them has for an alias, with words that name
+    only another ("the Sochi Games opening ceremony": the Olympics, not the 2016 Sochi
+    meeting, though "Sochi" alone is that meeting's alias): that one, singled out as an
+    occasion is, with or without a meeting noun."""
+    rare = vocabulary.rare_meeting_words
+    for place, at in stems:
+        if place not in vocabulary.place_words:
+            continue
+        sharing = [p for p, words in enumerate(vocabulary.meeting_words) if place in words]
+        # only where the place alone is one of them's alias ("Sochi"): elsewhere a shared
+        # place names none of them by itself, and the words beside it are _by_words' job
+        if len(sharing) < 2 or not any(tokenize(alias) == [place] for p in sharing
+                                       for alias in vocabulary.meetings[p].aliases):
+            continue
+        own: dict[int, tuple[float, list[int]]] = {}
+        for p in sharing:
+            names = {(s, o) for s, o in stems if s != place and s in rare
+                     and s in vocabulary.meeting_words[p] and s not in MEETING_NOUNS}
+            if not names:  # by a name ("Games"); its description's words only add to it
+                continue
+            context = {(s, o) for s, o in stems if s in rare and s not in MEETING_NOUNS
+                       and s in vocabulary.meeting_context[p]}
+            score = sum(vocabulary.meeting_idf[s] for s in {s for s, _ in names}) + 0.5 * sum(
+                vocabulary.meeting_idf[s] for s in {s for s, _ in context} | {place})
+            own[p] = score, [o for _, o in names | context]
+        if len(own) == 1:
+            (p, (score, where)), = own.items()
+            named.add(p, score, at, specific=True, also=where)
 
 
 def _weighed(vocabulary: QuestionVocabulary, stem_set: set[str], periods: list[Period],
@@ -610,12 +780,24 @@ def _chosen(question: str, vocabulary: QuestionVocabulary, named: _Named
     if not read:
         return [], {}
     best = max(read.values())
-    chosen = sorted((p for p, s in read.items() if s >= RELATIVE * best),
-                    key=lambda p: -read[p])[:MAX_MEETINGS]
     first = dict(named.first)
+
+    def places(p: int) -> set[int]:
+        return named.named_at.get(p, set()) | {first[p]}
+
+    def relation(p: int) -> Relation | None:
+        return next((r for a in sorted(places(p))
+                     if (r := relation_before(question, _phrase_start(question, a)))), None)
+
+    ranked = sorted(read, key=lambda p: -read[p])
+    chosen = [p for p in ranked if read[p] >= RELATIVE * best]
+    # "after Lima and before the December visit": a meeting named apart, with a side of its
+    # own, is read however much more clearly the other one is named
+    chosen += [p for p in ranked if p not in chosen and relation(p) is not None
+               and not any(places(p) & places(q) for q in chosen)]
     out: list[int] = []
     relations: dict[int, Relation] = {}
-    for p in chosen:
+    for p in chosen[:MAX_MEETINGS]:
         at = _phrase_start(question, first[p])
         step = neighbour_before(question, at)
         if step is not None:  # the meeting before or after the one named
@@ -626,6 +808,6 @@ def _chosen(question: str, vocabulary: QuestionVocabulary, named: _Named
             continue
         if p not in out:
             out.append(p)
-            if (r := relation_before(question, at)):
+            if (r := relation(p)) is not None:
                 relations[p] = r
     return [(p, first[p]) for p in out], relations

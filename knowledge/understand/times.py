@@ -17,7 +17,6 @@ from knowledge.text.dates import names_a_document
 from knowledge.text.months import MONTH_NAMES, MONTHS
 
 Side = Literal["before", "after"]
-Relation = Literal["before", "after", "year before", "year after"]
 
 _SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11)}
 _PARTS = {"early": (1, 4), "mid": (5, 8), "middle": (5, 8), "late": (9, 12), "end": (10, 12),
@@ -75,10 +74,12 @@ _MONTH_ALONE = re.compile(rf"\b(?:in|during|by|since|until)\s+(?P<month>{_MONTH}
 _DAY_AFTER = re.compile(rf"\s*(?:of\s+)?(?P<month>{_MONTH})\.?(?!\w)", re.IGNORECASE)
 _DAY_BEFORE = re.compile(rf"(?<!\w)(?P<month>{_MONTH})\.?\s*(?:the\s+)?$", re.IGNORECASE)
 # Two periods joined into one span: "2015 to 2019", "November 2016 - March 2017", and with
-# "between"/"from" before the first, "between 2015 and 2019". A bare "and" keeps them apart.
+# "between" before the first, "between 2015 and 2019" (or "2019 and 2015"). A bare "and"
+# keeps them apart, and so does "from 2015 and 2019".
 _SPAN_JOIN = re.compile(r"\s*(?:-|–|—|to|until|till|through)\s*", re.IGNORECASE)
 _SPAN_AND = re.compile(r"\s*and\s*", re.IGNORECASE)
-_SPAN_OPEN = re.compile(r"\b(?:between|from)\s+(?:the\s+)?$", re.IGNORECASE)
+# "from 2015 and 2019" is two periods ("from" each), "between 2015 and 2019" one span.
+_SPAN_BETWEEN = re.compile(r"\bbetween\s+(?:the\s+)?$", re.IGNORECASE)
 # "2015-2019", "2015–19": years written as one span.
 _YEAR_SPAN = re.compile(r"(?<![\w-])(?P<year>(?:19[4-9]|20\d)\d)\s*[-–—/]\s*"
                         r"(?P<to>(?:19|20)?\d\d)(?![\w-])")
@@ -92,14 +93,16 @@ _BEFORE = re.compile(r"\b(?:before|ahead of|prior to|in the run-up to|in the lea
                      r"(?:\s+(?:the|a|an|his|her|their))?\s*$", re.IGNORECASE)
 _AFTER = re.compile(r"\b(?:after|following|since|in the wake of|in the aftermath of)"
                     r"(?:\s+(?:the|a|an|his|her|their))?\s*$", re.IGNORECASE)
-# A period open on one side: "after 2016", "since spring 2017", "before the end of 2015".
+# A period open on one side: "after 2016", "since spring 2017", "before the end of 2015" (not
+# "from": "commentary from December 2016" was written then; "from 2016 onwards" opens).
 _OPEN_SIDE = re.compile(r"\b(?P<side>no\s+later\s+than|not\s+later\s+than|later\s+than|"
-                        r"after|since|before|prior\s+to|earlier\s+than|until|till|up\s+to|"
-                        r"from)\s+(?:the\s+)?$", re.IGNORECASE)
-# "2016 onwards", "2016 and after": open after, the period included.
-_OPEN_AFTER = re.compile(r"\s*(?:onwards?|and\s+(?:after|later|beyond|since))\b",
-                         re.IGNORECASE)
-_SIDES = {"after": "after", "later than": "after", "since": "since", "from": "since",
+                        r"after|since|before|prior\s+to|earlier\s+than|until|till|up\s+to)"
+                        r"\s+(?:the\s+)?$", re.IGNORECASE)
+# "2016 onwards", "2016 and after", "from 2016 on": open after, the period included ("on"
+# only where the phrase ends: "from 2016 on Putin's visit" is commentary of 2016).
+_OPEN_AFTER = re.compile(r"\s*(?:onwards?|and\s+(?:after|later|beyond|since))\b"
+                         r"|\s+on\s*(?:$|[,;:.?!)]|and\b|,)", re.IGNORECASE)
+_SIDES = {"after": "after", "later than": "after", "since": "since",
           "before": "before", "prior to": "before", "earlier than": "before",
           "until": "until", "till": "until", "up to": "until",
           "no later than": "until", "not later than": "until"}
@@ -107,8 +110,15 @@ _SIDES = {"after": "after", "later than": "after", "since": "since", "from": "si
 OPEN_START, OPEN_END = dt.date(1000, 1, 1), dt.date(2999, 12, 31)
 _BOTH_SIDES = re.compile(r"\b(?:before and after|after and before)(?:\s+(?:the|a|an|his|her|"
                          r"their))?\s*$", re.IGNORECASE)
-_YEAR_AFTER = re.compile(r"\b(?:the|a)\s+year\s+after(?:\s+the)?\s*$", re.IGNORECASE)
-_YEAR_BEFORE = re.compile(r"\b(?:the|a)\s+year\s+before(?:\s+the)?\s*$", re.IGNORECASE)
+# A time at a distance from a meeting: "the year after", "two years before", "a month after",
+# "three weeks ahead of"; "(in) the year of the Olympics" is its own year.
+_COUNTS = {"a": 1, "an": 1, "the": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+           "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+_OFFSET = re.compile(rf"\b(?P<count>{'|'.join(_COUNTS)}|\d{{1,2}})[\s-]+(?P<unit>year|month|week)s?"
+                     r"\s+(?P<side>before|after|prior\s+to|ahead\s+of|following)"
+                     r"(?:\s+(?:the|a|an|his|her|their))?\s*$", re.IGNORECASE)
+_YEAR_OF = re.compile(r"\b(?:the|that)\s+(?:same\s+)?year\s+of(?:\s+(?:the|a|an|his|her|their))?"
+                      r"\s*$", re.IGNORECASE)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -118,6 +128,37 @@ class Period:
     start: dt.date
     end: dt.date
     label: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Offset:
+    """A time a question hangs on a meeting at a distance: "two years before" (count 2, unit
+    "year"), "a month after"; "the year of" is count 0 and no side."""
+
+    side: Side | None
+    count: int
+    unit: Literal["year", "month", "week"]
+
+    def period(self, start: dt.date, end: dt.date) -> Period:
+        """The period at this distance from a meeting held from `start` to `end`: a calendar
+        year or month (as "the year after the Olympics" is the next calendar year), or the
+        week around the day."""
+        sign = -1 if self.side == "before" else 1
+        anchor = start if self.side == "before" else end
+        if self.unit == "year":
+            return _year(anchor.year + sign * self.count)
+        if self.unit == "month":
+            index = anchor.year * 12 + anchor.month - 1 + sign * self.count
+            year, month = divmod(index, 12)
+            first, last = _months(year, month + 1, month + 1)
+            return Period(first, last, f"{MONTH_NAMES[month]} {year}")
+        day = anchor + dt.timedelta(weeks=sign * self.count)
+        first, last = day - dt.timedelta(days=3), day + dt.timedelta(days=3)
+        return Period(first, last, f"{first.day} {MONTH_NAMES[first.month - 1]} – "
+                                   f"{last.day} {MONTH_NAMES[last.month - 1]} {last.year}")
+
+
+Relation = Side | Offset
 
 
 def _months(year: int, first: int, last: int) -> tuple[dt.date, dt.date]:
@@ -267,9 +308,9 @@ def _day_of(m: re.Match[str]) -> dt.date | None:
 
 
 def _opened(question: str, span: tuple[int, int], period: Period) -> Period:
-    """"after 2016", "since 2017", "before 2016", "prior to 2016", "until 2016", "from 2016",
-    "2016 onwards": the period opened on one side (not "after the November 2016 talks": that
-    relation is the meeting's; not a span "from 2015 to 2019")."""
+    """"after 2016", "since 2017", "before 2016", "prior to 2016", "until 2016", "2016
+    onwards", "from 2016 on": the period opened on one side (not "after the November 2016
+    talks": that relation is the meeting's; not "from 2016" alone, the period itself)."""
     start, end = span
     if period.start == OPEN_START or period.end == OPEN_END:
         return period  # "pre-2015": opened as written
@@ -277,9 +318,6 @@ def _opened(question: str, span: tuple[int, int], period: Period) -> Period:
         return period
     found = _OPEN_SIDE.search(question[max(0, start - 30):start])
     side = _SIDES[" ".join(found.group("side").lower().split())] if found else None
-    if side == "since" and found and found.group("side").lower() == "from" and (
-            " – " in period.label or _SPAN_JOIN.match(question, end)):
-        side = None  # "from 2015 to 2019", "from 2019 to 2016": spans, not open periods
     if side is None and _OPEN_AFTER.match(question, end):
         side = "since"
     if side == "before":
@@ -306,9 +344,15 @@ def _spans_joined(question: str, found: list[tuple[tuple[int, int], Period]]
             between = question[end:next_start]
             if following.end >= period.start and (
                     _SPAN_JOIN.fullmatch(between) or (
-                        _SPAN_AND.fullmatch(between) and _SPAN_OPEN.search(question[:start]))):
+                        _SPAN_AND.fullmatch(between) and _SPAN_BETWEEN.search(question[:start]))):
                 periods.append(((start, found[i + 1][0][1]), Period(
                     period.start, following.end, f"{period.label} – {following.label}")))
+                i += 2
+                continue
+            if _SPAN_AND.fullmatch(between) and _SPAN_BETWEEN.search(question[:start]):
+                # "between 2019 and 2015": the same span as "between 2015 and 2019"
+                periods.append(((start, found[i + 1][0][1]), Period(
+                    following.start, period.end, f"{following.label} – {period.label}")))
                 i += 2
                 continue
         periods.append(found[i])
@@ -363,14 +407,20 @@ def neighbour_before(question: str, at: int) -> Literal["previous", "next"] | No
 
 
 def relation_before(question: str, at: int) -> Relation | None:
-    """The relation word that ends just before position ``at`` (where a meeting is named)."""
+    """The relation that ends just before position ``at`` (where a meeting is named): a side
+    ("before the summit") or a distance ("two years before the summit", "the year of")."""
     head = question[max(0, at - 40):at]
     if _BOTH_SIDES.search(head):  # "before and after the summit": neither side alone
         return None
-    if _YEAR_AFTER.search(head):
-        return "year after"
-    if _YEAR_BEFORE.search(head):
-        return "year before"
+    if (m := _OFFSET.search(head)) is not None:
+        side: Side = "before" if m.group("side").lower().startswith(("before", "prior", "ahead")) \
+            else "after"
+        count = m.group("count").lower()
+        return Offset(side, int(count) if count.isdigit() else _COUNTS[count],
+                      "year" if m.group("unit").lower() == "year" else
+                      "month" if m.group("unit").lower() == "month" else "week")
+    if _YEAR_OF.search(head):
+        return Offset(None, 0, "year")
     if _BEFORE.search(head):
         return "before"
     if _AFTER.search(head):

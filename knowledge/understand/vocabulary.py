@@ -100,6 +100,9 @@ class QuestionVocabulary:
     # Names a question may carry: cities, the two parties, officials and meeting participants
     # ("Tokyo", "Japanese", "Putin"); None: no names
     names: re.Pattern[str] | None = None
+    # The countries each meeting was held in, from its place (places.json): "the summit in
+    # Japan" (() when built without them)
+    meeting_countries: tuple[frozenset[str], ...] = ()
 
     def names_in(self, question: str) -> tuple[str, tuple[str, ...]] | None:
         """The names the question carries, alone ("Tokyo"), and the words it says besides
@@ -177,7 +180,10 @@ def build_question_vocabulary(topic: Vocabulary, experts: Sequence[ExpertEntry],
         rare_meeting_words=_rare([w | c for w, c in zip(meeting_words, meeting_context,
                                                         strict=True)]),
         aliases=aliases, any_alias=any_alias, format_words=format_words,
-        publishers=_phrases(publishers), names=_names(topic, meetings))
+        publishers=_phrases(publishers), names=_names(topic, meetings),
+        meeting_countries=tuple(frozenset(place.country for name, place in topic.places.items()
+                                          if not place.is_country and name in m.place)
+                                for m in meetings))
 
 
 def _names(topic: Vocabulary, meetings: Sequence[MeetingEntry]) -> re.Pattern[str] | None:

@@ -364,3 +364,117 @@ def test_a_slip_is_read_among_the_experts_the_viewer_may_see(
     assert [p.name for p in interpret("What did Horvath say?", both).people] == []
     assert [p.name for p in interpret("What did Horvath say?", both, {1}).people] == [
         "Mila Horvat"]
+
+
+@pytest.mark.parametrize(("question", "labels", "side"), [
+    ("What was expected two years before the Klow summit?", ["2019"], "before"),
+    ("What was expected one year before the Klow summit?", ["2020"], "before"),
+    ("What was said two months before the Klow summit?", ["January 2021"], "before"),
+    ("What was said a month after the Klow summit?", ["April 2021"], "after"),
+    ("What was said three weeks after the Klow summit?", ["2 April – 8 April 2021"], "after"),
+    ("What was said in the year of the Klow summit?", ["2021"], None),
+    ("What was said the year after the Klow summit in 2021?", ["2022"], "after"),
+])
+def test_a_distance_from_a_meeting_is_a_window(fictional: QuestionVocabulary, question: str,
+                                               labels: list[str], side: str | None) -> None:
+    """"two years before the Klow summit" is 2019, "a month after" it April 2021, "the year
+    of" it 2021 (outside tester MED-3: the distance was dropped, leaving "before" open)."""
+    reading = interpret(question, fictional)
+    assert [w.label for w in reading.windows] == labels
+    assert [(m.meeting_id, m.side) for m in reading.meetings] == [("2021-03-klow-summit", side)]
+
+
+def test_an_ordinal_on_a_format_counts_that_formats_meetings(
+        fictional: QuestionVocabulary) -> None:
+    """"the second 3+3" is the registry's second 3+3 by date, "the first" its first; "the
+    third" is none (the registry holds two), not every 3+3 and not the leaders' third
+    meeting (outside tester MED-5: "the third 2+2" was read as the only 2+2)."""
+    import dataclasses
+
+    first = next(m for m in fictional.meetings if m.kind == "3+3")
+    later = dataclasses.replace(first, id="2022-06-klow-3plus3", start=dt.date(2022, 6, 1),
+                                end=dt.date(2022, 6, 1), place="Klow",
+                                name="Syldavia-Borduria 3+3 in Klow")
+    both = build_question_vocabulary(
+        fictional.topic, EXPERTS,
+        [dataclasses.replace(m, ordinal=3) if m.id == "2021-03-klow-summit" else m
+         for m in (*fictional.meetings, later)])
+
+    def meetings(question: str) -> list[str]:
+        return [m.meeting_id for m in interpret(question, both).meetings]
+
+    assert meetings("What came of the second 3+3?") == ["2022-06-klow-3plus3"]
+    assert meetings("What came of the first three-plus-three meeting?") == [
+        "2021-09-szohod-3plus3"]
+    assert meetings("What came of the 3rd 3+3?") == []
+    assert meetings("What came of the third summit?") == ["2021-03-klow-summit"]
+    assert set(meetings("What came of the 3+3?")) == {"2021-09-szohod-3plus3",
+                                                      "2022-06-klow-3plus3"}
+
+
+def test_two_meetings_each_with_its_side_and_the_time_between(
+        fictional: QuestionVocabulary) -> None:
+    """"after the Klow summit and before the January visit" reads both meetings, each with
+    its side, and the time between them; a month before a meeting noun names that month's
+    meeting (outside tester MED-2: only the first meeting was read)."""
+    reading = interpret("What was said after the Klow summit and before the January visit?",
+                        fictional)
+    assert [(m.meeting_id, m.side) for m in reading.meetings] == [
+        ("2021-03-klow-summit", "after"), ("2022-01-szohod-royal-visit", "before")]
+    assert [(w.start, w.end) for w in reading.windows] == [
+        (dt.date(2021, 3, 16), dt.date(2022, 1, 17))]
+    # the stronger one first in the question makes no difference
+    reading = interpret("What was expected before the January visit and after the Klow "
+                        "summit?", fictional)
+    assert {(m.meeting_id, m.side) for m in reading.meetings} == {
+        ("2021-03-klow-summit", "after"), ("2022-01-szohod-royal-visit", "before")}
+
+
+@pytest.mark.parametrize(("question", "meeting_ids"), [
+    ("What came of the visit to Borduria?", ["2022-01-szohod-royal-visit"]),
+    ("What came of the summit in Syldavia?", ["2021-03-klow-summit"]),
+    ("What came of the September 2021 meeting in Borduria?", []),  # the 3+3: no such noun
+    ("What came of the September 2021 3+3 in Borduria?", ["2021-09-szohod-3plus3"]),
+    ("What came of the summit in Zembla?", []),  # none held there
+])
+def test_a_meeting_named_by_the_country_it_was_held_in(
+        fictional: QuestionVocabulary, question: str, meeting_ids: list[str]) -> None:
+    """A country after a meeting noun names the meetings held there (places data) that the
+    noun fits (outside tester MED-8: "the summit in Japan" read nothing)."""
+    assert [m.meeting_id for m in interpret(question, fictional).meetings] == meeting_ids
+
+
+def test_words_only_one_meeting_has_beat_a_shared_place(fictional: QuestionVocabulary) -> None:
+    """With "Szohod" an alias of the 3+3, "King Muskar's Szohod reception" is still the royal
+    visit: its own name's words single it out among the meetings held there, with no meeting
+    noun (outside tester MED-6: "the Sochi Games opening ceremony" was the 2016 meeting)."""
+    import dataclasses
+
+    aliased = build_question_vocabulary(
+        fictional.topic, EXPERTS,
+        [dataclasses.replace(m, aliases=("Szohod",)) if m.id == "2021-09-szohod-3plus3" else m
+         for m in fictional.meetings])
+
+    def meetings(question: str) -> list[str]:
+        return [m.meeting_id for m in interpret(question, aliased).meetings]
+
+    assert meetings("How did King Muskar's Szohod reception go?") == [
+        "2022-01-szohod-royal-visit"]
+    assert meetings("How did the Szohod talks go?") == ["2021-09-szohod-3plus3"]
+
+
+@pytest.mark.parametrize(("question", "experts"), [
+    ("What did the Klow State University professor say?", []),
+    ("What did the Danube University professor say?", []),
+    ("What did the University of Klow professor say?", ["Mila Horvat"]),
+    ("What did the Szohod Institute director say?", ["Jan Dvorak"]),
+    ("What did the Danube Foundation president say?", ["Eva Stern"]),
+    ("What did the Klow professor say?", ["Mila Horvat"]),
+])
+def test_a_name_of_several_words_fits_only_a_role_that_holds_it_whole(
+        fictional: QuestionVocabulary, question: str, experts: list[str]) -> None:
+    """"the Klow State University professor" is another institution than Horvat's University
+    of Klow, though "Klow" and "University" are both in her role (outside tester MED-7: "the
+    Moscow State University professor" was Streltsov of MGIMO); a name her role holds whole
+    is hers."""
+    assert [p.name for p in interpret(question, fictional).people] == experts

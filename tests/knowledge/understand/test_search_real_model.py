@@ -52,6 +52,9 @@ def test_a_place_two_meetings_share_is_the_one_the_date_fits(
         "What did experts expect in 2016 after the Sochi Olympics?")
     # the place names both, the occasion one ("Winter Games" is the scope's word for it)
     assert meetings("What came of the Sochi Winter Games?") == ["2014-02-sochi-olympics-opening"]
+    # and words only the Olympics have beat the 2016 meeting's alias "Sochi"
+    assert meetings("How did Abe's attendance at the Sochi Games opening ceremony affect "
+                    "ties?") == ["2014-02-sochi-olympics-opening"]
 
 
 @pytest.mark.parametrize("question", [

@@ -129,8 +129,8 @@ def test_a_number_that_counts_something_is_no_year(question: str,
     ("Commentary no later than 2017?", [("1000-01-01", "2017-12-31", "until 2017")]),
     ("Views up to 2017?", [("1000-01-01", "2017-12-31", "until 2017")]),
     ("What was expected until 2016?", [("1000-01-01", "2016-12-31", "until 2016")]),
-    ("Commentary from 2016?", [("2016-01-01", "2999-12-31", "since 2016")]),
     ("Views from 2016 onwards?", [("2016-01-01", "2999-12-31", "since 2016")]),
+    ("Views from 2016 on?", [("2016-01-01", "2999-12-31", "since 2016")]),
     ("What about 2017 and after?", [("2017-01-01", "2999-12-31", "since 2017")]),
     ("Any post-2016 commentary?", [("2017-01-01", "2999-12-31", "after 2016")]),
     ("What did pre-2015 analysis say?", [("1000-01-01", "2014-12-31", "before 2015")]),
@@ -142,8 +142,27 @@ def test_a_number_that_counts_something_is_no_year(question: str,
 def test_periods_open_on_one_side_in_other_words(question: str,
                                                  spans: list[tuple[str, str, str]]) -> None:
     """"prior to", "earlier than", "pre-" end before the period; "until", "up to", "no later
-    than" end with it; "from", "onwards", "and after" start with it; "later than", "post-"
-    start after it; "through" and "from ... to ..." stay spans."""
+    than" end with it; "onwards", "from ... on", "and after" start with it; "later than",
+    "post-" start after it; "through" and "from ... to ..." stay spans."""
+    assert [(p.start.isoformat(), p.end.isoformat(), p.label)
+            for p in explicit_periods(question)] == spans
+
+
+@pytest.mark.parametrize(("question", "spans"), [
+    ("Commentary from December 2016 on Putin's visit",
+     [("2016-12-01", "2016-12-31", "December 2016")]),
+    ("Commentary from spring 2017", [("2017-03-01", "2017-05-31", "spring 2017")]),
+    ("Commentary from 2016?", [("2016-01-01", "2016-12-31", "2016")]),
+    ("Commentary from 2015 and 2019",
+     [("2015-01-01", "2015-12-31", "2015"), ("2019-01-01", "2019-12-31", "2019")]),
+    ("Views from 2015 until 2019?", [("2015-01-01", "2019-12-31", "2015 – 2019")]),
+    ("What was said between 2019 and 2015?", [("2015-01-01", "2019-12-31", "2015 – 2019")]),
+])
+def test_from_alone_is_the_period_and_between_is_one_span(
+        question: str, spans: list[tuple[str, str, str]]) -> None:
+    """"from December 2016" alone is when the commentary was written, not "since" (outside
+    tester, MED-4); "from X and Y" is two periods like "in X and Y"; "between 2019 and 2015"
+    is the span "between 2015 and 2019" is (it was two years)."""
     assert [(p.start.isoformat(), p.end.isoformat(), p.label)
             for p in explicit_periods(question)] == spans
 
