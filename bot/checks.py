@@ -3,6 +3,7 @@ every search-backed command and button."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import TYPE_CHECKING, TypeVar
@@ -12,6 +13,7 @@ from discord import app_commands
 
 from bot.guild_settings import CHECK_WAIT_SECONDS
 from bot.respond import STARTED
+from knowledge.errors import BadInput, NotFound
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
@@ -20,6 +22,8 @@ T = TypeVar("T")
 CooldownFactory = Callable[["discord.Interaction[SummitDesk]"],
                            Awaitable[app_commands.Cooldown | None]]
 
+# interaction.extras: how to uncount a search-backed command's use of the cooldown
+SEARCH_USE = "summit_desk_search_use"
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
 ADMINS_ONLY = ("Only server admins (Manage Server, or the server's admin role) can use this "
                "command. Ask one of them, or see /help for the commands everyone can use.")
@@ -160,23 +164,44 @@ class UserCooldowns:
             bucket = self._buckets[key] = cooldown
         return bucket.update_rate_limit() or 0.0
 
+    def give_back(self, key: Hashable) -> None:
+        """Uncount one use of `key` (its command refused the input before searching); nothing
+        when its window has passed meanwhile (the bucket is full again)."""
+        bucket = self._buckets.get(key)
+        if bucket is not None and bucket.get_tokens() < bucket.rate:
+            bucket.update_rate_limit(tokens=-1)
+
 
 def search_cooldown(factory: CooldownFactory = ask_cooldown) -> Callable[[T], T]:
     """app_commands check: the /ask cooldown `factory` gives (None: none), per member of a
     server, counted for this command alone. Unlike discord.py's dynamic_cooldown, which
     awaits the factory between looking for a member's bucket and making one (so commands
     sent together each made their own and all went through), the count is taken in one
-    step after the settings are read."""
+    step after the settings are read. A use the command then refuses before searching (an
+    empty question, an unknown expert, a bad date: `give_back_search`) is uncounted."""
     counts = UserCooldowns()
 
     async def predicate(interaction: discord.Interaction[SummitDesk]) -> bool:
         cooldown = await factory(interaction)
-        wait = counts.retry_after_for((interaction.guild_id, interaction.user.id), cooldown)
+        key = (interaction.guild_id, interaction.user.id)
+        wait = counts.retry_after_for(key, cooldown)
         if wait and cooldown is not None:
             raise app_commands.CommandOnCooldown(cooldown, wait)
+        if cooldown is not None:
+            interaction.extras[SEARCH_USE] = functools.partial(counts.give_back, key)
         return True
 
     return app_commands.check(predicate)
+
+
+def give_back_search(interaction: discord.Interaction[SummitDesk], error: BaseException) -> None:
+    """A search-backed command refused its input (BadInput, NotFound: nothing was searched, or
+    the search was refused before it ran): its use of the cooldown is uncounted, so a member
+    fixing a typo is not held back by it. A search that ran counts, "no good match" too."""
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    give_back = interaction.extras.pop(SEARCH_USE, None)
+    if give_back is not None and isinstance(original, BadInput | NotFound):
+        give_back()
 
 
 class ButtonCooldowns(UserCooldowns):

@@ -292,17 +292,30 @@ def digest_item_value(item: DigestItem, limit: int = FIELD_VALUE_LIMIT) -> str:
     return truncate(f"{extract}\n{meta}" if extract else meta, limit)
 
 
-def digest_parts(digest: Digest, *, title: str = "Digest"
+def period_text(start: dt.datetime, end: dt.datetime) -> str:
+    """A digest's period as a real from–to: to the minute ("f") when it spans minutes; within
+    one minute, to the second ("T", with the day), where "f" twice read as the same instant
+    (a /digest now moments after /digest set); no span at all: "Up to" its end."""
+    start, end = _aware(start), _aware(end)
+    first, last = int(start.timestamp()), int(end.timestamp())
+    if first // 60 != last // 60:
+        return (f"From {discord.utils.format_dt(start, 'f')} "
+                f"to {discord.utils.format_dt(end, 'f')}")
+    if first != last:
+        return (f"From {discord.utils.format_dt(start, 'T')} to "
+                f"{discord.utils.format_dt(end, 'T')} on {discord.utils.format_dt(end, 'D')}")
+    return f"Up to {discord.utils.format_dt(end, 'f')}"
+
+
+def digest_parts(digest: Digest, *, title: str = "Digest", description: str | None = None
                  ) -> list[tuple[discord.Embed, list[DigestItem]]]:
-    """A digest as embeds, each with the items it shows: a header, then one or more embeds
-    per section."""
-    start, end = digest.period_start, digest.period_end
+    """A digest as embeds, each with the items it shows: a header (its period, unless
+    `description` says more), then one or more embeds per section."""
     count = sum(len(s.items) for s in digest.sections)
     header = EmbedBuilder(
         title=f"{title}: {count} new article{'s' * (count != 1)}" if count else
         f"{title}: nothing new",
-        description=f"From {discord.utils.format_dt(_aware(start), 'f')} "
-                    f"to {discord.utils.format_dt(_aware(end), 'f')}",
+        description=description or period_text(digest.period_start, digest.period_end),
         colour=DIGEST_COLOUR,
     ).build()
     parts: list[tuple[discord.Embed, list[DigestItem]]] = [(header, [])]
@@ -391,8 +404,8 @@ def digest_view(items: Sequence[DigestItem], tag: str) -> discord.ui.View | None
     return view if view.children else None
 
 
-def digest_replies(digest: Digest, *, title: str = "Digest", run_id: int | None = None
-                   ) -> list[Reply]:
+def digest_replies(digest: Digest, *, title: str = "Digest", run_id: int | None = None,
+                   description: str | None = None) -> list[Reply]:
     """A digest as a list of messages, each within Discord's per-message limits, each with a
     Read menu for its articles. With a run id the menu's custom_id carries the run, so a
     restarted bot can tell whether a run was already posted. A message shows at most 25
@@ -400,7 +413,7 @@ def digest_replies(digest: Digest, *, title: str = "Digest", run_id: int | None 
     budget = EMBED_TOTAL_LIMIT - 100
     groups: list[list[tuple[discord.Embed, list[DigestItem]]]] = []
     size = count = 0
-    for embed, items in digest_parts(digest, title=title):
+    for embed, items in digest_parts(digest, title=title, description=description):
         length = len(embed)
         if not groups or len(groups[-1]) >= EMBEDS_PER_MESSAGE or size + length > budget \
                 or count + len(items) > SELECT_OPTIONS_LIMIT:

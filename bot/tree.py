@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.checks import ADMINS_ONLY, NotAdmin, NotOwner
+from bot.checks import ADMINS_ONLY, NotAdmin, NotOwner, give_back_search
 from bot.replies import clean, clean_cut
 from bot.respond import answer_text, log_interaction, mark_started
 from knowledge.errors import BadInput, ConfigurationError, KnowledgeError, NotFound
@@ -89,6 +89,7 @@ async def report_error(interaction: discord.Interaction[SummitDesk], error: Base
                        command: str | None = None) -> None:
     """Reply with the short explanation; log unexpected errors with their traceback."""
     message, unexpected = explain(error)
+    give_back_search(interaction, error)
     name = command or (interaction.command.qualified_name if interaction.command else "?")
     if unexpected:
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error

@@ -61,6 +61,8 @@ if TYPE_CHECKING:
     from knowledge.sources.outcomes import PollOutcome
 
 NO_MATCH = "No good match in the library for that question. Try other words, or a name."
+# A DM searches the library every conversation shares: what a server added is not in it.
+DM_SCOPE = "Articles a server added are searchable only in that server, not in DMs."
 QUESTION_PREFIX = "Q: "
 PAGE_MARK = " · passages "
 SHORT_QUESTION_FOOTER = 200  # a question too long for a footer is shown this short (no paging)
@@ -255,16 +257,20 @@ def ask_pages(question: str, filters: AskFilters, hits: Sequence[Hit], page_size
     return pages
 
 
-def no_match_text(question: str, filters: AskFilters | None = None) -> str:
+def no_match_text(question: str, filters: AskFilters | None = None, *, in_dm: bool = False
+                  ) -> str:
     """The private reply when nothing in the library is relevant: the question repeated, and
-    what to try next."""
+    what to try next (in a DM, also that a server's own articles are searched only there)."""
     quoted = clean_cut(question, 300)
     if filters is not None and filters.described():
         narrowed = clean_cut(filters.described().removeprefix(" · ").replace(" · ", ", "), 300)
-        return (f"Nothing in the library answers “{quoted}” ({narrowed}). Try a wider period, "
+        text = (f"Nothing in the library answers “{quoted}” ({narrowed}). Try a wider period, "
                 "another filter or none, or other words; /help shows examples.")
-    return (f"No good match in the library for “{quoted}”. Try other words or a name, narrow "
-            "it with a filter (expert, publisher, since, until), or see /help for examples.")
+    else:
+        text = (f"No good match in the library for “{quoted}”. Try other words or a name, "
+                "narrow it with a filter (expert, publisher, since, until), or see /help for "
+                "examples.")
+    return f"{text} {DM_SCOPE}" if in_dm else text
 
 
 def no_match_reply() -> Reply:

@@ -192,7 +192,8 @@ class Ask(commands.Cog):
     async def no_match(self, interaction: discord.Interaction[SummitDesk], question: str,
                        filters: AskFilters) -> None:
         """Say so privately; the public "thinking…" placeholder goes away."""
-        await answer_text(interaction, no_match_text(question, filters))
+        await answer_text(interaction, no_match_text(question, filters,
+                                                     in_dm=interaction.guild_id is None))
 
     @search_cooldown()  # the menu searches like /ask
     async def ask_about_message(self, interaction: discord.Interaction[SummitDesk],
@@ -207,7 +208,8 @@ class Ask(commands.Cog):
         hits, reading = await self.answer_in_time(interaction, question, AskFilters(),
                                                     ephemeral=True)
         if not hits:
-            await answer_text(interaction, no_match_text(question, AskFilters()))
+            await answer_text(interaction, no_match_text(question, AskFilters(),
+                                                         in_dm=interaction.guild_id is None))
             return
         await self.bot.paginator.send(interaction, ASK_SOURCE, "",
                                       self.pages(question, AskFilters(), hits, reading),

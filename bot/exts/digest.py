@@ -26,6 +26,7 @@ from bot.replies import (
     digest_replies,
     notice,
     paged_list,
+    period_text,
 )
 from bot.respond import (
     answer,
@@ -505,7 +506,8 @@ class Digests(commands.GroupCog, group_name="digest",
         await defer(interaction, ephemeral=True)
         outcomes = await self.digests.run_now(guild_id_of(interaction), self.delivery.post,
                                               find_posted=self.delivery.find)
-        lines = outcome_lines(outcomes)
+        openings = await self.bot.service.run(self.openings, outcomes)
+        lines = outcome_lines(outcomes, openings)
         await answer(interaction, notice("\n".join(lines) if lines else
                                          "Nothing to post now: every digest channel is up to "
                                          "date. /digest list shows when the next one is due."),
@@ -520,11 +522,35 @@ class Digests(commands.GroupCog, group_name="digest",
                                       await self.preview_pages(interaction, "", None),
                                       ephemeral=True)
 
+    def openings(self, outcomes: Sequence[RunOutcome]) -> dict[int, str | None]:
+        """(in a worker thread) For each "nothing new" outcome (by run id), what ended where
+        its period starts (`DigestService.opened_by`)."""
+        return {o.run_id: self.digests.opened_by(o.subscription.id, o.digest.period_start)
+                for o in outcomes if o.status == "empty" and o.digest is not None}
+
+    def _preview(self, guild_id: int) -> tuple[Digest, str | None]:
+        """(in a worker thread) The next digest and, when it is a channel's next period, what
+        its header says about where that period starts (None: its period, from–to)."""
+        digest = self.digests.preview(guild_id)
+        sub = next((s for s in self.digests.subscriptions(guild_id)
+                    if s.covered_until == digest.period_start), None)
+        if sub is None:  # no channel gets digests: the last days, as the library shows them
+            return digest, None
+        opened = self.digests.opened_by(sub.id, digest.period_start)
+        if digest.empty:
+            return digest, sentence_start(nothing_new(digest.period_start, opened,
+                                                      sub.next_digest_at))
+        if opened is None:
+            return digest, (f"{period_text(digest.period_start, digest.period_end)}\n"
+                            f"{FIRST_PERIOD_NOTE}")
+        return digest, None
+
     async def preview_pages(self, interaction: discord.Interaction[Any], key: str,
                             message: discord.Message | None) -> list[Reply]:
         """Paginator source "preview": the next digest, a message's worth per page."""
-        digest = await self.bot.service.run(self.digests.preview, guild_id_of(interaction))
-        return digest_replies(digest, title="Digest preview")
+        digest, description = await self.bot.service.run(self._preview,
+                                                         guild_id_of(interaction))
+        return digest_replies(digest, title="Digest preview", description=description)
 
 
 async def setup(bot: SummitDesk) -> None:
@@ -532,11 +558,36 @@ async def setup(bot: SummitDesk) -> None:
     await bot.add_cog(Digests(bot))
 
 
-def outcome_lines(outcomes: Sequence[RunOutcome]) -> list[str]:
+# A channel's first period starts when it subscribed (or resumed): deliberately, what was added
+# before is in no digest (docs/digests.md).
+FIRST_PERIOD_NOTE = "Articles added before digests started here are in no digest."
+
+
+def nothing_new(start: dt.datetime, opened: str | None, next_at: dt.datetime | None) -> str:
+    """"nothing new since …; the next one is due …", since digests started here (`opened`
+    None: with FIRST_PERIOD_NOTE), since the last digest ("posted"), or since a period that
+    had nothing to post ("empty")."""
+    when = discord.utils.format_dt(start if start.tzinfo else start.replace(tzinfo=dt.UTC), "f")
+    since = (f"since digests started here ({when})" if opened is None else
+             f"since the last digest ({when})" if opened == "posted" else f"since {when}")
+    due = "" if next_at is None else "; the next one is due " + discord.utils.format_dt(
+        next_at if next_at.tzinfo else next_at.replace(tzinfo=dt.UTC), "f")
+    note = f" {FIRST_PERIOD_NOTE}" if opened is None else ""
+    return f"nothing new {since}{due}.{note}"
+
+
+def sentence_start(text: str) -> str:
+    """The text with a capital first letter."""
+    return text[:1].upper() + text[1:]
+
+
+def outcome_lines(outcomes: Sequence[RunOutcome], openings: dict[int, str | None] | None = None
+                  ) -> list[str]:
     """/digest now's answer, a line per outcome; "nothing new" is left out for a channel that
-    just got the digest that had failed."""
+    just got the digest that had failed. `openings`: `Digests.openings` (without it, a
+    "nothing new" line says since when, not since what)."""
     posted = {o.subscription.id for o in outcomes if o.status in ("posted", "recovered")}
-    return [_outcome_line(o) for o in outcomes
+    return [_outcome_line(o, (openings or {}).get(o.run_id, "empty")) for o in outcomes
             if not (o.status == "empty" and o.subscription.id in posted)]
 
 
@@ -547,11 +598,15 @@ def _when(moment: dt.datetime | None) -> str:
                                    "R")
 
 
-def _outcome_line(outcome: RunOutcome) -> str:
-    """One line per channel for /digest now."""
+def _outcome_line(outcome: RunOutcome, opened: str | None = "empty") -> str:
+    """One line per channel for /digest now (`opened`: `DigestService.opened_by` for its
+    period, for "nothing new")."""
     where = f"<#{outcome.subscription.channel_id}>"
+    if outcome.status == "empty" and outcome.digest is not None:
+        return f"{where}: " + nothing_new(outcome.digest.period_start, opened,
+                                          outcome.subscription.next_digest_at)
     if outcome.status == "empty":
-        return f"{where}: nothing new since the last digest."
+        return f"{where}: nothing new."
     if outcome.status == "busy":
         return (f"{where}: the previous digest is still being posted, so nothing more is posted "
                 f"now. If it stalls, it is retried automatically {_when(outcome.retry_at)}.")

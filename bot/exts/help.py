@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.checks import UserCooldowns, server_cooldown
 from bot.exts._choices import TOPIC_LIMIT
+from bot.exts._render import DM_SCOPE
 from bot.replies import HELP_COLOUR, EmbedBuilder, Reply, clean_cut, code, counted, notice
 from bot.respond import answer, in_time
 from knowledge.corpus import founding_metadata
@@ -83,16 +84,17 @@ def command_lines(names: Iterable[tuple[str, str]]) -> list[str]:
 
 
 def help_embed(*, articles: int, passages: int, experts: int, publishers: list[str],
-               commands_shown: Iterable[tuple[str, str]], admin_groups: Iterable[str]
-               ) -> discord.Embed:
-    """The /help card: size of the library, its founding publishers, one example per command."""
+               commands_shown: Iterable[tuple[str, str]], admin_groups: Iterable[str],
+               in_dm: bool = False) -> discord.Embed:
+    """The /help card: size of the library, its founding publishers, one example per command
+    (in a DM, a sentence saying that the articles servers added are not counted or searched)."""
     builder = EmbedBuilder(title="Summit Desk: expert commentary, cited", colour=HELP_COLOUR)
     founded = ", ".join(clean_cut(p, 80) for p in publishers) or "its first articles"
     builder.set_description(
         f"A library of **{counted(articles, 'article')}** ({counted(passages, 'passage')}, "
         f"{counted(experts, 'expert')}), "
         f"started with articles from {founded}. Every answer cites who said it, where and "
-        "when; **Read** opens the source.")
+        "when; **Read** opens the source." + (f" {DM_SCOPE}" if in_dm else ""))
     builder.add_field("Commands", "\n".join(command_lines(commands_shown)))
     builder.add_field("On a message", CONTEXT_MENU_HINT)
     groups = [f"`/{g}`" for g in admin_groups]
@@ -124,7 +126,8 @@ class Help(commands.Cog):
                 shown.append((command.name, command.description))
         return Reply(embeds=[help_embed(
             articles=stats.articles, passages=stats.passages, experts=stats.experts,
-            publishers=founding_publishers(), commands_shown=shown, admin_groups=admin)])
+            publishers=founding_publishers(), commands_shown=shown, admin_groups=admin,
+            in_dm=guild_id is None)])
 
     @app_commands.command(name="help", description="What Summit Desk knows and how to ask it.")
     async def help(self, interaction: discord.Interaction[SummitDesk]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 LIST_SOURCE, STATUS_SOURCE = "sources", "health"
 URL_LIMIT = 2000  # longer links are not web addresses anyone can follow
+NO_FEEDS = ("This server follows no feeds; add one with `/source add url: (the feed's address) "
+            "kind: feed`, and /source poll can read it whenever you like.")
 
 
 class ProgressNote:
@@ -112,6 +115,24 @@ class Sources(commands.GroupCog, group_name="source",
         pairs = await self.bot.service.run(self.sources.autocomplete, current, limit=25,
                                            guild_id=interaction.guild_id)
         return choices((label, int(source_id)) for label, source_id in pairs)
+
+    def feed_pairs(self, current: str, guild_id: int | None) -> list[tuple[str, int]]:
+        """(in a worker thread) (label, id) of the server's feeds matching what was typed."""
+        feeds = {status.id for status in self.sources.list(guild_id) if status.kind == "feed"}
+        if not feeds:
+            return []
+        everything = self.sources.autocomplete(current, limit=sys.maxsize, guild_id=guild_id)
+        return [(label, source_id) for label, source_id in everything if source_id in feeds]
+
+    @autocompleter
+    async def feed_choices(self, interaction: discord.Interaction[SummitDesk], current: str
+                           ) -> list[app_commands.Choice[int]]:
+        """Autocomplete: the server's feeds matching what was typed (admins only); only feeds
+        are polled, so files and pages are not offered."""
+        if not await is_admin(interaction):
+            return []
+        pairs = await self.bot.service.run(self.feed_pairs, current, interaction.guild_id)
+        return choices(pairs)
 
     @app_commands.command(name="add", description="Add an article URL or a feed to follow.")
     @app_commands.describe(url="The article's or feed's address (https://...).",
@@ -225,11 +246,16 @@ class Sources(commands.GroupCog, group_name="source",
     @app_commands.command(name="poll", description="Read a followed feed now, without waiting "
                                                    "for its next poll.")
     @app_commands.describe(source="The feed (suggestions appear as you type).")
-    @app_commands.autocomplete(source=source_choices)
+    @app_commands.autocomplete(source=feed_choices)
     async def poll(self, interaction: discord.Interaction[SummitDesk], source: int) -> None:
         """Poll one of this server's feeds now (after fixing a failing feed's server, say: its
-        backoff would otherwise wait up to a day); what it found, or why it could not."""
+        backoff would otherwise wait up to a day); what it found, or why it could not (a
+        server that follows no feed is told how to add one)."""
         await defer(interaction, ephemeral=True)
+        if not await self.bot.service.run(self.feed_pairs, "", interaction.guild_id):
+            interaction.extras[OUTCOME] = "refused"
+            await answer(interaction, notice(NO_FEEDS), ephemeral=True)
+            return
         outcome = await self.sources.poll(source, guild_id=interaction.guild_id)
         await answer(interaction, notice(poll_line(outcome)), ephemeral=True)
 

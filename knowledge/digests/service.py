@@ -257,6 +257,18 @@ class DigestService:
             return composing.compose(session, ids, start, now)
 
 
+    def opened_by(self, subscription_id: int, start: dt.datetime) -> str | None:
+        """What ended where a period of the subscription starts (`start`): "posted" (the last
+        digest), "empty" (a period with nothing to post), or None: digests started there (the
+        channel subscribed, or resumed, then; what was added before is in no digest)."""
+        with self.library.read() as session:
+            return session.scalar(
+                select(DigestRunRow.status)
+                .where(DigestRunRow.subscription_id == subscription_id,
+                       DigestRunRow.period_end == as_utc(start),
+                       DigestRunRow.status.in_(("posted", "empty")))
+                .order_by(DigestRunRow.id.desc()).limit(1))
+
     # ----- claim / mark --------------------------------------------------------------------
     @staticmethod
     def _lock_subscription(session: Session, subscription_id: int) -> bool:

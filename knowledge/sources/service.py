@@ -372,7 +372,8 @@ class SourcesService:
                                                guild_id)
         if kind != "feed":
             raise BadInput(f"source #{source_id} is {'an' if kind == 'article' else 'a'} {kind}, "
-                           "not a feed: only feeds are polled")
+                           "not a feed: only feeds are polled; try again with a feed (the "
+                           "source list shows each source's kind)")
         if not active:
             raise BadInput(f"source #{source_id} was removed; add its link again to follow it")
         return await self._poll_guarded(source_id, as_utc(now), due_only=False)

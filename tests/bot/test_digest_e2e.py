@@ -647,3 +647,54 @@ async def test_digest_now_while_the_last_one_is_being_posted_says_when_it_is_ret
     await settle()
     assert digests(fake, channel) == [held]
     await bot.stop()
+
+
+# ----- the first digest: since when, and a real period ----------------------------------------
+STAMP = re.compile(r"<t:(\d+):([fFTtdD])>")
+
+
+def shown_apart(description: str) -> bool:
+    """Whether a digest header's period reads as two different moments: "From <t:a:s> to
+    <t:b:s> ..." where the styles shown differ in what they show ("f" to the minute, "T" to
+    the second), or "Up to <t:b:f>" (no span at all)."""
+    if description.startswith("Up to <t:"):
+        return True
+    (start, style), (end, end_style) = STAMP.findall(description)[:2]
+    step = 60 if style == "f" else 1
+    return style == end_style and int(start) // step != int(end) // step
+
+
+async def test_the_first_digest_says_since_when_and_shows_a_real_period(
+        bot: Bot, fake: FakeDiscord, world: World) -> None:
+    """Right after /digest set, /digest preview said "nothing new" "From X to X" (the same
+    instant twice) and /digest now "nothing new since the last digest" though none was ever
+    posted: both now say digests started here (when), when the next one is due, and that
+    earlier articles are in no digest. A digest posted moments later shows a real from–to;
+    later "nothing new" lines say since when, or since the last digest."""
+    channel = world.guild().channel("summit-news")
+    await run(fake, "digest set", {"channel": "summit-news", "schedule": "daily 09:00",
+                                   "timezone": "Europe/Berlin"})
+    first = (r"Nothing new since digests started here \(<t:\d+:f>\); the next one is due "
+             r"<t:\d+:f>\. Articles added before digests started here are in no digest\.")
+    preview = await run(fake, "digest preview")
+    header = preview.embeds[0]
+    assert header["title"] == "Digest preview: nothing new", header
+    assert re.fullmatch(first, header["description"]), header["description"]
+    now = await run(fake, "digest now")
+    assert re.fullmatch(f"<#{channel.id}>: n{first[1:]}", now.content), now.content
+    again = await run(fake, "digest now")
+    assert re.fullmatch(rf"<#{channel.id}>: nothing new since <t:\d+:f>; the next one is due "
+                        r"<t:\d+:f>\.", again.content), again.content
+    for key in ("fisheries", "visits"):
+        await upload(fake, key)
+    ahead = await run(fake, "digest preview")
+    assert shown_apart(ahead.embeds[0]["description"]), ahead.embeds[0]["description"]
+    posted = await run(fake, "digest now")
+    assert posted.content == f"<#{channel.id}>: posted (1 message).", posted.content
+    (post,) = digests(fake, channel)
+    assert_lists_exactly(post, ("fisheries", "visits"))
+    assert shown_apart(post.embeds[0]["description"]), post.embeds[0]["description"]
+    after = await run(fake, "digest now")
+    assert re.fullmatch(rf"<#{channel.id}>: nothing new since the last digest \(<t:\d+:f>\); "
+                        r"the next one is due <t:\d+:f>\.", after.content), after.content
+    await bot.stop()

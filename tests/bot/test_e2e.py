@@ -73,7 +73,7 @@ def world() -> World:
     world.add_user("carol", guild=guild, roles=("Digest Editors",))
     for n in range(20):
         world.add_user(f"asker{n:02d}", guild=guild)
-    for name in ("paula", "quinn", "rita", "rosa", "sam", "tess", "uma"):
+    for name in ("paula", "quinn", "rita", "rosa", "sam", "tess", "uma", "vera"):
         world.add_user(name, guild=guild)
     return world
 
@@ -240,6 +240,34 @@ async def test_ask_cooldown_is_per_user_and_friendly(bot: BotProcess, fake: Fake
              for _ in range(ASK_RATE + 1)]
     assert all(t.embeds for t in turns[:ASK_RATE])
     assert turns[-1].ephemeral and "ask again in" in turns[-1].content
+
+
+async def test_a_refused_ask_does_not_use_up_the_cooldown(bot: BotProcess,
+                                                           fake: FakeDiscord) -> None:
+    """Input refused before searching (an empty question, an unknown expert or publisher,
+    reversed or unreadable dates, a period no article fits) is refused each time and leaves
+    all of the member's questions (it used one each, so a member fixing a typo was locked
+    out); searches that ran count, "no good match" too."""
+    refusals = [({"question": "   "}, "empty"),
+                ({"question": "sanctions", "expert": "Nobody Zzyzx"}, "no expert matches"),
+                ({"question": "sanctions", "publisher": "Zzyzx Weekly"}, "no publisher"),
+                ({"question": "sanctions", "since": "2019", "until": "2017"}, "since is after"),
+                ({"question": "sanctions", "since": "20x9"}, "not one i can read"),
+                ({"question": "sanctions", "expert": "streltsov", "since": "1901",
+                  "until": "1902"}, "fits these filters together")]
+    for options, said in refusals * 2:  # twice the rate: none of them is held back
+        refused = await run(fake, "ask", options, user="vera")
+        assert refused.ephemeral and said in refused.content.lower(), (options, refused.content)
+    answered = await run(fake, "ask", {"question": "sanctions after Crimea"}, user="vera")
+    assert not answered.ephemeral and answered.embeds, answered.content
+    # A period no article falls in is searched ("no good match"): it counts.
+    no_match = await run(fake, "ask", {"question": "sanctions", "since": "1901",
+                                       "until": "1902"}, user="vera")
+    assert no_match.content.startswith("Nothing in the library answers"), no_match.content
+    for _ in range(ASK_RATE - 2):
+        await run(fake, "ask", {"question": "sanctions after Crimea"}, user="vera")
+    held = await run(fake, "ask", {"question": "sanctions after Crimea"}, user="vera")
+    assert held.ephemeral and "ask again in" in held.content, held.content
 
 
 async def test_twenty_concurrent_asks_all_answered_without_missed_heartbeats(

@@ -144,6 +144,29 @@ async def test_both_servers_and_dms_see_the_founding_library(bot: BotProcess,
     assert NORTH_TITLE not in latest.text and SOUTH_TITLE not in latest.text
 
 
+async def test_a_dm_says_servers_articles_are_searched_only_there(bot: BotProcess,
+                                                                  fake: FakeDiscord) -> None:
+    """In a DM, a question only a server's upload answers and /help both say that what a
+    server added is searchable only in that server (the article was silently missing, and
+    /help counted only the shared library), naming no server and none of its content; in a
+    server neither says it."""
+    scope = "Articles a server added are searchable only in that server, not in DMs."
+    # (the hashing embedder finds weak passages for any words: a period with no article
+    # gives the no-match reply here; test_render pins the plain one)
+    dm = await run(fake, "ask", {"question": "brambleworth marrowgate tunnel", "since": "1901",
+                                 "until": "1902"}, user="bob", dm=True)
+    assert dm.ephemeral and dm.content.endswith(scope), dm.text
+    assert SOUTH not in dm.content and NORTH not in dm.content and "Odo" not in dm.content
+    assert len(dm.content) <= 2000
+    card = await run(fake, "help", user="bob", dm=True)
+    assert scope in card.embeds[0]["description"], card.embeds[0]["description"]
+    unanswered = await run(fake, "ask", {"question": "marrowgate tunnel", "since": "1901",
+                                         "until": "1902"}, **as_south())
+    assert unanswered.content.startswith("Nothing in the library answers"), unanswered.text
+    assert scope not in unanswered.text
+    assert scope not in (await run(fake, "help", **as_south())).text
+
+
 async def test_help_counts_the_library_each_server_sees(bot: BotProcess, fake: FakeDiscord
                                                         ) -> None:
     """/help's library size is what the asker can search: a DM the founding articles, South

@@ -288,3 +288,36 @@ async def test_an_admin_reads_a_feed_now_after_fixing_it(bot: BotProcess, fake: 
     ids = [int(n) for n in re.findall(r"`#(\d+)` article", listed.text)]
     refused = await run(fake, "source poll", {"source": ids[-1]}, strict=False)
     assert refused.ephemeral and "not a feed" in refused.content, refused.content
+    assert "/help shows an example" not in refused.content, refused.content
+
+
+NOTES = (b"# Ferry timetable notes\n\nThe harbour council reviewed the winter ferry timetable "
+         b"and agreed to add an early crossing on weekdays, paid for by the harbour dues.\n")
+
+
+async def test_poll_suggests_feeds_only(bot: BotProcess, fake: FakeDiscord, world: World
+                                        ) -> None:
+    """/source poll source: offers the server's feeds alone (it offered files and pages too,
+    then refused them with a pointer to a /help example that does not exist); a server that
+    follows no feed gets no suggestion and, run anyway, is told how to add one."""
+    suggested = await (await fake.autocomplete("source poll", "source", "", user="alice")
+                       ).wait_done(timeout=ANSWER_TIMEOUT)
+    names = [c["name"] for c in suggested.choices]
+    assert names and all(name.endswith("(feed)") for name in names), names
+    removable = await (await fake.autocomplete("source remove", "source", "", user="alice")
+                       ).wait_done(timeout=ANSWER_TIMEOUT)
+    assert any(not c["name"].endswith("(feed)") for c in removable.choices)  # unchanged there
+    other = world.guild("Other Server")
+    uploaded = await run(fake, "source upload", user="owner", guild=other,
+                         attachments={"file": FakeFile("notes.md", NOTES)})
+    assert uploaded.embeds[0]["title"] != "Nothing added", uploaded.text
+    listed = await run(fake, "source list", user="owner", guild=other)
+    [file_id] = [int(n) for n in re.findall(r"`#(\d+)`", listed.text)]
+    none = await (await fake.autocomplete("source poll", "source", "", user="owner",
+                                          guild=other)).wait_done(timeout=ANSWER_TIMEOUT)
+    assert none.choices == []
+    told = await run(fake, "source poll", {"source": file_id}, user="owner", guild=other)
+    assert told.ephemeral and told.content == (
+        "This server follows no feeds; add one with `/source add url: (the feed's address) "
+        "kind: feed`, and /source poll can read it whenever you like."), told.content
+    valid(told.message)

@@ -548,3 +548,29 @@ def test_a_passage_is_placed_by_where_it_starts_not_by_its_opening_words() -> No
         page = render.page_of_passage(whole, 100 + n)
         assert f"round {n}." in pages[page][1], (n, page)
     assert render.page_of_passage(whole, 999) == 0
+
+
+def test_a_dm_no_match_says_servers_articles_are_searched_only_there() -> None:
+    """In a DM the no-match sentence adds that what a server added is searchable only in that
+    server (a walrus article a server added was silently missing); the longest one still fits
+    a message."""
+    dm = render.no_match_text("walrus", in_dm=True)
+    assert dm.startswith("No good match in the library for “walrus”") and dm.endswith(
+        "Articles a server added are searchable only in that server, not in DMs."), dm
+    assert "not in DMs" not in render.no_match_text("walrus")
+    longest = render.no_match_text("w" * 500, render.AskFilters(
+        expert="e" * 100, publisher="p" * 100), in_dm=True)
+    assert longest.endswith("not in DMs.") and len(longest) <= 2000
+
+
+def test_a_digest_period_never_reads_as_the_same_instant_twice() -> None:
+    """A period within one minute is shown to the second with its day (it read "From 12:30 to
+    12:30": Discord's "f" shows minutes); no span at all is "Up to"; longer ones to the
+    minute."""
+    start = dt.datetime(2026, 12, 1, 12, 30, 5, tzinfo=dt.UTC)
+    stamp = int(start.timestamp())
+    assert shared.period_text(start, start + dt.timedelta(seconds=40)) == (
+        f"From <t:{stamp}:T> to <t:{stamp + 40}:T> on <t:{stamp + 40}:D>")
+    assert shared.period_text(start, start) == f"Up to <t:{stamp}:f>"
+    assert shared.period_text(start, start + dt.timedelta(hours=1)) == (
+        f"From <t:{stamp}:f> to <t:{stamp + 3600}:f>")
