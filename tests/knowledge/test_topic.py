@@ -1,5 +1,5 @@
-"""Another topic from TOPIC_DIR: a library on it through the real CLI, what a missing or
-malformed file of it means, and FOUNDING_CORPUS."""
+"""Another topic from TOPIC_DIR (docs/topics.md): a library on it through the real CLI and
+`bot check`, what a missing or malformed file of it means, and FOUNDING_CORPUS."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def run(module: str, args: list[str], env: dict[str, str]) -> subprocess.Complet
 def test_a_library_on_another_topic(tmp_path: Path) -> None:
     """With TOPIC_DIR on a fictional topic and FOUNDING_CORPUS off, a new library holds only
     the articles added to it; a question naming a meeting by its ordinal or its place, and an
-    expert by their role, is read in the topic's terms."""
+    expert by their role, is read in the topic's terms; `bot check` names the topic."""
     topic = write_topic(tmp_path / "topic")
     for name, text in ARTICLES.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
@@ -124,6 +124,12 @@ def test_a_library_on_another_topic(tmp_path: Path) -> None:
     assert [m["id"] for m in by_place["meetings"]][:1] == ["2020-05-lutz-summit"]
     by_role = reading("What did the Veska history professor expect?")
     assert [(p["name"], p["via"]) for p in by_role["people"]] == [("Nora Falk", "role")]
+
+    checked = run("bot", ["check"], {**env, "DISCORD_TOKEN": "x"})
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    line = next(x for x in checked.stdout.splitlines() if x.startswith("topic:"))
+    assert "'Arvenia–Belmora meetings'" in line and str(topic) in line
+    assert "2 meetings, 5 places, 2 officials" in line and "founding corpus off" in line
 
 
 def test_a_malformed_topic_file_is_one_line_naming_it(tmp_path: Path) -> None:
