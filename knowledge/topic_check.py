@@ -47,8 +47,9 @@ def check_topic(topic: Topic) -> str:
     officials = _read(subjects, load_subjects) if subjects else ()
     build_vocabulary(scope, known_places, officials)
     missing = topic.missing()
-    return (f"{scope.title!r} ({topic.describe()}): {len(meetings)} meetings, "
-            f"{len(known_places)} places, {len(officials)} officials"
+    counts = ", ".join(f"{n} {what}{'s' * (n != 1)}" for n, what in (
+        (len(meetings), "meeting"), (len(known_places), "place"), (len(officials), "official")))
+    return (f"{scope.title!r} ({topic.describe()}): {counts}"
             + (f"; no {', '.join(missing)}" if missing else ""))
 
 

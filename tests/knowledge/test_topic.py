@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -177,10 +178,23 @@ def test_missing_files_leave_their_part_empty(tmp_path: Path) -> None:
 
 def test_founding_corpus_follows_the_topic_unless_set() -> None:
     """FOUNDING_CORPUS unset: on for the bundled topic, off with TOPIC_DIR; set, it decides."""
-    def loads(**values: object) -> bool:
+    def loads(**values: Any) -> bool:
         return Settings(_env_file=None, **values).loads_founding_corpus  # type: ignore[call-arg]
 
     assert loads() and not loads(topic_dir="/topics/eu-china")
     assert not loads(founding_corpus=False)
     assert loads(topic_dir="/topics/eu-china", founding_corpus=True)
     assert loads(founding_corpus="") and not loads(topic_dir="/t", founding_corpus="")
+
+
+def test_the_examples_of_docs_topics_make_a_valid_topic(tmp_path: Path) -> None:
+    """The four examples docs/topics.md gives, written to a folder, are a topic that loads."""
+    text = (REPO / "docs" / "topics.md").read_text(encoding="utf-8")
+    examples = {}
+    for heading, block in re.findall(r"^### (\S+\.json):.*?^```json\n(.*?)^```", text,
+                                     re.MULTILINE | re.DOTALL):
+        examples[heading] = json.loads(block)
+    assert sorted(examples) == sorted(FILES)
+    topic = write_topic(tmp_path / "topic", examples)
+    assert check_topic(Topic(topic)).startswith(
+        f"'Arvenia–Belmora meetings' (TOPIC_DIR {topic}): 1 meeting, 6 places, 2 officials")
