@@ -106,13 +106,15 @@ class Checklist:
 
 
 def run_check() -> int:
-    """Validate settings, database, model and index; print what is wrong; never connect."""
+    """Validate settings, topic, database, model and index; print what is wrong; never
+    connect."""
     from bot.client import DEFAULT_API_BASE
     from bot.settings import load_bot_settings
     from knowledge.corpus.seed import restore_seed
     from knowledge.embedding import Embedder, SentenceTransformerEmbedder, embedder_from_settings
     from knowledge.service import KnowledgeService
     from knowledge.store.db import make_engine, migrate
+    from knowledge.topic_check import check_topic, use_topic
 
     checks = Checklist()
     settings: Settings
@@ -138,6 +140,11 @@ def run_check() -> int:
     unknown = unknown_keys_line()
     if unknown:
         print(f"settings: WARNING: {unknown}")
+
+    def topic() -> str:
+        founding = "on" if settings.loads_founding_corpus else "off"
+        return (f"{check_topic(use_topic(settings.topic_dir))}; founding corpus {founding} "
+                f"(FOUNDING_CORPUS)")
 
     def database() -> str:
         settings.ensure_data_dir()
@@ -178,8 +185,11 @@ def run_check() -> int:
         service = KnowledgeService.open(settings, embedder=embedders[0])
         try:
             stats = service.stats(guild_id=EVERYTHING)
-            if stats.passages == 0:
+            if stats.passages == 0 and settings.loads_founding_corpus:
                 raise RuntimeError("the library has no passages")
+            if stats.passages == 0:
+                return ("no articles yet (FOUNDING_CORPUS is off): add the topic's with "
+                        "python -m knowledge add")
             hits = service.search("summit", top=1, guild_id=EVERYTHING)
         finally:
             service.close()
@@ -187,7 +197,8 @@ def run_check() -> int:
                 f"passage{'s' * (stats.passages != 1)}, "
                 f"probe search {'answered' if hits else 'found nothing'}")
 
-    if checks.run("database", database):
+    topic_ok = checks.run("topic", topic)
+    if checks.run("database", database) and topic_ok:
         checks.run("model", model) and checks.run("index", index)
     return 1 if checks.failed else 0
 

@@ -1,8 +1,10 @@
 """The topic of the library: which two parties' meetings it follows, and the words that tell
 their meetings and officials apart from everyone else's.
 
-Curated data in ``knowledge/meetings/scope.json``, beside the meeting registry it describes
-(the people extractor and the timeline read it too, so the loader lives here, above both).
+Curated data in the topic's ``scope.json`` (the bundled topic's is
+``knowledge/meetings/scope.json``, beside the meeting registry it describes; TOPIC_DIR names
+another: knowledge/topic.py, docs/topics.md). The people extractor and the timeline read it
+too, so the loader lives here, above both.
 Every field but ``title`` and ``parties`` may be left out:
 
 - ``title``: what the library follows, for people ("Russia–Japan meetings"); the timeline
@@ -43,9 +45,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from knowledge.errors import ConfigurationError
+from knowledge.topic import BUNDLED_FILES, current_topic
+
 log = logging.getLogger(__name__)
 
-SCOPE_PATH = Path(__file__).with_name("meetings") / "scope.json"
+SCOPE_PATH = BUNDLED_FILES["scope.json"]  # the bundled topic's
 
 # Meeting kinds every topic has; a scope's formats add their own.
 GENERIC_KINDS: tuple[str, ...] = ("summit", "visit", "multilateral", "other")
@@ -167,9 +172,18 @@ def scope_from_json(raw: dict[str, Any], where: str = "scope") -> Scope:
         other_demonyms=_strings(raw, "other_demonyms", where))
 
 
+def load_scope(path: Path | None = None) -> Scope:
+    """The scope in ``path``, by default the current topic's scope.json (knowledge/topic.py)."""
+    if path is None:
+        path = current_topic().file("scope.json")
+        if path is None:
+            raise ConfigurationError(f"TOPIC_DIR: {current_topic().directory} has no scope.json")
+    return _read_scope(path)
+
+
 @functools.cache
-def load_scope(path: Path = SCOPE_PATH) -> Scope:
-    """Read and validate scope.json (cached: the scope is curated data shipped with the package)."""
+def _read_scope(path: Path) -> Scope:
+    """Read and validate a scope.json (cached: the scope is curated data)."""
     scope = scope_from_json(json.loads(path.read_text(encoding="utf-8")), str(path))
     log.debug("loaded scope %r from %s", scope.title, path)
     return scope

@@ -40,6 +40,7 @@ from knowledge.store.tables import (
     PassageRow,
     possible_row_id,
 )
+from knowledge.topic_check import use_topic
 from knowledge.understand import Interpretation
 
 if TYPE_CHECKING:
@@ -118,8 +119,9 @@ class KnowledgeService:
     def open(cls, settings: Settings, *, embedder: Embedder | None = None,
              progress: ProgressCallback | None = None, seed: bool = True,
              model_change: ModelChange = "reembed") -> KnowledgeService:
-        """Migrate the database, seed the founding corpus if absent, and load the index. A new
-        embedded library starts from the shipped seed database when it fits (`corpus.seed`;
+        """Choose the topic (TOPIC_DIR: knowledge/topic.py), migrate the database, store the
+        founding corpus if absent (unless FOUNDING_CORPUS says not to), and load the index. A
+        new embedded library starts from the shipped seed database when it fits (`corpus.seed`;
         `seed=False`: always store the founding texts).
 
         When the stored vectors are not the configured model's (`Library.model_mismatch`),
@@ -127,6 +129,7 @@ class KnowledgeService:
         documented); "refuse" with a ConfigurationError before anything is written (one-off
         commands, which must not rewrite the library because of one command's settings);
         "rebuild": the caller re-embeds next with `rebuild()`, so the index is not loaded."""
+        use_topic(settings.topic_dir)  # before anything reads the topic's data
         if seed:
             restore_seed(settings, fingerprint=embedder.fingerprint
                          if embedder is not None else None)
@@ -146,7 +149,8 @@ class KnowledgeService:
                     "library was built with, or re-embed it deliberately with `python -m "
                     "knowledge rebuild` (the bot also does at its next start)")
             prepare_store(library)  # meeting registry seeded, older articles re-enriched
-            corpus.ensure_founding_corpus(library)
+            if settings.loads_founding_corpus:
+                corpus.ensure_founding_corpus(library)
             if mismatch:  # "rebuild": every vector is redone next, the index loaded after it
                 return cls(library)
             # `progress` may raise to stop a re-embedding between batches (the bot stopping)

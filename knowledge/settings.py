@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     embedding_onnx_file: Path | None = Field(
         None, description="An int8 ONNX file of the bundled model (with its .json manifest) "
         "instead of the shipped one.")
+    topic_dir: Path | None = Field(
+        None, description="A folder holding another topic's data files (scope.json, "
+        "registry.json, places.json, subjects.json: docs/topics.md); empty: the bundled topic.")
+    founding_corpus: bool | None = Field(
+        None, description="Whether a library gets the bundled topic's five founding articles "
+        "(stored when absent, at every start); empty: yes on the bundled topic, no with "
+        "TOPIC_DIR.")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL.")
     log_format: str = Field("text", description="text or json")
 
@@ -228,6 +235,12 @@ class Settings(BaseSettings):
         if value not in ("text", "json"):
             raise ValueError("must be 'text' or 'json'")
         return value
+
+    @property
+    def loads_founding_corpus(self) -> bool:
+        """Whether opening a library stores the founding articles it lacks (FOUNDING_CORPUS;
+        unset: only on the bundled topic, whose articles they are)."""
+        return self.topic_dir is None if self.founding_corpus is None else self.founding_corpus
 
     def secret_values(self) -> list[str]:
         """Strings no output may show: the database password, as written and as decoded."""

@@ -18,7 +18,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 # Tests never see a developer's .env or real token.
 for _name in list(os.environ):
-    if _name.startswith(("DISCORD_", "DATABASE_URL", "EMBEDDING_MODEL", "DATA_DIR")):
+    if _name.startswith(("DISCORD_", "DATABASE_URL", "EMBEDDING_MODEL", "DATA_DIR", "TOPIC_DIR",
+                         "FOUNDING_CORPUS")):
         del os.environ[_name]
 
 

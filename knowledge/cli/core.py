@@ -262,7 +262,9 @@ def cmd_build_prebuilt(args: argparse.Namespace) -> int:
     """Write knowledge/corpus/founding_index.npz with the configured model."""
     from knowledge.corpus import write_prebuilt
     from knowledge.embedding import embedder_from_settings
+    from knowledge.topic_check import use_topic
 
+    use_topic(None)  # the founding corpus is the bundled topic's, whatever TOPIC_DIR says
     settings = cli_settings()
     path = write_prebuilt(embedder_from_settings(settings))
     print(f"wrote {path}")
@@ -279,8 +281,9 @@ def cmd_build_seed(args: argparse.Namespace) -> int:
     from knowledge.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:  # a first start exactly as a new install's
+        # The bundled topic and its founding corpus, whatever TOPIC_DIR the environment names.
         settings = Settings(data_dir=Path(tmp), index_cache=False,  # type: ignore[call-arg]
-                            _env_file=None)
+                            topic_dir=None, founding_corpus=True, _env_file=None)
         KnowledgeService.open(settings, seed=False).close()
         database = default_database_file(settings)
         assert database is not None

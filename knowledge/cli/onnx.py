@@ -29,7 +29,9 @@ def cmd_build_onnx(args: argparse.Namespace) -> int:
     from knowledge.corpus import write_prebuilt
     from knowledge.embedding import BUNDLED_ONNX, OnnxEmbedder, bundled_model_folder
     from knowledge.embedding.export import build_onnx
+    from knowledge.topic_check import use_topic
 
+    use_topic(None)  # the founding corpus is the bundled topic's, whatever TOPIC_DIR says
     output = args.output or BUNDLED_ONNX
     manifest = build_onnx(output)
     print(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB, {manifest['fingerprint']})")

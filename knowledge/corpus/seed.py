@@ -43,7 +43,7 @@ MANIFEST_MEMBER = "manifest.json"
 # What storing the founding corpus depends on, relative to the knowledge package: modules and
 # packages (every .py and data file inside), so a change to any of them makes the seed stale.
 SEED_INPUTS = (
-    "ingest.py", "enrich.py", "models.py", "scope.py", "visibility.py", "errors.py",
+    "ingest.py", "enrich.py", "models.py", "scope.py", "topic.py", "visibility.py", "errors.py",
     "corpus", "people", "meetings", "text", "store", "migrations",
 )
 # (what the package installs: a wheel or image holds the same files, so the key is the same)
@@ -93,6 +93,8 @@ def why_not_usable(settings: Settings, manifest: dict | None,
     from knowledge.settings import BUNDLED_MODEL
     from knowledge.store.db import head_revision
 
+    if settings.topic_dir is not None:
+        return "TOPIC_DIR names another topic (the seed's meetings are the bundled topic's)"
     if manifest is None:
         return "no seed database shipped"
     if manifest.get("format") != SEED_FORMAT:
@@ -120,8 +122,8 @@ def restore_seed(settings: Settings, path: Path = SEED_FILE, *,
     """Start a new embedded library from the seed: True when the database file was created
     from it. Never replaces an existing file; safe when two processes start at once."""
     target = default_database_file(settings)
-    if target is None or target.exists():
-        return False
+    if target is None or target.exists() or not settings.loads_founding_corpus:
+        return False  # (the seed is the founding corpus: FOUNDING_CORPUS off, no seed)
     manifest = read_manifest(path)
     reason = why_not_usable(settings, manifest, fingerprint)
     if reason is not None:

@@ -1,20 +1,22 @@
 """The curated registry of the topic's meetings, and loose lookup by name, place, date or ordinal.
 
 Nothing in the code is specific to one topic: the library follows whatever its data files
-describe. To adapt it (say to EU–China summits), edit these curated files and restart:
+describe. The bundled topic's files are inside the package (knowledge/meetings/ and
+knowledge/people/); another topic is a folder of files with the same names and formats that
+the TOPIC_DIR setting names (knowledge/topic.py; docs/topics.md says how to make one):
 
-- ``knowledge/meetings/scope.json``: the topic. ``title`` (the timeline's heading), the two
-  ``parties`` (country, how texts name it, its demonyms), ``bilateral_terms`` ("EU-China"),
-  ``outside_parties`` whose presence makes a meeting someone else's ("the US", "NATO"), meeting
-  ``formats`` that become registry kinds ({"2+2": {"description", "terms"}}), ``events`` whose
-  sidelines host meetings ("G20"), ``government_terms`` and ``non_name_words`` for the people
-  extractor. Field by field in knowledge/scope.py.
-- ``knowledge/meetings/registry.json`` (this module): the meetings, as below. ``kind`` is one
-  of summit, visit, multilateral, other, or a scope format; ``participants`` are full names as
-  subjects.json spells them; ``country`` is where the meeting took place.
-- ``knowledge/meetings/places.json``: cities and countries the linker recognises, each with
-  the country it is in, spelt as the scope's parties spell theirs.
-- ``knowledge/people/subjects.json``: the officials the texts discuss, with their country. The
+- ``scope.json``: the topic. ``title`` (the timeline's heading), the two ``parties`` (country,
+  how texts name it, its demonyms), ``bilateral_terms`` ("EU-China"), ``outside_parties`` whose
+  presence makes a meeting someone else's ("the US", "NATO"), meeting ``formats`` that become
+  registry kinds ({"2+2": {"description", "terms"}}), ``events`` whose sidelines host meetings
+  ("G20"), ``government_terms`` and ``non_name_words`` for the people extractor. Field by field
+  in knowledge/scope.py.
+- ``registry.json`` (this module): the meetings, as below. ``kind`` is one of summit, visit,
+  multilateral, other, or a scope format; ``participants`` are full names as subjects.json
+  spells them; ``country`` is where the meeting took place.
+- ``places.json``: cities and countries the linker recognises, each with the country it is in,
+  spelt as the scope's parties spell theirs.
+- ``subjects.json``: the officials the texts discuss, with their country. The
   "<leader>-<leader>" phrases ("Abe-Putin") that mark a bilateral meeting are built from the
   one-word names of one party's officials and the other's.
 
@@ -37,10 +39,11 @@ from knowledge import models
 from knowledge.models import DatePrecision, PartialDate
 from knowledge.scope import Scope, alternation, format_pattern, load_scope
 from knowledge.text.months import MONTHS
+from knowledge.topic import BUNDLED_FILES, current_topic
 
 log = logging.getLogger(__name__)
 
-REGISTRY_PATH = Path(__file__).with_name("registry.json")
+REGISTRY_PATH = BUNDLED_FILES["registry.json"]  # the bundled topic's
 
 # "summit", "visit", "multilateral", "other", or one of the scope's formats ("2+2").
 MeetingKind = str
@@ -114,10 +117,17 @@ def _meeting_from_json(raw: dict[str, Any], kinds: tuple[str, ...]) -> Meeting:
     return meeting
 
 
+def load_registry(path: Path | None = None, scope: Scope | None = None) -> tuple[Meeting, ...]:
+    """The registry in ``path``, by default the current topic's registry.json
+    (knowledge/topic.py; no meetings when its TOPIC_DIR has no such file), oldest meeting
+    first. Kinds are checked against ``scope`` (the current topic's by default)."""
+    path = path or current_topic().file("registry.json")
+    return _read_registry(path, scope or load_scope()) if path is not None else ()
+
+
 @functools.cache
-def load_registry(path: Path = REGISTRY_PATH, scope: Scope | None = None) -> tuple[Meeting, ...]:
-    """Read and validate the registry, oldest meeting first (cached; the file is curated data).
-    Kinds are checked against ``scope`` (the shipped one by default)."""
+def _read_registry(path: Path, scope: Scope) -> tuple[Meeting, ...]:
+    """Read and validate a registry.json (cached; the file is curated data)."""
     raw = json.loads(path.read_text(encoding="utf-8"))
     kinds = meeting_kinds(scope)
     meetings = tuple(sorted((_meeting_from_json(m, kinds) for m in raw["meetings"]),

@@ -1,10 +1,9 @@
 """The meeting registry as stored in the database: seeding it from registry.json, reading the
-confirmed meetings back as registry entries, and the places file for confirmed proposals."""
+confirmed meetings back as registry entries, and the topic's places for confirmed proposals."""
 
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import re
 
@@ -12,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.meetings.registry import Meeting, load_registry, meeting_kinds
-from knowledge.meetings.vocabulary import PLACES_PATH
+from knowledge.meetings.vocabulary import load_places
 from knowledge.models import PartialDate
 from knowledge.store.tables import MeetingRow
 
@@ -22,9 +21,9 @@ log = logging.getLogger(__name__)
 @functools.cache
 def _place_countries() -> dict[str, str]:
     """City and country names the linker knows, folded, with the country each is in."""
-    raw = json.loads(PLACES_PATH.read_text(encoding="utf-8"))
-    out = {name.casefold(): country for name, country in raw.get("cities", {}).items()}
-    out.update({name.casefold(): country for name, country in raw.get("countries", {}).items()})
+    places = load_places().values()
+    out = {p.name.casefold(): p.country for p in places if not p.is_country}
+    out.update({p.name.casefold(): p.country for p in places if p.is_country})
     return out
 
 

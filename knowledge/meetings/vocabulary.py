@@ -1,5 +1,6 @@
 """What the meeting linker recognises, compiled once from the topic's data: the scope
-(scope.json), the places (places.json) and the officials (people/subjects.json)."""
+(scope.json), the places (places.json) and the officials (subjects.json): the bundled topic's
+or TOPIC_DIR's (knowledge/topic.py)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import logging
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
-from knowledge.people.subjects import SUBJECTS_PATH, Subject, load_subjects
-from knowledge.scope import SCOPE_PATH, Scope, alternation, format_pattern, load_scope
+from knowledge.people.subjects import Subject, load_subjects
+from knowledge.scope import Scope, alternation, format_pattern, load_scope
+from knowledge.topic import BUNDLED_FILES, current_topic
 
 log = logging.getLogger(__name__)
 
-PLACES_PATH = Path(__file__).with_name("places.json")
+PLACES_PATH = BUNDLED_FILES["places.json"]  # the bundled topic's
 
 # Straightened quotes and dashes: texts are matched after this mapping (see _mentions.normalise).
 CHAR_MAP = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-",
@@ -56,8 +59,9 @@ class Vocabulary:
 
     @property
     def place_names(self) -> str:
-        """An alternation of every place name, longest first."""
-        return alternation(self.places)
+        """An alternation of every place name, longest first (one that matches nothing when
+        the topic has no places: an empty alternation would match everywhere)."""
+        return alternation(self.places) or "(?!)"
 
     @property
     def all_events(self) -> dict[str, re.Pattern[str]]:
@@ -65,11 +69,22 @@ class Vocabulary:
         return {**self.formats, **self.events}
 
 
-def _places(path: Path) -> dict[str, Place]:
+def load_places(path: Path | None = None) -> Mapping[str, Place]:
+    """The places in ``path``, by default the current topic's places.json
+    (knowledge/topic.py; none when its TOPIC_DIR has no such file)."""
+    path = path or current_topic().file("places.json")
+    return _read_places(path) if path is not None else {}
+
+
+@functools.cache
+def _read_places(path: Path) -> Mapping[str, Place]:
+    """Read a places.json: countries, then cities (a city of a country's name wins)."""
     raw = json.loads(path.read_text(encoding="utf-8"))
-    out = {name: Place(name, country, True) for name, country in raw["countries"].items()}
-    out.update({name: Place(name, country, False) for name, country in raw["cities"].items()})
-    return out
+    out = {name: Place(name, country, True)
+           for name, country in raw.get("countries", {}).items()}
+    out.update({name: Place(name, country, False)
+                for name, country in raw.get("cities", {}).items()})
+    return MappingProxyType(out)
 
 
 def _people(subjects: tuple[Subject, ...]) -> dict[str, Subject]:
@@ -104,8 +119,8 @@ def build_vocabulary(scope: Scope, places: Mapping[str, Place],
     people = _people(subjects)
     return Vocabulary(
         scope=scope, places=places, people=people,
-        place_re=re.compile(rf"(?<![\w-])(?:{alternation(places)})(?![\w-])"),
-        person_re=re.compile(rf"(?<![\w])(?:{alternation(people)})(?![\w])"),
+        place_re=re.compile(rf"(?<![\w-])(?:{alternation(places) or '(?!)'})(?![\w-])"),
+        person_re=re.compile(rf"(?<![\w])(?:{alternation(people) or '(?!)'})(?![\w])"),
         formats={f.kind: format_pattern(f) for f in scope.formats},
         events={key: _words(list(terms)) for key, terms in scope.events},
         bilateral=_words([*scope.bilateral_terms, *_GENERIC_BILATERAL,
@@ -116,11 +131,21 @@ def build_vocabulary(scope: Scope, places: Mapping[str, Place],
             + r")\b"))
 
 
+def load_vocabulary(scope_path: Path | None = None, places_path: Path | None = None,
+                    subjects_path: Path | None = None) -> Vocabulary:
+    """The vocabulary of a topic's data files (by default the current topic's: an absent
+    places.json or subjects.json in TOPIC_DIR means no places or officials)."""
+    topic = current_topic()
+    return _compile(scope_path or topic.file("scope.json"),
+                    places_path or topic.file("places.json"),
+                    subjects_path or topic.file("subjects.json"))
+
+
 @functools.cache
-def load_vocabulary(scope_path: Path = SCOPE_PATH, places_path: Path = PLACES_PATH,
-                    subjects_path: Path = SUBJECTS_PATH) -> Vocabulary:
-    """The vocabulary of a topic's data files (cached; by default the shipped ones)."""
-    vocabulary = build_vocabulary(load_scope(scope_path), _places(places_path),
+def _compile(scope_path: Path | None, places_path: Path | None,
+             subjects_path: Path | None) -> Vocabulary:
+    """The vocabulary of some data files, compiled once per set of files."""
+    vocabulary = build_vocabulary(load_scope(scope_path), load_places(places_path),
                                   load_subjects(subjects_path))
     log.debug("meeting vocabulary for %r: %d places, %d name forms", vocabulary.scope.title,
               len(vocabulary.places), len(vocabulary.people))

@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 
 from knowledge.people.names import canonical_person_key
+from knowledge.topic import BUNDLED_FILES, current_topic
 
-SUBJECTS_PATH = Path(__file__).with_name("subjects.json")
+SUBJECTS_PATH = BUNDLED_FILES["subjects.json"]  # the bundled topic's
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -27,9 +28,16 @@ class Subject:
         return (self.name, *self.aliases)
 
 
+def load_subjects(path: Path | None = None) -> tuple[Subject, ...]:
+    """The officials in ``path``, by default the current topic's subjects.json
+    (knowledge/topic.py; none when its TOPIC_DIR has no such file)."""
+    path = path or current_topic().file("subjects.json")
+    return _read_subjects(path) if path is not None else ()
+
+
 @functools.cache
-def load_subjects(path: Path = SUBJECTS_PATH) -> tuple[Subject, ...]:
-    """Read subjects.json (cached: the list is curated data shipped with the package)."""
+def _read_subjects(path: Path) -> tuple[Subject, ...]:
+    """Read a subjects.json (cached: the list is curated data)."""
     raw = json.loads(path.read_text(encoding="utf-8"))
     return tuple(Subject(s["name"], s["country"], s["office"], tuple(s.get("aliases", ())))
                  for s in raw["subjects"])

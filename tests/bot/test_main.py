@@ -88,8 +88,9 @@ def test_check_passes_on_a_fresh_install(tmp_path: Path) -> None:
     result = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET)
     assert result.returncode == 0, result.stdout + result.stderr
     parts = [line.split(":", 1)[0] for line in result.stdout.splitlines()]
-    assert parts == ["settings", "database", "model", "index"]
+    assert parts == ["settings", "topic", "database", "model", "index"]
     assert all(": ok" in line for line in result.stdout.splitlines())
+    assert "topic: ok ('Russia–Japan meetings' (bundled): " in result.stdout
     assert "5 articles" in result.stdout and SECRET not in result.stdout + result.stderr
     assert "new library from the seed database" in result.stdout
     again = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET)  # the library is there now
@@ -131,7 +132,7 @@ def test_check_reports_an_unreachable_database_in_one_line(tmp_path: Path) -> No
     result = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET, DATABASE_URL=url)
     output = result.stdout + result.stderr
     assert result.returncode == 1
-    assert result.stdout.splitlines()[1:] == [
+    assert result.stdout.splitlines()[2:] == [
         "database: FAILED: cannot use the database postgresql+psycopg://summit:***@127.0.0.1:1/"
         "summitdesk: connection failed: connection to server at \"127.0.0.1\", port 1 failed: "
         "Connection refused Is the server running on that host and accepting TCP/IP "
@@ -184,7 +185,7 @@ def test_check_names_misspelt_env_keys_and_the_shards(tmp_path: Path) -> None:
     assert "shards 2, 3 of 4 in this process" in lines[0]
     assert lines[1] == ("settings: WARNING: .env sets DATABSE_URL (did you mean DATABASE_URL?): "
                         "not settings, ignored")
-    assert lines[2].startswith("database: ok (sqlite:")
+    assert lines[3].startswith("database: ok (sqlite:")
 
 
 def test_check_fails_when_the_named_onnx_file_is_missing(tmp_path: Path) -> None:
@@ -244,7 +245,7 @@ def test_a_data_dir_this_user_cannot_write_is_named(tmp_path: Path) -> None:
     check = run_bot(tmp_path, "check", prefix=prefix, DISCORD_TOKEN=SECRET,
                     DATA_DIR=str(folder), EMBEDDING_MODEL="hashing")
     assert check.returncode == 1
-    assert check.stdout.splitlines()[1].startswith(f"database: FAILED: {expected}; "), \
+    assert check.stdout.splitlines()[2].startswith(f"database: FAILED: {expected}; "), \
         check.stdout
 
 

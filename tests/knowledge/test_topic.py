@@ -1,0 +1,200 @@
+"""Another topic from TOPIC_DIR (docs/topics.md): a library on it through the real CLI and
+`bot check`, what a missing or malformed file of it means, and FOUNDING_CORPUS."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from knowledge.corpus import founding_metadata
+from knowledge.errors import ConfigurationError
+from knowledge.settings import Settings
+from knowledge.topic import Topic
+from knowledge.topic_check import check_topic
+
+REPO = Path(__file__).resolve().parents[2]
+
+# A made-up pair of countries, written here and nowhere else: the code knows none of it.
+SCOPE = {
+    "title": "Arvenia–Belmora meetings",
+    "parties": [
+        {"country": "Arvenia", "names": ["Arvenia"], "demonyms": ["Arvenian"]},
+        {"country": "Belmora", "names": ["Belmora"], "demonyms": ["Belmoran"]},
+    ],
+    "bilateral_terms": ["Arvenia-Belmora"],
+    "outside_parties": [{"country": "Quell", "names": ["Quell"], "demonyms": ["Quellish"]}],
+    "non_name_words": ["lutz", "veska"],
+}
+REGISTRY = {"meetings": [
+    {"id": "2020-05-lutz-summit", "name": "First Arvenia-Belmora summit in Lutz",
+     "date": "2020-05-12", "date_precision": "day", "place": "Lutz", "country": "Arvenia",
+     "kind": "summit", "ordinal": 1, "participants": ["Tomas Reyn", "Ilse Grau"],
+     "description": "The leaders' first summit.", "aliases": ["Lutz summit"]},
+    {"id": "2022-10-veska-summit", "name": "Second Arvenia-Belmora summit in Veska",
+     "date": "2022-10-03", "date_precision": "day", "place": "Veska", "country": "Belmora",
+     "kind": "summit", "ordinal": 2, "participants": ["Tomas Reyn", "Ilse Grau"],
+     "description": "The leaders' second summit.", "aliases": ["Veska summit"]},
+]}
+PLACES = {"cities": {"Lutz": "Arvenia", "Veska": "Belmora"},
+          "countries": {"Arvenia": "Arvenia", "Belmora": "Belmora", "Quell": "Quell"}}
+SUBJECTS = {"subjects": [
+    {"name": "Tomas Reyn", "country": "Arvenia", "office": "President of Arvenia",
+     "aliases": ["Reyn"]},
+    {"name": "Ilse Grau", "country": "Belmora", "office": "Chancellor of Belmora",
+     "aliases": ["Grau"]},
+]}
+FILES = {"scope.json": SCOPE, "registry.json": REGISTRY, "places.json": PLACES,
+         "subjects.json": SUBJECTS}
+ARTICLES = {
+    "lutz.md": """---
+title: What the Lutz summit may bring
+authors: Nora Falk
+date: 2020-05-02
+---
+Nora Falk, Professor of History at the University of Veska, said the first summit in Lutz
+would test whether Reyn and Grau can settle the river dispute. Nora Falk expects a joint
+statement on shipping and little else before the summer.
+""",
+    "veska.md": """---
+title: After the Veska summit
+authors: Emil Sarto
+date: 2022-10-20
+---
+Emil Sarto, Director of the Lutz Centre for Border Studies, said the second summit in Veska
+ended with a fisheries deal. Emil Sarto thinks the Arvenia-Belmora thaw will last a year.
+""",
+}
+
+
+def write_topic(folder: Path, files: dict[str, Any] = FILES) -> Path:
+    """A topic folder holding the given data files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (folder / name).write_text(json.dumps(content), encoding="utf-8")
+    return folder
+
+
+def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A fresh data dir, the fast test embedder, no developer settings."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DISCORD_", "DATABASE_", "TOPIC_", "FOUNDING_", "EMBEDDING_"))}
+    env.update(DATA_DIR=str(tmp_path / "data"), EMBEDDING_MODEL="hashing:256",
+               PYTHONPATH=str(REPO), **extra)
+    return env
+
+
+def run(module: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python -m <module> <args>` in a subprocess (one topic per process) in a bare folder."""
+    cwd = Path(env["DATA_DIR"]).parent
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
+                          env=env, timeout=300, cwd=cwd)
+
+
+def test_a_library_on_another_topic(tmp_path: Path) -> None:
+    """With TOPIC_DIR on a fictional topic and FOUNDING_CORPUS off, a new library holds only
+    the articles added to it; a question naming a meeting by its ordinal or its place, and an
+    expert by their role, is read in the topic's terms; `bot check` names the topic."""
+    topic = write_topic(tmp_path / "topic")
+    for name, text in ARTICLES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    env = environment(tmp_path, TOPIC_DIR=str(topic), FOUNDING_CORPUS="false")
+
+    added = run("knowledge", ["add", *(str(tmp_path / name) for name in ARTICLES)], env)
+    assert added.returncode == 0, added.stderr
+    listed = run("knowledge", ["list", "--json"], env)
+    assert listed.returncode == 0, listed.stderr
+    titles = {a["title"] for a in json.loads(listed.stdout)}
+    assert titles == {"What the Lutz summit may bring", "After the Veska summit"}
+    assert not titles & {m["title"] for m in founding_metadata()}
+
+    def reading(question: str) -> dict[str, Any]:
+        out = run("knowledge", ["search", question, "--explain", "--json"], env)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)["interpreted"]  # type: ignore[no-any-return]
+
+    by_ordinal = reading("What did experts expect from the second summit?")
+    assert [m["id"] for m in by_ordinal["meetings"]][:1] == ["2022-10-veska-summit"]
+    by_place = reading("How did the Lutz summit end?")
+    assert [m["id"] for m in by_place["meetings"]][:1] == ["2020-05-lutz-summit"]
+    by_role = reading("What did the Veska history professor expect?")
+    assert [(p["name"], p["via"]) for p in by_role["people"]] == [("Nora Falk", "role")]
+
+    checked = run("bot", ["check"], {**env, "DISCORD_TOKEN": "x"})
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    line = next(x for x in checked.stdout.splitlines() if x.startswith("topic:"))
+    assert "'Arvenia–Belmora meetings'" in line and str(topic) in line
+    assert "2 meetings, 5 places, 2 officials" in line and "founding corpus off" in line
+
+
+def test_a_malformed_topic_file_is_one_line_naming_it(tmp_path: Path) -> None:
+    """A topic file that is not valid JSON stops the CLI with one line naming the file, not a
+    traceback, and nothing of the bundled topic is used instead."""
+    topic = write_topic(tmp_path / "topic")
+    (topic / "registry.json").write_text('{"meetings": [', encoding="utf-8")
+    out = run("knowledge", ["list"], environment(tmp_path, TOPIC_DIR=str(topic)))
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith(f"error: TOPIC_DIR: {topic / 'registry.json'}: not valid JSON")
+
+
+@pytest.mark.parametrize(("name", "content", "problem"), [
+    ("scope.json", {**SCOPE, "parties": SCOPE["parties"][:1]}, "two different countries"),
+    ("scope.json", {"parties": SCOPE["parties"]}, "lacks the field 'title'"),
+    ("registry.json", {"meetings": [{**REGISTRY["meetings"][0], "kind": "banquet"}]},
+     "unknown kind 'banquet'"),
+    ("places.json", {"cities": ["Lutz"]}, "not in the shape docs/topics.md describes"),
+    ("subjects.json", {"subjects": [{"name": "Tomas Reyn"}]}, "lacks the field 'country'"),
+])
+def test_each_malformed_file_is_named(tmp_path: Path, name: str, content: object,
+                                      problem: str) -> None:
+    """Whichever file is wrong, the error is one line naming it and what is wrong."""
+    topic = write_topic(tmp_path / "topic", {**FILES, name: content})
+    with pytest.raises(ConfigurationError) as caught:
+        check_topic(Topic(topic))
+    message = str(caught.value)
+    assert "\n" not in message and str(topic / name) in message and problem in message
+
+
+def test_missing_files_leave_their_part_empty(tmp_path: Path) -> None:
+    """Without registry.json, places.json and subjects.json a topic has no meetings, places or
+    officials (never the bundled topic's); without scope.json it is refused."""
+    topic = write_topic(tmp_path / "topic", {"scope.json": SCOPE})
+    assert check_topic(Topic(topic)) == (
+        f"'Arvenia–Belmora meetings' (TOPIC_DIR {topic}): 0 meetings, 0 places, 0 officials; "
+        "no registry.json, places.json, subjects.json")
+    with pytest.raises(ConfigurationError, match=r"has no scope\.json"):
+        check_topic(Topic(write_topic(tmp_path / "empty", {})))
+    with pytest.raises(ConfigurationError, match="is not a folder"):
+        check_topic(Topic(tmp_path / "absent"))
+
+
+def test_founding_corpus_follows_the_topic_unless_set() -> None:
+    """FOUNDING_CORPUS unset: on for the bundled topic, off with TOPIC_DIR; set, it decides."""
+    def loads(**values: Any) -> bool:
+        return Settings(_env_file=None, **values).loads_founding_corpus  # type: ignore[call-arg]
+
+    assert loads() and not loads(topic_dir="/topics/eu-china")
+    assert not loads(founding_corpus=False)
+    assert loads(topic_dir="/topics/eu-china", founding_corpus=True)
+    assert loads(founding_corpus="") and not loads(topic_dir="/t", founding_corpus="")
+
+
+def test_the_examples_of_docs_topics_make_a_valid_topic(tmp_path: Path) -> None:
+    """The four examples docs/topics.md gives, written to a folder, are a topic that loads."""
+    text = (REPO / "docs" / "topics.md").read_text(encoding="utf-8")
+    examples = {}
+    for heading, block in re.findall(r"^### (\S+\.json):.*?^```json\n(.*?)^```", text,
+                                     re.MULTILINE | re.DOTALL):
+        examples[heading] = json.loads(block)
+    assert sorted(examples) == sorted(FILES)
+    topic = write_topic(tmp_path / "topic", examples)
+    assert check_topic(Topic(topic)).startswith(
+        f"'Arvenia–Belmora meetings' (TOPIC_DIR {topic}): 1 meeting, 6 places, 2 officials")
