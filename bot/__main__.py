@@ -64,7 +64,7 @@ def requested_log_format() -> str:
 
     values = {key.upper(): value for key, value in dotenv_values(".env").items()}
     values.update({key.upper(): value for key, value in os.environ.items()})
-    return "json" if (values.get("LOG_FORMAT") or "").strip() == "json" else "text"
+    return "json" if (values.get("LOG_FORMAT") or "").strip().lower() == "json" else "text"
 
 
 def unknown_keys_line() -> str | None:
@@ -384,11 +384,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the bot (default), check the set-up without connecting, or "
                              "report whether the running bot is connected")
     args = parser.parse_args(argv)
-    if args.command == "check":
-        return run_check()
-    if args.command == "health":
-        return run_health()
-    return run_bot()
+    commands = {"check": run_check, "health": run_health, "run": run_bot}
+    try:
+        status = commands[args.command]()
+        sys.stdout.flush()  # a closed pipe fails here, not in the interpreter's last flush
+        return status
+    except BrokenPipeError:
+        # The reader went away (`check | head -1`): stop quietly. Python's final flush of
+        # stdout would raise again, so stdout is pointed at /dev/null first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -274,3 +274,17 @@ def test_start_up_failures_are_json_records_when_logs_are_json(tmp_path: Path) -
     text = run_bot(tmp_path, DISCORD_TOKEN=SECRET, DATA_DIR=str(taken))
     assert text.stderr.strip().splitlines() == [
         f"summit-desk: DATA_DIR: {taken} exists and is not a directory"]
+
+
+def test_check_piped_into_a_reader_that_stops_early_exits_quietly(tmp_path: Path) -> None:
+    """`python -m bot check | head -1`: the reader closing the pipe ends the check without a
+    BrokenPipeError traceback on stderr."""
+    environ = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": str(tmp_path),
+               "DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "verbose"}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "check"], cwd=tmp_path,
+                               env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    process.stdout.close()  # as `head` does once it has its line
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert stderr.decode() == ""
