@@ -329,7 +329,7 @@ async def serve(bot: SummitDesk, token: str, heartbeat: Path | None = None) -> N
 
 def run_bot() -> int:
     """Start the bot from settings; start-up problems end as one line and a non-zero status."""
-    from bot.client import SummitDesk, configure_endpoints
+    from bot.client import SummitDesk, configure_endpoints, gateway_refusal
     from bot.settings import load_bot_settings
 
     try:
@@ -359,7 +359,9 @@ def run_bot() -> int:
         return fail("Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the bot token "
                     "again from the Developer Portal (Bot > Reset Token)")
     except discord.PrivilegedIntentsRequired:
-        return fail("Discord refused the requested gateway intents")
+        return fail(gateway_refusal(4014, settings))
+    except discord.ConnectionClosed as exc:  # a wrong shard set-up (4010, 4011), the token...
+        return fail(gateway_refusal(exc.code, settings))
     except KnowledgeError as exc:
         return fail(str(exc))
     except DBAPIError as exc:  # the library could not open its database
