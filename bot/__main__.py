@@ -329,7 +329,7 @@ async def serve(bot: SummitDesk, token: str, heartbeat: Path | None = None) -> N
 
 def run_bot() -> int:
     """Start the bot from settings; start-up problems end as one line and a non-zero status."""
-    from bot.client import SummitDesk, configure_endpoints, gateway_refusal
+    from bot.process_lock import ProcessLock
     from bot.settings import load_bot_settings
 
     try:
@@ -341,8 +341,22 @@ def run_bot() -> int:
     setup_logging(settings.log_level, settings.log_format, secrets=settings.secret_values())
     try:
         settings.ensure_data_dir()
+        # One process per DATA_DIR and shard: a second one would run the same shards, jobs
+        # and heartbeat file (bot/process_lock.py).
+        lock = ProcessLock.take(settings.data_dir, settings.discord_shard_ids)
     except ConfigurationError as exc:
         return fail(str(exc))
+    try:
+        return run_locked(settings)
+    finally:
+        lock.release()
+
+
+def run_locked(settings: BotSettings) -> int:
+    """Connect and serve until stopped, holding DATA_DIR's lock for these shards; each known
+    failure ends as one line."""
+    from bot.client import SummitDesk, configure_endpoints, gateway_refusal
+
     unknown = unknown_keys_line()
     if unknown:
         log.warning("%s", unknown)
