@@ -4,6 +4,7 @@ lock behind."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -108,7 +109,8 @@ async def test_a_second_bot_on_the_same_data_dir_is_refused_while_the_first_runs
             assert len(fake.identifies) == 1
             beside = {**os.environ, **env}
             for command in (["bot", "health"], ["knowledge", "list"]):
-                result = subprocess.run([sys.executable, "-m", *command], env=beside,
-                                        cwd=tmp_path / "first", capture_output=True, text=True,
-                                        timeout=120, check=False)
+                result = await asyncio.to_thread(  # the fake Discord keeps serving meanwhile
+                    subprocess.run, [sys.executable, "-m", *command], env=beside,
+                    cwd=tmp_path / "first", capture_output=True, text=True, timeout=120,
+                    check=False)
                 assert result.returncode == 0, result.stdout + result.stderr
