@@ -31,6 +31,7 @@ from knowledge.settings import (
     settings_problems,
 )
 from knowledge.settings import unknown_keys_line as settings_unknown_keys_line
+from knowledge.store.left_behind import sqlite_library_left_behind
 from knowledge.visibility import EVERYTHING
 
 if TYPE_CHECKING:
@@ -138,6 +139,9 @@ def run_check() -> int:
     unknown = unknown_keys_line()
     if unknown:
         print(f"settings: WARNING: {unknown}")
+    left_behind = sqlite_library_left_behind(settings)
+    if left_behind:
+        print(redact(f"database: WARNING: {left_behind}"))
 
     def database() -> str:
         settings.ensure_data_dir()
@@ -360,6 +364,9 @@ def run_locked(settings: BotSettings) -> int:
     unknown = unknown_keys_line()
     if unknown:
         log.warning("%s", unknown)
+    left_behind = sqlite_library_left_behind(settings)
+    if left_behind:  # DATABASE_URL moved to PostgreSQL: the old library is not in the new one
+        log.warning("%s", left_behind)
     configure_endpoints(settings)
     guild = settings.discord_dev_guild_id
     log.info("starting: commands sync to %s; REST %s; gateway %s; %s",

@@ -340,3 +340,24 @@ def test_each_final_gateway_close_names_what_to_change(code: int, named: str) ->
     line = gateway_refusal(code, settings)
     assert line.startswith(f"Discord closed the gateway connection with code {code}: ")
     assert named in line and "\n" not in line
+
+
+def test_a_sqlite_library_left_behind_is_named_by_check_and_at_start(tmp_path: Path) -> None:
+    """DATABASE_URL moved to PostgreSQL while DATA_DIR holds the SQLite library with an added
+    article: `check` and the bot's start name the file in one warning line (the bot silently
+    started a new, empty library)."""
+    from tests.knowledge.articles import sqlite_library
+
+    file = sqlite_library(tmp_path / "data", added=True).resolve()
+    url = "postgresql+psycopg://summit:Hunter2Secret@127.0.0.1:1/summitdesk"
+    warning = (f"DATA_DIR holds a SQLite library, {file} (1 article, 1 source added), but "
+               "DATABASE_URL names another database")
+    check = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET, DATABASE_URL=url)
+    lines = check.stdout.splitlines()
+    assert lines[1].startswith(f"database: WARNING: {warning}"), check.stdout
+    assert lines[2].startswith("database: FAILED: ")  # the server itself is not there
+    start = run_bot(tmp_path, DISCORD_TOKEN=SECRET, DATABASE_URL=url, EMBEDDING_MODEL="hashing",
+                    DISCORD_API_BASE_URL="http://127.0.0.1:1/api/v10")
+    assert start.returncode == 1
+    assert f"WARNING bot: {warning}" in start.stderr, start.stderr
+    assert "Hunter2Secret" not in check.stdout + start.stderr
