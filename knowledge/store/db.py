@@ -134,7 +134,8 @@ def _refuse_a_half_made_schema(engine: Engine) -> None:
             "and -shm file beside it) and start again")
     raise ConfigurationError(
         f"the database {engine.url.render_as_string(hide_password=True)} holds Summit Desk "
-        f"tables ({', '.join(ours[:3])}, ...) but no schema version (alembic_version): its "
+        f"tables ({', '.join(ours[:3])}{', ...' if len(ours) > 3 else ''}) but no schema "
+        "version (alembic_version): its "
         "set-up was cut short or the tables were made by hand; restore it from a backup, or "
         "drop those tables and start again")
 
