@@ -64,7 +64,11 @@ class ProcessLock:
         return lock
 
     def _lock(self, path: Path, *, exclusive: bool, refusal: Callable[[], str]) -> None:
-        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the process's life)
+        try:
+            handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the process's life)
+        except OSError as exc:  # a file another user left (root started the bot once)
+            raise ConfigurationError(f"cannot open the lock file {path}: "
+                                     f"{exc.strerror or exc}") from None
         try:
             fcntl.lockf(handle, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
         except OSError:

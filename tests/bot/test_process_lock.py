@@ -114,3 +114,11 @@ async def test_a_second_bot_on_the_same_data_dir_is_refused_while_the_first_runs
                     cwd=tmp_path / "first", capture_output=True, text=True, timeout=120,
                     check=False)
                 assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_lock_file_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    """A lock file this process cannot open (another user's, here a folder in its place) is a
+    start-up line naming it, not a traceback."""
+    (tmp_path / "bot.lock").mkdir()
+    assert refusal(tmp_path) == f"cannot open the lock file {tmp_path / 'bot.lock'}: " \
+                                "Is a directory"
