@@ -40,10 +40,12 @@ from knowledge.store.tables import Base
 
 BATCH = 500
 # The tables the first start of a bot (or `check`) fills: the founding articles and what is
-# derived from them. A target holding only those is replaced by the copy.
+# derived from them, and the bot's standing scheduler jobs. A target holding only those is
+# replaced by the copy.
 _FIRST_START = frozenset({"articles", "passages", "article_people", "article_reach",
                           "index_state", "meetings", "people", "passage_meetings",
-                          "passage_people"})
+                          "passage_people", "apscheduler_jobs"})
+_FOUNDING_AT_MOST = 50  # a first start stores a handful of founding articles (5 today)
 # APScheduler's job store, created by migration 0001 but not one of the library's tables.
 _JOBS = Table("apscheduler_jobs", MetaData(),
               Column("id", Unicode(191), primary_key=True),
@@ -88,7 +90,7 @@ def _only_a_first_start(target: Engine, tables: list[Table]) -> bool:
         filled = {t.name for t in tables
                   if conn.execute(select(1).select_from(t).limit(1)).first()}
         count = conn.scalar(select(func.count()).select_from(articles)) or 0
-        founding = count <= 50 and all(
+        founding = count <= _FOUNDING_AT_MOST and all(
             (extra or {}).get("founding") for extra in conn.scalars(select(articles.c.extra)))
     if not filled:
         return False
@@ -130,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     if not target_url:
         print("error: DATABASE_URL is empty (the library is already the SQLite file in "
               "DATA_DIR): set it to the new database, or pass --to", file=sys.stderr)
+        return 2
+    if source_url == target_url:
+        print("error: the library to copy and the target are the same database",
+              file=sys.stderr)
         return 2
     source_file = source_url.removeprefix("sqlite:///")
     if source_url.startswith("sqlite:///") and not Path(source_file).is_file():

@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from knowledge.embedding import HashingEmbedder
 from knowledge.errors import ConfigurationError
@@ -14,7 +15,7 @@ from knowledge.service import KnowledgeService
 from knowledge.settings import Settings
 from knowledge.store.db import make_engine
 from knowledge.store.left_behind import sqlite_library_left_behind
-from knowledge.store.transfer import main, transfer
+from knowledge.store.transfer import library_tables, main, transfer
 from tests.knowledge.articles import sqlite_library
 
 ELSEWHERE = "postgresql+psycopg://summit:secret@127.0.0.1:1/summitdesk"
@@ -55,6 +56,13 @@ def test_the_copy_moves_every_article_and_the_new_database_keeps_adding(
     monkeypatch.setenv("DATABASE_URL", database_url)
     settings = Settings(data_dir=data, database_url=database_url, _env_file=None)  # type: ignore[call-arg]
     KnowledgeService.open(settings, embedder=HashingEmbedder()).close()  # `check` ran first
+    started = make_engine(database_url)  # and the bot, which keeps its standing jobs
+    try:
+        with started.begin() as conn:
+            conn.execute(insert(library_tables()[-1]).values(id="maintenance_job",
+                                                             job_state=b"state"))
+    finally:
+        started.dispose()
     assert main([]) == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith("copied 6 articles, "), line
