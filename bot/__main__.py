@@ -31,6 +31,7 @@ from knowledge.settings import (
     settings_problems,
 )
 from knowledge.settings import unknown_keys_line as settings_unknown_keys_line
+from knowledge.store.left_behind import sqlite_library_left_behind
 from knowledge.visibility import EVERYTHING
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def requested_log_format() -> str:
 
     values = {key.upper(): value for key, value in dotenv_values(".env").items()}
     values.update({key.upper(): value for key, value in os.environ.items()})
-    return "json" if (values.get("LOG_FORMAT") or "").strip() == "json" else "text"
+    return "json" if (values.get("LOG_FORMAT") or "").strip().lower() == "json" else "text"
 
 
 def unknown_keys_line() -> str | None:
@@ -140,6 +141,9 @@ def run_check() -> int:
     unknown = unknown_keys_line()
     if unknown:
         print(f"settings: WARNING: {unknown}")
+    left_behind = sqlite_library_left_behind(settings)
+    if left_behind:
+        print(redact(f"database: WARNING: {left_behind}"))
 
     def topic() -> str:
         founding = "on" if settings.loads_founding_corpus else "off"
@@ -340,7 +344,7 @@ async def serve(bot: SummitDesk, token: str, heartbeat: Path | None = None) -> N
 
 def run_bot() -> int:
     """Start the bot from settings; start-up problems end as one line and a non-zero status."""
-    from bot.client import SummitDesk, configure_endpoints
+    from bot.process_lock import ProcessLock
     from bot.settings import load_bot_settings
 
     try:
@@ -352,11 +356,28 @@ def run_bot() -> int:
     setup_logging(settings.log_level, settings.log_format, secrets=settings.secret_values())
     try:
         settings.ensure_data_dir()
+        # One process per DATA_DIR and shard: a second one would run the same shards, jobs
+        # and heartbeat file (bot/process_lock.py).
+        lock = ProcessLock.take(settings.data_dir, settings.discord_shard_ids)
     except ConfigurationError as exc:
         return fail(str(exc))
+    try:
+        return run_locked(settings)
+    finally:
+        lock.release()
+
+
+def run_locked(settings: BotSettings) -> int:
+    """Connect and serve until stopped, holding DATA_DIR's lock for these shards; each known
+    failure ends as one line."""
+    from bot.client import SummitDesk, configure_endpoints, gateway_refusal
+
     unknown = unknown_keys_line()
     if unknown:
         log.warning("%s", unknown)
+    left_behind = sqlite_library_left_behind(settings)
+    if left_behind:  # DATABASE_URL moved to PostgreSQL: the old library is not in the new one
+        log.warning("%s", left_behind)
     configure_endpoints(settings)
     guild = settings.discord_dev_guild_id
     log.info("starting: commands sync to %s; REST %s; gateway %s; %s",
@@ -370,7 +391,9 @@ def run_bot() -> int:
         return fail("Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the bot token "
                     "again from the Developer Portal (Bot > Reset Token)")
     except discord.PrivilegedIntentsRequired:
-        return fail("Discord refused the requested gateway intents")
+        return fail(gateway_refusal(4014, settings))
+    except discord.ConnectionClosed as exc:  # a wrong shard set-up (4010, 4011), the token...
+        return fail(gateway_refusal(exc.code, settings))
     except KnowledgeError as exc:
         return fail(str(exc))
     except DBAPIError as exc:  # the library could not open its database
@@ -395,11 +418,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the bot (default), check the set-up without connecting, or "
                              "report whether the running bot is connected")
     args = parser.parse_args(argv)
-    if args.command == "check":
-        return run_check()
-    if args.command == "health":
-        return run_health()
-    return run_bot()
+    commands = {"check": run_check, "health": run_health, "run": run_bot}
+    try:
+        status = commands[args.command]()
+        sys.stdout.flush()  # a closed pipe fails here, not in the interpreter's last flush
+        return status
+    except BrokenPipeError:
+        # The reader went away (`check | head -1`): stop quietly. Python's final flush of
+        # stdout would raise again, so stdout is pointed at /dev/null first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -51,6 +51,35 @@ def configure_endpoints(settings: BotSettings) -> None:
         else DEFAULT_GATEWAY
 
 
+def gateway_refusal(code: int | None, settings: BotSettings) -> str:
+    """One line for a gateway close Discord does not let the bot recover from (discord.py stops
+    instead of reconnecting), naming what the operator must change."""
+    count = settings.discord_shard_count
+    shards = (f"DISCORD_SHARD_COUNT is {count}" if count is not None
+              else "DISCORD_SHARD_COUNT is empty") + \
+        (f", DISCORD_SHARD_IDS {','.join(map(str, settings.discord_shard_ids))}"
+         if settings.discord_shard_ids else "")
+    reasons = {
+        4004: "authentication failed, Discord's gateway rejected DISCORD_TOKEN: copy the bot "
+              "token again from the Developer Portal (Bot > Reset Token)",
+        4010: f"invalid shard ({shards}): every DISCORD_SHARD_IDS entry must be below "
+              "DISCORD_SHARD_COUNT, with the same count in every process",
+        4011: f"sharding required, the bot is in more servers than its shards may hold "
+              f"(Discord allows 2,500 a shard; {shards}): set DISCORD_SHARD_COUNT higher (with "
+              "several processes, DISCORD_SHARD_IDS in each), or leave both empty for "
+              "Discord's recommended count",
+        4012: "invalid API version, this version of discord.py is too old for Discord: "
+              "upgrade Summit Desk",
+        4013: "invalid intents, this version of Summit Desk asks for gateway intents Discord "
+              "does not know: upgrade it",
+        4014: "disallowed intents, the bot asks for a privileged gateway intent its "
+              "application may not use: turn it on in the Developer Portal (Bot > Privileged "
+              "Gateway Intents)",
+    }
+    reason = reasons.get(code or 0, "the bot cannot reconnect after it")
+    return f"Discord closed the gateway connection with code {code}: {reason}"
+
+
 class OpeningStopped(Exception):
     """The library's opening was stopped at a safe point because the bot is stopping."""
 

@@ -232,6 +232,7 @@ class Settings(BaseSettings):
     @field_validator("log_format")
     @classmethod
     def _check_format(cls, value: str) -> str:
+        value = value.strip().lower()  # any case, as LOG_LEVEL
         if value not in ("text", "json"):
             raise ValueError("must be 'text' or 'json'")
         return value
@@ -271,6 +272,13 @@ class Settings(BaseSettings):
             with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check-"):
                 pass
         except OSError as exc:
+            import errno
+
+            if exc.errno == errno.EROFS:  # a `:ro` volume, systemd's ProtectSystem: no chown helps
+                raise ConfigurationError(
+                    f"DATA_DIR {path.resolve()} is on a read-only file system: mount it "
+                    "read-write (a container volume without :ro; under systemd add it to "
+                    "ReadWritePaths=) or point DATA_DIR at a writable folder") from None
             raise ConfigurationError(
                 f"DATA_DIR {path.resolve()} is not writable by this user (uid {os.getuid()}): "
                 f"{exc.strerror or exc}; make it writable by uid {os.getuid()} (a bind-mounted "

@@ -89,3 +89,13 @@ def test_no_subclass_replaces_a_settings_validator() -> None:
 def unbound(function: object) -> object:
     """The function under a classmethod's binding (each class binds its own)."""
     return getattr(function, "__func__", function)
+
+
+def test_the_example_leaves_the_log_format_to_the_image() -> None:
+    """LOG_FORMAT stays commented out: compose's env_file would otherwise override the Docker
+    image's LOG_FORMAT=json with text."""
+    example = REPO / ".env.example"
+    settings = BotSettings(_env_file=example, discord_token="x")  # type: ignore[call-arg]
+    assert "log_format" not in settings.model_fields_set
+    assert "ENV" in (REPO / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    assert "LOG_FORMAT=json" in (REPO / "deploy" / "Dockerfile").read_text(encoding="utf-8")

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -85,6 +85,59 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def migration_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection holding one transaction for a whole upgrade, DDL included, so a migration
+    cut short (a full disk, a crash) leaves the schema as it was. PostgreSQL's DDL is
+    transactional as it is. Python's sqlite3 driver sends BEGIN only before INSERT, UPDATE and
+    DELETE, so each CREATE TABLE was committed alone and a failed first migration left half a
+    schema and no version; here, as SQLAlchemy documents for SQLite, the driver's own
+    transaction handling is switched off and BEGIN sent explicitly (IMMEDIATE: the write lock
+    from the start, as a read-then-write deferred transaction can fail at once in WAL mode)."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        saved = driver.isolation_level  # type: ignore[union-attr]
+        driver.isolation_level = None  # type: ignore[union-attr]
+        try:
+            with conn.begin():  # its commit/rollback reach the driver's COMMIT/ROLLBACK
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                yield conn
+        finally:
+            # The connection goes back to the pool: the rest of the library keeps the
+            # driver's usual behaviour.
+            driver.isolation_level = saved  # type: ignore[union-attr]
+
+
+def _refuse_a_half_made_schema(engine: Engine) -> None:
+    """ConfigurationError when the database holds Summit Desk tables but no schema version: a
+    first migration cut short by a version without all-or-nothing migrations on SQLite (or
+    tables made by hand). Alembic would stop at "table ... already exists" at every start."""
+    from knowledge.store.tables import Base
+
+    with engine.connect() as conn:
+        found = set(inspect(conn).get_table_names())
+    ours = sorted(found & {"apscheduler_jobs", *Base.metadata.tables})
+    if not ours:
+        return
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        raise ConfigurationError(
+            f"the database {path} holds part of a schema ({len(ours)} tables) but no schema "
+            "version: its first set-up was cut short (a full disk?). Restore it from a backup, "
+            f"or, if it is a new library with nothing in it yet, delete {path} (and any -wal "
+            "and -shm file beside it) and start again")
+    raise ConfigurationError(
+        f"the database {engine.url.render_as_string(hide_password=True)} holds Summit Desk "
+        f"tables ({', '.join(ours[:3])}{', ...' if len(ours) > 3 else ''}) but no schema "
+        "version (alembic_version): its "
+        "set-up was cut short or the tables were made by hand; restore it from a backup, or "
+        "drop those tables and start again")
 
 
 @functools.cache
@@ -159,9 +212,12 @@ def migrate(engine: Engine) -> None:
     from alembic import command
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with _migration_lock(engine), engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    with _migration_lock(engine):
+        if stored_revision(engine) is None:  # another process may have migrated meanwhile
+            _refuse_a_half_made_schema(engine)
+        with migration_transaction(engine) as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
     log.debug("database schema is at head")
 
 

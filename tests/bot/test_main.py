@@ -275,3 +275,90 @@ def test_start_up_failures_are_json_records_when_logs_are_json(tmp_path: Path) -
     text = run_bot(tmp_path, DISCORD_TOKEN=SECRET, DATA_DIR=str(taken))
     assert text.stderr.strip().splitlines() == [
         f"summit-desk: DATA_DIR: {taken} exists and is not a directory"]
+
+
+def test_check_piped_into_a_reader_that_stops_early_exits_quietly(tmp_path: Path) -> None:
+    """`python -m bot check | head -1`: the reader closing the pipe ends the check without a
+    BrokenPipeError traceback on stderr."""
+    environ = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": str(tmp_path),
+               "DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "verbose"}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "check"], cwd=tmp_path,
+                               env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    process.stdout.close()  # as `head` does once it has its line
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert stderr.decode() == ""
+
+
+@pytest.mark.e2e
+async def test_discord_requiring_more_shards_is_one_line_naming_the_setting(tmp_path: Path
+                                                                            ) -> None:
+    """Discord closing the gateway with 4011 (sharding required: too many servers for the
+    shards) ends the bot with one line naming DISCORD_SHARD_COUNT, or one JSON record with
+    LOG_FORMAT=json, not a ConnectionClosed traceback."""
+    world = World.default()
+    world.add_guild("Second Server")
+    async with FakeDiscord(world, max_guilds_per_shard=1) as fake:
+        env = {"DISCORD_TOKEN": fake.token, "DISCORD_API_BASE_URL": fake.api_base,
+               "DISCORD_GATEWAY_URL": fake.gateway_url, "DATA_DIR": str(tmp_path / "data"),
+               "EMBEDDING_MODEL": "hashing", "PYTHONPATH": str(REPO)}
+        outputs = []
+        for log_format in ("text", "json"):
+            process = BotProcess([sys.executable, "-m", "bot"], cwd=str(tmp_path),
+                                 env={**env, "LOG_FORMAT": log_format})
+            await process.start()
+            for _ in range(600):  # it exits by itself; stop() is only the safety net
+                if not process.running:
+                    break
+                await asyncio.sleep(0.1)
+            assert await process.stop(timeout=5) == 1, process.output
+            outputs.append(process.output)
+    assert len(fake.connections) == 2 and fake.sessions == {}  # each refused at IDENTIFY
+    reason = ("Discord closed the gateway connection with code 4011: sharding required, the "
+              "bot is in more servers than its shards may hold (Discord allows 2,500 a shard; "
+              "DISCORD_SHARD_COUNT is empty): set DISCORD_SHARD_COUNT higher")
+    text, json_lines = outputs
+    assert "Traceback" not in text and "ConnectionClosed" not in text, text
+    assert text.strip().splitlines()[-1].startswith(f"summit-desk: {reason}"), text
+    assert "Traceback" not in json_lines, json_lines
+    last = json.loads(json_lines.strip().splitlines()[-1])
+    assert last["event"] == "start_failed" and last["msg"].startswith(reason), last
+
+
+@pytest.mark.parametrize(("code", "named"), [
+    (4004, "DISCORD_TOKEN"), (4010, "DISCORD_SHARD_COUNT is 2, DISCORD_SHARD_IDS 1"),
+    (4011, "DISCORD_SHARD_COUNT"), (4013, "upgrade"), (4014, "Privileged Gateway Intents"),
+    (4999, "cannot reconnect")])
+def test_each_final_gateway_close_names_what_to_change(code: int, named: str) -> None:
+    """Each close code Discord ends a session with for good is a line naming the setting (or
+    the Developer Portal page) to fix."""
+    from bot.client import gateway_refusal
+    from bot.settings import BotSettings
+
+    settings = BotSettings(_env_file=None, discord_token="x",  # type: ignore[call-arg]
+                           discord_shard_count=2, discord_shard_ids=[1])
+    line = gateway_refusal(code, settings)
+    assert line.startswith(f"Discord closed the gateway connection with code {code}: ")
+    assert named in line and "\n" not in line
+
+
+def test_a_sqlite_library_left_behind_is_named_by_check_and_at_start(tmp_path: Path) -> None:
+    """DATABASE_URL moved to PostgreSQL while DATA_DIR holds the SQLite library with an added
+    article: `check` and the bot's start name the file in one warning line (the bot silently
+    started a new, empty library)."""
+    from tests.knowledge.articles import sqlite_library
+
+    file = sqlite_library(tmp_path / "data", added=True).resolve()
+    url = "postgresql+psycopg://summit:Hunter2Secret@127.0.0.1:1/summitdesk"
+    warning = (f"DATA_DIR holds a SQLite library, {file} (1 article, 1 source added), but "
+               "DATABASE_URL names another database")
+    check = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET, DATABASE_URL=url)
+    lines = check.stdout.splitlines()
+    assert lines[1].startswith(f"database: WARNING: {warning}"), check.stdout
+    assert lines[2].startswith("database: FAILED: ")  # the server itself is not there
+    start = run_bot(tmp_path, DISCORD_TOKEN=SECRET, DATABASE_URL=url, EMBEDDING_MODEL="hashing",
+                    DISCORD_API_BASE_URL="http://127.0.0.1:1/api/v10")
+    assert start.returncode == 1
+    assert f"WARNING bot: {warning}" in start.stderr, start.stderr
+    assert "Hunter2Secret" not in check.stdout + start.stderr

@@ -27,8 +27,8 @@ driving.py (slash/autocomplete/message_command/component/modal/user_message),
 interactions.py (the handle), records.py (what gets recorded), validation.py (Discord's limits),
 process.py (BotProcess), state.py (the state every part shares).
 
-What it checks like Discord does: the bot token (REST 401, gateway close 4004), IDENTIFY shard
-and privileged intents (4010/4014), the 3 s interaction acknowledgement deadline, double acks
+What it checks like Discord does: the bot token (REST 401, gateway close 4004), IDENTIFY shard,
+guilds per shard and privileged intents (4010/4011/4014), the 3 s interaction acknowledgement deadline, double acks
 (40060), the 15-minute interaction token (`expire_token`: followups and @original edits then
 fail with 10015), channel permission overwrites (`world.deny/allow`, `channel_updated`: posting
 needs View Channel and Send Messages there, history needs Read Message History), closed DMs
@@ -97,7 +97,8 @@ class FakeDiscord(GatewayMixin, RestMixin, MessagingMixin, DrivingMixin):
 
     Keyword arguments (see FakeState): heartbeat_interval, shard_count, ack_deadline,
     token_lifetime, strict_commands, privileged_intents, guild_create_members,
-    attachment_size_limit, rate_limit.
+    attachment_size_limit, rate_limit, max_guilds_per_shard (Discord's 2,500: an IDENTIFY whose
+    shard would hold more guilds is closed with 4011, sharding required).
     """
 
     # -- lifecycle ----------------------------------------------------------------------

@@ -223,6 +223,10 @@ class GatewayMixin(FakeState):
         if shard is not None and not (0 <= shard[0] < shard[1]):
             await conn.ws.close(code=4010, message=b"Invalid shard.")
             return
+        guilds = self.world.guilds_for_shard(shard)  # type: ignore[arg-type]
+        if len(guilds) > self.max_guilds_per_shard:
+            await conn.ws.close(code=4011, message=b"Sharding required.")
+            return
         intents = int(data.get("intents", 0))
         if intents & PRIVILEGED_INTENTS and not self.privileged_intents:
             await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
@@ -232,7 +236,6 @@ class GatewayMixin(FakeState):
         session.connection = conn
         conn.session = session
         self.sessions[session.session_id] = session
-        guilds = self.world.guilds_for_shard(shard)  # type: ignore[arg-type]
         ready = {
             "v": 10,
             "user": {**self.world.bot.payload(), "verified": True, "mfa_enabled": False,

@@ -93,6 +93,12 @@ class BotProcess:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
 
+    @property
+    def pid(self) -> int:
+        """The process id (once started)."""
+        assert self._proc is not None
+        return self._proc.pid
+
     def send_signal(self, sig: int) -> None:
         """Send `sig` to the process (as `docker stop` or systemd sends SIGTERM)."""
         assert self._proc is not None

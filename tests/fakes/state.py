@@ -41,6 +41,7 @@ class FakeState:
         guild_create_members: bool = False,
         attachment_size_limit: int = DEFAULT_ATTACHMENT_LIMIT,
         rate_limit: int = 50,
+        max_guilds_per_shard: int = 2500,
     ) -> None:
         self.world = world or World.default()
         self.heartbeat_interval = heartbeat_interval
@@ -52,6 +53,8 @@ class FakeState:
         self.guild_create_members = guild_create_members
         self.attachment_size_limit = attachment_size_limit
         self.rate_limit = rate_limit
+        # Discord closes an IDENTIFY whose session would hold more guilds with 4011.
+        self.max_guilds_per_shard = max_guilds_per_shard
 
         self.requests: list[RecordedRequest] = []
         self.errors: list[FakeError] = []
