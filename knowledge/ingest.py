@@ -28,7 +28,7 @@ from knowledge.index.hybrid import embedding_document
 from knowledge.library import Enricher, Library, ProgressCallback
 from knowledge.models import AddResult, ArticleSummary, Contributor, PartialDate
 from knowledge.people import names_someone
-from knowledge.store.queries import get_or_create_person
+from knowledge.store.queries import get_or_create_person, next_ids
 from knowledge.store.tables import (
     OPERATOR_GUILD,
     ArticleAppearanceRow,
@@ -300,6 +300,9 @@ def store(session: Session, prepared: PreparedArticle, vectors: Embeddings,
         original_text=prepared.original_text, added_at=utcnow(), announce=doc.announce,
         extra=doc.extra,
     )
+    first_ids = next_ids(session)  # after a delete, never an id used before
+    if first_ids is not None:
+        row.id = first_ids[0]
     session.add(row)
     try:
         session.flush()
@@ -314,6 +317,8 @@ def store(session: Session, prepared: PreparedArticle, vectors: Embeddings,
             sentence_spans=[list(s) for s in p.sentences],
             sentence_embeddings=np.asarray(sent_vecs, np.float16).tobytes(),
         )
+        if first_ids is not None:
+            passage.id = first_ids[1] + ordinal
         passages.append(passage)
     session.add_all(passages)
     # One link per person (what enrichment merges the text's mentions into): metadata may name

@@ -287,6 +287,7 @@ class KnowledgeService:
         if not possible_row_id(article_id):
             raise NotFound(f"no article #{article_id}")
         with self.library.write() as session:
+            queries.keep_high_water(session)  # its ids are never handed out again
             deleted = session.execute(delete(ArticleRow).where(ArticleRow.id == article_id))
             if not deleted.rowcount:  # type: ignore[attr-defined]
                 raise NotFound(f"no article #{article_id}")

@@ -138,3 +138,36 @@ def set_state(session: Session, key: str, value: str) -> None:
         session.add(IndexStateRow(key=key, value=value))
     else:
         row.value = value
+
+
+# index_state keys: the highest article and passage ids ever stored, kept when a delete takes
+# away the highest one. SQLite hands the highest id again to the next row otherwise (a table
+# without AUTOINCREMENT takes max(id) + 1), and a reused id is a different article behind an
+# old /article link or Read button, and a passage other processes' indexes think they hold.
+ARTICLE_ID_HIGH_WATER = "article_id_high_water"
+PASSAGE_ID_HIGH_WATER = "passage_id_high_water"
+
+
+def keep_high_water(session: Session) -> None:
+    """Before a delete: remember the highest article and passage ids so far (never lowered)."""
+    for key, column in ((ARTICLE_ID_HIGH_WATER, ArticleRow.id),
+                        (PASSAGE_ID_HIGH_WATER, PassageRow.id)):
+        highest = max(session.scalar(select(func.max(column))) or 0,
+                      int(get_state(session, key) or 0))
+        if highest:
+            set_state(session, key, str(highest))
+
+
+def next_ids(session: Session) -> tuple[int, int] | None:
+    """On SQLite, after a delete took the highest ids: the first article and passage ids a new
+    article must take so that no id is handed out twice (None: the database's own ids are new,
+    always so on PostgreSQL, whose sequences never go back)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return None
+    article_mark = int(get_state(session, ARTICLE_ID_HIGH_WATER) or 0)
+    passage_mark = int(get_state(session, PASSAGE_ID_HIGH_WATER) or 0)
+    if not article_mark and not passage_mark:
+        return None
+    return (max(session.scalar(select(func.max(ArticleRow.id))) or 0, article_mark) + 1,
+            max(session.scalar(select(func.max(PassageRow.id))) or 0, passage_mark) + 1)

@@ -78,3 +78,44 @@ def test_a_process_opened_after_a_deletion_starts_past_it(settings: Settings) ->
         assert c.refresh() == 0
     finally:
         c.close()
+
+
+def test_the_next_article_after_a_deletion_takes_new_ids(settings: Settings) -> None:
+    """Deleting the newest article and adding another (a wrong upload, then the right one):
+    the new article takes ids never used before. On SQLite it took the deleted one's ids, so
+    the other process's refresh (passages past the highest id it holds) and a start from the
+    index cache (which re-applied the old deletion to it) never found it, and an old link to
+    the deleted article showed the new one."""
+    from knowledge.store.tables import PassageRow
+
+    wrong_text = ("# Lighthouse keepers of the northern coast\n\nThe keepers logged every "
+                  "passing ship and every storm for forty years. " * 3)
+
+    settings = settings.model_copy(update={"no_match_threshold": 0.05})
+    emb = HashingEmbedder()
+    a = KnowledgeService.open(settings, embedder=emb)
+    b = KnowledgeService.open(settings, embedder=emb)
+    try:
+        wrong = a.add_document(Document(wrong_text))
+        assert wrong.article_id is not None
+        with a.library.read() as session:
+            wrong_passages = set(session.scalars(select(PassageRow.id).where(
+                PassageRow.article_id == wrong.article_id)))
+        b.refresh()
+        a.delete_article(wrong.article_id)
+        right = a.add_document(Document(NEW_ARTICLE))
+        assert right.article_id is not None and right.article_id > wrong.article_id
+        with a.library.read() as session:
+            passages = set(session.scalars(select(PassageRow.id).where(
+                PassageRow.article_id == right.article_id)))
+        assert passages and min(passages) > max(wrong_passages)
+        b.refresh()
+        assert TITLE in titles(b) and TITLE in titles(a)
+    finally:
+        a.close()
+        b.close()
+    c = KnowledgeService.open(settings, embedder=emb)  # from the index cache
+    try:
+        assert TITLE in titles(c)
+    finally:
+        c.close()
