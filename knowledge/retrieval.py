@@ -191,7 +191,7 @@ class Retriever:
         ranked = index.search(tokenize(query), vector, top=request.top, filters=filters,
                               min_similarity=self.library.settings.hit_min_similarity,
                               no_match=self.no_match_rule, evidence=evidence, feedback=True,
-                              names=self._names_check(query, index.version),
+                              names=self._names_check(query, index.version, reading),
                               browse=_browse(reading))
         return [Hit(passage_id=r.passage_id, article=index.articles[r.article_id],
                     passage=r.text, highlight=r.highlight, score=r.score, dense_score=r.dense,
@@ -317,17 +317,24 @@ class Retriever:
         reading = self._read(query, index.version, filters.visible_to)
         return bool(index.search(tokenize(query), vector, top=1, filters=filters,
                                  no_match=self.no_match_rule,
-                                 names=self._names_check(query, index.version),
+                                 names=self._names_check(query, index.version, reading),
                                  evidence=self.reader.evidence(reading, version=index.version),
                                  browse=_browse(reading)))
 
-    def _names_check(self, query: str, version: tuple[int, ...]) -> NamesCheck | None:
+    def _names_check(self, query: str, version: tuple[int, ...],
+                     reading: Interpretation | None = None) -> NamesCheck | None:
         """The names the question carries, for the no-match rule (their vector embedded only
-        if the rule asks for it, and remembered like a question's)."""
+        if the rule asks for it, and remembered like a question's). The period the question
+        was read to name is no more its topic than its names are: "weather in Moscow in
+        January 2019" says "weather" besides them, not "January" and "2019"."""
         found = self.reader.names_in(query, version=version)
         if found is None:
             return None
         names, rest = found
+        if reading is not None and reading.windows:
+            dates = frozenset(tokenize(" ".join(w.label for w in reading.windows)))
+            rest = tuple(t for t in rest
+                         if t not in dates and not any(c.isdigit() for c in t))
         return NamesCheck(rest, lambda: self.embed_query(names))
 
 

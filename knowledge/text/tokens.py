@@ -34,7 +34,8 @@ expert experts analyst analysts author authors commentator commentators scholar 
 publish published publication publications argue argued expect expected expectation
 expectations predict predicted prediction predictions happen happened anything something
 everything new news report reports reported cover covered coverage discuss discussed
-discussion discussions
+discussion discussions show list give find latest recent recently around time period
+moment day days week weeks month months year years
 """.split())
 
 

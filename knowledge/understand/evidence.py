@@ -56,7 +56,10 @@ ANCHOR_PASSAGE = 0.5  # a passage on the meeting a "before/after" question hangs
 # as /summit files it (knowledge/meetings/linking.split_before_after).
 SIDE_ARTICLE = 0.9
 WINDOW_MEETING = 0.8  # a passage on a meeting inside the time window
-WINDOW_ARTICLE = 0.6  # a passage of an article published in (or just after) the window
+# A passage of an article published in the window: what was said then ("What did experts say
+# in April 2017?" is the April piece first, not March's preview of the April summit).
+WINDOW_PUBLISHED = 1.0
+WINDOW_ARTICLE = 0.6  # ... or published just after it (commentary on the period)
 # Commentary follows events: an article published this long after the window still counts.
 PUBLICATION_LAG = dt.timedelta(days=92)
 # "Before X" / "after X" looks this far from the meeting.
@@ -189,9 +192,14 @@ def _window_boosts(label: str, span: tuple[dt.date, dt.date], vocabulary: Questi
     start, end = span
     inside = frozenset(pid for m in vocabulary.meetings if m.start <= end and m.end >= start
                        for pid in links.meeting_passages.get(m.id, ()))
-    published = (start, end + PUBLICATION_LAG if lag else end)
-    return [("time", Boost(label, WINDOW_MEETING, passage_ids=inside, published=written)),
-            ("time", Boost(label, WINDOW_ARTICLE, window=published, published=written))]
+    boosts = [("time", Boost(label, WINDOW_MEETING, passage_ids=inside, published=written))]
+    if lag:
+        boosts += [("time", Boost(label, WINDOW_PUBLISHED, window=span, published=written)),
+                   ("time", Boost(label, WINDOW_ARTICLE, window=(start, end + PUBLICATION_LAG),
+                                  published=written))]
+    else:
+        boosts.append(("time", Boost(label, WINDOW_ARTICLE, window=span, published=written)))
+    return boosts
 
 
 class QuestionReader:

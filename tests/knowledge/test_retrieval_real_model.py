@@ -46,13 +46,20 @@ def test_a_question_asking_only_for_a_period_gets_its_commentary(
     published = {"What did experts write in 2015?": "2015",
                  "What was written in March 2017?": "2017-0",
                  "What did experts write in Q1 2017?": "2017-0",
-                 "What did experts write in January 2019?": "2019-01"}
+                 "What did experts write in January 2019?": "2019-01",
+                 # the words that ask are many ("show me", "latest"): not only "write"
+                 "Show me commentary from April 2017": "2017-04",
+                 "Latest commentary from January 2019": "2019-01"}
     for query, prefix in published.items():
         hits = real_service.retriever.search(SearchRequest(query, 3, guild_id=None))
         assert hits, query
-        assert all(str(h.article.published).startswith(prefix) for h in hits), query
+        assert str(hits[0].article.published).startswith(prefix), query
+        # every hit fits the period (published in it, or on a meeting held in it)
+        assert all(h.why and not h.why[-1].startswith(("meaning", "words")) for h in hits), query
+    # a period is no more a question's topic than a city is: "weather" is what it asks
     for query in ("weather in Tokyo in 2015", "best restaurants in 2017",
-                  "Who won the election in 2016?", "football results in 2016"):
+                  "Who won the election in 2016?", "football results in 2016",
+                  "weather in Moscow in January 2019"):
         assert _titles(real_service, query) == [], query
 
 

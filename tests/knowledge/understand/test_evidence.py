@@ -145,3 +145,39 @@ def test_feedback_only_when_the_best_dense_passages_agree() -> None:
     same = index._feedback_terms(asked, np.asarray([0, 1], dtype=np.int64))
     assert same and not set(same) & set(asked)
     assert index._feedback_terms(asked, np.asarray([0, 2], dtype=np.int64)) == []
+
+
+def test_what_was_published_in_the_period_beats_a_preview_of_its_meeting() -> None:
+    """"What did experts say in November 2021?": the article published then comes before one
+    published earlier that discusses November's meeting (the preview had 0.8 against 0.6)."""
+    from pathlib import Path
+
+    from knowledge.meetings.vocabulary import load_vocabulary
+    from knowledge.understand import Interpretation, build_question_vocabulary
+    from knowledge.understand.evidence import LinkTables, MeetingEntry, evidence_for
+    from knowledge.understand.times import Period
+
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "scope"
+    november = MeetingEntry(id="m", name="the harbour meeting", start=dt.date(2021, 11, 20),
+                            end=dt.date(2021, 11, 20), place="", kind="summit", ordinal=None,
+                            participants=(), aliases=(), description="")
+    vocabulary = build_question_vocabulary(load_vocabulary(
+        fixture / "scope.json", fixture / "places.json", fixture / "subjects.json"), [],
+        [november])
+    reading = Interpretation(windows=(Period(dt.date(2021, 11, 1), dt.date(2021, 11, 30),
+                                             "November 2021"),))
+    # Passage 1 (article 1, March 2021) discusses the November meeting; passage 2 (article 2)
+    # says the same and was published in November; the text alone puts 1 first (its position).
+    index = HybridIndex(EMB.dim)
+    text = "The harbour talks stalled over fishing quotas and the customs union."
+    spans = tuple((s.start, s.end) for s in split_sentences(text))
+    for aid, published in ((1, "2021-03"), (2, "2021-11")):
+        index.add(ArticleSummary(aid, f"Article {aid}", "Pub", PartialDate.parse(published),
+                                 None, "en", (), dt.datetime.now(dt.UTC)),
+                  [IndexedPassage(aid, aid, text, EMB.embed([text])[0], spans,
+                                  EMB.embed([text]))])
+    links = LinkTables({}, {}, {"m": frozenset({1})}, {"m": frozenset({1})})
+    assert [pid for pid, _ in _ranked(index)] == [1, 2]
+    ranked = _ranked(index, evidence_for(reading, vocabulary, links))
+    assert [pid for pid, _ in ranked] == [2, 1]
+    assert all("November 2021" in why for _, why in ranked)
