@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import logging
 import re
 from collections.abc import Iterable
@@ -46,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.errors import ConfigurationError
-from knowledge.topic import BUNDLED_FILES, current_topic
+from knowledge.topic import BUNDLED_FILES, current_topic, read_json
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +183,7 @@ def load_scope(path: Path | None = None) -> Scope:
 @functools.cache
 def _read_scope(path: Path) -> Scope:
     """Read and validate a scope.json (cached: the scope is curated data)."""
-    scope = scope_from_json(json.loads(path.read_text(encoding="utf-8")), str(path))
+    scope = scope_from_json(read_json(path), str(path))
     log.debug("loaded scope %r from %s", scope.title, path)
     return scope
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import json
 import logging
 import re
 from collections.abc import Sequence
@@ -39,7 +38,7 @@ from knowledge import models
 from knowledge.models import DatePrecision, PartialDate
 from knowledge.scope import Scope, alternation, format_pattern, load_scope
 from knowledge.text.months import MONTHS
-from knowledge.topic import BUNDLED_FILES, current_topic
+from knowledge.topic import BUNDLED_FILES, current_topic, read_json
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +127,7 @@ def load_registry(path: Path | None = None, scope: Scope | None = None) -> tuple
 @functools.cache
 def _read_registry(path: Path, scope: Scope) -> tuple[Meeting, ...]:
     """Read and validate a registry.json (cached; the file is curated data)."""
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw = read_json(path)
     kinds = meeting_kinds(scope)
     meetings = tuple(sorted((_meeting_from_json(m, kinds) for m in raw["meetings"]),
                             key=lambda m: (m.start, m.id)))

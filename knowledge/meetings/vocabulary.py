@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -15,7 +14,7 @@ from types import MappingProxyType
 
 from knowledge.people.subjects import Subject, load_subjects
 from knowledge.scope import Scope, alternation, format_pattern, load_scope
-from knowledge.topic import BUNDLED_FILES, current_topic
+from knowledge.topic import BUNDLED_FILES, current_topic, read_json
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +78,7 @@ def load_places(path: Path | None = None) -> Mapping[str, Place]:
 @functools.cache
 def _read_places(path: Path) -> Mapping[str, Place]:
     """Read a places.json: countries, then cities (a city of a country's name wins)."""
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw = read_json(path)
     out = {name: Place(name, country, True)
            for name, country in raw.get("countries", {}).items()}
     out.update({name: Place(name, country, False)

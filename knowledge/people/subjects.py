@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from pathlib import Path
 
 from knowledge.people.names import canonical_person_key
-from knowledge.topic import BUNDLED_FILES, current_topic
+from knowledge.topic import BUNDLED_FILES, current_topic, read_json
 
 SUBJECTS_PATH = BUNDLED_FILES["subjects.json"]  # the bundled topic's
 
@@ -38,7 +37,7 @@ def load_subjects(path: Path | None = None) -> tuple[Subject, ...]:
 @functools.cache
 def _read_subjects(path: Path) -> tuple[Subject, ...]:
     """Read a subjects.json (cached: the list is curated data)."""
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw = read_json(path)
     return tuple(Subject(s["name"], s["country"], s["office"], tuple(s.get("aliases", ())))
                  for s in raw["subjects"])
 

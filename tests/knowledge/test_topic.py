@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from knowledge.corpus import founding_metadata
 from knowledge.errors import ConfigurationError
 from knowledge.settings import Settings
-from knowledge.topic import Topic
+from knowledge.topic import MAX_FILE_BYTES, Topic
 from knowledge.topic_check import check_topic
 
 REPO = Path(__file__).resolve().parents[2]
@@ -151,7 +152,6 @@ def test_a_malformed_topic_file_is_one_line_naming_it(tmp_path: Path) -> None:
     ("registry.json", {"meetings": [{**REGISTRY["meetings"][0], "kind": "banquet"}]},
      "unknown kind 'banquet'"),
     ("places.json", {"cities": ["Lutz"]}, "not in the shape docs/topics.md describes"),
-    ("subjects.json", {"subjects": [{"name": "Tomas Reyn"}]}, "lacks the field 'country'"),
 ])
 def test_each_malformed_file_is_named(tmp_path: Path, name: str, content: object,
                                       problem: str) -> None:
@@ -198,3 +198,68 @@ def test_the_examples_of_docs_topics_make_a_valid_topic(tmp_path: Path) -> None:
     topic = write_topic(tmp_path / "topic", examples)
     assert check_topic(Topic(topic)).startswith(
         f"'Arvenia–Belmora meetings' (TOPIC_DIR {topic}): 1 meeting, 6 places, 2 officials")
+
+
+
+def _refusal(topic: Path, name: str) -> str:
+    """The one-line refusal of a topic, checked to name ``name`` of it."""
+    with pytest.raises(ConfigurationError) as caught:
+        check_topic(Topic(topic))
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"TOPIC_DIR: {topic / name}: "), message
+    return message
+
+
+def test_a_topic_file_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
+    """A topic file over MAX_FILE_BYTES is refused before it is read, naming it and its size
+    (parsing JSON takes many times a file's size in memory)."""
+    topic = write_topic(tmp_path / "topic")
+    size = MAX_FILE_BYTES + 1
+    (topic / "registry.json").write_text('{"meetings": []}'.ljust(size), encoding="utf-8")
+    message = _refusal(topic, "registry.json")
+    assert f"{size:,} bytes" in message and "limit" in message
+
+
+@pytest.mark.parametrize(("name", "content", "problem"), [
+    ("registry.json", "[" * 100_000, "nested too deeply"),
+    ("scope.json", "[" * 100_000, "nested too deeply"),
+    ("places.json", b'{"cities": {"L\xfctz": "Arvenia"}}', "not UTF-8 (byte 0xfc"),
+])
+def test_each_fault_names_its_own_file(tmp_path: Path, name: str, content: object,
+                                       problem: str) -> None:
+    """Faults that raised RecursionError or gave a raw codec message are one line naming the
+    file and the fault."""
+    topic = write_topic(tmp_path / "topic", {**FILES, name: {}})
+    path = topic / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content if isinstance(content, str) else json.dumps(content),
+                        encoding="utf-8")
+    assert problem in _refusal(topic, name)
+
+
+def test_a_byte_order_mark_is_allowed(tmp_path: Path) -> None:
+    """A UTF-8 file starting with a byte-order mark (as Windows editors write) is read."""
+    topic = write_topic(tmp_path / "topic")
+    path = topic / "scope.json"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert check_topic(Topic(topic)).startswith("'Arvenia–Belmora meetings'")
+
+
+@pytest.mark.parametrize(("name", "make", "problem"), [
+    ("registry.json", lambda path: path.symlink_to("/dev/zero"), "not a regular file"),
+    ("scope.json", lambda path: path.symlink_to("/dev/zero"), "not a regular file"),
+    ("places.json", lambda path: path.symlink_to(path.parent / "nowhere"), "does not exist"),
+    ("places.json", lambda path: path.mkdir(), "not a regular file (a folder)"),
+    ("subjects.json", lambda path: os.mkfifo(path), "not a regular file"),
+])
+def test_a_topic_file_that_is_not_a_regular_file_says_so(
+        tmp_path: Path, name: str, make: Callable[[Path], None], problem: str) -> None:
+    """A device, dangling symlink, folder or FIFO in a topic file's place is one line saying
+    what it is, not a silently empty part; a FIFO is never waited on."""
+    files = {k: v for k, v in FILES.items() if k != name}
+    topic = write_topic(tmp_path / "topic", files)
+    make(topic / name)
+    assert problem in _refusal(topic, name)
+
