@@ -201,6 +201,11 @@ def test_the_examples_of_docs_topics_make_a_valid_topic(tmp_path: Path) -> None:
 
 
 
+def _meeting(**changes: object) -> dict[str, Any]:
+    """registry.json with its first meeting changed."""
+    return {"meetings": [{**REGISTRY["meetings"][0], **changes}]}
+
+
 def _refusal(topic: Path, name: str) -> str:
     """The one-line refusal of a topic, checked to name ``name`` of it."""
     with pytest.raises(ConfigurationError) as caught:
@@ -208,6 +213,35 @@ def _refusal(topic: Path, name: str) -> str:
     message = str(caught.value)
     assert "\n" not in message and message.startswith(f"TOPIC_DIR: {topic / name}: "), message
     return message
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"id": 5}, "'id'"), ({"id": " "}, "'id'"), ({"ordinal": 10**30}, "'ordinal'"),
+    ({"ordinal": [1]}, "'ordinal'"), ({"ordinal": "first"}, "'ordinal'"),
+    ({"ordinal": float("nan")}, "'ordinal'"), ({"ordinal": 0}, "'ordinal'"),
+    ({"ordinal": True}, "'ordinal'"), ({"place": 5}, "'place'"),
+    ({"aliases": "Lutz summit"}, "'aliases'"), ({"participants": "Tomas Reyn"}, "'participants'"),
+    ({"name": 5}, "'name'"), ({"description": 5}, "'description'"),
+])
+def test_a_meeting_field_of_the_wrong_type_is_refused(tmp_path: Path, changes: dict[str, object],
+                                                      field: str) -> None:
+    """Every registry field's type and range is checked when the topic is read, naming the
+    file, the meeting and the field: what passes is stored as it is, so an integer id or an
+    ordinal too large for SQLite would otherwise break every later start."""
+    topic = write_topic(tmp_path / "topic", {**FILES, "registry.json": _meeting(**changes)})
+    message = _refusal(topic, "registry.json")
+    assert "meeting #1" in message and field in message
+
+
+def test_an_integer_meeting_id_never_reaches_the_database(tmp_path: Path) -> None:
+    """A registry meeting whose id is a number stops the first start with one line naming
+    registry.json, instead of being stored and failing every later start on the database."""
+    topic = write_topic(tmp_path / "topic", {**FILES, "registry.json": _meeting(id=5)})
+    env = environment(tmp_path, TOPIC_DIR=str(topic))
+    for _ in range(2):
+        out = run("knowledge", ["summits"], env)
+        assert out.returncode == 2, out.stdout + out.stderr
+        assert out.stderr.startswith(f"error: TOPIC_DIR: {topic / 'registry.json'}: meeting #1")
 
 
 def test_a_topic_file_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
