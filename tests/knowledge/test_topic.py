@@ -151,7 +151,8 @@ def test_a_malformed_topic_file_is_one_line_naming_it(tmp_path: Path) -> None:
     ("scope.json", {"parties": SCOPE["parties"]}, "lacks the field 'title'"),
     ("registry.json", {"meetings": [{**REGISTRY["meetings"][0], "kind": "banquet"}]},
      "unknown kind 'banquet'"),
-    ("places.json", {"cities": ["Lutz"]}, "not in the shape docs/topics.md describes"),
+    ("places.json", {"cities": ["Lutz"]}, "'cities' must be an object"),
+    ("subjects.json", {"subjects": [{"name": "Tomas Reyn"}]}, "lacks the field 'country'"),
 ])
 def test_each_malformed_file_is_named(tmp_path: Path, name: str, content: object,
                                       problem: str) -> None:
@@ -200,7 +201,6 @@ def test_the_examples_of_docs_topics_make_a_valid_topic(tmp_path: Path) -> None:
         f"'Arvenia–Belmora meetings' (TOPIC_DIR {topic}): 1 meeting, 6 places, 2 officials")
 
 
-
 def _meeting(**changes: object) -> dict[str, Any]:
     """registry.json with its first meeting changed."""
     return {"meetings": [{**REGISTRY["meetings"][0], **changes}]}
@@ -244,6 +244,30 @@ def test_an_integer_meeting_id_never_reaches_the_database(tmp_path: Path) -> Non
         assert out.stderr.startswith(f"error: TOPIC_DIR: {topic / 'registry.json'}: meeting #1")
 
 
+@pytest.mark.parametrize(("name", "content"), [
+    ("places.json", {"cities": {"": "Arvenia", "Lutz": "Arvenia"}}),
+    ("places.json", {"cities": {"Lutz": "Arvenia"}, "countries": {" ": "Belmora"}}),
+    ("places.json", {"cities": {"-": "Arvenia"}}),
+    ("subjects.json", {"subjects": [{**SUBJECTS["subjects"][0], "aliases": ["", "Reyn"]}]}),
+    ("subjects.json", {"subjects": [{**SUBJECTS["subjects"][0], "aliases": ["."]}]}),
+    ("scope.json", {**SCOPE, "formats": {"dash": {"terms": ["-"]}}}),
+    ("scope.json", {**SCOPE, "formats": {"": {"terms": ["dash"]}}}),
+    ("scope.json", {**SCOPE, "bilateral_terms": ["-"]}),
+    ("registry.json", _meeting(aliases=["", "Lutz summit"])),
+])
+def test_an_empty_or_punctuation_name_is_refused(tmp_path: Path, name: str,
+                                                 content: object) -> None:
+    """A name or term with no letter or digit (empty, blank, "-") would make the patterns built
+    from it match in every text: it is refused, naming the file."""
+    topic = write_topic(tmp_path / "topic", {**FILES, name: content})
+    assert "letter or digit" in _refusal(topic, name)
+
+
+def test_the_bundled_topic_passes_every_check() -> None:
+    """The bundled files pass the checks a TOPIC_DIR's files get (no empty names, types)."""
+    assert check_topic(Topic()).startswith("'Russia–Japan meetings' (bundled): 11 meetings")
+
+
 def test_a_topic_file_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
     """A topic file over MAX_FILE_BYTES is refused before it is read, naming it and its size
     (parsing JSON takes many times a file's size in memory)."""
@@ -255,14 +279,19 @@ def test_a_topic_file_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("name", "content", "problem"), [
+    ("subjects.json", {"subjects": [{**SUBJECTS["subjects"][0], "name": ""}]}, "'name'"),
+    ("subjects.json", {"subjects": [{**SUBJECTS["subjects"][0], "name": " "}]}, "'name'"),
+    ("subjects.json", {"subjects": [{**SUBJECTS["subjects"][0], "name": 5}]}, "'name'"),
+    ("scope.json", {**SCOPE, "title": ["a"]}, "'title'"),
+    ("scope.json", {**SCOPE, "title": 5}, "'title'"),
     ("registry.json", "[" * 100_000, "nested too deeply"),
     ("scope.json", "[" * 100_000, "nested too deeply"),
     ("places.json", b'{"cities": {"L\xfctz": "Arvenia"}}', "not UTF-8 (byte 0xfc"),
 ])
 def test_each_fault_names_its_own_file(tmp_path: Path, name: str, content: object,
                                        problem: str) -> None:
-    """Faults that raised RecursionError or gave a raw codec message are one line naming the
-    file and the fault."""
+    """Faults that raised IndexError, AttributeError or RecursionError, or blamed another
+    file, are one line naming the right file and the fault."""
     topic = write_topic(tmp_path / "topic", {**FILES, name: {}})
     path = topic / name
     if isinstance(content, bytes):
@@ -296,4 +325,3 @@ def test_a_topic_file_that_is_not_a_regular_file_says_so(
     topic = write_topic(tmp_path / "topic", files)
     make(topic / name)
     assert problem in _refusal(topic, name)
-
