@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import logging
 import re
 from collections.abc import Iterable
@@ -46,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.errors import ConfigurationError
-from knowledge.topic import BUNDLED_FILES, current_topic
+from knowledge.topic import BUNDLED_FILES, current_topic, has_word, read_json
 
 log = logging.getLogger(__name__)
 
@@ -133,29 +132,61 @@ class Scope:
 
 
 def _strings(raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
-    """A list of non-empty strings from a scope entry (empty when absent)."""
+    """A list of words or phrases from a scope entry (empty when absent), each with a letter
+    or digit: an empty or punctuation-only term ("-") would match nearly anywhere."""
     values = raw.get(key, [])
-    if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
-        raise ValueError(f"{where}: {key!r} must be a list of non-empty strings")
+    if not isinstance(values, list) or not all(has_word(v) for v in values):
+        raise ValueError(f"{where}: {key!r} must be a list of strings, each with a letter or "
+                         "digit")
     return tuple(values)
+
+
+def _objects(raw: dict[str, Any], key: str, where: str, kind: type = list) -> Any:
+    """A list (or object) of objects from the scope (empty when absent)."""
+    values = raw.get(key, kind())
+    items = values.values() if isinstance(values, dict) else values
+    if not isinstance(values, kind) or not all(isinstance(v, dict) for v in items):
+        raise ValueError(f"{where}: {key!r} must be {'a list' if kind is list else 'an object'} "
+                         "of objects")
+    return values
+
+
+def _country(party: dict[str, Any], where: str) -> str:
+    """A party's country: a name with a letter or digit."""
+    if not has_word(party["country"]):
+        raise ValueError(f"{where}: a party's 'country' must be a string with a letter or digit")
+    return str(party["country"])
 
 
 def scope_from_json(raw: dict[str, Any], where: str = "scope") -> Scope:
     """Build and validate a scope from its JSON form."""
-    parties = tuple(Party(p["country"], _strings(p, "names", where), _strings(p, "demonyms", where))
-                    for p in raw["parties"])
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: must be an object with 'title' and 'parties'")
+    if not has_word(raw["title"]):
+        raise ValueError(f"{where}: 'title' must be a string with a letter or digit")
+    if "parties" not in raw:
+        raise KeyError("parties")
+    parties = tuple(Party(_country(p, where), _strings(p, "names", where),
+                          _strings(p, "demonyms", where))
+                    for p in _objects(raw, "parties", where))
     if len(parties) != 2 or parties[0].country == parties[1].country:
         raise ValueError(f"{where}: 'parties' must name two different countries")
-    outside = tuple(OutsideParty(p["country"], _strings(p, "names", where),
+    outside = tuple(OutsideParty(_country(p, where), _strings(p, "names", where),
                                  _strings(p, "demonyms", where), _strings(p, "terms", where))
-                    for p in raw.get("outside_parties", []))
+                    for p in _objects(raw, "outside_parties", where))
     formats = tuple(MeetingFormat(kind, f.get("description", ""), _strings(f, "terms", where))
-                    for kind, f in raw.get("formats", {}).items())
+                    for kind, f in _objects(raw, "formats", where, dict).items())
+    if not isinstance(raw.get("events", {}), dict):
+        raise ValueError(f"{where}: 'events' must be an object of key: [terms]")
     events = tuple((key, _strings(raw["events"], key, where)) for key in raw.get("events", {}))
     for fmt in formats:
-        if not fmt.terms or re.search(r"\s", fmt.kind) or fmt.kind in GENERIC_KINDS:
-            raise ValueError(f"{where}: format {fmt.kind!r} needs one-token name other than "
-                             f"{', '.join(GENERIC_KINDS)} and at least one term")
+        if not isinstance(fmt.description, str):
+            raise ValueError(f"{where}: format {fmt.kind!r}: 'description' must be a string")
+        if (not fmt.terms or not has_word(fmt.kind) or re.search(r"\s", fmt.kind)
+                or fmt.kind in GENERIC_KINDS):
+            raise ValueError(f"{where}: format {fmt.kind!r} needs a one-token name with a letter "
+                             f"or digit, other than {', '.join(GENERIC_KINDS)}, and at least "
+                             "one term")
     keys = [f.kind for f in formats] + [key for key, _ in events]
     if len(set(keys)) != len(keys):
         raise ValueError(f"{where}: format and event names must be distinct")
@@ -184,7 +215,7 @@ def load_scope(path: Path | None = None) -> Scope:
 @functools.cache
 def _read_scope(path: Path) -> Scope:
     """Read and validate a scope.json (cached: the scope is curated data)."""
-    scope = scope_from_json(json.loads(path.read_text(encoding="utf-8")), str(path))
+    scope = scope_from_json(read_json(path), str(path))
     log.debug("loaded scope %r from %s", scope.title, path)
     return scope
 

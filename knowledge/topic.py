@@ -11,15 +11,21 @@ which reads through them, is above them in knowledge/topic_check.py.
 In TOPIC_DIR, scope.json is required (the title and the two parties); a missing registry.json,
 places.json or subjects.json means that part of the topic is empty (no curated meetings, no
 known places, no officials), never the bundled topic's. A file that cannot be read is one line
-naming it. docs/topics.md describes the files.
+naming it: `read_json` reads only regular files of at most MAX_FILE_BYTES, and the loaders check
+every field (`has_word` for names). docs/topics.md describes the files.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import os
+import re
+import stat
 import threading
 from pathlib import Path
+from typing import Any
 
 from knowledge.errors import ConfigurationError
 
@@ -34,6 +40,9 @@ BUNDLED_FILES = {
     "subjects.json": _PACKAGE / "people" / "subjects.json",
 }
 REQUIRED = "scope.json"
+# The largest topic file read: parsing JSON takes many times its size in memory, and the
+# bundled files are a few kilobytes (100,000 places are about 3 MB). docs/topics.md says so.
+MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -43,11 +52,13 @@ class Topic:
     directory: Path | None = None
 
     def file(self, name: str) -> Path | None:
-        """The path of one data file (scope.json, ...); None when TOPIC_DIR has no such file."""
+        """The path of one data file (scope.json, ...); None when TOPIC_DIR has no such file.
+        Anything else of that name (a folder, a FIFO, a dangling symlink) is returned, so that
+        reading it says what it is rather than the part being silently empty."""
         if self.directory is None:
             return BUNDLED_FILES[name]
         path = self.directory / name
-        return path if path.is_file() else None
+        return path if os.path.lexists(path) else None
 
     def missing(self) -> list[str]:
         """The optional data files this topic does not have (their parts are empty)."""
@@ -87,3 +98,47 @@ def select_topic(topic: Topic) -> bool:
         _current = topic
     log.info("topic: %s", topic.describe())
     return True
+
+
+def read_json(path: Path) -> Any:
+    """The JSON in one topic file, after checking that it is a regular file of at most
+    MAX_FILE_BYTES; ValueError in one line starting with the path for anything else (so a
+    FIFO never blocks, a symlink to /dev/zero is never read, a huge file is never parsed)."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise ValueError(f"{path}: a symlink to {os.readlink(path)}, which does not "
+                             "exist") from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            what = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, FIFO or socket"
+            raise ValueError(f"{path}: not a regular file ({what})")
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as file:
+        if info.st_size > MAX_FILE_BYTES:
+            raise ValueError(f"{path}: {info.st_size:,} bytes, over the limit of "
+                             f"{MAX_FILE_BYTES:,} for a topic file")
+        data = file.read(MAX_FILE_BYTES + 1)  # (a file may grow, or /proc report size 0)
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"{path}: over the limit of {MAX_FILE_BYTES:,} bytes for a topic file")
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark, as Windows editors write, is fine
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 (byte 0x{data[exc.start]:02x} at position "
+                         f"{exc.start})") from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError(f"{path}: nested too deeply to read") from None
+
+
+def has_word(text: object) -> bool:
+    """Whether a name from a topic file is a string with a letter or a digit in it: an empty,
+    blank or punctuation-only name would make the patterns built from it match anywhere."""
+    return isinstance(text, str) and re.search(r"[^\W_]", text) is not None

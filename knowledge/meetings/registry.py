@@ -28,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import json
 import logging
 import re
 from collections.abc import Sequence
@@ -39,7 +38,7 @@ from knowledge import models
 from knowledge.models import DatePrecision, PartialDate
 from knowledge.scope import Scope, alternation, format_pattern, load_scope
 from knowledge.text.months import MONTHS
-from knowledge.topic import BUNDLED_FILES, current_topic
+from knowledge.topic import BUNDLED_FILES, current_topic, has_word, read_json
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,12 @@ REGISTRY_PATH = BUNDLED_FILES["registry.json"]  # the bundled topic's
 
 # "summit", "visit", "multilateral", "other", or one of the scope's formats ("2+2").
 MeetingKind = str
-
+# The largest ordinal: a question's "the 17th summit" is read with at most three digits.
+MAX_ORDINAL = 999
+# The fields every meeting must have, all strings; then the optional ones.
+_REQUIRED_TEXT = ("id", "name", "date", "date_precision", "place", "country", "kind")
+_OPTIONAL_TEXT = ("description", "date_end")
+_NAME_LISTS = ("participants", "aliases")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -100,8 +104,32 @@ def meeting_kinds(scope: Scope | None = None) -> tuple[str, ...]:
     return (scope or load_scope()).meeting_kinds
 
 
-def _meeting_from_json(raw: dict[str, Any], kinds: tuple[str, ...]) -> Meeting:
-    """Build and validate one registry entry."""
+def _check_fields(raw: Any, number: int) -> None:
+    """Every field of one registry entry has its type and range (ValueError naming the meeting
+    and the field): what passes here is stored in the database as it is, so an id that is a
+    number or an ordinal too large for SQLite would otherwise fail at a later start."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"meeting #{number}: must be an object")
+    where = f"meeting #{number}" + (f" ({raw['id']})" if has_word(raw.get("id")) else "")
+    for key in _REQUIRED_TEXT:
+        if not has_word(raw[key]):
+            raise ValueError(f"{where}: {key!r} must be a string with a letter or digit")
+    for key in _OPTIONAL_TEXT:
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise ValueError(f"{where}: {key!r} must be a string")
+    for key in _NAME_LISTS:
+        values = raw.get(key, [])
+        if not isinstance(values, list) or not all(has_word(v) for v in values):
+            raise ValueError(f"{where}: {key!r} must be a list of names, each with a letter or "
+                             "digit")
+    ordinal = raw.get("ordinal")
+    if ordinal is not None and (type(ordinal) is not int or not 1 <= ordinal <= MAX_ORDINAL):
+        raise ValueError(f"{where}: 'ordinal' must be a whole number from 1 to {MAX_ORDINAL}")
+
+
+def _meeting_from_json(raw: dict[str, Any], kinds: tuple[str, ...], number: int = 1) -> Meeting:
+    """Build and validate one registry entry (``number``: its place in the file, for errors)."""
+    _check_fields(raw, number)
     meeting = Meeting(
         id=raw["id"], name=raw["name"], date=raw["date"], date_precision=raw["date_precision"],
         place=raw["place"], country=raw["country"], kind=raw["kind"],
@@ -128,9 +156,12 @@ def load_registry(path: Path | None = None, scope: Scope | None = None) -> tuple
 @functools.cache
 def _read_registry(path: Path, scope: Scope) -> tuple[Meeting, ...]:
     """Read and validate a registry.json (cached; the file is curated data)."""
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw = read_json(path)
+    if not isinstance(raw, dict) or not isinstance(raw.get("meetings"), list):
+        raise ValueError(f"{path}: must be an object whose 'meetings' is a list")
     kinds = meeting_kinds(scope)
-    meetings = tuple(sorted((_meeting_from_json(m, kinds) for m in raw["meetings"]),
+    meetings = tuple(sorted((_meeting_from_json(m, kinds, n)
+                             for n, m in enumerate(raw["meetings"], 1)),
                             key=lambda m: (m.start, m.id)))
     ids = [m.id for m in meetings]
     if len(set(ids)) != len(ids):

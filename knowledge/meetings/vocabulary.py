@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -15,7 +14,7 @@ from types import MappingProxyType
 
 from knowledge.people.subjects import Subject, load_subjects
 from knowledge.scope import Scope, alternation, format_pattern, load_scope
-from knowledge.topic import BUNDLED_FILES, current_topic
+from knowledge.topic import BUNDLED_FILES, current_topic, has_word, read_json
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +77,25 @@ def load_places(path: Path | None = None) -> Mapping[str, Place]:
 
 @functools.cache
 def _read_places(path: Path) -> Mapping[str, Place]:
-    """Read a places.json: countries, then cities (a city of a country's name wins)."""
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    out = {name: Place(name, country, True)
-           for name, country in raw.get("countries", {}).items()}
-    out.update({name: Place(name, country, False)
-                for name, country in raw.get("cities", {}).items()})
+    """Read and validate a places.json: countries, then cities (a city of a country's name
+    wins). Every name and country needs a letter or digit: an empty name would match
+    everywhere."""
+    raw = read_json(path)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: must be an object with 'cities' and 'countries'")
+    out: dict[str, Place] = {}
+    for key, is_country in (("countries", True), ("cities", False)):
+        entries = raw.get(key, {})
+        if not isinstance(entries, dict):
+            raise ValueError(f"{path}: {key!r} must be an object of name: country")
+        for name, country in entries.items():
+            if not has_word(name):
+                raise ValueError(f"{path}: {key} entry {name!r} needs a name with a letter "
+                                 "or digit")
+            if not has_word(country):
+                raise ValueError(f"{path}: {key} entry {name!r}: its country must be a string "
+                                 "with a letter or digit")
+            out[name] = Place(name, country, is_country)
     return MappingProxyType(out)
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from pathlib import Path
+from typing import Any
 
 from knowledge.people.names import canonical_person_key
-from knowledge.topic import BUNDLED_FILES, current_topic
+from knowledge.topic import BUNDLED_FILES, current_topic, has_word, read_json
 
 SUBJECTS_PATH = BUNDLED_FILES["subjects.json"]  # the bundled topic's
 
@@ -37,10 +37,27 @@ def load_subjects(path: Path | None = None) -> tuple[Subject, ...]:
 
 @functools.cache
 def _read_subjects(path: Path) -> tuple[Subject, ...]:
-    """Read a subjects.json (cached: the list is curated data)."""
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    return tuple(Subject(s["name"], s["country"], s["office"], tuple(s.get("aliases", ())))
-                 for s in raw["subjects"])
+    """Read and validate a subjects.json (cached: the list is curated data)."""
+    raw = read_json(path)
+    if not isinstance(raw, dict) or not isinstance(raw.get("subjects"), list):
+        raise ValueError(f"{path}: must be an object whose 'subjects' is a list")
+    return tuple(_subject_from_json(entry, n) for n, entry in enumerate(raw["subjects"], 1))
+
+
+def _subject_from_json(raw: Any, number: int) -> Subject:
+    """One official, checked: names and aliases with a letter or digit (an empty one would
+    match everywhere), country and office strings."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"subject #{number}: must be an object")
+    where = f"subject #{number}" + (f" ({raw['name']!r})" if has_word(raw.get("name")) else "")
+    for key in ("name", "country", "office"):
+        if not has_word(raw[key]):
+            raise ValueError(f"{where}: {key!r} must be a string with a letter or digit")
+    aliases = raw.get("aliases", [])
+    if not isinstance(aliases, list) or not all(has_word(a) for a in aliases):
+        raise ValueError(f"{where}: 'aliases' must be a list of names, each with a letter or "
+                         "digit")
+    return Subject(raw["name"], raw["country"], raw["office"], tuple(aliases))
 
 
 def find_subject(name: str, subjects: tuple[Subject, ...] | None = None) -> Subject | None:

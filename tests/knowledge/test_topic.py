@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from knowledge.corpus import founding_metadata
 from knowledge.errors import ConfigurationError
 from knowledge.settings import Settings
-from knowledge.topic import Topic
+from knowledge.topic import MAX_FILE_BYTES, Topic
 from knowledge.topic_check import check_topic
 
 REPO = Path(__file__).resolve().parents[2]
@@ -150,7 +151,7 @@ def test_a_malformed_topic_file_is_one_line_naming_it(tmp_path: Path) -> None:
     ("scope.json", {"parties": SCOPE["parties"]}, "lacks the field 'title'"),
     ("registry.json", {"meetings": [{**REGISTRY["meetings"][0], "kind": "banquet"}]},
      "unknown kind 'banquet'"),
-    ("places.json", {"cities": ["Lutz"]}, "not in the shape docs/topics.md describes"),
+    ("places.json", {"cities": ["Lutz"]}, "'cities' must be an object"),
     ("subjects.json", {"subjects": [{"name": "Tomas Reyn"}]}, "lacks the field 'country'"),
 ])
 def test_each_malformed_file_is_named(tmp_path: Path, name: str, content: object,
@@ -198,3 +199,129 @@ def test_the_examples_of_docs_topics_make_a_valid_topic(tmp_path: Path) -> None:
     topic = write_topic(tmp_path / "topic", examples)
     assert check_topic(Topic(topic)).startswith(
         f"'Arvenia–Belmora meetings' (TOPIC_DIR {topic}): 1 meeting, 6 places, 2 officials")
+
+
+def _meeting(**changes: object) -> dict[str, Any]:
+    """registry.json with its first meeting changed."""
+    return {"meetings": [{**REGISTRY["meetings"][0], **changes}]}
+
+
+def _refusal(topic: Path, name: str) -> str:
+    """The one-line refusal of a topic, checked to name ``name`` of it."""
+    with pytest.raises(ConfigurationError) as caught:
+        check_topic(Topic(topic))
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"TOPIC_DIR: {topic / name}: "), message
+    return message
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"id": 5}, "'id'"), ({"id": " "}, "'id'"), ({"ordinal": 10**30}, "'ordinal'"),
+    ({"ordinal": [1]}, "'ordinal'"), ({"ordinal": "first"}, "'ordinal'"),
+    ({"ordinal": float("nan")}, "'ordinal'"), ({"ordinal": 0}, "'ordinal'"),
+    ({"ordinal": True}, "'ordinal'"), ({"place": 5}, "'place'"),
+    ({"aliases": "Lutz summit"}, "'aliases'"), ({"participants": "Tomas Reyn"}, "'participants'"),
+    ({"name": 5}, "'name'"), ({"description": 5}, "'description'"),
+])
+def test_a_meeting_field_of_the_wrong_type_is_refused(tmp_path: Path, changes: dict[str, object],
+                                                      field: str) -> None:
+    """Every registry field's type and range is checked when the topic is read, naming the
+    file, the meeting and the field: what passes is stored as it is, so an integer id or an
+    ordinal too large for SQLite would otherwise break every later start."""
+    topic = write_topic(tmp_path / "topic", {**FILES, "registry.json": _meeting(**changes)})
+    message = _refusal(topic, "registry.json")
+    assert "meeting #1" in message and field in message
+
+
+def test_an_integer_meeting_id_never_reaches_the_database(tmp_path: Path) -> None:
+    """A registry meeting whose id is a number stops the first start with one line naming
+    registry.json, instead of being stored and failing every later start on the database."""
+    topic = write_topic(tmp_path / "topic", {**FILES, "registry.json": _meeting(id=5)})
+    env = environment(tmp_path, TOPIC_DIR=str(topic))
+    for _ in range(2):
+        out = run("knowledge", ["summits"], env)
+        assert out.returncode == 2, out.stdout + out.stderr
+        assert out.stderr.startswith(f"error: TOPIC_DIR: {topic / 'registry.json'}: meeting #1")
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("places.json", {"cities": {"": "Arvenia", "Lutz": "Arvenia"}}),
+    ("places.json", {"cities": {"Lutz": "Arvenia"}, "countries": {" ": "Belmora"}}),
+    ("places.json", {"cities": {"-": "Arvenia"}}),
+    ("subjects.json", {"subjects": [{**SUBJECTS["subjects"][0], "aliases": ["", "Reyn"]}]}),
+    ("subjects.json", {"subjects": [{**SUBJECTS["subjects"][0], "aliases": ["."]}]}),
+    ("scope.json", {**SCOPE, "formats": {"dash": {"terms": ["-"]}}}),
+    ("scope.json", {**SCOPE, "formats": {"": {"terms": ["dash"]}}}),
+    ("scope.json", {**SCOPE, "bilateral_terms": ["-"]}),
+    ("registry.json", _meeting(aliases=["", "Lutz summit"])),
+])
+def test_an_empty_or_punctuation_name_is_refused(tmp_path: Path, name: str,
+                                                 content: object) -> None:
+    """A name or term with no letter or digit (empty, blank, "-") would make the patterns built
+    from it match in every text: it is refused, naming the file."""
+    topic = write_topic(tmp_path / "topic", {**FILES, name: content})
+    assert "letter or digit" in _refusal(topic, name)
+
+
+def test_the_bundled_topic_passes_every_check() -> None:
+    """The bundled files pass the checks a TOPIC_DIR's files get (no empty names, types)."""
+    assert check_topic(Topic()).startswith("'Russia–Japan meetings' (bundled): 11 meetings")
+
+
+def test_a_topic_file_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
+    """A topic file over MAX_FILE_BYTES is refused before it is read, naming it and its size
+    (parsing JSON takes many times a file's size in memory)."""
+    topic = write_topic(tmp_path / "topic")
+    size = MAX_FILE_BYTES + 1
+    (topic / "registry.json").write_text('{"meetings": []}'.ljust(size), encoding="utf-8")
+    message = _refusal(topic, "registry.json")
+    assert f"{size:,} bytes" in message and "limit" in message
+
+
+@pytest.mark.parametrize(("name", "content", "problem"), [
+    ("subjects.json", {"subjects": [{**SUBJECTS["subjects"][0], "name": ""}]}, "'name'"),
+    ("subjects.json", {"subjects": [{**SUBJECTS["subjects"][0], "name": " "}]}, "'name'"),
+    ("subjects.json", {"subjects": [{**SUBJECTS["subjects"][0], "name": 5}]}, "'name'"),
+    ("scope.json", {**SCOPE, "title": ["a"]}, "'title'"),
+    ("scope.json", {**SCOPE, "title": 5}, "'title'"),
+    ("registry.json", "[" * 100_000, "nested too deeply"),
+    ("scope.json", "[" * 100_000, "nested too deeply"),
+    ("places.json", b'{"cities": {"L\xfctz": "Arvenia"}}', "not UTF-8 (byte 0xfc"),
+])
+def test_each_fault_names_its_own_file(tmp_path: Path, name: str, content: object,
+                                       problem: str) -> None:
+    """Faults that raised IndexError, AttributeError or RecursionError, or blamed another
+    file, are one line naming the right file and the fault."""
+    topic = write_topic(tmp_path / "topic", {**FILES, name: {}})
+    path = topic / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content if isinstance(content, str) else json.dumps(content),
+                        encoding="utf-8")
+    assert problem in _refusal(topic, name)
+
+
+def test_a_byte_order_mark_is_allowed(tmp_path: Path) -> None:
+    """A UTF-8 file starting with a byte-order mark (as Windows editors write) is read."""
+    topic = write_topic(tmp_path / "topic")
+    path = topic / "scope.json"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert check_topic(Topic(topic)).startswith("'Arvenia–Belmora meetings'")
+
+
+@pytest.mark.parametrize(("name", "make", "problem"), [
+    ("registry.json", lambda path: path.symlink_to("/dev/zero"), "not a regular file"),
+    ("scope.json", lambda path: path.symlink_to("/dev/zero"), "not a regular file"),
+    ("places.json", lambda path: path.symlink_to(path.parent / "nowhere"), "does not exist"),
+    ("places.json", lambda path: path.mkdir(), "not a regular file (a folder)"),
+    ("subjects.json", lambda path: os.mkfifo(path), "not a regular file"),
+])
+def test_a_topic_file_that_is_not_a_regular_file_says_so(
+        tmp_path: Path, name: str, make: Callable[[Path], None], problem: str) -> None:
+    """A device, dangling symlink, folder or FIFO in a topic file's place is one line saying
+    what it is, not a silently empty part; a FIFO is never waited on."""
+    files = {k: v for k, v in FILES.items() if k != name}
+    topic = write_topic(tmp_path / "topic", files)
+    make(topic / name)
+    assert problem in _refusal(topic, name)
