@@ -386,9 +386,11 @@ def _described(question: str, vocabulary: QuestionVocabulary,
     first; a noun in apposition to a name (`spans`, where the names are) describes that name
     and is not read."""
     tokens = _stems(question, raw=True) if words is None else words
-    # A singular person noun: "heads of state" describes nobody in particular.
+    # A singular person noun: "heads of state" describes nobody in particular ("the Kyoto
+    # professor's take" does: a possessive is no plural).
     nouns = [i for i, (s, at, word) in enumerate(tokens) if s in PERSON_NOUNS
-             and not (word.endswith("s") and stem(word[:-1]) == s)
+             and not (word.endswith("s") and not word.endswith(("'s", "’s"))
+                      and stem(word[:-1]) == s)
              and not (spans and _apposed(question, at, at + len(word), spans))]
     if not nouns:
         return []

@@ -66,8 +66,9 @@ def test_people_by_name_or_description(question: str, expert: str | None,
 
 
 def test_a_description_of_an_official_is_no_expert(fictional: QuestionVocabulary) -> None:
-    """"The Zemblan king" fits an official's office better than any expert's role."""
-    assert interpret("What did the king of Zembla say about the Klow professor's plan?",
+    """"The Zemblan king" fits an official's office better than any expert's role (the
+    plan is the Klow professors', no one in particular; "the Klow professor's" is Horvat)."""
+    assert interpret("What did the king of Zembla say about the Klow professors' plan?",
                      fictional).people == ()
 
 
@@ -478,3 +479,10 @@ def test_a_name_of_several_words_fits_only_a_role_that_holds_it_whole(
     Moscow State University professor" was Streltsov of MGIMO); a name her role holds whole
     is hers."""
     assert [p.name for p in interpret(question, fictional).people] == experts
+
+
+def test_a_possessive_person_noun_describes_someone(fictional: QuestionVocabulary) -> None:
+    """"the Klow professor's take" is Horvat, as "the Klow professor" is: a possessive is
+    no plural (outside questioner F)."""
+    assert [p.name for p in interpret("the Klow professor's take on the royal visit",
+                                      fictional).people] == ["Mila Horvat"]
