@@ -34,6 +34,7 @@ from knowledge.understand.times import (
     relation_before,
 )
 from knowledge.understand.vocabulary import (
+    ASKING_WORDS,
     MEETING_NOUNS,
     PERSON_NOUNS,
     MeetingEntry,
@@ -677,9 +678,10 @@ def _by_month_or_place(question: str, vocabulary: QuestionVocabulary,
     place's or country's meetings the noun fits (their kind or name: "summit"), narrowed by
     the question's date and by words only some of them have ("the State Duma chairman's
     visit": Naryshkin's); read when one or two are left."""
-    # the words that tell the meetings apart, but for the month and the nouns themselves
-    other = {s for s, _, w in words if not MONTHS.get(w.casefold())} \
-        & vocabulary.rare_meeting_words - MEETING_NOUNS
+    # the words that tell the meetings apart, but for the month, the nouns themselves and the
+    # words that ask ("expect": "what did experts expect from the summit in Japan?")
+    said = {s for s, _, w in words if not MONTHS.get(w.casefold())} - ASKING_WORDS
+    other = said & vocabulary.rare_meeting_words
     meetings = vocabulary.meetings
     places = vocabulary.topic.places
     for i, (noun, at, _) in enumerate(words):
@@ -712,6 +714,13 @@ def _by_month_or_place(question: str, vocabulary: QuestionVocabulary,
                    for p in fitting}
             if own and max(own.values()):
                 fitting = [p for p in fitting if own[p] == max(own.values())]
+            # then a name only some of them carry in their own name, however common it is
+            # elsewhere ("Abe's Moscow visit": "Abe visits Moscow", not Kishida's)
+            shared = frozenset.intersection(*(vocabulary.meeting_words[q] for q in fitting)) \
+                if fitting else frozenset()
+            titled = {p: len(said & vocabulary.meeting_words[p] - shared) for p in fitting}
+            if titled and max(titled.values()):
+                fitting = [p for p in fitting if titled[p] == max(titled.values())]
             if 1 <= len(fitting) <= FEW_FITTING:
                 for p in fitting:
                     named.add(p, MEETING_MIN, min(where, at), also=[where, at])

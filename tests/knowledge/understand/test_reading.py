@@ -486,3 +486,43 @@ def test_a_possessive_person_noun_describes_someone(fictional: QuestionVocabular
     no plural (outside questioner F)."""
     assert [p.name for p in interpret("the Klow professor's take on the royal visit",
                                       fictional).people] == ["Mila Horvat"]
+
+
+def _with_a_forum_and_a_ministers_visit(fictional: QuestionVocabulary) -> QuestionVocabulary:
+    """The fictional registry with a second summit in Klow and a second visit to Szohod."""
+    import dataclasses
+
+    klow = fictional.meeting("2021-03-klow-summit")
+    royal = fictional.meeting("2022-01-szohod-royal-visit")
+    varied = build_question_vocabulary(fictional.topic, EXPERTS, [
+        *fictional.meetings,
+        dataclasses.replace(klow, id="2022-06-klow-forum", name="Klow Forum summit",
+                            start=dt.date(2022, 6, 1), end=dt.date(2022, 6, 1),
+                            kind="multilateral", aliases=(),
+                            description="Further talks were expected on its sidelines."),
+        dataclasses.replace(royal, id="2022-03-szohod-lenk-visit", name="Lenk visits Szohod",
+                            start=dt.date(2022, 3, 1), end=dt.date(2022, 3, 1), aliases=(),
+                            participants=("Ivo Lenk", "Ottokar Muskar"),
+                            description="The foreign minister's visit.")])
+
+    return varied
+
+
+def test_a_word_that_asks_does_not_narrow_the_meetings_held_in_a_place(
+        fictional: QuestionVocabulary) -> None:
+    """"What did experts expect from the summit in Syldavia?" is every summit held there,
+    not the one whose description says "expected" (outside questioner G: "the summit in
+    Japan" was only the G20, whose description expects talks)."""
+    varied = _with_a_forum_and_a_ministers_visit(fictional)
+    assert {m.meeting_id for m in interpret(
+        "What did experts expect from the summit in Syldavia?", varied).meetings} == {
+        "2021-03-klow-summit", "2022-06-klow-forum"}
+
+
+def test_a_name_in_one_meetings_own_name_narrows_those_a_place_names(
+        fictional: QuestionVocabulary) -> None:
+    """"Muskar's Szohod visit" is the visit with Muskar in its name, not another visit there
+    he took part in (outside questioner B: "Abe's Moscow visit" also read Kishida's)."""
+    varied = _with_a_forum_and_a_ministers_visit(fictional)
+    assert [m.meeting_id for m in interpret("What came of Muskar's Szohod visit?",
+                                            varied).meetings] == ["2022-01-szohod-royal-visit"]
