@@ -481,6 +481,43 @@ def test_a_name_of_several_words_fits_only_a_role_that_holds_it_whole(
     assert [p.name for p in interpret(question, fictional).people] == experts
 
 
+@pytest.mark.parametrize("question", [
+    "What was said between the Klow summit and the January visit?",
+    "What was said between the January visit and the Klow summit?",
+    "What was said from the Klow summit to the royal visit?",
+    "What was said from the Klow summit until the royal visit?",
+    "Between the 3+3 and the royal visit, what was expected?",
+])
+def test_between_two_meetings_is_the_time_between_them(fictional: QuestionVocabulary,
+                                                       question: str) -> None:
+    """"between A and B" and "from A to/until B" read both meetings, the earlier asked after
+    and the later before, and the time between them in date order, however much more clearly
+    one is named (outside questioner B: no window, and one of the meetings lost)."""
+    reading = interpret(question, fictional)
+    sides = {m.meeting_id: m.side for m in reading.meetings}
+    first = "2021-09-szohod-3plus3" if "3+3" in question else "2021-03-klow-summit"
+    assert sides == {first: "after", "2022-01-szohod-royal-visit": "before"}
+    start = fictional.meeting(first).end + dt.timedelta(days=1)
+    assert [(w.start, w.end) for w in reading.windows] == [(start, dt.date(2022, 1, 17))]
+
+
+def test_an_alias_of_several_words_is_not_dropped_for_a_word_it_shares(
+        fictional: QuestionVocabulary) -> None:
+    """"Muskar's visit to Borduria", an alias of the royal visit, is read beside "the third
+    summit" whose name also has Muskar (outside questioner B: "between Putin's visit to Japan
+    and the 25th summit" lost Putin's visit to the 25th Putin-Abe summit)."""
+    import dataclasses
+
+    varied = build_question_vocabulary(fictional.topic, EXPERTS, [
+        dataclasses.replace(m, ordinal=3, name="Varga-Muskar summit in Klow")
+        if m.id == "2021-03-klow-summit" else
+        dataclasses.replace(m, aliases=("Muskar's visit to Borduria",))
+        if m.id == "2022-01-szohod-royal-visit" else m for m in fictional.meetings])
+    reading = interpret("between Muskar's visit to Borduria and the third summit", varied)
+    assert {m.meeting_id for m in reading.meetings} == {"2021-03-klow-summit",
+                                                        "2022-01-szohod-royal-visit"}
+
+
 def test_a_possessive_person_noun_describes_someone(fictional: QuestionVocabulary) -> None:
     """"the Klow professor's take" is Horvat, as "the Klow professor" is: a possessive is
     no plural (outside questioner F)."""
