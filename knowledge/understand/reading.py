@@ -174,11 +174,13 @@ def interpret(question: str, vocabulary: QuestionVocabulary,
         relation = relations.get(index)
         side: Side | None = None
         if isinstance(relation, Offset):
-            # "the year before the Moscow 2019 summit": its own year only names the meeting;
-            # "two years before it" is 2017, "a month after the 2+2" April 2017.
-            periods = [p for p in periods if (p.start, p.end) != (
-                dt.date(m.start.year, 1, 1), dt.date(m.start.year, 12, 31))]
-            periods.append(relation.period(m.start, m.end))
+            # "the year before the Moscow 2019 summit", "a year before Abe's Moscow visit in
+            # April 2017": its own date only names the meeting; "two years before it" is
+            # 2017, "a month after the 2+2" April 2017.
+            own = [p for p in periods if _names_the_day(p, m)]
+            periods = [p for p in periods if p not in own]
+            periods.append(relation.period(m.start, m.end, month=any(
+                (p.end - p.start).days < 31 for p in own)))
             side = relation.side
         elif relation is not None:
             side = relation

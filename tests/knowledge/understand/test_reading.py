@@ -518,6 +518,18 @@ def test_an_alias_of_several_words_is_not_dropped_for_a_word_it_shares(
                                                         "2022-01-szohod-royal-visit"}
 
 
+@pytest.mark.parametrize(("question", "labels"), [
+    ("What was expected a year before the Klow summit in March 2021?", ["March 2020"]),
+    ("What was said the day before the Klow summit?", ["14 March 2021"]),
+    ("What was said two days after the Klow summit?", ["17 March 2021"]),
+])
+def test_a_distance_from_a_meeting_named_with_its_date(fictional: QuestionVocabulary,
+                                                       question: str, labels: list[str]) -> None:
+    """The meeting's own month names it, and a year before it is that month a year earlier,
+    not a second window; "the day before" is that day (outside questioner E)."""
+    assert [w.label for w in interpret(question, fictional).windows] == labels
+
+
 def test_a_possessive_person_noun_describes_someone(fictional: QuestionVocabulary) -> None:
     """"the Klow professor's take" is Horvat, as "the Klow professor" is: a possessive is
     no plural (outside questioner F)."""
