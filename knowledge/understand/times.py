@@ -260,7 +260,16 @@ def explicit_periods(question: str) -> list[Period]:
                 part = m.group("part").lower()
                 start, end = _months(year, *_PARTS[part])
                 label = f"{'mid' if part == 'middle' else part} {year}"
-            if not any(a <= m.start() < b for (a, b), _ in found):
+            if any(a <= m.start() < b for (a, b), _ in found):
+                continue
+            if pattern is _SEASON_YEAR and m.group("season").lower() == "winter":
+                # "the winter of 2016" is read both ways, as two windows: the winter its
+                # first months end and the one its December begins ("winter 2016/17")
+                found.append((m.span(), Period(*_months(year, 1, 2),
+                                               f"January – February {year}")))
+                found.append((m.span(), Period(dt.date(year, 12, 1), end,
+                                               f"winter {year}–{str(year + 1)[2:]}")))
+            else:
                 found.append((m.span(), Period(start, end, label)))
     for m in _BARE_YEAR.finditer(question):
         if names_a_document(question, m.end(), any_case=True):
