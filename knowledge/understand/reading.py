@@ -34,6 +34,7 @@ from knowledge.understand.times import (
     relation_before,
 )
 from knowledge.understand.vocabulary import (
+    ASKING_WORDS,
     MEETING_NOUNS,
     PERSON_NOUNS,
     MeetingEntry,
@@ -173,20 +174,34 @@ def interpret(question: str, vocabulary: QuestionVocabulary,
         relation = relations.get(index)
         side: Side | None = None
         if isinstance(relation, Offset):
-            # "the year before the Moscow 2019 summit": its own year only names the meeting;
-            # "two years before it" is 2017, "a month after the 2+2" April 2017.
-            periods = [p for p in periods if (p.start, p.end) != (
-                dt.date(m.start.year, 1, 1), dt.date(m.start.year, 12, 31))]
-            periods.append(relation.period(m.start, m.end))
+            # "the year before the Moscow 2019 summit", "a year before Abe's Moscow visit in
+            # April 2017": its own date only names the meeting; "two years before it" is
+            # 2017, "a month after the 2+2" April 2017.
+            own = [p for p in periods if _names_the_day(p, m)]
+            periods = [p for p in periods if p not in own]
+            periods.append(relation.period(m.start, m.end, month=any(
+                (p.end - p.start).days < 31 for p in own)))
             side = relation.side
         elif relation is not None:
             side = relation
         readings.append(MeetingReading(m.id, m.name, m.start, m.end, side))
-    if not periods and (between := _between(readings)) is not None:
-        periods = [between]
+    if (between := _between(readings)) is not None:
+        # "between Putin's visit to Japan and the Moscow summit in 2019": a date a meeting
+        # with a side is named by gives way to the time between the two
+        sided = [r for r in readings if r.side is not None]
+        periods = [p for p in periods if not any(_names_the_day(p, r) for r in sided)]
+        if not periods:
+            periods = [between]
     if not periods and readings:
         periods = anchored_periods(question, readings[0].start.year)
     return Interpretation(tuple(people), windows_of(periods), tuple(readings))
+
+
+def _names_the_day(period: Period, meeting: MeetingEntry | MeetingReading) -> bool:
+    """Whether a period is a date the meeting is named by ("the Moscow visit in April
+    2017"): one that holds its first day and is no longer than a year."""
+    return period.start <= meeting.start <= period.end \
+        and (period.end - period.start).days <= 366
 
 
 def _between(readings: Sequence[MeetingReading]) -> Period | None:
@@ -386,9 +401,11 @@ def _described(question: str, vocabulary: QuestionVocabulary,
     first; a noun in apposition to a name (`spans`, where the names are) describes that name
     and is not read."""
     tokens = _stems(question, raw=True) if words is None else words
-    # A singular person noun: "heads of state" describes nobody in particular.
+    # A singular person noun: "heads of state" describes nobody in particular ("the Kyoto
+    # professor's take" does: a possessive is no plural).
     nouns = [i for i, (s, at, word) in enumerate(tokens) if s in PERSON_NOUNS
-             and not (word.endswith("s") and stem(word[:-1]) == s)
+             and not (word.endswith("s") and not word.endswith(("'s", "’s"))
+                      and stem(word[:-1]) == s)
              and not (spans and _apposed(question, at, at + len(word), spans))]
     if not nouns:
         return []
@@ -543,6 +560,7 @@ class _Named:
     scores: dict[int, float] = dataclasses.field(default_factory=dict)
     first: dict[int, int] = dataclasses.field(default_factory=dict)
     specific: set[int] = dataclasses.field(default_factory=set)
+    aliased: set[int] = dataclasses.field(default_factory=set)  # by an alias of several words
     # every place each was named at: a relation stands before one of them ("two years before
     # the Klow summit", where "two" is also a word of the summit's description)
     named_at: dict[int, set[int]] = dataclasses.field(default_factory=dict)
@@ -609,6 +627,8 @@ def _by_name_or_kind(question: str, vocabulary: QuestionVocabulary,
             counted_here = counted_at.get(vocabulary.meetings[position].kind, -1)
             if not m.start() <= counted_here < m.end():  # "the second two-plus-two" is counted
                 named.add(position, ALIAS_SCORE, m.start())
+                if len(tokenize(m.group(0))) > 1:
+                    named.aliased.add(position)
     for k, (m, number) in enumerate(ordinals):
         if k in counted:
             continue
@@ -675,9 +695,10 @@ def _by_month_or_place(question: str, vocabulary: QuestionVocabulary,
     place's or country's meetings the noun fits (their kind or name: "summit"), narrowed by
     the question's date and by words only some of them have ("the State Duma chairman's
     visit": Naryshkin's); read when one or two are left."""
-    # the words that tell the meetings apart, but for the month and the nouns themselves
-    other = {s for s, _, w in words if not MONTHS.get(w.casefold())} \
-        & vocabulary.rare_meeting_words - MEETING_NOUNS
+    # the words that tell the meetings apart, but for the month, the nouns themselves and the
+    # words that ask ("expect": "what did experts expect from the summit in Japan?")
+    said = {s for s, _, w in words if not MONTHS.get(w.casefold())} - ASKING_WORDS
+    other = said & vocabulary.rare_meeting_words
     meetings = vocabulary.meetings
     places = vocabulary.topic.places
     for i, (noun, at, _) in enumerate(words):
@@ -710,6 +731,13 @@ def _by_month_or_place(question: str, vocabulary: QuestionVocabulary,
                    for p in fitting}
             if own and max(own.values()):
                 fitting = [p for p in fitting if own[p] == max(own.values())]
+            # then a name only some of them carry in their own name, however common it is
+            # elsewhere ("Abe's Moscow visit": "Abe visits Moscow", not Kishida's)
+            shared = frozenset.intersection(*(vocabulary.meeting_words[q] for q in fitting)) \
+                if fitting else frozenset()
+            titled = {p: len(said & vocabulary.meeting_words[p] - shared) for p in fitting}
+            if titled and max(titled.values()):
+                fitting = [p for p in fitting if titled[p] == max(titled.values())]
             if 1 <= len(fitting) <= FEW_FITTING:
                 for p in fitting:
                     named.add(p, MEETING_MIN, min(where, at), also=[where, at])
@@ -757,7 +785,9 @@ def _weighed(vocabulary: QuestionVocabulary, stem_set: set[str], periods: list[P
     def naming(p: int) -> set[str]:
         return {s for s in stem_set if s in vocabulary.meeting_words[p]} - MEETING_NOUNS
 
-    for p in [p for p in scores if p not in specific]:
+    # (an alias of several words, "Putin's visit to Japan", names its meeting whatever other
+    # meeting a word of it names: "the 25th Putin-Abe summit")
+    for p in [p for p in scores if p not in specific and p not in named.aliased]:
         if (words := naming(p)) and any(words <= vocabulary.meeting_words[q]
                                         for q in specific if q != p):
             del scores[p]
@@ -790,7 +820,10 @@ def _chosen(question: str, vocabulary: QuestionVocabulary, named: _Named
                      if (r := relation_before(question, _phrase_start(question, a)))), None)
 
     ranked = sorted(read, key=lambda p: -read[p])
-    chosen = [p for p in ranked if read[p] >= RELATIVE * best]
+    # "between the 2+2 and the 17th meeting", "from the Olympics to the Naryshkin visit": both
+    # read, however much more clearly one is named, the earlier asked after, the later before
+    paired = _paired(question, vocabulary, ranked, first)
+    chosen = list(paired) + [p for p in ranked if read[p] >= RELATIVE * best and p not in paired]
     # "after Lima and before the December visit": a meeting named apart, with a side of its
     # own, is read however much more clearly the other one is named
     chosen += [p for p in ranked if p not in chosen and relation(p) is not None
@@ -808,6 +841,37 @@ def _chosen(question: str, vocabulary: QuestionVocabulary, named: _Named
             continue
         if p not in out:
             out.append(p)
-            if (r := relation(p)) is not None:
+            if p in paired:
+                relations[p] = paired[p]
+            elif (r := relation(p)) is not None:
                 relations[p] = r
     return [(p, first[p]) for p in out], relations
+
+
+# Two meetings as the ends of a time: "between <A> and <B>", "from <A> to/until <B>".
+_PAIR = re.compile(r"\b(?:between\s+(?P<a>[^,;:.?!]+?)\s+and"
+                   r"|from\s+(?P<c>[^,;:.?!]+?)\s+(?:to|until|till|through|up\s+to))"
+                   r"\s+(?P<b>[^,;:.?!]+)", re.IGNORECASE)
+
+
+def _paired(question: str, vocabulary: QuestionVocabulary, ranked: Sequence[int],
+            first: dict[int, int]) -> dict[int, Side]:
+    """The two meetings (positions, the best named first) a question sets as the ends of a
+    time ("between the 2+2 and Abe's Moscow visit"), the earlier with "after" and the later
+    with "before"; {} when it sets none. A distance on either ("two years before the
+    Olympics") is left to that meeting."""
+    for m in _PAIR.finditer(question):
+        a, b = m.span("a") if m.group("a") is not None else m.span("c"), m.span("b")
+        one, other = (next((p for p in ranked if lo <= first[p] < hi), None)
+                      for lo, hi in (a, b))
+        if one is None or other is None or one == other:
+            continue
+        ends = (one, other)
+        if any(isinstance(relation_before(question, _phrase_start(question, first[p])), Offset)
+               for p in ends):
+            continue
+        earlier, later = sorted(ends, key=lambda p: (vocabulary.meetings[p].start, p))
+        if vocabulary.meetings[earlier].end >= vocabulary.meetings[later].start:
+            continue
+        return {earlier: "after", later: "before"}
+    return {}

@@ -114,7 +114,7 @@ _BOTH_SIDES = re.compile(r"\b(?:before and after|after and before)(?:\s+(?:the|a
 # "three weeks ahead of"; "(in) the year of the Olympics" is its own year.
 _COUNTS = {"a": 1, "an": 1, "the": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
            "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
-_OFFSET = re.compile(rf"\b(?P<count>{'|'.join(_COUNTS)}|\d{{1,2}})[\s-]+(?P<unit>year|month|week)s?"
+_OFFSET = re.compile(rf"\b(?P<count>{'|'.join(_COUNTS)}|\d{{1,2}})[\s-]+(?P<unit>year|month|week|day)s?"
                      r"\s+(?P<side>before|after|prior\s+to|ahead\s+of|following)"
                      r"(?:\s+(?:the|a|an|his|her|their))?\s*$", re.IGNORECASE)
 _YEAR_OF = re.compile(r"\b(?:the|that)\s+(?:same\s+)?year\s+of(?:\s+(?:the|a|an|his|her|their))?"
@@ -137,21 +137,26 @@ class Offset:
 
     side: Side | None
     count: int
-    unit: Literal["year", "month", "week"]
+    unit: Literal["year", "month", "week", "day"]
 
-    def period(self, start: dt.date, end: dt.date) -> Period:
+    def period(self, start: dt.date, end: dt.date, *, month: bool = False) -> Period:
         """The period at this distance from a meeting held from `start` to `end`: a calendar
-        year or month (as "the year after the Olympics" is the next calendar year), or the
-        week around the day."""
+        year or month (as "the year after the Olympics" is the next calendar year; with
+        `month`, the meeting named by its month, "a year before the visit in April 2017" is
+        April 2016), the week around the day, or the day itself ("the day before")."""
         sign = -1 if self.side == "before" else 1
         anchor = start if self.side == "before" else end
-        if self.unit == "year":
+        if self.unit == "year" and not month:
             return _year(anchor.year + sign * self.count)
-        if self.unit == "month":
-            index = anchor.year * 12 + anchor.month - 1 + sign * self.count
-            year, month = divmod(index, 12)
-            first, last = _months(year, month + 1, month + 1)
-            return Period(first, last, f"{MONTH_NAMES[month]} {year}")
+        if self.unit in ("year", "month"):
+            index = anchor.year * 12 + anchor.month - 1 + sign * self.count * (
+                12 if self.unit == "year" else 1)
+            year, nth = divmod(index, 12)
+            first, last = _months(year, nth + 1, nth + 1)
+            return Period(first, last, f"{MONTH_NAMES[nth]} {year}")
+        if self.unit == "day":
+            day = anchor + dt.timedelta(days=sign * self.count)
+            return Period(day, day, f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}")
         day = anchor + dt.timedelta(weeks=sign * self.count)
         first, last = day - dt.timedelta(days=3), day + dt.timedelta(days=3)
         return Period(first, last, f"{first.day} {MONTH_NAMES[first.month - 1]} – "
@@ -255,7 +260,16 @@ def explicit_periods(question: str) -> list[Period]:
                 part = m.group("part").lower()
                 start, end = _months(year, *_PARTS[part])
                 label = f"{'mid' if part == 'middle' else part} {year}"
-            if not any(a <= m.start() < b for (a, b), _ in found):
+            if any(a <= m.start() < b for (a, b), _ in found):
+                continue
+            if pattern is _SEASON_YEAR and m.group("season").lower() == "winter":
+                # "the winter of 2016" is read both ways, as two windows: the winter its
+                # first months end and the one its December begins ("winter 2016/17")
+                found.append((m.span(), Period(*_months(year, 1, 2),
+                                               f"January – February {year}")))
+                found.append((m.span(), Period(dt.date(year, 12, 1), end,
+                                               f"winter {year}–{str(year + 1)[2:]}")))
+            else:
                 found.append((m.span(), Period(start, end, label)))
     for m in _BARE_YEAR.finditer(question):
         if names_a_document(question, m.end(), any_case=True):
@@ -416,9 +430,10 @@ def relation_before(question: str, at: int) -> Relation | None:
         side: Side = "before" if m.group("side").lower().startswith(("before", "prior", "ahead")) \
             else "after"
         count = m.group("count").lower()
+        unit = m.group("unit").lower()
         return Offset(side, int(count) if count.isdigit() else _COUNTS[count],
-                      "year" if m.group("unit").lower() == "year" else
-                      "month" if m.group("unit").lower() == "month" else "week")
+                      "year" if unit == "year" else "month" if unit == "month" else
+                      "week" if unit == "week" else "day")
     if _YEAR_OF.search(head):
         return Offset(None, 0, "year")
     if _BEFORE.search(head):

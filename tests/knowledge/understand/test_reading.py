@@ -66,8 +66,9 @@ def test_people_by_name_or_description(question: str, expert: str | None,
 
 
 def test_a_description_of_an_official_is_no_expert(fictional: QuestionVocabulary) -> None:
-    """"The Zemblan king" fits an official's office better than any expert's role."""
-    assert interpret("What did the king of Zembla say about the Klow professor's plan?",
+    """"The Zemblan king" fits an official's office better than any expert's role (the
+    plan is the Klow professors', no one in particular; "the Klow professor's" is Horvat)."""
+    assert interpret("What did the king of Zembla say about the Klow professors' plan?",
                      fictional).people == ()
 
 
@@ -478,3 +479,99 @@ def test_a_name_of_several_words_fits_only_a_role_that_holds_it_whole(
     Moscow State University professor" was Streltsov of MGIMO); a name her role holds whole
     is hers."""
     assert [p.name for p in interpret(question, fictional).people] == experts
+
+
+@pytest.mark.parametrize("question", [
+    "What was said between the Klow summit and the January visit?",
+    "What was said between the January visit and the Klow summit?",
+    "What was said from the Klow summit to the royal visit?",
+    "What was said from the Klow summit until the royal visit?",
+    "Between the 3+3 and the royal visit, what was expected?",
+])
+def test_between_two_meetings_is_the_time_between_them(fictional: QuestionVocabulary,
+                                                       question: str) -> None:
+    """"between A and B" and "from A to/until B" read both meetings, the earlier asked after
+    and the later before, and the time between them in date order, however much more clearly
+    one is named (outside questioner B: no window, and one of the meetings lost)."""
+    reading = interpret(question, fictional)
+    sides = {m.meeting_id: m.side for m in reading.meetings}
+    first = "2021-09-szohod-3plus3" if "3+3" in question else "2021-03-klow-summit"
+    assert sides == {first: "after", "2022-01-szohod-royal-visit": "before"}
+    start = fictional.meeting(first).end + dt.timedelta(days=1)
+    assert [(w.start, w.end) for w in reading.windows] == [(start, dt.date(2022, 1, 17))]
+
+
+def test_an_alias_of_several_words_is_not_dropped_for_a_word_it_shares(
+        fictional: QuestionVocabulary) -> None:
+    """"Muskar's visit to Borduria", an alias of the royal visit, is read beside "the third
+    summit" whose name also has Muskar (outside questioner B: "between Putin's visit to Japan
+    and the 25th summit" lost Putin's visit to the 25th Putin-Abe summit)."""
+    import dataclasses
+
+    varied = build_question_vocabulary(fictional.topic, EXPERTS, [
+        dataclasses.replace(m, ordinal=3, name="Varga-Muskar summit in Klow")
+        if m.id == "2021-03-klow-summit" else
+        dataclasses.replace(m, aliases=("Muskar's visit to Borduria",))
+        if m.id == "2022-01-szohod-royal-visit" else m for m in fictional.meetings])
+    reading = interpret("between Muskar's visit to Borduria and the third summit", varied)
+    assert {m.meeting_id for m in reading.meetings} == {"2021-03-klow-summit",
+                                                        "2022-01-szohod-royal-visit"}
+
+
+@pytest.mark.parametrize(("question", "labels"), [
+    ("What was expected a year before the Klow summit in March 2021?", ["March 2020"]),
+    ("What was said the day before the Klow summit?", ["14 March 2021"]),
+    ("What was said two days after the Klow summit?", ["17 March 2021"]),
+])
+def test_a_distance_from_a_meeting_named_with_its_date(fictional: QuestionVocabulary,
+                                                       question: str, labels: list[str]) -> None:
+    """The meeting's own month names it, and a year before it is that month a year earlier,
+    not a second window; "the day before" is that day (outside questioner E)."""
+    assert [w.label for w in interpret(question, fictional).windows] == labels
+
+
+def test_a_possessive_person_noun_describes_someone(fictional: QuestionVocabulary) -> None:
+    """"the Klow professor's take" is Horvat, as "the Klow professor" is: a possessive is
+    no plural (outside questioner F)."""
+    assert [p.name for p in interpret("the Klow professor's take on the royal visit",
+                                      fictional).people] == ["Mila Horvat"]
+
+
+def _with_a_forum_and_a_ministers_visit(fictional: QuestionVocabulary) -> QuestionVocabulary:
+    """The fictional registry with a second summit in Klow and a second visit to Szohod."""
+    import dataclasses
+
+    klow = fictional.meeting("2021-03-klow-summit")
+    royal = fictional.meeting("2022-01-szohod-royal-visit")
+    varied = build_question_vocabulary(fictional.topic, EXPERTS, [
+        *fictional.meetings,
+        dataclasses.replace(klow, id="2022-06-klow-forum", name="Klow Forum summit",
+                            start=dt.date(2022, 6, 1), end=dt.date(2022, 6, 1),
+                            kind="multilateral", aliases=(),
+                            description="Further talks were expected on its sidelines."),
+        dataclasses.replace(royal, id="2022-03-szohod-lenk-visit", name="Lenk visits Szohod",
+                            start=dt.date(2022, 3, 1), end=dt.date(2022, 3, 1), aliases=(),
+                            participants=("Ivo Lenk", "Ottokar Muskar"),
+                            description="The foreign minister's visit.")])
+
+    return varied
+
+
+def test_a_word_that_asks_does_not_narrow_the_meetings_held_in_a_place(
+        fictional: QuestionVocabulary) -> None:
+    """"What did experts expect from the summit in Syldavia?" is every summit held there,
+    not the one whose description says "expected" (outside questioner G: "the summit in
+    Japan" was only the G20, whose description expects talks)."""
+    varied = _with_a_forum_and_a_ministers_visit(fictional)
+    assert {m.meeting_id for m in interpret(
+        "What did experts expect from the summit in Syldavia?", varied).meetings} == {
+        "2021-03-klow-summit", "2022-06-klow-forum"}
+
+
+def test_a_name_in_one_meetings_own_name_narrows_those_a_place_names(
+        fictional: QuestionVocabulary) -> None:
+    """"Muskar's Szohod visit" is the visit with Muskar in its name, not another visit there
+    he took part in (outside questioner B: "Abe's Moscow visit" also read Kishida's)."""
+    varied = _with_a_forum_and_a_ministers_visit(fictional)
+    assert [m.meeting_id for m in interpret("What came of Muskar's Szohod visit?",
+                                            varied).meetings] == ["2022-01-szohod-royal-visit"]

@@ -183,3 +183,13 @@ def test_halves_quarters_and_dashed_spans(question: str,
     joined by a dash are the periods they say (not the whole year, not a year dropped)."""
     assert [(p.start.isoformat(), p.end.isoformat(), p.label)
             for p in explicit_periods(question)] == spans
+
+
+def test_the_winter_of_a_year_is_its_first_months_and_the_winter_it_begins() -> None:
+    """"the winter of 2016" is two windows, January - February 2016 and December 2016 -
+    February 2017, as "winter 2016/17" is the second (outside questioner E: one window of
+    fourteen months, spring to autumn included)."""
+    assert [(p.start.isoformat(), p.end.isoformat(), p.label)
+            for p in explicit_periods("analysis published in the winter of 2016")] == [
+        ("2016-01-01", "2016-02-29", "January – February 2016"),
+        ("2016-12-01", "2017-02-28", "winter 2016–17")]
