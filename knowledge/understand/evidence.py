@@ -78,19 +78,23 @@ class LinkTables:
 
 def load_experts(session: Session) -> list[ExpertEntry]:
     """Every expert with every role the texts give them (their links' roles and the roles the
-    extractor recorded in each article)."""
+    extractor recorded in each article), and "author at <publisher>" for each publisher they
+    wrote for."""
     rows = session.execute(
-        select(PersonRow.id, PersonRow.name, ArticlePersonRow.role, ArticleRow.extra)
+        select(PersonRow.id, PersonRow.name, ArticlePersonRow.role, ArticleRow.extra,
+               ArticleRow.publisher)
         .join(ArticlePersonRow, ArticlePersonRow.person_id == PersonRow.id)
         .join(ArticleRow, ArticleRow.id == ArticlePersonRow.article_id)
         .where(PersonRow.kind == "expert", ArticlePersonRow.relation.in_(EXPERT_RELATIONS)))
     names: dict[int, str] = {}
     roles: dict[int, list[str]] = {}
-    for pid, name, role, extra in rows:
+    for pid, name, role, extra, publisher in rows:
         names[pid] = name
         found = roles.setdefault(pid, [])
         if role:
             found.append(role)
+        if publisher:  # "the East Asia Forum author": who wrote for that publisher
+            found.append(f"author at {publisher}")
         key = canonical_person_key(name)
         for record in (extra or {}).get("people", []):
             if canonical_person_key(record.get("name", "")) == key:

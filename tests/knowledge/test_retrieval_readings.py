@@ -92,3 +92,15 @@ def test_ordinals_of_centuries_and_anniversaries_name_no_meeting(
     assert service.reading("What happened on the 25th anniversary of the Tokyo Declaration?",
                            guild_id=None).meetings == ()
     assert service.reading("What did the 17th summit bring?", guild_id=None).meetings
+
+
+def test_an_expert_described_by_the_publisher_they_wrote_for(
+        hashing_service: KnowledgeService) -> None:
+    """"The East Asia Forum author" is the expert who wrote for East Asia Forum (it read
+    nobody: the publisher was no part of what describes an expert)."""
+    reading = hashing_service.retriever.interpret(
+        "What did the East Asia Forum author say about Trump's election?", guild_id=None)
+    assert [p.name for p in reading.people] == ["Kazuhiko Togo"]
+    reading = hashing_service.retriever.interpret(
+        "What did the Rethinking Russia commentator say about Syria?", guild_id=None)
+    assert [p.name for p in reading.people] == ["Dmitry Streltsov"]
