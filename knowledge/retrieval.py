@@ -153,7 +153,9 @@ class Retriever:
         if not 1 <= request.top <= MAX_TOP:
             raise BadInput(f"top must be between 1 and {MAX_TOP}")
         if request.since and request.until and request.since.start > request.until.end:
-            raise BadInput("--since is after --until")
+            # Worded for every adapter (a CLI's --since, a slash command's since:).
+            raise BadInput(f"the start date ({request.since.display()}) is after the end date "
+                           f"({request.until.display()})")
         base = filters or Filters()
         article_ids = base.article_ids
         named = None  # the experts the expert filter names (matched once per search)

@@ -252,7 +252,7 @@ class DigestService:
             else:
                 start, sub_id = now - PREVIEW_DEFAULT_WINDOW, None
             if since is not None and start >= now:
-                raise BadInput(f"--since ({start:%Y-%m-%d %H:%M} UTC) is not in the past")
+                raise BadInput(f"the start date ({start:%Y-%m-%d %H:%M} UTC) is not in the past")
             start = min(start, now)
             ids = composing.new_article_ids(session, sub_id, start, now, guild_id=guild_id)
             return composing.compose(session, ids, start, now)
