@@ -28,6 +28,7 @@ from knowledge.index.rows import Rows
 from knowledge.models import ArticleSummary
 from knowledge.text.split import split_sentences
 from knowledge.text.tokens import tokenize
+from knowledge.visibility import guilds_seen_by
 
 # Fusion constants, tuned with bench/retrieval_eval.py (docs/benchmarks.md). The single-ranker
 # modes ("dense", "bm25") order by reciprocal rank; the hybrid adds scores, not ranks, so how
@@ -366,8 +367,9 @@ class HybridIndex:
         # whose article was deleted before the load: its removal still needs their terms.
         self._orphan_headers: dict[int, str] = {}
         self.max_passage_id = 0
-        # Which guilds each article reached (0: the operator's library), and per guild a
-        # cached boolean mask over passage positions, extended as passages are appended.
+        # Which guilds each article reached (OPERATOR_GUILD: the operator's library), and per
+        # viewer a cached boolean mask over passage positions, extended as passages are
+        # appended. Who sees what is visibility.guilds_seen_by, the rule the SQL side uses.
         self._reach: dict[int, set[int]] = {}
         self._visible: dict[int, np.ndarray] = {}
         self.max_reach_id = 0
@@ -432,7 +434,7 @@ class HybridIndex:
             self._refresh_arrays()
             for article_id, guild_id in changed:
                 for viewer, mask in self._visible.items():
-                    if guild_id in (0, viewer):
+                    if guild_id in guilds_seen_by(viewer):
                         mask[np.flatnonzero(self._article_pos[:len(mask)] == article_id)] = True
 
     def _visible_mask(self, viewer: int) -> np.ndarray:
@@ -440,7 +442,7 @@ class HybridIndex:
         n = len(self._article_of)
         mask = self._visible.get(viewer, np.zeros(0, dtype=bool))
         if len(mask) < n:
-            seen = {0, viewer}
+            seen = frozenset(guilds_seen_by(viewer))
             if n - len(mask) > 1000:  # many positions (the first search): one vectorised pass
                 self._refresh_arrays()
                 allowed = np.fromiter((aid for aid, guilds in self._reach.items()
@@ -464,7 +466,7 @@ class HybridIndex:
         with self._lock:
             if viewer is None:
                 return list(self.articles.values())
-            seen = {0, viewer}
+            seen = frozenset(guilds_seen_by(viewer))
             return [a for aid, a in self.articles.items()
                     if not seen.isdisjoint(self._reach.get(aid, ()))]
 
