@@ -13,9 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import heapq
-import re
 import threading
-import unicodedata
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
@@ -26,6 +24,7 @@ from knowledge.index.bm25 import BM25Index
 from knowledge.index.dense import DenseIndex, DenseScores
 from knowledge.index.rows import Rows
 from knowledge.models import ArticleSummary
+from knowledge.text.clean import fold, folded_words
 from knowledge.text.split import split_sentences
 from knowledge.text.tokens import tokenize
 from knowledge.visibility import guilds_seen_by
@@ -277,15 +276,17 @@ def publisher_fits(wanted: str, publisher: str) -> bool:
     """Whether a publisher filter ("valdai club", "Tokyo Foundation", "east asia") means this
     publisher ("Valdai Discussion Club"): every word typed begins a word of its name, in any
     order; case and accents do not count."""
-    typed = _folded_words(wanted)
-    names = _folded_words(publisher)
+    typed = folded_words(wanted)
+    names = folded_words(publisher)
     return bool(typed) and all(any(n.startswith(t) for n in names) for t in typed)
 
 
-def _folded_words(text: str) -> list[str]:
-    """Words of a name, case- and accent-folded."""
-    plain = unicodedata.normalize("NFKD", text.casefold())
-    return re.findall(r"\w+", "".join(c for c in plain if not unicodedata.combining(c)))
+def publisher_suggested(typed: str, publisher: str) -> bool:
+    """Whether autocomplete offers this publisher for what was typed: whenever the filter
+    accepts it (`publisher_fits`), and also when its name contains the text ("dai" offers
+    "Valdai Discussion Club"); folded alike, so "sudd" offers "Süddeutsche Zeitung"."""
+    needle = " ".join(fold(typed).split())
+    return needle in " ".join(fold(publisher).split()) or publisher_fits(typed, publisher)
 
 
 def _top(positions: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
