@@ -35,7 +35,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from knowledge import visibility
 from knowledge.embedding import Embedder, embedder_from_settings
 from knowledge.index import cache
-from knowledge.index.hybrid import HybridIndex, IndexedPassage, embedding_document
+from knowledge.index.hybrid import HybridIndex, embedding_document
+from knowledge.index.types import IndexedPassage
 from knowledge.models import ArticleSummary
 from knowledge.settings import Settings
 from knowledge.store import queries

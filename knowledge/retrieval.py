@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.errors import BadInput, NotFound
-from knowledge.index.hybrid import Browse, Filters, NamesCheck, NoMatchRule, publisher_fits
+from knowledge.index.hybrid import publisher_fits
+from knowledge.index.types import Browse, Filters, NamesCheck, NoMatchRule
 from knowledge.library import Library
 from knowledge.models import Hit, PartialDate
 from knowledge.store import queries

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from knowledge.digests import compose
 from knowledge.embedding import HashingEmbedder
 from knowledge.errors import NotFound
-from knowledge.index.hybrid import HybridIndex, IndexedPassage
+from knowledge.index.hybrid import HybridIndex
+from knowledge.index.types import IndexedPassage
 from knowledge.ingest import Document, Origin, add_document
 from knowledge.models import ArticleSummary, Contributor
 from knowledge.service import KnowledgeService
