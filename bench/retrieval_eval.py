@@ -44,7 +44,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from knowledge.index.hybrid import Filters  # noqa: E402
+from knowledge.index.types import Filters  # noqa: E402
 from knowledge.service import KnowledgeService  # noqa: E402
 from knowledge.settings import Settings  # noqa: E402
 from knowledge.text.tokens import tokenize  # noqa: E402

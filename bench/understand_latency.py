@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE))
 
 from speed import _queries, synthesize  # noqa: E402
 
-from knowledge.index.hybrid import Filters  # noqa: E402
+from knowledge.index.types import Filters  # noqa: E402
 from knowledge.service import KnowledgeService  # noqa: E402
 from knowledge.settings import Settings  # noqa: E402
 from knowledge.text.tokens import tokenize  # noqa: E402

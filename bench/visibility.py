@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE))
 import numpy as np  # noqa: E402
 from speed import _queries, synthesize  # noqa: E402
 
-from knowledge.index.hybrid import Filters  # noqa: E402
+from knowledge.index.types import Filters  # noqa: E402
 from knowledge.service import KnowledgeService  # noqa: E402
 from knowledge.settings import Settings  # noqa: E402
 from knowledge.store.db import make_engine  # noqa: E402

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# What a user (a server admin, a CLI listing) is shown of an unexpected failure, a bug: its
+# class, text and traceback go to the operator's log only (they may name hosts, users or SQL).
+INTERNAL_ERROR = "an internal error (details are in the operator's log)"
+
 
 class KnowledgeError(Exception):
     """Base class for errors a user can act on; the message is shown verbatim."""

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import ParamSpec, TypeVar
 
 import numpy as np
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,11 +35,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from knowledge import visibility
 from knowledge.embedding import Embedder, embedder_from_settings
 from knowledge.index import cache
-from knowledge.index.hybrid import HybridIndex, IndexedPassage, embedding_document
+from knowledge.index.hybrid import HybridIndex, embedding_document
+from knowledge.index.types import IndexedPassage
 from knowledge.models import ArticleSummary
 from knowledge.settings import Settings
 from knowledge.store import queries
-from knowledge.store.db import make_engine, make_sessionmaker, migrate
+from knowledge.store.db import make_engine, make_sessionmaker, migrate, schema_revision
 from knowledge.store.tables import (
     MAX_ROW_ID,
     ArticleDeletionRow,
@@ -259,7 +260,7 @@ class Library:
         if meta.dim != self.embedder.dim or meta.fingerprint != self.embedder.fingerprint \
                 or queries.get_state(session, FINGERPRINT_KEY) != meta.fingerprint:
             raise cache.CacheError("built with another embedding model")
-        revision = session.scalar(text("SELECT version_num FROM alembic_version"))
+        revision = schema_revision(session)
         if revision != meta.schema_revision:
             raise cache.CacheError(f"schema revision {meta.schema_revision}, database {revision}")
         last_deletion = _last_deletion(session)
@@ -292,7 +293,7 @@ class Library:
         started = time.perf_counter()
         try:
             with self.read() as session:
-                revision = str(session.scalar(text("SELECT version_num FROM alembic_version")))
+                revision = str(schema_revision(session))
             with self.index._lock:  # one consistent picture of the index and what it applied
                 strings, arrays, pieces = self.index.export()
                 deletions_seen = self.deletions_seen

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.errors import BadInput, NotFound
-from knowledge.index.hybrid import Browse, Filters, NamesCheck, NoMatchRule, publisher_fits
+from knowledge.index.hybrid import publisher_fits
+from knowledge.index.types import Browse, Filters, NamesCheck, NoMatchRule
 from knowledge.library import Library
 from knowledge.models import Hit, PartialDate
 from knowledge.store import queries
@@ -153,7 +154,9 @@ class Retriever:
         if not 1 <= request.top <= MAX_TOP:
             raise BadInput(f"top must be between 1 and {MAX_TOP}")
         if request.since and request.until and request.since.start > request.until.end:
-            raise BadInput("--since is after --until")
+            # Worded for every adapter (a CLI's --since, a slash command's since:).
+            raise BadInput(f"the start date ({request.since.display()}) is after the end date "
+                           f"({request.until.display()})")
         base = filters or Filters()
         article_ids = base.article_ids
         named = None  # the experts the expert filter names (matched once per search)

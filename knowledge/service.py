@@ -25,7 +25,7 @@ from knowledge.corpus.seed import restore_seed
 from knowledge.embedding import Embedder
 from knowledge.enrich import ENRICHERS, prepare_store
 from knowledge.errors import BadInput, ConfigurationError, NotFound
-from knowledge.index.hybrid import HybridIndex
+from knowledge.index.hybrid import HybridIndex, publisher_suggested
 from knowledge.library import Library, ProgressCallback
 from knowledge.meetings.service import MeetingsService
 from knowledge.models import AddResult, Article, ArticleSummary, Hit, PartialDate
@@ -249,11 +249,12 @@ class KnowledgeService:
 
     def publisher_choices(self, typed: str, limit: int = 25, *, guild_id: int | None
                           ) -> list[str]:
-        """Up to `limit` publishers of articles ``guild_id`` may see whose name contains what
-        was typed, alphabetically (autocomplete; from memory like `article_choices`)."""
-        needle = " ".join(typed.casefold().split())
+        """Up to `limit` publishers of articles ``guild_id`` may see that the publisher filter
+        accepts for what was typed, or whose name contains it, alphabetically (autocomplete;
+        from memory like `article_choices`). Case and accents do not count: "sudd" offers
+        "Süddeutsche Zeitung", which the filter takes for "sudd" too."""
         names = {a.publisher for a in self.library.index.visible_articles(guild_id)
-                 if a.publisher and needle in a.publisher.casefold()}
+                 if a.publisher and publisher_suggested(typed, a.publisher)}
         return sorted(names, key=str.casefold)[:limit]
 
     def latest(self, count: int = 5, *, guild_id: int | None) -> list[ArticleSummary]:

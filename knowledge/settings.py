@@ -23,6 +23,8 @@ NOT_SETTINGS = frozenset({"TEST_DATABASE_URL", "POSTGRES_PASSWORD"})
 # The user and password of a URL as SQLAlchemy reads them (after "scheme://"): the user ends
 # at ':' or '/', the password at the first '@'.
 _CREDENTIALS = re.compile(r"(?P<user>[^:/]*)(?::(?P<password>[^@]*))?@")
+# A password given as a query parameter (`...?password=...`, which libpq accepts too).
+_QUERY_PASSWORD = re.compile(r"(?:^|&)password=([^&#]*)")
 
 
 def _password_spills(url: str) -> bool:
@@ -345,16 +347,37 @@ def database_url_secrets(url: str) -> list[str]:
     """The password of a database URL in every form an error could show it: as written, as
     decoded, and, when an unencoded '@' or '/' cut it short, each piece a parser may have
     taken for a host or database name (longest first, for masking)."""
+    secrets: set[str] = set()
+    for written in _QUERY_PASSWORD.findall(url.split("?", 1)[1] if "?" in url else ""):
+        secrets |= {written, unquote(written), quote(unquote(written), safe="")}
     match = _CREDENTIALS.match(url.split("://", 1)[-1]) if "://" in url else None
-    if match is None or match.group("password") is None:
-        return []
-    written = match.group("password")
-    secrets = {written, unquote(written), quote(unquote(written), safe="")}
-    if _password_spills(url):  # where the password really ends is unknown: mask generously
-        rest = url.split("://", 1)[1]
-        spilled = rest[len(match.group("user")) + 1:rest.rfind("@")]
-        secrets |= {spilled, *re.split(r"[@/?#:]", spilled)}
+    if match is not None and match.group("password") is not None:
+        written = match.group("password")
+        secrets |= {written, unquote(written), quote(unquote(written), safe="")}
+        if _password_spills(url):  # where the password really ends is unknown: mask generously
+            rest = url.split("://", 1)[1]
+            spilled = rest[len(match.group("user")) + 1:rest.rfind("@")]
+            secrets |= {spilled, *re.split(r"[@/?#:]", spilled)}
     return sorted((s for s in secrets if len(s) >= 2), key=len, reverse=True)
+
+
+def database_url_without_password(url: str) -> str:
+    """The URL naming the same database without its password (in the user part or as a
+    `password=` query parameter); a URL without one is returned as it is (the index cache's
+    file name hashes this, so a SQLite file's keeps the name earlier versions gave it)."""
+    from sqlalchemy.engine import URL, make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # not reached with validated settings
+        return url.split("@")[-1]
+    if parsed.password is None and "password" not in parsed.query:
+        return url
+    # (URL.set ignores None, so the URL is built again without the password)
+    bare = URL.create(parsed.drivername, parsed.username, None, parsed.host, parsed.port,
+                      parsed.database, parsed.difference_update_query(["password"]).query)
+    return bare.render_as_string(hide_password=False)
 
 
 def mask_secrets(text: str, secrets: Iterable[str]) -> str:
@@ -370,10 +393,14 @@ def display_database_url(url: str) -> str:
     from sqlalchemy.exc import ArgumentError
 
     try:
-        shown = make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except (ArgumentError, ValueError):
-        shown = "(not a URL)"
-    return mask_secrets(shown, database_url_secrets(url))
+        return mask_secrets("(not a URL)", database_url_secrets(url))
+    shown = mask_secrets(parsed.difference_update_query(["password"])
+                         .render_as_string(hide_password=True), database_url_secrets(url))
+    if "password" in parsed.query:  # (libpq's other spelling of the password)
+        shown += f"{'&' if '?' in shown else '?'}password=***"
+    return shown
 
 
 def database_failure(exc: BaseException, url: str) -> str:

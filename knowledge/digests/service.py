@@ -39,6 +39,7 @@ from knowledge.digests.types import (
     Subscription,
 )
 from knowledge.errors import (
+    INTERNAL_ERROR,
     BadInput,
     ChannelGone,
     DeliveryInterrupted,
@@ -251,7 +252,7 @@ class DigestService:
             else:
                 start, sub_id = now - PREVIEW_DEFAULT_WINDOW, None
             if since is not None and start >= now:
-                raise BadInput(f"--since ({start:%Y-%m-%d %H:%M} UTC) is not in the past")
+                raise BadInput(f"the start date ({start:%Y-%m-%d %H:%M} UTC) is not in the past")
             start = min(start, now)
             ids = composing.new_article_ids(session, sub_id, start, now, guild_id=guild_id)
             return composing.compose(session, ids, start, now)
@@ -549,21 +550,31 @@ class DigestService:
             await self.library.run(self._stop_gone, claim, str(exc))
             return RunOutcome(sub, claim.run_id, "failed", digest, error=str(exc),
                               retried=retried, stopped=True)
-        except Exception as exc:
-            # A KnowledgeError's message is meant for people (the poster says what to do).
-            unexpected = not isinstance(exc, KnowledgeError)
-            error = f"{type(exc).__name__}: {exc}" if unexpected else str(exc)
+        except KnowledgeError as exc:
+            # Its message is meant for people (the poster says what to do): stored as is.
             log.warning("digest run #%d to channel %d failed: %s", claim.run_id, sub.channel_id,
-                        error, exc_info=unexpected)
-            await self.library.run(self.mark_failed, claim.run_id, error, owner=claim.owner)
-            run = await self.library.run(self._run_row, claim.run_id)
-            return RunOutcome(sub, claim.run_id, "failed", digest, error=error,
-                              retried=retried, unexpected=unexpected,
-                              retry_at=self._retry_at(run) if run is not None else None)
+                        exc)
+            return await self._failed(claim, sub, digest, str(exc), retried=retried)
+        except Exception:
+            # A bug: /digest list and the CLI's listing show the stored error to server admins,
+            # so the class, text and traceback (a host, a user, SQL) go to the operator's log.
+            log.exception("digest run #%d to channel %d failed unexpectedly", claim.run_id,
+                          sub.channel_id)
+            return await self._failed(claim, sub, digest, INTERNAL_ERROR, retried=retried,
+                                      unexpected=True)
         await self.library.run(self.mark_posted, claim.run_id, message_ids, article_ids=article_ids,
                                owner=claim.owner, now=now)
         return RunOutcome(sub, claim.run_id, "posted", digest, tuple(message_ids),
                           retried=retried)
+
+    async def _failed(self, claim: RunClaim, sub: Subscription, digest: Digest, error: str, *,
+                      retried: bool, unexpected: bool = False) -> RunOutcome:
+        """Mark the run failed with `error` (retried after `retry_after`) and say so."""
+        await self.library.run(self.mark_failed, claim.run_id, error, owner=claim.owner)
+        run = await self.library.run(self._run_row, claim.run_id)
+        return RunOutcome(sub, claim.run_id, "failed", digest, error=error, retried=retried,
+                          unexpected=unexpected,
+                          retry_at=self._retry_at(run) if run is not None else None)
 
     def _stop_gone(self, claim: RunClaim, error: str) -> None:
         """The channel is gone: the run is dropped (with why) and the subscription stopped."""

@@ -72,7 +72,7 @@ class RunOutcome:
     digest: Digest | None
     message_ids: tuple[int, ...] = ()
     # failed: what went wrong; the message as is when the poster raised a KnowledgeError (a
-    # sentence fit for a user), else the exception's class and text (a bug, logged as one).
+    # sentence fit for a user), else errors.INTERNAL_ERROR (a bug: its text is only logged).
     error: str | None = None
     retried: bool = False  # a post that had failed, tried again (admins were told already)
     unexpected: bool = False  # failed with an exception that is not a KnowledgeError

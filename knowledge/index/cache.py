@@ -30,6 +30,7 @@ from typing import BinaryIO
 import numpy as np
 
 from knowledge.index.rows import StringColumn
+from knowledge.settings import database_url_without_password
 
 MAGIC = b"SDIDXC\x00\x01"
 FORMAT = 2  # 2: the passage vectors' int8 copy (knowledge/index/dense.py), when large
@@ -61,27 +62,8 @@ def cache_path(data_dir: Path, database_url: str) -> Path:
     """The cache file for a database: local to this machine, keyed by a hash of its URL without
     the password (a hash of the password would let anyone who can read the file name test
     guesses, and a new password would throw the cache away)."""
-    key = hashlib.sha256(_without_password(database_url).encode()).hexdigest()[:16]
+    key = hashlib.sha256(database_url_without_password(database_url).encode()).hexdigest()[:16]
     return data_dir / "index-cache" / f"index-{key}.bin"
-
-
-def _without_password(database_url: str) -> str:
-    """The URL naming the same database without its password (in the user part or as a
-    `password=` query parameter); a URL without one is returned as it is, so its key (a
-    SQLite file's, say) stays what earlier versions used."""
-    from sqlalchemy.engine import URL, make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        url = make_url(database_url)
-    except (ArgumentError, ValueError):  # not reached with validated settings
-        return database_url.split("@")[-1]
-    if url.password is None and "password" not in url.query:
-        return database_url
-    # (URL.set ignores None, so the URL is built again without the password)
-    bare = URL.create(url.drivername, url.username, None, url.host, url.port, url.database,
-                      url.difference_update_query(["password"]).query)
-    return bare.render_as_string(hide_password=False)
 
 
 def _encode_strings(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import heapq
-import re
 import threading
-import unicodedata
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
@@ -24,10 +21,28 @@ import numpy as np
 
 from knowledge.index.bm25 import BM25Index
 from knowledge.index.dense import DenseIndex, DenseScores
+from knowledge.index.ranking import (
+    best_sentence,
+    diversified,
+    sentence_terms,
+    top_positions,
+    union,
+    why_ranked,
+)
 from knowledge.index.rows import Rows
+from knowledge.index.types import (
+    Browse,
+    Evidence,
+    Filters,
+    IndexedPassage,
+    NamesCheck,
+    NoMatchRule,
+    RankedPassage,
+)
 from knowledge.models import ArticleSummary
-from knowledge.text.split import split_sentences
+from knowledge.text.clean import fold, folded_words
 from knowledge.text.tokens import tokenize
+from knowledge.visibility import guilds_seen_by
 
 # Fusion constants, tuned with bench/retrieval_eval.py (docs/benchmarks.md). The single-ranker
 # modes ("dense", "bm25") order by reciprocal rank; the hybrid adds scores, not ranks, so how
@@ -77,115 +92,6 @@ _NO_DATE_START = dt.date.min.toordinal()
 _NO_DATE_END = dt.date.max.toordinal()
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class IndexedPassage:
-    """What the index needs to know about one stored passage."""
-
-    passage_id: int
-    article_id: int
-    text: str
-    embedding: np.ndarray
-    sentence_spans: tuple[tuple[int, int], ...]
-    sentence_embeddings: np.ndarray  # (n_sentences, dim), stored as float16
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Filters:
-    """Restrictions on which passages may be returned."""
-
-    article_ids: frozenset[int] | None = None
-    passage_ids: frozenset[int] | None = None
-    publisher: str | None = None
-    since: dt.date | None = None
-    until: dt.date | None = None
-    # Whose view (knowledge/visibility.py): None every article, else a guild id whose reach,
-    # with the operator's library, may be returned (0: the operator's library alone).
-    visible_to: int | None = None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Boost:
-    """One reading of the question as ranking evidence: the passages it fits and how strongly.
-
-    A passage fits when its id is in ``passage_ids``, its article in ``article_ids``, or its
-    article's publication period overlaps ``window``, and, with ``published``, its article's
-    publication period lies within that span ("before the summit": commentary written before
-    it; an article dated "April 2017" is not surely before 27 April);
-    ``label`` names the signal in `why`."""
-
-    label: str
-    weight: float  # 0..1
-    passage_ids: frozenset[int] = frozenset()
-    article_ids: frozenset[int] = frozenset()
-    window: tuple[dt.date, dt.date] | None = None
-    published: tuple[dt.date, dt.date] | None = None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Evidence:
-    """Everything read from a question, as boosts; per passage the strongest boost of each
-    ``group`` counts (so the same expert's article and passage do not add up twice)."""
-
-    boosts: tuple[tuple[str, Boost], ...] = ()  # (group, boost)
-
-    def __bool__(self) -> bool:
-        return bool(self.boosts)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class NoMatchRule:
-    """When a question has no good match: best passage cosine below `threshold`, unless it is
-    above `lexical_floor` and its best BM25 passage holds `coverage` of its idf mass.
-
-    And when the names a question carries are what matches ("weather in Tokyo" is close to a
-    passage on Tokyo and Moscow because of "Tokyo"): below `names_ceiling`, a question most
-    of whose other words the library never uses must have a cosine with its best passage
-    exceeding its names' alone ("Tokyo") by `names_margin`."""
-
-    threshold: float
-    lexical_floor: float
-    coverage: float
-    names_margin: float = 0.0
-    names_ceiling: float = -1.0
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class NamesCheck:
-    """The names a question carries, for `NoMatchRule`'s names check: the words it says
-    besides them (stems) and the names' own vector, embedded only if the check needs it."""
-
-    rest: tuple[str, ...]
-    vector: Callable[[], np.ndarray]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Browse:
-    """A question that may ask only for what its reading names ("What was written in March
-    2017?", "Commentary from spring 2017"): `words`, the stems of the reading (its expert,
-    period and meeting) and of the words that ask for commentary (`request_stems`). Such a
-    question carries no topic words to match, so its cosine is low; when it says nothing
-    else, it is answered with the passages the reading fits instead of "no good match".
-    `dated`: a period was read, so the question's numbers belong to it ("Q1 2017", "on 22
-    January 2019", "2017/18")."""
-
-    words: frozenset[str]
-    dated: bool = False
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class RankedPassage:
-    """A passage chosen by the ranker, before it is turned into a `Hit`."""
-
-    passage_id: int
-    article_id: int
-    text: str
-    highlight: str
-    score: float
-    dense: float
-    bm25: float
-    why: tuple[str, ...] = ()
-
-
 def _overlaps(start: int, end: int, span: tuple[dt.date, dt.date]) -> bool:
     """Whether a dated article's publication period (ordinals) overlaps a span of dates."""
     return start != _NO_DATE_START and start <= span[1].toordinal() and end >= span[0].toordinal()
@@ -194,18 +100,6 @@ def _overlaps(start: int, end: int, span: tuple[dt.date, dt.date]) -> bool:
 def _within(start: int, end: int, span: tuple[dt.date, dt.date]) -> bool:
     """Whether a dated article's publication period (ordinals) lies within a span of dates."""
     return start != _NO_DATE_START and start >= span[0].toordinal() and end <= span[1].toordinal()
-
-
-def _why(dense_rank: int | None, bm25_rank: int | None, expanded: bool,
-         evidence: tuple[str, ...]) -> tuple[str, ...]:
-    """The signals that ranked a passage, for people: its places in the two rankings (the
-    top ten only) and the evidence it fits."""
-    out = []
-    if dense_rank is not None and dense_rank <= 10:
-        out.append(f"meaning #{dense_rank}")
-    if bm25_rank is not None and bm25_rank <= 10:
-        out.append(f"words{'+feedback' if expanded else ''} #{bm25_rank}")
-    return (*out, *evidence)
 
 
 def bm25_document(article: ArticleSummary, text: str) -> list[str]:
@@ -218,94 +112,24 @@ def embedding_document(article: ArticleSummary, text: str) -> str:
     return f"{article.title}\n{text}"
 
 
-def sentence_terms(passage: str, spans: tuple[tuple[int, int], ...]
-                   ) -> tuple[frozenset[str], ...]:
-    """The tokens of each sentence of a passage (what `best_sentence` matches the query on)."""
-    return tuple(frozenset(tokenize(passage[a:b])) for a, b in spans)
-
-
-def best_sentence(passage: str, spans: tuple[tuple[int, int], ...], similarities: np.ndarray,
-                  query_tokens: list[str], idf: dict[str, float],
-                  terms: tuple[frozenset[str], ...] | None = None) -> str:
-    """The sentence closest in meaning to the query, nudged by shared rare query terms;
-    `terms` are the sentences' tokens when the caller has them (`sentence_terms`)."""
-    if not spans:
-        spans = tuple((s.start, s.end) for s in split_sentences(passage)) or ((0, len(passage)),)
-        similarities = np.zeros(len(spans), dtype=np.float32)
-        terms = None
-    if terms is None:
-        terms = sentence_terms(passage, spans)
-    wanted = set(query_tokens)
-    total_idf = sum(idf.get(t, 1.0) for t in wanted) or 1.0
-    best, best_score = passage[spans[0][0]:spans[0][1]], -np.inf
-    for (a, b), sim, words in zip(spans, similarities.tolist(), terms, strict=True):
-        shared = words & wanted
-        score = sim + 0.15 * sum(idf.get(t, 1.0) for t in shared) / total_idf
-        if score > best_score:
-            best, best_score = passage[a:b], score
-    return best
-
-
 _NO_FILTERS = Filters()
-
-
-def _diversified(scores: dict[int, float], article_of: Sequence[int], top: int, decay: float
-                 ) -> dict[int, float]:
-    """Greedy diversified selection, in the order chosen: each step takes the position with the
-    highest score times `decay` to the power of the passages already taken from its article
-    (repeat articles are discounted, not banned); ties go to the lower position. Lazily: a
-    heap of scores that may be stale, as a discount only ever lowers one, so an entry found
-    stale is re-scored and pushed back (the same choices as re-scoring everything each step,
-    at O(n log n) instead of O(top x n))."""
-    taken: dict[int, int] = {}  # article -> passages chosen from it
-    heap = [(-score, pos, 0) for pos, score in scores.items()]
-    heapq.heapify(heap)
-    chosen: dict[int, float] = {}
-    while heap and len(chosen) < top:
-        negative, pos, seen = heapq.heappop(heap)
-        now = taken.get(article_of[pos], 0)
-        if now != seen:
-            heapq.heappush(heap, (-(scores[pos] * decay ** now), pos, now))
-            continue
-        chosen[pos] = -negative
-        taken[article_of[pos]] = now + 1
-    return chosen
 
 
 def publisher_fits(wanted: str, publisher: str) -> bool:
     """Whether a publisher filter ("valdai club", "Tokyo Foundation", "east asia") means this
     publisher ("Valdai Discussion Club"): every word typed begins a word of its name, in any
     order; case and accents do not count."""
-    typed = _folded_words(wanted)
-    names = _folded_words(publisher)
+    typed = folded_words(wanted)
+    names = folded_words(publisher)
     return bool(typed) and all(any(n.startswith(t) for n in names) for t in typed)
 
 
-def _folded_words(text: str) -> list[str]:
-    """Words of a name, case- and accent-folded."""
-    plain = unicodedata.normalize("NFKD", text.casefold())
-    return re.findall(r"\w+", "".join(c for c in plain if not unicodedata.combining(c)))
-
-
-def _top(positions: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
-    """The k of `positions` (ascending) with the highest `scores` (theirs, in the same order),
-    best first; equal scores by position, so the cut at k is the same on every run."""
-    if k < len(positions):
-        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-        keep = scores > kth
-        ties = np.flatnonzero(scores == kth)[: k - int(keep.sum())]
-        keep[ties] = True
-        positions, scores = positions[keep], scores[keep]
-    return positions[np.lexsort((positions, -scores))]
-
-
-def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The sorted distinct positions of both (np.union1d without its first-call import of
-    numpy.ma, ~14 ms of every cold start)."""
-    both = np.sort(np.concatenate((a, b)).astype(np.int64, copy=False))
-    if len(both) < 2:
-        return both
-    return both[np.concatenate(([True], both[1:] != both[:-1]))]
+def publisher_suggested(typed: str, publisher: str) -> bool:
+    """Whether autocomplete offers this publisher for what was typed: whenever the filter
+    accepts it (`publisher_fits`), and also when its name contains the text ("dai" offers
+    "Valdai Discussion Club"); folded alike, so "sudd" offers "Süddeutsche Zeitung"."""
+    needle = " ".join(fold(typed).split())
+    return needle in " ".join(fold(publisher).split()) or publisher_fits(typed, publisher)
 
 
 class _SentenceSims:
@@ -366,8 +190,9 @@ class HybridIndex:
         # whose article was deleted before the load: its removal still needs their terms.
         self._orphan_headers: dict[int, str] = {}
         self.max_passage_id = 0
-        # Which guilds each article reached (0: the operator's library), and per guild a
-        # cached boolean mask over passage positions, extended as passages are appended.
+        # Which guilds each article reached (OPERATOR_GUILD: the operator's library), and per
+        # viewer a cached boolean mask over passage positions, extended as passages are
+        # appended. Who sees what is visibility.guilds_seen_by, the rule the SQL side uses.
         self._reach: dict[int, set[int]] = {}
         self._visible: dict[int, np.ndarray] = {}
         self.max_reach_id = 0
@@ -432,7 +257,7 @@ class HybridIndex:
             self._refresh_arrays()
             for article_id, guild_id in changed:
                 for viewer, mask in self._visible.items():
-                    if guild_id in (0, viewer):
+                    if guild_id in guilds_seen_by(viewer):
                         mask[np.flatnonzero(self._article_pos[:len(mask)] == article_id)] = True
 
     def _visible_mask(self, viewer: int) -> np.ndarray:
@@ -440,7 +265,7 @@ class HybridIndex:
         n = len(self._article_of)
         mask = self._visible.get(viewer, np.zeros(0, dtype=bool))
         if len(mask) < n:
-            seen = {0, viewer}
+            seen = frozenset(guilds_seen_by(viewer))
             if n - len(mask) > 1000:  # many positions (the first search): one vectorised pass
                 self._refresh_arrays()
                 allowed = np.fromiter((aid for aid, guilds in self._reach.items()
@@ -464,7 +289,7 @@ class HybridIndex:
         with self._lock:
             if viewer is None:
                 return list(self.articles.values())
-            seen = {0, viewer}
+            seen = frozenset(guilds_seen_by(viewer))
             return [a for aid, a in self.articles.items()
                     if not seen.isdisjoint(self._reach.get(aid, ()))]
 
@@ -544,7 +369,7 @@ class HybridIndex:
             # the allowed passages holding a word of the question (ascending)
             matching = np.flatnonzero(mask & (bm25 > 0))
             k = min(CANDIDATES, n)
-            cand_bm25 = _top(matching, bm25[matching], k)
+            cand_bm25 = top_positions(matching, bm25[matching], k)
             ready = None
             if isinstance(query_vector, Future):
                 if not query_vector.done():  # meanwhile, read what the BM25 side will need
@@ -569,17 +394,17 @@ class HybridIndex:
             if expansion:
                 # Re-rank what either ranker found by the question's words and the feedback
                 # words: scoring only those passages keeps it cheap at any library size.
-                pool = _union(cand_dense, cand_bm25)
+                pool = union(cand_dense, cand_bm25)
                 pool_scores = self._bm25.scores_at(query_tokens, pool) + \
                     FEEDBACK_WEIGHT * self._bm25.scores_at(expansion, pool)
                 found = pool_scores > 0
                 cand_bm25 = pool[found][np.argsort(-pool_scores[found], kind="stable")][:k]
-            candidates = _union(cand_dense, cand_bm25) if mode == "hybrid" else \
+            candidates = union(cand_dense, cand_bm25) if mode == "hybrid" else \
                 (cand_dense if mode == "dense" else cand_bm25)
             bonus: dict[int, tuple[float, tuple[str, ...]]] = {}
             if evidence and mode == "hybrid":
                 extra = self._evidence_candidates(evidence, dense, mask)
-                candidates = _union(candidates, extra)
+                candidates = union(candidates, extra)
                 bonus = self._evidence_bonus(evidence, candidates)
             # The dense signal: the passage's cosine plus its best sentence's cosine, so a
             # passage with one sentence squarely on the question beats a vaguely related one.
@@ -608,7 +433,7 @@ class HybridIndex:
             # be shown a little under the floor: "what was expected in spring 2017?" is about
             # the spring 2017 commentary even where its wording is far from the question's.
             # A question asking only for what its reading names is answered by what fits it.
-            final = _diversified(
+            final = diversified(
                 {p: s for p, s in fused.items() if p in bonus} if browsing else
                 {p: s for p, s in fused.items() if cosine[p] >= min_similarity or (
                     bonus.get(p, (0.0,))[0] >= EVIDENCE_FLOOR_FIT
@@ -628,7 +453,7 @@ class HybridIndex:
                     highlight=self._highlight(pos, sentence_sims[pos], query_tokens, idf),
                     score=min(1.0, final[pos] / best), dense=cosine[pos],
                     bm25=float(bm25[pos]),
-                    why=_why(dense_rank.get(pos), bm25_rank.get(pos), bool(expansion),
+                    why=why_ranked(dense_rank.get(pos), bm25_rank.get(pos), bool(expansion),
                              bonus.get(pos, (0.0, ()))[1]),
                 )
                 for pos in chosen

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, Literal
 
-from knowledge.errors import BadInput, KnowledgeError
+from knowledge.errors import INTERNAL_ERROR, BadInput, KnowledgeError
 from knowledge.ingest import MIN_TEXT_CHARS, Document, Origin, add_document
 from knowledge.library import Library
 from knowledge.models import AddResult, SourceStatus
@@ -398,7 +398,7 @@ class SourcesService:
         except Exception:
             log.exception("polling feed #%d failed unexpectedly", source_id)
             # Shown by /source status and in alerts: the class and traceback are in the log.
-            message = "an internal error (details are in the operator's log)"
+            message = INTERNAL_ERROR
             if state is not None:
                 try:
                     return await self._failed(state, message, now, due_only=due_only)

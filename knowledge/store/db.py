@@ -183,14 +183,20 @@ def _revisions() -> tuple[frozenset[str], frozenset[str]] | None:
     return frozenset(revisions), frozenset(parents)
 
 
+def schema_revision(bind: Connection | Session) -> str | None:
+    """The revision in `alembic_version`, read on an open connection or session (None: no
+    single row); the one reader of it (`stored_revision` opens a connection for it)."""
+    rows = bind.execute(text("SELECT version_num FROM alembic_version")).all()
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
 def stored_revision(engine: Engine) -> str | None:
     """The revision in the database's `alembic_version` (None: no table or no single row)."""
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+            return schema_revision(conn)
     except DBAPIError:  # no such table yet: a new database
         return None
-    return str(rows[0][0]) if len(rows) == 1 else None
 
 
 def migrate(engine: Engine) -> None:
@@ -219,14 +225,6 @@ def migrate(engine: Engine) -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     log.debug("database schema is at head")
-
-
-def current_revision(engine: Engine) -> str | None:
-    """The schema revision the database is at, or None for an empty database."""
-    from alembic.runtime.migration import MigrationContext
-
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from knowledge.index.hybrid import IndexedPassage
+from knowledge.index.types import IndexedPassage
 from knowledge.models import ArticleSummary, Contributor, PartialDate
 from knowledge.people.names import canonical_person_key
 from knowledge.store.tables import (

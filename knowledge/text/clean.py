@@ -50,6 +50,18 @@ def echo(text: str) -> str:
     return shorten(" ".join(_UNPRINTABLE.sub("", text).split()), ECHO_LIMIT)
 
 
+def fold(text: str) -> str:
+    """Text as names are compared: case-folded, accents dropped ("Süddeutsche" and "sudd"
+    meet). The one folding of the publisher filter and publisher suggestions."""
+    plain = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in plain if not unicodedata.combining(c))
+
+
+def folded_words(text: str) -> list[str]:
+    """The words of a name, folded (`fold`)."""
+    return re.findall(r"\w+", fold(text))
+
+
 def _words_key(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 

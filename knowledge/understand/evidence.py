@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge.index.hybrid import Boost, Evidence
+from knowledge.index.types import Boost, Evidence
 from knowledge.meetings.linking import split_before_after
 from knowledge.meetings.stored import confirmed_meetings
 from knowledge.meetings.vocabulary import Vocabulary, load_vocabulary

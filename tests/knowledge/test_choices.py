@@ -8,7 +8,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
+from knowledge.index.hybrid import publisher_fits
+from knowledge.ingest import Document
 from knowledge.service import KnowledgeService
+from knowledge.text.clean import fold
 from knowledge.visibility import OPERATOR_ONLY
 
 GUILD_A, GUILD_B = 111_000_000_000_000_001, 222_000_000_000_000_002
@@ -93,3 +96,37 @@ def test_publisher_choices_match_what_was_typed(
     assert first in service.publisher_choices(part, guild_id=GUILD_B)
     assert service.publisher_choices("no such publisher at all", guild_id=GUILD_B) == []
     assert len(service.publisher_choices("", 1, guild_id=GUILD_B)) == 1
+
+
+def _typings(name: str) -> set[str]:
+    """What someone after `name` may type: every prefix of the name and of each word, as
+    written and folded, upper-cased, and word prefixes in another order."""
+    words = name.split()
+    out: set[str] = set()
+    for form in (name, fold(name), name.upper()):
+        out |= {form[:n] for n in range(1, len(form) + 1)}
+        for word in form.split():
+            out |= {word[:n] for n in range(1, len(word) + 1)}
+    out |= {" ".join(w[:n] for w in reversed(words)) for n in range(1, 5)}
+    return out
+
+
+def test_every_publisher_the_filter_accepts_is_suggested(
+        hashing_service: KnowledgeService) -> None:
+    """Autocomplete and the publisher filter fold alike: "Sudd" offers Süddeutsche Zeitung
+    (the filter takes it), and for every visible publisher, whatever the filter accepts as
+    typed (a prefix of the name or of a word, accents left out, words in another order) is
+    among the suggestions."""
+    service = hashing_service
+    result = service.add_document(Document(
+        "Die Gipfel in Moskau und Tokio: " + "Ein langer Bericht über die Gespräche. " * 20,
+        title="Gipfelbericht", publisher="Süddeutsche Zeitung"))
+    assert result.status == "added", result.message
+    assert "Süddeutsche Zeitung" in service.publisher_choices("Sudd", guild_id=GUILD_B)
+    assert "Süddeutsche Zeitung" in service.publisher_choices("zeitung süd", guild_id=GUILD_B)
+    publishers = service.publisher_choices("", 1000, guild_id=GUILD_B)
+    assert len(publishers) > 3
+    for name in publishers:
+        for typed in sorted(_typings(name)):
+            if publisher_fits(typed, name):
+                assert name in service.publisher_choices(typed, 1000, guild_id=GUILD_B), typed

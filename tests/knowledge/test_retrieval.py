@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from knowledge.errors import BadInput, NotFound
+from knowledge.models import PartialDate
 from knowledge.retrieval import SearchRequest
 from knowledge.service import KnowledgeService
 
@@ -68,3 +69,13 @@ def test_person_filter_takes_a_description(hashing_service: KnowledgeService) ->
                                                           person="the Kyoto professor", guild_id=None))
     assert hits and {h.article.title for h in hits} == {
         "Can Japan and Russia achieve a genuine rapprochement?"}
+
+
+def test_a_start_after_the_end_is_worded_for_any_front_end(
+        hashing_service: KnowledgeService) -> None:
+    """since after until: the refusal names both dates and no adapter's flag (--since)."""
+    request = SearchRequest("sanctions", since=PartialDate.parse("2019"),
+                            until=PartialDate.parse("2017-03"), guild_id=None)
+    with pytest.raises(BadInput) as refused:
+        hashing_service.retriever.search(request)
+    assert str(refused.value) == "the start date (2019) is after the end date (Mar 2017)"

@@ -97,7 +97,7 @@ def test_a_narrowed_search_shows_only_passages_on_the_topic(
     """Within one meeting's commentary (a handful of passages) the topic's passage is shown and
     the pool's unrelated ones are not: each hit shares a word with the topic or is close in
     meaning by itself, although the plain search of the same pool ranks the unrelated ones too."""
-    from knowledge.index.hybrid import Filters
+    from knowledge.index.types import Filters
     from knowledge.retrieval import NARROWED_DENSE_MARGIN
 
     commentary = real_service.meetings.commentary("2017-04", "security", guild_id=None)

@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 
 from knowledge.errors import ConfigurationError
-from knowledge.settings import Settings
+from knowledge.settings import (
+    Settings,
+    database_url_secrets,
+    database_url_without_password,
+    display_database_url,
+)
 
 
 def test_a_read_only_data_dir_is_named_read_only_not_given_chown_advice(
@@ -36,3 +41,15 @@ def test_log_format_accepts_any_case(written: str) -> None:
     """LOG_FORMAT=JSON is json (it was refused while LOG_LEVEL=debug passed)."""
     settings = Settings(_env_file=None, log_format=written)  # type: ignore[call-arg]
     assert settings.log_format == written.strip().lower()
+
+
+def test_a_password_given_as_a_query_parameter_is_masked_too() -> None:
+    """`?password=` (libpq's other spelling) is hidden wherever a database URL is shown or
+    logged, like the user part's password; the index cache's name drops either."""
+    url = "postgresql+psycopg://summit@db/x?sslmode=require&password=Quer%40yPw"
+    assert display_database_url(url) == \
+        "postgresql+psycopg://summit@db/x?sslmode=require&password=***"
+    assert {"Quer%40yPw", "Quer@yPw"} <= set(database_url_secrets(url))
+    assert database_url_without_password(url) == "postgresql+psycopg://summit@db/x?sslmode=require"
+    both = "postgresql+psycopg://summit:Us3rPw@db/x?password=Quer%40yPw"
+    assert display_database_url(both) == "postgresql+psycopg://summit:***@db/x?password=***"

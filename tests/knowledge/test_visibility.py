@@ -4,15 +4,32 @@ and uploads; DMs see the operator's library only; the command line sees everythi
 from __future__ import annotations
 
 import datetime as dt
+import random
+from pathlib import Path
 
+import numpy as np
 import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from knowledge.digests import compose
+from knowledge.embedding import HashingEmbedder
 from knowledge.errors import NotFound
+from knowledge.index.hybrid import HybridIndex
+from knowledge.index.types import IndexedPassage
 from knowledge.ingest import Document, Origin, add_document
-from knowledge.models import Contributor
+from knowledge.models import ArticleSummary, Contributor
 from knowledge.service import KnowledgeService
-from knowledge.visibility import OPERATOR_ONLY
+from knowledge.store.db import make_engine, migrate
+from knowledge.store.tables import ArticleReachRow, ArticleRow
+from knowledge.visibility import (
+    EVERYTHING,
+    OPERATOR_GUILD,
+    OPERATOR_ONLY,
+    first_seen,
+    reach_since,
+    visible,
+)
 
 GUILD_A, GUILD_B = 111_000_000_000_000_001, 222_000_000_000_000_002
 # Words no founding article uses, so a search for them finds this upload or nothing.
@@ -183,3 +200,83 @@ async def test_an_article_reaching_a_server_as_a_duplicate_is_news_there(
     result = await service.sources.add_upload("again.md", UPLOAD.encode(), guild_id=GUILD_B)
     assert result.status == "duplicate" and result.article_id == article
     assert in_preview(GUILD_B) and in_preview(GUILD_A)
+
+
+
+# ----- one rule, two forms: SQL (visibility.visible, first_seen) and the index's memory -----
+def _store_articles(session: Session, count: int) -> None:
+    """`count` bare articles (ids 1..count), replacing the previous round's."""
+    session.execute(delete(ArticleReachRow))
+    session.execute(delete(ArticleRow))
+    session.add_all(ArticleRow(id=aid, title=f"Article {aid}", content_hash=f"hash-{aid}",
+                               text="x", original_text="x") for aid in range(1, count + 1))
+    session.flush()
+
+
+def _index_of(count: int) -> HybridIndex:
+    """An index holding articles 1..count, one to three passages each."""
+    embedder = HashingEmbedder(16)
+    index = HybridIndex(embedder.dim)
+    pid = 0
+    for aid in range(1, count + 1):
+        passages = []
+        for n in range(1 + aid % 3):
+            pid += 1
+            text = f"passage {n} of article {aid}"
+            vector = embedder.embed([text])[0]
+            passages.append(IndexedPassage(pid, aid, text, vector, ((0, len(text)),),
+                                           np.asarray([vector])))
+        index.add(ArticleSummary(aid, f"Article {aid}", None, None, None, "en", (),
+                                 dt.datetime.now(dt.UTC)), passages)
+    return index
+
+
+def _memory_sees(index: HybridIndex, viewer: int | None) -> tuple[set[int], set[int]]:
+    """What the index lets `viewer` see: its article list, and the articles of the passage
+    positions its search mask keeps (the private mask is what every filtered search uses)."""
+    listed = set(index.visible_article_ids(viewer))
+    if viewer is None:
+        return listed, listed
+    mask = index._visible_mask(viewer)
+    return listed, {index._article_of[pos] for pos in np.flatnonzero(mask).tolist()}
+
+
+def test_sql_and_the_index_apply_one_visibility_rule(tmp_path: Path) -> None:
+    """Random reach tables (articles x servers, the operator's library among them, some
+    articles reaching nobody), recorded in batches with the index's cached masks read between
+    them: for every viewer (each server, one with no reach, DMs, everything) the SQL rule
+    (`visible`, `first_seen`) and the index's memory give the same articles."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'reach.sqlite3'}")
+    migrate(engine)
+    for seed in range(40):
+        rng = random.Random(seed)
+        count = rng.randint(1, 30)
+        guilds = [OPERATOR_GUILD, *rng.sample(range(1, 10**18), rng.randint(1, 4))]
+        pairs = [(aid, g) for aid in range(1, count + 1) for g in guilds if rng.random() < 0.3]
+        rng.shuffle(pairs)
+        viewers: list[int | None] = [*guilds, OPERATOR_ONLY, 999, EVERYTHING]
+        index = _index_of(count)
+        with Session(engine) as session, session.begin():
+            _store_articles(session, count)
+            last_id = 0
+            while True:
+                for viewer in viewers:  # caches the masks the next batch must extend
+                    _memory_sees(index, viewer)
+                size = rng.randint(1, 8)
+                batch, pairs = pairs[:size], pairs[size:]
+                session.add_all(ArticleReachRow(article_id=a, guild_id=g) for a, g in batch)
+                session.flush()
+                rows = reach_since(session, last_id)
+                last_id = max((r[0] for r in rows), default=last_id)
+                index.add_reach(rows)
+                for viewer in viewers:
+                    in_sql = set(session.scalars(select(ArticleRow.id).where(
+                        visible(ArticleRow.id, viewer))))
+                    listed, searched = _memory_sees(index, viewer)
+                    assert listed == in_sql == searched, (seed, viewer)
+                    if viewer is not None:
+                        seen = first_seen(viewer)
+                        assert set(session.scalars(select(seen.c.article_id))) == in_sql
+                if not pairs:
+                    break
+    engine.dispose()

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from knowledge.cli import main as cli_main
 from knowledge.digests.compose import OTHER_HEADING, lead_extract
+from knowledge.errors import BadInput
 from knowledge.ingest import Document
 from knowledge.models import Contributor, PartialDate
 from knowledge.service import KnowledgeService
@@ -103,6 +104,14 @@ async def test_articles_are_grouped_by_the_meeting_they_discuss(
     assert items(digest) == [("Test summit in Vladivostok (Jan 2030)", "Summit expectations"),
                              ("Valdai Club", "Unrelated commentary")]
 
+
+
+def test_a_preview_starting_in_the_future_is_worded_for_any_front_end(
+        hashing_service: KnowledgeService) -> None:
+    """A start not in the past is refused naming the date, not an adapter's flag (--since)."""
+    with pytest.raises(BadInput) as refused:
+        hashing_service.digests.preview(None, at(1, 10), now=at(1, 9))
+    assert str(refused.value) == "the start date (2030-01-07 10:00 UTC) is not in the past"
 
 def test_extract_skips_title_and_short_header_lines() -> None:
     """The extract starts at the body, not at the repeated title, publisher or date line."""

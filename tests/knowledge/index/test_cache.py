@@ -15,7 +15,7 @@ from sqlalchemy import delete, update
 
 from knowledge.embedding import HashingEmbedder
 from knowledge.index.cache import cache_path
-from knowledge.index.hybrid import Boost, Evidence, Filters, RankedPassage
+from knowledge.index.types import Boost, Evidence, Filters, RankedPassage
 from knowledge.ingest import Document
 from knowledge.retrieval import SearchRequest
 from knowledge.service import KnowledgeService

@@ -17,7 +17,8 @@ import pytest
 from knowledge.embedding import HashingEmbedder
 from knowledge.index import dense
 from knowledge.index.dense import DenseIndex, build_kernel_model, quantize_rows
-from knowledge.index.hybrid import Filters, HybridIndex, IndexedPassage
+from knowledge.index.hybrid import HybridIndex
+from knowledge.index.types import Filters, IndexedPassage
 from knowledge.models import ArticleSummary
 from knowledge.retrieval import SearchRequest
 from knowledge.service import KnowledgeService

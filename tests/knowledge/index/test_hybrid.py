@@ -9,7 +9,8 @@ import pytest
 
 from knowledge.embedding import HashingEmbedder
 from knowledge.index.bm25 import BM25Index
-from knowledge.index.hybrid import Filters, HybridIndex, IndexedPassage
+from knowledge.index.hybrid import HybridIndex
+from knowledge.index.types import Filters, IndexedPassage
 from knowledge.models import ArticleSummary, Contributor, PartialDate
 from knowledge.text.split import split_sentences
 from knowledge.text.tokens import tokenize
@@ -92,7 +93,7 @@ def test_a_question_read_as_someone_keeps_their_article_together() -> None:
     """Read as one expert (evidence naming article 1, which both articles' passages fit
     equally otherwise), the article's passages come first without the repeat discount; the
     same question without a reading is diversified."""
-    from knowledge.index.hybrid import Boost, Evidence
+    from knowledge.index.types import Boost, Evidence
 
     index = _index({1: ["islands treaty talks one", "islands treaty talks two",
                         "islands treaty talks three"],
@@ -109,7 +110,7 @@ def test_a_passage_fitting_more_of_the_reading_ranks_higher() -> None:
     """"What did Akiyama write in 2015?": both his articles fit the expert, only one the year.
     Fitting the expert *and* the year outranks the expert alone (the evidence of each part
     adds up; it used to be capped at one part, so the year counted for nothing there)."""
-    from knowledge.index.hybrid import Boost, Evidence
+    from knowledge.index.types import Boost, Evidence
 
     index = _index({1: ["islands treaty talks in depth"], 2: ["islands treaty talks in depth"]},
                    {1: {"published": "2017-03"}, 2: {"published": "2015-06-11"}})
@@ -165,7 +166,7 @@ def test_diversified_selection_equals_rescoring_every_step() -> None:
     """The lazy heap picks exactly what re-scoring every remaining passage at each step picks
     (highest score x decay^(passages already taken from its article), ties to the lower
     position), in the same order with the same scores, ties and decay 1.0 included."""
-    from knowledge.index.hybrid import _diversified
+    from knowledge.index.ranking import diversified
 
     def plain(scores: dict[int, float], article_of: list[int], top: int, decay: float
               ) -> dict[int, float]:
@@ -191,21 +192,21 @@ def test_diversified_selection_equals_rescoring_every_step() -> None:
                   if rng.random() < 0.8}
         top = int(rng.integers(1, 20))
         decay = (0.7, 1.0, 0.35)[case % 3]
-        got = _diversified(scores, article_of, top, decay)
+        got = diversified(scores, article_of, top, decay)
         assert list(got.items()) == list(plain(scores, article_of, top, decay).items())
 
 
 def test_bm25_candidates_cut_at_equal_scores_by_position() -> None:
     """More passages tie at the BM25 side's cut than it keeps: the first ones by position are
     kept, best first, the same on every run (the cut used to depend on argpartition)."""
-    from knowledge.index.hybrid import _top
+    from knowledge.index.ranking import top_positions
 
     positions = np.arange(10, 30, dtype=np.int64)
     scores = np.asarray([1.0] * 15 + [3.0, 2.0, 2.0, 5.0, 1.0], dtype=np.float32)
-    assert _top(positions, scores, 5).tolist() == [28, 25, 26, 27, 10]
-    assert _top(positions, scores, 4).tolist() == [28, 25, 26, 27]
-    assert _top(positions, scores, 50).tolist() == [28, 25, 26, 27, *range(10, 25), 29]
-    assert _top(positions[:0], scores[:0], 5).tolist() == []
+    assert top_positions(positions, scores, 5).tolist() == [28, 25, 26, 27, 10]
+    assert top_positions(positions, scores, 4).tolist() == [28, 25, 26, 27]
+    assert top_positions(positions, scores, 50).tolist() == [28, 25, 26, 27, *range(10, 25), 29]
+    assert top_positions(positions[:0], scores[:0], 5).tolist() == []
 
 
 def test_a_publisher_filter_is_words_of_the_name() -> None:
@@ -232,7 +233,7 @@ def test_a_question_must_say_more_than_the_names_it_carries() -> None:
     against "Tokyo"), has no good match; above the ceiling, with a clear margin, with words
     the library uses or without names, it is answered. The names are only embedded when the
     rule needs them."""
-    from knowledge.index.hybrid import NamesCheck, NoMatchRule
+    from knowledge.index.types import NamesCheck, NoMatchRule
 
     index = HybridIndex(4)
     sentence = np.asarray([[1.0, 0.0, 0.0, 0.0]], dtype=np.float32)

@@ -9,7 +9,8 @@ import random
 import numpy as np
 
 from knowledge.embedding import HashingEmbedder
-from knowledge.index.hybrid import Filters, HybridIndex, IndexedPassage
+from knowledge.index.hybrid import HybridIndex
+from knowledge.index.types import Filters, IndexedPassage
 from knowledge.models import ArticleSummary
 from knowledge.text.tokens import tokenize
 

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, MetaData, create_engine, select, text
 from knowledge.embedding import Embedder
 from knowledge.service import KnowledgeService
 from knowledge.settings import Settings
-from knowledge.store.db import alembic_config, current_revision, make_engine
+from knowledge.store.db import alembic_config, make_engine, stored_revision
 from tests.fixtures.upgrade.make_fixture import answers
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "upgrade"
@@ -121,7 +121,7 @@ def test_an_older_library_opens_migrated_with_nothing_lost(
         _load_into_postgres(fixture, revision, url)
     engine = make_engine(url)
     try:
-        assert current_revision(engine) == revision
+        assert stored_revision(engine) == revision
         pristine = create_engine(f"sqlite:///{fixture}")
         before = _rows(pristine)
         pristine.dispose()
@@ -129,7 +129,7 @@ def test_an_older_library_opens_migrated_with_nothing_lost(
 
         service = KnowledgeService.open(settings, embedder=real_embedder)
         try:
-            assert current_revision(engine) == _scripts().get_current_head()
+            assert stored_revision(engine) == _scripts().get_current_head()
             got = answers(service)
         finally:
             service.close()

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from knowledge.corpus import FOUNDING_DIR
-from knowledge.text.clean import clean_text, content_fingerprint, is_furniture, markdown_to_text
+from knowledge.text.clean import (
+    clean_text,
+    content_fingerprint,
+    fold,
+    folded_words,
+    is_furniture,
+    markdown_to_text,
+)
 
 
 def _seed(stem: str) -> str:
@@ -82,3 +89,11 @@ def test_echo_repeats_printable_text_only() -> None:
     assert echo("zz\x1b[2J\nFAKE LINE") == "zz[2J FAKE LINE"
     assert echo("abc\u202edef\u200b\udcff") == "abcdef"
     assert len(echo("x" * 3000)) <= ECHO_LIMIT
+
+
+def test_fold_drops_case_and_accents() -> None:
+    """Names compare folded: "Süddeutsche" meets "sudd", "Économie" "economie"; words split."""
+    assert fold("Süddeutsche Zeitung") == "suddeutsche zeitung"
+    assert fold("ÉCONOMIE") == "economie"
+    assert folded_words("Le Monde  diplomatique, Paris") == ["le", "monde", "diplomatique",
+                                                             "paris"]

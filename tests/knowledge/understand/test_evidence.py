@@ -8,7 +8,8 @@ import datetime as dt
 import numpy as np
 
 from knowledge.embedding import HashingEmbedder
-from knowledge.index.hybrid import Boost, Evidence, Filters, HybridIndex, IndexedPassage
+from knowledge.index.hybrid import HybridIndex
+from knowledge.index.types import Boost, Evidence, Filters, IndexedPassage
 from knowledge.models import ArticleSummary, PartialDate
 from knowledge.text.split import split_sentences
 from knowledge.text.tokens import tokenize
