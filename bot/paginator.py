@@ -24,6 +24,7 @@ import discord
 from bot.checks import cooldown_text
 from bot.replies import NO_MENTIONS, Reply
 from bot.respond import answer_text, log_interaction, mark_answered, mark_started
+from bot.tree import run_component
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
@@ -187,16 +188,8 @@ class Paginator:
         click that `expires` (Back/Next: their message's timer may have died with a restart)
         on a message unused past the timeout disables them instead; one that does not (an old
         release's "More", which no timer ever watched) always turns."""
-        from bot.tree import report_error  # the tree imports the cogs' helpers, not the reverse
-
-        mark_started(interaction)
-        command = f"{source} page"
-        try:
-            await self._turn(interaction, source, key, page, expires=expires)
-        except Exception as exc:  # the tree's handler does not see component callbacks
-            await report_error(interaction, exc, command=command)
-            return
-        log_interaction(interaction, "ok", command=command)
+        await run_component(interaction, f"{source} page",
+                            self._turn(interaction, source, key, page, expires=expires))
 
     async def _turn(self, interaction: discord.Interaction[SummitDesk], source: str, key: str,
                     page: int, *, expires: bool) -> None:

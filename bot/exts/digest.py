@@ -34,9 +34,9 @@ from bot.respond import (
     defer,
     edit_in_time,
     in_time,
-    log_interaction,
     mark_started,
 )
+from bot.tree import run_component
 from knowledge.digests.service import DigestService
 from knowledge.digests.types import RunOutcome, Subscription
 from knowledge.errors import BadInput
@@ -389,16 +389,9 @@ class Digests(commands.GroupCog, group_name="digest",
     async def on_off_answer(self, interaction: discord.Interaction[SummitDesk], choice: str,
                             guild_id: int) -> None:
         """A click on Stop all / Keep them; failures become a short private reply."""
-        from bot.tree import report_error  # the tree imports the cogs' helpers, not the reverse
-
-        mark_started(interaction)
         command = "digest off (stop all)" if choice == "stop" else "digest off (keep)"
-        try:
-            outcome = await self._off_answer(interaction, choice, guild_id)
-        except Exception as exc:  # the tree's handler does not see component callbacks
-            await report_error(interaction, exc, command=command)
-            return
-        log_interaction(interaction, outcome, command=command)
+        await run_component(interaction, command,
+                            self._off_answer(interaction, choice, guild_id))
 
     async def _off_answer(self, interaction: discord.Interaction[SummitDesk], choice: str,
                           guild_id: int) -> str:
