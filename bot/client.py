@@ -191,7 +191,7 @@ class SummitDesk(commands.AutoShardedBot):
 
         service = KnowledgeService.open(self.settings, progress=progress)
         try:
-            service.embedder.embed(["warm-up"])
+            service.warm_up()
         except BaseException:
             service.close()
             raise

@@ -20,12 +20,13 @@ from bot.replies import Reply, format_date
 from bot.respond import answer, answer_text, in_time
 from bot.tree import run_component
 from knowledge.errors import NotFound
-from knowledge.store.tables import MAX_ROW_ID
+from knowledge.service import KnowledgeService
 from knowledge.visibility import viewer
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
 
+ARTICLE_ID_LIMIT = KnowledgeService.max_article_id()  # /article's id option: a stored id
 ARTICLE_SOURCE = "art"  # the paginator's name for article pages (key: the article id)
 READ_TEMPLATE = r"read:pick(?::(?P<tag>[\w:.]*))?"
 WHOLE_TEMPLATE = r"read:art:(?P<article>\d+):(?P<page>\d+)"
@@ -123,7 +124,7 @@ class Reading(commands.Cog):
                            public="Show it to the channel instead of only to you.")
     @app_commands.autocomplete(id=article_titles)
     async def article(self, interaction: discord.Interaction[SummitDesk],
-                      id: app_commands.Range[int, 1, MAX_ROW_ID], public: bool = False) -> None:
+                      id: app_commands.Range[int, 1, ARTICLE_ID_LIMIT], public: bool = False) -> None:
         """The article's metadata and text, paged; private unless asked otherwise."""
         try:
             pages = await in_time(interaction, self.pages_of(id, interaction.guild_id),
