@@ -116,12 +116,24 @@ class Paginator:
     def register(self, source: str, maker: PageMaker, *, throttle: Throttle | None = None
                  ) -> None:
         """Make `source` pageable (a short lower-case name: it goes into custom_ids); a
-        `throttle` (e.g. the /ask cooldown for a source that searches) may hold a turn back."""
+        `throttle` (e.g. the /ask cooldown for a source that searches) may hold a turn back.
+        A name another maker holds is refused: two cogs cannot share one, and a cog reloaded
+        must have unregistered its sources when it was unloaded."""
         if not re.fullmatch(r"[a-z]+", source):
             raise ValueError(f"page source names are lower-case letters, not {source!r}")
+        held = self.sources.get(source)
+        if held is not None and held != maker:
+            raise ValueError(f"the page source {source!r} is registered already")
         self.sources[source] = maker
         if throttle is not None:
             self.throttles[source] = throttle
+
+    def unregister(self, *sources: str) -> None:
+        """Forget page sources (their cog is unloaded); a click on their pages meanwhile is
+        told to run the command again. Unknown names are ignored."""
+        for source in sources:
+            self.sources.pop(source, None)
+            self.throttles.pop(source, None)
 
     def close(self) -> None:
         """Stop every expiry timer (the bot is closing)."""

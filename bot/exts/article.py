@@ -95,8 +95,9 @@ class Reading(commands.Cog):
         self.bot.paginator.register(ARTICLE_SOURCE, self.article_page_source)
 
     async def cog_unload(self) -> None:
-        """Stop routing them here."""
+        """Stop routing them here; article pages stop turning until the cog is back."""
         self.bot.remove_dynamic_items(ReadMenu, WholeArticleButton)
+        self.bot.paginator.unregister(ARTICLE_SOURCE)
 
     async def pages_of(self, article_id: int, guild_id: int | None) -> list[Reply]:
         """An article's pages: metadata and text (NotFound when the server may not see it)."""

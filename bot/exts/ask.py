@@ -90,6 +90,7 @@ class Ask(commands.Cog):
 
     async def cog_unload(self) -> None:
         """Undo cog_load."""
+        self.bot.paginator.unregister(ASK_SOURCE)
         self.bot.remove_dynamic_items(MoreButton)
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
 

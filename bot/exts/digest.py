@@ -240,8 +240,9 @@ class Digests(commands.GroupCog, group_name="digest",
         self.bot.add_dynamic_items(OffButton)
 
     async def cog_unload(self) -> None:
-        """Stop routing the buttons here; forget the open questions' timers."""
+        """Stop routing the buttons and pages here; forget the open questions' timers."""
         self.bot.remove_dynamic_items(OffButton)
+        self.bot.paginator.unregister(PREVIEW_SOURCE, LIST_SOURCE)
         for timer in self._questions.values():
             timer.cancel()
         self._questions.clear()

@@ -58,6 +58,10 @@ class Experts(commands.Cog):
         """Make the expert list pageable."""
         self.bot.paginator.register(EXPERTS_SOURCE, self.expert_pages)
 
+    async def cog_unload(self) -> None:
+        """Undo cog_load (a reload registers this cog's own pages again)."""
+        self.bot.paginator.unregister(EXPERTS_SOURCE)
+
     @autocompleter
     async def expert_names(self, interaction: discord.Interaction[SummitDesk], current: str
                            ) -> list[app_commands.Choice[str]]:
