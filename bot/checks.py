@@ -24,7 +24,6 @@ CooldownFactory = Callable[["discord.Interaction[SummitDesk]"],
 
 # interaction.extras: how to uncount a search-backed command's use of the cooldown
 SEARCH_USE = "summit_desk_search_use"
-ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
 ADMINS_ONLY = ("Only server admins (Manage Server, or the server's admin role) can use this "
                "command. Ask one of them, or see /help for the commands everyone can use.")
 ADMIN_UNCONFIRMED = ("I could not check this server's admin role in time: the bot's library is "

@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.guild_settings import GuildSettings
 from bot.paginator import DeleteButton, Paginator, TurnButton
-from bot.posting import GuildAdminNotifier
+from bot.posting import GuildAdminNotifier, PlainDelivery
 from bot.respond import OUTCOME, log_interaction
 from bot.settings import BotSettings
 from bot.tree import SummitTree
@@ -191,7 +191,7 @@ class SummitDesk(commands.AutoShardedBot):
 
         service = KnowledgeService.open(self.settings, progress=progress)
         try:
-            service.embedder.embed(["warm-up"])
+            service.warm_up()
         except BaseException:
             service.close()
             raise
@@ -232,8 +232,6 @@ class SummitDesk(commands.AutoShardedBot):
                 self.tree.add_command(command, guild=guild, override=True)
 
     async def _start_scheduler(self) -> None:
-        from bot.exts.digest import PlainDelivery  # the cog's module: loaded with the cogs
-
         # Discord's refusals become sentences an admin can act on, as for /digest now.
         delivery = PlainDelivery(self)
         self.scheduler = JobScheduler(self.service, delivery.post, self.notifier,

@@ -24,6 +24,7 @@ import discord
 from bot.checks import cooldown_text
 from bot.replies import NO_MENTIONS, Reply
 from bot.respond import answer_text, log_interaction, mark_answered, mark_started
+from bot.tree import run_component
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
@@ -115,12 +116,24 @@ class Paginator:
     def register(self, source: str, maker: PageMaker, *, throttle: Throttle | None = None
                  ) -> None:
         """Make `source` pageable (a short lower-case name: it goes into custom_ids); a
-        `throttle` (e.g. the /ask cooldown for a source that searches) may hold a turn back."""
+        `throttle` (e.g. the /ask cooldown for a source that searches) may hold a turn back.
+        A name another maker holds is refused: two cogs cannot share one, and a cog reloaded
+        must have unregistered its sources when it was unloaded."""
         if not re.fullmatch(r"[a-z]+", source):
             raise ValueError(f"page source names are lower-case letters, not {source!r}")
+        held = self.sources.get(source)
+        if held is not None and held != maker:
+            raise ValueError(f"the page source {source!r} is registered already")
         self.sources[source] = maker
         if throttle is not None:
             self.throttles[source] = throttle
+
+    def unregister(self, *sources: str) -> None:
+        """Forget page sources (their cog is unloaded); a click on their pages meanwhile is
+        told to run the command again. Unknown names are ignored."""
+        for source in sources:
+            self.sources.pop(source, None)
+            self.throttles.pop(source, None)
 
     def close(self) -> None:
         """Stop every expiry timer (the bot is closing)."""
@@ -187,16 +200,8 @@ class Paginator:
         click that `expires` (Back/Next: their message's timer may have died with a restart)
         on a message unused past the timeout disables them instead; one that does not (an old
         release's "More", which no timer ever watched) always turns."""
-        from bot.tree import report_error  # the tree imports the cogs' helpers, not the reverse
-
-        mark_started(interaction)
-        command = f"{source} page"
-        try:
-            await self._turn(interaction, source, key, page, expires=expires)
-        except Exception as exc:  # the tree's handler does not see component callbacks
-            await report_error(interaction, exc, command=command)
-            return
-        log_interaction(interaction, "ok", command=command)
+        await run_component(interaction, f"{source} page",
+                            self._turn(interaction, source, key, page, expires=expires))
 
     async def _turn(self, interaction: discord.Interaction[SummitDesk], source: str, key: str,
                     page: int, *, expires: bool) -> None:

@@ -1,23 +1,33 @@
-"""The bot's side of scheduled work: posting digests, and admin notices (failing feeds and
-digests) to the alert channel or by DM."""
+"""The bot's side of scheduled work: posting digests (`PlainDelivery`, the one digest poster
+of the scheduler and of /digest now), and admin notices (failing feeds and digests) to the
+alert channel or by DM."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 import discord
 
+from bot.checks import missing_permissions
 from bot.replies import alert, clean_cut, digest_part_of, digest_replies, digest_run_of
-from knowledge.errors import DeliveryFailed, DeliveryInterrupted
+from knowledge.errors import ChannelGone, DeliveryFailed, DeliveryInterrupted
 from knowledge.models import Digest
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# What digests need in their channel: the API name, and the label Discord shows admins.
+DIGEST_NEEDS = (("view_channel", "View Channel"), ("send_messages", "Send Messages"),
+                ("embed_links", "Embed Links"), ("read_message_history", "Read Message History"))
+UNKNOWN_CHANNEL = 10003  # Discord's JSON error code for a deleted (or never existing) channel
 
 
 async def resolve_channel(bot: SummitDesk, channel_id: int) -> discord.abc.Messageable:
@@ -120,6 +130,83 @@ def custom_ids(message: discord.Message) -> list[str]:
             if custom_id:
                 found.append(custom_id)
     return found
+
+
+def missing_text(opening: str, missing: Sequence[str], command: str) -> str:
+    """`opening` ("I cannot post digests in #news"), then which permissions the bot lacks
+    there, where to grant them and what to run next (/digest set before subscribing,
+    /digest now after a refused post)."""
+    return (f"{opening}: I am missing {', '.join(missing)} there. Grant them in the channel's "
+            f"settings (Permissions → Summit Desk) and run {command} again.")
+
+
+class PlainDelivery:
+    """The one digest poster and finder, of the scheduler and of /digest now: it posts through
+    ChannelDigestPoster and finds through ChannelPostedFinder, and Discord's refusals become
+    sentences an admin can act on (the permissions missing and where to grant them, a channel
+    gone)."""
+
+    def __init__(self, bot: SummitDesk) -> None:
+        self.bot = bot
+        self.poster = ChannelDigestPoster(bot)
+        self.finder = ChannelPostedFinder(bot)
+
+    async def post(self, channel_id: int, digest: Digest, run_id: int) -> list[int]:
+        """DigestPoster: post the digest's messages, unless the bot lacks a permission there
+        (a request bound to be refused is not made: Discord limits invalid requests)."""
+        missing = self.missing(channel_id)
+        if missing:
+            raise DeliveryFailed(missing_text(self.opening(channel_id), missing,
+                                              "/digest now"))
+        return await self._plainly(channel_id, self.poster(channel_id, digest, run_id))
+
+    async def find(self, channel_id: int, run_id: int, since: dt.datetime) -> list[int] | None:
+        """PostedFinder: the run's messages, if the channel shows all of them already."""
+        return await self._plainly(channel_id, self.finder(channel_id, run_id, since))
+
+    async def _plainly(self, channel_id: int, work: Awaitable[T]) -> T:
+        try:
+            return await work
+        except (discord.HTTPException, DeliveryFailed) as exc:
+            refused = exc.__cause__ if isinstance(exc, DeliveryFailed) else exc
+            if not isinstance(refused, discord.HTTPException):
+                raise
+            if isinstance(refused, discord.NotFound) and refused.code == UNKNOWN_CHANNEL:
+                # Deleted: no retry can succeed, so the service stops the subscription.
+                raise ChannelGone(f"The digest channel <#{channel_id}> no longer exists, so I "
+                                  "stopped its digests. To get them in another channel, choose "
+                                  "it with /digest set.") from exc
+            raise DeliveryFailed(self.explain(channel_id, refused)) from exc
+
+    def missing(self, channel_id: int) -> list[str]:
+        """The permissions digests need that the bot lacks in the channel, as far as it knows."""
+        channel = self.bot.get_channel(channel_id)
+        if not isinstance(channel, discord.abc.GuildChannel):
+            return []
+        return missing_permissions(channel, channel.guild.me, DIGEST_NEEDS)
+
+    @staticmethod
+    def opening(channel_id: int) -> str:
+        """How every explanation starts."""
+        return f"I could not post the digest in <#{channel_id}>"
+
+    def explain(self, channel_id: int, refused: discord.HTTPException) -> str:
+        """What went wrong posting in the channel, and what to do about it."""
+        opening = self.opening(channel_id)
+        if isinstance(refused, discord.NotFound):
+            return (f"{opening}: Discord says it does not know it (error {refused.code}). Run "
+                    "/digest now again in a few minutes.")
+        if isinstance(refused, discord.Forbidden):
+            missing = self.missing(channel_id)
+            if missing:
+                return missing_text(opening, missing, "/digest now")
+            # What the bot knows of the channel may lag behind Discord: name all it needs.
+            return (f"{opening}: Discord refused it for lack of a permission. I need "
+                    f"{', '.join(label for _, label in DIGEST_NEEDS)} there; grant them in "
+                    "the channel's settings (Permissions → Summit Desk) and run /digest now "
+                    "again.")
+        return (f"{opening}: Discord did not take it (error {refused.status}, a problem on its "
+                "side). Run /digest now again in a few minutes.")
 
 
 class GuildAdminNotifier:

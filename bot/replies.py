@@ -28,7 +28,6 @@ FIELD_NAME_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
 FIELD_COUNT_LIMIT = 25
 FOOTER_LIMIT = 2048
-AUTHOR_LIMIT = 256
 EMBED_TOTAL_LIMIT = 6000  # all embeds of one message together
 EMBEDS_PER_MESSAGE = 10
 # https://discord.com/developers/docs/components/reference#string-select
@@ -211,10 +210,6 @@ class EmbedBuilder:
         value = truncate(value, min(FIELD_VALUE_LIMIT, space)) or "\u200b"
         self.embed.add_field(name=name, value=value, inline=inline)
         return True
-
-    def fields_left(self) -> int:
-        """How many more fields Discord would accept."""
-        return FIELD_COUNT_LIMIT - len(self.embed.fields)
 
     def build(self) -> discord.Embed:
         """The finished embed."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -97,6 +98,20 @@ async def report_error(interaction: discord.Interaction[SummitDesk], error: Base
                   interaction.guild_id, exc_info=original)
     log_interaction(interaction, "error" if unexpected else "refused", command=name)
     await answer_text(interaction, message, ephemeral=True)
+
+
+async def run_component(interaction: discord.Interaction[Any], command: str,
+                        work: Awaitable[str | None]) -> None:
+    """Run a button's or select menu's `work` the way the tree runs a command: the latency
+    clock starts, a failure becomes `report_error`'s short private reply (the tree's `on_error`
+    never sees component callbacks), and the outcome `work` returns (None: "ok") is logged."""
+    mark_started(interaction)
+    try:
+        outcome = await work
+    except Exception as exc:
+        await report_error(interaction, exc, command=command)
+        return
+    log_interaction(interaction, outcome or "ok", command=command)
 
 
 class SummitTree(app_commands.CommandTree["SummitDesk"]):

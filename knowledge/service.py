@@ -35,11 +35,13 @@ from knowledge.retrieval import Retriever, SearchRequest
 from knowledge.settings import Settings
 from knowledge.store import queries
 from knowledge.store.tables import (
+    MAX_ROW_ID,
     ArticleDeletionRow,
     ArticleRow,
     PassageRow,
     possible_row_id,
 )
+from knowledge.text.remote import visible_text
 from knowledge.topic_check import use_topic
 from knowledge.understand import Interpretation
 
@@ -307,3 +309,31 @@ class KnowledgeService:
             experts = session.scalar(select(func.count()).select_from(
                 expert_ids(guild_id).subquery())) or 0
         return LibraryStats(articles, passages, experts, self.embedder.fingerprint)
+
+    # ----- for the adapters: so they need not reach past the facade ------------------------
+    def validate_question(self, text: str, *, what: str = "question") -> str:
+        """A question (or a topic: `what`) as `search` reads it; BadInput when it is empty or
+        longer than SEARCH_MAX_QUERY_CHARS, so an adapter can refuse it before answering."""
+        return self.retriever.validate(text, what)
+
+    @staticmethod
+    def tidy_question(text: str) -> str:
+        """Text as `validate_question` reads it (invisible characters gone, whitespace
+        collapsed), nothing refused: for text not asked yet, such as a mention of the bot."""
+        return visible_text(text)
+
+    @staticmethod
+    def max_article_id() -> int:
+        """The largest id an article can have (a stored row's, MAX_ROW_ID): adapters bound the
+        ids they take by it, so a larger one is refused before it reaches the database."""
+        return MAX_ROW_ID
+
+    def warm_up(self) -> None:
+        """Load the embedding model now, so the first question does not wait for it."""
+        self.embedder.embed(["warm-up"])
+
+    @staticmethod
+    def founding_publishers() -> list[str]:
+        """The publishers of the founding corpus (the articles every library starts with)."""
+        return sorted({meta["publisher"] for meta in corpus.founding_metadata()
+                       if meta.get("publisher")})

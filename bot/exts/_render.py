@@ -557,11 +557,6 @@ PARAGRAPH = re.compile(r"[^\n]+(?:\n(?![ \t]*\n)[^\n]*)*")
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
-def escape_text(text: str) -> str:
-    """One paragraph of untrusted text made inert, its inner whitespace collapsed."""
-    return clean(text)
-
-
 def text_pieces(text: str, limit: int = PAGE_TEXT_LIMIT) -> list[tuple[int, str]]:
     """(offset, escaped paragraph) pieces of a text, long paragraphs split at sentences so that
     every piece fits one page."""
@@ -570,7 +565,7 @@ def text_pieces(text: str, limit: int = PAGE_TEXT_LIMIT) -> list[tuple[int, str]
         raw = match.group()
         if not raw.strip():
             continue
-        escaped = escape_text(raw)
+        escaped = clean(raw)
         if len(escaped) <= limit:
             pieces.append((match.start(), escaped))
             continue
@@ -578,14 +573,14 @@ def text_pieces(text: str, limit: int = PAGE_TEXT_LIMIT) -> list[tuple[int, str]
         chunk = ""
         for sentence in SENTENCE_END.split(raw):
             candidate = f"{chunk} {sentence}".strip()
-            if chunk and len(escape_text(candidate)) > limit // 2:
-                pieces.append((match.start() + start, escape_text(chunk)))
+            if chunk and len(clean(candidate)) > limit // 2:
+                pieces.append((match.start() + start, clean(chunk)))
                 start = raw.find(sentence, start)
                 chunk = sentence
             else:
                 chunk = candidate
         if chunk:
-            pieces.append((match.start() + max(start, 0), truncate(escape_text(chunk), limit)))
+            pieces.append((match.start() + max(start, 0), truncate(clean(chunk), limit)))
     return pieces
 
 

@@ -17,14 +17,16 @@ from discord.ext import commands
 from bot.exts._choices import CHOICE_LIMIT, autocompleter, choices
 from bot.exts._render import article_pages, page_of_passage, passage_reply
 from bot.replies import Reply, format_date
-from bot.respond import answer, answer_text, in_time, log_interaction, mark_started
+from bot.respond import answer, answer_text, in_time
+from bot.tree import run_component
 from knowledge.errors import NotFound
-from knowledge.store.tables import MAX_ROW_ID
+from knowledge.service import KnowledgeService
 from knowledge.visibility import viewer
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
 
+ARTICLE_ID_LIMIT = KnowledgeService.max_article_id()  # /article's id option: a stored id
 ARTICLE_SOURCE = "art"  # the paginator's name for article pages (key: the article id)
 READ_TEMPLATE = r"read:pick(?::(?P<tag>[\w:.]*))?"
 WHOLE_TEMPLATE = r"read:art:(?P<article>\d+):(?P<page>\d+)"
@@ -93,8 +95,9 @@ class Reading(commands.Cog):
         self.bot.paginator.register(ARTICLE_SOURCE, self.article_page_source)
 
     async def cog_unload(self) -> None:
-        """Stop routing them here."""
+        """Stop routing them here; article pages stop turning until the cog is back."""
         self.bot.remove_dynamic_items(ReadMenu, WholeArticleButton)
+        self.bot.paginator.unregister(ARTICLE_SOURCE)
 
     async def pages_of(self, article_id: int, guild_id: int | None) -> list[Reply]:
         """An article's pages: metadata and text (NotFound when the server may not see it)."""
@@ -122,7 +125,7 @@ class Reading(commands.Cog):
                            public="Show it to the channel instead of only to you.")
     @app_commands.autocomplete(id=article_titles)
     async def article(self, interaction: discord.Interaction[SummitDesk],
-                      id: app_commands.Range[int, 1, MAX_ROW_ID], public: bool = False) -> None:
+                      id: app_commands.Range[int, 1, ARTICLE_ID_LIMIT], public: bool = False) -> None:
         """The article's metadata and text, paged; private unless asked otherwise."""
         try:
             pages = await in_time(interaction, self.pages_of(id, interaction.guild_id),
@@ -137,35 +140,32 @@ class Reading(commands.Cog):
 async def open_read(interaction: discord.Interaction[Any], value: str, *,
                     page: int | None = None) -> None:
     """Answer a Read pick or a Whole-article click, privately."""
-    from bot.tree import report_error
+    await run_component(interaction, "read", _read(interaction, value, page))
 
+
+async def _read(interaction: discord.Interaction[Any], value: str, page: int | None) -> str:
+    """Open the picked article or passage; the outcome for the interaction's log line."""
     bot = cast("SummitDesk", interaction.client)
-    mark_started(interaction)
     match = CHOICE_VALUE.fullmatch(value)
     if match is None or match["article"] == "0":
         await answer_text(interaction, "There is nothing to open here. Use /article to "
                                        "find an article by its title.")
-        log_interaction(interaction, "refused", command="read")
-        return
+        return "refused"
     article_id = int(match["article"])
-    try:
-        service = bot.service
-        article = await in_time(interaction, service.run(
-            service.get_article, article_id, guild_id=viewer(interaction.guild_id)),
-            ephemeral=True)
-        if match["kind"] == "p" and match["passage"]:
-            passage_id = int(match["passage"])
-            reply = passage_reply(article, passage_id,
-                                  WholeArticleButton(article_id,
-                                                     page_of_passage(article, passage_id)))
-            await answer(interaction, reply, ephemeral=True)
-        else:
-            await bot.paginator.send(interaction, ARTICLE_SOURCE, str(article_id),
-                                     article_pages(article), page=page or 0, ephemeral=True)
-    except Exception as exc:  # the tree's handler does not see component callbacks
-        await report_error(interaction, exc, command="read")
-        return
-    log_interaction(interaction, "ok", command="read")
+    service = bot.service
+    article = await in_time(interaction, service.run(
+        service.get_article, article_id, guild_id=viewer(interaction.guild_id)),
+        ephemeral=True)
+    if match["kind"] == "p" and match["passage"]:
+        passage_id = int(match["passage"])
+        reply = passage_reply(article, passage_id,
+                              WholeArticleButton(article_id,
+                                                 page_of_passage(article, passage_id)))
+        await answer(interaction, reply, ephemeral=True)
+    else:
+        await bot.paginator.send(interaction, ARTICLE_SOURCE, str(article_id),
+                                 article_pages(article), page=page or 0, ephemeral=True)
+    return "ok"
 
 
 async def setup(bot: SummitDesk) -> None:

@@ -90,6 +90,7 @@ class Ask(commands.Cog):
 
     async def cog_unload(self) -> None:
         """Undo cog_load."""
+        self.bot.paginator.unregister(ASK_SOURCE)
         self.bot.remove_dynamic_items(MoreButton)
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
 
@@ -176,7 +177,7 @@ class Ask(commands.Cog):
                   until: app_commands.Range[str, 4, 10] | None = None) -> None:
         """Search, then answer with the first page of citations (refusals stay private)."""
         service = self.bot.service
-        question = service.retriever.validate(question)  # refuse bad input before going public
+        question = service.validate_question(question)  # refuse bad input before going public
         filters = AskFilters(expert=expert, publisher=publisher,
                              since=parse_period(since, "since"),
                              until=parse_period(until, "until"))

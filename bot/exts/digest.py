@@ -7,8 +7,8 @@ import datetime as dt
 import functools
 import logging
 import re
-from collections.abc import Awaitable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.checks import admin_check, guild_id_of, missing_permissions
 from bot.exts._choices import autocompleter, choices, timezone_names
-from bot.posting import ChannelDigestPoster, ChannelPostedFinder
+from bot.posting import DIGEST_NEEDS, PlainDelivery, missing_text
 from bot.replies import (
     ADMIN_COLOUR,
     CONTENT_LIMIT,
@@ -34,20 +34,18 @@ from bot.respond import (
     defer,
     edit_in_time,
     in_time,
-    log_interaction,
     mark_started,
 )
+from bot.tree import run_component
 from knowledge.digests.service import DigestService
 from knowledge.digests.types import RunOutcome, Subscription
-from knowledge.errors import BadInput, ChannelGone, DeliveryFailed
+from knowledge.errors import BadInput
 from knowledge.models import Digest
 
 if TYPE_CHECKING:
     from bot.client import SummitDesk
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 # Name -> cron; "weekly mon 09:00" takes a weekday, the others a time only.
@@ -61,11 +59,8 @@ PREVIEW_SOURCE = "preview"
 LIST_SOURCE = "digests"  # the paginator's name for /digest list pages
 SCHEDULE_LIMIT = 120  # the stored schedule's length
 TIMEZONE_LIMIT = 64   # the stored time zone's length
-DIGEST_NEEDS = (("view_channel", "View Channel"), ("send_messages", "Send Messages"),
-                ("embed_links", "Embed Links"), ("read_message_history", "Read Message History"))
 # /digest off's question: its buttons carry the server, so a click is understood after a
 # restart too; unanswered for this long, it is closed (and a later click says it expired).
-UNKNOWN_CHANNEL = 10003  # Discord's JSON error code for a deleted (or never existing) channel
 OFF_ID = re.compile(r"digest:off:(?P<answer>stop|keep):(?P<guild>\d+)")
 CONFIRM_SECONDS = 120
 NO_ANSWER = "No answer, so nothing changed. Run /digest off again to stop them."
@@ -161,81 +156,6 @@ def failing(sub: Subscription) -> str:
             f"/digest now): {clean_cut(sub.last_error, 300)}")
 
 
-def missing_text(opening: str, missing: Sequence[str], command: str) -> str:
-    """`opening` ("I cannot post digests in #news"), then which permissions the bot lacks
-    there, where to grant them and what to run next (/digest set before subscribing,
-    /digest now after a refused post)."""
-    return (f"{opening}: I am missing {', '.join(missing)} there. Grant them in the channel's "
-            f"settings (Permissions → Summit Desk) and run {command} again.")
-
-
-class PlainDelivery:
-    """The digest poster and finder of /digest now: Discord's refusals become sentences an
-    admin can act on (the permissions missing and where to grant them, a channel gone)."""
-
-    def __init__(self, bot: SummitDesk) -> None:
-        self.bot = bot
-        self.poster = ChannelDigestPoster(bot)
-        self.finder = ChannelPostedFinder(bot)
-
-    async def post(self, channel_id: int, digest: Digest, run_id: int) -> list[int]:
-        """DigestPoster: post the digest's messages, unless the bot lacks a permission there
-        (a request bound to be refused is not made: Discord limits invalid requests)."""
-        missing = self.missing(channel_id)
-        if missing:
-            raise DeliveryFailed(missing_text(self.opening(channel_id), missing,
-                                              "/digest now"))
-        return await self._plainly(channel_id, self.poster(channel_id, digest, run_id))
-
-    async def find(self, channel_id: int, run_id: int, since: dt.datetime) -> list[int] | None:
-        """PostedFinder: the run's messages, if the channel shows all of them already."""
-        return await self._plainly(channel_id, self.finder(channel_id, run_id, since))
-
-    async def _plainly(self, channel_id: int, work: Awaitable[T]) -> T:
-        try:
-            return await work
-        except (discord.HTTPException, DeliveryFailed) as exc:
-            refused = exc.__cause__ if isinstance(exc, DeliveryFailed) else exc
-            if not isinstance(refused, discord.HTTPException):
-                raise
-            if isinstance(refused, discord.NotFound) and refused.code == UNKNOWN_CHANNEL:
-                # Deleted: no retry can succeed, so the service stops the subscription.
-                raise ChannelGone(f"The digest channel <#{channel_id}> no longer exists, so I "
-                                  "stopped its digests. To get them in another channel, choose "
-                                  "it with /digest set.") from exc
-            raise DeliveryFailed(self.explain(channel_id, refused)) from exc
-
-    def missing(self, channel_id: int) -> list[str]:
-        """The permissions digests need that the bot lacks in the channel, as far as it knows."""
-        channel = self.bot.get_channel(channel_id)
-        if not isinstance(channel, discord.abc.GuildChannel):
-            return []
-        return missing_permissions(channel, channel.guild.me, DIGEST_NEEDS)
-
-    @staticmethod
-    def opening(channel_id: int) -> str:
-        """How every explanation starts."""
-        return f"I could not post the digest in <#{channel_id}>"
-
-    def explain(self, channel_id: int, refused: discord.HTTPException) -> str:
-        """What went wrong posting in the channel, and what to do about it."""
-        opening = self.opening(channel_id)
-        if isinstance(refused, discord.NotFound):
-            return (f"{opening}: Discord says it does not know it (error {refused.code}). Run "
-                    "/digest now again in a few minutes.")
-        if isinstance(refused, discord.Forbidden):
-            missing = self.missing(channel_id)
-            if missing:
-                return missing_text(opening, missing, "/digest now")
-            # What the bot knows of the channel may lag behind Discord: name all it needs.
-            return (f"{opening}: Discord refused it for lack of a permission. I need "
-                    f"{', '.join(label for _, label in DIGEST_NEEDS)} there; grant them in "
-                    "the channel's settings (Permissions → Summit Desk) and run /digest now "
-                    "again.")
-        return (f"{opening}: Discord did not take it (error {refused.status}, a problem on its "
-                "side). Run /digest now again in a few minutes.")
-
-
 class OffButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=OFF_ID.pattern):
     """"Stop all" or "Keep them" under /digest off's question (private, so only the asker
     sees it). The server is in the custom_id: a click is answered after a restart too."""
@@ -320,8 +240,9 @@ class Digests(commands.GroupCog, group_name="digest",
         self.bot.add_dynamic_items(OffButton)
 
     async def cog_unload(self) -> None:
-        """Stop routing the buttons here; forget the open questions' timers."""
+        """Stop routing the buttons and pages here; forget the open questions' timers."""
         self.bot.remove_dynamic_items(OffButton)
+        self.bot.paginator.unregister(PREVIEW_SOURCE, LIST_SOURCE)
         for timer in self._questions.values():
             timer.cancel()
         self._questions.clear()
@@ -469,16 +390,9 @@ class Digests(commands.GroupCog, group_name="digest",
     async def on_off_answer(self, interaction: discord.Interaction[SummitDesk], choice: str,
                             guild_id: int) -> None:
         """A click on Stop all / Keep them; failures become a short private reply."""
-        from bot.tree import report_error  # the tree imports the cogs' helpers, not the reverse
-
-        mark_started(interaction)
         command = "digest off (stop all)" if choice == "stop" else "digest off (keep)"
-        try:
-            outcome = await self._off_answer(interaction, choice, guild_id)
-        except Exception as exc:  # the tree's handler does not see component callbacks
-            await report_error(interaction, exc, command=command)
-            return
-        log_interaction(interaction, outcome, command=command)
+        await run_component(interaction, command,
+                            self._off_answer(interaction, choice, guild_id))
 
     async def _off_answer(self, interaction: discord.Interaction[SummitDesk], choice: str,
                           guild_id: int) -> str:

@@ -58,6 +58,10 @@ class Experts(commands.Cog):
         """Make the expert list pageable."""
         self.bot.paginator.register(EXPERTS_SOURCE, self.expert_pages)
 
+    async def cog_unload(self) -> None:
+        """Undo cog_load (a reload registers this cog's own pages again)."""
+        self.bot.paginator.unregister(EXPERTS_SOURCE)
+
     @autocompleter
     async def expert_names(self, interaction: discord.Interaction[SummitDesk], current: str
                            ) -> list[app_commands.Choice[str]]:
@@ -77,7 +81,7 @@ class Experts(commands.Cog):
                      topic: app_commands.Range[str, 1, TOPIC_LIMIT] | None = None) -> None:
         """Show an expert's card and their best passages."""
         if topic is not None:
-            self.bot.service.retriever.validate(topic)
+            self.bot.service.validate_question(topic)
         # The name is looked up within `in_time` too: on a slow library the lookup alone can
         # outlast Discord's 3 s. An unknown name stays private either way (`answer_text`
         # removes a public "thinking…" placeholder first).
@@ -108,7 +112,7 @@ class Experts(commands.Cog):
     async def compare(self, interaction: discord.Interaction[SummitDesk],
                       topic: app_commands.Range[str, 1, TOPIC_LIMIT]) -> None:
         """Each expert's best passage on the topic, side by side."""
-        topic = self.bot.service.retriever.validate(topic)
+        topic = self.bot.service.validate_question(topic)
         views = await in_time(interaction, self.bot.service.run(
             self.experts.compare, topic, guild_id=viewer(interaction.guild_id)))
         if not views:  # "no good match" is private (docs/discord.md)

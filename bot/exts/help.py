@@ -16,8 +16,7 @@ from bot.exts._choices import TOPIC_LIMIT
 from bot.exts._render import DM_SCOPE
 from bot.replies import HELP_COLOUR, EmbedBuilder, Reply, clean_cut, code, counted, notice
 from bot.respond import answer, in_time
-from knowledge.corpus import founding_metadata
-from knowledge.text.remote import visible_text
+from knowledge.service import KnowledgeService
 from knowledge.visibility import viewer
 
 if TYPE_CHECKING:
@@ -50,7 +49,7 @@ def mention_question(message: discord.Message, me: discord.abc.User) -> tuple[st
     marks (backticks), at most TOPIC_LIMIT characters; and whether it had to be cut."""
     shown = next((u for u in message.mentions if u.id == me.id), me)
     text = message.clean_content.replace(f"@{shown.display_name}", " ")
-    text = visible_text(text.replace("`", " "))
+    text = KnowledgeService.tidy_question(text.replace("`", " "))
     if len(text) <= TOPIC_LIMIT:
         return text, False
     return text[:TOPIC_LIMIT].rsplit(" ", 1)[0], True
@@ -71,11 +70,6 @@ def posting_rights(message: discord.Message) -> discord.Permissions:
     if message.guild is None:
         return discord.Permissions.all()
     return message.channel.permissions_for(message.guild.me)
-
-
-def founding_publishers() -> list[str]:
-    """The publishers of the articles the library starts with."""
-    return sorted({meta["publisher"] for meta in founding_metadata() if meta.get("publisher")})
 
 
 def command_lines(names: Iterable[tuple[str, str]]) -> list[str]:
@@ -126,7 +120,7 @@ class Help(commands.Cog):
                 shown.append((command.name, command.description))
         return Reply(embeds=[help_embed(
             articles=stats.articles, passages=stats.passages, experts=stats.experts,
-            publishers=founding_publishers(), commands_shown=shown, admin_groups=admin,
+            publishers=service.founding_publishers(), commands_shown=shown, admin_groups=admin,
             in_dm=guild_id is None)])
 
     @app_commands.command(name="help", description="What Summit Desk knows and how to ask it.")

@@ -11,7 +11,8 @@ from discord.ext import commands
 
 from bot.exts._render import latest_embed
 from bot.replies import Reply
-from bot.respond import answer, in_time, log_interaction, mark_started
+from bot.respond import answer, in_time
+from bot.tree import run_component
 from knowledge.visibility import viewer
 
 if TYPE_CHECKING:
@@ -37,19 +38,15 @@ class LatestButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """The newest articles, only for the one who clicked."""
-        from bot.tree import report_error
-
         bot = cast("SummitDesk", interaction.client)
-        mark_started(interaction)
-        try:
+
+        async def show() -> None:
             articles = await in_time(interaction, bot.service.run(
                 bot.service.latest, LATEST_ON_CLICK, guild_id=viewer(interaction.guild_id)),
                 ephemeral=True)
             await answer(interaction, Reply(embeds=[latest_embed(articles)]), ephemeral=True)
-        except Exception as exc:  # the tree's handler does not see component callbacks
-            await report_error(interaction, exc, command="latest (button)")
-            return
-        log_interaction(interaction, "ok", command="latest (button)")
+
+        await run_component(interaction, "latest (button)", show())
 
 
 class Library(commands.Cog):

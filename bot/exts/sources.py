@@ -102,6 +102,10 @@ class Sources(commands.GroupCog, group_name="source",
         self.bot.paginator.register(LIST_SOURCE, self.list_pages)
         self.bot.paginator.register(STATUS_SOURCE, self.status_pages)
 
+    async def cog_unload(self) -> None:
+        """Undo cog_load (a reload registers this cog's own pages again)."""
+        self.bot.paginator.unregister(LIST_SOURCE, STATUS_SOURCE)
+
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         """Checked again at run time: Manage Server or the admin role."""
         return await admin_check(interaction)

@@ -68,7 +68,7 @@ class Summits(commands.Cog):
                      topic: app_commands.Range[str, 1, TOPIC_LIMIT] | None = None) -> None:
         """What was said before and after one meeting."""
         if topic is not None:
-            self.bot.service.retriever.validate(topic)
+            self.bot.service.validate_question(topic)
         # The meeting is looked up within `in_time` (a slow library could otherwise outlast
         # Discord's 3 s); an unknown or ambiguous name is still refused privately.
         commentary = await in_time(interaction, self.bot.service.run(

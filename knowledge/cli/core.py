@@ -22,7 +22,9 @@ from knowledge.cli.common import (
     whole_number_up_to,
 )
 from knowledge.errors import BadInput, KnowledgeError
-from knowledge.retrieval import MAX_TOP, SearchRequest
+from knowledge.models import Hit
+from knowledge.retrieval import MAX_TOP
+from knowledge.understand import Interpretation
 from knowledge.visibility import EVERYTHING
 
 
@@ -89,22 +91,26 @@ def cmd_search(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise BadInput(f"cannot read {args.queries_file}: {exc.strerror}") from exc
     service = open_service()
-    top = args.top or service.settings.search_default_top
 
-    def request(query: str) -> SearchRequest:
-        return SearchRequest(query, top, args.person, args.publisher, args.since, args.until,
-                             guild_id=EVERYTHING)
+    # The facade's search and reading, as the bot's /ask: one entry point for a question.
+    def search(query: str) -> list[Hit]:
+        return service.search(query, top=args.top, person=args.person, publisher=args.publisher,
+                              since=args.since, until=args.until, guild_id=EVERYTHING)
+
+    def reading(query: str) -> Interpretation:
+        return service.reading(query, person=args.person, since=args.since, until=args.until,
+                               guild_id=EVERYTHING)
 
     if queries is None:
-        hits = service.retriever.search(request(args.query))
-        reading = service.retriever.reading(request(args.query))
+        hits = search(args.query)
+        interpreted = reading(args.query)
         if args.json:
             found = [h.to_json() for h in hits]
-            print_json({"interpreted": reading.to_json(), "hits": found} if args.explain
+            print_json({"interpreted": interpreted.to_json(), "hits": found} if args.explain
                        else found)
         else:
-            if reading:
-                print(reading.describe())
+            if interpreted:
+                print(interpreted.describe())
             elif args.explain:
                 print("read as: no particular expert, period or meeting")
             print_hits(hits, explain=args.explain)
@@ -115,9 +121,9 @@ def cmd_search(args: argparse.Namespace) -> int:
             try:
                 if isinstance(line, OverlongLine):
                     raise BadInput(line.problem)
-                hits = service.retriever.search(request(line))
+                hits = search(line)
                 found = [h.to_json() for h in hits]
-                print_json({"interpreted": service.retriever.reading(request(line)).to_json(),
+                print_json({"interpreted": reading(line).to_json(),
                             "hits": found} if args.explain else found)
             except KnowledgeError as exc:
                 shown = line.head if isinstance(line, OverlongLine) else line

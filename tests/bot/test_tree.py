@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import types
+from typing import Any
+
 import discord
+import pytest
 from discord import app_commands
 
+import bot.tree
 from bot.checks import NotAdmin
-from bot.tree import GENERIC, explain
+from bot.tree import GENERIC, explain, run_component
 from knowledge.errors import BadInput, NotFound
 
 
@@ -69,3 +74,47 @@ def test_a_value_that_could_not_be_read_is_echoed_inert() -> None:
     message, unexpected = explain(error)
     assert "\u202e" not in message and "**" not in message and "@everyone" not in message
     assert message.startswith("I could not understand “") and not unexpected
+
+
+@pytest.fixture
+def component_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any, str | None]]:
+    """What run_component reported and logged, instead of Discord and the log."""
+    calls: list[tuple[str, Any, str | None]] = []
+
+    async def report(interaction: Any, error: BaseException, command: str | None = None) -> None:
+        calls.append(("report", error, command))
+
+    def logged(interaction: Any, outcome: str, command: str | None = None) -> None:
+        calls.append(("log", outcome, command))
+
+    monkeypatch.setattr(bot.tree, "report_error", report)
+    monkeypatch.setattr(bot.tree, "log_interaction", logged)
+    return calls
+
+
+async def test_a_component_failure_gets_the_tree_reply(
+        component_calls: list[tuple[str, Any, str | None]]) -> None:
+    """A button's or menu's work that raises is answered like a failed command, not logged ok."""
+    interaction: Any = types.SimpleNamespace(extras={})
+    boom = KeyError("boom")
+
+    async def work() -> None:
+        raise boom
+
+    await run_component(interaction, "read", work())
+    assert component_calls == [("report", boom, "read")]
+    assert interaction.extras  # the latency clock started
+
+
+async def test_a_component_outcome_is_logged(
+        component_calls: list[tuple[str, Any, str | None]]) -> None:
+    """The outcome the work returns is logged under the component's name; None means ok."""
+    async def refused() -> str:
+        return "refused"
+
+    async def done() -> None:
+        return None
+
+    await run_component(types.SimpleNamespace(extras={}), "read", refused())  # type: ignore[arg-type]
+    await run_component(types.SimpleNamespace(extras={}), "latest (button)", done())  # type: ignore[arg-type]
+    assert component_calls == [("log", "refused", "read"), ("log", "ok", "latest (button)")]
