@@ -141,10 +141,6 @@ def run_check() -> int:
     unknown = unknown_keys_line()
     if unknown:
         print(f"settings: WARNING: {unknown}")
-    left_behind = sqlite_library_left_behind(settings)
-    if left_behind:
-        print(redact(f"database: WARNING: {left_behind}"))
-
     def topic() -> str:
         founding = "on" if settings.loads_founding_corpus else "off"
         return (f"{check_topic(use_topic(settings.topic_dir))}; founding corpus {founding} "
@@ -202,6 +198,9 @@ def run_check() -> int:
                 f"probe search {'answered' if hits else 'found nothing'}")
 
     topic_ok = checks.run("topic", topic)
+    left_behind = sqlite_library_left_behind(settings)
+    if left_behind:  # beside the database's own line
+        print(redact(f"database: WARNING: {left_behind}"))
     if checks.run("database", database) and topic_ok:
         checks.run("model", model) and checks.run("index", index)
     return 1 if checks.failed else 0
