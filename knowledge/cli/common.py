@@ -152,6 +152,8 @@ def discord_id(text: str) -> int:
 
 def _id_within(text: str, limit: int) -> int:
     try:
+        if not text.strip().isascii():  # int() takes "٦" and "６" too
+            raise ValueError(text)
         value = int(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not an id: {text!r} (ids are whole numbers)") from exc

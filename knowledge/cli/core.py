@@ -225,9 +225,15 @@ def cmd_delete(args: argparse.Namespace) -> int:
                     "article": summary.to_json()})
     else:
         done = "deleted" if args.yes else "would delete"
-        print(f"{done} {describe_article(summary)}: {summary.passages} passages")
+        print(f"{done} {describe_article(summary)}: {summary.passages} "
+              f"passage{'s' * (summary.passages != 1)}")
         if slug is not None:
-            print("  a founding article: later starts do not store it again")
+            print("  a founding article: later starts do not store it again" if args.yes
+                  else "  a founding article: once deleted, later starts do not store it "
+                  "again")
+        if args.yes:
+            print("  a bot running beside this drops it at its next refresh (within "
+                  "SCHEDULER_REFRESH_SECONDS)")
     if not args.yes:
         print(f"error: nothing deleted: run `python -m knowledge delete {summary.id} --yes` "
               "to delete it", file=sys.stderr)

@@ -50,6 +50,10 @@ def undecodable(raw: bytes) -> str:
     (["poll", "--source", "abc"],
      "error: argument --source: not an id: 'abc' (ids are whole numbers) "
      f"(see `{PROG} poll --help`)"),
+    # int() reads other scripts' digits: an id is typed in ASCII digits
+    (["delete", "\u0666"],
+     "error: argument article_id: not an id: '\u0666' (ids are whole numbers) "
+     f"(see `{PROG} delete --help`)"),
     (["compare", "ports", "--top-per-expert", "99"],
      "error: argument --top-per-expert: must be a whole number from 1 to 10, not '99' "
      f"(see `{PROG} compare --help`)"),
