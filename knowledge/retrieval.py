@@ -153,10 +153,7 @@ class Retriever:
         query = self.validate(request.query)
         if not 1 <= request.top <= MAX_TOP:
             raise BadInput(f"top must be between 1 and {MAX_TOP}")
-        if request.since and request.until and request.since.start > request.until.end:
-            # Worded for every adapter (a CLI's --since, a slash command's since:).
-            raise BadInput(f"the start date ({request.since.display()}) is after the end date "
-                           f"({request.until.display()})")
+        check_period(request.since, request.until)
         base = filters or Filters()
         article_ids = base.article_ids
         named = None  # the experts the expert filter names (matched once per search)
@@ -339,6 +336,14 @@ class Retriever:
             rest = tuple(t for t in rest
                          if t not in dates and not any(c.isdigit() for c in t))
         return NamesCheck(rest, lambda: self.embed_query(names))
+
+
+def check_period(since: PartialDate | None, until: PartialDate | None) -> None:
+    """BadInput when the start date is after the end date; worded for every adapter (a CLI's
+    --since, a slash command's since:)."""
+    if since and until and since.start > until.end:
+        raise BadInput(f"the start date ({since.display()}) is after the end date "
+                       f"({until.display()})")
 
 
 def _browse(reading: Interpretation) -> Browse | None:

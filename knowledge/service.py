@@ -31,7 +31,7 @@ from knowledge.meetings.service import MeetingsService
 from knowledge.models import AddResult, Article, ArticleSummary, Hit, PartialDate
 from knowledge.people.match import expert_ids
 from knowledge.people.service import ExpertsService
-from knowledge.retrieval import Retriever, SearchRequest
+from knowledge.retrieval import Retriever, SearchRequest, check_period
 from knowledge.settings import Settings
 from knowledge.store import queries
 from knowledge.store.tables import (
@@ -315,6 +315,12 @@ class KnowledgeService:
         """A question (or a topic: `what`) as `search` reads it; BadInput when it is empty or
         longer than SEARCH_MAX_QUERY_CHARS, so an adapter can refuse it before answering."""
         return self.retriever.validate(text, what)
+
+    @staticmethod
+    def check_period(since: PartialDate | None, until: PartialDate | None) -> None:
+        """BadInput when `since` is after `until`, as `search` would say it, so an adapter can
+        refuse it before answering."""
+        check_period(since, until)
 
     @staticmethod
     def tidy_question(text: str) -> str:

@@ -181,8 +181,7 @@ class Ask(commands.Cog):
         filters = AskFilters(expert=expert, publisher=publisher,
                              since=parse_period(since, "since"),
                              until=parse_period(until, "until"))
-        if filters.since and filters.until and filters.since.start > filters.until.end:
-            raise BadInput("since is after until: swap them or widen the period")
+        service.check_period(filters.since, filters.until)  # privately, before going public
         hits, reading = await self.answer_in_time(interaction, question, filters)
         if not hits:
             await self.no_match(interaction, question, filters)

@@ -251,7 +251,7 @@ async def test_a_refused_ask_does_not_use_up_the_cooldown(bot: BotProcess,
     refusals = [({"question": "   "}, "empty"),
                 ({"question": "sanctions", "expert": "Nobody Zzyzx"}, "no expert matches"),
                 ({"question": "sanctions", "publisher": "Zzyzx Weekly"}, "no publisher"),
-                ({"question": "sanctions", "since": "2019", "until": "2017"}, "since is after"),
+                ({"question": "sanctions", "since": "2019", "until": "2017"}, "the start date (2019) is after the end date (2017)"),
                 ({"question": "sanctions", "since": "20x9"}, "not one i can read"),
                 ({"question": "sanctions", "expert": "streltsov", "since": "1901",
                   "until": "1902"}, "fits these filters together")]
