@@ -294,7 +294,7 @@ class Library:
         try:
             with self.read() as session:
                 revision = str(schema_revision(session))
-            with self.index._lock:  # one consistent picture of the index and what it applied
+            with self.index.held():  # one consistent picture of the index and what it applied
                 strings, arrays, pieces = self.index.export()
                 deletions_seen = self.deletions_seen
             ids = arrays["passage_ids"]

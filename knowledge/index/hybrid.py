@@ -648,6 +648,12 @@ class HybridIndex:
             return self._dense.scores(query_vector).best(mask)
 
     # ----- the index cache (knowledge/index/cache.py) ----------------------------------------
+    def held(self) -> threading.RLock:
+        """The index's own lock, for a caller that reads the index together with what it keeps
+        beside it (the library's deletions applied) as one consistent picture; re-entrant, so
+        `export` inside it is fine."""
+        return self._lock
+
     def export(self) -> tuple[dict[str, Sequence[str]], dict[str, np.ndarray],
                               dict[str, list[np.ndarray]]]:
         """The live passages as flat arrays, string lists and (sentence vectors) per-passage
