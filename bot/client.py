@@ -59,22 +59,32 @@ def gateway_refusal(code: int | None, settings: BotSettings) -> str:
               else "DISCORD_SHARD_COUNT is empty") + \
         (f", DISCORD_SHARD_IDS {','.join(map(str, settings.discord_shard_ids))}"
          if settings.discord_shard_ids else "")
+    sharded = count is not None or bool(settings.discord_shard_ids)
     reasons = {
         4004: "authentication failed, Discord's gateway rejected DISCORD_TOKEN: copy the bot "
               "token again from the Developer Portal (Bot > Reset Token)",
-        4010: f"invalid shard ({shards}): every DISCORD_SHARD_IDS entry must be below "
-              "DISCORD_SHARD_COUNT, with the same count in every process",
-        4011: f"sharding required, the bot is in more servers than its shards may hold "
-              f"(Discord allows 2,500 a shard; {shards}): set DISCORD_SHARD_COUNT higher (with "
-              "several processes, DISCORD_SHARD_IDS in each), or leave both empty for "
-              "Discord's recommended count",
+        4010: (f"invalid shard ({shards}): every DISCORD_SHARD_IDS entry must be below "
+               "DISCORD_SHARD_COUNT, with the same count in every process") if sharded else
+              ("invalid shard: with DISCORD_SHARD_COUNT and DISCORD_SHARD_IDS empty the bot "
+               "asked for the shards Discord recommends; if DISCORD_GATEWAY_URL points at a "
+               "proxy, set the count it expects"),
+        4011: (f"sharding required, the bot is in more servers than its shards may hold "
+               f"(Discord allows 2,500 a shard; {shards}): set DISCORD_SHARD_COUNT higher "
+               "(with several processes, DISCORD_SHARD_IDS in each), or leave both empty for "
+               "Discord's recommended count") if sharded else
+              ("sharding required, the bot is in more servers than one shard may hold "
+               "(Discord allows 2,500 a shard; DISCORD_SHARD_COUNT is empty"
+               + (", which means one shard with DISCORD_GATEWAY_URL set"
+                  if settings.discord_gateway_url else "")
+               + "): set DISCORD_SHARD_COUNT (a shard per 2,500 servers)"),
         4012: "invalid API version, this version of discord.py is too old for Discord: "
               "upgrade Summit Desk",
         4013: "invalid intents, this version of Summit Desk asks for gateway intents Discord "
               "does not know: upgrade it",
-        4014: "disallowed intents, the bot asks for a privileged gateway intent its "
-              "application may not use: turn it on in the Developer Portal (Bot > Privileged "
-              "Gateway Intents)",
+        4014: "disallowed intents, Discord refused a gateway intent for this application "
+              "(this version of Summit Desk asks for no privileged one: guilds and guild "
+              "messages only); check the application in the Developer Portal (Bot > Privileged "
+              "Gateway Intents) and that DISCORD_TOKEN is this bot's",
     }
     reason = reasons.get(code or 0, "the bot cannot reconnect after it")
     return f"Discord closed the gateway connection with code {code}: {reason}"

@@ -315,9 +315,11 @@ async def test_discord_requiring_more_shards_is_one_line_naming_the_setting(tmp_
             assert await process.stop(timeout=5) == 1, process.output
             outputs.append(process.output)
     assert len(fake.connections) == 2 and fake.sessions == {}  # each refused at IDENTIFY
+    # (DISCORD_GATEWAY_URL is set, the fake's: an empty count is one shard there)
     reason = ("Discord closed the gateway connection with code 4011: sharding required, the "
-              "bot is in more servers than its shards may hold (Discord allows 2,500 a shard; "
-              "DISCORD_SHARD_COUNT is empty): set DISCORD_SHARD_COUNT higher")
+              "bot is in more servers than one shard may hold (Discord allows 2,500 a shard; "
+              "DISCORD_SHARD_COUNT is empty, which means one shard with DISCORD_GATEWAY_URL "
+              "set): set DISCORD_SHARD_COUNT (a shard per 2,500 servers)")
     text, json_lines = outputs
     assert "Traceback" not in text and "ConnectionClosed" not in text, text
     assert text.strip().splitlines()[-1].startswith(f"summit-desk: {reason}"), text
@@ -341,6 +343,22 @@ def test_each_final_gateway_close_names_what_to_change(code: int, named: str) ->
     line = gateway_refusal(code, settings)
     assert line.startswith(f"Discord closed the gateway connection with code {code}: ")
     assert named in line and "\n" not in line
+
+
+@pytest.mark.parametrize(("code", "said", "unsaid"), [
+    (4010, "asked for the shards Discord recommends", "must be below"),
+    (4011, "set DISCORD_SHARD_COUNT (a shard per 2,500 servers)", "leave both empty"),
+    (4014, "asks for no privileged one", "turn it on")])
+def test_gateway_advice_fits_the_settings_given(code: int, said: str, unsaid: str) -> None:
+    """No advice that cannot apply: with no shard settings, 4010 does not ask to keep the
+    ids below the count and 4011 does not suggest leaving empty what is empty; 4014 does not
+    ask to turn on an intent the bot never asks for (outside operator QA #25c)."""
+    from bot.client import gateway_refusal
+    from bot.settings import BotSettings
+
+    settings = BotSettings(_env_file=None, discord_token="x")  # type: ignore[call-arg]
+    line = gateway_refusal(code, settings)
+    assert said in line and unsaid not in line, line
 
 
 def test_a_sqlite_library_left_behind_is_named_by_check_and_at_start(tmp_path: Path) -> None:
