@@ -107,12 +107,13 @@ class Checklist:
 
 
 def run_check() -> int:
-    """Validate settings, topic, database, model and index; print what is wrong; never
-    connect."""
+    """Validate settings, topic, the process lock, database, model and index; print what is
+    wrong; never connect."""
     from bot.client import DEFAULT_API_BASE
     from bot.settings import load_bot_settings
     from knowledge.corpus.seed import restore_seed
     from knowledge.embedding import Embedder, SentenceTransformerEmbedder, embedder_from_settings
+    from knowledge.process_lock import running_here, unopenable_lock_files
     from knowledge.service import KnowledgeService
     from knowledge.store.db import make_engine, migrate
     from knowledge.topic_check import check_topic, use_topic
@@ -197,11 +198,21 @@ def run_check() -> int:
                 f"passage{'s' * (stats.passages != 1)}, "
                 f"probe search {'answered' if hits else 'found nothing'}")
 
+    def process() -> str:
+        unopenable = unopenable_lock_files(settings.data_dir)
+        if unopenable:  # the bot's start would stop at it (a root start left it behind)
+            raise RuntimeError(unopenable[0])
+        running = running_here(settings.data_dir)
+        return f"a bot runs on this DATA_DIR: {running}" if running else \
+            "no bot runs on this DATA_DIR"
+
     topic_ok = checks.run("topic", topic)
+    checks.run("process", process)
+    database_ok = checks.run("database", database)
     left_behind = sqlite_library_left_behind(settings)
-    if left_behind:  # beside the database's own line
+    if left_behind:  # after the database's own line, as settings' warnings follow theirs
         print(redact(f"database: WARNING: {left_behind}"))
-    if checks.run("database", database) and topic_ok:
+    if database_ok and topic_ok:
         checks.run("model", model) and checks.run("index", index)
     return 1 if checks.failed else 0
 
@@ -343,8 +354,8 @@ async def serve(bot: SummitDesk, token: str, heartbeat: Path | None = None) -> N
 
 def run_bot() -> int:
     """Start the bot from settings; start-up problems end as one line and a non-zero status."""
-    from bot.process_lock import ProcessLock
     from bot.settings import load_bot_settings
+    from knowledge.process_lock import ProcessLock
 
     try:
         settings = load_bot_settings()
@@ -356,7 +367,7 @@ def run_bot() -> int:
     try:
         settings.ensure_data_dir()
         # One process per DATA_DIR and shard: a second one would run the same shards, jobs
-        # and heartbeat file (bot/process_lock.py).
+        # and heartbeat file (knowledge/process_lock.py).
         lock = ProcessLock.take(settings.data_dir, settings.discord_shard_ids)
     except ConfigurationError as exc:
         return fail(str(exc))

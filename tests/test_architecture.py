@@ -194,6 +194,8 @@ BOT_MAY_IMPORT = {
     "knowledge.sources.service", "knowledge.digests.service",
     "knowledge.scheduler",  # JobScheduler: the bot starts the library's jobs (bot/client.py)
     "knowledge.logs",  # setup_logging and the Redactor: one logging set-up for every process
+    # The per-DATA_DIR process lock the bot takes; the library's transfer and `check` read it.
+    "knowledge.process_lock",
 }
 # `python -m bot check` (bot/__main__.py) redoes the library's opening outside
 # KnowledgeService.open (reviewer finding 9 proposes a service.check()); known, may only shrink.

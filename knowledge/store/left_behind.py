@@ -36,12 +36,18 @@ def sqlite_library_left_behind(settings: Settings) -> str | None:
         try:
             counts = [(one if found == 1 else many, found) for one, many, query in _ADDED
                       if (found := conn.execute(query).fetchone()[0])]
+            copied = conn.execute("SELECT value FROM index_state WHERE key = 'copied_to'"
+                                  ).fetchone()
         finally:
             conn.close()
     except sqlite3.Error:  # not a Summit Desk library, or an unreadable one: nothing to say
         return None
     if not counts:
         return None
+    if copied:  # python -m knowledge.store.transfer recorded where it went
+        return (f"DATA_DIR still holds the SQLite library {path.resolve()}, copied to "
+                f"{copied[0]}: move the file out of DATA_DIR (keep it as a backup) to end "
+                "this warning")
     added = [f"{count} {name}" for name, count in counts]
     return (f"DATA_DIR holds a SQLite library, {path.resolve()} ({', '.join(added)} added), "
             "but DATABASE_URL names another database: copy the library over with python -m "

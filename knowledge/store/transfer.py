@@ -8,12 +8,14 @@ are first brought to the newest schema. The target must hold no library yet: wha
 start of the bot or `check` stored there (the founding articles) is replaced, anything more
 is refused. Every table is copied row for row, ids included, in one transaction, so a failure
 leaves the target as it was; PostgreSQL's id sequences are then moved past the copied ids.
-Stop the bot while it runs.
+Stop every bot using either database first: a bot holding DATA_DIR's lock is refused. The
+copied SQLite file records where it went, for the left-behind warning.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -35,10 +37,13 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 
 from knowledge.errors import ConfigurationError, KnowledgeError
+from knowledge.process_lock import running_here
 from knowledge.store.db import make_engine, migrate
 from knowledge.store.tables import Base
 
 BATCH = 500
+# index_state key in a copied SQLite library: where and when it was copied to
+COPIED_TO = "copied_to"
 # The tables the first start of a bot (or `check`) fills: the founding articles and what is
 # derived from them, and the bot's standing scheduler jobs. A target holding only those is
 # replaced by the copy.
@@ -141,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     if source_url.startswith("sqlite:///") and not Path(source_file).is_file():
         print(f"error: no library to copy: {source_file} does not exist", file=sys.stderr)
         return 2
+    running = running_here(settings.data_dir)
+    if running:  # what it writes after the copy would be lost at the switch
+        print(f"error: a bot runs on DATA_DIR {settings.data_dir.resolve()} ({running}): stop "
+              "every bot using either database, then copy", file=sys.stderr)
+        return 2
     source, target = make_engine(source_url), make_engine(target_url)
     try:
         for url, engine in ((source_url, source), (target_url, target)):
@@ -150,6 +160,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {database_failure(exc, url)}", file=sys.stderr)
                 return 2
         copied = transfer(source, target)
+        if source.dialect.name == "sqlite":  # the left-behind warning then says it was copied
+            with source.begin() as conn:
+                conn.execute(text("DELETE FROM index_state WHERE key = :key"), {"key": COPIED_TO})
+                conn.execute(text("INSERT INTO index_state (key, value) VALUES (:key, :value)"),
+                             {"key": COPIED_TO, "value": f"{display_database_url(target_url)} "
+                              f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"})
     except KnowledgeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

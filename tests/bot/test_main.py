@@ -88,7 +88,7 @@ def test_check_passes_on_a_fresh_install(tmp_path: Path) -> None:
     result = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET)
     assert result.returncode == 0, result.stdout + result.stderr
     parts = [line.split(":", 1)[0] for line in result.stdout.splitlines()]
-    assert parts == ["settings", "topic", "database", "model", "index"]
+    assert parts == ["settings", "topic", "process", "database", "model", "index"]
     assert all(": ok" in line for line in result.stdout.splitlines())
     assert "topic: ok ('Russia–Japan meetings' (bundled): " in result.stdout
     assert "5 articles" in result.stdout and SECRET not in result.stdout + result.stderr
@@ -132,7 +132,7 @@ def test_check_reports_an_unreachable_database_in_one_line(tmp_path: Path) -> No
     result = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET, DATABASE_URL=url)
     output = result.stdout + result.stderr
     assert result.returncode == 1
-    assert result.stdout.splitlines()[2:] == [
+    assert result.stdout.splitlines()[3:] == [
         "database: FAILED: cannot use the database postgresql+psycopg://summit:***@127.0.0.1:1/"
         "summitdesk: connection failed: connection to server at \"127.0.0.1\", port 1 failed: "
         "Connection refused Is the server running on that host and accepting TCP/IP "
@@ -185,7 +185,7 @@ def test_check_names_misspelt_env_keys_and_the_shards(tmp_path: Path) -> None:
     assert "shards 2, 3 of 4 in this process" in lines[0]
     assert lines[1] == ("settings: WARNING: .env sets DATABSE_URL (did you mean DATABASE_URL?): "
                         "not settings, ignored")
-    assert lines[3].startswith("database: ok (sqlite:")
+    assert lines[4].startswith("database: ok (sqlite:")
 
 
 def test_check_fails_when_the_named_onnx_file_is_missing(tmp_path: Path) -> None:
@@ -245,7 +245,7 @@ def test_a_data_dir_this_user_cannot_write_is_named(tmp_path: Path) -> None:
     check = run_bot(tmp_path, "check", prefix=prefix, DISCORD_TOKEN=SECRET,
                     DATA_DIR=str(folder), EMBEDDING_MODEL="hashing")
     assert check.returncode == 1
-    assert check.stdout.splitlines()[2].startswith(f"database: FAILED: {expected}; "), \
+    assert check.stdout.splitlines()[3].startswith(f"database: FAILED: {expected}; "), \
         check.stdout
 
 
@@ -374,8 +374,8 @@ def test_a_sqlite_library_left_behind_is_named_by_check_and_at_start(tmp_path: P
     check = run_bot(tmp_path, "check", DISCORD_TOKEN=SECRET, DATABASE_URL=url)
     lines = check.stdout.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("database: "))
-    assert lines[at].startswith(f"database: WARNING: {warning}"), check.stdout
-    assert lines[at + 1].startswith("database: FAILED: ")  # the server itself is not there
+    assert lines[at].startswith("database: FAILED: ")  # the server itself is not there
+    assert lines[at + 1].startswith(f"database: WARNING: {warning}"), check.stdout
     start = run_bot(tmp_path, DISCORD_TOKEN=SECRET, DATABASE_URL=url, EMBEDDING_MODEL="hashing",
                     DISCORD_API_BASE_URL="http://127.0.0.1:1/api/v10")
     assert start.returncode == 1

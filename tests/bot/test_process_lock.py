@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.process_lock import ProcessLock
 from knowledge.errors import ConfigurationError
+from knowledge.process_lock import ProcessLock
 from tests.bot.launch import HASHING, bot_env, bot_process, running_bot
 from tests.fakes.discord_server import FakeDiscord, World
 
@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 HOLD = """
 import sys, time
 from pathlib import Path
-from bot.process_lock import ProcessLock
+from knowledge.process_lock import ProcessLock
 lock = ProcessLock.take(Path(sys.argv[1]), [int(i) for i in sys.argv[2:]])
 print("locked", flush=True)
 time.sleep(120)
@@ -120,5 +120,29 @@ def test_a_lock_file_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
     """A lock file this process cannot open (another user's, here a folder in its place) is a
     start-up line naming it, not a traceback."""
     (tmp_path / "bot.lock").mkdir()
-    assert refusal(tmp_path) == f"cannot open the lock file {tmp_path / 'bot.lock'}: " \
-                                "Is a directory"
+    line = refusal(tmp_path)
+    assert line.startswith(f"cannot open the lock file {tmp_path / 'bot.lock'}: "
+                           "Is a directory"), line
+    # ... and what to do about it (a root start leaves a file the service user cannot open)
+    assert f"delete it, or chown it to uid {os.getuid()}" in line and "\n" not in line
+
+
+def test_the_library_knows_whether_a_bot_runs_on_a_data_dir(
+        tmp_path: Path, holders: list[subprocess.Popen[str]]) -> None:
+    """`running_here` names the bot processes holding DATA_DIR's locks, creates no file,
+    and says None once they are gone; a lock file this user cannot open is listed by
+    `unopenable_lock_files` (`bot check` shows it)."""
+    from knowledge.process_lock import running_here, unopenable_lock_files
+
+    assert running_here(tmp_path) is None and list(tmp_path.iterdir()) == []
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path)], cwd=REPO,
+                              stdout=subprocess.PIPE, text=True)
+    holders.append(holder)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    assert running_here(tmp_path) == f"PID {holder.pid} (all shards)"
+    holder.kill()
+    holder.wait()
+    assert running_here(tmp_path) is None
+    assert unopenable_lock_files(tmp_path) == []
+    (tmp_path / "bot-shard-3.lock").mkdir()
+    assert len(unopenable_lock_files(tmp_path)) == 1

@@ -66,6 +66,11 @@ def test_the_copy_moves_every_article_and_the_new_database_keeps_adding(
     assert main([]) == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith("copied 6 articles, "), line
+    # the file left in DATA_DIR says where it went (it asked to run the transfer again)
+    left = sqlite_library_left_behind(
+        Settings(data_dir=data, database_url=ELSEWHERE, _env_file=None))  # type: ignore[call-arg]
+    assert left is not None and ", copied to " in left and "move the file out of DATA_DIR" \
+        in left and "transfer" not in left, left
     service = KnowledgeService.open(settings, embedder=HashingEmbedder())
     try:
         titles = {a.title: a.id for a in service.list_articles(guild_id=None)}
@@ -88,3 +93,32 @@ def test_the_copy_moves_every_article_and_the_new_database_keeps_adding(
     finally:
         source.dispose()
         target.dispose()
+
+
+def test_no_copy_while_a_bot_runs_on_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """A bot holding DATA_DIR's lock: the copy is refused in one line naming it (it went
+    through, and what the bot wrote afterwards was lost at the switch)."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    sqlite_library(data, added=True)
+    hold = ("import sys, time\nfrom pathlib import Path\nfrom knowledge.process_lock import "
+            "ProcessLock\nlock = ProcessLock.take(Path(sys.argv[1]), [])\nprint('locked', "
+            "flush=True)\ntime.sleep(60)\n")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(data)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("DATA_DIR", str(data))
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'new.sqlite3'}")
+        assert main([]) == 2
+        error = capsys.readouterr().err.strip()
+        assert error == (f"error: a bot runs on DATA_DIR {data.resolve()} (PID {holder.pid} "
+                         "(all shards)): stop every bot using either database, then copy")
+        assert not (tmp_path / "new.sqlite3").exists()
+    finally:
+        holder.kill()
+        holder.wait()

@@ -1,5 +1,7 @@
 """One bot process per DATA_DIR and shard: a second `python -m bot` with the same shards (or both
 running all shards) on one DATA_DIR is refused in one line naming the process already there.
+The library reads the same files to know whether a bot runs on a DATA_DIR (`running_here`):
+moving a library away under a running bot is refused (knowledge/store/transfer.py).
 
 Locks are POSIX record locks (fcntl.lockf) on files in DATA_DIR, held for the process's life:
 the kernel drops them when the process dies, kill -9 included, so no stale lock survives; they
@@ -19,6 +21,7 @@ import contextlib
 import fcntl
 import functools
 import os
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -52,7 +55,7 @@ class ProcessLock:
                 return lock
             lock._lock(everything, exclusive=False,
                        refusal=functools.partial(_holder_line, everything, "all shards",
-                                                 data_dir))
+                                                 data_dir, other_shards=False))
             for shard_id in shard_ids:
                 path = data_dir / shard_lock_name(shard_id)
                 lock._lock(path, exclusive=True,
@@ -67,8 +70,7 @@ class ProcessLock:
         try:
             handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the process's life)
         except OSError as exc:  # a file another user left (root started the bot once)
-            raise ConfigurationError(f"cannot open the lock file {path}: "
-                                     f"{exc.strerror or exc}") from None
+            raise ConfigurationError(unusable_lock_file(path, exc)) from None
         try:
             fcntl.lockf(handle, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
         except OSError:
@@ -78,7 +80,7 @@ class ProcessLock:
         if exclusive:
             handle.seek(0)
             handle.truncate()
-            handle.write(f"{os.getpid()}\n")
+            handle.write(f"{os.getpid()} {socket.gethostname()}\n")
             handle.flush()
 
     def release(self) -> None:
@@ -90,24 +92,37 @@ class ProcessLock:
 
 
 def _holder_pid(path: Path) -> str:
-    """The PID an exclusive holder wrote into `path`, or "unknown"."""
+    """The PID an exclusive holder wrote into `path` ("4121", or "1 on host c0ffee" when it
+    ran on another host: a container's PID means nothing outside it), or "unknown"."""
     try:
-        text = path.read_text(encoding="utf-8").strip()
+        pid, _, host = path.read_text(encoding="utf-8").strip().partition(" ")
     except OSError:
         return "unknown"
-    return text if text.isdigit() else "unknown"
+    if not pid.isdigit():
+        return "unknown"
+    return pid if not host or host == socket.gethostname() else f"{pid} on host {host}"
 
 
-def _holder_line(path: Path, what: str, data_dir: Path) -> str:
+def _holder_line(path: Path, what: str, data_dir: Path, *, other_shards: bool = True) -> str:
+    fixes = "give this process other shards (DISCORD_SHARD_IDS) or another DATA_DIR" \
+        if other_shards else "use another DATA_DIR"
     return (f"another Summit Desk process (PID {_holder_pid(path)}) already runs {what} on "
-            f"DATA_DIR {data_dir.resolve()}: stop it first, or give this process other shards "
-            "(DISCORD_SHARD_IDS) or another DATA_DIR")
+            f"DATA_DIR {data_dir.resolve()}: stop it first, or {fixes}")
+
+
+def unusable_lock_file(path: Path, exc: OSError) -> str:
+    """One line for a lock file this process cannot open, with the fix: it holds nothing but a
+    PID, so deleting it (or giving it to this user) is safe while no bot runs."""
+    return (f"cannot open the lock file {path}: {exc.strerror or exc} (left by another user, "
+            f"e.g. a start as root?): it holds no data; delete it, or chown it to uid "
+            f"{os.getuid()}, while no bot runs on this DATA_DIR")
 
 
 def _held(path: Path) -> bool:
-    """Whether another process holds a lock on `path` (probed without keeping one)."""
+    """Whether another process holds a lock on `path` (probed without keeping one; a missing
+    file is created by no probe, and one this user cannot open is not known to be held)."""
     try:
-        with open(path, "a+", encoding="utf-8") as handle:
+        with open(path, "r+", encoding="utf-8") as handle:
             try:
                 fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
@@ -115,6 +130,35 @@ def _held(path: Path) -> bool:
             return False  # closing drops the probe's lock
     except OSError:
         return False
+
+
+def running_here(data_dir: Path) -> str | None:
+    """Which bot processes hold DATA_DIR's locks ("PID 4121 (all shards)", "PID 77 (shard
+    0), PID 78 (shard 1)"), or None when none runs; nothing is created or kept."""
+    found = []
+    everything = data_dir / ALL_SHARDS
+    if _held(everything):
+        for path in sorted(data_dir.glob("bot-shard-*.lock")):
+            if _held(path):
+                found.append(f"PID {_holder_pid(path)} (shard "
+                             f"{path.stem.removeprefix('bot-shard-')})")
+        if not found:
+            found.append(f"PID {_holder_pid(everything)} (all shards)")
+    return ", ".join(found) or None
+
+
+def unopenable_lock_files(data_dir: Path) -> list[str]:
+    """A line for each lock file in DATA_DIR this user cannot open (a start would fail)."""
+    lines = []
+    for path in [data_dir / ALL_SHARDS, *sorted(data_dir.glob("bot-shard-*.lock"))]:
+        if not path.exists():
+            continue
+        try:
+            with open(path, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            lines.append(unusable_lock_file(path, exc))
+    return lines
 
 
 def _all_shards_refusal(data_dir: Path) -> str:
