@@ -34,7 +34,9 @@ def check_topic(topic: Topic) -> str:
     """Read and validate every file of a topic; returns one line saying what it holds.
     ConfigurationError naming the folder or the file that cannot be used."""
     if topic.directory is not None and not topic.directory.is_dir():
-        raise ConfigurationError(f"TOPIC_DIR: {topic.directory} is not a folder")
+        what = "is not a folder" if topic.directory.exists() else \
+            "does not exist (in Docker: is the folder mounted there?)"
+        raise ConfigurationError(f"TOPIC_DIR: {topic.directory} {what}")
     scope_file = topic.file(REQUIRED)
     if scope_file is None:
         raise ConfigurationError(f"TOPIC_DIR: {topic.directory} has no {REQUIRED} (a topic "

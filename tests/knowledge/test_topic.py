@@ -173,8 +173,12 @@ def test_missing_files_leave_their_part_empty(tmp_path: Path) -> None:
         "no registry.json, places.json, subjects.json")
     with pytest.raises(ConfigurationError, match=r"has no scope\.json"):
         check_topic(Topic(write_topic(tmp_path / "empty", {})))
-    with pytest.raises(ConfigurationError, match="is not a folder"):
-        check_topic(Topic(tmp_path / "absent"))
+    with pytest.raises(ConfigurationError, match=r"absent does not exist \(in Docker: is the "
+                                                 r"folder mounted there\?\)"):
+        check_topic(Topic(tmp_path / "absent"))  # it said "is not a folder"
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="a-file is not a folder"):
+        check_topic(Topic(tmp_path / "a-file"))
 
 
 def test_founding_corpus_follows_the_topic_unless_set() -> None:
