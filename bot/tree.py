@@ -39,9 +39,17 @@ def sentence(text: str) -> str:
     return text if text[-1] in ".!?…" else f"{text}."
 
 
-def domain_message(error: KnowledgeError) -> str:
-    """A domain error as one or two sentences: what is wrong, then what to do next."""
+# A NotFound from something the bot posted (a Read menu, a button): nothing was typed, so
+# nothing to spell; what it pointed to went away since (an article deleted).
+GONE = "It may have been removed from the library since this was posted; /latest shows what is new."
+
+
+def domain_message(error: KnowledgeError, *, clicked: bool = False) -> str:
+    """A domain error as one or two sentences: what is wrong, then what to do next;
+    `clicked`: it came from a button or menu the bot posted, not from typed input."""
     message = sentence(clean(str(error))) or "That did not work."  # may quote what was typed
+    if isinstance(error, NotFound) and clicked:
+        return f"{message} {GONE}"
     if isinstance(error, NotFound) and error.listing:
         return f"{message} /{error.listing} lists them all; suggestions appear as you type."
     if any(hint in message.casefold() for hint in HINTED):
@@ -51,14 +59,14 @@ def domain_message(error: KnowledgeError) -> str:
     return f"{message} {step}"
 
 
-def explain(error: BaseException) -> tuple[str, bool]:
+def explain(error: BaseException, *, clicked: bool = False) -> tuple[str, bool]:
     """A user-facing message for an error, and whether it is unexpected (a bug).
 
     Every message is a full sentence that says what to do next.
     """
     original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
     if isinstance(original, KnowledgeError):
-        return domain_message(original), False
+        return domain_message(original, clicked=clicked), False
     if isinstance(error, app_commands.CommandOnCooldown):
         return (f"Easy there: you can ask again in {max(error.retry_after, 1):.0f} s. "
                 "The cooldown keeps answers fast for everyone."), False
@@ -86,14 +94,28 @@ def explain(error: BaseException) -> tuple[str, bool]:
     return GENERIC, True
 
 
+# Discord's codes for an interaction that can no longer be answered: its token expired, or
+# the 3-second acknowledgement was missed (Discord was slow to take it, a 429 held it back).
+EXPIRED_CODES = {10062, 10015}  # Unknown interaction, Unknown webhook
+
+
 async def report_error(interaction: discord.Interaction[SummitDesk], error: BaseException,
                        command: str | None = None) -> None:
-    """Reply with the short explanation; log unexpected errors with their traceback."""
-    message, unexpected = explain(error)
-    give_back_search(interaction, error)
+    """Reply with the short explanation; log unexpected errors with their traceback. An
+    interaction Discord no longer knows is one WARNING line: no reply can reach the user (their
+    client says the bot did not respond) and it is no bug to page an operator for."""
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
     name = command or (interaction.command.qualified_name if interaction.command else "?")
+    if isinstance(original, discord.NotFound) and original.code in EXPIRED_CODES:
+        log.warning("command %s for user %s in guild %s: Discord no longer knows the "
+                    "interaction (%s %s), no reply possible", name, interaction.user.id,
+                    interaction.guild_id, original.code, original.text)
+        log_interaction(interaction, "expired", command=name)
+        return
+    clicked = interaction.type is discord.InteractionType.component
+    message, unexpected = explain(error, clicked=clicked)
+    give_back_search(interaction, error)
     if unexpected:
-        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         log.error("command %s failed for user %s in guild %s", name, interaction.user.id,
                   interaction.guild_id, exc_info=original)
     log_interaction(interaction, "error" if unexpected else "refused", command=name)

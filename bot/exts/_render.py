@@ -284,13 +284,20 @@ def latest_embed(articles: Sequence[ArticleSummary]) -> discord.Embed:
     builder = EmbedBuilder(title="Newest in the library", colour=LIST_COLOUR)
     if not articles:
         builder.set_description("The library is empty.")
+    note = ("Showing the newest {shown} of the {asked} asked: one message holds no more. "
+            "/article finds any article by its title.")
+    reserve = len(note) + 10  # room kept for the note, should the articles not all fit
+    shown = 0
     for article in articles:
         value = byline(article)
         added = article.added_at
         value += f"\nadded {format_when(added)}"
         if not builder.add_field(clean_cut(article.title or "Untitled", FIELD_NAME_LIMIT),
-                                 value):
+                                 value, reserve=reserve):
             break
+        shown += 1
+    if shown < len(articles):  # never fewer than asked without a word
+        builder.set_description(note.format(shown=shown, asked=len(articles)))
     return builder.build()
 
 

@@ -544,6 +544,22 @@ async def test_log_has_a_structured_line_per_interaction(bot: BotProcess) -> Non
                for line in lines)
 
 
+async def test_an_interaction_discord_no_longer_knows_is_a_warning_not_a_bug(
+        bot: BotProcess, fake: FakeDiscord) -> None:
+    """Discord answering the reply with 10062 Unknown interaction (the acknowledgement came too
+    late: a 429 held it back): nothing can reach the user, so one WARNING line, no ERROR and
+    traceback that would page an operator; test_zz below checks no error was logged."""
+    fake.inject_error("/callback", 404, 10062, "Unknown interaction")
+    await fake.slash("help", user="bob")
+    for _ in range(100):
+        if any("no longer knows the interaction" in line for line in bot.lines):
+            break
+        await asyncio.sleep(0.05)
+    warned = [line for line in bot.lines if "no longer knows the interaction" in line]
+    assert len(warned) == 1 and "WARNING" in warned[0] and "10062" in warned[0], bot.output
+    assert any("command=help " in line and "outcome=expired" in line for line in bot.lines)
+
+
 async def test_zz_log_holds_no_unhandled_exception(bot: BotProcess, fake: FakeDiscord) -> None:
     """Nothing above made the bot log an error or a traceback, or send Discord anything invalid."""
     assert bot.error_lines() == [], bot.output

@@ -574,3 +574,19 @@ def test_a_digest_period_never_reads_as_the_same_instant_twice() -> None:
     assert shared.period_text(start, start) == f"Up to <t:{stamp}:f>"
     assert shared.period_text(start, start + dt.timedelta(hours=1)) == (
         f"From <t:{stamp}:f> to <t:{stamp + 3600}:f>")
+
+
+def test_latest_says_when_fewer_articles_fit_than_were_asked() -> None:
+    """/latest count: 25 with long titles: what fits is shown and a note says how many of the
+    25 (five were dropped without a word), within the message's 6,000 characters."""
+    long = [article(n, title=f"{n:02d} " + "A very long title about the summit " * 8,
+                    publisher="An Institute With A Very Long Name " * 3,
+                    expert="Aleksandra Abramowicz-Kowalczykowa")
+            for n in range(1, 26)]
+    embed = render.latest_embed(long)
+    assert 0 < len(embed.fields) < 25
+    assert embed.description == (f"Showing the newest {len(embed.fields)} of the 25 asked: one "
+                                 "message holds no more. /article finds any article by its "
+                                 "title.")
+    assert len(embed) <= 6000
+    assert render.latest_embed(long[:3]).description is None  # all fit: no note

@@ -33,6 +33,15 @@ def test_domain_errors_become_sentences_saying_what_next() -> None:
         False)
 
 
+def test_a_clicked_menu_whose_article_is_gone_says_so_not_check_the_spelling() -> None:
+    """A Read pick (or any button) pointing at an article deleted since it was posted: nothing
+    was typed, so no "check the spelling"; the reply says it may have been removed."""
+    message, unexpected = explain(NotFound("no article #3"), clicked=True)
+    assert message == ("No article #3. It may have been removed from the library since this "
+                       "was posted; /latest shows what is new.") and not unexpected
+    assert "spelling" in explain(NotFound("no article #3"))[0]  # typed: as before
+
+
 def test_every_refusal_is_a_sentence_with_a_next_step() -> None:
     """Each framework refusal starts with a capital, ends with a stop and names a way on."""
     errors = [app_commands.NoPrivateMessage(), app_commands.CheckFailure(),
