@@ -27,6 +27,7 @@ from knowledge.people.names import canonical_person_key, merge_names
 from knowledge.people.subjects import find_subject
 from knowledge.people.voice import passage_voice
 from knowledge.scope import alternation, load_scope
+from knowledge.text.dates import BYLINE
 from knowledge.text.furniture import teaser_spans
 
 __all__ = ["PersonMention", "canonical_person_key", "extract_people", "merge_names",
@@ -51,9 +52,8 @@ class _Patterns:
     that only answers questions imports this module (through enrichment) but never runs it."""
 
     def __init__(self) -> None:
-        # "By X, role" and "Commentary by Professor X, role"
-        self.byline = re.compile(r"^[ \t]*(?:[A-Z][a-z]+[ \t]+by|By)[ \t]+"
-                                 r"(?P<rest>[A-ZÀ-Þ][^\n]{2,200})$", re.MULTILINE)
+        # "By X, role" and "Commentary by Professor X, role" (the one byline pattern)
+        self.byline = BYLINE
         # "notes Tokyo Foundation President Masahiro Akiyama in an article originally
         # published by ..."
         self.notes_in_article = re.compile(

@@ -69,8 +69,11 @@ def parse_printed_date(text: str) -> PartialDate | None:
 
 # Where a date may follow the rest of a line: after a comma, full stop, bar or dash.
 _BEFORE_DATE = re.compile(r"[,.;|–—]\s+")
-# A byline, with a word before "by" ("Commentary by ..."): its date may end it.
-_BYLINE_LINE = re.compile(r"(?:[A-Z][a-z]+[ \t]+)?[Bb]y[ \t]+(?P<rest>[A-ZÀ-Þ].{2,300})")
+# A byline, on a line of its own: "By X, role" or "Commentary by Professor X, role"; `rest` is
+# what follows "by" (names, roles, and perhaps its date). The one byline pattern: people read
+# names and roles from it (knowledge/people/extract.py), dates its end.
+BYLINE = re.compile(r"^[ \t]*(?:[A-Z][a-z]+[ \t]+by|By)[ \t]+(?P<rest>[A-ZÀ-Þ][^\n]{2,200})$",
+                    re.MULTILINE)
 
 
 def split_trailing_date(text: str) -> tuple[str, PartialDate | None]:
@@ -89,7 +92,7 @@ def split_trailing_date(text: str) -> tuple[str, PartialDate | None]:
 def byline_date(line: str) -> PartialDate | None:
     """The date ending a byline ("By Kenji Watanabe, 10 February 2020", "*Commentary by X,
     historian at Y. June 2022*"), or None; Markdown emphasis around the line is ignored."""
-    m = _BYLINE_LINE.fullmatch(line.strip().strip("*_").strip())
+    m = BYLINE.fullmatch(line.strip().strip("*_").strip())
     return split_trailing_date(m["rest"])[1] if m else None
 
 
