@@ -22,13 +22,19 @@ def titles(service: KnowledgeService) -> list[str]:
     return [h.article.title for h in service.retriever.search(QUERY)]
 
 
+def two_processes(settings: Settings) -> tuple[KnowledgeService, KnowledgeService]:
+    """Two services on one library, as two processes would open it (a low no-match
+    threshold: the hashing embedder's cosines are small)."""
+    settings = settings.model_copy(update={"no_match_threshold": 0.05})
+    emb = HashingEmbedder()
+    return (KnowledgeService.open(settings, embedder=emb),
+            KnowledgeService.open(settings, embedder=emb))
+
+
 def test_a_deletion_in_one_process_reaches_the_other_through_the_log(settings: Settings) -> None:
     """B stops finding an article A deleted after B's refresh, and the refresh reads the log
     past what it saw, with no statement over every article."""
-    settings = settings.model_copy(update={"no_match_threshold": 0.05})
-    emb = HashingEmbedder()
-    a = KnowledgeService.open(settings, embedder=emb)
-    b = KnowledgeService.open(settings, embedder=emb)
+    a, b = two_processes(settings)
     try:
         added = a.add_document(Document(NEW_ARTICLE))
         assert added.article_id is not None
@@ -91,10 +97,7 @@ def test_the_next_article_after_a_deletion_takes_new_ids(settings: Settings) -> 
     wrong_text = ("# Lighthouse keepers of the northern coast\n\nThe keepers logged every "
                   "passing ship and every storm for forty years. " * 3)
 
-    settings = settings.model_copy(update={"no_match_threshold": 0.05})
-    emb = HashingEmbedder()
-    a = KnowledgeService.open(settings, embedder=emb)
-    b = KnowledgeService.open(settings, embedder=emb)
+    a, b = two_processes(settings)
     try:
         wrong = a.add_document(Document(wrong_text))
         assert wrong.article_id is not None
@@ -114,7 +117,8 @@ def test_the_next_article_after_a_deletion_takes_new_ids(settings: Settings) -> 
     finally:
         a.close()
         b.close()
-    c = KnowledgeService.open(settings, embedder=emb)  # from the index cache
+    c = KnowledgeService.open(settings.model_copy(update={"no_match_threshold": 0.05}),
+                              embedder=HashingEmbedder())  # from the index cache
     try:
         assert TITLE in titles(c)
     finally:
